@@ -1,0 +1,84 @@
+/**
+ * Tagged errors of the rate limiter.
+ *
+ * @since 0.1.0
+ */
+import { Duration, Schema } from "effect"
+
+/**
+ * The limiter refused to wait: admitting the request would take longer than `maxWait`
+ * (or `tryAcquire` found no room). `retryAfter` is how long until every violated limit has room.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RateLimitExceeded extends Schema.TaggedError<RateLimitExceeded>()("RateLimitExceeded", {
+  key: Schema.String,
+  /** Names of the limits that had no room. */
+  limits: Schema.Array(Schema.String),
+  retryAfter: Schema.DurationFromSelf,
+  cost: Schema.Number
+}) {
+  override get message(): string {
+    return `Rate limit exceeded for key "${this.key}" (${this.limits.join(", ")}); retry after ${
+      Duration.format(this.retryAfter)
+    }`
+  }
+}
+
+/**
+ * The request's cost can never fit: it is larger than the capacity of a limit, so waiting would
+ * never help.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class CostExceedsCapacity extends Schema.TaggedError<CostExceedsCapacity>()("CostExceedsCapacity", {
+  key: Schema.String,
+  limit: Schema.String,
+  cost: Schema.Number,
+  capacity: Schema.Number
+}) {
+  override get message(): string {
+    return `Cost ${this.cost} can never fit limit "${this.limit}" of capacity ${this.capacity} (key "${this.key}")`
+  }
+}
+
+/**
+ * A cost map named a limit that does not apply to this key, or a cost was not a finite number >= 0.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidCost extends Schema.TaggedError<InvalidCost>()("InvalidCost", {
+  key: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `Invalid cost for key "${this.key}": ${this.reason}`
+  }
+}
+
+/**
+ * The limiter's backing store (e.g. Redis) could not be reached and the configured policy is
+ * `fail-closed`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RateLimiterUnavailable extends Schema.TaggedError<RateLimiterUnavailable>()("RateLimiterUnavailable", {
+  store: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `Rate limiter store "${this.store}" unavailable: ${this.reason}`
+  }
+}
+
+/**
+ * Everything `acquire` may fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type AcquireError = RateLimitExceeded | CostExceedsCapacity | InvalidCost | RateLimiterUnavailable
