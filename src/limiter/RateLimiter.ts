@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { Context, type Duration, type Effect, type Scope } from "effect"
-import type { AcquireError, RateLimiterUnavailable } from "./errors.js"
+import type { AcquireError, InvalidPacing, RateLimiterUnavailable } from "./errors.js"
 import type { Limit } from "./Limit.js"
 
 /**
@@ -160,18 +160,22 @@ export interface RateLimiterShape {
   readonly lease: (options?: LeaseOptions) => Effect.Effect<Lease, AcquireError, Scope.Scope>
   /**
    * Pause every caller of `key` for `duration` (Retry-After). Extends an existing cooldown, never
-   * shortens it.
+   * shortens it. A duration that does not parse fails with `InvalidPacing`.
    */
-  readonly cooldown: (key: string, duration: Duration.DurationInput) => Effect.Effect<void, RateLimiterUnavailable>
+  readonly cooldown: (
+    key: string,
+    duration: Duration.DurationInput
+  ) => Effect.Effect<void, InvalidPacing | RateLimiterUnavailable>
   /**
    * Enforce an extra, adjustable pace on `key` (requests per second), on top of the configured limits:
-   * how the adaptive controller applies what it learned. `null` removes it.
+   * how the adaptive controller applies what it learned. `null` removes it. A rate that is not a
+   * finite number > 0, or a burst below 1, fails with `InvalidPacing`.
    */
   readonly setRate: (
     key: string,
     ratePerSecond: number | null,
     options?: SetRateOptions
-  ) => Effect.Effect<void, RateLimiterUnavailable>
+  ) => Effect.Effect<void, InvalidPacing | RateLimiterUnavailable>
   readonly snapshot: (key?: string) => Effect.Effect<LimiterSnapshot, RateLimiterUnavailable>
   readonly stats: Effect.Effect<LimiterStats>
 }

@@ -76,6 +76,22 @@ export class RateLimiterUnavailable extends Schema.TaggedError<RateLimiterUnavai
 }
 
 /**
+ * `setRate` or `cooldown` was given a value that cannot pace anything: a rate that is not a finite
+ * number > 0, a burst below 1, or a duration that does not parse.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidPacing extends Schema.TaggedError<InvalidPacing>()("InvalidPacing", {
+  key: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `Invalid pacing for key "${this.key}": ${this.reason}`
+  }
+}
+
+/**
  * Everything `acquire` may fail with.
  *
  * @since 0.1.0

@@ -1,0 +1,109 @@
+/**
+ * Cache bench: hit throughput of the memory and file-system response caches next to uncached
+ * requests to a loopback server, all in the same run. Every operation is one `GET` whose body
+ * (1 KiB of JSON) is read to the end, one request at a time on one fiber, through the same
+ * `FetchHttpClient` transport; the cached variants go through `ResponseCache.cached` with a warm
+ * entry, so they measure lookup + key derivation + response rebuild (+ file read and checksum).
+ */
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import type { HttpClientResponse } from "@effect/platform"
+import { NodeFileSystem } from "@effect/platform-node"
+import { Effect, ManagedRuntime } from "effect"
+import * as fs from "node:fs"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import { makeFileStore } from "../src/cache/FileStore.js"
+import { makeMemoryStore } from "../src/cache/MemoryStore.js"
+import * as ResponseCache from "../src/cache/ResponseCache.js"
+import type { BenchGroup, BenchRow } from "./harness.js"
+import { bestOf, opsPerSecond } from "./harness.js"
+
+const BODY = JSON.stringify({ items: Array.from({ length: 16 }, (_, i) => ({ id: i, name: `item-${i}`, tags: ["a", "b"] })) })
+  .padEnd(1024, " ")
+
+const startServer = () =>
+  new Promise<{ server: http.Server; url: string; count: () => number }>((resolve) => {
+    let requests = 0
+    const server = http.createServer((_req, res) => {
+      requests++
+      res.writeHead(200, { "content-type": "application/json", "cache-control": "max-age=3600", etag: "\"bench\"" })
+      res.end(BODY)
+    })
+    server.keepAliveTimeout = 60_000
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo
+      resolve({ server, url: `http://127.0.0.1:${port}/items?page=1`, count: () => requests })
+    })
+  })
+
+/** Run `op` `n` times in one fiber. */
+const loop = <E, R>(n: number, op: Effect.Effect<unknown, E, R>): Effect.Effect<void, E, R> =>
+  Effect.suspend(() => {
+    let i = 0
+    return Effect.whileLoop({ while: () => i++ < n, body: () => op, step: () => {} })
+  })
+
+const readBody = <E, R>(self: Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>) =>
+  Effect.flatMap(self, (r) => r.arrayBuffer)
+
+export const group: BenchGroup = {
+  name: "cache",
+  description: "response-cache hits vs uncached loopback GETs (1 KiB body, sequential, same run)",
+  run: async () => {
+    const { server, url, count } = await startServer()
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "egc-bench-cache-"))
+    const runtime = ManagedRuntime.make(FetchHttpClient.layer)
+    try {
+      const send = (request: HttpClientRequest.HttpClientRequest) =>
+        Effect.flatMap(HttpClient.HttpClient, (client) => client.execute(request))
+      const request = HttpClientRequest.get(url, { headers: { authorization: "Bearer bench-token" } })
+
+      const memory = await runtime.runPromise(Effect.flatMap(makeMemoryStore(), (s) => ResponseCache.make(s)))
+      const file = await runtime.runPromise(
+        Effect.flatMap(makeFileStore({ directory: dir }), (s) => ResponseCache.make(s)).pipe(
+          Effect.provide(NodeFileSystem.layer)
+        )
+      )
+      const network = readBody(send(request))
+      const memoryHit = readBody(memory.cached(request, send))
+      const fileHit = readBody(file.cached(request, send))
+
+      // Warm both caches (one upstream request each), then check hits really skip the network.
+      await runtime.runPromise(Effect.all([memoryHit, fileHit]))
+      const before = count()
+      await runtime.runPromise(loop(100, Effect.all([memoryHit, fileHit])))
+      if (count() !== before) throw new Error("cache bench: hits reached the server")
+
+      const networkPerSec = await bestOf(3, () => opsPerSecond(2_000, (n) => runtime.runPromise(loop(n, network))))
+      const memoryPerSec = await bestOf(3, () => opsPerSecond(50_000, (n) => runtime.runPromise(loop(n, memoryHit))))
+      const filePerSec = await bestOf(3, () => opsPerSecond(10_000, (n) => runtime.runPromise(loop(n, fileHit))))
+      const stats = await runtime.runPromise(Effect.all([memory.stats, file.stats]))
+      if (stats[0].misses !== 1 || stats[1].misses !== 1) throw new Error("cache bench: unexpected misses")
+
+      const rows: Array<BenchRow> = [
+        { name: "network (uncached GET)", value: networkPerSec, unit: "req/s", note: "FetchHttpClient, keep-alive" },
+        { name: "memory cache hit", value: memoryPerSec, unit: "req/s" },
+        { name: "file cache hit", value: filePerSec, unit: "req/s", note: "read + SHA-256 check per hit" },
+        { name: "memory hit vs network", value: memoryPerSec / networkPerSec, unit: "x" },
+        { name: "file hit vs network", value: filePerSec / networkPerSec, unit: "x" }
+      ]
+      return {
+        rows,
+        figures: {
+          "cache.memory_hit_vs_network": memoryPerSec / networkPerSec,
+          "cache.file_hit_vs_network": filePerSec / networkPerSec,
+          "cache.network_per_sec": networkPerSec,
+          "cache.memory_hit_per_sec": memoryPerSec,
+          "cache.file_hit_per_sec": filePerSec
+        }
+      }
+    } finally {
+      await runtime.dispose()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}

@@ -1,0 +1,7 @@
+/** The registry of bench groups, in the order `npm run bench` runs them. */
+import type { BenchGroup } from "./harness.js"
+import { group as cache } from "./cache.js"
+import { group as limiter } from "./limiter.js"
+import { group as redis } from "./redis.js"
+
+export const groups: ReadonlyArray<BenchGroup> = [limiter, cache, redis]

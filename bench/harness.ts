@@ -1,0 +1,45 @@
+/**
+ * Benchmark harness: each group measures its own figures *and* its baseline in the same run,
+ * prints a readable table, and contributes flat keys to the one JSON object printed last.
+ */
+
+export interface BenchRow {
+  readonly name: string
+  readonly value: number
+  readonly unit: string
+  readonly note?: string
+}
+
+export interface BenchGroup {
+  readonly name: string
+  readonly description: string
+  /** Returns the rows for the table and the flat JSON figures (`"<group>.<figure>": number`). */
+  readonly run: () => Promise<{ readonly rows: ReadonlyArray<BenchRow>; readonly figures: Readonly<Record<string, number>> }>
+}
+
+const fmt = (n: number): string =>
+  !Number.isFinite(n) ? String(n) : Math.abs(n) >= 1000 ? Math.round(n).toLocaleString("en-US") : n.toFixed(n >= 100 ? 1 : 3)
+
+export const printTable = (group: BenchGroup, rows: ReadonlyArray<BenchRow>): void => {
+  const w = Math.max(...rows.map((r) => r.name.length), 10)
+  console.log(`\n== ${group.name}: ${group.description}`)
+  for (const r of rows) {
+    console.log(`  ${r.name.padEnd(w)}  ${fmt(r.value).padStart(14)} ${r.unit.padEnd(8)}${r.note ? `  ${r.note}` : ""}`)
+  }
+}
+
+/** Operations per second of `body` over `iterations`, after a warm-up of a tenth of them. */
+export const opsPerSecond = async (iterations: number, body: (n: number) => Promise<unknown>): Promise<number> => {
+  await body(Math.max(1, Math.floor(iterations / 10)))
+  const start = performance.now()
+  await body(iterations)
+  const seconds = (performance.now() - start) / 1000
+  return iterations / seconds
+}
+
+/** Best of `rounds` measurements: the least disturbed by GC and the other core's load. */
+export const bestOf = async (rounds: number, measure: () => Promise<number>): Promise<number> => {
+  let best = 0
+  for (let i = 0; i < rounds; i++) best = Math.max(best, await measure())
+  return best
+}

@@ -1,0 +1,112 @@
+/**
+ * Bench group "redis": Redis rate-limit decisions per second with 1, 16 and 64 acquires in flight,
+ * through our Redis limiter, `rate-limiter-flexible`'s `RateLimiterRedis` and `@effect/experimental`'s
+ * `RateLimiter` Redis store (token bucket), all against one private redis-server started here, in
+ * the same run. Limits are large enough that nobody ever waits: this measures the cost of a decision.
+ *
+ * Each library gets its own ioredis connection with default settings (no auto-pipelining).
+ */
+import * as ExperimentalRateLimiter from "@effect/experimental/RateLimiter"
+import * as ExperimentalRedis from "@effect/experimental/RateLimiter/Redis"
+import { Layer, ManagedRuntime } from "effect"
+import { Redis as IORedis } from "ioredis"
+import { RateLimiterRedis } from "rate-limiter-flexible"
+import * as Limit from "../src/limiter/Limit.js"
+import { RateLimiter } from "../src/limiter/RateLimiter.js"
+import { layerRedis } from "../src/limiter/redis.js"
+import * as Redis from "../src/redis/Redis.js"
+import { startRedisServer } from "../test/redis/server.js"
+import { type BenchGroup, type BenchRow, bestOf } from "./harness.js"
+
+const CONCURRENCY = [1, 16, 64] as const
+const DECISIONS: Record<(typeof CONCURRENCY)[number], number> = { 1: 4_000, 16: 20_000, 64: 30_000 }
+
+/** Decisions per second of `decide` with `concurrency` calls in flight, `total` calls in all. */
+const throughput = async (total: number, concurrency: number, decide: () => Promise<unknown>): Promise<number> => {
+  const run = async (n: number) => {
+    let next = 0
+    const lane = async () => {
+      while (next < n) {
+        next++
+        await decide()
+      }
+    }
+    await Promise.all(Array.from({ length: concurrency }, lane))
+  }
+  await run(Math.max(concurrency, Math.floor(total / 10)))
+  const start = performance.now()
+  await run(total)
+  return total / ((performance.now() - start) / 1000)
+}
+
+export const group: BenchGroup = {
+  name: "redis",
+  description: "Redis decisions/s (1, 16, 64 in flight) vs rate-limiter-flexible and @effect/experimental",
+  run: async () => {
+    const server = await startRedisServer()
+    try {
+      // Ours.
+      const ours = ManagedRuntime.make(
+        layerRedis({ limits: [Limit.perHour("bench", 1e9)], throttle: false }).pipe(
+          Layer.provide(Redis.layer({ url: server.url, prefix: "bench-ours" }))
+        )
+      )
+      const limiter = await ours.runPromise(RateLimiter)
+      const oursDecide = () => ours.runPromise(limiter.acquire({ key: "k" }))
+
+      // rate-limiter-flexible.
+      const flexClient = new IORedis(server.url)
+      const flex = new RateLimiterRedis({ storeClient: flexClient, points: 1e9, duration: 3600, keyPrefix: "bench-flex" })
+      const flexDecide = () => flex.consume("k", 1)
+
+      // @effect/experimental (token bucket, fail when exceeded: never here).
+      const experimental = ManagedRuntime.make(
+        Layer.effect(ExperimentalRateLimiter.RateLimiter, ExperimentalRateLimiter.make).pipe(
+          Layer.provide(ExperimentalRedis.layerStore({ host: "127.0.0.1", port: server.port, prefix: "bench-exp:" }))
+        )
+      )
+      const expLimiter = await experimental.runPromise(ExperimentalRateLimiter.RateLimiter)
+      const expDecide = () =>
+        experimental.runPromise(
+          expLimiter.consume({ algorithm: "token-bucket", onExceeded: "fail", window: "1 hour", limit: 1e8, key: "k" })
+        )
+
+      const rows: Array<BenchRow> = []
+      const figures: Record<string, number> = {}
+      const ratiosFlex: Array<number> = []
+      const ratiosExp: Array<number> = []
+      for (const c of CONCURRENCY) {
+        const n = DECISIONS[c]
+        const o = await bestOf(3, () => throughput(n, c, oursDecide))
+        const f = await bestOf(3, () => throughput(n, c, flexDecide))
+        const e = await bestOf(3, () => throughput(n, c, expDecide))
+        figures[`redis.decisions_per_s_c${c}`] = o
+        figures[`redis.rlflexible_per_s_c${c}`] = f
+        figures[`redis.effect_experimental_per_s_c${c}`] = e
+        ratiosFlex.push(o / f)
+        ratiosExp.push(o / e)
+        rows.push(
+          { name: `ours, ${c} in flight`, value: o, unit: "dec/s" },
+          { name: `rate-limiter-flexible, ${c} in flight`, value: f, unit: "dec/s", note: `ours/x ${(o / f).toFixed(2)}` },
+          { name: `@effect/experimental, ${c} in flight`, value: e, unit: "dec/s", note: `ours/x ${(o / e).toFixed(2)}` }
+        )
+      }
+      // Headline ratios: geometric mean over the three concurrencies.
+      const geo = (xs: ReadonlyArray<number>) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length)
+      figures["redis.vs_rlflexible"] = geo(ratiosFlex)
+      figures["redis.vs_effect_experimental"] = geo(ratiosExp)
+      rows.push(
+        { name: "vs rate-limiter-flexible", value: figures["redis.vs_rlflexible"]!, unit: "x", note: "geometric mean, goal >= 1.0" },
+        { name: "vs @effect/experimental", value: figures["redis.vs_effect_experimental"]!, unit: "x", note: "geometric mean, goal >= 1.0" }
+      )
+
+      await ours.dispose()
+      await experimental.dispose()
+      await flexClient.quit()
+      return { rows, figures }
+    } finally {
+      await server.stop()
+    }
+  }
+}
+

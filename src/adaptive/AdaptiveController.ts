@@ -1,0 +1,444 @@
+/**
+ * The `AdaptiveController` service: feeds response outcomes (status, headers, send time) of each
+ * limiter key into the pure AIMD state machine of `aimd.ts` and applies its decisions to the
+ * `RateLimiter`: `setRate` for the learned pace, `cooldown` for Retry-After and exhausted header
+ * quotas (which pauses every fiber sharing that key, not only the one that got the 429).
+ *
+ * Per-key state lives behind {@link ControllerStore}: in memory by default; a shared store (Redis)
+ * lets N workers learn the real limit together.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Context, Duration, Effect, Either, Layer, Option, Ref, Schema } from "effect"
+import type { RateLimiterUnavailable } from "../limiter/errors.js"
+import { RateLimiter } from "../limiter/RateLimiter.js"
+import { parseRetryAfter } from "../retry/retryAfter.js"
+import * as Aimd from "./aimd.js"
+import { type HeaderInput, parseRateLimitHeaders } from "./headers.js"
+
+// ---------------------------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * User-facing options. Only `initialRate` (usually the documented limit, rps) is required.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  readonly initialRate: number
+  /** Default `initialRate / 100` (at least 0.01 rps). */
+  readonly minRate?: number | undefined
+  /** Default `10 × initialRate`: how far above the documented rate the controller may probe. */
+  readonly maxRate?: number | undefined
+  /** Probe slope in rps per second once on the plateau. Default `initialRate / 100`. */
+  readonly increaseStep?: number | undefined
+  /** Multiplier in (0, 1) on a backoff status. Default 0.5. */
+  readonly decreaseFactor?: number | undefined
+  /** Statuses that mean "slow down". Default `[429, 503]`. */
+  readonly backoffStatuses?: ReadonlyArray<number> | undefined
+  /** Double the rate every second until the first backoff. Default `true`. */
+  readonly slowStart?: boolean | undefined
+  /** Time to climb back to the plateau after a decrease. Default 1.5 s. */
+  readonly recovery?: Duration.DurationInput | undefined
+  /** Time on the plateau before probing above it. Default 8 s. */
+  readonly steady?: Duration.DurationInput | undefined
+  /** Fraction below the learned ceiling the plateau sits at, in [0, 0.5). Default 0.02. */
+  readonly ceilingMargin?: number | undefined
+  /** Same-burst window when the caller does not pass `sentAt`. Default 250 ms. */
+  readonly hold?: Duration.DurationInput | undefined
+  /** Pace by RateLimit headers when responses carry them. Default `true`. */
+  readonly respectHeaders?: boolean | undefined
+  /** Burst (>= 1) passed to `RateLimiter.setRate`. Default 1 (evenly spaced). */
+  readonly burst?: number | undefined
+}
+
+/**
+ * Invalid controller options; `field` names the offending option.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidAdaptiveOptions extends Schema.TaggedError<InvalidAdaptiveOptions>()("InvalidAdaptiveOptions", {
+  field: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `Invalid adaptive controller option "${this.field}": ${this.reason}`
+  }
+}
+
+/**
+ * Fully resolved options.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResolvedOptions {
+  readonly aimd: Aimd.AimdConfig
+  readonly backoffStatuses: ReadonlySet<number>
+  readonly respectHeaders: boolean
+  readonly burst: number
+}
+
+const positive = (field: string, v: unknown): Either.Either<number, InvalidAdaptiveOptions> =>
+  typeof v === "number" && Number.isFinite(v) && v > 0
+    ? Either.right(v)
+    : Either.left(new InvalidAdaptiveOptions({ field, reason: `expected a finite number > 0, got ${String(v)}` }))
+
+const duration = (field: string, v: Duration.DurationInput | undefined, dflt: number) => {
+  if (v === undefined) return Either.right(dflt)
+  const d = Duration.decodeUnknown(v)
+  return Option.isSome(d) && Duration.isFinite(d.value)
+    ? Either.right(Duration.toMillis(d.value))
+    : Either.left(new InvalidAdaptiveOptions({ field, reason: `expected a finite duration, got ${String(v)}` }))
+}
+
+/**
+ * Validate options and fill in defaults. Pure.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const resolveOptions = (options: Options): Either.Either<ResolvedOptions, InvalidAdaptiveOptions> =>
+  Either.gen(function*() {
+    const initialRate = yield* positive("initialRate", options.initialRate)
+    const d = Aimd.defaultConfig(initialRate)
+    const minRate = options.minRate === undefined ? d.minRate : yield* positive("minRate", options.minRate)
+    const maxRate = options.maxRate === undefined
+      ? Math.max(d.maxRate, minRate)
+      : yield* positive("maxRate", options.maxRate)
+    if (minRate > maxRate) {
+      return yield* Either.left(
+        new InvalidAdaptiveOptions({ field: "minRate", reason: `minRate ${minRate} is above maxRate ${maxRate}` })
+      )
+    }
+    if (initialRate < minRate || initialRate > maxRate) {
+      return yield* Either.left(
+        new InvalidAdaptiveOptions({
+          field: "initialRate",
+          reason: `initialRate ${initialRate} must lie within [minRate ${minRate}, maxRate ${maxRate}]`
+        })
+      )
+    }
+    const increaseStep = options.increaseStep === undefined
+      ? d.increaseStep
+      : yield* positive("increaseStep", options.increaseStep)
+    const decreaseFactor = options.decreaseFactor ?? d.decreaseFactor
+    if (!(Number.isFinite(decreaseFactor) && decreaseFactor > 0 && decreaseFactor < 1)) {
+      return yield* Either.left(
+        new InvalidAdaptiveOptions({
+          field: "decreaseFactor",
+          reason: `expected a number in (0, 1), got ${String(decreaseFactor)}`
+        })
+      )
+    }
+    const ceilingMargin = options.ceilingMargin ?? d.ceilingMargin
+    if (!(Number.isFinite(ceilingMargin) && ceilingMargin >= 0 && ceilingMargin < 0.5)) {
+      return yield* Either.left(
+        new InvalidAdaptiveOptions({ field: "ceilingMargin", reason: `expected a number in [0, 0.5), got ${ceilingMargin}` })
+      )
+    }
+    const statuses = options.backoffStatuses ?? [429, 503]
+    for (const s of statuses) {
+      if (!Number.isInteger(s) || s < 100 || s > 599) {
+        return yield* Either.left(
+          new InvalidAdaptiveOptions({ field: "backoffStatuses", reason: `${String(s)} is not an HTTP status code` })
+        )
+      }
+    }
+    const recoveryMs = yield* duration("recovery", options.recovery, d.recoveryMs)
+    if (recoveryMs <= 0) {
+      return yield* Either.left(new InvalidAdaptiveOptions({ field: "recovery", reason: "must be greater than zero" }))
+    }
+    const steadyMs = yield* duration("steady", options.steady, d.steadyMs)
+    const holdMs = yield* duration("hold", options.hold, d.holdMs)
+    const burst = options.burst === undefined ? 1 : yield* positive("burst", options.burst)
+    if (burst < 1) {
+      return yield* Either.left(new InvalidAdaptiveOptions({ field: "burst", reason: `expected a number >= 1, got ${burst}` }))
+    }
+    return {
+      aimd: {
+        ...d,
+        initialRate,
+        minRate,
+        maxRate,
+        increaseStep,
+        decreaseFactor,
+        ceilingMargin,
+        slowStart: options.slowStart ?? true,
+        recoveryMs,
+        steadyMs,
+        holdMs
+      },
+      backoffStatuses: new Set(statuses),
+      respectHeaders: options.respectHeaders ?? true,
+      burst
+    }
+  })
+
+// ---------------------------------------------------------------------------------------------
+// State store
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Where per-key controller state lives. `modify` must be atomic per key; `f` is pure and may be
+ * called more than once (an optimistic store such as Redis `WATCH`/`MULTI` re-runs it on conflict).
+ * `undefined` means the key has no state yet.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ControllerStore {
+  readonly name: string
+  readonly get: (key: string) => Effect.Effect<Aimd.AimdState | undefined, RateLimiterUnavailable>
+  readonly modify: <A>(
+    key: string,
+    f: (state: Aimd.AimdState | undefined) => readonly [A, Aimd.AimdState]
+  ) => Effect.Effect<A, RateLimiterUnavailable>
+}
+
+/**
+ * An in-process store (one `Ref` holding a map of key → state).
+ *
+ * @since 0.1.0
+ * @category stores
+ */
+export const makeMemoryStore: Effect.Effect<ControllerStore> = Effect.map(
+  Ref.make(new Map<string, Aimd.AimdState>()),
+  (ref): ControllerStore => ({
+    name: "memory",
+    get: (key) => Effect.map(Ref.get(ref), (m) => m.get(key)),
+    modify: (key, f) =>
+      Ref.modify(ref, (m) => {
+        const [a, next] = f(m.get(key))
+        const copy = new Map(m)
+        copy.set(key, next)
+        return [a, copy]
+      })
+  })
+)
+
+// ---------------------------------------------------------------------------------------------
+// Service
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One response as the controller sees it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Outcome {
+  readonly status: number
+  readonly headers?: HeaderInput | undefined
+  /**
+   * Epoch ms when the request was sent (from `Clock`). Lets the controller tell the 429s of a burst
+   * it already reacted to from new evidence.
+   */
+  readonly sentAt?: number | undefined
+}
+
+/**
+ * The controller's view of one key.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Snapshot {
+  readonly key: string
+  readonly currentRate: number
+  /** Tokens the limiter has for this key now (tightest limit), when it has limits. */
+  readonly tokens: number | null
+  /** Epoch ms until which callers of this key are paused, or `null`. */
+  readonly cooldownUntil: number | null
+  /** Rate when the last decrease happened, or `null`. */
+  readonly lastDecreaseRate: number | null
+  /** Learned ceiling (best estimate of the real limit), or `null`. */
+  readonly ceiling: number | null
+  readonly source: Aimd.RateSource
+  readonly phase: Aimd.Phase
+  readonly decreases: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface AdaptiveControllerShape {
+  readonly options: ResolvedOptions
+  /**
+   * Feed one response outcome for `key` (the limiter key). Applies the resulting rate / cooldown to the
+   * `RateLimiter` and returns the new snapshot.
+   */
+  readonly observe: (key: string, outcome: Outcome) => Effect.Effect<Snapshot, RateLimiterUnavailable>
+  /** Apply the current (initially configured) rate of `key` to the limiter before the first request. */
+  readonly prime: (key: string) => Effect.Effect<void, RateLimiterUnavailable>
+  readonly snapshot: (key: string) => Effect.Effect<Snapshot, RateLimiterUnavailable>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class AdaptiveController extends Context.Tag("effect-governor/AdaptiveController")<
+  AdaptiveController,
+  AdaptiveControllerShape
+>() {}
+
+const headerValue = (headers: HeaderInput | undefined, name: string): string | undefined => {
+  if (headers === undefined) return undefined
+  for (const k of Object.keys(headers)) {
+    if (k.toLowerCase() === name) {
+      const v = headers[k]
+      return typeof v === "string" ? v : Array.isArray(v) ? v[0] : undefined
+    }
+  }
+  return undefined
+}
+
+/** Relative change of the rate below which the limiter is not told (saves round trips to Redis). */
+const APPLY_THRESHOLD = 0.01
+
+/**
+ * Build a controller on the `RateLimiter` in context, with a given state store.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeWithStore = (
+  options: Options,
+  store: ControllerStore
+): Effect.Effect<AdaptiveControllerShape, InvalidAdaptiveOptions, RateLimiter> =>
+  Effect.gen(function*() {
+    const resolved = yield* Either.match(resolveOptions(options), { onLeft: Effect.fail, onRight: Effect.succeed })
+    const limiter = yield* RateLimiter
+    const c = resolved.aimd
+    // What this process last told its limiter, per key.
+    const applied = yield* Ref.make(new Map<string, number>())
+    const warned = yield* Ref.make(new Set<string>())
+
+    const toSnapshot = (key: string, s: Aimd.AimdState, now: number): Effect.Effect<Snapshot, RateLimiterUnavailable> =>
+      Effect.map(limiter.snapshot(key), (ls) => {
+        const tokens = ls.limits.length === 0 ? null : Math.min(...ls.limits.map((l) => l.tokens))
+        const until = Math.max(s.cooldownUntil, ls.cooldownUntil ?? 0)
+        return {
+          key,
+          currentRate: s.rate,
+          tokens,
+          cooldownUntil: until > now ? until : null,
+          lastDecreaseRate: s.lastDecreaseRate,
+          ceiling: s.ceiling,
+          source: s.source,
+          phase: s.phase,
+          decreases: s.decreases
+        }
+      })
+
+    // Rates and durations are validated here, so the limiter's InvalidPacing would be a bug: a defect.
+    const apply = (key: string, before: Aimd.AimdState | undefined, after: Aimd.AimdState, now: number) =>
+      Effect.gen(function*() {
+        if (after.cooldownUntil > now && after.cooldownUntil > (before?.cooldownUntil ?? 0)) {
+          yield* limiter.cooldown(key, Duration.millis(after.cooldownUntil - now))
+        }
+        const last = (yield* Ref.get(applied)).get(key)
+        if (last === undefined || Math.abs(after.rate - last) / last >= APPLY_THRESHOLD) {
+          yield* limiter.setRate(key, after.rate, { burst: resolved.burst })
+          yield* Ref.update(applied, (m) => new Map(m).set(key, after.rate))
+        }
+      }).pipe(Effect.catchTag("InvalidPacing", (e) => Effect.die(e)))
+
+    const logIssues = (key: string, issues: ReadonlyArray<{ header: string; value: string; reason: string }>) =>
+      Effect.forEach(issues, (issue) =>
+        Effect.gen(function*() {
+          const id = `${key}\u0000${issue.header}`
+          const first = yield* Ref.modify(warned, (s) => s.has(id) ? [false, s] : [true, new Set(s).add(id)])
+          const log = first ? Effect.logWarning : Effect.logDebug
+          yield* log(`ignored malformed rate-limit header ${issue.header}: ${issue.reason}`).pipe(
+            Effect.annotateLogs({ key, header: issue.header, value: issue.value })
+          )
+        }), { discard: true })
+
+    const observe = (key: string, outcome: Outcome) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const parsed = resolved.respectHeaders && outcome.headers !== undefined
+          ? parseRateLimitHeaders(outcome.headers, now)
+          : undefined
+        if (parsed !== undefined && parsed.issues.length > 0) yield* logIssues(key, parsed.issues)
+        const backoff = resolved.backoffStatuses.has(outcome.status)
+        const retryAfterRaw = backoff ? headerValue(outcome.headers, "retry-after") : undefined
+        const retryAfterMs = retryAfterRaw === undefined
+          ? undefined
+          : Option.getOrUndefined(parseRetryAfter(retryAfterRaw, now))
+        if (retryAfterRaw !== undefined && retryAfterMs === undefined) {
+          yield* logIssues(key, [{ header: "retry-after", value: retryAfterRaw.slice(0, 200), reason: "not seconds or an HTTP-date" }])
+        }
+        const [before, after] = yield* store.modify(key, (prev) => {
+          const s0 = prev ?? Aimd.initial(c)
+          let s = backoff
+            ? Aimd.onBackoff(c, s0, now, { retryAfterMs, sentAt: outcome.sentAt })
+            : Aimd.onSuccess(c, s0, now)
+          if (parsed !== undefined && Option.isSome(parsed.info) && !backoff) {
+            s = Aimd.onHeaders(c, s, parsed.info.value, now)
+          }
+          return [[prev, s] as const, s]
+        })
+        yield* apply(key, before, after, now)
+        return yield* toSnapshot(key, after, now)
+      })
+
+    const current = (key: string) => Effect.map(store.get(key), (s) => s ?? Aimd.initial(c))
+
+    return {
+      options: resolved,
+      observe,
+      prime: (key) =>
+        Effect.gen(function*() {
+          const now = yield* Clock.currentTimeMillis
+          yield* apply(key, undefined, yield* current(key), now)
+        }),
+      snapshot: (key) =>
+        Effect.gen(function*() {
+          const now = yield* Clock.currentTimeMillis
+          return yield* toSnapshot(key, yield* current(key), now)
+        })
+    }
+  })
+
+/**
+ * Build a controller with an in-memory state store.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options): Effect.Effect<AdaptiveControllerShape, InvalidAdaptiveOptions, RateLimiter> =>
+  Effect.flatMap(makeMemoryStore, (store) => makeWithStore(options, store))
+
+/**
+ * @example
+ * ```ts
+ * import { AdaptiveController, RateLimiter } from "effect-governor"
+ * const layer = AdaptiveController.layer({ initialRate: 3 }).pipe(
+ *   Layer.provide(RateLimiter.layerMemory({ limits: [] }))
+ * )
+ * ```
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options): Layer.Layer<AdaptiveController, InvalidAdaptiveOptions, RateLimiter> =>
+  Layer.effect(AdaptiveController, make(options))
+
+/**
+ * A controller whose state lives in a store provided by the caller (e.g. a Redis one shared by
+ * workers).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWithStore = (
+  options: Options,
+  store: Effect.Effect<ControllerStore, RateLimiterUnavailable>
+): Layer.Layer<AdaptiveController, InvalidAdaptiveOptions | RateLimiterUnavailable, RateLimiter> =>
+  Layer.effect(AdaptiveController, Effect.flatMap(store, (s) => makeWithStore(options, s)))

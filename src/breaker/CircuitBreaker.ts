@@ -1,0 +1,494 @@
+/**
+ * A circuit breaker per API (or per key): closed → open after consecutive failures or a failure
+ * rate over a sliding window; open → half-open after `recoveryTimeout`; half-open lets a bounded
+ * number of probes through and closes after `successThreshold` successes or re-opens on a failure.
+ *
+ * Time comes from `Clock`, so `TestClock` drives every transition. Transitions happen when the
+ * breaker is used or inspected (no background fiber).
+ *
+ * @since 0.1.0
+ */
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import {
+  Cause,
+  Clock,
+  Context,
+  Duration,
+  Effect,
+  Either,
+  Exit,
+  Layer,
+  Option,
+  Predicate,
+  PubSub,
+  type Scope,
+  Stream,
+  SynchronizedRef
+} from "effect"
+import { dual } from "effect/Function"
+import { CircuitOpenError, InvalidCircuitBreakerOptions } from "./errors.js"
+import * as Machine from "./machine.js"
+
+export type { BreakerStateName, Transition, Verdict } from "./machine.js"
+
+/**
+ * Options as a user writes them.
+ *
+ * Tripping: give `failureThreshold` (consecutive failures), `failureRate` (fraction over the last
+ * `windowSize` calls, once `minimumCalls` were seen), or both (whichever is reached first). With
+ * neither, `failureThreshold: 5`.
+ *
+ * @since 0.1.0
+ */
+export interface CircuitBreakerOptions {
+  /** Shown in errors, snapshots and change events. Default `"default"`. */
+  readonly name?: string | undefined
+  readonly failureThreshold?: number | undefined
+  /** In (0, 1]. */
+  readonly failureRate?: number | undefined
+  /** Calls in the sliding window. Default 20. */
+  readonly windowSize?: number | undefined
+  /** Default `min(10, windowSize)`. */
+  readonly minimumCalls?: number | undefined
+  /** Successful probes needed to close from half-open. Default 1. */
+  readonly successThreshold?: number | undefined
+  /** Time open before probing. Default 30 s. */
+  readonly recoveryTimeout?: Duration.DurationInput | undefined
+  /** Probes in flight at once while half-open. Default 1. */
+  readonly halfOpenMaxProbes?: number | undefined
+  /**
+   * How a call's result counts. Default `defaultClassify`: 5xx and 429 responses, transport
+   * errors and timeouts are failures; other responses are successes; interruptions and unrelated
+   * errors are ignored.
+   */
+  readonly classify?: ((exit: Exit.Exit<unknown, unknown>) => Machine.Verdict) | undefined
+  /**
+   * Shorthand for `classify`: `true` → failure, `false` → success (interruptions are still
+   * ignored). Ignored when `classify` is given.
+   */
+  readonly isFailure?: ((exit: Exit.Exit<unknown, unknown>) => boolean) | undefined
+}
+
+/**
+ * A snapshot of a breaker.
+ *
+ * @since 0.1.0
+ */
+export interface BreakerSnapshot {
+  readonly name: string
+  readonly state: Machine.BreakerStateName
+  /** Failures among the calls in the sliding window. */
+  readonly failures: number
+  readonly consecutiveFailures: number
+  /** Calls in the sliding window. */
+  readonly windowCalls: number
+  /** `failures / windowCalls`, 0 when empty. */
+  readonly failureRate: number
+  /** Epoch ms when an open breaker will let a probe through, else `null`. */
+  readonly nextAttemptAt: number | null
+  readonly openedAt: number | null
+  readonly trips: number
+  /** Calls refused so far. */
+  readonly rejected: number
+  readonly probesInFlight: number
+  readonly halfOpenSuccesses: number
+  readonly totalSuccesses: number
+  readonly totalFailures: number
+}
+
+/**
+ * A state transition, as published on `changes`.
+ *
+ * @since 0.1.0
+ */
+export interface StateChange extends Machine.Transition {
+  readonly name: string
+}
+
+/**
+ * The admission of one call; report its result exactly once (later reports are no-ops).
+ *
+ * @since 0.1.0
+ */
+export interface Permit {
+  /** `true` when admitted as a half-open probe. */
+  readonly probe: boolean
+  readonly record: (verdict: Machine.Verdict) => Effect.Effect<void>
+  /** Classifies `exit` with the breaker's classifier and records it. */
+  readonly recordExit: (exit: Exit.Exit<unknown, unknown>) => Effect.Effect<void>
+}
+
+/**
+ * The breaker's interface.
+ *
+ * @since 0.1.0
+ */
+export interface CircuitBreakerShape {
+  readonly name: string
+  /** Lets one call through or fails at once with `CircuitOpenError`. */
+  readonly admit: Effect.Effect<Permit, CircuitOpenError>
+  /** `admit`, run `effect`, record its classified result (interruption releases the permit). */
+  readonly withBreaker: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpenError, R>
+  /** External feedback, applied to the current state (not tied to an admission). */
+  readonly recordSuccess: Effect.Effect<void>
+  readonly recordFailure: Effect.Effect<void>
+  readonly state: Effect.Effect<BreakerSnapshot>
+  /** Transitions from the moment the stream is run. */
+  readonly changes: Stream.Stream<StateChange>
+  /** Like `changes`, but subscribed as soon as this effect runs (no transition can slip by). */
+  readonly subscribe: Effect.Effect<Stream.Stream<StateChange>, never, Scope.Scope>
+  /** Operator override: force `closed` (resets counters) or `open` (trips now). */
+  readonly force: (state: "closed" | "open") => Effect.Effect<void>
+  /** The classifier in use. */
+  readonly classify: (exit: Exit.Exit<unknown, unknown>) => Machine.Verdict
+}
+
+/**
+ * The service tag: one breaker for the API a program talks to.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class CircuitBreaker extends Context.Tag("effect-governor/CircuitBreaker")<CircuitBreaker, CircuitBreakerShape>() {}
+
+const statusVerdict = (status: number): Machine.Verdict => status >= 500 || status === 429 ? "failure" : "success"
+
+/**
+ * The default classifier: the upstream failed when it answered 5xx or 429, when the connection
+ * failed, or when the call timed out (`TimeoutException`, `AttemptTimeout`). Any other response
+ * (including other 4xx, which are the caller's fault) is a success. Interruptions, defects and
+ * errors that never reached the upstream (invalid URL, encode errors, local rejections such as
+ * `RateLimitExceeded` or `BulkheadFull`) are ignored.
+ *
+ * @since 0.1.0
+ */
+export const defaultClassify = (exit: Exit.Exit<unknown, unknown>): Machine.Verdict => {
+  if (Exit.isSuccess(exit)) {
+    const v = exit.value
+    return Predicate.hasProperty(v, HttpClientResponse.TypeId) ? statusVerdict((v as HttpClientResponse.HttpClientResponse).status) : "success"
+  }
+  const failure = Cause.failureOption(exit.cause)
+  if (Option.isNone(failure)) return "ignore"
+  const error = failure.value
+  if (HttpClientError.isHttpClientError(error)) {
+    if (error._tag === "RequestError") return error.reason === "Transport" ? "failure" : "ignore"
+    return error.reason === "StatusCode" ? statusVerdict(error.response.status) : "success"
+  }
+  if (Cause.isTimeoutException(error) || Predicate.isTagged(error, "AttemptTimeout")) return "failure"
+  return "ignore"
+}
+
+const isPositiveInt = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 1
+
+/**
+ * Validates options and fills in defaults.
+ *
+ * @since 0.1.0
+ */
+export const resolveOptions = (
+  options: CircuitBreakerOptions = {}
+): Either.Either<
+  {
+    readonly name: string
+    readonly config: Machine.MachineConfig
+    readonly classify: (exit: Exit.Exit<unknown, unknown>) => Machine.Verdict
+  },
+  InvalidCircuitBreakerOptions
+> => {
+  const fail = (field: string, reason: string) => Either.left(new InvalidCircuitBreakerOptions({ field, reason }))
+  const name = options.name ?? "default"
+  if (typeof name !== "string" || name.length === 0) return fail("name", "expected a non-empty string")
+  const positive = ["failureThreshold", "windowSize", "minimumCalls", "successThreshold", "halfOpenMaxProbes"] as const
+  for (const field of positive) {
+    const v = options[field]
+    if (v !== undefined && !isPositiveInt(v)) return fail(field, `expected an integer >= 1, got ${String(v)}`)
+  }
+  const rate = options.failureRate
+  if (rate !== undefined && !(typeof rate === "number" && Number.isFinite(rate) && rate > 0 && rate <= 1)) {
+    return fail("failureRate", `expected a number in (0, 1], got ${String(rate)}`)
+  }
+  const windowSize = options.windowSize ?? 20
+  const minimumCalls = options.minimumCalls ?? Math.min(10, windowSize)
+  if (minimumCalls > windowSize) {
+    return fail("minimumCalls", `must not exceed windowSize (${windowSize}), got ${minimumCalls}`)
+  }
+  let recoveryMs = 30_000
+  if (options.recoveryTimeout !== undefined) {
+    const d = typeof options.recoveryTimeout === "number" && !(options.recoveryTimeout >= 0)
+      ? Option.none()
+      : Duration.decodeUnknown(options.recoveryTimeout)
+    if (Option.isNone(d) || !Duration.isFinite(d.value)) {
+      return fail("recoveryTimeout", `expected a finite duration >= 0, got ${JSON.stringify(String(options.recoveryTimeout))}`)
+    }
+    recoveryMs = Duration.toMillis(d.value)
+  }
+  if (options.classify !== undefined && typeof options.classify !== "function") return fail("classify", "expected a function")
+  if (options.isFailure !== undefined && typeof options.isFailure !== "function") return fail("isFailure", "expected a function")
+  const isFailure = options.isFailure
+  const classify = options.classify ??
+    (isFailure === undefined
+      ? defaultClassify
+      : (exit: Exit.Exit<unknown, unknown>): Machine.Verdict =>
+        Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause) ? "ignore" : isFailure(exit) ? "failure" : "success")
+  return Either.right({
+    name,
+    classify,
+    config: {
+      failureThreshold: options.failureThreshold ?? (rate === undefined ? 5 : undefined),
+      failureRate: rate,
+      windowSize,
+      minimumCalls,
+      successThreshold: options.successThreshold ?? 1,
+      recoveryTimeoutMs: recoveryMs,
+      halfOpenMaxProbes: options.halfOpenMaxProbes ?? 1
+    }
+  })
+}
+
+const snapshotOf = (name: string, s: Machine.MachineState): BreakerSnapshot => {
+  const failures = Machine.windowFailures(s)
+  return {
+    name,
+    state: s.state,
+    failures,
+    consecutiveFailures: s.consecutiveFailures,
+    windowCalls: s.window.length,
+    failureRate: s.window.length === 0 ? 0 : failures / s.window.length,
+    nextAttemptAt: s.state === "open" ? s.halfOpenAt : null,
+    openedAt: s.openedAt,
+    trips: s.trips,
+    rejected: s.rejected,
+    probesInFlight: s.probesInFlight,
+    halfOpenSuccesses: s.halfOpenSuccesses,
+    totalSuccesses: s.totalSuccesses,
+    totalFailures: s.totalFailures
+  }
+}
+
+/** Builds a breaker publishing to `pubsub` (shared by the breakers of a keyed breaker). */
+const makeWith = (
+  name: string,
+  config: Machine.MachineConfig,
+  classify: (exit: Exit.Exit<unknown, unknown>) => Machine.Verdict,
+  pubsub: PubSub.PubSub<StateChange>
+): Effect.Effect<CircuitBreakerShape> =>
+  Effect.gen(function*() {
+    const ref = yield* SynchronizedRef.make(Machine.initial)
+
+    /** Runs one machine step at the current time and publishes its transitions, in order. */
+    const step = <A>(f: (s: Machine.MachineState, now: number) => readonly [Machine.MachineState, A, ReadonlyArray<Machine.Transition>]) =>
+      SynchronizedRef.modifyEffect(ref, (s) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const [next, a, transitions] = f(s, now)
+          const result = [a, next] as const
+          return transitions.length === 0
+            ? Effect.succeed(result)
+            : Effect.as(PubSub.publishAll(pubsub, transitions.map((t) => ({ ...t, name }))), result)
+        }))
+
+    const record = (verdict: Machine.Verdict, ticket?: Machine.Ticket) =>
+      step((s, now) => Machine.record(config, s, now, verdict, ticket))
+
+    const admit: Effect.Effect<Permit, CircuitOpenError> = Effect.flatMap(
+      step((s, now) => {
+        const [next, admission, ts] = Machine.admit(config, s, now)
+        return [next, [admission, now] as const, ts] as const
+      }),
+      ([admission, now]) => {
+        if (admission._tag === "Rejected") {
+          return Effect.fail(
+            new CircuitOpenError({
+              name,
+              state: admission.state,
+              halfOpenAt: admission.halfOpenAt,
+              remaining: Duration.millis(Math.max(0, admission.halfOpenAt - now))
+            })
+          )
+        }
+        const ticket: Machine.Ticket = { generation: admission.generation, probe: admission.probe }
+        let reported = false
+        const once = (verdict: Machine.Verdict) =>
+          Effect.suspend(() => {
+            if (reported) return Effect.void
+            reported = true
+            return record(verdict, ticket)
+          })
+        return Effect.succeed<Permit>({
+          probe: admission.probe,
+          record: once,
+          recordExit: (exit) => once(classify(exit))
+        })
+      }
+    )
+
+    const withBreaker = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpenError, R> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(admit, (permit) => Effect.onExit(restore(effect), (exit) => permit.recordExit(exit)))
+      )
+
+    return {
+      name,
+      admit,
+      withBreaker,
+      recordSuccess: record("success"),
+      recordFailure: record("failure"),
+      state: step((s, now) => {
+        const [next, , transitions] = Machine.tick(s, now)
+        return [next, snapshotOf(name, next), transitions] as const
+      }),
+      changes: Stream.fromPubSub(pubsub).pipe(Stream.filter((c) => c.name === name)),
+      subscribe: Effect.map(Stream.fromPubSub(pubsub, { scoped: true }), Stream.filter((c) => c.name === name)),
+      force: (to) => step((s, now) => Machine.force(config, s, now, to)),
+      classify
+    } satisfies CircuitBreakerShape
+  })
+
+/**
+ * Creates a breaker. Fails with `InvalidCircuitBreakerOptions` naming the bad option.
+ *
+ * @example
+ * ```ts
+ * const breaker = yield* CircuitBreaker.make({ name: "notion", failureThreshold: 5, recoveryTimeout: "30 seconds" })
+ * const response = yield* breaker.withBreaker(client.execute(request))
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const make = (options: CircuitBreakerOptions = {}): Effect.Effect<CircuitBreakerShape, InvalidCircuitBreakerOptions> =>
+  Effect.flatMap(resolveOptions(options), ({ classify, config, name }) =>
+    Effect.flatMap(PubSub.unbounded<StateChange>(), (pubsub) => makeWith(name, config, classify, pubsub)))
+
+/**
+ * A layer providing the `CircuitBreaker` service.
+ *
+ * @since 0.1.0
+ */
+export const layer = (options: CircuitBreakerOptions = {}): Layer.Layer<CircuitBreaker, InvalidCircuitBreakerOptions> =>
+  Layer.effect(CircuitBreaker, make(options))
+
+/**
+ * Runs `effect` through the `CircuitBreaker` in context.
+ *
+ * @since 0.1.0
+ */
+export const withBreaker = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpenError, R | CircuitBreaker> =>
+  Effect.flatMap(CircuitBreaker, (breaker) => breaker.withBreaker(effect))
+
+// ---------------------------------------------------------------------------------------------
+// Keyed breakers
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Options of a keyed breaker: the options every per-key breaker gets, plus how many keys to keep.
+ *
+ * @since 0.1.0
+ */
+export interface KeyedCircuitBreakerOptions extends CircuitBreakerOptions {
+  /**
+   * Breakers kept at most; beyond, the least recently used one is dropped (its key starts again
+   * closed). Default 1000.
+   */
+  readonly maxKeys?: number | undefined
+}
+
+/**
+ * A breaker per key (per host, per endpoint, per tenant…), created on first use.
+ *
+ * @since 0.1.0
+ */
+export interface KeyedCircuitBreakerShape {
+  /** The breaker of `key`, created on demand; its `name` is `"<name>/<key>"`. */
+  readonly get: (key: string) => Effect.Effect<CircuitBreakerShape>
+  readonly withBreaker: {
+    (key: string): <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpenError, R>
+    <A, E, R>(effect: Effect.Effect<A, E, R>, key: string): Effect.Effect<A, E | CircuitOpenError, R>
+  }
+  /** Snapshots of every live breaker, by key. */
+  readonly states: Effect.Effect<ReadonlyMap<string, BreakerSnapshot>>
+  /** Transitions of every key's breaker. */
+  readonly changes: Stream.Stream<StateChange>
+  readonly subscribe: Effect.Effect<Stream.Stream<StateChange>, never, Scope.Scope>
+  /** Keys with a live breaker. */
+  readonly size: Effect.Effect<number>
+}
+
+/**
+ * The keyed breaker tag.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class KeyedCircuitBreaker
+  extends Context.Tag("effect-governor/KeyedCircuitBreaker")<KeyedCircuitBreaker, KeyedCircuitBreakerShape>()
+{}
+
+/**
+ * Creates a keyed breaker.
+ *
+ * @since 0.1.0
+ */
+export const makeKeyed = (
+  options: KeyedCircuitBreakerOptions = {}
+): Effect.Effect<KeyedCircuitBreakerShape, InvalidCircuitBreakerOptions> =>
+  Effect.gen(function*() {
+    const { classify, config, name } = yield* resolveOptions(options)
+    const maxKeys = options.maxKeys ?? 1000
+    if (!isPositiveInt(maxKeys)) {
+      return yield* new InvalidCircuitBreakerOptions({ field: "maxKeys", reason: `expected an integer >= 1, got ${String(maxKeys)}` })
+    }
+    const pubsub = yield* PubSub.unbounded<StateChange>()
+    // Insertion order doubles as recency order: a hit is moved to the end.
+    const breakers = new Map<string, CircuitBreakerShape>()
+
+    const get = (key: string): Effect.Effect<CircuitBreakerShape> =>
+      Effect.suspend(() => {
+        const hit = breakers.get(key)
+        if (hit !== undefined) {
+          breakers.delete(key)
+          breakers.set(key, hit)
+          return Effect.succeed(hit)
+        }
+        return Effect.map(makeWith(`${name}/${key}`, config, classify, pubsub), (created) => {
+          // Another fiber may have created it meanwhile: keep the first.
+          const existing = breakers.get(key)
+          if (existing !== undefined) return existing
+          breakers.set(key, created)
+          while (breakers.size > maxKeys) {
+            const oldest = breakers.keys().next()
+            if (oldest.done === true) break
+            breakers.delete(oldest.value)
+          }
+          return created
+        })
+      })
+
+    const withBreakerKeyed = dual(
+      2,
+      <A, E, R>(effect: Effect.Effect<A, E, R>, key: string): Effect.Effect<A, E | CircuitOpenError, R> =>
+        Effect.flatMap(get(key), (b) => b.withBreaker(effect))
+    )
+
+    return {
+      get,
+      withBreaker: withBreakerKeyed,
+      states: Effect.suspend(() =>
+        Effect.map(
+          Effect.forEach([...breakers.entries()], ([key, b]) => Effect.map(b.state, (s) => [key, s] as const)),
+          (entries) => new Map(entries)
+        )
+      ),
+      changes: Stream.fromPubSub(pubsub),
+      subscribe: Stream.fromPubSub(pubsub, { scoped: true }),
+      size: Effect.sync(() => breakers.size)
+    } satisfies KeyedCircuitBreakerShape
+  })
+
+/**
+ * A layer providing the `KeyedCircuitBreaker` service.
+ *
+ * @since 0.1.0
+ */
+export const layerKeyed = (
+  options: KeyedCircuitBreakerOptions = {}
+): Layer.Layer<KeyedCircuitBreaker, InvalidCircuitBreakerOptions> => Layer.effect(KeyedCircuitBreaker, makeKeyed(options))

@@ -1,0 +1,183 @@
+/**
+ * A bulkhead: at most `maxConcurrent` effects in flight, at most `maxQueue` waiting for a slot, in
+ * arrival order. When the queue is full, a call fails at once with `BulkheadFull` instead of
+ * growing an unbounded backlog. Interruption, while waiting or running, gives the place back.
+ *
+ * @since 0.1.0
+ */
+import { Context, Deferred, Effect, Either, Layer, Ref } from "effect"
+import { BulkheadFull, InvalidBulkheadOptions } from "./errors.js"
+
+/**
+ * @since 0.1.0
+ */
+export interface BulkheadOptions {
+  /** Effects running at once (e.g. an API's `concurrent-requests` quota). Integer >= 1. */
+  readonly maxConcurrent: number
+  /** Callers allowed to wait for a slot. Integer >= 0; 0 rejects as soon as every slot is busy. */
+  readonly maxQueue: number
+  /** Shown in errors. Default `"default"`. */
+  readonly name?: string | undefined
+}
+
+/**
+ * @since 0.1.0
+ */
+export interface BulkheadStats {
+  readonly name: string
+  readonly maxConcurrent: number
+  readonly maxQueue: number
+  readonly inFlight: number
+  readonly queued: number
+  /** Calls refused with `BulkheadFull` so far. */
+  readonly rejected: number
+  /** Calls that got a slot so far. */
+  readonly admitted: number
+}
+
+/**
+ * @since 0.1.0
+ */
+export interface BulkheadShape {
+  readonly name: string
+  /** Runs `effect` in a slot, waiting in line if needed; fails with `BulkheadFull` if the line is full. */
+  readonly run: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | BulkheadFull, R>
+  readonly stats: Effect.Effect<BulkheadStats>
+}
+
+/**
+ * The service tag.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Bulkhead extends Context.Tag("effect-governor/Bulkhead")<Bulkhead, BulkheadShape>() {}
+
+interface State {
+  readonly inFlight: number
+  /** Waiting callers, first come first served. */
+  readonly waiters: ReadonlyArray<Deferred.Deferred<void>>
+  readonly rejected: number
+  readonly admitted: number
+}
+
+const isInt = (n: unknown, min: number): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= min
+
+/**
+ * Validates options.
+ *
+ * @since 0.1.0
+ */
+export const validate = (
+  options: BulkheadOptions
+): Either.Either<{ readonly maxConcurrent: number; readonly maxQueue: number; readonly name: string }, InvalidBulkheadOptions> => {
+  if (!isInt(options.maxConcurrent, 1)) {
+    return Either.left(
+      new InvalidBulkheadOptions({ field: "maxConcurrent", reason: `expected an integer >= 1, got ${String(options.maxConcurrent)}` })
+    )
+  }
+  if (!isInt(options.maxQueue, 0)) {
+    return Either.left(
+      new InvalidBulkheadOptions({ field: "maxQueue", reason: `expected an integer >= 0, got ${String(options.maxQueue)}` })
+    )
+  }
+  const name = options.name ?? "default"
+  if (typeof name !== "string" || name.length === 0) {
+    return Either.left(new InvalidBulkheadOptions({ field: "name", reason: "expected a non-empty string" }))
+  }
+  return Either.right({ maxConcurrent: options.maxConcurrent, maxQueue: options.maxQueue, name })
+}
+
+/**
+ * Creates a bulkhead.
+ *
+ * @example
+ * ```ts
+ * const bulkhead = yield* Bulkhead.make({ maxConcurrent: 3, maxQueue: 100 })
+ * const response = yield* bulkhead.run(client.execute(request))
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const make = (options: BulkheadOptions): Effect.Effect<BulkheadShape, InvalidBulkheadOptions> =>
+  Effect.gen(function*() {
+    const { maxConcurrent, maxQueue, name } = yield* validate(options)
+    const state = yield* Ref.make<State>({ inFlight: 0, waiters: [], rejected: 0, admitted: 0 })
+    const full = new BulkheadFull({ name, maxConcurrent, maxQueue })
+
+    /** Frees a slot: hands it to the first waiter (in-flight count unchanged) or decrements. */
+    const release = Effect.flatMap(
+      Ref.modify(state, (s): readonly [Deferred.Deferred<void> | undefined, State] => {
+        const [next, ...rest] = s.waiters
+        return next === undefined
+          ? [undefined, { ...s, inFlight: s.inFlight - 1 }]
+          : [next, { ...s, waiters: rest, admitted: s.admitted + 1 }]
+      }),
+      (next) => next === undefined ? Effect.void : Deferred.succeed(next, undefined)
+    )
+
+    type Decision = "run" | "wait" | "reject"
+
+    const run = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | BulkheadFull, R> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(Deferred.make<void>(), (ticket) =>
+          Effect.flatMap(
+            Ref.modify(state, (s): readonly [Decision, State] => {
+              if (s.inFlight < maxConcurrent && s.waiters.length === 0) {
+                return ["run", { ...s, inFlight: s.inFlight + 1, admitted: s.admitted + 1 }]
+              }
+              if (s.waiters.length < maxQueue) return ["wait", { ...s, waiters: [...s.waiters, ticket] }]
+              return ["reject", { ...s, rejected: s.rejected + 1 }]
+            }),
+            (decision): Effect.Effect<A, E | BulkheadFull, R> => {
+              if (decision === "reject") return Effect.fail(full)
+              const body = Effect.ensuring(restore(effect), release)
+              if (decision === "run") return body
+              return restore(Deferred.await(ticket)).pipe(
+                Effect.onInterrupt(() =>
+                  Effect.flatMap(
+                    Ref.modify(state, (s): readonly [boolean, State] => {
+                      const i = s.waiters.indexOf(ticket)
+                      return i === -1
+                        ? [true, s] // the slot was already handed to us: pass it on
+                        : [false, { ...s, waiters: s.waiters.filter((w) => w !== ticket) }]
+                    }),
+                    (handedOver) => handedOver ? release : Effect.void
+                  )
+                ),
+                Effect.zipRight(body)
+              )
+            }
+          ))
+      )
+
+    return {
+      name,
+      run,
+      stats: Effect.map(Ref.get(state), (s) => ({
+        name,
+        maxConcurrent,
+        maxQueue,
+        inFlight: s.inFlight,
+        queued: s.waiters.length,
+        rejected: s.rejected,
+        admitted: s.admitted
+      }))
+    } satisfies BulkheadShape
+  })
+
+/**
+ * A layer providing the `Bulkhead` service.
+ *
+ * @since 0.1.0
+ */
+export const layer = (options: BulkheadOptions): Layer.Layer<Bulkhead, InvalidBulkheadOptions> =>
+  Layer.effect(Bulkhead, make(options))
+
+/**
+ * Runs `effect` through the `Bulkhead` in context.
+ *
+ * @since 0.1.0
+ */
+export const withBulkhead = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | BulkheadFull, R | Bulkhead> =>
+  Effect.flatMap(Bulkhead, (b) => b.run(effect))

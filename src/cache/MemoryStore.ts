@@ -1,0 +1,138 @@
+/**
+ * In-memory {@link CacheStore}: retention TTL, bounds on entry count and bytes with
+ * least-recently-used eviction, and counters.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Duration, Effect, Option } from "effect"
+import type { CacheEntry, CacheStore, CacheStoreStats } from "./CacheStore.js"
+import { entrySize, hitRate, InvalidCacheOptions } from "./CacheStore.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface MemoryStoreOptions {
+  /** Most entries kept; default 1 000. */
+  readonly maxEntries?: number | undefined
+  /** Most bytes kept (see `entrySize`); default 64 MiB. An entry larger than this is not stored. */
+  readonly maxBytes?: number | undefined
+}
+
+interface Slot {
+  readonly entry: CacheEntry
+  readonly size: number
+  readonly deleteAt: number
+}
+
+const positiveInt = (option: string, value: number | undefined, fallback: number) =>
+  value === undefined
+    ? Effect.succeed(fallback)
+    : Number.isSafeInteger(value) && value > 0
+    ? Effect.succeed(value)
+    : Effect.fail(new InvalidCacheOptions({ option, reason: `expected a positive integer, got ${String(value)}` }))
+
+/**
+ * Creates a memory store. Time comes from `Clock`, so `TestClock` drives retention.
+ *
+ * The state is a `Map` used as an LRU list (insertion order = recency). Each operation reads the
+ * clock first and then runs as one synchronous block, so no other fiber can observe a half-done
+ * update: the same guarantee a `Ref` gives, without copying the map on every hit.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeMemoryStore = (options: MemoryStoreOptions = {}): Effect.Effect<CacheStore, InvalidCacheOptions> =>
+  Effect.gen(function*() {
+    const maxEntries = yield* positiveInt("maxEntries", options.maxEntries, 1000)
+    const maxBytes = yield* positiveInt("maxBytes", options.maxBytes, 64 * 1024 * 1024)
+    const slots = new Map<string, Slot>()
+    let bytes = 0
+    let hits = 0
+    let misses = 0
+    let evictions = 0
+    let expirations = 0
+
+    const remove = (key: string, slot: Slot) => {
+      slots.delete(key)
+      bytes -= slot.size
+    }
+
+    const get = (key: string) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.sync(() => {
+          const slot = slots.get(key)
+          if (slot === undefined) {
+            misses++
+            return Option.none<CacheEntry>()
+          }
+          if (now >= slot.deleteAt) {
+            remove(key, slot)
+            expirations++
+            misses++
+            return Option.none<CacheEntry>()
+          }
+          // Move to the most-recently-used end.
+          slots.delete(key)
+          slots.set(key, slot)
+          hits++
+          return Option.some(slot.entry)
+        }))
+
+    const set = (key: string, entry: CacheEntry, ttl: Duration.Duration) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.sync(() => {
+          const previous = slots.get(key)
+          if (previous !== undefined) remove(key, previous)
+          const ttlMs = Duration.toMillis(ttl)
+          const size = entrySize(key, entry)
+          if (!(ttlMs > 0) || size > maxBytes) return
+          slots.set(key, { entry, size, deleteAt: now + ttlMs })
+          bytes += size
+          for (const [k, slot] of slots) {
+            if (slots.size <= maxEntries && bytes <= maxBytes) break
+            remove(k, slot)
+            evictions++
+          }
+        }))
+
+    const del = (key: string) =>
+      Effect.sync(() => {
+        const slot = slots.get(key)
+        if (slot === undefined) return false
+        remove(key, slot)
+        return true
+      })
+
+    const clear = Effect.sync(() => {
+      slots.clear()
+      bytes = 0
+    })
+
+    const cleanupExpired = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.sync(() => {
+        let removed = 0
+        for (const [k, slot] of slots) {
+          if (now >= slot.deleteAt) {
+            remove(k, slot)
+            removed++
+          }
+        }
+        expirations += removed
+        return removed
+      }))
+
+    const stats = Effect.sync((): CacheStoreStats => ({
+      hits,
+      misses,
+      hitRate: hitRate(hits, misses),
+      entries: slots.size,
+      bytes,
+      evictions,
+      expirations,
+      corrupt: 0
+    }))
+
+    const store: CacheStore = { name: "memory", get, set, delete: del, clear, cleanupExpired, stats }
+    return store
+  })

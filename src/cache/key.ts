@@ -1,0 +1,149 @@
+/**
+ * Pure cache-key derivation.
+ *
+ * A key is the SHA-256 (hex) of an unambiguous serialisation of:
+ * - the method (upper-cased),
+ * - scheme, host (with non-default port) and path of the URL (the fragment is ignored),
+ * - the query parameters, stably sorted by name (values of a repeated name keep their order,
+ *   because `?a=1&a=2` and `?a=2&a=1` can mean different things to an API),
+ * - the values of the request headers named by the `Vary` list,
+ * - a credential partition: a SHA-256 of each credential header present (Authorization, X-API-Key…),
+ *   so two users never share an entry and the credential itself never appears in the key,
+ * - an optional caller-chosen partition (e.g. the API name).
+ *
+ * @since 0.1.0
+ */
+import { createHash } from "node:crypto"
+
+/**
+ * Credential headers partitioned by default (lower-case).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultCredentialHeaders: ReadonlyArray<string> = [
+  "authorization",
+  "proxy-authorization",
+  "x-api-key",
+  "cookie"
+]
+
+/**
+ * Everything a cache key depends on. `headers` are the request headers; names are matched
+ * case-insensitively.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CacheKeyInput {
+  readonly method: string
+  readonly url: URL
+  readonly headers: Readonly<Record<string, string>>
+  /** Request header names whose values select a variant (the `Vary` list). */
+  readonly vary?: ReadonlyArray<string> | undefined
+  /** Header names that carry a credential; default {@link defaultCredentialHeaders}. */
+  readonly credentialHeaders?: ReadonlyArray<string> | undefined
+  /** Extra partition chosen by the caller (e.g. the API name). */
+  readonly partition?: string | undefined
+}
+
+const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
+
+/** Header lookup by case-insensitive name (request headers may come from any source). */
+const headerValue = (headers: Readonly<Record<string, string>>, name: string): string | undefined => {
+  const direct = headers[name]
+  if (direct !== undefined) return direct
+  for (const key of Object.keys(headers)) {
+    if (key.toLowerCase() === name) return headers[key]
+  }
+  return undefined
+}
+
+/**
+ * Lower-cases, trims, dedupes and sorts a list of header names (the canonical form of a `Vary` list).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const normalizeHeaderNames = (names: ReadonlyArray<string>): ReadonlyArray<string> =>
+  Array.from(new Set(names.map((n) => n.trim().toLowerCase()).filter((n) => n.length > 0))).sort()
+
+/**
+ * Query parameters of a URL, stably sorted by name: the relative order of the values of one
+ * repeated name is preserved.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const sortedParams = (url: URL): ReadonlyArray<readonly [string, string]> => {
+  const params = Array.from(url.searchParams.entries())
+  // Array.prototype.sort is stable (ES2019), so equal names keep their relative order.
+  return params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+}
+
+/**
+ * The credential partition of a request: `"anonymous"` when no credential header is present,
+ * otherwise a SHA-256 over the names and values of the credential headers present. The value of a
+ * credential is only ever an input to the hash.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const credentialPartition = (
+  headers: Readonly<Record<string, string>>,
+  credentialHeaders: ReadonlyArray<string> = defaultCredentialHeaders
+): string => {
+  const present: Array<readonly [string, string]> = []
+  for (const name of normalizeHeaderNames(credentialHeaders)) {
+    const value = headerValue(headers, name)
+    if (value !== undefined) present.push([name, value])
+  }
+  if (present.length === 0) return "anonymous"
+  return sha256Hex(JSON.stringify(["effect-governor/credential/v1", present]))
+}
+
+/**
+ * The values of the `vary` request headers, by canonical name; an absent header is `null`
+ * (distinct from an empty value).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const varyValues = (
+  headers: Readonly<Record<string, string>>,
+  vary: ReadonlyArray<string>
+): Readonly<Record<string, string | null>> => {
+  const out: Record<string, string | null> = {}
+  for (const name of normalizeHeaderNames(vary)) out[name] = headerValue(headers, name) ?? null
+  return out
+}
+
+/**
+ * Derives the cache key (64 hex characters). Pure: same input, same key.
+ *
+ * @example
+ * ```ts
+ * deriveKey({ method: "GET", url: new URL("https://api.example.com/a?b=1&a=2"), headers: { authorization: "Bearer t" } })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const deriveKey = (input: CacheKeyInput): string => {
+  const url = input.url
+  // Pairs, not an object: object key order puts integer-like names first.
+  const vary = normalizeHeaderNames(input.vary ?? []).map((name) => [name, headerValue(input.headers, name) ?? null])
+  // JSON arrays keep the serialisation unambiguous whatever characters names/values contain.
+  const canonical = JSON.stringify([
+    "effect-governor/cache-key/v1",
+    input.method.toUpperCase(),
+    url.protocol,
+    url.host,
+    url.pathname,
+    sortedParams(url),
+    vary,
+    credentialPartition(input.headers, input.credentialHeaders ?? defaultCredentialHeaders),
+    input.partition ?? null
+  ])
+  return sha256Hex(canonical)
+}

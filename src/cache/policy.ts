@@ -1,0 +1,403 @@
+/**
+ * Pure HTTP cacheability (RFC 9111): what may be stored, for how long it is fresh, how long it is
+ * kept for revalidation, and how a `304 Not Modified` refreshes a stored entry.
+ *
+ * Time is always passed in as epoch milliseconds; nothing here reads a clock.
+ *
+ * @since 0.1.0
+ */
+import { Duration, Schema } from "effect"
+import { DurationInput } from "../internal/schema.js"
+import { normalizeHeaderNames } from "./key.js"
+
+/**
+ * Statuses stored by default: the "heuristically cacheable" statuses of RFC 9110 §15.1
+ * (200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501) minus 206, because this cache does not
+ * combine partial content. The set applies whether or not the response carries explicit freshness.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultCacheableStatuses: ReadonlyArray<number> = [200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501]
+
+/**
+ * How responses are judged.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CachePolicy {
+  /**
+   * `true` when one cache serves several users (e.g. a cache directory shared by processes):
+   * `private` responses are then not stored and `s-maxage` wins over `max-age`. Entries are
+   * partitioned by credential either way. Default `false`.
+   */
+  readonly shared: boolean
+  /** Methods whose responses may be stored. Default `GET`, `HEAD`. */
+  readonly cacheableMethods: ReadonlyArray<string>
+  /** Statuses that may be stored. Default {@link defaultCacheableStatuses}. */
+  readonly cacheableStatuses: ReadonlyArray<number>
+  /**
+   * Freshness given to a response that states none (no `max-age`, `s-maxage`, `Expires`).
+   * Default zero: such responses are only kept when they carry a validator, and revalidated on
+   * every use. (We use this configured value instead of RFC 9111's optional 10%-of-Last-Modified
+   * heuristic, so the behaviour is predictable per API.)
+   */
+  readonly defaultTtl: Duration.Duration
+  /** Upper bound on any freshness lifetime. Default infinity. */
+  readonly maxTtl: Duration.Duration
+  /**
+   * How long a stale entry with an `ETag`/`Last-Modified` is kept for conditional revalidation.
+   * Default 1 hour.
+   */
+  readonly staleRetention: Duration.Duration
+  /** Store responses that set cookies. Default `false`. */
+  readonly allowSetCookie: boolean
+}
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultPolicy: CachePolicy = {
+  shared: false,
+  cacheableMethods: ["GET", "HEAD"],
+  cacheableStatuses: defaultCacheableStatuses,
+  defaultTtl: Duration.zero,
+  maxTtl: Duration.infinity,
+  staleRetention: Duration.hours(1),
+  allowSetCookie: false
+}
+
+/**
+ * Policy options as written in configuration (JSON / env): durations are milliseconds or strings
+ * such as `"5 minutes"`; every field is optional and defaults to {@link defaultPolicy}.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const CachePolicyOptions = Schema.Struct({
+  shared: Schema.optional(Schema.Boolean),
+  cacheableMethods: Schema.optional(Schema.Array(Schema.String.pipe(Schema.pattern(/^[A-Za-z]+$/)))),
+  cacheableStatuses: Schema.optional(Schema.Array(Schema.Int.pipe(Schema.between(100, 599)))),
+  defaultTtl: Schema.optional(DurationInput),
+  maxTtl: Schema.optional(DurationInput),
+  staleRetention: Schema.optional(DurationInput),
+  allowSetCookie: Schema.optional(Schema.Boolean)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type CachePolicyOptions = typeof CachePolicyOptions.Type
+
+/**
+ * Fills unspecified options from {@link defaultPolicy}.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makePolicy = (options: Partial<CachePolicy> | CachePolicyOptions = {}): CachePolicy => {
+  const out: { -readonly [K in keyof CachePolicy]: CachePolicy[K] } = { ...defaultPolicy }
+  for (const [k, v] of Object.entries(options)) {
+    if (v !== undefined) (out as Record<string, unknown>)[k] = v
+  }
+  return { ...out, cacheableMethods: out.cacheableMethods.map((m) => m.toUpperCase()) }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Header parsing
+// ---------------------------------------------------------------------------------------------
+
+type Headers = Readonly<Record<string, string>>
+
+const header = (headers: Headers, name: string): string | undefined => {
+  const direct = headers[name]
+  if (direct !== undefined) return direct
+  for (const key of Object.keys(headers)) if (key.toLowerCase() === name) return headers[key]
+  return undefined
+}
+
+/**
+ * Parses a `Cache-Control` value into lower-cased directives. A directive without a value maps to
+ * `true`; quoted values are unquoted. When a directive repeats, the first occurrence wins
+ * (RFC 9111 §4.2.1).
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseCacheControl = (value: string | undefined): ReadonlyMap<string, string | true> => {
+  const out = new Map<string, string | true>()
+  if (value === undefined) return out
+  // Split on commas outside quotes.
+  const parts: Array<string> = []
+  let current = ""
+  let quoted = false
+  for (const ch of value) {
+    if (ch === "\"") quoted = !quoted
+    if (ch === "," && !quoted) {
+      parts.push(current)
+      current = ""
+    } else current += ch
+  }
+  parts.push(current)
+  for (const part of parts) {
+    const eq = part.indexOf("=")
+    const name = (eq === -1 ? part : part.slice(0, eq)).trim().toLowerCase()
+    if (name.length === 0 || out.has(name)) continue
+    if (eq === -1) out.set(name, true)
+    else {
+      let v = part.slice(eq + 1).trim()
+      if (v.length >= 2 && v.startsWith("\"") && v.endsWith("\"")) v = v.slice(1, -1)
+      out.set(name, v)
+    }
+  }
+  return out
+}
+
+/**
+ * `delta-seconds` of a directive in milliseconds; `undefined` when absent. A present but invalid
+ * value yields 0 (the response is treated as stale, as RFC 9111 §1.2.2 recommends).
+ */
+const deltaSeconds = (cc: ReadonlyMap<string, string | true>, name: string): number | undefined => {
+  const v = cc.get(name)
+  if (v === undefined) return undefined
+  if (v === true || !/^\d+$/.test(v)) return 0
+  // Values above 2^31 seconds are treated as 2^31 (RFC 9111 §1.2.2).
+  return Math.min(Number(v), 2 ** 31) * 1000
+}
+
+/**
+ * Parses an HTTP-date; `undefined` when absent or invalid.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseHttpDate = (value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined
+  const ms = Date.parse(value.trim())
+  return Number.isFinite(ms) ? ms : undefined
+}
+
+/**
+ * The header names of a `Vary` value, canonicalised; `["*"]` when any header varies.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseVary = (value: string | undefined): ReadonlyArray<string> =>
+  value === undefined ? [] : normalizeHeaderNames(value.split(","))
+
+// ---------------------------------------------------------------------------------------------
+// Decisions
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What to do with a request before looking at the cache.
+ * - `Bypass`: not a cache matter (unsafe method, `no-store`, or the caller sends its own
+ *   conditional/range headers and manages validation itself).
+ * - `Lookup`: use the cache; `revalidate` when the request demands an end-to-end check
+ *   (`Cache-Control: no-cache`, `max-age=0`, `Pragma: no-cache`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RequestDecision =
+  | { readonly _tag: "Bypass"; readonly reason: string }
+  | { readonly _tag: "Lookup"; readonly revalidate: boolean }
+
+const callerManagedHeaders = ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range"]
+
+/**
+ * @since 0.1.0
+ * @category decisions
+ */
+export const decideRequest = (method: string, headers: Headers, policy: CachePolicy): RequestDecision => {
+  const m = method.toUpperCase()
+  if (!policy.cacheableMethods.includes(m)) return { _tag: "Bypass", reason: `method ${m} is not cacheable` }
+  const cc = parseCacheControl(header(headers, "cache-control"))
+  if (cc.has("no-store")) return { _tag: "Bypass", reason: "request Cache-Control: no-store" }
+  for (const name of callerManagedHeaders) {
+    if (header(headers, name) !== undefined) return { _tag: "Bypass", reason: `request carries ${name}` }
+  }
+  const pragmaNoCache = /(^|,)\s*no-cache\s*(,|$)/i.test(header(headers, "pragma") ?? "")
+  const revalidate = cc.has("no-cache") || deltaSeconds(cc, "max-age") === 0 ||
+    (pragmaNoCache && header(headers, "cache-control") === undefined)
+  return { _tag: "Lookup", revalidate }
+}
+
+/**
+ * The verdict on a response.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ResponseDecision =
+  | { readonly _tag: "NotStorable"; readonly reason: string }
+  | {
+    readonly _tag: "Storable"
+    readonly storedAt: number
+    /** Fresh until (epoch ms); equal to `storedAt` or earlier when it must be revalidated at once. */
+    readonly expiresAt: number
+    /** How long the store should keep it (epoch ms): past `expiresAt` only when it can be revalidated. */
+    readonly retainUntil: number
+    readonly etag?: string
+    readonly lastModified?: string
+    /** Canonical `Vary` names. */
+    readonly vary: ReadonlyArray<string>
+    /** Whether a stale copy can be revalidated with a conditional request. */
+    readonly revalidatable: boolean
+  }
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResponseFacts {
+  readonly method: string
+  readonly status: number
+  readonly headers: Headers
+  /** When the response was received (epoch ms). */
+  readonly now: number
+}
+
+/**
+ * Freshness lifetime in milliseconds per RFC 9111 §4.2.1, or `undefined` when the response states
+ * none. `s-maxage` applies only to a shared cache.
+ *
+ * @since 0.1.0
+ * @category decisions
+ */
+export const explicitLifetime = (headers: Headers, now: number, shared: boolean): number | undefined => {
+  const cc = parseCacheControl(header(headers, "cache-control"))
+  if (shared) {
+    const s = deltaSeconds(cc, "s-maxage")
+    if (s !== undefined) return s
+  }
+  const maxAge = deltaSeconds(cc, "max-age")
+  if (maxAge !== undefined) return maxAge
+  const expiresRaw = header(headers, "expires")
+  if (expiresRaw !== undefined) {
+    const expires = parseHttpDate(expiresRaw)
+    // An invalid Expires (e.g. "0") means already expired (RFC 9111 §5.3).
+    if (expires === undefined) return 0
+    const date = parseHttpDate(header(headers, "date")) ?? now
+    return Math.max(0, expires - date)
+  }
+  return undefined
+}
+
+/**
+ * Decides whether and how long a response may be stored.
+ *
+ * @since 0.1.0
+ * @category decisions
+ */
+export const decideResponse = (facts: ResponseFacts, policy: CachePolicy): ResponseDecision => {
+  const { headers, now } = facts
+  const method = facts.method.toUpperCase()
+  if (!policy.cacheableMethods.includes(method)) return { _tag: "NotStorable", reason: `method ${method}` }
+  if (!policy.cacheableStatuses.includes(facts.status)) {
+    return { _tag: "NotStorable", reason: `status ${facts.status} is not cacheable` }
+  }
+  const cc = parseCacheControl(header(headers, "cache-control"))
+  if (cc.has("no-store")) return { _tag: "NotStorable", reason: "Cache-Control: no-store" }
+  if (policy.shared && cc.has("private")) return { _tag: "NotStorable", reason: "Cache-Control: private in a shared cache" }
+  if (!policy.allowSetCookie && header(headers, "set-cookie") !== undefined) {
+    return { _tag: "NotStorable", reason: "response sets a cookie" }
+  }
+  const vary = parseVary(header(headers, "vary"))
+  if (vary.includes("*")) return { _tag: "NotStorable", reason: "Vary: *" }
+
+  const etag = header(headers, "etag")
+  const lastModified = header(headers, "last-modified")
+  const revalidatable = etag !== undefined || (lastModified !== undefined && parseHttpDate(lastModified) !== undefined)
+
+  const maxTtl = Duration.toMillis(policy.maxTtl)
+  let lifetime = cc.has("no-cache")
+    ? 0 // stored, but every use is revalidated
+    : explicitLifetime(headers, now, policy.shared) ?? Duration.toMillis(policy.defaultTtl)
+  lifetime = Math.min(lifetime, maxTtl)
+  // Age already spent in upstream caches (RFC 9111 §4.2.3, simplified: response delay ignored).
+  const ageHeader = header(headers, "age")
+  const age = ageHeader !== undefined && /^\s*\d+\s*$/.test(ageHeader) ? Number(ageHeader) * 1000 : 0
+  const expiresAt = now + lifetime - age
+
+  if (expiresAt <= now && !revalidatable) {
+    return { _tag: "NotStorable", reason: "stale on arrival and no validator to revalidate it" }
+  }
+  const retainUntil = revalidatable ? Math.max(expiresAt, now) + Duration.toMillis(policy.staleRetention) : expiresAt
+  return {
+    _tag: "Storable",
+    storedAt: now,
+    expiresAt,
+    retainUntil,
+    ...(etag !== undefined ? { etag } : {}),
+    ...(lastModified !== undefined ? { lastModified } : {}),
+    vary,
+    revalidatable
+  }
+}
+
+/**
+ * Conditional request headers for revalidating a stored entry (RFC 9110 §13.1): `If-None-Match`
+ * from the ETag, `If-Modified-Since` from Last-Modified. Empty when the entry has no validator.
+ *
+ * @since 0.1.0
+ * @category decisions
+ */
+export const conditionalHeaders = (
+  validators: { readonly etag?: string | undefined; readonly lastModified?: string | undefined }
+): Readonly<Record<string, string>> => {
+  const out: Record<string, string> = {}
+  if (validators.etag !== undefined) out["if-none-match"] = validators.etag
+  if (validators.lastModified !== undefined) out["if-modified-since"] = validators.lastModified
+  return out
+}
+
+/** Headers a 304 must not overwrite in the stored response (RFC 9111 §3.2), plus hop-by-hop ones. */
+const notUpdatedBy304 = new Set([
+  "content-length",
+  "content-encoding",
+  "transfer-encoding",
+  "content-range",
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "upgrade"
+])
+
+/**
+ * Stored headers updated with those of a `304 Not Modified` (RFC 9111 §4.3.4).
+ *
+ * @since 0.1.0
+ * @category decisions
+ */
+export const mergeNotModified = (stored: Headers, notModified: Headers): Readonly<Record<string, string>> => {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(stored)) out[k.toLowerCase()] = v
+  for (const [k, v] of Object.entries(notModified)) {
+    const name = k.toLowerCase()
+    if (!notUpdatedBy304.has(name)) out[name] = v
+  }
+  return out
+}
+
+/**
+ * Hop-by-hop headers: meaningful for one connection only, never stored.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const hopByHopHeaders: ReadonlySet<string> = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade"
+])

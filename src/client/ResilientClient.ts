@@ -1,0 +1,609 @@
+/**
+ * The resilient client: an ordinary `HttpClient` from `@effect/platform` that, per request, runs
+ *
+ * ```
+ * cache (safe methods) → [ breaker admits → bulkhead → limiter acquires → send → feedback ] × retry schedule
+ * ```
+ *
+ * all under an overall deadline. Each part is a service built from the per-API config, or taken from
+ * the environment when the program provides its own (e.g. a Redis `RateLimiter`, a file
+ * `ResponseCache`), so tests and production swap any one of them.
+ *
+ * @since 0.1.0
+ */
+import { FileSystem, HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import {
+  Cause,
+  Clock,
+  Config,
+  Context,
+  Duration,
+  Effect,
+  Exit,
+  Layer,
+  Option,
+  type ParseResult,
+  Predicate,
+  Redacted,
+  Ref,
+  type Scope
+} from "effect"
+import * as Adaptive from "../adaptive/AdaptiveController.js"
+import * as Breaker from "../breaker/CircuitBreaker.js"
+import type { CircuitOpenError, InvalidCircuitBreakerOptions } from "../breaker/errors.js"
+import * as Bulkhead from "../bulkhead/Bulkhead.js"
+import type { BulkheadFull, DeadlineExceeded, InvalidBulkheadOptions } from "../bulkhead/errors.js"
+import * as Timeouts from "../bulkhead/timeouts.js"
+import { type CacheStoreError, type InvalidCacheOptions } from "../cache/CacheStore.js"
+import { makeFileStore } from "../cache/FileStore.js"
+import { makeMemoryStore } from "../cache/MemoryStore.js"
+import * as Cache from "../cache/ResponseCache.js"
+import type { ApiConfig, ApiConfigEncoded } from "../config/ApiConfig.js"
+import * as ApiConfigModule from "../config/ApiConfig.js"
+import * as ConfigRegistry from "../config/ConfigRegistry.js"
+import { ConfigError, UnknownApiConfig } from "../config/errors.js"
+import * as Loader from "../config/load.js"
+import * as Presets from "../config/presets.js"
+import type { AcquireError } from "../limiter/errors.js"
+import { makeMemory } from "../limiter/memory.js"
+import { type Cost, RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
+import * as RequestLog from "../logging/RequestLog.js"
+import * as Metrics from "../metrics/GovernorMetrics.js"
+import type { InvalidRetryPolicy, RetriesExhausted } from "../retry/errors.js"
+import * as RetryPolicy from "../retry/RetryPolicy.js"
+import { retryRequest } from "../retry/retryRequest.js"
+import * as Stats from "./stats.js"
+
+/**
+ * Every error the governor adds to the transport's `HttpClientError`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type GovernorError =
+  | AcquireError
+  | CircuitOpenError
+  | BulkheadFull
+  | DeadlineExceeded
+  | RetriesExhausted<unknown>
+  | Timeouts.AttemptTimeout
+
+const GOVERNOR_TAGS: ReadonlySet<string> = new Set([
+  "RateLimitExceeded",
+  "CostExceedsCapacity",
+  "InvalidCost",
+  "RateLimiterUnavailable",
+  "CircuitOpenError",
+  "BulkheadFull",
+  "DeadlineExceeded",
+  "RetriesExhausted",
+  "AttemptTimeout"
+])
+
+/**
+ * @since 0.1.0
+ * @category guards
+ */
+export const isGovernorError = (u: unknown): u is GovernorError =>
+  Predicate.hasProperty(u, "_tag") && typeof u._tag === "string" && GOVERNOR_TAGS.has(u._tag)
+
+/**
+ * Options that only make sense in code (functions, secrets), next to the data-only `ApiConfig`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResilientClientOptions {
+  /** Credential sent as configured by `config.auth` (default `Authorization: Bearer …`). */
+  readonly token?: Redacted.Redacted<string> | undefined
+  /** Limiter key of a request (entity/resource buckets). Default: the API name. */
+  readonly key?: ((request: HttpClientRequest.HttpClientRequest) => string) | undefined
+  /** Limiter cost of a request (e.g. `{ rpm: 1, tpm: estimate }`). Default 1. */
+  readonly cost?: ((request: HttpClientRequest.HttpClientRequest) => Cost) | undefined
+  /** Custom retry decision hook (see `RetryPolicyOptions.decide`). */
+  readonly decide?: RetryPolicy.RetryPolicyOptions["decide"]
+  /** Store for the adaptive controller's learned rate (e.g. Redis, shared by all workers). */
+  readonly adaptiveStore?: Adaptive.ControllerStore | undefined
+}
+
+/**
+ * Everything the client did and knows, as plain data.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ClientSnapshot {
+  readonly api: string
+  readonly stats: Stats.ClientStats
+  readonly limiter: import("../limiter/RateLimiter.js").LimiterSnapshot
+  readonly adaptive: Adaptive.Snapshot | null
+  readonly breaker: Breaker.BreakerSnapshot | null
+  readonly cache: Cache.ResponseCacheStats | null
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResilientClientService {
+  readonly config: ApiConfig
+  /** The composed client, with the governor's typed errors. */
+  readonly client: HttpClient.HttpClient.With<HttpClientError.HttpClientError | GovernorError>
+  readonly limiter: RateLimiterShape
+  readonly adaptive: Adaptive.AdaptiveControllerShape | null
+  readonly breaker: Breaker.CircuitBreakerShape | null
+  readonly cache: Cache.ResponseCacheService | null
+  readonly stats: Effect.Effect<Stats.ClientStats>
+  readonly snapshot: (key?: string) => Effect.Effect<ClientSnapshot, AcquireError>
+  /** Fill the cache with these requests ahead of use; they go through the limiter. */
+  readonly prewarm: (
+    requests: Iterable<HttpClientRequest.HttpClientRequest>
+  ) => Effect.Effect<Cache.PrewarmReport<unknown> | null>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class ResilientClient extends Context.Tag("effect-governor/ResilientClient")<
+  ResilientClient,
+  ResilientClientService
+>() {}
+
+const CONDITIONAL = ["if-none-match", "if-modified-since"]
+
+/** Resolve the token: the explicit option, else the env var named by `config.auth.env`. */
+const resolveToken = (config: ApiConfig, options: ResilientClientOptions) =>
+  options.token !== undefined
+    ? Effect.succeed(Option.some(options.token))
+    : config.auth?.env !== undefined
+    ? Effect.option(Config.redacted(config.auth.env))
+    : Effect.succeed(Option.none<Redacted.Redacted<string>>())
+
+const authorize = (config: ApiConfig, token: Option.Option<Redacted.Redacted<string>>) =>
+(request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest => {
+  if (Option.isNone(token)) return request
+  const auth = config.auth ?? { scheme: "bearer" as const, header: "Authorization" }
+  const value = Redacted.value(token.value)
+  return HttpClientRequest.setHeader(request, auth.header, auth.scheme === "bearer" ? `Bearer ${value}` : value)
+}
+
+/**
+ * Invalid options of one of the parts, found while building the client.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type GovernorSetupError =
+  | ParseResult.ParseError
+  | InvalidRetryPolicy
+  | InvalidCircuitBreakerOptions
+  | Adaptive.InvalidAdaptiveOptions
+  | InvalidBulkheadOptions
+  | InvalidCacheOptions
+  | CacheStoreError
+  | ConfigError
+
+const cacheStoreError = (config: ApiConfig, expected: string) =>
+  new ConfigError({
+    source: `ApiConfig "${config.name}"`,
+    path: "cache.store",
+    segments: ["cache", "store"],
+    expected,
+    issues: []
+  })
+
+/** The config's adaptive section as controller options (`useHeaders` → `respectHeaders`). */
+const adaptiveOptions = (config: ApiConfig): Adaptive.Options => ({
+  initialRate: config.adaptive.initialRate,
+  minRate: config.adaptive.minRate,
+  maxRate: config.adaptive.maxRate,
+  increaseStep: config.adaptive.increaseStep,
+  decreaseFactor: config.adaptive.decreaseFactor,
+  backoffStatuses: config.adaptive.backoffStatuses,
+  respectHeaders: config.adaptive.useHeaders
+})
+
+/** The metrics outcome of a failed logical request. */
+const outcomeOfError = (error: unknown): Metrics.RequestOutcome => {
+  const tag = Predicate.hasProperty(error, "_tag") ? error._tag : undefined
+  switch (tag) {
+    case "CircuitOpenError":
+      return "circuit_open"
+    case "RateLimitExceeded":
+    case "CostExceedsCapacity":
+    case "BulkheadFull":
+      return "limiter_rejected"
+    case "AttemptTimeout":
+    case "DeadlineExceeded":
+    case "TimeoutException":
+      return "timeout"
+    case "RetriesExhausted": {
+      const status = (error as RetriesExhausted<unknown>).lastStatus
+      return status === undefined ? "transport_error" : Metrics.outcomeOfStatus(status)
+    }
+    default:
+      return "transport_error"
+  }
+}
+
+/**
+ * The cache the config asks for: one already in the environment wins; "file" needs a `FileSystem`
+ * in the environment, "redis" a `ResponseCache` built on the Redis store.
+ */
+const buildCache = (config: ApiConfig) =>
+  Effect.gen(function*() {
+    const provided = yield* Effect.serviceOption(Cache.ResponseCache)
+    if (Option.isSome(provided)) return provided.value
+    const c = config.cache
+    if (!c.enabled) return null
+    const options: Cache.ResponseCacheOptions = {
+      policy: { shared: c.shared, defaultTtl: c.defaultTtl, allowSetCookie: c.cacheSetCookie },
+      vary: c.varyHeaders
+    }
+    if (c.store === "memory") {
+      return yield* Cache.make(yield* makeMemoryStore({ maxEntries: c.maxEntries, maxBytes: c.maxBytes }), options)
+    }
+    if (c.store === "file") {
+      const fs = yield* Effect.serviceOption(FileSystem.FileSystem)
+      if (Option.isNone(fs) || c.directory === undefined) {
+        return yield* cacheStoreError(config, "store \"file\" needs `cache.directory` and a FileSystem layer (NodeFileSystem.layer)")
+      }
+      const store = yield* makeFileStore({ directory: c.directory }).pipe(Effect.provideService(FileSystem.FileSystem, fs.value))
+      return yield* Cache.make(store, options)
+    }
+    return yield* cacheStoreError(config, "store \"redis\" needs a ResponseCache layer on the Redis store in the environment")
+  })
+
+const headerRecord = (response: HttpClientResponse.HttpClientResponse): Record<string, string> =>
+  response.headers as unknown as Record<string, string>
+
+/**
+ * Build the client from a decoded config. Services already in the environment (`RateLimiter`,
+ * `ResponseCache`) are used as they are; the rest are built from the config.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  config: ApiConfig,
+  options: ResilientClientOptions = {}
+): Effect.Effect<ResilientClientService, GovernorSetupError, HttpClient.HttpClient | Scope.Scope> =>
+  Effect.gen(function*() {
+    const transport = yield* HttpClient.HttpClient
+    const api = config.name
+    const providedLimiter = yield* Effect.serviceOption(RateLimiter)
+    const limiter: RateLimiterShape = Option.isSome(providedLimiter) ? providedLimiter.value : yield* makeMemory({
+      limits: config.limits,
+      throttle: config.throttle === false ? false : { threshold: config.throttle.threshold },
+      minInterval: config.minInterval
+    })
+    // An external limiter (e.g. Redis) does not know this API's limits: pass them on every call.
+    const perCallLimits = Option.isSome(providedLimiter) && config.limits.length > 0 ? config.limits : undefined
+
+    const adaptive = config.adaptive.enabled
+      ? yield* (options.adaptiveStore !== undefined
+        ? Adaptive.makeWithStore(adaptiveOptions(config), options.adaptiveStore)
+        : Adaptive.make(adaptiveOptions(config))).pipe(Effect.provideService(RateLimiter, limiter))
+      : null
+
+    const breaker = config.breaker.enabled
+      ? yield* Breaker.make({
+        name: api,
+        failureThreshold: config.breaker.failureThreshold,
+        failureRate: config.breaker.failureRate,
+        windowSize: config.breaker.windowSize,
+        minimumCalls: config.breaker.minimumCalls,
+        successThreshold: config.breaker.successThreshold,
+        recoveryTimeout: config.breaker.recoveryTimeout,
+        halfOpenMaxProbes: config.breaker.halfOpenMaxProbes
+      })
+      : null
+
+    const bulkhead = config.bulkhead.maxConcurrent !== undefined
+      ? yield* Bulkhead.make({ maxConcurrent: config.bulkhead.maxConcurrent, maxQueue: config.bulkhead.maxQueue })
+      : null
+
+    const cache = yield* buildCache(config)
+
+    const policy = yield* RetryPolicy.make({
+      maxRetries: config.retry.maxRetries,
+      initialDelay: config.retry.initialDelay,
+      maxDelay: config.retry.maxDelay,
+      multiplier: config.retry.multiplier,
+      jitter: config.retry.jitter,
+      totalBudget: config.retry.totalBudget,
+      retryOnStatus: config.retry.retryOnStatus,
+      retryOnTransport: config.retry.retryOnTransport,
+      respectRetryAfter: config.retry.respectRetryAfter,
+      maxRetryAfter: config.retry.maxRetryAfter,
+      retryNonIdempotent: config.retry.retryNonIdempotent,
+      idempotencyKey: config.retry.idempotencyKey,
+      decide: options.decide
+    })
+
+    const token = yield* resolveToken(config, options)
+    const stats = yield* Ref.make(Stats.emptyStats)
+    const keyOf = options.key ?? (() => api)
+    if (adaptive !== null) yield* adaptive.prime(api).pipe(Effect.orDie)
+
+    // One attempt: breaker → bulkhead → limiter → send (with the attempt timeout) → feedback.
+    const attempt = (rateLimited: { n: number }) =>
+    (request: HttpClientRequest.HttpClientRequest, attemptNumber: number) =>
+      Effect.gen(function*() {
+        const permit = breaker === null ? null : yield* breaker.admit
+        const key = keyOf(request)
+        const run = Effect.gen(function*() {
+          const granted = yield* limiter.acquire({
+            key,
+            cost: options.cost?.(request),
+            limits: perCallLimits
+          })
+          yield* Metrics.recordLimiterWait(api, granted.waited)
+          yield* RequestLog.logRequest({
+            api,
+            method: request.method,
+            url: request.url,
+            attempt: attemptNumber,
+            limiterWait: granted.waited,
+            breaker: permit === null ? undefined : permit.probe ? "half-open" : "closed",
+            headers: request.headers
+          })
+          const sentAt = yield* Clock.currentTimeMillis
+          const exit = yield* Effect.exit(
+            Timeouts.withAttemptTimeout(transport.execute(request), config.timeouts.attempt)
+          )
+          const duration = Duration.millis((yield* Clock.currentTimeMillis) - sentAt)
+          if (Exit.isSuccess(exit)) {
+            const response = exit.value
+            if (response.status === 429) {
+              rateLimited.n++
+              yield* Metrics.recordRateLimited(api)
+            }
+            if (adaptive !== null) {
+              yield* adaptive.observe(key, { status: response.status, headers: headerRecord(response), sentAt }).pipe(
+                Effect.catchAll((e) => Effect.logWarning("adaptive controller could not apply feedback", e))
+              )
+            }
+            yield* RequestLog.logResponse({
+              api,
+              method: request.method,
+              url: request.url,
+              attempt: attemptNumber,
+              status: response.status,
+              duration,
+              headers: response.headers
+            })
+          } else {
+            yield* RequestLog.logResponse({
+              api,
+              method: request.method,
+              url: request.url,
+              attempt: attemptNumber,
+              duration,
+              error: Cause.squash(exit.cause)
+            })
+          }
+          return yield* exit
+        })
+        const guarded = bulkhead === null ? run : bulkhead.run(run)
+        return permit === null ? yield* guarded : yield* Effect.onExit(guarded, permit.recordExit)
+      })
+
+    const send = (request: HttpClientRequest.HttpClientRequest) =>
+      Effect.gen(function*() {
+        const startedAt = yield* Clock.currentTimeMillis
+        const rateLimited = { n: 0 }
+        let delays: ReadonlyArray<Duration.Duration> = []
+        const exit = yield* Effect.exit(
+          Timeouts.withDeadline(
+            retryRequest(policy, request, attempt(rateLimited), {
+              onRetry: (event) => Metrics.recordRetry(api, event.delay),
+              onDone: (summary) =>
+                Effect.sync(() => {
+                  delays = summary.delays
+                })
+            }),
+            config.timeouts.overall
+          )
+        )
+        const duration = Duration.millis((yield* Clock.currentTimeMillis) - startedAt)
+        const status = Exit.isSuccess(exit) ? exit.value.status : undefined
+        yield* Metrics.recordRequest(api, {
+          outcome: Exit.isSuccess(exit)
+            ? Metrics.outcomeOfStatus(exit.value.status)
+            : Option.match(Cause.failureOption(exit.cause), { onNone: () => "transport_error" as const, onSome: outcomeOfError }),
+          status,
+          duration
+        })
+        yield* Ref.update(stats, (s) =>
+          Stats.record(s, {
+            ok: Exit.isSuccess(exit) && exit.value.status < 400,
+            retryDelays: delays,
+            rateLimitedResponses: rateLimited.n,
+            cacheHit: false
+          }))
+        return yield* exit
+      })
+
+    const withCache = (request: HttpClientRequest.HttpClientRequest) => {
+      if (cache === null) return send(request)
+      const conditional = CONDITIONAL.some((h) => request.headers[h] !== undefined)
+      if (conditional) return send(request)
+      return cache.cached(request, send, { partition: api }).pipe(
+        Effect.tap((response) =>
+          Option.match(Cache.cacheStatus(response), {
+            onNone: () => Effect.void,
+            onSome: (s) =>
+              s === "HIT" || s === "REVALIDATED" || s === "COALESCED"
+                ? Effect.zipRight(
+                  Metrics.recordCacheHit(api),
+                  Ref.update(stats, (st) => s === "HIT" ? Stats.record(st, { ok: true, retryDelays: [], rateLimitedResponses: 0, cacheHit: true }) : st)
+                )
+                : Metrics.recordCacheMiss(api)
+          })
+        )
+      )
+    }
+
+    // Base URL, default headers (the request's own win) and the credential, applied before the cache
+    // so its credential partition sees the Authorization header.
+    const prepare = (request: HttpClientRequest.HttpClientRequest) =>
+      authorize(config, token)(
+        HttpClientRequest.setHeaders(HttpClientRequest.prependUrl(request, config.baseUrl), {
+          ...config.headers,
+          ...request.headers
+        })
+      )
+
+    const client = HttpClient.transform(transport, (_effect, request) =>
+      withCache(request).pipe(
+        Effect.withSpan("governor.request", {
+          kind: "client",
+          attributes: { "governor.api": api, "http.request.method": request.method }
+        })
+      )).pipe(HttpClient.mapRequest(prepare))
+
+    const service: ResilientClientService = {
+      config,
+      client,
+      limiter,
+      adaptive,
+      breaker,
+      cache,
+      stats: Ref.get(stats),
+      snapshot: (key = api) =>
+        Effect.all({
+          api: Effect.succeed(api),
+          stats: Ref.get(stats),
+          limiter: limiter.snapshot(key),
+          adaptive: adaptive === null ? Effect.succeed(null) : adaptive.snapshot(key),
+          breaker: breaker === null ? Effect.succeed(null) : breaker.state,
+          cache: cache === null ? Effect.succeed(null) : Effect.orElseSucceed(cache.stats, () => null)
+        }),
+      prewarm: (requests) =>
+        cache === null
+          ? Effect.succeed(null)
+          // `send`, not `client.execute`: the cache itself is the caller here.
+          : cache.prewarm(Array.from(requests, prepare), send, { partition: api })
+    }
+    return service
+  })
+
+/**
+ * The client as a plain `HttpClient.HttpClient` (the platform's own contract): governor errors become
+ * `RequestError { reason: "Transport" }` whose `cause` is the tagged error (`RateLimitExceeded`,
+ * `CircuitOpenError`, `RetriesExhausted`, …), so code written against `HttpClient` keeps working and
+ * can still inspect why.
+ *
+ * @since 0.1.0
+ * @category conversions
+ */
+export const toHttpClient = (
+  client: HttpClient.HttpClient.With<HttpClientError.HttpClientError | GovernorError>
+): HttpClient.HttpClient =>
+  // `transform` types its result as `E | E1`; every governor error is caught below, so the cast only
+  // drops what cannot occur.
+  HttpClient.transform(client, (effect, request) =>
+    Effect.catchIf(
+      effect,
+      isGovernorError,
+      (error) =>
+        Effect.fail(
+          new HttpClientError.RequestError({
+            request,
+            reason: "Transport",
+            cause: error,
+            description: error.message
+          })
+        )
+    )) as HttpClient.HttpClient
+
+/**
+ * The tag's service plus the platform `HttpClient` tag, built from `config`; needs the transport
+ * (`NodeHttpClient.layerUndici`, `FetchHttpClient.layer`, …).
+ *
+ * @example
+ * ```ts
+ * import { NodeHttpClient } from "@effect/platform-node"
+ * import { ResilientClient, Presets } from "effect-governor"
+ * const Live = ResilientClient.layer(Presets.presets.notion).pipe(Layer.provide(NodeHttpClient.layerUndici))
+ * ```
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  config: ApiConfig,
+  options: ResilientClientOptions = {}
+): Layer.Layer<ResilientClient | HttpClient.HttpClient, GovernorSetupError, HttpClient.HttpClient> =>
+  Layer.scopedContext(
+    Effect.map(make(config, options), (service) =>
+      Context.make(ResilientClient, service).pipe(Context.add(HttpClient.HttpClient, toHttpClient(service.client))))
+  )
+
+/**
+ * Deep-partial JSON overrides of a config (`{ adaptive: { maxRate: 10 } }`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ConfigOverrides = { readonly [K in keyof ApiConfigEncoded]?: unknown }
+
+/**
+ * The config of `name`: a config registered in the `ConfigRegistry` when one is provided, else a
+ * built-in preset; `overrides` are merged into its JSON form and the result decoded again (so an
+ * override error names its field).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const configFor = (
+  name: string,
+  overrides?: ConfigOverrides
+): Effect.Effect<ApiConfig, UnknownApiConfig | ConfigError> =>
+  Effect.gen(function*() {
+    const registry = yield* Effect.serviceOption(ConfigRegistry.ConfigRegistry)
+    const base = Option.isSome(registry)
+      ? yield* registry.value.get(name)
+      : yield* Option.match(Option.fromNullable(Presets.getPreset(name)), {
+        onNone: () => Effect.fail(new UnknownApiConfig({ name, known: [...Presets.presetNames] })),
+        onSome: Effect.succeed
+      })
+    if (overrides === undefined) return base
+    const encoded = yield* ApiConfigModule.encode(base)
+    return yield* ApiConfigModule.decode(Loader.mergeJson(encoded, overrides), `overrides of "${name}"`)
+  })
+
+/**
+ * One-liner: `makeClientFor("notion")` gives the composed client for a preset or registered config.
+ *
+ * @example
+ * ```ts
+ * const notion = yield* makeClientFor("notion", { adaptive: { maxRate: 5 } }, { token })
+ * const page = yield* notion.client.get("/pages/abc")
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeClientFor = (
+  name: string,
+  overrides?: ConfigOverrides,
+  options: ResilientClientOptions = {}
+): Effect.Effect<
+  ResilientClientService,
+  GovernorSetupError | UnknownApiConfig,
+  HttpClient.HttpClient | Scope.Scope
+> => Effect.flatMap(configFor(name, overrides), (config) => make(config, options))
+
+/**
+ * `layer` for a preset or registered config by name.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFor = (
+  name: string,
+  overrides?: ConfigOverrides,
+  options: ResilientClientOptions = {}
+): Layer.Layer<ResilientClient | HttpClient.HttpClient, GovernorSetupError | UnknownApiConfig, HttpClient.HttpClient> =>
+  Layer.unwrapEffect(Effect.map(configFor(name, overrides), (config) => layer(config, options)))

@@ -1,0 +1,655 @@
+/**
+ * `ApiConfig`: everything the governor needs to know about one upstream API, as a Schema that decodes
+ * JSON-friendly input (numbers of milliseconds or strings like `"1 minute"` for durations) into typed
+ * values. Every section is optional with safe, finite defaults, so `{ name, baseUrl }` is a full config.
+ *
+ * The token is never part of an `ApiConfig`: `auth` only says how to send it and which environment
+ * variable holds it; the value enters as `Redacted` (see `tokenFromEnv`).
+ *
+ * @since 0.1.0
+ */
+import { Context, Duration, Effect, Layer, ParseResult, Schema } from "effect"
+import {
+  DurationInput,
+  Fraction,
+  NonEmptyTrimmedString,
+  PositiveDuration,
+  PositiveFinite
+} from "../internal/schema.js"
+import { Limit, LimitFromJson, LimitWindow } from "../limiter/Limit.js"
+import { type ConfigError, fromParseError, singleIssue } from "./errors.js"
+
+// ---------------------------------------------------------------------------------------------------------
+// Building blocks
+// ---------------------------------------------------------------------------------------------------------
+
+const PositiveInt = Schema.Number.pipe(
+  Schema.filter((n) => Number.isSafeInteger(n) && n > 0, {
+    message: (issue) => `Expected a whole number greater than 0, got ${String(issue.actual)}`
+  })
+)
+
+const NonNegativeInt = Schema.Number.pipe(
+  Schema.filter((n) => Number.isSafeInteger(n) && n >= 0, {
+    message: (issue) => `Expected a whole number >= 0, got ${String(issue.actual)}`
+  })
+)
+
+/** Retries are bounded so a config can never ask for an endless loop. */
+const MAX_RETRIES_CEILING = 100
+
+const RetryCount = NonNegativeInt.pipe(
+  Schema.filter((n) => n <= MAX_RETRIES_CEILING, {
+    message: (issue) => `Expected at most ${MAX_RETRIES_CEILING} retries, got ${String(issue.actual)}`
+  })
+)
+
+const StatusCode = Schema.Number.pipe(
+  Schema.filter((n) => Number.isInteger(n) && n >= 100 && n <= 599, {
+    message: (issue) => `Expected an HTTP status code (100-599), got ${String(issue.actual)}`
+  })
+)
+
+const StatusList = Schema.Array(StatusCode)
+
+/** A duration >= 0 that is not infinite. */
+const FiniteDuration = DurationInput.pipe(
+  Schema.filter((d) => Duration.isFinite(d), { message: () => "Expected a finite duration" })
+)
+
+/** The open interval (0, 1), for multiplicative decrease: 1 would never decrease, 0 would stop. */
+const OpenFraction = Schema.Number.pipe(
+  Schema.filter((n) => Number.isFinite(n) && n > 0 && n < 1, {
+    message: (issue) => `Expected a number strictly between 0 and 1, got ${String(issue.actual)}`
+  })
+)
+
+const Multiplier = Schema.Number.pipe(
+  Schema.filter((n) => Number.isFinite(n) && n >= 1, {
+    message: (issue) => `Expected a finite number >= 1, got ${String(issue.actual)}`
+  })
+)
+
+/** RFC 9110 token characters. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+const HeaderName = Schema.String.pipe(
+  Schema.filter((s) => HEADER_NAME.test(s), {
+    message: (issue) => `Expected an HTTP header name (letters, digits, "-"...), got ${JSON.stringify(issue.actual)}`
+  })
+)
+
+// The message never echoes the value: a header value may be a secret pasted by mistake.
+const HeaderValue = Schema.String.pipe(
+  Schema.filter((s) => !/[\r\n\0]/.test(s), {
+    message: () => "Expected a header value without CR, LF or NUL characters"
+  })
+)
+
+// Keys are checked by a filter rather than a refined key schema: with excess properties rejected, a bad key
+// would otherwise be reported as merely "unexpected".
+const Headers = Schema.Record({ key: Schema.String, value: HeaderValue }).pipe(
+  Schema.filter((headers) => {
+    const bad = Object.keys(headers).find((name) => !HEADER_NAME.test(name))
+    return bad === undefined
+      ? true
+      : { path: [bad], message: `Expected an HTTP header name (letters, digits, "-"...), got ${JSON.stringify(bad)}` }
+  })
+)
+
+// Upper case only: a token pasted here by mistake (ghp_…, sk_live_…) is then rejected instead of being
+// used, and echoed, as a variable name. The message never repeats the value for the same reason.
+const EnvVarName = Schema.String.pipe(
+  Schema.filter((s) => /^[A-Z_][A-Z0-9_]*$/.test(s), {
+    message: () =>
+      "Expected the NAME of an environment variable (upper case letters, digits and _, e.g. NOTION_TOKEN), not the token itself"
+  })
+)
+
+const BaseUrl = Schema.String.pipe(
+  Schema.filter((s): Schema.FilterOutput => {
+    let url: URL
+    try {
+      url = new URL(s)
+    } catch {
+      return `Expected an absolute http(s) URL such as "https://api.example.com/v1", got ${JSON.stringify(s)}`
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      return `Expected an http or https URL, got protocol ${JSON.stringify(url.protocol)}`
+    }
+    // Credentials in the URL would end up in logs and cache keys; they belong in `auth`.
+    if (url.username !== "" || url.password !== "") {
+      return "baseUrl must not contain credentials (user:password@); use the auth section and an environment variable"
+    }
+    if (url.search !== "" || url.hash !== "") {
+      return "baseUrl must not contain a query string or fragment"
+    }
+    return true
+  })
+).annotations({ identifier: "BaseUrl" })
+
+// ---------------------------------------------------------------------------------------------------------
+// Limits
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * JSON shorthand of a limit: `limit` tokens per `per`, with an optional larger `burst`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LimitShorthandEncoded {
+  readonly name: string
+  readonly limit: number
+  readonly per: "second" | "minute" | "hour" | "day"
+  readonly burst?: number
+  readonly window?: typeof LimitWindow.Encoded
+}
+
+/**
+ * JSON of a limit in full form (what encoding produces).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type LimitFullEncoded = typeof Limit.Encoded
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type LimitJsonEncoded = LimitShorthandEncoded | LimitFullEncoded
+
+const LimitShorthand = Schema.Struct({
+  name: NonEmptyTrimmedString,
+  limit: PositiveFinite,
+  per: Schema.Literal("second", "minute", "hour", "day"),
+  burst: Schema.optionalWith(PositiveFinite, { exact: true }),
+  window: Schema.optionalWith(LimitWindow, { exact: true })
+}).pipe(
+  Schema.filter((s) =>
+    s.burst === undefined || s.burst >= s.limit
+      ? true
+      : { path: ["burst"], message: `burst ${s.burst} is below the rate ${s.limit}: burst must be >= limit` }
+  )
+)
+
+const isShorthand = (u: unknown): boolean =>
+  typeof u === "object" && u !== null && ("per" in u || "limit" in u)
+
+/**
+ * A limit as written in a config file: the shorthand `{ name, limit, per, burst?, window? }` or the full
+ * `{ name, capacity, refillAmount, refillPeriod, window? }`. Which form is meant is decided by the keys
+ * present (`limit`/`per` → shorthand), so an error names the fields of that form only. The shorthand is
+ * converted by `LimitFromJson`; encoding always produces the full form, which round-trips exactly.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const LimitJson: Schema.Schema<Limit, LimitJsonEncoded> = Schema.transformOrFail(
+  Schema.declare((_u: unknown): _u is LimitJsonEncoded => true, { identifier: "LimitJson" }),
+  Schema.typeSchema(Limit),
+  {
+    strict: true,
+    decode: (input, options) =>
+      isShorthand(input)
+        ? ParseResult.decodeUnknown(LimitShorthand)(input, options).pipe(
+          Effect.flatMap((valid) => ParseResult.decodeUnknown(LimitFromJson)(valid, options))
+        )
+        : ParseResult.decodeUnknown(Limit)(input, options),
+    encode: (limit, options) => ParseResult.encode(Limit)(limit, options)
+  }
+).annotations({ identifier: "Limit" })
+
+const Limits = Schema.Array(LimitJson).pipe(
+  Schema.filter((limits) => {
+    const seen = new Map<string, number>()
+    for (const [index, limit] of limits.entries()) {
+      const previous = seen.get(limit.name)
+      if (previous !== undefined) {
+        return {
+          path: [index, "name"],
+          message: `duplicate limit name ${JSON.stringify(limit.name)} (also used by limits[${previous}]); names must be unique`
+        }
+      }
+      seen.set(limit.name, index)
+    }
+    return true
+  })
+)
+
+// ---------------------------------------------------------------------------------------------------------
+// Sections
+// ---------------------------------------------------------------------------------------------------------
+
+const AdaptiveSection = Schema.Struct({
+  enabled: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
+    description: "Learn the rate the API accepts (AIMD) instead of only enforcing the configured limits."
+  }),
+  initialRate: Schema.optionalWith(PositiveFinite, { exact: true, default: () => 5 }).annotations({
+    description: "Starting rate in requests per second."
+  }),
+  minRate: Schema.optionalWith(PositiveFinite, { exact: true, default: () => 0.5 }).annotations({
+    description: "Lowest rate (requests/s) a decrease may reach."
+  }),
+  maxRate: Schema.optionalWith(PositiveFinite, { exact: true, default: () => 50 }).annotations({
+    description: "Highest rate (requests/s) an increase may reach; how far above the documented limit it probes."
+  }),
+  increaseStep: Schema.optionalWith(PositiveFinite, { exact: true, default: () => 0.5 }).annotations({
+    description: "Requests/s added after each success (additive increase)."
+  }),
+  decreaseFactor: Schema.optionalWith(OpenFraction, { exact: true, default: () => 0.5 }).annotations({
+    description: "Multiplier in (0, 1) applied to the rate on a backoff status (multiplicative decrease)."
+  }),
+  backoffStatuses: Schema.optionalWith(StatusList, { exact: true, default: () => [429, 503] }).annotations({
+    description: "Statuses that mean \"slow down\"."
+  }),
+  useHeaders: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }).annotations({
+    description: "Pace by X-RateLimit-* / IETF RateLimit headers when the API sends them."
+  })
+}).pipe(
+  Schema.filter((a): Schema.FilterOutput => {
+    if (a.minRate > a.maxRate) {
+      return { path: ["minRate"], message: `minRate ${a.minRate} must be <= maxRate ${a.maxRate}` }
+    }
+    if (a.initialRate < a.minRate) {
+      return { path: ["initialRate"], message: `initialRate ${a.initialRate} must be >= minRate ${a.minRate}` }
+    }
+    if (a.initialRate > a.maxRate) {
+      return { path: ["initialRate"], message: `initialRate ${a.initialRate} must be <= maxRate ${a.maxRate}` }
+    }
+    return true
+  })
+)
+
+const RetrySection = Schema.Struct({
+  maxRetries: Schema.optionalWith(RetryCount, { exact: true, default: () => 3 }).annotations({
+    description: `Retries after the first attempt (0 disables retries; at most ${MAX_RETRIES_CEILING}).`
+  }),
+  initialDelay: Schema.optionalWith(FiniteDuration, { exact: true, default: () => Duration.millis(500) })
+    .annotations({ description: "Backoff before the first retry." }),
+  maxDelay: Schema.optionalWith(FiniteDuration, { exact: true, default: () => Duration.seconds(30) }).annotations({
+    description: "Upper bound of a single computed backoff delay."
+  }),
+  multiplier: Schema.optionalWith(Multiplier, { exact: true, default: () => 2 }).annotations({
+    description: "Growth factor of the exponential backoff (>= 1)."
+  }),
+  jitter: Schema.optionalWith(Schema.Literal("none", "full", "proportional"), { exact: true, default: () => "full" })
+    .annotations({
+      description: "\"full\": random delay in [0, d]; \"proportional\": d ± a fraction; \"none\": exactly d."
+    }),
+  totalBudget: Schema.optionalWith(PositiveDuration, { exact: true, default: () => Duration.minutes(1) })
+    .annotations({ description: "Total time all retries of one request may spend waiting." }),
+  retryOnStatus: Schema.optionalWith(StatusList, {
+    exact: true,
+    default: () => [408, 425, 429, 500, 502, 503, 504]
+  }).annotations({ description: "Statuses that are retried; other statuses never are." }),
+  retryOnTransport: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }).annotations({
+    description: "Retry transient transport errors (connection reset/refused, timeouts)."
+  }),
+  respectRetryAfter: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }).annotations({
+    description: "A Retry-After header (seconds or HTTP-date) replaces the computed delay."
+  }),
+  maxRetryAfter: Schema.optionalWith(FiniteDuration, { exact: true, default: () => Duration.minutes(2) })
+    .annotations({ description: "Longest Retry-After honoured; larger values are capped to this." }),
+  retryNonIdempotent: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
+    description: "Retry POST/PATCH even without an Idempotency-Key."
+  }),
+  idempotencyKey: Schema.optionalWith(Schema.Literal("none", "generate"), { exact: true, default: () => "none" })
+    .annotations({
+      description: "\"generate\": add one Idempotency-Key to non-idempotent requests, reused on every attempt."
+    })
+}).pipe(
+  Schema.filter((r) =>
+    Duration.lessThanOrEqualTo(r.initialDelay, r.maxDelay)
+      ? true
+      : {
+        path: ["maxDelay"],
+        message: `maxDelay (${Duration.format(r.maxDelay)}) must be >= initialDelay (${Duration.format(r.initialDelay)})`
+      }
+  )
+)
+
+const BreakerSection = Schema.Struct({
+  enabled: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }).annotations({
+    description: "Use a circuit breaker for this API."
+  }),
+  failureThreshold: Schema.optionalWith(PositiveInt, { exact: true, default: () => 5 }).annotations({
+    description: "Consecutive failures that open the circuit."
+  }),
+  failureRate: Schema.optionalWith(Fraction, { exact: true }).annotations({
+    description: "Also open when this fraction (0, 1] of the last windowSize calls failed (off when absent)."
+  }),
+  windowSize: Schema.optionalWith(PositiveInt, { exact: true, default: () => 20 }).annotations({
+    description: "Calls in the sliding window used by failureRate."
+  }),
+  minimumCalls: Schema.optionalWith(PositiveInt, { exact: true, default: () => 10 }).annotations({
+    description: "Calls needed in the window before failureRate is evaluated."
+  }),
+  successThreshold: Schema.optionalWith(PositiveInt, { exact: true, default: () => 2 }).annotations({
+    description: "Successful probes in half-open that close the circuit."
+  }),
+  recoveryTimeout: Schema.optionalWith(PositiveDuration, { exact: true, default: () => Duration.seconds(30) })
+    .annotations({ description: "Time open before the circuit lets probes through (half-open)." }),
+  halfOpenMaxProbes: Schema.optionalWith(PositiveInt, { exact: true, default: () => 1 }).annotations({
+    description: "Probes allowed in flight at once while half-open."
+  })
+}).pipe(
+  Schema.filter((b) =>
+    b.minimumCalls <= b.windowSize
+      ? true
+      : { path: ["minimumCalls"], message: `minimumCalls ${b.minimumCalls} must be <= windowSize ${b.windowSize}` }
+  )
+)
+
+const BulkheadSection = Schema.Struct({
+  maxConcurrent: Schema.optionalWith(PositiveInt, { exact: true }).annotations({
+    description: "Requests in flight at once (unlimited when absent)."
+  }),
+  maxQueue: Schema.optionalWith(NonNegativeInt, { exact: true, default: () => 100 }).annotations({
+    description: "Requests waiting for a slot; when full, calls fail at once instead of queueing."
+  })
+})
+
+const CacheSection = Schema.Struct({
+  enabled: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
+    description: "Cache responses of safe methods (GET, HEAD)."
+  }),
+  store: Schema.optionalWith(Schema.Literal("memory", "file", "redis"), { exact: true, default: () => "memory" })
+    .annotations({ description: "Where entries live." }),
+  directory: Schema.optionalWith(NonEmptyTrimmedString, { exact: true }).annotations({
+    description: "Cache directory; required when store is \"file\"."
+  }),
+  defaultTtl: Schema.optionalWith(FiniteDuration, { exact: true, default: () => Duration.minutes(1) })
+    .annotations({ description: "Freshness of a response that carries no Cache-Control/Expires." }),
+  maxEntries: Schema.optionalWith(PositiveInt, { exact: true, default: () => 1000 }).annotations({
+    description: "Entries kept before least-recently-used eviction."
+  }),
+  maxBytes: Schema.optionalWith(PositiveInt, { exact: true, default: () => 50 * 1024 * 1024 }).annotations({
+    description: "Total body bytes kept before least-recently-used eviction."
+  }),
+  shared: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
+    description: "Shared cache: responses marked Cache-Control: private are not stored."
+  }),
+  cacheSetCookie: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
+    description: "Store responses that carry Set-Cookie."
+  }),
+  varyHeaders: Schema.optionalWith(Schema.Array(HeaderName), { exact: true, default: () => [] }).annotations({
+    description: "Request headers that are part of the cache key in addition to the response's Vary."
+  })
+}).pipe(
+  Schema.filter((c) =>
+    c.store === "file" && c.directory === undefined
+      ? { path: ["directory"], message: "directory is required when store is \"file\"" }
+      : true
+  )
+)
+
+const TimeoutsSection = Schema.Struct({
+  attempt: Schema.optionalWith(PositiveDuration, { exact: true, default: () => Duration.seconds(30) }).annotations({
+    description: "Timeout of one attempt (one HTTP exchange)."
+  }),
+  overall: Schema.optionalWith(PositiveDuration, { exact: true, default: () => Duration.minutes(2) }).annotations({
+    description: "Deadline of a whole request: limiter waits, attempts, retries and backoff."
+  })
+}).pipe(
+  Schema.filter((t) =>
+    Duration.lessThanOrEqualTo(t.attempt, t.overall)
+      ? true
+      : {
+        path: ["attempt"],
+        message: `attempt timeout (${Duration.format(t.attempt)}) must be <= overall (${Duration.format(t.overall)})`
+      }
+  )
+)
+
+const AuthSection = Schema.Struct({
+  scheme: Schema.Literal("bearer", "header").annotations({
+    description: "\"bearer\": `<header>: Bearer <token>`; \"header\": `<header>: <token>`."
+  }),
+  header: Schema.optionalWith(HeaderName, { exact: true, default: () => "Authorization" }).annotations({
+    description: "Header that carries the token."
+  }),
+  env: Schema.optionalWith(EnvVarName, { exact: true }).annotations({
+    description: "Environment variable holding the token (default GOVERNOR_<NAME>_TOKEN). Never the token itself."
+  })
+})
+
+const LOG_LEVELS = ["all", "trace", "debug", "info", "warning", "error", "fatal", "none"] as const
+
+const LoggingSection = Schema.Struct({
+  level: Schema.optionalWith(Schema.Literal(...LOG_LEVELS), { exact: true, default: () => "info" }).annotations({
+    description: "Minimum level of the request/response log lines."
+  }),
+  bodies: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
+    description: "Log request and response bodies (redacted)."
+  }),
+  maskStyle: Schema.optionalWith(Schema.Literal("full", "partial", "hash"), { exact: true, default: () => "full" })
+    .annotations({
+      description: "\"full\": [REDACTED]; \"partial\": first/last 4 chars of long values; \"hash\": short fingerprint."
+    }),
+  redactHeaders: Schema.optionalWith(Schema.Array(HeaderName), { exact: true, default: () => [] }).annotations({
+    description: "Extra header names to redact, on top of the built-in list."
+  }),
+  redactQueryParams: Schema.optionalWith(Schema.Array(NonEmptyTrimmedString), { exact: true, default: () => [] })
+    .annotations({ description: "Extra query parameter names to redact, on top of the built-in list." })
+})
+
+const ThrottleSection = Schema.Union(
+  Schema.Struct({
+    threshold: Schema.optionalWith(Fraction, { exact: true, default: () => 0.8 }).annotations({
+      description: "Fraction (0, 1] of a bucket's capacity in use beyond which requests are spread out evenly."
+    })
+  }),
+  Schema.Literal(false)
+)
+
+/**
+ * Header names that carry credentials. They may not appear in `headers`: the token comes from the
+ * environment through `auth`, never from the config file.
+ */
+const CREDENTIAL_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "x-api-key", "x-auth-token"])
+
+const section = <S extends Schema.Schema.AnyNoContext>(schema: S, description: string) =>
+  Schema.optionalWith(schema, {
+    exact: true,
+    default: () => Schema.decodeUnknownSync(schema)({}) as Schema.Schema.Type<S>
+  }).annotations({ description })
+
+const ApiConfigSchema = Schema.Struct({
+  name: Schema.propertySignature(NonEmptyTrimmedString).annotations({
+    description: "Name of the API; the key in the registry, metrics and logs."
+  }),
+  baseUrl: Schema.propertySignature(BaseUrl).annotations({
+    description: "Absolute http(s) URL that request paths are resolved against."
+  }),
+  limits: Schema.optionalWith(Limits, { exact: true, default: () => [] }).annotations({
+    description:
+      "Token buckets: `{ name, limit, per: \"second\"|\"minute\"|\"hour\"|\"day\", burst?, window? }` or `{ name, capacity, refillAmount, refillPeriod, window? }`; unique names."
+  }),
+  adaptive: section(AdaptiveSection, "Adaptive rate (AIMD); minRate <= initialRate <= maxRate."),
+  retry: section(RetrySection, "Retry policy."),
+  breaker: section(BreakerSection, "Circuit breaker."),
+  bulkhead: section(BulkheadSection, "Concurrency limit with a bounded wait queue."),
+  cache: section(CacheSection, "Response cache."),
+  timeouts: section(TimeoutsSection, "Timeouts; attempt <= overall."),
+  headers: Schema.optionalWith(Headers, {
+    exact: true,
+    default: () => ({})
+  }).annotations({ description: "Headers sent with every request (no credentials: use auth)." }),
+  auth: Schema.optionalWith(AuthSection, { exact: true }).annotations({
+    description: "How the token is sent; the token itself comes from the environment as a Redacted value."
+  }),
+  logging: section(LoggingSection, "Redacting request/response logger."),
+  documentedLimit: Schema.optionalWith(Schema.String, { exact: true, default: () => "" }).annotations({
+    description: "What the vendor documents about its limits, and where (free text)."
+  }),
+  throttle: Schema.optionalWith(ThrottleSection, { exact: true, default: () => ({ threshold: 0.8 }) }).annotations({
+    description: "Spread requests out when a bucket runs low, or false to let bursts through."
+  }),
+  minInterval: Schema.optionalWith(FiniteDuration, { exact: true, default: () => Duration.zero }).annotations({
+    description: "Minimum spacing between two requests."
+  })
+}).pipe(
+  Schema.filter((config): Schema.FilterOutput => {
+    const authHeader = config.auth?.header.toLowerCase()
+    for (const name of Object.keys(config.headers)) {
+      const lower = name.toLowerCase()
+      if (CREDENTIAL_HEADERS.has(lower) || lower === authHeader) {
+        // Never echo the value: it is probably a secret.
+        return {
+          path: ["headers", name],
+          message:
+            `credentials must not be stored in the config: remove header ${JSON.stringify(name)} and use the auth section (the token comes from an environment variable)`
+        }
+      }
+    }
+    return true
+  })
+).annotations({
+  identifier: "ApiConfig",
+  description: "Configuration of one upstream API.",
+  // Typos ("maxRetires") are errors, not silently ignored keys; every problem is reported at once.
+  parseOptions: { onExcessProperty: "error", errors: "all" }
+})
+
+/**
+ * The decoded, typed config of one API.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ApiConfig extends Schema.Schema.Type<typeof ApiConfigSchema> {}
+
+/**
+ * The JSON-friendly input form of an {@link ApiConfig} (what config files contain, what encoding produces).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ApiConfigEncoded extends Schema.Schema.Encoded<typeof ApiConfigSchema> {}
+
+/**
+ * The `ApiConfig` schema: decodes {@link ApiConfigEncoded} (JSON) into {@link ApiConfig}. Unknown keys are
+ * errors and every issue is reported.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { ApiConfig } from "effect-governor"
+ * const config = Schema.decodeUnknownSync(ApiConfig.ApiConfig)({ name: "acme", baseUrl: "https://api.acme.test" })
+ * config.retry.maxRetries // 3
+ * ```
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ApiConfig: Schema.Schema<ApiConfig, ApiConfigEncoded> = ApiConfigSchema
+
+/**
+ * Section types, for consumers that take one section.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type AdaptiveSettings = ApiConfig["adaptive"]
+/** @since 0.1.0 @category models */
+export type RetrySettings = ApiConfig["retry"]
+/** @since 0.1.0 @category models */
+export type BreakerSettings = ApiConfig["breaker"]
+/** @since 0.1.0 @category models */
+export type BulkheadSettings = ApiConfig["bulkhead"]
+/** @since 0.1.0 @category models */
+export type CacheSettings = ApiConfig["cache"]
+/** @since 0.1.0 @category models */
+export type TimeoutSettings = ApiConfig["timeouts"]
+/** @since 0.1.0 @category models */
+export type AuthSettings = NonNullable<ApiConfig["auth"]>
+/** @since 0.1.0 @category models */
+export type LoggingSettings = ApiConfig["logging"]
+/** @since 0.1.0 @category models */
+export type ThrottleSettings = ApiConfig["throttle"]
+
+/**
+ * Decode untrusted input (parsed JSON, an object literal) into an `ApiConfig`. `source` labels the
+ * error (a file path, `"env"`, …).
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decode = (input: unknown, source = "input"): Effect.Effect<ApiConfig, ConfigError> =>
+  typeof input !== "object" || input === null || Array.isArray(input)
+    ? Effect.fail(
+      singleIssue(source, [], `Expected a JSON object with at least "name" and "baseUrl", got ${describe(input)}`)
+    )
+    : Schema.decodeUnknown(ApiConfig)(input).pipe(Effect.mapError((error) => fromParseError(source, error)))
+
+const describe = (u: unknown): string => (u === null ? "null" : Array.isArray(u) ? "an array" : typeof u)
+
+/**
+ * Encode a config back to its JSON-friendly form (durations in milliseconds, limits in full form).
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encode = (config: ApiConfig): Effect.Effect<ApiConfigEncoded, ConfigError> =>
+  Schema.encode(ApiConfig)(config).pipe(Effect.mapError((error) => fromParseError("encode", error)))
+
+/**
+ * Synchronous constructor from the JSON-friendly form. Throws a `ConfigError` on invalid input; use
+ * {@link decode} for untrusted input.
+ *
+ * @example
+ * ```ts
+ * import { ApiConfig } from "effect-governor"
+ * const config = ApiConfig.make({ name: "acme", baseUrl: "https://api.acme.test", retry: { maxRetries: 5 } })
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (input: ApiConfigEncoded): ApiConfig => Effect.runSync(decode(input, "ApiConfig.make"))
+
+/**
+ * Is this value already a decoded, valid `ApiConfig` (durations as `Duration`, limits as `Limit`)?
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isApiConfig: (u: unknown) => u is ApiConfig = Schema.is(Schema.typeSchema(ApiConfig))
+
+/**
+ * Accept either a decoded `ApiConfig` (validated again) or its JSON-friendly form (decoded).
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const fromUnknown = (input: unknown, source = "input"): Effect.Effect<ApiConfig, ConfigError> =>
+  isApiConfig(input) ? Effect.succeed(input) : decode(input, source)
+
+// ---------------------------------------------------------------------------------------------------------
+// Context
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * The config the current program runs with.
+ *
+ * @since 0.1.0
+ * @category context
+ */
+export class CurrentApiConfig extends Context.Tag("effect-governor/CurrentApiConfig")<CurrentApiConfig, ApiConfig>() {}
+
+/**
+ * Provide an already decoded config.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (config: ApiConfig): Layer.Layer<CurrentApiConfig> => Layer.succeed(CurrentApiConfig, config)
+
+/**
+ * Decode untrusted input (parsed JSON) and provide it; fails the layer with a `ConfigError`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFromJson = (input: unknown, source = "input"): Layer.Layer<CurrentApiConfig, ConfigError> =>
+  Layer.effect(CurrentApiConfig, fromUnknown(input, source))

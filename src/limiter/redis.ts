@@ -1,0 +1,607 @@
+/**
+ * The Redis store of the `RateLimiter` service: limits shared by every process and machine that
+ * talks to the same Redis. One EVALSHA round trip per decision (see `src/redis/limiterScript.ts`):
+ * the script reads Redis server time, refills and checks every applicable limit, the cooldown and the
+ * adaptive pacing bucket, and consumes from all of them at once when all have room; otherwise it
+ * answers how long to wait and which limits had no room, and the caller sleeps (`Effect.sleep`) and
+ * asks again, within `maxWait`.
+ *
+ * Ordering: within one process, callers of a key are not reordered by this store, but across
+ * processes there is no queue: whoever asks first when room appears wins (a costly request can be
+ * overtaken by cheap ones under sustained load; give it a `maxWait` or a lease). Keys expire on their
+ * own (TTL = time until every bucket of the key is full again + `keyTtlMargin`).
+ *
+ * @since 0.1.0
+ */
+import { Clock, Duration, Effect, Exit, Layer, Option, Ref, type Scope } from "effect"
+import { Redis, RedisError } from "../redis/Redis.js"
+import { limiterScript } from "../redis/limiterScript.js"
+import {
+  type AcquireError,
+  CostExceedsCapacity,
+  InvalidCost,
+  InvalidPacing,
+  RateLimiterUnavailable,
+  RateLimitExceeded
+} from "./errors.js"
+import * as Limit from "./Limit.js"
+import { makeMemory } from "./memory.js"
+import {
+  DEFAULT_KEY,
+  RateLimiter,
+  type AcquireOptions,
+  type Cost,
+  type Lease,
+  type LeaseOptions,
+  type LimiterSnapshot,
+  type LimiterStats,
+  type Permit,
+  type RateLimiterShape,
+  type SetRateOptions
+} from "./RateLimiter.js"
+
+/**
+ * What to do when Redis cannot be reached: `"fail-closed"` fails every decision with
+ * `RateLimiterUnavailable`; `"fail-open"` admits everything; `"local-fallback"` limits locally with
+ * every limit divided by `expectedWorkers`. In every mode the store goes back to Redis by itself as
+ * soon as the connection is ready again (the client reconnects in the background).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type OnUnavailable = "fail-closed" | "fail-open" | "local-fallback"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RedisLimiterOptions {
+  /** Limits applied when a call does not pass its own `limits`. */
+  readonly limits: ReadonlyArray<Limit.Limit>
+  /** Default `"fail-closed"`. */
+  readonly onUnavailable?: OnUnavailable | undefined
+  /** Number of workers sharing the limits, used by `"local-fallback"`. Default 1. */
+  readonly expectedWorkers?: number | undefined
+  /**
+   * Proactive throttling, as in the memory store: once a limit has used `threshold` of its capacity
+   * (default 0.8), admissions are spaced so the rest lasts until the bucket is full again / the window
+   * resets, across all workers. `false` turns it off.
+   */
+  readonly throttle?: { readonly threshold?: number | undefined } | false | undefined
+  /** Minimum gap between two admissions on the same key, across all workers. Default none. */
+  readonly minInterval?: Duration.DurationInput | undefined
+  /** How long a `setRate` pace survives without traffic. Default 1 hour. */
+  readonly rateTtl?: Duration.DurationInput | undefined
+  /** Added to every key's TTL. Default 1 second. */
+  readonly keyTtlMargin?: Duration.DurationInput | undefined
+}
+
+const ms = (d: Duration.DurationInput): number => Duration.toMillis(Duration.decode(d))
+
+interface LimitArgs {
+  readonly limit: Limit.Limit
+  readonly name: string
+  readonly capacity: number
+  readonly fixed: boolean
+  /** name, capacity, refillAmount, periodMs, fixed */
+  readonly head: ReadonlyArray<string>
+  /** Cached current window of a fixed limit. */
+  window: { start: number; end: number } | undefined
+}
+
+interface Plan {
+  readonly key: string
+  readonly limits: ReadonlyArray<LimitArgs>
+  readonly costs: ReadonlyArray<number>
+  readonly costRecord: Readonly<Record<string, number>>
+  readonly total: number
+}
+
+type Decision =
+  | { readonly _tag: "ok"; readonly now: number; readonly ttl: number }
+  | { readonly _tag: "wait"; readonly now: number; readonly wait: number; readonly violated: ReadonlyArray<string> }
+
+const STORE = "redis"
+
+/**
+ * Parse and validate a cost against the limits that apply. Pure.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const resolveCost = (
+  key: string,
+  limits: ReadonlyArray<{ readonly name: string; readonly capacity: number }>,
+  cost: Cost
+): { readonly costs: ReadonlyArray<number>; readonly record: Readonly<Record<string, number>> } | InvalidCost | CostExceedsCapacity => {
+  const costs: Array<number> = []
+  const record: Record<string, number> = {}
+  if (typeof cost === "number") {
+    if (!Number.isFinite(cost) || cost < 0) return new InvalidCost({ key, reason: `cost must be a finite number >= 0, got ${cost}` })
+    for (const l of limits) {
+      costs.push(cost)
+      record[l.name] = cost
+    }
+  } else {
+    for (const name of Object.keys(cost)) {
+      const value = cost[name]!
+      if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+        return new InvalidCost({ key, reason: `cost of "${name}" must be a finite number >= 0, got ${String(value)}` })
+      }
+      if (!limits.some((l) => l.name === name)) {
+        return new InvalidCost({
+          key,
+          reason: `no limit named "${name}" applies (limits: ${limits.map((l) => l.name).join(", ") || "none"})`
+        })
+      }
+    }
+    for (const l of limits) {
+      const value = cost[l.name] ?? 0
+      costs.push(value)
+      record[l.name] = value
+    }
+  }
+  for (let i = 0; i < limits.length; i++) {
+    const l = limits[i]!
+    if (costs[i]! > l.capacity) return new CostExceedsCapacity({ key, limit: l.name, cost: costs[i]!, capacity: l.capacity })
+  }
+  return { costs, record }
+}
+
+/**
+ * Build a Redis-backed `RateLimiterShape`. Requires the {@link Redis} connection service.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { Limit, RateLimiter } from "effect-governor"
+ * import * as Redis from "effect-governor/redis"
+ *
+ * const Live = RedisLimiter.layerRedis({ limits: [Limit.perMinute("rpm", 600)], onUnavailable: "fail-open" })
+ *   .pipe(Layer.provide(Redis.layerConfig()))
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimiterShape, never, Redis | Scope.Scope> =>
+  Effect.gen(function*() {
+    const redis = yield* Redis
+    const onUnavailable = options.onUnavailable ?? "fail-closed"
+    const workers = Math.max(1, options.expectedWorkers ?? 1)
+    const minDelayMs = options.minInterval === undefined ? 0 : ms(options.minInterval)
+    const rateTtlMs = options.rateTtl === undefined ? 3_600_000 : ms(options.rateTtl)
+    const throttleAt = options.throttle === false ? -1 : options.throttle?.threshold ?? 0.8
+    if (throttleAt !== -1 && !(throttleAt > 0 && throttleAt <= 1)) {
+      return yield* Effect.dieMessage(`RedisLimiter: throttle.threshold must be in (0, 1], got ${throttleAt}`)
+    }
+    const marginMs = options.keyTtlMargin === undefined ? 1000 : ms(options.keyTtlMargin)
+
+    // Load the script once (EVALSHA recovers with EVAL if the server forgot it).
+    yield* redis.loadScript(limiterScript).pipe(Effect.ignore)
+
+    // ---- per-limit argument cache (hot path: no re-formatting of static parts) -------------------
+    const argsCache = new WeakMap<Limit.Limit, LimitArgs>()
+    const limitArgs = (limit: Limit.Limit): LimitArgs => {
+      let a = argsCache.get(limit)
+      if (a === undefined) {
+        const fixed = limit.window.type === "fixed"
+        a = {
+          limit,
+          name: limit.name,
+          capacity: limit.capacity,
+          fixed,
+          head: [limit.name, String(limit.capacity), String(limit.refillAmount), String(Duration.toMillis(limit.refillPeriod)), fixed ? "1" : "0"],
+          window: undefined
+        }
+        argsCache.set(limit, a)
+      }
+      return a
+    }
+    const listCache = new WeakMap<ReadonlyArray<Limit.Limit>, ReadonlyArray<LimitArgs>>()
+    const limitList = (limits: ReadonlyArray<Limit.Limit>): ReadonlyArray<LimitArgs> => {
+      let l = listCache.get(limits)
+      if (l === undefined) {
+        const names = new Set<string>()
+        for (const limit of limits) {
+          if (names.has(limit.name)) throw new Error(`duplicate limit name "${limit.name}"`)
+          names.add(limit.name)
+        }
+        l = limits.map(limitArgs)
+        listCache.set(limits, l)
+      }
+      return l
+    }
+    const defaults = limitList(options.limits)
+
+    // Estimate of (server clock - our clock), learned from every reply; only used to guess the
+    // current fixed window before asking (the script corrects a wrong guess).
+    let offset = 0
+    const estimateServerNow = (clientNow: number) => clientNow + offset
+
+    const windowArgs = (a: LimitArgs, serverNow: number): [string, string] => {
+      if (!a.fixed) return ["0", "0"]
+      let w = a.window
+      if (w === undefined || serverNow < w.start || serverNow >= w.end) {
+        w = { start: Limit.fixedWindowStart(a.limit, serverNow), end: Limit.fixedWindowEnd(a.limit, serverNow) }
+        a.window = w
+      }
+      return [String(w.start), String(w.end)]
+    }
+
+    const buildArgs = (
+      op: string,
+      limits: ReadonlyArray<LimitArgs>,
+      amounts: ReadonlyArray<number>,
+      serverNow: number,
+      tail: ReadonlyArray<string | number>
+    ): Array<string | number> => {
+      const args: Array<string | number> = [op, limits.length]
+      for (let i = 0; i < limits.length; i++) {
+        const a = limits[i]!
+        const [start, end] = windowArgs(a, serverNow)
+        args.push(...a.head, start, end, amounts[i]!)
+      }
+      args.push(...tail)
+      return args
+    }
+
+    /** One round trip; a `stale` fixed-window guess is corrected with the server's time and retried. */
+    const run = (
+      op: string,
+      key: string,
+      limits: ReadonlyArray<LimitArgs>,
+      amounts: ReadonlyArray<number>,
+      tail: ReadonlyArray<string | number>
+    ): Effect.Effect<ReadonlyArray<string>, RedisError> =>
+      Effect.flatMap(Clock.currentTimeMillis, (clientNow) => {
+        const loop = (serverNow: number, attempts: number): Effect.Effect<ReadonlyArray<string>, RedisError> =>
+          Effect.flatMap(
+            redis.evalScript(limiterScript, [redis.key(key, "limiter")], buildArgs(op, limits, amounts, serverNow, tail)),
+            (raw) => {
+              const reply = raw as ReadonlyArray<string>
+              const now = Number(reply[1])
+              offset = now - clientNow
+              return reply[0] === "stale" && attempts < 5 ? loop(now, attempts + 1) : Effect.succeed(reply)
+            }
+          )
+        return loop(estimateServerNow(clientNow), 0)
+      })
+
+    const decide = (plan: Plan): Effect.Effect<Decision, RedisError> =>
+      Effect.map(run("acquire", plan.key, plan.limits, plan.costs, [minDelayMs, marginMs, rateTtlMs, throttleAt]), (reply): Decision =>
+        reply[0] === "ok"
+          ? { _tag: "ok", now: Number(reply[1]), ttl: Number(reply[2]) }
+          : {
+            _tag: "wait",
+            now: Number(reply[1]),
+            wait: Math.max(1, Math.ceil(Number(reply[2]))),
+            violated: reply.slice(3)
+          })
+
+    // ---- local bookkeeping: stats, waiters, live keys, local cooldowns ----------------------------
+    const counters = { acquired: 0, waited: 0, totalWaitMs: 0, rejected: 0, evicted: 0 }
+    const waiters = new Map<string, number>()
+    /** key -> estimated server time at which Redis drops the key (from the TTL the script set). */
+    const liveKeys = new Map<string, number>()
+    const sweepKeys = (serverNow: number) => {
+      for (const [k, until] of liveKeys) {
+        if (until <= serverNow) {
+          liveKeys.delete(k)
+          counters.evicted++
+        }
+      }
+    }
+    const touch = (key: string, now: number, ttl: number) => {
+      if (ttl <= 0) return
+      if (!liveKeys.has(key) && liveKeys.size >= 100_000) sweepKeys(now)
+      liveKeys.set(key, now + ttl)
+    }
+    /** Cooldowns this process asked for, honoured without a round trip (and while Redis is down). */
+    const localCooldowns = new Map<string, number>()
+
+    // ---- unavailability policy -------------------------------------------------------------------
+    const fallbackLimits = new WeakMap<ReadonlyArray<Limit.Limit>, ReadonlyArray<Limit.Limit>>()
+    const divided = (limits: ReadonlyArray<Limit.Limit>): ReadonlyArray<Limit.Limit> => {
+      let d = fallbackLimits.get(limits)
+      if (d === undefined) {
+        d = limits.map((l) =>
+          Limit.custom({
+            name: l.name,
+            capacity: l.capacity / workers,
+            refillAmount: l.refillAmount / workers,
+            refillPeriod: l.refillPeriod,
+            window: l.window
+          })
+        )
+        fallbackLimits.set(limits, d)
+      }
+      return d
+    }
+    const fallback = onUnavailable !== "local-fallback" ? undefined : yield* makeMemory({
+      limits: divided(options.limits),
+      throttle: options.throttle === false ? false : { threshold: throttleAt },
+      ...(options.minInterval === undefined ? {} : { minInterval: options.minInterval })
+    }).pipe(Effect.orDie)
+    const notReady = new RedisError({ operation: "acquire", reason: "unavailable", detail: "connection not ready" })
+    const unavailable = (error: RedisError) => new RateLimiterUnavailable({ store: STORE, reason: error.message })
+
+    const validate = (opts: AcquireOptions | undefined): Plan | InvalidCost | CostExceedsCapacity => {
+      const key = opts?.key ?? DEFAULT_KEY
+      let limits: ReadonlyArray<LimitArgs>
+      try {
+        limits = opts?.limits === undefined ? defaults : limitList(opts.limits)
+      } catch (error) {
+        return new InvalidCost({ key, reason: (error as Error).message })
+      }
+      const resolved = resolveCost(key, limits, opts?.cost ?? 1)
+      if (!("costs" in resolved)) return resolved
+      let total = 0
+      for (const c of resolved.costs) total = Math.max(total, c)
+      const plan: Plan = { key, limits, costs: resolved.costs, costRecord: resolved.record, total }
+      return plan
+    }
+
+    const admitted = (plan: Plan, waitedMs: number): Permit => {
+      counters.acquired++
+      if (waitedMs > 0) {
+        counters.waited++
+        counters.totalWaitMs += waitedMs
+      }
+      return { key: plan.key, costs: plan.costRecord, waited: Duration.millis(waitedMs) }
+    }
+
+    const withWaiter = <A, E>(key: string, self: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+      Effect.acquireUseRelease(
+        Effect.sync(() => waiters.set(key, (waiters.get(key) ?? 0) + 1)),
+        () => self,
+        () =>
+          Effect.sync(() => {
+            const left = (waiters.get(key) ?? 1) - 1
+            if (left <= 0) waiters.delete(key)
+            else waiters.set(key, left)
+          })
+      )
+
+    const exceeded = (plan: Plan, retryAfterMs: number, violated: ReadonlyArray<string>) => {
+      counters.rejected++
+      return new RateLimitExceeded({ key: plan.key, limits: violated, retryAfter: Duration.millis(retryAfterMs), cost: plan.total })
+    }
+
+    const onDown = (
+      plan: Plan,
+      opts: AcquireOptions | undefined,
+      error: RedisError,
+      waitedMs: number,
+      maxWaitMs: number | undefined
+    ): Effect.Effect<Permit, AcquireError> => {
+      switch (onUnavailable) {
+        case "fail-closed":
+          counters.rejected++
+          return Effect.fail(unavailable(error))
+        case "fail-open":
+          return Effect.succeed(admitted(plan, waitedMs))
+        case "local-fallback": {
+          const { maxWait: _maxWait, ...rest } = opts ?? {}
+          const local = { ...rest, ...(opts?.limits === undefined ? {} : { limits: divided(opts.limits) }) }
+          const budget = maxWaitMs === undefined ? undefined : Math.max(0, maxWaitMs - waitedMs)
+          return fallback!.acquire(budget === undefined ? local : { ...local, maxWait: Duration.millis(budget) }).pipe(
+            Effect.tap((p) =>
+              Effect.sync(() => {
+                counters.acquired++
+                if (Duration.toMillis(p.waited) > 0) counters.waited++
+                counters.totalWaitMs += Duration.toMillis(p.waited)
+              })
+            ),
+            Effect.tapError(() => Effect.sync(() => counters.rejected++))
+          )
+        }
+      }
+    }
+
+    const acquireWith = (opts: AcquireOptions | undefined, maxWaitMs: number | undefined): Effect.Effect<Permit, AcquireError> => {
+      const plan = validate(opts)
+      if (!("limits" in plan)) {
+        counters.rejected++
+        return Effect.fail(plan)
+      }
+      return Effect.flatMap(Clock.currentTimeMillis, (start) => {
+        const attempt = (waitedMs: number): Effect.Effect<Permit, AcquireError> => {
+          // While Redis is down, cooldowns this process asked for are still honoured locally.
+          const down = (error: RedisError): Effect.Effect<Permit, AcquireError> => {
+            const localUntil = localCooldowns.get(plan.key)
+            if (localUntil !== undefined) {
+              const remaining = localUntil - (start + waitedMs)
+              if (remaining > 0 && onUnavailable !== "fail-closed") return sleepThen(waitedMs, remaining, ["cooldown"])
+              if (remaining <= 0) localCooldowns.delete(plan.key)
+            }
+            return onDown(plan, opts, error, waitedMs, maxWaitMs)
+          }
+          if (!redis.isReady()) return down(notReady)
+          return Effect.matchEffect(decide(plan), {
+            onFailure: down,
+            onSuccess: (d) => {
+              if (d._tag === "ok") {
+                touch(plan.key, d.now, d.ttl)
+                return Effect.succeed(admitted(plan, waitedMs))
+              }
+              return sleepThen(waitedMs, d.wait, d.violated)
+            }
+          })
+        }
+        const sleepThen = (waitedMs: number, wait: number, violated: ReadonlyArray<string>): Effect.Effect<Permit, AcquireError> => {
+          if (maxWaitMs !== undefined && waitedMs + wait > maxWaitMs) return Effect.fail(exceeded(plan, wait, violated))
+          return withWaiter(plan.key, Effect.sleep(Duration.millis(wait))).pipe(
+            Effect.zipRight(Clock.currentTimeMillis),
+            Effect.flatMap((now) => attempt(now - start))
+          )
+        }
+        return attempt(0)
+      })
+    }
+
+    const maxWaitOf = (opts: AcquireOptions | undefined): number | undefined =>
+      opts?.maxWait === undefined ? undefined : ms(opts.maxWait)
+
+    const acquire = (opts?: AcquireOptions) => acquireWith(opts, maxWaitOf(opts))
+
+    // ---- leases ----------------------------------------------------------------------------------
+    const adjustRemote = (plan: Plan, deltas: ReadonlyArray<number>) =>
+      run("adjust", plan.key, plan.limits, deltas, [marginMs]).pipe(
+        Effect.tap((reply) => Effect.sync(() => touch(plan.key, Number(reply[1]), Number(reply[2])))),
+        Effect.asVoid
+      )
+
+    const lease = (opts?: LeaseOptions): Effect.Effect<Lease, AcquireError, Scope.Scope> => {
+      const plan = validate(opts)
+      if (!("limits" in plan)) return Effect.fail(plan)
+      if (onUnavailable === "local-fallback" && !redis.isReady()) {
+        // Admitted by the local limiter: it tracks the lease (adjust, refund) itself.
+        const { maxWait, ...rest } = opts ?? {}
+        const local = { ...rest, ...(opts?.limits === undefined ? {} : { limits: divided(opts.limits) }) }
+        return fallback!.lease(maxWait === undefined ? local : { ...local, maxWait })
+      }
+      return Effect.gen(function*() {
+        const permit = yield* acquire(opts)
+        const lease = leaseOf(plan, permit)
+        if (opts?.refundOnFailure === true) {
+          yield* Effect.addFinalizer((exit) => Exit.isSuccess(exit) ? Effect.void : lease.adjust(0).pipe(Effect.ignore))
+        }
+        return lease
+      })
+    }
+
+    const leaseOf = (plan: Plan, permit: Permit): Lease => {
+      const current = Ref.unsafeMake<ReadonlyArray<number>>(plan.costs)
+      const record = (costs: ReadonlyArray<number>) => Object.fromEntries(plan.limits.map((l, i) => [l.name, costs[i]!]))
+      return {
+        ...permit,
+        current: Effect.map(Ref.get(current), record),
+        adjust: (cost) => {
+          const resolved = resolveCost(plan.key, plan.limits, cost)
+          if (!("costs" in resolved)) {
+            // Adjusting up may exceed a capacity (the bucket goes into debt): only reject bad input.
+            if (resolved._tag === "InvalidCost") return Effect.fail(resolved)
+          }
+          const next = "costs" in resolved ? resolved.costs : capacityUnchecked(plan, cost)
+          return Effect.flatMap(Ref.get(current), (was) => {
+            const deltas = next.map((c, i) => c - was[i]!)
+            if (deltas.every((d) => d === 0)) return Ref.set(current, next)
+            return adjustRemote(plan, deltas).pipe(
+              Effect.zipRight(Ref.set(current, next)),
+              Effect.catchAll((error) =>
+                onUnavailable === "fail-closed" ? Effect.fail(unavailable(error)) : Ref.set(current, next)
+              )
+            )
+          })
+        }
+      }
+    }
+    const capacityUnchecked = (plan: Plan, cost: Cost): ReadonlyArray<number> =>
+      plan.limits.map((l) => typeof cost === "number" ? cost : cost[l.name] ?? 0)
+
+    // ---- cooldown, setRate, snapshot, stats ------------------------------------------------------
+    const cooldown = (key: string, duration: Duration.DurationInput): Effect.Effect<void, InvalidPacing | RateLimiterUnavailable> => {
+      const decoded = Duration.decodeUnknown(duration)
+      if (Option.isNone(decoded) || !Duration.isFinite(decoded.value)) {
+        return Effect.fail(new InvalidPacing({ key, reason: `cooldown must be a finite duration, got ${String(duration)}` }))
+      }
+      const d = Duration.toMillis(decoded.value)
+      return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const until = now + d
+        if (localCooldowns.size >= 10_000) {
+          for (const [k, u] of localCooldowns) if (u <= now) localCooldowns.delete(k)
+        }
+        if ((localCooldowns.get(key) ?? 0) < until) localCooldowns.set(key, until)
+        const local = fallback === undefined ? Effect.void : fallback.cooldown(key, decoded.value).pipe(Effect.ignore)
+        return run("cooldown", key, [], [], [d, marginMs]).pipe(
+          Effect.asVoid,
+          Effect.catchAll((error) => onUnavailable === "fail-closed" ? Effect.fail(unavailable(error)) : Effect.void),
+          Effect.zipLeft(local)
+        )
+      })
+    }
+
+    const setRate = (
+      key: string,
+      rate: number | null,
+      opts?: SetRateOptions
+    ): Effect.Effect<void, InvalidPacing | RateLimiterUnavailable> => {
+      if (rate !== null && !(typeof rate === "number" && Number.isFinite(rate) && rate > 0)) {
+        return Effect.fail(new InvalidPacing({ key, reason: `rate must be a finite number > 0 (or null), got ${String(rate)}` }))
+      }
+      const burst = opts?.burst ?? 1
+      if (typeof burst !== "number" || !Number.isFinite(burst) || burst < 1) {
+        return Effect.fail(new InvalidPacing({ key, reason: `burst must be a finite number >= 1, got ${String(burst)}` }))
+      }
+      const local = fallback === undefined
+        ? Effect.void
+        : fallback.setRate(key, rate === null ? null : rate / workers, { burst: Math.max(1, burst / workers) }).pipe(Effect.ignore)
+      return run("rate", key, [], [], rate === null ? ["", "", ""] : [rate, burst, rateTtlMs]).pipe(
+        Effect.asVoid,
+        Effect.catchAll((error) => onUnavailable === "fail-closed" ? Effect.fail(unavailable(error)) : Effect.void),
+        Effect.zipLeft(local)
+      )
+    }
+
+    const snapshot = (key: string = DEFAULT_KEY): Effect.Effect<LimiterSnapshot, RateLimiterUnavailable> =>
+      run("peek", key, defaults, defaults.map(() => 0), []).pipe(
+        Effect.map((reply): LimiterSnapshot => {
+          const now = Number(reply[1])
+          const cd = reply[2] === "" ? null : Number(reply[2])
+          const pr = reply[3] === "" ? null : Number(reply[3])
+          const limits = defaults.map((a, i) => {
+            const tokens = Number(reply[4 + i])
+            const rate = a.limit.ratePerSecond
+            return {
+              name: a.name,
+              capacity: a.capacity,
+              tokens,
+              ratePerSecond: rate,
+              window: a.fixed ? "fixed" as const : "rolling" as const,
+              fullAt: a.fixed
+                ? (tokens >= a.capacity ? now : Limit.fixedWindowEnd(a.limit, now) +
+                  Math.max(0, Math.ceil(-tokens / a.capacity)) * Duration.toMillis(a.limit.refillPeriod))
+                : now + Math.max(0, (a.capacity - tokens) / rate * 1000)
+            }
+          })
+          const configured = limits.length === 0 ? Infinity : Math.min(...limits.map((l) => l.ratePerSecond))
+          return {
+            key,
+            limits,
+            currentRate: pr ?? configured,
+            rateSource: pr === null ? "configured" : "adaptive",
+            waiters: waiters.get(key) ?? 0,
+            cooldownUntil: cd !== null && cd > now ? cd : null
+          }
+        }),
+        Effect.catchAll((error) =>
+          onUnavailable === "local-fallback" ? fallback!.snapshot(key) : Effect.fail(unavailable(error))
+        )
+      )
+
+    const stats: Effect.Effect<LimiterStats> = Effect.map(Clock.currentTimeMillis, (now) => {
+      sweepKeys(estimateServerNow(now))
+      return { ...counters, keys: liveKeys.size }
+    })
+
+    return {
+      acquire,
+      tryAcquire: (opts) => acquireWith(opts, 0),
+      consume: (costs, opts) => acquire({ ...opts, cost: costs }),
+      lease,
+      cooldown,
+      setRate,
+      snapshot,
+      stats
+    } satisfies RateLimiterShape
+  })
+
+/**
+ * The `RateLimiter` service backed by Redis. Provide the {@link Redis} connection layer
+ * (`Redis.layer(...)` / `Redis.layerConfig()`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerRedis = (options: RedisLimiterOptions): Layer.Layer<RateLimiter, never, Redis> =>
+  Layer.scoped(RateLimiter, makeRedis(options))

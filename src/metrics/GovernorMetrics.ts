@@ -1,0 +1,274 @@
+/**
+ * The governor's Effect `Metric`s, every one tagged with the API name (`api` label), and small
+ * recording helpers the client calls. Durations are recorded in seconds (Prometheus convention).
+ *
+ * | metric                                   | type      | labels                          |
+ * |------------------------------------------|-----------|---------------------------------|
+ * | `governor_requests_total`                | counter   | api, outcome, status_class      |
+ * | `governor_rate_limited_total` (429s)     | counter   | api                             |
+ * | `governor_retries_total`                 | counter   | api                             |
+ * | `governor_retry_delay_seconds`           | histogram | api                             |
+ * | `governor_request_duration_seconds`      | histogram | api                             |
+ * | `governor_limiter_wait_seconds`          | histogram | api                             |
+ * | `governor_adaptive_rate`                 | gauge     | api (requests per second)       |
+ * | `governor_limiter_tokens`                | gauge     | api, limit                      |
+ * | `governor_cooldown_active`               | gauge     | api (0 / 1)                     |
+ * | `governor_cache_hits_total` / `_misses_total` / `_evictions_total` | counter | api     |
+ * | `governor_breaker_state`                 | gauge     | api (0 closed, 1 half-open, 2 open) |
+ * | `governor_breaker_trips_total`           | counter   | api                             |
+ *
+ * @since 0.1.0
+ */
+import { Duration, Effect, Metric, MetricBoundaries, MetricLabel } from "effect"
+
+/**
+ * How a logical request (all its attempts) ended.
+ *
+ * @since 0.1.0
+ */
+export type RequestOutcome =
+  | "success" // 1xx-3xx
+  | "client_error" // 4xx other than 429
+  | "rate_limited" // 429 after retries ran out
+  | "server_error" // 5xx
+  | "transport_error" // no response
+  | "timeout"
+  | "circuit_open" // refused by the breaker
+  | "limiter_rejected" // refused by the rate limiter (maxWait exceeded)
+
+/**
+ * Every outcome.
+ *
+ * @since 0.1.0
+ */
+export const requestOutcomes: ReadonlyArray<RequestOutcome> = [
+  "success",
+  "client_error",
+  "rate_limited",
+  "server_error",
+  "transport_error",
+  "timeout",
+  "circuit_open",
+  "limiter_rejected"
+]
+
+/**
+ * The status class label: `"2xx"` for 200-299 …, `"none"` without a status, `"invalid"` for a
+ * number outside 100-599.
+ *
+ * @since 0.1.0
+ */
+export const statusClass = (status: number | undefined): string => {
+  if (status === undefined) return "none"
+  if (!Number.isInteger(status) || status < 100 || status > 599) return "invalid"
+  return `${Math.floor(status / 100)}xx`
+}
+
+/**
+ * The outcome implied by a final status (for callers that only have a status).
+ *
+ * @since 0.1.0
+ */
+export const outcomeOfStatus = (status: number): RequestOutcome =>
+  status === 429 ? "rate_limited" : status >= 500 ? "server_error" : status >= 400 ? "client_error" : "success"
+
+const latencyBuckets = MetricBoundaries.fromIterable([
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+  60
+])
+const delayBuckets = MetricBoundaries.fromIterable([0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300])
+const waitBuckets = MetricBoundaries.fromIterable([0, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60])
+
+/**
+ * The metrics (untagged; the helpers add the `api` label).
+ *
+ * @since 0.1.0
+ */
+export const GovernorMetrics = {
+  requests: Metric.counter("governor_requests_total", {
+    description: "Logical requests by final outcome and status class",
+    incremental: true
+  }),
+  rateLimited: Metric.counter("governor_rate_limited_total", {
+    description: "HTTP 429 responses received (every attempt)",
+    incremental: true
+  }),
+  retries: Metric.counter("governor_retries_total", { description: "Retries scheduled", incremental: true }),
+  retryDelay: Metric.histogram("governor_retry_delay_seconds", delayBuckets, "Delay before each retry"),
+  requestDuration: Metric.histogram(
+    "governor_request_duration_seconds",
+    latencyBuckets,
+    "Duration of logical requests, all attempts and waits included"
+  ),
+  limiterWait: Metric.histogram("governor_limiter_wait_seconds", waitBuckets, "Time spent waiting for the rate limiter"),
+  adaptiveRate: Metric.gauge("governor_adaptive_rate", {
+    description: "Current adaptive request rate (requests per second)"
+  }),
+  tokens: Metric.gauge("governor_limiter_tokens", { description: "Tokens currently available in a limit" }),
+  cooldownActive: Metric.gauge("governor_cooldown_active", {
+    description: "1 while a Retry-After / rate-limit cooldown is active"
+  }),
+  cacheHits: Metric.counter("governor_cache_hits_total", { description: "Response cache hits", incremental: true }),
+  cacheMisses: Metric.counter("governor_cache_misses_total", {
+    description: "Response cache misses",
+    incremental: true
+  }),
+  cacheEvictions: Metric.counter("governor_cache_evictions_total", {
+    description: "Response cache evictions",
+    incremental: true
+  }),
+  breakerState: Metric.gauge("governor_breaker_state", {
+    description: "Circuit breaker state: 0 closed, 1 half-open, 2 open"
+  }),
+  breakerTrips: Metric.counter("governor_breaker_trips_total", {
+    description: "Circuit breaker transitions to open",
+    incremental: true
+  })
+} as const
+
+const seconds = (d: Duration.DurationInput): number => Duration.toMillis(Duration.decode(d)) / 1000
+
+const forApi = <Type, In, Out>(m: Metric.Metric<Type, In, Out>, api: string) => Metric.tagged(m, "api", api)
+
+/**
+ * Records a finished logical request: the counter by outcome and status class, and the duration.
+ *
+ * @since 0.1.0
+ */
+export const recordRequest = (
+  api: string,
+  result: {
+    readonly outcome: RequestOutcome
+    readonly status?: number | undefined
+    readonly duration: Duration.DurationInput
+  }
+): Effect.Effect<void> =>
+  Effect.zipRight(
+    Metric.increment(
+      Metric.taggedWithLabels(GovernorMetrics.requests, [
+        MetricLabel.make("api", api),
+        MetricLabel.make("outcome", result.outcome),
+        MetricLabel.make("status_class", statusClass(result.status))
+      ])
+    ),
+    Metric.update(forApi(GovernorMetrics.requestDuration, api), seconds(result.duration))
+  )
+
+/**
+ * Records one HTTP 429 response (call it for every attempt that got one).
+ *
+ * @since 0.1.0
+ */
+export const recordRateLimited = (api: string): Effect.Effect<void> =>
+  Metric.increment(forApi(GovernorMetrics.rateLimited, api))
+
+/**
+ * Records a scheduled retry and its delay.
+ *
+ * @since 0.1.0
+ */
+export const recordRetry = (api: string, delay: Duration.DurationInput): Effect.Effect<void> =>
+  Effect.zipRight(
+    Metric.increment(forApi(GovernorMetrics.retries, api)),
+    Metric.update(forApi(GovernorMetrics.retryDelay, api), seconds(delay))
+  )
+
+/**
+ * Records the time a request waited for the rate limiter (zero included).
+ *
+ * @since 0.1.0
+ */
+export const recordLimiterWait = (api: string, wait: Duration.DurationInput): Effect.Effect<void> =>
+  Metric.update(forApi(GovernorMetrics.limiterWait, api), seconds(wait))
+
+/**
+ * Sets the current adaptive rate (requests per second).
+ *
+ * @since 0.1.0
+ */
+export const setAdaptiveRate = (api: string, perSecond: number): Effect.Effect<void> =>
+  Metric.set(forApi(GovernorMetrics.adaptiveRate, api), perSecond)
+
+/**
+ * Sets the tokens available in one limit of an API.
+ *
+ * @since 0.1.0
+ */
+export const setTokens = (api: string, limit: string, tokens: number): Effect.Effect<void> =>
+  Metric.set(
+    Metric.taggedWithLabels(GovernorMetrics.tokens, [MetricLabel.make("api", api), MetricLabel.make("limit", limit)]),
+    tokens
+  )
+
+/**
+ * Sets whether a cooldown (Retry-After, exhausted rate-limit window) is active.
+ *
+ * @since 0.1.0
+ */
+export const setCooldown = (api: string, active: boolean): Effect.Effect<void> =>
+  Metric.set(forApi(GovernorMetrics.cooldownActive, api), active ? 1 : 0)
+
+/**
+ * Records a cache hit.
+ *
+ * @since 0.1.0
+ */
+export const recordCacheHit = (api: string): Effect.Effect<void> =>
+  Metric.increment(forApi(GovernorMetrics.cacheHits, api))
+
+/**
+ * Records a cache miss.
+ *
+ * @since 0.1.0
+ */
+export const recordCacheMiss = (api: string): Effect.Effect<void> =>
+  Metric.increment(forApi(GovernorMetrics.cacheMisses, api))
+
+/**
+ * Records `count` cache evictions.
+ *
+ * @since 0.1.0
+ */
+export const recordCacheEvictions = (api: string, count = 1): Effect.Effect<void> =>
+  Metric.incrementBy(forApi(GovernorMetrics.cacheEvictions, api), count)
+
+/**
+ * Circuit breaker states as gauge values.
+ *
+ * @since 0.1.0
+ */
+export const breakerStateValue = { closed: 0, "half-open": 1, open: 2 } as const
+
+/**
+ * Sets the breaker state gauge; a transition to `open` also counts a trip when `trip` is true.
+ *
+ * @since 0.1.0
+ */
+export const setBreakerState = (
+  api: string,
+  state: keyof typeof breakerStateValue,
+  options: { readonly trip?: boolean | undefined } = {}
+): Effect.Effect<void> =>
+  Effect.zipRight(
+    Metric.set(forApi(GovernorMetrics.breakerState, api), breakerStateValue[state]),
+    options.trip === true ? Metric.increment(forApi(GovernorMetrics.breakerTrips, api)) : Effect.void
+  )
+
+/**
+ * Counts a breaker trip (closed / half-open → open).
+ *
+ * @since 0.1.0
+ */
+export const recordBreakerTrip = (api: string): Effect.Effect<void> =>
+  Metric.increment(forApi(GovernorMetrics.breakerTrips, api))

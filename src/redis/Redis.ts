@@ -1,0 +1,290 @@
+/**
+ * The `Redis` connection service shared by every Redis-backed store (rate limiter, adaptive rate,
+ * response cache): one ioredis connection per layer, closed when the layer is released, a key
+ * namespace with Redis Cluster hash tags, Lua scripts run with EVALSHA (reloaded on NOSCRIPT), and
+ * failures mapped to a typed {@link RedisError} quickly instead of queueing forever.
+ *
+ * @since 0.1.0
+ */
+import { createHash } from "node:crypto"
+import { Config, Context, Duration, Effect, Layer, Option, Redacted, Runtime, Schema } from "effect"
+import { Redis as IORedis, type RedisOptions as IORedisOptions } from "ioredis"
+
+/**
+ * A Redis command or connection failed. `reason` says how: `"unavailable"` (not connected, connection
+ * lost), `"timeout"` (no answer within `commandTimeout`), `"command"` (Redis answered with an error).
+ * Never carries the connection URL or password.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RedisError extends Schema.TaggedError<RedisError>()("RedisError", {
+  operation: Schema.String,
+  reason: Schema.Literal("unavailable", "timeout", "command"),
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `Redis ${this.operation} failed (${this.reason}): ${this.detail}`
+  }
+}
+
+/**
+ * How to reach Redis. Either `url` (`redis://user:pass@host:6379/0`, `rediss://` for TLS) or
+ * `host`/`port`/`password`/`db`. Secrets are `Redacted` and never logged.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RedisConnectionOptions {
+  readonly url?: Redacted.Redacted<string> | string | undefined
+  readonly host?: string | undefined
+  readonly port?: number | undefined
+  readonly username?: string | undefined
+  readonly password?: Redacted.Redacted<string> | undefined
+  readonly db?: number | undefined
+  /** Namespace of every key written, default `"governor"`. Keys look like `{governor:<entity>}:<part>`. */
+  readonly prefix?: string | undefined
+  /** Time to establish a connection; default 2 seconds. */
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  /** Longest a single command may take before failing with `reason: "timeout"`; default 1 second. */
+  readonly commandTimeout?: Duration.DurationInput | undefined
+  /** Longest pause between reconnection attempts (backoff grows up to it); default 1 second. */
+  readonly maxReconnectDelay?: Duration.DurationInput | undefined
+  /**
+   * Fail building the layer when the first connection cannot be made. Default `false`: the layer is
+   * built anyway, commands fail with `RedisError` (`"unavailable"`) and the client keeps reconnecting
+   * in the background, so stores can apply their `onUnavailable` policy and recover on their own.
+   */
+  readonly requireConnection?: boolean | undefined
+  /** Extra ioredis options (TLS, sentinels…); the ones above win. */
+  readonly ioredis?: IORedisOptions | undefined
+}
+
+/**
+ * A Lua script with its SHA1, run with {@link RedisShape.evalScript}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LuaScript {
+  readonly name: string
+  readonly lua: string
+  readonly sha: string
+}
+
+/**
+ * Define a Lua script (its SHA1 is computed once, here).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const script = (name: string, lua: string): LuaScript => ({
+  name,
+  lua,
+  sha: createHash("sha1").update(lua).digest("hex")
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RedisShape {
+  /** The underlying ioredis client (for commands this service does not wrap). */
+  readonly client: IORedis
+  /** The namespace given as `prefix`. */
+  readonly prefix: string
+  /**
+   * The key of `entity`, with a hash tag `{prefix:entity}` so that every key of one entity lives in
+   * one cluster slot; `parts` are appended after the tag (`{governor:github}:cache`). Braces and `%`
+   * in `entity` are percent-encoded so an entity can never end the hash tag early.
+   */
+  readonly key: (entity: string, ...parts: ReadonlyArray<string>) => string
+  /** Whether the connection is ready now (commands fail fast with `"unavailable"` when not). */
+  readonly isReady: () => boolean
+  /** Run one ioredis call, mapping failures to `RedisError`. */
+  readonly command: <A>(operation: string, run: (client: IORedis) => Promise<A>) => Effect.Effect<A, RedisError>
+  /**
+   * Run a script: one EVALSHA round trip; if the server does not know the script (restart,
+   * SCRIPT FLUSH) it is sent once with EVAL, which also caches it again.
+   */
+  readonly evalScript: (
+    script: LuaScript,
+    keys: ReadonlyArray<string>,
+    args: ReadonlyArray<string | number>
+  ) => Effect.Effect<unknown, RedisError>
+  /** SCRIPT LOAD, so the first EVALSHA hits. Optional: `evalScript` recovers from NOSCRIPT anyway. */
+  readonly loadScript: (script: LuaScript) => Effect.Effect<void, RedisError>
+}
+
+/**
+ * The Redis connection service.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Redis extends Context.Tag("effect-governor/Redis")<Redis, RedisShape>() {}
+
+const encodeEntity = (entity: string): string => entity.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+
+/**
+ * The key layout used by every store: `{prefix:entity}` then `:part` for each part. Pure.
+ *
+ * @since 0.1.0
+ * @category keys
+ */
+export const keyFor = (prefix: string, entity: string, parts: ReadonlyArray<string> = []): string =>
+  `{${prefix}:${encodeEntity(entity)}}${parts.map((p) => `:${p}`).join("")}`
+
+const UNAVAILABLE = /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|Connection is in subscriber|max retries|MaxRetriesPerRequest|LOADING/i
+
+/**
+ * Map anything ioredis throws to a `RedisError`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const toRedisError = (operation: string, cause: unknown): RedisError => {
+  const text = cause instanceof Error ? cause.message : String(cause)
+  const reason = /timed out/i.test(text)
+    ? "timeout" as const
+    : UNAVAILABLE.test(text) || (cause instanceof Error && cause.name !== "ReplyError")
+    ? "unavailable" as const
+    : "command" as const
+  return new RedisError({ operation, reason, detail: text.slice(0, 300) })
+}
+
+const millis = (d: Duration.DurationInput | undefined, fallback: number): number =>
+  d === undefined ? fallback : Duration.toMillis(Duration.decode(d))
+
+/**
+ * Build the service; the connection is closed (QUIT, then a hard disconnect if QUIT does not answer)
+ * when the scope closes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: RedisConnectionOptions = {}): Effect.Effect<RedisShape, RedisError, import("effect").Scope.Scope> =>
+  Effect.gen(function*() {
+    const runtime = yield* Effect.runtime<never>()
+    const log = (message: string) => Runtime.runFork(runtime)(Effect.logWarning(message))
+    const prefix = options.prefix ?? "governor"
+    const maxDelay = millis(options.maxReconnectDelay, 1000)
+    const ioOptions: IORedisOptions = {
+      ...options.ioredis,
+      ...(options.host !== undefined ? { host: options.host } : {}),
+      ...(options.port !== undefined ? { port: options.port } : {}),
+      ...(options.username !== undefined ? { username: options.username } : {}),
+      ...(options.password !== undefined ? { password: Redacted.value(options.password) } : {}),
+      ...(options.db !== undefined ? { db: options.db } : {}),
+      lazyConnect: true,
+      connectTimeout: millis(options.connectTimeout, 2000),
+      commandTimeout: millis(options.commandTimeout, 1000),
+      // Fail at once while disconnected instead of queueing: stores decide what to do (fail closed,
+      // fail open, local fallback) and an outage is detected in microseconds, not after retries.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      // Reconnect forever in the background (that is how stores recover), with capped backoff.
+      retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 10), maxDelay)
+    }
+    const url = options.url === undefined ? undefined : Redacted.isRedacted(options.url) ? Redacted.value(options.url) : options.url
+
+    const client = yield* Effect.acquireRelease(
+      Effect.sync(() => {
+        const c = url === undefined ? new IORedis(ioOptions) : new IORedis(url, ioOptions)
+        let down = false
+        // Without an 'error' listener ioredis errors would crash the process; log state changes once.
+        c.on("error", (error: Error) => {
+          if (!down) {
+            down = true
+            log(`Redis connection lost: ${error.message.slice(0, 200)}; reconnecting in the background`)
+          }
+        })
+        c.on("ready", () => {
+          if (down) {
+            down = false
+            log("Redis connection restored")
+          }
+        })
+        return c
+      }),
+      (c) =>
+        Effect.promise(() =>
+          c.status === "ready"
+            ? Promise.race([
+              c.quit().then(() => undefined, () => undefined),
+              new Promise<void>((r) => setTimeout(r, 1000).unref())
+            ]).finally(() => c.disconnect())
+            : Promise.resolve(c.disconnect())
+        )
+    )
+
+    const connected = yield* Effect.tryPromise({
+      try: () => client.connect(),
+      catch: (cause) => toRedisError("connect", cause)
+    }).pipe(Effect.as(true), Effect.catchAll((error) => options.requireConnection === true ? Effect.fail(error) : Effect.succeed(false)))
+    if (!connected) {
+      log("Redis not reachable at startup; stores apply their onUnavailable policy until it is")
+      // ioredis does not retry a failed lazy connect by itself: keep trying in the background.
+      if (client.status === "end" || client.status === "wait") {
+        const retry = (): void => {
+          if (client.status === "end" || client.status === "wait") {
+            client.connect().catch(() => setTimeout(retry, maxDelay).unref())
+          }
+        }
+        setTimeout(retry, maxDelay).unref()
+      }
+    }
+
+    const command = <A>(operation: string, run: (client: IORedis) => Promise<A>): Effect.Effect<A, RedisError> =>
+      client.status !== "ready"
+        ? Effect.fail(new RedisError({ operation, reason: "unavailable", detail: `connection ${client.status}` }))
+        : Effect.tryPromise({ try: () => run(client), catch: (cause) => toRedisError(operation, cause) })
+
+    const evalScript = (s: LuaScript, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number>) =>
+      command(s.name, (c) =>
+        c.evalsha(s.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
+          if (error instanceof Error && error.message.startsWith("NOSCRIPT")) {
+            return c.eval(s.lua, keys.length, ...keys, ...args)
+          }
+          throw error
+        }))
+
+    return {
+      client,
+      prefix,
+      key: (entity, ...parts) => keyFor(prefix, entity, parts),
+      isReady: () => client.status === "ready",
+      command,
+      evalScript,
+      loadScript: (s) => command(`SCRIPT LOAD ${s.name}`, (c) => c.script("LOAD", s.lua)).pipe(Effect.asVoid)
+    } satisfies RedisShape
+  })
+
+/**
+ * A layer from explicit options.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: RedisConnectionOptions = {}): Layer.Layer<Redis, RedisError> =>
+  Layer.scoped(Redis, make(options))
+
+/**
+ * A layer configured through Effect `Config`: `REDIS_URL` (redacted; default
+ * `redis://127.0.0.1:6379`) and `REDIS_PREFIX` (default `"governor"`), or any `Config` you pass.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config<{ readonly url: Redacted.Redacted<string>; readonly prefix: Option.Option<string> }> = Config.all({
+    url: Config.redacted("REDIS_URL").pipe(Config.withDefault(Redacted.make("redis://127.0.0.1:6379"))),
+    prefix: Config.option(Config.string("REDIS_PREFIX"))
+  }),
+  options: Omit<RedisConnectionOptions, "url" | "prefix"> = {}
+): Layer.Layer<Redis, RedisError | import("effect").ConfigError.ConfigError> =>
+  Layer.scoped(
+    Redis,
+    Effect.flatMap(config, (c) => make({ ...options, url: c.url, ...Option.match(c.prefix, { onNone: () => ({}), onSome: (prefix) => ({ prefix }) }) }))
+  )

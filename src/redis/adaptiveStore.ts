@@ -1,0 +1,167 @@
+/**
+ * A Redis-backed `ControllerStore` for the adaptive controller: the learned rate (the whole AIMD
+ * state) of a key is shared by every worker, so N workers converge on the API's real limit together
+ * instead of each learning it and sending N times it.
+ *
+ * `modify` is optimistic and atomic: the state carries a version; the pure update is computed in the
+ * worker, then a Lua script stores it only if the version is still the one it was computed from
+ * (compare-and-set), else answers the newer state so the update is recomputed on it. Uncontended, an
+ * update is one round trip (the last state seen is cached per key and used as the first guess).
+ *
+ * @since 0.1.0
+ */
+import { Duration, Effect } from "effect"
+import type { AimdState } from "../adaptive/aimd.js"
+import type { ControllerStore } from "../adaptive/AdaptiveController.js"
+import { RateLimiterUnavailable } from "../limiter/errors.js"
+import { Redis, type RedisError, script } from "./Redis.js"
+
+const casScript = script(
+  "governor_adaptive_cas",
+  `
+local v = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if v ~= tonumber(ARGV[1]) then
+  return {0, tostring(v), redis.call('HGET', KEYS[1], 's') or ''}
+end
+redis.call('HSET', KEYS[1], 'v', tostring(v + 1), 's', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {1, tostring(v + 1), ''}
+`
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RedisAdaptiveStoreOptions {
+  /** How long a key's learned state survives without updates. Default 1 hour. */
+  readonly ttl?: Duration.DurationInput | undefined
+  /**
+   * When Redis is unreachable: `"local"` (default) keeps learning in this process and goes back to the
+   * shared state when Redis returns; `"fail"` fails with `RateLimiterUnavailable`.
+   */
+  readonly onUnavailable?: "local" | "fail" | undefined
+  /** Compare-and-set attempts before giving up under contention. Default 32. */
+  readonly maxAttempts?: number | undefined
+}
+
+// JSON cannot carry Infinity/NaN; keep the state faithful anyway.
+const encode = (state: AimdState): string =>
+  JSON.stringify(state, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? { $n: String(v) } : v))
+const decode = (text: string): AimdState | undefined => {
+  if (text === "") return undefined
+  try {
+    return JSON.parse(text, (_k, v) =>
+      v !== null && typeof v === "object" && typeof (v as { $n?: unknown }).$n === "string" ? Number((v as { $n: string }).$n) : v) as AimdState
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Build the store on the {@link Redis} connection in context.
+ *
+ * @example
+ * ```ts
+ * import { AdaptiveController } from "effect-governor"
+ * const Adaptive = AdaptiveController.layerWithStore({ initialRate: 3 }, makeAdaptiveStore())
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeAdaptiveStore = (options: RedisAdaptiveStoreOptions = {}): Effect.Effect<ControllerStore, never, Redis> =>
+  Effect.gen(function*() {
+    const redis = yield* Redis
+    const ttlMs = Math.max(1, Math.ceil(Duration.toMillis(Duration.decode(options.ttl ?? "1 hour"))))
+    const local = options.onUnavailable !== "fail"
+    const maxAttempts = Math.max(1, options.maxAttempts ?? 32)
+    yield* redis.loadScript(casScript).pipe(Effect.ignore)
+    /** Last version/state seen per key (a first guess; Redis decides). Bounded. */
+    const seen = new Map<string, { readonly version: number; readonly state: AimdState | undefined }>()
+    /** State learned while Redis was away (only with `onUnavailable: "local"`). */
+    const offline = new Map<string, AimdState>()
+    const remember = (key: string, version: number, state: AimdState | undefined) => {
+      if (seen.size >= 10_000 && !seen.has(key)) seen.delete(seen.keys().next().value!)
+      seen.set(key, { version, state })
+    }
+    const unavailable = (error: RedisError) => new RateLimiterUnavailable({ store: "redis-adaptive", reason: error.message })
+    const hashKey = (key: string) => redis.key(key, "adaptive")
+
+    const read = (key: string) =>
+      Effect.map(
+        redis.command("adaptive get", (c) => c.hmget(hashKey(key), "v", "s")),
+        ([v, s]) => ({ version: Number(v ?? 0), state: decode(s ?? "") })
+      )
+
+    const get: ControllerStore["get"] = (key) =>
+      read(key).pipe(
+        Effect.tap(({ state, version }) => Effect.sync(() => remember(key, version, state))),
+        Effect.map(({ state }) => state),
+        Effect.catchAll((error) => local ? Effect.succeed(offline.get(key) ?? seen.get(key)?.state) : Effect.fail(unavailable(error)))
+      )
+
+    // Updates of one key from this process go one at a time: only other processes can race a
+    // compare-and-set, so retries stay rare even with many fibers observing the same API.
+    const locks = new Map<string, { readonly lock: Effect.Semaphore; users: number }>()
+    const serialized = <A, E>(key: string, self: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+      Effect.suspend(() => {
+        let entry = locks.get(key)
+        if (entry === undefined) {
+          entry = { lock: Effect.unsafeMakeSemaphore(1), users: 0 }
+          locks.set(key, entry)
+        }
+        const e = entry
+        e.users++
+        return e.lock.withPermits(1)(self).pipe(
+          Effect.ensuring(Effect.sync(() => {
+            if (--e.users === 0) locks.delete(key)
+          }))
+        )
+      })
+
+    const modify: ControllerStore["modify"] = (key, f) => serialized(key, modifyNow(key, f))
+    const modifyNow: ControllerStore["modify"] = (key, f) => {
+      const attempt = (
+        version: number,
+        state: AimdState | undefined,
+        n: number
+      ): Effect.Effect<readonly [ReturnType<typeof f>[0], AimdState] | undefined, RedisError | RateLimiterUnavailable> => {
+        const result = f(state)
+        return Effect.flatMap(
+          redis.evalScript(casScript, [hashKey(key)], [version, encode(result[1]), ttlMs]),
+          (raw) => {
+            const [ok, v, s] = raw as [number, string, string]
+            if (ok === 1) {
+              remember(key, Number(v), result[1])
+              offline.delete(key)
+              return Effect.succeed(result)
+            }
+            if (n + 1 >= maxAttempts) {
+              return Effect.fail(
+                new RateLimiterUnavailable({ store: "redis-adaptive", reason: `update of "${key}" lost ${maxAttempts} races in a row` })
+              )
+            }
+            const fresh = decode(s)
+            remember(key, Number(v), fresh)
+            return attempt(Number(v), fresh, n + 1)
+          }
+        )
+      }
+      const cached = seen.get(key)
+      return attempt(cached?.version ?? 0, cached?.state, 0).pipe(
+        Effect.map((r) => r![0]),
+        Effect.catchIf(
+          (e): e is RedisError => e._tag === "RedisError",
+          (error) => {
+            if (!local) return Effect.fail(unavailable(error))
+            const [a, next] = f(offline.get(key) ?? seen.get(key)?.state)
+            if (offline.size >= 10_000 && !offline.has(key)) offline.delete(offline.keys().next().value!)
+            offline.set(key, next)
+            return Effect.succeed(a)
+          }
+        )
+      )
+    }
+
+    return { name: "redis", get, modify }
+  })

@@ -1,0 +1,88 @@
+/**
+ * The hidden token bucket of the simulated API, as pure functions (time passed in as epoch ms).
+ * Rejected requests cost nothing; a limit change keeps the current tokens (capped at the new burst).
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface HiddenBucket {
+  /** Sustained rate, tokens per second. */
+  readonly rate: number
+  /** Capacity (tokens available at once). */
+  readonly burst: number
+  readonly tokens: number
+  readonly updatedAt: number
+}
+
+/**
+ * A full bucket at `now`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (rate: number, burst: number, now: number): HiddenBucket => ({
+  rate,
+  burst,
+  tokens: burst,
+  updatedAt: now
+})
+
+/**
+ * The bucket brought up to `now` (a clock going backwards refills nothing).
+ *
+ * @since 0.1.0
+ * @category math
+ */
+export const refill = (b: HiddenBucket, now: number): HiddenBucket => {
+  if (now <= b.updatedAt) return b
+  return { ...b, tokens: Math.min(b.burst, b.tokens + (b.rate * (now - b.updatedAt)) / 1000), updatedAt: now }
+}
+
+/**
+ * Try to take one token at `now`: the new bucket and whether the request is admitted.
+ *
+ * @since 0.1.0
+ * @category math
+ */
+export const take = (b: HiddenBucket, now: number): readonly [HiddenBucket, boolean] => {
+  const r = refill(b, now)
+  // 1e-9 absorbs float error at the exact instant a token completes.
+  return r.tokens >= 1 - 1e-9 ? [{ ...r, tokens: r.tokens - 1 }, true] : [r, false]
+}
+
+/**
+ * Change the limit at `now`, keeping the tokens earned so far (capped at the new burst).
+ *
+ * @since 0.1.0
+ * @category math
+ */
+export const setLimit = (b: HiddenBucket, rate: number, burst: number, now: number): HiddenBucket => {
+  const r = refill(b, now)
+  return { rate, burst, tokens: Math.min(burst, r.tokens), updatedAt: r.updatedAt }
+}
+
+/**
+ * Milliseconds until one token is available (0 when one is).
+ *
+ * @since 0.1.0
+ * @category math
+ */
+export const msUntilToken = (b: HiddenBucket, now: number): number => {
+  const r = refill(b, now)
+  return r.tokens >= 1 ? 0 : ((1 - r.tokens) / r.rate) * 1000
+}
+
+/**
+ * Milliseconds until the bucket is full again: the "reset" the simulated API reports in its headers.
+ *
+ * @since 0.1.0
+ * @category math
+ */
+export const msUntilFull = (b: HiddenBucket, now: number): number => {
+  const r = refill(b, now)
+  return Math.max(0, ((r.burst - r.tokens) / r.rate) * 1000)
+}

@@ -1,0 +1,131 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Ref, TestClock } from "effect"
+import * as AdaptiveController from "../../src/adaptive/AdaptiveController.js"
+import { Limit } from "../../src/limiter/index.js"
+import { layerMemory } from "../../src/limiter/memory.js"
+import { RateLimiter } from "../../src/limiter/RateLimiter.js"
+
+const limiter = layerMemory({ limits: [Limit.perSecond("api", 1000)], throttle: false })
+const controller = (options: AdaptiveController.Options) =>
+  AdaptiveController.layer(options).pipe(Layer.provideMerge(limiter))
+
+describe("AdaptiveController", () => {
+  it("validates options with a typed error naming the field", () => {
+    const bad = (o: AdaptiveController.Options, field: string) => {
+      const r = AdaptiveController.resolveOptions(o)
+      expect(Either.isLeft(r) && r.left.field).toBe(field)
+    }
+    bad({ initialRate: 0 }, "initialRate")
+    bad({ initialRate: Number.NaN }, "initialRate")
+    bad({ initialRate: 5, minRate: 10, maxRate: 8 }, "minRate")
+    bad({ initialRate: 50, maxRate: 10 }, "initialRate")
+    bad({ initialRate: 5, decreaseFactor: 1 }, "decreaseFactor")
+    bad({ initialRate: 5, backoffStatuses: [429, 42] }, "backoffStatuses")
+    bad({ initialRate: 5, recovery: "forever and a day" as Duration.DurationInput }, "recovery")
+    bad({ initialRate: 5, burst: 0.5 }, "burst")
+    expect(Either.isRight(AdaptiveController.resolveOptions({ initialRate: 5 }))).toBe(true)
+  })
+
+  it.effect("applies the configured rate, then the decrease on a 429, to the RateLimiter", () =>
+    Effect.gen(function*() {
+      const c = yield* AdaptiveController.AdaptiveController
+      const rl = yield* RateLimiter
+      yield* c.prime("k")
+      expect((yield* rl.snapshot("k")).currentRate).toBe(10)
+      const s = yield* c.observe("k", { status: 429 })
+      expect(s.currentRate).toBe(5)
+      expect(s.lastDecreaseRate).toBe(10)
+      expect(s.source).toBe("learned")
+      expect((yield* rl.snapshot("k")).currentRate).toBe(5)
+    }).pipe(Effect.provide(controller({ initialRate: 10 }))))
+
+  it.effect("Retry-After pauses every fiber sharing the key", () =>
+    Effect.gen(function*() {
+      const c = yield* AdaptiveController.AdaptiveController
+      const rl = yield* RateLimiter
+      yield* c.prime("k")
+      const s = yield* c.observe("k", { status: 429, headers: { "Retry-After": "3" } })
+      expect(s.cooldownUntil).toBe(3000)
+      const waiters = yield* Effect.forEach([1, 2, 3], () => Effect.fork(rl.acquire({ key: "k" })))
+      yield* TestClock.adjust("2999 millis")
+      for (const f of waiters) expect(yield* Fiber.poll(f)).toEqual(expect.objectContaining({ _tag: "None" }))
+      yield* TestClock.adjust("2 seconds")
+      for (const f of waiters) yield* Fiber.join(f)
+    }).pipe(Effect.provide(controller({ initialRate: 10 }))))
+
+  it.effect("HTTP-date Retry-After is honoured too", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(Date.parse("2025-01-01T00:00:00Z"))
+      const c = yield* AdaptiveController.AdaptiveController
+      const s = yield* c.observe("k", { status: 503, headers: { "retry-after": "Wed, 01 Jan 2025 00:00:10 GMT" } })
+      expect(s.cooldownUntil).toBe(Date.parse("2025-01-01T00:00:10Z"))
+    }).pipe(Effect.provide(controller({ initialRate: 10 }))))
+
+  it.effect("non-backoff statuses do not decrease; custom backoff set is used", () =>
+    Effect.gen(function*() {
+      const c = yield* AdaptiveController.AdaptiveController
+      expect((yield* c.observe("k", { status: 503 })).currentRate).toBe(10)
+      expect((yield* c.observe("k", { status: 408 })).currentRate).toBe(5)
+    }).pipe(Effect.provide(controller({ initialRate: 10, backoffStatuses: [408] }))))
+
+  it.effect("paces by RateLimit headers and reports source header", () =>
+    Effect.gen(function*() {
+      const c = yield* AdaptiveController.AdaptiveController
+      const rl = yield* RateLimiter
+      const s = yield* c.observe("k", {
+        status: 200,
+        headers: { "ratelimit-policy": '"d";q=100;w=10', ratelimit: '"d";r=40;t=5' }
+      })
+      expect(s.currentRate).toBe(8)
+      expect(s.source).toBe("header")
+      expect(s.ceiling).toBe(10)
+      expect((yield* rl.snapshot("k")).currentRate).toBe(8)
+      const z = yield* c.observe("k", { status: 200, headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "4" } })
+      expect(z.cooldownUntil).toBe(4000)
+    }).pipe(Effect.provide(controller({ initialRate: 5 }))))
+
+  it.effect("keeps separate state per key and learns upward with time on successes", () =>
+    Effect.gen(function*() {
+      const c = yield* AdaptiveController.AdaptiveController
+      for (let i = 0; i < 50; i++) {
+        yield* TestClock.adjust("20 millis")
+        yield* c.observe("a", { status: 200 })
+      }
+      expect((yield* c.snapshot("a")).currentRate).toBeCloseTo(20, 0)
+      expect((yield* c.snapshot("b")).currentRate).toBe(10)
+      expect((yield* c.snapshot("b")).source).toBe("configured")
+    }).pipe(Effect.provide(controller({ initialRate: 10 }))))
+
+  it.effect("logs malformed headers (warning once per header, then debug) and ignores them", () =>
+    Effect.gen(function*() {
+      const logs = yield* Ref.make<Array<string>>([])
+      const logger = Logger.make(({ logLevel, message }) => {
+        Effect.runSync(Ref.update(logs, (l) => [...l, `${logLevel.label}:${String(message)}`]))
+      })
+      const program = Effect.gen(function*() {
+        const c = yield* AdaptiveController.AdaptiveController
+        yield* c.observe("k", { status: 200, headers: { "x-ratelimit-limit": "many" } })
+        yield* c.observe("k", { status: 200, headers: { "x-ratelimit-limit": "many" } })
+        return yield* c.snapshot("k")
+      })
+      const s = yield* program.pipe(
+        Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+        Logger.withMinimumLogLevel(LogLevel.Debug)
+      )
+      expect(s.source).toBe("configured")
+      const lines = yield* Ref.get(logs)
+      expect(lines.filter((l) => l.includes("x-ratelimit-limit")).map((l) => l.split(":")[0])).toEqual(["WARN", "DEBUG"])
+    }).pipe(Effect.provide(controller({ initialRate: 10 }))))
+
+  it.effect("shares state through a custom store (two controllers, one store)", () =>
+    Effect.gen(function*() {
+      const store = yield* AdaptiveController.makeMemoryStore
+      const a = yield* AdaptiveController.makeWithStore({ initialRate: 10 }, store)
+      const b = yield* AdaptiveController.makeWithStore({ initialRate: 10 }, store)
+      yield* a.observe("k", { status: 429 })
+      expect((yield* b.snapshot("k")).currentRate).toBe(5)
+      yield* TestClock.adjust(Duration.seconds(1))
+      yield* b.observe("k", { status: 429 })
+      expect((yield* a.snapshot("k")).decreases).toBe(2)
+    }).pipe(Effect.provide(limiter)))
+})

@@ -1,0 +1,177 @@
+import { NodeFileSystem } from "@effect/platform-node"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Either, Option, TestClock } from "effect"
+import fc from "fast-check"
+import { createHash } from "node:crypto"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import type { CacheEntry } from "../../src/cache/CacheStore.js"
+import { makeFileStore } from "../../src/cache/FileStore.js"
+import { decodeEntry, encodeEntry } from "../../src/cache/fileFormat.js"
+
+let root: string
+let n = 0
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), "egc-file-store-"))
+})
+afterAll(() => {
+  fs.rmSync(root, { recursive: true, force: true })
+})
+const freshDir = () => path.join(root, `case-${n++}`)
+const fileOf = (dir: string, key: string) => path.join(dir, createHash("sha256").update(key).digest("hex"))
+
+const entry = (text: string, extra: Partial<CacheEntry> = {}): CacheEntry => ({
+  status: 200,
+  headers: { "content-type": "text/plain", etag: "\"1\"" },
+  body: new TextEncoder().encode(text),
+  storedAt: 0,
+  expiresAt: 5_000,
+  etag: "\"1\"",
+  ...extra
+})
+const text = (o: Option.Option<CacheEntry>) => Option.map(o, (e) => new TextDecoder().decode(e.body))
+
+const withStore = <A, E>(f: (dir: string, store: Effect.Effect.Success<ReturnType<typeof makeFileStore>>) => Effect.Effect<A, E>) =>
+  Effect.gen(function*() {
+    const dir = freshDir()
+    const store = yield* makeFileStore({ directory: dir })
+    return yield* f(dir, store)
+  }).pipe(Effect.provide(NodeFileSystem.layer))
+
+describe("file store", () => {
+  it.effect("round-trips an entry and keeps it for its TTL on the Clock", () =>
+    withStore((dir, store) =>
+      Effect.gen(function*() {
+        const e = entry("hello", { vary: { accept: "application/json", "x-absent": null }, lastModified: "Wed, 01 Jan 2025 00:00:00 GMT" })
+        yield* store.set("k", e, Duration.seconds(30))
+        const got = yield* store.get("k")
+        expect(Option.getOrThrow(got)).toEqual({ ...e, body: e.body })
+        expect(fs.readdirSync(dir)).toEqual([path.basename(fileOf(dir, "k"))])
+        yield* TestClock.adjust(Duration.seconds(30))
+        expect(Option.isNone(yield* store.get("k"))).toBe(true)
+        expect(fs.existsSync(fileOf(dir, "k"))).toBe(false)
+        expect(yield* store.stats).toMatchObject({ hits: 1, misses: 1, expirations: 1, entries: 0 })
+      })
+    ))
+
+  it.effect("concurrent writers of one key leave exactly one whole entry", () =>
+    withStore((dir, store) =>
+      Effect.gen(function*() {
+        const bodies = Array.from({ length: 40 }, (_, i) => `${String(i).padStart(2, "0")}:` + String(i % 10).repeat(64 * 1024))
+        const reads = yield* Effect.all(
+          [
+            Effect.forEach(bodies, (b) => store.set("same", entry(b), Duration.minutes(5)), { concurrency: "unbounded" }),
+            Effect.forEach(bodies, () => store.get("same"), { concurrency: "unbounded" })
+          ],
+          { concurrency: "unbounded" }
+        )
+        // Every concurrent read saw nothing or one writer's whole body, never a mix.
+        for (const r of reads[1]) if (Option.isSome(r)) expect(bodies).toContain(Option.getOrThrow(text(r)))
+        const final = Option.getOrThrow(text(yield* store.get("same")))
+        expect(bodies).toContain(final)
+        expect(fs.readdirSync(dir)).toEqual([path.basename(fileOf(dir, "same"))])
+        expect((yield* store.stats).corrupt).toBe(0)
+      })
+    ))
+
+  it.effect("a truncated, bit-flipped, empty or foreign file is a miss and is removed", () =>
+    withStore((dir, store) =>
+      Effect.gen(function*() {
+        const damage: Record<string, (file: string) => void> = {
+          truncated: (f) => fs.truncateSync(f, fs.statSync(f).size - 3),
+          headerOnly: (f) => fs.truncateSync(f, 40),
+          empty: (f) => fs.writeFileSync(f, ""),
+          flipped: (f) => {
+            const b = fs.readFileSync(f)
+            b[b.length - 1] = b[b.length - 1]! ^ 0xff
+            fs.writeFileSync(f, b)
+          },
+          appended: (f) => fs.appendFileSync(f, "tail"),
+          foreign: (f) => fs.writeFileSync(f, "{\"not\":\"ours\"}"),
+          otherKey: (f) => fs.copyFileSync(fileOf(dir, "donor"), f)
+        }
+        yield* store.set("donor", entry("donor"), Duration.minutes(5))
+        for (const [name, hurt] of Object.entries(damage)) {
+          yield* store.set(name, entry(name), Duration.minutes(5))
+          hurt(fileOf(dir, name))
+          expect(Option.isNone(yield* store.get(name)), name).toBe(true)
+          expect(fs.existsSync(fileOf(dir, name)), name).toBe(false)
+        }
+        expect((yield* store.stats).corrupt).toBe(Object.keys(damage).length)
+        expect(text(yield* store.get("donor"))).toEqual(Option.some("donor"))
+      })
+    ))
+
+  it.effect("cleanupExpired sweeps expired and corrupt entries and abandoned temp files, nothing else", () =>
+    withStore((dir, store) =>
+      Effect.gen(function*() {
+        yield* store.set("short", entry("s"), Duration.seconds(1))
+        yield* store.set("long", entry("l"), Duration.hours(1))
+        yield* store.set("broken", entry("b"), Duration.hours(1))
+        fs.writeFileSync(fileOf(dir, "broken"), "garbage")
+        const temp = path.join(dir, `.tmp-${"a".repeat(64)}-0-1234abcd`)
+        fs.writeFileSync(temp, "half a write")
+        const unrelated = path.join(dir, "README.txt")
+        fs.writeFileSync(unrelated, "not a cache file")
+        yield* TestClock.adjust(Duration.minutes(11))
+        expect(yield* store.cleanupExpired).toBe(2)
+        expect(fs.existsSync(temp)).toBe(false)
+        expect(fs.existsSync(unrelated)).toBe(true)
+        expect(text(yield* store.get("long"))).toEqual(Option.some("l"))
+        const s = yield* store.stats
+        expect(s.entries).toBe(1)
+        expect(s.bytes).toBe(fs.statSync(fileOf(dir, "long")).size)
+        yield* store.clear
+        expect(fs.readdirSync(dir)).toEqual(["README.txt"])
+      })
+    ))
+
+  it.effect("delete, zero TTL, and a cache directory removed under the store", () =>
+    withStore((dir, store) =>
+      Effect.gen(function*() {
+        yield* store.set("k", entry("v"), Duration.minutes(1))
+        expect(yield* store.delete("k")).toBe(true)
+        expect(yield* store.delete("k")).toBe(false)
+        yield* store.set("k", entry("v"), Duration.minutes(1))
+        yield* store.set("k", entry("v"), Duration.zero)
+        expect(Option.isNone(yield* store.get("k"))).toBe(true)
+        fs.rmSync(dir, { recursive: true })
+        expect(Option.isNone(yield* store.get("k"))).toBe(true)
+        yield* store.set("k", entry("again"), Duration.minutes(1))
+        expect(text(yield* store.get("k"))).toEqual(Option.some("again"))
+      })
+    ))
+
+  it.effect("rejects an empty directory option", () =>
+    Effect.gen(function*() {
+      const err = yield* Effect.flip(makeFileStore({ directory: " " }))
+      expect(err._tag).toBe("InvalidCacheOptions")
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+})
+
+describe("file format", () => {
+  const arbEntry = fc.record({
+    status: fc.integer({ min: 200, max: 599 }),
+    headers: fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.string({ maxLength: 16 }), { maxKeys: 4 }),
+    body: fc.uint8Array({ maxLength: 256 }),
+    storedAt: fc.nat(),
+    expiresAt: fc.nat()
+  })
+
+  it("round-trips any entry", () =>
+    fc.assert(fc.property(fc.string(), arbEntry, fc.nat(), (key, e, deleteAt) => {
+      const decoded = decodeEntry(encodeEntry(key, deleteAt, e))
+      expect(Either.getOrThrow(decoded)).toEqual({ key, deleteAt, entry: e })
+    })))
+
+  it("rejects every truncation and every single-byte change", () =>
+    fc.assert(fc.property(fc.string(), arbEntry, fc.nat(), fc.nat(), fc.integer({ min: 1, max: 255 }), (key, e, at, pos, x) => {
+      const bytes = encodeEntry(key, 0, e)
+      expect(Either.isLeft(decodeEntry(bytes.subarray(0, at % bytes.length)))).toBe(true)
+      const flipped = new Uint8Array(bytes)
+      const i = pos % bytes.length
+      flipped[i] = flipped[i]! ^ x
+      expect(Either.isLeft(decodeEntry(flipped))).toBe(true)
+    })))
+})

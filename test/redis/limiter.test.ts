@@ -1,0 +1,366 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Either, Exit, Scope } from "effect"
+import fc from "fast-check"
+import { Redis as IORedis } from "ioredis"
+import { afterAll, beforeAll } from "vitest"
+import * as Bucket from "../../src/limiter/bucket.js"
+import * as Limit from "../../src/limiter/Limit.js"
+import { limiterScript } from "../../src/redis/limiterScript.js"
+import { keyFor } from "../../src/redis/Redis.js"
+import { type RedisServer, skipRedis, startRedisServer } from "./server.js"
+import { crc16, keySlot, limiterOn, rawClient, uniquePrefix } from "./util.js"
+
+const hourly = (name: string, capacity: number) =>
+  Limit.custom({ name, capacity, refillAmount: capacity, refillPeriod: "1 hour" })
+
+const serverNow = (client: IORedis) =>
+  Effect.promise(() => client.time() as Promise<[string | number, string | number]>).pipe(Effect.map(([s, us]) => Number(s) * 1000 + Number(us) / 1000))
+
+describe.skipIf(skipRedis)("RedisLimiter on a real redis-server", () => {
+  let server: RedisServer
+  beforeAll(async () => {
+    server = await startRedisServer()
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it.live("consumes from every applicable limit or from none", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rl = yield* limiterOn(server.url, uniquePrefix("atomic"), {
+        limits: [hourly("a", 5), hourly("b", 3)],
+        throttle: false
+      })
+      for (let i = 0; i < 3; i++) yield* rl.tryAcquire({ cost: { a: 1, b: 1 } })
+      const refused = yield* Effect.flip(rl.tryAcquire({ cost: { a: 1, b: 1 } }))
+      expect(refused._tag).toBe("RateLimitExceeded")
+      if (refused._tag === "RateLimitExceeded") expect(refused.limits).toEqual(["b"])
+      // The refusal took nothing from "a".
+      const snap = yield* rl.snapshot()
+      expect(snap.limits.find((l) => l.name === "a")!.tokens).toBeCloseTo(2, 2)
+      expect(snap.limits.find((l) => l.name === "b")!.tokens).toBeCloseTo(0, 2)
+      // Limits missing from a cost map cost nothing.
+      const permit = yield* rl.tryAcquire({ cost: { a: 2 } })
+      expect(permit.costs).toEqual({ a: 2, b: 0 })
+      const both = yield* Effect.flip(rl.tryAcquire())
+      if (both._tag === "RateLimitExceeded") expect([...both.limits].sort()).toEqual(["a", "b"])
+      else expect.fail(both._tag)
+      // Bad input is a typed error naming what was wrong, before any round trip.
+      const tooBig = yield* Effect.flip(rl.acquire({ key: "other", cost: 4 }))
+      expect(tooBig).toMatchObject({ _tag: "CostExceedsCapacity", limit: "b", capacity: 3 })
+      const unknown = yield* Effect.flip(rl.consume({ zzz: 1 }))
+      expect(unknown._tag).toBe("InvalidCost")
+      expect(unknown.message).toContain("zzz")
+      expect((yield* Effect.flip(rl.acquire({ cost: Number.NaN })))._tag).toBe("InvalidCost")
+      expect((yield* Effect.flip(rl.acquire({ cost: -1 })))._tag).toBe("InvalidCost")
+      const stats = yield* rl.stats
+      expect(stats).toMatchObject({ acquired: 4, rejected: 6, keys: 1 })
+    })))
+
+  it.live("waits for room and respects maxWait", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rl = yield* limiterOn(server.url, uniquePrefix("wait"), {
+        limits: [Limit.custom({ name: "fast", capacity: 2, refillAmount: 1, refillPeriod: "100 millis" })],
+        throttle: false
+      })
+      yield* rl.acquire({ cost: 2 })
+      const fail = yield* Effect.flip(rl.acquire({ maxWait: "20 millis" }))
+      expect(fail._tag).toBe("RateLimitExceeded")
+      if (fail._tag === "RateLimitExceeded") {
+        expect(Duration.toMillis(fail.retryAfter)).toBeGreaterThan(50)
+        expect(Duration.toMillis(fail.retryAfter)).toBeLessThanOrEqual(101)
+      }
+      const permit = yield* rl.acquire({ maxWait: "1 second" })
+      expect(Duration.toMillis(permit.waited)).toBeGreaterThan(40)
+      const stats = yield* rl.stats
+      expect(stats.waited).toBe(1)
+      expect(stats.totalWaitMs).toBeGreaterThan(40)
+    })))
+
+  it.live("Lua refill and wait arithmetic agrees with the pure bucket math", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const prefix = uniquePrefix("math")
+      const client = yield* rawClient(server.url)
+      const cases = fc.sample(
+        fc.record({
+          capacity: fc.integer({ min: 1, max: 50 }),
+          refillFraction: fc.double({ min: 0.05, max: 1, noNaN: true }),
+          periodMs: fc.integer({ min: 200, max: 5000 }),
+          drainFraction: fc.double({ min: 0, max: 1, noNaN: true }),
+          costFraction: fc.double({ min: 0.01, max: 1, noNaN: true })
+        }),
+        { numRuns: 30, seed: 7 }
+      )
+      let i = 0
+      for (const c of cases) {
+        const limit = Limit.custom({
+          name: "l",
+          capacity: c.capacity,
+          refillAmount: Math.max(0.01, c.capacity * c.refillFraction),
+          refillPeriod: Duration.millis(c.periodMs)
+        })
+        const rl = yield* limiterOn(server.url, prefix, { limits: [limit], throttle: false })
+        const key = `k${i++}`
+        const drain = c.capacity * c.drainFraction
+        const cost = c.capacity * c.costFraction
+        const t0 = yield* serverNow(client)
+        yield* rl.tryAcquire({ key, cost: drain })
+        const result = yield* Effect.either(rl.tryAcquire({ key, cost }))
+        const t1 = yield* serverNow(client)
+        // The reference: a full bucket drained at t0, asked for `cost` between t0 and t1.
+        const spec = Bucket.compile(limit)
+        const state = Bucket.make(spec, 0)
+        Bucket.take(spec, state, drain, 0)
+        const latest = Bucket.timeUntil(spec, { ...state }, cost, 0)
+        const earliest = Bucket.timeUntil(spec, { ...state }, cost, t1 - t0)
+        if (Either.isRight(result)) {
+          expect(earliest).toBe(0)
+        } else {
+          const error = result.left
+          if (error._tag !== "RateLimitExceeded") return expect.fail(error._tag)
+          expect(latest).toBeGreaterThan(0)
+          const retryMs = Duration.toMillis(error.retryAfter)
+          expect(retryMs).toBeGreaterThanOrEqual(Math.floor(earliest))
+          expect(retryMs).toBeLessThanOrEqual(Math.ceil(latest) + 1)
+        }
+      }
+    })))
+
+  it.live("fixed windows follow the time zone's wall clock, on server time", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const client = yield* rawClient(server.url)
+      // Hourly windows in a zone offset by :30 from UTC, so a UTC-aligned mistake would show.
+      const quota = Limit.perHour("quota", 3, { window: { type: "fixed", timeZone: "Asia/Kolkata" } })
+      const rl = yield* limiterOn(server.url, uniquePrefix("fixed"), { limits: [quota], throttle: false })
+      yield* rl.acquire({ cost: 3 })
+      const now = yield* serverNow(client)
+      const error = yield* Effect.flip(rl.tryAcquire())
+      if (error._tag !== "RateLimitExceeded") return expect.fail(error._tag)
+      const expected = Limit.fixedWindowEnd(quota, now) - now
+      expect(Math.abs(Duration.toMillis(error.retryAfter) - expected)).toBeLessThan(100)
+      const snap = yield* rl.snapshot()
+      expect(snap.limits[0]!.fullAt).toBe(Limit.fixedWindowEnd(quota, now))
+      expect(new Date(snap.limits[0]!.fullAt).getUTCMinutes()).toBe(30)
+    })))
+
+  it.live("recovers from NOSCRIPT after SCRIPT FLUSH", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const client = yield* rawClient(server.url)
+      const rl = yield* limiterOn(server.url, uniquePrefix("noscript"), { limits: [hourly("a", 10)] })
+      yield* rl.acquire()
+      expect(yield* Effect.promise(() => client.script("EXISTS", limiterScript.sha))).toEqual([1])
+      yield* Effect.promise(() => client.script("FLUSH"))
+      expect(yield* Effect.promise(() => client.script("EXISTS", limiterScript.sha))).toEqual([0])
+      const permit = yield* rl.acquire()
+      expect(permit.costs).toEqual({ a: 1 })
+      expect(yield* Effect.promise(() => client.script("EXISTS", limiterScript.sha))).toEqual([1])
+      const snap = yield* rl.snapshot()
+      expect(snap.limits[0]!.tokens).toBeCloseTo(8, 2)
+    })))
+
+  it.live("makes exactly one round trip per decision (admitted or refused)", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rl = yield* limiterOn(server.url, uniquePrefix("rtt"), {
+        limits: [hourly("a", 10), hourly("b", 20)],
+        throttle: false
+      })
+      yield* rl.snapshot() // connection up and script loaded before we start counting
+      const monitor = yield* Effect.acquireRelease(
+        Effect.promise(async () => {
+          const c = new IORedis(server.url)
+          return { c, m: await c.monitor() }
+        }),
+        ({ c, m }) =>
+          Effect.sync(() => {
+            m.disconnect()
+            c.disconnect()
+          })
+      )
+      const seen: Array<{ readonly args: ReadonlyArray<string>; readonly source: string }> = []
+      monitor.m.on("monitor", (_time: string, args: Array<string>, source: string) => seen.push({ args, source }))
+      yield* Effect.sleep("50 millis")
+      for (let i = 0; i < 10; i++) yield* rl.acquire({ cost: { a: 1, b: 1 } })
+      for (let i = 0; i < 5; i++) yield* Effect.either(rl.tryAcquire())
+      yield* rl.cooldown("other", "1 second")
+      // MONITOR output can trail the replies by a moment.
+      yield* Effect.sleep("100 millis")
+      const fromClients = seen.filter((s) => s.source !== "lua")
+      expect(fromClients.map((s) => s.args[0]!.toLowerCase())).toEqual(Array(16).fill("evalsha"))
+      // Every script call names exactly one key.
+      expect(fromClients.every((s) => s.args[2] === "1")).toBe(true)
+      const inside = seen.filter((s) => s.source === "lua").map((s) => s.args[0]!.toLowerCase())
+      expect(inside).toContain("time")
+    })))
+
+  it("computes cluster slots with the CRC16 hash-tag rule", () => {
+    expect(crc16(new TextEncoder().encode("123456789"))).toBe(0x31c3)
+    expect(keySlot("foo")).toBe(12182)
+    expect(keySlot("{user1000}.following")).toBe(keySlot("{user1000}.followers"))
+    // An empty tag hashes the whole key; the tag ends at the first "}" after the first "{".
+    expect(keySlot("foo{}{bar}")).toBe(crc16(new TextEncoder().encode("foo{}{bar}")) % 16384)
+    expect(keySlot("foo{{bar}}zap")).toBe(keySlot("{bar"))
+  })
+
+  it.live("keeps every key of one decision in one cluster slot, even for odd entity names", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const prefix = uniquePrefix("slots")
+      const client = yield* rawClient(server.url)
+      const rl = yield* limiterOn(server.url, prefix, { limits: [hourly("a", 10)] })
+      const entities = ["plain", "a{b}c", "}x{", "100%", "{", ""]
+      for (const key of entities) {
+        yield* rl.acquire({ key })
+        yield* rl.cooldown(key, "10 millis")
+        yield* rl.setRate(key, 5)
+      }
+      const keys = yield* Effect.promise(() => client.keys(`{${prefix}:*`))
+      expect(keys.length).toBe(entities.length)
+      for (const entity of entities) {
+        const written = keys.filter((k) => k.startsWith(keyFor(prefix, entity)))
+        expect(written.length).toBeGreaterThan(0)
+        const tag = keyFor(prefix, entity)
+        // The hash tag is the whole `{prefix:entity}` (braces in the entity are escaped).
+        expect(tag.indexOf("}")).toBe(tag.length - 1)
+        for (const k of written) expect(keySlot(k)).toBe(keySlot(tag))
+      }
+      expect(new Set(keys.map(keySlot)).size).toBeGreaterThan(1)
+    })))
+
+  it.live("gives every key a TTL matching the time to full refill, and keys vanish", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const prefix = uniquePrefix("ttl")
+      const client = yield* rawClient(server.url)
+      const rl = yield* limiterOn(server.url, prefix, {
+        limits: [Limit.custom({ name: "r", capacity: 10, refillAmount: 10, refillPeriod: "1 second" })],
+        keyTtlMargin: "50 millis",
+        throttle: false,
+        rateTtl: "2 seconds"
+      })
+      yield* rl.acquire({ key: "e", cost: 4 })
+      const key = keyFor(prefix, "e", ["limiter"])
+      const ttl = yield* Effect.promise(() => client.pttl(key))
+      expect(ttl).toBeGreaterThan(400)
+      expect(ttl).toBeLessThanOrEqual(451)
+      yield* rl.cooldown("e", "1500 millis")
+      expect(yield* Effect.promise(() => client.pttl(key))).toBeGreaterThan(1400)
+      yield* rl.setRate("e", 100)
+      expect(yield* Effect.promise(() => client.pttl(key))).toBeGreaterThan(1900)
+      // A key that is full again disappears on its own.
+      yield* rl.acquire({ key: "gone", cost: 1 })
+      const goneKey = keyFor(prefix, "gone", ["limiter"])
+      expect(yield* Effect.promise(() => client.exists(goneKey))).toBe(1)
+      let exists = 1
+      for (let i = 0; i < 100 && exists === 1; i++) {
+        yield* Effect.sleep("20 millis")
+        exists = yield* Effect.promise(() => client.exists(goneKey))
+      }
+      expect(exists).toBe(0)
+      const all = yield* Effect.promise(() => client.keys(`{${prefix}:*`))
+      for (const k of all) expect(yield* Effect.promise(() => client.pttl(k))).toBeGreaterThan(0)
+    })))
+
+  it.live("a cooldown set by one worker pauses the others", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const prefix = uniquePrefix("cooldown")
+      const options = { limits: [hourly("a", 100)] }
+      const one = yield* limiterOn(server.url, prefix, options)
+      const two = yield* limiterOn(server.url, prefix, options)
+      yield* two.acquire({ key: "api" })
+      yield* one.cooldown("api", "300 millis")
+      // Never shortened by a shorter one.
+      yield* two.cooldown("api", "10 millis")
+      const refused = yield* Effect.flip(two.tryAcquire({ key: "api" }))
+      if (refused._tag !== "RateLimitExceeded") return expect.fail(refused._tag)
+      expect(refused.limits).toEqual(["cooldown"])
+      expect(Duration.toMillis(refused.retryAfter)).toBeGreaterThan(200)
+      const snap = yield* two.snapshot("api")
+      expect(snap.cooldownUntil).not.toBeNull()
+      // Other keys are not paused.
+      yield* two.tryAcquire({ key: "elsewhere" })
+      const permit = yield* two.acquire({ key: "api" })
+      expect(Duration.toMillis(permit.waited)).toBeGreaterThan(200)
+    })))
+
+  it.live("setRate paces every worker together, not each one", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const prefix = uniquePrefix("pace")
+      const options = { limits: [hourly("a", 1000)], throttle: false as const }
+      const one = yield* limiterOn(server.url, prefix, options)
+      const two = yield* limiterOn(server.url, prefix, options)
+      yield* one.setRate("api", 50, { burst: 1 })
+      const snap = yield* two.snapshot("api")
+      expect(snap).toMatchObject({ currentRate: 50, rateSource: "adaptive" })
+      const start = Date.now()
+      yield* Effect.all(
+        [one, two].map((rl) => Effect.forEach(Array.from({ length: 10 }), () => rl.acquire({ key: "api" }))),
+        { concurrency: "unbounded" }
+      )
+      // 20 admissions at 50/s with a burst of 1 need at least 19 gaps of 20 ms.
+      expect(Date.now() - start).toBeGreaterThanOrEqual(370)
+      yield* two.setRate("api", null)
+      expect((yield* one.snapshot("api")).rateSource).toBe("configured")
+      const t = Date.now()
+      yield* Effect.forEach(Array.from({ length: 20 }), () => one.acquire({ key: "api" }))
+      expect(Date.now() - t).toBeLessThan(300)
+    })))
+
+  it.live("leases adjust up and down across workers and refund on failure", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const prefix = uniquePrefix("lease")
+      const options = { limits: [hourly("tpm", 10)], throttle: false as const }
+      const one = yield* limiterOn(server.url, prefix, options)
+      const two = yield* limiterOn(server.url, prefix, options)
+      const tokens = Effect.map(two.snapshot("llm"), (s) => s.limits[0]!.tokens)
+
+      const scope = yield* Scope.make()
+      const lease = yield* one.lease({ key: "llm", cost: 2 }).pipe(Scope.extend(scope))
+      expect(yield* tokens).toBeCloseTo(8, 2)
+      yield* lease.adjust(7)
+      expect(yield* tokens).toBeCloseTo(3, 2)
+      yield* lease.adjust(1)
+      expect(yield* tokens).toBeCloseTo(9, 2)
+      expect(yield* lease.current).toEqual({ tpm: 1 })
+      // Upwards past capacity: the bucket goes into debt, which the other worker waits out.
+      yield* lease.adjust(15)
+      expect(yield* tokens).toBeCloseTo(-5, 2)
+      const refused = yield* Effect.flip(two.tryAcquire({ key: "llm" }))
+      if (refused._tag !== "RateLimitExceeded") return expect.fail(refused._tag)
+      expect(Duration.toMillis(refused.retryAfter)).toBeGreaterThan(Duration.toMillis("30 minutes"))
+      yield* Scope.close(scope, Exit.void)
+      // Success keeps the cost (no refund).
+      expect(yield* tokens).toBeCloseTo(-5, 2)
+      yield* lease.adjust(0)
+      expect(yield* tokens).toBeCloseTo(10, 2)
+
+      // Failure with refundOnFailure gives everything back.
+      const failed = yield* Effect.scoped(
+        Effect.gen(function*() {
+          const l = yield* one.lease({ key: "llm", cost: 4, refundOnFailure: true })
+          yield* l.adjust(6)
+          expect(yield* tokens).toBeCloseTo(4, 2)
+          return yield* Effect.fail("upstream down" as const)
+        })
+      ).pipe(Effect.flip)
+      expect(failed).toBe("upstream down")
+      expect(yield* tokens).toBeCloseTo(10, 2)
+      // Without refundOnFailure a failure still spends quota.
+      yield* Effect.scoped(Effect.zipRight(one.lease({ key: "llm", cost: 4 }), Effect.fail("x"))).pipe(Effect.ignore)
+      expect(yield* tokens).toBeCloseTo(6, 2)
+    })))
+
+  it.live("throttles proactively past the threshold instead of bursting into the wall", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const rl = yield* limiterOn(server.url, uniquePrefix("throttle"), {
+        limits: [Limit.custom({ name: "r", capacity: 10, refillAmount: 10, refillPeriod: "1 second" })],
+        throttle: { threshold: 0.5 }
+      })
+      // The first half goes through back to back…
+      for (let i = 0; i < 5; i++) yield* rl.tryAcquire()
+      // …past it, each admission imposes a gap before the next one.
+      yield* rl.tryAcquire()
+      const refused = yield* Effect.flip(rl.tryAcquire())
+      if (refused._tag !== "RateLimitExceeded") return expect.fail(refused._tag)
+      expect(refused.limits).toEqual(["pacing"])
+      expect(Duration.toMillis(refused.retryAfter)).toBeGreaterThan(30)
+      expect((yield* rl.snapshot()).limits[0]!.tokens).toBeGreaterThan(3.5)
+    })))
+})

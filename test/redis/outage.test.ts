@@ -1,0 +1,145 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Fiber, Layer, Ref, type Scope } from "effect"
+import { afterAll, beforeAll } from "vitest"
+import * as Limit from "../../src/limiter/Limit.js"
+import type { RateLimiterShape } from "../../src/limiter/RateLimiter.js"
+import { makeRedis, type OnUnavailable } from "../../src/limiter/redis.js"
+import * as Redis from "../../src/redis/Redis.js"
+import { type RedisServer, skipRedis, startRedisServer } from "./server.js"
+import { uniquePrefix } from "./util.js"
+
+const quota = Limit.custom({ name: "quota", capacity: 4, refillAmount: 4, refillPeriod: "1 hour" })
+
+describe.skipIf(skipRedis)("Redis killed and restarted mid-run", () => {
+  let server: RedisServer
+  beforeAll(async () => {
+    server = await startRedisServer()
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  const setup = (onUnavailable: OnUnavailable): Effect.Effect<
+    { readonly rl: RateLimiterShape; readonly redis: Redis.RedisShape },
+    Redis.RedisError,
+    Scope.Scope
+  > =>
+    Effect.gen(function*() {
+      const ctx = yield* Layer.build(
+        Redis.layer({ url: server.url, prefix: uniquePrefix(onUnavailable), maxReconnectDelay: "50 millis", commandTimeout: "500 millis" })
+      )
+      const redis = yield* Effect.provide(Redis.Redis, ctx)
+      const rl = yield* makeRedis({ limits: [quota], onUnavailable, expectedWorkers: 2, throttle: false }).pipe(Effect.provide(ctx))
+      return { rl, redis }
+    })
+
+  const timed = <A, E>(self: Effect.Effect<A, E>) =>
+    Effect.gen(function*() {
+      const start = Date.now()
+      const result = yield* Effect.either(self)
+      return { result, ms: Date.now() - start }
+    })
+
+  const restartAndReconnect = (redis: Redis.RedisShape) =>
+    Effect.gen(function*() {
+      yield* Effect.promise(() => server.restart())
+      for (let i = 0; i < 200 && !redis.isReady(); i++) yield* Effect.sleep("10 millis")
+      expect(redis.isReady()).toBe(true)
+    })
+
+  it.live("fail-closed: RateLimiterUnavailable at once while down, Redis again once it is back", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { rl, redis } = yield* setup("fail-closed")
+      yield* rl.acquire()
+      yield* Effect.promise(() => server.kill())
+      const down = yield* timed(rl.acquire())
+      expect(down.ms).toBeLessThan(500)
+      if (down.result._tag !== "Left") return expect.fail("admitted while Redis is down")
+      expect(down.result.left._tag).toBe("RateLimiterUnavailable")
+      expect(down.result.left.message).not.toContain("redis://")
+      expect((yield* Effect.flip(rl.snapshot()))._tag).toBe("RateLimiterUnavailable")
+      expect((yield* Effect.flip(rl.cooldown("default", "1 second")))._tag).toBe("RateLimiterUnavailable")
+      yield* restartAndReconnect(redis)
+      // A fresh server (no persistence): the full quota of 4, enforced by Redis again.
+      for (let i = 0; i < 4; i++) yield* rl.tryAcquire()
+      expect((yield* Effect.flip(rl.tryAcquire()))._tag).toBe("RateLimitExceeded")
+      expect((yield* rl.stats).rejected).toBeGreaterThanOrEqual(2)
+    })))
+
+  it.live("fail-open: admits while down, enforces again once it is back", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { rl, redis } = yield* setup("fail-open")
+      // A steady stream of acquires keeps running while the server dies and comes back.
+      const outcomes = yield* Ref.make({ ok: 0, failed: 0 })
+      const stream = yield* Effect.forever(
+        rl.acquire({ key: "stream", cost: 0 }).pipe(
+          Effect.matchEffect({
+            onFailure: () => Ref.update(outcomes, (o) => ({ ...o, failed: o.failed + 1 })),
+            onSuccess: () => Ref.update(outcomes, (o) => ({ ...o, ok: o.ok + 1 }))
+          }),
+          Effect.zipRight(Effect.sleep("5 millis"))
+        )
+      ).pipe(Effect.fork)
+      yield* rl.acquire()
+      yield* Effect.promise(() => server.kill())
+      for (let i = 0; i < 10; i++) {
+        const r = yield* timed(rl.tryAcquire())
+        expect(r.result._tag).toBe("Right")
+        expect(r.ms).toBeLessThan(500)
+      }
+      yield* restartAndReconnect(redis)
+      for (let i = 0; i < 4; i++) yield* rl.tryAcquire()
+      expect((yield* Effect.flip(rl.tryAcquire()))._tag).toBe("RateLimitExceeded")
+      yield* Fiber.interrupt(stream)
+      const o = yield* Ref.get(outcomes)
+      expect(o.failed).toBe(0)
+      expect(o.ok).toBeGreaterThan(0)
+    })))
+
+  it.live("local-fallback: limits divided by expectedWorkers while down, shared limits once back", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const { rl, redis } = yield* setup("local-fallback")
+      yield* rl.acquire({ key: "api" })
+      yield* Effect.promise(() => server.kill())
+      // 4 shared by 2 workers: 2 each while Redis is away.
+      const first = yield* timed(rl.tryAcquire({ key: "api" }))
+      expect(first.result._tag).toBe("Right")
+      expect(first.ms).toBeLessThan(500)
+      yield* rl.tryAcquire({ key: "api" })
+      const refused = yield* Effect.flip(rl.tryAcquire({ key: "api" }))
+      if (refused._tag !== "RateLimitExceeded") return expect.fail(refused._tag)
+      expect(refused.limits).toEqual(["quota"])
+      const snap = yield* rl.snapshot("api")
+      expect(snap.limits[0]!.capacity).toBe(2)
+      // A cooldown asked for while down is honoured locally.
+      yield* rl.cooldown("paused", "200 millis")
+      const paused = yield* Effect.flip(rl.tryAcquire({ key: "paused" }))
+      if (paused._tag !== "RateLimitExceeded") return expect.fail(paused._tag)
+      expect(paused.limits).toContain("cooldown")
+      yield* restartAndReconnect(redis)
+      // Back on Redis: the shared quota of 4 (the fresh server forgot the earlier one).
+      for (let i = 0; i < 4; i++) yield* rl.tryAcquire({ key: "api" })
+      expect((yield* Effect.flip(rl.tryAcquire({ key: "api" })))._tag).toBe("RateLimitExceeded")
+      expect((yield* rl.snapshot("api")).limits[0]!.capacity).toBe(4)
+    })))
+
+  it.live("a layer built while Redis is down starts in its onUnavailable mode and recovers", () =>
+    Effect.scoped(Effect.gen(function*() {
+      yield* Effect.promise(() => server.kill())
+      const { rl, redis } = yield* setup("fail-closed")
+      expect(redis.isReady()).toBe(false)
+      expect((yield* Effect.flip(rl.acquire()))._tag).toBe("RateLimiterUnavailable")
+      yield* restartAndReconnect(redis)
+      const permit = yield* rl.acquire()
+      expect(Duration.toMillis(permit.waited)).toBe(0)
+    })))
+
+  it.live("requireConnection fails the layer with a typed RedisError", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        Layer.build(Redis.layer({ url: "redis://127.0.0.1:1", requireConnection: true, connectTimeout: "200 millis" }))
+      )
+      expect(error._tag).toBe("RedisError")
+      expect(error.reason).toBe("unavailable")
+    })))
+})

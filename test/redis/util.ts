@@ -1,0 +1,59 @@
+/** Shared helpers of the Redis tests: layers on the private server, CRC16 key slots, unique prefixes. */
+import { Effect, Layer, type Scope } from "effect"
+import { Redis as IORedis } from "ioredis"
+import type { RateLimiterShape } from "../../src/limiter/RateLimiter.js"
+import { makeRedis, type RedisLimiterOptions } from "../../src/limiter/redis.js"
+import * as Redis from "../../src/redis/Redis.js"
+
+let counter = 0
+/** A prefix no other test uses, so tests never see each other's keys. */
+export const uniquePrefix = (label: string): string => `t${process.pid}-${++counter}-${label}`
+
+/** The Redis service on the private server. */
+export const redisLayer = (url: string, prefix: string, extra: Omit<Redis.RedisConnectionOptions, "url" | "prefix"> = {}) =>
+  Redis.layer({ url, prefix, ...extra })
+
+/** A limiter instance with its own connection (as a separate worker would have). */
+export const limiterOn = (
+  url: string,
+  prefix: string,
+  options: RedisLimiterOptions,
+  extra: Omit<Redis.RedisConnectionOptions, "url" | "prefix"> = {}
+): Effect.Effect<RateLimiterShape, Redis.RedisError, Scope.Scope> =>
+  Layer.build(redisLayer(url, prefix, extra)).pipe(
+    Effect.flatMap((ctx) => makeRedis(options).pipe(Effect.provide(ctx)))
+  )
+
+/** A raw ioredis client for inspecting the server (closed by the scope). */
+export const rawClient = (url: string): Effect.Effect<IORedis, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.sync(() => new IORedis(url, { maxRetriesPerRequest: 1 })),
+    (c) => Effect.promise(() => c.quit().catch(() => undefined))
+  )
+
+const CRC16_TABLE = (() => {
+  const table = new Uint16Array(256)
+  for (let i = 0; i < 256; i++) {
+    let crc = i << 8
+    for (let j = 0; j < 8; j++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff
+    table[i] = crc
+  }
+  return table
+})()
+
+/** CRC16-XMODEM, the checksum Redis Cluster uses for key slots. */
+export const crc16 = (bytes: Uint8Array): number => {
+  let crc = 0
+  for (const b of bytes) crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[((crc >> 8) ^ b) & 0xff]!
+  return crc
+}
+
+/** The cluster slot of a key: hash only the `{tag}` part when there is a non-empty one. */
+export const keySlot = (key: string): number => {
+  const open = key.indexOf("{")
+  if (open !== -1) {
+    const close = key.indexOf("}", open + 1)
+    if (close > open + 1) key = key.slice(open + 1, close)
+  }
+  return crc16(new TextEncoder().encode(key)) % 16384
+}
