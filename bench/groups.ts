@@ -1,7 +1,8 @@
 /** The registry of bench groups, in the order `npm run bench` runs them. */
 import type { BenchGroup } from "./harness.js"
+import { group as adaptive } from "./adaptive.js"
 import { group as cache } from "./cache.js"
 import { group as limiter } from "./limiter.js"
 import { group as redis } from "./redis.js"
 
-export const groups: ReadonlyArray<BenchGroup> = [limiter, cache, redis]
+export const groups: ReadonlyArray<BenchGroup> = [limiter, cache, redis, adaptive]

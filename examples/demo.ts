@@ -11,7 +11,7 @@
 import { Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
 import { NodeContext, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
-import { Effect, FiberRef, Layer, LogLevel, Option, Ref, Schedule, Stream } from "effect"
+import { Effect, FiberRef, Layer, Logger, LogLevel, Option, Ref, Schedule, Stream } from "effect"
 import { ApiConfig, Prometheus, RedactingLogger, ResilientClient } from "../src/index.js"
 import { SimulatedApi } from "../src/testing/index.js"
 import { makeItemsSdk } from "./sdk/items.js"
@@ -122,6 +122,11 @@ const command = Command.make(
 const cli = Command.run(command, { name: "effect-governor demo", version: "0.1.0" })
 
 cli(process.argv).pipe(
-  Effect.provide(Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici, RedactingLogger.layer({ format: "logfmt", stderr: true }))),
+  // Quiet by default so the progress display stays readable; `--log-level` (handled by @effect/cli)
+  // overrides this for the command's run.
+  Logger.withMinimumLogLevel(LogLevel.Warning),
+  Effect.provide(
+    Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici, RedactingLogger.layer({ format: "logfmt", stderr: true }))
+  ),
   NodeRuntime.runMain
 )

@@ -23,8 +23,8 @@ import {
   Predicate,
   PubSub,
   type Scope,
-  Stream,
-  SynchronizedRef
+  Ref,
+  Stream
 } from "effect"
 import { dual } from "effect/Function"
 import { CircuitOpenError, InvalidCircuitBreakerOptions } from "./errors.js"
@@ -274,18 +274,34 @@ const makeWith = (
   pubsub: PubSub.PubSub<StateChange>
 ): Effect.Effect<CircuitBreakerShape> =>
   Effect.gen(function*() {
-    const ref = yield* SynchronizedRef.make(Machine.initial)
+    // State and the transitions not yet published. Transitions are rare, so the hot path is a
+    // plain `Ref.modify`; publishing drains the outbox under a mutex, which keeps the order in
+    // which the transitions happened even when fibers race to publish.
+    const ref = yield* Ref.make<{ readonly machine: Machine.MachineState; readonly outbox: ReadonlyArray<StateChange> }>(
+      { machine: Machine.initial, outbox: [] }
+    )
+    const mutex = yield* Effect.makeSemaphore(1)
+    const drain = mutex.withPermits(1)(
+      Effect.flatMap(
+        Ref.modify(ref, (s) => [s.outbox, { machine: s.machine, outbox: [] }] as const),
+        (changes) => changes.length === 0 ? Effect.void : PubSub.publishAll(pubsub, changes)
+      )
+    )
 
     /** Runs one machine step at the current time and publishes its transitions, in order. */
-    const step = <A>(f: (s: Machine.MachineState, now: number) => readonly [Machine.MachineState, A, ReadonlyArray<Machine.Transition>]) =>
-      SynchronizedRef.modifyEffect(ref, (s) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) => {
-          const [next, a, transitions] = f(s, now)
-          const result = [a, next] as const
-          return transitions.length === 0
-            ? Effect.succeed(result)
-            : Effect.as(PubSub.publishAll(pubsub, transitions.map((t) => ({ ...t, name }))), result)
-        }))
+    const step = <A>(
+      f: (s: Machine.MachineState, now: number) => readonly [Machine.MachineState, A, ReadonlyArray<Machine.Transition>]
+    ): Effect.Effect<A> =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.flatMap(
+          Ref.modify(ref, (s) => {
+            const [machine, a, transitions] = f(s.machine, now)
+            if (transitions.length === 0) return [[a, false] as const, { machine, outbox: s.outbox }] as const
+            const named = transitions.map((t): StateChange => ({ ...t, name }))
+            return [[a, true] as const, { machine, outbox: [...s.outbox, ...named] }] as const
+          }),
+          ([a, changed]) => changed ? Effect.as(drain, a) : Effect.succeed(a)
+        ))
 
     const record = (verdict: Machine.Verdict, ticket?: Machine.Ticket) =>
       step((s, now) => Machine.record(config, s, now, verdict, ticket))

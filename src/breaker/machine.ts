@@ -152,7 +152,8 @@ export const tick = (s: MachineState, now: number): Step<void> =>
     ? [
       { ...s, state: "half-open", generation: s.generation + 1, probesInFlight: 0, halfOpenSuccesses: 0 },
       undefined,
-      [{ from: "open", to: "half-open", at: now, reason: "RecoveryTimeout" }]
+      // Stamped with the moment it became due, not when someone happened to look.
+      [{ from: "open", to: "half-open", at: s.halfOpenAt, reason: "RecoveryTimeout" }]
     ]
     : [s, undefined, []]
 

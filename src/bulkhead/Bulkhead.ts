@@ -118,38 +118,47 @@ export const make = (options: BulkheadOptions): Effect.Effect<BulkheadShape, Inv
 
     type Decision = "run" | "wait" | "reject"
 
+    const admit = (s: State): readonly [Decision, State] =>
+      s.inFlight < maxConcurrent && s.waiters.length === 0
+        ? ["run", { ...s, inFlight: s.inFlight + 1, admitted: s.admitted + 1 }]
+        : s.waiters.length < maxQueue
+        ? ["wait", s]
+        : ["reject", { ...s, rejected: s.rejected + 1 }]
+
     const run = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | BulkheadFull, R> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(Deferred.make<void>(), (ticket) =>
-          Effect.flatMap(
-            Ref.modify(state, (s): readonly [Decision, State] => {
-              if (s.inFlight < maxConcurrent && s.waiters.length === 0) {
-                return ["run", { ...s, inFlight: s.inFlight + 1, admitted: s.admitted + 1 }]
-              }
-              if (s.waiters.length < maxQueue) return ["wait", { ...s, waiters: [...s.waiters, ticket] }]
-              return ["reject", { ...s, rejected: s.rejected + 1 }]
-            }),
-            (decision): Effect.Effect<A, E | BulkheadFull, R> => {
-              if (decision === "reject") return Effect.fail(full)
-              const body = Effect.ensuring(restore(effect), release)
-              if (decision === "run") return body
-              return restore(Deferred.await(ticket)).pipe(
-                Effect.onInterrupt(() =>
-                  Effect.flatMap(
-                    Ref.modify(state, (s): readonly [boolean, State] => {
-                      const i = s.waiters.indexOf(ticket)
-                      return i === -1
-                        ? [true, s] // the slot was already handed to us: pass it on
-                        : [false, { ...s, waiters: s.waiters.filter((w) => w !== ticket) }]
-                    }),
-                    (handedOver) => handedOver ? release : Effect.void
-                  )
-                ),
-                Effect.zipRight(body)
+      Effect.uninterruptibleMask((restore) => {
+        const body = Effect.ensuring(restore(effect), release)
+        const decide = (decision: Decision, ticket?: Deferred.Deferred<void>): Effect.Effect<A, E | BulkheadFull, R> => {
+          if (decision === "run") return body
+          if (decision === "reject") return Effect.fail(full)
+          if (ticket === undefined) {
+            // Slow path only: a Deferred is costly to create, so the free-slot path never makes one.
+            return Effect.flatMap(Deferred.make<void>(), (t) =>
+              Effect.flatMap(
+                Ref.modify(state, (s): readonly [Decision, State] => {
+                  const [d, next] = admit(s)
+                  return d === "wait" ? [d, { ...next, waiters: [...next.waiters, t] }] : [d, next]
+                }),
+                (d) => decide(d, t)
+              ))
+          }
+          return restore(Deferred.await(ticket)).pipe(
+            Effect.onInterrupt(() =>
+              Effect.flatMap(
+                Ref.modify(state, (s): readonly [boolean, State] => {
+                  const i = s.waiters.indexOf(ticket)
+                  return i === -1
+                    ? [true, s] // the slot was already handed to us: pass it on
+                    : [false, { ...s, waiters: s.waiters.filter((w) => w !== ticket) }]
+                }),
+                (handedOver) => handedOver ? release : Effect.void
               )
-            }
-          ))
-      )
+            ),
+            Effect.zipRight(body)
+          )
+        }
+        return Effect.flatMap(Ref.modify(state, admit), (d) => decide(d))
+      })
 
     return {
       name,

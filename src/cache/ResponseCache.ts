@@ -9,7 +9,7 @@
  *   (`x-cache: REVALIDATED`). Many APIs (GitHub among them) do not count a `304` against the rate
  *   limit, so revalidation is cheaper than a refetch in quota as well as bandwidth;
  * - stores cacheable responses (`x-cache: MISS`); the body is read once and the caller receives a
- *   response whose body is still readable;
+ *   response served from the stored bytes, whose body accessors can be used any number of times;
  * - makes identical concurrent lookups share one upstream call (single flight): waiters receive
  *   the leader's result (`x-cache: COALESCED`, or `HIT`/`REVALIDATED`) or its failure; if the leader
  *   is interrupted, a waiter takes over instead of hanging;
@@ -27,12 +27,14 @@
  * @since 0.1.0
  */
 import type { FileSystem } from "@effect/platform"
-import { HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { HttpClientRequest } from "@effect/platform"
+import type { HttpClientResponse } from "@effect/platform"
 import type { ResponseError } from "@effect/platform/HttpClientError"
 import { Cause, Clock, Context, Deferred, Duration, Effect, Layer, Option, Ref } from "effect"
 import type { CacheEntry, CacheStore, CacheStoreStats } from "./CacheStore.js"
 import { CacheStoreError, InvalidCacheOptions } from "./CacheStore.js"
 import type { FileStoreOptions } from "./FileStore.js"
+import * as CachedResponse from "./CachedResponse.js"
 import { makeFileStore } from "./FileStore.js"
 import { deriveKey, normalizeHeaderNames, varyValues } from "./key.js"
 import type { MemoryStoreOptions } from "./MemoryStore.js"
@@ -84,9 +86,13 @@ export interface CachedOptions {
 }
 
 /**
- * Request-level counters next to the store's own figures. `hits` are requests answered without
- * calling `send`; `misses` are full upstream fetches the cache handled; `hitRate` is
- * `hits / (hits + misses + revalidations)`.
+ * Request-level counters next to the store's own figures. Every request the cache handles ends as
+ * exactly one of: `hits` (fresh entry, `send` not called), `notModified` (stale entry confirmed by
+ * a 304), `misses` (full upstream response), `coalesced` (shared a concurrent leader's result) or
+ * `bypassed` (not a cache matter). `revalidations` counts conditional requests sent (answered by
+ * a 304 or a full response); `notStored` responses the policy refused; `storeErrors` store
+ * failures absorbed. `hitRate` is `hits / (hits + notModified + misses)`. `entries`, `bytes` and
+ * `evictions` come from the store (`store` has its raw figures, whose hits/misses count lookups).
  *
  * @since 0.1.0
  * @category models
@@ -194,8 +200,6 @@ type LeaderResult =
   | { readonly _tag: "Shared"; readonly entry: CacheEntry; readonly status: CacheStatus }
   | { readonly _tag: "PassThrough"; readonly response: HttpClientResponse.HttpClientResponse }
 
-const nullBodyStatuses = new Set([204, 205, 304])
-
 interface Counters {
   readonly hits: number
   readonly misses: number
@@ -283,19 +287,11 @@ export const make = (
       request: HttpClientRequest.HttpClientRequest,
       entry: CacheEntry,
       status: CacheStatus
-    ): Option.Option<HttpClientResponse.HttpClientResponse> => {
-      try {
-        const headers = new globalThis.Headers()
-        for (const [k, v] of Object.entries(entry.headers)) headers.set(k, v)
-        if (markerName !== undefined) headers.set(markerName, status)
-        const body = nullBodyStatuses.has(entry.status) ? null : entry.body
-        const response = HttpClientResponse.fromWeb(request, new Response(body, { status: entry.status, headers }))
-        statuses.set(response, status)
-        return Option.some(response)
-      } catch {
-        // Only a tampered entry (invalid header value or status) gets here: treat it as a miss.
-        return Option.none()
-      }
+    ): HttpClientResponse.HttpClientResponse => {
+      const headers = markerName === undefined ? entry.headers : { ...entry.headers, [markerName]: status }
+      const response = CachedResponse.make(request, entry.status, headers, entry.body)
+      statuses.set(response, status)
+      return response
     }
 
     const storableHeaders = (headers: Readonly<Record<string, string>>): Record<string, string> => {
@@ -415,14 +411,8 @@ export const make = (
           const found = yield* lookup(key.value, request)
           const now = yield* Clock.currentTimeMillis
           if (!revalidate && Option.isSome(found) && now < found.value.expiresAt) {
-            const response = toResponse(request, found.value, "HIT")
-            if (Option.isSome(response)) {
-              yield* count("hits")
-              return response.value
-            }
-            // Unusable (tampered) entry: drop it and fetch.
-            yield* Effect.ignore(store.delete(key.value))
-            return yield* flight(key.value, request, send, Option.none(), policy, revalidate, o)
+            yield* count("hits")
+            return toResponse(request, found.value, "HIT")
           }
           return yield* flight(key.value, request, send, found, policy, revalidate, o)
         })
@@ -455,12 +445,8 @@ export const make = (
             switch (outcome._tag) {
               case "Shared": {
                 const status: CacheStatus = outcome.status === "MISS" ? "COALESCED" : outcome.status
-                const response = toResponse(request, outcome.entry, status)
-                if (Option.isSome(response)) {
-                  yield* count("coalesced")
-                  return response.value
-                }
-                return yield* restore(send(request))
+                yield* count("coalesced")
+                return toResponse(request, outcome.entry, status)
               }
               case "SendYourself":
                 return yield* restore(send(request))
@@ -483,9 +469,7 @@ export const make = (
           if (exit._tag === "Failure") return yield* Effect.failCause(exit.cause)
           const result = exit.value
           if (result._tag === "PassThrough") return result.response
-          const response = toResponse(request, result.entry, result.status)
-          if (Option.isSome(response)) return response.value
-          return yield* restore(send(request))
+          return toResponse(request, result.entry, result.status)
         })
       )
 
@@ -500,7 +484,7 @@ export const make = (
     const stats = Effect.gen(function*() {
       const c = yield* Ref.get(counters)
       const s = yield* store.stats
-      const answered = c.hits + c.misses + c.revalidations
+      const answered = c.hits + c.misses + c.notModified
       const result: ResponseCacheStats = {
         ...c,
         hitRate: answered === 0 ? 0 : c.hits / answered,

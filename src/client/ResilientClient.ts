@@ -26,7 +26,8 @@ import {
   Predicate,
   Redacted,
   Ref,
-  type Scope
+  type Scope,
+  Stream
 } from "effect"
 import * as Adaptive from "../adaptive/AdaptiveController.js"
 import * as Breaker from "../breaker/CircuitBreaker.js"
@@ -49,6 +50,7 @@ import { makeMemory } from "../limiter/memory.js"
 import { type Cost, RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
 import * as RequestLog from "../logging/RequestLog.js"
 import * as Metrics from "../metrics/GovernorMetrics.js"
+import * as Tracing from "../metrics/Tracing.js"
 import type { InvalidRetryPolicy, RetriesExhausted } from "../retry/errors.js"
 import * as RetryPolicy from "../retry/RetryPolicy.js"
 import { retryRequest } from "../retry/retryRequest.js"
@@ -255,6 +257,14 @@ const buildCache = (config: ApiConfig) =>
     return yield* cacheStoreError(config, "store \"redis\" needs a ResponseCache layer on the Redis store in the environment")
   })
 
+/** Gauges of what the adaptive controller just decided. */
+const reportAdaptive = (api: string, snap: Adaptive.Snapshot, now: number) =>
+  Effect.all([
+    Metrics.setAdaptiveRate(api, snap.currentRate),
+    Metrics.setCooldown(api, snap.cooldownUntil !== null && snap.cooldownUntil > now),
+    snap.tokens === null ? Effect.void : Metrics.setTokens(api, "tightest", snap.tokens)
+  ], { discard: true })
+
 const headerRecord = (response: HttpClientResponse.HttpClientResponse): Record<string, string> =>
   response.headers as unknown as Record<string, string>
 
@@ -270,7 +280,9 @@ export const make = (
   options: ResilientClientOptions = {}
 ): Effect.Effect<ResilientClientService, GovernorSetupError, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
-    const transport = yield* HttpClient.HttpClient
+    // The platform's own span records the raw `url.full` (query tokens included) and headers; ours
+    // (Tracing.withRequestSpan / withAttemptSpan) carry the same OTel attributes, redacted.
+    const transport = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
     const api = config.name
     const providedLimiter = yield* Effect.serviceOption(RateLimiter)
     const limiter: RateLimiterShape = Option.isSome(providedLimiter) ? providedLimiter.value : yield* makeMemory({
@@ -326,6 +338,15 @@ export const make = (
     const stats = yield* Ref.make(Stats.emptyStats)
     const keyOf = options.key ?? (() => api)
     if (adaptive !== null) yield* adaptive.prime(api).pipe(Effect.orDie)
+    if (breaker !== null) {
+      // Breaker state and trips as metrics, from the breaker's own transition stream.
+      yield* Metrics.setBreakerState(api, "closed")
+      const changes = yield* breaker.subscribe
+      yield* changes.pipe(
+        Stream.runForEach((change) => Metrics.setBreakerState(api, change.to, { trip: change.to === "open" })),
+        Effect.forkScoped
+      )
+    }
 
     // One attempt: breaker → bulkhead → limiter → send (with the attempt timeout) → feedback.
     const attempt = (rateLimited: { n: number }) =>
@@ -351,7 +372,10 @@ export const make = (
           })
           const sentAt = yield* Clock.currentTimeMillis
           const exit = yield* Effect.exit(
-            Timeouts.withAttemptTimeout(transport.execute(request), config.timeouts.attempt)
+            Timeouts.withAttemptTimeout(transport.execute(request), config.timeouts.attempt).pipe(
+              Effect.tap((response) => Tracing.annotateResponse(response.status)),
+              Tracing.withAttemptSpan({ api, method: request.method, url: request.url }, attemptNumber)
+            )
           )
           const duration = Duration.millis((yield* Clock.currentTimeMillis) - sentAt)
           if (Exit.isSuccess(exit)) {
@@ -362,6 +386,7 @@ export const make = (
             }
             if (adaptive !== null) {
               yield* adaptive.observe(key, { status: response.status, headers: headerRecord(response), sentAt }).pipe(
+                Effect.flatMap((snap) => reportAdaptive(api, snap, sentAt)),
                 Effect.catchAll((e) => Effect.logWarning("adaptive controller could not apply feedback", e))
               )
             }
@@ -457,12 +482,11 @@ export const make = (
       )
 
     const client = HttpClient.transform(transport, (_effect, request) =>
-      withCache(request).pipe(
-        Effect.withSpan("governor.request", {
-          kind: "client",
-          attributes: { "governor.api": api, "http.request.method": request.method }
-        })
-      )).pipe(HttpClient.mapRequest(prepare))
+      withCache(request).pipe(Tracing.withRequestSpan({ api, method: request.method, url: request.url }))).pipe(HttpClient.mapRequest(prepare))
+
+    const statsWithTrips = breaker === null
+      ? Ref.get(stats)
+      : Effect.zipWith(Ref.get(stats), breaker.state, (st, b) => ({ ...st, breakerTrips: b.trips }))
 
     const service: ResilientClientService = {
       config,
@@ -471,11 +495,11 @@ export const make = (
       adaptive,
       breaker,
       cache,
-      stats: Ref.get(stats),
+      stats: statsWithTrips,
       snapshot: (key = api) =>
         Effect.all({
           api: Effect.succeed(api),
-          stats: Ref.get(stats),
+          stats: statsWithTrips,
           limiter: limiter.snapshot(key),
           adaptive: adaptive === null ? Effect.succeed(null) : adaptive.snapshot(key),
           breaker: breaker === null ? Effect.succeed(null) : breaker.state,

@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Duration, Effect, Layer, ParseResult, Schema } from "effect"
+import { Context, Duration, Effect, Layer, Schema } from "effect"
 import {
   DurationInput,
   Fraction,
@@ -16,7 +16,7 @@ import {
   PositiveDuration,
   PositiveFinite
 } from "../internal/schema.js"
-import { Limit, LimitFromJson, LimitWindow } from "../limiter/Limit.js"
+import { LimitFromJson } from "../limiter/Limit.js"
 import { type ConfigError, fromParseError, singleIssue } from "./errors.js"
 
 // ---------------------------------------------------------------------------------------------------------
@@ -133,73 +133,15 @@ const BaseUrl = Schema.String.pipe(
 // ---------------------------------------------------------------------------------------------------------
 
 /**
- * JSON shorthand of a limit: `limit` tokens per `per`, with an optional larger `burst`.
- *
- * @since 0.1.0
- * @category models
- */
-export interface LimitShorthandEncoded {
-  readonly name: string
-  readonly limit: number
-  readonly per: "second" | "minute" | "hour" | "day"
-  readonly burst?: number
-  readonly window?: typeof LimitWindow.Encoded
-}
-
-/**
- * JSON of a limit in full form (what encoding produces).
- *
- * @since 0.1.0
- * @category models
- */
-export type LimitFullEncoded = typeof Limit.Encoded
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type LimitJsonEncoded = LimitShorthandEncoded | LimitFullEncoded
-
-const LimitShorthand = Schema.Struct({
-  name: NonEmptyTrimmedString,
-  limit: PositiveFinite,
-  per: Schema.Literal("second", "minute", "hour", "day"),
-  burst: Schema.optionalWith(PositiveFinite, { exact: true }),
-  window: Schema.optionalWith(LimitWindow, { exact: true })
-}).pipe(
-  Schema.filter((s) =>
-    s.burst === undefined || s.burst >= s.limit
-      ? true
-      : { path: ["burst"], message: `burst ${s.burst} is below the rate ${s.limit}: burst must be >= limit` }
-  )
-)
-
-const isShorthand = (u: unknown): boolean =>
-  typeof u === "object" && u !== null && ("per" in u || "limit" in u)
-
-/**
- * A limit as written in a config file: the shorthand `{ name, limit, per, burst?, window? }` or the full
- * `{ name, capacity, refillAmount, refillPeriod, window? }`. Which form is meant is decided by the keys
- * present (`limit`/`per` → shorthand), so an error names the fields of that form only. The shorthand is
- * converted by `LimitFromJson`; encoding always produces the full form, which round-trips exactly.
+ * A limit as written in a config file (shorthand or full form); see `Limit.LimitFromJson`.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const LimitJson: Schema.Schema<Limit, LimitJsonEncoded> = Schema.transformOrFail(
-  Schema.declare((_u: unknown): _u is LimitJsonEncoded => true, { identifier: "LimitJson" }),
-  Schema.typeSchema(Limit),
-  {
-    strict: true,
-    decode: (input, options) =>
-      isShorthand(input)
-        ? ParseResult.decodeUnknown(LimitShorthand)(input, options).pipe(
-          Effect.flatMap((valid) => ParseResult.decodeUnknown(LimitFromJson)(valid, options))
-        )
-        : ParseResult.decodeUnknown(Limit)(input, options),
-    encode: (limit, options) => ParseResult.encode(Limit)(limit, options)
-  }
-).annotations({ identifier: "Limit" })
+export const LimitJson = LimitFromJson
+
+/** @since 0.1.0 */
+export type { LimitJsonEncoded, LimitShorthandEncoded } from "../limiter/Limit.js"
 
 const Limits = Schema.Array(LimitJson).pipe(
   Schema.filter((limits) => {

@@ -175,56 +175,72 @@ export const custom = (input: {
   })
 
 /**
- * The JSON shape of a limit in config files: either the full form
- * `{ name, capacity, refillAmount, refillPeriod, window? }` or the shorthand
- * `{ name, limit, per: "second" | "minute" | "hour" | "day", burst?, window? }`.
+ * JSON shorthand of a limit: `limit` tokens per `per`, with an optional larger `burst`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LimitShorthandEncoded {
+  readonly name: string
+  readonly limit: number
+  readonly per: "second" | "minute" | "hour" | "day"
+  readonly burst?: number
+  readonly window?: typeof LimitWindow.Encoded
+}
+
+/**
+ * JSON of a limit in either form; encoding always produces the full form, which round-trips exactly.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type LimitJsonEncoded = LimitShorthandEncoded | typeof Limit.Encoded
+
+const LimitShorthand = Schema.Struct({
+  name: NonEmptyTrimmedString,
+  limit: PositiveFinite,
+  per: Schema.Literal("second", "minute", "hour", "day"),
+  burst: Schema.optionalWith(PositiveFinite, { exact: true }),
+  window: Schema.optionalWith(LimitWindow, { exact: true })
+}).pipe(
+  Schema.filter((s) =>
+    s.burst === undefined || s.burst >= s.limit
+      ? true
+      : { path: ["burst"], message: `burst ${s.burst} is below the rate ${s.limit}: burst must be >= limit` }
+  )
+)
+
+const isShorthand = (u: unknown): boolean => typeof u === "object" && u !== null && ("per" in u || "limit" in u)
+
+/**
+ * A limit as written in config files: the shorthand `{ name, limit, per, burst?, window? }` or the full
+ * `{ name, capacity, refillAmount, refillPeriod, window? }`. The form is chosen by the keys present
+ * (`limit`/`per` → shorthand), so an error names the fields of that form only.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const LimitFromJson: Schema.Schema<Limit, unknown> = Schema.Union(
-  Schema.transformOrFail(
-    Schema.Struct({
-      name: NonEmptyTrimmedString,
-      limit: PositiveFinite,
-      per: Schema.Literal("second", "minute", "hour", "day"),
-      burst: Schema.optional(PositiveFinite),
-      window: Schema.optional(LimitWindow)
-    }),
-    Schema.typeSchema(Limit),
-    {
-      strict: true,
-      decode: (s, _, ast) => {
-        if (s.burst !== undefined && s.burst < s.limit) {
-          return ParseResult.fail(
-            new ParseResult.Pointer(
-              "burst",
-              s,
-              new ParseResult.Type(ast, s.burst, `burst ${s.burst} is below the rate ${s.limit}`)
-            )
-          )
-        }
-        const fixed = s.window?.type === "fixed"
-        return ParseResult.decodeUnknown(Limit)({
-          name: s.name,
-          capacity: fixed ? s.limit : s.burst ?? s.limit,
-          refillAmount: s.limit,
-          refillPeriod: `1 ${s.per}`,
-          window: s.window ?? { type: "rolling" }
+export const LimitFromJson: Schema.Schema<Limit, LimitJsonEncoded> = Schema.transformOrFail(
+  Schema.declare((_u: unknown): _u is LimitJsonEncoded => true, { identifier: "LimitJson" }),
+  Schema.typeSchema(Limit),
+  {
+    strict: true,
+    decode: (input, options) =>
+      isShorthand(input)
+        ? ParseResult.flatMap(ParseResult.decodeUnknown(LimitShorthand)(input, options), (s) => {
+          const fixed = s.window?.type === "fixed"
+          return ParseResult.decodeUnknown(Limit)({
+            name: s.name,
+            capacity: fixed ? s.limit : s.burst ?? s.limit,
+            refillAmount: s.limit,
+            refillPeriod: `1 ${s.per}`,
+            window: s.window ?? { type: "rolling" }
+          }, options)
         })
-      },
-      encode: (l) =>
-        ParseResult.succeed({
-          name: l.name,
-          limit: l.refillAmount,
-          per: "second" as const,
-          burst: l.capacity,
-          window: l.window
-        })
-    }
-  ),
-  Limit
-) as unknown as Schema.Schema<Limit, unknown>
+        : ParseResult.decodeUnknown(Limit)(input, options),
+    encode: (limit, options) => ParseResult.encode(Limit)(limit, options)
+  }
+).annotations({ identifier: "Limit" })
 
 /**
  * Decode an untrusted value into a `Limit`; failures are `ParseError`s whose message names the path.

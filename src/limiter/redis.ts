@@ -95,6 +95,7 @@ interface Plan {
   readonly costs: ReadonlyArray<number>
   readonly costRecord: Readonly<Record<string, number>>
   readonly total: number
+  readonly args: Array<string | number> | undefined
 }
 
 type Decision =
@@ -246,17 +247,33 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
     }
 
     /** One round trip; a `stale` fixed-window guess is corrected with the server's time and retried. */
+    const redisKeys = new Map<string, ReadonlyArray<string>>()
+    const keysOf = (key: string): ReadonlyArray<string> => {
+      let k = redisKeys.get(key)
+      if (k === undefined) {
+        if (redisKeys.size >= 10_000) redisKeys.clear()
+        k = [redis.key(key, "limiter")]
+        redisKeys.set(key, k)
+      }
+      return k
+    }
+
     const run = (
       op: string,
       key: string,
       limits: ReadonlyArray<LimitArgs>,
       amounts: ReadonlyArray<number>,
-      tail: ReadonlyArray<string | number>
+      tail: ReadonlyArray<string | number>,
+      prebuilt?: ReadonlyArray<string | number>
     ): Effect.Effect<ReadonlyArray<string>, RedisError> =>
       Effect.flatMap(Clock.currentTimeMillis, (clientNow) => {
         const loop = (serverNow: number, attempts: number): Effect.Effect<ReadonlyArray<string>, RedisError> =>
           Effect.flatMap(
-            redis.evalScript(limiterScript, [redis.key(key, "limiter")], buildArgs(op, limits, amounts, serverNow, tail)),
+            redis.evalScript(
+              limiterScript,
+              keysOf(key),
+              prebuilt !== undefined && attempts === 0 ? prebuilt : buildArgs(op, limits, amounts, serverNow, tail)
+            ),
             (raw) => {
               const reply = raw as ReadonlyArray<string>
               const now = Number(reply[1])
@@ -267,8 +284,9 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
         return loop(estimateServerNow(clientNow), 0)
       })
 
+    const acquireTail: ReadonlyArray<number> = [minDelayMs, marginMs, rateTtlMs, throttleAt]
     const decide = (plan: Plan): Effect.Effect<Decision, RedisError> =>
-      Effect.map(run("acquire", plan.key, plan.limits, plan.costs, [minDelayMs, marginMs, rateTtlMs, throttleAt]), (reply): Decision =>
+      Effect.map(run("acquire", plan.key, plan.limits, plan.costs, acquireTail, plan.args), (reply): Decision =>
         reply[0] === "ok"
           ? { _tag: "ok", now: Number(reply[1]), ttl: Number(reply[2]) }
           : {
@@ -333,12 +351,40 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       } catch (error) {
         return new InvalidCost({ key, reason: (error as Error).message })
       }
-      const resolved = resolveCost(key, limits, opts?.cost ?? 1)
+      const cost = opts?.cost ?? 1
+      const shape = typeof cost === "number" ? numericShape(key, limits, cost) : costShape(key, limits, cost)
+      if (!("costs" in shape)) return shape
+      return { key, limits, ...shape }
+    }
+
+    interface Shape {
+      readonly costs: ReadonlyArray<number>
+      readonly costRecord: Readonly<Record<string, number>>
+      readonly total: number
+      /** The acquire arguments when none of the limits is a fixed window (then they never change). */
+      readonly args: Array<string | number> | undefined
+    }
+    const costShape = (key: string, limits: ReadonlyArray<LimitArgs>, cost: Cost): Shape | InvalidCost | CostExceedsCapacity => {
+      const resolved = resolveCost(key, limits, cost)
       if (!("costs" in resolved)) return resolved
       let total = 0
       for (const c of resolved.costs) total = Math.max(total, c)
-      const plan: Plan = { key, limits, costs: resolved.costs, costRecord: resolved.record, total }
-      return plan
+      const args = limits.some((l) => l.fixed) ? undefined : buildArgs("acquire", limits, resolved.costs, 0, acquireTail)
+      return { costs: resolved.costs, costRecord: resolved.record, total, args }
+    }
+    // Hot path: numeric costs against a known limit list resolve to the same shape every time.
+    const shapes = new WeakMap<ReadonlyArray<LimitArgs>, Map<number, Shape>>()
+    const numericShape = (key: string, limits: ReadonlyArray<LimitArgs>, cost: number): Shape | InvalidCost | CostExceedsCapacity => {
+      let byCost = shapes.get(limits)
+      if (byCost === undefined) {
+        byCost = new Map()
+        shapes.set(limits, byCost)
+      }
+      const hit = byCost.get(cost)
+      if (hit !== undefined) return hit
+      const shape = costShape(key, limits, cost)
+      if ("costs" in shape && byCost.size < 64) byCost.set(cost, shape)
+      return shape
     }
 
     const admitted = (plan: Plan, waitedMs: number): Permit => {

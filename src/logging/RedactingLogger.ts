@@ -269,7 +269,7 @@ const sinkOf = (options: RedactingLoggerOptions): Logger.Logger<unknown, void> =
 }
 
 /**
- * Replaces Effect's default logger with the redacting one, wraps the tracer logger (span
+ * Replaces Effect's default logger (and the pretty logger `runMain` adds) with the redacting one, wraps the tracer logger (span
  * events) with the same redaction, installs the {@link Redaction.Redaction} service with the same
  * rules (for the client's request lines and span attributes), and, when `minLevel` is given,
  * sets `Logger.minimumLogLevel`.
@@ -287,6 +287,9 @@ export const layer = (options: RedactingLoggerOptions = {}): Layer.Layer<Redacti
   const withRedactor: RedactingLoggerOptions = { ...options, redactor: service.redactor }
   const layers = Layer.mergeAll(
     Logger.replace(Logger.defaultLogger, sinkOf(withRedactor)),
+    // `NodeRuntime.runMain` adds the (unredacted) pretty logger next to the default one: drop it, or
+    // every line would also be printed in clear.
+    Logger.remove(Logger.prettyLoggerDefault),
     Logger.replace(Logger.tracerLogger, redactInput(service.redactor, Logger.tracerLogger)),
     Layer.succeed(Redaction.Redaction, service)
   )

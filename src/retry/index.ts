@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 export * from "./backoff.js"
-export * from "./errors.js"
+export { type ExhaustedReason, InvalidRetryPolicy, RetriesExhausted } from "./errors.js"
 export * from "./retryAfter.js"
 export * from "./retryRequest.js"
 export * as RetryPolicy from "./RetryPolicy.js"

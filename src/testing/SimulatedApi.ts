@@ -1,6 +1,7 @@
 /**
  * A simulated rate-limited JSON API on a real loopback port, for tests, examples, the demo and the
- * benchmarks. It runs in-process (`node:http` on 127.0.0.1, port 0) for the lifetime of a `Scope`.
+ * benchmarks. It runs in-process (`node:http` on 127.0.0.1, a free port unless `port` is given) for
+ * the lifetime of a `Scope`.
  *
  * Behaviour:
  * - A hidden token bucket (`rate` per second, `burst` at once) admits requests; a request that finds no
@@ -65,6 +66,8 @@ export interface Options {
   readonly seed?: number | undefined
   /** Size of the `/items` collection. Default 100. */
   readonly items?: number | undefined
+  /** Loopback port to listen on. Default 0 (a free port, read it from `port` / `url`). */
+  readonly port?: number | undefined
 }
 
 /**
@@ -150,6 +153,7 @@ interface Resolved {
   readonly latencyMax: number
   readonly seed: number
   readonly items: number
+  readonly port: number
 }
 
 const fail = (field: string, reason: string) => Either.left(new InvalidSimulatedApiOptions({ field, reason }))
@@ -200,7 +204,9 @@ export const resolveOptions = (o: Options): Either.Either<Resolved, InvalidSimul
     if (!Number.isSafeInteger(seed)) return yield* fail("seed", `expected an integer, got ${seed}`)
     const items = o.items ?? 100
     if (!Number.isSafeInteger(items) || items < 0) return yield* fail("items", `expected a whole number >= 0, got ${items}`)
-    return { rate: o.rate, burst, retryAfter, headers: o.headers ?? {}, errorRate, resetRate, latencyMin, latencyMax, seed, items }
+    const port = o.port ?? 0
+    if (!Number.isSafeInteger(port) || port < 0 || port > 65535) return yield* fail("port", `expected a port number in [0, 65535], got ${port}`)
+    return { rate: o.rate, burst, retryAfter, headers: o.headers ?? {}, errorRate, resetRate, latencyMin, latencyMax, seed, items, port }
   })
 
 /** mulberry32: a tiny, well-distributed 32-bit PRNG. */
@@ -417,7 +423,7 @@ export const make = (
     const port = yield* Effect.acquireRelease(
       Effect.async<number, SimulatedApiStartError>((resume) => {
         server.once("error", (e) => resume(Effect.fail(new SimulatedApiStartError({ reason: String(e) }))))
-        server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as AddressInfo).port)))
+        server.listen(o.port, "127.0.0.1", () => resume(Effect.succeed((server.address() as AddressInfo).port)))
       }),
       () =>
         Effect.async<void>((resume) => {

@@ -46,7 +46,7 @@ describe("CircuitBreaker", () => {
       expect(err.message).toContain("half-open in")
       expect((yield* breaker.state).rejected).toBe(1)
 
-      yield* TestClock.adjust("6 seconds")
+      yield* TestClock.adjust("7 seconds")
       expect((yield* breaker.state).state).toBe("half-open")
       yield* breaker.withBreaker(ok)
       expect((yield* breaker.state)).toMatchObject({ state: "closed", trips: 1, consecutiveFailures: 0, nextAttemptAt: null })
@@ -55,7 +55,7 @@ describe("CircuitBreaker", () => {
       expect(Chunk.toReadonlyArray(seen).map((c) => [c.from, c.to, c.at, c.reason, c.name])).toEqual([
         ["closed", "open", 1_000, "ConsecutiveFailures", "api"],
         ["open", "half-open", 11_000, "RecoveryTimeout", "api"],
-        ["half-open", "closed", 11_000, "ProbesSucceeded", "api"]
+        ["half-open", "closed", 12_000, "ProbesSucceeded", "api"]
       ])
     }))
 

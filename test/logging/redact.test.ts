@@ -31,7 +31,7 @@ describe("maskWith", () => {
   })
 
   it("partial never shows more than a quarter of the value", () => {
-    fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 80 }), (s) => {
+    fc.assert(fc.property(fc.string({ unit: fc.constantFrom("a", "Z", "0", "é", "😀", "\u0301", " "), maxLength: 80 }), (s) => {
       const out = maskWith(s, "partial")
       const shown = out === REDACTED ? 0 : Array.from(out).length - 1
       expect(shown).toBeLessThanOrEqual(Array.from(s).length / 4)
@@ -124,7 +124,7 @@ describe("redactUrl", () => {
     fc.assert(fc.property(fc.webUrl({ withQueryParameters: false, withFragments: false }), (u) => {
       // generated hosts/paths may contain things like "key=" only through params, which are off here
       expect(defaultRedactor.redactUrl(u)).toBe(u)
-    }))
+    }), { numRuns: 40 })
     expect(defaultRedactor.redactUrl("not a url ?token=abc")).toBe("not a url ?token=[REDACTED]")
     expect(defaultRedactor.redactUrl("/relative?key=v&x=%E0%A4%A")).toBe("/relative?key=[REDACTED]&x=%E0%A4%A")
   })

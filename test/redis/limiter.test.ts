@@ -296,6 +296,9 @@ describe.skipIf(skipRedis)("RedisLimiter on a real redis-server", () => {
       )
       // 20 admissions at 50/s with a burst of 1 need at least 19 gaps of 20 ms.
       expect(Date.now() - start).toBeGreaterThanOrEqual(370)
+      expect((yield* Effect.flip(two.setRate("api", -1)))._tag).toBe("InvalidPacing")
+      expect((yield* Effect.flip(two.setRate("api", 5, { burst: 0.5 })))._tag).toBe("InvalidPacing")
+      expect((yield* Effect.flip(two.cooldown("api", "soon" as Duration.DurationInput)))._tag).toBe("InvalidPacing")
       yield* two.setRate("api", null)
       expect((yield* one.snapshot("api")).rateSource).toBe("configured")
       const t = Date.now()
