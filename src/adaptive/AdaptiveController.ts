@@ -50,8 +50,18 @@ export interface Options {
   readonly hold?: Duration.DurationInput | undefined
   /** Pace by RateLimit headers when responses carry them. Default `true`. */
   readonly respectHeaders?: boolean | undefined
-  /** Burst (>= 1) passed to `RateLimiter.setRate`. Default 1 (evenly spaced). */
+  /**
+   * Burst (>= 1) passed to `RateLimiter.setRate`: a fixed number of requests that may go back to back.
+   * Default: time-based, see `catchUp`.
+   */
   readonly burst?: number | undefined
+  /**
+   * When `burst` is not given, the limiter's pace bucket holds `1 + rate × catchUp` tokens, so a
+   * caller that wakes up late (timers, event-loop delay, a slow response) may catch up on up to
+   * `catchUp` of lost time instead of losing it: with a burst of exactly 1, every millisecond of
+   * lateness is throughput lost for good (~15% at 50 rps in Node). Default 100 ms.
+   */
+  readonly catchUp?: Duration.DurationInput | undefined
 }
 
 /**
@@ -79,8 +89,21 @@ export interface ResolvedOptions {
   readonly aimd: Aimd.AimdConfig
   readonly backoffStatuses: ReadonlySet<number>
   readonly respectHeaders: boolean
-  readonly burst: number
+  /** Fixed burst, or `null` for the time-based one (`1 + rate × catchUpMs / 1000`). */
+  readonly burst: number | null
+  readonly catchUpMs: number
 }
+
+/**
+ * The burst the limiter gets for `rate`.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const burstFor = (options: Pick<ResolvedOptions, "burst" | "catchUpMs">, rate: number): number =>
+  options.burst ?? 1 + (rate * options.catchUpMs) / 1000
+
+const DEFAULT_CATCH_UP_MS = 100
 
 const positive = (field: string, v: unknown): Either.Either<number, InvalidAdaptiveOptions> =>
   typeof v === "number" && Number.isFinite(v) && v > 0
@@ -154,8 +177,9 @@ export const resolveOptions = (options: Options): Either.Either<ResolvedOptions,
     }
     const steadyMs = yield* duration("steady", options.steady, d.steadyMs)
     const holdMs = yield* duration("hold", options.hold, d.holdMs)
-    const burst = options.burst === undefined ? 1 : yield* positive("burst", options.burst)
-    if (burst < 1) {
+    const catchUpMs = yield* duration("catchUp", options.catchUp, DEFAULT_CATCH_UP_MS)
+    const burst = options.burst === undefined ? null : yield* positive("burst", options.burst)
+    if (burst !== null && burst < 1) {
       return yield* Either.left(new InvalidAdaptiveOptions({ field: "burst", reason: `expected a number >= 1, got ${burst}` }))
     }
     return {
@@ -174,7 +198,8 @@ export const resolveOptions = (options: Options): Either.Either<ResolvedOptions,
       },
       backoffStatuses: new Set(statuses),
       respectHeaders: options.respectHeaders ?? true,
-      burst
+      burst,
+      catchUpMs
     }
   })
 
@@ -344,7 +369,7 @@ export const makeWithStore = (
         }
         const last = (yield* Ref.get(applied)).get(key)
         if (last === undefined || Math.abs(after.rate - last) / last >= APPLY_THRESHOLD) {
-          yield* limiter.setRate(key, after.rate, { burst: resolved.burst })
+          yield* limiter.setRate(key, after.rate, { burst: burstFor(resolved, after.rate) })
           yield* Ref.update(applied, (m) => new Map(m).set(key, after.rate))
         }
       }).pipe(Effect.catchTag("InvalidPacing", (e) => Effect.die(e)))

@@ -15,7 +15,9 @@
  *    `slowStartDoublingMs` until the first backoff: a documented limit that is 5x too low is left
  *    behind in ~2.3 doublings, instead of the minutes an additive step needs.
  * 2. **Decrease.** A backoff status (default 429 and 503) remembers a *ceiling* — the best estimate
- *    of the real limit — and sets the rate to `ceiling × decreaseFactor` (floored at `minRate`). The
+ *    of the real limit — and sets the rate to `ceiling × decreaseFactor` (floored at `minRate`), or
+ *    to the throughput the server was measured to accept since the previous wall (less
+ *    `ceilingMargin`) when that is higher: that rate is known to be safe. The
  *    ceiling is the rate at the wall, or, when the previous wall is ≥ 1 s back, the throughput the
  *    server actually accepted in between if lower: the server's bucket is empty at both 429s, so
  *    accepted/elapsed is its refill rate, free of the burst that makes the sending rate overshoot.
@@ -34,7 +36,10 @@
  * 5. **Header pacing.** When responses carry rate-limit headers the controller stops guessing: it
  *    paces at `remaining / time-to-reset` (so the quota lasts exactly until it is restored and the
  *    client never meets the wall), takes `limit / window` as the authoritative ceiling when the
- *    headers say both, and pauses until the reset when `remaining` is 0. Without headers for
+ *    headers say both — and then paces at that sustained rate at least while more than 10% of the
+ *    quota remains (a bucket that refills continuously, reported with a whole-second reset, would
+ *    otherwise be under-used: the pace would follow every dip of `remaining`) — and pauses until
+ *    the reset when `remaining` is 0. Without headers for
  *    `headerStaleMs` it falls back to probing from the header ceiling.
  *
  * The rate always stays in `[minRate, maxRate]`; `maxRate` bounds how far above the documented rate
@@ -170,6 +175,15 @@ export const initial = (c: AimdConfig): AimdState => ({
   decreases: 0
 })
 
+/** Share of the header quota paced by `remaining / time-to-reset` only (see `onHeaders`). */
+const HEADER_RESERVE = 0.1
+
+/**
+ * Where in the bracket [accepted throughput, rate at the wall] the ceiling is put when a
+ * Retry-After pause lay between two walls (see `onBackoff`).
+ */
+const PAUSE_WEIGHT = 0.5
+
 /** Minimum time between two decreases for the accepted-throughput estimate to be used. */
 const MIN_ESTIMATE_MS = 1000
 /** …and the minimum number of successes in that interval. */
@@ -254,6 +268,8 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
   if (sameBurst) return { ...s, cooldownUntil, lastSuccessAt: null }
   const at = s.rate
   let ceiling = at
+  // The throughput the server is known to sustain, when measured: a safe rate to resume at.
+  let floor = 0
   if (
     s.lastDecreaseAt !== null && now - s.lastDecreaseAt >= MIN_ESTIMATE_MS &&
     s.successesSinceDecrease >= MIN_ESTIMATE_SUCCESSES
@@ -267,11 +283,15 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
     // low) or not (then it is exact): without knowing the burst, split the difference with the rate
     // at the wall, which is too high; the next wall narrows the bracket again.
     const paused = Math.max(0, Math.min(s.cooldownUntil, now) - s.lastDecreaseAt)
-    ceiling = Math.min(at, paused > elapsed / 10 ? (low + at) / 2 : low)
+    ceiling = Math.min(at, paused > elapsed / 10 ? low + (at - low) * PAUSE_WEIGHT : low)
+    // …and at least 5% below the rate that just met the wall.
+    floor = Math.min(low * (1 - c.ceilingMargin), at * 0.95)
   }
   ceiling = clamp(c, ceiling)
-  // The multiplicative decrease applies to the best estimate of what the server accepts.
-  const rate = clamp(c, ceiling * c.decreaseFactor)
+  // The multiplicative decrease applies to the best estimate of what the server accepts, but never
+  // below what it was measured to accept: halving a rate the server just sustained for a second or
+  // more only leaves its bucket to overflow while the rate climbs back (goodput lost for nothing).
+  const rate = clamp(c, Math.max(ceiling * c.decreaseFactor, floor))
   return {
     ...s,
     rate,
@@ -315,9 +335,18 @@ export const onHeaders = (c: AimdConfig, s: AimdState, info: RateLimitInfo, now:
   }
   const pace = headerPace(info, now)
   if (pace === undefined) return s
-  // A quota about to reset may be spent fast, but not above twice the rate the fresh window
-  // sustains when that is known (a near-zero time-to-reset would otherwise ask for any rate).
-  const target = sustained !== undefined ? Math.min(pace, 2 * sustained) : pace
+  let target = pace
+  if (sustained !== undefined) {
+    // While more than a reserve of the quota remains, spend at the sustained rate at least:
+    // `remaining / time-to-reset` under-paces a quota that refills continuously (a token bucket
+    // reporting its reset as "full again", often in whole seconds), and against a fixed window it
+    // only spends early what the reserve, paced by `remaining / time-to-reset`, then stretches
+    // to the reset. A quota about to reset may be spent fast, but not above twice the sustained
+    // rate (a near-zero time-to-reset would otherwise ask for any rate).
+    const reserve = Math.max(1, (info.limit ?? 0) * HEADER_RESERVE)
+    if (info.remaining !== undefined && info.remaining >= reserve) target = Math.max(pace, sustained)
+    target = Math.min(target, 2 * sustained)
+  }
   return {
     ...s,
     rate: clamp(c, target),

@@ -12,7 +12,6 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import {
   Cause,
-  Clock,
   Context,
   Duration,
   Effect,
@@ -277,9 +276,8 @@ const makeWith = (
     // State and the transitions not yet published. Transitions are rare, so the hot path is a
     // plain `Ref.modify`; publishing drains the outbox under a mutex, which keeps the order in
     // which the transitions happened even when fibers race to publish.
-    const ref = yield* Ref.make<{ readonly machine: Machine.MachineState; readonly outbox: ReadonlyArray<StateChange> }>(
-      { machine: Machine.initial, outbox: [] }
-    )
+    type Shared = { readonly machine: Machine.MachineState; readonly outbox: ReadonlyArray<StateChange> }
+    const ref = yield* Ref.make<Shared>({ machine: Machine.initial, outbox: [] })
     const mutex = yield* Effect.makeSemaphore(1)
     const drain = mutex.withPermits(1)(
       Effect.flatMap(
@@ -288,59 +286,59 @@ const makeWith = (
       )
     )
 
+    const afterStep = <A>([a, changed]: readonly [A, boolean]): Effect.Effect<A> =>
+      changed ? Effect.as(drain, a) : Effect.succeed(a)
+
     /** Runs one machine step at the current time and publishes its transitions, in order. */
     const step = <A>(
       f: (s: Machine.MachineState, now: number) => readonly [Machine.MachineState, A, ReadonlyArray<Machine.Transition>]
     ): Effect.Effect<A> =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.clockWith((clock) =>
         Effect.flatMap(
-          Ref.modify(ref, (s) => {
-            const [machine, a, transitions] = f(s.machine, now)
-            if (transitions.length === 0) return [[a, false] as const, { machine, outbox: s.outbox }] as const
+          Ref.modify(ref, (s): readonly [readonly [A, boolean], Shared] => {
+            const [machine, a, transitions] = f(s.machine, clock.unsafeCurrentTimeMillis())
+            if (transitions.length === 0) return [[a, false], { machine, outbox: s.outbox }]
             const named = transitions.map((t): StateChange => ({ ...t, name }))
-            return [[a, true] as const, { machine, outbox: [...s.outbox, ...named] }] as const
+            return [[a, true], { machine, outbox: [...s.outbox, ...named] }]
           }),
-          ([a, changed]) => changed ? Effect.as(drain, a) : Effect.succeed(a)
-        ))
+          afterStep<A>
+        )
+      )
 
     const record = (verdict: Machine.Verdict, ticket?: Machine.Ticket) =>
       step((s, now) => Machine.record(config, s, now, verdict, ticket))
 
-    const admit: Effect.Effect<Permit, CircuitOpenError> = Effect.flatMap(
+    /** Admission as a bare ticket (no permit object): the hot path of `withBreaker`. */
+    const admitTicket: Effect.Effect<Machine.Ticket, CircuitOpenError> = Effect.flatMap(
       step((s, now) => {
         const [next, admission, ts] = Machine.admit(config, s, now)
-        return [next, [admission, now] as const, ts] as const
+        return [next, admission._tag === "Admitted" ? admission : rejection(admission, now), ts] as const
       }),
-      ([admission, now]) => {
-        if (admission._tag === "Rejected") {
-          return Effect.fail(
-            new CircuitOpenError({
-              name,
-              state: admission.state,
-              halfOpenAt: admission.halfOpenAt,
-              remaining: Duration.millis(Math.max(0, admission.halfOpenAt - now))
-            })
-          )
-        }
-        const ticket: Machine.Ticket = { generation: admission.generation, probe: admission.probe }
-        let reported = false
-        const once = (verdict: Machine.Verdict) =>
-          Effect.suspend(() => {
-            if (reported) return Effect.void
-            reported = true
-            return record(verdict, ticket)
-          })
-        return Effect.succeed<Permit>({
-          probe: admission.probe,
-          record: once,
-          recordExit: (exit) => once(classify(exit))
-        })
-      }
+      (answer) => answer instanceof CircuitOpenError ? Effect.fail(answer) : Effect.succeed(answer)
     )
+
+    const rejection = (admission: Extract<Machine.Admission, { _tag: "Rejected" }>, now: number) =>
+      new CircuitOpenError({
+        name,
+        state: admission.state,
+        halfOpenAt: admission.halfOpenAt,
+        remaining: Duration.millis(Math.max(0, admission.halfOpenAt - now))
+      })
+
+    const admit: Effect.Effect<Permit, CircuitOpenError> = Effect.map(admitTicket, (ticket) => {
+      let reported = false
+      const once = (verdict: Machine.Verdict) =>
+        Effect.suspend(() => {
+          if (reported) return Effect.void
+          reported = true
+          return record(verdict, ticket)
+        })
+      return { probe: ticket.probe, record: once, recordExit: (exit) => once(classify(exit)) }
+    })
 
     const withBreaker = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpenError, R> =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(admit, (permit) => Effect.onExit(restore(effect), (exit) => permit.recordExit(exit)))
+        Effect.flatMap(admitTicket, (ticket) => Effect.onExit(restore(effect), (exit) => record(classify(exit), ticket)))
       )
 
     return {

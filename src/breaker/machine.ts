@@ -47,8 +47,13 @@ export interface MachineState {
   /** Bumped on every transition; results of calls admitted in an older generation are ignored. */
   readonly generation: number
   readonly consecutiveFailures: number
-  /** Outcomes of the last calls in closed state, oldest first; `true` = failure. */
-  readonly window: ReadonlyArray<boolean>
+  /**
+   * Outcomes of the last calls in closed state, oldest first: `"1"` a failure, `"0"` a success.
+   * A string because slicing and appending one are cheap and immutable.
+   */
+  readonly window: string
+  /** The `"1"`s in `window`. */
+  readonly windowFailures: number
   readonly openedAt: number | null
   readonly halfOpenAt: number | null
   readonly probesInFlight: number
@@ -98,7 +103,8 @@ export const initial: MachineState = {
   state: "closed",
   generation: 0,
   consecutiveFailures: 0,
-  window: [],
+  window: "",
+  windowFailures: 0,
   openedAt: null,
   halfOpenAt: null,
   probesInFlight: 0,
@@ -117,7 +123,8 @@ const toClosed = (s: MachineState, now: number, reason: Transition["reason"]): S
     state: "closed",
     generation: s.generation + 1,
     consecutiveFailures: 0,
-    window: [],
+    window: "",
+    windowFailures: 0,
     openedAt: null,
     halfOpenAt: null,
     probesInFlight: 0,
@@ -182,7 +189,9 @@ export const admit = (config: MachineConfig, s0: MachineState, now: number): Ste
   }
 }
 
-const failuresIn = (window: ReadonlyArray<boolean>): number => window.reduce((n, f) => (f ? n + 1 : n), 0)
+/** `step`, with the transitions `ts` that happened before it. */
+const after = (ts: ReadonlyArray<Transition>, step: Step<void>): Step<void> =>
+  ts.length === 0 ? step : [step[0], undefined, [...ts, ...step[2]]]
 
 /**
  * Records the verdict of a call. With a `ticket` (from `admit`), a result from an older generation
@@ -200,45 +209,55 @@ export const record = (
 ): Step<void> => {
   const [ticked, , ts] = tick(s0, now)
   if (ticket !== undefined && ticket.generation !== ticked.generation) return [ticked, undefined, ts]
-  const released = ticket?.probe === true
-    ? { ...ticked, probesInFlight: Math.max(0, ticked.probesInFlight - 1) }
-    : ticked
-  const s: MachineState = verdict === "success"
-    ? { ...released, totalSuccesses: released.totalSuccesses + 1 }
-    : verdict === "failure"
-    ? { ...released, totalFailures: released.totalFailures + 1 }
-    : released
-  const withTs = (step: Step<void>): Step<void> => [step[0], undefined, [...ts, ...step[2]]]
-  if (verdict === "ignore") return [s, undefined, ts]
-  switch (s.state) {
+  const probesInFlight = ticket?.probe === true ? Math.max(0, ticked.probesInFlight - 1) : ticked.probesInFlight
+  if (verdict === "ignore") {
+    return [probesInFlight === ticked.probesInFlight ? ticked : { ...ticked, probesInFlight }, undefined, ts]
+  }
+  const failed = verdict === "failure"
+  const totalSuccesses = ticked.totalSuccesses + (failed ? 0 : 1)
+  const totalFailures = ticked.totalFailures + (failed ? 1 : 0)
+  switch (ticked.state) {
     case "open":
-      // A late result of a call admitted before the trip: it changes nothing.
-      return [s, undefined, ts]
+      // A late result of a call admitted before the trip: counted in the totals, nothing else.
+      return [{ ...ticked, probesInFlight, totalSuccesses, totalFailures }, undefined, ts]
     case "half-open": {
-      if (verdict === "failure") return withTs(toOpen(config, s, now, "ProbeFailed"))
+      const s = { ...ticked, probesInFlight, totalSuccesses, totalFailures }
+      if (failed) return after(ts, toOpen(config, s, now, "ProbeFailed"))
       const successes = s.halfOpenSuccesses + 1
-      if (successes >= config.successThreshold) return withTs(toClosed(s, now, "ProbesSucceeded"))
+      if (successes >= config.successThreshold) return after(ts, toClosed(s, now, "ProbesSucceeded"))
       return [{ ...s, halfOpenSuccesses: successes }, undefined, ts]
     }
     case "closed": {
-      const failed = verdict === "failure"
-      const window = s.window.length >= config.windowSize
-        ? [...s.window.slice(s.window.length - config.windowSize + 1), failed]
-        : [...s.window, failed]
+      const full = ticked.window.length >= config.windowSize
+      const dropped = full && ticked.window.charCodeAt(0) === 49 // "1"
+      const window = (full ? ticked.window.slice(ticked.window.length - config.windowSize + 1) : ticked.window) +
+        (failed ? "1" : "0")
+      const windowFailures = ticked.windowFailures - (dropped ? 1 : 0) + (failed ? 1 : 0)
+      // Every field spelled out: this runs on every call, and V8's spread-with-overrides is slow.
       const next: MachineState = {
-        ...s,
+        state: "closed",
+        generation: ticked.generation,
+        consecutiveFailures: failed ? ticked.consecutiveFailures + 1 : 0,
         window,
-        consecutiveFailures: failed ? s.consecutiveFailures + 1 : 0
+        windowFailures,
+        openedAt: ticked.openedAt,
+        halfOpenAt: ticked.halfOpenAt,
+        probesInFlight,
+        halfOpenSuccesses: ticked.halfOpenSuccesses,
+        trips: ticked.trips,
+        rejected: ticked.rejected,
+        totalSuccesses,
+        totalFailures
       }
       if (!failed) return [next, undefined, ts]
       if (config.failureThreshold !== undefined && next.consecutiveFailures >= config.failureThreshold) {
-        return withTs(toOpen(config, next, now, "ConsecutiveFailures"))
+        return after(ts, toOpen(config, next, now, "ConsecutiveFailures"))
       }
       if (
         config.failureRate !== undefined && window.length >= config.minimumCalls &&
-        failuresIn(window) / window.length >= config.failureRate
+        windowFailures / window.length >= config.failureRate
       ) {
-        return withTs(toOpen(config, next, now, "FailureRate"))
+        return after(ts, toOpen(config, next, now, "FailureRate"))
       }
       return [next, undefined, ts]
     }
@@ -265,4 +284,4 @@ export const force = (
  *
  * @since 0.1.0
  */
-export const windowFailures = (s: MachineState): number => failuresIn(s.window)
+export const windowFailures = (s: MachineState): number => s.windowFailures

@@ -125,40 +125,52 @@ export const make = (options: BulkheadOptions): Effect.Effect<BulkheadShape, Inv
         ? ["wait", s]
         : ["reject", { ...s, rejected: s.rejected + 1 }]
 
-    const run = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | BulkheadFull, R> =>
-      Effect.uninterruptibleMask((restore) => {
-        const body = Effect.ensuring(restore(effect), release)
-        const decide = (decision: Decision, ticket?: Deferred.Deferred<void>): Effect.Effect<A, E | BulkheadFull, R> => {
-          if (decision === "run") return body
-          if (decision === "reject") return Effect.fail(full)
-          if (ticket === undefined) {
-            // Slow path only: a Deferred is costly to create, so the free-slot path never makes one.
-            return Effect.flatMap(Deferred.make<void>(), (t) =>
-              Effect.flatMap(
-                Ref.modify(state, (s): readonly [Decision, State] => {
-                  const [d, next] = admit(s)
-                  return d === "wait" ? [d, { ...next, waiters: [...next.waiters, t] }] : [d, next]
-                }),
-                (d) => decide(d, t)
-              ))
-          }
-          return restore(Deferred.await(ticket)).pipe(
-            Effect.onInterrupt(() =>
-              Effect.flatMap(
-                Ref.modify(state, (s): readonly [boolean, State] => {
-                  const i = s.waiters.indexOf(ticket)
-                  return i === -1
-                    ? [true, s] // the slot was already handed to us: pass it on
-                    : [false, { ...s, waiters: s.waiters.filter((w) => w !== ticket) }]
-                }),
-                (handedOver) => handedOver ? release : Effect.void
+    const failFull = Effect.fail(full)
+
+    /** Gives up a queue place on interruption, or passes on the slot if it was already handed over. */
+    const leaveQueue = (ticket: Deferred.Deferred<void>) =>
+      Effect.flatMap(
+        Ref.modify(state, (s): readonly [boolean, State] => {
+          const i = s.waiters.indexOf(ticket)
+          return i === -1
+            ? [true, s] // the slot was already handed to us: pass it on
+            : [false, { ...s, waiters: s.waiters.filter((w) => w !== ticket) }]
+        }),
+        (handedOver) => handedOver ? release : Effect.void
+      )
+
+    /** Every slot busy: take a place in the queue (re-checking, since a slot may have freed up). */
+    const queue = <A, E, R>(
+      restore: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y, Z>,
+      effect: Effect.Effect<A, E, R>
+    ): Effect.Effect<A, E | BulkheadFull, R> =>
+      // A Deferred is costly to create, so only this slow path makes one.
+      Effect.flatMap(Deferred.make<void>(), (ticket) =>
+        Effect.flatMap(
+          Ref.modify(state, (s): readonly [Decision, State] => {
+            const [d, next] = admit(s)
+            return d === "wait" ? [d, { ...next, waiters: [...next.waiters, ticket] }] : [d, next]
+          }),
+          (d): Effect.Effect<A, E | BulkheadFull, R> =>
+            d === "run"
+              ? Effect.ensuring(restore(effect), release)
+              : d === "reject"
+              ? failFull
+              : restore(Deferred.await(ticket)).pipe(
+                Effect.onInterrupt(() => leaveQueue(ticket)),
+                Effect.zipRight(Effect.ensuring(restore(effect), release))
               )
-            ),
-            Effect.zipRight(body)
-          )
-        }
-        return Effect.flatMap(Ref.modify(state, admit), (d) => decide(d))
-      })
+        ))
+
+    const run = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | BulkheadFull, R> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(Ref.modify(state, admit), (d): Effect.Effect<A, E | BulkheadFull, R> =>
+          d === "run"
+            ? Effect.ensuring(restore(effect), release)
+            : d === "reject"
+            ? failFull
+            : queue(restore, effect))
+      )
 
     return {
       name,

@@ -1,27 +1,28 @@
 /**
  * The pure planning logic of `effect-governor probe`: which rate to try next, for how many requests,
- * and when to stop. No I/O and no clock: the shell (`probe.ts`) runs each step against the real API
- * and feeds the outcome back with {@link record}.
+ * when to stop, and what the responses say about the limit. No I/O and no clock: the shell
+ * (`probe.ts`) runs each step against the real API and feeds the outcome back with {@link record}.
  *
- * The search:
- * 1. **Ramp**: try `startRate`, then double (capped at `maxRate`) after every step that passed, until a
- *    step is *limited* (a 429, or rate-limit headers saying nothing is left).
- * 2. **Bisect** between the highest rate that passed (`lo`) and the lowest that was limited (`hi`),
- *    until `hi - lo <= tolerance × hi`. A limited step at the very first rate halves instead (`lo = 0`).
- * 3. The estimate of the sustainable rate is `lo`, the proven lower bound.
+ * The search, for an API that limits with a token bucket (refill rate R, burst B, both unknown):
+ * 1. **Ramp**: send paced requests at `startRate` for one step, then double the rate (capped at
+ *    `maxRate`) after every step that passed, until a step is *limited* (a 429, or rate-limit
+ *    headers saying nothing is left). A 429 under paced requests proves R < rate: a bucket refilled
+ *    faster than it is drained never empties. Passing steps prove nothing about R, because the
+ *    unknown initial burst may have carried them.
+ * 2. **Measure**: the bucket was empty at that first 429. Keep sending at the limited rate, pausing
+ *    after every 429 for its Retry-After, until two 429s are `measureSeconds` apart (or the budget
+ *    ends). The bucket was empty at both, so what it admitted in between is what it refilled:
+ *    `R ≈ admitted / time` ({@link measuredRate}). The figure can only err low (by one request over
+ *    the span, or by tokens lost when a pause let the bucket fill up to its burst), so it is a safe
+ *    rate to configure.
  *
- * Each step lasts about `stepSeconds` (at least `minStepRequests` requests) so a token bucket's burst
- * has time to drain when the rate is above the refill rate. The hard cap `maxRequests` is never
- * exceeded: a step is shortened to the budget left, and the plan stops when less than
- * `minStepRequests` remain.
+ * Why not bisect between the last passing and the first limited rate: with Retry-After pauses every
+ * step after a 429 starts with up to `R × pause` tokens, and telling a rate 10 % above R from one just
+ * below it then takes about `10 × R × pause` requests per step — far beyond a small hard cap. The
+ * admitted count answers the same question with every request sent.
  *
- * The bounds are sound for a token bucket and paced requests: a 429 at rate r proves the refill rate
- * is below r (a bucket refilled faster than it is drained never empties); a step that passes proves
- * a lower bound only once the tokens it may have started with are bounded (see {@link provenLowerBound}),
- * which is why steps after the first 429 are long enough to drain what a pause can refill.
- *
- * A second, independent estimate is {@link admittedRate}: between two 429s the bucket was empty both
- * times, so the requests admitted in between, divided by the time between them, is the refill rate.
+ * The hard cap `maxRequests` is never exceeded: a step is shortened to the budget left, and the plan
+ * stops when too little remains.
  *
  * @since 0.1.0
  */
@@ -37,18 +38,17 @@ export interface PlanOptions {
   readonly maxRate: number
   /** Hard cap on requests sent, over the whole probe (whole number >= 1). */
   readonly maxRequests: number
-  /** Stop bisecting when the bracket is narrower than this fraction of its upper end, in (0, 1). */
-  readonly tolerance: number
-  /** Target length of one step in seconds (> 0). */
+  /** Target length of one ramp step in seconds (> 0). */
   readonly stepSeconds: number
-  /** Fewest requests in a step (whole number >= 1). */
+  /** Fewest requests in a ramp step (whole number >= 1). */
   readonly minStepRequests: number
-  /** Below `startRate / lowestFraction` a probe limited from the start gives up. Default 16. */
-  readonly lowestFraction?: number | undefined
+  /** Measure until two 429s are at least this many seconds apart (> 0). */
+  readonly measureSeconds: number
 }
 
 /**
- * Defaults: start at 1/s, up to 1,000/s, at most 200 requests, 10 % precision, 1 s steps of >= 5.
+ * Defaults: start at 1/s, up to 1,000/s, at most 200 requests, 1 s steps of >= 5 requests, measure
+ * over 3 s.
  *
  * @since 0.1.0
  * @category models
@@ -57,9 +57,9 @@ export const defaults: PlanOptions = {
   startRate: 1,
   maxRate: 1000,
   maxRequests: 200,
-  tolerance: 0.1,
   stepSeconds: 1,
-  minStepRequests: 5
+  minStepRequests: 5,
+  measureSeconds: 3
 }
 
 /**
@@ -90,33 +90,38 @@ export const validate = (o: PlanOptions): ReadonlyArray<PlanOptionIssue> => {
   positive("startRate", o.startRate)
   positive("maxRate", o.maxRate)
   if (Number.isFinite(o.startRate) && Number.isFinite(o.maxRate) && o.maxRate < o.startRate) {
-    issues.push({ option: "maxRate", reason: `must be >= startRate (${o.startRate}), got ${o.maxRate}` })
+    issues.push({ option: "maxRate", reason: `must be >= the start rate (${o.startRate}), got ${o.maxRate}` })
   }
   whole("maxRequests", o.maxRequests)
-  if (!(o.tolerance > 0 && o.tolerance < 1)) {
-    issues.push({ option: "tolerance", reason: `expected a number strictly between 0 and 1, got ${o.tolerance}` })
-  }
   positive("stepSeconds", o.stepSeconds)
   whole("minStepRequests", o.minStepRequests)
-  if (o.lowestFraction !== undefined && !(Number.isFinite(o.lowestFraction) && o.lowestFraction >= 1)) {
-    issues.push({ option: "lowestFraction", reason: `expected a finite number >= 1, got ${o.lowestFraction}` })
-  }
+  positive("measureSeconds", o.measureSeconds)
   return issues
 }
 
 /**
  * Why the probe stopped.
- * - `converged`: the bracket is within the tolerance.
- * - `max-rate`: a step passed at `maxRate`; the real limit is at least that.
- * - `budget`: the request cap left too little for another step.
- * - `too-low`: limited even far below `startRate`.
+ * - `measured`: two 429s far enough apart; the admitted rate between them is the estimate.
+ * - `max-rate`: a step passed at `maxRate` without a 429; the limit (if any) is above what was tried.
+ * - `budget`: the request cap was reached first (the estimate, if any, is a lower bound).
  * - `headers`: the API's rate-limit headers stated the limit (set by the shell).
  * - `trouble`: an error, an unexpected status, or a Retry-After too long to wait (set by the shell).
  *
  * @since 0.1.0
  * @category models
  */
-export type StopReason = "converged" | "max-rate" | "budget" | "too-low" | "headers" | "trouble"
+export type StopReason = "measured" | "max-rate" | "budget" | "headers" | "trouble"
+
+/**
+ * One request of the probe: when it was sent (ms, any origin) and whether it was limited (429).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Sample {
+  readonly sentAt: number
+  readonly limited: boolean
+}
 
 /**
  * What one step did, as the shell reports it.
@@ -125,10 +130,12 @@ export type StopReason = "converged" | "max-rate" | "budget" | "too-low" | "head
  * @category models
  */
 export interface StepOutcome {
-  /** Requests actually sent in the step (may be fewer than planned when it stopped early). */
+  /** Requests actually sent in the step (the shell stops a step at its first 429). */
   readonly sent: number
   /** A 429, or headers saying the quota is used up. */
   readonly limited: boolean
+  /** The step's requests, for the admitted-rate measurement. */
+  readonly samples: ReadonlyArray<Sample>
 }
 
 /**
@@ -137,10 +144,12 @@ export interface StepOutcome {
  * @since 0.1.0
  * @category models
  */
-export interface StepRecord extends StepOutcome {
+export interface StepRecord {
+  readonly phase: "ramp" | "measure"
   readonly rate: number
   readonly planned: number
-  readonly phase: "ramp" | "bisect"
+  readonly sent: number
+  readonly limited: boolean
 }
 
 /**
@@ -148,21 +157,16 @@ export interface StepRecord extends StepOutcome {
  * @category models
  */
 export interface PlanState {
-  readonly phase: "ramp" | "bisect"
-  /** Proven lower bound of the sustainable rate (0: none yet). */
-  readonly lo: number
-  /** Lowest rate that was limited: the sustainable rate is below it (undefined: none yet). */
-  readonly hi: number | undefined
+  readonly phase: "ramp" | "measure"
   /** The rate of the next step. */
   readonly rate: number
-  /**
-   * Upper bound of the tokens the API may hold when the next step starts. Infinite until the first
-   * 429 (the initial burst is unknown); after it, what a rate below `hi` can refill during the pause.
-   */
-  readonly carry: number
+  /** Lowest rate that met a 429: the sustainable rate is below it (undefined: none yet). */
+  readonly limitedAt: number | undefined
   /** Requests sent so far. */
   readonly sent: number
   readonly steps: ReadonlyArray<StepRecord>
+  /** Requests from the first 429 on (the measurement window). */
+  readonly window: ReadonlyArray<Sample>
   /** Set once the plan has stopped. */
   readonly stopped: StopReason | undefined
 }
@@ -183,33 +187,25 @@ export type Next =
  */
 export const initial = (options: PlanOptions): PlanState => ({
   phase: "ramp",
-  lo: 0,
-  hi: undefined,
   rate: Math.min(options.startRate, options.maxRate),
-  carry: Number.POSITIVE_INFINITY,
+  limitedAt: undefined,
   sent: 0,
   steps: [],
+  window: [],
   stopped: undefined
 })
 
 /**
- * Requests in a step at `rate` before the budget is applied: at least `minStepRequests` and
- * `rate × stepSeconds`, and, once the carry is bounded, enough that a pass proves a rate within
- * `tolerance / 2` of the step's rate despite the tokens carried in.
+ * Requests in a ramp step at `rate`: `max(minStepRequests, ceil(rate × stepSeconds))`.
  *
  * @since 0.1.0
  * @category planning
  */
-export const stepSize = (rate: number, options: PlanOptions, carry = Number.POSITIVE_INFINITY): number => {
-  const base = Math.max(options.minStepRequests, Math.ceil(rate * options.stepSeconds - 1e-9))
-  if (!Number.isFinite(carry)) return base
-  return Math.max(base, Math.ceil(carry * Number(process.env.M ?? 2) - 1e-9))
-}
+export const stepSize = (rate: number, options: PlanOptions): number =>
+  Math.max(options.minStepRequests, Math.ceil(rate * options.stepSeconds - 1e-9))
 
 /**
- * The next action. Never plans more requests than `maxRequests - sent`; a step is shortened to the
- * budget left (a shorter pass still proves a lower bound), and the plan stops when less than
- * `minStepRequests` remain.
+ * The next action. Never plans more requests than `maxRequests - sent`.
  *
  * @since 0.1.0
  * @category planning
@@ -217,81 +213,64 @@ export const stepSize = (rate: number, options: PlanOptions, carry = Number.POSI
 export const next = (state: PlanState, options: PlanOptions): Next => {
   if (state.stopped !== undefined) return { _tag: "Done", reason: state.stopped }
   const left = options.maxRequests - state.sent
-  const wanted = stepSize(state.rate, options, state.carry)
-  if (left < Math.min(wanted, options.minStepRequests)) return { _tag: "Done", reason: "budget" }
-  return { _tag: "Step", rate: state.rate, requests: Math.min(wanted, left) }
+  if (state.phase === "measure") {
+    // Measurement steps run to the next 429; any request left helps.
+    if (left < 1) return { _tag: "Done", reason: "budget" }
+    return { _tag: "Step", rate: state.rate, requests: Math.min(left, stepSize(state.rate, options) * 4) }
+  }
+  // A ramp step cut short by the cap could still meet a 429, but a pass would mean little.
+  if (left < options.minStepRequests) return { _tag: "Done", reason: "budget" }
+  return { _tag: "Step", rate: state.rate, requests: Math.min(stepSize(state.rate, options), left) }
 }
 
-const converged = (lo: number, hi: number, options: PlanOptions): boolean => lo > 0 && hi - lo <= options.tolerance * hi
+const limitedSpan = (window: ReadonlyArray<Sample>): number => {
+  const limited = window.filter((s) => s.limited)
+  return limited.length < 2 ? 0 : limited[limited.length - 1]!.sentAt - limited[0]!.sentAt
+}
 
 /**
- * What a step of `sent` requests paced at `rate`, all admitted, proves about the refill rate R when
- * the bucket held at most `carry` tokens at its start: the last request needed `sent` tokens, and at
- * most `carry + R × (sent - 1) / rate` were there, so `R >= rate × (sent - carry) / (sent - 1)`.
+ * Fold the outcome of the step planned by {@link next} into the state.
  *
  * @since 0.1.0
  * @category planning
  */
-export const provenLowerBound = (rate: number, sent: number, carry: number): number =>
-  sent > 1 && sent > carry ? (rate * (sent - carry)) / (sent - 1) : 0
-
-/**
- * Fold the outcome of the step planned by {@link next} into the state. `pauseSeconds` is how long the
- * shell waits after a limited step before the next one (the Retry-After it honours).
- *
- * @since 0.1.0
- * @category planning
- */
-export const record = (
-  state: PlanState,
-  outcome: StepOutcome & { readonly pauseSeconds?: number | undefined },
-  options: PlanOptions
-): PlanState => {
+export const record = (state: PlanState, outcome: StepOutcome, options: PlanOptions): PlanState => {
   if (state.stopped !== undefined) return state
   const planned = next(state, options)
   const step: StepRecord = {
+    phase: state.phase,
     rate: state.rate,
     planned: planned._tag === "Step" ? planned.requests : 0,
-    phase: state.phase,
     sent: outcome.sent,
     limited: outcome.limited
   }
-  const base = { ...state, sent: state.sent + outcome.sent, steps: [...state.steps, step] }
-  if (outcome.limited) {
-    // Paced requests empty a bucket only when they come faster than it refills: R < rate.
-    const hi = state.hi === undefined ? state.rate : Math.min(state.hi, state.rate)
-    // Jitter can make a rate below a proven bound look limited; keep the bracket consistent.
-    const lo = state.lo < hi ? state.lo : 0
-    // At the 429 less than one token was left; the pause refills at most `hi` per second.
-    const carry = 1 + hi * Math.max(0, outcome.pauseSeconds ?? 0)
-    const moved = { ...base, phase: "bisect" as const, lo, hi, carry }
-    if (converged(lo, hi, options)) return { ...moved, stopped: "converged" }
-    if (lo === 0) {
-      const lower = hi / 2
-      if (lower < options.startRate / (options.lowestFraction ?? 16)) return { ...moved, stopped: "too-low" }
-      return { ...moved, rate: lower }
-    }
-    return { ...moved, rate: (lo + hi) / 2 }
+  const firstLimited = outcome.samples.findIndex((s) => s.limited)
+  const window = state.phase === "measure"
+    ? [...state.window, ...outcome.samples]
+    : firstLimited >= 0
+    ? outcome.samples.slice(firstLimited)
+    : []
+  const base: PlanState = {
+    ...state,
+    sent: state.sent + outcome.sent,
+    steps: [...state.steps, step],
+    window,
+    limitedAt: outcome.limited ? Math.min(state.limitedAt ?? state.rate, state.rate) : state.limitedAt
   }
-  const proven = outcome.sent >= Math.min(next(state, options)._tag === "Step" ? (next(state, options) as any).requests : 0, options.minStepRequests) ? state.rate : 0
-  const lo = Math.max(state.lo, state.hi === undefined ? proven : Math.min(proven, state.hi))
-  // Tokens in: at most `hi` per second over the step and the pacing gap after it; out: one per request.
-  const carry = state.hi === undefined
-    ? Number.POSITIVE_INFINITY
-    : Math.max(0, state.carry + (state.hi * outcome.sent) / state.rate - outcome.sent)
-  const moved = { ...base, lo, carry }
-  if (state.hi === undefined) {
-    if (state.rate >= options.maxRate) return { ...moved, stopped: "max-rate" }
-    return { ...moved, rate: Math.min(state.rate * 2, options.maxRate) }
+  if (state.phase === "measure" || outcome.limited) {
+    const measuring: PlanState = { ...base, phase: "measure" }
+    if (limitedSpan(window) >= options.measureSeconds * 1000) return { ...measuring, stopped: "measured" }
+    return next(measuring, options)._tag === "Done" ? { ...measuring, stopped: "budget" } : measuring
   }
-  if (converged(lo, state.hi, options)) return { ...moved, stopped: "converged" }
-  // Nothing proven (a step cut short): try the same rate again, the budget check ends the loop.
-  if (lo === 0) return moved
-  return { ...moved, rate: (lo + state.hi) / 2 }
+  // A ramp step cut short without a 429 proves nothing: the same rate again (the budget ends it).
+  if (outcome.sent < step.planned) return base
+  if (state.rate >= options.maxRate) return { ...base, stopped: "max-rate" }
+  const ramped: PlanState = { ...base, rate: Math.min(state.rate * 2, options.maxRate) }
+  return next(ramped, options)._tag === "Done" ? { ...ramped, stopped: "budget" } : ramped
 }
 
 /**
- * Stop the plan for a reason found by the shell (`headers`, `trouble`, or the budget).
+ * Stop the plan for a reason found by the shell (`headers`, `trouble`).
  *
  * @since 0.1.0
  * @category planning
@@ -300,60 +279,60 @@ export const stop = (state: PlanState, reason: StopReason): PlanState =>
   state.stopped !== undefined ? state : { ...state, stopped: reason }
 
 /**
- * The estimate of the sustainable rate: the proven lower bound, or `undefined` when nothing was
- * proven. (Before the first 429 the API's initial burst is unknown, so passing steps prove nothing;
- * a probe that never met a 429 reports only the rates it passed.)
+ * The rate the API admitted over `samples`, measured from its first 429 (requests per second): the
+ * bucket was empty then, so the requests admitted after it, divided by the time from it to the last
+ * request, is what the bucket refilled. When the last request was a 429 too (empty again) the figure
+ * is the refill rate to within one request over the span; otherwise the bucket may still hold tokens
+ * and it is a lower bound. Tokens lost to the burst cap during Retry-After pauses also make it low,
+ * never high. `undefined` without a 429, or when the span is shorter than `minSpanMs`.
  *
  * @since 0.1.0
  * @category results
  */
-export const estimate = (state: PlanState): number | undefined => (state.lo > 0 ? state.lo : undefined)
+export const measuredRate = (samples: ReadonlyArray<Sample>, minSpanMs = 1000): number | undefined => {
+  const sorted = [...samples].sort((a, b) => a.sentAt - b.sentAt)
+  const first = sorted.findIndex((s) => s.limited)
+  if (first < 0) return undefined
+  const span = sorted[sorted.length - 1]!.sentAt - sorted[first]!.sentAt
+  if (!(span >= minSpanMs)) return undefined
+  let admitted = 0
+  for (let i = first + 1; i < sorted.length; i++) if (!sorted[i]!.limited) admitted++
+  return admitted / (span / 1000)
+}
 
 /**
- * The highest rate that passed a step (evidence, not proof: a burst may have carried it).
+ * The estimate of the sustainable rate from the state: the measured admitted rate, capped below the
+ * lowest rate that met a 429 (which is a proven upper bound).
+ *
+ * @since 0.1.0
+ * @category results
+ */
+export const estimate = (state: PlanState): number | undefined => {
+  const measured = measuredRate(state.window)
+  if (measured === undefined) return undefined
+  return state.limitedAt === undefined ? measured : Math.min(measured, state.limitedAt)
+}
+
+/**
+ * The highest rate a ramp step passed at (evidence, not proof: an initial burst may have carried it).
  *
  * @since 0.1.0
  * @category results
  */
 export const highestPassed = (state: PlanState): number | undefined => {
-  const rates = state.steps.filter((s) => !s.limited && s.sent > 0).map((s) => s.rate)
+  const rates = state.steps.filter((s) => s.phase === "ramp" && !s.limited && s.sent > 0).map((s) => s.rate)
   return rates.length === 0 ? undefined : Math.max(...rates)
 }
 
 /**
- * One response seen by the probe: when its request was sent (ms) and whether it was a 429.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Sample {
-  readonly sentAt: number
-  readonly limited: boolean
-}
-
-/**
- * The rate the API admitted between the first and the last 429 (requests per second): at both
- * instants the bucket was empty, so what it let through in between is what it refilled (a lower
- * bound when a pause let the bucket fill up to its burst, and tokens were lost to the cap). `undefined`
- * with fewer than two 429s or when they are less than `minSpanMs` apart (too short to mean much).
+ * How far to trust {@link estimate}: `"measured"` when the window ends on a 429 (the bucket was
+ * empty at both ends), `"lower-bound"` when it ends on an admitted request (tokens may be left).
  *
  * @since 0.1.0
  * @category results
  */
-export const admittedRate = (samples: ReadonlyArray<Sample>, minSpanMs = 1000): number | undefined => {
-  const sorted = [...samples].sort((a, b) => a.sentAt - b.sentAt)
-  const first = sorted.findIndex((s) => s.limited)
-  let last = -1
-  for (let i = sorted.length - 1; i >= 0; i--) {
-    if (sorted[i]!.limited) {
-      last = i
-      break
-    }
-  }
-  if (first < 0 || last <= first) return undefined
-  const span = sorted[last]!.sentAt - sorted[first]!.sentAt
-  if (!(span >= minSpanMs)) return undefined
-  let admitted = 0
-  for (let i = first + 1; i < last; i++) if (!sorted[i]!.limited) admitted++
-  return admitted / (span / 1000)
+export const estimateKind = (state: PlanState): "measured" | "lower-bound" | undefined => {
+  if (estimate(state) === undefined) return undefined
+  const last = [...state.window].sort((a, b) => a.sentAt - b.sentAt).at(-1)
+  return last?.limited === true ? "measured" : "lower-bound"
 }

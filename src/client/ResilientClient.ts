@@ -33,7 +33,7 @@ import * as Adaptive from "../adaptive/AdaptiveController.js"
 import * as Breaker from "../breaker/CircuitBreaker.js"
 import type { CircuitOpenError, InvalidCircuitBreakerOptions } from "../breaker/errors.js"
 import * as Bulkhead from "../bulkhead/Bulkhead.js"
-import type { BulkheadFull, DeadlineExceeded, InvalidBulkheadOptions } from "../bulkhead/errors.js"
+import { type BulkheadFull, DeadlineExceeded, type InvalidBulkheadOptions } from "../bulkhead/errors.js"
 import * as Timeouts from "../bulkhead/timeouts.js"
 import { type CacheStoreError, type InvalidCacheOptions } from "../cache/CacheStore.js"
 import { makeFileStore } from "../cache/FileStore.js"
@@ -308,7 +308,15 @@ export const make = (
         minimumCalls: config.breaker.minimumCalls,
         successThreshold: config.breaker.successThreshold,
         recoveryTimeout: config.breaker.recoveryTimeout,
-        halfOpenMaxProbes: config.breaker.halfOpenMaxProbes
+        halfOpenMaxProbes: config.breaker.halfOpenMaxProbes,
+        // With the adaptive controller on, a 429 is pacing feedback (it slows down and honours
+        // Retry-After), not a sign the API is broken: a burst of them at the wall must not trip the breaker.
+        classify: config.adaptive.enabled
+          ? (exit) =>
+            Exit.isSuccess(exit) && Predicate.hasProperty(exit.value, "status") && exit.value.status === 429
+              ? "ignore"
+              : Breaker.defaultClassify(exit)
+          : undefined
       })
       : null
 
@@ -349,17 +357,39 @@ export const make = (
     }
 
     // One attempt: breaker → bulkhead → limiter → send (with the attempt timeout) → feedback.
-    const attempt = (rateLimited: { n: number }) =>
+    const attemptMs = Duration.toMillis(config.timeouts.attempt)
+    const overallMs = Duration.toMillis(config.timeouts.overall)
+    const deadlineExceeded = Effect.fail(new DeadlineExceeded({ deadline: config.timeouts.overall }))
+    /** One timer per attempt: the attempt timeout, or the time left until the deadline if sooner. */
+    const timed = <A, E>(effect: Effect.Effect<A, E>, leftMs: number) =>
+      Effect.timeoutFail(effect, {
+        duration: Duration.millis(Math.max(0, Math.min(attemptMs, leftMs))),
+        onTimeout: (): Timeouts.AttemptTimeout | DeadlineExceeded =>
+          leftMs < attemptMs
+            ? new DeadlineExceeded({ deadline: config.timeouts.overall })
+            : new Timeouts.AttemptTimeout({ timeout: config.timeouts.attempt })
+      })
+    // Retries (and their backoff / Retry-After waits) stop at the deadline too.
+    const deadlineBinds = overallMs <= Duration.toMillis(policy.totalBudget)
+    const requestPolicy = deadlineBinds ? { ...policy, totalBudget: config.timeouts.overall } : policy
+
+    const attempt = (state: { n: number; readonly deadlineAt: number }) =>
     (request: HttpClientRequest.HttpClientRequest, attemptNumber: number) =>
       Effect.gen(function*() {
         const permit = breaker === null ? null : yield* breaker.admit
         const key = keyOf(request)
         const run = Effect.gen(function*() {
+          // The overall deadline is enforced by arithmetic wherever possible (a limiter wait that cannot
+          // end in time fails at once; the attempt timer stops at the deadline; retries stop at it),
+          // because every `timeout` race forks two fibers per request.
+          const left = state.deadlineAt - (yield* Clock.currentTimeMillis)
+          if (left <= 0) return yield* deadlineExceeded
           const granted = yield* limiter.acquire({
             key,
             cost: options.cost?.(request),
-            limits: perCallLimits
-          })
+            limits: perCallLimits,
+            maxWait: left
+          }).pipe(Effect.catchTag("RateLimitExceeded", () => deadlineExceeded))
           yield* Metrics.recordLimiterWait(api, granted.waited)
           yield* RequestLog.logRequest({
             api,
@@ -372,7 +402,7 @@ export const make = (
           })
           const sentAt = yield* Clock.currentTimeMillis
           const exit = yield* Effect.exit(
-            Timeouts.withAttemptTimeout(transport.execute(request), config.timeouts.attempt).pipe(
+            timed(transport.execute(request), state.deadlineAt - sentAt).pipe(
               Effect.tap((response) => Tracing.annotateResponse(response.status)),
               Tracing.withAttemptSpan({ api, method: request.method, url: request.url }, attemptNumber)
             )
@@ -381,7 +411,7 @@ export const make = (
           if (Exit.isSuccess(exit)) {
             const response = exit.value
             if (response.status === 429) {
-              rateLimited.n++
+              state.n++
               yield* Metrics.recordRateLimited(api)
             }
             if (adaptive !== null) {
@@ -411,25 +441,34 @@ export const make = (
           }
           return yield* exit
         })
-        const guarded = bulkhead === null ? run : bulkhead.run(run)
+        // Only a bulkhead queue wait needs a real timer for the deadline.
+        const guarded = bulkhead === null ? run : Effect.flatMap(
+          Clock.currentTimeMillis,
+          (now) =>
+            Timeouts.withDeadline(bulkhead.run(run), Duration.millis(Math.max(0, state.deadlineAt - now))).pipe(
+              Effect.mapError((e) => e._tag === "DeadlineExceeded" ? new DeadlineExceeded({ deadline: config.timeouts.overall }) : e)
+            )
+        )
         return permit === null ? yield* guarded : yield* Effect.onExit(guarded, permit.recordExit)
       })
 
     const send = (request: HttpClientRequest.HttpClientRequest) =>
       Effect.gen(function*() {
         const startedAt = yield* Clock.currentTimeMillis
-        const rateLimited = { n: 0 }
+        const state = { n: 0, deadlineAt: startedAt + overallMs }
         let delays: ReadonlyArray<Duration.Duration> = []
         const exit = yield* Effect.exit(
-          Timeouts.withDeadline(
-            retryRequest(policy, request, attempt(rateLimited), {
-              onRetry: (event) => Metrics.recordRetry(api, event.delay),
-              onDone: (summary) =>
-                Effect.sync(() => {
-                  delays = summary.delays
-                })
-            }),
-            config.timeouts.overall
+          retryRequest(requestPolicy, request, attempt(state), {
+            onRetry: (event) => Metrics.recordRetry(api, event.delay),
+            onDone: (summary) =>
+              Effect.sync(() => {
+                delays = summary.delays
+              })
+          }).pipe(
+            Effect.catchIf(
+              (e) => deadlineBinds && Predicate.isTagged(e, "RetriesExhausted") && (e as RetriesExhausted).reason === "Budget",
+              () => deadlineExceeded
+            )
           )
         )
         const duration = Duration.millis((yield* Clock.currentTimeMillis) - startedAt)
@@ -445,7 +484,7 @@ export const make = (
           Stats.record(s, {
             ok: Exit.isSuccess(exit) && exit.value.status < 400,
             retryDelays: delays,
-            rateLimitedResponses: rateLimited.n,
+            rateLimitedResponses: state.n,
             cacheHit: false
           }))
         return yield* exit

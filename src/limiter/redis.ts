@@ -15,7 +15,7 @@
  */
 import { Clock, Duration, Effect, Exit, Layer, Option, Ref, type Scope } from "effect"
 import { Redis, RedisError } from "../redis/Redis.js"
-import { limiterScript } from "../redis/limiterScript.js"
+import { encodeCall, limiterScript, Op, type ScriptLimit } from "../redis/limiterScript.js"
 import {
   type AcquireError,
   CostExceedsCapacity,
@@ -83,10 +83,10 @@ interface LimitArgs {
   readonly name: string
   readonly capacity: number
   readonly fixed: boolean
-  /** name, capacity, refillAmount, periodMs, fixed */
-  readonly head: ReadonlyArray<string>
-  /** Cached current window of a fixed limit. */
-  window: { start: number; end: number } | undefined
+  /** The static part of the script argument. */
+  readonly script: ScriptLimit
+  /** Cached current window `[start, end)` of a fixed limit. */
+  window: readonly [number, number] | undefined
 }
 
 interface Plan {
@@ -95,12 +95,15 @@ interface Plan {
   readonly costs: ReadonlyArray<number>
   readonly costRecord: Readonly<Record<string, number>>
   readonly total: number
-  readonly args: Array<string | number> | undefined
+  /** The acquire argument when none of the limits is a fixed window (then it never changes). */
+  readonly args: Buffer | undefined
 }
 
-type Decision =
-  | { readonly _tag: "ok"; readonly now: number; readonly ttl: number }
-  | { readonly _tag: "wait"; readonly now: number; readonly wait: number; readonly violated: ReadonlyArray<string> }
+type Reply = ReadonlyArray<string>
+
+/** Longest limit name the script format carries (bytes, UTF-8). */
+const MAX_NAME_BYTES = 65_535
+const ZERO = Duration.zero
 
 const STORE = "redis"
 
@@ -186,12 +189,20 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       let a = argsCache.get(limit)
       if (a === undefined) {
         const fixed = limit.window.type === "fixed"
+        const name = Buffer.from(limit.name, "utf8")
+        if (name.length > MAX_NAME_BYTES) throw new Error(`limit name "${limit.name.slice(0, 40)}…" is longer than ${MAX_NAME_BYTES} bytes`)
         a = {
           limit,
           name: limit.name,
           capacity: limit.capacity,
           fixed,
-          head: [limit.name, String(limit.capacity), String(limit.refillAmount), String(Duration.toMillis(limit.refillPeriod)), fixed ? "1" : "0"],
+          script: {
+            name,
+            capacity: limit.capacity,
+            refillAmount: limit.refillAmount,
+            periodMs: Duration.toMillis(limit.refillPeriod),
+            fixed
+          },
           window: undefined
         }
         argsCache.set(limit, a)
@@ -199,6 +210,9 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       return a
     }
     const listCache = new WeakMap<ReadonlyArray<Limit.Limit>, ReadonlyArray<LimitArgs>>()
+    const scriptLimits = new WeakMap<ReadonlyArray<LimitArgs>, ReadonlyArray<ScriptLimit>>()
+    const scriptLimitsOf = (limits: ReadonlyArray<LimitArgs>): ReadonlyArray<ScriptLimit> =>
+      scriptLimits.get(limits) ?? limits.map((a) => a.script)
     const limitList = (limits: ReadonlyArray<Limit.Limit>): ReadonlyArray<LimitArgs> => {
       let l = listCache.get(limits)
       if (l === undefined) {
@@ -208,6 +222,7 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
           names.add(limit.name)
         }
         l = limits.map(limitArgs)
+        scriptLimits.set(l, l.map((a) => a.script))
         listCache.set(limits, l)
       }
       return l
@@ -219,34 +234,20 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
     let offset = 0
     const estimateServerNow = (clientNow: number) => clientNow + offset
 
-    const windowArgs = (a: LimitArgs, serverNow: number): [string, string] => {
-      if (!a.fixed) return ["0", "0"]
+    const windowOf = (a: LimitArgs, serverNow: number): readonly [number, number] | undefined => {
+      if (!a.fixed) return undefined
       let w = a.window
-      if (w === undefined || serverNow < w.start || serverNow >= w.end) {
-        w = { start: Limit.fixedWindowStart(a.limit, serverNow), end: Limit.fixedWindowEnd(a.limit, serverNow) }
+      if (w === undefined || serverNow < w[0] || serverNow >= w[1]) {
+        w = [Limit.fixedWindowStart(a.limit, serverNow), Limit.fixedWindowEnd(a.limit, serverNow)]
         a.window = w
       }
-      return [String(w.start), String(w.end)]
+      return w
     }
 
-    const buildArgs = (
-      op: string,
-      limits: ReadonlyArray<LimitArgs>,
-      amounts: ReadonlyArray<number>,
-      serverNow: number,
-      tail: ReadonlyArray<string | number>
-    ): Array<string | number> => {
-      const args: Array<string | number> = [op, limits.length]
-      for (let i = 0; i < limits.length; i++) {
-        const a = limits[i]!
-        const [start, end] = windowArgs(a, serverNow)
-        args.push(...a.head, start, end, amounts[i]!)
-      }
-      args.push(...tail)
-      return args
-    }
+    type Params = readonly [number, number, number, number]
+    const encode = (limits: ReadonlyArray<LimitArgs>, amounts: ReadonlyArray<number>, params: Params, serverNow: number): Buffer =>
+      encodeCall(params, scriptLimitsOf(limits), amounts, limits.some((l) => l.fixed) ? limits.map((a) => windowOf(a, serverNow)) : undefined)
 
-    /** One round trip; a `stale` fixed-window guess is corrected with the server's time and retried. */
     const redisKeys = new Map<string, ReadonlyArray<string>>()
     const keysOf = (key: string): ReadonlyArray<string> => {
       let k = redisKeys.get(key)
@@ -258,43 +259,39 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       return k
     }
 
+    /**
+     * One round trip. With a fixed-window limit, a `stale` window guess is corrected with the
+     * server's time and retried; `prebuilt` (rolling limits only: never stale) skips the encoding.
+     */
     const run = (
       op: string,
       key: string,
       limits: ReadonlyArray<LimitArgs>,
       amounts: ReadonlyArray<number>,
-      tail: ReadonlyArray<string | number>,
-      prebuilt?: ReadonlyArray<string | number>
-    ): Effect.Effect<ReadonlyArray<string>, RedisError> =>
-      Effect.flatMap(Clock.currentTimeMillis, (clientNow) => {
-        const loop = (serverNow: number, attempts: number): Effect.Effect<ReadonlyArray<string>, RedisError> =>
+      params: Params,
+      prebuilt?: Buffer
+    ): Effect.Effect<Reply, RedisError> =>
+      Effect.clockWith((clock) => {
+        const clientNow = clock.unsafeCurrentTimeMillis()
+        const learn = (reply: Reply) => {
+          offset = Number(reply[1]) - clientNow
+          return reply
+        }
+        if (prebuilt !== undefined) {
+          return Effect.map(redis.evalScript(limiterScript, keysOf(key), [op, prebuilt]), (raw) => learn(raw as Reply))
+        }
+        const loop = (serverNow: number, attempts: number): Effect.Effect<Reply, RedisError> =>
           Effect.flatMap(
-            redis.evalScript(
-              limiterScript,
-              keysOf(key),
-              prebuilt !== undefined && attempts === 0 ? prebuilt : buildArgs(op, limits, amounts, serverNow, tail)
-            ),
+            redis.evalScript(limiterScript, keysOf(key), [op, encode(limits, amounts, params, serverNow)]),
             (raw) => {
-              const reply = raw as ReadonlyArray<string>
-              const now = Number(reply[1])
-              offset = now - clientNow
-              return reply[0] === "stale" && attempts < 5 ? loop(now, attempts + 1) : Effect.succeed(reply)
+              const reply = learn(raw as Reply)
+              return reply[0] === "stale" && attempts < 5 ? loop(Number(reply[1]), attempts + 1) : Effect.succeed(reply)
             }
           )
         return loop(estimateServerNow(clientNow), 0)
       })
 
-    const acquireTail: ReadonlyArray<number> = [minDelayMs, marginMs, rateTtlMs, throttleAt]
-    const decide = (plan: Plan): Effect.Effect<Decision, RedisError> =>
-      Effect.map(run("acquire", plan.key, plan.limits, plan.costs, acquireTail, plan.args), (reply): Decision =>
-        reply[0] === "ok"
-          ? { _tag: "ok", now: Number(reply[1]), ttl: Number(reply[2]) }
-          : {
-            _tag: "wait",
-            now: Number(reply[1]),
-            wait: Math.max(1, Math.ceil(Number(reply[2]))),
-            violated: reply.slice(3)
-          })
+    const acquireParams: Params = [minDelayMs, marginMs, rateTtlMs, throttleAt]
 
     // ---- local bookkeeping: stats, waiters, live keys, local cooldowns ----------------------------
     const counters = { acquired: 0, waited: 0, totalWaitMs: 0, rejected: 0, evicted: 0 }
@@ -361,15 +358,15 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       readonly costs: ReadonlyArray<number>
       readonly costRecord: Readonly<Record<string, number>>
       readonly total: number
-      /** The acquire arguments when none of the limits is a fixed window (then they never change). */
-      readonly args: Array<string | number> | undefined
+      /** The acquire argument when none of the limits is a fixed window (then it never changes). */
+      readonly args: Buffer | undefined
     }
     const costShape = (key: string, limits: ReadonlyArray<LimitArgs>, cost: Cost): Shape | InvalidCost | CostExceedsCapacity => {
       const resolved = resolveCost(key, limits, cost)
       if (!("costs" in resolved)) return resolved
       let total = 0
       for (const c of resolved.costs) total = Math.max(total, c)
-      const args = limits.some((l) => l.fixed) ? undefined : buildArgs("acquire", limits, resolved.costs, 0, acquireTail)
+      const args = limits.some((l) => l.fixed) ? undefined : encode(limits, resolved.costs, acquireParams, 0)
       return { costs: resolved.costs, costRecord: resolved.record, total, args }
     }
     // Hot path: numeric costs against a known limit list resolve to the same shape every time.
@@ -393,7 +390,7 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
         counters.waited++
         counters.totalWaitMs += waitedMs
       }
-      return { key: plan.key, costs: plan.costRecord, waited: Duration.millis(waitedMs) }
+      return { key: plan.key, costs: plan.costRecord, waited: waitedMs > 0 ? Duration.millis(waitedMs) : ZERO }
     }
 
     const withWaiter = <A, E>(key: string, self: Effect.Effect<A, E>): Effect.Effect<A, E> =>
@@ -450,27 +447,28 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
         counters.rejected++
         return Effect.fail(plan)
       }
-      return Effect.flatMap(Clock.currentTimeMillis, (start) => {
-        const attempt = (waitedMs: number): Effect.Effect<Permit, AcquireError> => {
-          // While Redis is down, cooldowns this process asked for are still honoured locally.
-          const down = (error: RedisError): Effect.Effect<Permit, AcquireError> => {
-            const localUntil = localCooldowns.get(plan.key)
-            if (localUntil !== undefined) {
-              const remaining = localUntil - (start + waitedMs)
-              if (remaining > 0 && onUnavailable !== "fail-closed") return sleepThen(waitedMs, remaining, ["cooldown"])
-              if (remaining <= 0) localCooldowns.delete(plan.key)
-            }
-            return onDown(plan, opts, error, waitedMs, maxWaitMs)
+      return Effect.clockWith((clock) => {
+        const start = clock.unsafeCurrentTimeMillis()
+        // While Redis is down, cooldowns this process asked for are still honoured locally.
+        const down = (waitedMs: number, error: RedisError): Effect.Effect<Permit, AcquireError> => {
+          const localUntil = localCooldowns.get(plan.key)
+          if (localUntil !== undefined) {
+            const remaining = localUntil - (start + waitedMs)
+            if (remaining > 0 && onUnavailable !== "fail-closed") return sleepThen(waitedMs, remaining, ["cooldown"])
+            if (remaining <= 0) localCooldowns.delete(plan.key)
           }
-          if (!redis.isReady()) return down(notReady)
-          return Effect.matchEffect(decide(plan), {
-            onFailure: down,
-            onSuccess: (d) => {
-              if (d._tag === "ok") {
-                touch(plan.key, d.now, d.ttl)
+          return onDown(plan, opts, error, waitedMs, maxWaitMs)
+        }
+        const attempt = (waitedMs: number): Effect.Effect<Permit, AcquireError> => {
+          if (!redis.isReady()) return down(waitedMs, notReady)
+          return Effect.matchEffect(run(Op.acquire, plan.key, plan.limits, plan.costs, acquireParams, plan.args), {
+            onFailure: (error) => down(waitedMs, error),
+            onSuccess: (reply) => {
+              if (reply[0] === "ok") {
+                touch(plan.key, Number(reply[1]), Number(reply[2]))
                 return Effect.succeed(admitted(plan, waitedMs))
               }
-              return sleepThen(waitedMs, d.wait, d.violated)
+              return sleepThen(waitedMs, Math.max(1, Math.ceil(Number(reply[2]))), reply.slice(3))
             }
           })
         }
@@ -492,7 +490,7 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
 
     // ---- leases ----------------------------------------------------------------------------------
     const adjustRemote = (plan: Plan, deltas: ReadonlyArray<number>) =>
-      run("adjust", plan.key, plan.limits, deltas, [marginMs]).pipe(
+      run(Op.adjust, plan.key, plan.limits, deltas, [marginMs, 0, 0, 0]).pipe(
         Effect.tap((reply) => Effect.sync(() => touch(plan.key, Number(reply[1]), Number(reply[2])))),
         Effect.asVoid
       )
@@ -559,7 +557,7 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
         }
         if ((localCooldowns.get(key) ?? 0) < until) localCooldowns.set(key, until)
         const local = fallback === undefined ? Effect.void : fallback.cooldown(key, decoded.value).pipe(Effect.ignore)
-        return run("cooldown", key, [], [], [d, marginMs]).pipe(
+        return run(Op.cooldown, key, [], [], [d, marginMs, 0, 0]).pipe(
           Effect.asVoid,
           Effect.catchAll((error) => onUnavailable === "fail-closed" ? Effect.fail(unavailable(error)) : Effect.void),
           Effect.zipLeft(local)
@@ -582,7 +580,7 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       const local = fallback === undefined
         ? Effect.void
         : fallback.setRate(key, rate === null ? null : rate / workers, { burst: Math.max(1, burst / workers) }).pipe(Effect.ignore)
-      return run("rate", key, [], [], rate === null ? ["", "", ""] : [rate, burst, rateTtlMs]).pipe(
+      return run(Op.rate, key, [], [], rate === null ? [0, 0, 0, 0] : [rate, burst, rateTtlMs, 0]).pipe(
         Effect.asVoid,
         Effect.catchAll((error) => onUnavailable === "fail-closed" ? Effect.fail(unavailable(error)) : Effect.void),
         Effect.zipLeft(local)
@@ -590,7 +588,7 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
     }
 
     const snapshot = (key: string = DEFAULT_KEY): Effect.Effect<LimiterSnapshot, RateLimiterUnavailable> =>
-      run("peek", key, defaults, defaults.map(() => 0), []).pipe(
+      run(Op.peek, key, defaults, defaults.map(() => 0), [0, 0, 0, 0]).pipe(
         Effect.map((reply): LimiterSnapshot => {
           const now = Number(reply[1])
           const cd = reply[2] === "" ? null : Number(reply[2])

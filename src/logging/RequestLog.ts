@@ -141,8 +141,10 @@ const headersAllowed = (policy: Redaction.RequestLogPolicy, min: LogLevel.LogLev
  */
 export const logRequest = (info: RequestInfo): Effect.Effect<void> =>
   Effect.gen(function*() {
-    const service = yield* Redaction.Redaction
     const min = yield* FiberRef.get(FiberRef.currentMinimumLogLevel)
+    // Redacting and building annotations is the costly part: skip it when the line is dropped anyway.
+    if (LogLevel.greaterThan(min, LogLevel.Debug)) return
+    const service = yield* Redaction.Redaction
     const annotations = common(service, info, headersAllowed(service.requestLog, min), "request.headers")
     yield* Effect.logDebug(`${info.method} ${String(annotations["url"])}`).pipe(Effect.annotateLogs(annotations))
   })
@@ -154,15 +156,16 @@ export const logRequest = (info: RequestInfo): Effect.Effect<void> =>
  */
 export const logResponse = (info: ResponseInfo): Effect.Effect<void> =>
   Effect.gen(function*() {
-    const service = yield* Redaction.Redaction
     const min = yield* FiberRef.get(FiberRef.currentMinimumLogLevel)
+    const level = info.level ??
+      ((info.error !== undefined || (info.status !== undefined && info.status >= 500)) ? LogLevel.Warning : LogLevel.Info)
+    if (LogLevel.greaterThan(min, level)) return
+    const service = yield* Redaction.Redaction
     const annotations = common(service, info, headersAllowed(service.requestLog, min), "response.headers")
     annotations["duration_ms"] = ms(info.duration)
     if (info.status !== undefined) annotations["http.status"] = info.status
     if (info.retryIn !== undefined) annotations["retry_in_ms"] = ms(info.retryIn)
     if (info.error !== undefined) annotations["error"] = errorLabel(service.redactor, info.error)
-    const level = info.level ??
-      ((info.error !== undefined || (info.status !== undefined && info.status >= 500)) ? LogLevel.Warning : LogLevel.Info)
     const outcome = info.status !== undefined ? String(info.status) : "error"
     yield* Effect.logWithLevel(
       level,

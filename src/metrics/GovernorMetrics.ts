@@ -139,7 +139,16 @@ export const GovernorMetrics = {
 
 const seconds = (d: Duration.DurationInput): number => Duration.toMillis(Duration.decode(d)) / 1000
 
-const forApi = <Type, In, Out>(m: Metric.Metric<Type, In, Out>, api: string) => Metric.tagged(m, "api", api)
+// Tagging builds a new metric key whose hash the registry computes on every update: memoise the
+// tagged metric per (metric, api) so the hot path only does a map lookup.
+const tagged = new WeakMap<object, Map<string, unknown>>()
+const forApi = <Type, In, Out>(m: Metric.Metric<Type, In, Out>, api: string): Metric.Metric<Type, In, Out> => {
+  let byApi = tagged.get(m)
+  if (byApi === undefined) tagged.set(m, byApi = new Map())
+  let t = byApi.get(api) as Metric.Metric<Type, In, Out> | undefined
+  if (t === undefined) byApi.set(api, t = Metric.tagged(m, "api", api))
+  return t
+}
 
 /**
  * Records a finished logical request: the counter by outcome and status class, and the duration.

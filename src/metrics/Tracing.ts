@@ -117,8 +117,19 @@ export const attemptAttributes = (
 export const responseAttributes = (status: number): Record<string, string | number> =>
   status >= 400 ? { [Attr.statusCode]: status, [Attr.errorType]: String(status) } : { [Attr.statusCode]: status }
 
+// Effect's built-in tracer keeps spans in memory and exports nothing; building two redacted spans
+// per request for it costs more than the rest of the governor. Spans are made only when a real
+// tracer (e.g. @effect/opentelemetry) is installed.
+const nativeTracer = Effect.runSync(Effect.tracer)
+
+const whenTracing = <A, E, R>(
+  self: Effect.Effect<A, E, R>,
+  traced: (redaction: Redaction.RedactionService) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> =>
+  Effect.tracerWith((tracer) => tracer === nativeTracer ? self : Effect.flatMap(Redaction.Redaction, traced))
+
 /**
- * Runs `self` in a `governor.request` span.
+ * Runs `self` in a `governor.request` span (when a tracer other than Effect's built-in one is installed).
  *
  * @since 0.1.0
  */
@@ -126,9 +137,12 @@ export const withRequestSpan: {
   (request: SpanRequest): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, request: SpanRequest): Effect.Effect<A, E, R>
 } = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, request: SpanRequest): Effect.Effect<A, E, R> =>
-  Effect.flatMap(Redaction.Redaction, (r) =>
+  whenTracing(self, (r) =>
     Effect.withSpan(self, requestSpanName, {
       kind: "internal",
+      // A stack trace per span costs more than the rest of the request path; spans here are
+      // identified by their attributes.
+      captureStackTrace: false,
       attributes: requestAttributes(r.redactor, request)
     })))
 
@@ -141,10 +155,11 @@ export const withAttemptSpan: {
   (request: SpanRequest, attempt: number): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, request: SpanRequest, attempt: number): Effect.Effect<A, E, R>
 } = dual(3, <A, E, R>(self: Effect.Effect<A, E, R>, request: SpanRequest, attempt: number): Effect.Effect<A, E, R> =>
-  Effect.flatMap(Redaction.Redaction, (r) => {
+  whenTracing(self, (r) => {
     const attrs = attemptAttributes(r.redactor, request, attempt)
     return Effect.withSpan(self, String(attrs[Attr.method] === "_OTHER" ? "HTTP" : attrs[Attr.method]), {
       kind: "client",
+      captureStackTrace: false,
       attributes: attrs
     })
   }))

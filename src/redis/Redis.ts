@@ -110,7 +110,7 @@ export interface RedisShape {
   readonly evalScript: (
     script: LuaScript,
     keys: ReadonlyArray<string>,
-    args: ReadonlyArray<string | number>
+    args: ReadonlyArray<string | number | Buffer>
   ) => Effect.Effect<unknown, RedisError>
   /** SCRIPT LOAD, so the first EVALSHA hits. Optional: `evalScript` recovers from NOSCRIPT anyway. */
   readonly loadScript: (script: LuaScript) => Effect.Effect<void, RedisError>
@@ -241,7 +241,7 @@ export const make = (options: RedisConnectionOptions = {}): Effect.Effect<RedisS
         ? Effect.fail(new RedisError({ operation, reason: "unavailable", detail: `connection ${client.status}` }))
         : Effect.tryPromise({ try: () => run(client), catch: (cause) => toRedisError(operation, cause) })
 
-    const evalScript = (s: LuaScript, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number>) =>
+    const evalScript = (s: LuaScript, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number | Buffer>) =>
       command(s.name, (c) =>
         c.evalsha(s.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
           if (error instanceof Error && error.message.startsWith("NOSCRIPT")) {

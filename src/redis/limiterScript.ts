@@ -1,12 +1,17 @@
 /**
  * The Lua script behind the Redis rate limiter: one EVALSHA per decision. All the state of one key
- * is one MessagePack value under `{prefix:key}:limiter` (one cluster slot, one TTL, written with a
- * single `SET … PX`): per limit name `[tokens, updated]` (tokens may be negative: debt after a lease
- * adjusted upwards; `updated` is the last refill time, or the start of the fixed window the tokens
- * belong to), `cd` cooldown until, `pr`/`pb`/`pt`/`pu` the adaptive pacing bucket set by `setRate`
- * (rate/s, burst, tokens, updated), `nx` the earliest next admission (`minInterval`, proactive
- * throttling) and `x` when the key expires. A decision costs three commands inside Redis (TIME, GET,
- * SET), which keeps the script about as cheap as a plain counter script.
+ * is one binary value under `{prefix:key}:limiter` (one cluster slot, one TTL, written with a single
+ * `SET … PX`), packed with Redis' built-in `struct` library (exact doubles, no MessagePack tables):
+ *
+ * - header `<BdddddddH`: version (2), `x` when the key expires, `cd` cooldown until, `nx` earliest
+ *   next admission (`minInterval`, proactive throttling), the adaptive pacing bucket set by
+ *   `setRate` (`pr` rate/s, `pb` burst, `pt` tokens, `pu` updated; `pr = 0`: none), then the count
+ *   of buckets;
+ * - per bucket `<Hc0dd`: limit name, tokens (negative: debt after a lease adjusted upwards), updated
+ *   (last refill time, or the start of the fixed window the tokens belong to).
+ *
+ * A value that is not version 2 (an older format) reads as empty. A decision costs three commands
+ * inside Redis (TIME, GET, SET).
  *
  * Time is always Redis server time (`TIME`), so workers with skewed clocks agree (Redis >= 5, where
  * scripts replicate their effects). Fixed windows are aligned to a time zone, which Lua cannot
@@ -14,8 +19,10 @@
  * the server clock) and the script answers `stale` with the server time when that guess is wrong
  * (only near a boundary), so the client recomputes and asks again.
  *
- * ARGV: op, n, then 8 per limit (name, capacity, refillAmount, periodMs, fixed 0/1, windowStart,
- * windowEnd, cost-or-delta), then the op's own arguments.
+ * ARGV: op (`a` acquire, `j` adjust, `p` peek, `c` cooldown, `r` rate), then one binary argument
+ * built by {@link encodeCall}: `<ddddH` four op parameters and the number of limits, then per limit
+ * `<Hc0ddddBdd` name, capacity, refillAmount, periodMs, cost-or-delta, fixed 0/1, windowStart,
+ * windowEnd. One binary argument instead of 8 strings per limit keeps the script's parsing cheap.
  *
  * Replies (`now` in whole ms; fractional values as strings):
  * - acquire: `{"ok", now, ttl}` | `{"wait", now, waitMs, violated...}` | `{"stale", now}`
@@ -33,81 +40,72 @@ local key = KEYS[1]
 local op = ARGV[1]
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + tonumber(clock[2]) / 1000
-local n = tonumber(ARGV[2])
-local base = 3 + 8 * n
+local a1, a2, a3, a4, n, p = struct.unpack('<ddddH', ARGV[2])
 
 local raw = redis.call('GET', key)
-local st
-if raw then st = cmsgpack.unpack(raw) else st = {} end
-local ls = st.l
-if ls == nil then
-  ls = {}
-  st.l = ls
+local x, cd, nx, pr, pb, pt, pu, m, q = 0, 0, 0, 0, 0, 0, 0, 0, 0
+if raw and #raw >= 59 then
+  local v
+  v, x, cd, nx, pr, pb, pt, pu, m, q = struct.unpack('<BdddddddH', raw)
+  if v ~= 2 then x, cd, nx, pr, pb, pt, pu, m = 0, 0, 0, 0, 0, 0, 0, 0 end
+end
+-- Stored buckets, flat: name, tokens, updated (name set to false once matched to a limit of this call).
+local S = {}
+for j = 0, m - 1 do
+  S[3 * j + 1], S[3 * j + 2], S[3 * j + 3], q = struct.unpack('<Hc0dd', raw, q)
 end
 
--- Parse the limits once and bring every bucket up to now.
-local name, cap, amt, per, fixed, ws, we, amount = {}, {}, {}, {}, {}, {}, {}, {}
-local tokens, updated = {}, {}
+-- Limits of this call, flat (stride 10): name, cap, amt, per, amount, fixed, ws, we, tokens, updated.
+local L = {}
 local stale = false
-for i = 1, n do
-  local o = 3 + 8 * (i - 1)
-  name[i] = ARGV[o]
-  cap[i] = tonumber(ARGV[o + 1])
-  amt[i] = tonumber(ARGV[o + 2])
-  per[i] = tonumber(ARGV[o + 3])
-  fixed[i] = ARGV[o + 4] == '1'
-  amount[i] = tonumber(ARGV[o + 7])
-  local b = ls[name[i]]
+for i = 0, n - 1 do
+  local name, cap, amt, per, amount, fixed, ws, we
+  name, cap, amt, per, amount, fixed, ws, we, p = struct.unpack('<Hc0ddddBdd', ARGV[2], p)
   local tk, up
-  if b then
-    tk = b[1]
-    up = b[2]
+  for j = 1, 3 * m, 3 do
+    if S[j] == name then
+      tk = S[j + 1]
+      up = S[j + 2]
+      S[j] = false
+      break
+    end
   end
-  if fixed[i] then
-    ws[i] = tonumber(ARGV[o + 5])
-    we[i] = tonumber(ARGV[o + 6])
-    if now < ws[i] or now >= we[i] then stale = true end
+  if fixed == 1 then
+    if now < ws or now >= we then stale = true end
     if tk == nil then
-      tk = cap[i]
-    elseif up == nil or up < ws[i] then
-      local passed = math.max(1, math.floor((ws[i] - up) / per[i] + 0.5))
-      tk = math.min(cap[i], tk + cap[i] * passed)
+      tk = cap
+    elseif up < ws then
+      local passed = math.max(1, math.floor((ws - up) / per + 0.5))
+      tk = math.min(cap, tk + cap * passed)
     end
-    up = ws[i]
-  else
-    if tk == nil or up == nil then
-      tk = cap[i]
-      up = now
-    elseif now > up then
-      tk = math.min(cap[i], tk + (now - up) * amt[i] / per[i])
-      up = now
-    end
+    up = ws
+  elseif tk == nil then
+    tk = cap
+    up = now
+  elseif now > up then
+    tk = math.min(cap, tk + (now - up) * amt / per)
+    up = now
   end
-  tokens[i] = tk
-  updated[i] = up
+  local o = 10 * i
+  L[o + 1], L[o + 2], L[o + 3], L[o + 4], L[o + 5] = name, cap, amt, per, amount
+  L[o + 6], L[o + 7], L[o + 8], L[o + 9], L[o + 10] = fixed, ws, we, tk, up
 end
-if stale and (op == 'acquire' or op == 'adjust' or op == 'peek') then
+if stale and (op == 'a' or op == 'j' or op == 'p') then
   return {'stale', math.floor(now)}
 end
 
-local cd = st.cd
-local pr = st.pr
-local pt
-if pr then
-  pt = st.pt or st.pb
-  if st.pu and now > st.pu then pt = math.min(st.pb, pt + (now - st.pu) * pr / 1000) end
-end
+if pr > 0 and pu > 0 and now > pu then pt = math.min(pb, pt + (now - pu) * pr / 1000) end
 
 -- Time until every bucket is full again (fixed: window end, later when in debt).
 local function ttl_for_limits()
   local ttl = 0
-  for i = 1, n do
+  for o = 0, 10 * (n - 1), 10 do
     local need
-    if fixed[i] then
-      need = we[i] - now
-      if tokens[i] < 0 then need = need + math.ceil(-tokens[i] / cap[i]) * per[i] end
+    if L[o + 6] == 1 then
+      need = L[o + 8] - now
+      if L[o + 9] < 0 then need = need + math.ceil(-L[o + 9] / L[o + 2]) * L[o + 4] end
     else
-      need = (cap[i] - tokens[i]) * per[i] / amt[i]
+      need = (L[o + 2] - L[o + 9]) * L[o + 4] / L[o + 3]
     end
     if need > ttl then ttl = need end
   end
@@ -117,127 +115,137 @@ end
 -- Store the state; the key lives until its last piece of state is no longer needed (never shorter
 -- than an earlier write asked for: a call may not name every limit the key has).
 local function save(ttl, margin)
-  for i = 1, n do ls[name[i]] = {tokens[i], updated[i]} end
   local want = math.ceil(ttl + margin)
-  if st.x and st.x - now > want then want = math.ceil(st.x - now) end
+  if x - now > want then want = math.ceil(x - now) end
   if want < 1 then want = 1 end
-  st.x = now + want
-  redis.call('SET', key, cmsgpack.pack(st), 'PX', want)
+  x = now + want
+  local count = n
+  for j = 1, 3 * m, 3 do
+    if S[j] then count = count + 1 end
+  end
+  local value
+  if count == 1 and n == 1 then
+    value = struct.pack('<BdddddddHHc0dd', 2, x, cd, nx, pr, pb, pt, pu, 1, #L[1], L[1], L[9], L[10])
+  else
+    local parts = {struct.pack('<BdddddddH', 2, x, cd, nx, pr, pb, pt, pu, count)}
+    for o = 0, 10 * (n - 1), 10 do
+      parts[#parts + 1] = struct.pack('<Hc0dd', #L[o + 1], L[o + 1], L[o + 9], L[o + 10])
+    end
+    for j = 1, 3 * m, 3 do
+      if S[j] then parts[#parts + 1] = struct.pack('<Hc0dd', #S[j], S[j], S[j + 1], S[j + 2]) end
+    end
+    value = table.concat(parts)
+  end
+  redis.call('SET', key, value, 'PX', want)
   return want
 end
 
-if op == 'acquire' then
-  local min_delay = tonumber(ARGV[base])
-  local margin = tonumber(ARGV[base + 1])
-  local rate_ttl = tonumber(ARGV[base + 2])
-  local threshold = tonumber(ARGV[base + 3])
+if op == 'a' then
+  -- a1 minInterval, a2 key TTL margin, a3 pacing TTL, a4 throttle threshold (< 0: off)
   local wait = 0
-  local violated = {}
-  for i = 1, n do
-    local cost = amount[i]
-    if cost > 0 and tokens[i] + cap[i] * 1e-9 < cost then
+  local violated
+  for o = 0, 10 * (n - 1), 10 do
+    local cost, tk, cap = L[o + 5], L[o + 9], L[o + 2]
+    if cost > 0 and tk + cap * 1e-9 < cost then
       local w
-      if fixed[i] then
-        w = (we[i] - now) + (math.ceil((cost - tokens[i]) / cap[i]) - 1) * per[i]
+      if L[o + 6] == 1 then
+        w = (L[o + 8] - now) + (math.ceil((cost - tk) / cap) - 1) * L[o + 4]
       else
-        w = (cost - tokens[i]) * per[i] / amt[i]
+        w = (cost - tk) * L[o + 4] / L[o + 3]
       end
       if w > wait then wait = w end
-      violated[#violated + 1] = name[i]
+      violated = violated or {}
+      violated[#violated + 1] = L[o + 1]
     end
   end
-  if cd and cd > now then
+  if cd > now then
     if cd - now > wait then wait = cd - now end
+    violated = violated or {}
     violated[#violated + 1] = 'cooldown'
   end
-  if pr and pt < 1 then
+  if pr > 0 and pt < 1 then
     local w = (1 - pt) * 1000 / pr
     if w > wait then wait = w end
+    violated = violated or {}
     violated[#violated + 1] = 'adaptive'
   end
-  if st.nx and st.nx > now then
-    if st.nx - now > wait then wait = st.nx - now end
+  if nx > now then
+    if nx - now > wait then wait = nx - now end
+    violated = violated or {}
     violated[#violated + 1] = 'pacing'
   end
-  if #violated > 0 then
+  if violated then
     local reply = {'wait', math.floor(now), tostring(wait)}
     for i = 1, #violated do reply[#reply + 1] = violated[i] end
     return reply
   end
   -- Pause before the next admission: minInterval, and proactive throttling past the threshold (the
   -- remaining tokens are spread until the bucket is full again / the window resets).
-  local gap = min_delay
-  for i = 1, n do
-    local cost = amount[i]
-    local before = tokens[i]
-    if threshold >= 0 and cost > 0 and before - cost < (1 - threshold) * cap[i] then
+  local gap = a1
+  for o = 0, 10 * (n - 1), 10 do
+    local cost, before, cap = L[o + 5], L[o + 9], L[o + 2]
+    if a4 >= 0 and cost > 0 and before - cost < (1 - a4) * cap then
       local g
-      if fixed[i] then
-        if before <= 0 then g = we[i] - now else g = cost * (we[i] - now) / before end
+      if L[o + 6] == 1 then
+        if before <= 0 then g = L[o + 8] - now else g = cost * (L[o + 8] - now) / before end
       else
-        g = cost * (cap[i] - math.max(0, before)) * per[i] / (amt[i] * cap[i])
+        g = cost * (cap - math.max(0, before)) * L[o + 4] / (L[o + 3] * cap)
       end
       if g > gap then gap = g end
     end
-    tokens[i] = before - cost
+    L[o + 9] = before - cost
   end
   local ttl = ttl_for_limits()
-  if pr then
-    st.pt = pt - 1
-    st.pu = now
-    if rate_ttl > ttl then ttl = rate_ttl end
+  if pr > 0 then
+    pt = pt - 1
+    pu = now
+    if a3 > ttl then ttl = a3 end
   end
   if gap > 0 then
-    st.nx = now + gap
+    nx = now + gap
     if gap > ttl then ttl = gap end
   end
-  if cd and cd - now > ttl then ttl = cd - now end
-  return {'ok', math.floor(now), save(ttl, margin)}
+  if cd - now > ttl then ttl = cd - now end
+  return {'ok', math.floor(now), save(ttl, a2)}
 end
 
-if op == 'adjust' then
-  local margin = tonumber(ARGV[base])
-  for i = 1, n do
-    local tk = tokens[i] - amount[i]
-    if tk > cap[i] then tk = cap[i] end
-    tokens[i] = tk
+if op == 'j' then
+  -- a1 key TTL margin; amounts are deltas (negative gives back)
+  for o = 0, 10 * (n - 1), 10 do
+    local tk = L[o + 9] - L[o + 5]
+    if tk > L[o + 2] then tk = L[o + 2] end
+    L[o + 9] = tk
   end
   if n == 0 then return {'ok', math.floor(now), 0} end
-  return {'ok', math.floor(now), save(ttl_for_limits(), margin)}
+  return {'ok', math.floor(now), save(ttl_for_limits(), a1)}
 end
 
-if op == 'peek' then
-  local reply = {'peek', math.floor(now), tostring(cd or ''), tostring(pr or '')}
-  for i = 1, n do reply[#reply + 1] = tostring(tokens[i]) end
+if op == 'p' then
+  local reply = {'peek', math.floor(now), cd > 0 and tostring(cd) or '', pr > 0 and tostring(pr) or ''}
+  for o = 0, 10 * (n - 1), 10 do reply[#reply + 1] = tostring(L[o + 9]) end
   return reply
 end
 
-if op == 'cooldown' then
-  local until_ms = now + tonumber(ARGV[base])
-  local margin = tonumber(ARGV[base + 1])
-  if cd and cd > until_ms then until_ms = cd end
-  st.cd = until_ms
-  save(until_ms - now, margin)
+if op == 'c' then
+  -- a1 duration, a2 key TTL margin
+  local until_ms = now + a1
+  if cd > until_ms then until_ms = cd end
+  cd = until_ms
+  save(until_ms - now, a2)
   return {'ok', math.floor(now), tostring(until_ms)}
 end
 
-if op == 'rate' then
-  if ARGV[base] == '' then
-    st.pr = nil
-    st.pb = nil
-    st.pt = nil
-    st.pu = nil
+if op == 'r' then
+  -- a1 rate per second (0: back to the configured limits), a2 burst, a3 TTL of the pace
+  if a1 <= 0 then
+    pr, pb, pt, pu = 0, 0, 0, 0
     if raw then save(0, 0) end
     return {'ok', math.floor(now)}
   end
-  local burst = tonumber(ARGV[base + 1])
-  local tk = burst
-  if pt and pt < burst then tk = pt end
-  st.pr = tonumber(ARGV[base])
-  st.pb = burst
-  st.pt = tk
-  st.pu = now
-  save(tonumber(ARGV[base + 2]), 0)
+  local tk = a2
+  if pr > 0 and pt < a2 then tk = pt end
+  pr, pb, pt, pu = a1, a2, tk, now
+  save(a3, 0)
   return {'ok', math.floor(now)}
 end
 
@@ -249,3 +257,66 @@ return redis.error_reply('unknown op ' .. tostring(op))
  * @internal
  */
 export const limiterScript = script("governor_limiter", lua)
+
+/**
+ * The operations of {@link limiterScript} (its first argument).
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const Op = { acquire: "a", adjust: "j", peek: "p", cooldown: "c", rate: "r" } as const
+
+/**
+ * One limit as the script reads it.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export interface ScriptLimit {
+  /** The limit name, UTF-8 encoded (at most 65535 bytes). */
+  readonly name: Uint8Array
+  readonly capacity: number
+  readonly refillAmount: number
+  readonly periodMs: number
+  readonly fixed: boolean
+}
+
+const HEADER_BYTES = 4 * 8 + 2
+const LIMIT_BYTES = 2 + 4 * 8 + 1 + 2 * 8
+
+/**
+ * Encode the binary argument of {@link limiterScript}: four op parameters, then per limit its
+ * description, `amounts[i]` (cost, or delta for `adjust`) and the fixed window `[start, end)` from
+ * `windows[i]` (ignored for rolling limits). Pure.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const encodeCall = (
+  params: readonly [number, number, number, number],
+  limits: ReadonlyArray<ScriptLimit>,
+  amounts: ReadonlyArray<number>,
+  windows?: ReadonlyArray<readonly [number, number] | undefined>
+): Buffer => {
+  let size = HEADER_BYTES
+  for (const l of limits) size += LIMIT_BYTES + l.name.length
+  const out = Buffer.allocUnsafe(size)
+  let o = 0
+  for (const p of params) o = out.writeDoubleLE(p, o)
+  o = out.writeUInt16LE(limits.length, o)
+  for (let i = 0; i < limits.length; i++) {
+    const l = limits[i]!
+    o = out.writeUInt16LE(l.name.length, o)
+    out.set(l.name, o)
+    o += l.name.length
+    o = out.writeDoubleLE(l.capacity, o)
+    o = out.writeDoubleLE(l.refillAmount, o)
+    o = out.writeDoubleLE(l.periodMs, o)
+    o = out.writeDoubleLE(amounts[i] ?? 0, o)
+    o = out.writeUInt8(l.fixed ? 1 : 0, o)
+    const w = l.fixed ? windows?.[i] : undefined
+    o = out.writeDoubleLE(w?.[0] ?? 0, o)
+    o = out.writeDoubleLE(w?.[1] ?? 0, o)
+  }
+  return out
+}

@@ -181,7 +181,10 @@ export const retryRequest = <E, R>(
 
       // Retry-After of this outcome, if any (kept for the error even when not retrying).
       let serverDelayMs: number | undefined
-      const header = response === undefined ? Option.none() : Headers.get(response.headers, "retry-after")
+      // Only error responses (or anything a custom hook may retry) can make Retry-After matter.
+      const header = response === undefined || (response.status < 400 && policy.decide === undefined)
+        ? Option.none()
+        : Headers.get(response.headers, "retry-after")
       if (Option.isSome(header)) {
         const now = yield* Clock.currentTimeMillis
         const parsed = parseRetryAfter(header.value, now)

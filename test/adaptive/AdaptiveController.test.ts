@@ -23,7 +23,15 @@ describe("AdaptiveController", () => {
     bad({ initialRate: 5, backoffStatuses: [429, 42] }, "backoffStatuses")
     bad({ initialRate: 5, recovery: "forever and a day" as Duration.DurationInput }, "recovery")
     bad({ initialRate: 5, burst: 0.5 }, "burst")
+    bad({ initialRate: 5, catchUp: "soon" as Duration.DurationInput }, "catchUp")
     expect(Either.isRight(AdaptiveController.resolveOptions({ initialRate: 5 }))).toBe(true)
+  })
+
+  it("gives the limiter a burst of 1 + rate x catchUp (default 100 ms), or the fixed burst asked for", () => {
+    const get = (o: AdaptiveController.Options) => Either.getOrThrow(AdaptiveController.resolveOptions(o))
+    expect(AdaptiveController.burstFor(get({ initialRate: 5 }), 50)).toBeCloseTo(6, 9)
+    expect(AdaptiveController.burstFor(get({ initialRate: 5, catchUp: "20 millis" }), 50)).toBeCloseTo(2, 9)
+    expect(AdaptiveController.burstFor(get({ initialRate: 5, burst: 3 }), 50)).toBe(3)
   })
 
   it.effect("applies the configured rate, then the decrease on a 429, to the RateLimiter", () =>
@@ -76,10 +84,18 @@ describe("AdaptiveController", () => {
         status: 200,
         headers: { "ratelimit-policy": '"d";q=100;w=10', ratelimit: '"d";r=40;t=5' }
       })
-      expect(s.currentRate).toBe(8)
+      // 40 of 100 left for 5 s: remaining / time-to-reset is 8 rps, but with more than the 10%
+      // reserve left the sustained rate (100 / 10 s) is spent.
+      expect(s.currentRate).toBe(10)
       expect(s.source).toBe("header")
       expect(s.ceiling).toBe(10)
-      expect((yield* rl.snapshot("k")).currentRate).toBe(8)
+      expect((yield* rl.snapshot("k")).currentRate).toBe(10)
+      // Within the reserve: remaining / time-to-reset.
+      const low = yield* c.observe("k", {
+        status: 200,
+        headers: { "ratelimit-policy": '"d";q=100;w=10', ratelimit: '"d";r=8;t=5' }
+      })
+      expect(low.currentRate).toBeCloseTo(1.6, 9)
       const z = yield* c.observe("k", { status: 200, headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "4" } })
       expect(z.cooldownUntil).toBe(4000)
     }).pipe(Effect.provide(controller({ initialRate: 5 }))))

@@ -69,7 +69,12 @@ describe("Aimd state machine", () => {
     now = Math.max(now, s.holdUntil) + 1
     const after = Aimd.onBackoff(c, s, now)
     if (s.rate > c.minRate) expect(after.rate).toBeLessThan(s.rate)
-    expect(after.rate).toBeLessThanOrEqual(Math.max(c.minRate, s.rate * c.decreaseFactor) + 1e-9)
+    // Multiplicative decrease, or the throughput measured since the previous decrease (a rate the
+    // server sustained) less the ceiling margin, whichever is higher.
+    const measured = s.lastDecreaseAt === null ? 0 : s.successesSinceDecrease / ((now - s.lastDecreaseAt) / 1000)
+    expect(after.rate).toBeLessThanOrEqual(
+      Math.max(c.minRate, s.rate * c.decreaseFactor, Math.min(measured * (1 - c.ceilingMargin), s.rate * 0.95)) + 1e-9
+    )
     expect(after.lastDecreaseRate).toBe(s.rate)
   })
 
@@ -83,6 +88,19 @@ describe("Aimd state machine", () => {
       expect(s.rate).toBe(rate)
     }
     expect(s.cooldownUntil).toBe(T0 + retryAfterMs)
+  })
+
+  it("after a wall with measured throughput, resumes at that throughput (less the margin) rather than halving", () => {
+    const c = config(50)
+    let s = Aimd.onBackoff(c, Aimd.initial(c), T0, { sentAt: T0 - 1 })
+    expect(s.rate).toBe(25)
+    // 80 successes in the 2 s after the decrease, no pause: the server sustained 40 rps.
+    for (let i = 1; i <= 80; i++) s = Aimd.onSuccess(c, s, T0 + i * 25)
+    const at = s.rate
+    const after = Aimd.onBackoff(c, s, T0 + 2000, { sentAt: T0 + 1999 })
+    expect(after.ceiling).toBeCloseTo(Math.min(at, 40), 9)
+    expect(after.rate).toBeCloseTo(Math.min(40 * (1 - c.ceilingMargin), at * 0.95), 9)
+    expect(after.rate).toBeGreaterThan(after.ceiling! * c.decreaseFactor)
   })
 
   it("ignores backoffs of the same burst (sent before the decrease, or within holdMs)", () => {

@@ -87,6 +87,8 @@ describe("breaker state machine", () => {
           expect(s.probesInFlight).toBeLessThanOrEqual(config.halfOpenMaxProbes)
           if (s.state !== "half-open") expect(s.probesInFlight).toBe(0)
           expect(s.window.length).toBeLessThanOrEqual(config.windowSize)
+          expect(s.window).toMatch(/^[01]*$/)
+          expect(s.windowFailures).toBe([...s.window].filter((c) => c === "1").length)
           expect(s.trips).toBe(opens)
           if (s.state === "open") expect(s.halfOpenAt).toBe((s.openedAt ?? NaN) + config.recoveryTimeoutMs)
           if (s.state === "closed" && config.failureThreshold !== undefined) {
@@ -95,7 +97,7 @@ describe("breaker state machine", () => {
           if (s.state === "closed" && config.failureRate !== undefined && s.window.length >= config.minimumCalls) {
             // the last recorded call was judged; a closed breaker is below the rate or the last call succeeded
             const rate = Machine.windowFailures(s) / s.window.length
-            expect(rate < config.failureRate || s.window[s.window.length - 1] === false).toBe(true)
+            expect(rate < config.failureRate || s.window[s.window.length - 1] === "0").toBe(true)
           }
         }
       })

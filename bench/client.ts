@@ -1,0 +1,94 @@
+/**
+ * Client bench: requests/s through the full resilient client (limits high enough never to wait,
+ * cache off, breaker/retry/adaptive on their default paths) next to the bare `@effect/platform-node`
+ * HttpClient, against the same loopback server, same concurrency, same run. Rounds alternate between
+ * the two so machine noise hits both alike; the best round of each is kept.
+ */
+import { HttpClient } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import { Effect, Logger, LogLevel, ManagedRuntime } from "effect"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
+import * as ResilientClient from "../src/client/ResilientClient.js"
+import * as ApiConfig from "../src/config/ApiConfig.js"
+import type { BenchGroup } from "./harness.js"
+
+const REQUESTS = 4_000
+const CONCURRENCY = 16
+const ROUNDS = 4
+
+const startServer = () =>
+  new Promise<{ server: http.Server; url: string }>((resolve) => {
+    const body = JSON.stringify({ ok: true, items: [1, 2, 3] })
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" })
+      res.end(body)
+    })
+    server.keepAliveTimeout = 60_000
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo
+      resolve({ server, url: `http://127.0.0.1:${port}` })
+    })
+  })
+
+const drive = (client: HttpClient.HttpClient.With<unknown>, path: string) =>
+  Effect.forEach(
+    Array.from({ length: REQUESTS }, (_, i) => i),
+    () => Effect.flatMap(client.get(path), (r) => r.arrayBuffer),
+    { concurrency: CONCURRENCY, discard: true }
+  )
+
+const timed = async (run: () => Promise<unknown>): Promise<number> => {
+  const start = performance.now()
+  await run()
+  return REQUESTS / ((performance.now() - start) / 1000)
+}
+
+export const group: BenchGroup = {
+  name: "client",
+  description: `full client vs bare NodeHttpClient, ${REQUESTS} GETs × ${ROUNDS} rounds, ${CONCURRENCY} in flight`,
+  run: async () => {
+    const { server, url } = await startServer()
+    const runtime = ManagedRuntime.make(NodeHttpClient.layerUndici)
+    try {
+      const config = await Effect.runPromise(ApiConfig.decode({
+        name: "bench",
+        baseUrl: url,
+        limits: [{ name: "rps", limit: 1_000_000, per: "second" }],
+        throttle: false,
+        cache: { enabled: false }
+      }, "bench config"))
+      const governed = await runtime.runPromise(Effect.scoped(ResilientClient.make(config)).pipe(
+        Effect.provide(Logger.minimumLogLevel(LogLevel.Warning))
+      ))
+      const bare = await runtime.runPromise(HttpClient.HttpClient)
+      const quiet = <A, E>(e: Effect.Effect<A, E>) => runtime.runPromise(Logger.withMinimumLogLevel(e, LogLevel.Warning))
+      // Warm both connection pools and JIT paths.
+      await quiet(drive(bare, `${url}/items`))
+      await quiet(drive(governed.client, "/items"))
+      let bestBare = 0
+      let bestOurs = 0
+      for (let i = 0; i < ROUNDS; i++) {
+        bestBare = Math.max(bestBare, await timed(() => quiet(drive(bare, `${url}/items`))))
+        bestOurs = Math.max(bestOurs, await timed(() => quiet(drive(governed.client, "/items"))))
+      }
+      const ratio = bestOurs / bestBare
+      return {
+        rows: [
+          { name: "bare NodeHttpClient", value: bestBare, unit: "req/s" },
+          { name: "resilient client", value: bestOurs, unit: "req/s" },
+          { name: "overhead ratio (ours / bare)", value: ratio, unit: "x", note: "goal >= 0.90" }
+        ],
+        figures: {
+          "client.bare_per_s": Math.round(bestBare),
+          "client.ours_per_s": Math.round(bestOurs),
+          "client.overhead_ratio": Number(ratio.toFixed(3))
+        }
+      }
+    } finally {
+      await runtime.dispose()
+      server.closeAllConnections()
+      server.close()
+    }
+  }
+}

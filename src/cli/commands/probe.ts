@@ -1,0 +1,431 @@
+/**
+ * `effect-governor probe URL`: measure an API's real limit, carefully. The plan (ramp by doubling
+ * until the first 429, then measure the admitted rate between 429s) is the pure `probePlan` module;
+ * this is the shell that paces the requests, honours Retry-After and stops at the first sign of
+ * trouble.
+ *
+ * Safety rules:
+ * - never more than `--max-requests` requests (counted when sent, in-flight included);
+ * - GET only; at most 16 requests in flight;
+ * - after a 429, nothing is sent before its Retry-After (1 s when absent); a Retry-After longer than
+ *   `--max-wait` stops the probe instead;
+ * - any status other than 2xx, 3xx and 429, a transport error or a timeout stops the probe;
+ * - `--header` values (tokens) are never printed: they are masked with the redactor, which also
+ *   scrubs them from every line of output.
+ *
+ * @since 0.1.0
+ */
+import { Args, Command, Options } from "@effect/cli"
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import { Clock, Console, Duration, Effect, Fiber, Option, Ref } from "effect"
+import { type HeaderInput, parseRateLimitHeaders } from "../../adaptive/headers.js"
+import { makeRedactor, type Redactor } from "../../logging/redact.js"
+import { parseRetryAfter } from "../../retry/retryAfter.js"
+import { CliFailure, failure, usage } from "../errors.js"
+import * as Format from "../format.js"
+import * as Plan from "../probePlan.js"
+
+/** RFC 9110 token characters. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+/**
+ * Parse `--header "Name: value"` arguments. Errors name the argument's position and the header name,
+ * never the value.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const parseHeaders = (
+  args: ReadonlyArray<string>
+): { readonly headers: ReadonlyArray<readonly [string, string]> } | { readonly error: string } => {
+  const headers: Array<readonly [string, string]> = []
+  for (const [i, arg] of args.entries()) {
+    const colon = arg.indexOf(":")
+    if (colon <= 0) return { error: `--header #${i + 1} must look like "Name: value"` }
+    const name = arg.slice(0, colon).trim()
+    const value = arg.slice(colon + 1).trim()
+    if (!HEADER_NAME.test(name)) return { error: `--header #${i + 1}: the name must be an HTTP header name (letters, digits, "-")` }
+    if (/[\r\n\0]/.test(value)) return { error: `--header ${name}: the value must not contain CR, LF or NUL` }
+    headers.push([name, value])
+  }
+  return { headers }
+}
+
+/** One response (or failure) as the shell saw it. */
+interface Exchange {
+  readonly sentAt: number
+  readonly status: number | undefined
+  readonly headers: Readonly<Record<string, string>>
+  readonly error: string | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ProbeSettings {
+  readonly url: string
+  readonly headers: ReadonlyArray<readonly [string, string]>
+  readonly plan: Plan.PlanOptions
+  readonly maxWait: Duration.Duration
+  readonly timeout: Duration.Duration
+  readonly maxInFlight: number
+}
+
+/**
+ * What the probe found, as printed with `--json`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ProbeReport {
+  readonly url: string
+  readonly stopped: Plan.StopReason
+  readonly detail: string
+  readonly estimatedRate: number | null
+  readonly estimateKind: "measured" | "lower-bound" | "headers" | null
+  readonly limitedAt: number | null
+  readonly highestPassed: number | null
+  readonly headerRate: number | null
+  readonly maxRequests: number
+  readonly sent: number
+  readonly admitted: number
+  readonly rateLimited: number
+  readonly other: number
+  readonly steps: ReadonlyArray<Plan.StepRecord>
+  readonly rateLimitHeaders: Readonly<Record<string, string>>
+}
+
+const RATE_LIMIT_HEADER = /ratelimit|rate-limit|retry-after/i
+
+/**
+ * Run the probe. Progress lines go to `Console.log` unless `quiet`; the report is returned.
+ *
+ * @since 0.1.0
+ * @category probing
+ */
+export const probe = (
+  settings: ProbeSettings,
+  redactor: Redactor,
+  quiet: boolean
+): Effect.Effect<ProbeReport, never, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    const say = (line: string) => (quiet ? Effect.void : Console.log(redactor.redactText(line)))
+    const request = HttpClientRequest.get(settings.url).pipe(
+      HttpClientRequest.setHeaders(Object.fromEntries(settings.headers)),
+      HttpClientRequest.setHeader("user-agent", "effect-governor-probe/0.1")
+    )
+    const exchange = (sentAt: number): Effect.Effect<Exchange> =>
+      client.execute(request).pipe(
+        Effect.tap((response) => Effect.ignore(response.arrayBuffer)),
+        Effect.timeout(settings.timeout),
+        Effect.match({
+          onFailure: (e): Exchange => ({
+            sentAt,
+            status: undefined,
+            headers: {},
+            error: e._tag === "TimeoutException"
+              ? `no response within ${Duration.format(settings.timeout)}`
+              : e._tag === "RequestError"
+              ? `request failed (${e.reason}${e.cause instanceof Error ? `: ${e.cause.message}` : ""})`
+              : `response failed (${e.reason})`
+          }),
+          onSuccess: (response): Exchange => ({
+            sentAt,
+            status: response.status,
+            headers: response.headers as unknown as Record<string, string>,
+            error: undefined
+          })
+        })
+      )
+
+    const seenHeaders = new Map<string, string>()
+    let headerRate: number | undefined
+    let trouble: string | undefined
+    let admitted = 0
+    let rateLimited = 0
+    let other = 0
+
+    /** Why an exchange ends the step (and maybe the probe), if it does. */
+    const inspect = (x: Exchange, now: number): "continue" | "limited" | "stop" => {
+      for (const [name, value] of Object.entries(x.headers)) {
+        if (RATE_LIMIT_HEADER.test(name)) seenHeaders.set(name.toLowerCase(), value)
+      }
+      if (x.status === undefined) {
+        other++
+        trouble ??= x.error ?? "request failed"
+        return "stop"
+      }
+      const { info } = parseRateLimitHeaders(x.headers as HeaderInput, now)
+      if (Option.isSome(info) && info.value.limit !== undefined && info.value.window !== undefined && info.value.window > 0) {
+        headerRate ??= info.value.limit / (info.value.window / 1000)
+      }
+      if (x.status === 429) {
+        rateLimited++
+        return "limited"
+      }
+      if (x.status >= 200 && x.status < 400) {
+        admitted++
+        return headerRate !== undefined ? "stop" : "continue"
+      }
+      other++
+      trouble ??= `unexpected HTTP ${x.status}`
+      return "stop"
+    }
+
+    const runStep = (rate: number, requests: number) =>
+      Effect.gen(function*() {
+        const halt = yield* Ref.make(false)
+        const inFlight = yield* Effect.makeSemaphore(settings.maxInFlight)
+        const exchanges: Array<Exchange> = []
+        const fibers: Array<Fiber.RuntimeFiber<void>> = []
+        let limited = false
+        const start = yield* Clock.currentTimeMillis
+        for (let i = 0; i < requests; i++) {
+          const wait = start + (i * 1000) / rate - (yield* Clock.currentTimeMillis)
+          if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
+          yield* inFlight.take(1)
+          if (yield* Ref.get(halt)) {
+            yield* inFlight.release(1)
+            break
+          }
+          const sentAt = yield* Clock.currentTimeMillis
+          const fiber = yield* exchange(sentAt).pipe(
+            Effect.flatMap((x) =>
+              Effect.flatMap(Clock.currentTimeMillis, (now) => {
+                exchanges.push(x)
+                const verdict = inspect(x, now)
+                if (verdict === "limited") limited = true
+                return verdict === "continue" ? Effect.void : Ref.set(halt, true)
+              })
+            ),
+            Effect.ensuring(inFlight.release(1)),
+            Effect.fork
+          )
+          fibers.push(fiber)
+        }
+        yield* Fiber.joinAll(fibers)
+        return { exchanges, limited }
+      })
+
+    let state = Plan.initial(settings.plan)
+    for (;;) {
+      const step = Plan.next(state, settings.plan)
+      if (step._tag === "Done") break
+      const { exchanges, limited } = yield* runStep(step.rate, step.requests)
+      const samples = exchanges.map((x) => ({ sentAt: x.sentAt, limited: x.status === 429 }))
+      const phase = state.phase
+      state = Plan.record(state, { sent: exchanges.length, limited, samples }, settings.plan)
+      const ok = exchanges.filter((x) => x.status !== undefined && x.status < 400).length
+      yield* say(
+        `  ${phase.padEnd(7)} ${Format.rate(step.rate).padStart(8)}  ${String(exchanges.length).padStart(4)} sent  ` +
+          `${String(ok).padStart(4)} ok  ${limited ? "429" : ""}`
+      )
+      if (trouble !== undefined) {
+        state = Plan.stop(state, "trouble")
+        break
+      }
+      if (headerRate !== undefined) {
+        state = Plan.stop(state, "headers")
+        break
+      }
+      if (limited && Plan.next(state, settings.plan)._tag === "Step") {
+        // Honour the longest Retry-After of the step (1 s when a 429 carried none).
+        const now = yield* Clock.currentTimeMillis
+        const waits = exchanges
+          .filter((x) => x.status === 429)
+          .map((x) => {
+            const value = x.headers["retry-after"]
+            return value === undefined ? 1000 : Option.getOrElse(parseRetryAfter(value, now), () => 1000)
+          })
+        const pause = Math.max(1000, ...waits)
+        if (pause > Duration.toMillis(settings.maxWait)) {
+          trouble = `Retry-After of ${Math.ceil(pause / 1000)} s is longer than --max-wait ${
+            Duration.format(settings.maxWait)
+          }; stopped instead of waiting`
+          state = Plan.stop(state, "trouble")
+          break
+        }
+        yield* Effect.sleep(Duration.millis(pause))
+      }
+    }
+
+    const stopped = Plan.next(state, settings.plan)
+    const reason: Plan.StopReason = stopped._tag === "Done" ? stopped.reason : "budget"
+    const estimate = Plan.estimate(state)
+    const detail = reason === "trouble"
+      ? trouble ?? "trouble"
+      : reason === "headers"
+      ? "the rate-limit headers state the limit"
+      : reason === "measured"
+      ? `two 429s at least ${settings.plan.measureSeconds} s apart`
+      : reason === "max-rate"
+      ? `no 429 up to --max-rate ${Format.rate(settings.plan.maxRate)}`
+      : `the request cap (${settings.plan.maxRequests}) was reached`
+    return {
+      url: redactor.redactUrl(settings.url),
+      stopped: reason,
+      detail: redactor.redactText(detail),
+      estimatedRate: headerRate ?? estimate ?? null,
+      estimateKind: headerRate !== undefined ? "headers" : Plan.estimateKind(state) ?? null,
+      limitedAt: state.limitedAt ?? null,
+      highestPassed: Plan.highestPassed(state) ?? null,
+      headerRate: headerRate ?? null,
+      maxRequests: settings.plan.maxRequests,
+      sent: state.sent,
+      admitted,
+      rateLimited,
+      other,
+      steps: state.steps,
+      rateLimitHeaders: Object.fromEntries(
+        [...seenHeaders].map(([name, value]) => [name, redactor.redactText(value)])
+      )
+    }
+  })
+
+/**
+ * The report as text.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const renderReport = (r: ProbeReport): string => {
+  const lines = [
+    "Result",
+    `  stopped: ${r.stopped} (${r.detail})`,
+    r.estimatedRate === null
+      ? "  estimated sustainable rate: unknown (no limit was measured)"
+      : `  estimated sustainable rate: ${Format.rate(r.estimatedRate)} (${
+        r.estimateKind === "headers"
+          ? "stated by the rate-limit headers"
+          : r.estimateKind === "measured"
+          ? "admitted rate between 429s"
+          : "lower bound: admitted rate after the first 429"
+      })`
+  ]
+  if (r.limitedAt !== null) lines.push(`  first 429 at: ${Format.rate(r.limitedAt)} (the sustainable rate is below this)`)
+  if (r.highestPassed !== null) lines.push(`  highest rate passed while ramping: ${Format.rate(r.highestPassed)}`)
+  lines.push(
+    `  requests: ${r.sent} sent (cap ${r.maxRequests}): ${r.admitted} admitted, ${r.rateLimited} × 429, ${r.other} other`
+  )
+  const headers = Object.entries(r.rateLimitHeaders)
+  lines.push(
+    headers.length === 0
+      ? "  rate-limit headers seen: none"
+      : `  rate-limit headers seen (last values):\n${headers.map(([n, v]) => `    ${n}: ${v}`).join("\n")}`
+  )
+  return lines.join("\n")
+}
+
+const url = Args.text({ name: "url" }).pipe(
+  Args.withDescription("The endpoint to probe with GET requests (http or https).")
+)
+const maxRequests = Options.integer("max-requests").pipe(
+  Options.withDescription("Hard cap on the number of requests sent, in-flight ones included."),
+  Options.withDefault(200)
+)
+const startRate = Options.float("start-rate").pipe(
+  Options.withDescription("First rate tried, requests per second; doubled after each step without a 429."),
+  Options.withDefault(1)
+)
+const maxRate = Options.float("max-rate").pipe(
+  Options.withDescription("Highest rate tried, requests per second; a step passing there ends the probe."),
+  Options.withDefault(100)
+)
+const header = Options.text("header").pipe(
+  Options.withDescription(
+    "A request header \"Name: value\" (repeatable), e.g. an Authorization token. Values are never printed."
+  ),
+  Options.repeated
+)
+const stepSeconds = Options.float("step-seconds").pipe(
+  Options.withDescription("Length of one ramp step in seconds (at least 5 requests)."),
+  Options.withDefault(1)
+)
+const measureSeconds = Options.float("measure-seconds").pipe(
+  Options.withDescription("After the first 429, measure until two 429s are this many seconds apart."),
+  Options.withDefault(3)
+)
+const maxWait = Options.float("max-wait").pipe(
+  Options.withDescription("Longest Retry-After (seconds) the probe waits out; a longer one stops it."),
+  Options.withDefault(60)
+)
+const timeout = Options.float("timeout").pipe(
+  Options.withDescription("Seconds to wait for each response; a timeout stops the probe."),
+  Options.withDefault(10)
+)
+const json = Options.boolean("json").pipe(Options.withDescription("Print the report as JSON (no progress lines)."))
+
+const checkUrl = (text: string, redactor: Redactor): Effect.Effect<string, CliFailure> => {
+  let parsed: URL
+  try {
+    parsed = new URL(text)
+  } catch {
+    return Effect.fail(usage(`not an absolute URL: ${redactor.redactUrl(text)}`))
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    return Effect.fail(usage(`only http and https URLs can be probed, got ${parsed.protocol}`))
+  }
+  return Effect.succeed(parsed.toString())
+}
+
+/**
+ * @since 0.1.0
+ * @category commands
+ */
+export const command = Command.make(
+  "probe",
+  { url, maxRequests, startRate, maxRate, header, stepSeconds, measureSeconds, maxWait, timeout, json },
+  (o) =>
+    Effect.gen(function*() {
+      const parsed = parseHeaders(o.header)
+      if ("error" in parsed) return yield* usage(parsed.error)
+      // Every header value is treated as a secret, whatever its name.
+      const redactor = makeRedactor().withSecrets(parsed.headers.map(([, value]) => value).filter((v) => v !== ""))
+      const target = yield* checkUrl(o.url, redactor)
+      const plan: Plan.PlanOptions = {
+        ...Plan.defaults,
+        startRate: o.startRate,
+        maxRate: o.maxRate,
+        maxRequests: o.maxRequests,
+        stepSeconds: o.stepSeconds,
+        measureSeconds: o.measureSeconds
+      }
+      const issues = Plan.validate(plan)
+      if (issues.length > 0) {
+        const flag = (option: string) => `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
+        return yield* usage(issues.map((i) => `${flag(i.option)}: ${i.reason}`).join("\n"))
+      }
+      for (const [flag, value] of [["--max-wait", o.maxWait], ["--timeout", o.timeout]] as const) {
+        if (!(Number.isFinite(value) && value > 0)) return yield* usage(`${flag}: expected a finite number > 0, got ${value}`)
+      }
+      if (!o.json) {
+        yield* Console.log(`Probing GET ${redactor.redactUrl(target)} (at most ${plan.maxRequests} requests)`)
+        if (parsed.headers.length > 0) {
+          yield* Console.log(
+            `  with headers: ${parsed.headers.map(([name, value]) => `${name}: ${redactor.maskValue(value)}`).join(", ")}`
+          )
+        }
+      }
+      const report = yield* probe(
+        {
+          url: target,
+          headers: parsed.headers,
+          plan,
+          maxWait: Duration.seconds(o.maxWait),
+          timeout: Duration.seconds(o.timeout),
+          maxInFlight: 16
+        },
+        redactor,
+        o.json
+      ).pipe(Effect.provide(NodeHttpClient.layerUndici))
+      yield* Console.log(o.json ? JSON.stringify(report, null, 2) : renderReport(report))
+      if (report.stopped === "trouble") return yield* failure(`probe stopped: ${report.detail}`)
+    })
+).pipe(
+  Command.withDescription(
+    "Measure an API's real rate limit with GET requests: ramp up (doubling from --start-rate) until the first 429 or until rate-limit headers state the limit, then measure the rate admitted between 429s. Careful: never more than --max-requests requests, honours Retry-After, stops at any 5xx/4xx other than 429 or network error (exit code 1). Prints the estimated sustainable rate and the rate-limit headers seen; --header values are never printed."
+  )
+)
