@@ -33,6 +33,7 @@ const run = (metricsOut: Option.Option<string>) =>
       errorRate: 0.02,
       latency: { min: "2 millis", max: "15 millis" },
       items: ITEMS,
+      maxAge: 30,
       seed: 7
     })
     const config = yield* ApiConfig.decode({

@@ -48,6 +48,16 @@ export * as ApiConfigLoader from "./config/load.js"
 /** @since 0.1.0 */
 export { ConfigError, UnknownApiConfig } from "./config/errors.js"
 /** @since 0.1.0 */
+export * as Redis from "./redis/Redis.js"
+/** @since 0.1.0 */
+export { makeAdaptiveStore as makeRedisAdaptiveStore, makeCacheStore as makeRedisCacheStore } from "./redis/index.js"
+/** @since 0.1.0 */
+export * as MetricsServer from "./metrics/MetricsServer.js"
+/** @since 0.1.0 */
+export * as Tracing from "./metrics/Tracing.js"
+/** @since 0.1.0 */
+export * as Timeouts from "./bulkhead/timeouts.js"
+/** @since 0.1.0 */
 export * as ResilientClient from "./client/ResilientClient.js"
 /** @since 0.1.0 */
 export { makeClientFor } from "./client/ResilientClient.js"

@@ -171,14 +171,16 @@ const AdaptiveSection = Schema.Struct({
   initialRate: Schema.optionalWith(PositiveFinite, { exact: true, default: () => 5 }).annotations({
     description: "Starting rate in requests per second."
   }),
-  minRate: Schema.optionalWith(PositiveFinite, { exact: true, default: () => 0.5 }).annotations({
-    description: "Lowest rate (requests/s) a decrease may reach."
+  minRate: Schema.optionalWith(PositiveFinite, { exact: true }).annotations({
+    description: "Lowest rate (requests/s) a decrease may reach. Default initialRate / 100."
   }),
-  maxRate: Schema.optionalWith(PositiveFinite, { exact: true, default: () => 50 }).annotations({
-    description: "Highest rate (requests/s) an increase may reach; how far above the documented limit it probes."
+  maxRate: Schema.optionalWith(PositiveFinite, { exact: true }).annotations({
+    description:
+      "Highest rate (requests/s) probing may reach: how far above the documented limit it looks. Default 10 × initialRate."
   }),
-  increaseStep: Schema.optionalWith(PositiveFinite, { exact: true, default: () => 0.5 }).annotations({
-    description: "Requests/s added after each success (additive increase)."
+  increaseStep: Schema.optionalWith(PositiveFinite, { exact: true }).annotations({
+    description:
+      "Probe slope once settled, in requests/s gained per second (time-based, so load does not change it). Default initialRate / 100."
   }),
   decreaseFactor: Schema.optionalWith(OpenFraction, { exact: true, default: () => 0.5 }).annotations({
     description: "Multiplier in (0, 1) applied to the rate on a backoff status (multiplicative decrease)."
@@ -191,14 +193,17 @@ const AdaptiveSection = Schema.Struct({
   })
 }).pipe(
   Schema.filter((a): Schema.FilterOutput => {
-    if (a.minRate > a.maxRate) {
-      return { path: ["minRate"], message: `minRate ${a.minRate} must be <= maxRate ${a.maxRate}` }
+    // Unset bounds default relative to initialRate (see the descriptions), which always satisfy these.
+    const minRate = a.minRate ?? a.initialRate / 100
+    const maxRate = a.maxRate ?? a.initialRate * 10
+    if (minRate > maxRate) {
+      return { path: ["minRate"], message: `minRate ${minRate} must be <= maxRate ${maxRate}` }
     }
-    if (a.initialRate < a.minRate) {
-      return { path: ["initialRate"], message: `initialRate ${a.initialRate} must be >= minRate ${a.minRate}` }
+    if (a.initialRate < minRate) {
+      return { path: ["initialRate"], message: `initialRate ${a.initialRate} must be >= minRate ${minRate}` }
     }
-    if (a.initialRate > a.maxRate) {
-      return { path: ["initialRate"], message: `initialRate ${a.initialRate} must be <= maxRate ${a.maxRate}` }
+    if (a.initialRate > maxRate) {
+      return { path: ["initialRate"], message: `initialRate ${a.initialRate} must be <= maxRate ${maxRate}` }
     }
     return true
   })

@@ -23,3 +23,4 @@ export {
   type RateLimiterShape,
   type SetRateOptions
 } from "./RateLimiter.js"
+export { layerRedis, makeRedis, type OnUnavailable, type RedisLimiterOptions } from "./redis.js"

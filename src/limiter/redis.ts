@@ -14,7 +14,7 @@
  * @since 0.1.0
  */
 import { Clock, Duration, Effect, Exit, Layer, Option, Ref, type Scope } from "effect"
-import { Redis, RedisError } from "../redis/Redis.js"
+import { Redis, RedisError, toRedisError } from "../redis/Redis.js"
 import { encodeCall, limiterScript, Op, type ScriptLimit } from "../redis/limiterScript.js"
 import {
   type AcquireError,
@@ -351,7 +351,7 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       const cost = opts?.cost ?? 1
       const shape = typeof cost === "number" ? numericShape(key, limits, cost) : costShape(key, limits, cost)
       if (!("costs" in shape)) return shape
-      return { key, limits, ...shape }
+      return { key, limits, costs: shape.costs, costRecord: shape.costRecord, total: shape.total, args: shape.args }
     }
 
     interface Shape {
@@ -441,45 +441,77 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       }
     }
 
+    /**
+     * The general path: waiting, Redis down, fixed windows. `first` is the reply to a first attempt
+     * already made by the fast path (or its failure), handled here without another round trip.
+     */
+    const acquireSlow = (
+      plan: Plan,
+      opts: AcquireOptions | undefined,
+      maxWaitMs: number | undefined,
+      start: number,
+      first?: Reply | RedisError
+    ): Effect.Effect<Permit, AcquireError> => {
+      // While Redis is down, cooldowns this process asked for are still honoured locally.
+      const down = (waitedMs: number, error: RedisError): Effect.Effect<Permit, AcquireError> => {
+        const localUntil = localCooldowns.get(plan.key)
+        if (localUntil !== undefined) {
+          const remaining = localUntil - (start + waitedMs)
+          if (remaining > 0 && onUnavailable !== "fail-closed") return sleepThen(waitedMs, remaining, ["cooldown"])
+          if (remaining <= 0) localCooldowns.delete(plan.key)
+        }
+        return onDown(plan, opts, error, waitedMs, maxWaitMs)
+      }
+      const answer = (waitedMs: number, reply: Reply): Effect.Effect<Permit, AcquireError> => {
+        if (reply[0] === "ok") {
+          touch(plan.key, Number(reply[1]), Number(reply[2]))
+          return Effect.succeed(admitted(plan, waitedMs))
+        }
+        return sleepThen(waitedMs, Math.max(1, Math.ceil(Number(reply[2]))), reply.slice(3))
+      }
+      const attempt = (waitedMs: number): Effect.Effect<Permit, AcquireError> => {
+        if (!redis.isReady()) return down(waitedMs, notReady)
+        return Effect.matchEffect(run(Op.acquire, plan.key, plan.limits, plan.costs, acquireParams, plan.args), {
+          onFailure: (error) => down(waitedMs, error),
+          onSuccess: (reply) => answer(waitedMs, reply)
+        })
+      }
+      const sleepThen = (waitedMs: number, wait: number, violated: ReadonlyArray<string>): Effect.Effect<Permit, AcquireError> => {
+        if (maxWaitMs !== undefined && waitedMs + wait > maxWaitMs) return Effect.fail(exceeded(plan, wait, violated))
+        return withWaiter(plan.key, Effect.sleep(Duration.millis(wait))).pipe(
+          Effect.zipRight(Clock.currentTimeMillis),
+          Effect.flatMap((now) => attempt(now - start))
+        )
+      }
+      return first === undefined ? attempt(0) : first instanceof RedisError ? down(0, first) : answer(0, first)
+    }
+
     const acquireWith = (opts: AcquireOptions | undefined, maxWaitMs: number | undefined): Effect.Effect<Permit, AcquireError> => {
       const plan = validate(opts)
       if (!("limits" in plan)) {
         counters.rejected++
         return Effect.fail(plan)
       }
+      // Fast path (rolling limits, Redis up, admitted at once): one clock read, one callback from
+      // ioredis resuming the fiber, no closure created per decision beyond those two.
       return Effect.clockWith((clock) => {
         const start = clock.unsafeCurrentTimeMillis()
-        // While Redis is down, cooldowns this process asked for are still honoured locally.
-        const down = (waitedMs: number, error: RedisError): Effect.Effect<Permit, AcquireError> => {
-          const localUntil = localCooldowns.get(plan.key)
-          if (localUntil !== undefined) {
-            const remaining = localUntil - (start + waitedMs)
-            if (remaining > 0 && onUnavailable !== "fail-closed") return sleepThen(waitedMs, remaining, ["cooldown"])
-            if (remaining <= 0) localCooldowns.delete(plan.key)
-          }
-          return onDown(plan, opts, error, waitedMs, maxWaitMs)
-        }
-        const attempt = (waitedMs: number): Effect.Effect<Permit, AcquireError> => {
-          if (!redis.isReady()) return down(waitedMs, notReady)
-          return Effect.matchEffect(run(Op.acquire, plan.key, plan.limits, plan.costs, acquireParams, plan.args), {
-            onFailure: (error) => down(waitedMs, error),
-            onSuccess: (reply) => {
+        if (plan.args === undefined || !redis.isReady()) return acquireSlow(plan, opts, maxWaitMs, start)
+        return Effect.async<Permit, AcquireError>((resume) => {
+          redis.evalScriptPromise(limiterScript, keysOf(plan.key), [Op.acquire, plan.args!]).then(
+            (raw) => {
+              const reply = raw as Reply
+              offset = Number(reply[1]) - start
               if (reply[0] === "ok") {
                 touch(plan.key, Number(reply[1]), Number(reply[2]))
-                return Effect.succeed(admitted(plan, waitedMs))
+                resume(Effect.succeed(admitted(plan, 0)))
+              } else {
+                resume(acquireSlow(plan, opts, maxWaitMs, start, reply))
               }
-              return sleepThen(waitedMs, Math.max(1, Math.ceil(Number(reply[2]))), reply.slice(3))
-            }
-          })
-        }
-        const sleepThen = (waitedMs: number, wait: number, violated: ReadonlyArray<string>): Effect.Effect<Permit, AcquireError> => {
-          if (maxWaitMs !== undefined && waitedMs + wait > maxWaitMs) return Effect.fail(exceeded(plan, wait, violated))
-          return withWaiter(plan.key, Effect.sleep(Duration.millis(wait))).pipe(
-            Effect.zipRight(Clock.currentTimeMillis),
-            Effect.flatMap((now) => attempt(now - start))
+            },
+            (cause) => resume(acquireSlow(plan, opts, maxWaitMs, start, toRedisError(limiterScript.name, cause)))
           )
-        }
-        return attempt(0)
+        })
       })
     }
 

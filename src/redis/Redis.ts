@@ -112,6 +112,15 @@ export interface RedisShape {
     keys: ReadonlyArray<string>,
     args: ReadonlyArray<string | number | Buffer>
   ) => Effect.Effect<unknown, RedisError>
+  /**
+   * `evalScript` as a bare Promise (rejecting with what ioredis threw; map it with
+   * {@link toRedisError}) for hot paths that resume a fiber themselves. Check {@link isReady} first.
+   */
+  readonly evalScriptPromise: (
+    script: LuaScript,
+    keys: ReadonlyArray<string>,
+    args: ReadonlyArray<string | number | Buffer>
+  ) => Promise<unknown>
   /** SCRIPT LOAD, so the first EVALSHA hits. Optional: `evalScript` recovers from NOSCRIPT anyway. */
   readonly loadScript: (script: LuaScript) => Effect.Effect<void, RedisError>
 }
@@ -241,14 +250,15 @@ export const make = (options: RedisConnectionOptions = {}): Effect.Effect<RedisS
         ? Effect.fail(new RedisError({ operation, reason: "unavailable", detail: `connection ${client.status}` }))
         : Effect.tryPromise({ try: () => run(client), catch: (cause) => toRedisError(operation, cause) })
 
+    const evalScriptPromise = (s: LuaScript, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number | Buffer>) =>
+      client.evalsha(s.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
+        if (error instanceof Error && error.message.startsWith("NOSCRIPT")) {
+          return client.eval(s.lua, keys.length, ...keys, ...args)
+        }
+        throw error
+      })
     const evalScript = (s: LuaScript, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number | Buffer>) =>
-      command(s.name, (c) =>
-        c.evalsha(s.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
-          if (error instanceof Error && error.message.startsWith("NOSCRIPT")) {
-            return c.eval(s.lua, keys.length, ...keys, ...args)
-          }
-          throw error
-        }))
+      command(s.name, () => evalScriptPromise(s, keys, args))
 
     return {
       client,
@@ -257,6 +267,7 @@ export const make = (options: RedisConnectionOptions = {}): Effect.Effect<RedisS
       isReady: () => client.status === "ready",
       command,
       evalScript,
+      evalScriptPromise,
       loadScript: (s) => command(`SCRIPT LOAD ${s.name}`, (c) => c.script("LOAD", s.lua)).pipe(Effect.asVoid)
     } satisfies RedisShape
   })

@@ -68,6 +68,8 @@ export interface Options {
   readonly items?: number | undefined
   /** Loopback port to listen on. Default 0 (a free port, read it from `port` / `url`). */
   readonly port?: number | undefined
+  /** `max-age` (whole seconds) sent with `GET /items/:id`. Default 0: always revalidate. */
+  readonly maxAge?: number | undefined
 }
 
 /**
@@ -153,6 +155,7 @@ interface Resolved {
   readonly latencyMax: number
   readonly seed: number
   readonly items: number
+  readonly maxAge: number
   readonly port: number
 }
 
@@ -203,10 +206,12 @@ export const resolveOptions = (o: Options): Either.Either<Resolved, InvalidSimul
     const seed = o.seed ?? 1
     if (!Number.isSafeInteger(seed)) return yield* fail("seed", `expected an integer, got ${seed}`)
     const items = o.items ?? 100
+    const maxAge = o.maxAge ?? 0
+    if (!Number.isSafeInteger(maxAge) || maxAge < 0) return yield* fail("maxAge", `expected whole seconds >= 0, got ${maxAge}`)
     if (!Number.isSafeInteger(items) || items < 0) return yield* fail("items", `expected a whole number >= 0, got ${items}`)
     const port = o.port ?? 0
     if (!Number.isSafeInteger(port) || port < 0 || port > 65535) return yield* fail("port", `expected a port number in [0, 65535], got ${port}`)
-    return { rate: o.rate, burst, retryAfter, headers: o.headers ?? {}, errorRate, resetRate, latencyMin, latencyMax, seed, items, port }
+    return { rate: o.rate, burst, retryAfter, headers: o.headers ?? {}, errorRate, resetRate, latencyMin, latencyMax, seed, items, port, maxAge }
   })
 
 /** mulberry32: a tiny, well-distributed 32-bit PRNG. */
@@ -389,7 +394,7 @@ export const make = (
         }
         if (method !== "GET") return [405, { error: "method_not_allowed" }, {}]
         const it = item(id)
-        const cache = { etag: it.etag, "last-modified": new Date(it.lastModified).toUTCString(), "cache-control": "max-age=0" }
+        const cache = { etag: it.etag, "last-modified": new Date(it.lastModified).toUTCString(), "cache-control": `max-age=${o.maxAge}` }
         const inm = headers["if-none-match"]
         if (typeof inm === "string") {
           const tags = inm.split(",").map((t) => t.trim().replace(/^W\//, ""))

@@ -185,7 +185,7 @@ describe("ApiConfig encoding", () => {
     expect(ApiConfig.isApiConfig(config)).toBe(true)
     expect(ApiConfig.isApiConfig(minimal)).toBe(false)
     expect(Effect.runSync(ApiConfig.fromUnknown(config))).toBe(config)
-    const broken = { ...config, adaptive: { ...config.adaptive, initialRate: 1000 } }
+    const broken = { ...config, adaptive: { ...config.adaptive, initialRate: 1000, maxRate: 50 } }
     expect(ApiConfig.isApiConfig(broken)).toBe(false)
   })
 
