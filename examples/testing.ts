@@ -95,7 +95,7 @@ const againstSimulatedApi = Effect.gen(function*() {
   console.log(`  with a 10/s limiter by mistake: ${tooFast.counters.rejected429} of ${tooFast.counters.total} answered 429`)
   yield* check(
     "a too-generous limiter is caught (the sync fails with RecordsError status 429)",
-    Either.isLeft(tooFast.result) && tooFast.result.left.status === 429
+    Either.isLeft(tooFast.result) && tooFast.result.left._tag === "RecordsError" && tooFast.result.left.status === 429
   )
 })
 

@@ -1,0 +1,20 @@
+/** The README is documentation users copy from: keep its config reference equal to the schema's. */
+import { describe, expect, it } from "@effect/vitest"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { markdown } from "../src/config/reference.js"
+
+const readme = fs.readFileSync(path.resolve(__dirname, "..", "README.md"), "utf8")
+
+describe("README", () => {
+  it("opens with the two set-up commands", () => {
+    const firstBlock = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? ""
+    expect(firstBlock).toContain("npm install && npm run demo")
+    expect(firstBlock).toContain("npm test")
+  })
+
+  it("carries the configuration reference generated from the ApiConfig schema", () => {
+    const generated = markdown().replace(/^## Configuration reference\n+/, "").trim()
+    expect(readme).toContain(generated)
+  })
+})
