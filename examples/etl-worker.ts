@@ -20,8 +20,7 @@
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Deferred, Effect, Fiber, Layer, Ref, Schedule, Schema, Stream } from "effect"
-import { ApiConfig, ResilientClient } from "../src/index.js"
-import { MetricsServer } from "../src/metrics/index.js"
+import { ApiConfig, MetricsServer, ResilientClient } from "../src/index.js"
 import { exampleLogger, fastMode, resolveTarget } from "./sdk/target.js"
 
 const Record = Schema.Struct({ id: Schema.String, name: Schema.String, version: Schema.Number })

@@ -60,7 +60,7 @@ const program = Effect.gen(function*() {
       Effect.flatMap((response) =>
         Effect.map(HttpClientResponse.schemaBodyJson(Resource)(response), (body) => ({
           status: response.status,
-          cache: Option.getOrElse(ResponseCache.ResponseCache.cacheStatus(response), () => "-"),
+          cache: Option.getOrElse(ResponseCache.cacheStatus(response), () => "-"),
           etag: response.headers["etag"] ?? "-",
           body
         }))
@@ -89,7 +89,7 @@ const program = Effect.gen(function*() {
 
   if (simulated === null) return
   console.log("\n2. Header-aware pacing")
-  const n = fast ? 40 : 120
+  const n = fast ? 40 : 80
   const start = Date.now()
   yield* Effect.forEach(
     Array.from({ length: n }, (_, i) => `/items/${(i % 100) + 1}`),

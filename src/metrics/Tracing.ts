@@ -128,6 +128,10 @@ const whenTracing = <A, E, R>(
 ): Effect.Effect<A, E, R> =>
   Effect.tracerWith((tracer) => tracer === nativeTracer ? self : Effect.flatMap(Redaction.Redaction, traced))
 
+// `annotateCurrentSpan` without a span builds (and drops) a NoSuchElementException with a stack trace.
+const annotateIfTracing = (attributes: () => Record<string, unknown>): Effect.Effect<void> =>
+  Effect.tracerWith((tracer) => tracer === nativeTracer ? Effect.void : Effect.annotateCurrentSpan(attributes()))
+
 /**
  * Runs `self` in a `governor.request` span (when a tracer other than Effect's built-in one is installed).
  *
@@ -170,7 +174,7 @@ export const withAttemptSpan: {
  * @since 0.1.0
  */
 export const annotateResponse = (status: number): Effect.Effect<void> =>
-  Effect.annotateCurrentSpan(responseAttributes(status))
+  annotateIfTracing(() => responseAttributes(status))
 
 /**
  * Records the outcome of a logical request on the current span: attempts made, cache status.
@@ -182,8 +186,8 @@ export const annotateOutcome = (outcome: {
   readonly cache?: string | undefined
   readonly status?: number | undefined
 }): Effect.Effect<void> =>
-  Effect.annotateCurrentSpan({
+  annotateIfTracing(() => ({
     [Attr.attempts]: outcome.attempts,
     ...(outcome.cache !== undefined ? { [Attr.cache]: outcome.cache } : {}),
     ...(outcome.status !== undefined ? responseAttributes(outcome.status) : {})
-  })
+  }))

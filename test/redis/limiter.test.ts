@@ -5,7 +5,7 @@ import { Redis as IORedis } from "ioredis"
 import { afterAll, beforeAll } from "vitest"
 import * as Bucket from "../../src/limiter/bucket.js"
 import * as Limit from "../../src/limiter/Limit.js"
-import { limiterScript } from "../../src/redis/limiterScript.js"
+import { encodeCall, limiterScript } from "../../src/redis/limiterScript.js"
 import { keyFor } from "../../src/redis/Redis.js"
 import { type RedisServer, skipRedis, startRedisServer } from "./server.js"
 import { crc16, keySlot, limiterOn, rawClient, uniquePrefix } from "./util.js"
@@ -349,6 +349,54 @@ describe.skipIf(skipRedis)("RedisLimiter on a real redis-server", () => {
       yield* Effect.scoped(Effect.zipRight(one.lease({ key: "llm", cost: 4 }), Effect.fail("x"))).pipe(Effect.ignore)
       expect(yield* tokens).toBeCloseTo(6, 2)
     })))
+
+  it.live("keeps buckets a call does not name, and reads a value of another format as empty", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const prefix = uniquePrefix("state")
+      const client = yield* rawClient(server.url)
+      const a = hourly("a", 10)
+      const b = hourly("b", 20)
+      const c = hourly("c", 5)
+      const rl = yield* limiterOn(server.url, prefix, { limits: [a, b], throttle: false })
+      const tokens = (key: string) => Effect.map(rl.snapshot(key), (s) => s.limits.map((l) => Math.round(l.tokens)))
+      // One limit stored, then calls naming another one only (short path refused: the name differs)
+      // and both (general path): every bucket keeps its own count.
+      yield* rl.acquire({ key: "k", limits: [a], cost: 3 })
+      yield* rl.acquire({ key: "k", limits: [c], cost: 2 })
+      yield* rl.acquire({ key: "k", cost: 1 })
+      expect(yield* tokens("k")).toEqual([6, 19])
+      yield* rl.acquire({ key: "k", limits: [b], cost: 4 })
+      expect(yield* tokens("k")).toEqual([6, 15])
+      const refusedC = yield* Effect.flip(rl.tryAcquire({ key: "k", limits: [c], cost: 4 }))
+      if (refusedC._tag !== "RateLimitExceeded") return expect.fail(refusedC._tag)
+      expect(refusedC.limits).toEqual(["c"])
+      // A value written in another format (an older release) is not misread: the key starts afresh.
+      const key = keyFor(prefix, "old", ["limiter"])
+      yield* Effect.promise(() => client.set(key, Buffer.from([0x82, 0xa1, 0x6c, 0x80, 0xa1, 0x78, 0x01]), "PX", 60_000))
+      yield* rl.acquire({ key: "old", limits: [a], cost: 1 })
+      expect(yield* tokens("old")).toEqual([9, 20])
+      yield* Effect.promise(() => client.set(key, "x".repeat(200), "PX", 60_000))
+      yield* rl.acquire({ key: "old", cost: 2 })
+      expect(yield* tokens("old")).toEqual([8, 18])
+      expect(yield* Effect.promise(() => client.pttl(key))).toBeGreaterThan(0)
+    })))
+
+  it("encodes the script argument as documented", () => {
+    const name = new TextEncoder().encode("é")
+    const out = encodeCall([1, 2, 3, -1], [{ name, capacity: 10, refillAmount: 5, periodMs: 1000, fixed: true }], [2.5], [[100, 200]])
+    expect(out.length).toBe(34 + 2 + name.length + 49)
+    expect([0, 8, 16, 24].map((o) => out.readDoubleLE(o))).toEqual([1, 2, 3, -1])
+    expect(out.readUInt16LE(32)).toBe(1)
+    expect(out.readUInt16LE(34)).toBe(2)
+    let o = 36 + name.length
+    const fields = [10, 5, 1000, 2.5].map((_, i) => out.readDoubleLE(o + 8 * i))
+    expect(fields).toEqual([10, 5, 1000, 2.5])
+    o += 32
+    expect(out.readUInt8(o)).toBe(1)
+    expect([out.readDoubleLE(o + 1), out.readDoubleLE(o + 9)]).toEqual([100, 200])
+    const rolling = encodeCall([0, 0, 0, 0], [{ name, capacity: 1, refillAmount: 1, periodMs: 1, fixed: false }], [1], [[100, 200]])
+    expect([rolling.readDoubleLE(rolling.length - 16), rolling.readDoubleLE(rolling.length - 8)]).toEqual([0, 0])
+  })
 
   it.live("throttles proactively past the threshold instead of bursting into the wall", () =>
     Effect.scoped(Effect.gen(function*() {
