@@ -57,9 +57,10 @@ const program = Effect.gen(function*() {
 
   const snap = yield* notion.snapshot()
   const seconds = (Date.now() - retrieveStart) / 1000
+  const configured = Math.min(...snap.limiter.limits.map((l) => l.ratePerSecond))
   console.log(
     `retrieved ${wanted.length} pages in ${seconds.toFixed(2)} s (${(wanted.length / seconds).toFixed(1)}/s); ` +
-      `limiter rate ${snap.limiter.currentRate.toFixed(2)}/s (${snap.limiter.rateSource}), ` +
+      `pacing: the tighter of the learned ${snap.limiter.currentRate.toFixed(2)}/s and Notion's ${configured}/s, ` +
       `requests ${snap.stats.totalRequests}, retries ${snap.stats.totalRetries}, 429s seen ${snap.stats.rateLimited}`
   )
   if (target.simulated !== null) {

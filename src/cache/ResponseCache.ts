@@ -97,15 +97,7 @@ export interface CachedOptions {
  * @since 0.1.0
  * @category models
  */
-export interface ResponseCacheStats {
-  readonly hits: number
-  readonly misses: number
-  readonly revalidations: number
-  readonly notModified: number
-  readonly coalesced: number
-  readonly bypassed: number
-  readonly notStored: number
-  readonly storeErrors: number
+export interface ResponseCacheStats extends RequestCounters {
   readonly hitRate: number
   readonly entries: number
   readonly bytes: number
@@ -200,7 +192,13 @@ type LeaderResult =
   | { readonly _tag: "Shared"; readonly entry: CacheEntry; readonly status: CacheStatus }
   | { readonly _tag: "PassThrough"; readonly response: HttpClientResponse.HttpClientResponse }
 
-interface Counters {
+/**
+ * Request-level counters of the cache.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RequestCounters {
   readonly hits: number
   readonly misses: number
   readonly revalidations: number
@@ -210,7 +208,7 @@ interface Counters {
   readonly notStored: number
   readonly storeErrors: number
 }
-const zeroCounters: Counters = {
+const zeroCounters: RequestCounters = {
   hits: 0,
   misses: 0,
   revalidations: 0,
@@ -251,7 +249,7 @@ export const make = (
       }
     }
     const counters = yield* Ref.make(zeroCounters)
-    const count = (field: keyof Counters) => Ref.update(counters, (c) => ({ ...c, [field]: c[field] + 1 }))
+    const count = (field: keyof RequestCounters) => Ref.update(counters, (c) => ({ ...c, [field]: c[field] + 1 }))
     const flights = new Map<string, Deferred.Deferred<FlightOutcome>>()
 
     const policyFor = (o: CachedOptions | undefined): CachePolicy =>
