@@ -4,11 +4,14 @@
  *
  * - The config has two limits, `rpm` and `tpm`. The client charges every attempt `{ rpm: 1 }` (its
  *   `cost` option), so retries count as requests, as they do upstream.
- * - The tokens of a call are unknown until the answer arrives, so each call takes a `lease` on the
- *   same limiter key for its *estimate* (prompt tokens + `max_tokens`, the worst case) and, once the
+ * - The tokens of a call are unknown until the answer arrives, so each call first takes a `lease` of
+ *   its *estimate* (prompt tokens + `max_tokens`, the worst case) from the `tpm` limit and, once the
  *   response says how many were used, `adjust`s the lease down to the actual figure: the difference
- *   goes back to the `tpm` bucket at once and the next calls start sooner. A failed call is refunded
+ *   goes back to the bucket at once and the next calls start sooner. A failed call is refunded
  *   (`refundOnFailure`).
+ * - The token leases use a key of their own (`openai-like/tokens`). Waiters are served first come,
+ *   first served per key, so on the client's key a lease waiting for tokens would hold up the
+ *   `{ rpm: 1 }` admission of a call that already has its tokens, until that lease is granted.
  *
  *   npx tsx examples/openai-like.ts
  *   BASE_URL=https://api.openai.com/v1 OPENAI_API_KEY=sk-… OPENAI_MODEL=gpt-4o-mini npx tsx examples/openai-like.ts
@@ -93,6 +96,10 @@ const program = Effect.gen(function*() {
   }, "openai-like example")
   const openai = yield* ResilientClient.make(config, { token: target.token, cost: () => ({ rpm: 1 }) })
   const path = target.simulated === null ? "/chat/completions" : "/items"
+  // The `tpm` limit of the config, charged by the token leases on their own key (on the client's key
+  // only `rpm` is ever charged).
+  const tpm = yield* Effect.fromNullable(config.limits.find((l) => l.name === "tpm"))
+  const tokensKey = `${config.name}/tokens`
 
   const saved = yield* Ref.make(0)
   const estimated = yield* Ref.make(0)
@@ -105,8 +112,7 @@ const program = Effect.gen(function*() {
         max_tokens: MAX_TOKENS
       }
       const estimate = tokensOf(body.messages[0]!.content) + MAX_TOKENS
-      // Same key as the client's own acquisitions (the API name), so both limits live in one place.
-      const lease = yield* openai.limiter.lease({ key: config.name, cost: { tpm: estimate }, refundOnFailure: true })
+      const lease = yield* openai.limiter.lease({ key: tokensKey, limits: [tpm], cost: { tpm: estimate }, refundOnFailure: true })
       const waited = Date.now() - start
       const completion = yield* HttpClientRequest.post(path).pipe(
         HttpClientRequest.bodyUnsafeJson(body),
@@ -119,25 +125,26 @@ const program = Effect.gen(function*() {
       yield* Ref.update(saved, (n) => n + (estimate - used))
       yield* Ref.update(estimated, (n) => n + estimate)
       console.log(
-        `${since(start)}  #${String(i + 1).padStart(2)} admitted at ${String(waited).padStart(5)} ms  ` +
+        `${since(start)}  #${String(i + 1).padStart(2)} tokens leased at ${String(waited).padStart(5)} ms  ` +
           `estimate ${estimate} tokens, used ${String(used).padStart(3)}, ${estimate - used} given back`
       )
     }).pipe(Effect.scoped)
 
-  const prompts = fast ? topics.slice(0, 8) : [...topics, ...topics]
+  const prompts = fast ? topics : [...topics, ...topics]
   yield* Effect.forEach(prompts, complete, { concurrency: 4, discard: true })
 
   const snap = yield* openai.snapshot()
+  const tokens = yield* openai.limiter.snapshot(tokensKey)
   const seconds = (Date.now() - start) / 1000
   const totalGivenBack = yield* Ref.get(saved)
   console.log(`${prompts.length} completions in ${seconds.toFixed(2)} s; ${totalGivenBack} estimated tokens given back to "tpm"`)
-  const tpm = snap.limiter.limits.find((l) => l.name === "tpm")
-  if (tpm !== undefined) {
-    // Charging the estimates and never adjusting would have had to wait for this much refill.
-    const unadjusted = Math.max(0, (yield* Ref.get(estimated)) - tpm.capacity) / tpm.ratePerSecond
-    console.log(`  without adjust, the estimates alone would have needed >= ${unadjusted.toFixed(2)} s of "tpm" refill`)
-  }
-  for (const limit of snap.limiter.limits) {
+  // Charging the estimates and never adjusting would have had to wait for this much refill.
+  const unadjusted = Math.max(0, (yield* Ref.get(estimated)) - tpm.capacity) / tpm.ratePerSecond
+  console.log(`  without adjust, the estimates alone would have needed >= ${unadjusted.toFixed(2)} s of "tpm" refill`)
+  const rpm = snap.limiter.limits.find((l) => l.name === "rpm")
+  const tpmNow = tokens.limits.find((l) => l.name === "tpm")
+  for (const limit of [rpm, tpmNow]) {
+    if (limit === undefined) continue
     console.log(`  ${limit.name.padEnd(4)} ${limit.tokens.toFixed(0).padStart(6)} / ${limit.capacity} available, refills ${limit.ratePerSecond.toFixed(1)}/s`)
   }
   console.log(`  requests ${snap.stats.totalRequests}, retries ${snap.stats.totalRetries}`)

@@ -154,11 +154,11 @@ describe.concurrent("examples", { timeout: TIMEOUT_MS + 10_000 }, () => {
   it("openai-like.ts: rpm + tpm limits, each lease adjusted to the tokens used", async () => {
     const r = await run("openai-like")
     expectSuccess(r)
-    const calls = lines(r.stdout, /admitted at/).map((l) => {
+    const calls = lines(r.stdout, /tokens leased at/).map((l) => {
       const m = /estimate (\d+) tokens, used +(\d+), (\d+) given back/.exec(l)!
       return { estimate: Number(m[1]), used: Number(m[2]), back: Number(m[3]) }
     })
-    expect(calls.length).toBe(8)
+    expect(calls.length).toBe(12)
     for (const c of calls) {
       expect(c.used).toBeLessThan(c.estimate)
       expect(c.back).toBe(c.estimate - c.used)
@@ -167,7 +167,7 @@ describe.concurrent("examples", { timeout: TIMEOUT_MS + 10_000 }, () => {
     expect(total).toBe(calls.reduce((n, c) => n + c.back, 0))
     expect(r.stdout).toMatch(/^ {2}rpm /m)
     expect(r.stdout).toMatch(/^ {2}tpm /m)
-    expect(r.stdout).toContain("requests 8, retries 0")
+    expect(r.stdout).toContain("requests 12, retries 0")
   })
 
   it("etl-worker.ts (fast): a fixed batch of jobs, then its own /metrics", async () => {
