@@ -7,10 +7,12 @@ import { Config, type ConfigError, Effect, Layer, LogLevel, Option, Redacted, ty
 import { RedactingLogger, type Redaction } from "../../src/index.js"
 import { SimulatedApi } from "../../src/testing/index.js"
 
-/** `EXAMPLE_FAST=1` (or true/yes/on): the smallest workload that still shows the point. */
-export const fastMode: Effect.Effect<boolean> = Config.boolean("EXAMPLE_FAST").pipe(
-  Config.withDefault(false),
-  Effect.orElseSucceed(() => false)
+/**
+ * `EXAMPLE_FAST=1` (or true/yes/on): the smallest workload that still shows the point. A value that
+ * is not a boolean fails with a `ConfigError` naming the variable.
+ */
+export const fastMode: Effect.Effect<boolean, ConfigError.ConfigError> = Config.boolean("EXAMPLE_FAST").pipe(
+  Config.withDefault(false)
 )
 
 export interface Target {
@@ -52,10 +54,9 @@ export const since = (start: number): string => `${String(Date.now() - start).pa
  * before a line is formatted) on stderr, at `LOG_LEVEL` (default `Warning`; `LOG_LEVEL=Info` shows a
  * line per request, `Debug` adds the redacted headers).
  */
-export const exampleLogger: Layer.Layer<Redaction.Redaction> = Layer.unwrapEffect(
+export const exampleLogger: Layer.Layer<Redaction.Redaction, ConfigError.ConfigError> = Layer.unwrapEffect(
   Config.logLevel("LOG_LEVEL").pipe(
     Config.withDefault(LogLevel.Warning),
-    Effect.orElseSucceed(() => LogLevel.Warning),
     Effect.map((minLevel) => RedactingLogger.layer({ format: "logfmt", stderr: true, minLevel }))
   )
 )

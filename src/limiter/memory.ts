@@ -908,7 +908,8 @@ const unsafeMakeMemory = (config: typeof MemoryOptionsSchema.Type): RateLimiterS
           : st.buckets.map((b) => limitSnapshot(b.spec, b, now))
         let configured = limits.reduce((min, l) => Math.min(min, l.ratePerSecond), Infinity)
         if (minIntervalMs > 0) configured = Math.min(configured, 1000 / minIntervalMs)
-        const adaptive = st !== undefined && st.adaptive !== null
+        // The enforced rate is the tightest of the configured limits and the adaptive pace.
+        const adaptive = st !== undefined && st.adaptive !== null && st.adaptiveRate <= configured
         return {
           key,
           limits,

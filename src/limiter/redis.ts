@@ -644,8 +644,9 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
           return {
             key,
             limits,
-            currentRate: pr ?? configured,
-            rateSource: pr === null ? "configured" : "adaptive",
+            // The enforced rate is the tightest of the configured limits and the adaptive pace.
+            currentRate: pr !== null && pr <= configured ? pr : configured,
+            rateSource: pr !== null && pr <= configured ? "adaptive" : "configured",
             waiters: waiters.get(key) ?? 0,
             cooldownUntil: cd !== null && cd > now ? cd : null
           }

@@ -250,6 +250,9 @@ describe("memory RateLimiter", () => {
       yield* TestClock.adjust("300 millis")
       for (let i = 0; i < 3; i++) yield* limiter.tryAcquire({ key: "api" })
       expect(failureOf(yield* Effect.exit(limiter.tryAcquire({ key: "api" })))._tag).toBe("RateLimitExceeded")
+      // An adaptive rate above a configured limit is not what is enforced: the snapshot says the limit.
+      yield* limiter.setRate("api", 250)
+      expect(yield* limiter.snapshot("api")).toMatchObject({ currentRate: 100, rateSource: "configured" })
       yield* limiter.setRate("api", null)
       expect(yield* limiter.snapshot("api")).toMatchObject({ currentRate: 100, rateSource: "configured" })
       expect(failureOf(yield* Effect.exit(limiter.setRate("api", 0)))._tag).toBe("InvalidPacing")
