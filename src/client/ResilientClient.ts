@@ -345,7 +345,12 @@ export const make = (
     const token = yield* resolveToken(config, options)
     const stats = yield* Ref.make(Stats.emptyStats)
     const keyOf = options.key ?? (() => api)
-    if (adaptive !== null) yield* adaptive.prime(api).pipe(Effect.orDie)
+    if (adaptive !== null) {
+      // Best effort: with a store that is down right now (Redis), the first response applies the rate.
+      yield* adaptive.prime(api).pipe(
+        Effect.catchAll((e) => Effect.logWarning("adaptive controller could not apply the initial rate", e))
+      )
+    }
     if (breaker !== null) {
       // Breaker state and trips as metrics, from the breaker's own transition stream.
       yield* Metrics.setBreakerState(api, "closed")

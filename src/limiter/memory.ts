@@ -908,12 +908,14 @@ const unsafeMakeMemory = (config: typeof MemoryOptionsSchema.Type): RateLimiterS
           : st.buckets.map((b) => limitSnapshot(b.spec, b, now))
         let configured = limits.reduce((min, l) => Math.min(min, l.ratePerSecond), Infinity)
         if (minIntervalMs > 0) configured = Math.min(configured, 1000 / minIntervalMs)
-        // The enforced rate is the tightest of the configured limits and the adaptive pace.
-        const adaptive = st !== undefined && st.adaptive !== null && st.adaptiveRate <= configured
+        // With an adaptive pace, a configured limit binds only while its bucket cannot admit a request
+        // (e.g. an empty 3/s bucket under a 5.85/s pace enforces 3/s; a full hourly bucket does not).
+        const binding = limits.reduce((min, l) => l.tokens < 1 ? Math.min(min, l.ratePerSecond) : min, Infinity)
+        const adaptive = st !== undefined && st.adaptive !== null && st.adaptiveRate <= binding
         return {
           key,
           limits,
-          currentRate: adaptive ? st.adaptiveRate : configured,
+          currentRate: adaptive ? st.adaptiveRate : st !== undefined && st.adaptive !== null ? binding : configured,
           rateSource: adaptive ? "adaptive" : "configured",
           waiters: st?.waiting ?? 0,
           cooldownUntil: st !== undefined && st.cooldownUntil > now ? st.cooldownUntil : null

@@ -641,12 +641,14 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
             }
           })
           const configured = limits.length === 0 ? Infinity : Math.min(...limits.map((l) => l.ratePerSecond))
+          const binding = limits.reduce((min, l) => l.tokens < 1 ? Math.min(min, l.ratePerSecond) : min, Infinity)
           return {
             key,
             limits,
-            // The enforced rate is the tightest of the configured limits and the adaptive pace.
-            currentRate: pr !== null && pr <= configured ? pr : configured,
-            rateSource: pr !== null && pr <= configured ? "adaptive" : "configured",
+            // With an adaptive pace, a configured limit binds only while its bucket cannot admit a
+            // request (see the memory store).
+            currentRate: pr === null ? configured : Math.min(pr, binding),
+            rateSource: pr !== null && pr <= binding ? "adaptive" : "configured",
             waiters: waiters.get(key) ?? 0,
             cooldownUntil: cd !== null && cd > now ? cd : null
           }

@@ -250,8 +250,12 @@ describe("memory RateLimiter", () => {
       yield* TestClock.adjust("300 millis")
       for (let i = 0; i < 3; i++) yield* limiter.tryAcquire({ key: "api" })
       expect(failureOf(yield* Effect.exit(limiter.tryAcquire({ key: "api" })))._tag).toBe("RateLimitExceeded")
-      // An adaptive rate above a configured limit is not what is enforced: the snapshot says the limit.
-      yield* limiter.setRate("api", 250)
+      // An adaptive pace above a configured limit: while the limit's bucket has tokens the pace is what
+      // is enforced; once the bucket is empty, the limit is.
+      yield* limiter.setRate("api", 250, { burst: 1000 })
+      yield* TestClock.adjust("5 seconds") // fill both buckets (a rate change gives no free tokens)
+      expect(yield* limiter.snapshot("api")).toMatchObject({ currentRate: 250, rateSource: "adaptive" })
+      for (let i = 0; i < 100; i++) yield* limiter.tryAcquire({ key: "api" })
       expect(yield* limiter.snapshot("api")).toMatchObject({ currentRate: 100, rateSource: "configured" })
       yield* limiter.setRate("api", null)
       expect(yield* limiter.snapshot("api")).toMatchObject({ currentRate: 100, rateSource: "configured" })
