@@ -20,7 +20,9 @@ import {
   Duration,
   Effect,
   Exit,
+  FiberRef,
   Layer,
+  LogLevel,
   Option,
   type ParseResult,
   Predicate,
@@ -48,6 +50,7 @@ import * as Presets from "../config/presets.js"
 import type { AcquireError } from "../limiter/errors.js"
 import { makeMemory } from "../limiter/memory.js"
 import { type Cost, RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
+import * as Redaction from "../logging/Redaction.js"
 import * as RequestLog from "../logging/RequestLog.js"
 import * as Metrics from "../metrics/GovernorMetrics.js"
 import * as Tracing from "../metrics/Tracing.js"
@@ -194,6 +197,17 @@ const cacheStoreError = (config: ApiConfig, expected: string) =>
     expected,
     issues: []
   })
+
+const LOG_LEVEL_LITERALS = {
+  all: "All",
+  trace: "Trace",
+  debug: "Debug",
+  info: "Info",
+  warning: "Warning",
+  error: "Error",
+  fatal: "Fatal",
+  none: "None"
+} as const satisfies Record<ApiConfig["logging"]["level"], LogLevel.Literal>
 
 /** The config's adaptive section as controller options (`useHeaders` → `respectHeaders`). */
 const adaptiveOptions = (config: ApiConfig): Adaptive.Options => ({
@@ -343,6 +357,23 @@ export const make = (
     })
 
     const token = yield* resolveToken(config, options)
+    // This API's request/response lines: redacted with the config's extra rules and mask, the token as a
+    // known secret wherever it appears, and filtered by the config's level on top of the program's.
+    const redaction = Redaction.make({
+      mask: config.logging.maskStyle,
+      rules: {
+        headers: config.logging.redactHeaders,
+        queryParams: config.logging.redactQueryParams,
+        secrets: Option.toArray(token)
+      },
+      requestLog: { bodies: config.logging.bodies }
+    })
+    const apiLevel = LogLevel.fromLiteral(LOG_LEVEL_LITERALS[config.logging.level])
+    const logLine = (line: Effect.Effect<void>): Effect.Effect<void> =>
+      Effect.flatMap(FiberRef.get(FiberRef.currentMinimumLogLevel), (min) =>
+        LogLevel.greaterThan(apiLevel, min)
+          ? Effect.locally(line, FiberRef.currentMinimumLogLevel, apiLevel)
+          : line).pipe(Effect.provideService(Redaction.Redaction, redaction))
     const stats = yield* Ref.make(Stats.emptyStats)
     const keyOf = options.key ?? (() => api)
     if (adaptive !== null) {
@@ -396,7 +427,7 @@ export const make = (
             maxWait: left
           }).pipe(Effect.catchTag("RateLimitExceeded", () => deadlineExceeded))
           yield* Metrics.recordLimiterWait(api, granted.waited)
-          yield* RequestLog.logRequest({
+          yield* logLine(RequestLog.logRequest({
             api,
             method: request.method,
             url: request.url,
@@ -404,7 +435,7 @@ export const make = (
             limiterWait: granted.waited,
             breaker: permit === null ? undefined : permit.probe ? "half-open" : "closed",
             headers: request.headers
-          })
+          }))
           const sentAt = yield* Clock.currentTimeMillis
           const exit = yield* Effect.exit(
             timed(transport.execute(request), state.deadlineAt - sentAt).pipe(
@@ -425,7 +456,7 @@ export const make = (
                 Effect.catchAll((e) => Effect.logWarning("adaptive controller could not apply feedback", e))
               )
             }
-            yield* RequestLog.logResponse({
+            yield* logLine(RequestLog.logResponse({
               api,
               method: request.method,
               url: request.url,
@@ -433,16 +464,16 @@ export const make = (
               status: response.status,
               duration,
               headers: response.headers
-            })
+            }))
           } else {
-            yield* RequestLog.logResponse({
+            yield* logLine(RequestLog.logResponse({
               api,
               method: request.method,
               url: request.url,
               attempt: attemptNumber,
               duration,
               error: Cause.squash(exit.cause)
-            })
+            }))
           }
           return yield* exit
         })

@@ -365,8 +365,9 @@ const AuthSection = Schema.Struct({
 const LOG_LEVELS = ["all", "trace", "debug", "info", "warning", "error", "fatal", "none"] as const
 
 const LoggingSection = Schema.Struct({
-  level: Schema.optionalWith(Schema.Literal(...LOG_LEVELS), { exact: true, default: () => "info" }).annotations({
-    description: "Minimum level of the request/response log lines."
+  level: Schema.optionalWith(Schema.Literal(...LOG_LEVELS), { exact: true, default: () => "all" }).annotations({
+    description:
+      "Minimum level of this API's request/response lines, on top of the program's own minimum (it can only make them quieter; \"all\" adds no filter)."
   }),
   bodies: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
     description: "Log request and response bodies (redacted)."

@@ -1,7 +1,7 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Fiber, Logger, LogLevel, Redacted } from "effect"
+import { Effect, Either, Fiber, HashMap, Logger, LogLevel, Redacted } from "effect"
 import { ResponseCache } from "../../src/cache/ResponseCache.js"
 import * as ApiConfig from "../../src/config/ApiConfig.js"
 import * as ResilientClient from "../../src/client/ResilientClient.js"
@@ -220,4 +220,34 @@ describe("ResilientClient", () => {
       const unknown = yield* Effect.flip(ResilientClient.makeClientFor("nope"))
       expect(unknown._tag).toBe("UnknownApiConfig")
     }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.provide(quiet)))
+
+  it.scopedLive("the config's logging section filters this API's lines and masks its token everywhere", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const capture = Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ annotations, logLevel, message }) => {
+          lines.push(`${logLevel.label} ${JSON.stringify(message)} ${JSON.stringify(Object.fromEntries(HashMap.toEntries(annotations)))}`)
+        })
+      )
+      const token = "tok_abcdefghijklmnopqrstuvwxyz0123456789"
+      const server = yield* startServer((req) =>
+        req.url.startsWith("/fail") ? { status: 500 } : ok({ echoed: req.headers["authorization"] })
+      )
+      const program = Effect.gen(function*() {
+        const quiet = yield* build(server.url, {
+          retry: { ...fast, maxRetries: 0 },
+          logging: { level: "warning", maskStyle: "hash" }
+        }, { token: Redacted.make(token) })
+        yield* quiet.client.get("/ok")
+        yield* Effect.either(quiet.client.get("/fail?access_token=" + token))
+      })
+      yield* program.pipe(Effect.provide(capture), Logger.withMinimumLogLevel(LogLevel.Debug))
+      // the 200's Info line and the Debug request lines are filtered by the API's level; the 500's Warning stays
+      expect(lines.some((l) => l.includes("/ok"))).toBe(false)
+      expect(lines.some((l) => l.startsWith("WARN") && l.includes("/fail"))).toBe(true)
+      expect(lines.join("\n")).not.toContain(token)
+      expect(lines.join("\n")).not.toContain(token.slice(4, 20))
+      expect(lines.join("\n")).toContain("[sha256:")
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 })
