@@ -118,17 +118,14 @@ export const initial: MachineState = {
 type Step<A> = readonly [MachineState, A, ReadonlyArray<Transition>]
 
 const toClosed = (s: MachineState, now: number, reason: Transition["reason"]): Step<void> => [
+  // A fresh closed breaker that keeps its lifetime counters (trips, rejected, totals).
   {
-    ...s,
-    state: "closed",
+    ...initial,
     generation: s.generation + 1,
-    consecutiveFailures: 0,
-    window: "",
-    windowFailures: 0,
-    openedAt: null,
-    halfOpenAt: null,
-    probesInFlight: 0,
-    halfOpenSuccesses: 0
+    trips: s.trips,
+    rejected: s.rejected,
+    totalSuccesses: s.totalSuccesses,
+    totalFailures: s.totalFailures
   },
   undefined,
   s.state === "closed" ? [] : [{ from: s.state, to: "closed", at: now, reason }]
