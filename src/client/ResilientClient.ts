@@ -369,11 +369,15 @@ export const make = (
       requestLog: { bodies: config.logging.bodies }
     })
     const apiLevel = LogLevel.fromLiteral(LOG_LEVEL_LITERALS[config.logging.level])
-    const logLine = (line: Effect.Effect<void>): Effect.Effect<void> =>
-      Effect.flatMap(FiberRef.get(FiberRef.currentMinimumLogLevel), (min) =>
-        LogLevel.greaterThan(apiLevel, min)
-          ? Effect.locally(line, FiberRef.currentMinimumLogLevel, apiLevel)
-          : line).pipe(Effect.provideService(Redaction.Redaction, redaction))
+    // `level` is the line's own level: a line that would be dropped costs one FiberRef read.
+    const logLine = (level: LogLevel.LogLevel, line: Effect.Effect<void>): Effect.Effect<void> =>
+      Effect.flatMap(FiberRef.get(FiberRef.currentMinimumLogLevel), (min) => {
+        const effective = LogLevel.greaterThan(apiLevel, min) ? apiLevel : min
+        if (LogLevel.greaterThan(effective, level)) return Effect.void
+        return Effect.locally(line, FiberRef.currentMinimumLogLevel, effective).pipe(
+          Effect.provideService(Redaction.Redaction, redaction)
+        )
+      })
     const stats = yield* Ref.make(Stats.emptyStats)
     const keyOf = options.key ?? (() => api)
     if (adaptive !== null) {
@@ -427,7 +431,7 @@ export const make = (
             maxWait: left
           }).pipe(Effect.catchTag("RateLimitExceeded", () => deadlineExceeded))
           yield* Metrics.recordLimiterWait(api, granted.waited)
-          yield* logLine(RequestLog.logRequest({
+          yield* logLine(LogLevel.Debug, RequestLog.logRequest({
             api,
             method: request.method,
             url: request.url,
@@ -456,7 +460,7 @@ export const make = (
                 Effect.catchAll((e) => Effect.logWarning("adaptive controller could not apply feedback", e))
               )
             }
-            yield* logLine(RequestLog.logResponse({
+            yield* logLine(response.status >= 500 ? LogLevel.Warning : LogLevel.Info, RequestLog.logResponse({
               api,
               method: request.method,
               url: request.url,
@@ -466,7 +470,7 @@ export const make = (
               headers: response.headers
             }))
           } else {
-            yield* logLine(RequestLog.logResponse({
+            yield* logLine(LogLevel.Warning, RequestLog.logResponse({
               api,
               method: request.method,
               url: request.url,
