@@ -14,6 +14,7 @@
  * @since 0.1.0
  */
 import { createHash } from "node:crypto"
+import { CREDENTIAL_HEADERS } from "../internal/credentials.js"
 
 /**
  * Credential headers partitioned by default (lower-case).
@@ -21,12 +22,7 @@ import { createHash } from "node:crypto"
  * @since 0.1.0
  * @category constants
  */
-export const defaultCredentialHeaders: ReadonlyArray<string> = [
-  "authorization",
-  "proxy-authorization",
-  "x-api-key",
-  "cookie"
-]
+export const defaultCredentialHeaders: ReadonlyArray<string> = CREDENTIAL_HEADERS
 
 /**
  * Everything a cache key depends on. `headers` are the request headers; names are matched

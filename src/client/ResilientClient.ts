@@ -41,6 +41,7 @@ import { type CacheStoreError, type InvalidCacheOptions } from "../cache/CacheSt
 import { makeFileStore } from "../cache/FileStore.js"
 import { makeMemoryStore } from "../cache/MemoryStore.js"
 import * as Cache from "../cache/ResponseCache.js"
+import { CREDENTIAL_HEADERS } from "../internal/credentials.js"
 import type { ApiConfig, ApiConfigEncoded } from "../config/ApiConfig.js"
 import * as ApiConfigModule from "../config/ApiConfig.js"
 import * as ConfigRegistry from "../config/ConfigRegistry.js"
@@ -243,6 +244,12 @@ const outcomeOfError = (error: unknown): Metrics.RequestOutcome => {
   }
 }
 
+/** The headers that carry this API's credential: the usual ones plus a custom `auth.header`. */
+const credentialHeadersOf = (config: ApiConfig): ReadonlyArray<string> =>
+  config.auth === undefined || CREDENTIAL_HEADERS.includes(config.auth.header.toLowerCase())
+    ? CREDENTIAL_HEADERS
+    : [...CREDENTIAL_HEADERS, config.auth.header.toLowerCase()]
+
 /**
  * The cache the config asks for: one already in the environment wins; "file" needs a `FileSystem`
  * in the environment, "redis" a `ResponseCache` built on the Redis store.
@@ -255,7 +262,8 @@ const buildCache = (config: ApiConfig) =>
     if (!c.enabled) return null
     const options: Cache.ResponseCacheOptions = {
       policy: { shared: c.shared, defaultTtl: c.defaultTtl, allowSetCookie: c.cacheSetCookie },
-      vary: c.varyHeaders
+      vary: c.varyHeaders,
+      credentialHeaders: credentialHeadersOf(config)
     }
     if (c.store === "memory") {
       return yield* Cache.make(yield* makeMemoryStore({ maxEntries: c.maxEntries, maxBytes: c.maxBytes }), options)
@@ -362,7 +370,7 @@ export const make = (
     const redaction = Redaction.make({
       mask: config.logging.maskStyle,
       rules: {
-        headers: config.logging.redactHeaders,
+        headers: [...config.logging.redactHeaders, ...(config.auth === undefined ? [] : [config.auth.header])],
         queryParams: config.logging.redactQueryParams,
         secrets: Option.toArray(token)
       },

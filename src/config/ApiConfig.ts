@@ -16,6 +16,7 @@ import {
   PositiveDuration,
   PositiveFinite
 } from "../internal/schema.js"
+import { CREDENTIAL_HEADERS } from "../internal/credentials.js"
 import { LimitFromJson } from "../limiter/Limit.js"
 import { type ConfigError, fromParseError, singleIssue } from "./errors.js"
 
@@ -396,7 +397,7 @@ const ThrottleSection = Schema.Union(
  * Header names that carry credentials. They may not appear in `headers`: the token comes from the
  * environment through `auth`, never from the config file.
  */
-const CREDENTIAL_HEADERS = new Set(["authorization", "proxy-authorization", "cookie", "x-api-key", "x-auth-token"])
+const CREDENTIAL_HEADER_SET: ReadonlySet<string> = new Set(CREDENTIAL_HEADERS)
 
 const section = <S extends Schema.Schema.AnyNoContext>(schema: S, description: string) =>
   Schema.optionalWith(schema, {
@@ -443,7 +444,7 @@ const ApiConfigSchema = Schema.Struct({
     const authHeader = config.auth?.header.toLowerCase()
     for (const name of Object.keys(config.headers)) {
       const lower = name.toLowerCase()
-      if (CREDENTIAL_HEADERS.has(lower) || lower === authHeader) {
+      if (CREDENTIAL_HEADER_SET.has(lower) || lower === authHeader) {
         // Never echo the value: it is probably a secret.
         return {
           path: ["headers", name],

@@ -138,6 +138,22 @@ describe("ResilientClient", () => {
       expect(server.seen.length).toBe(2)
     }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.provide(quiet)))
 
+  it.scopedLive("cache keys are also partitioned by a custom auth header", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer((req) => ok({ who: req.headers["x-vendor-key"] ?? null }))
+      const c = yield* config(server.url, {
+        cache: { enabled: true, defaultTtl: "1 minute" },
+        auth: { scheme: "header", header: "X-Vendor-Key" }
+      })
+      const alice = yield* ResilientClient.make(c, { token: Redacted.make("alice-key-0000000000") })
+      const bob = yield* ResilientClient.make(c, { token: Redacted.make("bob-key-11111111111") }).pipe(
+        Effect.provideService(ResponseCache, alice.cache!)
+      )
+      expect(yield* Effect.flatMap(alice.client.get("/me"), (r) => r.json)).toEqual({ who: "alice-key-0000000000" })
+      expect(yield* Effect.flatMap(bob.client.get("/me"), (r) => r.json)).toEqual({ who: "bob-key-11111111111" })
+      expect(server.seen.length).toBe(2)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.provide(quiet)))
+
   it.scopedLive("uses a RateLimiter from the environment and passes the config's limits", () =>
     Effect.gen(function*() {
       const server = yield* startServer(() => ok())
