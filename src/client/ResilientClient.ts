@@ -17,24 +17,28 @@ import {
   Clock,
   Config,
   Context,
+  DefaultServices,
   Duration,
   Effect,
   Exit,
   FiberRef,
   Layer,
   LogLevel,
+  type MetricLabel,
   Option,
   type ParseResult,
   Predicate,
   Redacted,
-  Ref,
   type Scope,
-  Stream
+  Stream,
+  Tracer
 } from "effect"
 import * as Adaptive from "../adaptive/AdaptiveController.js"
 import * as Breaker from "../breaker/CircuitBreaker.js"
 import type { CircuitOpenError, InvalidCircuitBreakerOptions } from "../breaker/errors.js"
 import * as Bulkhead from "../bulkhead/Bulkhead.js"
+import * as DeadlineTimer from "../bulkhead/DeadlineTimer.js"
+import * as AbortableSend from "./abortableSend.js"
 import { type BulkheadFull, DeadlineExceeded, type InvalidBulkheadOptions } from "../bulkhead/errors.js"
 import * as Timeouts from "../bulkhead/timeouts.js"
 import { type CacheStoreError, type InvalidCacheOptions } from "../cache/CacheStore.js"
@@ -73,6 +77,12 @@ export type GovernorError =
   | DeadlineExceeded
   | RetriesExhausted<unknown>
   | Timeouts.AttemptTimeout
+
+/** What a request through the composed client can fail with. */
+type SendError = HttpClientError.HttpClientError | GovernorError
+
+/** What one attempt can fail with. */
+type AttemptError = HttpClientError.HttpClientError | AcquireError | DeadlineExceeded | Timeouts.AttemptTimeout
 
 const GOVERNOR_TAGS: ReadonlySet<string> = new Set([
   "RateLimitExceeded",
@@ -377,16 +387,19 @@ export const make = (
       requestLog: { bodies: config.logging.bodies }
     })
     const apiLevel = LogLevel.fromLiteral(LOG_LEVEL_LITERALS[config.logging.level])
-    // `level` is the line's own level: a line that would be dropped costs one FiberRef read.
-    const logLine = (level: LogLevel.LogLevel, line: Effect.Effect<void>): Effect.Effect<void> =>
+    // Lines are written at the request's effective level (the API's filter on top of the program's),
+    // with this API's redaction in context; a line below it is never built.
+    const writeLine = (level: LogLevel.LogLevel, line: () => Effect.Effect<void>): Effect.Effect<void> =>
       Effect.flatMap(FiberRef.get(FiberRef.currentMinimumLogLevel), (min) => {
         const effective = LogLevel.greaterThan(apiLevel, min) ? apiLevel : min
         if (LogLevel.greaterThan(effective, level)) return Effect.void
-        return Effect.locally(line, FiberRef.currentMinimumLogLevel, effective).pipe(
+        return Effect.locally(line(), FiberRef.currentMinimumLogLevel, effective).pipe(
           Effect.provideService(Redaction.Redaction, redaction)
         )
       })
-    const stats = yield* Ref.make(Stats.emptyStats)
+    // Plain state: every update is one synchronous step, so a Ref would add cost and no safety.
+    let stats: Stats.ClientStats = Stats.emptyStats
+    const recorder = Metrics.recorderFor(api)
     const keyOf = options.key ?? (() => api)
     if (adaptive !== null) {
       // Best effort: with a store that is down right now (Redis), the first response applies the rate.
@@ -405,137 +418,219 @@ export const make = (
     }
 
     // One attempt: breaker → bulkhead → limiter → send (with the attempt timeout) → feedback.
+    // This is the per-request hot path: plain flatMaps, clock reads and metric updates without
+    // building effects, log lines built only when they will be written.
     const attemptMs = Duration.toMillis(config.timeouts.attempt)
     const overallMs = Duration.toMillis(config.timeouts.overall)
     const deadlineExceeded = Effect.fail(new DeadlineExceeded({ deadline: config.timeouts.overall }))
-    /** One timer per attempt: the attempt timeout, or the time left until the deadline if sooner. */
-    const timed = <A, E>(effect: Effect.Effect<A, E>, leftMs: number) =>
-      Effect.timeoutFail(effect, {
-        duration: Duration.millis(Math.max(0, Math.min(attemptMs, leftMs))),
-        onTimeout: (): Timeouts.AttemptTimeout | DeadlineExceeded =>
-          leftMs < attemptMs
-            ? new DeadlineExceeded({ deadline: config.timeouts.overall })
-            : new Timeouts.AttemptTimeout({ timeout: config.timeouts.attempt })
-      })
+    const timer = yield* DeadlineTimer.make
+    const deadlineSend = AbortableSend.make(transport, timer, () =>
+      Effect.runFork(Effect.logWarning(
+        `The HTTP transport of "${api}" ignored an aborted request's AbortSignal: attempt timeouts now interrupt fibers instead`
+      )))
     // Retries (and their backoff / Retry-After waits) stop at the deadline too.
     const deadlineBinds = overallMs <= Duration.toMillis(policy.totalBudget)
     const requestPolicy = deadlineBinds ? { ...policy, totalBudget: config.timeouts.overall } : policy
 
-    const attempt = (state: { n: number; readonly deadlineAt: number }) =>
-    (request: HttpClientRequest.HttpClientRequest, attemptNumber: number) =>
-      Effect.gen(function*() {
-        const permit = breaker === null ? null : yield* breaker.admit
-        const key = keyOf(request)
-        const run = Effect.gen(function*() {
-          // The overall deadline is enforced by arithmetic wherever possible (a limiter wait that cannot
-          // end in time fails at once; the attempt timer stops at the deadline; retries stop at it),
-          // because every `timeout` race forks two fibers per request.
-          const left = state.deadlineAt - (yield* Clock.currentTimeMillis)
-          if (left <= 0) return yield* deadlineExceeded
-          const granted = yield* limiter.acquire({
-            key,
-            cost: options.cost?.(request),
-            limits: perCallLimits,
-            maxWait: left
-          }).pipe(Effect.catchTag("RateLimitExceeded", () => deadlineExceeded))
-          yield* Metrics.recordLimiterWait(api, granted.waited)
-          yield* logLine(LogLevel.Debug, RequestLog.logRequest({
+    /** What one logical request knows across its attempts. */
+    interface RequestState {
+      readonly clock: Clock.Clock
+      readonly startedAt: number
+      readonly deadlineAt: number
+      readonly labels: ReadonlyArray<MetricLabel.MetricLabel>
+      readonly tracing: boolean
+      rateLimited: number
+      delays: ReadonlyArray<Duration.Duration>
+    }
+
+    const debugLevel = LogLevel.Debug
+    const sendAttempt = (state: RequestState, request: HttpClientRequest.HttpClientRequest, attemptNumber: number, sentAt: number) => {
+      // One timer per attempt: the attempt timeout, or the time left until the deadline if sooner.
+      const leftMs = state.deadlineAt - sentAt
+      const sent = deadlineSend.send(
+        request,
+        sentAt + Math.max(0, Math.min(attemptMs, leftMs)),
+        (): Timeouts.AttemptTimeout | DeadlineExceeded =>
+          leftMs < attemptMs
+            ? new DeadlineExceeded({ deadline: config.timeouts.overall })
+            : new Timeouts.AttemptTimeout({ timeout: config.timeouts.attempt })
+      )
+      return state.tracing
+        ? sent.pipe(
+          Effect.tap((response) => Tracing.annotateResponse(response.status)),
+          Tracing.withAttemptSpan({ api, method: request.method, url: request.url }, attemptNumber)
+        )
+        : sent
+    }
+
+    const afterResponse = (
+      state: RequestState,
+      request: HttpClientRequest.HttpClientRequest,
+      attemptNumber: number,
+      key: string,
+      sentAt: number,
+      exit: Exit.Exit<HttpClientResponse.HttpClientResponse, unknown>
+    ): Effect.Effect<void> => {
+      const duration = () => Duration.millis(state.clock.unsafeCurrentTimeMillis() - sentAt)
+      if (Exit.isFailure(exit)) {
+        return writeLine(LogLevel.Warning, () =>
+          RequestLog.logResponse({
             api,
             method: request.method,
             url: request.url,
             attempt: attemptNumber,
-            limiterWait: granted.waited,
-            breaker: permit === null ? undefined : permit.probe ? "half-open" : "closed",
-            headers: request.headers
+            duration: duration(),
+            error: Cause.squash(exit.cause)
           }))
-          const sentAt = yield* Clock.currentTimeMillis
-          const exit = yield* Effect.exit(
-            timed(transport.execute(request), state.deadlineAt - sentAt).pipe(
-              Effect.tap((response) => Tracing.annotateResponse(response.status)),
-              Tracing.withAttemptSpan({ api, method: request.method, url: request.url }, attemptNumber)
-            )
-          )
-          const duration = Duration.millis((yield* Clock.currentTimeMillis) - sentAt)
-          if (Exit.isSuccess(exit)) {
-            const response = exit.value
-            if (response.status === 429) {
-              state.n++
-              yield* Metrics.recordRateLimited(api)
-            }
-            if (adaptive !== null) {
-              yield* adaptive.observe(key, { status: response.status, headers: headerRecord(response), sentAt }).pipe(
-                Effect.flatMap((snap) => reportAdaptive(api, snap, sentAt)),
-                Effect.catchAll((e) => Effect.logWarning("adaptive controller could not apply feedback", e))
+      }
+      const response = exit.value
+      if (response.status === 429) {
+        state.rateLimited++
+        recorder.rateLimited(state.labels)
+      }
+      const line = writeLine(response.status >= 500 ? LogLevel.Warning : LogLevel.Info, () =>
+        RequestLog.logResponse({
+          api,
+          method: request.method,
+          url: request.url,
+          attempt: attemptNumber,
+          status: response.status,
+          duration: duration(),
+          headers: response.headers
+        }))
+      if (adaptive === null) return line
+      return Effect.zipRight(
+        adaptive.observe(key, { status: response.status, headers: headerRecord(response), sentAt }).pipe(
+          Effect.flatMap((snap) => reportAdaptive(api, snap, sentAt)),
+          Effect.catchAll((e) => Effect.logWarning("adaptive controller could not apply feedback", e))
+        ),
+        line
+      )
+    }
+
+    const run = (
+      state: RequestState,
+      request: HttpClientRequest.HttpClientRequest,
+      attemptNumber: number,
+      key: string,
+      probe: boolean | undefined
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, AttemptError> =>
+      Effect.suspend(() => {
+        // The overall deadline is enforced by arithmetic wherever possible (a limiter wait that cannot
+        // end in time fails at once; the attempt timer stops at the deadline; retries stop at it).
+        const left = state.deadlineAt - state.clock.unsafeCurrentTimeMillis()
+        if (left <= 0) return deadlineExceeded
+        return Effect.matchCauseEffect(
+          limiter.acquire({ key, cost: options.cost?.(request), limits: perCallLimits, maxWait: left }),
+          {
+            onFailure: (cause): Effect.Effect<HttpClientResponse.HttpClientResponse, AttemptError> =>
+              Cause.isFailType(cause) && cause.error._tag === "RateLimitExceeded" ? deadlineExceeded : Effect.failCause(cause),
+            onSuccess: (granted) => {
+              recorder.limiterWait(Duration.toMillis(granted.waited) / 1000, state.labels)
+              const sendAndObserve = Effect.suspend(() => {
+                const sentAt = state.clock.unsafeCurrentTimeMillis()
+                return Effect.flatMap(
+                  Effect.exit(sendAttempt(state, request, attemptNumber, sentAt)),
+                  (exit) => Effect.zipRight(afterResponse(state, request, attemptNumber, key, sentAt, exit), exit)
+                )
+              })
+              return Effect.zipRight(
+                writeLine(debugLevel, () =>
+                  RequestLog.logRequest({
+                    api,
+                    method: request.method,
+                    url: request.url,
+                    attempt: attemptNumber,
+                    limiterWait: granted.waited,
+                    breaker: probe === undefined ? undefined : probe ? "half-open" : "closed",
+                    headers: request.headers
+                  })),
+                sendAndObserve
               )
             }
-            yield* logLine(response.status >= 500 ? LogLevel.Warning : LogLevel.Info, RequestLog.logResponse({
-              api,
-              method: request.method,
-              url: request.url,
-              attempt: attemptNumber,
-              status: response.status,
-              duration,
-              headers: response.headers
-            }))
-          } else {
-            yield* logLine(LogLevel.Warning, RequestLog.logResponse({
-              api,
-              method: request.method,
-              url: request.url,
-              attempt: attemptNumber,
-              duration,
-              error: Cause.squash(exit.cause)
-            }))
           }
-          return yield* exit
-        })
-        // Only a bulkhead queue wait needs a real timer for the deadline.
-        const guarded = bulkhead === null ? run : Effect.flatMap(
-          Clock.currentTimeMillis,
-          (now) =>
-            Timeouts.withDeadline(bulkhead.run(run), Duration.millis(Math.max(0, state.deadlineAt - now))).pipe(
-              Effect.mapError((e) => e._tag === "DeadlineExceeded" ? new DeadlineExceeded({ deadline: config.timeouts.overall }) : e)
-            )
         )
-        return permit === null ? yield* guarded : yield* Effect.onExit(guarded, permit.recordExit)
       })
 
+    const guarded = (
+      state: RequestState,
+      request: HttpClientRequest.HttpClientRequest,
+      attemptNumber: number,
+      probe: boolean | undefined
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, AttemptError | BulkheadFull> => {
+      const attemptRun = run(state, request, attemptNumber, keyOf(request), probe)
+      if (bulkhead === null) return attemptRun
+      // Only a bulkhead queue wait needs a real timer for the deadline.
+      return Effect.suspend(() =>
+        Timeouts.withDeadline(
+          bulkhead.run(attemptRun),
+          Duration.millis(Math.max(0, state.deadlineAt - state.clock.unsafeCurrentTimeMillis()))
+        ).pipe(
+          Effect.mapError((e) => e._tag === "DeadlineExceeded" ? new DeadlineExceeded({ deadline: config.timeouts.overall }) : e)
+        )
+      )
+    }
+
+    const attempt = (state: RequestState) =>
+    (
+      request: HttpClientRequest.HttpClientRequest,
+      attemptNumber: number
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, AttemptError | BulkheadFull | CircuitOpenError> =>
+      breaker === null
+        ? guarded(state, request, attemptNumber, undefined)
+        : Effect.flatMap(breaker.admit, (permit) =>
+          Effect.onExit(guarded(state, request, attemptNumber, permit.probe), permit.recordExit))
+
+    const finish = (state: RequestState, exit: Exit.Exit<HttpClientResponse.HttpClientResponse, unknown>): void => {
+      const seconds = (state.clock.unsafeCurrentTimeMillis() - state.startedAt) / 1000
+      if (Exit.isSuccess(exit)) {
+        recorder.request(Metrics.outcomeOfStatus(exit.value.status), exit.value.status, seconds, state.labels)
+      } else {
+        const failure = Cause.failureOption(exit.cause)
+        recorder.request(Option.isNone(failure) ? "transport_error" : outcomeOfError(failure.value), undefined, seconds, state.labels)
+      }
+      stats = Stats.record(stats, {
+        ok: Exit.isSuccess(exit) && exit.value.status < 400,
+        retryDelays: state.delays,
+        rateLimitedResponses: state.rateLimited,
+        cacheHit: false
+      })
+    }
+
+    const isBudgetExhausted = (cause: Cause.Cause<unknown>): boolean =>
+      Cause.isFailType(cause) && Predicate.isTagged(cause.error, "RetriesExhausted") &&
+      (cause.error as RetriesExhausted).reason === "Budget"
+
     const send = (request: HttpClientRequest.HttpClientRequest) =>
-      Effect.gen(function*() {
-        const startedAt = yield* Clock.currentTimeMillis
-        const state = { n: 0, deadlineAt: startedAt + overallMs }
-        let delays: ReadonlyArray<Duration.Duration> = []
-        const exit = yield* Effect.exit(
-          retryRequest(requestPolicy, request, attempt(state), {
+      Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, SendError>((fiber) => {
+        const services = fiber.getFiberRef(DefaultServices.currentServices)
+        const clock = Context.get(services, Clock.Clock)
+        const startedAt = clock.unsafeCurrentTimeMillis()
+        const state: RequestState = {
+          clock,
+          startedAt,
+          deadlineAt: startedAt + overallMs,
+          labels: fiber.getFiberRef(FiberRef.currentMetricLabels),
+          tracing: Tracing.isTracing(Context.get(services, Tracer.Tracer)),
+          rateLimited: 0,
+          delays: []
+        }
+        return Effect.flatMap(
+          Effect.exit(retryRequest(requestPolicy, request, attempt(state), {
             onRetry: (event) => Metrics.recordRetry(api, event.delay),
             onDone: (summary) =>
               Effect.sync(() => {
-                delays = summary.delays
+                state.delays = summary.delays
               })
-          }).pipe(
-            Effect.catchIf(
-              (e) => deadlineBinds && Predicate.isTagged(e, "RetriesExhausted") && (e as RetriesExhausted).reason === "Budget",
-              () => deadlineExceeded
-            )
-          )
+          })),
+          (result) => {
+            const exit = deadlineBinds && Exit.isFailure(result) && isBudgetExhausted(result.cause)
+              ? Exit.fail(new DeadlineExceeded({ deadline: config.timeouts.overall }))
+              : result
+            finish(state, exit)
+            return exit
+          }
         )
-        const duration = Duration.millis((yield* Clock.currentTimeMillis) - startedAt)
-        const status = Exit.isSuccess(exit) ? exit.value.status : undefined
-        yield* Metrics.recordRequest(api, {
-          outcome: Exit.isSuccess(exit)
-            ? Metrics.outcomeOfStatus(exit.value.status)
-            : Option.match(Cause.failureOption(exit.cause), { onNone: () => "transport_error" as const, onSome: outcomeOfError }),
-          status,
-          duration
-        })
-        yield* Ref.update(stats, (s) =>
-          Stats.record(s, {
-            ok: Exit.isSuccess(exit) && exit.value.status < 400,
-            retryDelays: delays,
-            rateLimitedResponses: state.n,
-            cacheHit: false
-          }))
-        return yield* exit
       })
 
     const withCache = (request: HttpClientRequest.HttpClientRequest) => {
@@ -550,7 +645,9 @@ export const make = (
               s === "HIT" || s === "REVALIDATED" || s === "COALESCED"
                 ? Effect.zipRight(
                   Metrics.recordCacheHit(api),
-                  Ref.update(stats, (st) => s === "HIT" ? Stats.record(st, { ok: true, retryDelays: [], rateLimitedResponses: 0, cacheHit: true }) : st)
+                  Effect.sync(() => {
+                    if (s === "HIT") stats = Stats.record(stats, { ok: true, retryDelays: [], rateLimitedResponses: 0, cacheHit: true })
+                  })
                 )
                 : Metrics.recordCacheMiss(api)
           })
@@ -572,8 +669,8 @@ export const make = (
       withCache(request).pipe(Tracing.withRequestSpan({ api, method: request.method, url: request.url }))).pipe(HttpClient.mapRequest(prepare))
 
     const statsWithTrips = breaker === null
-      ? Ref.get(stats)
-      : Effect.zipWith(Ref.get(stats), breaker.state, (st, b) => ({ ...st, breakerTrips: b.trips }))
+      ? Effect.sync(() => stats)
+      : Effect.map(breaker.state, (b) => ({ ...stats, breakerTrips: b.trips }))
 
     const service: ResilientClientService = {
       config,

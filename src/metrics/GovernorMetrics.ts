@@ -19,7 +19,7 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Metric, MetricBoundaries, MetricLabel } from "effect"
+import { Array as Arr, Duration, Effect, FiberRef, Metric, MetricBoundaries, MetricLabel } from "effect"
 
 /**
  * How a logical request (all its attempts) ended.
@@ -151,6 +151,66 @@ const forApi = <Type, In, Out>(m: Metric.Metric<Type, In, Out>, api: string): Me
 }
 
 /**
+ * Metric updates of one API for the request hot path: plain calls, no Effect built. `labels` are the
+ * calling fiber's own metric labels (`Effect.tagMetrics`, usually none), added as `Metric.update`
+ * would. The label arrays are kept per API because the registry caches a metric's hook by the
+ * identity of its label array: a fresh array per update means a key hash and a registry lookup.
+ *
+ * @since 0.1.0
+ */
+export interface ApiRecorder {
+  readonly request: (
+    outcome: RequestOutcome,
+    status: number | undefined,
+    seconds: number,
+    labels: ReadonlyArray<MetricLabel.MetricLabel>
+  ) => void
+  readonly rateLimited: (labels: ReadonlyArray<MetricLabel.MetricLabel>) => void
+  readonly limiterWait: (seconds: number, labels: ReadonlyArray<MetricLabel.MetricLabel>) => void
+}
+
+const withFiberLabels = (
+  own: ReadonlyArray<MetricLabel.MetricLabel>,
+  fiber: ReadonlyArray<MetricLabel.MetricLabel>
+): ReadonlyArray<MetricLabel.MetricLabel> => fiber.length === 0 ? own : Arr.union(own, fiber)
+
+const recorders = new Map<string, ApiRecorder>()
+
+/**
+ * The recorder of `api` (one per API name, kept for the life of the process like the metrics).
+ *
+ * @since 0.1.0
+ */
+export const recorderFor = (api: string): ApiRecorder => {
+  const known = recorders.get(api)
+  if (known !== undefined) return known
+  const apiLabels = [MetricLabel.make("api", api)]
+  const requestLabels = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+  const requestLabelsOf = (outcome: RequestOutcome, cls: string) => {
+    const k = `${outcome}|${cls}`
+    let labels = requestLabels.get(k)
+    if (labels === undefined) {
+      labels = [...apiLabels, MetricLabel.make("outcome", outcome), MetricLabel.make("status_class", cls)]
+      requestLabels.set(k, labels)
+    }
+    return labels
+  }
+  const recorder: ApiRecorder = {
+    request: (outcome, status, secs, labels) => {
+      GovernorMetrics.requests.unsafeUpdate(1, withFiberLabels(requestLabelsOf(outcome, statusClass(status)), labels))
+      GovernorMetrics.requestDuration.unsafeUpdate(secs, withFiberLabels(apiLabels, labels))
+    },
+    rateLimited: (labels) => GovernorMetrics.rateLimited.unsafeUpdate(1, withFiberLabels(apiLabels, labels)),
+    limiterWait: (secs, labels) => GovernorMetrics.limiterWait.unsafeUpdate(secs, withFiberLabels(apiLabels, labels))
+  }
+  recorders.set(api, recorder)
+  return recorder
+}
+
+const recordWith = (f: (labels: ReadonlyArray<MetricLabel.MetricLabel>) => void): Effect.Effect<void> =>
+  FiberRef.getWith(FiberRef.currentMetricLabels, (labels) => Effect.sync(() => f(labels)))
+
+/**
  * Records a finished logical request: the counter by outcome and status class, and the duration.
  *
  * @since 0.1.0
@@ -163,16 +223,7 @@ export const recordRequest = (
     readonly duration: Duration.DurationInput
   }
 ): Effect.Effect<void> =>
-  Effect.zipRight(
-    Metric.increment(
-      Metric.taggedWithLabels(GovernorMetrics.requests, [
-        MetricLabel.make("api", api),
-        MetricLabel.make("outcome", result.outcome),
-        MetricLabel.make("status_class", statusClass(result.status))
-      ])
-    ),
-    Metric.update(forApi(GovernorMetrics.requestDuration, api), seconds(result.duration))
-  )
+  recordWith((labels) => recorderFor(api).request(result.outcome, result.status, seconds(result.duration), labels))
 
 /**
  * Records one HTTP 429 response (call it for every attempt that got one).
@@ -180,7 +231,7 @@ export const recordRequest = (
  * @since 0.1.0
  */
 export const recordRateLimited = (api: string): Effect.Effect<void> =>
-  Metric.increment(forApi(GovernorMetrics.rateLimited, api))
+  recordWith((labels) => recorderFor(api).rateLimited(labels))
 
 /**
  * Records a scheduled retry and its delay.
@@ -199,7 +250,7 @@ export const recordRetry = (api: string, delay: Duration.DurationInput): Effect.
  * @since 0.1.0
  */
 export const recordLimiterWait = (api: string, wait: Duration.DurationInput): Effect.Effect<void> =>
-  Metric.update(forApi(GovernorMetrics.limiterWait, api), seconds(wait))
+  recordWith((labels) => recorderFor(api).limiterWait(seconds(wait), labels))
 
 /**
  * Sets the current adaptive rate (requests per second).

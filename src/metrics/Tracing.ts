@@ -122,6 +122,13 @@ export const responseAttributes = (status: number): Record<string, string | numb
 // tracer (e.g. @effect/opentelemetry) is installed.
 const nativeTracer = Effect.runSync(Effect.tracer)
 
+/**
+ * Whether `tracer` records spans somewhere (anything but Effect's built-in in-memory tracer).
+ *
+ * @since 0.1.0
+ */
+export const isTracing = (tracer: unknown): boolean => tracer !== nativeTracer
+
 const whenTracing = <A, E, R>(
   self: Effect.Effect<A, E, R>,
   traced: (redaction: Redaction.RedactionService) => Effect.Effect<A, E, R>

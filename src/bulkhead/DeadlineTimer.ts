@@ -1,0 +1,212 @@
+/**
+ * One timer for many deadlines. `Effect.timeout` forks a sleeping fiber and races two fibers per
+ * call, which costs more than the rest of a request's bookkeeping; a client instead registers each
+ * attempt's deadline here (a map entry) and one sleeping fiber per client wakes for the earliest
+ * deadline still live. The sleeper runs on the `Clock` of the scope that made the timer, so
+ * `TestClock` drives it in tests like any `Effect.sleep`.
+ *
+ * @since 0.1.0
+ */
+import { Duration, Effect, type Exit, FiberId, type Fiber, Runtime, RuntimeFlags, type Scope } from "effect"
+
+/**
+ * A registered deadline; pass it to `cancel` when the guarded work ends first.
+ *
+ * @since 0.1.0
+ */
+export interface DeadlineEntry {
+  readonly at: number
+}
+
+interface Entry extends DeadlineEntry {
+  fire: (() => void) | undefined
+}
+
+/**
+ * @since 0.1.0
+ */
+export interface DeadlineTimer {
+  /** Calls `fire` once the timer's clock reaches `at` (epoch ms), unless `cancel`led first. */
+  readonly schedule: (at: number, fire: () => void) => DeadlineEntry
+  readonly cancel: (entry: DeadlineEntry) => void
+  /** Deadlines registered and not yet fired or cancelled. */
+  readonly pending: () => number
+}
+
+/** Binary min-heap of numbers (the distinct deadline instants). */
+class MinHeap {
+  private readonly items: Array<number> = []
+  get size(): number {
+    return this.items.length
+  }
+  peek(): number {
+    return this.items[0]!
+  }
+  push(value: number): void {
+    const a = this.items
+    a.push(value)
+    let i = a.length - 1
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (a[parent]! <= value) break
+      a[i] = a[parent]!
+      i = parent
+    }
+    a[i] = value
+  }
+  pop(): number {
+    const a = this.items
+    const top = a[0]!
+    const last = a.pop()!
+    if (a.length > 0) {
+      let i = 0
+      for (;;) {
+        const l = 2 * i + 1
+        if (l >= a.length) break
+        const r = l + 1
+        const c = r < a.length && a[r]! < a[l]! ? r : l
+        if (a[c]! >= last) break
+        a[i] = a[c]!
+        i = c
+      }
+      a[i] = last
+    }
+    return top
+  }
+}
+
+/**
+ * A timer bound to the current scope: its sleeper stops when the scope closes.
+ *
+ * @since 0.1.0
+ */
+export const make: Effect.Effect<DeadlineTimer, never, Scope.Scope> = Effect.gen(function*() {
+  const runtime = yield* Effect.runtime<never>()
+  const clock = yield* Effect.clock
+  const run = Runtime.runFork(runtime)
+  // Entries by instant (ms); the heap holds each instant once per bucket creation.
+  const buckets = new Map<number, Set<Entry>>()
+  const instants = new MinHeap()
+  let live = 0
+  let armedAt = Infinity
+  let sleeper: Fiber.RuntimeFiber<void> | undefined
+  // A replaced sleeper may already be past its sleep: only the current generation may fire.
+  let generation = 0
+  let closed = false
+
+  const fireDue = (gen: number): void => {
+    if (gen !== generation) return
+    sleeper = undefined
+    armedAt = Infinity
+    const now = clock.unsafeCurrentTimeMillis()
+    while (instants.size > 0 && instants.peek() <= now) {
+      const due = buckets.get(instants.pop())
+      if (due === undefined) continue
+      buckets.delete(due.values().next().value!.at)
+      for (const entry of due) {
+        const fire = entry.fire
+        entry.fire = undefined
+        live--
+        fire?.()
+      }
+    }
+    // Skip instants whose entries were all cancelled.
+    while (instants.size > 0 && !buckets.has(instants.peek())) instants.pop()
+    if (instants.size > 0) arm(instants.peek())
+  }
+
+  const arm = (at: number): void => {
+    if (closed) return
+    sleeper?.unsafeInterruptAsFork(FiberId.none)
+    armedAt = at
+    const gen = ++generation
+    const delay = Math.max(0, at - clock.unsafeCurrentTimeMillis())
+    sleeper = run(Effect.zipRight(Effect.sleep(Duration.millis(delay)), Effect.sync(() => fireDue(gen))))
+  }
+
+  yield* Effect.addFinalizer(() =>
+    Effect.sync(() => {
+      closed = true
+      generation++
+      sleeper?.unsafeInterruptAsFork(FiberId.none)
+      sleeper = undefined
+    })
+  )
+
+  const schedule = (at: number, fire: () => void): DeadlineEntry => {
+    const instant = Math.ceil(at)
+    const entry: Entry = { at: instant, fire }
+    let bucket = buckets.get(instant)
+    if (bucket === undefined) {
+      buckets.set(instant, bucket = new Set())
+      instants.push(instant)
+    }
+    bucket.add(entry)
+    live++
+    if (instant < armedAt) arm(instant)
+    return entry
+  }
+
+  const cancel = (e: DeadlineEntry): void => {
+    const entry = e as Entry
+    if (entry.fire === undefined) return
+    entry.fire = undefined
+    live--
+    const bucket = buckets.get(entry.at)
+    if (bucket === undefined) return
+    bucket.delete(entry)
+    // The instant stays in the heap until the sleeper passes it; the sleeper is not re-armed
+    // (most deadlines end early, and a wake-up for nothing is cheaper than one per cancel).
+    if (bucket.size === 0) buckets.delete(entry.at)
+  }
+
+  return { schedule, cancel, pending: () => live }
+})
+
+/**
+ * Runs `self` and fails with `onTimeout()` if it has not finished when `timer`'s clock reaches
+ * `at`; `self` is then interrupted in the background (for an HTTP call the transport aborts its
+ * request). One fiber is started for `self`, synchronously, with the caller's context and fiber
+ * refs; it is always interruptible, and interrupted when the caller is.
+ *
+ * @since 0.1.0
+ */
+export const raceDeadline = <A, E, E2>(
+  timer: DeadlineTimer,
+  self: Effect.Effect<A, E>,
+  at: number,
+  onTimeout: () => E2
+): Effect.Effect<A, E | E2> =>
+  Effect.withFiberRuntime<A, E | E2>((parent, status) => {
+    const child = Runtime.runFork(Runtime.make({
+      context: parent.currentContext,
+      runtimeFlags: RuntimeFlags.enable(status.runtimeFlags, RuntimeFlags.Interruption),
+      fiberRefs: parent.getFiberRefs()
+    }))(self)
+    const finished = child.unsafePoll()
+    if (finished !== null) return finished
+    return Effect.async<A, E | E2>((resume) => {
+      let settled = false
+      const onExit = (exit: Exit.Exit<A, E>) => {
+        if (settled) return
+        settled = true
+        timer.cancel(entry)
+        resume(exit)
+      }
+      const entry = timer.schedule(at, () => {
+        if (settled) return
+        settled = true
+        child.removeObserver(onExit)
+        child.unsafeInterruptAsFork(parent.id())
+        resume(Effect.fail(onTimeout()))
+      })
+      child.addObserver(onExit)
+      return Effect.sync(() => {
+        if (settled) return
+        settled = true
+        timer.cancel(entry)
+        child.removeObserver(onExit)
+        child.unsafeInterruptAsFork(parent.id())
+      })
+    })
+  })
