@@ -22,7 +22,6 @@ import {
   Predicate,
   PubSub,
   type Scope,
-  Ref,
   Stream
 } from "effect"
 import { dual } from "effect/Function"
@@ -273,37 +272,32 @@ const makeWith = (
   pubsub: PubSub.PubSub<StateChange>
 ): Effect.Effect<CircuitBreakerShape> =>
   Effect.gen(function*() {
-    // State and the transitions not yet published. Transitions are rare, so the hot path is a
-    // plain `Ref.modify`; publishing drains the outbox under a mutex, which keeps the order in
-    // which the transitions happened even when fibers race to publish.
-    type Shared = { readonly machine: Machine.MachineState; readonly outbox: ReadonlyArray<StateChange> }
-    const ref = yield* Ref.make<Shared>({ machine: Machine.initial, outbox: [] })
+    // State and the transitions not yet published. A step is one synchronous read-modify-write of
+    // plain variables (nothing can interleave inside it), so the hot path allocates no Ref and runs
+    // no extra effect; publishing drains the outbox under a mutex, which keeps the order in which
+    // the transitions happened even when fibers race to publish.
+    let machine = Machine.initial
+    let outbox: Array<StateChange> = []
     const mutex = yield* Effect.makeSemaphore(1)
     const drain = mutex.withPermits(1)(
-      Effect.flatMap(
-        Ref.modify(ref, (s) => [s.outbox, { machine: s.machine, outbox: [] }] as const),
-        (changes) => changes.length === 0 ? Effect.void : PubSub.publishAll(pubsub, changes)
-      )
+      Effect.suspend(() => {
+        const changes = outbox
+        outbox = []
+        return changes.length === 0 ? Effect.void : PubSub.publishAll(pubsub, changes)
+      })
     )
-
-    const afterStep = <A>([a, changed]: readonly [A, boolean]): Effect.Effect<A> =>
-      changed ? Effect.as(drain, a) : Effect.succeed(a)
 
     /** Runs one machine step at the current time and publishes its transitions, in order. */
     const step = <A>(
       f: (s: Machine.MachineState, now: number) => readonly [Machine.MachineState, A, ReadonlyArray<Machine.Transition>]
     ): Effect.Effect<A> =>
-      Effect.clockWith((clock) =>
-        Effect.flatMap(
-          Ref.modify(ref, (s): readonly [readonly [A, boolean], Shared] => {
-            const [machine, a, transitions] = f(s.machine, clock.unsafeCurrentTimeMillis())
-            if (transitions.length === 0) return [[a, false], { machine, outbox: s.outbox }]
-            const named = transitions.map((t): StateChange => ({ ...t, name }))
-            return [[a, true], { machine, outbox: [...s.outbox, ...named] }]
-          }),
-          afterStep<A>
-        )
-      )
+      Effect.clockWith((clock) => {
+        const [next, a, transitions] = f(machine, clock.unsafeCurrentTimeMillis())
+        machine = next
+        if (transitions.length === 0) return Effect.succeed(a)
+        for (const t of transitions) outbox.push({ ...t, name })
+        return Effect.as(drain, a)
+      })
 
     const record = (verdict: Machine.Verdict, ticket?: Machine.Ticket) =>
       step((s, now) => Machine.record(config, s, now, verdict, ticket))

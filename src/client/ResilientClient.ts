@@ -387,16 +387,18 @@ export const make = (
       requestLog: { bodies: config.logging.bodies }
     })
     const apiLevel = LogLevel.fromLiteral(LOG_LEVEL_LITERALS[config.logging.level])
-    // Lines are written at the request's effective level (the API's filter on top of the program's),
-    // with this API's redaction in context; a line below it is never built.
-    const writeLine = (level: LogLevel.LogLevel, line: () => Effect.Effect<void>): Effect.Effect<void> =>
-      Effect.flatMap(FiberRef.get(FiberRef.currentMinimumLogLevel), (min) => {
-        const effective = LogLevel.greaterThan(apiLevel, min) ? apiLevel : min
-        if (LogLevel.greaterThan(effective, level)) return Effect.void
-        return Effect.locally(line(), FiberRef.currentMinimumLogLevel, effective).pipe(
-          Effect.provideService(Redaction.Redaction, redaction)
-        )
-      })
+    // Lines are written at the request's effective level (the API's filter on top of the program's,
+    // read once per request), with this API's redaction in context; a line below it is never built.
+    const effectiveLevel = (programMin: LogLevel.LogLevel): LogLevel.LogLevel =>
+      LogLevel.greaterThan(apiLevel, programMin) ? apiLevel : programMin
+    const writeLine = (
+      effective: LogLevel.LogLevel,
+      level: LogLevel.LogLevel,
+      line: () => Effect.Effect<void>
+    ): Effect.Effect<void> =>
+      LogLevel.greaterThan(effective, level) ? Effect.void : Effect.locally(line(), FiberRef.currentMinimumLogLevel, effective).pipe(
+        Effect.provideService(Redaction.Redaction, redaction)
+      )
     // Plain state: every update is one synchronous step, so a Ref would add cost and no safety.
     let stats: Stats.ClientStats = Stats.emptyStats
     const recorder = Metrics.recorderFor(api)
@@ -439,6 +441,7 @@ export const make = (
       readonly deadlineAt: number
       readonly labels: ReadonlyArray<MetricLabel.MetricLabel>
       readonly tracing: boolean
+      readonly logLevel: LogLevel.LogLevel
       rateLimited: number
       delays: ReadonlyArray<Duration.Duration>
     }
@@ -473,7 +476,7 @@ export const make = (
     ): Effect.Effect<void> => {
       const duration = () => Duration.millis(state.clock.unsafeCurrentTimeMillis() - sentAt)
       if (Exit.isFailure(exit)) {
-        return writeLine(LogLevel.Warning, () =>
+        return writeLine(state.logLevel, LogLevel.Warning, () =>
           RequestLog.logResponse({
             api,
             method: request.method,
@@ -488,7 +491,7 @@ export const make = (
         state.rateLimited++
         recorder.rateLimited(state.labels)
       }
-      const line = writeLine(response.status >= 500 ? LogLevel.Warning : LogLevel.Info, () =>
+      const line = writeLine(state.logLevel, response.status >= 500 ? LogLevel.Warning : LogLevel.Info, () =>
         RequestLog.logResponse({
           api,
           method: request.method,
@@ -535,7 +538,7 @@ export const make = (
                 )
               })
               return Effect.zipRight(
-                writeLine(debugLevel, () =>
+                writeLine(state.logLevel, debugLevel, () =>
                   RequestLog.logRequest({
                     api,
                     method: request.method,
@@ -612,6 +615,7 @@ export const make = (
           deadlineAt: startedAt + overallMs,
           labels: fiber.getFiberRef(FiberRef.currentMetricLabels),
           tracing: Tracing.isTracing(Context.get(services, Tracer.Tracer)),
+          logLevel: effectiveLevel(fiber.getFiberRef(FiberRef.currentMinimumLogLevel)),
           rateLimited: 0,
           delays: []
         }

@@ -89,8 +89,7 @@ export const prepareRequest = (
   policy: RetryPolicy,
   request: HttpClientRequest.HttpClientRequest
 ): Effect.Effect<HttpClientRequest.HttpClientRequest> =>
-  policy.idempotencyKey === "generate" && !isIdempotentMethod(request.method) &&
-    Option.isNone(Headers.get(request.headers, IDEMPOTENCY_KEY_HEADER))
+  needsGeneratedKey(policy, request)
     ? Effect.sync(() => HttpClientRequest.setHeader(request, "Idempotency-Key", randomUUID()))
     : Effect.succeed(request)
 
@@ -143,13 +142,56 @@ export const retryRequest = <E, R>(
   >,
   hooks: RetryHooks = {}
 ): Effect.Effect<HttpClientResponse, E | RetriesExhausted<E>, R> =>
+  Effect.clockWith((clock) => {
+    const startedAt = clock.unsafeCurrentTimeMillis()
+    const req = needsGeneratedKey(policy, request)
+      ? HttpClientRequest.setHeader(request, "Idempotency-Key", randomUUID())
+      : request
+    // Fast path: the first attempt's outcome needs no classification when it is a response below
+    // 400 that no retry status or custom hook can claim; that is most requests.
+    return Effect.flatMap(Effect.exit(attempt(req, 1)), (first) => {
+      if (
+        Exit.isSuccess(first) && first.value.status < 400 && policy.decide === undefined &&
+        !policy.retryOnStatus.has(first.value.status)
+      ) {
+        return hooks.onDone === undefined ? first : Effect.zipRight(
+          hooks.onDone({
+            attempts: 1,
+            retries: 0,
+            delays: [],
+            lastStatus: first.value.status,
+            retryAfter: undefined,
+            exhausted: false
+          }),
+          first
+        )
+      }
+      return retryLoop(policy, req, attempt, hooks, startedAt, first)
+    })
+  })
+
+const needsGeneratedKey = (policy: RetryPolicy, request: HttpClientRequest.HttpClientRequest): boolean =>
+  policy.idempotencyKey === "generate" && !isIdempotentMethod(request.method) &&
+  Option.isNone(Headers.get(request.headers, IDEMPOTENCY_KEY_HEADER))
+
+/** Classifies `first` and goes on with attempts 2, 3, … as the policy says. */
+const retryLoop = <E, R>(
+  policy: RetryPolicy,
+  req: HttpClientRequest.HttpClientRequest,
+  attempt: (request: HttpClientRequest.HttpClientRequest, attemptNumber: number) => Effect.Effect<
+    HttpClientResponse,
+    E,
+    R
+  >,
+  hooks: RetryHooks,
+  startedAt: number,
+  first: Exit.Exit<HttpClientResponse, E>
+): Effect.Effect<HttpClientResponse, E | RetriesExhausted<E>, R> =>
   Effect.gen(function*() {
-    const req = yield* prepareRequest(policy, request)
     const retryAllowed = mayRetry(policy, req)
     const backoff = backoffOptions(policy)
     const budgetMs = Duration.toMillis(policy.totalBudget)
     const capMs = Duration.toMillis(policy.maxRetryAfter)
-    const startedAt = yield* Clock.currentTimeMillis
     const delays: Array<Duration.Duration> = []
     let retryAfter: Duration.Duration | undefined
     let lastStatus: number | undefined
@@ -168,7 +210,7 @@ export const retryRequest = <E, R>(
       )
 
     for (let n = 1;; n++) {
-      const exit = yield* Effect.exit(attempt(req, n))
+      const exit = n === 1 ? first : yield* Effect.exit(attempt(req, n))
       if (Exit.isFailure(exit) && Option.isNone(Cause.failureOption(exit.cause))) {
         // Interrupted or died: not an outcome to classify.
         return yield* exit
