@@ -121,7 +121,8 @@ export const make: Effect.Effect<DeadlineTimer, never, Scope.Scope> = Effect.gen
     armedAt = at
     const gen = ++generation
     const delay = Math.max(0, at - clock.unsafeCurrentTimeMillis())
-    sleeper = run(Effect.zipRight(Effect.sleep(Duration.millis(delay)), Effect.sync(() => fireDue(gen))))
+    // Started on the scheduler, not inline: `fire` never runs inside `schedule`, even when due.
+    sleeper = run(Effect.zipRight(Effect.sleep(Duration.millis(delay)), Effect.sync(() => fireDue(gen))), { immediate: false })
   }
 
   yield* Effect.addFinalizer(() =>

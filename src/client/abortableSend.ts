@@ -16,7 +16,7 @@
  */
 import { HttpClient, type HttpClientError, type HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { Cause, Effect, Exit, Scope } from "effect"
-import { type DeadlineTimer, raceDeadline } from "../bulkhead/DeadlineTimer.js"
+import { type DeadlineEntry, type DeadlineTimer, raceDeadline } from "../bulkhead/DeadlineTimer.js"
 
 /** How long an aborted attempt may take to end before the transport counts as ignoring aborts. */
 export const IGNORED_ABORT_GRACE_MS = 1_000
@@ -60,27 +60,31 @@ export const make = (
     Effect.flatMap(Scope.make(), (scope) => {
       let settled = false
       let timedOut = false
+      let grace: DeadlineEntry | undefined
       const entry = timer.schedule(at, () => {
         timedOut = true
         closeNow(scope)
-        timer.schedule(at + IGNORED_ABORT_GRACE_MS, () => {
+        grace = timer.schedule(at + IGNORED_ABORT_GRACE_MS, () => {
           if (settled || mode === "interrupt") return
           mode = "interrupt"
           onIgnoredAbort()
         })
       })
+      const settle = () => {
+        settled = true
+        timer.cancel(entry)
+        if (grace !== undefined) timer.cancel(grace)
+      }
       return Effect.uninterruptibleMask((restore) =>
         Effect.matchCauseEffect(restore(Effect.provideService(scoped.execute(request), Scope.Scope, scope)), {
           onSuccess: (response): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E2> => {
-            settled = true
-            timer.cancel(entry)
+            settle()
             if (timedOut) return Effect.fail(onTimeout())
             unread.register(response, scope)
             return Effect.succeed(response)
           },
           onFailure: (cause): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E2> => {
-            settled = true
-            timer.cancel(entry)
+            settle()
             if (timedOut) return Effect.fail(onTimeout())
             // Interrupted by the caller: a scoped request is not aborted by the platform itself.
             if (Cause.isInterrupted(cause)) closeNow(scope)

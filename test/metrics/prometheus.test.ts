@@ -20,6 +20,21 @@ const renderOk = (pairs: Iterable<MetricPair.MetricPair.Untyped>, options?: Prom
   return out.right
 }
 
+describe("GovernorMetrics recorder", () => {
+  it.effect("keeps the calling fiber's metric labels (Effect.tagMetrics) on the hot path", () =>
+    Effect.gen(function*() {
+      const api = "recorder-labels"
+      yield* G.recordRequest(api, { outcome: "success", status: 200, duration: "5 millis" }).pipe(
+        Effect.tagMetrics("tenant", "t1")
+      )
+      yield* G.recordRequest(api, { outcome: "success", status: 201, duration: "5 millis" })
+      const text = yield* Prometheus.prometheusText({ prefixes: ["governor_requests_total"] })
+      const fams = parseExposition(text)
+      expect(sampleValue(fams, "governor_requests_total", { api, outcome: "success", status_class: "2xx", tenant: "t1" })).toBe(1)
+      expect(sampleValue(fams, "governor_requests_total", { api, outcome: "success", status_class: "2xx" })).toBe(1)
+    }))
+})
+
 describe("GovernorMetrics → prometheusText", () => {
   it.effect("records every metric and renders a page that parses back with the right values", () =>
     Effect.gen(function*() {

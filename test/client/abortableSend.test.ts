@@ -1,0 +1,64 @@
+import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Clock, Effect, Exit, Fiber, Option, TestClock } from "effect"
+import * as DeadlineTimer from "../../src/bulkhead/DeadlineTimer.js"
+import * as AbortableSend from "../../src/client/abortableSend.js"
+import { startServer } from "./server.js"
+
+describe("abortable send", () => {
+  it.scopedLive("a deadline aborts the request on a real transport, long before the server answers", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer(() => ({ status: 200, delayMs: 3000 }))
+      const transport = yield* HttpClient.HttpClient
+      const timer = yield* DeadlineTimer.make
+      let ignored = 0
+      const deadlines = AbortableSend.make(transport, timer, () => ignored++)
+      const started = yield* Clock.currentTimeMillis
+      const exit = yield* Effect.exit(
+        deadlines.send(HttpClientRequest.get(`${server.url}/slow`), started + 100, () => "timeout" as const)
+      )
+      const took = (yield* Clock.currentTimeMillis) - started
+      expect(exit).toEqual(Exit.fail("timeout"))
+      expect(took).toBeLessThan(1500)
+      expect(deadlines.mode()).toBe("abort")
+      expect(ignored).toBe(0)
+      // A request in time is untouched, its body readable after the deadline would have passed.
+      const fast = yield* startServer(() => ({ status: 200, body: { ok: true } }))
+      const now = yield* Clock.currentTimeMillis
+      const response = yield* deadlines.send(HttpClientRequest.get(`${fast.url}/ok`), now + 200, () => "timeout" as const)
+      yield* Effect.sleep("300 millis")
+      expect(yield* response.json).toEqual({ ok: true })
+      expect(timer.pending()).toBe(0)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scoped("a transport that ignores the abort switches the client to interrupting fibers", () =>
+    Effect.gen(function*() {
+      const request = HttpClientRequest.get("http://127.0.0.1:1/x")
+      // A test double that neither reads its AbortSignal nor finishes early.
+      const stubborn = HttpClient.make((req) =>
+        Effect.as(Effect.sleep("10 seconds"), HttpClientResponse.fromWeb(req, new Response("late")))
+      )
+      const timer = yield* DeadlineTimer.make
+      let ignored = 0
+      const deadlines = AbortableSend.make(stubborn, timer, () => ignored++)
+      const now = yield* Clock.currentTimeMillis
+      const first = yield* Effect.fork(deadlines.send(request, now + 1000, () => "timeout" as const))
+      yield* TestClock.adjust("1 second")
+      // Aborted, but the double keeps going: the grace period decides.
+      expect(Option.isNone(yield* Fiber.poll(first))).toBe(true)
+      yield* TestClock.adjust(AbortableSend.IGNORED_ABORT_GRACE_MS)
+      expect(ignored).toBe(1)
+      expect(deadlines.mode()).toBe("interrupt")
+      yield* TestClock.adjust("8 seconds")
+      // The late attempt still ends as a timeout, not as the late response.
+      expect(yield* Fiber.await(first)).toEqual(Exit.fail("timeout"))
+
+      // Later attempts are cut at their deadline by interruption.
+      const start2 = yield* Clock.currentTimeMillis
+      const second = yield* Effect.fork(deadlines.send(request, start2 + 1000, () => "timeout" as const))
+      yield* TestClock.adjust("1 second")
+      expect(yield* Fiber.await(second)).toEqual(Exit.fail("timeout"))
+      expect(ignored).toBe(1)
+    }))
+})
