@@ -128,6 +128,10 @@ export interface CircuitBreakerShape {
   readonly admit: Effect.Effect<Permit, CircuitOpenError>
   /** `admit`, run `effect`, record its classified result (interruption releases the permit). */
   readonly withBreaker: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | CircuitOpenError, R>
+  /** `withBreaker` for an effect that wants to know whether it runs as a half-open probe. */
+  readonly withPermit: <A, E, R>(
+    f: (probe: boolean) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E | CircuitOpenError, R>
   /** External feedback, applied to the current state (not tied to an admission). */
   readonly recordSuccess: Effect.Effect<void>
   readonly recordFailure: Effect.Effect<void>
@@ -330,15 +334,48 @@ const makeWith = (
       return { probe: ticket.probe, record: once, recordExit: (exit) => once(classify(exit)) }
     })
 
-    const withBreaker = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpenError, R> =>
+    /** One machine step applied now; the transitions it made are queued for publishing. */
+    const stepNow = <A>(
+      result: readonly [Machine.MachineState, A, ReadonlyArray<Machine.Transition>]
+    ): A => {
+      machine = result[0]
+      for (const t of result[2]) outbox.push({ ...t, name })
+      return result[1]
+    }
+
+    // The request hot path: admission and recording are synchronous steps inside one
+    // uninterruptible region (an admitted probe is always released), with no permit object.
+    const withPermit = <A, E, R>(
+      f: (probe: boolean) => Effect.Effect<A, E, R>
+    ): Effect.Effect<A, E | CircuitOpenError, R> =>
       Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(admitTicket, (ticket) => Effect.onExit(restore(effect), (exit) => record(classify(exit), ticket)))
+        Effect.clockWith((clock): Effect.Effect<A, E | CircuitOpenError, R> => {
+          const now = clock.unsafeCurrentTimeMillis()
+          const admission = stepNow(Machine.admit(config, machine, now))
+          if (admission._tag === "Rejected") {
+            const error = Effect.fail(rejection(admission, now))
+            return outbox.length === 0 ? error : Effect.zipRight(drain, error)
+          }
+          const recordExit = (exit: Exit.Exit<unknown, unknown>) => {
+            stepNow(Machine.record(config, machine, clock.unsafeCurrentTimeMillis(), classify(exit), admission))
+            return outbox.length === 0 ? exit : Effect.zipRight(drain, exit)
+          }
+          const run = Effect.matchCauseEffect(restore(f(admission.probe)), {
+            onFailure: (cause) => recordExit(Exit.failCause(cause)),
+            onSuccess: (a) => recordExit(Exit.succeed(a))
+          }) as Effect.Effect<A, E, R>
+          return outbox.length === 0 ? run : Effect.zipRight(drain, run)
+        })
       )
+
+    const withBreaker = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpenError, R> =>
+      withPermit(() => effect)
 
     return {
       name,
       admit,
       withBreaker,
+      withPermit,
       recordSuccess: record("success"),
       recordFailure: record("failure"),
       state: step((s, now) => {

@@ -395,10 +395,13 @@ export const make = (
       effective: LogLevel.LogLevel,
       level: LogLevel.LogLevel,
       line: () => Effect.Effect<void>
-    ): Effect.Effect<void> =>
-      LogLevel.greaterThan(effective, level) ? Effect.void : Effect.locally(line(), FiberRef.currentMinimumLogLevel, effective).pipe(
+    ): Effect.Effect<void> | undefined =>
+      LogLevel.greaterThan(effective, level) ? undefined : Effect.locally(line(), FiberRef.currentMinimumLogLevel, effective).pipe(
         Effect.provideService(Redaction.Redaction, redaction)
       )
+    /** `effect`, after `line` when there is one. */
+    const after = <A, E>(line: Effect.Effect<void> | undefined, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+      line === undefined ? effect : Effect.zipRight(line, effect)
     // Plain state: every update is one synchronous step, so a Ref would add cost and no safety.
     let stats: Stats.ClientStats = Stats.emptyStats
     const recorder = Metrics.recorderFor(api)
@@ -473,7 +476,7 @@ export const make = (
       key: string,
       sentAt: number,
       exit: Exit.Exit<HttpClientResponse.HttpClientResponse, unknown>
-    ): Effect.Effect<void> => {
+    ): Effect.Effect<void> | undefined => {
       const duration = () => Duration.millis(state.clock.unsafeCurrentTimeMillis() - sentAt)
       if (Exit.isFailure(exit)) {
         return writeLine(state.logLevel, LogLevel.Warning, () =>
@@ -502,13 +505,11 @@ export const make = (
           headers: response.headers
         }))
       if (adaptive === null) return line
-      return Effect.zipRight(
-        adaptive.observe(key, { status: response.status, headers: headerRecord(response), sentAt }).pipe(
-          Effect.flatMap((snap) => reportAdaptive(api, snap, sentAt)),
-          Effect.catchAll((e) => Effect.logWarning("adaptive controller could not apply feedback", e))
-        ),
-        line
+      const feedback = adaptive.observe(key, { status: response.status, headers: headerRecord(response), sentAt }).pipe(
+        Effect.flatMap((snap) => reportAdaptive(api, snap, sentAt)),
+        Effect.catchAll((e) => Effect.logWarning("adaptive controller could not apply feedback", e))
       )
+      return line === undefined ? feedback : Effect.zipRight(feedback, line)
     }
 
     const run = (
@@ -530,15 +531,14 @@ export const make = (
               Cause.isFailType(cause) && cause.error._tag === "RateLimitExceeded" ? deadlineExceeded : Effect.failCause(cause),
             onSuccess: (granted) => {
               recorder.limiterWait(Duration.toMillis(granted.waited) / 1000, state.labels)
-              const sendAndObserve = Effect.suspend(() => {
+              const sendAndObserve = () => {
                 const sentAt = state.clock.unsafeCurrentTimeMillis()
                 return Effect.flatMap(
                   Effect.exit(sendAttempt(state, request, attemptNumber, sentAt)),
-                  (exit) => Effect.zipRight(afterResponse(state, request, attemptNumber, key, sentAt, exit), exit)
+                  (exit) => after(afterResponse(state, request, attemptNumber, key, sentAt, exit), exit)
                 )
-              })
-              return Effect.zipRight(
-                writeLine(state.logLevel, debugLevel, () =>
+              }
+              const line = writeLine(state.logLevel, debugLevel, () =>
                   RequestLog.logRequest({
                     api,
                     method: request.method,
@@ -547,9 +547,8 @@ export const make = (
                     limiterWait: granted.waited,
                     breaker: probe === undefined ? undefined : probe ? "half-open" : "closed",
                     headers: request.headers
-                  })),
-                sendAndObserve
-              )
+                  }))
+              return line === undefined ? sendAndObserve() : Effect.zipRight(line, Effect.suspend(sendAndObserve))
             }
           }
         )
@@ -581,8 +580,7 @@ export const make = (
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, AttemptError | BulkheadFull | CircuitOpenError> =>
       breaker === null
         ? guarded(state, request, attemptNumber, undefined)
-        : Effect.flatMap(breaker.admit, (permit) =>
-          Effect.onExit(guarded(state, request, attemptNumber, permit.probe), permit.recordExit))
+        : breaker.withPermit((probe) => guarded(state, request, attemptNumber, probe))
 
     const finish = (state: RequestState, exit: Exit.Exit<HttpClientResponse.HttpClientResponse, unknown>): void => {
       const seconds = (state.clock.unsafeCurrentTimeMillis() - state.startedAt) / 1000
@@ -661,13 +659,14 @@ export const make = (
 
     // Base URL, default headers (the request's own win) and the credential, applied before the cache
     // so its credential partition sees the Authorization header.
-    const prepare = (request: HttpClientRequest.HttpClientRequest) =>
-      authorize(config, token)(
-        HttpClientRequest.setHeaders(HttpClientRequest.prependUrl(request, config.baseUrl), {
-          ...config.headers,
-          ...request.headers
-        })
+    const withToken = authorize(config, token)
+    const hasDefaultHeaders = Object.keys(config.headers).length > 0
+    const prepare = (request: HttpClientRequest.HttpClientRequest) => {
+      const prefixed = HttpClientRequest.prependUrl(request, config.baseUrl)
+      return withToken(
+        hasDefaultHeaders ? HttpClientRequest.setHeaders(prefixed, { ...config.headers, ...request.headers }) : prefixed
       )
+    }
 
     const client = HttpClient.transform(transport, (_effect, request) =>
       withCache(request).pipe(Tracing.withRequestSpan({ api, method: request.method, url: request.url }))).pipe(HttpClient.mapRequest(prepare))

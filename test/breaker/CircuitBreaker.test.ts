@@ -134,6 +134,22 @@ describe("CircuitBreaker", () => {
       expect((yield* breaker.state).state).toBe("closed")
     }))
 
+  it.effect("withPermit tells the effect whether it runs as a probe, and never runs it when rejected", () =>
+    Effect.gen(function*() {
+      const breaker = yield* CircuitBreaker.make({ failureThreshold: 1, recoveryTimeout: 1_000 })
+      const probes: Array<boolean> = []
+      const seen = (result: Effect.Effect<HttpClientResponse.HttpClientResponse>) => (probe: boolean) =>
+        Effect.zipRight(Effect.sync(() => probes.push(probe)), result)
+      yield* breaker.withPermit(seen(fail503))
+      const rejected = yield* Effect.exit(breaker.withPermit(seen(ok)))
+      expect(openErrorOf(rejected)).toMatchObject({ state: "open" })
+      yield* TestClock.adjust(1_000)
+      yield* breaker.withPermit(seen(ok))
+      yield* breaker.withPermit(seen(ok))
+      expect(probes).toEqual([false, true, false])
+      expect((yield* breaker.state)).toMatchObject({ state: "closed", trips: 1, rejected: 1 })
+    }))
+
   it.effect("results of calls admitted before a trip are ignored", () =>
     Effect.gen(function*() {
       const breaker = yield* CircuitBreaker.make({ failureThreshold: 1, recoveryTimeout: 1_000 })
