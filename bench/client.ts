@@ -13,9 +13,9 @@ import * as ResilientClient from "../src/client/ResilientClient.js"
 import * as ApiConfig from "../src/config/ApiConfig.js"
 import type { BenchGroup } from "./harness.js"
 
-const REQUESTS = 4_000
+const REQUESTS = 2_500
 const CONCURRENCY = 16
-const ROUNDS = 4
+const ROUNDS = 8
 
 const startServer = () =>
   new Promise<{ server: http.Server; url: string }>((resolve) => {

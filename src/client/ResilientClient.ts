@@ -29,6 +29,7 @@ import {
   type ParseResult,
   Predicate,
   Redacted,
+  Runtime,
   type Scope,
   Stream,
   Tracer
@@ -429,8 +430,10 @@ export const make = (
     const overallMs = Duration.toMillis(config.timeouts.overall)
     const deadlineExceeded = Effect.fail(new DeadlineExceeded({ deadline: config.timeouts.overall }))
     const timer = yield* DeadlineTimer.make
+    // The warning goes through the program's own logger (the runtime this client was built in).
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const deadlineSend = AbortableSend.make(transport, timer, () =>
-      Effect.runFork(Effect.logWarning(
+      runFork(Effect.logWarning(
         `The HTTP transport of "${api}" ignored an aborted request's AbortSignal: attempt timeouts now interrupt fibers instead`
       )))
     // Retries (and their backoff / Retry-After waits) stop at the deadline too.
