@@ -360,7 +360,8 @@ const makeWith = (
             stepNow(Machine.record(config, machine, clock.unsafeCurrentTimeMillis(), classify(exit), admission))
             return outbox.length === 0 ? exit : Effect.zipRight(drain, exit)
           }
-          const run = Effect.matchCauseEffect(restore(f(admission.probe)), {
+          // Suspended: an `f` that throws is a defect recorded like any other exit, not a lost permit.
+          const run = Effect.matchCauseEffect(restore(Effect.suspend(() => f(admission.probe))), {
             onFailure: (cause) => recordExit(Exit.failCause(cause)),
             onSuccess: (a) => recordExit(Exit.succeed(a))
           }) as Effect.Effect<A, E, R>
