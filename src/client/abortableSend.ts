@@ -3,23 +3,55 @@
  *
  * Racing the transport against a timer (`Effect.timeout`) forks fibers on every attempt, which costs
  * more than everything else the governor does per request. The platform's transports are cancelled
- * by the request's `AbortSignal`, and `HttpClient.withScope` lets the caller own that signal: the
- * client gives each attempt a scope, registers its deadline on the shared `DeadlineTimer`, and at the
- * deadline closes the scope, which aborts the request. No fiber is started.
+ * by the request's `AbortSignal` instead, and the platform lets the caller own that signal
+ * (`HttpClient.withScope` registers a controller for the request in a process-wide map that
+ * `HttpClient.make` consults). The client registers its own controller there directly (providing a
+ * `Scope` per attempt would copy the fiber's refs twice), puts the deadline on the shared
+ * `DeadlineTimer`, and at the deadline aborts the request. No fiber is started.
  *
- * A transport that ignores the signal (a hand-written test double, say) would leave such an
- * attempt running past its deadline. When an aborted attempt has not ended `IGNORED_ABORT_GRACE_MS`
- * later, the client reports it (`onIgnoredAbort`) and switches to racing fibers for later attempts,
- * which interrupts any effect.
+ * Two safety nets keep this correct whatever the transport:
+ * - at start-up, a probe checks that the installed `@effect/platform` hands a registered controller's
+ *   signal to its transports; if not, attempts race fibers from the start;
+ * - a transport that ignores the signal (a hand-written test double, a transport that rewrites the
+ *   request) is detected when an aborted attempt has not ended `IGNORED_ABORT_GRACE_MS` later: the
+ *   client reports it (`onIgnoredAbort`) and races fibers for later attempts, which interrupts any
+ *   effect.
  *
  * @since 0.1.0
  */
-import { HttpClient, type HttpClientError, type HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { Cause, Effect, Exit, Scope } from "effect"
+import { HttpClient, type HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { Cause, Effect } from "effect"
+import { globalValue } from "effect/GlobalValue"
 import { type DeadlineEntry, type DeadlineTimer, raceDeadline } from "../bulkhead/DeadlineTimer.js"
 
 /** How long an aborted attempt may take to end before the transport counts as ignoring aborts. */
 export const IGNORED_ABORT_GRACE_MS = 1_000
+
+/** The platform's map of caller-owned request controllers (see `HttpClient.withScope`). */
+const ownedControllers = globalValue(
+  "@effect/platform/HttpClient/scopedRequests",
+  () => new WeakMap<HttpClientRequest.HttpClientRequest, AbortController>()
+)
+
+let platformHonoursOwnedSignals: boolean | undefined
+
+/** Whether `HttpClient.make` passes a registered controller's signal to its transport (checked once). */
+export const ownedSignalsSupported = (): boolean => {
+  if (platformHonoursOwnedSignals === undefined) {
+    const controller = new AbortController()
+    const probe = HttpClientRequest.get("http://127.0.0.1/")
+    let seen: AbortSignal | undefined
+    const client = HttpClient.make((request, _url, signal) => {
+      seen = signal
+      return Effect.succeed(HttpClientResponse.fromWeb(request, new Response(null, { status: 204 })))
+    })
+    ownedControllers.set(probe, controller)
+    Effect.runSyncExit(client.execute(probe))
+    ownedControllers.delete(probe)
+    platformHonoursOwnedSignals = seen === controller.signal
+  }
+  return platformHonoursOwnedSignals
+}
 
 /**
  * @since 0.1.0
@@ -31,13 +63,11 @@ export interface DeadlineSend {
     at: number,
     onTimeout: () => E2
   ) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E2>
-  /** `"abort"` until a transport is seen ignoring an abort, then `"interrupt"`. */
+  /** `"abort"` unless the platform or the transport is seen ignoring aborts, then `"interrupt"`. */
   readonly mode: () => "abort" | "interrupt"
 }
 
-const closeNow = (scope: Scope.CloseableScope): void => {
-  Effect.runSync(Scope.close(scope, Exit.void))
-}
+const abortOnCollect = (controller: AbortController): void => controller.abort()
 
 /**
  * @since 0.1.0
@@ -47,23 +77,24 @@ export const make = (
   timer: DeadlineTimer,
   onIgnoredAbort: () => void
 ): DeadlineSend => {
-  const scoped = HttpClient.withScope(transport)
-  let mode: "abort" | "interrupt" = "abort"
-  // As the platform does for its own controllers: a response dropped unread frees its connection.
-  const unread = new FinalizationRegistry<Scope.CloseableScope>(closeNow)
+  let mode: "abort" | "interrupt" = ownedSignalsSupported() ? "abort" : "interrupt"
+  // As the platform does for the controllers it owns: a response dropped unread frees its connection.
+  const unread = new FinalizationRegistry<AbortController>(abortOnCollect)
 
   const abortable = <E2>(
     request: HttpClientRequest.HttpClientRequest,
     at: number,
     onTimeout: () => E2
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E2> =>
-    Effect.flatMap(Scope.make(), (scope) => {
+    Effect.suspend(() => {
+      const controller = new AbortController()
+      ownedControllers.set(request, controller)
       let settled = false
       let timedOut = false
       let grace: DeadlineEntry | undefined
       const entry = timer.schedule(at, () => {
         timedOut = true
-        closeNow(scope)
+        controller.abort()
         grace = timer.schedule(at + IGNORED_ABORT_GRACE_MS, () => {
           if (settled || mode === "interrupt") return
           mode = "interrupt"
@@ -74,20 +105,22 @@ export const make = (
         settled = true
         timer.cancel(entry)
         if (grace !== undefined) timer.cancel(grace)
+        // The same request object may later go through another client: it must not inherit this signal.
+        if (ownedControllers.get(request) === controller) ownedControllers.delete(request)
       }
       return Effect.uninterruptibleMask((restore) =>
-        Effect.matchCauseEffect(restore(Effect.provideService(scoped.execute(request), Scope.Scope, scope)), {
+        Effect.matchCauseEffect(restore(transport.execute(request)), {
           onSuccess: (response): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E2> => {
             settle()
             if (timedOut) return Effect.fail(onTimeout())
-            unread.register(response, scope)
+            unread.register(response, controller)
             return Effect.succeed(response)
           },
           onFailure: (cause): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E2> => {
             settle()
             if (timedOut) return Effect.fail(onTimeout())
-            // Interrupted by the caller: a scoped request is not aborted by the platform itself.
-            if (Cause.isInterrupted(cause)) closeNow(scope)
+            // Interrupted by the caller: the platform leaves a caller-owned request to its owner.
+            if (Cause.isInterrupted(cause)) controller.abort()
             return Effect.failCause(cause)
           }
         })
