@@ -62,7 +62,7 @@ import * as Metrics from "../metrics/GovernorMetrics.js"
 import * as Tracing from "../metrics/Tracing.js"
 import type { InvalidRetryPolicy, RetriesExhausted } from "../retry/errors.js"
 import * as RetryPolicy from "../retry/RetryPolicy.js"
-import { retryRequest } from "../retry/retryRequest.js"
+import { type RetryEvent, retryRequest } from "../retry/retryRequest.js"
 import * as Stats from "./stats.js"
 
 /**
@@ -536,10 +536,17 @@ export const make = (
               recorder.limiterWait(Duration.toMillis(granted.waited) / 1000, state.labels)
               const sendAndObserve = () => {
                 const sentAt = state.clock.unsafeCurrentTimeMillis()
-                return Effect.flatMap(
-                  Effect.exit(sendAttempt(state, request, attemptNumber, sentAt)),
-                  (exit) => after(afterResponse(state, request, attemptNumber, key, sentAt, exit), exit)
-                )
+                return Effect.matchCauseEffect(sendAttempt(state, request, attemptNumber, sentAt), {
+                  onFailure: (cause) => {
+                    const exit = Exit.failCause(cause)
+                    return after(afterResponse(state, request, attemptNumber, key, sentAt, exit), exit)
+                  },
+                  onSuccess: (response) =>
+                    after(
+                      afterResponse(state, request, attemptNumber, key, sentAt, Exit.succeed(response)),
+                      Effect.succeed(response)
+                    )
+                })
               }
               const line = writeLine(state.logLevel, debugLevel, () =>
                   RequestLog.logRequest({
@@ -605,6 +612,8 @@ export const make = (
       Cause.isFailType(cause) && Predicate.isTagged(cause.error, "RetriesExhausted") &&
       (cause.error as RetriesExhausted).reason === "Budget"
 
+    const onRetry = (event: RetryEvent) => Metrics.recordRetry(api, event.delay)
+
     const send = (request: HttpClientRequest.HttpClientRequest) =>
       Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, SendError>((fiber) => {
         const services = fiber.getFiberRef(DefaultServices.currentServices)
@@ -620,20 +629,26 @@ export const make = (
           rateLimited: 0,
           delays: []
         }
-        return Effect.flatMap(
-          Effect.exit(retryRequest(requestPolicy, request, attempt(state), {
-            onRetry: (event) => Metrics.recordRetry(api, event.delay),
+        return Effect.matchCauseEffect(
+          retryRequest(requestPolicy, request, attempt(state), {
+            onRetry,
             onDone: (summary) =>
               Effect.sync(() => {
                 state.delays = summary.delays
               })
-          })),
-          (result) => {
-            const exit = deadlineBinds && Exit.isFailure(result) && isBudgetExhausted(result.cause)
-              ? Exit.fail(new DeadlineExceeded({ deadline: config.timeouts.overall }))
-              : result
-            finish(state, exit)
-            return exit
+          }),
+          {
+            onFailure: (cause) => {
+              const exit = deadlineBinds && isBudgetExhausted(cause)
+                ? Exit.fail(new DeadlineExceeded({ deadline: config.timeouts.overall }))
+                : Exit.failCause(cause)
+              finish(state, exit)
+              return exit
+            },
+            onSuccess: (response) => {
+              finish(state, Exit.succeed(response))
+              return Effect.succeed(response)
+            }
           }
         )
       })

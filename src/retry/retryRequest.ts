@@ -149,24 +149,25 @@ export const retryRequest = <E, R>(
       : request
     // Fast path: the first attempt's outcome needs no classification when it is a response below
     // 400 that no retry status or custom hook can claim; that is most requests.
-    return Effect.flatMap(Effect.exit(attempt(req, 1)), (first) => {
-      if (
-        Exit.isSuccess(first) && first.value.status < 400 && policy.decide === undefined &&
-        !policy.retryOnStatus.has(first.value.status)
-      ) {
-        return hooks.onDone === undefined ? first : Effect.zipRight(
+    return Effect.matchCauseEffect(attempt(req, 1), {
+      onFailure: (cause) => retryLoop(policy, req, attempt, hooks, startedAt, Exit.failCause(cause)),
+      onSuccess: (response) => {
+        if (response.status >= 400 || policy.decide !== undefined || policy.retryOnStatus.has(response.status)) {
+          return retryLoop(policy, req, attempt, hooks, startedAt, Exit.succeed(response))
+        }
+        const done = Effect.succeed(response)
+        return hooks.onDone === undefined ? done : Effect.zipRight(
           hooks.onDone({
             attempts: 1,
             retries: 0,
             delays: [],
-            lastStatus: first.value.status,
+            lastStatus: response.status,
             retryAfter: undefined,
             exhausted: false
           }),
-          first
+          done
         )
       }
-      return retryLoop(policy, req, attempt, hooks, startedAt, first)
     })
   })
 
