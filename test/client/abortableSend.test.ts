@@ -7,6 +7,11 @@ import * as AbortableSend from "../../src/client/abortableSend.js"
 import { startServer } from "./server.js"
 
 describe("abortable send", () => {
+  it("the installed @effect/platform hands a caller-owned controller's signal to its transports", () => {
+    // If a platform upgrade drops this, deadlines still work (by racing fibers) but cost more: fail loudly.
+    expect(AbortableSend.ownedSignalsSupported()).toBe(true)
+  })
+
   it.scopedLive("a deadline aborts the request on a real transport, long before the server answers", () =>
     Effect.gen(function*() {
       const server = yield* startServer(() => ({ status: 200, delayMs: 3000 }))
