@@ -9,12 +9,13 @@
  * Ordering: within one process, callers of a key are not reordered by this store, but across
  * processes there is no queue: whoever asks first when room appears wins (a costly request can be
  * overtaken by cheap ones under sustained load; give it a `maxWait` or a lease). Keys expire on their
- * own (TTL = time until every bucket of the key is full again + `keyTtlMargin`).
+ * own (TTL = time until every bucket of the key is full again + between half and all of
+ * `keyTtlMargin`: the expiry is only pushed back when what is left no longer covers that).
  *
  * @since 0.1.0
  */
 import { Clock, Duration, Effect, Exit, Layer, Option, Ref, type Scope } from "effect"
-import { Redis, RedisError, toRedisError } from "../redis/Redis.js"
+import { type PreparedScript, Redis, RedisError, toRedisError } from "../redis/Redis.js"
 import { encodeCall, limiterScript, Op, type ScriptLimit } from "../redis/limiterScript.js"
 import {
   type AcquireError,
@@ -72,7 +73,10 @@ export interface RedisLimiterOptions {
   readonly minInterval?: Duration.DurationInput | undefined
   /** How long a `setRate` pace survives without traffic. Default 1 hour. */
   readonly rateTtl?: Duration.DurationInput | undefined
-  /** Added to every key's TTL. Default 1 second. */
+  /**
+   * Slack added to every key's TTL beyond the time until its buckets are full again; at least half
+   * of it is left after every decision. Default 1 second.
+   */
   readonly keyTtlMargin?: Duration.DurationInput | undefined
 }
 
@@ -97,9 +101,17 @@ interface Plan {
   readonly total: number
   /** The acquire argument when none of the limits is a fixed window (then it never changes). */
   readonly args: Buffer | undefined
+  /** Prepared acquire calls by key (with `args`). */
+  readonly calls: Map<string, PreparedScript> | undefined
 }
 
-type Reply = ReadonlyArray<string>
+/**
+ * A script reply: the key's TTL (one integer) when an acquire is admitted, otherwise a status and
+ * the server time first (see the script).
+ */
+type Reply = number | Fields
+type Fields = ReadonlyArray<string | number>
+const fields = (reply: Reply): Fields => typeof reply === "number" ? [] : reply
 
 /** Longest limit name the script format carries (bytes, UTF-8). */
 const MAX_NAME_BYTES = 65_535
@@ -229,8 +241,8 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
     }
     const defaults = limitList(options.limits)
 
-    // Estimate of (server clock - our clock), learned from every reply; only used to guess the
-    // current fixed window before asking (the script corrects a wrong guess).
+    // Estimate of (server clock - our clock), learned from replies that carry the server time; only
+    // used to guess the current fixed window before asking (the script corrects a wrong guess).
     let offset = 0
     const estimateServerNow = (clientNow: number) => clientNow + offset
 
@@ -274,7 +286,7 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       Effect.clockWith((clock) => {
         const clientNow = clock.unsafeCurrentTimeMillis()
         const learn = (reply: Reply) => {
-          offset = Number(reply[1]) - clientNow
+          if (typeof reply !== "number") offset = Number(reply[1]) - clientNow
           return reply
         }
         if (prebuilt !== undefined) {
@@ -285,7 +297,9 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
             redis.evalScript(limiterScript, keysOf(key), [op, encode(limits, amounts, params, serverNow)]),
             (raw) => {
               const reply = learn(raw as Reply)
-              return reply[0] === "stale" && attempts < 5 ? loop(Number(reply[1]), attempts + 1) : Effect.succeed(reply)
+              return typeof reply !== "number" && reply[0] === "stale" && attempts < 5
+                ? loop(Number(reply[1]), attempts + 1)
+                : Effect.succeed(reply)
             }
           )
         return loop(estimateServerNow(clientNow), 0)
@@ -296,18 +310,24 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
     // ---- local bookkeeping: stats, waiters, live keys, local cooldowns ----------------------------
     const counters = { acquired: 0, waited: 0, totalWaitMs: 0, rejected: 0, evicted: 0 }
     const waiters = new Map<string, number>()
-    /** key -> estimated server time at which Redis drops the key (from the TTL the script set). */
+    /**
+     * key -> time at which Redis drops the key (from the TTL the script reported), on the clock the
+     * store was built with: reading it needs no fiber, so an admission on the fast path reads no
+     * clock through Effect at all.
+     */
+    const bookClock = yield* Effect.clock
     const liveKeys = new Map<string, number>()
-    const sweepKeys = (serverNow: number) => {
+    const sweepKeys = (now: number) => {
       for (const [k, until] of liveKeys) {
-        if (until <= serverNow) {
+        if (until <= now) {
           liveKeys.delete(k)
           counters.evicted++
         }
       }
     }
-    const touch = (key: string, now: number, ttl: number) => {
-      if (ttl <= 0) return
+    const touch = (key: string, ttl: number) => {
+      if (!(ttl > 0)) return
+      const now = bookClock.unsafeCurrentTimeMillis()
       if (!liveKeys.has(key) && liveKeys.size >= 100_000) sweepKeys(now)
       liveKeys.set(key, now + ttl)
     }
@@ -351,7 +371,7 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       const cost = opts?.cost ?? 1
       const shape = typeof cost === "number" ? numericShape(key, limits, cost) : costShape(key, limits, cost)
       if (!("costs" in shape)) return shape
-      return { key, limits, costs: shape.costs, costRecord: shape.costRecord, total: shape.total, args: shape.args }
+      return { key, limits, costs: shape.costs, costRecord: shape.costRecord, total: shape.total, args: shape.args, calls: shape.calls }
     }
 
     interface Shape {
@@ -360,6 +380,7 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       readonly total: number
       /** The acquire argument when none of the limits is a fixed window (then it never changes). */
       readonly args: Buffer | undefined
+      readonly calls: Map<string, PreparedScript> | undefined
     }
     const costShape = (key: string, limits: ReadonlyArray<LimitArgs>, cost: Cost): Shape | InvalidCost | CostExceedsCapacity => {
       const resolved = resolveCost(key, limits, cost)
@@ -367,7 +388,7 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       let total = 0
       for (const c of resolved.costs) total = Math.max(total, c)
       const args = limits.some((l) => l.fixed) ? undefined : encode(limits, resolved.costs, acquireParams, 0)
-      return { costs: resolved.costs, costRecord: resolved.record, total, args }
+      return { costs: resolved.costs, costRecord: resolved.record, total, args, calls: args === undefined ? undefined : new Map() }
     }
     // Hot path: numeric costs against a known limit list resolve to the same shape every time.
     const shapes = new WeakMap<ReadonlyArray<LimitArgs>, Map<number, Shape>>()
@@ -463,11 +484,11 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
         return onDown(plan, opts, error, waitedMs, maxWaitMs)
       }
       const answer = (waitedMs: number, reply: Reply): Effect.Effect<Permit, AcquireError> => {
-        if (reply[0] === "ok") {
-          touch(plan.key, Number(reply[1]), Number(reply[2]))
+        if (typeof reply === "number") {
+          touch(plan.key, reply)
           return Effect.succeed(admitted(plan, waitedMs))
         }
-        return sleepThen(waitedMs, Math.max(1, Math.ceil(Number(reply[2]))), reply.slice(3))
+        return sleepThen(waitedMs, Math.max(1, Math.ceil(Number(reply[2]))), reply.slice(3).map(String))
       }
       const attempt = (waitedMs: number): Effect.Effect<Permit, AcquireError> => {
         if (!redis.isReady()) return down(waitedMs, notReady)
@@ -492,27 +513,42 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
         counters.rejected++
         return Effect.fail(plan)
       }
-      // Fast path (rolling limits, Redis up, admitted at once): one clock read, one callback from
-      // ioredis resuming the fiber, no closure created per decision beyond those two.
-      return Effect.clockWith((clock) => {
-        const start = clock.unsafeCurrentTimeMillis()
-        if (plan.args === undefined || !redis.isReady()) return acquireSlow(plan, opts, maxWaitMs, start)
-        return Effect.async<Permit, AcquireError>((resume) => {
-          redis.evalScriptPromise(limiterScript, keysOf(plan.key), [Op.acquire, plan.args!]).then(
-            (raw) => {
-              const reply = raw as Reply
-              offset = Number(reply[1]) - start
-              if (reply[0] === "ok") {
-                touch(plan.key, Number(reply[1]), Number(reply[2]))
-                resume(Effect.succeed(admitted(plan, 0)))
-              } else {
-                resume(acquireSlow(plan, opts, maxWaitMs, start, reply))
+      if (plan.args === undefined || !redis.isReady()) {
+        return Effect.clockWith((clock) => acquireSlow(plan, opts, maxWaitMs, clock.unsafeCurrentTimeMillis()))
+      }
+      // Fast path (rolling limits, Redis up, admitted at once): the prepared call, one callback from
+      // ioredis resuming the fiber; the caller's clock is only read when there is waiting to time.
+      const call = preparedCall(plan)
+      return Effect.async<Permit, AcquireError>((resume) => {
+        redis.runPrepared(call, (error, raw) => {
+          if (typeof raw === "number") {
+            touch(plan.key, raw)
+            resume(Effect.succeed(admitted(plan, 0)))
+          } else {
+            resume(Effect.clockWith((clock) => {
+              const start = clock.unsafeCurrentTimeMillis()
+              if (error !== undefined) {
+                return acquireSlow(plan, opts, maxWaitMs, start, toRedisError(limiterScript.name, error))
               }
-            },
-            (cause) => resume(acquireSlow(plan, opts, maxWaitMs, start, toRedisError(limiterScript.name, cause)))
-          )
+              const reply = raw as Fields
+              offset = Number(reply[1]) - start
+              return acquireSlow(plan, opts, maxWaitMs, start, reply)
+            }))
+          }
         })
       })
+    }
+
+    /** The acquire call of a rolling-only plan on its key, encoded once. */
+    const preparedCall = (plan: Plan): PreparedScript => {
+      const calls = plan.calls!
+      let call = calls.get(plan.key)
+      if (call === undefined) {
+        if (calls.size >= 10_000) calls.clear()
+        call = redis.prepareScript(limiterScript, keysOf(plan.key), [Op.acquire, plan.args!])
+        calls.set(plan.key, call)
+      }
+      return call
     }
 
     const maxWaitOf = (opts: AcquireOptions | undefined): number | undefined =>
@@ -523,7 +559,9 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
     // ---- leases ----------------------------------------------------------------------------------
     const adjustRemote = (plan: Plan, deltas: ReadonlyArray<number>) =>
       run(Op.adjust, plan.key, plan.limits, deltas, [marginMs, 0, 0, 0]).pipe(
-        Effect.tap((reply) => Effect.sync(() => touch(plan.key, Number(reply[1]), Number(reply[2])))),
+        Effect.flatMap((reply) =>
+          Effect.sync(() => touch(plan.key, Number(fields(reply)[2])))
+        ),
         Effect.asVoid
       )
 
@@ -621,7 +659,8 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
 
     const snapshot = (key: string = DEFAULT_KEY): Effect.Effect<LimiterSnapshot, RateLimiterUnavailable> =>
       run(Op.peek, key, defaults, defaults.map(() => 0), [0, 0, 0, 0]).pipe(
-        Effect.map((reply): LimiterSnapshot => {
+        Effect.map((raw): LimiterSnapshot => {
+          const reply = fields(raw)
           const now = Number(reply[1])
           const cd = reply[2] === "" ? null : Number(reply[2])
           const pr = reply[3] === "" ? null : Number(reply[3])
@@ -658,8 +697,8 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
         )
       )
 
-    const stats: Effect.Effect<LimiterStats> = Effect.map(Clock.currentTimeMillis, (now) => {
-      sweepKeys(estimateServerNow(now))
+    const stats: Effect.Effect<LimiterStats> = Effect.sync(() => {
+      sweepKeys(bookClock.unsafeCurrentTimeMillis())
       return { ...counters, keys: liveKeys.size }
     })
 

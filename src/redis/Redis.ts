@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto"
 import { Config, Context, Duration, Effect, Layer, Option, Redacted, Runtime, Schema } from "effect"
-import { Redis as IORedis, type RedisOptions as IORedisOptions } from "ioredis"
+import { Command, Redis as IORedis, type RedisOptions as IORedisOptions } from "ioredis"
 
 /**
  * A Redis command or connection failed. `reason` says how: `"unavailable"` (not connected, connection
@@ -85,6 +85,23 @@ export const script = (name: string, lua: string): LuaScript => ({
 })
 
 /**
+ * One script call whose keys and arguments never change, encoded once (see
+ * {@link RedisShape.prepareScript}); run it as often as needed with {@link RedisShape.runPrepared}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PreparedScript {
+  readonly script: LuaScript
+  readonly keys: ReadonlyArray<string>
+  readonly args: ReadonlyArray<string | number | Buffer>
+  /** The whole EVALSHA command as sent on the wire (RESP). */
+  readonly bytes: Buffer
+  /** The EVALSHA arguments (sha, key count, keys, args), as ioredis reports them in errors. */
+  readonly argv: ReadonlyArray<string | number | Buffer>
+}
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -121,6 +138,22 @@ export interface RedisShape {
     keys: ReadonlyArray<string>,
     args: ReadonlyArray<string | number | Buffer>
   ) => Promise<unknown>
+  /**
+   * Encode an EVALSHA call once, for hot paths that repeat the same call: {@link runPrepared} then
+   * writes the cached bytes as they are (no per-call argument encoding) and watches its command
+   * timeout with one timer per connection instead of one per command.
+   */
+  readonly prepareScript: (
+    script: LuaScript,
+    keys: ReadonlyArray<string>,
+    args: ReadonlyArray<string | number | Buffer>
+  ) => PreparedScript
+  /**
+   * Run a prepared call: one EVALSHA round trip, EVAL once on NOSCRIPT, like
+   * {@link evalScriptPromise} (same replies, same errors; map them with {@link toRedisError}).
+   * `done` is called exactly once, possibly before `runPrepared` returns (connection not writable).
+   */
+  readonly runPrepared: (call: PreparedScript, done: PreparedCallback) => void
   /** SCRIPT LOAD, so the first EVALSHA hits. Optional: `evalScript` recovers from NOSCRIPT anyway. */
   readonly loadScript: (script: LuaScript) => Effect.Effect<void, RedisError>
 }
@@ -160,6 +193,124 @@ export const toRedisError = (operation: string, cause: unknown): RedisError => {
     ? "unavailable" as const
     : "command" as const
   return new RedisError({ operation, reason, detail: text.slice(0, 300) })
+}
+
+const CRLF = Buffer.from("\r\n")
+
+/** RESP encoding of one command (what ioredis writes for it). Pure. */
+const encodeCommand = (parts: ReadonlyArray<string | number | Buffer>): Buffer => {
+  const chunks: Array<Buffer> = [Buffer.from(`*${parts.length}\r\n`)]
+  for (const part of parts) {
+    const bytes = Buffer.isBuffer(part) ? part : Buffer.from(String(part), "utf8")
+    chunks.push(Buffer.from(`$${bytes.length}\r\n`), bytes, CRLF)
+  }
+  return Buffer.concat(chunks)
+}
+
+/**
+ * Command timeouts of prepared calls: one timer per connection, armed for the oldest pending
+ * command, instead of a timer set and cleared per command. Replies come back in the order commands
+ * were sent, so settled commands leave from the head of the queue.
+ */
+class Watchdog {
+  private queue: Array<PreparedCommand> = []
+  private head = 0
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined
+  private readonly check = (): void => {
+    this.timer = undefined
+    const now = performance.now()
+    const q = this.queue
+    while (this.head < q.length) {
+      const c = q[this.head]!
+      if (!c.settled) {
+        if (c.deadline > now) break
+        c.reject(new Error("Command timed out"))
+      }
+      q[this.head++] = undefined as never
+    }
+    this.compact()
+    if (this.head < this.queue.length) this.arm(this.queue[this.head]!.deadline - now)
+  }
+  add(command: PreparedCommand, ms: number): void {
+    command.deadline = performance.now() + ms
+    this.drop()
+    this.queue.push(command)
+    if (this.timer === undefined) this.arm(ms)
+  }
+  /** Forget settled commands at the head (called as commands come and go, so the queue stays short). */
+  drop(): void {
+    const q = this.queue
+    while (this.head < q.length && q[this.head]!.settled) q[this.head++] = undefined as never
+    this.compact()
+  }
+  close(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+  private compact(): void {
+    if (this.head === this.queue.length) {
+      this.queue.length = 0
+      this.head = 0
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head)
+      this.head = 0
+    }
+  }
+  private arm(ms: number): void {
+    this.timer = setTimeout(this.check, Math.max(1, Math.ceil(ms)))
+    // A pending command keeps the process alive through its socket, not through this timer.
+    this.timer.unref()
+  }
+}
+
+/** Called once with the reply (or the failure) of a prepared call. */
+export type PreparedCallback = (error: Error | undefined, reply?: unknown) => void
+
+const noop = () => {}
+
+/**
+ * An EVALSHA whose wire bytes are cached; its command timeout is kept by the {@link Watchdog}. The
+ * reply goes straight to `done` from ioredis' reply handler, without promise hops (ioredis' own
+ * promise is still settled, for its tracing).
+ */
+class PreparedCommand extends Command {
+  deadline = 0
+  settled = false
+  constructor(
+    private readonly bytes: Buffer,
+    call: PreparedScript,
+    private readonly watchdog: Watchdog,
+    done: PreparedCallback,
+    noScript: (call: PreparedScript, done: PreparedCallback) => void
+  ) {
+    // Arguments are given after construction: ioredis' own argument handling (copying, stringifying)
+    // costs more than the whole rest of a command, and the bytes sent are cached anyway.
+    super("evalsha", [], { replyEncoding: "utf8" })
+    this.args = call.argv as Array<string | number | Buffer>
+    const resolve = this.resolve
+    const reject = this.reject
+    this.resolve = (value) => {
+      if (this.settled) return
+      this.settled = true
+      resolve(value)
+      done(undefined, this.transformReply(value))
+    }
+    this.reject = (error) => {
+      if (this.settled) return
+      this.settled = true
+      // Nobody awaits ioredis' promise: keep its rejection from counting as unhandled.
+      this.promise.catch(noop)
+      reject(error)
+      if (error.message.startsWith("NOSCRIPT")) noScript(call, done)
+      else done(error)
+    }
+  }
+  override toWritable(): Buffer {
+    return this.bytes
+  }
+  override setTimeout(ms: number): void {
+    if (this.deadline === 0) this.watchdog.add(this, ms)
+  }
 }
 
 const millis = (d: Duration.DurationInput | undefined, fallback: number): number =>
@@ -260,6 +411,24 @@ export const make = (options: RedisConnectionOptions = {}): Effect.Effect<RedisS
     const evalScript = (s: LuaScript, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number | Buffer>) =>
       command(s.name, () => evalScriptPromise(s, keys, args))
 
+    const watchdog = new Watchdog()
+    yield* Effect.addFinalizer(() => Effect.sync(() => watchdog.close()))
+    const keyPrefix = typeof client.options.keyPrefix === "string" ? client.options.keyPrefix : ""
+    const prepareScript = (s: LuaScript, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number | Buffer>): PreparedScript => {
+      // ioredis' own `keyPrefix` applies to these keys too, as it does for `evalsha`.
+      const argv = [s.sha, keys.length, ...keys.map((k) => keyPrefix + k), ...args]
+      return { script: s, keys, args, argv, bytes: encodeCommand(["evalsha", ...argv]) }
+    }
+    const noScript = (call: PreparedScript, done: PreparedCallback): void => {
+      client.eval(call.script.lua, call.keys.length, ...call.keys, ...call.args).then(
+        (reply) => done(undefined, reply),
+        (error: Error) => done(error)
+      )
+    }
+    const runPrepared = (call: PreparedScript, done: PreparedCallback): void => {
+      client.sendCommand(new PreparedCommand(call.bytes, call, watchdog, done, noScript))
+    }
+
     return {
       client,
       prefix,
@@ -268,6 +437,8 @@ export const make = (options: RedisConnectionOptions = {}): Effect.Effect<RedisS
       command,
       evalScript,
       evalScriptPromise,
+      prepareScript,
+      runPrepared,
       loadScript: (s) => command(`SCRIPT LOAD ${s.name}`, (c) => c.script("LOAD", s.lua)).pipe(Effect.asVoid)
     } satisfies RedisShape
   })

@@ -1,18 +1,25 @@
 /**
  * The Lua script behind the Redis rate limiter: one EVALSHA per decision. All the state of one key
  * is one binary value under `{prefix:key}:limiter` (one cluster slot, one TTL, written with a single
- * `SET … PX`), packed with Redis' built-in `struct` library (exact doubles, no MessagePack tables):
+ * `SET`), packed with Redis' built-in `struct` library (exact doubles, no MessagePack tables), in
+ * one of two forms:
  *
- * - header `<BdddddddH`: version (2), `x` when the key expires, `cd` cooldown until, `nx` earliest
- *   next admission (`minInterval`, proactive throttling), the adaptive pacing bucket set by
- *   `setRate` (`pr` rate/s, `pb` burst, `pt` tokens, `pu` updated; `pr = 0`: none), then the count
- *   of buckets;
- * - per bucket `<Hc0dd`: limit name, tokens (negative: debt after a lease adjusted upwards), updated
- *   (last refill time, or the start of the fixed window the tokens belong to).
+ * - version 2, the general form: header `<BdddddddH`: version, `x` when the key expires, `cd`
+ *   cooldown until, `nx` earliest next admission (`minInterval`, proactive throttling), the adaptive
+ *   pacing bucket set by `setRate` (`pr` rate/s, `pb` burst, `pt` tokens, `pu` updated; `pr = 0`:
+ *   none), then the count of buckets; per bucket `<Hc0dd`: limit name, tokens (negative: debt after
+ *   a lease adjusted upwards), updated (last refill time, or the start of the fixed window the
+ *   tokens belong to);
+ * - version 3, the short form of a key that holds one bucket and nothing else in force (no cooldown,
+ *   no pacing, no pause before the next admission): `<BdHc0dd` version, `x`, then that bucket.
  *
- * A value that is not version 2 (an older format) reads as empty. A decision costs three commands
- * inside Redis (TIME, GET, SET); the common case (one rolling limit, admitted, nothing paced) takes
- * a short path without Lua tables.
+ * Any other value (an older format) reads as empty. A decision costs three commands inside Redis
+ * (TIME, GET, SET); the common case (one rolling limit, admitted, nothing paced) takes a short path
+ * without Lua tables, and only pushes the key's expiry back (`SET … PX`) when what is left of it
+ * no longer covers the time to full refill plus half the margin; otherwise it keeps it
+ * (`SET … KEEPTTL`, much cheaper inside Redis). So after every decision a key lives at least until
+ * its buckets are full again plus half of `keyTtlMargin`, and at most plus all of it (or longer
+ * when an earlier write asked for longer: a TTL is never shortened).
  *
  * Time is always Redis server time (`TIME`), so workers with skewed clocks agree (Redis >= 5, where
  * scripts replicate their effects). Fixed windows are aligned to a time zone, which Lua cannot
@@ -23,10 +30,12 @@
  * ARGV: op (`a` acquire, `j` adjust, `p` peek, `c` cooldown, `r` rate), then one binary argument
  * built by {@link encodeCall}: `<ddddH` four op parameters and the number of limits, then per limit
  * `<Hc0ddddBdd` name, capacity, refillAmount, periodMs, cost-or-delta, fixed 0/1, windowStart,
- * windowEnd. One binary argument instead of 8 strings per limit keeps the script's parsing cheap.
+ * windowEnd. One binary argument instead of 8 strings per limit keeps the script's parsing cheap;
+ * the client encodes a rolling-only acquire once and resends the same bytes.
  *
  * Replies (`now` in whole ms; fractional values as strings):
- * - acquire: `{"ok", now, ttl}` | `{"wait", now, waitMs, violated...}` | `{"stale", now}`
+ * - acquire: `ttl` when admitted, a single integer (ms the key still lives: no table to build or
+ *   decode) | `{"wait", now, waitMs, violated...}` | `{"stale", now}`
  * - adjust: `{"ok", now, ttl}` | `{"stale", now}`
  * - peek: `{"peek", now, cd, pr, tokens...}` | `{"stale", now}`
  * - cooldown: `{"ok", now, until}`; rate: `{"ok", now}`
@@ -40,25 +49,32 @@ const lua = `
 local key = KEYS[1]
 local op = ARGV[1]
 local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + tonumber(clock[2]) / 1000
+local now = clock[1] * 1000 + clock[2] / 1000
 local raw = redis.call('GET', key)
 
 -- Fast path, the common case: acquire on one rolling limit, no pacing/cooldown in force, admitted
 -- without crossing the throttle threshold. Same arithmetic as the general code below (which takes
--- every other case), without its tables.
-if op == 'a' then
+-- every other case), without its tables. The key's expiry is only pushed back when what is left
+-- of it no longer covers the refill plus half the margin (SET KEEPTTL is much cheaper than PX).
+if op == 'a' and #ARGV[2] > 34 then
   local a1, a2, _, a4, n, name, cap, amt, per, cost, fixed = struct.unpack('<ddddHHc0ddddB', ARGV[2])
   if n == 1 and fixed == 0 and a1 <= 0 then
-    local ok, x, cd, nx, pr, pb, pt, pu, tk, up = true, 0, 0, 0, 0, 0, 0, 0, nil, nil
+    local x, tk, up = 0, nil, nil
     if raw then
-      ok = #raw == 77 + #name and string.byte(raw, 1) == 2
-      if ok then
-        local _, m, sn
-        _, x, cd, nx, pr, pb, pt, pu, m, sn, tk, up = struct.unpack('<BdddddddHHc0dd', raw)
-        ok = m == 1 and sn == name
+      local v = string.byte(raw, 1)
+      if v == 3 and #raw == 27 + #name then
+        local _, sn
+        _, x, sn, tk, up = struct.unpack('<BdHc0dd', raw)
+        if sn ~= name then x = nil end
+      elseif v == 2 and #raw == 77 + #name then
+        local _, cd, nx, pr, m, sn
+        _, x, cd, nx, pr, _, _, _, m, sn, tk, up = struct.unpack('<BdddddddHHc0dd', raw)
+        if m ~= 1 or sn ~= name or cd > now or nx > now or pr > 0 then x = nil end
+      else
+        x = nil
       end
     end
-    if ok and cd <= now and nx <= now and pr <= 0 then
+    if x then
       if tk == nil then
         tk = cap
         up = now
@@ -68,26 +84,38 @@ if op == 'a' then
       end
       if tk + cap * 1e-9 >= cost and (a4 < 0 or cost <= 0 or tk - cost >= (1 - a4) * cap) then
         tk = tk - cost
-        local want = math.ceil((cap - tk) * per / amt + a2)
+        local need = (cap - tk) * per / amt
+        if x - now >= need + a2 / 2 then
+          redis.call('SET', key, struct.pack('<BdHc0dd', 3, x, #name, name, tk, up), 'KEEPTTL')
+          return x - now
+        end
+        local want = math.ceil(need + a2)
         if x - now > want then want = math.ceil(x - now) end
         if want < 1 then want = 1 end
-        redis.call('SET', key, struct.pack('<BdddddddHHc0dd', 2, now + want, cd, nx, pr, pb, pt, pu, 1, #name, name, tk, up), 'PX', want)
-        return {'ok', math.floor(now), want}
+        redis.call('SET', key, struct.pack('<BdHc0dd', 3, now + want, #name, name, tk, up), 'PX', want)
+        return want
       end
     end
   end
 end
 
 local a1, a2, a3, a4, n, p = struct.unpack('<ddddH', ARGV[2])
-local x, cd, nx, pr, pb, pt, pu, m, q = 0, 0, 0, 0, 0, 0, 0, 0, 0
-if raw and #raw >= 59 and string.byte(raw, 1) == 2 then
-  local _
-  _, x, cd, nx, pr, pb, pt, pu, m, q = struct.unpack('<BdddddddH', raw)
-end
+local x, cd, nx, pr, pb, pt, pu, m = 0, 0, 0, 0, 0, 0, 0, 0
 -- Stored buckets, flat: name, tokens, updated (name set to false once matched to a limit of this call).
 local S = {}
-for j = 0, m - 1 do
-  S[3 * j + 1], S[3 * j + 2], S[3 * j + 3], q = struct.unpack('<Hc0dd', raw, q)
+if raw then
+  local v = string.byte(raw, 1)
+  if v == 2 and #raw >= 59 then
+    local _, q
+    _, x, cd, nx, pr, pb, pt, pu, m, q = struct.unpack('<BdddddddH', raw)
+    for j = 0, m - 1 do
+      S[3 * j + 1], S[3 * j + 2], S[3 * j + 3], q = struct.unpack('<Hc0dd', raw, q)
+    end
+  elseif v == 3 and #raw >= 27 then
+    local _
+    _, x, S[1], S[2], S[3] = struct.unpack('<BdHc0dd', raw)
+    m = 1
+  end
 end
 
 -- Limits of this call, flat (stride 10): name, cap, amt, per, amount, fixed, ws, we, tokens, updated.
@@ -159,8 +187,9 @@ local function save(ttl, margin)
     if S[j] then count = count + 1 end
   end
   local value
-  if count == 1 and n == 1 then
-    value = struct.pack('<BdddddddHHc0dd', 2, x, cd, nx, pr, pb, pt, pu, 1, #L[1], L[1], L[9], L[10])
+  if count == 1 and n == 1 and cd <= now and nx <= now and pr <= 0 then
+    -- Nothing but one bucket: the short form the fast path reads.
+    value = struct.pack('<BdHc0dd', 3, x, #L[1], L[1], L[9], L[10])
   else
     local parts = {struct.pack('<BdddddddH', 2, x, cd, nx, pr, pb, pt, pu, count)}
     for o = 0, 10 * (n - 1), 10 do
@@ -241,7 +270,7 @@ if op == 'a' then
     if gap > ttl then ttl = gap end
   end
   if cd - now > ttl then ttl = cd - now end
-  return {'ok', math.floor(now), save(ttl, a2)}
+  return save(ttl, a2)
 end
 
 if op == 'j' then

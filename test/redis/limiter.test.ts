@@ -398,6 +398,102 @@ describe.skipIf(skipRedis)("RedisLimiter on a real redis-server", () => {
     expect([rolling.readDoubleLE(rolling.length - 16), rolling.readDoubleLE(rolling.length - 8)]).toEqual([0, 0])
   })
 
+  it.live("pushes a key's expiry back only when what is left no longer covers refill + half the margin", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const prefix = uniquePrefix("keepttl")
+      const client = yield* rawClient(server.url)
+      // One token per 100 ms; margin 400 ms.
+      const rl = yield* limiterOn(server.url, prefix, {
+        limits: [Limit.custom({ name: "r", capacity: 10, refillAmount: 10, refillPeriod: "1 second" })],
+        keyTtlMargin: "400 millis",
+        throttle: false
+      })
+      const key = keyFor(prefix, "k", ["limiter"])
+      const pttl = Effect.promise(() => client.pttl(key))
+      yield* rl.acquire({ key: "k" })
+      // New key: refill 100 + margin 400.
+      const first = yield* pttl
+      expect(first).toBeGreaterThan(400)
+      expect(first).toBeLessThanOrEqual(501)
+      // The short form: one bucket, nothing else in force.
+      expect((yield* Effect.promise(() => client.getBuffer(key)))![0]).toBe(3)
+      // Refill 200 + 200 (half the margin) still fits in what is left: the expiry stays.
+      yield* rl.acquire({ key: "k" })
+      const kept = yield* pttl
+      expect(kept).toBeLessThanOrEqual(first)
+      // Refill 500 + 200 does not: pushed back to refill + the whole margin.
+      yield* rl.acquire({ key: "k", cost: 3 })
+      const pushed = yield* pttl
+      expect(pushed).toBeGreaterThan(800)
+      expect(pushed).toBeLessThanOrEqual(901)
+      expect((yield* rl.snapshot("k")).limits[0]!.tokens).toBeCloseTo(5, 0)
+      // Without the key, nothing was lost: it only goes once the bucket is full again.
+      for (let i = 0; i < 100 && (yield* Effect.promise(() => client.exists(key))) === 1; i++) yield* Effect.sleep("20 millis")
+      expect((yield* rl.snapshot("k")).limits[0]!.tokens).toBe(10)
+    })))
+
+  it.live("the short path picks a key up again after a cooldown, from either stored form", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const prefix = uniquePrefix("forms")
+      const client = yield* rawClient(server.url)
+      const rl = yield* limiterOn(server.url, prefix, { limits: [hourly("a", 10)], throttle: false })
+      const key = keyFor(prefix, "k", ["limiter"])
+      const version = Effect.promise(() => client.getBuffer(key)).pipe(Effect.map((b) => b![0]))
+      yield* rl.acquire({ key: "k", cost: 2 })
+      expect(yield* version).toBe(3)
+      yield* rl.cooldown("k", "100 millis")
+      // A cooldown is state the short form cannot hold.
+      expect(yield* version).toBe(2)
+      const refused = yield* Effect.flip(rl.tryAcquire({ key: "k" }))
+      if (refused._tag !== "RateLimitExceeded") return expect.fail(refused._tag)
+      expect(refused.limits).toEqual(["cooldown"])
+      yield* Effect.sleep("150 millis")
+      // Cooldown over: admitted by the short path from the long form, written back short.
+      yield* rl.acquire({ key: "k", cost: 3 })
+      expect(yield* version).toBe(3)
+      expect((yield* rl.snapshot("k")).limits[0]!.tokens).toBeCloseTo(5, 2)
+      // Acquiring with no limits at all admits (nothing to consume).
+      const permit = yield* rl.acquire({ key: "k", limits: [] })
+      expect(permit.costs).toEqual({})
+      expect((yield* rl.stats).keys).toBe(1)
+    })))
+
+  it.live("a prepared call that gets no answer within commandTimeout fails as a timeout, then Redis serves again", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const client = yield* rawClient(server.url)
+      const rl = yield* limiterOn(server.url, uniquePrefix("timeout"), { limits: [hourly("a", 10)], throttle: false }, {
+        commandTimeout: "100 millis"
+      })
+      yield* rl.acquire()
+      // Every command waits 1 s: the EVALSHA is still unanswered when its 100 ms are up.
+      yield* Effect.promise(() => client.call("CLIENT", "PAUSE", "1000", "ALL"))
+      const start = Date.now()
+      const error = yield* Effect.flip(rl.acquire())
+      const took = Date.now() - start
+      expect(error._tag).toBe("RateLimiterUnavailable")
+      expect(error.message).toContain("timeout")
+      expect(took).toBeGreaterThanOrEqual(90)
+      expect(took).toBeLessThan(700)
+      yield* Effect.sleep("1 second")
+      expect((yield* rl.acquire()).costs).toEqual({ a: 1 })
+    })))
+
+  it.live("prepared calls honour ioredis' own keyPrefix, also when NOSCRIPT sends the script again", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const prefix = uniquePrefix("keyprefix")
+      const client = yield* rawClient(server.url)
+      const rl = yield* limiterOn(server.url, prefix, { limits: [hourly("a", 10)], throttle: false }, {
+        ioredis: { keyPrefix: "kp:" }
+      })
+      const key = `kp:${keyFor(prefix, "k", ["limiter"])}`
+      yield* rl.acquire({ key: "k" })
+      expect(yield* Effect.promise(() => client.exists(key))).toBe(1)
+      yield* Effect.promise(() => client.script("FLUSH"))
+      yield* rl.acquire({ key: "k", cost: 2 })
+      expect(yield* Effect.promise(() => client.keys(`*${prefix}*`))).toEqual([key])
+      expect((yield* rl.snapshot("k")).limits[0]!.tokens).toBeCloseTo(7, 2)
+    })))
+
   it.live("throttles proactively past the threshold instead of bursting into the wall", () =>
     Effect.scoped(Effect.gen(function*() {
       const rl = yield* limiterOn(server.url, uniquePrefix("throttle"), {
