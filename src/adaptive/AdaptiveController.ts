@@ -44,7 +44,10 @@ export interface Options {
   readonly recovery?: Duration.DurationInput | undefined
   /** Time on the plateau before probing above it. Default 8 s. */
   readonly steady?: Duration.DurationInput | undefined
-  /** Fraction below the learned ceiling the plateau sits at, in [0, 0.5). Default 0.02. */
+  /**
+   * Fraction below the learned ceiling the plateau sits at, in [0, 0.5); half of it below a ceiling
+   * that is a measured throughput (a lower bound already). Default 0.02.
+   */
   readonly ceilingMargin?: number | undefined
   /** Same-burst window when the caller does not pass `sentAt`. Default 250 ms. */
   readonly hold?: Duration.DurationInput | undefined
@@ -404,7 +407,7 @@ export const makeWithStore = (
           const s0 = prev ?? Aimd.initial(c)
           let s = backoff
             ? Aimd.onBackoff(c, s0, now, { retryAfterMs, sentAt: outcome.sentAt })
-            : Aimd.onSuccess(c, s0, now)
+            : Aimd.onSuccess(c, s0, now, { sentAt: outcome.sentAt })
           if (parsed !== undefined && Option.isSome(parsed.info) && !backoff) {
             s = Aimd.onHeaders(c, s, parsed.info.value, now)
           }

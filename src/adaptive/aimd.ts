@@ -4,36 +4,59 @@
  * ## Algorithm
  *
  * The controller owns one number, the pace in requests per second that the limiter enforces, and
- * moves it with what each response says. Increases are time-based (rps per second of clean traffic),
- * not per success: a per-success step grows the rate in proportion to the rate itself and to the
- * number of concurrent callers, which makes the overshoot at the wall — and so the number of 429s —
- * depend on load. Each success advances the clock of the curve by the time since the previous
+ * moves it with what each response says. A *wall* is a backoff status (default 429 and 503) for a
+ * request sent after the last decrease; 429s of a burst already acted on are ignored (`sentAt`, or
+ * `holdMs` when it is unknown), so one wall is one decision. Increases are time-based (rps per second
+ * of clean traffic), not per success: a per-success step grows the rate in proportion to the rate
+ * itself and to the number of concurrent callers, which makes the overshoot at the wall — and so the
+ * number of 429s — depend on load. Each success advances the curve by the time since the previous
  * success, capped at two request intervals, so a client that does not use its rate (idle, or
  * app-limited) does not grow it without evidence.
  *
  * 1. **Slow start.** From `initialRate` (the documented limit) the rate doubles every
- *    `slowStartDoublingMs` until the first backoff: a documented limit that is 5x too low is left
+ *    `slowStartDoublingMs` until the first wall: a documented limit that is 5x too low is left
  *    behind in ~2.3 doublings, instead of the minutes an additive step needs.
- * 2. **Decrease.** A backoff status (default 429 and 503) remembers a *ceiling* — the best estimate
- *    of the real limit — and sets the rate to `ceiling × decreaseFactor` (floored at `minRate`), or
- *    to the throughput the server was measured to accept since the previous wall (less
- *    `ceilingMargin`) when that is higher: that rate is known to be safe. The
- *    ceiling is the rate at the wall, or, when the previous wall is ≥ 1 s back, the throughput the
- *    server actually accepted in between if lower: the server's bucket is empty at both 429s, so
- *    accepted/elapsed is its refill rate, free of the burst that makes the sending rate overshoot.
- *    (When a Retry-After pause lay in between, the bucket may have overflowed during it, so the
- *    ceiling is the midpoint of that lower bound and the wall rate.) A 429 for a request sent before
- *    the last decrease (`sentAt`), or within `holdMs` of it when `sentAt` is unknown, belongs to the
- *    burst already acted on and is ignored. A Retry-After sets `cooldownUntil`, during which the rate
- *    never increases.
- * 3. **Recovery.** The rate climbs back towards the plateau `ceiling × (1 − ceilingMargin)` along a
- *    concave (exponential) curve covering ~95% of the gap in `recoveryMs`: quick while far below,
- *    cautious close to the wall (CUBIC's concave region).
- * 4. **Steady, then probe.** On the plateau the rate holds for `steadyMs`, then creeps up, slowly at
- *    first (`increaseStep` rps per second) and faster the longer no backoff comes (the slope grows by
+ * 2. **Measure between walls.** The server's bucket is empty at both of two consecutive walls, so
+ *    what it accepted for requests sent in between (`sentAt` keeps out those of the previous
+ *    burst), over the time in between, is its refill rate: the *measured* throughput, free of the
+ *    burst that makes the sending rate at the wall overshoot (the wall rate is only an upper bound).
+ *    Tokens the server refilled but could not keep are missed, in two ways. A Retry-After pause in
+ *    between is assumed banked up to `BANK_MS` (1 s) of the rate — token buckets usually hold at
+ *    least a second of their rate, fixed windows a whole window — and a pause longer than twice the
+ *    traffic after it may not lower the estimate below `wall rate × decreaseFactor` (that assumption
+ *    then carries most of the figure). And while the client paced below the server's rate with the
+ *    server's bucket full (after a banked pause; after a wall without one, once a second of rate
+ *    has filled it), the refill overflowed: `paceLog` records the paces in force, and the estimate
+ *    is the rate that explains the accepted count plus that overflow (a fixed point), so a long, low
+ *    plateau is not mistaken for the limit.
+ * 3. **Decrease.** At a wall met *on purpose* (while climbing back, or probing above the plateau)
+ *    the measured throughput becomes the *ceiling* and the rate goes straight to the plateau, half
+ *    of `ceilingMargin` below it (a lower bound already; the half absorbs counting noise): halving
+ *    a rate the server was just measured to sustain only lets its bucket overflow while the rate
+ *    climbs back. Any other wall — the first one, or one at a rate that was sustained before (the
+ *    limit dropped, or the estimate was high) — remembers `min(wall rate, measured)` as the
+ *    ceiling, resumes at `max(ceiling × decreaseFactor, min(measured × (1 − ceilingMargin),
+ *    wall rate × 0.95))` and climbs back (5.): if the limit dropped, that climb meets the new wall
+ *    within a second or two, and that wall measures the new limit. Two walls per drop, not a
+ *    bisection of walls.
+ * 4. **Retry-After** sets `cooldownUntil`, a pause for every caller of the key, during which the
+ *    rate never increases. A server that banks what it refills during the pause (see 2) loses it
+ *    unless it is spent, so the pause is followed by a *drain*: for `DRAIN_MS` the pace is the
+ *    plateau plus `DRAIN_SHARE` of the assumed bank (the rest is margin for the limiter's own
+ *    catch-up burst and the estimate's error). After a measured wall the drain starts when the pause
+ *    ends; after any other wall, once the plateau has been held `DRAIN_DELAY_MS` without a wall
+ *    (nothing above the server's rate was sent since the pause, so its bucket is still full). A wall
+ *    during a drain shows the server banks less (or the ceiling is high, which the next wall
+ *    measures): the key stops draining and stops assuming a bank (`bankShort`; an estimate across a
+ *    pause is then the midpoint of its two bounds).
+ * 5. **Recovery.** After an unmeasured decrease the rate climbs back towards the plateau
+ *    (`ceilingMargin` below the ceiling) along a concave (exponential) curve covering ~95% of the
+ *    gap in `recoveryMs`: quick while far below, cautious close to the wall (CUBIC's concave region).
+ * 6. **Steady, then probe.** On the plateau the rate holds for `steadyMs`, then creeps up, slowly at
+ *    first (`increaseStep` rps per second) and faster the longer no wall comes (the slope grows by
  *    `increaseStep` every `probeAccelMs`: CUBIC's convex region), so a raised limit is found again
- *    within seconds while an unchanged one is met with one 429 every `steadyMs` + a few seconds.
- * 5. **Header pacing.** When responses carry rate-limit headers the controller stops guessing: it
+ *    within seconds while an unchanged one is met with one wall every `steadyMs` + a few seconds.
+ * 7. **Header pacing.** When responses carry rate-limit headers the controller stops guessing: it
  *    paces at `remaining / time-to-reset` (so the quota lasts exactly until it is restored and the
  *    client never meets the wall), takes `limit / window` as the authoritative ceiling when the
  *    headers say both — and then paces at that sustained rate at least while more than 10% of the
@@ -97,7 +120,7 @@ export type RateSource = "configured" | "learned" | "header"
  * @since 0.1.0
  * @category models
  */
-export type Phase = "slow-start" | "recovery" | "probe" | "steady" | "header"
+export type Phase = "slow-start" | "recovery" | "drain" | "probe" | "steady" | "header"
 
 /**
  * The controller state of one key. Plain data: serializable, so a shared store (Redis) can hold it.
@@ -111,11 +134,20 @@ export interface AimdState {
   readonly source: RateSource
   /** The remembered ceiling (rate at, or accepted throughput before, the last decrease). */
   readonly ceiling: number | null
+  /** The ceiling is a measured throughput (a lower bound), not a wall rate: half the margin below it. */
+  readonly ceilingMeasured: boolean
   /** The rate at the moment of the last decrease (before multiplying). */
   readonly lastDecreaseRate: number | null
   readonly lastDecreaseAt: number | null
   /** Successes counted since the last decrease (for the accepted-throughput estimate). */
   readonly successesSinceDecrease: number
+  /**
+   * The paces in force since the last decrease, pauses excluded, as `[rps, ms]` segments (at most
+   * `PACE_SEGMENTS`, the closest merged): how long the client asked for less than the server refills.
+   */
+  readonly paceLog: ReadonlyArray<readonly [number, number]>
+  /** End of the time `paceLog` covers. */
+  readonly paceAt: number | null
   /** Time the probe phase started. */
   readonly probeStartedAt: number | null
   /** Time of the last success that advanced the curve. */
@@ -127,6 +159,12 @@ export interface AimdState {
   /** Header pacing is in force until this instant. */
   readonly headerUntil: number
   readonly decreases: number
+  /** End of the current drain (phase `drain`): the pace includes spending the banked tokens. */
+  readonly drainUntil: number
+  /** A drain met a wall: the server does not bank what it refills during a pause. */
+  readonly bankShort: boolean
+  /** Requests the server is assumed to have banked during the last pause, not yet spent. */
+  readonly banked: number
 }
 
 /**
@@ -164,15 +202,21 @@ export const initial = (c: AimdConfig): AimdState => ({
   phase: c.slowStart ? "slow-start" : "probe",
   source: "configured",
   ceiling: null,
+  ceilingMeasured: false,
   lastDecreaseRate: null,
   lastDecreaseAt: null,
   successesSinceDecrease: 0,
+  paceLog: [],
+  paceAt: null,
   probeStartedAt: null,
   lastSuccessAt: null,
   cooldownUntil: 0,
   holdUntil: 0,
   headerUntil: 0,
-  decreases: 0
+  decreases: 0,
+  drainUntil: 0,
+  bankShort: false,
+  banked: 0
 })
 
 /** Share of the header quota paced by `remaining / time-to-reset` only (see `onHeaders`). */
@@ -180,50 +224,116 @@ const HEADER_RESERVE = 0.1
 
 /**
  * Where in the bracket [accepted throughput, rate at the wall] the ceiling is put when a
- * Retry-After pause lay between two walls (see `onBackoff`).
+ * Retry-After pause lay between two walls and the server is known not to bank a pause (`bankShort`).
  */
 const PAUSE_WEIGHT = 0.5
+
+/** Segments kept in `paceLog`. */
+const PACE_SEGMENTS = 12
+
+/** `next` with the time since `s` was last logged (pauses excluded) added to `paceLog` at `s.rate`. */
+const logPace = (s: AimdState, next: AimdState, now: number): AimdState => {
+  if (s.lastDecreaseAt === null) return next
+  const from = Math.max(s.paceAt ?? s.lastDecreaseAt, s.lastDecreaseAt, s.cooldownUntil)
+  if (now <= from) return next
+  const log = [...(s.paceLog ?? [])]
+  const last = log[log.length - 1]
+  if (last !== undefined && Math.abs(last[0] - s.rate) <= last[0] * 0.01) {
+    log[log.length - 1] = [last[0], last[1] + (now - from)]
+  } else {
+    log.push([s.rate, now - from])
+    if (log.length > PACE_SEGMENTS) {
+      // Merge the two neighbours closest in pace (time-weighted).
+      let k = 0
+      for (let i = 1; i < log.length - 1; i++) {
+        if (Math.abs(log[i]![0] - log[i + 1]![0]) < Math.abs(log[k]![0] - log[k + 1]![0])) k = i
+      }
+      const [a, b] = [log[k]!, log[k + 1]!]
+      log.splice(k, 2, [(a[0] * a[1] + b[0] * b[1]) / (a[1] + b[1]), a[1] + b[1]])
+    }
+  }
+  return { ...next, paceLog: log, paceAt: now }
+}
 
 /** Minimum time between two decreases for the accepted-throughput estimate to be used. */
 const MIN_ESTIMATE_MS = 1000
 /** …and the minimum number of successes in that interval. */
 const MIN_ESTIMATE_SUCCESSES = 5
 
+/** How much of a Retry-After pause the server is assumed to bank (its bucket holds >= 1 s of rate). */
+const BANK_MS = 1000
+/** Share of the assumed bank spent after a pause (the rest is margin for the estimate's error)… */
+const DRAIN_SHARE = 0.7
+/** …over this long, on top of the plateau. */
+const DRAIN_MS = 2000
+/** After a decrease that was not measured, the plateau is held this long before draining. */
+const DRAIN_DELAY_MS = 1000
+
+/**
+ * The rate held below the ceiling: `ceilingMargin` below it, or half that when the ceiling is a
+ * throughput the server was measured to accept (a lower bound of its rate, up to counting noise).
+ */
+const plateauOf = (c: AimdConfig, s: Pick<AimdState, "ceiling" | "ceilingMeasured" | "rate">): number =>
+  s.ceiling === null ? s.rate : clamp(c, s.ceiling * (1 - (s.ceilingMeasured === true ? c.ceilingMargin / 2 : c.ceilingMargin)))
+
+/** Spend what the server banked: the plateau plus `DRAIN_SHARE` of it over `DRAIN_MS` from `from`. */
+const drain = (c: AimdConfig, s: AimdState, from: number): AimdState => ({
+  ...s,
+  rate: clamp(c, plateauOf(c, s) + (s.banked * DRAIN_SHARE) / (DRAIN_MS / 1000)),
+  phase: "drain",
+  drainUntil: from + DRAIN_MS,
+  banked: 0
+})
+
 /**
  * A successful (non-backoff) response observed at `now`. Advances the increase curve unless the key
- * is cooling down or paced by headers.
+ * is cooling down or paced by headers. With `sentAt`, a request sent before the last decrease is not
+ * counted in the throughput measured since (it took its token before that wall).
  *
  * @since 0.1.0
  * @category transitions
  */
-export const onSuccess = (c: AimdConfig, s: AimdState, now: number): AimdState => {
-  const counted = { ...s, successesSinceDecrease: s.successesSinceDecrease + 1 }
+export const onSuccess = (c: AimdConfig, s: AimdState, now: number, info: SuccessInfo = {}): AimdState => {
+  const before = info.sentAt !== undefined && s.lastDecreaseAt !== null && info.sentAt < s.lastDecreaseAt
+  const counted = before ? s : { ...s, successesSinceDecrease: s.successesSinceDecrease + 1 }
   if (now < s.cooldownUntil) return { ...counted, lastSuccessAt: null }
+  const logged = logPace(s, counted, now)
   if (s.phase === "header") {
-    if (now <= s.headerUntil) return counted
+    if (now <= s.headerUntil) return logged
     // Headers stopped: hold the last header rate, then probe from it.
-    return { ...counted, phase: "steady", probeStartedAt: now, lastSuccessAt: now, source: "learned" }
+    return { ...logged, phase: "steady", probeStartedAt: now, lastSuccessAt: now, source: "learned" }
   }
-  if (s.lastSuccessAt === null || now <= s.lastSuccessAt) return { ...counted, lastSuccessAt: now }
+  if (s.phase === "drain" && now >= s.drainUntil) {
+    // The banked tokens are spent: hold the plateau.
+    const plateau = plateauOf(c, s)
+    return { ...logged, rate: plateau, phase: "steady", probeStartedAt: now, drainUntil: 0, lastSuccessAt: now }
+  }
+  if (s.lastSuccessAt === null || now <= s.lastSuccessAt) return { ...logged, lastSuccessAt: now }
   const gap = now - s.lastSuccessAt
   // App-limited guard: a gap longer than two request intervals means the rate is not being used.
   const dt = gap > 2000 / s.rate ? 0 : Math.min(gap, 1000)
-  const next: AimdState = { ...counted, lastSuccessAt: now }
+  const next: AimdState = { ...logged, lastSuccessAt: now }
   if (dt === 0) return next
   switch (s.phase) {
+    case "drain":
+      return next
     case "slow-start": {
       const rate = clamp(c, s.rate * Math.pow(2, dt / c.slowStartDoublingMs))
       return { ...next, rate }
     }
     case "recovery": {
-      const plateau = clamp(c, (s.ceiling ?? s.rate) * (1 - c.ceilingMargin))
+      const plateau = plateauOf(c, s)
       const tau = c.recoveryMs / 3
       const rate = clamp(c, s.rate + Math.max(0, plateau - s.rate) * (1 - Math.exp(-dt / tau)))
-      const reached = rate >= plateau * 0.995
-      return reached ? { ...next, rate, phase: "steady", probeStartedAt: now } : { ...next, rate }
+      if (rate < plateau * 0.995) return { ...next, rate }
+      return { ...next, rate: plateau, phase: "steady", probeStartedAt: now }
     }
     case "steady": {
-      if (now - (s.probeStartedAt ?? now) < c.steadyMs) return next
+      const held = now - (s.probeStartedAt ?? now)
+      // On the plateau for a while without a wall after a pause: the server's bucket is still full of
+      // what it banked during the pause (nothing above its rate was sent since), so spend it now.
+      if (s.banked > 0 && !s.bankShort && held >= DRAIN_DELAY_MS) return drain(c, next, now)
+      if (held < c.steadyMs) return next
       return { ...next, phase: "probe", probeStartedAt: now }
     }
     case "probe": {
@@ -232,6 +342,17 @@ export const onSuccess = (c: AimdConfig, s: AimdState, now: number): AimdState =
       return { ...next, rate: clamp(c, s.rate + (slope * dt) / 1000) }
     }
   }
+}
+
+/**
+ * What the caller knows about a successful response besides its time.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SuccessInfo {
+  /** When the request was sent (epoch ms). */
+  readonly sentAt?: number | undefined
 }
 
 /**
@@ -267,47 +388,106 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
     : now < s.holdUntil
   if (sameBurst) return { ...s, cooldownUntil, lastSuccessAt: null }
   const at = s.rate
-  let ceiling = at
-  // The throughput the server is known to sustain, when measured: a safe rate to resume at.
-  let floor = 0
-  if (
-    s.lastDecreaseAt !== null && now - s.lastDecreaseAt >= MIN_ESTIMATE_MS &&
-    s.successesSinceDecrease >= MIN_ESTIMATE_SUCCESSES
-  ) {
-    // The server's bucket was empty at both walls, so what it accepted in between is its refill
-    // rate (a lower bound of it if the bucket overflowed on the way): free of the burst that makes
-    // the sending rate at the wall overshoot, and of the Retry-After pauses.
-    const elapsed = now - s.lastDecreaseAt
-    const low = s.successesSinceDecrease / (elapsed / 1000)
-    // A Retry-After pause in between may have overflowed the bucket (tokens lost, so `low` is too
-    // low) or not (then it is exact): without knowing the burst, split the difference with the rate
-    // at the wall, which is too high; the next wall narrows the bracket again.
-    const paused = Math.max(0, Math.min(s.cooldownUntil, now) - s.lastDecreaseAt)
-    ceiling = Math.min(at, paused > elapsed / 10 ? low + (at - low) * PAUSE_WEIGHT : low)
-    // …and at least 5% below the rate that just met the wall.
-    floor = Math.min(low * (1 - c.ceilingMargin), at * 0.95)
-  }
-  ceiling = clamp(c, ceiling)
-  // The multiplicative decrease applies to the best estimate of what the server accepts, but never
-  // below what it was measured to accept: halving a rate the server just sustained for a second or
-  // more only leaves its bucket to overflow while the rate climbs back (goodput lost for nothing).
-  const rate = clamp(c, Math.max(ceiling * c.decreaseFactor, floor))
-  return {
+  const decreased = {
     ...s,
-    rate,
-    phase: "recovery",
-    source: "learned",
-    ceiling,
+    source: "learned" as const,
     lastDecreaseRate: at,
     lastDecreaseAt: now,
     successesSinceDecrease: 0,
-    probeStartedAt: null,
+    paceLog: [],
+    paceAt: null,
+    probeStartedAt: now,
     lastSuccessAt: null,
     cooldownUntil,
     holdUntil: Math.max(now + c.holdMs, cooldownUntil),
     headerUntil: 0,
+    drainUntil: 0,
     decreases: s.decreases + 1
   }
+  if (s.phase === "drain") {
+    // Spending the banked tokens met the wall: the server banks less than the pause refilled (or
+    // the ceiling is high: then the next wall on the plateau measures it). No more drains, nor bank
+    // assumed, on this key.
+    const next: AimdState = { ...decreased, phase: "steady", bankShort: true, banked: 0 }
+    return { ...next, rate: plateauOf(c, next) }
+  }
+  const m = measure(c, s, now, at)
+  const pauseS = Math.min(BANK_MS, Math.max(0, cooldownUntil - now)) / 1000
+  if (m !== undefined && (s.phase === "recovery" || s.phase === "probe")) {
+    // Met on purpose, above the last plateau: the measured throughput is the new ceiling.
+    const ceiling = clamp(c, Math.min(at, m.rate))
+    const measured: AimdState = {
+      ...decreased,
+      ceiling,
+      ceilingMeasured: m.lowerBound && m.rate < at,
+      banked: s.bankShort ? 0 : ceiling * pauseS,
+      phase: "steady"
+    }
+    return measured.banked > 0 ? drain(c, measured, cooldownUntil) : { ...measured, rate: plateauOf(c, measured) }
+  }
+  // The first wall, or one at a rate sustained before (the limit dropped, or the estimate was high):
+  // the measurement may span two limits, so the plateau keeps its margin.
+  const ceiling = clamp(c, Math.min(at, m?.rate ?? at))
+  // Never below what the server was measured to accept (less the margin, and 5% below the wall):
+  // halving a rate it just sustained only leaves its bucket to overflow while the rate climbs back.
+  const floor = m === undefined ? 0 : Math.min(m.rate * (1 - c.ceilingMargin), at * 0.95)
+  return {
+    ...decreased,
+    rate: clamp(c, Math.max(ceiling * c.decreaseFactor, floor)),
+    phase: "recovery",
+    probeStartedAt: null,
+    ceiling,
+    ceilingMeasured: false,
+    // Spent if the climb back reaches the plateau without a wall (if the limit dropped, the wall
+    // comes first, measures it, and brings its own bank).
+    banked: s.bankShort ? 0 : ceiling * pauseS
+  }
+}
+
+/**
+ * The server's refill rate measured between the previous wall and this one (see the module doc), or
+ * `undefined` when that interval is too short or too empty to tell. `lowerBound`: nothing but lost
+ * tokens can make it wrong, and they make it low.
+ */
+const measure = (
+  c: AimdConfig,
+  s: AimdState,
+  now: number,
+  at: number
+): { readonly rate: number; readonly lowerBound: boolean } | undefined => {
+  if (s.lastDecreaseAt === null) return undefined
+  const elapsed = now - s.lastDecreaseAt
+  const accepted = s.successesSinceDecrease
+  if (elapsed < MIN_ESTIMATE_MS || accepted < MIN_ESTIMATE_SUCCESSES) return undefined
+  const paused = Math.max(0, Math.min(s.cooldownUntil, now) - s.lastDecreaseAt)
+  const banked = paused > 0 && s.bankShort !== true
+  // The server refilled for the whole interval, less what a pause it could not bank lost.
+  const seconds = (elapsed - (banked ? Math.max(0, paused - BANK_MS) : 0)) / 1000
+  // What the server refilled while the client paced below `x` and its bucket was full overflowed:
+  // after a banked pause the bucket is full; after a wall without one it is empty and holds (at
+  // least, assumed) a second of rate before it overflows.
+  const overflow = (x: number) => {
+    let deficit = 0
+    for (const [pace, ms] of s.paceLog ?? []) deficit += Math.max(0, x - pace) * (ms / 1000)
+    return paused > 0 ? deficit : Math.max(0, deficit - (x * BANK_MS) / 1000)
+  }
+  // The rate consistent with what was accepted plus what overflowed at that rate (a fixed point:
+  // the more time was paced below x, the more a higher x explains), never above the wall rate.
+  let rate = accepted / seconds
+  for (let i = 0; i < 50 && rate < at; i++) {
+    const next = (accepted + overflow(rate)) / seconds
+    if (next - rate <= rate * 1e-4) break
+    rate = next
+  }
+  rate = Math.min(rate, at)
+  if (paused > 0 && !banked) {
+    // The pause's tokens were lost (the server does not bank them): `rate` is too low by an unknown
+    // amount and the wall rate too high. The midpoint; the next wall narrows the bracket again.
+    return { rate: rate + (at - rate) * PAUSE_WEIGHT, lowerBound: false }
+  }
+  // Traffic after the pause shorter than half of it: the bank assumption carries most of the figure.
+  if (elapsed - paused < paused / 2 && rate < at * c.decreaseFactor) return { rate: at * c.decreaseFactor, lowerBound: false }
+  return { rate, lowerBound: paused <= BANK_MS }
 }
 
 /**
@@ -328,6 +508,7 @@ export const onHeaders = (c: AimdConfig, s: AimdState, info: RateLimitInfo, now:
       cooldownUntil: Math.max(s.cooldownUntil, info.resetAt),
       phase: "header",
       source: "header",
+      banked: 0,
       ceiling: sustained ?? s.ceiling,
       headerUntil: Math.max(s.headerUntil, info.resetAt + c.headerStaleMs),
       lastSuccessAt: null
@@ -352,6 +533,7 @@ export const onHeaders = (c: AimdConfig, s: AimdState, info: RateLimitInfo, now:
     rate: clamp(c, target),
     phase: "header",
     source: "header",
+    banked: 0,
     ceiling: sustained ?? s.ceiling,
     headerUntil: now + c.headerStaleMs,
     lastSuccessAt: null

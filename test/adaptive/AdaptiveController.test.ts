@@ -61,6 +61,36 @@ describe("AdaptiveController", () => {
       for (const f of waiters) yield* Fiber.join(f)
     }).pipe(Effect.provide(controller({ initialRate: 10 }))))
 
+  it.effect("a measured wall: the pause, then a drain of what the server banked, then the plateau, all applied to the limiter", () =>
+    Effect.gen(function*() {
+      const c = yield* AdaptiveController.AdaptiveController
+      const rl = yield* RateLimiter
+      yield* c.prime("k")
+      const ra = { "retry-after": "1" }
+      // First wall: nothing to measure yet, so a multiplicative decrease and a 1 s pause for everyone.
+      const first = yield* c.observe("k", { status: 429, headers: ra, sentAt: 0 })
+      expect(first.currentRate).toBe(5)
+      expect(first.cooldownUntil).toBe(1000)
+      // 10 accepted in the second after the pause, then the wall again: 10 over 2 s (the pause is
+      // assumed banked) measures 5 rps.
+      yield* TestClock.adjust("1 second")
+      for (let i = 0; i < 10; i++) {
+        yield* TestClock.adjust("100 millis")
+        yield* c.observe("k", { status: 200, sentAt: 1000 + i * 100 })
+      }
+      const second = yield* c.observe("k", { status: 429, headers: ra, sentAt: 1999 })
+      expect(second.ceiling).toBeCloseTo(5, 9)
+      expect(second.phase).toBe("drain")
+      expect(second.cooldownUntil).toBe(3000)
+      // Paused until 3 s, then for 2 s the plateau (5 less half the margin) plus 70% of the 5 banked.
+      const plateau = 5 * 0.99
+      expect((yield* rl.snapshot("k")).currentRate).toBeCloseTo(plateau + 3.5 / 2, 9)
+      yield* TestClock.adjust("3 seconds")
+      const after = yield* c.observe("k", { status: 200, sentAt: 4900 })
+      expect(after.phase).toBe("steady")
+      expect((yield* rl.snapshot("k")).currentRate).toBeCloseTo(plateau, 9)
+    }).pipe(Effect.provide(controller({ initialRate: 10 }))))
+
   it.effect("HTTP-date Retry-After is honoured too", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(Date.parse("2025-01-01T00:00:00Z"))

@@ -69,7 +69,7 @@ export const simulate = (sc: Scenario): Result => {
         seedRate = Aimd.seedAimd(sc.config, seedRate, r.ok ? "success" : "backoff")
       } else {
         const info = parseRateLimitHeaders(r.headers, r.at).info
-        if (r.ok) state = Aimd.onSuccess(sc.config, state, r.at)
+        if (r.ok) state = Aimd.onSuccess(sc.config, state, r.at, { sentAt: r.sentAt })
         else state = Aimd.onBackoff(sc.config, state, r.at, { retryAfterMs: r.retryAfterMs, sentAt: r.sentAt })
         if (Option.isSome(info)) state = Aimd.onHeaders(sc.config, state, info.value, r.at)
       }
