@@ -549,15 +549,15 @@ export const make = (
                 })
               }
               const line = writeLine(state.logLevel, debugLevel, () =>
-                  RequestLog.logRequest({
-                    api,
-                    method: request.method,
-                    url: request.url,
-                    attempt: attemptNumber,
-                    limiterWait: granted.waited,
-                    breaker: probe === undefined ? undefined : probe ? "half-open" : "closed",
-                    headers: request.headers
-                  }))
+                RequestLog.logRequest({
+                  api,
+                  method: request.method,
+                  url: request.url,
+                  attempt: attemptNumber,
+                  limiterWait: granted.waited,
+                  breaker: probe === undefined ? undefined : probe ? "half-open" : "closed",
+                  headers: request.headers
+                }))
               return line === undefined ? sendAndObserve() : Effect.zipRight(line, Effect.suspend(sendAndObserve))
             }
           }
