@@ -46,9 +46,15 @@ const drive = (client: HttpClient.HttpClient.With<unknown>, path: string) =>
  */
 const overheadMicros = async (): Promise<{ bare: number; ours: number }> => {
   const N = 3_000
-  const instant = HttpClient.make((request) =>
-    Effect.succeed(HttpClientResponse.fromWeb(request, new Response("{}", { status: 200 })))
-  )
+  // Like every real transport, it listens to the request's AbortSignal while the request runs.
+  const instant = HttpClient.make((request, _url, signal) => {
+    const onAbort = () => {}
+    signal.addEventListener("abort", onAbort)
+    return Effect.sync(() => {
+      signal.removeEventListener("abort", onAbort)
+      return HttpClientResponse.fromWeb(request, new Response("{}", { status: 200 }))
+    })
+  })
   const config = await Effect.runPromise(ApiConfig.decode({
     name: "bench-instant",
     baseUrl: "http://127.0.0.1:1",

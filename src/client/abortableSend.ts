@@ -9,18 +9,20 @@
  * `Scope` per attempt would copy the fiber's refs twice), puts the deadline on the shared
  * `DeadlineTimer`, and at the deadline aborts the request. No fiber is started.
  *
- * Two safety nets keep this correct whatever the transport:
+ * That is only correct for a transport that listens to the signal, so a client starts in `"probe"`
+ * mode: each attempt races a fiber (which interrupts any effect, a test double that never answers
+ * included) and looks whether the transport added an abort listener to the signal it owns. Once one
+ * has, the client switches to `"abort"`. Two more safety nets:
  * - at start-up, a probe checks that the installed `@effect/platform` hands a registered controller's
- *   signal to its transports; if not, attempts race fibers from the start;
- * - a transport that ignores the signal (a hand-written test double, a transport that rewrites the
- *   request) is detected when an aborted attempt has not ended `IGNORED_ABORT_GRACE_MS` later: the
- *   client reports it (`onIgnoredAbort`) and races fibers for later attempts, which interrupts any
- *   effect.
+ *   signal to its transports; if not, the client races fibers for good (`"interrupt"`);
+ * - a transport that listens but does not stop is detected when an aborted attempt has not ended
+ *   `IGNORED_ABORT_GRACE_MS` later: the client reports it (`onIgnoredAbort`) and races fibers from
+ *   then on.
  *
  * @since 0.1.0
  */
 import { HttpClient, type HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import { Cause, Effect } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import { globalValue } from "effect/GlobalValue"
 import { type DeadlineEntry, type DeadlineTimer, raceDeadline } from "../bulkhead/DeadlineTimer.js"
 
@@ -63,9 +65,17 @@ export interface DeadlineSend {
     at: number,
     onTimeout: () => E2
   ) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E2>
-  /** `"abort"` unless the platform or the transport is seen ignoring aborts, then `"interrupt"`. */
-  readonly mode: () => "abort" | "interrupt"
+  /** See the module's documentation. */
+  readonly mode: () => DeadlineMode
 }
+
+/**
+ * `"probe"`: racing fibers until the transport is seen listening to the request's signal; `"abort"`:
+ * aborting the signal; `"interrupt"`: racing fibers for good.
+ *
+ * @since 0.1.0
+ */
+export type DeadlineMode = "probe" | "abort" | "interrupt"
 
 const abortOnCollect = (controller: AbortController): void => controller.abort()
 
@@ -77,7 +87,7 @@ export const make = (
   timer: DeadlineTimer,
   onIgnoredAbort: () => void
 ): DeadlineSend => {
-  let mode: "abort" | "interrupt" = ownedSignalsSupported() ? "abort" : "interrupt"
+  let mode: DeadlineMode = ownedSignalsSupported() ? "probe" : "interrupt"
   // As the platform does for the controllers it owns: a response dropped unread frees its connection.
   const unread = new FinalizationRegistry<AbortController>(abortOnCollect)
 
@@ -127,9 +137,41 @@ export const make = (
       )
     })
 
+  /** Races a fiber, with a signal the client owns, and learns whether the transport listens to it. */
+  const probing = <E2>(
+    request: HttpClientRequest.HttpClientRequest,
+    at: number,
+    onTimeout: () => E2
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E2> =>
+    Effect.suspend(() => {
+      const controller = new AbortController()
+      ownedControllers.set(request, controller)
+      // Watch this one signal for an abort listener (a transport that completes synchronously has
+      // removed its listener again by the time anyone could look).
+      let listened = false
+      const signal = controller.signal
+      const subscribe = signal.addEventListener
+      signal.addEventListener = function(this: AbortSignal, ...args: Parameters<AbortSignal["addEventListener"]>) {
+        if (args[0] === "abort") listened = true
+        return subscribe.apply(this, args)
+      } as AbortSignal["addEventListener"]
+      return Effect.onExit(raceDeadline(timer, transport.execute(request), at, onTimeout), (exit) =>
+        Effect.sync(() => {
+          if (listened && mode === "probe") mode = "abort"
+          if (ownedControllers.get(request) === controller) ownedControllers.delete(request)
+          // The platform leaves a caller-owned request to its owner: abort what was cut or interrupted.
+          if (Exit.isFailure(exit)) controller.abort()
+          else unread.register(exit.value, controller)
+        }))
+    })
+
   return {
     send: (request, at, onTimeout) =>
-      mode === "abort" ? abortable(request, at, onTimeout) : raceDeadline(timer, transport.execute(request), at, onTimeout),
+      mode === "abort"
+        ? abortable(request, at, onTimeout)
+        : mode === "probe"
+        ? probing(request, at, onTimeout)
+        : raceDeadline(timer, transport.execute(request), at, onTimeout),
     mode: () => mode
   }
 }

@@ -12,20 +12,32 @@ describe("abortable send", () => {
     expect(AbortableSend.ownedSignalsSupported()).toBe(true)
   })
 
-  it.scopedLive("a deadline aborts the request on a real transport, long before the server answers", () =>
+  it.scopedLive("a real transport is probed once, then its requests are aborted at the deadline", () =>
     Effect.gen(function*() {
       const server = yield* startServer(() => ({ status: 200, delayMs: 3000 }))
       const transport = yield* HttpClient.HttpClient
       const timer = yield* DeadlineTimer.make
       let ignored = 0
       const deadlines = AbortableSend.make(transport, timer, () => ignored++)
-      const started = yield* Clock.currentTimeMillis
-      const exit = yield* Effect.exit(
-        deadlines.send(HttpClientRequest.get(`${server.url}/slow`), started + 100, () => "timeout" as const)
-      )
-      const took = (yield* Clock.currentTimeMillis) - started
-      expect(exit).toEqual(Exit.fail("timeout"))
-      expect(took).toBeLessThan(1500)
+      expect(deadlines.mode()).toBe("probe")
+      const slow = (deadlineMs: number) =>
+        Effect.gen(function*() {
+          const started = yield* Clock.currentTimeMillis
+          const exit = yield* Effect.exit(
+            deadlines.send(HttpClientRequest.get(`${server.url}/slow`), started + deadlineMs, () => "timeout" as const)
+          )
+          return { exit, took: (yield* Clock.currentTimeMillis) - started }
+        })
+      // First attempt: a raced fiber, which sees undici listen to the signal the client owns.
+      const first = yield* slow(100)
+      expect(first.exit).toEqual(Exit.fail("timeout"))
+      expect(first.took).toBeLessThan(1500)
+      expect(deadlines.mode()).toBe("abort")
+      // Then: no fiber, the request is aborted at its deadline.
+      const second = yield* slow(100)
+      expect(second.exit).toEqual(Exit.fail("timeout"))
+      expect(second.took).toBeLessThan(1500)
+      yield* Effect.sleep(`${AbortableSend.IGNORED_ABORT_GRACE_MS + 100} millis`)
       expect(deadlines.mode()).toBe("abort")
       expect(ignored).toBe(0)
       // A request in time is untouched, its body readable after the deadline would have passed.
@@ -37,18 +49,40 @@ describe("abortable send", () => {
       expect(timer.pending()).toBe(0)
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
-  it.scoped("a transport that ignores the abort switches the client to interrupting fibers", () =>
+  it.scoped("a test double that never answers nor reads its signal still times out on the first attempt", () =>
     Effect.gen(function*() {
       const request = HttpClientRequest.get("http://127.0.0.1:1/x")
-      // A test double that neither reads its AbortSignal nor finishes early.
-      const stubborn = HttpClient.make((req) =>
-        Effect.as(Effect.sleep("10 seconds"), HttpClientResponse.fromWeb(req, new Response("late")))
-      )
+      const never = HttpClient.make(() => Effect.never)
+      const timer = yield* DeadlineTimer.make
+      const deadlines = AbortableSend.make(never, timer, () => {})
+      const now = yield* Clock.currentTimeMillis
+      const fiber = yield* Effect.fork(deadlines.send(request, now + 1000, () => "timeout" as const))
+      yield* TestClock.adjust("1 second")
+      expect(yield* Fiber.await(fiber)).toEqual(Exit.fail("timeout"))
+      // Nobody listened to the signal: the client keeps racing fibers.
+      expect(deadlines.mode()).toBe("probe")
+    }))
+
+  it.scoped("a transport that listens to the signal but does not stop switches the client to racing fibers", () =>
+    Effect.gen(function*() {
+      const request = HttpClientRequest.get("http://127.0.0.1:1/x")
+      // A double that registers an abort listener that does nothing, and answers late.
+      const stubborn = HttpClient.make((req, _url, signal) => {
+        signal.addEventListener("abort", () => {})
+        return Effect.as(Effect.sleep("10 seconds"), HttpClientResponse.fromWeb(req, new Response("late")))
+      })
       const timer = yield* DeadlineTimer.make
       let ignored = 0
       const deadlines = AbortableSend.make(stubborn, timer, () => ignored++)
-      const now = yield* Clock.currentTimeMillis
-      const first = yield* Effect.fork(deadlines.send(request, now + 1000, () => "timeout" as const))
+      const send = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.fork(deadlines.send(request, now + 1000, () => "timeout" as const)))
+      // The probe sees a listener: abort mode.
+      const probe = yield* send
+      yield* TestClock.adjust("1 second")
+      expect(yield* Fiber.await(probe)).toEqual(Exit.fail("timeout"))
+      expect(deadlines.mode()).toBe("abort")
+
+      const first = yield* send
       yield* TestClock.adjust("1 second")
       // Aborted, but the double keeps going: the grace period decides.
       expect(Option.isNone(yield* Fiber.poll(first))).toBe(true)
@@ -60,8 +94,7 @@ describe("abortable send", () => {
       expect(yield* Fiber.await(first)).toEqual(Exit.fail("timeout"))
 
       // Later attempts are cut at their deadline by interruption.
-      const start2 = yield* Clock.currentTimeMillis
-      const second = yield* Effect.fork(deadlines.send(request, start2 + 1000, () => "timeout" as const))
+      const second = yield* send
       yield* TestClock.adjust("1 second")
       expect(yield* Fiber.await(second)).toEqual(Exit.fail("timeout"))
       expect(ignored).toBe(1)
