@@ -7,7 +7,19 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, type Exit, FiberId, type Fiber, Runtime, RuntimeFlags, type Scope } from "effect"
+import {
+  Clock,
+  Context,
+  DefaultServices,
+  Duration,
+  Effect,
+  type Exit,
+  type Fiber,
+  FiberId,
+  Runtime,
+  RuntimeFlags,
+  type Scope
+} from "effect"
 
 /**
  * A registered deadline; pass it to `cancel` when the guarded work ends first.
@@ -75,14 +87,26 @@ class MinHeap {
   }
 }
 
+/** The default clock: with it, the sleeper is a plain timer that does not keep the process alive. */
+const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
+
+/** Node's largest timer delay; a later deadline is re-armed when this one fires. */
+const MAX_TIMER_MS = 2_147_483_647
+
 /**
  * A timer bound to the current scope: its sleeper stops when the scope closes.
+ *
+ * With the default clock the sleeper is one unref'd `setTimeout`: a deadline alone never keeps the
+ * process alive (a request in flight does, through its socket), so a program that never closes the
+ * client's scope still exits when its work is done. With any other clock (`TestClock`) it is a fiber
+ * sleeping on that clock.
  *
  * @since 0.1.0
  */
 export const make: Effect.Effect<DeadlineTimer, never, Scope.Scope> = Effect.gen(function*() {
   const runtime = yield* Effect.runtime<never>()
   const clock = yield* Effect.clock
+  const native = clock === liveClock
   const run = Runtime.runFork(runtime)
   // Entries by instant (ms); the heap holds each instant once per bucket creation.
   const buckets = new Map<number, Set<Entry>>()
@@ -90,19 +114,29 @@ export const make: Effect.Effect<DeadlineTimer, never, Scope.Scope> = Effect.gen
   let live = 0
   let armedAt = Infinity
   let sleeper: Fiber.RuntimeFiber<void> | undefined
+  let nativeTimer: ReturnType<typeof setTimeout> | undefined
   // A replaced sleeper may already be past its sleep: only the current generation may fire.
   let generation = 0
   let closed = false
 
+  const disarm = (): void => {
+    sleeper?.unsafeInterruptAsFork(FiberId.none)
+    sleeper = undefined
+    if (nativeTimer !== undefined) clearTimeout(nativeTimer)
+    nativeTimer = undefined
+  }
+
   const fireDue = (gen: number): void => {
     if (gen !== generation) return
     sleeper = undefined
+    nativeTimer = undefined
     armedAt = Infinity
     const now = clock.unsafeCurrentTimeMillis()
     while (instants.size > 0 && instants.peek() <= now) {
-      const due = buckets.get(instants.pop())
+      const instant = instants.pop()
+      const due = buckets.get(instant)
       if (due === undefined) continue
-      buckets.delete(due.values().next().value!.at)
+      buckets.delete(instant)
       for (const entry of due) {
         const fire = entry.fire
         entry.fire = undefined
@@ -117,20 +151,24 @@ export const make: Effect.Effect<DeadlineTimer, never, Scope.Scope> = Effect.gen
 
   const arm = (at: number): void => {
     if (closed) return
-    sleeper?.unsafeInterruptAsFork(FiberId.none)
+    disarm()
     armedAt = at
     const gen = ++generation
     const delay = Math.max(0, at - clock.unsafeCurrentTimeMillis())
-    // Started on the scheduler, not inline: `fire` never runs inside `schedule`, even when due.
-    sleeper = run(Effect.zipRight(Effect.sleep(Duration.millis(delay)), Effect.sync(() => fireDue(gen))), { immediate: false })
+    if (native) {
+      nativeTimer = setTimeout(fireDue, Math.min(delay, MAX_TIMER_MS), gen)
+      nativeTimer.unref()
+    } else {
+      // Started on the scheduler, not inline: `fire` never runs inside `schedule`, even when due.
+      sleeper = run(Effect.zipRight(Effect.sleep(Duration.millis(delay)), Effect.sync(() => fireDue(gen))), { immediate: false })
+    }
   }
 
   yield* Effect.addFinalizer(() =>
     Effect.sync(() => {
       closed = true
       generation++
-      sleeper?.unsafeInterruptAsFork(FiberId.none)
-      sleeper = undefined
+      disarm()
     })
   )
 

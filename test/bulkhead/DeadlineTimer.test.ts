@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
+import { spawnSync } from "node:child_process"
 import { Clock, Effect, Exit, Fiber, Option, TestClock } from "effect"
 import * as fc from "fast-check"
 import * as DeadlineTimer from "../../src/bulkhead/DeadlineTimer.js"
@@ -63,6 +64,18 @@ describe("DeadlineTimer", () => {
         expect(timer.pending()).toBe(c.deadlines.filter((d) => !d.cancel && d.at > elapsed).length)
       }
     }))
+
+  it("under the default clock it fires on time and never keeps the process alive", () => {
+    const started = Date.now()
+    const run = spawnSync(process.execPath, ["--import", "tsx", "test/bulkhead/fixtures/lingering.ts"], {
+      encoding: "utf8",
+      timeout: 30_000
+    })
+    expect(run.stderr).toBe("")
+    expect(run.stdout.trim().split("\n")).toEqual(["fired", "done"])
+    // Not the 60 s of the pending deadline.
+    expect(Date.now() - started).toBeLessThan(20_000)
+  })
 
   describe("raceDeadline", () => {
     it.scoped("fails with onTimeout at the deadline and interrupts the slow effect", () =>
