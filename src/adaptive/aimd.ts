@@ -48,7 +48,9 @@
  *    (nothing above the server's rate was sent since the pause, so its bucket is still full). A wall
  *    during a drain shows the server banks less (or the ceiling is high, which the next wall
  *    measures): the key stops draining and stops assuming a bank (`bankShort`; an estimate across a
- *    pause is then the midpoint of its two bounds).
+ *    pause is then the midpoint of its two bounds). The ceiling, estimated under that assumption and
+ *    so too low if the server banks less, is re-derived from the drain's interval the same way, and
+ *    raised if that is higher (never lowered: a high ceiling is measured by the next wall).
  * 5. **Recovery.** After an unmeasured decrease the rate climbs back towards the plateau
  *    (`ceilingMargin` below the ceiling) along a concave (exponential) curve covering ~95% of the
  *    gap in `recoveryMs`: quick while far below, cautious close to the wall (CUBIC's concave region).
@@ -409,7 +411,12 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
     // the ceiling is high: then the next wall on the plateau measures it). No more drains, nor bank
     // assumed, on this key.
     const next: AimdState = { ...decreased, phase: "steady", bankShort: true, banked: 0 }
-    return { ...next, rate: plateauOf(c, next) }
+    // The ceiling was estimated assuming a bank, which made it low if the server banks less: this
+    // interval, measured without that assumption (see `measure`), may raise it, never lower it.
+    const m = measure(c, { ...s, bankShort: true }, now, at)
+    if (m === undefined || s.ceiling === null || m.rate <= s.ceiling) return { ...next, rate: plateauOf(c, next) }
+    const raised: AimdState = { ...next, ceiling: clamp(c, Math.min(at, m.rate)), ceilingMeasured: false }
+    return { ...raised, rate: plateauOf(c, raised) }
   }
   const m = measure(c, s, now, at)
   const pauseS = Math.min(BANK_MS, Math.max(0, cooldownUntil - now)) / 1000

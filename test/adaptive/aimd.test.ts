@@ -149,6 +149,28 @@ describe("Aimd state machine", () => {
     expect(next.ceiling).toBeCloseTo(low + (p.rate - low) / 2, 9)
   })
 
+  it("a drain that meets the wall re-derives the ceiling without the bank assumption (raising it only)", () => {
+    const c = config(50)
+    let s = Aimd.onBackoff(c, { ...Aimd.initial(c), rate: 100 }, T0, { sentAt: T0 - 1, retryAfterMs: 1000 })
+    for (let i = 1; i <= 60; i++) s = Aimd.onSuccess(c, s, T0 + 1000 + i * 16)
+    s = Aimd.onBackoff(c, s, T0 + 2000, { sentAt: T0 + 1999, retryAfterMs: 1000 })
+    expect(s.ceiling).toBeCloseTo(30, 9)
+    expect(s.phase).toBe("drain")
+    const at = s.rate
+    // 75 accepted in the 1.9 s of drain at ~40 rps, then the wall: if the server banked nothing of
+    // the pause it refilled 75 in 1.9 s, if it banked all of it 75 in 2.9 s. The midpoint of the
+    // latter and the drain pace is above the old ceiling, which assumed the bank.
+    for (let i = 1; i <= 75; i++) s = Aimd.onSuccess(c, s, T0 + 3000 + i * 25)
+    const wall = Aimd.onBackoff(c, s, T0 + 4900, { sentAt: T0 + 4899, retryAfterMs: 1000 })
+    expect(wall.bankShort).toBe(true)
+    expect(wall.phase).toBe("steady")
+    const ceiling = (75 / 2.9 + at) / 2
+    expect(ceiling).toBeGreaterThan(30)
+    expect(wall.ceiling).toBeCloseTo(ceiling, 9)
+    expect(wall.ceilingMeasured).toBe(false)
+    expect(wall.rate).toBeCloseTo(ceiling * (1 - c.ceilingMargin), 9)
+  })
+
   it("a long pause is assumed banked for 1 s only; a pause longer than twice the traffic after it cuts at most by decreaseFactor", () => {
     const c = config(50)
     const probing = (successes: number, rate: number): Aimd.AimdState => ({
@@ -326,6 +348,30 @@ describe("simulation against a hidden token bucket (15 s, goals measured after 5
       expect(r.rejectedAfterWarmup).toBeLessThanOrEqual(2)
       expect(r.finalRate).toBeLessThanOrEqual(20)
       expect(r.finalRate).toBeGreaterThan(18)
+    })
+  })
+
+  describe("buckets smaller than 1 s of rate, whole-second Retry-After (the bank assumption is wrong)", () => {
+    const small = (burstS: number, initial: number, durationMs: number, warmupMs: number) =>
+      simulate({
+        durationMs,
+        warmupMs,
+        limitAt: () => ({ rate: L, burst: L * burstS }),
+        config: config(initial),
+        controller: "adaptive",
+        retryAfter: true
+      })
+    it("a drain that meets the wall re-derives the ceiling: 0.2 s bucket, docs overstate 2x, >= 87% in 5-15 s", () => {
+      // 85.4% when the ceiling measured under the bank assumption was kept.
+      const r = small(0.2, 2 * L, 15_000, 5000)
+      expect(r.goodputPct).toBeGreaterThanOrEqual(87)
+      expect(r.r429Pct).toBeLessThanOrEqual(1)
+    })
+    it("0.5 s bucket: >= 95% in 30-90 s", () => {
+      // 93.9% before.
+      const r = small(0.5, L, 90_000, 30_000)
+      expect(r.goodputPct).toBeGreaterThanOrEqual(95)
+      expect(r.r429Pct).toBeLessThanOrEqual(1)
     })
   })
 
