@@ -80,6 +80,19 @@ export type DeadlineMode = "probe" | "abort" | "interrupt"
 const abortOnCollect = (controller: AbortController): void => controller.abort()
 
 /**
+ * A controller the client owns for `request`; `release` forgets it once the transport is done, so
+ * the same request object sent later through another client does not inherit this signal.
+ */
+const own = (request: HttpClientRequest.HttpClientRequest) => {
+  const controller = new AbortController()
+  ownedControllers.set(request, controller)
+  const release = () => {
+    if (ownedControllers.get(request) === controller) ownedControllers.delete(request)
+  }
+  return { controller, release }
+}
+
+/**
  * @since 0.1.0
  */
 export const make = (
@@ -97,8 +110,7 @@ export const make = (
     onTimeout: () => E2
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E2> =>
     Effect.suspend(() => {
-      const controller = new AbortController()
-      ownedControllers.set(request, controller)
+      const { controller, release } = own(request)
       let settled = false
       let timedOut = false
       let grace: DeadlineEntry | undefined
@@ -115,8 +127,7 @@ export const make = (
         settled = true
         timer.cancel(entry)
         if (grace !== undefined) timer.cancel(grace)
-        // The same request object may later go through another client: it must not inherit this signal.
-        if (ownedControllers.get(request) === controller) ownedControllers.delete(request)
+        release()
       }
       return Effect.uninterruptibleMask((restore) =>
         Effect.matchCauseEffect(restore(transport.execute(request)), {
@@ -144,8 +155,7 @@ export const make = (
     onTimeout: () => E2
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E2> =>
     Effect.suspend(() => {
-      const controller = new AbortController()
-      ownedControllers.set(request, controller)
+      const { controller, release } = own(request)
       // Watch this one signal for an abort listener (a transport that completes synchronously has
       // removed its listener again by the time anyone could look).
       let listened = false
@@ -158,7 +168,7 @@ export const make = (
       return Effect.onExit(raceDeadline(timer, transport.execute(request), at, onTimeout), (exit) =>
         Effect.sync(() => {
           if (listened && mode === "probe") mode = "abort"
-          if (ownedControllers.get(request) === controller) ownedControllers.delete(request)
+          release()
           // The platform leaves a caller-owned request to its owner: abort what was cut or interrupted.
           if (Exit.isFailure(exit)) controller.abort()
           else unread.register(exit.value, controller)
