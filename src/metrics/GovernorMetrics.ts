@@ -139,15 +139,18 @@ export const GovernorMetrics = {
 
 const seconds = (d: Duration.DurationInput): number => Duration.toMillis(Duration.decode(d)) / 1000
 
-// Tagging builds a new metric key whose hash the registry computes on every update: memoise the
-// tagged metric per (metric, api) so the hot path only does a map lookup.
-const tagged = new WeakMap<object, Map<string, unknown>>()
-const forApi = <Type, In, Out>(m: Metric.Metric<Type, In, Out>, api: string): Metric.Metric<Type, In, Out> => {
-  let byApi = tagged.get(m)
-  if (byApi === undefined) tagged.set(m, byApi = new Map())
-  let t = byApi.get(api) as Metric.Metric<Type, In, Out> | undefined
-  if (t === undefined) byApi.set(api, t = Metric.tagged(m, "api", api))
-  return t
+// The registry caches a metric's hook by the identity of its label array, so every helper updates
+// with label arrays kept per API (and extra labels): a fresh array per update (what `Metric.tagged`
+// does, merging with the fiber's labels) means a key hash and a registry lookup each time.
+const labelArrays = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+const labelsFor = (api: string, ...extra: ReadonlyArray<readonly [string, string]>): ReadonlyArray<MetricLabel.MetricLabel> => {
+  const k = extra.length === 0 ? api : `${api}\u0000${extra.map(([key, value]) => `${key}=${value}`).join("\u0000")}`
+  let labels = labelArrays.get(k)
+  if (labels === undefined) {
+    labels = [MetricLabel.make("api", api), ...extra.map(([key, value]) => MetricLabel.make(key, value))]
+    labelArrays.set(k, labels)
+  }
+  return labels
 }
 
 /**
@@ -184,13 +187,14 @@ const recorders = new Map<string, ApiRecorder>()
 export const recorderFor = (api: string): ApiRecorder => {
   const known = recorders.get(api)
   if (known !== undefined) return known
-  const apiLabels = [MetricLabel.make("api", api)]
+  const apiLabels = labelsFor(api)
+  // Per request: a lookup in a small map of its own rather than a JSON key.
   const requestLabels = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
   const requestLabelsOf = (outcome: RequestOutcome, cls: string) => {
     const k = `${outcome}|${cls}`
     let labels = requestLabels.get(k)
     if (labels === undefined) {
-      labels = [...apiLabels, MetricLabel.make("outcome", outcome), MetricLabel.make("status_class", cls)]
+      labels = labelsFor(api, ["outcome", outcome], ["status_class", cls])
       requestLabels.set(k, labels)
     }
     return labels
@@ -209,6 +213,14 @@ export const recorderFor = (api: string): ApiRecorder => {
 
 const recordWith = (f: (labels: ReadonlyArray<MetricLabel.MetricLabel>) => void): Effect.Effect<void> =>
   FiberRef.getWith(FiberRef.currentMetricLabels, (labels) => Effect.sync(() => f(labels)))
+
+/** `Metric.update` of `metric` for `api` (plus `extra` labels), with the fiber's labels as usual. */
+const updateFor = <Type, In, Out>(
+  metric: Metric.Metric<Type, In, Out>,
+  api: string,
+  value: In,
+  ...extra: ReadonlyArray<readonly [string, string]>
+): Effect.Effect<void> => recordWith((labels) => metric.unsafeUpdate(value, withFiberLabels(labelsFor(api, ...extra), labels)))
 
 /**
  * Records a finished logical request: the counter by outcome and status class, and the duration.
@@ -240,8 +252,8 @@ export const recordRateLimited = (api: string): Effect.Effect<void> =>
  */
 export const recordRetry = (api: string, delay: Duration.DurationInput): Effect.Effect<void> =>
   Effect.zipRight(
-    Metric.increment(forApi(GovernorMetrics.retries, api)),
-    Metric.update(forApi(GovernorMetrics.retryDelay, api), seconds(delay))
+    updateFor(GovernorMetrics.retries, api, 1),
+    updateFor(GovernorMetrics.retryDelay, api, seconds(delay))
   )
 
 /**
@@ -258,7 +270,7 @@ export const recordLimiterWait = (api: string, wait: Duration.DurationInput): Ef
  * @since 0.1.0
  */
 export const setAdaptiveRate = (api: string, perSecond: number): Effect.Effect<void> =>
-  Metric.set(forApi(GovernorMetrics.adaptiveRate, api), perSecond)
+  updateFor(GovernorMetrics.adaptiveRate, api, perSecond)
 
 /**
  * Sets the tokens available in one limit of an API.
@@ -266,10 +278,7 @@ export const setAdaptiveRate = (api: string, perSecond: number): Effect.Effect<v
  * @since 0.1.0
  */
 export const setTokens = (api: string, limit: string, tokens: number): Effect.Effect<void> =>
-  Metric.set(
-    Metric.taggedWithLabels(GovernorMetrics.tokens, [MetricLabel.make("api", api), MetricLabel.make("limit", limit)]),
-    tokens
-  )
+  updateFor(GovernorMetrics.tokens, api, tokens, ["limit", limit])
 
 /**
  * Sets whether a cooldown (Retry-After, exhausted rate-limit window) is active.
@@ -277,7 +286,7 @@ export const setTokens = (api: string, limit: string, tokens: number): Effect.Ef
  * @since 0.1.0
  */
 export const setCooldown = (api: string, active: boolean): Effect.Effect<void> =>
-  Metric.set(forApi(GovernorMetrics.cooldownActive, api), active ? 1 : 0)
+  updateFor(GovernorMetrics.cooldownActive, api, active ? 1 : 0)
 
 /**
  * Records a cache hit.
@@ -285,7 +294,7 @@ export const setCooldown = (api: string, active: boolean): Effect.Effect<void> =
  * @since 0.1.0
  */
 export const recordCacheHit = (api: string): Effect.Effect<void> =>
-  Metric.increment(forApi(GovernorMetrics.cacheHits, api))
+  updateFor(GovernorMetrics.cacheHits, api, 1)
 
 /**
  * Records a cache miss.
@@ -293,7 +302,7 @@ export const recordCacheHit = (api: string): Effect.Effect<void> =>
  * @since 0.1.0
  */
 export const recordCacheMiss = (api: string): Effect.Effect<void> =>
-  Metric.increment(forApi(GovernorMetrics.cacheMisses, api))
+  updateFor(GovernorMetrics.cacheMisses, api, 1)
 
 /**
  * Records `count` cache evictions.
@@ -301,7 +310,7 @@ export const recordCacheMiss = (api: string): Effect.Effect<void> =>
  * @since 0.1.0
  */
 export const recordCacheEvictions = (api: string, count = 1): Effect.Effect<void> =>
-  Metric.incrementBy(forApi(GovernorMetrics.cacheEvictions, api), count)
+  updateFor(GovernorMetrics.cacheEvictions, api, count)
 
 /**
  * Circuit breaker states as gauge values.
@@ -321,8 +330,8 @@ export const setBreakerState = (
   options: { readonly trip?: boolean | undefined } = {}
 ): Effect.Effect<void> =>
   Effect.zipRight(
-    Metric.set(forApi(GovernorMetrics.breakerState, api), breakerStateValue[state]),
-    options.trip === true ? Metric.increment(forApi(GovernorMetrics.breakerTrips, api)) : Effect.void
+    updateFor(GovernorMetrics.breakerState, api, breakerStateValue[state]),
+    options.trip === true ? updateFor(GovernorMetrics.breakerTrips, api, 1) : Effect.void
   )
 
 /**
@@ -331,4 +340,4 @@ export const setBreakerState = (
  * @since 0.1.0
  */
 export const recordBreakerTrip = (api: string): Effect.Effect<void> =>
-  Metric.increment(forApi(GovernorMetrics.breakerTrips, api))
+  updateFor(GovernorMetrics.breakerTrips, api, 1)
