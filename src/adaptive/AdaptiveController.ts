@@ -14,7 +14,7 @@ import type { RateLimiterUnavailable } from "../limiter/errors.js"
 import { RateLimiter } from "../limiter/RateLimiter.js"
 import { parseRetryAfter } from "../retry/retryAfter.js"
 import * as Aimd from "./aimd.js"
-import { type HeaderInput, parseRateLimitHeaders } from "./headers.js"
+import { type HeaderInput, type HeaderIssue, parseRateLimitHeaders } from "./headers.js"
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -377,13 +377,15 @@ export const makeWithStore = (
         }
       }).pipe(Effect.catchTag("InvalidPacing", (e) => Effect.die(e)))
 
-    const logIssues = (key: string, issues: ReadonlyArray<{ header: string; value: string; reason: string }>) =>
+    const logIssues = (key: string, issues: ReadonlyArray<HeaderIssue>) =>
       Effect.forEach(issues, (issue) =>
         Effect.gen(function*() {
           const id = `${key}\u0000${issue.header}`
-          const first = yield* Ref.modify(warned, (s) => s.has(id) ? [false, s] : [true, new Set(s).add(id)])
+          // Unsupported (well-formed, e.g. a quota in bytes) is not a server fault: debug only.
+          const first = issue.unsupported !== true &&
+            (yield* Ref.modify(warned, (s) => s.has(id) ? [false, s] : [true, new Set(s).add(id)]))
           const log = first ? Effect.logWarning : Effect.logDebug
-          yield* log(`ignored malformed rate-limit header ${issue.header}: ${issue.reason}`).pipe(
+          yield* log(`ignored ${issue.unsupported === true ? "" : "malformed "}rate-limit header ${issue.header}: ${issue.reason}`).pipe(
             Effect.annotateLogs({ key, header: issue.header, value: issue.value })
           )
         }), { discard: true })

@@ -73,6 +73,8 @@
  * @since 0.1.0
  */
 import { headerPace, type RateLimitInfo } from "./headers.js"
+import * as Partitions from "./partitions.js"
+import type { Partitions as PartitionMap } from "./partitions.js"
 
 /**
  * Validated controller parameters (see `AdaptiveController.Options` for the user-facing form).
@@ -167,6 +169,8 @@ export interface AimdState {
   readonly bankShort: boolean
   /** Requests the server is assumed to have banked during the last pause, not yet spent. */
   readonly banked: number
+  /** Header paces per IETF partition key still in force (see `partitions.ts`). */
+  readonly partitions: PartitionMap
 }
 
 /**
@@ -218,7 +222,8 @@ export const initial = (c: AimdConfig): AimdState => ({
   decreases: 0,
   drainUntil: 0,
   bankShort: false,
-  banked: 0
+  banked: 0,
+  partitions: {}
 })
 
 /** Share of the header quota paced by `remaining / time-to-reset` only (see `onHeaders`). */
@@ -535,14 +540,19 @@ export const onHeaders = (c: AimdConfig, s: AimdState, info: RateLimitInfo, now:
     if (info.remaining !== undefined && info.remaining >= reserve) target = Math.max(pace, sustained)
     target = Math.min(target, 2 * sustained)
   }
+  const until = now + c.headerStaleMs
+  const partitioned = info.partition === undefined
+    ? { partitions: s.partitions, rate: target }
+    : Partitions.record(s.partitions, info.partition, target, until, now)
   return {
     ...s,
-    rate: clamp(c, target),
+    rate: clamp(c, partitioned.rate),
+    partitions: partitioned.partitions,
     phase: "header",
     source: "header",
     banked: 0,
     ceiling: sustained ?? s.ceiling,
-    headerUntil: now + c.headerStaleMs,
+    headerUntil: until,
     lastSuccessAt: null
   }
 }

@@ -3,9 +3,11 @@
  *
  * Understood families, in the order of preference when several are present:
  *
- * 1. IETF `RateLimit-Policy` / `RateLimit` structured fields (draft-ietf-httpapi-ratelimit-headers ≥ 08):
- *    `RateLimit-Policy: "default";q=100;w=60` and `RateLimit: "default";r=50;t=30`. With several
- *    policies, the one with the lowest `r / t` (the tightest) wins.
+ * 1. IETF `RateLimit-Policy` / `RateLimit` structured fields (draft-ietf-httpapi-ratelimit-headers ≥ 08),
+ *    parsed by `structured-headers` (RFC 8941/9651): `RateLimit-Policy: "default";q=100;w=60` and
+ *    `RateLimit: "default";r=50;t=30;pk=:cHJvamVjdC0x:`. With several policies, the one with the lowest
+ *    `r / t` (the tightest) wins. A policy whose quota unit `qu` is not `"requests"` (bytes, tokens) is
+ *    skipped and reported as `unsupported`; a partition key `pk` is kept as a fingerprint.
  * 2. The draft-07 dictionary form `RateLimit: limit=100, remaining=50, reset=30` (with an optional
  *    `RateLimit-Policy: 100;w=60`).
  * 3. The older separate headers `RateLimit-Limit` / `RateLimit-Remaining` / `RateLimit-Reset`.
@@ -23,6 +25,7 @@
  * @since 0.1.0
  */
 import { Option } from "effect"
+import * as SF from "structured-headers"
 
 /**
  * Which header family a {@link RateLimitInfo} came from.
@@ -51,6 +54,8 @@ export interface RateLimitInfo {
   readonly policyName?: string
   /** GitHub's `X-RateLimit-Used`. */
   readonly used?: number
+  /** IETF `pk`: a fingerprint of the partition key the request was counted against (never the raw bytes). */
+  readonly partition?: string
   readonly source: RateLimitSource
 }
 
@@ -64,6 +69,8 @@ export interface HeaderIssue {
   readonly header: string
   readonly value: string
   readonly reason: string
+  /** Well-formed but not usable here (e.g. a quota in bytes): logged at debug, never as a warning. */
+  readonly unsupported?: boolean
 }
 
 /**
@@ -145,184 +152,105 @@ const numericHeader = (
 }
 
 // ---------------------------------------------------------------------------------------------
-// Structured fields (RFC 8941 subset: lists of items with parameters, dictionaries)
+// Structured fields (RFC 8941/9651), parsed by `structured-headers`
 // ---------------------------------------------------------------------------------------------
 
-type BareItem = { readonly kind: "number"; readonly value: number } | {
-  readonly kind: "string"
-  readonly value: string
-} | { readonly kind: "token"; readonly value: string } | { readonly kind: "boolean"; readonly value: boolean }
-
+/** One list or dictionary member that is an item (inner lists carry no rate-limit meaning). */
 interface SfItem {
-  readonly item: BareItem
-  readonly params: ReadonlyMap<string, BareItem>
+  readonly item: SF.BareItem
+  readonly params: SF.Parameters
 }
 
-class SfError {
-  constructor(readonly reason: string) {}
-}
+const isItem = (member: SF.Item | SF.InnerList): member is SF.Item => !Array.isArray(member[0])
 
-/** A minimal RFC 8941 parser for lists and dictionaries of bare items with parameters. */
-class SfParser {
-  private i = 0
-  constructor(private readonly s: string) {}
-
-  private peek(): string | undefined {
-    return this.s[this.i]
-  }
-  private skipSP(): void {
-    while (this.s[this.i] === " ") this.i++
-  }
-  private skipOWS(): void {
-    while (this.s[this.i] === " " || this.s[this.i] === "\t") this.i++
-  }
-  private key(): string {
-    const m = /^[a-z*][a-z0-9_\-.*]*/.exec(this.s.slice(this.i))
-    if (m === null) throw new SfError(`expected a key at ${this.i}`)
-    this.i += m[0].length
-    return m[0]
-  }
-  private bareItem(): BareItem {
-    const c = this.peek()
-    if (c === '"') {
-      this.i++
-      let out = ""
-      for (;;) {
-        const ch = this.s[this.i++]
-        if (ch === undefined) throw new SfError("unterminated string")
-        if (ch === "\\") {
-          const next = this.s[this.i++]
-          if (next !== '"' && next !== "\\") throw new SfError("bad escape in string")
-          out += next
-        } else if (ch === '"') {
-          return { kind: "string", value: out }
-        } else {
-          const code = ch.charCodeAt(0)
-          if (code < 0x20 || code > 0x7e) throw new SfError("non-printable character in string")
-          out += ch
-        }
-      }
-    }
-    if (c === "?") {
-      const b = this.s[this.i + 1]
-      if (b !== "0" && b !== "1") throw new SfError("bad boolean")
-      this.i += 2
-      return { kind: "boolean", value: b === "1" }
-    }
-    const num = /^-?\d{1,15}(?:\.\d{1,3})?/.exec(this.s.slice(this.i))
-    if (num !== null) {
-      this.i += num[0].length
-      return { kind: "number", value: Number(num[0]) }
-    }
-    const tok = /^[A-Za-z*][A-Za-z0-9:/!#$%&'*+\-.^_`|~]*/.exec(this.s.slice(this.i))
-    if (tok !== null) {
-      this.i += tok[0].length
-      return { kind: "token", value: tok[0] }
-    }
-    throw new SfError(`unexpected character ${JSON.stringify(c ?? "end")} at ${this.i}`)
-  }
-  private params(): Map<string, BareItem> {
-    const out = new Map<string, BareItem>()
-    while (this.peek() === ";") {
-      this.i++
-      this.skipSP()
-      const k = this.key()
-      let v: BareItem = { kind: "boolean", value: true }
-      if (this.peek() === "=") {
-        this.i++
-        v = this.bareItem()
-      }
-      out.set(k, v)
-    }
-    return out
-  }
-  private done(): boolean {
-    return this.i >= this.s.length
-  }
-  private separator(): boolean {
-    this.skipOWS()
-    if (this.done()) return false
-    if (this.peek() !== ",") throw new SfError(`expected "," at ${this.i}`)
-    this.i++
-    this.skipOWS()
-    if (this.done()) throw new SfError("trailing comma")
-    return true
-  }
-
-  list(): Array<SfItem> {
-    const out: Array<SfItem> = []
-    this.skipSP()
-    if (this.done()) return out
-    do {
-      const item = this.bareItem()
-      out.push({ item, params: this.params() })
-    } while (this.separator())
-    return out
-  }
-
-  dictionary(): Map<string, SfItem> {
-    const out = new Map<string, SfItem>()
-    this.skipSP()
-    if (this.done()) return out
-    do {
-      const k = this.key()
-      let item: BareItem = { kind: "boolean", value: true }
-      if (this.peek() === "=") {
-        this.i++
-        item = this.bareItem()
-      }
-      out.set(k, { item, params: this.params() })
-    } while (this.separator())
-    return out
-  }
-}
-
-const parseSf = <A>(
-  header: string,
-  value: string,
-  f: (p: SfParser) => A,
-  issues: Array<HeaderIssue>
-): A | undefined => {
+const parseSf = <A>(header: string, value: string, f: (s: string) => A, issues: Array<HeaderIssue>): A | undefined => {
   try {
-    return f(new SfParser(value.trim()))
+    return f(value.trim())
   } catch (e) {
     issues.push({
       header,
       value: value.slice(0, 200),
-      reason: e instanceof SfError ? e.reason : "unparseable structured field"
+      reason: e instanceof SF.ParseError ? e.message.slice(0, 200) : "unparseable structured field"
     })
     return undefined
   }
 }
 
-const nonNegative = (item: BareItem | undefined): number | undefined =>
-  item !== undefined && item.kind === "number" && item.value >= 0 && Number.isFinite(item.value) ? item.value : undefined
+const sfList = (header: string, value: string, issues: Array<HeaderIssue>): ReadonlyArray<SfItem> | undefined =>
+  parseSf(header, value, (s) => SF.parseList(s).filter(isItem).map(([item, params]) => ({ item, params })), issues)
 
-const itemName = (item: BareItem): string | undefined =>
-  item.kind === "string" || item.kind === "token" ? item.value : undefined
+const sfDictionary = (header: string, value: string, issues: Array<HeaderIssue>): ReadonlyMap<string, SfItem> | undefined =>
+  parseSf(header, value, (s) => {
+    const out = new Map<string, SfItem>()
+    for (const [k, member] of SF.parseDictionary(s)) if (isItem(member)) out.set(k, { item: member[0], params: member[1] })
+    return out
+  }, issues)
+
+const nonNegative = (item: SF.BareItem | undefined): number | undefined =>
+  typeof item === "number" && item >= 0 && Number.isFinite(item) ? item : undefined
+
+const itemName = (item: SF.BareItem): string | undefined =>
+  typeof item === "string" ? item : item instanceof SF.Token ? item.toString() : undefined
+
+/**
+ * A partition key (`pk`, a byte sequence) as a short fingerprint: it often derives from the caller's
+ * identity, so the raw bytes never leave the parser (logs, snapshots).
+ */
+const partitionOf = (item: SF.BareItem | undefined): string | undefined => {
+  if (item === undefined || typeof item !== "object" || item instanceof SF.Token || item instanceof Date) return undefined
+  if (!(item instanceof ArrayBuffer) && !ArrayBuffer.isView(item)) return undefined
+  const bytes = item instanceof ArrayBuffer ? new Uint8Array(item) : new Uint8Array(item.buffer, item.byteOffset, item.byteLength)
+  return fnv1a(bytes)
+}
+
+/** 32-bit FNV-1a as 8 hex digits: enough to tell a handful of partitions apart, reveals nothing. */
+const fnv1a = (bytes: Uint8Array): string => {
+  let h = 0x811c9dc5
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0
+  return h.toString(16).padStart(8, "0")
+}
 
 interface Policy {
   readonly name?: string
   readonly quota?: number
   readonly windowS?: number
+  /** `qu`: what the quota counts; only `"requests"` (the default) paces requests. */
+  readonly unit: string
 }
+
+const REQUESTS = "requests"
 
 const readPolicies = (value: string | undefined, issues: Array<HeaderIssue>): ReadonlyArray<Policy> => {
   if (value === undefined) return []
-  const list = parseSf("ratelimit-policy", value, (p) => p.list(), issues)
+  const list = sfList("ratelimit-policy", value, issues)
   if (list === undefined) return []
   return list.map((m): Policy => {
     const name = itemName(m.item)
     // draft ≤ 07: the item itself is the quota (`100;w=60`); draft ≥ 08: `q=` parameter.
     const quota = nonNegative(m.params.get("q")) ?? nonNegative(m.item)
     const windowS = nonNegative(m.params.get("w"))
+    const unit = m.params.get("qu")
     return {
       ...(name !== undefined ? { name } : {}),
       ...(quota !== undefined ? { quota } : {}),
-      ...(windowS !== undefined && windowS > 0 ? { windowS } : {})
+      ...(windowS !== undefined && windowS > 0 ? { windowS } : {}),
+      unit: typeof unit === "string" ? unit : unit instanceof SF.Token ? unit.toString() : REQUESTS
     }
   })
 }
+
+/** Policies counting something other than requests (bytes, tokens) cannot pace requests: noted, skipped. */
+const requestPolicies = (policies: ReadonlyArray<Policy>, issues: Array<HeaderIssue>): ReadonlyArray<Policy> =>
+  policies.filter((p) => {
+    if (p.unit === REQUESTS) return true
+    issues.push({
+      header: "ratelimit-policy",
+      value: `${p.name ?? ""};qu=${p.unit}`.slice(0, 200),
+      reason: `quota unit "${p.unit.slice(0, 40)}" is not requests`,
+      unsupported: true
+    })
+    return false
+  })
 
 const fromPolicy = (p: Policy | undefined): Partial<{ limit: number; window: number }> =>
   p === undefined
@@ -332,14 +260,44 @@ const fromPolicy = (p: Policy | undefined): Partial<{ limit: number; window: num
       ...(p.windowS !== undefined ? { window: p.windowS * 1000 } : {})
     }
 
-/** Current IETF draft: `RateLimit: "name";r=50;t=30` (a list); or draft-07 dictionary. */
+/** draft-07: `RateLimit: limit=100, remaining=50, reset=30` with an optional numeric policy. */
+const parseDraft7 = (
+  value: string,
+  policies: ReadonlyArray<Policy>,
+  nowMs: number,
+  issues: Array<HeaderIssue>
+): RateLimitInfo | undefined => {
+  const dict = sfDictionary("ratelimit", value, issues)
+  if (dict === undefined) return undefined
+  const limit = nonNegative(dict.get("limit")?.item)
+  const remaining = nonNegative(dict.get("remaining")?.item)
+  const reset = nonNegative(dict.get("reset")?.item)
+  if (limit === undefined && remaining === undefined && reset === undefined) {
+    issues.push({ header: "ratelimit", value: value.slice(0, 200), reason: "no numeric limit/remaining/reset" })
+    return undefined
+  }
+  return {
+    ...fromPolicy(policies[0]),
+    ...(limit !== undefined ? { limit } : {}),
+    ...(remaining !== undefined ? { remaining } : {}),
+    ...(reset !== undefined ? { resetAt: nowMs + Math.round(reset * 1000) } : {}),
+    source: "ietf-draft7"
+  }
+}
+
+/**
+ * Current IETF draft: `RateLimit: "name";r=50;t=30;pk=:…:` (a list) with `RateLimit-Policy:
+ * "name";q=100;w=60;qu="requests"`; or the draft-07 dictionary. With several request policies the
+ * tightest (`r / t`) wins.
+ */
 const parseIetf = (
   map: Map<string, string>,
   nowMs: number,
   issues: Array<HeaderIssue>
 ): RateLimitInfo | undefined => {
   const value = map.get("ratelimit")
-  const policies = readPolicies(map.get("ratelimit-policy"), issues)
+  const all = readPolicies(map.get("ratelimit-policy"), issues)
+  const policies = requestPolicies(all, issues)
   if (value === undefined) {
     // A policy alone still tells the quota.
     const p = policies[0]
@@ -347,36 +305,23 @@ const parseIetf = (
     return { ...fromPolicy(p), ...(p.name !== undefined ? { policyName: p.name } : {}), source: "ietf" }
   }
   const trimmed = value.trim()
-  // draft-07 dictionary form starts with a key such as `limit=`.
-  if (/^(limit|remaining|reset)\s*=/.test(trimmed)) {
-    const dict = parseSf("ratelimit", trimmed, (p) => p.dictionary(), issues)
-    if (dict === undefined) return undefined
-    const limit = nonNegative(dict.get("limit")?.item)
-    const remaining = nonNegative(dict.get("remaining")?.item)
-    const reset = nonNegative(dict.get("reset")?.item)
-    if (limit === undefined && remaining === undefined && reset === undefined) {
-      issues.push({ header: "ratelimit", value: value.slice(0, 200), reason: "no numeric limit/remaining/reset" })
-      return undefined
-    }
-    const p = policies[0]
-    return {
-      ...fromPolicy(p),
-      ...(limit !== undefined ? { limit } : {}),
-      ...(remaining !== undefined ? { remaining } : {}),
-      ...(reset !== undefined ? { resetAt: nowMs + Math.round(reset * 1000) } : {}),
-      source: "ietf-draft7"
-    }
-  }
-  const list = parseSf("ratelimit", trimmed, (p) => p.list(), issues)
+  if (/^(limit|remaining|reset)\s*=/.test(trimmed)) return parseDraft7(trimmed, policies, nowMs, issues)
+  const list = sfList("ratelimit", trimmed, issues)
   if (list === undefined) return undefined
   let best: RateLimitInfo | undefined
   let bestPace = Infinity
+  let sawItem = false
   for (const m of list) {
     const r = nonNegative(m.params.get("r"))
     const t = nonNegative(m.params.get("t"))
     if (r === undefined && t === undefined) continue
+    sawItem = true
     const name = itemName(m.item)
+    // An item naming a policy of another unit is skipped (already noted); an unnamed or unknown one
+    // takes the only request policy, if there is exactly one.
+    if (all.some((p) => p.name === name && p.unit !== REQUESTS)) continue
     const policy = policies.find((p) => p.name === name) ?? (policies.length === 1 ? policies[0] : undefined)
+    const partition = partitionOf(m.params.get("pk"))
     const pace = r === undefined ? Infinity : r / Math.max(t ?? 1, 1e-3)
     if (best === undefined || pace < bestPace) {
       bestPace = pace
@@ -385,13 +330,12 @@ const parseIetf = (
         ...(r !== undefined ? { remaining: r } : {}),
         ...(t !== undefined ? { resetAt: nowMs + Math.round(t * 1000) } : {}),
         ...(name !== undefined ? { policyName: name } : {}),
+        ...(partition !== undefined ? { partition } : {}),
         source: "ietf"
       }
     }
   }
-  if (best === undefined) {
-    issues.push({ header: "ratelimit", value: value.slice(0, 200), reason: "no item with r= or t= parameters" })
-  }
+  if (!sawItem) issues.push({ header: "ratelimit", value: value.slice(0, 200), reason: "no item with r= or t= parameters" })
   return best
 }
 

@@ -29,6 +29,37 @@ describe("parseRateLimitHeaders", () => {
     expect(i.remaining).toBe(5)
   })
 
+  it("reads a partition key (byte sequence) as a fingerprint, never the raw bytes", () => {
+    const raw = Buffer.from("tenant-secret-1234").toString("base64")
+    const headers = { "ratelimit-policy": '"p";q=10;w=1', ratelimit: `"p";r=3;t=1;pk=:${raw}:` }
+    const i = info(headers)
+    expect(i).toMatchObject({ limit: 10, window: 1000, remaining: 3, resetAt: NOW + 1000, policyName: "p", source: "ietf" })
+    expect(i.partition).toMatch(/^[0-9a-f]{8}$/)
+    expect(JSON.stringify(i)).not.toContain("tenant")
+    expect(JSON.stringify(i)).not.toContain(raw)
+    const other = info({ ...headers, ratelimit: `"p";r=3;t=1;pk=:${Buffer.from("tenant-2").toString("base64")}:` })
+    expect(other.partition).not.toBe(i.partition)
+    expect(parseRateLimitHeaders(headers, NOW).issues).toEqual([])
+  })
+
+  it("skips a policy whose quota unit is not requests, reported as unsupported", () => {
+    const r = parseRateLimitHeaders({
+      "ratelimit-policy": '"bytes";q=65536;w=1;qu="content-bytes", "req";q=20;w=1',
+      ratelimit: '"bytes";r=10;t=1, "req";r=15;t=1'
+    }, NOW)
+    expect(Option.getOrThrow(r.info)).toMatchObject({ policyName: "req", limit: 20, remaining: 15 })
+    expect(r.issues).toEqual([expect.objectContaining({ header: "ratelimit-policy", unsupported: true })])
+    // Only a byte quota: nothing to pace requests by.
+    const only = parseRateLimitHeaders({ "ratelimit-policy": '"b";q=9;w=1;qu="content-bytes"', ratelimit: '"b";r=0;t=5' }, NOW)
+    expect(Option.isNone(only.info)).toBe(true)
+    expect(parseRateLimitHeaders({ "ratelimit-policy": '"r";q=9;w=1;qu="requests"' }, NOW).issues).toEqual([])
+  })
+
+  it("reads RFC 9651 fields (dates, display strings) without discarding the pair", () => {
+    const i = info({ "ratelimit-policy": '"d";q=5;w=2;note=%"caf%c3%a9";since=@1700000000', ratelimit: '"d";r=4;t=2' })
+    expect(i).toMatchObject({ limit: 5, window: 2000, remaining: 4 })
+  })
+
   it("reads the draft-07 dictionary form and its numeric policy", () => {
     expect(info({ ratelimit: "limit=100, remaining=50, reset=30", "ratelimit-policy": "100;w=60" })).toEqual({
       limit: 100,
