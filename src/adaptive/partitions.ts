@@ -26,13 +26,14 @@ const MAX_PARTITIONS = 16
  * @category transitions
  */
 export const record = (
-  partitions: Partitions,
+  // Undefined in a state written by an earlier version to a shared store.
+  partitions: Partitions | undefined,
   id: string,
   rate: number,
   until: number,
   now: number
 ): { readonly partitions: Partitions; readonly rate: number } => {
-  const live = Object.entries(partitions).filter(([k, p]) => k !== id && p.until > now)
+  const live = Object.entries(partitions ?? {}).filter(([k, p]) => k !== id && p.until > now)
   live.sort((a, b) => b[1].until - a[1].until)
   const kept = live.slice(0, MAX_PARTITIONS - 1)
   const next: Record<string, { rate: number; until: number }> = { [id]: { rate, until } }

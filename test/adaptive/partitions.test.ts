@@ -16,7 +16,8 @@ describe("header quotas per partition key", () => {
     const b = Aimd.onHeaders(c, a, info("bbbb0002", 90), NOW + 10)
     expect(b.rate).toBeCloseTo(0.5)
     // Without a partition key, the newest reading is the key's pace, as before.
-    const plain = Aimd.onHeaders(c, a, { ...info("x", 90), partition: undefined }, NOW + 10)
+    const { partition: _, ...unpartitioned } = info("x", 90)
+    const plain = Aimd.onHeaders(c, Aimd.onHeaders(c, Aimd.initial(c), { ...unpartitioned, remaining: 5 }, NOW), unpartitioned, NOW + 10)
     expect(plain.rate).toBeGreaterThan(5)
     // Once the tight partition's reading is stale, the other one paces the key.
     const later = Aimd.onHeaders(c, b, info("bbbb0002", 90), NOW + 10 + c.headerStaleMs + 1)
