@@ -1,14 +1,15 @@
 import { describe, expect, it } from "@effect/vitest"
 import { spawn } from "node:child_process"
 import * as readline from "node:readline"
-import { Duration, Effect, Fiber, Layer, Ref, type Scope } from "effect"
+import { Duration, Effect, Fiber, Layer, Logger, Metric, MetricLabel, Ref, type Scope } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import * as Limit from "../../src/limiter/Limit.js"
 import type { RateLimiterShape } from "../../src/limiter/RateLimiter.js"
 import { makeRedis, type OnUnavailable } from "../../src/limiter/redis.js"
+import { GovernorMetrics } from "../../src/metrics/GovernorMetrics.js"
 import * as Redis from "../../src/redis/Redis.js"
 import { type RedisServer, skipRedis, startRedisServer } from "./server.js"
-import { uniquePrefix } from "./util.js"
+import { rawClient, uniquePrefix } from "./util.js"
 
 const quota = Limit.custom({ name: "quota", capacity: 4, refillAmount: 4, refillPeriod: "1 hour" })
 
@@ -196,4 +197,56 @@ describe.skipIf(skipRedis)("shutdown with Redis down", () => {
       await server.stop()
     }
   }, 30_000)
+})
+
+describe.skipIf(skipRedis)("Redis paused (CLIENT PAUSE)", () => {
+  let server: RedisServer
+  beforeAll(async () => {
+    server = await startRedisServer()
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  const timeouts = (operation: string) =>
+    Metric.value(Metric.taggedWithLabels(GovernorMetrics.limiterRedisTimeouts, [MetricLabel.make("operation", operation)])).pipe(
+      Effect.map((state) => state.count)
+    )
+
+  it.live("each decision waits the command timeout: counted, one warning, tokens consumed once Redis resumes", () => {
+    const warnings: Array<string> = []
+    const logger = Logger.make(({ logLevel, message }) => {
+      if (logLevel._tag === "Warning") warnings.push(String(message))
+    })
+    return Effect.gen(function*() {
+      const ctx = yield* Layer.build(Redis.layer({ url: server.url, prefix: uniquePrefix("paused"), commandTimeout: "200 millis" }))
+      const rl = yield* makeRedis({ limits: [quota], throttle: false }).pipe(Effect.provide(ctx))
+      const admin = yield* rawClient(server.url)
+      yield* rl.acquire()
+      const before = yield* timeouts("acquire")
+      const cooldownsBefore = yield* timeouts("cooldown")
+      // Paused for 2 s (CLIENT UNPAUSE would itself wait under PAUSE ALL on Redis 7.0).
+      yield* Effect.promise(() => admin.call("CLIENT", "PAUSE", "2000", "ALL"))
+      for (let i = 0; i < 3; i++) {
+        const started = Date.now()
+        const error = yield* Effect.flip(rl.acquire())
+        expect(error._tag).toBe("RateLimiterUnavailable")
+        expect(Date.now() - started).toBeGreaterThanOrEqual(150)
+      }
+      expect((yield* Effect.flip(rl.cooldown("other", "1 second")))._tag).toBe("RateLimiterUnavailable")
+      expect((yield* timeouts("acquire")) - before).toBe(3)
+      expect((yield* timeouts("cooldown")) - cooldownsBefore).toBe(1)
+      const warned = warnings.filter((w) => w.includes("did not answer"))
+      expect(warned).toHaveLength(1)
+      expect(warned[0]).toContain("fail-closed")
+      // What the README says a timed-out decision may have consumed: the three scripts run once Redis
+      // resumes, so 1 + 3 of the 4 tokens are gone though only 1 was admitted (4 an hour: what refilled
+      // meanwhile is a few thousandths); never more than the limit.
+      yield* Effect.promise(() => admin.ping())
+      const tokens = (yield* rl.snapshot()).limits[0]!.tokens
+      expect(tokens).toBeGreaterThanOrEqual(0)
+      expect(tokens).toBeLessThan(0.05)
+      expect((yield* Effect.flip(rl.tryAcquire()))._tag).toBe("RateLimitExceeded")
+    }).pipe(Effect.scoped, Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+  })
 })
