@@ -1,8 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Logger } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import * as fc from "fast-check"
 import * as Redis from "../../src/redis/Redis.js"
-import { compareVersions, checkServerInfo, minimumVersion, parseRedisVersion } from "../../src/redis/version.js"
+import { checkServerInfo, compareVersions, minimumVersion, parseRedisVersion } from "../../src/redis/version.js"
 import { startFakeRedis } from "./fakeServer.js"
 import { freePort } from "./server.js"
 
@@ -56,6 +58,27 @@ describe("Redis server version check (pure)", () => {
         expect(verdict === "supported").toBe(v.major >= 6)
       })
     )
+  })
+})
+
+describe("the stated minimum", () => {
+  const root = path.resolve(__dirname, "..", "..")
+  const readme = fs.readFileSync(path.join(root, "README.md"), "utf8")
+
+  it("the README states the version the check enforces", () => {
+    expect(readme).toContain(`Redis (optional) >= ${minimumVersion.major}.${minimumVersion.minor}`)
+    expect(readme).not.toMatch(/Redis (\(optional\) )?>= ?5\b/)
+  })
+
+  it("every command a Lua script calls is in the README's list of commands used", () => {
+    const sources = ["src/redis/limiterScript.ts", "src/redis/adaptiveStore.ts", "src/redis/cacheStore.ts"]
+      .map((file) => fs.readFileSync(path.join(root, file), "utf8"))
+      .join("\n")
+    const called = new Set([...sources.matchAll(/redis\.call\('(\w+)'/g)].map((m) => m[1]!))
+    // A command added to a script fails here first: check the version that introduced it, then list it.
+    expect([...called].sort()).toEqual(["GET", "HGET", "HSET", "PEXPIRE", "SET", "TIME"])
+    const listed = readme.slice(readme.indexOf("- **Redis >= 6.0.**"), readme.indexOf("- Shutdown does not wait"))
+    for (const command of called) expect(listed).toContain(`\`${command}`)
   })
 })
 
