@@ -255,11 +255,17 @@ const outcomeOfError = (error: unknown): Metrics.RequestOutcome => {
   }
 }
 
-/** The headers that carry this API's credential: the usual ones plus a custom `auth.header`. */
+/**
+ * The headers that carry this API's credentials: the built-in list plus `auth.header` and
+ * `logging.redactHeaders`, the same exact names the logger masks (its substring rules stay its own).
+ */
 const credentialHeadersOf = (config: ApiConfig): ReadonlyArray<string> =>
-  config.auth === undefined || CREDENTIAL_HEADERS.includes(config.auth.header.toLowerCase())
-    ? CREDENTIAL_HEADERS
-    : [...CREDENTIAL_HEADERS, config.auth.header.toLowerCase()]
+  Array.from(
+    new Set(
+      [...CREDENTIAL_HEADERS, ...(config.auth === undefined ? [] : [config.auth.header]), ...config.logging.redactHeaders]
+        .map((name) => name.toLowerCase())
+    )
+  )
 
 /**
  * The cache the config asks for: one already in the environment wins; "file" needs a `FileSystem`

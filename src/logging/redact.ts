@@ -20,6 +20,7 @@
 import { createHash, randomBytes } from "node:crypto"
 import { Duration, Redacted } from "effect"
 import { dual } from "effect/Function"
+import { CREDENTIAL_HEADERS } from "../internal/credentials.js"
 
 // ---------------------------------------------------------------------------------------------
 // Rules and options
@@ -92,21 +93,12 @@ export interface RedactionRules {
 }
 
 /**
- * Default header names hidden.
+ * Default header names hidden: the credential request headers the response cache partitions by,
+ * plus `Set-Cookie`, their response-side counterpart.
  *
  * @since 0.1.0
  */
-export const defaultHeaders: ReadonlyArray<string> = [
-  "authorization",
-  "proxy-authorization",
-  "cookie",
-  "set-cookie",
-  "x-api-key",
-  "x-auth-token",
-  "api-key",
-  "x-amz-security-token",
-  "x-goog-api-key"
-]
+export const defaultHeaders: ReadonlyArray<string> = [...CREDENTIAL_HEADERS, "set-cookie"]
 
 /**
  * A header is hidden when its name contains one of these.

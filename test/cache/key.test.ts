@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import { credentialPartition, deriveKey, sortedParams } from "../../src/cache/key.js"
+import { defaultHeaders, defaultRedactor } from "../../src/logging/redact.js"
 
 const name = fc.string({ minLength: 1, maxLength: 6 })
 const value = fc.string({ maxLength: 8 })
@@ -75,6 +76,33 @@ describe("cache key", () => {
       expect(deriveKey({ method: "GET", url, headers: { "x-goog-api-key": t1 }, credentialHeaders: custom })).not.toBe(
         deriveKey({ method: "GET", url, headers: { "x-goog-api-key": t2 }, credentialHeaders: custom })
       )
+    })))
+
+  it("partitions by every credential request header the logger masks (x-goog-api-key, api-key…) by default", () =>
+    fc.assert(fc.property(token, token, (t1, t2) => {
+      fc.pre(t1 !== t2)
+      const url = urlWith([])
+      // Set-Cookie is a response header: it never reaches a request's key.
+      const requestHeaders = defaultHeaders.filter((h) => h !== "set-cookie")
+      expect(requestHeaders).toEqual(expect.arrayContaining(["x-goog-api-key", "api-key", "x-amz-security-token"]))
+      for (const name of requestHeaders) {
+        expect(deriveKey({ method: "GET", url, headers: { [name]: t1 } }), name).not.toBe(
+          deriveKey({ method: "GET", url, headers: { [name]: t2 } })
+        )
+        expect(JSON.stringify(defaultRedactor.redactHeaders({ [name]: t1 })), name).not.toContain(t1)
+      }
+    })))
+
+  it("a header masked only by the logger's substring rules (a per-request signature) does not split the cache", () =>
+    fc.assert(fc.property(token, token, (t1, t2) => {
+      fc.pre(t1 !== t2)
+      const url = urlWith([])
+      for (const name of ["x-request-signature", "x-session-nonce", "x-csrf-token"]) {
+        expect(deriveKey({ method: "GET", url, headers: { [name]: t1 } }), name).toBe(
+          deriveKey({ method: "GET", url, headers: { [name]: t2 } })
+        )
+        expect(JSON.stringify(defaultRedactor.redactHeaders({ [name]: t1 })), name).not.toContain(t1)
+      }
     })))
 
   it("depends on method, host, path, vary headers and partition; not on the fragment or other headers", () => {

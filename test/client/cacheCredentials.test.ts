@@ -1,0 +1,65 @@
+import { NodeHttpClient } from "@effect/platform-node"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, HashMap, Logger, LogLevel } from "effect"
+import * as ApiConfig from "../../src/config/ApiConfig.js"
+import * as ResilientClient from "../../src/client/ResilientClient.js"
+import { type Reply, startServer } from "./server.js"
+
+const ok = (body: unknown): Reply => ({ status: 200, body, headers: { "cache-control": "max-age=60" } })
+
+/** Every log line (message and annotations) written while `effect` runs, at debug. */
+const captureLines = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const lines: Array<string> = []
+    const capture = Logger.replace(
+      Logger.defaultLogger,
+      Logger.make(({ annotations, message }) => {
+        lines.push(`${JSON.stringify(message)} ${JSON.stringify(Object.fromEntries(HashMap.toEntries(annotations)))}`)
+      })
+    )
+    const result = yield* effect.pipe(Effect.provide(capture), Logger.withMinimumLogLevel(LogLevel.Debug))
+    return { result, log: lines.join("\n") }
+  })
+
+describe("credential headers: one list for the cache and the logger", () => {
+  it.scopedLive("x-goog-api-key and a logging.redactHeaders name separate users in the cache and are masked in logs", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer((req) =>
+        ok({ goog: req.headers["x-goog-api-key"] ?? null, tenant: req.headers["x-tenant"] ?? null })
+      )
+      const config = yield* ApiConfig.decode({
+        name: "creds",
+        baseUrl: server.url,
+        cache: { enabled: true },
+        logging: { redactHeaders: ["X-Tenant"] }
+      })
+      const alice = "alice-goog-key-0123456789abcdef"
+      const bob = "bob-goog-key-fedcba9876543210"
+      const { log, result } = yield* captureLines(Effect.gen(function*() {
+        const client = (yield* ResilientClient.make(config)).client
+        const get = (headers: Record<string, string>) =>
+          Effect.flatMap(client.get("/me", { headers }), (r) => r.json)
+        return [
+          yield* get({ "x-goog-api-key": alice }),
+          yield* get({ "x-goog-api-key": bob }),
+          yield* get({ "x-tenant": "tenant-alice-000111" }),
+          // A per-request signature is masked in logs (substring rule) but does not split the cache.
+          yield* get({ "x-tenant": "tenant-bob-222333444", "x-request-signature": "sig-one-aaaaaaaa" }),
+          yield* get({ "x-tenant": "tenant-bob-222333444", "x-request-signature": "sig-two-bbbbbbbb" })
+        ]
+      }))
+      expect(result).toEqual([
+        { goog: alice, tenant: null },
+        { goog: bob, tenant: null },
+        { goog: null, tenant: "tenant-alice-000111" },
+        { goog: null, tenant: "tenant-bob-222333444" },
+        { goog: null, tenant: "tenant-bob-222333444" }
+      ])
+      expect(server.seen.length).toBe(4)
+      expect(log).toContain("x-goog-api-key")
+      expect(log).toContain("x-request-signature")
+      for (const secret of [alice, bob, "tenant-alice-000111", "tenant-bob-222333444", "sig-one-aaaaaaaa"]) {
+        expect(log).not.toContain(secret)
+      }
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+})
