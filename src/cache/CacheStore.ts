@@ -16,8 +16,9 @@ import { Schema } from "effect"
 
 /**
  * One stored response. `headers` are the response headers with lower-case names (hop-by-hop
- * headers removed). `vary` maps each header named by the response's `Vary` to the value the
- * request had when it was stored (`null`: absent), so a lookup can check the variant.
+ * headers removed). `vary` maps each header named by the response's `Vary` to a fingerprint of the
+ * value the request had when it was stored (`null`: absent; see `varyValues`), so a lookup can check
+ * the variant without the store ever holding a credential sent in such a header.
  *
  * @since 0.1.0
  * @category models

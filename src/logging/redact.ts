@@ -21,6 +21,7 @@ import { createHash, randomBytes } from "node:crypto"
 import { Duration, Redacted } from "effect"
 import { dual } from "effect/Function"
 import { CREDENTIAL_HEADERS } from "../internal/credentials.js"
+import { encodedForms, secretString } from "../internal/secretForms.js"
 
 // ---------------------------------------------------------------------------------------------
 // Rules and options
@@ -311,22 +312,6 @@ const withFlags = (re: RegExp): RegExp => {
   if (!flags.includes("d")) flags += "d"
   return new RegExp(re.source, flags)
 }
-
-/** The forms a secret takes once embedded in a URL or a JSON string. */
-const encodedForms = (secret: string): Array<string> => {
-  const forms = new Set<string>([secret])
-  try {
-    forms.add(encodeURIComponent(secret))
-    forms.add(encodeURIComponent(secret).replace(/%20/g, "+"))
-    forms.add(encodeURI(secret))
-  } catch {
-    // lone surrogates cannot be URI-encoded; the raw form is still matched
-  }
-  forms.add(JSON.stringify(secret).slice(1, -1))
-  return Array.from(forms).filter((f) => f.length > 0)
-}
-
-const secretString = (s: string | Redacted.Redacted<string>): string => Redacted.isRedacted(s) ? Redacted.value(s) : s
 
 const addSecretForms = (into: Map<string, string>, secret: string): void => {
   if (secret.length === 0) return

@@ -1,6 +1,8 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, HashMap, Logger, LogLevel } from "effect"
+import { Effect, HashMap, Logger, LogLevel, Option, Redacted } from "effect"
+import * as ResponseCache from "../../src/cache/ResponseCache.js"
+import { makeMemoryStore } from "../../src/cache/MemoryStore.js"
 import * as ApiConfig from "../../src/config/ApiConfig.js"
 import * as ResilientClient from "../../src/client/ResilientClient.js"
 import { type Reply, startServer } from "./server.js"
@@ -62,4 +64,26 @@ describe("credential headers: one list for the cache and the logger", () => {
         expect(log).not.toContain(secret)
       }
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("a response echoing the client's token is never stored, in its own cache or a provided one", () =>
+    Effect.gen(function*() {
+      const token = "tok_echo_5f0c1d2e3a4b5c6d7e8f9a0b"
+      const server = yield* startServer((req) => ok({ you: req.headers["authorization"] ?? null }))
+      const config = yield* ApiConfig.decode({ name: "echo", baseUrl: server.url, cache: { enabled: true } })
+      const own = yield* ResilientClient.make(config, { token: Redacted.make(token) })
+      // A cache built elsewhere (as one on the Redis store would be) and provided to the client.
+      const shared = yield* ResponseCache.make(yield* makeMemoryStore())
+      const provided = yield* ResilientClient.make(config, { token: Redacted.make(token) }).pipe(
+        Effect.provideService(ResponseCache.ResponseCache, shared)
+      )
+      for (const client of [own, provided]) {
+        for (let i = 0; i < 2; i++) {
+          const response = yield* client.client.get("/me")
+          expect(yield* response.json).toEqual({ you: `Bearer ${token}` })
+          expect(Option.isNone(ResponseCache.cacheStatus(response))).toBe(true)
+        }
+        expect((yield* client.cache!.stats).entries).toBe(0)
+      }
+      expect(server.seen.length).toBe(4)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.provide(Logger.minimumLogLevel(LogLevel.None))))
 })
