@@ -272,13 +272,14 @@ export const make = (
 
     const baseSecrets = options.knownSecrets ?? []
     const baseSettings: Settings = { policy: basePolicy, secretForms: secretFormsOf(baseSecrets) }
-    const settingsFor = (o: CachedOptions | undefined): Settings =>
-      o?.policy === undefined && (o?.knownSecrets ?? []).length === 0 ? baseSettings : {
+    const settingsFor = (o: CachedOptions | undefined): Settings => {
+      const extra = o?.knownSecrets ?? []
+      if (o?.policy === undefined && extra.length === 0) return baseSettings
+      return {
         policy: o?.policy === undefined ? basePolicy : makePolicy({ ...basePolicy, ...o.policy }),
-        secretForms: (o?.knownSecrets ?? []).length === 0
-          ? baseSettings.secretForms
-          : secretFormsOf([...baseSecrets, ...o!.knownSecrets!])
+        secretForms: extra.length === 0 ? baseSettings.secretForms : secretFormsOf([...baseSecrets, ...extra])
       }
+    }
 
     const keyFor = (request: HttpClientRequest.HttpClientRequest, o?: CachedOptions): Option.Option<string> =>
       Option.map(HttpClientRequest.toUrl(request), (url) =>
