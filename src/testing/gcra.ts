@@ -35,8 +35,9 @@ export const make = (rate: number, burst: number): Gcra => ({ rate, burst, tat: 
 
 const interval = (g: Gcra): number => 1000 / g.rate
 const tolerance = (g: Gcra): number => (g.burst - 1) * interval(g)
-// Absorbs float error when a request arrives exactly on its emission time.
-const EPSILON_MS = 1e-6
+// Absorbs float error when a request arrives exactly on its emission time (epoch ms near 1e12 are
+// only exact to ~1e-4 ms).
+const EPSILON_MS = 1e-3
 
 /**
  * @since 0.1.0

@@ -54,8 +54,9 @@ export const refill = (b: HiddenBucket, now: number): HiddenBucket => {
  */
 export const take = (b: HiddenBucket, now: number): readonly [HiddenBucket, boolean] => {
   const r = refill(b, now)
-  // 1e-9 absorbs float error at the exact instant a token completes.
-  return r.tokens >= 1 - 1e-9 ? [{ ...r, tokens: r.tokens - 1 }, true] : [r, false]
+  // A millionth of a token absorbs float error at the instant one completes (epoch ms near 1e12 are
+  // only exact to ~1e-4 ms), so a client that waits exactly `msUntilToken` is admitted.
+  return r.tokens >= 1 - 1e-6 ? [{ ...r, tokens: r.tokens - 1 }, true] : [r, false]
 }
 
 /**
