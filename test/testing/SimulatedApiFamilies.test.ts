@@ -126,7 +126,7 @@ describe("SimulatedApi families", () => {
       expect(h(limited, "retry-after")).toBeNull()
       expect(limited.body.message).toMatch(/rate limit exceeded/)
       const bad = yield* Effect.either(SimulatedApi.make({ rate: 1, rejectStatus: 403 }))
-      expect(Either.isLeft(bad) && bad.left.field).toBe("rejectStatus")
+      expect(Either.isLeft(bad) && bad.left._tag === "InvalidSimulatedApiOptions" && bad.left.field).toBe("rejectStatus")
     }).pipe(Effect.scoped))
 
   it.live("random 502/503/504 drawn after admission: no Retry-After, deterministic for a seed, never instead of a rejection", () =>
