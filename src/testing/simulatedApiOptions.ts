@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Duration, Either, ParseResult, Schema } from "effect"
+import { Duration, Either, Option, ParseResult, Schema } from "effect"
 import { issuesFromParseError } from "../config/errors.js"
 import type { HeaderStyle } from "./rateLimitHeaders.js"
 import type { RetryAfterStyle } from "./retryAfterValue.js"
@@ -139,23 +139,47 @@ const Probability = Schema.Number.pipe(check((n) => Number.isFinite(n) && n >= 0
 const WholeNumber = Schema.Number.pipe(check((n) => Number.isSafeInteger(n) && n >= 0, "a whole number >= 0"))
 const Port = Schema.Number.pipe(check((n) => Number.isSafeInteger(n) && n >= 0 && n <= 65535, "a port number in [0, 65535]"))
 
-/** Any `Duration.DurationInput` that is finite and not negative, as milliseconds. */
+const DURATION = `a finite duration >= 0 (milliseconds or a string like "50 millis")`
+
+/** Milliseconds of any finite, non-negative `Duration.DurationInput`. */
+const millisOf = (input: unknown): number | undefined => {
+  if (typeof input === "number" && !(input >= 0)) return undefined
+  const decoded = Duration.decodeUnknown(input)
+  return Option.isSome(decoded) && Duration.isFinite(decoded.value) ? Duration.toMillis(decoded.value) : undefined
+}
+
 const Millis = Schema.transformOrFail(Schema.Unknown, Schema.Number, {
   strict: true,
   decode: (input, _, ast) => {
-    const negative = typeof input === "number" && !(input >= 0)
-    const decoded = negative ? undefined : Duration.decodeUnknown(input).pipe((o) => o._tag === "Some" ? o.value : undefined)
-    return decoded !== undefined && Duration.isFinite(decoded)
-      ? ParseResult.succeed(Duration.toMillis(decoded))
-      : ParseResult.fail(new ParseResult.Type(ast, input, `Expected a finite duration >= 0 (milliseconds or a string like "50 millis"), got ${String(input)}`))
+    const ms = millisOf(input)
+    return ms === undefined ? ParseResult.fail(new ParseResult.Type(ast, input, `Expected ${DURATION}, got ${String(input)}`)) : ParseResult.succeed(ms)
   },
   encode: ParseResult.succeed
 })
 
-const Range = Schema.Struct({ min: Millis, max: Millis }).pipe(
-  Schema.filter((r) => r.max >= r.min || { path: ["max"], message: `Expected max >= min (${r.min} ms), got ${r.max} ms` })
-)
-const DelaySchema = Schema.Union(Range, Millis)
+/** A duration, or a `{ min, max }` range of them, as a range in milliseconds. */
+const DelaySchema = Schema.transformOrFail(Schema.Unknown, Schema.Struct({ min: Schema.Number, max: Schema.Number }), {
+  strict: true,
+  decode: (input, _, ast) => {
+    const range = typeof input === "object" && input !== null && !Array.isArray(input) && !Duration.isDuration(input)
+    if (!range) {
+      const ms = millisOf(input)
+      return ms === undefined
+        ? ParseResult.fail(new ParseResult.Type(ast, input, `Expected ${DURATION} or { min, max }, got ${String(input)}`))
+        : ParseResult.succeed({ min: ms, max: ms })
+    }
+    const { max: rawMax, min: rawMin } = input as { readonly min?: unknown; readonly max?: unknown }
+    const min = millisOf(rawMin)
+    const max = millisOf(rawMax)
+    const bad = (key: "min" | "max", actual: unknown, message: string) =>
+      ParseResult.fail(new ParseResult.Pointer(key, input, new ParseResult.Type(ast, actual, message)))
+    if (min === undefined) return bad("min", rawMin, `Expected ${DURATION}, got ${String(rawMin)}`)
+    if (max === undefined) return bad("max", rawMax, `Expected ${DURATION}, got ${String(rawMax)}`)
+    if (max < min) return bad("max", rawMax, `Expected max >= min (${min} ms), got ${max} ms`)
+    return ParseResult.succeed({ min, max })
+  },
+  encode: ParseResult.succeed
+})
 
 const WindowMs = Millis.pipe(Schema.filter((ms) => ms > 0, { message: () => "Expected a window longer than 0" }))
 
@@ -183,22 +207,26 @@ const HeaderStyleSchema = Schema.Struct({
   ))
 })
 
+// Top-level keys set to `undefined` are dropped before decoding, so a bad value meets one schema, not
+// a union with `undefined`.
+const exact = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { exact: true })
+
 const OptionsSchema = Schema.Struct({
   rate: Positive,
-  burst: Schema.optional(Burst),
-  algorithm: Schema.optional(AlgorithmSchema),
-  retryAfter: Schema.optional(Schema.Literal("seconds", "precise", "http-date", "none")),
-  rejectStatus: Schema.optional(Schema.Literal(429, 503, 403)),
-  headers: Schema.optional(HeaderStyleSchema),
-  errorRate: Schema.optional(Probability),
-  errorStatuses: Schema.optional(Schema.NonEmptyArray(Schema.Literal(500, 502, 503, 504))),
-  resetRate: Schema.optional(Probability),
-  latency: Schema.optional(DelaySchema),
-  networkDelay: Schema.optional(DelaySchema),
-  seed: Schema.optional(Schema.Number.pipe(check((n) => Number.isSafeInteger(n), "an integer"))),
-  items: Schema.optional(WholeNumber),
-  port: Schema.optional(Port),
-  maxAge: Schema.optional(WholeNumber)
+  burst: exact(Burst),
+  algorithm: exact(AlgorithmSchema),
+  retryAfter: exact(Schema.Literal("seconds", "precise", "http-date", "none")),
+  rejectStatus: exact(Schema.Literal(429, 503, 403)),
+  headers: exact(HeaderStyleSchema),
+  errorRate: exact(Probability),
+  errorStatuses: exact(Schema.NonEmptyArray(Schema.Literal(500, 502, 503, 504))),
+  resetRate: exact(Probability),
+  latency: exact(DelaySchema),
+  networkDelay: exact(DelaySchema),
+  seed: exact(Schema.Number.pipe(check((n) => Number.isSafeInteger(n), "an integer"))),
+  items: exact(WholeNumber),
+  port: exact(Port),
+  maxAge: exact(WholeNumber)
 })
 
 const fail = (field: string, reason: string) => Either.left(new InvalidSimulatedApiOptions({ field, reason }))
@@ -214,8 +242,7 @@ const toAlgorithm = (a: Schema.Schema.Type<typeof AlgorithmSchema> | undefined):
   return { type: a.type, windowMs: a.window, anchor: a.anchor ?? "first-request" }
 }
 
-const toRange = (d: number | DelayMs | undefined): DelayMs =>
-  d === undefined ? { min: 0, max: 0 } : typeof d === "number" ? { min: d, max: d } : d
+const NO_DELAY: DelayMs = { min: 0, max: 0 }
 
 /**
  * Check a limit (at start or from `setLimit`) against the family: a positive rate; a burst >= 1 for
@@ -253,7 +280,8 @@ export const checkLimit = (
  */
 export const resolveOptions = (options: Options): Either.Either<Resolved, InvalidSimulatedApiOptions> =>
   Either.gen(function*() {
-    const o = yield* Schema.decodeUnknownEither(OptionsSchema, { onExcessProperty: "error" })(options).pipe(
+    const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined))
+    const o = yield* Schema.decodeUnknownEither(OptionsSchema, { onExcessProperty: "error" })(defined).pipe(
       Either.mapLeft(fromParseError)
     )
     const algorithm = toAlgorithm(o.algorithm)
@@ -273,8 +301,8 @@ export const resolveOptions = (options: Options): Either.Either<Resolved, Invali
       errorRate: o.errorRate ?? 0,
       errorStatuses: o.errorStatuses ?? [500],
       resetRate: o.resetRate ?? 0,
-      latency: toRange(o.latency),
-      networkDelay: toRange(o.networkDelay),
+      latency: o.latency ?? NO_DELAY,
+      networkDelay: o.networkDelay ?? NO_DELAY,
       seed: o.seed ?? 1,
       items: o.items ?? 100,
       port: o.port ?? 0,
