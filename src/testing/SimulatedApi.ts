@@ -186,6 +186,37 @@ const send = (res: http.ServerResponse, status: number, body: unknown, headers: 
   res.end(text)
 }
 
+/** The server's counters, overall and per route. */
+const makeCounters = () => {
+  let total = 0
+  let notModified = 0
+  let counters = zero()
+  let byPath = new Map<string, MutableCounters>()
+  return {
+    /** A request met the limiter; returns its number. */
+    arrived: () => ++total,
+    count: (path: string, field: keyof MutableCounters) => {
+      counters[field]++
+      let c = byPath.get(path)
+      if (c === undefined) byPath.set(path, c = zero())
+      c[field]++
+    },
+    notModified: () => void notModified++,
+    snapshot: (): Counters => ({
+      ...counters,
+      total,
+      notModified,
+      byPath: Object.fromEntries([...byPath].map(([k, v]) => [k, { ...v }]))
+    }),
+    reset: () => {
+      total = 0
+      notModified = 0
+      counters = zero()
+      byPath = new Map()
+    }
+  }
+}
+
 /**
  * The server's mutable state and its request handler; `now` is the scope's clock, `later` runs a
  * callback after a delay on that clock.
@@ -194,20 +225,19 @@ const makeState = (o: Resolved, now: () => number, later: (ms: number, f: () => 
   let limiter = Limiter.make(o.algorithm, o.rate, o.burst, now())
   let faults = prng(o.seed)
   let network = prng(o.seed ^ 0x5bd1e995)
-  let total = 0
-  let notModified = 0
-  let counters = zero()
-  let byPath = new Map<string, MutableCounters>()
+  const counters = makeCounters()
+  const count = counters.count
   const routes = Routes.make(o.items, o.maxAge)
 
-  const count = (path: string, field: keyof MutableCounters) => {
-    counters[field]++
-    let c = byPath.get(path)
-    if (c === undefined) byPath.set(path, c = zero())
-    c[field]++
-  }
-
-  const admitted = (req: http.IncomingMessage, res: http.ServerResponse, rawBody: string, path: string, respondIn: number, limitHeaders: Record<string, string>) => {
+  const admitted = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    rawBody: string,
+    n: number,
+    respondIn: number,
+    limitHeaders: Record<string, string>
+  ) => {
+    const path = Routes.route(req.method ?? "GET", new URL(req.url ?? "/", "http://127.0.0.1").pathname)
     // Draw every fault for every admitted request so the sequence does not depend on outcomes.
     const rReset = faults()
     const rError = faults()
@@ -217,7 +247,6 @@ const makeState = (o: Resolved, now: () => number, later: (ms: number, f: () => 
       req.socket.destroy()
       return
     }
-    const n = total
     later(drawDelay(o.latency, rLatency), () => {
       if (rError < o.errorRate) {
         count(path, "errors5xx")
@@ -229,20 +258,19 @@ const makeState = (o: Resolved, now: () => number, later: (ms: number, f: () => 
       const url = new URL(req.url ?? "/", "http://127.0.0.1")
       const [status, body, headers] = routes.answer(req.method ?? "GET", url, req.headers, rawBody, n)
       count(path, status >= 500 ? "errors5xx" : "accepted")
-      if (status === 304) notModified++
+      if (status === 304) counters.notModified()
       later(respondIn, () => send(res, status, body, { ...limitHeaders, ...headers }))
     })
   }
 
   const handle = (req: http.IncomingMessage, res: http.ServerResponse, rawBody: string, respondIn: number) => {
     const t = now()
-    const path = Routes.route(req.method ?? "GET", new URL(req.url ?? "/", "http://127.0.0.1").pathname)
-    total++
+    const n = counters.arrived()
     const [next, decision] = Limiter.take(limiter, t)
     limiter = next
     const limitHeaders = rateLimitHeaders(Limiter.view(limiter, t), t, o.headers)
-    if (decision.admitted) return admitted(req, res, rawBody, path, respondIn, limitHeaders)
-    count(path, "rejected429")
+    if (decision.admitted) return admitted(req, res, rawBody, n, respondIn, limitHeaders)
+    count(Routes.route(req.method ?? "GET", new URL(req.url ?? "/", "http://127.0.0.1").pathname), "rejected429")
     const headers = { ...limitHeaders, ...retryAfterHeader(o.retryAfter, decision.retryAfterMs, t) }
     later(respondIn, () => send(res, o.rejectStatus, REJECTION_BODY[o.rejectStatus], headers))
   }
@@ -258,21 +286,13 @@ const makeState = (o: Resolved, now: () => number, later: (ms: number, f: () => 
       limiter = Limiter.setLimit(limiter, rate, burst, now())
     },
     limit: () => Limiter.limit(limiter),
-    counters: (): Counters => ({
-      ...counters,
-      total,
-      notModified,
-      byPath: Object.fromEntries([...byPath].map(([k, v]) => [k, { ...v }]))
-    }),
+    counters: counters.snapshot,
     reset: () => {
       const { burst, rate } = Limiter.limit(limiter)
       limiter = Limiter.make(o.algorithm, rate, burst, now())
       faults = prng(o.seed)
       network = prng(o.seed ^ 0x5bd1e995)
-      total = 0
-      notModified = 0
-      counters = zero()
-      byPath = new Map()
+      counters.reset()
       routes.reset()
     }
   }
