@@ -85,7 +85,7 @@ export const simulate = (sc: Scenario): Result => {
       if (ok) acceptedW++
       else rejectedW++
     }
-    const headers = sc.headers ? rateLimitHeaders(bucket, now, sc.headers) : {}
+    const headers = sc.headers ? rateLimitHeaders(Bucket.view(bucket, now), now, sc.headers) : {}
     const ra = !ok && sc.retryAfter ? Math.ceil(Bucket.msUntilToken(bucket, now) / 1000) * 1000 : undefined
     pending.push(ra === undefined ? { at: now + latency, sentAt: now, ok, headers } : { at: now + latency, sentAt: now, ok, headers, retryAfterMs: ra })
     nextSend = Math.max(now, nextSend) + 1000 / rate()
