@@ -40,6 +40,8 @@ import type { CircuitOpenError, InvalidCircuitBreakerOptions } from "../breaker/
 import * as Bulkhead from "../bulkhead/Bulkhead.js"
 import * as DeadlineTimer from "../bulkhead/DeadlineTimer.js"
 import * as AbortableSend from "./abortableSend.js"
+import { MissingToken, RefusedUrl } from "./errors.js"
+import * as Origin from "./origin.js"
 import { type BulkheadFull, DeadlineExceeded, type InvalidBulkheadOptions } from "../bulkhead/errors.js"
 import * as Timeouts from "../bulkhead/timeouts.js"
 import { type CacheStoreError, type InvalidCacheOptions } from "../cache/CacheStore.js"
@@ -78,6 +80,9 @@ export type GovernorError =
   | DeadlineExceeded
   | RetriesExhausted<unknown>
   | Timeouts.AttemptTimeout
+  | RefusedUrl
+
+export { MissingToken, RefusedUrl }
 
 /** What a request through the composed client can fail with. */
 type SendError = HttpClientError.HttpClientError | GovernorError
@@ -94,7 +99,8 @@ const GOVERNOR_TAGS: ReadonlySet<string> = new Set([
   "BulkheadFull",
   "DeadlineExceeded",
   "RetriesExhausted",
-  "AttemptTimeout"
+  "AttemptTimeout",
+  "RefusedUrl"
 ])
 
 /**
@@ -680,14 +686,25 @@ export const make = (
     const withToken = authorize(config, token)
     const hasDefaultHeaders = Object.keys(config.headers).length > 0
     const prepare = (request: HttpClientRequest.HttpClientRequest) => {
-      const prefixed = HttpClientRequest.prependUrl(request, config.baseUrl)
+      // Absolute URLs (pagination links) stay as they are; `guard` refuses any other origin.
+      const prefixed = Origin.isAbsolute(request.url) ? request : HttpClientRequest.prependUrl(request, config.baseUrl)
       return withToken(
         hasDefaultHeaders ? HttpClientRequest.setHeaders(prefixed, { ...config.headers, ...request.headers }) : prefixed
       )
     }
 
+    // The final URL is checked last (after every mapRequest), so the credential never leaves baseUrl's origin.
+    const guard = Origin.makeGuard(config.baseUrl)
+    const checked = <E>(
+      request: HttpClientRequest.HttpClientRequest,
+      f: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, E>
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | RefusedUrl> => {
+      const refused = guard(request.url)
+      return refused === undefined ? f(request) : Effect.fail(refused)
+    }
     const client = HttpClient.transform(transport, (_effect, request) =>
-      withCache(request).pipe(Tracing.withRequestSpan({ api, method: request.method, url: request.url }))).pipe(HttpClient.mapRequest(prepare))
+      checked(request, (r) => withCache(r).pipe(Tracing.withRequestSpan({ api, method: r.method, url: r.url }))))
+      .pipe(HttpClient.mapRequest(prepare))
 
     const statsWithTrips = breaker === null
       ? Effect.sync(() => stats)
@@ -714,7 +731,7 @@ export const make = (
         cache === null
           ? Effect.succeed(null)
           // `send`, not `client.execute`: the cache itself is the caller here.
-          : cache.prewarm(Array.from(requests, prepare), send, { partition: api })
+          : cache.prewarm(Array.from(requests, prepare), (r) => checked(r, send), { partition: api })
     }
     return service
   })

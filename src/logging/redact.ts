@@ -209,7 +209,8 @@ export const defaultPatterns: ReadonlyArray<RegExp> = [
   /\bAIza[0-9A-Za-z_-]{35}/g,
   /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?/g,
   /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
-  /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/(?<secret>[^\s/?#@"'<>]+)@/g
+  // No `\b` before the scheme: a URL glued to other text (`…:8080http://user:pw@host`) is still a URL.
+  /[a-zA-Z][a-zA-Z0-9+.-]*:\/\/(?<secret>[^\s/?#@"'<>]+)@/g
 ]
 
 /**
