@@ -473,7 +473,7 @@ export const make = (
       return state.tracing
         ? sent.pipe(
           Effect.tap((response) => Tracing.annotateResponse(response.status)),
-          Tracing.withAttemptSpan({ api, method: request.method, url: request.url }, attemptNumber)
+          Tracing.withAttemptSpan({ api, method: request.method, url: request.url, redactor: redaction.redactor }, attemptNumber)
         )
         : sent
     }
@@ -703,7 +703,7 @@ export const make = (
       return refused === undefined ? f(request) : Effect.fail(refused)
     }
     const client = HttpClient.transform(transport, (_effect, request) =>
-      checked(request, (r) => withCache(r).pipe(Tracing.withRequestSpan({ api, method: r.method, url: r.url }))))
+      checked(request, (r) => withCache(r).pipe(Tracing.withRequestSpan({ api, method: r.method, url: r.url, redactor: redaction.redactor }))))
       .pipe(HttpClient.mapRequest(prepare))
 
     const statsWithTrips = breaker === null
