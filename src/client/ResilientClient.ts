@@ -58,6 +58,7 @@ import * as Presets from "../config/presets.js"
 import type { AcquireError } from "../limiter/errors.js"
 import { makeMemory } from "../limiter/memory.js"
 import { type Cost, RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
+import * as KnownSecrets from "../logging/KnownSecrets.js"
 import * as Redaction from "../logging/Redaction.js"
 import * as RequestLog from "../logging/RequestLog.js"
 import * as Metrics from "../metrics/GovernorMetrics.js"
@@ -382,6 +383,8 @@ export const make = (
     })
 
     const token = yield* resolveToken(config, options)
+    // Known to every redacting logger (the program's own lines too) while this client is open.
+    if (Option.isSome(token)) yield* KnownSecrets.register(token.value)
     // This API's request/response lines: redacted with the config's extra rules and mask, the token as a
     // known secret wherever it appears, and filtered by the config's level on top of the program's.
     const redaction = Redaction.make({

@@ -4,9 +4,10 @@
  */
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, HashMap, Logger, LogLevel, Redacted } from "effect"
+import { Effect, Exit, HashMap, Logger, LogLevel, Redacted, Scope } from "effect"
 import * as ApiConfig from "../../src/config/ApiConfig.js"
 import * as ResilientClient from "../../src/client/ResilientClient.js"
+import * as RedactingLogger from "../../src/logging/RedactingLogger.js"
 import { collectingTracer } from "../metrics/tracer.js"
 import { startServer } from "./server.js"
 
@@ -44,5 +45,22 @@ describe("ResilientClient secrets", () => {
       }
       expect(lines.join("\n")).toContain("/hooks/[REDACTED]/run")
       expect(lines.join("\n")).not.toContain(TOKEN)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("the token is a known secret of the program's own log lines while the client is open", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer(() => ({ status: 200, body: {} }))
+      const lines: Array<string> = []
+      const logger = RedactingLogger.layer({ sink: (line) => lines.push(line) })
+      const clientScope = yield* Scope.make()
+      yield* Effect.gen(function*() {
+        yield* build(server.url).pipe(Scope.extend(clientScope))
+        yield* Effect.logWarning(`retrying with ${TOKEN} later`)
+        yield* Scope.close(clientScope, Exit.void)
+        yield* Effect.logWarning(`after close ${TOKEN}`)
+      }).pipe(Effect.provide(logger))
+      expect(lines[0]).toContain("retrying with [REDACTED] later")
+      // registered for the client's lifetime only
+      expect(lines[1]).toContain(`after close ${TOKEN}`)
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 })
