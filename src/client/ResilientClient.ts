@@ -176,13 +176,26 @@ export class ResilientClient extends Context.Tag("effect-governor/ResilientClien
 
 const CONDITIONAL = ["if-none-match", "if-modified-since"]
 
-/** Resolve the token: the explicit option, else the env var named by `config.auth.env`. */
-const resolveToken = (config: ApiConfig, options: ResilientClientOptions) =>
-  options.token !== undefined
-    ? Effect.succeed(Option.some(options.token))
-    : config.auth?.env !== undefined
-    ? Effect.option(Config.redacted(config.auth.env))
-    : Effect.succeed(Option.none<Redacted.Redacted<string>>())
+/**
+ * Resolve the token: the explicit option, else the variable named by `auth.env` (default
+ * `GOVERNOR_<NAME>_TOKEN`). With `auth` configured, an unset or empty variable fails construction,
+ * unless `auth.optional`: requests must never go out silently unauthenticated.
+ */
+const resolveToken = (
+  config: ApiConfig,
+  options: ResilientClientOptions
+): Effect.Effect<Option.Option<Redacted.Redacted<string>>, MissingToken> => {
+  const auth = config.auth
+  if (options.token !== undefined) return Effect.succeed(Option.some(options.token))
+  if (auth === undefined) return Effect.succeed(Option.none())
+  const variable = auth.env ?? Loader.defaultTokenVariable(config.name)
+  return Effect.flatMap(Effect.option(Config.redacted(variable)), (found) => {
+    if (Option.isSome(found) && Redacted.value(found.value).trim() !== "") return Effect.succeed(found)
+    return auth.optional
+      ? Effect.succeed(Option.none())
+      : Effect.fail(new MissingToken({ api: config.name, variable, reason: Option.isNone(found) ? "Unset" : "Empty" }))
+  })
+}
 
 const authorize = (config: ApiConfig, token: Option.Option<Redacted.Redacted<string>>) =>
 (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest => {
@@ -207,6 +220,7 @@ export type GovernorSetupError =
   | InvalidCacheOptions
   | CacheStoreError
   | ConfigError
+  | MissingToken
 
 const cacheStoreError = (config: ApiConfig, expected: string) =>
   new ConfigError({
