@@ -42,6 +42,7 @@ import * as DeadlineTimer from "../bulkhead/DeadlineTimer.js"
 import * as AbortableSend from "./abortableSend.js"
 import { MissingToken, RefusedUrl } from "./errors.js"
 import * as Origin from "./origin.js"
+import * as RedactErrors from "./redactErrors.js"
 import { type BulkheadFull, DeadlineExceeded, type InvalidBulkheadOptions } from "../bulkhead/errors.js"
 import * as Timeouts from "../bulkhead/timeouts.js"
 import { type CacheStoreError, type InvalidCacheOptions } from "../cache/CacheStore.js"
@@ -59,6 +60,7 @@ import type { AcquireError } from "../limiter/errors.js"
 import { makeMemory } from "../limiter/memory.js"
 import { type Cost, RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
 import * as KnownSecrets from "../logging/KnownSecrets.js"
+import { defaultRedactor } from "../logging/redact.js"
 import * as Redaction from "../logging/Redaction.js"
 import * as RequestLog from "../logging/RequestLog.js"
 import * as Metrics from "../metrics/GovernorMetrics.js"
@@ -410,6 +412,8 @@ export const make = (
       },
       requestLog: { bodies: config.logging.bodies }
     })
+    // Errors leave the client with redacted copies of the request / response they carry.
+    const outgoing = RedactErrors.make(redaction.redactor)
     const apiLevel = LogLevel.fromLiteral(LOG_LEVEL_LITERALS[config.logging.level])
     // Lines are written at the request's effective level (the API's filter on top of the program's,
     // read once per request), with this API's redaction in context; a line below it is never built.
@@ -489,6 +493,8 @@ export const make = (
       )
       return state.tracing
         ? sent.pipe(
+          // The span records the attempt's exit: redacted like the errors the caller gets.
+          Effect.mapError(outgoing.error),
           Effect.tap((response) => Tracing.annotateResponse(response.status)),
           Tracing.withAttemptSpan({ api, method: request.method, url: request.url, redactor: redaction.redactor }, attemptNumber)
         )
@@ -720,7 +726,7 @@ export const make = (
       return refused === undefined ? f(request) : Effect.fail(refused)
     }
     const client = HttpClient.transform(transport, (_effect, request) =>
-      checked(request, (r) => withCache(r).pipe(Tracing.withRequestSpan({ api, method: r.method, url: r.url, redactor: redaction.redactor }))))
+      checked(request, (r) => withCache(r).pipe(Effect.mapError(outgoing.error), Tracing.withRequestSpan({ api, method: r.method, url: r.url, redactor: redaction.redactor }))))
       .pipe(HttpClient.mapRequest(prepare))
 
     const statsWithTrips = breaker === null
@@ -748,7 +754,9 @@ export const make = (
         cache === null
           ? Effect.succeed(null)
           // `send`, not `client.execute`: the cache itself is the caller here.
-          : cache.prewarm(Array.from(requests, prepare), (r) => checked(r, send), { partition: api })
+          : cache.prewarm(Array.from(requests, prepare), (r) => checked(r, (r) => Effect.mapError(send(r), outgoing.error)), {
+            partition: api
+          })
     }
     return service
   })
@@ -764,23 +772,24 @@ export const make = (
  */
 export const toHttpClient = (
   client: HttpClient.HttpClient.With<HttpClientError.HttpClientError | GovernorError>
-): HttpClient.HttpClient =>
+): HttpClient.HttpClient => {
+  // `request` here is the prepared one (credential included): the error carries a redacted copy,
+  // masked by header name and by the tokens of the open clients.
+  const redactor = KnownSecrets.follow(defaultRedactor)
   // `transform` types its result as `E | E1`; every governor error is caught below, so the cast only
   // drops what cannot occur.
-  HttpClient.transform(client, (effect, request) =>
+  return HttpClient.transform(client, (effect, request) =>
     Effect.catchIf(
       effect,
       isGovernorError,
       (error) =>
         Effect.fail(
-          new HttpClientError.RequestError({
-            request,
-            reason: "Transport",
-            cause: error,
-            description: error.message
-          })
+          RedactErrors.make(redactor()).error(
+            new HttpClientError.RequestError({ request, reason: "Transport", cause: error, description: error.message })
+          )
         )
     )) as HttpClient.HttpClient
+}
 
 /**
  * The tag's service plus the platform `HttpClient` tag, built from `config`; needs the transport

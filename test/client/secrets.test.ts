@@ -2,9 +2,10 @@
  * The client's token stays hidden in what the client produces beyond its own log lines: spans, the
  * program's own log lines, errors returned to the caller.
  */
+import { HttpClientError } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, HashMap, Logger, LogLevel, Redacted, Scope } from "effect"
+import { Cause, Effect, Either, Exit, HashMap, Logger, LogLevel, Redacted, Scope } from "effect"
 import * as ApiConfig from "../../src/config/ApiConfig.js"
 import * as ResilientClient from "../../src/client/ResilientClient.js"
 import * as RedactingLogger from "../../src/logging/RedactingLogger.js"
@@ -62,5 +63,79 @@ describe("ResilientClient secrets", () => {
       expect(lines[0]).toContain("retrying with [REDACTED] later")
       // registered for the client's lifetime only
       expect(lines[1]).toContain(`after close ${TOKEN}`)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  const COOKIE = "sess-Jw4Tq8Zm1Rv6"
+  /** JSON of the error and its string form: neither the token nor the cookie value. */
+  const expectClean = (error: unknown) => {
+    const shown = `${JSON.stringify(error)}\n${String(error)}\n${(error as Error).message}`
+    expect(shown).not.toContain(TOKEN)
+    expect(shown).not.toContain(COOKIE)
+    return shown
+  }
+
+  it.scopedLive("RetriesExhausted carries a redacted, still readable last response", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer(() => ({
+        status: 503,
+        headers: { "set-cookie": `sid=${COOKIE}; Path=/`, "x-request-id": "req-42" },
+        body: { error: "busy", echo: TOKEN }
+      }))
+      const governed = yield* build(server.url, { breaker: { enabled: false } })
+      const error = yield* Effect.flip(governed.client.get(`/hooks/${TOKEN}`))
+      expect(error._tag).toBe("RetriesExhausted")
+      const exhausted = error as ResilientClient.GovernorError & { _tag: "RetriesExhausted" }
+      const shown = expectClean(exhausted)
+      expect(shown).toContain("[REDACTED]")
+      const last = exhausted.lastResponse!
+      expect(last.status).toBe(503)
+      expect(last.headers["x-request-id"]).toBe("req-42")
+      expect(last.headers["set-cookie"]).toBe("sid=[REDACTED]; Path=/")
+      expect(last.request.headers["authorization"]).toBe("Bearer [REDACTED]")
+      expect(last.request.url).toBe(`${server.url}/hooks/[REDACTED]`)
+      // the body is the server's, readable as it was sent
+      expect(yield* last.json).toEqual({ error: "busy", echo: TOKEN })
+      expect(server.seen[0]?.headers["authorization"]).toBe(`Bearer ${TOKEN}`)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici), Logger.withMinimumLogLevel(LogLevel.None)))
+
+  it.scopedLive("a transport error carries a redacted request, also through toHttpClient", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer(() => ({ status: 200, reset: true }))
+      const governed = yield* build(server.url, { retry: { maxRetries: 0, retryOnTransport: false } })
+      const error = yield* Effect.flip(governed.client.get(`/a?access_token=${TOKEN}`))
+      expectClean(error)
+      expect(HttpClientError.isHttpClientError(error) && error._tag === "RequestError").toBe(true)
+      const request = (error as HttpClientError.RequestError).request
+      expect(request.headers["authorization"]).toBe("Bearer [REDACTED]")
+      expect(request.method).toBe("GET")
+
+      const plain = ResilientClient.toHttpClient(governed.client)
+      const viaPlain = yield* Effect.flip(plain.get(`/hooks/${TOKEN}`))
+      expectClean(viaPlain)
+
+      // a governor error through toHttpClient: the wrapping RequestError holds the prepared request
+      const wrapped = yield* Effect.either(plain.get("http://127.0.0.1:1/elsewhere"))
+      expect(Either.isLeft(wrapped)).toBe(true)
+      if (Either.isLeft(wrapped)) {
+        expect((wrapped.left.cause as { _tag: string })._tag).toBe("RefusedUrl")
+        expect(wrapped.left.request.headers["authorization"]).toBe("Bearer [REDACTED]")
+        expectClean(wrapped.left)
+      }
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici), Logger.withMinimumLogLevel(LogLevel.None)))
+
+  it.scopedLive("spans end with the redacted errors", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer(() => ({ status: 200, reset: true }))
+      const { spans, tracer } = collectingTracer()
+      yield* Effect.gen(function*() {
+        const governed = yield* build(server.url, { retry: { maxRetries: 0, retryOnTransport: false } })
+        yield* Effect.either(governed.client.get("/reset"))
+      }).pipe(Effect.withTracer(tracer), Logger.withMinimumLogLevel(LogLevel.None))
+      expect(spans.map((s) => s.name)).toEqual(["governor.request", "GET"])
+      for (const span of spans) {
+        const exit = span.exit!
+        expect(Exit.isFailure(exit)).toBe(true)
+        if (Exit.isFailure(exit)) expectClean(Cause.squash(exit.cause))
+      }
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 })

@@ -9,6 +9,7 @@ export interface Captured {
   readonly spanId: string
   readonly attributes: Map<string, unknown>
   ended: boolean
+  exit?: Exit.Exit<unknown, unknown>
 }
 
 export const collectingTracer = () => {
@@ -37,8 +38,9 @@ export const collectingTracer = () => {
         links,
         sampled: true,
         kind,
-        end: (_t: bigint, _exit: Exit.Exit<unknown, unknown>) => {
+        end: (_t: bigint, exit: Exit.Exit<unknown, unknown>) => {
           captured.ended = true
+          captured.exit = exit
         },
         attribute: (k, v) => {
           captured.attributes.set(k, v)
