@@ -336,6 +336,10 @@ export const make = (
   options: ResilientClientOptions = {}
 ): Effect.Effect<ResilientClientService, GovernorSetupError, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
+    // First: a missing credential fails construction before any part is built.
+    const token = yield* resolveToken(config, options)
+    // Known to every redacting logger (the program's own lines too) while this client is open.
+    if (Option.isSome(token)) yield* KnownSecrets.register(token.value)
     // The platform's own span records the raw `url.full` (query tokens included) and headers; ours
     // (Tracing.withRequestSpan / withAttemptSpan) carry the same OTel attributes, redacted.
     const transport = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
@@ -398,9 +402,6 @@ export const make = (
       decide: options.decide
     })
 
-    const token = yield* resolveToken(config, options)
-    // Known to every redacting logger (the program's own lines too) while this client is open.
-    if (Option.isSome(token)) yield* KnownSecrets.register(token.value)
     // This API's request/response lines: redacted with the config's extra rules and mask, the token as a
     // known secret wherever it appears, and filtered by the config's level on top of the program's.
     const redaction = Redaction.make({
@@ -412,7 +413,7 @@ export const make = (
       },
       requestLog: { bodies: config.logging.bodies }
     })
-    // Errors leave the client with redacted copies of the request / response they carry.
+    // Errors and responses leave the client with redacted copies of the request (/ response) they carry.
     const outgoing = RedactErrors.make(redaction.redactor)
     const apiLevel = LogLevel.fromLiteral(LOG_LEVEL_LITERALS[config.logging.level])
     // Lines are written at the request's effective level (the API's filter on top of the program's,
@@ -726,8 +727,11 @@ export const make = (
       return refused === undefined ? f(request) : Effect.fail(refused)
     }
     const client = HttpClient.transform(transport, (_effect, request) =>
-      checked(request, (r) => withCache(r).pipe(Effect.mapError(outgoing.error), Tracing.withRequestSpan({ api, method: r.method, url: r.url, redactor: redaction.redactor }))))
-      .pipe(HttpClient.mapRequest(prepare))
+      checked(request, (r) =>
+        withCache(r).pipe(
+          Effect.mapBoth({ onFailure: outgoing.error, onSuccess: outgoing.returned }),
+          Tracing.withRequestSpan({ api, method: r.method, url: r.url, redactor: redaction.redactor })
+        ))).pipe(HttpClient.mapRequest(prepare))
 
     const statsWithTrips = breaker === null
       ? Effect.sync(() => stats)
@@ -784,9 +788,12 @@ export const toHttpClient = (
       isGovernorError,
       (error) =>
         Effect.fail(
-          RedactErrors.make(redactor()).error(
-            new HttpClientError.RequestError({ request, reason: "Transport", cause: error, description: error.message })
-          )
+          new HttpClientError.RequestError({
+            request: RedactErrors.make(redactor()).request(request),
+            reason: "Transport",
+            cause: error,
+            description: error.message
+          })
         )
     )) as HttpClient.HttpClient
 }

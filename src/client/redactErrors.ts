@@ -1,9 +1,13 @@
 /**
- * Errors that leave the governor carry redacted copies of the platform request and response they
- * hold: the `Authorization` header the client added, `Set-Cookie`, the token wherever it appears in
- * the URL or a header, all masked with the API's redactor. The copies stay usable: method, status,
- * non-secret headers and the body (read through the original response) remain readable, and their
- * `toJSON` is redacted too (`JSON.stringify(error)` outside a fiber would otherwise print raw headers).
+ * What leaves the governor carries redacted copies of the platform request and response:
+ *
+ * - errors: the `Authorization` header the client added, `Set-Cookie`, the token wherever it appears in
+ *   the URL or a header, all masked with the API's redactor. The copies stay usable: method, status,
+ *   non-secret headers and the body (read through the original response) remain readable, and their
+ *   `toJSON` is redacted too (`JSON.stringify(error)` outside a fiber would otherwise print raw headers);
+ * - returned responses keep their real headers and body (the caller may need a cookie), but their
+ *   `request` (which holds the credential the client added) and their `toJSON` are redacted, so an
+ *   error the caller builds from one (`filterStatusOk`) shows no secret either.
  *
  * @since 0.1.0
  * @internal
@@ -29,6 +33,8 @@ import { RetriesExhausted } from "../retry/errors.js"
 export interface ErrorRedactor {
   /** A copy with redacted request / response (and `RetriesExhausted` contents); other values as they are. */
   readonly error: <E>(error: E) => E
+  /** A response for the caller: real headers and body, redacted `request` (built on first use) and `toJSON`. */
+  readonly returned: (response: HttpClientResponse.HttpClientResponse) => HttpClientResponse.HttpClientResponse
   readonly request: (request: HttpClientRequest.HttpClientRequest) => HttpClientRequest.HttpClientRequest
   readonly response: (response: HttpClientResponse.HttpClientResponse) => HttpClientResponse.HttpClientResponse
 }
@@ -109,5 +115,14 @@ export const make = (redactor: Redactor): ErrorRedactor => {
     return e
   }
 
-  return { error, request, response }
+  const returned = (res: HttpClientResponse.HttpClientResponse): HttpClientResponse.HttpClientResponse => {
+    let redacted: HttpClientRequest.HttpClientRequest | undefined
+    const copy = Object.create(res) as HttpClientResponse.HttpClientResponse
+    return Object.defineProperties(copy, {
+      request: { get: () => (redacted ??= request(res.request)) },
+      toJSON: { value: () => redactor.redactValue(res.toJSON.call(copy)) }
+    })
+  }
+
+  return { error, request, response, returned }
 }

@@ -2,7 +2,7 @@
  * The client's token stays hidden in what the client produces beyond its own log lines: spans, the
  * program's own log lines, errors returned to the caller.
  */
-import { HttpClientError } from "@effect/platform"
+import { HttpClient, HttpClientError } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Either, Exit, HashMap, Logger, LogLevel, Redacted, Scope } from "effect"
@@ -117,7 +117,8 @@ describe("ResilientClient secrets", () => {
       const wrapped = yield* Effect.either(plain.get("http://127.0.0.1:1/elsewhere"))
       expect(Either.isLeft(wrapped)).toBe(true)
       if (Either.isLeft(wrapped)) {
-        expect((wrapped.left.cause as { _tag: string })._tag).toBe("RefusedUrl")
+        // the cause stays the governor's own error
+        expect(wrapped.left.cause).toBeInstanceOf(ResilientClient.RefusedUrl)
         expect(wrapped.left.request.headers["authorization"]).toBe("Bearer [REDACTED]")
         expectClean(wrapped.left)
       }
@@ -138,4 +139,23 @@ describe("ResilientClient secrets", () => {
         if (Exit.isFailure(exit)) expectClean(Cause.squash(exit.cause))
       }
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("a ResponseError the caller builds from a returned response (filterStatusOk) shows no secret", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer(() => ({
+        status: 404,
+        headers: { "set-cookie": `sid=${COOKIE}; Path=/`, "x-request-id": "req-7" },
+        body: { error: "missing" }
+      }))
+      const governed = yield* build(server.url)
+      const error = yield* Effect.flip(HttpClient.filterStatusOk(governed.client).get("/missing"))
+      expect(error._tag).toBe("ResponseError")
+      expectClean(error)
+      const response = (error as HttpClientError.ResponseError).response
+      // the caller's response keeps its real headers; only its JSON and its request are redacted
+      expect(response.headers["set-cookie"]).toContain(COOKIE)
+      expect(response.headers["x-request-id"]).toBe("req-7")
+      expect(response.request.headers["authorization"]).toBe("Bearer [REDACTED]")
+      expect(yield* response.json).toEqual({ error: "missing" })
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici), Logger.withMinimumLogLevel(LogLevel.None)))
 })
