@@ -85,6 +85,7 @@ export type GovernorError =
   | Timeouts.AttemptTimeout
   | RefusedUrl
 
+/** @since 0.1.0 */
 export { MissingToken, RefusedUrl }
 
 /** What a request through the composed client can fail with. */
@@ -187,8 +188,8 @@ const resolveToken = (
   config: ApiConfig,
   options: ResilientClientOptions
 ): Effect.Effect<Option.Option<Redacted.Redacted<string>>, MissingToken> => {
-  const auth = config.auth
   if (options.token !== undefined) return Effect.succeed(Option.some(options.token))
+  const auth = config.auth
   if (auth === undefined) return Effect.succeed(Option.none())
   const variable = auth.env ?? Loader.defaultTokenVariable(config.name)
   return Effect.flatMap(Effect.option(Config.redacted(variable)), (found) => {
@@ -726,6 +727,7 @@ export const make = (
       const refused = guard(request.url)
       return refused === undefined ? f(request) : Effect.fail(refused)
     }
+    const sendOut = (request: HttpClientRequest.HttpClientRequest) => Effect.mapError(send(request), outgoing.error)
     const client = HttpClient.transform(transport, (_effect, request) =>
       checked(request, (r) =>
         withCache(r).pipe(
@@ -758,9 +760,13 @@ export const make = (
         cache === null
           ? Effect.succeed(null)
           // `send`, not `client.execute`: the cache itself is the caller here.
-          : cache.prewarm(Array.from(requests, prepare), (r) => checked(r, (r) => Effect.mapError(send(r), outgoing.error)), {
-            partition: api
-          })
+          : cache.prewarm(Array.from(requests, prepare), (r) => checked(r, sendOut), { partition: api }).pipe(
+            // The report's requests are the prepared ones: the caller gets redacted copies.
+            Effect.map((report) => ({
+              ...report,
+              failures: report.failures.map((f) => ({ request: outgoing.request(f.request), error: f.error }))
+            }))
+          )
     }
     return service
   })

@@ -2,6 +2,7 @@
  * Absolute URLs through the composed client: accepted on baseUrl's origin (pagination links), refused
  * elsewhere before anything is sent, without showing userinfo.
  */
+import { HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, HashMap, Logger, LogLevel, Redacted } from "effect"
@@ -11,9 +12,9 @@ import { startServer } from "./server.js"
 
 const TOKEN = "tok_Zq81mXv3Lp0Rw7Ks5Ty2Nb9Hc4"
 
-const build = (baseUrl: string) =>
+const build = (baseUrl: string, extra: Record<string, unknown> = {}) =>
   Effect.flatMap(
-    ApiConfig.decode({ name: "urls", baseUrl, retry: { maxRetries: 0 } }),
+    ApiConfig.decode({ name: "urls", baseUrl, retry: { maxRetries: 0 }, ...extra }),
     (c) => ResilientClient.make(c, { token: Redacted.make(TOKEN) })
   )
 
@@ -70,4 +71,18 @@ describe("ResilientClient URLs", () => {
       expect(shown).not.toContain("pw-0hQ2xV9")
       expect(shown).not.toContain(TOKEN)
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("prewarm refuses another origin too, and reports redacted requests", () =>
+    Effect.gen(function*() {
+      const api = yield* startServer(() => ({ status: 200, body: {}, headers: { "cache-control": "max-age=60" } }))
+      const other = yield* startServer(() => ({ status: 200, body: {} }))
+      const governed = yield* build(api.url, { cache: { enabled: true } })
+      const report = yield* governed.prewarm([HttpClientRequest.get(`${other.url}/x`), HttpClientRequest.get("/y")])
+      expect(report?.fetched).toBe(1)
+      expect(report?.failures.map((f) => (f.error as { _tag: string })._tag)).toEqual(["RefusedUrl"])
+      expect(report?.failures[0]?.request.headers["authorization"]).toBe("Bearer [REDACTED]")
+      expect(JSON.stringify(report)).not.toContain(TOKEN)
+      expect(other.seen.length).toBe(0)
+      expect(api.seen.map((s) => s.url)).toEqual(["/y"])
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici), Logger.withMinimumLogLevel(LogLevel.None)))
 })
