@@ -5,7 +5,8 @@
  *   the URL or a header, all masked with the API's redactor. The copies stay usable: method, status,
  *   non-secret headers and the body (read through the original response) remain readable, and their
  *   `toJSON` is redacted too (`JSON.stringify(error)` outside a fiber would otherwise print raw headers);
- * - returned responses keep their real headers and body (the caller may need a cookie), but their
+ * - returned responses keep their real headers and body (the caller may need a cookie) and their
+ *   identity, but their
  *   `request` (which holds the credential the client added) and their `toJSON` are redacted, so an
  *   error the caller builds from one (`filterStatusOk`) shows no secret either.
  *
@@ -33,7 +34,7 @@ import { RetriesExhausted } from "../retry/errors.js"
 export interface ErrorRedactor {
   /** A copy with redacted request / response (and `RetriesExhausted` contents); other values as they are. */
   readonly error: <E>(error: E) => E
-  /** A response for the caller: real headers and body, redacted `request` (built on first use) and `toJSON`. */
+  /** The response for the caller: real headers and body; `request` (built on first use) and `toJSON` redacted, in place. */
   readonly returned: (response: HttpClientResponse.HttpClientResponse) => HttpClientResponse.HttpClientResponse
   readonly request: (request: HttpClientRequest.HttpClientRequest) => HttpClientRequest.HttpClientRequest
   readonly response: (response: HttpClientResponse.HttpClientResponse) => HttpClientResponse.HttpClientResponse
@@ -115,12 +116,14 @@ export const make = (redactor: Redactor): ErrorRedactor => {
     return e
   }
 
+  // In place, not a copy: a response's identity carries its cache status (`ResponseCache.cacheStatus`).
   const returned = (res: HttpClientResponse.HttpClientResponse): HttpClientResponse.HttpClientResponse => {
+    const raw = res.request
+    const plainJson = res.toJSON
     let redacted: HttpClientRequest.HttpClientRequest | undefined
-    const copy = Object.create(res) as HttpClientResponse.HttpClientResponse
-    return Object.defineProperties(copy, {
-      request: { get: () => (redacted ??= request(res.request)) },
-      toJSON: { value: () => redactor.redactValue(res.toJSON.call(copy)) }
+    return Object.defineProperties(res, {
+      request: { get: () => (redacted ??= request(raw)), configurable: true },
+      toJSON: { value: () => redactor.redactValue(plainJson.call(res)), configurable: true, writable: true }
     })
   }
 

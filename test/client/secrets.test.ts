@@ -5,7 +5,8 @@
 import { HttpClient, HttpClientError } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Effect, Either, Exit, HashMap, Logger, LogLevel, Redacted, Scope } from "effect"
+import { Cause, Effect, Either, Exit, HashMap, Logger, LogLevel, Option, Redacted, Scope } from "effect"
+import * as ResponseCache from "../../src/cache/ResponseCache.js"
 import * as ApiConfig from "../../src/config/ApiConfig.js"
 import * as ResilientClient from "../../src/client/ResilientClient.js"
 import * as RedactingLogger from "../../src/logging/RedactingLogger.js"
@@ -157,5 +158,20 @@ describe("ResilientClient secrets", () => {
       expect(response.headers["x-request-id"]).toBe("req-7")
       expect(response.request.headers["authorization"]).toBe("Bearer [REDACTED]")
       expect(yield* response.json).toEqual({ error: "missing" })
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici), Logger.withMinimumLogLevel(LogLevel.None)))
+
+  it.scopedLive("a returned response keeps its identity (cache status) while its request is redacted", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer(() => ({ status: 200, body: { v: 1 }, headers: { "cache-control": "max-age=60" } }))
+      const governed = yield* build(server.url, { cache: { enabled: true } })
+      const first = yield* governed.client.get("/c")
+      const second = yield* governed.client.get("/c")
+      expect(ResponseCache.cacheStatus(first)).toEqual(Option.some("MISS"))
+      expect(ResponseCache.cacheStatus(second)).toEqual(Option.some("HIT"))
+      for (const r of [first, second]) {
+        expect(r.request.headers["authorization"]).toBe("Bearer [REDACTED]")
+        expect(JSON.stringify(r)).not.toContain(TOKEN)
+      }
+      expect(yield* second.json).toEqual({ v: 1 })
     }).pipe(Effect.provide(NodeHttpClient.layerUndici), Logger.withMinimumLogLevel(LogLevel.None)))
 })
