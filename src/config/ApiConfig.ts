@@ -360,6 +360,10 @@ const AuthSection = Schema.Struct({
   }),
   env: Schema.optionalWith(EnvVarName, { exact: true }).annotations({
     description: "Environment variable holding the token (default GOVERNOR_<NAME>_TOKEN). Never the token itself."
+  }),
+  optional: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
+    description:
+      "The API also works without a token: an unset or empty variable sends no credential instead of failing client construction with MissingToken."
   })
 })
 

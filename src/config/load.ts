@@ -387,7 +387,7 @@ export const tokenFromEnv = (config: ApiConfig): Effect.Effect<Redacted.Redacted
  * @category auth
  */
 export const authHeader = (
-  auth: AuthSettings,
+  auth: Pick<AuthSettings, "scheme" | "header">,
   token: Redacted.Redacted<string>
 ): readonly [name: string, value: Redacted.Redacted<string>] =>
   auth.scheme === "bearer"

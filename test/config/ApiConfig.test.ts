@@ -47,7 +47,7 @@ describe("ApiConfig defaults", () => {
     const config = decodeSync({ ...minimal, retry: { maxRetries: 7 }, auth: { scheme: "bearer" }, throttle: {} })
     expect(config.retry.maxRetries).toBe(7)
     expect(config.retry.multiplier).toBe(2)
-    expect(config.auth).toEqual({ scheme: "bearer", header: "Authorization" })
+    expect(config.auth).toEqual({ scheme: "bearer", header: "Authorization", optional: false })
     expect(config.throttle).toEqual({ threshold: 0.8 })
   })
 

@@ -122,7 +122,7 @@ describe("fromEnv", () => {
       expect(config.limits.map((l) => l.name)).toEqual(["rps"])
       expect(config.headers).toEqual({ ...presets.notion.headers, "X-Team": "core" })
       expect(config.throttle).toBe(false)
-      expect(config.auth).toEqual({ scheme: "bearer", header: "Authorization", env: "MY_NOTION_TOKEN" })
+      expect(config.auth).toEqual({ scheme: "bearer", header: "Authorization", env: "MY_NOTION_TOKEN", optional: false })
     }))
 
   it.effect("without variables it is the preset; without a preset BASE_URL is required", () =>
@@ -186,7 +186,7 @@ describe("tokenFromEnv", () => {
     Effect.gen(function*() {
       const token = yield* Load.tokenFromEnv(presets.notion).pipe(env({ NOTION_TOKEN: "secret_abc" }))
       expect(Redacted.value(token)).toBe("secret_abc")
-      const fallback = { ...presets.notion, auth: { scheme: "bearer" as const, header: "Authorization" } }
+      const fallback = { ...presets.notion, auth: { scheme: "bearer" as const, header: "Authorization", optional: false } }
       const other = yield* Load.tokenFromEnv(fallback).pipe(env({ GOVERNOR_NOTION_TOKEN: "secret_def" }))
       expect(Redacted.value(other)).toBe("secret_def")
     }))
