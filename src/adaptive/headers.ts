@@ -15,7 +15,9 @@
  * Reset values are ambiguous across vendors: GitHub sends epoch seconds, most others seconds from now.
  * A reset value `v` reads as: `v >= 1e12` → epoch milliseconds; `v >= 1e9` (after 2001-09-09, and a
  * delay of 31 years is never meant) → epoch seconds; otherwise seconds from `nowMs`. An absolute reset
- * already in the past is clamped to `nowMs` (clock skew). IETF `t` is always seconds from now.
+ * already in the past is clamped to `nowMs` (clock skew). IETF `t` is always seconds from now. A reset
+ * further ahead than `maxResetMs` (default one day, `adaptive.maxQuotaWait` in a config) is malformed:
+ * no quota the client can wait for is that far away, and obeying it would lock the key out.
  *
  * Malformed values are never thrown: they are skipped and reported in `issues` so the caller can log
  * them. Time is passed in (`nowMs`), never read.
@@ -83,6 +85,14 @@ export interface ParsedRateLimitHeaders {
  * @category models
  */
 export type HeaderInput = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+
+/**
+ * Default bound on how far ahead a stated quota reset may lie: one day (daily quotas are real).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_QUOTA_WAIT_MS = 86_400_000
 
 const EPOCH_MS_THRESHOLD = 1e12
 const EPOCH_S_THRESHOLD = 1e9
@@ -277,6 +287,26 @@ class SfParser {
   }
 }
 
+/** Where a parse stands: the time, the bound on resets, and the issues found so far. */
+interface Ctx {
+  readonly nowMs: number
+  readonly maxResetMs: number
+  readonly issues: Array<HeaderIssue>
+}
+
+/** `resetAt`, or `undefined` and an issue when it lies further ahead than the bound. */
+const withinBound = (ctx: Ctx, resetAt: number, header: string, value: string): number | undefined => {
+  if (resetAt - ctx.nowMs <= ctx.maxResetMs) return resetAt
+  ctx.issues.push({
+    header,
+    value: value.slice(0, 200),
+    reason: `reset ${Math.round((resetAt - ctx.nowMs) / 1000)} s away is beyond the ${
+      Math.round(ctx.maxResetMs / 1000)
+    } s bound (maxQuotaWait)`
+  })
+  return undefined
+}
+
 const parseSf = <A>(
   header: string,
   value: string,
@@ -333,11 +363,8 @@ const fromPolicy = (p: Policy | undefined): Partial<{ limit: number; window: num
     }
 
 /** Current IETF draft: `RateLimit: "name";r=50;t=30` (a list); or draft-07 dictionary. */
-const parseIetf = (
-  map: Map<string, string>,
-  nowMs: number,
-  issues: Array<HeaderIssue>
-): RateLimitInfo | undefined => {
+const parseIetf = (map: Map<string, string>, ctx: Ctx): RateLimitInfo | undefined => {
+  const { issues, nowMs } = ctx
   const value = map.get("ratelimit")
   const policies = readPolicies(map.get("ratelimit-policy"), issues)
   if (value === undefined) {
@@ -353,8 +380,9 @@ const parseIetf = (
     if (dict === undefined) return undefined
     const limit = nonNegative(dict.get("limit")?.item)
     const remaining = nonNegative(dict.get("remaining")?.item)
-    const reset = nonNegative(dict.get("reset")?.item)
-    if (limit === undefined && remaining === undefined && reset === undefined) {
+    const given = nonNegative(dict.get("reset")?.item)
+    const reset = given === undefined ? undefined : withinBound(ctx, nowMs + Math.round(given * 1000), "ratelimit", value)
+    if (limit === undefined && remaining === undefined && given === undefined) {
       issues.push({ header: "ratelimit", value: value.slice(0, 200), reason: "no numeric limit/remaining/reset" })
       return undefined
     }
@@ -363,7 +391,7 @@ const parseIetf = (
       ...fromPolicy(p),
       ...(limit !== undefined ? { limit } : {}),
       ...(remaining !== undefined ? { remaining } : {}),
-      ...(reset !== undefined ? { resetAt: nowMs + Math.round(reset * 1000) } : {}),
+      ...(reset !== undefined ? { resetAt: reset } : {}),
       source: "ietf-draft7"
     }
   }
@@ -371,10 +399,16 @@ const parseIetf = (
   if (list === undefined) return undefined
   let best: RateLimitInfo | undefined
   let bestPace = Infinity
+  let beyond = false
   for (const m of list) {
     const r = nonNegative(m.params.get("r"))
     const t = nonNegative(m.params.get("t"))
     if (r === undefined && t === undefined) continue
+    // An item whose reset is beyond the bound is malformed as a whole: its r= cannot be paced.
+    if (t !== undefined && withinBound(ctx, nowMs + Math.round(t * 1000), "ratelimit", value) === undefined) {
+      beyond = true
+      continue
+    }
     const name = itemName(m.item)
     const policy = policies.find((p) => p.name === name) ?? (policies.length === 1 ? policies[0] : undefined)
     const pace = r === undefined ? Infinity : r / Math.max(t ?? 1, 1e-3)
@@ -389,7 +423,7 @@ const parseIetf = (
       }
     }
   }
-  if (best === undefined) {
+  if (best === undefined && !beyond) {
     issues.push({ header: "ratelimit", value: value.slice(0, 200), reason: "no item with r= or t= parameters" })
   }
   return best
@@ -398,12 +432,15 @@ const parseIetf = (
 const parseFamily = (
   map: Map<string, string>,
   prefix: "ratelimit-" | "x-ratelimit-",
-  nowMs: number,
-  issues: Array<HeaderIssue>
+  ctx: Ctx
 ): RateLimitInfo | undefined => {
+  const { issues, nowMs } = ctx
   const limit = numericHeader(map, `${prefix}limit`, issues)
   let remaining = numericHeader(map, `${prefix}remaining`, issues)
-  const reset = numericHeader(map, `${prefix}reset`, issues)
+  const given = numericHeader(map, `${prefix}reset`, issues)
+  const reset = given === undefined
+    ? undefined
+    : withinBound(ctx, resolveReset(given, nowMs), `${prefix}reset`, map.get(`${prefix}reset`) ?? "")
   const used = prefix === "x-ratelimit-" ? numericHeader(map, "x-ratelimit-used", issues) : undefined
   const resource = prefix === "x-ratelimit-" ? map.get("x-ratelimit-resource")?.trim() : undefined
   if (remaining === undefined && used !== undefined && limit !== undefined) remaining = Math.max(0, limit - used)
@@ -411,7 +448,7 @@ const parseFamily = (
   return {
     ...(limit !== undefined ? { limit } : {}),
     ...(remaining !== undefined ? { remaining } : {}),
-    ...(reset !== undefined ? { resetAt: resolveReset(reset, nowMs) } : {}),
+    ...(reset !== undefined ? { resetAt: reset } : {}),
     ...(used !== undefined ? { used } : {}),
     ...(resource !== undefined && resource.length > 0 ? { policyName: resource.slice(0, 100) } : {}),
     source: prefix === "x-ratelimit-" ? "x-ratelimit" : "ratelimit-separate"
@@ -420,8 +457,8 @@ const parseFamily = (
 
 /**
  * Reads every supported rate-limit header family from `headers` at time `nowMs` (epoch ms).
- * Returns the preferred reading (see module doc) and the list of malformed headers that were skipped.
- * Never throws.
+ * Returns the preferred reading (see module doc) and the list of malformed headers that were skipped,
+ * among them resets further ahead than `maxResetMs` (default {@link MAX_QUOTA_WAIT_MS}). Never throws.
  *
  * @example
  * ```ts
@@ -433,14 +470,20 @@ const parseFamily = (
  * @since 0.1.0
  * @category parsing
  */
-export const parseRateLimitHeaders = (headers: HeaderInput, nowMs: number): ParsedRateLimitHeaders => {
+export const parseRateLimitHeaders = (
+  headers: HeaderInput,
+  nowMs: number,
+  maxResetMs: number = MAX_QUOTA_WAIT_MS
+): ParsedRateLimitHeaders => {
   const issues: Array<HeaderIssue> = []
   try {
-    const now = Number.isFinite(nowMs) ? nowMs : 0
+    const ctx: Ctx = {
+      nowMs: Number.isFinite(nowMs) ? nowMs : 0,
+      maxResetMs: maxResetMs >= 0 ? maxResetMs : MAX_QUOTA_WAIT_MS,
+      issues
+    }
     const map = lowerCase(headers)
-    const info = parseIetf(map, now, issues) ??
-      parseFamily(map, "ratelimit-", now, issues) ??
-      parseFamily(map, "x-ratelimit-", now, issues)
+    const info = parseIetf(map, ctx) ?? parseFamily(map, "ratelimit-", ctx) ?? parseFamily(map, "x-ratelimit-", ctx)
     return { info: Option.fromNullable(info), issues }
   } catch (e) {
     // Defensive: the parsers above do not throw, but a header object with hostile getters might.
