@@ -142,6 +142,23 @@ const bounded = (field: string, v: Duration.DurationInput | undefined, dflt: num
         new InvalidAdaptiveOptions({ field, reason: `expected a duration of ${minMs} ms to 31 days, got ${String(v)}` })
       ))
 
+/** The bounds on waits a server may impose, and a minRate the limiter accepts. */
+const waitBounds = (options: Options, d: Aimd.AimdConfig, minRate: number) =>
+  Either.gen(function*() {
+    if (minRate < MIN_PACING_RATE) {
+      return yield* Either.left(
+        new InvalidAdaptiveOptions({
+          field: options.minRate === undefined ? "initialRate" : "minRate",
+          reason: `${minRate} rps is slower than the slowest pace a limiter accepts (one request per 31 days)`
+        })
+      )
+    }
+    return {
+      maxRetryAfterMs: yield* bounded("maxRetryAfter", options.maxRetryAfter, d.maxRetryAfterMs, 0),
+      maxQuotaWaitMs: yield* bounded("maxQuotaWait", options.maxQuotaWait, d.maxQuotaWaitMs, 1)
+    }
+  })
+
 /**
  * Validate options and fill in defaults. Pure.
  *
@@ -202,16 +219,7 @@ export const resolveOptions = (options: Options): Either.Either<ResolvedOptions,
     const steadyMs = yield* duration("steady", options.steady, d.steadyMs)
     const holdMs = yield* duration("hold", options.hold, d.holdMs)
     const catchUpMs = yield* duration("catchUp", options.catchUp, DEFAULT_CATCH_UP_MS)
-    const maxRetryAfterMs = yield* bounded("maxRetryAfter", options.maxRetryAfter, d.maxRetryAfterMs, 0)
-    const maxQuotaWaitMs = yield* bounded("maxQuotaWait", options.maxQuotaWait, d.maxQuotaWaitMs, 1)
-    if (minRate < MIN_PACING_RATE) {
-      return yield* Either.left(
-        new InvalidAdaptiveOptions({
-          field: options.minRate === undefined ? "initialRate" : "minRate",
-          reason: `${minRate} rps is slower than the slowest pace a limiter accepts (one request per 31 days)`
-        })
-      )
-    }
+    const { maxQuotaWaitMs, maxRetryAfterMs } = yield* waitBounds(options, d, minRate)
     const burst = options.burst === undefined ? null : yield* positive("burst", options.burst)
     if (burst !== null && burst < 1) {
       return yield* Either.left(new InvalidAdaptiveOptions({ field: "burst", reason: `expected a number >= 1, got ${burst}` }))
