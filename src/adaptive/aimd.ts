@@ -39,8 +39,8 @@
  *    wall rate × 0.95))` and climbs back (5.): if the limit dropped, that climb meets the new wall
  *    within a second or two, and that wall measures the new limit. Two walls per drop, not a
  *    bisection of walls.
- * 4. **Retry-After** sets `cooldownUntil`, a pause for every caller of the key, during which the
- *    rate never increases. A server that banks what it refills during the pause (see 2) loses it
+ * 4. **Retry-After** sets `cooldownUntil`, a pause for every caller of the key (at most
+ *    `maxRetryAfterMs`, whatever the server says), during which the rate never increases. A server that banks what it refills during the pause (see 2) loses it
  *    unless it is spent, so the pause is followed by a *drain*: for `DRAIN_MS` the pace is the
  *    plateau plus `DRAIN_SHARE` of the assumed bank (the rest is margin for the limiter's own
  *    catch-up burst and the estimate's error). After a measured wall the drain starts when the pause
@@ -64,15 +64,16 @@
  *    headers say both — and then paces at that sustained rate at least while more than 10% of the
  *    quota remains (a bucket that refills continuously, reported with a whole-second reset, would
  *    otherwise be under-used: the pace would follow every dip of `remaining`) — and pauses until
- *    the reset when `remaining` is 0. Without headers for
- *    `headerStaleMs` it falls back to probing from the header ceiling.
+ *    the reset when `remaining` is 0. A server cannot lock the key out: the pause lasts at most
+ *    `maxQuotaWaitMs` and the pace is never slower than one request per `maxQuotaWaitMs`. Without
+ *    headers for `headerStaleMs` it falls back to probing from the header ceiling.
  *
  * The rate always stays in `[minRate, maxRate]`; `maxRate` bounds how far above the documented rate
  * the controller ever probes.
  *
  * @since 0.1.0
  */
-import { headerPace, type RateLimitInfo } from "./headers.js"
+import { headerPace, MAX_QUOTA_WAIT_MS, type RateLimitInfo } from "./headers.js"
 import * as Partitions from "./partitions.js"
 import type { Partitions as PartitionMap } from "./partitions.js"
 
@@ -110,6 +111,13 @@ export interface AimdConfig {
   readonly holdMs: number
   /** Header pacing expires this long after the last response that carried headers. */
   readonly headerStaleMs: number
+  /** Longest Retry-After pause honoured; a longer one is cut to it. */
+  readonly maxRetryAfterMs: number
+  /**
+   * Longest pause until a quota reset stated by rate-limit headers; a header pace is never slower
+   * than one request per this long.
+   */
+  readonly maxQuotaWaitMs: number
 }
 
 /**
@@ -192,7 +200,10 @@ export const defaultConfig = (initialRate: number): AimdConfig => ({
   steadyMs: 8000,
   probeAccelMs: 2000,
   holdMs: 250,
-  headerStaleMs: 2000
+  headerStaleMs: 2000,
+  // The defaults of `retry.maxRetryAfter` and `adaptive.maxQuotaWait` in a config.
+  maxRetryAfterMs: 120_000,
+  maxQuotaWaitMs: MAX_QUOTA_WAIT_MS
 })
 
 const clamp = (c: AimdConfig, rate: number): number => Math.min(c.maxRate, Math.max(c.minRate, rate))
@@ -381,14 +392,14 @@ export interface BackoffInfo {
 
 /**
  * A backoff status (429, 503, …) observed at `now`. Returns the state after the (possibly ignored)
- * decrease; `cooldownUntil` is extended by the Retry-After either way.
+ * decrease; `cooldownUntil` is extended by the Retry-After (at most `maxRetryAfterMs`) either way.
  *
  * @since 0.1.0
  * @category transitions
  */
 export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: BackoffInfo = {}): AimdState => {
   const cooldownUntil = info.retryAfterMs !== undefined && info.retryAfterMs > 0
-    ? Math.max(s.cooldownUntil, now + info.retryAfterMs)
+    ? Math.max(s.cooldownUntil, now + Math.min(info.retryAfterMs, c.maxRetryAfterMs))
     : s.cooldownUntil
   const sameBurst = info.sentAt !== undefined
     ? s.lastDecreaseAt !== null && info.sentAt < s.lastDecreaseAt
@@ -505,6 +516,8 @@ const measure = (
 /**
  * Rate-limit headers observed at `now`. Paces at `remaining / time-to-reset` (clamped), takes
  * `limit / window` as the ceiling when known, and cools down until the reset when nothing remains.
+ * Whatever the headers say, the pause ends within `maxQuotaWaitMs` and the pace is at least one
+ * request per `maxQuotaWaitMs` (the parser already drops a reset beyond that bound as malformed).
  * Headers that allow no pacing decision (e.g. only a limit without window) leave the state alone.
  *
  * @since 0.1.0
@@ -515,14 +528,15 @@ export const onHeaders = (c: AimdConfig, s: AimdState, info: RateLimitInfo, now:
     ? info.limit / (info.window / 1000)
     : undefined
   if (info.remaining !== undefined && info.remaining < 1 && info.resetAt !== undefined && info.resetAt > now) {
+    const until = Math.min(info.resetAt, now + c.maxQuotaWaitMs)
     return {
       ...s,
-      cooldownUntil: Math.max(s.cooldownUntil, info.resetAt),
+      cooldownUntil: Math.max(s.cooldownUntil, until),
       phase: "header",
       source: "header",
       banked: 0,
       ceiling: sustained ?? s.ceiling,
-      headerUntil: Math.max(s.headerUntil, info.resetAt + c.headerStaleMs),
+      headerUntil: Math.max(s.headerUntil, until + c.headerStaleMs),
       lastSuccessAt: null
     }
   }
@@ -546,7 +560,8 @@ export const onHeaders = (c: AimdConfig, s: AimdState, info: RateLimitInfo, now:
     : Partitions.record(s.partitions, info.partition, target, until, now)
   return {
     ...s,
-    rate: clamp(c, partitioned.rate),
+    // A quota paced slower than one request per `maxQuotaWaitMs` would be a lockout in disguise.
+    rate: clamp(c, Math.max(partitioned.rate, 1000 / c.maxQuotaWaitMs)),
     partitions: partitioned.partitions,
     phase: "header",
     source: "header",

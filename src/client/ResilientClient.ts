@@ -245,7 +245,10 @@ const LOG_LEVEL_LITERALS = {
   none: "None"
 } as const satisfies Record<ApiConfig["logging"]["level"], LogLevel.Literal>
 
-/** The config's adaptive section as controller options (`useHeaders` → `respectHeaders`). */
+/**
+ * The config's adaptive section as controller options (`useHeaders` → `respectHeaders`), with the
+ * bounds on server-imposed waits: the retry section's `maxRetryAfter` caps a Retry-After cooldown too.
+ */
 const adaptiveOptions = (config: ApiConfig): Adaptive.Options => ({
   initialRate: config.adaptive.initialRate,
   minRate: config.adaptive.minRate,
@@ -253,7 +256,9 @@ const adaptiveOptions = (config: ApiConfig): Adaptive.Options => ({
   increaseStep: config.adaptive.increaseStep,
   decreaseFactor: config.adaptive.decreaseFactor,
   backoffStatuses: config.adaptive.backoffStatuses,
-  respectHeaders: config.adaptive.useHeaders
+  respectHeaders: config.adaptive.useHeaders,
+  maxRetryAfter: config.retry.maxRetryAfter,
+  maxQuotaWait: config.adaptive.maxQuotaWait
 })
 
 /** The metrics outcome of a failed logical request. */

@@ -18,6 +18,7 @@ import {
 } from "../internal/schema.js"
 import { CREDENTIAL_HEADERS } from "../internal/credentials.js"
 import { LimitFromJson } from "../limiter/Limit.js"
+import { MAX_PACING_MS } from "../limiter/pacing.js"
 import { type ConfigError, fromParseError, singleIssue } from "./errors.js"
 
 // ---------------------------------------------------------------------------------------------------------
@@ -56,6 +57,11 @@ const StatusList = Schema.Array(StatusCode)
 /** A duration >= 0 that is not infinite. */
 const FiniteDuration = DurationInput.pipe(
   Schema.filter((d) => Duration.isFinite(d), { message: () => "Expected a finite duration" })
+)
+
+/** A server may pause a key until its quota resets, but never longer than the limiter accepts. */
+const QuotaWait = PositiveDuration.pipe(
+  Schema.filter((d) => Duration.toMillis(d) <= MAX_PACING_MS, { message: () => "Expected a duration of at most 31 days" })
 )
 
 /** The open interval (0, 1), for multiplicative decrease: 1 would never decrease, 0 would stop. */
@@ -191,6 +197,10 @@ const AdaptiveSection = Schema.Struct({
   }),
   useHeaders: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }).annotations({
     description: "Pace by X-RateLimit-* / IETF RateLimit headers when the API sends them."
+  }),
+  maxQuotaWait: Schema.optionalWith(QuotaWait, { exact: true, default: () => Duration.days(1) }).annotations({
+    description:
+      "Longest pause until a quota reset stated by rate-limit headers (at most 31 days): a reset further ahead is logged and ignored, and the header pace is never slower than one request per this."
   })
 }).pipe(
   Schema.filter((a): Schema.FilterOutput => {

@@ -77,7 +77,8 @@ export class RateLimiterUnavailable extends Schema.TaggedError<RateLimiterUnavai
 
 /**
  * `setRate` or `cooldown` was given a value that cannot pace anything: a rate that is not a finite
- * number > 0, a burst below 1, or a duration that does not parse.
+ * number of at least one request per 31 days, a burst below 1, or a duration that does not parse, is
+ * infinite or is longer than 31 days (see `pacing.ts`).
  *
  * @since 0.1.0
  * @category errors

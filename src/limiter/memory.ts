@@ -25,12 +25,13 @@
  *
  * @since 0.1.0
  */
-import { Deferred, Duration, Effect, Equal, Exit, FiberId, Layer, Option, ParseResult, Schema } from "effect"
+import { Deferred, Duration, Effect, Either, Equal, Exit, FiberId, Layer, Option, ParseResult, Schema } from "effect"
 import type { Clock, Scope } from "effect"
 import { DurationInput, Fraction } from "../internal/schema.js"
 import * as Bucket from "./bucket.js"
 import { type AcquireError, CostExceedsCapacity, InvalidCost, InvalidPacing, RateLimitExceeded } from "./errors.js"
 import { custom, Limit, LimitFromJson } from "./Limit.js"
+import * as Pacing from "./pacing.js"
 import {
   type AcquireOptions,
   type Cost,
@@ -820,13 +821,11 @@ const unsafeMakeMemory = (config: typeof MemoryOptionsSchema.Type): RateLimiterS
   const cooldown = (key: string, duration: Duration.DurationInput): Effect.Effect<void, InvalidPacing> =>
     Effect.clockWith((clock) =>
       Effect.suspend(() => {
-        const d = Duration.decodeUnknown(duration)
-        if (Option.isNone(d)) {
-          return Effect.fail(new InvalidPacing({ key, reason: `cooldown is not a duration: ${String(duration)}` }))
-        }
+        const d = Pacing.cooldownMillis(key, duration)
+        if (Either.isLeft(d)) return Effect.fail(d.left)
+        if (d.right === 0) return Effect.void
         const now = clock.unsafeCurrentTimeMillis()
-        const until = now + Duration.toMillis(d.value)
-        if (until <= now) return Effect.void
+        const until = now + d.right
         const st = touch(key, now)
         if (until > st.cooldownUntil) st.cooldownUntil = until
         return Effect.void
@@ -850,15 +849,9 @@ const unsafeMakeMemory = (config: typeof MemoryOptionsSchema.Type): RateLimiterS
           }
           return Effect.void
         }
-        if (typeof ratePerSecond !== "number" || !Number.isFinite(ratePerSecond) || ratePerSecond <= 0) {
-          return Effect.fail(
-            new InvalidPacing({ key, reason: `rate must be a finite number > 0 (or null), got ${String(ratePerSecond)}` })
-          )
-        }
         const burst = options?.burst ?? 1
-        if (typeof burst !== "number" || !Number.isFinite(burst) || burst < 1) {
-          return Effect.fail(new InvalidPacing({ key, reason: `burst must be a finite number >= 1, got ${String(burst)}` }))
-        }
+        const checked = Pacing.checkRate(key, ratePerSecond, burst)
+        if (Either.isLeft(checked)) return Effect.fail(checked.left)
         const st = touch(key, now)
         if (st.adaptive !== null && st.adaptiveRate === ratePerSecond && st.adaptive.spec.capacity === burst) {
           return Effect.void

@@ -14,7 +14,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Exit, Layer, Option, Ref, type Scope } from "effect"
+import { Clock, Duration, Effect, Either, Exit, Layer, Ref, type Scope } from "effect"
 import { initialThrottle, noteEvent } from "../internal/reportThrottle.js"
 import { recordLimiterRedisTimeout } from "../metrics/GovernorMetrics.js"
 import { type PreparedScript, Redis, RedisError, toRedisError } from "../redis/Redis.js"
@@ -29,6 +29,7 @@ import {
 } from "./errors.js"
 import * as Limit from "./Limit.js"
 import { makeMemory } from "./memory.js"
+import * as Pacing from "./pacing.js"
 import {
   DEFAULT_KEY,
   RateLimiter,
@@ -644,18 +645,17 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
 
     // ---- cooldown, setRate, snapshot, stats ------------------------------------------------------
     const cooldown = (key: string, duration: Duration.DurationInput): Effect.Effect<void, InvalidPacing | RateLimiterUnavailable> => {
-      const decoded = Duration.decodeUnknown(duration)
-      if (Option.isNone(decoded) || !Duration.isFinite(decoded.value)) {
-        return Effect.fail(new InvalidPacing({ key, reason: `cooldown must be a finite duration, got ${String(duration)}` }))
-      }
-      const d = Duration.toMillis(decoded.value)
+      const checked = Pacing.cooldownMillis(key, duration)
+      if (Either.isLeft(checked)) return Effect.fail(checked.left)
+      const d = checked.right
+      if (d === 0) return Effect.void
       return Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const until = now + d
         if (localCooldowns.size >= 10_000) {
           for (const [k, u] of localCooldowns) if (u <= now) localCooldowns.delete(k)
         }
         if ((localCooldowns.get(key) ?? 0) < until) localCooldowns.set(key, until)
-        const local = fallback === undefined ? Effect.void : fallback.cooldown(key, decoded.value).pipe(Effect.ignore)
+        const local = fallback === undefined ? Effect.void : fallback.cooldown(key, d).pipe(Effect.ignore)
         return run(Op.cooldown, key, [], [], [d, marginMs, 0, 0]).pipe(
           Effect.asVoid,
           Effect.tapError((error) => timedOut("cooldown", key, error)),
@@ -670,16 +670,15 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       rate: number | null,
       opts?: SetRateOptions
     ): Effect.Effect<void, InvalidPacing | RateLimiterUnavailable> => {
-      if (rate !== null && !(typeof rate === "number" && Number.isFinite(rate) && rate > 0)) {
-        return Effect.fail(new InvalidPacing({ key, reason: `rate must be a finite number > 0 (or null), got ${String(rate)}` }))
-      }
       const burst = opts?.burst ?? 1
-      if (typeof burst !== "number" || !Number.isFinite(burst) || burst < 1) {
-        return Effect.fail(new InvalidPacing({ key, reason: `burst must be a finite number >= 1, got ${String(burst)}` }))
-      }
+      const checked = Pacing.checkRate(key, rate, burst)
+      if (Either.isLeft(checked)) return Effect.fail(checked.left)
+      // Each worker's share, never below the slowest pace a limiter accepts.
       const local = fallback === undefined
         ? Effect.void
-        : fallback.setRate(key, rate === null ? null : rate / workers, { burst: Math.max(1, burst / workers) }).pipe(Effect.ignore)
+        : fallback.setRate(key, rate === null ? null : Math.max(Pacing.MIN_PACING_RATE, rate / workers), {
+          burst: Math.max(1, burst / workers)
+        }).pipe(Effect.ignore)
       return run(Op.rate, key, [], [], rate === null ? [0, 0, 0, 0] : [rate, burst, rateTtlMs, 0]).pipe(
         Effect.asVoid,
         Effect.tapError((error) => timedOut("rate", key, error)),

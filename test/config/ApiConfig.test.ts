@@ -29,6 +29,7 @@ describe("ApiConfig defaults", () => {
     expect(Duration.isFinite(config.retry.totalBudget)).toBe(true)
     expect(config.adaptive.backoffStatuses).toEqual([429, 503])
     expect(config.adaptive.useHeaders).toBe(true)
+    expect(Duration.toMillis(config.adaptive.maxQuotaWait)).toBe(86_400_000)
     expect(config.breaker.failureRate).toBeUndefined()
     expect(config.bulkhead.maxConcurrent).toBeUndefined()
     expect(config.bulkhead.maxQueue).toBe(100)
@@ -92,6 +93,8 @@ describe("ApiConfig validation names the field", () => {
     ["file cache without directory", { cache: { enabled: true, store: "file" } }, "cache.directory", /required/],
     ["attempt timeout above overall", { timeouts: { attempt: "5 minutes", overall: "1 minute" } }, "timeouts.attempt", /<= overall/],
     ["negative duration", { minInterval: -5 }, "minInterval", /duration/],
+    ["quota wait over 31 days", { adaptive: { maxQuotaWait: "32 days" } }, "adaptive.maxQuotaWait", /at most 31 days/],
+    ["zero quota wait", { adaptive: { maxQuotaWait: 0 } }, "adaptive.maxQuotaWait", /greater than zero/],
     ["threshold above 1", { throttle: { threshold: 2 } }, "throttle.threshold", /\(0, 1\]/],
     ["burst below the rate", { limits: [{ name: "a", limit: 5, per: "second", burst: 2 }] }, "limits[0].burst", /below the rate/],
     ["unknown period", { limits: [{ name: "a", limit: 5, per: "fortnight" }] }, "limits[0].per", /"second" \| "minute" \| "hour" \| "day"/],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Exit, Fiber, Option, Ref, Scope, TestClock } from "effect"
 import type { MemoryOptions, RateLimiterShape } from "../../src/limiter/index.js"
-import { Limit, makeMemory, RateLimiter } from "../../src/limiter/index.js"
+import { Limit, makeMemory, MAX_PACING_MS, MIN_PACING_RATE, RateLimiter } from "../../src/limiter/index.js"
 import { layerMemory } from "../../src/limiter/memory.js"
 
 const make = (options: MemoryOptions) => Effect.orDie(makeMemory(options))
@@ -225,6 +225,21 @@ describe("memory RateLimiter", () => {
       expect((yield* limiter.snapshot("api")).cooldownUntil).toBe(null)
       const bad = failureOf(yield* Effect.exit(limiter.cooldown("api", "soon" as Duration.DurationInput)))
       expect(bad._tag).toBe("InvalidPacing")
+    }))
+
+  it.effect("no caller can pause a key for good: a cooldown beyond 31 days or infinite, or a rate slower than one per 31 days, is refused", () =>
+    Effect.gen(function*() {
+      const limiter = yield* make({ limits: [Limit.perSecond("rps", 100)], throttle: false })
+      for (const d of [Duration.infinity, Duration.days(32), "1000000000 seconds"] as const) {
+        expect(failureOf(yield* Effect.exit(limiter.cooldown("api", d)))._tag).toBe("InvalidPacing")
+      }
+      expect(failureOf(yield* Effect.exit(limiter.setRate("api", 1 / (32 * 86_400))))._tag).toBe("InvalidPacing")
+      expect(failureOf(yield* Effect.exit(limiter.setRate("api", 1e-300)))._tag).toBe("InvalidPacing")
+      // Nothing refused took effect; the longest accepted ones do.
+      expect(yield* limiter.snapshot("api")).toMatchObject({ cooldownUntil: null, rateSource: "configured" })
+      yield* limiter.setRate("api", MIN_PACING_RATE)
+      yield* limiter.cooldown("api", Duration.millis(MAX_PACING_MS))
+      expect(yield* limiter.snapshot("api")).toMatchObject({ cooldownUntil: MAX_PACING_MS, rateSource: "adaptive" })
     }))
 
   it.effect("setRate paces a key at the adaptive rate and reports it in the snapshot", () =>

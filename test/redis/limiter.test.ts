@@ -278,6 +278,15 @@ describe.skipIf(skipRedis)("RedisLimiter on a real redis-server", () => {
       yield* two.tryAcquire({ key: "elsewhere" })
       const permit = yield* two.acquire({ key: "api" })
       expect(Duration.toMillis(permit.waited)).toBeGreaterThan(200)
+      // A cooldown a hostile server asks for (31 years) is refused, so it is never persisted for every
+      // worker; nor is a pace of one request per 31 years.
+      const other = uniquePrefix("cooldown-bound")
+      const three = yield* limiterOn(server.url, other, options)
+      expect((yield* Effect.flip(three.cooldown("api", "999999999 seconds")))._tag).toBe("InvalidPacing")
+      expect((yield* Effect.flip(three.setRate("api", 1 / 999_999_999)))._tag).toBe("InvalidPacing")
+      const client = yield* rawClient(server.url)
+      expect(yield* Effect.promise(() => client.keys(`{${other}:*`))).toEqual([])
+      expect((yield* three.snapshot("api")).cooldownUntil).toBeNull()
     })))
 
   it.live("setRate paces every worker together, not each one", () =>
