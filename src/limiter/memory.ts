@@ -30,7 +30,7 @@ import type { Clock, Scope } from "effect"
 import { DurationInput, Fraction } from "../internal/schema.js"
 import * as Bucket from "./bucket.js"
 import { type AcquireError, CostExceedsCapacity, InvalidCost, InvalidPacing, RateLimitExceeded } from "./errors.js"
-import { custom, Limit, LimitFromJson } from "./Limit.js"
+import { Limit, LimitFromJson } from "./Limit.js"
 import {
   type AcquireOptions,
   type Cost,
@@ -863,8 +863,16 @@ const unsafeMakeMemory = (config: typeof MemoryOptionsSchema.Type): RateLimiterS
         if (st.adaptive !== null && st.adaptiveRate === ratePerSecond && st.adaptive.spec.capacity === burst) {
           return Effect.void
         }
+        // Checked above; built unvalidated because a learned pace is not held to the bounds of a configured
+        // limit (a refill period under 1 ms at very high rates must not become a defect).
         const spec = Bucket.compile(
-          custom({ name: "adaptive", capacity: burst, refillAmount: burst, refillPeriod: (burst / ratePerSecond) * 1000 })
+          new Limit({
+            name: "adaptive",
+            capacity: burst,
+            refillAmount: burst,
+            refillPeriod: Duration.millis((burst / ratePerSecond) * 1000),
+            window: { type: "rolling" }
+          }, true)
         )
         if (st.adaptive === null) {
           st.adaptive = makeKeyBucket(spec, now)

@@ -339,14 +339,16 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
     const divided = (limits: ReadonlyArray<Limit.Limit>): ReadonlyArray<Limit.Limit> => {
       let d = fallbackLimits.get(limits)
       if (d === undefined) {
+        // Unvalidated on purpose: a share of a valid limit may fall below the bounds users are held to
+        // (a bucket under one token), and the fallback must still start rather than die.
         d = limits.map((l) =>
-          Limit.custom({
+          new Limit.Limit({
             name: l.name,
             capacity: l.capacity / workers,
             refillAmount: l.refillAmount / workers,
             refillPeriod: l.refillPeriod,
             window: l.window
-          })
+          }, true)
         )
         fallbackLimits.set(limits, d)
       }
