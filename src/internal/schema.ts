@@ -5,6 +5,7 @@
  * @internal
  */
 import { Duration, Either, ParseResult, Schema } from "effect"
+import { decodeDuration } from "./duration.js"
 
 /** A fraction in (0, 1]. */
 export const Fraction = Schema.Number.pipe(
@@ -27,9 +28,9 @@ export const DurationInput = Schema.transformOrFail(
   {
     strict: true,
     decode: (input, _, ast) => {
-      const parsed = typeof input === "number"
-        ? (Number.isFinite(input) && input >= 0 ? Either.right(Duration.millis(input)) : Either.left(undefined))
-        : Either.fromOption(Duration.decodeUnknown(input.trim()), () => undefined)
+      const parsed = typeof input === "number" && !Number.isFinite(input)
+        ? Either.left(undefined)
+        : Either.fromOption(decodeDuration(input), () => undefined)
       return Either.match(parsed, {
         onLeft: () =>
           ParseResult.fail(

@@ -27,6 +27,7 @@
  */
 import { Deferred, Duration, Effect, Equal, Exit, FiberId, Layer, Option, ParseResult, Schema } from "effect"
 import type { Clock, Scope } from "effect"
+import { decodeDuration } from "../internal/duration.js"
 import { DurationInput, Fraction } from "../internal/schema.js"
 import * as Bucket from "./bucket.js"
 import { type AcquireError, CostExceedsCapacity, InvalidCost, InvalidPacing, RateLimitExceeded } from "./errors.js"
@@ -78,7 +79,7 @@ const AnyDuration = Schema.Union(
   Schema.transformOrFail(Schema.Union(Schema.BigIntFromSelf, Schema.Tuple(Schema.Number, Schema.Number)), Schema.DurationFromSelf, {
     strict: true,
     decode: (input, _, ast) =>
-      Option.match(Duration.decodeUnknown(input), {
+      Option.match(decodeDuration(input), {
         onNone: () => ParseResult.fail(new ParseResult.Type(ast, input, "Expected a duration")),
         onSome: ParseResult.succeed
       }),
@@ -232,6 +233,16 @@ const compileSet = (limits: ReadonlyArray<Limit>): LimitSet | string => {
   setCache.set(limits, set)
   return set
 }
+
+/**
+ * The `InvalidCost` reason for a `maxWait` that is not a duration >= 0.
+ *
+ * @internal
+ */
+export const maxWaitReason = (maxWait: unknown): string =>
+  `maxWait must be a duration >= 0 (milliseconds, "2 seconds", a Duration), got ${
+    typeof maxWait === "string" ? JSON.stringify(maxWait) : String(maxWait)
+  }`
 
 const invalidAmount = (n: unknown): boolean => typeof n !== "number" || !Number.isFinite(n) || n < 0
 
@@ -656,8 +667,8 @@ const unsafeMakeMemory = (config: typeof MemoryOptionsSchema.Type): RateLimiterS
 
   const maxWaitMillis = (key: string, maxWait: Duration.DurationInput | undefined): number | InvalidCost => {
     if (maxWait === undefined) return Infinity
-    const d = Duration.decodeUnknown(maxWait)
-    if (Option.isNone(d)) return new InvalidCost({ key, reason: `maxWait is not a duration: ${String(maxWait)}` })
+    const d = decodeDuration(maxWait)
+    if (Option.isNone(d)) return new InvalidCost({ key, reason: maxWaitReason(maxWait) })
     return Duration.toMillis(d.value)
   }
 
@@ -715,7 +726,9 @@ const unsafeMakeMemory = (config: typeof MemoryOptionsSchema.Type): RateLimiterS
       const key = options?.key ?? DEFAULT_KEY
       const limits = options?.limits
       const set = limits === undefined ? defaultSet : compileSet(limits)
-      if (typeof set !== "string") {
+      // An invalid maxWait takes the slow path, which refuses it, even when there is room.
+      const waitOk = maxWait === undefined || maxWait === 0 || Option.isSome(decodeDuration(maxWait))
+      if (typeof set !== "string" && waitOk) {
         const req = options?.cost === undefined && set.unit !== undefined ? set.unit : resolveCost(key, set, options?.cost)
         if (!(req instanceof InvalidCost)) {
           const st = lastTouched !== undefined && lastKey === key ? lastTouched : touch(key, now)

@@ -15,6 +15,7 @@
  * @since 0.1.0
  */
 import { Clock, Duration, Effect, Exit, Layer, Option, Ref, type Scope } from "effect"
+import { decodeDuration } from "../internal/duration.js"
 import { type PreparedScript, Redis, RedisError, toRedisError } from "../redis/Redis.js"
 import { encodeCall, limiterScript, Op, type ScriptLimit } from "../redis/limiterScript.js"
 import {
@@ -26,7 +27,7 @@ import {
   RateLimitExceeded
 } from "./errors.js"
 import * as Limit from "./Limit.js"
-import { makeMemory } from "./memory.js"
+import { makeMemory, maxWaitReason } from "./memory.js"
 import {
   DEFAULT_KEY,
   RateLimiter,
@@ -370,6 +371,9 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       } catch (error) {
         return new InvalidCost({ key, reason: (error as Error).message })
       }
+      if (opts?.maxWait !== undefined && Option.isNone(decodeDuration(opts.maxWait))) {
+        return new InvalidCost({ key, reason: maxWaitReason(opts.maxWait) })
+      }
       const cost = opts?.cost ?? 1
       const shape = typeof cost === "number" ? numericShape(key, limits, cost) : costShape(key, limits, cost)
       if (!("costs" in shape)) return shape
@@ -553,8 +557,11 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       return call
     }
 
+    // An invalid maxWait reads as none here; `validate` refuses it before it is used.
     const maxWaitOf = (opts: AcquireOptions | undefined): number | undefined =>
-      opts?.maxWait === undefined ? undefined : ms(opts.maxWait)
+      opts?.maxWait === undefined
+        ? undefined
+        : Option.match(decodeDuration(opts.maxWait), { onNone: () => undefined, onSome: Duration.toMillis })
 
     const acquire = (opts?: AcquireOptions) => acquireWith(opts, maxWaitOf(opts))
 

@@ -129,7 +129,8 @@ describe("ApiConfig validation names the field", () => {
     ["bulkhead.maxQueue of -1", { bulkhead: { maxQueue: -1 } }, "bulkhead.maxQueue", /from 0 to 1000000/],
     ["cache.defaultTtl of 100 years", { cache: { defaultTtl: "36500 days" } }, "cache.defaultTtl", /at most 366d/],
     ["cache.maxBytes of 1e18", { cache: { maxBytes: 1e18 } }, "cache.maxBytes", /whole number from 1/],
-    ["minInterval of a year", { minInterval: "365 days" }, "minInterval", /at most 1d/]
+    ["minInterval of a year", { minInterval: "365 days" }, "minInterval", /at most 1d/],
+    ["a negative duration as text", { minInterval: "-5 seconds" }, "minInterval", /Expected a duration: milliseconds >= 0/]
   ]
 
   for (const [title, extra, path, expected] of [...cases, ...bounds]) {
