@@ -23,6 +23,7 @@ import {
   MAX_LIMIT_PERIOD,
   MAX_QUEUE,
   MAX_REQUEST_WAIT,
+  MAX_RETRIES,
   MIN_ADAPTIVE_RATE,
   MIN_ERROR_STATUS,
   MIN_LIMIT_PERIOD
@@ -36,10 +37,7 @@ import { type ConfigError, fromParseError, singleIssue } from "./errors.js"
 // Building blocks
 // ---------------------------------------------------------------------------------------------------------
 
-/** Retries are bounded so a config can never ask for an endless loop. */
-const MAX_RETRIES_CEILING = 100
-
-const RetryCount = intBetween(0, MAX_RETRIES_CEILING)
+const RetryCount = intBetween(0, MAX_RETRIES)
 
 const BreakerCount = intBetween(1, MAX_BREAKER_COUNT)
 
@@ -217,7 +215,7 @@ const AdaptiveSection = Schema.Struct({
 
 const RetrySection = Schema.Struct({
   maxRetries: Schema.optionalWith(RetryCount, { exact: true, default: () => 3 }).annotations({
-    description: `Retries after the first attempt (0 disables retries; at most ${MAX_RETRIES_CEILING}).`
+    description: `Retries after the first attempt (0 disables retries; at most ${MAX_RETRIES}).`
   }),
   initialDelay: Schema.optionalWith(RequestWait, { exact: true, default: () => Duration.millis(500) })
     .annotations({ description: `Backoff before the first retry (${WAIT_RANGE}).` }),

@@ -33,6 +33,9 @@ export const MIN_ADAPTIVE_RATE = 1 / 86_400
 /** Fastest adaptive rate, in requests per second. */
 export const MAX_ADAPTIVE_RATE = 1_000_000
 
+/** Most retries of one request: a config can never ask for an endless loop. */
+export const MAX_RETRIES = 100
+
 /** Largest exponential backoff growth factor (any larger reaches maxDelay at the first retry anyway). */
 export const MAX_BACKOFF_MULTIPLIER = 100
 
@@ -58,6 +61,3 @@ export const MAX_ERROR_STATUS = 599
 /** Is `n` an error status (400-599)? */
 export const isErrorStatus = (n: unknown): boolean =>
   typeof n === "number" && Number.isInteger(n) && n >= MIN_ERROR_STATUS && n <= MAX_ERROR_STATUS
-
-/** `Duration.format` of a bound, for messages ("1d", "366d"). */
-export const formatBound = (d: Duration.Duration): string => Duration.format(d)

@@ -27,6 +27,7 @@
  */
 import { Deferred, Duration, Effect, Equal, Exit, FiberId, Layer, Option, ParseResult, Schema } from "effect"
 import type { Clock, Scope } from "effect"
+import { MAX_REQUEST_WAIT } from "../internal/bounds.js"
 import { decodeDuration } from "../internal/duration.js"
 import { DurationInput, Fraction } from "../internal/schema.js"
 import * as Bucket from "./bucket.js"
@@ -110,7 +111,15 @@ export const MemoryOptionsSchema = Schema.Struct({
     Schema.Union(Schema.Literal(false), Schema.Struct({ threshold: Schema.optionalWith(Fraction, { default: () => 0.8 }) })),
     { default: () => ({ threshold: 0.8 }) }
   ),
-  minInterval: Schema.optionalWith(AnyDuration, { default: () => Duration.zero }),
+  minInterval: Schema.optionalWith(
+    AnyDuration.pipe(
+      Schema.filter((d) => Duration.lessThanOrEqualTo(d, MAX_REQUEST_WAIT), {
+        message: (issue) =>
+          `Expected a duration from 0 to ${Duration.format(MAX_REQUEST_WAIT)}, got ${Duration.format(issue.actual as Duration.Duration)}`
+      })
+    ),
+    { default: () => Duration.zero }
+  ),
   maxKeys: Schema.optionalWith(
     Schema.Number.pipe(
       Schema.filter((n) => Number.isSafeInteger(n) && n >= 1, {

@@ -470,5 +470,11 @@ describe("memory RateLimiter", () => {
       expect(dup.message).toContain("duplicate limit name")
       const interval = yield* Effect.flip(makeMemory({ limits: [], minInterval: -5 }))
       expect(interval.message).toContain("minInterval")
+      // The config's bound holds here too; a negative text or bigint is not read as 0.
+      for (const minInterval of ["365 days", "-5 seconds", BigInt(-1)] as const) {
+        const error = yield* Effect.flip(makeMemory({ limits: [], minInterval }))
+        expect(error.message, String(minInterval)).toContain("minInterval")
+      }
+      yield* makeMemory({ limits: [], minInterval: "1 day" })
     }))
 })
