@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Layer, Schema } from "effect"
 import fc from "fast-check"
 import * as ApiConfig from "../../src/config/ApiConfig.js"
-import type { ConfigError } from "../../src/config/errors.js"
+import { ConfigError } from "../../src/config/errors.js"
 
 const minimal = { name: "acme", baseUrl: "https://api.acme.test/v1" }
 
@@ -222,6 +222,8 @@ describe("ApiConfig encoding", () => {
   it("make builds a config and throws a ConfigError on bad input", () => {
     expect(ApiConfig.make(minimal).retry.maxRetries).toBe(3)
     expect(() => ApiConfig.make({ name: "x", baseUrl: "nope" })).toThrow(/baseUrl/)
+    // The ConfigError itself, as the Limit constructors throw it (not a FiberFailure wrapping it).
+    expect(() => ApiConfig.make({ name: "x", baseUrl: "nope" })).toThrow(ConfigError)
   })
 
   it("fromUnknown accepts a decoded config as is and re-validates it", () => {
