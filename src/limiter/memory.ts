@@ -27,10 +27,12 @@
  */
 import { Deferred, Duration, Effect, Either, Equal, Exit, FiberId, Layer, Option, ParseResult, Schema } from "effect"
 import type { Clock, Scope } from "effect"
+import { MAX_REQUEST_WAIT } from "../internal/bounds.js"
+import { decodeDuration } from "../internal/duration.js"
 import { DurationInput, Fraction } from "../internal/schema.js"
 import * as Bucket from "./bucket.js"
 import { type AcquireError, CostExceedsCapacity, InvalidCost, InvalidPacing, RateLimitExceeded } from "./errors.js"
-import { custom, Limit, LimitFromJson } from "./Limit.js"
+import { Limit, LimitFromJson } from "./Limit.js"
 import * as Pacing from "./pacing.js"
 import {
   type AcquireOptions,
@@ -79,7 +81,7 @@ const AnyDuration = Schema.Union(
   Schema.transformOrFail(Schema.Union(Schema.BigIntFromSelf, Schema.Tuple(Schema.Number, Schema.Number)), Schema.DurationFromSelf, {
     strict: true,
     decode: (input, _, ast) =>
-      Option.match(Duration.decodeUnknown(input), {
+      Option.match(decodeDuration(input), {
         onNone: () => ParseResult.fail(new ParseResult.Type(ast, input, "Expected a duration")),
         onSome: ParseResult.succeed
       }),
@@ -110,7 +112,15 @@ export const MemoryOptionsSchema = Schema.Struct({
     Schema.Union(Schema.Literal(false), Schema.Struct({ threshold: Schema.optionalWith(Fraction, { default: () => 0.8 }) })),
     { default: () => ({ threshold: 0.8 }) }
   ),
-  minInterval: Schema.optionalWith(AnyDuration, { default: () => Duration.zero }),
+  minInterval: Schema.optionalWith(
+    AnyDuration.pipe(
+      Schema.filter((d) => Duration.lessThanOrEqualTo(d, MAX_REQUEST_WAIT), {
+        message: (issue) =>
+          `Expected a duration from 0 to ${Duration.format(MAX_REQUEST_WAIT)}, got ${Duration.format(issue.actual as Duration.Duration)}`
+      })
+    ),
+    { default: () => Duration.zero }
+  ),
   maxKeys: Schema.optionalWith(
     Schema.Number.pipe(
       Schema.filter((n) => Number.isSafeInteger(n) && n >= 1, {
@@ -233,6 +243,16 @@ const compileSet = (limits: ReadonlyArray<Limit>): LimitSet | string => {
   setCache.set(limits, set)
   return set
 }
+
+/**
+ * The `InvalidCost` reason for a `maxWait` that is not a duration >= 0.
+ *
+ * @internal
+ */
+export const maxWaitReason = (maxWait: unknown): string =>
+  `maxWait must be a duration >= 0 (milliseconds, "2 seconds", a Duration), got ${
+    typeof maxWait === "string" ? JSON.stringify(maxWait) : String(maxWait)
+  }`
 
 const invalidAmount = (n: unknown): boolean => typeof n !== "number" || !Number.isFinite(n) || n < 0
 
@@ -657,8 +677,8 @@ const unsafeMakeMemory = (config: typeof MemoryOptionsSchema.Type): RateLimiterS
 
   const maxWaitMillis = (key: string, maxWait: Duration.DurationInput | undefined): number | InvalidCost => {
     if (maxWait === undefined) return Infinity
-    const d = Duration.decodeUnknown(maxWait)
-    if (Option.isNone(d)) return new InvalidCost({ key, reason: `maxWait is not a duration: ${String(maxWait)}` })
+    const d = decodeDuration(maxWait)
+    if (Option.isNone(d)) return new InvalidCost({ key, reason: maxWaitReason(maxWait) })
     return Duration.toMillis(d.value)
   }
 
@@ -716,7 +736,9 @@ const unsafeMakeMemory = (config: typeof MemoryOptionsSchema.Type): RateLimiterS
       const key = options?.key ?? DEFAULT_KEY
       const limits = options?.limits
       const set = limits === undefined ? defaultSet : compileSet(limits)
-      if (typeof set !== "string") {
+      // An invalid maxWait takes the slow path, which refuses it, even when there is room.
+      const waitOk = maxWait === undefined || maxWait === 0 || Option.isSome(decodeDuration(maxWait))
+      if (typeof set !== "string" && waitOk) {
         const req = options?.cost === undefined && set.unit !== undefined ? set.unit : resolveCost(key, set, options?.cost)
         if (!(req instanceof InvalidCost)) {
           const st = lastTouched !== undefined && lastKey === key ? lastTouched : touch(key, now)
@@ -856,8 +878,16 @@ const unsafeMakeMemory = (config: typeof MemoryOptionsSchema.Type): RateLimiterS
         if (st.adaptive !== null && st.adaptiveRate === ratePerSecond && st.adaptive.spec.capacity === burst) {
           return Effect.void
         }
+        // Checked above; built unvalidated because a learned pace is not held to the bounds of a configured
+        // limit (a refill period under 1 ms at very high rates must not become a defect).
         const spec = Bucket.compile(
-          custom({ name: "adaptive", capacity: burst, refillAmount: burst, refillPeriod: (burst / ratePerSecond) * 1000 })
+          new Limit({
+            name: "adaptive",
+            capacity: burst,
+            refillAmount: burst,
+            refillPeriod: Duration.millis((burst / ratePerSecond) * 1000),
+            window: { type: "rolling" }
+          }, true)
         )
         if (st.adaptive === null) {
           st.adaptive = makeKeyBucket(spec, now)

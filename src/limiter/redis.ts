@@ -14,7 +14,8 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Either, Exit, Layer, Ref, type Scope } from "effect"
+import { Clock, Duration, Effect, Either, Exit, Layer, Option, Ref, type Scope } from "effect"
+import { decodeDuration } from "../internal/duration.js"
 import { initialThrottle, noteEvent } from "../internal/reportThrottle.js"
 import { recordLimiterRedisTimeout } from "../metrics/GovernorMetrics.js"
 import { type PreparedScript, Redis, RedisError, toRedisError } from "../redis/Redis.js"
@@ -28,7 +29,7 @@ import {
   RateLimitExceeded
 } from "./errors.js"
 import * as Limit from "./Limit.js"
-import { makeMemory } from "./memory.js"
+import { makeMemory, maxWaitReason } from "./memory.js"
 import * as Pacing from "./pacing.js"
 import {
   DEFAULT_KEY,
@@ -345,14 +346,16 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
     const divided = (limits: ReadonlyArray<Limit.Limit>): ReadonlyArray<Limit.Limit> => {
       let d = fallbackLimits.get(limits)
       if (d === undefined) {
+        // Unvalidated on purpose: a share of a valid limit may fall below the bounds users are held to
+        // (a bucket under one token), and the fallback must still start rather than die.
         d = limits.map((l) =>
-          Limit.custom({
+          new Limit.Limit({
             name: l.name,
             capacity: l.capacity / workers,
             refillAmount: l.refillAmount / workers,
             refillPeriod: l.refillPeriod,
             window: l.window
-          })
+          }, true)
         )
         fallbackLimits.set(limits, d)
       }
@@ -392,6 +395,9 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
         limits = opts?.limits === undefined ? defaults : limitList(opts.limits)
       } catch (error) {
         return new InvalidCost({ key, reason: (error as Error).message })
+      }
+      if (opts?.maxWait !== undefined && Option.isNone(decodeDuration(opts.maxWait))) {
+        return new InvalidCost({ key, reason: maxWaitReason(opts.maxWait) })
       }
       const cost = opts?.cost ?? 1
       const shape = typeof cost === "number" ? numericShape(key, limits, cost) : costShape(key, limits, cost)
@@ -578,8 +584,11 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       return call
     }
 
+    // An invalid maxWait reads as none here; `validate` refuses it before it is used.
     const maxWaitOf = (opts: AcquireOptions | undefined): number | undefined =>
-      opts?.maxWait === undefined ? undefined : ms(opts.maxWait)
+      opts?.maxWait === undefined
+        ? undefined
+        : Option.match(decodeDuration(opts.maxWait), { onNone: () => undefined, onSome: Duration.toMillis })
 
     const acquire = (opts?: AcquireOptions) => acquireWith(opts, maxWaitOf(opts))
 

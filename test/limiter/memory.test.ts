@@ -139,6 +139,23 @@ describe("memory RateLimiter", () => {
       expect(Duration.toMillis(permit.waited)).toBe(300)
     }))
 
+  it.effect("a maxWait of -1, NaN or \"-5 seconds\" is an InvalidCost naming maxWait, not a silent 0, even with room", () =>
+    Effect.gen(function*() {
+      const limiter = yield* make({ limits: [Limit.perSecond("rps", 10)], throttle: false })
+      for (const maxWait of [-1, Number.NaN, "-5 seconds", "soon", -Infinity]) {
+        const error = yield* Effect.flip(limiter.acquire({ maxWait: maxWait as Duration.DurationInput }))
+        expect(error._tag, String(maxWait)).toBe("InvalidCost")
+        expect(error.message).toMatch(/maxWait must be a duration >= 0/)
+      }
+      // Nothing was consumed by the refused calls; valid forms still work.
+      expect(yield* tokensOf(limiter, "default", "rps")).toBe(10)
+      yield* limiter.acquire({ maxWait: 0 })
+      yield* limiter.acquire({ maxWait: Infinity })
+      yield* limiter.acquire({ maxWait: Duration.seconds(1) })
+      const lease = yield* Effect.flip(Effect.scoped(limiter.lease({ maxWait: -1 })))
+      expect(lease._tag).toBe("InvalidCost")
+    }))
+
   it.effect("maxWait admits when the wait fits", () =>
     Effect.gen(function*() {
       const limiter = yield* make({ limits: [Limit.perSecond("rps", 10)], throttle: false })
@@ -468,5 +485,11 @@ describe("memory RateLimiter", () => {
       expect(dup.message).toContain("duplicate limit name")
       const interval = yield* Effect.flip(makeMemory({ limits: [], minInterval: -5 }))
       expect(interval.message).toContain("minInterval")
+      // The config's bound holds here too; a negative text or bigint is not read as 0.
+      for (const minInterval of ["365 days", "-5 seconds", BigInt(-1)] as const) {
+        const error = yield* Effect.flip(makeMemory({ limits: [], minInterval }))
+        expect(error.message, String(minInterval)).toContain("minInterval")
+      }
+      yield* makeMemory({ limits: [], minInterval: "1 day" })
     }))
 })

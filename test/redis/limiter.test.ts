@@ -53,8 +53,13 @@ describe.skipIf(skipRedis)("RedisLimiter on a real redis-server", () => {
       expect(unknown.message).toContain("zzz")
       expect((yield* Effect.flip(rl.acquire({ cost: Number.NaN })))._tag).toBe("InvalidCost")
       expect((yield* Effect.flip(rl.acquire({ cost: -1 })))._tag).toBe("InvalidCost")
+      // A maxWait that is not a duration >= 0 is refused, not read as 0 (nor thrown as a defect).
+      for (const maxWait of [-1, Number.NaN, "-5 seconds", "soon"]) {
+        const bad = yield* Effect.flip(rl.acquire({ key: "fresh", maxWait: maxWait as Duration.DurationInput }))
+        expect(bad.message, String(maxWait)).toMatch(/maxWait must be a duration >= 0/)
+      }
       const stats = yield* rl.stats
-      expect(stats).toMatchObject({ acquired: 4, rejected: 6, keys: 1 })
+      expect(stats).toMatchObject({ acquired: 4, rejected: 10, keys: 1 })
     })))
 
   it.live("waits for room and respects maxWait", () =>
