@@ -13,6 +13,7 @@
  * | `/vary`          | 200, cacheable, `Vary` on the three credential headers                       |
  * | `/error/401`     | 401, the credential in the body, `WWW-Authenticate` and `Set-Cookie`         |
  * | `/error/500`     | 500, the credential in a text body                                           |
+ * | `/reset/*`       | the connection is destroyed without an answer (a transport error)            |
  */
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -96,6 +97,7 @@ export const startLeakServer = (): Promise<LeakServer> =>
       const chunks: Array<Buffer> = []
       req.on("data", (c: Buffer) => chunks.push(c))
       req.on("end", () => {
+        if (entry.url.startsWith("/reset/")) return req.socket.destroy()
         const answer = route(entry, Buffer.concat(chunks).toString("utf8"))
         res.writeHead(answer.status, answer.headers)
         res.end(answer.body)
