@@ -32,16 +32,25 @@ const loop = (fibers: number, one: Effect.Effect<void>) =>
   Effect.all(Array.from({ length: fibers }, () => Effect.forever(one)), { concurrency: "unbounded", discard: true })
 
 /**
- * A shared pace for all fibers: each call reserves the next slot, `1 / rate()` after the previous one
- * and not before `notBefore()`, and sleeps until it (GCRA with a burst of 1).
+ * A shared pace for all fibers (GCRA): one fiber at a time waits for the next slot, `1 / rate()` after
+ * the previous one and not before `notBefore()`. The waiter re-reads both at least every 100 ms, so a
+ * rate raised (or a cooldown set) while it waits applies at once: slots are never booked ahead at a
+ * rate that has since changed. A fiber woken late keeps its slot (the next one may follow at once), an
+ * idle pace banks no more than that one slot.
  */
 const pacer = (rate: () => number, notBefore: () => number): Effect.Effect<void> => {
-  let tat = 0
-  return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-    const at = Math.max(now, tat, notBefore())
-    tat = at + 1000 / rate()
-    return at > now ? Effect.sleep(Duration.millis(at - now)) : Effect.void
+  const gate = Effect.unsafeMakeSemaphore(1)
+  let last = -Infinity
+  const wait: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+    const interval = 1000 / rate()
+    const at = Math.max(last + interval, notBefore())
+    if (at <= now) {
+      last = Math.max(at, now - interval)
+      return Effect.void
+    }
+    return Effect.zipRight(Effect.sleep(Duration.millis(Math.min(at - now, 100))), wait)
   })
+  return gate.withPermits(1)(wait)
 }
 
 export const composed: Load = (t) =>
