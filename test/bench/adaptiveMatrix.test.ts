@@ -9,8 +9,10 @@ import fc from "fast-check"
 import { runCell } from "../../bench/adaptive/cell.js"
 import { type Load, oracle } from "../../bench/adaptive/clients.js"
 import * as F from "../../bench/adaptive/families.js"
+import { full, quick } from "../../bench/adaptive/matrix.js"
 import { allowed, type LimitChange, type Measured, measure, summarize } from "../../bench/adaptive/metrics.js"
 import type { Scenario } from "../../bench/adaptive/scenarios.js"
+import { SimulatedApi } from "../../src/testing/index.js"
 
 /** Run `effect` on TestClock in 10 ms steps, giving loopback I/O a few real ms after each step. */
 const drive = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -58,6 +60,20 @@ describe("adaptive bench: cell runner", () => {
       expect(m.goodputPct).toBeLessThan(101)
       expect(m.admitted).toBeGreaterThan(0.97 * (50 + 3 * 20))
     }))
+})
+
+describe("adaptive bench: the matrix", () => {
+  it("every cell's server is valid before and after its scenario's drop; quick is a subset; names are key segments", () => {
+    for (const { family, scenario } of full) {
+      for (const rate of [scenario.hidden, scenario.drop?.rate ?? scenario.hidden]) {
+        expect(SimulatedApi.resolveOptions(family.server(rate))._tag, `${family.name} at ${rate}`).toBe("Right")
+      }
+      expect(`${family.name}.${scenario.name}`).toMatch(/^[a-z0-9-]+\.[a-z0-9-]+$/)
+    }
+    const key = (c: (typeof full)[number]) => `${c.family.name}/${c.scenario.name}`
+    expect(new Set(full.map(key)).size).toBe(full.length)
+    for (const c of quick) expect(full.map(key)).toContain(key(c))
+  })
 })
 
 describe("adaptive bench: arithmetic", () => {
