@@ -1,4 +1,4 @@
-/** A tracer that records every span's name, kind, parent, attributes and whether it ended. */
+/** A tracer that records every span's name, kind, parent, attributes, events and whether it ended. */
 import { Option, Tracer } from "effect"
 import type { Exit } from "effect"
 
@@ -8,6 +8,7 @@ export interface Captured {
   readonly parent: string | undefined
   readonly spanId: string
   readonly attributes: Map<string, unknown>
+  readonly events: Array<{ readonly name: string; readonly attributes: Record<string, unknown> | undefined }>
   ended: boolean
   exit?: Exit.Exit<unknown, unknown>
 }
@@ -23,6 +24,7 @@ export const collectingTracer = () => {
         parent: Option.getOrUndefined(Option.map(parent, (p) => p.spanId)),
         spanId: `span-${next++}`,
         attributes: new Map(),
+        events: [],
         ended: false
       }
       spans.push(captured)
@@ -45,7 +47,9 @@ export const collectingTracer = () => {
         attribute: (k, v) => {
           captured.attributes.set(k, v)
         },
-        event: () => {},
+        event: (eventName, _time, attributes) => {
+          captured.events.push({ name: eventName, attributes })
+        },
         addLinks: () => {}
       }
       return span

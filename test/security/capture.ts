@@ -4,13 +4,13 @@
  * keeps what an OpenTelemetry exporter would ship (names, attributes, events, the failure of a span),
  * and the contents of a cache directory and of a Redis server.
  */
-import { Cause, Layer, Logger, LogLevel, type Option, Tracer } from "effect"
-import type { Exit } from "effect"
+import { Cause, Layer, Logger, LogLevel } from "effect"
 import type { Redis as IORedis } from "ioredis"
 import { readdir, readFile } from "node:fs/promises"
 import { join } from "node:path"
 import type { MaskStyle } from "../../src/logging/redact.js"
 import * as RedactingLogger from "../../src/logging/RedactingLogger.js"
+import { collectingTracer } from "../metrics/tracer.js"
 import type { Output } from "./findSecret.js"
 
 export const logFormats: ReadonlyArray<RedactingLogger.LogFormat> = ["logfmt", "json", "pretty"]
@@ -39,48 +39,9 @@ export const captureLogs = (mask: MaskStyle) => {
   return { layer, lines, outputs }
 }
 
-interface CapturedSpan {
-  readonly name: string
-  readonly attributes: Map<string, unknown>
-  readonly events: Array<{ readonly name: string; readonly attributes: Record<string, unknown> | undefined }>
-  exit: Exit.Exit<unknown, unknown> | undefined
-}
-
 /** A tracer keeping every span; `outputs` renders each as an exporter would see it. */
 export const captureSpans = () => {
-  const spans: Array<CapturedSpan> = []
-  let next = 0
-  const tracer = Tracer.make({
-    span: (name, parent: Option.Option<Tracer.AnySpan>, context, links, startTime, kind) => {
-      const captured: CapturedSpan = { name, attributes: new Map(), events: [], exit: undefined }
-      spans.push(captured)
-      const span: Tracer.Span = {
-        _tag: "Span",
-        name,
-        spanId: `span-${next++}`,
-        traceId: "trace",
-        parent,
-        context,
-        status: { _tag: "Started", startTime },
-        attributes: captured.attributes,
-        links,
-        sampled: true,
-        kind,
-        end: (_endTime, exit) => {
-          captured.exit = exit
-        },
-        attribute: (key, value) => {
-          captured.attributes.set(key, value)
-        },
-        event: (eventName, _time, attributes) => {
-          captured.events.push({ name: eventName, attributes })
-        },
-        addLinks: () => {}
-      }
-      return span
-    },
-    context: (f) => f()
-  })
+  const { spans, tracer } = collectingTracer()
   const outputs = (): Array<Output> =>
     spans.map((s, i) => ({
       where: `span #${i} "${s.name}"`,
