@@ -15,6 +15,7 @@ import { RateLimiter } from "../limiter/RateLimiter.js"
 import { parseRetryAfter } from "../retry/retryAfter.js"
 import * as Aimd from "./aimd.js"
 import { type HeaderInput, type HeaderIssue, parseRateLimitHeaders } from "./headers.js"
+import { observe as observeResponse } from "./observe.js"
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -367,13 +368,14 @@ export const makeWithStore = (
     // Rates and durations are validated here, so the limiter's InvalidPacing would be a bug: a defect.
     const apply = (key: string, before: Aimd.AimdState | undefined, after: Aimd.AimdState, now: number) =>
       Effect.gen(function*() {
-        if (after.cooldownUntil > now && after.cooldownUntil > (before?.cooldownUntil ?? 0)) {
-          yield* limiter.cooldown(key, Duration.millis(after.cooldownUntil - now))
-        }
         const last = (yield* Ref.get(applied)).get(key)
         if (last === undefined || Math.abs(after.rate - last) / last >= APPLY_THRESHOLD) {
           yield* limiter.setRate(key, after.rate, { burst: burstFor(resolved, after.rate) })
           yield* Ref.update(applied, (m) => new Map(m).set(key, after.rate))
+        }
+        // After the rate: the pace resumes at the new rate when the pause ends.
+        if (after.cooldownUntil > now && after.cooldownUntil > (before?.cooldownUntil ?? 0)) {
+          yield* limiter.cooldown(key, Duration.millis(after.cooldownUntil - now))
         }
       }).pipe(Effect.catchTag("InvalidPacing", (e) => Effect.die(e)))
 
@@ -405,14 +407,10 @@ export const makeWithStore = (
         if (retryAfterRaw !== undefined && retryAfterMs === undefined) {
           yield* logIssues(key, [{ header: "retry-after", value: retryAfterRaw.slice(0, 200), reason: "not seconds or an HTTP-date" }])
         }
+        const info = parsed === undefined ? undefined : Option.getOrUndefined(parsed.info)
+        const response = { status: outcome.status, backoff, retryAfterMs, sentAt: outcome.sentAt, info }
         const [before, after] = yield* store.modify(key, (prev) => {
-          const s0 = prev ?? Aimd.initial(c)
-          let s = backoff
-            ? Aimd.onBackoff(c, s0, now, { retryAfterMs, sentAt: outcome.sentAt })
-            : Aimd.onSuccess(c, s0, now, { sentAt: outcome.sentAt })
-          if (parsed !== undefined && Option.isSome(parsed.info) && !backoff) {
-            s = Aimd.onHeaders(c, s, parsed.info.value, now)
-          }
+          const s = observeResponse(c, prev ?? Aimd.initial(c), response, now)
           return [[prev, s] as const, s]
         })
         yield* apply(key, before, after, now)

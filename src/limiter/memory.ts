@@ -829,6 +829,14 @@ const unsafeMakeMemory = (config: typeof MemoryOptionsSchema.Type): RateLimiterS
         if (until <= now) return Effect.void
         const st = touch(key, now)
         if (until > st.cooldownUntil) st.cooldownUntil = until
+        if (st.adaptive !== null) {
+          // The pace resumes at its rate when the pause ends, not with the burst its bucket would
+          // gather meanwhile: against a server whose own bucket is small, that burst alone meets the
+          // wall again at once.
+          Bucket.refill(st.adaptive.spec, st.adaptive, now)
+          const due = 1 - (st.cooldownUntil - now) * st.adaptive.spec.ratePerMs
+          if (st.adaptive.tokens > due) st.adaptive.tokens = due
+        }
         return Effect.void
       })
     )

@@ -295,6 +295,12 @@ if op == 'c' then
   local until_ms = now + a1
   if cd > until_ms then until_ms = cd end
   cd = until_ms
+  if pr > 0 then
+    -- The pace resumes at its rate when the pause ends, not with a burst gathered meanwhile.
+    local due = 1 - (cd - now) * pr / 1000
+    if pt > due then pt = due end
+    pu = now
+  end
   save(until_ms - now, a2)
   return {'ok', math.floor(now), tostring(until_ms)}
 end

@@ -11,6 +11,7 @@
  */
 import * as Aimd from "../../src/adaptive/aimd.js"
 import { parseRateLimitHeaders } from "../../src/adaptive/headers.js"
+import { observe } from "../../src/adaptive/observe.js"
 import { parseRetryAfter } from "../../src/retry/retryAfter.js"
 import { Option } from "effect"
 import {
@@ -46,6 +47,8 @@ export interface Cell {
   readonly client: "adaptive" | "oracle"
   readonly seed?: number
   readonly config?: Partial<Aimd.AimdConfig>
+  /** Called after every response the adaptive client observes (debugging). */
+  readonly trace?: (t: number, status: number, before: Aimd.AimdState, after: Aimd.AimdState) => void
 }
 
 export interface Result {
@@ -85,6 +88,12 @@ class Pace {
   refill(now: number) {
     if (now > this.at) this.tokens = Math.min(this.cap, this.tokens + (this.rate * (now - this.at)) / 1000), this.at = now
   }
+  /** The memory limiter's cooldown: the pace resumes at its rate when it ends, without a burst. */
+  cooldown(until: number, now: number) {
+    this.cooldownUntil = Math.max(this.cooldownUntil, until)
+    this.refill(now)
+    this.tokens = Math.min(this.tokens, 1 - ((this.cooldownUntil - now) * this.rate) / 1000)
+  }
   /** When the head of the queue may go, at or after `now`. */
   nextAt(now: number): number {
     this.refill(now)
@@ -118,14 +127,13 @@ const adaptiveClient = (cell: Cell): Client & { readonly state: () => Aimd.AimdS
       const isBackoff = backoff.has(r.status)
       const raw = isBackoff ? r.headers["retry-after"] : undefined
       const retryAfterMs = raw === undefined ? undefined : Option.getOrUndefined(parseRetryAfter(raw, now))
+      const prev = s
       const before = s.cooldownUntil
-      s = isBackoff
-        ? Aimd.onBackoff(c, s, now, { retryAfterMs, sentAt: r.sentAt })
-        : Aimd.onSuccess(c, s, now, { sentAt: r.sentAt })
-      const info = parseRateLimitHeaders(r.headers, now).info
-      if (Option.isSome(info) && !isBackoff) s = Aimd.onHeaders(c, s, info.value, now)
-      if (s.cooldownUntil > now && s.cooldownUntil > before) pace.cooldownUntil = Math.max(pace.cooldownUntil, s.cooldownUntil)
+      const info = Option.getOrUndefined(parseRateLimitHeaders(r.headers, now).info)
+      s = observe(c, s, { status: r.status, backoff: isBackoff, retryAfterMs, sentAt: r.sentAt, info }, now)
+      cell.trace?.(now - T0, r.status, prev, s)
       if (Math.abs(s.rate - applied) / applied >= 0.01) pace.set(s.rate, 1 + s.rate * 0.1, now), applied = s.rate
+      if (s.cooldownUntil > now && s.cooldownUntil > before) pace.cooldown(s.cooldownUntil, now)
     }
   }
 }
@@ -138,7 +146,7 @@ const oracleClient = (cell: Cell): Client => {
     observe: (r, now) => {
       const raw = r.headers["retry-after"]
       const ms = raw === undefined ? undefined : Option.getOrUndefined(parseRetryAfter(raw, now))
-      if (ms !== undefined) pace.cooldownUntil = Math.max(pace.cooldownUntil, now + ms)
+      if (ms !== undefined) pace.cooldown(now + ms, now)
     }
   }
 }
