@@ -16,6 +16,9 @@ import {
   type Exit,
   type Fiber,
   FiberId,
+  FiberRef,
+  FiberRefs,
+  Option,
   Runtime,
   RuntimeFlags,
   type Scope
@@ -220,7 +223,13 @@ export const raceDeadline = <A, E, E2>(
     const child = Runtime.runFork(Runtime.make({
       context: parent.currentContext,
       runtimeFlags: RuntimeFlags.enable(status.runtimeFlags, RuntimeFlags.Interruption),
-      fiberRefs: parent.getFiberRefs()
+      // The child's failure is the parent's result, not an unhandled error: without this its runtime
+      // logs it ("Fiber terminated with an unhandled error"), cause, URLs and all, a second time.
+      fiberRefs: FiberRefs.updateAs(parent.getFiberRefs(), {
+        fiberId: parent.id(),
+        fiberRef: FiberRef.unhandledErrorLogLevel,
+        value: Option.none()
+      })
     }))(self)
     const finished = child.unsafePoll()
     if (finished !== null) return finished

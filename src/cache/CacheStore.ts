@@ -16,8 +16,9 @@ import { Schema } from "effect"
 
 /**
  * One stored response. `headers` are the response headers with lower-case names (hop-by-hop
- * headers removed). `vary` maps each header named by the response's `Vary` to the value the
- * request had when it was stored (`null`: absent), so a lookup can check the variant.
+ * headers removed). `vary` maps each header named by the response's `Vary` to a fingerprint of the
+ * value the request had when it was stored (`null`: absent; see `varyValues`), so a lookup can check
+ * the variant without the store ever holding a credential sent in such a header.
  *
  * @since 0.1.0
  * @category models
@@ -38,7 +39,9 @@ export interface CacheEntry {
 /**
  * Counters and sizes of a store. `hits`/`misses` count `get` calls; `evictions` count entries
  * removed to respect a bound; `expirations` count entries dropped because their retention passed;
- * `corrupt` count unreadable entries removed (file store).
+ * `corrupt` count undecodable entries removed (file store); `unreadable` count encounters with an
+ * entry the store could neither read nor remove (file store: permissions, a directory in its
+ * place), each a miss left in place for an operator to fix.
  *
  * @since 0.1.0
  * @category models
@@ -53,11 +56,12 @@ export interface CacheStoreStats {
   readonly evictions: number
   readonly expirations: number
   readonly corrupt: number
+  readonly unreadable: number
 }
 
 /**
  * A store failed for a reason that is not "absent" (I/O error, connection lost…). Reading a
- * missing, expired or corrupt entry is a miss, never this error.
+ * missing, expired, corrupt or unreadable entry is a miss, never this error.
  *
  * @since 0.1.0
  * @category errors

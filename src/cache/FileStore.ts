@@ -6,9 +6,11 @@
  * - Writes go to a uniquely named temp file in the same directory, then `rename` over the entry:
  *   a reader sees the old whole entry or the new whole entry, and concurrent writers of one key
  *   leave exactly one of their entries (the last rename wins).
- * - Retention is checked on read; `cleanupExpired` sweeps expired and unreadable entries and temp
+ * - Retention is checked on read; `cleanupExpired` sweeps expired and corrupt entries and temp
  *   files abandoned by interrupted writers.
  * - A truncated, corrupt or foreign file (see `fileFormat.ts`) is a miss and is removed.
+ * - Something under an entry's name that cannot be read or removed (permissions, a directory) is
+ *   a miss for `get` and skipped by a sweep, left in place, counted in `stats.unreadable` and logged.
  * - Only file names this store creates are ever listed, counted or removed: pointing the store at
  *   a directory holding other files does not delete them.
  *
@@ -68,6 +70,7 @@ export const makeFileStore = (
     let misses = 0
     let expirations = 0
     let corrupt = 0
+    let unreadable = 0
 
     /** Removes a file, treating "already gone" as done. */
     const removeFile = (path: string, operation: string) =>
@@ -76,11 +79,27 @@ export const makeFileStore = (
         Effect.mapError(fail(operation))
       )
 
-    /** Reads and decodes a file: `None` if missing; removes and reports it if unreadable/expired. */
+    /**
+     * Something under an entry's (or temp file's) name that the store can neither read nor remove
+     * (permissions, a directory in its place): left alone, counted and logged, so one bad file does
+     * not turn lookups into errors or stop a sweep.
+     */
+    const unreadableEntry = (name: string, e: CacheStoreError) => {
+      unreadable++
+      return Effect.as(
+        Effect.logWarning(`file cache: skipping unreadable entry ${name}: ${e.reason}`),
+        { _tag: "Unreadable" as const }
+      )
+    }
+
+    /** Removes a corrupt or expired entry, reporting `tag` (or `Unreadable` if it cannot be removed). */
+    const drop = <T extends "Corrupt" | "Expired">(name: string, tag: T) =>
+      Effect.as(removeFile(join(dir, name), `remove ${tag.toLowerCase()} entry`), { _tag: tag })
+
+    /** Reads and decodes a file: `None` if missing; removes and reports it if corrupt/expired. Never fails. */
     const readEntry = (name: string, expectedKey: string | undefined, now: number) =>
       Effect.gen(function*() {
-        const path = join(dir, name)
-        const bytes = yield* fs.readFile(path).pipe(
+        const bytes = yield* fs.readFile(join(dir, name)).pipe(
           Effect.map(Option.some),
           Effect.catchIf(isNotFound, () => Effect.succeed(Option.none<Uint8Array>())),
           Effect.mapError(fail("read"))
@@ -88,17 +107,17 @@ export const makeFileStore = (
         if (Option.isNone(bytes)) return { _tag: "Missing" as const }
         const decoded = decodeEntry(bytes.value)
         if (Either.isLeft(decoded) || (expectedKey !== undefined && decoded.right.key !== expectedKey)) {
-          yield* removeFile(path, "remove corrupt entry")
+          const r = yield* drop(name, "Corrupt")
           corrupt++
-          return { _tag: "Corrupt" as const }
+          return r
         }
         if (now >= decoded.right.deleteAt) {
-          yield* removeFile(path, "remove expired entry")
+          const r = yield* drop(name, "Expired")
           expirations++
-          return { _tag: "Expired" as const }
+          return r
         }
         return { _tag: "Found" as const, entry: decoded.right.entry }
-      })
+      }).pipe(Effect.catchAll((e) => unreadableEntry(name, e)))
 
     const get = (key: string) =>
       Effect.gen(function*() {
@@ -164,6 +183,7 @@ export const makeFileStore = (
         { concurrency: 8, discard: true }
       ))
 
+    /** Sweeps expired and corrupt entries and abandoned temp files; unreadable ones are skipped. */
     const cleanupExpired = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const names = yield* listOwn
@@ -175,17 +195,18 @@ export const makeFileStore = (
           })
         }
         const temp = TEMP_NAME.exec(n)
-        if (temp !== null && now - Number(temp[1]) >= abandonedAfter) return removeFile(join(dir, n), "sweep temp file")
-        return Effect.void
+        if (temp === null || now - Number(temp[1]) < abandonedAfter) return Effect.void
+        return removeFile(join(dir, n), "sweep temp file").pipe(Effect.catchAll((e) => unreadableEntry(n, e)))
       }, { concurrency: 8, discard: true })
       return removed
     })
 
     const stats = Effect.gen(function*() {
       const names = (yield* listOwn).filter((n) => ENTRY_NAME.test(n))
+      // Only regular files are entries (a directory under an entry's name is not).
       const sizes = yield* Effect.forEach(names, (n) =>
         fs.stat(join(dir, n)).pipe(
-          Effect.map((info) => Number(info.size)),
+          Effect.map((info) => info.type === "File" ? Number(info.size) : -1),
           Effect.catchIf(isNotFound, () => Effect.succeed(-1)),
           Effect.mapError(fail("stat"))
         ), { concurrency: 8 })
@@ -198,7 +219,8 @@ export const makeFileStore = (
         bytes: present.reduce((a, b) => a + b, 0),
         evictions: 0,
         expirations,
-        corrupt
+        corrupt,
+        unreadable
       }
       return result
     })

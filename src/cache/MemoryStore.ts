@@ -130,7 +130,8 @@ export const makeMemoryStore = (options: MemoryStoreOptions = {}): Effect.Effect
       bytes,
       evictions,
       expirations,
-      corrupt: 0
+      corrupt: 0,
+      unreadable: 0
     }))
 
     const store: CacheStore = { name: "memory", get, set, delete: del, clear, cleanupExpired, stats }

@@ -16,7 +16,10 @@
  * - leaves everything else alone: requests it does not handle (unsafe methods, `no-store`,
  *   caller-managed conditional/range headers, unparsable URL) and responses it would not store are
  *   passed through untouched and carry no marker. Waiters whose leader got such a response send
- *   their own request, since a response that may not be stored is not shared either.
+ *   their own request, since a response that may not be stored is not shared either;
+ * - never stores a response whose headers or body contain a known secret (`knownSecrets`, e.g. the
+ *   client's token): it is passed through (from the bytes already read), like any response it may
+ *   not store. `Vary` values are stored as fingerprints (see `varyValues`), never as the value.
  *
  * The marker header name is configurable (`markerHeader`, default `"x-cache"`, `false` to omit);
  * {@link cacheStatus} reads the status of a response independently of the header.
@@ -30,7 +33,7 @@ import type { FileSystem } from "@effect/platform"
 import { HttpClientRequest } from "@effect/platform"
 import type { HttpClientResponse } from "@effect/platform"
 import type { ResponseError } from "@effect/platform/HttpClientError"
-import { Cause, Clock, Context, Deferred, Duration, Effect, Layer, Option, Ref } from "effect"
+import { Cause, Clock, Context, Deferred, Duration, Effect, Layer, Option, type Redacted, Ref } from "effect"
 import type { CacheEntry, CacheStore, CacheStoreStats } from "./CacheStore.js"
 import { CacheStoreError, InvalidCacheOptions } from "./CacheStore.js"
 import type { FileStoreOptions } from "./FileStore.js"
@@ -41,6 +44,7 @@ import type { MemoryStoreOptions } from "./MemoryStore.js"
 import { makeMemoryStore } from "./MemoryStore.js"
 import type { CachePolicy } from "./policy.js"
 import { conditionalHeaders, decideRequest, decideResponse, hopByHopHeaders, makePolicy, mergeNotModified } from "./policy.js"
+import { containsSecret, secretFormsOf } from "./secrets.js"
 
 /**
  * How a response was produced, as carried by the marker header and {@link cacheStatus}:
@@ -71,6 +75,11 @@ export interface ResponseCacheOptions {
   readonly markerHeader?: string | false | undefined
   /** Responses whose `Content-Length` exceeds this are passed through unbuffered; default 8 MiB. */
   readonly maxBodyBytes?: number | undefined
+  /**
+   * Secrets (e.g. the client's token) whose presence in a response's headers or body, raw,
+   * URL-encoded or JSON-escaped, means it is never stored (nor stored redacted).
+   */
+  readonly knownSecrets?: ReadonlyArray<string | Redacted.Redacted<string>> | undefined
 }
 
 /**
@@ -83,6 +92,8 @@ export interface CachedOptions {
   readonly policy?: Partial<CachePolicy> | undefined
   readonly vary?: ReadonlyArray<string> | undefined
   readonly partition?: string | undefined
+  /** Known secrets added to the cache's own for this call. */
+  readonly knownSecrets?: ReadonlyArray<string | Redacted.Redacted<string>> | undefined
 }
 
 /**
@@ -90,7 +101,8 @@ export interface CachedOptions {
  * exactly one of: `hits` (fresh entry, `send` not called), `notModified` (stale entry confirmed by
  * a 304), `misses` (full upstream response), `coalesced` (shared a concurrent leader's result) or
  * `bypassed` (not a cache matter). `revalidations` counts conditional requests sent (answered by
- * a 304 or a full response); `notStored` responses the policy refused; `storeErrors` store
+ * a 304 or a full response); `notStored` responses not stored (refused by the policy, too large, or
+ * containing a known secret); `storeErrors` store
  * failures absorbed. `hitRate` is `hits / (hits + notModified + misses)`. `entries`, `bytes` and
  * `evictions` come from the store (`store` has its raw figures, whose hits/misses count lookups).
  *
@@ -221,6 +233,12 @@ const zeroCounters: RequestCounters = {
 
 const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
+/** What one call runs under: the cacheability rules and the forms of the known secrets. */
+interface Settings {
+  readonly policy: CachePolicy
+  readonly secretForms: ReadonlyArray<string>
+}
+
 /**
  * Builds the service over a store.
  *
@@ -252,8 +270,16 @@ export const make = (
     const count = (field: keyof RequestCounters) => Ref.update(counters, (c) => ({ ...c, [field]: c[field] + 1 }))
     const flights = new Map<string, Deferred.Deferred<FlightOutcome>>()
 
-    const policyFor = (o: CachedOptions | undefined): CachePolicy =>
-      o?.policy === undefined ? basePolicy : makePolicy({ ...basePolicy, ...o.policy })
+    const baseSecrets = options.knownSecrets ?? []
+    const baseSettings: Settings = { policy: basePolicy, secretForms: secretFormsOf(baseSecrets) }
+    const settingsFor = (o: CachedOptions | undefined): Settings => {
+      const extra = o?.knownSecrets ?? []
+      if (o?.policy === undefined && extra.length === 0) return baseSettings
+      return {
+        policy: o?.policy === undefined ? basePolicy : makePolicy({ ...basePolicy, ...o.policy }),
+        secretForms: extra.length === 0 ? baseSettings.secretForms : secretFormsOf([...baseSecrets, ...extra])
+      }
+    }
 
     const keyFor = (request: HttpClientRequest.HttpClientRequest, o?: CachedOptions): Option.Option<string> =>
       Option.map(HttpClientRequest.toUrl(request), (url) =>
@@ -316,14 +342,14 @@ export const make = (
       key: string,
       request: HttpClientRequest.HttpClientRequest,
       response: HttpClientResponse.HttpClientResponse,
-      policy: CachePolicy
+      settings: Settings
     ): Effect.Effect<LeaderResult, ResponseError> =>
       Effect.gen(function*() {
         yield* count("misses")
         const now = yield* Clock.currentTimeMillis
         const decision = decideResponse(
           { method: request.method, status: response.status, headers: response.headers, now },
-          policy
+          settings.policy
         )
         const declared = Number(response.headers["content-length"])
         if (decision._tag === "NotStorable" || (Number.isFinite(declared) && declared > maxBodyBytes)) {
@@ -331,6 +357,12 @@ export const make = (
           return { _tag: "PassThrough", response } as const
         }
         const body = new Uint8Array(yield* response.arrayBuffer)
+        if (containsSecret(settings.secretForms, response.headers, body)) {
+          // Never stored nor shared; the caller gets the bytes already read.
+          yield* count("notStored")
+          const passed = CachedResponse.make(request, response.status, response.headers, body)
+          return { _tag: "PassThrough", response: passed } as const
+        }
         const vary = normalizeHeaderNames([...decision.vary])
         const entry: CacheEntry = {
           status: response.status,
@@ -353,7 +385,7 @@ export const make = (
       request: HttpClientRequest.HttpClientRequest,
       send: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>,
       candidate: Option.Option<CacheEntry>,
-      policy: CachePolicy,
+      settings: Settings,
       revalidate: boolean
     ): Effect.Effect<LeaderResult, E | ResponseError, R> =>
       Effect.gen(function*() {
@@ -369,11 +401,14 @@ export const make = (
           yield* count("revalidations")
           const conditional = HttpClientRequest.setHeaders(request, conditionalHeaders(stale.value))
           const response = yield* send(conditional)
-          if (response.status !== 304) return yield* handleFull(key, request, response, policy)
+          if (response.status !== 304) return yield* handleFull(key, request, response, settings)
           yield* count("notModified")
           const at = yield* Clock.currentTimeMillis
           const headers = storableHeaders(mergeNotModified(stale.value.headers, response.headers))
-          const decision = decideResponse({ method: request.method, status: stale.value.status, headers, now: at }, policy)
+          const decision = decideResponse(
+            { method: request.method, status: stale.value.status, headers, now: at },
+            settings.policy
+          )
           const refreshed: CacheEntry = {
             ...stale.value,
             headers,
@@ -382,15 +417,17 @@ export const make = (
             etag: headers["etag"],
             lastModified: headers["last-modified"]
           }
-          if (decision._tag === "Storable") yield* storeSet(key, refreshed, decision.retainUntil - at)
-          else {
-            // The server confirmed the body but now forbids storing it: serve it once, then drop it.
+          if (decision._tag === "Storable" && !containsSecret(settings.secretForms, headers, new Uint8Array())) {
+            yield* storeSet(key, refreshed, decision.retainUntil - at)
+          } else {
+            // The server confirmed the body but now forbids storing it (or its headers carry a known
+            // secret): serve it once, then drop it.
             yield* count("notStored")
             yield* Effect.ignore(store.delete(key))
           }
           return { _tag: "Shared", entry: refreshed, status: "REVALIDATED" } as const
         }
-        return yield* handleFull(key, request, yield* send(request), policy)
+        return yield* handleFull(key, request, yield* send(request), settings)
       })
 
     const cached = <E, R>(
@@ -399,8 +436,8 @@ export const make = (
       o?: CachedOptions
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | ResponseError, R> =>
       Effect.suspend(() => {
-        const policy = policyFor(o)
-        const decision = decideRequest(request.method, request.headers, policy)
+        const settings = settingsFor(o)
+        const decision = decideRequest(request.method, request.headers, settings.policy)
         const key = decision._tag === "Lookup" ? keyFor(request, o) : Option.none()
         if (decision._tag === "Bypass" || Option.isNone(key)) return Effect.zipRight(count("bypassed"), send(request))
         const revalidate = decision.revalidate
@@ -412,7 +449,7 @@ export const make = (
             yield* count("hits")
             return toResponse(request, found.value, "HIT")
           }
-          return yield* flight(key.value, request, send, found, policy, revalidate, o)
+          return yield* flight(key.value, request, send, found, settings, revalidate, o)
         })
       })
 
@@ -422,7 +459,7 @@ export const make = (
       request: HttpClientRequest.HttpClientRequest,
       send: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>,
       candidate: Option.Option<CacheEntry>,
-      policy: CachePolicy,
+      settings: Settings,
       revalidate: boolean,
       o: CachedOptions | undefined
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | ResponseError, R> =>
@@ -456,7 +493,7 @@ export const make = (
             }
           }
           const deferred = role.deferred
-          const exit = yield* Effect.exit(restore(lead(key, request, send, candidate, policy, revalidate)))
+          const exit = yield* Effect.exit(restore(lead(key, request, send, candidate, settings, revalidate)))
           flights.delete(key)
           const outcome: FlightOutcome = exit._tag === "Success"
             ? (exit.value._tag === "Shared" ? exit.value : { _tag: "SendYourself" })
@@ -541,6 +578,30 @@ export const make = (
     }
     return service
   })
+
+/**
+ * `cache` with `secrets` added to the known secrets of every call: for a cache built elsewhere (e.g.
+ * on the Redis store) and handed to a client that knows its own token. Store, counters and single
+ * flight stay shared with `cache`.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withKnownSecrets = (
+  cache: ResponseCacheService,
+  secrets: ReadonlyArray<string | Redacted.Redacted<string>>
+): ResponseCacheService => {
+  if (secrets.length === 0) return cache
+  const add = <O extends CachedOptions>(o: O | undefined): O & CachedOptions => ({
+    ...o as O,
+    knownSecrets: [...secrets, ...(o?.knownSecrets ?? [])]
+  })
+  return {
+    ...cache,
+    cached: (request, send, o) => cache.cached(request, send, add(o)),
+    prewarm: (requests, send, o) => cache.prewarm(requests, send, add(o))
+  }
+}
 
 /**
  * A `ResponseCache` over a given store (or an effect building one, e.g. a Redis store).

@@ -6,7 +6,7 @@
  * - scheme, host (with non-default port) and path of the URL (the fragment is ignored),
  * - the query parameters, stably sorted by name (values of a repeated name keep their order,
  *   because `?a=1&a=2` and `?a=2&a=1` can mean different things to an API),
- * - the values of the request headers named by the `Vary` list,
+ * - the values of the request headers named by the `Vary` list (hashed with the rest),
  * - a credential partition: a SHA-256 of each credential header present (Authorization, X-API-Key…),
  *   so two users never share an entry and the credential itself never appears in the key,
  * - an optional caller-chosen partition (e.g. the API name).
@@ -95,12 +95,19 @@ export const credentialPartition = (
     if (value !== undefined) present.push([name, value])
   }
   if (present.length === 0) return "anonymous"
-  return sha256Hex(JSON.stringify(["effect-governor/credential/v1", present]))
+  return fingerprint(present)
 }
 
+/** SHA-256 over (name, value) pairs: unsalted, so every process sharing a store derives the same. */
+const fingerprint = (present: ReadonlyArray<readonly [string, string]>): string =>
+  sha256Hex(JSON.stringify(["effect-governor/credential/v1", present]))
+
 /**
- * The values of the `vary` request headers, by canonical name; an absent header is `null`
- * (distinct from an empty value).
+ * The `vary` request headers of a request as a stored entry records them, by canonical name: each
+ * value as a fingerprint derived like the credential partition (the partition of that one header),
+ * never the value itself, so a `Vary: Authorization` (or any header carrying a secret, under any
+ * name) puts no credential in a store; equality is all a variant check needs. An absent header is
+ * `null` (distinct from an empty value).
  *
  * @since 0.1.0
  * @category utils
@@ -110,7 +117,10 @@ export const varyValues = (
   vary: ReadonlyArray<string>
 ): Readonly<Record<string, string | null>> => {
   const out: Record<string, string | null> = {}
-  for (const name of normalizeHeaderNames(vary)) out[name] = headerValue(headers, name) ?? null
+  for (const name of normalizeHeaderNames(vary)) {
+    const value = headerValue(headers, name)
+    out[name] = value === undefined ? null : fingerprint([[name, value]])
+  }
   return out
 }
 

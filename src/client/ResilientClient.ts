@@ -255,26 +255,34 @@ const outcomeOfError = (error: unknown): Metrics.RequestOutcome => {
   }
 }
 
-/** The headers that carry this API's credential: the usual ones plus a custom `auth.header`. */
+/**
+ * The headers that carry this API's credentials: the built-in list plus `auth.header` and
+ * `logging.redactHeaders`, the same exact names the logger masks (its substring rules stay its own).
+ */
 const credentialHeadersOf = (config: ApiConfig): ReadonlyArray<string> =>
-  config.auth === undefined || CREDENTIAL_HEADERS.includes(config.auth.header.toLowerCase())
-    ? CREDENTIAL_HEADERS
-    : [...CREDENTIAL_HEADERS, config.auth.header.toLowerCase()]
+  Array.from(
+    new Set(
+      [...CREDENTIAL_HEADERS, ...(config.auth === undefined ? [] : [config.auth.header]), ...config.logging.redactHeaders]
+        .map((name) => name.toLowerCase())
+    )
+  )
 
 /**
  * The cache the config asks for: one already in the environment wins; "file" needs a `FileSystem`
- * in the environment, "redis" a `ResponseCache` built on the Redis store.
+ * in the environment, "redis" a `ResponseCache` built on the Redis store. Either way the token is a
+ * known secret of this client's calls: a response echoing it is never stored.
  */
-const buildCache = (config: ApiConfig) =>
+const buildCache = (config: ApiConfig, token: Option.Option<Redacted.Redacted<string>>) =>
   Effect.gen(function*() {
     const provided = yield* Effect.serviceOption(Cache.ResponseCache)
-    if (Option.isSome(provided)) return provided.value
+    if (Option.isSome(provided)) return Cache.withKnownSecrets(provided.value, Option.toArray(token))
     const c = config.cache
     if (!c.enabled) return null
     const options: Cache.ResponseCacheOptions = {
       policy: { shared: c.shared, defaultTtl: c.defaultTtl, allowSetCookie: c.cacheSetCookie },
       vary: c.varyHeaders,
-      credentialHeaders: credentialHeadersOf(config)
+      credentialHeaders: credentialHeadersOf(config),
+      knownSecrets: Option.toArray(token)
     }
     if (c.store === "memory") {
       return yield* Cache.make(yield* makeMemoryStore({ maxEntries: c.maxEntries, maxBytes: c.maxBytes }), options)
@@ -357,8 +365,6 @@ export const make = (
       ? yield* Bulkhead.make({ maxConcurrent: config.bulkhead.maxConcurrent, maxQueue: config.bulkhead.maxQueue })
       : null
 
-    const cache = yield* buildCache(config)
-
     const policy = yield* RetryPolicy.make({
       maxRetries: config.retry.maxRetries,
       initialDelay: config.retry.initialDelay,
@@ -376,6 +382,7 @@ export const make = (
     })
 
     const token = yield* resolveToken(config, options)
+    const cache = yield* buildCache(config, token)
     // This API's request/response lines: redacted with the config's extra rules and mask, the token as a
     // known secret wherever it appears, and filtered by the config's level on top of the program's.
     const redaction = Redaction.make({

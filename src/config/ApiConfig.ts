@@ -378,7 +378,7 @@ const LoggingSection = Schema.Struct({
       description: "\"full\": [REDACTED]; \"partial\": first/last 4 chars of long values; \"hash\": short fingerprint."
     }),
   redactHeaders: Schema.optionalWith(Schema.Array(HeaderName), { exact: true, default: () => [] }).annotations({
-    description: "Extra header names to redact, on top of the built-in list."
+    description: "Extra credential header names, on top of the built-in list: masked in logs and partitioning the response cache."
   }),
   redactQueryParams: Schema.optionalWith(Schema.Array(NonEmptyTrimmedString), { exact: true, default: () => [] })
     .annotations({ description: "Extra query parameter names to redact, on top of the built-in list." })

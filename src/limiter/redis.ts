@@ -15,6 +15,8 @@
  * @since 0.1.0
  */
 import { Clock, Duration, Effect, Exit, Layer, Option, Ref, type Scope } from "effect"
+import { initialThrottle, noteEvent } from "../internal/reportThrottle.js"
+import { recordLimiterRedisTimeout } from "../metrics/GovernorMetrics.js"
 import { type PreparedScript, Redis, RedisError, toRedisError } from "../redis/Redis.js"
 import { encodeCall, limiterScript, Op, type ScriptLimit } from "../redis/limiterScript.js"
 import {
@@ -118,6 +120,9 @@ const MAX_NAME_BYTES = 65_535
 const ZERO = Duration.zero
 
 const STORE = "redis"
+
+/** A warning about calls Redis did not answer in time is logged at most once per this interval. */
+const TIMEOUT_WARNING_INTERVAL_MS = 30_000
 
 /**
  * Parse and validate a cost against the limits that apply. Pure.
@@ -360,6 +365,25 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
     const notReady = new RedisError({ operation: "acquire", reason: "unavailable", detail: "connection not ready" })
     const unavailable = (error: RedisError) => new RateLimiterUnavailable({ store: STORE, reason: error.message })
 
+    // A slow Redis (CLIENT PAUSE, overloaded, failing over) makes each call wait the whole command
+    // timeout before onUnavailable decides: count every such call, warn now and then.
+    let timeoutWarnings = initialThrottle
+    const timedOut = (operation: string, key: string, error: RedisError): Effect.Effect<void> => {
+      if (error.reason !== "timeout") return Effect.void
+      const next = noteEvent(timeoutWarnings, bookClock.unsafeCurrentTimeMillis(), TIMEOUT_WARNING_INTERVAL_MS)
+      timeoutWarnings = next.state
+      const counted = recordLimiterRedisTimeout(operation)
+      if (next.report === undefined) return counted
+      return Effect.zipRight(
+        counted,
+        Effect.logWarning(
+          `Redis did not answer ${next.report} rate-limiter call(s) within the command timeout ` +
+            `(latest: ${operation} on key "${key}"); each waited the whole timeout, then ${onUnavailable} decided. ` +
+            "A timed-out call may still run once Redis answers again: its tokens are consumed without admitting anyone."
+        )
+      )
+    }
+
     const validate = (opts: AcquireOptions | undefined): Plan | InvalidCost | CostExceedsCapacity => {
       const key = opts?.key ?? DEFAULT_KEY
       let limits: ReadonlyArray<LimitArgs>
@@ -474,7 +498,9 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       first?: Reply | RedisError
     ): Effect.Effect<Permit, AcquireError> => {
       // While Redis is down, cooldowns this process asked for are still honoured locally.
-      const down = (waitedMs: number, error: RedisError): Effect.Effect<Permit, AcquireError> => {
+      const down = (waitedMs: number, error: RedisError): Effect.Effect<Permit, AcquireError> =>
+        Effect.zipRight(timedOut("acquire", plan.key, error), decideDown(waitedMs, error))
+      const decideDown = (waitedMs: number, error: RedisError): Effect.Effect<Permit, AcquireError> => {
         const localUntil = localCooldowns.get(plan.key)
         if (localUntil !== undefined) {
           const remaining = localUntil - (start + waitedMs)
@@ -603,7 +629,10 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
             return adjustRemote(plan, deltas).pipe(
               Effect.zipRight(Ref.set(current, next)),
               Effect.catchAll((error) =>
-                onUnavailable === "fail-closed" ? Effect.fail(unavailable(error)) : Ref.set(current, next)
+                Effect.zipRight(
+                  timedOut("adjust", plan.key, error),
+                  onUnavailable === "fail-closed" ? Effect.fail(unavailable(error)) : Ref.set(current, next)
+                )
               )
             )
           })
@@ -629,6 +658,7 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
         const local = fallback === undefined ? Effect.void : fallback.cooldown(key, decoded.value).pipe(Effect.ignore)
         return run(Op.cooldown, key, [], [], [d, marginMs, 0, 0]).pipe(
           Effect.asVoid,
+          Effect.tapError((error) => timedOut("cooldown", key, error)),
           Effect.catchAll((error) => onUnavailable === "fail-closed" ? Effect.fail(unavailable(error)) : Effect.void),
           Effect.zipLeft(local)
         )
@@ -652,6 +682,7 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
         : fallback.setRate(key, rate === null ? null : rate / workers, { burst: Math.max(1, burst / workers) }).pipe(Effect.ignore)
       return run(Op.rate, key, [], [], rate === null ? [0, 0, 0, 0] : [rate, burst, rateTtlMs, 0]).pipe(
         Effect.asVoid,
+        Effect.tapError((error) => timedOut("rate", key, error)),
         Effect.catchAll((error) => onUnavailable === "fail-closed" ? Effect.fail(unavailable(error)) : Effect.void),
         Effect.zipLeft(local)
       )
@@ -692,6 +723,7 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
             cooldownUntil: cd !== null && cd > now ? cd : null
           }
         }),
+        Effect.tapError((error) => timedOut("snapshot", key, error)),
         Effect.catchAll((error) =>
           onUnavailable === "local-fallback" ? fallback!.snapshot(key) : Effect.fail(unavailable(error))
         )

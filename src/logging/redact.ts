@@ -20,6 +20,8 @@
 import { createHash, randomBytes } from "node:crypto"
 import { Duration, Redacted } from "effect"
 import { dual } from "effect/Function"
+import { CREDENTIAL_HEADERS } from "../internal/credentials.js"
+import { encodedForms, secretString } from "../internal/secretForms.js"
 
 // ---------------------------------------------------------------------------------------------
 // Rules and options
@@ -92,21 +94,12 @@ export interface RedactionRules {
 }
 
 /**
- * Default header names hidden.
+ * Default header names hidden: the credential request headers the response cache partitions by,
+ * plus `Set-Cookie`, their response-side counterpart.
  *
  * @since 0.1.0
  */
-export const defaultHeaders: ReadonlyArray<string> = [
-  "authorization",
-  "proxy-authorization",
-  "cookie",
-  "set-cookie",
-  "x-api-key",
-  "x-auth-token",
-  "api-key",
-  "x-amz-security-token",
-  "x-goog-api-key"
-]
+export const defaultHeaders: ReadonlyArray<string> = [...CREDENTIAL_HEADERS, "set-cookie"]
 
 /**
  * A header is hidden when its name contains one of these.
@@ -319,22 +312,6 @@ const withFlags = (re: RegExp): RegExp => {
   if (!flags.includes("d")) flags += "d"
   return new RegExp(re.source, flags)
 }
-
-/** The forms a secret takes once embedded in a URL or a JSON string. */
-const encodedForms = (secret: string): Array<string> => {
-  const forms = new Set<string>([secret])
-  try {
-    forms.add(encodeURIComponent(secret))
-    forms.add(encodeURIComponent(secret).replace(/%20/g, "+"))
-    forms.add(encodeURI(secret))
-  } catch {
-    // lone surrogates cannot be URI-encoded; the raw form is still matched
-  }
-  forms.add(JSON.stringify(secret).slice(1, -1))
-  return Array.from(forms).filter((f) => f.length > 0)
-}
-
-const secretString = (s: string | Redacted.Redacted<string>): string => Redacted.isRedacted(s) ? Redacted.value(s) : s
 
 const addSecretForms = (into: Map<string, string>, secret: string): void => {
   if (secret.length === 0) return

@@ -16,6 +16,7 @@
  * | `governor_cache_hits_total` / `_misses_total` / `_evictions_total` | counter | api     |
  * | `governor_breaker_state`                 | gauge     | api (0 closed, 1 half-open, 2 open) |
  * | `governor_breaker_trips_total`           | counter   | api                             |
+ * | `governor_limiter_redis_timeouts_total`  | counter   | operation (no api: one Redis limiter serves many) |
  *
  * @since 0.1.0
  */
@@ -133,6 +134,10 @@ export const GovernorMetrics = {
   }),
   breakerTrips: Metric.counter("governor_breaker_trips_total", {
     description: "Circuit breaker transitions to open",
+    incremental: true
+  }),
+  limiterRedisTimeouts: Metric.counter("governor_limiter_redis_timeouts_total", {
+    description: "Redis rate-limiter calls Redis did not answer within the command timeout (decided by onUnavailable)",
     incremental: true
   })
 } as const
@@ -341,3 +346,22 @@ export const setBreakerState = (
  */
 export const recordBreakerTrip = (api: string): Effect.Effect<void> =>
   updateFor(GovernorMetrics.breakerTrips, api, 1)
+
+const operationLabels = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+
+/**
+ * Counts a Redis rate-limiter call (`operation`: acquire, adjust, cooldown, rate, snapshot) that got
+ * no answer within the command timeout. Not labelled by API: the Redis limiter store does not know
+ * which client calls it (the fiber's own metric labels are added as usual).
+ *
+ * @since 0.1.0
+ */
+export const recordLimiterRedisTimeout = (operation: string): Effect.Effect<void> =>
+  recordWith((labels) => {
+    let own = operationLabels.get(operation)
+    if (own === undefined) {
+      own = [MetricLabel.make("operation", operation)]
+      operationLabels.set(operation, own)
+    }
+    GovernorMetrics.limiterRedisTimeouts.unsafeUpdate(1, withFiberLabels(own, labels))
+  })

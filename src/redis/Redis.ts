@@ -9,6 +9,14 @@
 import { createHash } from "node:crypto"
 import { Config, Context, Duration, Effect, Layer, Option, Redacted, Runtime, Schema } from "effect"
 import { Command, Redis as IORedis, type RedisOptions as IORedisOptions } from "ioredis"
+import { checkServerInfo, formatVersion, minimumVersion, RedisVersionUnsupported } from "./version.js"
+
+export {
+  /** @since 0.1.0 */
+  minimumVersion,
+  /** @since 0.1.0 */
+  RedisVersionUnsupported
+} from "./version.js"
 
 /**
  * A Redis command or connection failed. `reason` says how: `"unavailable"` (not connected, connection
@@ -316,38 +324,61 @@ class PreparedCommand extends Command {
 const millis = (d: Duration.DurationInput | undefined, fallback: number): number =>
   d === undefined ? fallback : Duration.toMillis(Duration.decode(d))
 
+type Verdict = ReturnType<typeof checkServerInfo>
+
+/** `INFO server` on a ready connection, judged; a failed INFO (ACL NOPERM, timeout) is `"unknown"`. */
+const checkVersion = (client: IORedis): Promise<Verdict> =>
+  client.info("server").then(checkServerInfo, () => "unknown" as const)
+
 /**
- * Build the service; the connection is closed (QUIT, then a hard disconnect if QUIT does not answer)
- * when the scope closes.
+ * How long a closing connection waits for the server to close its side before the socket is
+ * destroyed (ioredis' `disconnectTimeout`, 2 s by default, a timer that keeps the process alive):
+ * a healthy server closes at once, a dead or stopped one never does.
+ */
+const CLOSE_GRACE_MS = 100
+
+const ioOptionsOf = (options: RedisConnectionOptions, maxDelay: number): IORedisOptions => ({
+  ...options.ioredis,
+  ...(options.host !== undefined ? { host: options.host } : {}),
+  ...(options.port !== undefined ? { port: options.port } : {}),
+  ...(options.username !== undefined ? { username: options.username } : {}),
+  ...(options.password !== undefined ? { password: Redacted.value(options.password) } : {}),
+  ...(options.db !== undefined ? { db: options.db } : {}),
+  lazyConnect: true,
+  connectTimeout: millis(options.connectTimeout, 2000),
+  commandTimeout: millis(options.commandTimeout, 1000),
+  disconnectTimeout: CLOSE_GRACE_MS,
+  // Fail at once while disconnected instead of queueing: stores decide what to do (fail closed,
+  // fail open, local fallback) and an outage is detected in microseconds, not after retries.
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  autoResendUnfulfilledCommands: false,
+  // Reconnect forever in the background (that is how stores recover), with capped backoff.
+  retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 10), maxDelay)
+})
+
+/**
+ * Build the service. Connecting to a server older than Redis 6.0 fails with
+ * {@link RedisVersionUnsupported}. The connection is closed when the scope closes, at once: no QUIT
+ * round trip (a stopped server would never answer it), the socket is ended and destroyed if the
+ * server has not closed its side within 100 ms.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: RedisConnectionOptions = {}): Effect.Effect<RedisShape, RedisError, import("effect").Scope.Scope> =>
+export const make = (
+  options: RedisConnectionOptions = {}
+): Effect.Effect<RedisShape, RedisError | RedisVersionUnsupported, import("effect").Scope.Scope> =>
   Effect.gen(function*() {
     const runtime = yield* Effect.runtime<never>()
     const log = (message: string) => Runtime.runFork(runtime)(Effect.logWarning(message))
     const prefix = options.prefix ?? "governor"
     const maxDelay = millis(options.maxReconnectDelay, 1000)
-    const ioOptions: IORedisOptions = {
-      ...options.ioredis,
-      ...(options.host !== undefined ? { host: options.host } : {}),
-      ...(options.port !== undefined ? { port: options.port } : {}),
-      ...(options.username !== undefined ? { username: options.username } : {}),
-      ...(options.password !== undefined ? { password: Redacted.value(options.password) } : {}),
-      ...(options.db !== undefined ? { db: options.db } : {}),
-      lazyConnect: true,
-      connectTimeout: millis(options.connectTimeout, 2000),
-      commandTimeout: millis(options.commandTimeout, 1000),
-      // Fail at once while disconnected instead of queueing: stores decide what to do (fail closed,
-      // fail open, local fallback) and an outage is detected in microseconds, not after retries.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      // Reconnect forever in the background (that is how stores recover), with capped backoff.
-      retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 10), maxDelay)
-    }
+    const ioOptions = ioOptionsOf(options, maxDelay)
     const url = options.url === undefined ? undefined : Redacted.isRedacted(options.url) ? Redacted.value(options.url) : options.url
+    // Set while the server of the current connection is too old (checked on every `ready`).
+    let unsupported: RedisVersionUnsupported | undefined = undefined
+    let started = false
 
     const client = yield* Effect.acquireRelease(
       Effect.sync(() => {
@@ -365,25 +396,33 @@ export const make = (options: RedisConnectionOptions = {}): Effect.Effect<RedisS
             down = false
             log("Redis connection restored")
           }
+          // A reconnection may reach another server (failover): check it too, off the start path.
+          if (started) void checkVersion(c).then(onVerdict, noop)
         })
         return c
       }),
       (c) =>
-        Effect.promise(() =>
-          c.status === "ready"
-            ? Promise.race([
-              c.quit().then(() => undefined, () => undefined),
-              new Promise<void>((r) => setTimeout(r, 1000).unref())
-            ]).finally(() => c.disconnect())
-            : Promise.resolve(c.disconnect())
-        )
+        Effect.sync(() => c.disconnect())
     )
+    const onVerdict = (verdict: Verdict): void => {
+      const was = unsupported
+      unsupported = verdict instanceof RedisVersionUnsupported ? verdict : undefined
+      if (unsupported !== undefined && was === undefined) {
+        Runtime.runFork(runtime)(Effect.logError(`${unsupported.message}; Redis is treated as unavailable`))
+      } else if (verdict === "unknown") {
+        log(`could not read the Redis version (INFO server); the stores need Redis >= ${formatVersion(minimumVersion)}`)
+      }
+    }
 
     const connected = yield* Effect.tryPromise({
       try: () => client.connect(),
       catch: (cause) => toRedisError("connect", cause)
     }).pipe(Effect.as(true), Effect.catchAll((error) => options.requireConnection === true ? Effect.fail(error) : Effect.succeed(false)))
-    if (!connected) {
+    if (connected) {
+      const verdict = yield* Effect.promise(() => checkVersion(client))
+      if (verdict instanceof RedisVersionUnsupported) return yield* Effect.fail(verdict)
+      onVerdict(verdict)
+    } else {
       log("Redis not reachable at startup; stores apply their onUnavailable policy until it is")
       // ioredis does not retry a failed lazy connect by itself: keep trying in the background.
       if (client.status === "end" || client.status === "wait") {
@@ -395,10 +434,14 @@ export const make = (options: RedisConnectionOptions = {}): Effect.Effect<RedisS
         setTimeout(retry, maxDelay).unref()
       }
     }
+    started = true
 
+    const isReady = () => client.status === "ready" && unsupported === undefined
     const command = <A>(operation: string, run: (client: IORedis) => Promise<A>): Effect.Effect<A, RedisError> =>
-      client.status !== "ready"
-        ? Effect.fail(new RedisError({ operation, reason: "unavailable", detail: `connection ${client.status}` }))
+      !isReady()
+        ? Effect.fail(
+          new RedisError({ operation, reason: "unavailable", detail: unsupported?.message ?? `connection ${client.status}` })
+        )
         : Effect.tryPromise({ try: () => run(client), catch: (cause) => toRedisError(operation, cause) })
 
     const evalScriptPromise = (s: LuaScript, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number | Buffer>) =>
@@ -433,7 +476,7 @@ export const make = (options: RedisConnectionOptions = {}): Effect.Effect<RedisS
       client,
       prefix,
       key: (entity, ...parts) => keyFor(prefix, entity, parts),
-      isReady: () => client.status === "ready",
+      isReady,
       command,
       evalScript,
       evalScriptPromise,
@@ -449,7 +492,7 @@ export const make = (options: RedisConnectionOptions = {}): Effect.Effect<RedisS
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: RedisConnectionOptions = {}): Layer.Layer<Redis, RedisError> =>
+export const layer = (options: RedisConnectionOptions = {}): Layer.Layer<Redis, RedisError | RedisVersionUnsupported> =>
   Layer.scoped(Redis, make(options))
 
 /**
@@ -465,7 +508,7 @@ export const layerConfig = (
     prefix: Config.option(Config.string("REDIS_PREFIX"))
   }),
   options: Omit<RedisConnectionOptions, "url" | "prefix"> = {}
-): Layer.Layer<Redis, RedisError | import("effect").ConfigError.ConfigError> =>
+): Layer.Layer<Redis, RedisError | RedisVersionUnsupported | import("effect").ConfigError.ConfigError> =>
   Layer.scoped(
     Redis,
     Effect.flatMap(config, (c) => make({ ...options, url: c.url, ...Option.match(c.prefix, { onNone: () => ({}), onSome: (prefix) => ({ prefix }) }) }))

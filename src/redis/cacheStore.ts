@@ -171,7 +171,8 @@ export const makeCacheStore = (options: RedisCacheStoreOptions = {}): Effect.Eff
             bytes,
             evictions: 0,
             expirations: 0,
-            corrupt: counters.corrupt
+            corrupt: counters.corrupt,
+            unreadable: 0
           }
         }),
         Effect.mapError(fail("stats"))

@@ -21,8 +21,9 @@
  * its buckets are full again plus half of `keyTtlMargin`, and at most plus all of it (or longer
  * when an earlier write asked for longer: a TTL is never shortened).
  *
- * Time is always Redis server time (`TIME`), so workers with skewed clocks agree (Redis >= 5, where
- * scripts replicate their effects). Fixed windows are aligned to a time zone, which Lua cannot
+ * Time is always Redis server time (`TIME`), so workers with skewed clocks agree (scripts replicate
+ * their effects, the default since Redis 5; `SET … KEEPTTL` makes the minimum Redis 6.0, checked
+ * when the connection is made: see `version.ts`). Fixed windows are aligned to a time zone, which Lua cannot
  * compute: the client sends the start/end of the window it believes current (from its estimate of
  * the server clock) and the script answers `stale` with the server time when that guess is wrong
  * (only near a boundary), so the client recomputes and asks again.

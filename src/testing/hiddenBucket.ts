@@ -2,8 +2,12 @@
  * The hidden token bucket of the simulated API, as pure functions (time passed in as epoch ms).
  * Rejected requests cost nothing; a limit change keeps the current tokens (capped at the new burst).
  *
+ * Any burst from one request up works: 0.1 s to 2 s of the rate covers what APIs run (a burst of a
+ * tenth of a second is a strict pacer, two seconds a generous bucket).
+ *
  * @since 0.1.0
  */
+import type { QuotaView } from "./quota.js"
 
 /**
  * @since 0.1.0
@@ -50,8 +54,9 @@ export const refill = (b: HiddenBucket, now: number): HiddenBucket => {
  */
 export const take = (b: HiddenBucket, now: number): readonly [HiddenBucket, boolean] => {
   const r = refill(b, now)
-  // 1e-9 absorbs float error at the exact instant a token completes.
-  return r.tokens >= 1 - 1e-9 ? [{ ...r, tokens: r.tokens - 1 }, true] : [r, false]
+  // A millionth of a token absorbs float error at the instant one completes (epoch ms near 1e12 are
+  // only exact to ~1e-4 ms), so a client that waits exactly `msUntilToken` is admitted.
+  return r.tokens >= 1 - 1e-6 ? [{ ...r, tokens: r.tokens - 1 }, true] : [r, false]
 }
 
 /**
@@ -85,4 +90,21 @@ export const msUntilToken = (b: HiddenBucket, now: number): number => {
 export const msUntilFull = (b: HiddenBucket, now: number): number => {
   const r = refill(b, now)
   return Math.max(0, ((r.burst - r.tokens) / r.rate) * 1000)
+}
+
+/**
+ * The bucket reported as a quota of `burst` requests fully restored after {@link msUntilFull}, its
+ * policy window the time the rate takes to fill it (at least 1 s).
+ *
+ * @since 0.1.0
+ * @category math
+ */
+export const view = (b: HiddenBucket, now: number): QuotaView => {
+  const r = refill(b, now)
+  return {
+    limit: Math.floor(r.burst),
+    remaining: Math.max(0, Math.floor(r.tokens + 1e-9)),
+    resetMs: msUntilFull(r, now),
+    windowS: Math.max(1, Math.round(r.burst / r.rate))
+  }
 }

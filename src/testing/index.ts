@@ -1,8 +1,15 @@
 /**
- * `effect-governor/testing`: a simulated rate-limited API for tests, examples and benchmarks.
+ * `effect-governor/testing`: a simulated rate-limited API for tests, examples and benchmarks, and the
+ * pure server families behind it.
  *
  * @since 0.1.0
  */
+export * as FixedWindow from "./fixedWindow.js"
+export * as Gcra from "./gcra.js"
 export * as HiddenBucket from "./hiddenBucket.js"
-export { type HeaderStyle, rateLimitHeaders } from "./rateLimitHeaders.js"
+export type { Decision, QuotaView } from "./quota.js"
+export { type HeaderStyle, type IetfStyle, rateLimitHeaders } from "./rateLimitHeaders.js"
+export { retryAfterHeader, type RetryAfterStyle } from "./retryAfterValue.js"
+export * as ServerLimiter from "./serverLimiter.js"
 export * as SimulatedApi from "./SimulatedApi.js"
+export * as SlidingLog from "./slidingLog.js"

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { spawnSync } from "node:child_process"
-import { Clock, Effect, Exit, Fiber, Option, TestClock } from "effect"
+import { Clock, Effect, Exit, Fiber, Logger, LogLevel, Option, TestClock } from "effect"
 import * as fc from "fast-check"
 import * as DeadlineTimer from "../../src/bulkhead/DeadlineTimer.js"
 
@@ -107,6 +107,25 @@ describe("DeadlineTimer", () => {
         // A synchronous effect never registers a deadline.
         expect(yield* DeadlineTimer.raceDeadline(timer, Effect.succeed(1), now, () => "timeout")).toBe(1)
       }))
+
+    it.scoped("a raced failure is the caller's result, never logged again as an unhandled error", () => {
+      const lines: Array<string> = []
+      const capture = Logger.make(({ message }) => {
+        lines.push(String(message))
+      })
+      return Effect.gen(function*() {
+        const timer = yield* DeadlineTimer.make
+        const now = yield* Clock.currentTimeMillis
+        const failing = Effect.zipRight(Effect.sleep("10 millis"), Effect.fail("boom at /x?key=s3cr3t"))
+        // The clock moves in a fiber of its own: the caller awaits the race itself (a failing forked
+        // caller would log its own unhandled error).
+        yield* Effect.fork(Effect.zipRight(Effect.yieldNow(), TestClock.adjust("10 millis")))
+        const exit = yield* Effect.exit(DeadlineTimer.raceDeadline(timer, failing, now + 1000, () => "timeout"))
+        expect(exit).toEqual(Exit.fail("boom at /x?key=s3cr3t"))
+        yield* Effect.yieldNow()
+        expect(lines.filter((l) => l.includes("unhandled")).join("\n")).toBe("")
+      }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)), Logger.withMinimumLogLevel(LogLevel.All))
+    })
 
     it.scoped("interrupting the caller interrupts the raced effect", () =>
       Effect.gen(function*() {

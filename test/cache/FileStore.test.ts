@@ -127,6 +127,35 @@ describe("file store", () => {
       })
     ))
 
+  it.effect("an unreadable entry (a directory in its place) is a miss for get and is skipped and counted by a sweep", () =>
+    withStore((dir, store) =>
+      Effect.gen(function*() {
+        yield* store.set("before", entry("b"), Duration.seconds(1))
+        yield* store.set("after", entry("a"), Duration.seconds(1))
+        yield* store.set("kept", entry("k"), Duration.hours(1))
+        // Something the store cannot read or remove where an entry (and an old temp file) should be.
+        fs.mkdirSync(fileOf(dir, "blocked"))
+        fs.writeFileSync(path.join(fileOf(dir, "blocked"), "inside"), "x")
+        const tempDir = path.join(dir, `.tmp-${"b".repeat(64)}-0-1234abcd`)
+        fs.mkdirSync(tempDir)
+        expect(Option.isNone(yield* store.get("blocked"))).toBe(true)
+        expect((yield* store.stats).unreadable).toBe(1)
+        yield* TestClock.adjust(Duration.minutes(11))
+        // Both expired entries are swept whatever order the directory lists them in.
+        expect(yield* store.cleanupExpired).toBe(2)
+        expect(fs.existsSync(fileOf(dir, "before"))).toBe(false)
+        expect(fs.existsSync(fileOf(dir, "after"))).toBe(false)
+        expect(fs.statSync(fileOf(dir, "blocked")).isDirectory()).toBe(true)
+        expect(fs.existsSync(tempDir)).toBe(true)
+        const s = yield* store.stats
+        expect(s.unreadable).toBe(3)
+        // The directory is not an entry: neither counted nor sized.
+        expect(s.entries).toBe(1)
+        expect(s.bytes).toBe(fs.statSync(fileOf(dir, "kept")).size)
+        expect(text(yield* store.get("kept"))).toEqual(Option.some("k"))
+      })
+    ))
+
   it.effect("delete, zero TTL, and a cache directory removed under the store", () =>
     withStore((dir, store) =>
       Effect.gen(function*() {

@@ -285,7 +285,7 @@ describe("ResponseCache single flight without a network", () => {
         delete: () => boom("delete"),
         clear: boom("clear"),
         cleanupExpired: boom("cleanup"),
-        stats: Effect.succeed({ hits: 0, misses: 0, hitRate: 0, entries: 0, bytes: 0, evictions: 0, expirations: 0, corrupt: 0 })
+        stats: Effect.succeed({ hits: 0, misses: 0, hitRate: 0, entries: 0, bytes: 0, evictions: 0, expirations: 0, corrupt: 0, unreadable: 0 })
       }
       const cache = yield* ResponseCache.make(broken)
       const req = HttpClientRequest.get("http://127.0.0.1:9/z")

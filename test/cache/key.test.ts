@@ -1,10 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
-import { credentialPartition, deriveKey, sortedParams } from "../../src/cache/key.js"
+import { createHash } from "node:crypto"
+import { credentialPartition, deriveKey, sortedParams, varyValues } from "../../src/cache/key.js"
+import { defaultHeaders, defaultRedactor } from "../../src/logging/redact.js"
 
 const name = fc.string({ minLength: 1, maxLength: 6 })
 const value = fc.string({ maxLength: 8 })
 const params = fc.array(fc.tuple(name, value), { maxLength: 8 })
+const apiKey = fc.stringMatching(/^[A-Za-z0-9_-]{12,40}$/)
 const token = fc.string({ minLength: 8, maxLength: 40 }).filter((t) => t.trim() === t && /^[\x21-\x7e]+$/.test(t))
 
 const urlWith = (ps: ReadonlyArray<readonly [string, string]>, base = "https://api.example.com/v1/items") => {
@@ -77,6 +80,35 @@ describe("cache key", () => {
       )
     })))
 
+  it("partitions by every credential request header the logger masks (x-goog-api-key, api-key…) by default", () =>
+    fc.assert(fc.property(apiKey, apiKey, (t1, t2) => {
+      fc.pre(t1 !== t2)
+      const url = urlWith([])
+      // Set-Cookie is a response header: it never reaches a request's key.
+      const requestHeaders = defaultHeaders.filter((h) => h !== "set-cookie")
+      expect(requestHeaders).toEqual(expect.arrayContaining(["x-goog-api-key", "api-key", "x-amz-security-token"]))
+      // The logger keeps cookie names readable, so the secret goes in a cookie value.
+      const valueOf = (name: string, t: string) => name === "cookie" ? `sid=${t}` : t
+      for (const name of requestHeaders) {
+        expect(deriveKey({ method: "GET", url, headers: { [name]: valueOf(name, t1) } }), name).not.toBe(
+          deriveKey({ method: "GET", url, headers: { [name]: valueOf(name, t2) } })
+        )
+        expect(JSON.stringify(defaultRedactor.redactHeaders({ [name]: valueOf(name, t1) })), name).not.toContain(t1)
+      }
+    })))
+
+  it("a header masked only by the logger's substring rules (a per-request signature) does not split the cache", () =>
+    fc.assert(fc.property(apiKey, apiKey, (t1, t2) => {
+      fc.pre(t1 !== t2)
+      const url = urlWith([])
+      for (const name of ["x-request-signature", "x-session-nonce", "x-csrf-token"]) {
+        expect(deriveKey({ method: "GET", url, headers: { [name]: t1 } }), name).toBe(
+          deriveKey({ method: "GET", url, headers: { [name]: t2 } })
+        )
+        expect(JSON.stringify(defaultRedactor.redactHeaders({ [name]: t1 })), name).not.toContain(t1)
+      }
+    })))
+
   it("depends on method, host, path, vary headers and partition; not on the fragment or other headers", () => {
     const base = { method: "GET", url: new URL("https://a.example/x?q=1"), headers: { accept: "application/json" } }
     const k = deriveKey(base)
@@ -90,6 +122,19 @@ describe("cache key", () => {
     expect(deriveKey({ ...base, vary: ["Accept"] })).toBe(deriveKey({ ...base, vary: ["accept", "ACCEPT"] }))
     expect(deriveKey({ ...base, partition: "github" })).not.toBe(k)
   })
+
+  it("vary values are fingerprints derived like the credential partition (unsalted: equal in every process)", () =>
+    fc.assert(fc.property(token, fc.constantFrom("Authorization", "X-Goog-Api-Key", "Accept"), (v, name) => {
+      const lower = name.toLowerCase()
+      const stored = varyValues({ [name]: v }, [name, "x-absent"])
+      expect(JSON.stringify(stored).includes(v)).toBe(false)
+      expect(stored["x-absent"]).toBeNull()
+      expect(stored[lower]).toBe(credentialPartition({ [lower]: v }, [lower]))
+      // Recomputed from scratch, as another process would.
+      expect(stored[lower]).toBe(
+        createHash("sha256").update(JSON.stringify(["effect-governor/credential/v1", [[lower, v]]])).digest("hex")
+      )
+    })))
 
   it("sorts parameters stably by name", () => {
     expect(sortedParams(new URL("https://x/?b=1&a=2&b=0&a=1"))).toEqual([["a", "2"], ["a", "1"], ["b", "1"], ["b", "0"]])

@@ -96,6 +96,31 @@ describe("effect-governor metrics / simulate", () => {
       expect(cli.stdout.join("\n")).toContain("Stopped. 1 requests: 1 accepted")
     }), 30_000)
 
+  it.live("simulate --algorithm gcra --reject-status 503 answers as nginx: 503 without Retry-After", () =>
+    Effect.gen(function*() {
+      const cli = yield* startCli(["simulate", "--rate", "1", "--burst", "1", "--algorithm", "gcra", "--reject-status", "503", "--network-delay", "5-10"])
+      const fiber = yield* Effect.fork(cli.run)
+      const line = yield* waitForLine(cli.stdout, /Simulated API listening on /)
+      const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(line)![1]!
+      const first = yield* Effect.promise(() => fetch(`${url}/echo`))
+      const second = yield* Effect.promise(() => fetch(`${url}/echo`))
+      expect([first.status, second.status]).toEqual([200, 503])
+      expect(second.headers.get("retry-after")).toBeNull()
+      yield* Fiber.interrupt(fiber)
+      expect(cli.stdout.join("\n")).toContain("gcra: hidden limit")
+      expect(cli.stdout.join("\n")).toContain("Stopped. 2 requests: 1 accepted, 1 rejected by the limiter")
+    }), 30_000)
+
+  it.live("simulate rejects a window that does not hold whole requests, and a bad network delay, with exit 2", () =>
+    Effect.gen(function*() {
+      const r = yield* runCli(["simulate", "--rate", "1.5", "--algorithm", "fixed-window", "--window", "1"])
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain("Invalid simulated API option \"rate\"")
+      const d = yield* runCli(["simulate", "--network-delay", "soon"])
+      expect(d.code).toBe(2)
+      expect(d.stderr).toContain("--network-delay")
+    }))
+
   it.live("simulate rejects bad limits with exit 2", () =>
     Effect.gen(function*() {
       const r = yield* runCli(["simulate", "--rate", "-1"])

@@ -77,6 +77,10 @@ export interface RedisServer {
   readonly kill: () => Promise<void>
   /** Start it again on the same port (after `kill`), waiting until PING answers. */
   readonly restart: () => Promise<void>
+  /** Freeze the process (SIGSTOP): connections stay open, nothing answers, not even a close. */
+  readonly pause: () => void
+  /** Let a paused process run again (SIGCONT). */
+  readonly resume: () => void
   /** Stop it for good. */
   readonly stop: () => Promise<void>
 }
@@ -116,6 +120,9 @@ export const startRedisServer = async (): Promise<RedisServer> => {
       }
     })
   }
+  const signal = (name: NodeJS.Signals) => () => {
+    child?.kill(name)
+  }
   await launch()
   return {
     port,
@@ -123,6 +130,12 @@ export const startRedisServer = async (): Promise<RedisServer> => {
     running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
     kill: () => killWith("SIGKILL"),
     restart: launch,
-    stop: () => killWith("SIGTERM")
+    pause: signal("SIGSTOP"),
+    resume: signal("SIGCONT"),
+    // A paused process only acts on SIGTERM once it runs again.
+    stop: async () => {
+      child?.kill("SIGCONT")
+      await killWith("SIGTERM")
+    }
   }
 }

@@ -13,7 +13,7 @@ import * as Redis from "../../src/redis/Redis.js"
 import { type RedisServer, skipRedis, startRedisServer } from "./server.js"
 import { keySlot, rawClient, uniquePrefix } from "./util.js"
 
-const connection = (url: string, prefix: string): Effect.Effect<Layer.Layer<Redis.Redis>, Redis.RedisError, Scope.Scope> =>
+const connection = (url: string, prefix: string): Effect.Effect<Layer.Layer<Redis.Redis>, Redis.RedisError | Redis.RedisVersionUnsupported, Scope.Scope> =>
   Effect.map(Layer.build(Redis.layer({ url, prefix })), (ctx) => Layer.succeedContext(ctx))
 
 const entry = (body: string, extra: Partial<CacheEntry> = {}): CacheEntry => ({

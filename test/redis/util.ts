@@ -19,7 +19,7 @@ export const limiterOn = (
   prefix: string,
   options: RedisLimiterOptions,
   extra: Omit<Redis.RedisConnectionOptions, "url" | "prefix"> = {}
-): Effect.Effect<RateLimiterShape, Redis.RedisError, Scope.Scope> =>
+): Effect.Effect<RateLimiterShape, Redis.RedisError | Redis.RedisVersionUnsupported, Scope.Scope> =>
   Layer.build(redisLayer(url, prefix, extra)).pipe(
     Effect.flatMap((ctx) => makeRedis(options).pipe(Effect.provide(ctx)))
   )

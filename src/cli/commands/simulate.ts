@@ -23,9 +23,29 @@ const burst = Options.float("burst").pipe(
   Options.withDescription("Hidden burst: requests allowed at once (>= 1). Default: the rate (at least 1)."),
   Options.optional
 )
-const retryAfter = Options.choice("retry-after", ["seconds", "http-date", "none"]).pipe(
-  Options.withDescription("How 429 responses say when to retry: whole seconds, an HTTP date, or no Retry-After."),
-  Options.withDefault("seconds" as const)
+const algorithm = Options.choice("algorithm", ["token-bucket", "fixed-window", "sliding-log", "gcra"]).pipe(
+  Options.withDescription(
+    "Server family: a token bucket (rate, burst), a fixed-window counter or a sliding-window log (rate × window per window), or GCRA as nginx limit_req nodelay (burst at once, no Retry-After)."
+  ),
+  Options.withDefault("token-bucket" as const)
+)
+const window = Options.float("window").pipe(
+  Options.withDescription("Window of fixed-window and sliding-log, in seconds; rate × window must be whole requests."),
+  Options.withDefault(60)
+)
+const rejectStatus = Options.choice("reject-status", ["429", "503", "403"]).pipe(
+  Options.withDescription("Status of a rejection: 429, 503 (nginx), or 403 (GitHub; needs --headers github or x-ratelimit)."),
+  Options.withDefault("429" as const)
+)
+const retryAfter = Options.choice("retry-after", ["seconds", "precise", "http-date", "none"]).pipe(
+  Options.withDescription(
+    "How rejections say when to retry: whole seconds (at least 1), fractional seconds, an HTTP date, or no Retry-After. Default: seconds, none for gcra."
+  ),
+  Options.optional
+)
+const networkDelay = Options.text("network-delay").pipe(
+  Options.withDescription("Network delay each way in milliseconds, fixed (\"80\") or a range (\"50-100\")."),
+  Options.optional
 )
 const headers = Options.choice("headers", ["ietf", "x-ratelimit", "github", "none"]).pipe(
   Options.withDescription(
@@ -58,19 +78,48 @@ export const headerStyle = (choice: "ietf" | "x-ratelimit" | "github" | "none"):
     : {}
 
 /**
+ * The delay of a `--network-delay` value: `"80"` or `"50-100"` (milliseconds).
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const networkDelayOf = (text: string): Option.Option<SimulatedApi.Delay> => {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:-\s*(\d+(?:\.\d+)?)\s*)?$/.exec(text)
+  if (m === null) return Option.none()
+  return Option.some(m[2] === undefined ? Number(m[1]) : { min: Number(m[1]), max: Number(m[2]) })
+}
+
+const delayOption = (text: Option.Option<string>) =>
+  Option.match(text, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (t) =>
+      Option.match(networkDelayOf(t), {
+        onNone: () => Effect.fail(usage(`--network-delay: expected milliseconds ("80") or a range ("50-100"), got ${JSON.stringify(t)}`)),
+        onSome: (d) => Effect.succeed(d)
+      })
+  })
+
+const algorithmOf = (type: "token-bucket" | "fixed-window" | "sliding-log" | "gcra", windowS: number): SimulatedApi.AlgorithmOption =>
+  type === "fixed-window" || type === "sliding-log" ? { type, window: windowS * 1000 } : { type }
+
+/**
  * @since 0.1.0
  * @category commands
  */
 export const command = Command.make(
   "simulate",
-  { port, rate, burst, retryAfter, headers, errorRate, items },
+  { port, rate, burst, algorithm, window, rejectStatus, retryAfter, headers, errorRate, networkDelay, items },
   (o) =>
     Effect.scoped(Effect.gen(function*() {
+      const delay = yield* delayOption(o.networkDelay)
       const api = yield* SimulatedApi.make({
         port: o.port,
         rate: o.rate,
         burst: Option.getOrUndefined(o.burst),
-        retryAfter: o.retryAfter,
+        algorithm: algorithmOf(o.algorithm, o.window),
+        rejectStatus: Number(o.rejectStatus) as 429 | 503 | 403,
+        retryAfter: Option.getOrUndefined(o.retryAfter),
+        networkDelay: delay,
         headers: headerStyle(o.headers),
         errorRate: o.errorRate,
         items: o.items
@@ -83,8 +132,10 @@ export const command = Command.make(
       const limit = yield* api.limit
       yield* Console.log(`Simulated API listening on ${api.url}`)
       yield* Console.log(
-        `  hidden limit ${Format.rate(limit.rate)}, burst ${limit.burst}; Retry-After: ${o.retryAfter}; ` +
-          `rate-limit headers: ${o.headers}; error rate ${o.errorRate}; ${o.items} items`
+        `  ${o.algorithm}: hidden limit ${Format.rate(limit.rate)}, burst ${limit.burst}; rejections ${o.rejectStatus}, ` +
+          `Retry-After: ${Option.getOrElse(o.retryAfter, () => o.algorithm === "gcra" ? "none" : "seconds")}; ` +
+          `rate-limit headers: ${o.headers}; error rate ${o.errorRate}; ${o.items} items` +
+          Option.match(o.networkDelay, { onNone: () => "", onSome: (d) => `; network delay ${d} ms each way` })
       )
       yield* Console.log("  routes: GET /items?cursor=&limit=, GET /items/:id, PUT /items/:id, POST /items, GET /echo")
       yield* Console.log("Press Ctrl-C to stop.")
@@ -92,7 +143,7 @@ export const command = Command.make(
         Effect.onInterrupt(() =>
           Effect.flatMap(api.counters, (c) =>
             Console.log(
-              `Stopped. ${c.total} requests: ${c.accepted} accepted, ${c.rejected429} rejected with 429, ` +
+              `Stopped. ${c.total} requests: ${c.accepted} accepted, ${c.rejected429} rejected by the limiter, ` +
                 `${c.errors5xx} 5xx, ${c.resets} resets.`
             ))
         )
@@ -100,6 +151,6 @@ export const command = Command.make(
     }))
 ).pipe(
   Command.withDescription(
-    "Run the simulated rate-limited API (a hidden token bucket, 429s with Retry-After, optional rate-limit headers and 5xx) on 127.0.0.1 until Ctrl-C, printing its URL; point your own tests or `effect-governor probe` at it."
+    "Run the simulated rate-limited API (a hidden token bucket, fixed window, sliding log or GCRA; 429s with Retry-After, optional rate-limit headers, 5xx and network delay) on 127.0.0.1 until Ctrl-C, printing its URL; point your own tests or `effect-governor probe` at it."
   )
 )
