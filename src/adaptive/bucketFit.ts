@@ -142,6 +142,7 @@ export const fit = (
     fits.push({ rate, burst, error: error / others.length, high: rate })
   }
   const best = Math.min(...fits.map((f) => f.error))
+  if (!Number.isFinite(best)) return undefined
   const close = fits.filter((f) => f.error <= best + 0.05)
   const low = close.reduce((a, b) => (b.rate < a.rate ? b : a))
   return { ...low, high: Math.max(...close.map((f) => f.rate)) }

@@ -14,15 +14,35 @@ import { parseRateLimitHeaders } from "../../src/adaptive/headers.js"
 import { observe } from "../../src/adaptive/observe.js"
 import { parseRetryAfter } from "../../src/retry/retryAfter.js"
 import { Option } from "effect"
-import {
-  type Family,
-  type HeaderStyle,
-  makeServerLimiter,
-  prng,
-  rateLimitHeaders,
-  retryAfterHeader,
-  type RetryAfterStyle
-} from "./servers.js"
+import { prng } from "../../src/testing/prng.js"
+import { rateLimitHeaders } from "../../src/testing/rateLimitHeaders.js"
+import { retryAfterHeader, type RetryAfterStyle } from "../../src/testing/retryAfterValue.js"
+import * as ServerLimiter from "../../src/testing/serverLimiter.js"
+
+/** A server family of the matrix, mapped onto the pure models of `src/testing/`. */
+export type Family =
+  | { readonly _tag: "bucket"; readonly burstS: number }
+  | { readonly _tag: "fixed"; readonly windowMs: number }
+  | { readonly _tag: "sliding"; readonly windowMs: number }
+  /** nginx limit_req: leaky bucket with a `nodelay` burst of `burst` requests in excess. */
+  | { readonly _tag: "gcra"; readonly burst: number }
+
+export type HeaderStyle = "none" | "x-ratelimit" | "ietf"
+
+const algorithmOf = (f: Family): ServerLimiter.Algorithm =>
+  f._tag === "bucket"
+    ? { type: "token-bucket" }
+    : f._tag === "gcra"
+    ? { type: "gcra" }
+    : f._tag === "fixed"
+    ? { type: "fixed-window", windowMs: f.windowMs, anchor: "first-request" }
+    : { type: "sliding-log", windowMs: f.windowMs }
+
+const burstOf = (f: Family, rate: number): number =>
+  f._tag === "bucket" ? Math.max(1, rate * f.burstS) : f._tag === "gcra" ? 1 + f.burst : 1
+
+const headerStyle = (h: HeaderStyle) =>
+  h === "x-ratelimit" ? { xRateLimit: "delta" as const } : h === "ietf" ? { ietf: true } : {}
 
 export interface Server {
   readonly family: Family
@@ -171,7 +191,8 @@ export const simulate = (cell: Cell): Result => {
   const rnd = prng(cell.seed ?? 1)
   const delay = () => cell.delayMs[0] + (cell.delayMs[1] - cell.delayMs[0]) * rnd()
   let hidden = cell.hiddenAt(0)
-  const server = makeServerLimiter(cell.server.family, hidden, T0)
+  const family = cell.server.family
+  let server = ServerLimiter.make(algorithmOf(family), hidden, burstOf(family, hidden), T0)
   const adaptive = cell.client === "adaptive" ? adaptiveClient(cell) : undefined
   const client = adaptive ?? oracleClient(cell)
   const end = T0 + cell.durationMs
@@ -187,7 +208,7 @@ export const simulate = (cell: Cell): Result => {
     const h = cell.hiddenAt(now - T0)
     if (h !== hidden) {
       hidden = h
-      server.setRate(h, now)
+      server = ServerLimiter.setLimit(server, h, burstOf(family, h), now)
       if (cell.client === "oracle") client.pace.set(h, 1, now)
     }
     if (evAt <= admitAt) {
@@ -197,11 +218,12 @@ export const simulate = (cell: Cell): Result => {
         waiting++
         continue
       }
-      const d = server.take(now)
+      const [next, d] = ServerLimiter.take(server, now)
+      server = next
       const counted = now >= warm
       if (counted) sentW++
       let status = 200
-      let headers: Record<string, string> = rateLimitHeaders(server.view(now), cell.server.headers)
+      let headers: Record<string, string> = rateLimitHeaders(ServerLimiter.view(server, now), now, headerStyle(cell.server.headers))
       if (!d.admitted) {
         status = cell.server.status ?? 429
         const ra = cell.server.family._tag === "gcra" ? {} : retryAfterHeader(cell.server.retryAfter, d.retryAfterMs, now)
