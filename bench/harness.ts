@@ -10,19 +10,34 @@ export interface BenchRow {
   readonly note?: string
 }
 
+/** Command-line switches every group may read (`npm run bench -- adaptive --quick`). */
+export interface RunOptions {
+  /** A shorter subset of the group's measurements. */
+  readonly quick: boolean
+}
+
+export interface BenchResult {
+  readonly rows: ReadonlyArray<BenchRow>
+  readonly figures: Readonly<Record<string, number>>
+  /** A table of the group's own layout, printed before the rows. */
+  readonly table?: string
+}
+
 export interface BenchGroup {
   readonly name: string
   readonly description: string
   /** Returns the rows for the table and the flat JSON figures (`"<group>.<figure>": number`). */
-  readonly run: () => Promise<{ readonly rows: ReadonlyArray<BenchRow>; readonly figures: Readonly<Record<string, number>> }>
+  readonly run: (options: RunOptions) => Promise<BenchResult>
 }
 
 const fmt = (n: number): string =>
   !Number.isFinite(n) ? String(n) : Math.abs(n) >= 1000 ? Math.round(n).toLocaleString("en-US") : n.toFixed(n >= 100 ? 1 : 3)
 
-export const printTable = (group: BenchGroup, rows: ReadonlyArray<BenchRow>): void => {
+export const printTable = (group: BenchGroup, result: BenchResult): void => {
+  const rows = result.rows
   const w = Math.max(...rows.map((r) => r.name.length), 10)
   console.log(`\n== ${group.name}: ${group.description}`)
+  if (result.table !== undefined) console.log(result.table)
   for (const r of rows) {
     console.log(`  ${r.name.padEnd(w)}  ${fmt(r.value).padStart(14)} ${r.unit.padEnd(8)}${r.note ? `  ${r.note}` : ""}`)
   }

@@ -1,5 +1,6 @@
 /**
- * `npm run bench` runs every group; `npm run bench -- GROUP [GROUP…]` runs the named ones.
+ * `npm run bench` runs every group; `npm run bench -- GROUP [GROUP…]` runs the named ones; `--quick`
+ * asks the groups that have one for a shorter subset.
  * The last line printed is always one JSON object of flat figures.
  *
  * The script bundles the benches with esbuild and runs plain JavaScript, as users run the compiled
@@ -19,10 +20,11 @@ if (unknown.length > 0) {
 }
 const toRun: ReadonlyArray<BenchGroup> = selected.length === 0 ? groups : groups.filter((g) => selected.includes(g.name))
 
+const options = { quick: process.argv.includes("--quick") }
 const figures: Record<string, number> = {}
 for (const group of toRun) {
-  const result = await group.run()
-  printTable(group, result.rows)
+  const result = await group.run(options)
+  printTable(group, result)
   Object.assign(figures, result.figures)
 }
 console.log(JSON.stringify(figures))

@@ -45,7 +45,8 @@ const run = (metricsOut: Option.Option<string>) =>
       retry: { maxRetries: 5, initialDelay: "100 millis", maxDelay: "2 seconds" },
       breaker: { failureThreshold: 10, recoveryTimeout: "2 seconds" },
       cache: { enabled: true, defaultTtl: "1 minute" },
-      auth: { scheme: "bearer", env: "DEMO_API_TOKEN" },
+      // The simulated API needs no token: DEMO_API_TOKEN is sent when set.
+      auth: { scheme: "bearer", env: "DEMO_API_TOKEN", optional: true },
       documentedLimit: `${2 * HIDDEN_RATE} req/s (overstated)`
     }, "demo config")
     const governed = yield* ResilientClient.make(config)

@@ -73,6 +73,8 @@ export * as RedactingLogger from "./logging/RedactingLogger.js"
 /** @since 0.1.0 */
 export * as RequestLog from "./logging/RequestLog.js"
 /** @since 0.1.0 */
+export * as KnownSecrets from "./logging/KnownSecrets.js"
+/** @since 0.1.0 */
 export * as Metrics from "./metrics/GovernorMetrics.js"
 /** @since 0.1.0 */
 export * as Prometheus from "./metrics/prometheus.js"

@@ -11,11 +11,12 @@
  */
 import { Clock, Context, Duration, Effect, Either, Layer, Option, Ref, Schema } from "effect"
 import type { RateLimiterUnavailable } from "../limiter/errors.js"
+import { MAX_PACING_MS, MIN_PACING_RATE } from "../limiter/pacing.js"
 import { RateLimiter } from "../limiter/RateLimiter.js"
 import { parseRetryAfter } from "../retry/retryAfter.js"
 import * as Aimd from "./aimd.js"
 import { type HeaderInput, type HeaderIssue, parseRateLimitHeaders } from "./headers.js"
-import { observe as observeResponse } from "./observe.js"
+import * as Observe from "./observe.js"
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -66,6 +67,17 @@ export interface Options {
    * lateness is throughput lost for good (~15% at 50 rps in Node). Default 100 ms.
    */
   readonly catchUp?: Duration.DurationInput | undefined
+  /**
+   * Longest Retry-After pause honoured (the key's cooldown); a longer one is cut to it, one over a
+   * day is malformed and ignored (as by the retry loop). Default 2 minutes (`retry.maxRetryAfter`).
+   */
+  readonly maxRetryAfter?: Duration.DurationInput | undefined
+  /**
+   * Longest pause until a quota reset stated by rate-limit headers: a reset further ahead is malformed
+   * (logged and ignored), and a header pace is never slower than one request per this long.
+   * Default 1 day (`adaptive.maxQuotaWait`).
+   */
+  readonly maxQuotaWait?: Duration.DurationInput | undefined
 }
 
 /**
@@ -121,6 +133,32 @@ const duration = (field: string, v: Duration.DurationInput | undefined, dflt: nu
     ? Either.right(Duration.toMillis(d.value))
     : Either.left(new InvalidAdaptiveOptions({ field, reason: `expected a finite duration, got ${String(v)}` }))
 }
+
+/** A duration option in `[minMs, MAX_PACING_MS]`: the limiter refuses a longer cooldown. */
+const bounded = (field: string, v: Duration.DurationInput | undefined, dflt: number, minMs: number) =>
+  Either.flatMap(duration(field, v, dflt), (ms) =>
+    ms >= minMs && ms <= MAX_PACING_MS
+      ? Either.right(ms)
+      : Either.left(
+        new InvalidAdaptiveOptions({ field, reason: `expected a duration of ${minMs} ms to 31 days, got ${String(v)}` })
+      ))
+
+/** The bounds on waits a server may impose, and a minRate the limiter accepts. */
+const waitBounds = (options: Options, d: Aimd.AimdConfig, minRate: number) =>
+  Either.gen(function*() {
+    if (minRate < MIN_PACING_RATE) {
+      return yield* Either.left(
+        new InvalidAdaptiveOptions({
+          field: options.minRate === undefined ? "initialRate" : "minRate",
+          reason: `${minRate} rps is slower than the slowest pace a limiter accepts (one request per 31 days)`
+        })
+      )
+    }
+    return {
+      maxRetryAfterMs: yield* bounded("maxRetryAfter", options.maxRetryAfter, d.maxRetryAfterMs, 0),
+      maxQuotaWaitMs: yield* bounded("maxQuotaWait", options.maxQuotaWait, d.maxQuotaWaitMs, 1)
+    }
+  })
 
 /**
  * Validate options and fill in defaults. Pure.
@@ -182,6 +220,7 @@ export const resolveOptions = (options: Options): Either.Either<ResolvedOptions,
     const steadyMs = yield* duration("steady", options.steady, d.steadyMs)
     const holdMs = yield* duration("hold", options.hold, d.holdMs)
     const catchUpMs = yield* duration("catchUp", options.catchUp, DEFAULT_CATCH_UP_MS)
+    const { maxQuotaWaitMs, maxRetryAfterMs } = yield* waitBounds(options, d, minRate)
     const burst = options.burst === undefined ? null : yield* positive("burst", options.burst)
     if (burst !== null && burst < 1) {
       return yield* Either.left(new InvalidAdaptiveOptions({ field: "burst", reason: `expected a number >= 1, got ${burst}` }))
@@ -198,7 +237,9 @@ export const resolveOptions = (options: Options): Either.Either<ResolvedOptions,
         slowStart: options.slowStart ?? true,
         recoveryMs,
         steadyMs,
-        holdMs
+        holdMs,
+        maxRetryAfterMs,
+        maxQuotaWaitMs
       },
       backoffStatuses: new Set(statuses),
       respectHeaders: options.respectHeaders ?? true,
@@ -327,6 +368,41 @@ const headerValue = (headers: HeaderInput | undefined, name: string): string | u
   return undefined
 }
 
+/**
+ * What the controller reads from one response: the step `observe.ts` takes (whether it is a
+ * backoff status, its Retry-After in ms as sent — `Aimd.onBackoff` caps it at `maxRetryAfter` —, its
+ * rate-limit headers, whose resets beyond `maxQuotaWait` the parser drops), and what was malformed
+ * (to log).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Reading extends Observe.Response {
+  readonly issues: ReadonlyArray<HeaderIssue>
+}
+
+/**
+ * Read one outcome at `now`. Pure; never throws, whatever the headers. The state after it is
+ * `Observe.observe(options.aimd, state, reading, now)`.
+ *
+ * @since 0.1.0
+ * @category decisions
+ */
+export const readOutcome = (options: ResolvedOptions, outcome: Outcome, now: number): Reading => {
+  const parsed = options.respectHeaders && outcome.headers !== undefined
+    ? parseRateLimitHeaders(outcome.headers, now, options.aimd.maxQuotaWaitMs)
+    : undefined
+  const issues = parsed === undefined ? [] : [...parsed.issues]
+  const backoff = options.backoffStatuses.has(outcome.status)
+  const raw = backoff ? headerValue(outcome.headers, "retry-after") : undefined
+  const retryAfterMs = raw === undefined ? undefined : Option.getOrUndefined(parseRetryAfter(raw, now))
+  if (raw !== undefined && retryAfterMs === undefined) {
+    issues.push({ header: "retry-after", value: raw.slice(0, 200), reason: "not seconds or an HTTP-date within a day" })
+  }
+  const info = parsed === undefined ? undefined : Option.getOrUndefined(parsed.info)
+  return { status: outcome.status, backoff, retryAfterMs, sentAt: outcome.sentAt, info, issues }
+}
+
 /** Relative change of the rate below which the limiter is not told (saves round trips to Redis). */
 const APPLY_THRESHOLD = 0.01
 
@@ -395,22 +471,10 @@ export const makeWithStore = (
     const observe = (key: string, outcome: Outcome) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const parsed = resolved.respectHeaders && outcome.headers !== undefined
-          ? parseRateLimitHeaders(outcome.headers, now)
-          : undefined
-        if (parsed !== undefined && parsed.issues.length > 0) yield* logIssues(key, parsed.issues)
-        const backoff = resolved.backoffStatuses.has(outcome.status)
-        const retryAfterRaw = backoff ? headerValue(outcome.headers, "retry-after") : undefined
-        const retryAfterMs = retryAfterRaw === undefined
-          ? undefined
-          : Option.getOrUndefined(parseRetryAfter(retryAfterRaw, now))
-        if (retryAfterRaw !== undefined && retryAfterMs === undefined) {
-          yield* logIssues(key, [{ header: "retry-after", value: retryAfterRaw.slice(0, 200), reason: "not seconds or an HTTP-date" }])
-        }
-        const info = parsed === undefined ? undefined : Option.getOrUndefined(parsed.info)
-        const response = { status: outcome.status, backoff, retryAfterMs, sentAt: outcome.sentAt, info }
+        const reading = readOutcome(resolved, outcome, now)
+        if (reading.issues.length > 0) yield* logIssues(key, reading.issues)
         const [before, after] = yield* store.modify(key, (prev) => {
-          const s = observeResponse(c, prev ?? Aimd.initial(c), response, now)
+          const s = Observe.observe(c, prev ?? Aimd.initial(c), reading, now)
           return [[prev, s] as const, s]
         })
         yield* apply(key, before, after, now)

@@ -10,13 +10,17 @@
  *    prior), else the client resumes a little below the wall to meet the informative second wall.
  * 3. **Stay off the wall.** On the plateau the rate holds; probing above it starts after `steadyMs`
  *    and the interval doubles every time a probe meets the wall.
- * 4. **Retry-After** pauses every caller of the key (`cooldownUntil`).
- * 5. **Headers** replace guessing (`headerPacing.ts`).
+ * 4. **Retry-After** pauses every caller of the key (`cooldownUntil`), at most `maxRetryAfterMs`
+ *    whatever the server says.
+ * 5. **Headers** replace guessing (`headerPacing.ts`). A server cannot lock the key out: a pause
+ *    until a quota reset lasts at most `maxQuotaWaitMs`, and a header pace is never slower than one
+ *    request per `maxQuotaWaitMs`.
  *
  * @since 0.1.0
  */
 import type { Cycle, PacePoint } from "./bucketFit.js"
 import * as Congestion from "./congestion.js"
+import { MAX_QUOTA_WAIT_MS } from "./headers.js"
 import type { Partitions as PartitionMap } from "./partitions.js"
 import { type Decision, decideAtWall } from "./wallDecision.js"
 
@@ -53,6 +57,13 @@ export interface AimdConfig {
   readonly holdMs: number
   /** Header pacing expires this long after the last response that carried headers. */
   readonly headerStaleMs: number
+  /** Longest Retry-After pause honoured; a longer one is cut to it. */
+  readonly maxRetryAfterMs: number
+  /**
+   * Longest pause until a quota reset stated by rate-limit headers; a header pace is never slower
+   * than one request per this long.
+   */
+  readonly maxQuotaWaitMs: number
 }
 
 /**
@@ -141,7 +152,10 @@ export const defaultConfig = (initialRate: number): AimdConfig => ({
   steadyMs: 30_000,
   probeAccelMs: 2000,
   holdMs: 250,
-  headerStaleMs: 2000
+  headerStaleMs: 2000,
+  // The defaults of `retry.maxRetryAfter` and `adaptive.maxQuotaWait` in a config.
+  maxRetryAfterMs: 120_000,
+  maxQuotaWaitMs: MAX_QUOTA_WAIT_MS
 })
 
 /**
@@ -331,14 +345,15 @@ const paceAt = (s: AimdState, at: number): number => {
 
 /**
  * A backoff status (429, 503 with Retry-After, …) observed at `now`. Returns the state after the
- * (possibly ignored) decision; `cooldownUntil` is extended by the Retry-After either way.
+ * (possibly ignored) decision; `cooldownUntil` is extended by the Retry-After (at most
+ * `maxRetryAfterMs`) either way.
  *
  * @since 0.1.0
  * @category transitions
  */
 export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: BackoffInfo = {}): AimdState => {
   const cooldownUntil = info.retryAfterMs !== undefined && info.retryAfterMs > 0
-    ? Math.max(s.cooldownUntil, now + info.retryAfterMs)
+    ? Math.max(s.cooldownUntil, now + Math.min(info.retryAfterMs, c.maxRetryAfterMs))
     : s.cooldownUntil
   const sameBurst = info.sentAt !== undefined
     ? s.lastDecreaseAt !== null && info.sentAt < s.lastDecreaseAt

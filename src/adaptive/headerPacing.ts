@@ -15,6 +15,8 @@ import * as Partitions from "./partitions.js"
  * `remaining` says until it is 0: spending a fixed window's quota evenly uses all of it, where `remaining / time-to-reset` slows
  * down as `remaining` falls (and a time-to-reset rounded up to whole seconds makes that worse).
  * Without a window, `remaining / time-to-reset`. Nothing remaining: a pause until the reset.
+ * Whatever the headers say, that pause ends within `maxQuotaWaitMs` and the pace is at least one
+ * request per `maxQuotaWaitMs` (the parser already drops a reset beyond that bound as malformed).
  *
  * @since 0.1.0
  * @category transitions
@@ -25,17 +27,20 @@ export const onHeaders = (c: AimdConfig, s0: AimdState, info: RateLimitInfo, now
     ? Math.max(untilReset, s0.headerWindowMs ?? 0)
     : s0.headerWindowMs ?? undefined)
   const s = windowMs === undefined ? s0 : { ...s0, headerWindowMs: windowMs }
-  const sustained = info.limit !== undefined && windowMs !== undefined && windowMs > 0
+  const rate = info.limit !== undefined && windowMs !== undefined && windowMs > 0
     ? info.limit / (windowMs / 1000)
     : undefined
+  // A hostile window (say 5e-324 ms) makes 0 / 0: no sustained rate can be read from it.
+  const sustained = rate !== undefined && Number.isFinite(rate) ? rate : undefined
   if (info.remaining !== undefined && info.remaining < 1 && info.resetAt !== undefined && info.resetAt > now) {
+    const until = Math.min(info.resetAt, now + c.maxQuotaWaitMs)
     return {
       ...s,
-      cooldownUntil: Math.max(s.cooldownUntil, info.resetAt),
+      cooldownUntil: Math.max(s.cooldownUntil, until),
       phase: "header",
       source: "header",
       ceiling: sustained ?? s.ceiling,
-      headerUntil: Math.max(s.headerUntil, info.resetAt + c.headerStaleMs),
+      headerUntil: Math.max(s.headerUntil, until + c.headerStaleMs),
       lastSuccessAt: null
     }
   }
@@ -43,13 +48,14 @@ export const onHeaders = (c: AimdConfig, s0: AimdState, info: RateLimitInfo, now
   const target = sustained !== undefined && windowMs !== undefined
     ? Math.max(sustained / 2, Math.min(sustained * (1 - c.ceilingMargin / 2), sustained - 1000 / windowMs))
     : headerPace(info, now)
-  if (target === undefined) return s
+  if (target === undefined || !Number.isFinite(target)) return s
   const until = now + c.headerStaleMs
   const partitioned = info.partition === undefined
     ? { partitions: s.partitions, rate: target }
     : Partitions.record(s.partitions, info.partition, target, until, now)
   return {
-    ...withPace(s, clamp(c, partitioned.rate), now),
+    // A quota paced slower than one request per `maxQuotaWaitMs` would be a lockout in disguise.
+    ...withPace(s, clamp(c, Math.max(partitioned.rate, 1000 / c.maxQuotaWaitMs)), now),
     partitions: partitioned.partitions,
     phase: "header",
     source: "header",

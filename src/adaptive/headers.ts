@@ -17,7 +17,9 @@
  * Reset values are ambiguous across vendors: GitHub sends epoch seconds, most others seconds from now.
  * A reset value `v` reads as: `v >= 1e12` → epoch milliseconds; `v >= 1e9` (after 2001-09-09, and a
  * delay of 31 years is never meant) → epoch seconds; otherwise seconds from `nowMs`. An absolute reset
- * already in the past is clamped to `nowMs` (clock skew). IETF `t` is always seconds from now.
+ * already in the past is clamped to `nowMs` (clock skew). IETF `t` is always seconds from now. A reset
+ * further ahead than `maxResetMs` (default one day, `adaptive.maxQuotaWait` in a config) is malformed:
+ * no quota the client can wait for is that far away, and obeying it would lock the key out.
  *
  * Malformed values are never thrown: they are skipped and reported in `issues` so the caller can log
  * them. Time is passed in (`nowMs`), never read.
@@ -91,6 +93,14 @@ export interface ParsedRateLimitHeaders {
  */
 export type HeaderInput = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
 
+/**
+ * Default bound on how far ahead a stated quota reset may lie: one day (daily quotas are real).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_QUOTA_WAIT_MS = 86_400_000
+
 const EPOCH_MS_THRESHOLD = 1e12
 const EPOCH_S_THRESHOLD = 1e9
 const MAX_VALUE = 1e15
@@ -154,6 +164,26 @@ const numericHeader = (
 // ---------------------------------------------------------------------------------------------
 // Structured fields (RFC 8941/9651), parsed by `structured-headers`
 // ---------------------------------------------------------------------------------------------
+
+/** Where a parse stands: the time, the bound on resets, and the issues found so far. */
+interface Ctx {
+  readonly nowMs: number
+  readonly maxResetMs: number
+  readonly issues: Array<HeaderIssue>
+}
+
+/** `resetAt`, or `undefined` and an issue when it lies further ahead than the bound. */
+const withinBound = (ctx: Ctx, resetAt: number, header: string, value: string): number | undefined => {
+  if (resetAt - ctx.nowMs <= ctx.maxResetMs) return resetAt
+  ctx.issues.push({
+    header,
+    value: value.slice(0, 200),
+    reason: `reset ${Math.round((resetAt - ctx.nowMs) / 1000)} s away is beyond the ${
+      Math.round(ctx.maxResetMs / 1000)
+    } s bound (maxQuotaWait)`
+  })
+  return undefined
+}
 
 /** One list or dictionary member that is an item (inner lists carry no rate-limit meaning). */
 interface SfItem {
@@ -261,18 +291,15 @@ const fromPolicy = (p: Policy | undefined): Partial<{ limit: number; window: num
     }
 
 /** draft-07: `RateLimit: limit=100, remaining=50, reset=30` with an optional numeric policy. */
-const parseDraft7 = (
-  value: string,
-  policies: ReadonlyArray<Policy>,
-  nowMs: number,
-  issues: Array<HeaderIssue>
-): RateLimitInfo | undefined => {
+const parseDraft7 = (value: string, policies: ReadonlyArray<Policy>, ctx: Ctx): RateLimitInfo | undefined => {
+  const { issues, nowMs } = ctx
   const dict = sfDictionary("ratelimit", value, issues)
   if (dict === undefined) return undefined
   const limit = nonNegative(dict.get("limit")?.item)
   const remaining = nonNegative(dict.get("remaining")?.item)
-  const reset = nonNegative(dict.get("reset")?.item)
-  if (limit === undefined && remaining === undefined && reset === undefined) {
+  const given = nonNegative(dict.get("reset")?.item)
+  const reset = given === undefined ? undefined : withinBound(ctx, nowMs + Math.round(given * 1000), "ratelimit", value)
+  if (limit === undefined && remaining === undefined && given === undefined) {
     issues.push({ header: "ratelimit", value: value.slice(0, 200), reason: "no numeric limit/remaining/reset" })
     return undefined
   }
@@ -280,7 +307,7 @@ const parseDraft7 = (
     ...fromPolicy(policies[0]),
     ...(limit !== undefined ? { limit } : {}),
     ...(remaining !== undefined ? { remaining } : {}),
-    ...(reset !== undefined ? { resetAt: nowMs + Math.round(reset * 1000) } : {}),
+    ...(reset !== undefined ? { resetAt: reset } : {}),
     source: "ietf-draft7"
   }
 }
@@ -290,11 +317,8 @@ const parseDraft7 = (
  * "name";q=100;w=60;qu="requests"`; or the draft-07 dictionary. With several request policies the
  * tightest (`r / t`) wins.
  */
-const parseIetf = (
-  map: Map<string, string>,
-  nowMs: number,
-  issues: Array<HeaderIssue>
-): RateLimitInfo | undefined => {
+const parseIetf = (map: Map<string, string>, ctx: Ctx): RateLimitInfo | undefined => {
+  const { issues, nowMs } = ctx
   const value = map.get("ratelimit")
   const all = readPolicies(map.get("ratelimit-policy"), issues)
   const policies = requestPolicies(all, issues)
@@ -305,7 +329,7 @@ const parseIetf = (
     return { ...fromPolicy(p), ...(p.name !== undefined ? { policyName: p.name } : {}), source: "ietf" }
   }
   const trimmed = value.trim()
-  if (/^(limit|remaining|reset)\s*=/.test(trimmed)) return parseDraft7(trimmed, policies, nowMs, issues)
+  if (/^(limit|remaining|reset)\s*=/.test(trimmed)) return parseDraft7(trimmed, policies, ctx)
   const list = sfList("ratelimit", trimmed, issues)
   if (list === undefined) return undefined
   let best: RateLimitInfo | undefined
@@ -316,6 +340,8 @@ const parseIetf = (
     const t = nonNegative(m.params.get("t"))
     if (r === undefined && t === undefined) continue
     sawItem = true
+    // An item whose reset is beyond the bound is malformed as a whole (noted): its r= cannot be paced.
+    if (t !== undefined && withinBound(ctx, nowMs + Math.round(t * 1000), "ratelimit", value) === undefined) continue
     const name = itemName(m.item)
     // An item naming a policy of another unit is skipped (already noted); an unnamed or unknown one
     // takes the only request policy, if there is exactly one.
@@ -342,12 +368,15 @@ const parseIetf = (
 const parseFamily = (
   map: Map<string, string>,
   prefix: "ratelimit-" | "x-ratelimit-",
-  nowMs: number,
-  issues: Array<HeaderIssue>
+  ctx: Ctx
 ): RateLimitInfo | undefined => {
+  const { issues, nowMs } = ctx
   const limit = numericHeader(map, `${prefix}limit`, issues)
   let remaining = numericHeader(map, `${prefix}remaining`, issues)
-  const reset = numericHeader(map, `${prefix}reset`, issues)
+  const given = numericHeader(map, `${prefix}reset`, issues)
+  const reset = given === undefined
+    ? undefined
+    : withinBound(ctx, resolveReset(given, nowMs), `${prefix}reset`, map.get(`${prefix}reset`) ?? "")
   const used = prefix === "x-ratelimit-" ? numericHeader(map, "x-ratelimit-used", issues) : undefined
   const resource = prefix === "x-ratelimit-" ? map.get("x-ratelimit-resource")?.trim() : undefined
   if (remaining === undefined && used !== undefined && limit !== undefined) remaining = Math.max(0, limit - used)
@@ -355,7 +384,7 @@ const parseFamily = (
   return {
     ...(limit !== undefined ? { limit } : {}),
     ...(remaining !== undefined ? { remaining } : {}),
-    ...(reset !== undefined ? { resetAt: resolveReset(reset, nowMs) } : {}),
+    ...(reset !== undefined ? { resetAt: reset } : {}),
     ...(used !== undefined ? { used } : {}),
     ...(resource !== undefined && resource.length > 0 ? { policyName: resource.slice(0, 100) } : {}),
     source: prefix === "x-ratelimit-" ? "x-ratelimit" : "ratelimit-separate"
@@ -364,8 +393,8 @@ const parseFamily = (
 
 /**
  * Reads every supported rate-limit header family from `headers` at time `nowMs` (epoch ms).
- * Returns the preferred reading (see module doc) and the list of malformed headers that were skipped.
- * Never throws.
+ * Returns the preferred reading (see module doc) and the list of malformed headers that were skipped,
+ * among them resets further ahead than `maxResetMs` (default {@link MAX_QUOTA_WAIT_MS}). Never throws.
  *
  * @example
  * ```ts
@@ -377,14 +406,20 @@ const parseFamily = (
  * @since 0.1.0
  * @category parsing
  */
-export const parseRateLimitHeaders = (headers: HeaderInput, nowMs: number): ParsedRateLimitHeaders => {
+export const parseRateLimitHeaders = (
+  headers: HeaderInput,
+  nowMs: number,
+  maxResetMs: number = MAX_QUOTA_WAIT_MS
+): ParsedRateLimitHeaders => {
   const issues: Array<HeaderIssue> = []
   try {
-    const now = Number.isFinite(nowMs) ? nowMs : 0
+    const ctx: Ctx = {
+      nowMs: Number.isFinite(nowMs) ? nowMs : 0,
+      maxResetMs: maxResetMs >= 0 ? maxResetMs : MAX_QUOTA_WAIT_MS,
+      issues
+    }
     const map = lowerCase(headers)
-    const info = parseIetf(map, now, issues) ??
-      parseFamily(map, "ratelimit-", now, issues) ??
-      parseFamily(map, "x-ratelimit-", now, issues)
+    const info = parseIetf(map, ctx) ?? parseFamily(map, "ratelimit-", ctx) ?? parseFamily(map, "x-ratelimit-", ctx)
     return { info: Option.fromNullable(info), issues }
   } catch (e) {
     // Defensive: the parsers above do not throw, but a header object with hostile getters might.

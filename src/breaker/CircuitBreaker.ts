@@ -25,6 +25,8 @@ import {
   Stream
 } from "effect"
 import { dual } from "effect/Function"
+import { MAX_BREAKER_COUNT, MAX_REQUEST_WAIT } from "../internal/bounds.js"
+import { decodeDuration } from "../internal/duration.js"
 import { CircuitOpenError, InvalidCircuitBreakerOptions } from "./errors.js"
 import * as Machine from "./machine.js"
 
@@ -36,6 +38,9 @@ export type { BreakerStateName, Transition, Verdict } from "./machine.js"
  * Tripping: give `failureThreshold` (consecutive failures), `failureRate` (fraction over the last
  * `windowSize` calls, once `minimumCalls` were seen), or both (whichever is reached first). With
  * neither, `failureThreshold: 5`.
+ *
+ * Bounds (the config's): counts from 1 to 10,000, `recoveryTimeout` from 0 to 1 day; a value outside fails
+ * with `InvalidCircuitBreakerOptions` naming the field.
  *
  * @since 0.1.0
  */
@@ -204,7 +209,9 @@ export const resolveOptions = (
   const positive = ["failureThreshold", "windowSize", "minimumCalls", "successThreshold", "halfOpenMaxProbes"] as const
   for (const field of positive) {
     const v = options[field]
-    if (v !== undefined && !isPositiveInt(v)) return fail(field, `expected an integer >= 1, got ${String(v)}`)
+    if (v !== undefined && !(isPositiveInt(v) && v <= MAX_BREAKER_COUNT)) {
+      return fail(field, `expected an integer from 1 to ${MAX_BREAKER_COUNT}, got ${String(v)}`)
+    }
   }
   const rate = options.failureRate
   if (rate !== undefined && !(typeof rate === "number" && Number.isFinite(rate) && rate > 0 && rate <= 1)) {
@@ -217,11 +224,12 @@ export const resolveOptions = (
   }
   let recoveryMs = 30_000
   if (options.recoveryTimeout !== undefined) {
-    const d = typeof options.recoveryTimeout === "number" && !(options.recoveryTimeout >= 0)
-      ? Option.none()
-      : Duration.decodeUnknown(options.recoveryTimeout)
-    if (Option.isNone(d) || !Duration.isFinite(d.value)) {
-      return fail("recoveryTimeout", `expected a finite duration >= 0, got ${JSON.stringify(String(options.recoveryTimeout))}`)
+    const d = decodeDuration(options.recoveryTimeout)
+    if (Option.isNone(d) || !Duration.lessThanOrEqualTo(d.value, MAX_REQUEST_WAIT)) {
+      return fail(
+        "recoveryTimeout",
+        `expected a duration from 0 to ${Duration.format(MAX_REQUEST_WAIT)}, got ${JSON.stringify(String(options.recoveryTimeout))}`
+      )
     }
     recoveryMs = Duration.toMillis(d.value)
   }

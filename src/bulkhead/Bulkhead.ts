@@ -6,15 +6,16 @@
  * @since 0.1.0
  */
 import { Context, Deferred, Effect, Either, Layer, Ref } from "effect"
+import { MAX_CONCURRENT, MAX_QUEUE } from "../internal/bounds.js"
 import { BulkheadFull, InvalidBulkheadOptions } from "./errors.js"
 
 /**
  * @since 0.1.0
  */
 export interface BulkheadOptions {
-  /** Effects running at once (e.g. an API's `concurrent-requests` quota). Integer >= 1. */
+  /** Effects running at once (e.g. an API's `concurrent-requests` quota). Integer from 1 to 100,000. */
   readonly maxConcurrent: number
-  /** Callers allowed to wait for a slot. Integer >= 0; 0 rejects as soon as every slot is busy. */
+  /** Callers allowed to wait for a slot. Integer from 0 to 1,000,000; 0 rejects as soon as every slot is busy. */
   readonly maxQueue: number
   /** Shown in errors. Default `"default"`. */
   readonly name?: string | undefined
@@ -61,7 +62,8 @@ interface State {
   readonly admitted: number
 }
 
-const isInt = (n: unknown, min: number): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= min
+const isInt = (n: unknown, min: number, max: number): n is number =>
+  typeof n === "number" && Number.isSafeInteger(n) && n >= min && n <= max
 
 /**
  * Validates options.
@@ -71,14 +73,20 @@ const isInt = (n: unknown, min: number): n is number => typeof n === "number" &&
 export const validate = (
   options: BulkheadOptions
 ): Either.Either<{ readonly maxConcurrent: number; readonly maxQueue: number; readonly name: string }, InvalidBulkheadOptions> => {
-  if (!isInt(options.maxConcurrent, 1)) {
+  if (!isInt(options.maxConcurrent, 1, MAX_CONCURRENT)) {
     return Either.left(
-      new InvalidBulkheadOptions({ field: "maxConcurrent", reason: `expected an integer >= 1, got ${String(options.maxConcurrent)}` })
+      new InvalidBulkheadOptions({
+        field: "maxConcurrent",
+        reason: `expected an integer from 1 to ${MAX_CONCURRENT}, got ${String(options.maxConcurrent)}`
+      })
     )
   }
-  if (!isInt(options.maxQueue, 0)) {
+  if (!isInt(options.maxQueue, 0, MAX_QUEUE)) {
     return Either.left(
-      new InvalidBulkheadOptions({ field: "maxQueue", reason: `expected an integer >= 0, got ${String(options.maxQueue)}` })
+      new InvalidBulkheadOptions({
+        field: "maxQueue",
+        reason: `expected an integer from 0 to ${MAX_QUEUE}, got ${String(options.maxQueue)}`
+      })
     )
   }
   const name = options.name ?? "default"

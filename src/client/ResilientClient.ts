@@ -40,6 +40,9 @@ import type { CircuitOpenError, InvalidCircuitBreakerOptions } from "../breaker/
 import * as Bulkhead from "../bulkhead/Bulkhead.js"
 import * as DeadlineTimer from "../bulkhead/DeadlineTimer.js"
 import * as AbortableSend from "./abortableSend.js"
+import { MissingToken, RefusedUrl } from "./errors.js"
+import * as Origin from "./origin.js"
+import * as RedactErrors from "./redactErrors.js"
 import { type BulkheadFull, DeadlineExceeded, type InvalidBulkheadOptions } from "../bulkhead/errors.js"
 import * as Timeouts from "../bulkhead/timeouts.js"
 import { type CacheStoreError, type InvalidCacheOptions } from "../cache/CacheStore.js"
@@ -56,6 +59,8 @@ import * as Presets from "../config/presets.js"
 import type { AcquireError } from "../limiter/errors.js"
 import { makeMemory } from "../limiter/memory.js"
 import { type Cost, RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
+import * as KnownSecrets from "../logging/KnownSecrets.js"
+import { defaultRedactor } from "../logging/redact.js"
 import * as Redaction from "../logging/Redaction.js"
 import * as RequestLog from "../logging/RequestLog.js"
 import * as Metrics from "../metrics/GovernorMetrics.js"
@@ -78,6 +83,10 @@ export type GovernorError =
   | DeadlineExceeded
   | RetriesExhausted<unknown>
   | Timeouts.AttemptTimeout
+  | RefusedUrl
+
+/** @since 0.1.0 */
+export { MissingToken, RefusedUrl }
 
 /** What a request through the composed client can fail with. */
 type SendError = HttpClientError.HttpClientError | GovernorError
@@ -94,7 +103,8 @@ const GOVERNOR_TAGS: ReadonlySet<string> = new Set([
   "BulkheadFull",
   "DeadlineExceeded",
   "RetriesExhausted",
-  "AttemptTimeout"
+  "AttemptTimeout",
+  "RefusedUrl"
 ])
 
 /**
@@ -169,13 +179,26 @@ export class ResilientClient extends Context.Tag("effect-governor/ResilientClien
 
 const CONDITIONAL = ["if-none-match", "if-modified-since"]
 
-/** Resolve the token: the explicit option, else the env var named by `config.auth.env`. */
-const resolveToken = (config: ApiConfig, options: ResilientClientOptions) =>
-  options.token !== undefined
-    ? Effect.succeed(Option.some(options.token))
-    : config.auth?.env !== undefined
-    ? Effect.option(Config.redacted(config.auth.env))
-    : Effect.succeed(Option.none<Redacted.Redacted<string>>())
+/**
+ * Resolve the token: the explicit option, else the variable named by `auth.env` (default
+ * `GOVERNOR_<NAME>_TOKEN`). With `auth` configured, an unset or empty variable fails construction,
+ * unless `auth.optional`: requests must never go out silently unauthenticated.
+ */
+const resolveToken = (
+  config: ApiConfig,
+  options: ResilientClientOptions
+): Effect.Effect<Option.Option<Redacted.Redacted<string>>, MissingToken> => {
+  if (options.token !== undefined) return Effect.succeed(Option.some(options.token))
+  const auth = config.auth
+  if (auth === undefined) return Effect.succeed(Option.none())
+  const variable = auth.env ?? Loader.defaultTokenVariable(config.name)
+  return Effect.flatMap(Effect.option(Config.redacted(variable)), (found) => {
+    if (Option.isSome(found) && Redacted.value(found.value).trim() !== "") return Effect.succeed(found)
+    return auth.optional
+      ? Effect.succeed(Option.none())
+      : Effect.fail(new MissingToken({ api: config.name, variable, reason: Option.isNone(found) ? "Unset" : "Empty" }))
+  })
+}
 
 const authorize = (config: ApiConfig, token: Option.Option<Redacted.Redacted<string>>) =>
 (request: HttpClientRequest.HttpClientRequest): HttpClientRequest.HttpClientRequest => {
@@ -200,6 +223,7 @@ export type GovernorSetupError =
   | InvalidCacheOptions
   | CacheStoreError
   | ConfigError
+  | MissingToken
 
 const cacheStoreError = (config: ApiConfig, expected: string) =>
   new ConfigError({
@@ -221,7 +245,10 @@ const LOG_LEVEL_LITERALS = {
   none: "None"
 } as const satisfies Record<ApiConfig["logging"]["level"], LogLevel.Literal>
 
-/** The config's adaptive section as controller options (`useHeaders` → `respectHeaders`). */
+/**
+ * The config's adaptive section as controller options (`useHeaders` → `respectHeaders`), with the
+ * bounds on server-imposed waits: the retry section's `maxRetryAfter` caps a Retry-After cooldown too.
+ */
 const adaptiveOptions = (config: ApiConfig): Adaptive.Options => ({
   initialRate: config.adaptive.initialRate,
   minRate: config.adaptive.minRate,
@@ -229,7 +256,9 @@ const adaptiveOptions = (config: ApiConfig): Adaptive.Options => ({
   increaseStep: config.adaptive.increaseStep,
   decreaseFactor: config.adaptive.decreaseFactor,
   backoffStatuses: config.adaptive.backoffStatuses,
-  respectHeaders: config.adaptive.useHeaders
+  respectHeaders: config.adaptive.useHeaders,
+  maxRetryAfter: config.retry.maxRetryAfter,
+  maxQuotaWait: config.adaptive.maxQuotaWait
 })
 
 /** The metrics outcome of a failed logical request. */
@@ -321,6 +350,10 @@ export const make = (
   options: ResilientClientOptions = {}
 ): Effect.Effect<ResilientClientService, GovernorSetupError, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
+    // First: a missing credential fails construction before any part is built.
+    const token = yield* resolveToken(config, options)
+    // Known to every redacting logger (the program's own lines too) while this client is open.
+    if (Option.isSome(token)) yield* KnownSecrets.register(token.value)
     // The platform's own span records the raw `url.full` (query tokens included) and headers; ours
     // (Tracing.withRequestSpan / withAttemptSpan) carry the same OTel attributes, redacted.
     const transport = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
@@ -381,7 +414,6 @@ export const make = (
       decide: options.decide
     })
 
-    const token = yield* resolveToken(config, options)
     const cache = yield* buildCache(config, token)
     // This API's request/response lines: redacted with the config's extra rules and mask, the token as a
     // known secret wherever it appears, and filtered by the config's level on top of the program's.
@@ -394,6 +426,8 @@ export const make = (
       },
       requestLog: { bodies: config.logging.bodies }
     })
+    // Errors and responses leave the client with redacted copies of the request (/ response) they carry.
+    const outgoing = RedactErrors.make(redaction.redactor)
     const apiLevel = LogLevel.fromLiteral(LOG_LEVEL_LITERALS[config.logging.level])
     // Lines are written at the request's effective level (the API's filter on top of the program's,
     // read once per request), with this API's redaction in context; a line below it is never built.
@@ -473,8 +507,10 @@ export const make = (
       )
       return state.tracing
         ? sent.pipe(
+          // The span records the attempt's exit: redacted like the errors the caller gets.
+          Effect.mapError(outgoing.error),
           Effect.tap((response) => Tracing.annotateResponse(response.status)),
-          Tracing.withAttemptSpan({ api, method: request.method, url: request.url }, attemptNumber)
+          Tracing.withAttemptSpan({ api, method: request.method, url: request.url, redactor: redaction.redactor }, attemptNumber)
         )
         : sent
     }
@@ -687,14 +723,29 @@ export const make = (
     const withToken = authorize(config, token)
     const hasDefaultHeaders = Object.keys(config.headers).length > 0
     const prepare = (request: HttpClientRequest.HttpClientRequest) => {
-      const prefixed = HttpClientRequest.prependUrl(request, config.baseUrl)
+      // Absolute URLs (pagination links) stay as they are; `guard` refuses any other origin.
+      const prefixed = Origin.isAbsolute(request.url) ? request : HttpClientRequest.prependUrl(request, config.baseUrl)
       return withToken(
         hasDefaultHeaders ? HttpClientRequest.setHeaders(prefixed, { ...config.headers, ...request.headers }) : prefixed
       )
     }
 
+    // The final URL is checked last (after every mapRequest), so the credential never leaves baseUrl's origin.
+    const guard = Origin.makeGuard(config.baseUrl)
+    const checked = <E>(
+      request: HttpClientRequest.HttpClientRequest,
+      f: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, E>
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | RefusedUrl> => {
+      const refused = guard(request.url)
+      return refused === undefined ? f(request) : Effect.fail(refused)
+    }
+    const sendOut = (request: HttpClientRequest.HttpClientRequest) => Effect.mapError(send(request), outgoing.error)
     const client = HttpClient.transform(transport, (_effect, request) =>
-      withCache(request).pipe(Tracing.withRequestSpan({ api, method: request.method, url: request.url }))).pipe(HttpClient.mapRequest(prepare))
+      checked(request, (r) =>
+        withCache(r).pipe(
+          Effect.mapBoth({ onFailure: outgoing.error, onSuccess: outgoing.returned }),
+          Tracing.withRequestSpan({ api, method: r.method, url: r.url, redactor: redaction.redactor })
+        ))).pipe(HttpClient.mapRequest(prepare))
 
     const statsWithTrips = breaker === null
       ? Effect.sync(() => stats)
@@ -721,7 +772,13 @@ export const make = (
         cache === null
           ? Effect.succeed(null)
           // `send`, not `client.execute`: the cache itself is the caller here.
-          : cache.prewarm(Array.from(requests, prepare), send, { partition: api })
+          : cache.prewarm(Array.from(requests, prepare), (r) => checked(r, sendOut), { partition: api }).pipe(
+            // The report's requests are the prepared ones: the caller gets redacted copies.
+            Effect.map((report) => ({
+              ...report,
+              failures: report.failures.map((f) => ({ request: outgoing.request(f.request), error: f.error }))
+            }))
+          )
     }
     return service
   })
@@ -737,23 +794,27 @@ export const make = (
  */
 export const toHttpClient = (
   client: HttpClient.HttpClient.With<HttpClientError.HttpClientError | GovernorError>
-): HttpClient.HttpClient =>
+): HttpClient.HttpClient => {
+  // `request` here is the prepared one (credential included): the error carries a redacted copy,
+  // masked by header name and by the tokens of the open clients.
+  const redactor = KnownSecrets.follow(defaultRedactor)
   // `transform` types its result as `E | E1`; every governor error is caught below, so the cast only
   // drops what cannot occur.
-  HttpClient.transform(client, (effect, request) =>
+  return HttpClient.transform(client, (effect, request) =>
     Effect.catchIf(
       effect,
       isGovernorError,
       (error) =>
         Effect.fail(
           new HttpClientError.RequestError({
-            request,
+            request: RedactErrors.make(redactor()).request(request),
             reason: "Transport",
             cause: error,
             description: error.message
           })
         )
     )) as HttpClient.HttpClient
+}
 
 /**
  * The tag's service plus the platform `HttpClient` tag, built from `config`; needs the transport

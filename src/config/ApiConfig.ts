@@ -8,55 +8,59 @@
  *
  * @since 0.1.0
  */
-import { Context, Duration, Effect, Layer, Schema } from "effect"
+import { Context, Duration, Effect, Either, Layer, Schema } from "effect"
 import {
-  DurationInput,
-  Fraction,
-  NonEmptyTrimmedString,
-  PositiveDuration,
-  PositiveFinite
-} from "../internal/schema.js"
+  isErrorStatus,
+  MAX_ADAPTIVE_RATE,
+  MAX_BACKOFF_MULTIPLIER,
+  MAX_BREAKER_COUNT,
+  MAX_CACHE_BYTES,
+  MAX_CACHE_ENTRIES,
+  MAX_CACHE_TTL,
+  MAX_CONCURRENT,
+  MAX_ERROR_STATUS,
+  MAX_LIMIT_AMOUNT,
+  MAX_LIMIT_PERIOD,
+  MAX_QUEUE,
+  MAX_REQUEST_WAIT,
+  MAX_RETRIES,
+  MIN_ADAPTIVE_RATE,
+  MIN_ERROR_STATUS,
+  MIN_LIMIT_PERIOD
+} from "../internal/bounds.js"
+import { durationUpTo, Fraction, intBetween, NonEmptyTrimmedString, numberBetween } from "../internal/schema.js"
 import { CREDENTIAL_HEADERS } from "../internal/credentials.js"
 import { LimitFromJson } from "../limiter/Limit.js"
+import { MAX_PACING_MS } from "../limiter/pacing.js"
 import { type ConfigError, fromParseError, singleIssue } from "./errors.js"
 
 // ---------------------------------------------------------------------------------------------------------
 // Building blocks
 // ---------------------------------------------------------------------------------------------------------
 
-const PositiveInt = Schema.Number.pipe(
-  Schema.filter((n) => Number.isSafeInteger(n) && n > 0, {
-    message: (issue) => `Expected a whole number greater than 0, got ${String(issue.actual)}`
+const RetryCount = intBetween(0, MAX_RETRIES)
+
+const BreakerCount = intBetween(1, MAX_BREAKER_COUNT)
+
+// Only error statuses: retrying, or slowing down on, a success (`[200]`) is always a mistake.
+const ErrorStatus = Schema.Number.pipe(
+  Schema.filter(isErrorStatus, {
+    message: (issue) =>
+      `Expected an HTTP error status code (${MIN_ERROR_STATUS}-${MAX_ERROR_STATUS}), got ${String(issue.actual)}`
   })
 )
 
-const NonNegativeInt = Schema.Number.pipe(
-  Schema.filter((n) => Number.isSafeInteger(n) && n >= 0, {
-    message: (issue) => `Expected a whole number >= 0, got ${String(issue.actual)}`
-  })
-)
+const StatusList = Schema.Array(ErrorStatus)
 
-/** Retries are bounded so a config can never ask for an endless loop. */
-const MAX_RETRIES_CEILING = 100
+/** A wait within one request: `>= 0` (or `> 0`), at most `MAX_REQUEST_WAIT`. */
+const RequestWait = durationUpTo(MAX_REQUEST_WAIT)
+const PositiveRequestWait = durationUpTo(MAX_REQUEST_WAIT, { positive: true })
 
-const RetryCount = NonNegativeInt.pipe(
-  Schema.filter((n) => n <= MAX_RETRIES_CEILING, {
-    message: (issue) => `Expected at most ${MAX_RETRIES_CEILING} retries, got ${String(issue.actual)}`
-  })
-)
+/** Requests per second an adaptive rate may take: one a day to a million a second. */
+const AdaptiveRate = numberBetween(MIN_ADAPTIVE_RATE, MAX_ADAPTIVE_RATE, { unit: "requests/s", minText: "1/86400 (one a day)" })
 
-const StatusCode = Schema.Number.pipe(
-  Schema.filter((n) => Number.isInteger(n) && n >= 100 && n <= 599, {
-    message: (issue) => `Expected an HTTP status code (100-599), got ${String(issue.actual)}`
-  })
-)
-
-const StatusList = Schema.Array(StatusCode)
-
-/** A duration >= 0 that is not infinite. */
-const FiniteDuration = DurationInput.pipe(
-  Schema.filter((d) => Duration.isFinite(d), { message: () => "Expected a finite duration" })
-)
+/** A server may pause a key until its quota resets, but never longer than the limiter accepts. */
+const QuotaWait = durationUpTo(Duration.millis(MAX_PACING_MS), { positive: true })
 
 /** The open interval (0, 1), for multiplicative decrease: 1 would never decrease, 0 would stop. */
 const OpenFraction = Schema.Number.pipe(
@@ -65,11 +69,14 @@ const OpenFraction = Schema.Number.pipe(
   })
 )
 
-const Multiplier = Schema.Number.pipe(
-  Schema.filter((n) => Number.isFinite(n) && n >= 1, {
-    message: (issue) => `Expected a finite number >= 1, got ${String(issue.actual)}`
-  })
-)
+const Multiplier = numberBetween(1, MAX_BACKOFF_MULTIPLIER)
+
+// The ranges as the reference table shows them (descriptions are the README's source).
+const WAIT_RANGE = `0 to ${Duration.format(MAX_REQUEST_WAIT)}`
+const POSITIVE_WAIT_RANGE = `more than 0, at most ${Duration.format(MAX_REQUEST_WAIT)}`
+const RATE_RANGE = `From one a day (1/86400) to ${MAX_ADAPTIVE_RATE}.`
+const STATUS_RANGE = `${MIN_ERROR_STATUS}-${MAX_ERROR_STATUS}`
+const COUNT_RANGE = `1 to ${MAX_BREAKER_COUNT}`
 
 /** RFC 9110 token characters. */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
@@ -169,28 +176,32 @@ const AdaptiveSection = Schema.Struct({
   enabled: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
     description: "Learn the rate the API accepts (AIMD) instead of only enforcing the configured limits."
   }),
-  initialRate: Schema.optionalWith(PositiveFinite, { exact: true, default: () => 5 }).annotations({
-    description: "Starting rate in requests per second."
+  initialRate: Schema.optionalWith(AdaptiveRate, { exact: true, default: () => 5 }).annotations({
+    description: `Starting rate in requests per second. ${RATE_RANGE}`
   }),
-  minRate: Schema.optionalWith(PositiveFinite, { exact: true }).annotations({
-    description: "Lowest rate (requests/s) a decrease may reach. Default initialRate / 100."
+  minRate: Schema.optionalWith(AdaptiveRate, { exact: true }).annotations({
+    description: `Lowest rate (requests/s) a decrease may reach. Default initialRate / 100. ${RATE_RANGE}`
   }),
-  maxRate: Schema.optionalWith(PositiveFinite, { exact: true }).annotations({
+  maxRate: Schema.optionalWith(AdaptiveRate, { exact: true }).annotations({
     description:
-      "Highest rate (requests/s) probing may reach: how far above the documented limit it looks. Default 10 × initialRate."
+      `Highest rate (requests/s) probing may reach: how far above the documented limit it looks. Default 10 × initialRate. ${RATE_RANGE}`
   }),
-  increaseStep: Schema.optionalWith(PositiveFinite, { exact: true }).annotations({
+  increaseStep: Schema.optionalWith(numberBetween(0, MAX_ADAPTIVE_RATE, { minExclusive: true }), { exact: true }).annotations({
     description:
-      "Probe slope once settled, in requests/s gained per second (time-based, so load does not change it). Default initialRate / 100."
+      `Probe slope once settled, in requests/s gained per second (time-based, so load does not change it). Default initialRate / 100. At most ${MAX_ADAPTIVE_RATE}.`
   }),
   decreaseFactor: Schema.optionalWith(OpenFraction, { exact: true, default: () => 0.5 }).annotations({
     description: "Multiplier in (0, 1) applied to the rate on a backoff status (multiplicative decrease)."
   }),
   backoffStatuses: Schema.optionalWith(StatusList, { exact: true, default: () => [429, 503] }).annotations({
-    description: "Statuses that mean \"slow down\"."
+    description: `Statuses that mean "slow down" (${STATUS_RANGE}).`
   }),
   useHeaders: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }).annotations({
     description: "Pace by X-RateLimit-* / IETF RateLimit headers when the API sends them."
+  }),
+  maxQuotaWait: Schema.optionalWith(QuotaWait, { exact: true, default: () => Duration.days(1) }).annotations({
+    description:
+      "Longest pause until a quota reset stated by rate-limit headers (at most 31 days): a reset further ahead is logged and ignored, and the header pace is never slower than one request per this."
   })
 }).pipe(
   Schema.filter((a): Schema.FilterOutput => {
@@ -212,34 +223,34 @@ const AdaptiveSection = Schema.Struct({
 
 const RetrySection = Schema.Struct({
   maxRetries: Schema.optionalWith(RetryCount, { exact: true, default: () => 3 }).annotations({
-    description: `Retries after the first attempt (0 disables retries; at most ${MAX_RETRIES_CEILING}).`
+    description: `Retries after the first attempt (0 disables retries; at most ${MAX_RETRIES}).`
   }),
-  initialDelay: Schema.optionalWith(FiniteDuration, { exact: true, default: () => Duration.millis(500) })
-    .annotations({ description: "Backoff before the first retry." }),
-  maxDelay: Schema.optionalWith(FiniteDuration, { exact: true, default: () => Duration.seconds(30) }).annotations({
-    description: "Upper bound of a single computed backoff delay."
+  initialDelay: Schema.optionalWith(RequestWait, { exact: true, default: () => Duration.millis(500) })
+    .annotations({ description: `Backoff before the first retry (${WAIT_RANGE}).` }),
+  maxDelay: Schema.optionalWith(RequestWait, { exact: true, default: () => Duration.seconds(30) }).annotations({
+    description: `Upper bound of a single computed backoff delay (${WAIT_RANGE}).`
   }),
   multiplier: Schema.optionalWith(Multiplier, { exact: true, default: () => 2 }).annotations({
-    description: "Growth factor of the exponential backoff (>= 1)."
+    description: `Growth factor of the exponential backoff (1 to ${MAX_BACKOFF_MULTIPLIER}).`
   }),
   jitter: Schema.optionalWith(Schema.Literal("none", "full", "proportional"), { exact: true, default: () => "full" })
     .annotations({
       description: "\"full\": random delay in [0, d]; \"proportional\": d ± a fraction; \"none\": exactly d."
     }),
-  totalBudget: Schema.optionalWith(PositiveDuration, { exact: true, default: () => Duration.minutes(1) })
-    .annotations({ description: "Total time all retries of one request may spend waiting." }),
+  totalBudget: Schema.optionalWith(PositiveRequestWait, { exact: true, default: () => Duration.minutes(1) })
+    .annotations({ description: `Total time all retries of one request may spend waiting (${POSITIVE_WAIT_RANGE}).` }),
   retryOnStatus: Schema.optionalWith(StatusList, {
     exact: true,
     default: () => [408, 425, 429, 500, 502, 503, 504]
-  }).annotations({ description: "Statuses that are retried; other statuses never are." }),
+  }).annotations({ description: `Statuses that are retried (${STATUS_RANGE}); other statuses never are.` }),
   retryOnTransport: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }).annotations({
     description: "Retry transient transport errors (connection reset/refused, timeouts)."
   }),
   respectRetryAfter: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }).annotations({
     description: "A Retry-After header (seconds or HTTP-date) replaces the computed delay."
   }),
-  maxRetryAfter: Schema.optionalWith(FiniteDuration, { exact: true, default: () => Duration.minutes(2) })
-    .annotations({ description: "Longest Retry-After honoured; larger values are capped to this." }),
+  maxRetryAfter: Schema.optionalWith(RequestWait, { exact: true, default: () => Duration.minutes(2) })
+    .annotations({ description: `Longest Retry-After honoured; larger values are capped to this (${WAIT_RANGE}).` }),
   retryNonIdempotent: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
     description: "Retry POST/PATCH even without an Idempotency-Key."
   }),
@@ -262,25 +273,25 @@ const BreakerSection = Schema.Struct({
   enabled: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }).annotations({
     description: "Use a circuit breaker for this API."
   }),
-  failureThreshold: Schema.optionalWith(PositiveInt, { exact: true, default: () => 5 }).annotations({
-    description: "Consecutive failures that open the circuit."
+  failureThreshold: Schema.optionalWith(BreakerCount, { exact: true, default: () => 5 }).annotations({
+    description: `Consecutive failures that open the circuit (${COUNT_RANGE}).`
   }),
   failureRate: Schema.optionalWith(Fraction, { exact: true }).annotations({
     description: "Also open when this fraction (0, 1] of the last windowSize calls failed (off when absent)."
   }),
-  windowSize: Schema.optionalWith(PositiveInt, { exact: true, default: () => 20 }).annotations({
-    description: "Calls in the sliding window used by failureRate."
+  windowSize: Schema.optionalWith(BreakerCount, { exact: true, default: () => 20 }).annotations({
+    description: `Calls in the sliding window used by failureRate (${COUNT_RANGE}).`
   }),
-  minimumCalls: Schema.optionalWith(PositiveInt, { exact: true, default: () => 10 }).annotations({
-    description: "Calls needed in the window before failureRate is evaluated."
+  minimumCalls: Schema.optionalWith(BreakerCount, { exact: true, default: () => 10 }).annotations({
+    description: "Calls needed in the window before failureRate is evaluated (1 to windowSize)."
   }),
-  successThreshold: Schema.optionalWith(PositiveInt, { exact: true, default: () => 2 }).annotations({
-    description: "Successful probes in half-open that close the circuit."
+  successThreshold: Schema.optionalWith(BreakerCount, { exact: true, default: () => 2 }).annotations({
+    description: `Successful probes in half-open that close the circuit (${COUNT_RANGE}).`
   }),
-  recoveryTimeout: Schema.optionalWith(PositiveDuration, { exact: true, default: () => Duration.seconds(30) })
-    .annotations({ description: "Time open before the circuit lets probes through (half-open)." }),
-  halfOpenMaxProbes: Schema.optionalWith(PositiveInt, { exact: true, default: () => 1 }).annotations({
-    description: "Probes allowed in flight at once while half-open."
+  recoveryTimeout: Schema.optionalWith(PositiveRequestWait, { exact: true, default: () => Duration.seconds(30) })
+    .annotations({ description: `Time open before the circuit lets probes through (half-open; ${POSITIVE_WAIT_RANGE}).` }),
+  halfOpenMaxProbes: Schema.optionalWith(BreakerCount, { exact: true, default: () => 1 }).annotations({
+    description: `Probes allowed in flight at once while half-open (${COUNT_RANGE}).`
   })
 }).pipe(
   Schema.filter((b) =>
@@ -291,11 +302,11 @@ const BreakerSection = Schema.Struct({
 )
 
 const BulkheadSection = Schema.Struct({
-  maxConcurrent: Schema.optionalWith(PositiveInt, { exact: true }).annotations({
-    description: "Requests in flight at once (unlimited when absent)."
+  maxConcurrent: Schema.optionalWith(intBetween(1, MAX_CONCURRENT), { exact: true }).annotations({
+    description: `Requests in flight at once (1 to ${MAX_CONCURRENT}; unlimited when absent).`
   }),
-  maxQueue: Schema.optionalWith(NonNegativeInt, { exact: true, default: () => 100 }).annotations({
-    description: "Requests waiting for a slot; when full, calls fail at once instead of queueing."
+  maxQueue: Schema.optionalWith(intBetween(0, MAX_QUEUE), { exact: true, default: () => 100 }).annotations({
+    description: `Requests waiting for a slot (0 to ${MAX_QUEUE}); when full, calls fail at once instead of queueing.`
   })
 })
 
@@ -308,13 +319,15 @@ const CacheSection = Schema.Struct({
   directory: Schema.optionalWith(NonEmptyTrimmedString, { exact: true }).annotations({
     description: "Cache directory; required when store is \"file\"."
   }),
-  defaultTtl: Schema.optionalWith(FiniteDuration, { exact: true, default: () => Duration.minutes(1) })
-    .annotations({ description: "Freshness of a response that carries no Cache-Control/Expires." }),
-  maxEntries: Schema.optionalWith(PositiveInt, { exact: true, default: () => 1000 }).annotations({
-    description: "Entries kept before least-recently-used eviction."
+  defaultTtl: Schema.optionalWith(durationUpTo(MAX_CACHE_TTL), { exact: true, default: () => Duration.minutes(1) })
+    .annotations({
+      description: `Freshness of a response that carries no Cache-Control/Expires (at most ${Duration.format(MAX_CACHE_TTL)}).`
+    }),
+  maxEntries: Schema.optionalWith(intBetween(1, MAX_CACHE_ENTRIES), { exact: true, default: () => 1000 }).annotations({
+    description: `Entries kept before least-recently-used eviction (1 to ${MAX_CACHE_ENTRIES}).`
   }),
-  maxBytes: Schema.optionalWith(PositiveInt, { exact: true, default: () => 50 * 1024 * 1024 }).annotations({
-    description: "Total body bytes kept before least-recently-used eviction."
+  maxBytes: Schema.optionalWith(intBetween(1, MAX_CACHE_BYTES), { exact: true, default: () => 50 * 1024 * 1024 }).annotations({
+    description: `Total body bytes kept before least-recently-used eviction (1 to 2^40, 1 TiB).`
   }),
   shared: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
     description: "Shared cache: responses marked Cache-Control: private are not stored."
@@ -334,11 +347,11 @@ const CacheSection = Schema.Struct({
 )
 
 const TimeoutsSection = Schema.Struct({
-  attempt: Schema.optionalWith(PositiveDuration, { exact: true, default: () => Duration.seconds(30) }).annotations({
-    description: "Timeout of one attempt (one HTTP exchange)."
+  attempt: Schema.optionalWith(PositiveRequestWait, { exact: true, default: () => Duration.seconds(30) }).annotations({
+    description: `Timeout of one attempt (one HTTP exchange; ${POSITIVE_WAIT_RANGE}).`
   }),
-  overall: Schema.optionalWith(PositiveDuration, { exact: true, default: () => Duration.minutes(2) }).annotations({
-    description: "Deadline of a whole request: limiter waits, attempts, retries and backoff."
+  overall: Schema.optionalWith(PositiveRequestWait, { exact: true, default: () => Duration.minutes(2) }).annotations({
+    description: `Deadline of a whole request: limiter waits, attempts, retries and backoff (${POSITIVE_WAIT_RANGE}).`
   })
 }).pipe(
   Schema.filter((t) =>
@@ -360,6 +373,10 @@ const AuthSection = Schema.Struct({
   }),
   env: Schema.optionalWith(EnvVarName, { exact: true }).annotations({
     description: "Environment variable holding the token (default GOVERNOR_<NAME>_TOKEN). Never the token itself."
+  }),
+  optional: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
+    description:
+      "The API also works without a token: an unset or empty variable sends no credential instead of failing client construction with MissingToken."
   })
 })
 
@@ -414,7 +431,9 @@ const ApiConfigSchema = Schema.Struct({
   }),
   limits: Schema.optionalWith(Limits, { exact: true, default: () => [] }).annotations({
     description:
-      "Token buckets: `{ name, limit, per: \"second\"|\"minute\"|\"hour\"|\"day\", burst?, window? }` or `{ name, capacity, refillAmount, refillPeriod, window? }`; unique names."
+      `Token buckets: \`{ name, limit, per: "second"|"minute"|"hour"|"day", burst?, window? }\` or \`{ name, capacity, refillAmount, refillPeriod, window? }\`; unique names. Capacity (burst) 1 to ${MAX_LIMIT_AMOUNT} tokens, refillPeriod ${
+        Duration.format(MIN_LIMIT_PERIOD)
+      } to ${Duration.format(MAX_LIMIT_PERIOD)}, refilling at least one token per ${Duration.format(MAX_LIMIT_PERIOD)}.`
   }),
   adaptive: section(AdaptiveSection, "Adaptive rate (AIMD); minRate <= initialRate <= maxRate."),
   retry: section(RetrySection, "Retry policy."),
@@ -436,8 +455,8 @@ const ApiConfigSchema = Schema.Struct({
   throttle: Schema.optionalWith(ThrottleSection, { exact: true, default: () => ({ threshold: 0.8 }) }).annotations({
     description: "Spread requests out when a bucket runs low, or false to let bursts through."
   }),
-  minInterval: Schema.optionalWith(FiniteDuration, { exact: true, default: () => Duration.zero }).annotations({
-    description: "Minimum spacing between two requests."
+  minInterval: Schema.optionalWith(RequestWait, { exact: true, default: () => Duration.zero }).annotations({
+    description: `Minimum spacing between two requests (${WAIT_RANGE}).`
   })
 }).pipe(
   Schema.filter((config): Schema.FilterOutput => {
@@ -544,8 +563,8 @@ export const encode = (config: ApiConfig): Effect.Effect<ApiConfigEncoded, Confi
   Schema.encode(ApiConfig)(config).pipe(Effect.mapError((error) => fromParseError("encode", error)))
 
 /**
- * Synchronous constructor from the JSON-friendly form. Throws a `ConfigError` on invalid input; use
- * {@link decode} for untrusted input.
+ * Synchronous constructor from the JSON-friendly form. Throws the `ConfigError` itself on invalid input
+ * (like `Limit.perSecond` and the other limit constructors); use {@link decode} for untrusted input.
  *
  * @example
  * ```ts
@@ -555,7 +574,8 @@ export const encode = (config: ApiConfig): Effect.Effect<ApiConfigEncoded, Confi
  * @since 0.1.0
  * @category constructors
  */
-export const make = (input: ApiConfigEncoded): ApiConfig => Effect.runSync(decode(input, "ApiConfig.make"))
+export const make = (input: ApiConfigEncoded): ApiConfig =>
+  Either.getOrThrowWith(Effect.runSync(Effect.either(decode(input, "ApiConfig.make"))), (error) => error)
 
 /**
  * Is this value already a decoded, valid `ApiConfig` (durations as `Duration`, limits as `Limit`)?

@@ -32,6 +32,7 @@ import { ApiConfig as ApiConfigSchema, type AuthSettings, decode, encode } from 
 import type { ApiConfig } from "./ApiConfig.js"
 import { type ConfigError, configError, fromParseError, type PathSegment, singleIssue } from "./errors.js"
 import { allFields, type EnvKind, type FieldInfo, screamingSnake } from "./internal/fields.js"
+import { findJsonSyntaxError } from "./internal/jsonSyntax.js"
 import { getPreset, presetNames } from "./presets.js"
 
 // ---------------------------------------------------------------------------------------------------------
@@ -40,30 +41,14 @@ import { getPreset, presetNames } from "./presets.js"
 
 type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly [key: string]: Json }
 
-const lineColumn = (text: string, position: number): { line: number; column: number } => {
-  const before = text.slice(0, position)
-  const line = before.split("\n").length
-  return { line, column: position - before.lastIndexOf("\n") }
-}
-
 /**
- * Describe a `JSON.parse` failure without quoting the input (V8 quotes a snippet of the text, which could
- * contain a secret), with the line and column when the engine reports a position.
+ * Describe a `JSON.parse` failure by our own scan of the text: the line, the column and a reason in our
+ * words. The engine's message is not used: it quotes the text around the error (possibly a secret) and
+ * differs between Node versions.
  */
-const describeJsonError = (text: string, error: unknown): string => {
-  const raw = error instanceof Error ? error.message : String(error)
-  const reason = raw
-    .replace(/, ".*" is not valid JSON$/s, "")
-    .replace(/ in JSON at position \d+.*$/s, "")
-    .replace(/ \(line \d+ column \d+\)$/, "")
-  const position = /at position (\d+)/.exec(raw)
-  if (position !== null) {
-    const { column, line } = lineColumn(text, Number(position[1]))
-    return `Invalid JSON at line ${line}, column ${column}: ${reason}`
-  }
-  const lineCol = /\(line (\d+) column (\d+)\)/.exec(raw)
-  if (lineCol !== null) return `Invalid JSON at line ${lineCol[1]}, column ${lineCol[2]}: ${reason}`
-  return `Invalid JSON: ${reason}`
+const describeJsonError = (text: string): string => {
+  const found = findJsonSyntaxError(text)
+  return found === undefined ? "Invalid JSON" : `Invalid JSON at line ${found.line}, column ${found.column}: ${found.reason}`
 }
 
 /**
@@ -76,7 +61,7 @@ const describeJsonError = (text: string, error: unknown): string => {
 export const parseJson = (text: string, source: string): Effect.Effect<unknown, ConfigError> =>
   Effect.try({
     try: () => JSON.parse(text) as unknown,
-    catch: (error) => singleIssue(source, [], describeJsonError(text, error))
+    catch: () => singleIssue(source, [], describeJsonError(text))
   })
 
 const isPlainObject = (u: unknown): u is Readonly<Record<string, unknown>> =>
@@ -243,8 +228,8 @@ const parseList = (text: string, item: (part: string) => Parsed): Parsed => {
 const parseJsonValue = (text: string): Parsed => {
   try {
     return { ok: true, value: JSON.parse(text) as Json }
-  } catch (error) {
-    return { ok: false, message: describeJsonError(text, error) }
+  } catch {
+    return { ok: false, message: describeJsonError(text) }
   }
 }
 
@@ -387,7 +372,7 @@ export const tokenFromEnv = (config: ApiConfig): Effect.Effect<Redacted.Redacted
  * @category auth
  */
 export const authHeader = (
-  auth: AuthSettings,
+  auth: Pick<AuthSettings, "scheme" | "header">,
   token: Redacted.Redacted<string>
 ): readonly [name: string, value: Redacted.Redacted<string>] =>
   auth.scheme === "bearer"

@@ -81,7 +81,10 @@ export const markdown = (): string =>
     "`\"1 minute\"` / `\"250 millis\"`. Unknown keys are errors. Environment variables are",
     "`GOVERNOR_<NAME>_<FIELD>` (e.g. `GOVERNOR_NOTION_RETRY_MAX_RETRIES`); lists are comma-separated, `limits`,",
     "`headers` and `throttle` are JSON. The token is never part of the config: it is read from the variable",
-    "named by `auth.env` (default `GOVERNOR_<NAME>_TOKEN`) as a redacted value.",
+    "named by `auth.env` (default `GOVERNOR_<NAME>_TOKEN`) as a redacted value. Numbers and durations are",
+    "bounded (ranges in the descriptions; durations shown as `1d` = one day): a value outside its range, NaN or",
+    "Infinity is a `ConfigError` naming the field. A malformed JSON file is reported by line and column, never",
+    "by quoting it.",
     "",
     markdownTable(),
     ""

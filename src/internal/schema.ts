@@ -5,20 +5,7 @@
  * @internal
  */
 import { Duration, Either, ParseResult, Schema } from "effect"
-
-/** A finite number strictly greater than zero (rejects NaN and Infinity). */
-export const PositiveFinite = Schema.Number.pipe(
-  Schema.filter((n) => Number.isFinite(n) && n > 0, {
-    message: (issue) => `Expected a finite number greater than 0, got ${String(issue.actual)}`
-  })
-)
-
-/** A finite number >= 0. */
-export const NonNegativeFinite = Schema.Number.pipe(
-  Schema.filter((n) => Number.isFinite(n) && n >= 0, {
-    message: (issue) => `Expected a finite number >= 0, got ${String(issue.actual)}`
-  })
-)
+import { decodeDuration } from "./duration.js"
 
 /** A fraction in (0, 1]. */
 export const Fraction = Schema.Number.pipe(
@@ -41,9 +28,9 @@ export const DurationInput = Schema.transformOrFail(
   {
     strict: true,
     decode: (input, _, ast) => {
-      const parsed = typeof input === "number"
-        ? (Number.isFinite(input) && input >= 0 ? Either.right(Duration.millis(input)) : Either.left(undefined))
-        : Either.fromOption(Duration.decodeUnknown(input.trim()), () => undefined)
+      const parsed = typeof input === "number" && !Number.isFinite(input)
+        ? Either.left(undefined)
+        : Either.fromOption(decodeDuration(input), () => undefined)
       return Either.match(parsed, {
         onLeft: () =>
           ParseResult.fail(
@@ -60,9 +47,39 @@ export const DurationInput = Schema.transformOrFail(
   }
 ).annotations({ identifier: "DurationInput" })
 
-/** A duration strictly greater than zero. */
-export const PositiveDuration = DurationInput.pipe(
-  Schema.filter((d) => Duration.toMillis(d) > 0 && Duration.isFinite(d), {
-    message: () => "Expected a finite duration greater than zero"
-  })
-)
+/**
+ * A number in `[min, max]` (or `(min, max]` with `minExclusive`); rejects NaN and Infinity. `unit` follows the
+ * bounds in the message ("requests/s"); `minText` shows `min` in a readable form ("1/86400").
+ */
+export const numberBetween = (
+  min: number,
+  max: number,
+  options: { readonly minExclusive?: boolean; readonly unit?: string; readonly minText?: string } = {}
+) =>
+  Schema.Number.pipe(
+    Schema.filter((n) => Number.isFinite(n) && (options.minExclusive === true ? n > min : n >= min) && n <= max, {
+      message: (issue) =>
+        `Expected a number ${options.minExclusive === true ? "greater than" : ">="} ${options.minText ?? min} and at most ${max}${
+          options.unit === undefined ? "" : ` ${options.unit}`
+        }, got ${String(issue.actual)}`
+    })
+  )
+
+/** A whole number in `[min, max]`. */
+export const intBetween = (min: number, max: number) =>
+  Schema.Number.pipe(
+    Schema.filter((n) => Number.isSafeInteger(n) && n >= min && n <= max, {
+      message: (issue) => `Expected a whole number from ${min} to ${max}, got ${String(issue.actual)}`
+    })
+  )
+
+/** A duration of at most `max`, and greater than zero when `positive` (else >= 0). */
+export const durationUpTo = (max: Duration.Duration, options: { readonly positive?: boolean } = {}) =>
+  DurationInput.pipe(
+    Schema.filter((d) => (options.positive === true ? Duration.toMillis(d) > 0 : true) && Duration.lessThanOrEqualTo(d, max), {
+      message: (issue) =>
+        `Expected a duration ${options.positive === true ? "greater than 0" : ">= 0"} and at most ${Duration.format(max)}, got ${
+          Duration.format(issue.actual as Duration.Duration)
+        }`
+    })
+  )

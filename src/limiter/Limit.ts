@@ -4,8 +4,10 @@
  *
  * @since 0.1.0
  */
-import { DateTime, Duration, Option, ParseResult, Schema } from "effect"
-import { NonEmptyTrimmedString, PositiveDuration, PositiveFinite } from "../internal/schema.js"
+import { DateTime, Duration, Effect, Either, Option, ParseResult, Schema } from "effect"
+import { type ConfigError, fromParseError } from "../config/errors.js"
+import { MAX_LIMIT_AMOUNT, MAX_LIMIT_PERIOD, MIN_LIMIT_PERIOD } from "../internal/bounds.js"
+import { DurationInput, NonEmptyTrimmedString, numberBetween } from "../internal/schema.js"
 
 /**
  * An IANA time zone name (`"America/New_York"`, `"UTC"`), validated against the runtime's tz database.
@@ -41,22 +43,64 @@ export type LimitWindow = typeof LimitWindow.Type
 
 const DAY_MS = 86_400_000
 
+/** Tokens of a bucket or a refill: finite, > 0, at most `MAX_LIMIT_AMOUNT`. */
+const Amount = numberBetween(0, MAX_LIMIT_AMOUNT, { minExclusive: true, unit: "tokens" })
+
+const RefillPeriod = DurationInput.pipe(
+  Schema.filter((d) => Duration.between(d, { minimum: MIN_LIMIT_PERIOD, maximum: MAX_LIMIT_PERIOD }), {
+    message: (issue) =>
+      `Expected a refill period from ${Duration.format(MIN_LIMIT_PERIOD)} to ${Duration.format(MAX_LIMIT_PERIOD)}, got ${
+        Duration.format(issue.actual as Duration.Duration)
+      }`
+  })
+)
+
+/**
+ * The bounds every limit shares, whatever form it was written in (`names` maps to the user's field names):
+ * a bucket holds at least one request of cost 1, and refills at least one token per `MAX_LIMIT_PERIOD`
+ * (so a per-day limit of 1 is fine and `1e-300` per second is not).
+ */
+const bucketBounds = (
+  capacity: number,
+  refillAmount: number,
+  periodMs: number,
+  names: { readonly capacity: string; readonly refillAmount: string }
+): Schema.FilterOutput => {
+  if (capacity < 1) {
+    return {
+      path: [names.capacity],
+      message: `a bucket of ${capacity} tokens never admits a request of cost 1: ${names.capacity} must be >= 1`
+    }
+  }
+  if (refillAmount / periodMs < 1 / Duration.toMillis(MAX_LIMIT_PERIOD)) {
+    return {
+      path: [names.refillAmount],
+      message: `${refillAmount} per ${Duration.format(Duration.millis(periodMs))} refills less than one token per ${
+        Duration.format(MAX_LIMIT_PERIOD)
+      }`
+    }
+  }
+  return true
+}
+
 const LimitFields = Schema.Struct({
   name: NonEmptyTrimmedString,
-  capacity: PositiveFinite,
-  refillAmount: PositiveFinite,
-  refillPeriod: PositiveDuration,
+  capacity: Amount,
+  refillAmount: Amount,
+  refillPeriod: RefillPeriod,
   window: Schema.optionalWith(LimitWindow, { default: () => ({ type: "rolling" as const }) })
 }).pipe(
   Schema.filter((l): Schema.FilterOutput => {
     if (l.capacity < l.refillAmount) {
       return { path: ["capacity"], message: `capacity (burst) ${l.capacity} must be >= refillAmount ${l.refillAmount}` }
     }
+    const ms = Duration.toMillis(l.refillPeriod)
+    const bounds = bucketBounds(l.capacity, l.refillAmount, ms, { capacity: "capacity", refillAmount: "refillAmount" })
+    if (bounds !== true) return bounds
     if (l.window.type === "fixed") {
       if (l.refillAmount !== l.capacity) {
         return { path: ["refillAmount"], message: "a fixed window refills the whole capacity: refillAmount must equal capacity" }
       }
-      const ms = Duration.toMillis(l.refillPeriod)
       if (!Number.isInteger(ms) || (ms < DAY_MS ? DAY_MS % ms !== 0 : ms % DAY_MS !== 0)) {
         return {
           path: ["refillPeriod"],
@@ -95,36 +139,33 @@ export interface PerPeriodOptions {
   readonly window?: "rolling" | { readonly type: "fixed"; readonly timeZone?: string }
 }
 
-const PerPeriodInput = Schema.Struct({
-  name: NonEmptyTrimmedString,
-  limit: PositiveFinite,
-  burst: Schema.optional(PositiveFinite)
-}).pipe(
-  Schema.filter((i) =>
-    i.burst === undefined || i.burst >= i.limit
-      ? true
-      : { path: ["burst"], message: `burst ${i.burst} is below the rate ${i.limit}: burst must be >= the per-period limit` }
+/**
+ * Decode any form of a limit (as in a config file) and throw the resulting `ConfigError` itself: the
+ * constructors below fail the way `ApiConfig.make` does, with the config's message naming the field.
+ */
+const decodeOrThrow = (input: unknown, source: string): Limit =>
+  Either.getOrThrowWith(
+    Schema.decodeUnknownEither(LimitFromJson)(input, { errors: "all" }),
+    (error) => fromParseError(source, error)
   )
-)
 
-const perPeriod = (period: Duration.DurationInput) => (name: string, limit: number, options?: PerPeriodOptions): Limit => {
-  const input = Schema.decodeUnknownSync(PerPeriodInput)({ name, limit, burst: options?.burst })
-  const window = options?.window === undefined || options.window === "rolling"
-    ? { type: "rolling" }
-    : options.window
-  const fixed = typeof window === "object" && window.type === "fixed"
-  return Schema.decodeUnknownSync(Limit)({
-    name: input.name,
-    capacity: fixed ? input.limit : input.burst ?? input.limit,
-    refillAmount: input.limit,
-    refillPeriod: Duration.toMillis(period),
-    window
-  })
-}
+const perPeriod = (per: LimitShorthandEncoded["per"], constructor: string) =>
+(name: string, limit: number, options?: PerPeriodOptions): Limit =>
+  decodeOrThrow(
+    {
+      name,
+      limit,
+      per,
+      ...(options?.burst === undefined ? {} : { burst: options.burst }),
+      window: options?.window === undefined || options.window === "rolling" ? { type: "rolling" } : options.window
+    },
+    `Limit.${constructor}(${JSON.stringify(name)})`
+  )
 
 /**
- * `n` tokens per second (optionally with a larger `burst`). Throws a `ParseError` naming the field on
- * invalid input (zero, negative, NaN, burst below the rate); use {@link decode} for untrusted input.
+ * `n` tokens per second (optionally with a larger `burst`). Throws a `ConfigError` (the config's own error:
+ * its message names the field, e.g. `burst: burst 5 is below the rate 10`) on invalid input: zero,
+ * negative, NaN, out of bounds, burst below the rate. Use {@link decode} for an Effect that fails instead.
  *
  * @example
  * ```ts
@@ -134,24 +175,32 @@ const perPeriod = (period: Duration.DurationInput) => (name: string, limit: numb
  * @since 0.1.0
  * @category constructors
  */
-export const perSecond = perPeriod("1 second")
+export const perSecond = perPeriod("second", "perSecond")
 
-/** `n` tokens per minute. @since 0.1.0 @category constructors */
-export const perMinute = perPeriod("1 minute")
+/** `n` tokens per minute. Throws a `ConfigError` like {@link perSecond}. @since 0.1.0 @category constructors */
+export const perMinute = perPeriod("minute", "perMinute")
 
-/** `n` tokens per hour. @since 0.1.0 @category constructors */
-export const perHour = perPeriod("1 hour")
+/** `n` tokens per hour. Throws a `ConfigError` like {@link perSecond}. @since 0.1.0 @category constructors */
+export const perHour = perPeriod("hour", "perHour")
 
 /**
  * `n` tokens per day. Pass `window: { type: "fixed", timeZone }` for quotas that reset at local midnight.
+ * Throws a `ConfigError` like {@link perSecond}.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const perDay = perPeriod("1 day")
+export const perDay = perPeriod("day", "perDay")
+
+/** A `DurationInput` as the JSON form takes it: text and numbers as given (so the schema judges them). */
+const periodJson = (d: Duration.DurationInput): unknown =>
+  typeof d === "number" || typeof d === "string"
+    ? d
+    : Option.match(Duration.decodeUnknown(d), { onNone: () => String(d), onSome: Duration.toMillis })
 
 /**
- * A limit with explicit bucket parameters.
+ * A limit with explicit bucket parameters. Throws a `ConfigError` naming the field on invalid input, like
+ * {@link perSecond}.
  *
  * @example
  * ```ts
@@ -169,10 +218,7 @@ export const custom = (input: {
   readonly refillPeriod: Duration.DurationInput
   readonly window?: LimitWindow | { readonly type: "fixed"; readonly timeZone?: string }
 }): Limit =>
-  Schema.decodeUnknownSync(Limit)({
-    ...input,
-    refillPeriod: Duration.toMillis(Duration.decode(input.refillPeriod))
-  })
+  decodeOrThrow({ ...input, refillPeriod: periodJson(input.refillPeriod) }, `Limit.custom(${JSON.stringify(input.name)})`)
 
 /**
  * JSON shorthand of a limit: `limit` tokens per `per`, with an optional larger `burst`.
@@ -196,16 +242,21 @@ export interface LimitShorthandEncoded {
  */
 export type LimitJsonEncoded = LimitShorthandEncoded | typeof Limit.Encoded
 
+const PER_MS = { second: 1000, minute: 60_000, hour: 3_600_000, day: DAY_MS } as const
+
 const LimitShorthand = Schema.Struct({
   name: NonEmptyTrimmedString,
-  limit: PositiveFinite,
+  limit: Amount,
   per: Schema.Literal("second", "minute", "hour", "day"),
-  burst: Schema.optionalWith(PositiveFinite, { exact: true }),
+  burst: Schema.optionalWith(Amount, { exact: true }),
   window: Schema.optionalWith(LimitWindow, { exact: true })
 }).pipe(
   Schema.filter((s) =>
     s.burst === undefined || s.burst >= s.limit
-      ? true
+      ? bucketBounds(s.window?.type === "fixed" ? s.limit : s.burst ?? s.limit, s.limit, PER_MS[s.per], {
+        capacity: s.burst === undefined || s.window?.type === "fixed" ? "limit" : "burst",
+        refillAmount: "limit"
+      })
       : { path: ["burst"], message: `burst ${s.burst} is below the rate ${s.limit}: burst must be >= limit` }
   )
 )
@@ -243,12 +294,16 @@ export const LimitFromJson: Schema.Schema<Limit, LimitJsonEncoded> = Schema.tran
 ).annotations({ identifier: "Limit" })
 
 /**
- * Decode an untrusted value into a `Limit`; failures are `ParseError`s whose message names the path.
+ * Decode an untrusted value (either JSON form) into a `Limit`: the Effect counterpart of the constructors,
+ * failing with the same `ConfigError` (naming the field) instead of throwing. `source` labels the error.
  *
  * @since 0.1.0
  * @category decoding
  */
-export const decode = Schema.decodeUnknown(LimitFromJson)
+export const decode = (input: unknown, source = "Limit.decode"): Effect.Effect<Limit, ConfigError> =>
+  Schema.decodeUnknown(LimitFromJson)(input, { errors: "all" }).pipe(
+    Effect.mapError((error) => fromParseError(source, error))
+  )
 
 /**
  * Start (epoch ms) of the fixed window containing `now`, for a fixed-window limit. Pure.

@@ -160,7 +160,8 @@ export interface RateLimiterShape {
   readonly lease: (options?: LeaseOptions) => Effect.Effect<Lease, AcquireError, Scope.Scope>
   /**
    * Pause every caller of `key` for `duration` (Retry-After). Extends an existing cooldown, never
-   * shortens it. A duration that does not parse fails with `InvalidPacing`.
+   * shortens it. A duration that does not parse, is infinite or exceeds 31 days (`MAX_PACING_MS`)
+   * fails with `InvalidPacing`: no caller can lock a key out for good.
    */
   readonly cooldown: (
     key: string,
@@ -169,7 +170,8 @@ export interface RateLimiterShape {
   /**
    * Enforce an extra, adjustable pace on `key` (requests per second), on top of the configured limits:
    * how the adaptive controller applies what it learned. `null` removes it. A rate that is not a
-   * finite number > 0, or a burst below 1, fails with `InvalidPacing`.
+   * finite number of at least one request per 31 days (`MIN_PACING_RATE`), or a burst below 1, fails
+   * with `InvalidPacing`.
    */
   readonly setRate: (
     key: string,

@@ -45,7 +45,9 @@ export class CostExceedsCapacity extends Schema.TaggedError<CostExceedsCapacity>
 }
 
 /**
- * A cost map named a limit that does not apply to this key, or a cost was not a finite number >= 0.
+ * The options of one call were invalid: a cost map named a limit that does not apply to this key, a cost
+ * was not a finite number >= 0, or `maxWait` was not a duration >= 0 (`-1`, `NaN`, `"-5 seconds"` are
+ * refused rather than read as "don't wait"). `reason` names the option.
  *
  * @since 0.1.0
  * @category errors
@@ -77,7 +79,8 @@ export class RateLimiterUnavailable extends Schema.TaggedError<RateLimiterUnavai
 
 /**
  * `setRate` or `cooldown` was given a value that cannot pace anything: a rate that is not a finite
- * number > 0, a burst below 1, or a duration that does not parse.
+ * number of at least one request per 31 days, a burst below 1, or a duration that does not parse, is
+ * infinite or is longer than 31 days (see `pacing.ts`).
  *
  * @since 0.1.0
  * @category errors

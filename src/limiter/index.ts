@@ -9,6 +9,7 @@
 export * from "./errors.js"
 export * as Limit from "./Limit.js"
 export { layerMemory, makeMemory, type MemoryOptions, MemoryOptionsSchema } from "./memory.js"
+export { MAX_PACING_MS, MIN_PACING_RATE } from "./pacing.js"
 export {
   type AcquireOptions,
   type Cost,

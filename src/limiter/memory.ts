@@ -25,12 +25,15 @@
  *
  * @since 0.1.0
  */
-import { Deferred, Duration, Effect, Equal, Exit, FiberId, Layer, Option, ParseResult, Schema } from "effect"
+import { Deferred, Duration, Effect, Either, Equal, Exit, FiberId, Layer, Option, ParseResult, Schema } from "effect"
 import type { Clock, Scope } from "effect"
+import { MAX_REQUEST_WAIT } from "../internal/bounds.js"
+import { decodeDuration } from "../internal/duration.js"
 import { DurationInput, Fraction } from "../internal/schema.js"
 import * as Bucket from "./bucket.js"
 import { type AcquireError, CostExceedsCapacity, InvalidCost, InvalidPacing, RateLimitExceeded } from "./errors.js"
-import { custom, Limit, LimitFromJson } from "./Limit.js"
+import { Limit, LimitFromJson } from "./Limit.js"
+import * as Pacing from "./pacing.js"
 import {
   type AcquireOptions,
   type Cost,
@@ -78,7 +81,7 @@ const AnyDuration = Schema.Union(
   Schema.transformOrFail(Schema.Union(Schema.BigIntFromSelf, Schema.Tuple(Schema.Number, Schema.Number)), Schema.DurationFromSelf, {
     strict: true,
     decode: (input, _, ast) =>
-      Option.match(Duration.decodeUnknown(input), {
+      Option.match(decodeDuration(input), {
         onNone: () => ParseResult.fail(new ParseResult.Type(ast, input, "Expected a duration")),
         onSome: ParseResult.succeed
       }),
@@ -109,7 +112,15 @@ export const MemoryOptionsSchema = Schema.Struct({
     Schema.Union(Schema.Literal(false), Schema.Struct({ threshold: Schema.optionalWith(Fraction, { default: () => 0.8 }) })),
     { default: () => ({ threshold: 0.8 }) }
   ),
-  minInterval: Schema.optionalWith(AnyDuration, { default: () => Duration.zero }),
+  minInterval: Schema.optionalWith(
+    AnyDuration.pipe(
+      Schema.filter((d) => Duration.lessThanOrEqualTo(d, MAX_REQUEST_WAIT), {
+        message: (issue) =>
+          `Expected a duration from 0 to ${Duration.format(MAX_REQUEST_WAIT)}, got ${Duration.format(issue.actual as Duration.Duration)}`
+      })
+    ),
+    { default: () => Duration.zero }
+  ),
   maxKeys: Schema.optionalWith(
     Schema.Number.pipe(
       Schema.filter((n) => Number.isSafeInteger(n) && n >= 1, {
@@ -232,6 +243,16 @@ const compileSet = (limits: ReadonlyArray<Limit>): LimitSet | string => {
   setCache.set(limits, set)
   return set
 }
+
+/**
+ * The `InvalidCost` reason for a `maxWait` that is not a duration >= 0.
+ *
+ * @internal
+ */
+export const maxWaitReason = (maxWait: unknown): string =>
+  `maxWait must be a duration >= 0 (milliseconds, "2 seconds", a Duration), got ${
+    typeof maxWait === "string" ? JSON.stringify(maxWait) : String(maxWait)
+  }`
 
 const invalidAmount = (n: unknown): boolean => typeof n !== "number" || !Number.isFinite(n) || n < 0
 
@@ -656,8 +677,8 @@ const unsafeMakeMemory = (config: typeof MemoryOptionsSchema.Type): RateLimiterS
 
   const maxWaitMillis = (key: string, maxWait: Duration.DurationInput | undefined): number | InvalidCost => {
     if (maxWait === undefined) return Infinity
-    const d = Duration.decodeUnknown(maxWait)
-    if (Option.isNone(d)) return new InvalidCost({ key, reason: `maxWait is not a duration: ${String(maxWait)}` })
+    const d = decodeDuration(maxWait)
+    if (Option.isNone(d)) return new InvalidCost({ key, reason: maxWaitReason(maxWait) })
     return Duration.toMillis(d.value)
   }
 
@@ -715,7 +736,9 @@ const unsafeMakeMemory = (config: typeof MemoryOptionsSchema.Type): RateLimiterS
       const key = options?.key ?? DEFAULT_KEY
       const limits = options?.limits
       const set = limits === undefined ? defaultSet : compileSet(limits)
-      if (typeof set !== "string") {
+      // An invalid maxWait takes the slow path, which refuses it, even when there is room.
+      const waitOk = maxWait === undefined || maxWait === 0 || Option.isSome(decodeDuration(maxWait))
+      if (typeof set !== "string" && waitOk) {
         const req = options?.cost === undefined && set.unit !== undefined ? set.unit : resolveCost(key, set, options?.cost)
         if (!(req instanceof InvalidCost)) {
           const st = lastTouched !== undefined && lastKey === key ? lastTouched : touch(key, now)
@@ -820,13 +843,11 @@ const unsafeMakeMemory = (config: typeof MemoryOptionsSchema.Type): RateLimiterS
   const cooldown = (key: string, duration: Duration.DurationInput): Effect.Effect<void, InvalidPacing> =>
     Effect.clockWith((clock) =>
       Effect.suspend(() => {
-        const d = Duration.decodeUnknown(duration)
-        if (Option.isNone(d)) {
-          return Effect.fail(new InvalidPacing({ key, reason: `cooldown is not a duration: ${String(duration)}` }))
-        }
+        const d = Pacing.cooldownMillis(key, duration)
+        if (Either.isLeft(d)) return Effect.fail(d.left)
+        if (d.right === 0) return Effect.void
         const now = clock.unsafeCurrentTimeMillis()
-        const until = now + Duration.toMillis(d.value)
-        if (until <= now) return Effect.void
+        const until = now + d.right
         const st = touch(key, now)
         if (until > st.cooldownUntil) st.cooldownUntil = until
         if (st.adaptive !== null) {
@@ -858,21 +879,23 @@ const unsafeMakeMemory = (config: typeof MemoryOptionsSchema.Type): RateLimiterS
           }
           return Effect.void
         }
-        if (typeof ratePerSecond !== "number" || !Number.isFinite(ratePerSecond) || ratePerSecond <= 0) {
-          return Effect.fail(
-            new InvalidPacing({ key, reason: `rate must be a finite number > 0 (or null), got ${String(ratePerSecond)}` })
-          )
-        }
         const burst = options?.burst ?? 1
-        if (typeof burst !== "number" || !Number.isFinite(burst) || burst < 1) {
-          return Effect.fail(new InvalidPacing({ key, reason: `burst must be a finite number >= 1, got ${String(burst)}` }))
-        }
+        const checked = Pacing.checkRate(key, ratePerSecond, burst)
+        if (Either.isLeft(checked)) return Effect.fail(checked.left)
         const st = touch(key, now)
         if (st.adaptive !== null && st.adaptiveRate === ratePerSecond && st.adaptive.spec.capacity === burst) {
           return Effect.void
         }
+        // Checked above; built unvalidated because a learned pace is not held to the bounds of a configured
+        // limit (a refill period under 1 ms at very high rates must not become a defect).
         const spec = Bucket.compile(
-          custom({ name: "adaptive", capacity: burst, refillAmount: burst, refillPeriod: (burst / ratePerSecond) * 1000 })
+          new Limit({
+            name: "adaptive",
+            capacity: burst,
+            refillAmount: burst,
+            refillPeriod: Duration.millis((burst / ratePerSecond) * 1000),
+            window: { type: "rolling" }
+          }, true)
         )
         if (st.adaptive === null) {
           st.adaptive = makeKeyBucket(spec, now)

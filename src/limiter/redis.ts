@@ -14,7 +14,8 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Exit, Layer, Option, Ref, type Scope } from "effect"
+import { Clock, Duration, Effect, Either, Exit, Layer, Option, Ref, type Scope } from "effect"
+import { decodeDuration } from "../internal/duration.js"
 import { initialThrottle, noteEvent } from "../internal/reportThrottle.js"
 import { recordLimiterRedisTimeout } from "../metrics/GovernorMetrics.js"
 import { type PreparedScript, Redis, RedisError, toRedisError } from "../redis/Redis.js"
@@ -28,7 +29,8 @@ import {
   RateLimitExceeded
 } from "./errors.js"
 import * as Limit from "./Limit.js"
-import { makeMemory } from "./memory.js"
+import { makeMemory, maxWaitReason } from "./memory.js"
+import * as Pacing from "./pacing.js"
 import {
   DEFAULT_KEY,
   RateLimiter,
@@ -344,14 +346,16 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
     const divided = (limits: ReadonlyArray<Limit.Limit>): ReadonlyArray<Limit.Limit> => {
       let d = fallbackLimits.get(limits)
       if (d === undefined) {
+        // Unvalidated on purpose: a share of a valid limit may fall below the bounds users are held to
+        // (a bucket under one token), and the fallback must still start rather than die.
         d = limits.map((l) =>
-          Limit.custom({
+          new Limit.Limit({
             name: l.name,
             capacity: l.capacity / workers,
             refillAmount: l.refillAmount / workers,
             refillPeriod: l.refillPeriod,
             window: l.window
-          })
+          }, true)
         )
         fallbackLimits.set(limits, d)
       }
@@ -391,6 +395,9 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
         limits = opts?.limits === undefined ? defaults : limitList(opts.limits)
       } catch (error) {
         return new InvalidCost({ key, reason: (error as Error).message })
+      }
+      if (opts?.maxWait !== undefined && Option.isNone(decodeDuration(opts.maxWait))) {
+        return new InvalidCost({ key, reason: maxWaitReason(opts.maxWait) })
       }
       const cost = opts?.cost ?? 1
       const shape = typeof cost === "number" ? numericShape(key, limits, cost) : costShape(key, limits, cost)
@@ -577,8 +584,11 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       return call
     }
 
+    // An invalid maxWait reads as none here; `validate` refuses it before it is used.
     const maxWaitOf = (opts: AcquireOptions | undefined): number | undefined =>
-      opts?.maxWait === undefined ? undefined : ms(opts.maxWait)
+      opts?.maxWait === undefined
+        ? undefined
+        : Option.match(decodeDuration(opts.maxWait), { onNone: () => undefined, onSome: Duration.toMillis })
 
     const acquire = (opts?: AcquireOptions) => acquireWith(opts, maxWaitOf(opts))
 
@@ -644,18 +654,17 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
 
     // ---- cooldown, setRate, snapshot, stats ------------------------------------------------------
     const cooldown = (key: string, duration: Duration.DurationInput): Effect.Effect<void, InvalidPacing | RateLimiterUnavailable> => {
-      const decoded = Duration.decodeUnknown(duration)
-      if (Option.isNone(decoded) || !Duration.isFinite(decoded.value)) {
-        return Effect.fail(new InvalidPacing({ key, reason: `cooldown must be a finite duration, got ${String(duration)}` }))
-      }
-      const d = Duration.toMillis(decoded.value)
+      const checked = Pacing.cooldownMillis(key, duration)
+      if (Either.isLeft(checked)) return Effect.fail(checked.left)
+      const d = checked.right
+      if (d === 0) return Effect.void
       return Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const until = now + d
         if (localCooldowns.size >= 10_000) {
           for (const [k, u] of localCooldowns) if (u <= now) localCooldowns.delete(k)
         }
         if ((localCooldowns.get(key) ?? 0) < until) localCooldowns.set(key, until)
-        const local = fallback === undefined ? Effect.void : fallback.cooldown(key, decoded.value).pipe(Effect.ignore)
+        const local = fallback === undefined ? Effect.void : fallback.cooldown(key, d).pipe(Effect.ignore)
         return run(Op.cooldown, key, [], [], [d, marginMs, 0, 0]).pipe(
           Effect.asVoid,
           Effect.tapError((error) => timedOut("cooldown", key, error)),
@@ -670,16 +679,15 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       rate: number | null,
       opts?: SetRateOptions
     ): Effect.Effect<void, InvalidPacing | RateLimiterUnavailable> => {
-      if (rate !== null && !(typeof rate === "number" && Number.isFinite(rate) && rate > 0)) {
-        return Effect.fail(new InvalidPacing({ key, reason: `rate must be a finite number > 0 (or null), got ${String(rate)}` }))
-      }
       const burst = opts?.burst ?? 1
-      if (typeof burst !== "number" || !Number.isFinite(burst) || burst < 1) {
-        return Effect.fail(new InvalidPacing({ key, reason: `burst must be a finite number >= 1, got ${String(burst)}` }))
-      }
+      const checked = Pacing.checkRate(key, rate, burst)
+      if (Either.isLeft(checked)) return Effect.fail(checked.left)
+      // Each worker's share, never below the slowest pace a limiter accepts.
       const local = fallback === undefined
         ? Effect.void
-        : fallback.setRate(key, rate === null ? null : rate / workers, { burst: Math.max(1, burst / workers) }).pipe(Effect.ignore)
+        : fallback.setRate(key, rate === null ? null : Math.max(Pacing.MIN_PACING_RATE, rate / workers), {
+          burst: Math.max(1, burst / workers)
+        }).pipe(Effect.ignore)
       return run(Op.rate, key, [], [], rate === null ? [0, 0, 0, 0] : [rate, burst, rateTtlMs, 0]).pipe(
         Effect.asVoid,
         Effect.tapError((error) => timedOut("rate", key, error)),

@@ -4,6 +4,8 @@
  * go through one `redactRecord` call, so a value learned in one place (an `Authorization`
  * header, a `Redacted`) is masked in all. The formatted line then gets a last pass for the
  * known secrets (configured and learned), in case a formatter rendered one in a new form.
+ * Secrets registered in {@link KnownSecrets} (a client's token, while the client is open) are known
+ * secrets of every line.
  *
  * `layer` replaces Effect's default logger AND its tracer logger (which copies log messages and
  * annotations into span events, where an OpenTelemetry exporter would ship them unredacted).
@@ -11,6 +13,7 @@
  * @since 0.1.0
  */
 import { Cause, HashMap, Inspectable, Layer, List, Logger, LogLevel, LogSpan } from "effect"
+import * as KnownSecrets from "./KnownSecrets.js"
 import * as redact from "./redact.js"
 import * as Redaction from "./Redaction.js"
 
@@ -231,11 +234,13 @@ export const fromRedactor = (
 ): Logger.Logger<unknown, string | undefined> => {
   const base = formatter(options.format ?? "logfmt", options.colors === true)
   const min = options.minLevel === undefined ? undefined : toLevel(options.minLevel)
+  const current = KnownSecrets.follow(redactor)
   return Logger.make((o) => {
     if (min !== undefined && LogLevel.lessThan(o.logLevel, min)) return undefined
-    const { learned, options: safe } = redactLogOptions(redactor, o)
+    const r = current()
+    const { learned, options: safe } = redactLogOptions(r, o)
     // Last pass for known secrets only: patterns are not re-run over the formatted line.
-    return redactor.maskKnown(base.log(safe), learned)
+    return r.maskKnown(base.log(safe), learned)
   })
 }
 
@@ -248,7 +253,10 @@ export const fromRedactor = (
 export const redactInput = <Output>(
   redactor: redact.Redactor,
   logger: Logger.Logger<unknown, Output>
-): Logger.Logger<unknown, Output> => Logger.mapInputOptions(logger, (o) => redactLogOptions(redactor, o).options)
+): Logger.Logger<unknown, Output> => {
+  const current = KnownSecrets.follow(redactor)
+  return Logger.mapInputOptions(logger, (o) => redactLogOptions(current(), o).options)
+}
 
 const sinkOf = (options: RedactingLoggerOptions): Logger.Logger<unknown, void> => {
   const lines = make(options)

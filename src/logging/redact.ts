@@ -202,7 +202,10 @@ export const defaultPatterns: ReadonlyArray<RegExp> = [
   /\bAIza[0-9A-Za-z_-]{35}/g,
   /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?/g,
   /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
-  /\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/(?<secret>[^\s/?#@"'<>]+)@/g
+  // Userinfo after any `scheme://`, even glued to other text (`…:8080http://user:pw@host`). The scheme
+  // is checked by a lookbehind at each `://` only: a leading `[a-zA-Z]…` without `\b` would rescan
+  // every long run of letters from each of its positions.
+  /:\/\/(?<=[a-zA-Z][a-zA-Z0-9+.-]*:\/\/)(?<secret>[^\s/?#@"'<>]+)@/g
 ]
 
 /**

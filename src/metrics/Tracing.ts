@@ -7,7 +7,8 @@
  * - one span per attempt named after the method (kind `client`, as the HTTP client semantic
  *   conventions ask), with `http.request.resend_count` from the second attempt on.
  *
- * `url.full` is redacted with the {@link Redaction.Redaction} in effect and no header is ever
+ * `url.full` / `url.path` are redacted with the request's own redactor (the client passes its API's,
+ * which knows the token) or else the {@link Redaction.Redaction} in effect, and no header is ever
  * recorded, so attributes hold no secret.
  *
  * @since 0.1.0
@@ -56,6 +57,8 @@ export interface SpanRequest {
   readonly api: string
   readonly method: string
   readonly url: string | URL
+  /** Redacts the attributes; default: the {@link Redaction.Redaction} in effect. */
+  readonly redactor?: Redactor | undefined
 }
 
 /**
@@ -131,9 +134,16 @@ export const isTracing = (tracer: unknown): boolean => tracer !== nativeTracer
 
 const whenTracing = <A, E, R>(
   self: Effect.Effect<A, E, R>,
-  traced: (redaction: Redaction.RedactionService) => Effect.Effect<A, E, R>
+  request: SpanRequest,
+  traced: (redactor: Redactor) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, R> =>
-  Effect.tracerWith((tracer) => tracer === nativeTracer ? self : Effect.flatMap(Redaction.Redaction, traced))
+  Effect.tracerWith((tracer) =>
+    tracer === nativeTracer
+      ? self
+      : request.redactor !== undefined
+      ? traced(request.redactor)
+      : Effect.flatMap(Redaction.Redaction, (r) => traced(r.redactor))
+  )
 
 // `annotateCurrentSpan` without a span builds (and drops) a NoSuchElementException with a stack trace.
 const annotateIfTracing = (attributes: () => Record<string, unknown>): Effect.Effect<void> =>
@@ -148,13 +158,13 @@ export const withRequestSpan: {
   (request: SpanRequest): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, request: SpanRequest): Effect.Effect<A, E, R>
 } = dual(2, <A, E, R>(self: Effect.Effect<A, E, R>, request: SpanRequest): Effect.Effect<A, E, R> =>
-  whenTracing(self, (r) =>
+  whenTracing(self, request, (redactor) =>
     Effect.withSpan(self, requestSpanName, {
       kind: "internal",
       // A stack trace per span costs more than the rest of the request path; spans here are
       // identified by their attributes.
       captureStackTrace: false,
-      attributes: requestAttributes(r.redactor, request)
+      attributes: requestAttributes(redactor, request)
     })))
 
 /**
@@ -166,8 +176,8 @@ export const withAttemptSpan: {
   (request: SpanRequest, attempt: number): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   <A, E, R>(self: Effect.Effect<A, E, R>, request: SpanRequest, attempt: number): Effect.Effect<A, E, R>
 } = dual(3, <A, E, R>(self: Effect.Effect<A, E, R>, request: SpanRequest, attempt: number): Effect.Effect<A, E, R> =>
-  whenTracing(self, (r) => {
-    const attrs = attemptAttributes(r.redactor, request, attempt)
+  whenTracing(self, request, (redactor) => {
+    const attrs = attemptAttributes(redactor, request, attempt)
     return Effect.withSpan(self, String(attrs[Attr.method] === "_OTHER" ? "HTTP" : attrs[Attr.method]), {
       kind: "client",
       captureStackTrace: false,

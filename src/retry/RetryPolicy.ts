@@ -20,6 +20,8 @@ import {
   ScheduleIntervals
 } from "effect"
 import { dual } from "effect/Function"
+import { isErrorStatus, MAX_REQUEST_WAIT, MAX_RETRIES } from "../internal/bounds.js"
+import { decodeDuration } from "../internal/duration.js"
 import { backoffDelay, type BackoffOptions, DEFAULT_JITTER_FRACTION, type Jitter, validateBackoff } from "./backoff.js"
 import { InvalidRetryPolicy } from "./errors.js"
 
@@ -59,7 +61,9 @@ export const RetryDecision = {
 } as const
 
 /**
- * Options as a user writes them; every field is optional.
+ * Options as a user writes them; every field is optional. The bounds are the config's: at most 100
+ * retries, durations from 0 to 1 day (in any form; `-1` or `"-5 seconds"` are refused, not read as 0),
+ * multiplier 1 to 100, statuses 400-599. A value outside fails with `InvalidRetryPolicy` naming the field.
  *
  * Attempts vs retries: `maxRetries` counts retries *after* the first attempt (default 3, so at
  * most 4 attempts). `maxAttempts` is the same limit counted with the first attempt included
@@ -168,18 +172,24 @@ export const defaults: RetryPolicy = {
 
 const isCount = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0
 
+/** A duration option: `>= 0` in every form (no silent zero for `-1` or `"-5 seconds"`), at most `MAX_REQUEST_WAIT`. */
 const duration = (
   field: string,
   input: Duration.DurationInput | undefined,
   fallback: Duration.Duration
 ): Either.Either<Duration.Duration, InvalidRetryPolicy> => {
   if (input === undefined) return Either.right(fallback)
-  const bad = () =>
-    new InvalidRetryPolicy({ field, reason: `expected a finite duration >= 0, got ${JSON.stringify(String(input))}` })
-  if (typeof input === "number" && !(Number.isFinite(input) && input >= 0)) return Either.left(bad())
-  return Option.match(Duration.decodeUnknown(input), {
-    onNone: () => Either.left(bad()),
-    onSome: (d) => Duration.isFinite(d) && Duration.toMillis(d) >= 0 ? Either.right(d) : Either.left(bad())
+  return Option.match(decodeDuration(input), {
+    onNone: () => Either.left(new InvalidRetryPolicy({ field, reason: `expected a duration >= 0, got ${JSON.stringify(String(input))}` })),
+    onSome: (d) =>
+      Duration.lessThanOrEqualTo(d, MAX_REQUEST_WAIT)
+        ? Either.right(d)
+        : Either.left(
+          new InvalidRetryPolicy({
+            field,
+            reason: `expected at most ${Duration.format(MAX_REQUEST_WAIT)}, got ${Duration.format(d)}`
+          })
+        )
   })
 }
 
@@ -199,14 +209,14 @@ export const make = (options: RetryPolicyOptions = {}): Either.Either<RetryPolic
     const fail = (field: string, reason: string) => Either.left(new InvalidRetryPolicy({ field, reason }))
     let maxRetries = defaults.maxRetries
     if (options.maxRetries !== undefined) {
-      if (!isCount(options.maxRetries)) {
-        return yield* fail("maxRetries", `expected an integer >= 0, got ${String(options.maxRetries)}`)
+      if (!isCount(options.maxRetries) || options.maxRetries > MAX_RETRIES) {
+        return yield* fail("maxRetries", `expected an integer from 0 to ${MAX_RETRIES}, got ${String(options.maxRetries)}`)
       }
       maxRetries = options.maxRetries
     }
     if (options.maxAttempts !== undefined) {
-      if (!isCount(options.maxAttempts) || options.maxAttempts < 1) {
-        return yield* fail("maxAttempts", `expected an integer >= 1, got ${String(options.maxAttempts)}`)
+      if (!isCount(options.maxAttempts) || options.maxAttempts < 1 || options.maxAttempts > MAX_RETRIES + 1) {
+        return yield* fail("maxAttempts", `expected an integer from 1 to ${MAX_RETRIES + 1}, got ${String(options.maxAttempts)}`)
       }
       if (options.maxRetries !== undefined && options.maxRetries !== options.maxAttempts - 1) {
         return yield* fail(
@@ -235,8 +245,8 @@ export const make = (options: RetryPolicyOptions = {}): Either.Either<RetryPolic
     if (invalid !== undefined) return yield* fail(invalid.field, invalid.reason)
     const statuses = options.retryOnStatus === undefined ? defaults.retryOnStatus : new Set(options.retryOnStatus)
     for (const s of statuses) {
-      if (!Number.isInteger(s) || s < 100 || s > 599) {
-        return yield* fail("retryOnStatus", `expected HTTP status codes (100-599), got ${String(s)}`)
+      if (!isErrorStatus(s)) {
+        return yield* fail("retryOnStatus", `expected HTTP error status codes (400-599), got ${String(s)}`)
       }
     }
     const bools = ["retryOnTransport", "respectRetryAfter", "retryNonIdempotent"] as const

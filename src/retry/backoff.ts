@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+import { MAX_BACKOFF_MULTIPLIER } from "../internal/bounds.js"
 
 /**
  * How the computed delay is randomised:
@@ -99,8 +100,8 @@ export const validateBackoff = (
   if (!Number.isFinite(options.max) || options.max < options.initial) {
     return { field: "maxDelay", reason: `expected a finite duration >= initialDelay, got ${options.max} ms` }
   }
-  if (!Number.isFinite(options.multiplier) || options.multiplier < 1) {
-    return { field: "multiplier", reason: `expected a finite number >= 1, got ${options.multiplier}` }
+  if (!Number.isFinite(options.multiplier) || options.multiplier < 1 || options.multiplier > MAX_BACKOFF_MULTIPLIER) {
+    return { field: "multiplier", reason: `expected a number from 1 to ${MAX_BACKOFF_MULTIPLIER}, got ${options.multiplier}` }
   }
   if (options.jitter !== "none" && options.jitter !== "full" && options.jitter !== "proportional") {
     return { field: "jitter", reason: `expected "none" | "full" | "proportional", got ${JSON.stringify(options.jitter)}` }

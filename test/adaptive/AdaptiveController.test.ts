@@ -24,6 +24,12 @@ describe("AdaptiveController", () => {
     bad({ initialRate: 5, recovery: "forever and a day" as Duration.DurationInput }, "recovery")
     bad({ initialRate: 5, burst: 0.5 }, "burst")
     bad({ initialRate: 5, catchUp: "soon" as Duration.DurationInput }, "catchUp")
+    // Server-imposed waits are bounded by what the limiter accepts (31 days), and so is the slowest pace.
+    bad({ initialRate: 5, maxRetryAfter: "40 days" }, "maxRetryAfter")
+    bad({ initialRate: 5, maxQuotaWait: 0 }, "maxQuotaWait")
+    bad({ initialRate: 5, maxQuotaWait: "32 days" }, "maxQuotaWait")
+    bad({ initialRate: 1e-9 }, "initialRate")
+    bad({ initialRate: 5, minRate: 1e-300 }, "minRate")
     expect(Either.isRight(AdaptiveController.resolveOptions({ initialRate: 5 }))).toBe(true)
   })
 
@@ -117,6 +123,43 @@ describe("AdaptiveController", () => {
       const z = yield* c.observe("k", { status: 200, headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "4" } })
       expect(z.cooldownUntil).toBe(4000)
     }).pipe(Effect.provide(controller({ initialRate: 5 }))))
+
+  it.effect("a hostile server cannot lock the key out: Retry-After is cut to maxRetryAfter, a far reset is logged and ignored, a slow pace floored", () =>
+    Effect.gen(function*() {
+      const logs: Array<string> = []
+      const logger = Logger.make(({ logLevel, message }) => void logs.push(`${logLevel.label}:${String(message)}`))
+      const program = Effect.gen(function*() {
+        const c = yield* AdaptiveController.AdaptiveController
+        const rl = yield* RateLimiter
+        yield* c.prime("k")
+        // A day of Retry-After on a 429: the key pauses for maxRetryAfter (30 s), not a day.
+        expect((yield* c.observe("k", { status: 429, headers: { "retry-after": "86400" } })).cooldownUntil).toBe(30_000)
+        expect((yield* rl.snapshot("k")).cooldownUntil).toBe(30_000)
+        yield* TestClock.adjust("31 seconds")
+        // Remaining 0 until a reset 31 years away (every family): malformed, logged, no pause at all.
+        for (
+          const headers of [
+            { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "999999999" },
+            { ratelimit: '"q";r=0;t=1000000000000' },
+            { "ratelimit-remaining": "0", "ratelimit-reset": "7200" }
+          ]
+        ) {
+          expect((yield* c.observe("k", { status: 200, headers })).cooldownUntil).toBeNull()
+        }
+        expect((yield* rl.snapshot("k")).cooldownUntil).toBeNull()
+        // Remaining 1 until that reset would pace at one request per 31 years: ignored the same way.
+        const one = yield* c.observe("k", { status: 200, headers: { "x-ratelimit-remaining": "1", "x-ratelimit-reset": "999999999" } })
+        expect(one.source).not.toBe("header")
+        // A stated policy of one request per 30 days paces at one per maxQuotaWait (1 h) instead.
+        const monthly = yield* c.observe("k", { status: 200, headers: { "ratelimit-policy": '"m";q=1;w=2592000' } })
+        expect(monthly.source).toBe("header")
+        expect(monthly.currentRate).toBeCloseTo(1 / 3600, 12)
+        expect((yield* rl.snapshot("k")).currentRate).toBeCloseTo(1 / 3600, 12)
+      })
+      yield* program.pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)), Logger.withMinimumLogLevel(LogLevel.Debug))
+      const beyond = logs.filter((l) => l.includes("malformed") && l.includes("reset"))
+      expect(beyond.map((l) => l.split(":")[0])).toEqual(["WARN", "WARN", "WARN", "DEBUG"])
+    }).pipe(Effect.provide(controller({ initialRate: 10, minRate: 1e-6, maxRetryAfter: "30 seconds", maxQuotaWait: "1 hour" }))))
 
   it.effect("keeps separate state per key and learns upward with time on successes", () =>
     Effect.gen(function*() {

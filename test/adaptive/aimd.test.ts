@@ -135,6 +135,83 @@ describe("Aimd state machine", () => {
     expect(b.rate).toBeCloseTo(50 * (1 - c.ceilingMargin / 2), 9)
   })
 
+  it("a server cannot impose an unbounded wait: Retry-After is cut to maxRetryAfterMs, a header pause to maxQuotaWaitMs", () => {
+    const c = config(10, { minRate: 1e-6, maxRetryAfterMs: 30_000, maxQuotaWaitMs: 3_600_000 })
+    expect(Aimd.onBackoff(c, Aimd.initial(c), T0, { retryAfterMs: 86_400_000 }).cooldownUntil).toBe(T0 + 30_000)
+    expect(Aimd.onBackoff(c, Aimd.initial(c), T0, { retryAfterMs: Infinity }).cooldownUntil).toBe(T0 + 30_000)
+    // Called directly with a reset 31 years away (the parser would have dropped it).
+    const far = T0 + 999_999_999_000
+    const z = Aimd.onHeaders(c, Aimd.initial(c), { remaining: 0, resetAt: far, source: "x-ratelimit" }, T0)
+    expect(z.cooldownUntil).toBe(T0 + 3_600_000)
+    expect(z.headerUntil).toBe(T0 + 3_600_000 + c.headerStaleMs)
+  })
+
+  it("a header pace is never slower than one request per maxQuotaWaitMs, even below minRate's reach", () => {
+    const c = config(10, { minRate: 1e-6, maxQuotaWaitMs: 86_400_000 })
+    const floor = 1000 / 86_400_000
+    const one = Aimd.onHeaders(c, Aimd.initial(c), { remaining: 1, resetAt: T0 + 999_999_999_000, source: "x-ratelimit" }, T0)
+    expect(one.rate).toBeCloseTo(floor, 12)
+    // A policy of one request per 30 days states a sustained pace slower than the bound.
+    const monthly = Aimd.onHeaders(c, Aimd.initial(c), { limit: 1, window: 30 * 86_400_000, source: "ietf" }, T0)
+    expect(monthly.rate).toBeCloseTo(floor, 12)
+    // Faster paces are untouched.
+    expect(Aimd.onHeaders(c, Aimd.initial(c), { remaining: 10, resetAt: T0 + 5000, source: "x-ratelimit" }, T0).rate).toBe(2)
+  })
+
+  prop(
+    "whatever the headers and Retry-After say, a pause ends within its cap and a header pace is at least one request per maxQuotaWaitMs",
+    [
+      cfgArb,
+      fc.integer({ min: 0, max: 600_000 }),
+      fc.integer({ min: 1000, max: 31 * 86_400_000 }),
+      fc.array(
+        fc.oneof(
+          fc.record({
+            _tag: fc.constant("backoff" as const),
+            dt: fc.integer({ min: 0, max: 5000 }),
+            retryAfterMs: fc.oneof(fc.double(), fc.integer({ min: -1e15, max: 1e15 }))
+          }),
+          fc.record({
+            _tag: fc.constant("headers" as const),
+            dt: fc.integer({ min: 0, max: 5000 }),
+            info: fc.record({
+              limit: fc.double({ min: 0, max: 1e15, noNaN: true }),
+              remaining: fc.double({ min: 0, max: 1e15, noNaN: true }),
+              resetIn: fc.double({ min: -1e15, max: 1e15, noNaN: true }),
+              window: fc.double({ min: 0, max: 1e18, noNaN: true })
+            }, { requiredKeys: [] })
+          }),
+          fc.record({ _tag: fc.constant("success" as const), dt: fc.integer({ min: 0, max: 5000 }) })
+        ),
+        { maxLength: 60 }
+      )
+    ],
+    ([base, maxRetryAfterMs, maxQuotaWaitMs, events]) => {
+      const c: Aimd.AimdConfig = { ...base, minRate: base.minRate / 1e6, maxRetryAfterMs, maxQuotaWaitMs }
+      let s = Aimd.initial(c)
+      let now = T0
+      for (const e of events) {
+        now += e.dt
+        const before = s.cooldownUntil
+        if (e._tag === "success") s = Aimd.onSuccess(c, s, now)
+        else if (e._tag === "backoff") s = Aimd.onBackoff(c, s, now, { retryAfterMs: e.retryAfterMs })
+        else {
+          const { resetIn, ...rest } = e.info
+          s = Aimd.onHeaders(c, s, { ...rest, ...(resetIn === undefined ? {} : { resetAt: now + resetIn }), source: "ietf" }, now)
+        }
+        const cap = e._tag === "backoff" ? maxRetryAfterMs : maxQuotaWaitMs
+        expect(s.cooldownUntil).toBeLessThanOrEqual(Math.max(before, now + cap))
+        expect(Number.isFinite(s.rate) && s.rate >= c.minRate && s.rate <= c.maxRate).toBe(true)
+        // A pace the headers set (not the pause of an exhausted quota, which keeps the rate).
+        const exhausted = e._tag === "headers" && (e.info.remaining ?? 1) < 1 && e.info.resetIn !== undefined && e.info.resetIn > 0
+        if (e._tag === "headers" && s.phase === "header" && !exhausted) {
+          expect(s.rate).toBeGreaterThanOrEqual(Math.min(c.maxRate, 1000 / maxQuotaWaitMs))
+        }
+      }
+    },
+    { fastCheck: { numRuns: 300 } }
+  )
+
   it("seedAimd is plain AIMD: +step per success, x factor per backoff, clamped", () => {
     const c = { minRate: 1, maxRate: 10, increaseStep: 0.5, decreaseFactor: 0.5 }
     expect(Aimd.seedAimd(c, 4, "success")).toBe(4.5)

@@ -105,6 +105,27 @@ describe("parseRateLimitHeaders", () => {
     expect(parseRateLimitHeaders({ "content-type": "text/plain" }, NOW)).toEqual({ info: Option.none(), issues: [] })
   })
 
+  it("a reset further ahead than the bound (default one day) is malformed in every family: reported, and dropped", () => {
+    const dropped = (h: Record<string, string>, header: string, maxResetMs?: number) => {
+      const r = parseRateLimitHeaders(h, NOW, maxResetMs)
+      expect(Option.flatMap(r.info, (i) => Option.fromNullable(i.resetAt))).toEqual(Option.none())
+      expect(r.issues).toEqual([expect.objectContaining({ header, reason: expect.stringContaining("beyond") })])
+    }
+    // 999999999 is below the epoch-seconds threshold: a delta of 31 years.
+    dropped({ "x-ratelimit-remaining": "0", "x-ratelimit-reset": "999999999" }, "x-ratelimit-reset")
+    dropped({ "x-ratelimit-remaining": "1", "x-ratelimit-reset": String(NOW + 40 * 86_400_000) }, "x-ratelimit-reset")
+    dropped({ "ratelimit-remaining": "0", "ratelimit-reset": "3600" }, "ratelimit-reset", 1_800_000)
+    dropped({ ratelimit: "limit=10, remaining=0, reset=999999999" }, "ratelimit")
+    const ietf = parseRateLimitHeaders({ ratelimit: '"p";r=0;t=1000000000000' }, NOW)
+    expect(Option.isNone(ietf.info)).toBe(true)
+    expect(ietf.issues[0]).toMatchObject({ header: "ratelimit", reason: expect.stringContaining("beyond") })
+    // A hostile item does not hide a sane one: the sane one is read.
+    expect(info({ ratelimit: '"a";r=0;t=999999999, "b";r=5;t=10' })).toMatchObject({ policyName: "b", remaining: 5, resetAt: NOW + 10_000 })
+    // Hourly and daily quotas are real: up to the bound, a reset is read as sent.
+    expect(info({ "ratelimit-remaining": "0", "ratelimit-reset": "3600" }).resetAt).toBe(NOW + 3_600_000)
+    expect(info({ ratelimit: '"d";r=0;t=86400' }).resetAt).toBe(NOW + 86_400_000)
+  })
+
   it("resolveReset: delta seconds, epoch seconds, epoch ms; a past instant is clamped to now", () => {
     expect(resolveReset(30, NOW)).toBe(NOW + 30_000)
     expect(resolveReset(NOW / 1000 + 60, NOW)).toBe(NOW + 60_000)
@@ -168,7 +189,7 @@ describe("parseRateLimitHeaders", () => {
 
   prop(
     "round-trips generated X-RateLimit headers (reset as delta or epoch seconds)",
-    [fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 0, max: 1e6 }), fc.boolean()],
+    [fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 0, max: 86_400 }), fc.boolean()],
     ([limit, remaining, resetS, epoch]) => {
       const reset = epoch ? NOW / 1000 + resetS : resetS
       const i = info({ "X-RateLimit-Limit": String(limit), "X-RateLimit-Remaining": String(remaining), "X-RateLimit-Reset": String(reset) })

@@ -253,6 +253,12 @@ describe("CircuitBreaker", () => {
     expect(field({ recoveryTimeout: -1 })).toBe("recoveryTimeout")
     expect(field({ recoveryTimeout: "later" as Duration.DurationInput })).toBe("recoveryTimeout")
     expect(field({ name: "" })).toBe("name")
+    // The config's bounds hold for the options too (issue 12, item 10).
+    expect(field({ windowSize: 1e9 })).toBe("windowSize")
+    expect(field({ failureThreshold: 10_001 })).toBe("failureThreshold")
+    expect(field({ recoveryTimeout: "365 days" })).toBe("recoveryTimeout")
+    expect(field({ recoveryTimeout: "-5 seconds" as Duration.DurationInput })).toBe("recoveryTimeout")
+    expect(field({ windowSize: 10_000, minimumCalls: 10_000, recoveryTimeout: "1 day" })).toBe("valid")
   })
 })
 

@@ -142,5 +142,9 @@ describe("Bulkhead", () => {
     expect(field({ maxConcurrent: 1, maxQueue: -1 })).toBe("maxQueue")
     expect(field({ maxConcurrent: 1, maxQueue: Infinity })).toBe("maxQueue")
     expect(field({ maxConcurrent: 1, maxQueue: 1, name: "" })).toBe("name")
+    // The config's bounds hold for the options too (issue 12, item 10).
+    expect(field({ maxConcurrent: 1e9, maxQueue: 0 })).toBe("maxConcurrent")
+    expect(field({ maxConcurrent: 1, maxQueue: 1e12 })).toBe("maxQueue")
+    expect(field({ maxConcurrent: 100_000, maxQueue: 1_000_000 })).toBe("valid")
   })
 })

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Layer, Schema } from "effect"
 import fc from "fast-check"
 import * as ApiConfig from "../../src/config/ApiConfig.js"
-import type { ConfigError } from "../../src/config/errors.js"
+import { ConfigError } from "../../src/config/errors.js"
 
 const minimal = { name: "acme", baseUrl: "https://api.acme.test/v1" }
 
@@ -29,6 +29,7 @@ describe("ApiConfig defaults", () => {
     expect(Duration.isFinite(config.retry.totalBudget)).toBe(true)
     expect(config.adaptive.backoffStatuses).toEqual([429, 503])
     expect(config.adaptive.useHeaders).toBe(true)
+    expect(Duration.toMillis(config.adaptive.maxQuotaWait)).toBe(86_400_000)
     expect(config.breaker.failureRate).toBeUndefined()
     expect(config.bulkhead.maxConcurrent).toBeUndefined()
     expect(config.bulkhead.maxQueue).toBe(100)
@@ -47,7 +48,7 @@ describe("ApiConfig defaults", () => {
     const config = decodeSync({ ...minimal, retry: { maxRetries: 7 }, auth: { scheme: "bearer" }, throttle: {} })
     expect(config.retry.maxRetries).toBe(7)
     expect(config.retry.multiplier).toBe(2)
-    expect(config.auth).toEqual({ scheme: "bearer", header: "Authorization" })
+    expect(config.auth).toEqual({ scheme: "bearer", header: "Authorization", optional: false })
     expect(config.throttle).toEqual({ threshold: 0.8 })
   })
 
@@ -83,15 +84,17 @@ describe("ApiConfig validation names the field", () => {
     ["minRate above maxRate", { adaptive: { minRate: 60, initialRate: 60, maxRate: 50 } }, "adaptive.minRate", /<= maxRate/],
     ["decreaseFactor of 1", { adaptive: { decreaseFactor: 1 } }, "adaptive.decreaseFactor", /between 0 and 1/],
     ["maxDelay below initialDelay", { retry: { initialDelay: "10 seconds", maxDelay: "1 second" } }, "retry.maxDelay", />= initialDelay/],
-    ["too many retries", { retry: { maxRetries: 1000 } }, "retry.maxRetries", /at most 100/],
+    ["too many retries", { retry: { maxRetries: 1000 } }, "retry.maxRetries", /from 0 to 100/],
     ["fractional retries", { retry: { maxRetries: 1.5 } }, "retry.maxRetries", /whole number/],
     ["bad jitter", { retry: { jitter: "some" } }, "retry.jitter", /"none" \| "full" \| "proportional"/],
-    ["bad status", { retry: { retryOnStatus: [429, 99] } }, "retry.retryOnStatus[1]", /HTTP status code/],
+    ["bad status", { retry: { retryOnStatus: [429, 99] } }, "retry.retryOnStatus[1]", /HTTP error status code \(400-599\)/],
     ["minimumCalls above windowSize", { breaker: { windowSize: 5, minimumCalls: 10 } }, "breaker.minimumCalls", /<= windowSize/],
     ["failureRate above 1", { breaker: { failureRate: 1.5 } }, "breaker.failureRate", /\(0, 1\]/],
     ["file cache without directory", { cache: { enabled: true, store: "file" } }, "cache.directory", /required/],
     ["attempt timeout above overall", { timeouts: { attempt: "5 minutes", overall: "1 minute" } }, "timeouts.attempt", /<= overall/],
     ["negative duration", { minInterval: -5 }, "minInterval", /duration/],
+    ["quota wait over 31 days", { adaptive: { maxQuotaWait: "32 days" } }, "adaptive.maxQuotaWait", /at most 31d, got 32d/],
+    ["zero quota wait", { adaptive: { maxQuotaWait: 0 } }, "adaptive.maxQuotaWait", /greater than 0 and at most 31d/],
     ["threshold above 1", { throttle: { threshold: 2 } }, "throttle.threshold", /\(0, 1\]/],
     ["burst below the rate", { limits: [{ name: "a", limit: 5, per: "second", burst: 2 }] }, "limits[0].burst", /below the rate/],
     ["unknown period", { limits: [{ name: "a", limit: 5, per: "fortnight" }] }, "limits[0].per", /"second" \| "minute" \| "hour" \| "day"/],
@@ -105,7 +108,35 @@ describe("ApiConfig validation names the field", () => {
     ["unknown section", { retries: {} }, "retries", /is unexpected/]
   ]
 
-  for (const [title, extra, path, expected] of cases) {
+  // Issue 12, item 10: nonsense that used to be accepted, each refused with a message naming its field.
+  const bounds: ReadonlyArray<readonly [string, unknown, string, RegExp]> = [
+    ["a limit of 1e-300", { limits: [{ name: "a", limit: 1e-300, per: "second", burst: 1 }] }, "limits[0].limit", /less than one token per 366d/],
+    ["a bucket under one token", { limits: [{ name: "a", limit: 0.5, per: "second" }] }, "limits[0].limit", /never admits a request of cost 1/],
+    ["a limit of 1e300", { limits: [{ name: "a", limit: 1e300, per: "second" }] }, "limits[0].limit", /at most 1000000000000 tokens/],
+    ["a burst of 1e300", { limits: [{ name: "a", limit: 5, per: "second", burst: 1e300 }] }, "limits[0].burst", /at most 1000000000000/],
+    ["a refill period of 100 years", { limits: [{ name: "a", capacity: 5, refillAmount: 5, refillPeriod: "36500 days" }] }, "limits[0].refillPeriod", /1ms to 366d/],
+    ["a refill of 1e-300 per hour", { limits: [{ name: "a", capacity: 5, refillAmount: 1e-300, refillPeriod: "1 hour" }] }, "limits[0].refillAmount", /less than one token/],
+    ["timeouts.overall of 36500 days", { timeouts: { overall: "36500 days" } }, "timeouts.overall", /at most 1d, got 36500d/],
+    ["retry.maxRetryAfter of 1e9 seconds", { retry: { maxRetryAfter: "1000000000 seconds" } }, "retry.maxRetryAfter", /at most 1d/],
+    ["retry.totalBudget of a year", { retry: { totalBudget: "365 days" } }, "retry.totalBudget", /at most 1d/],
+    ["retry.maxDelay of a week", { retry: { maxDelay: "7 days" } }, "retry.maxDelay", /at most 1d/],
+    ["retry.multiplier of 1e300", { retry: { multiplier: 1e300 } }, "retry.multiplier", /at most 100/],
+    ["retrying a 200", { retry: { retryOnStatus: [429, 200] } }, "retry.retryOnStatus[1]", /error status code/],
+    ["backing off on a 200", { adaptive: { backoffStatuses: [200] } }, "adaptive.backoffStatuses[0]", /error status code \(400-599\), got 200/],
+    ["adaptive rate of 1e300", { adaptive: { initialRate: 1e300 } }, "adaptive.initialRate", /at most 1000000 requests\/s/],
+    ["adaptive minRate below one a day", { adaptive: { minRate: 1e-300 } }, "adaptive.minRate", />= 1\/86400 \(one a day\)/],
+    ["adaptive increaseStep of NaN", { adaptive: { increaseStep: Number.NaN } }, "adaptive.increaseStep", /got NaN/],
+    ["breaker.windowSize of 1e9", { breaker: { windowSize: 1e9 } }, "breaker.windowSize", /from 1 to 10000/],
+    ["breaker.recoveryTimeout of a year", { breaker: { recoveryTimeout: "365 days" } }, "breaker.recoveryTimeout", /at most 1d/],
+    ["bulkhead.maxConcurrent of 1e9", { bulkhead: { maxConcurrent: 1e9 } }, "bulkhead.maxConcurrent", /from 1 to 100000/],
+    ["bulkhead.maxQueue of -1", { bulkhead: { maxQueue: -1 } }, "bulkhead.maxQueue", /from 0 to 1000000/],
+    ["cache.defaultTtl of 100 years", { cache: { defaultTtl: "36500 days" } }, "cache.defaultTtl", /at most 366d/],
+    ["cache.maxBytes of 1e18", { cache: { maxBytes: 1e18 } }, "cache.maxBytes", /whole number from 1/],
+    ["minInterval of a year", { minInterval: "365 days" }, "minInterval", /at most 1d/],
+    ["a negative duration as text", { minInterval: "-5 seconds" }, "minInterval", /Expected a duration: milliseconds >= 0/]
+  ]
+
+  for (const [title, extra, path, expected] of [...cases, ...bounds]) {
     it(title, () => {
       const error = decodeError({ ...minimal, ...(extra as object) })
       const issue = error.issues.find((i) => i.path === path)
@@ -115,6 +146,22 @@ describe("ApiConfig validation names the field", () => {
       expect(error.message).toContain(path)
     })
   }
+
+  it("values real APIs need stay valid at the bounds", () => {
+    const config = decodeSync({
+      ...minimal,
+      limits: [
+        { name: "daily", limit: 1, per: "day" },
+        { name: "yearly", capacity: 1, refillAmount: 1, refillPeriod: "366 days" },
+        { name: "tokens", limit: 1e12, per: "day" }
+      ],
+      timeouts: { attempt: "1 day", overall: "1 day" },
+      retry: { maxRetryAfter: "1 day", retryOnStatus: [403, 420, 529] },
+      adaptive: { initialRate: 1 / 86_400, minRate: 1 / 86_400, maxRate: 1, backoffStatuses: [403, 429] },
+      cache: { defaultTtl: "366 days" }
+    })
+    expect(config.limits.map((l) => l.capacity)).toEqual([1, 1, 1e12])
+  })
 
   it("baseUrl must be an absolute http(s) URL without credentials, query or fragment", () => {
     for (const baseUrl of ["/v1", "ftp://files.acme.test", "https://user:pw@api.acme.test", "https://api.acme.test?key=1", ""]) {
@@ -178,6 +225,8 @@ describe("ApiConfig encoding", () => {
   it("make builds a config and throws a ConfigError on bad input", () => {
     expect(ApiConfig.make(minimal).retry.maxRetries).toBe(3)
     expect(() => ApiConfig.make({ name: "x", baseUrl: "nope" })).toThrow(/baseUrl/)
+    // The ConfigError itself, as the Limit constructors throw it (not a FiberFailure wrapping it).
+    expect(() => ApiConfig.make({ name: "x", baseUrl: "nope" })).toThrow(ConfigError)
   })
 
   it("fromUnknown accepts a decoded config as is and re-validates it", () => {

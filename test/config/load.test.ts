@@ -55,7 +55,7 @@ describe("loadFile", () => {
       const error = yield* Effect.flip(Load.loadFile(path))
       expect(error.source).toBe(path)
       expect(error.path).toBe("")
-      expect(error.expected).toMatch(/^Invalid JSON at line 4, column 3: Expected ',' or '}'/)
+      expect(error.expected).toMatch(/^Invalid JSON at line 4, column 3: expected ',' or '}'/)
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
   it.scoped("a missing file is a ConfigError, not a defect", () =>
@@ -80,7 +80,34 @@ describe("loadFile", () => {
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 })
 
+/** Every 4-character window of `text` (any longer quoted substring contains one). */
+const windows = (text: string): ReadonlyArray<string> =>
+  Array.from({ length: Math.max(0, text.length - 3) }, (_, i) => text.slice(i, i + 4))
+
 describe("parseJson", () => {
+  // Each: a broken file holding a secret, and where the error is (1-based line, column).
+  const secret = "T-9fQ2xLw7Rk3Zp"
+  const broken: ReadonlyArray<readonly [label: string, text: string, line: number, column: number]> = [
+    ["trailing comma", `{\n  "qq": 1,\n  "keys": ["${secret}",]}`, 3, 30],
+    ["unterminated string holding a secret", `{\n  "qq": 1,\n  "note": "sk_live_${secret}`, 3, 35],
+    ["truncated file", `{\n  "qq": {\n    "ww": ["${secret}", `, 3, 31],
+    ["bad literal", `{ "qq": "${secret}",\n  "on": tru }`, 2, 12],
+    ["single quotes", `{ 'qq': '${secret}' }`, 1, 3],
+    ["content after the value", `{ "qq": 1 }\n"${secret}"`, 2, 1]
+  ]
+  for (const [label, text, line, column] of broken) {
+    it.effect(`${label}: line ${line}, column ${column}, and no file content in the error`, () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(Load.parseJson(text, "cfg"))
+        expect(error.expected).toMatch(new RegExp(`^Invalid JSON at line ${line}, column ${column}: `))
+        const shown = [error.message, JSON.stringify(error)]
+        for (const window of windows(text)) {
+          for (const output of shown) expect(output, `quotes ${JSON.stringify(window)}`).not.toContain(window)
+        }
+      }))
+  }
+
+
   it.effect("never quotes the text in its message", () =>
     Effect.gen(function*() {
       const secret = "sk-live-DO-NOT-PRINT-4242"
@@ -122,7 +149,7 @@ describe("fromEnv", () => {
       expect(config.limits.map((l) => l.name)).toEqual(["rps"])
       expect(config.headers).toEqual({ ...presets.notion.headers, "X-Team": "core" })
       expect(config.throttle).toBe(false)
-      expect(config.auth).toEqual({ scheme: "bearer", header: "Authorization", env: "MY_NOTION_TOKEN" })
+      expect(config.auth).toEqual({ scheme: "bearer", header: "Authorization", env: "MY_NOTION_TOKEN", optional: false })
     }))
 
   it.effect("without variables it is the preset; without a preset BASE_URL is required", () =>
@@ -186,7 +213,7 @@ describe("tokenFromEnv", () => {
     Effect.gen(function*() {
       const token = yield* Load.tokenFromEnv(presets.notion).pipe(env({ NOTION_TOKEN: "secret_abc" }))
       expect(Redacted.value(token)).toBe("secret_abc")
-      const fallback = { ...presets.notion, auth: { scheme: "bearer" as const, header: "Authorization" } }
+      const fallback = { ...presets.notion, auth: { scheme: "bearer" as const, header: "Authorization", optional: false } }
       const other = yield* Load.tokenFromEnv(fallback).pipe(env({ GOVERNOR_NOTION_TOKEN: "secret_def" }))
       expect(Redacted.value(other)).toBe("secret_def")
     }))

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Exit, Fiber, Option, Ref, Scope, TestClock } from "effect"
 import type { MemoryOptions, RateLimiterShape } from "../../src/limiter/index.js"
-import { Limit, makeMemory, RateLimiter } from "../../src/limiter/index.js"
+import { Limit, makeMemory, MAX_PACING_MS, MIN_PACING_RATE, RateLimiter } from "../../src/limiter/index.js"
 import { layerMemory } from "../../src/limiter/memory.js"
 
 const make = (options: MemoryOptions) => Effect.orDie(makeMemory(options))
@@ -139,6 +139,23 @@ describe("memory RateLimiter", () => {
       expect(Duration.toMillis(permit.waited)).toBe(300)
     }))
 
+  it.effect("a maxWait of -1, NaN or \"-5 seconds\" is an InvalidCost naming maxWait, not a silent 0, even with room", () =>
+    Effect.gen(function*() {
+      const limiter = yield* make({ limits: [Limit.perSecond("rps", 10)], throttle: false })
+      for (const maxWait of [-1, Number.NaN, "-5 seconds", "soon", -Infinity]) {
+        const error = yield* Effect.flip(limiter.acquire({ maxWait: maxWait as Duration.DurationInput }))
+        expect(error._tag, String(maxWait)).toBe("InvalidCost")
+        expect(error.message).toMatch(/maxWait must be a duration >= 0/)
+      }
+      // Nothing was consumed by the refused calls; valid forms still work.
+      expect(yield* tokensOf(limiter, "default", "rps")).toBe(10)
+      yield* limiter.acquire({ maxWait: 0 })
+      yield* limiter.acquire({ maxWait: Infinity })
+      yield* limiter.acquire({ maxWait: Duration.seconds(1) })
+      const lease = yield* Effect.flip(Effect.scoped(limiter.lease({ maxWait: -1 })))
+      expect(lease._tag).toBe("InvalidCost")
+    }))
+
   it.effect("maxWait admits when the wait fits", () =>
     Effect.gen(function*() {
       const limiter = yield* make({ limits: [Limit.perSecond("rps", 10)], throttle: false })
@@ -225,6 +242,21 @@ describe("memory RateLimiter", () => {
       expect((yield* limiter.snapshot("api")).cooldownUntil).toBe(null)
       const bad = failureOf(yield* Effect.exit(limiter.cooldown("api", "soon" as Duration.DurationInput)))
       expect(bad._tag).toBe("InvalidPacing")
+    }))
+
+  it.effect("no caller can pause a key for good: a cooldown beyond 31 days or infinite, or a rate slower than one per 31 days, is refused", () =>
+    Effect.gen(function*() {
+      const limiter = yield* make({ limits: [Limit.perSecond("rps", 100)], throttle: false })
+      for (const d of [Duration.infinity, Duration.days(32), "1000000000 seconds"] as const) {
+        expect(failureOf(yield* Effect.exit(limiter.cooldown("api", d)))._tag).toBe("InvalidPacing")
+      }
+      expect(failureOf(yield* Effect.exit(limiter.setRate("api", 1 / (32 * 86_400))))._tag).toBe("InvalidPacing")
+      expect(failureOf(yield* Effect.exit(limiter.setRate("api", 1e-300)))._tag).toBe("InvalidPacing")
+      // Nothing refused took effect; the longest accepted ones do.
+      expect(yield* limiter.snapshot("api")).toMatchObject({ cooldownUntil: null, rateSource: "configured" })
+      yield* limiter.setRate("api", MIN_PACING_RATE)
+      yield* limiter.cooldown("api", Duration.millis(MAX_PACING_MS))
+      expect(yield* limiter.snapshot("api")).toMatchObject({ cooldownUntil: MAX_PACING_MS, rateSource: "adaptive" })
     }))
 
   it.effect("setRate paces a key at the adaptive rate and reports it in the snapshot", () =>
@@ -453,5 +485,11 @@ describe("memory RateLimiter", () => {
       expect(dup.message).toContain("duplicate limit name")
       const interval = yield* Effect.flip(makeMemory({ limits: [], minInterval: -5 }))
       expect(interval.message).toContain("minInterval")
+      // The config's bound holds here too; a negative text or bigint is not read as 0.
+      for (const minInterval of ["365 days", "-5 seconds", BigInt(-1)] as const) {
+        const error = yield* Effect.flip(makeMemory({ limits: [], minInterval }))
+        expect(error.message, String(minInterval)).toContain("minInterval")
+      }
+      yield* makeMemory({ limits: [], minInterval: "1 day" })
     }))
 })

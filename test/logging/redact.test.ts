@@ -108,6 +108,21 @@ describe("redactUrl", () => {
     expect(defaultRedactor.redactUrl(new URL("https://ghp_token@github.com/a"))).toBe("https://[REDACTED]@github.com/a")
   })
 
+  it("hides userinfo of a URL glued to other text (a base URL ending in a port or a digit)", () => {
+    expect(defaultRedactor.redactUrl("http://127.0.0.1:8080http://user:pw-s3cr3t@host/x"))
+      .toBe("http://127.0.0.1:8080http://[REDACTED]@host/x")
+    expect(defaultRedactor.redactText("GET https://api.test/v1http://user:pw-s3cr3t@host/x failed"))
+      .not.toContain("pw-s3cr3t")
+  })
+
+  it("stays linear on long runs of letters and digits (no rescan from every position)", () => {
+    // A quadratic scan of 200k characters takes tens of seconds; a linear one milliseconds.
+    const started = performance.now()
+    defaultRedactor.redactText("a".repeat(200_000))
+    defaultRedactor.redactText(Array.from({ length: 200_000 }, (_, i) => "0123456789abcdef"[(i * 7) % 16]).join(""))
+    expect(performance.now() - started).toBeLessThan(2_000)
+  })
+
   it("hash of a query value equals the hash of its decoded value", () => {
     const r = salted("hash")
     const secret = "a b&c=d/é"

@@ -1,61 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Option, Redacted, Tracer } from "effect"
-import type { Exit } from "effect"
+import { Effect, Redacted } from "effect"
 import fc from "fast-check"
 import { defaultRedactor, makeRedactor } from "../../src/logging/redact.js"
 import * as Redaction from "../../src/logging/Redaction.js"
 import * as Tracing from "../../src/metrics/Tracing.js"
-
-interface Captured {
-  readonly name: string
-  readonly kind: Tracer.SpanKind
-  readonly parent: string | undefined
-  readonly spanId: string
-  readonly attributes: Map<string, unknown>
-  ended: boolean
-}
-
-const collectingTracer = () => {
-  const spans: Array<Captured> = []
-  let next = 0
-  const tracer = Tracer.make({
-    span: (name, parent, context, links, startTime, kind) => {
-      const captured: Captured = {
-        name,
-        kind,
-        parent: Option.getOrUndefined(Option.map(parent, (p) => p.spanId)),
-        spanId: `span-${next++}`,
-        attributes: new Map(),
-        ended: false
-      }
-      spans.push(captured)
-      const span: Tracer.Span = {
-        _tag: "Span",
-        name,
-        spanId: captured.spanId,
-        traceId: "trace",
-        parent,
-        context,
-        status: { _tag: "Started", startTime },
-        attributes: captured.attributes,
-        links,
-        sampled: true,
-        kind,
-        end: (_t: bigint, _exit: Exit.Exit<unknown, unknown>) => {
-          captured.ended = true
-        },
-        attribute: (k, v) => {
-          captured.attributes.set(k, v)
-        },
-        event: () => {},
-        addLinks: () => {}
-      }
-      return span
-    },
-    context: (f) => f()
-  })
-  return { spans, tracer }
-}
+import { collectingTracer } from "./tracer.js"
 
 describe("Tracing", () => {
   it.effect("request span with attempt child spans and OTel HTTP attributes", () =>
@@ -115,6 +64,22 @@ describe("Tracing", () => {
       expect(attrs["server.port"]).toBe(8080)
       expect(attrs["http.request.resend_count"]).toBe(2)
       expect(attrs["url.full"]).toMatch(/^http:\/\/h\.test:8080\/p\?sk=\[sha256:[0-9a-f]{8}\]$/)
+    }))
+
+  it.effect("a request's own redactor wins over the Redaction in effect", () =>
+    Effect.gen(function*() {
+      const { spans, tracer } = collectingTracer()
+      const own = makeRedactor({ rules: { secrets: ["pathtok-93kd0x"] } })
+      const url = "https://api.test/hooks/pathtok-93kd0x/run"
+      yield* Effect.void.pipe(
+        Tracing.withAttemptSpan({ api: "a", method: "GET", url, redactor: own }, 1),
+        Tracing.withRequestSpan({ api: "a", method: "GET", url, redactor: own }),
+        Effect.withTracer(tracer)
+      )
+      for (const span of spans) {
+        expect(span.attributes.get("url.full")).toBe("https://api.test/hooks/[REDACTED]/run")
+        expect(span.attributes.get("url.path")).toBe("/hooks/[REDACTED]/run")
+      }
     }))
 
   it("attributes never contain a secret placed in the URL query, userinfo or path (property)", () => {

@@ -53,8 +53,13 @@ describe.skipIf(skipRedis)("RedisLimiter on a real redis-server", () => {
       expect(unknown.message).toContain("zzz")
       expect((yield* Effect.flip(rl.acquire({ cost: Number.NaN })))._tag).toBe("InvalidCost")
       expect((yield* Effect.flip(rl.acquire({ cost: -1 })))._tag).toBe("InvalidCost")
+      // A maxWait that is not a duration >= 0 is refused, not read as 0 (nor thrown as a defect).
+      for (const maxWait of [-1, Number.NaN, "-5 seconds", "soon"]) {
+        const bad = yield* Effect.flip(rl.acquire({ key: "fresh", maxWait: maxWait as Duration.DurationInput }))
+        expect(bad.message, String(maxWait)).toMatch(/maxWait must be a duration >= 0/)
+      }
       const stats = yield* rl.stats
-      expect(stats).toMatchObject({ acquired: 4, rejected: 6, keys: 1 })
+      expect(stats).toMatchObject({ acquired: 4, rejected: 10, keys: 1 })
     })))
 
   it.live("waits for room and respects maxWait", () =>
@@ -278,6 +283,15 @@ describe.skipIf(skipRedis)("RedisLimiter on a real redis-server", () => {
       yield* two.tryAcquire({ key: "elsewhere" })
       const permit = yield* two.acquire({ key: "api" })
       expect(Duration.toMillis(permit.waited)).toBeGreaterThan(200)
+      // A cooldown a hostile server asks for (31 years) is refused, so it is never persisted for every
+      // worker; nor is a pace of one request per 31 years.
+      const other = uniquePrefix("cooldown-bound")
+      const three = yield* limiterOn(server.url, other, options)
+      expect((yield* Effect.flip(three.cooldown("api", "999999999 seconds")))._tag).toBe("InvalidPacing")
+      expect((yield* Effect.flip(three.setRate("api", 1 / 999_999_999)))._tag).toBe("InvalidPacing")
+      const client = yield* rawClient(server.url)
+      expect(yield* Effect.promise(() => client.keys(`{${other}:*`))).toEqual([])
+      expect((yield* three.snapshot("api")).cooldownUntil).toBeNull()
     })))
 
   it.live("setRate paces every worker together, not each one", () =>

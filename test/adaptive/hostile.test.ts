@@ -1,0 +1,106 @@
+/**
+ * A hostile server: whatever its Retry-After, X-RateLimit-*, RateLimit and RateLimit-Policy headers
+ * say, no fiber waits longer than the configured caps (`maxRetryAfter` for a Retry-After,
+ * `maxQuotaWait` for a quota reset, one request per `maxQuotaWait` for a header pace), and nothing
+ * throws. First the pure decision (headers parsed, then the controller's transition), then the
+ * controller applying it to a real limiter on the TestClock.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Either, Exit, Fiber, Layer, Logger, LogLevel, Option, TestClock, TestContext } from "effect"
+import fc from "fast-check"
+import * as AdaptiveController from "../../src/adaptive/AdaptiveController.js"
+import * as Aimd from "../../src/adaptive/aimd.js"
+import { observe } from "../../src/adaptive/observe.js"
+import { Limit } from "../../src/limiter/index.js"
+import { layerMemory } from "../../src/limiter/memory.js"
+import { MIN_PACING_RATE } from "../../src/limiter/pacing.js"
+import { RateLimiter } from "../../src/limiter/RateLimiter.js"
+import { hostileHeaders, hostileStatus } from "./hostileHeaders.js"
+
+const DAY = 86_400_000
+
+const caps = fc.record({
+  initialRate: fc.double({ min: 0.5, max: 100, noNaN: true }),
+  maxRetryAfterMs: fc.integer({ min: 0, max: 10 * 60_000 }),
+  maxQuotaWaitMs: fc.integer({ min: 1000, max: 2 * DAY })
+})
+
+const resolve = (c: { initialRate: number; maxRetryAfterMs: number; maxQuotaWaitMs: number }, minRate: number) =>
+  Either.getOrThrow(AdaptiveController.resolveOptions({
+    initialRate: c.initialRate,
+    minRate,
+    maxRetryAfter: c.maxRetryAfterMs,
+    maxQuotaWait: c.maxQuotaWaitMs
+  }))
+
+/** A clock that may sit anywhere from 1970 to year 2096, or jump forward. */
+const start = fc.oneof(fc.integer({ min: 0, max: 4_000_000_000_000 }), fc.constant(1_700_000_000_000))
+const responses = fc.array(
+  fc.record({ dt: fc.oneof(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 0, max: 10 * DAY })), status: hostileStatus, headers: hostileHeaders }),
+  { minLength: 1, maxLength: 12 }
+)
+
+describe("a hostile server", () => {
+  it("cannot impose a wait through the pure step (readOutcome + observe), nor make it throw", () => {
+    fc.assert(
+      fc.property(caps, start, responses, (c, t0, outcomes) => {
+        // The slowest minRate the controller accepts: only the header floor stands between a server and a lockout.
+        const options = resolve(c, MIN_PACING_RATE)
+        const floor = Math.min(options.aimd.maxRate, 1000 / c.maxQuotaWaitMs)
+        let now = t0
+        let s: Aimd.AimdState | undefined
+        for (const o of outcomes) {
+          now += o.dt
+          const reading = AdaptiveController.readOutcome(options, o, now)
+          const before = s?.cooldownUntil ?? 0
+          s = observe(options.aimd, s ?? Aimd.initial(options.aimd), reading, now)
+          const cap = reading.backoff ? c.maxRetryAfterMs : c.maxQuotaWaitMs
+          expect(s.cooldownUntil).toBeLessThanOrEqual(Math.max(before, now + cap))
+          expect(Number.isFinite(s.rate)).toBe(true)
+          expect(s.rate).toBeGreaterThanOrEqual(options.aimd.minRate)
+          expect(s.rate).toBeLessThanOrEqual(options.aimd.maxRate)
+          // A pace set by the headers (not the pause of an exhausted quota, which keeps the rate).
+          const info = reading.info
+          const exhausted = info !== undefined && (info.remaining ?? 1) < 1 && (info.resetAt ?? 0) > now
+          if (!reading.backoff && info !== undefined && !exhausted && s.phase === "header") {
+            expect(s.rate).toBeGreaterThanOrEqual(floor)
+          }
+        }
+      }),
+      { numRuns: 400 }
+    )
+  })
+
+  it("cannot make a fiber wait on the limiter longer than the caps (controller + memory limiter, TestClock)", async () => {
+    await fc.assert(
+      fc.asyncProperty(caps, responses, async (c, outcomes) => {
+        // A minRate no slower than the quota bound, so any wait beyond the caps is the server's doing.
+        const options = { initialRate: c.initialRate, minRate: Math.min(c.initialRate, 1000 / c.maxQuotaWaitMs), maxRetryAfter: c.maxRetryAfterMs, maxQuotaWait: c.maxQuotaWaitMs }
+        const bound = Math.max(c.maxRetryAfterMs, c.maxQuotaWaitMs)
+        const program = Effect.gen(function*() {
+          const controller = yield* AdaptiveController.AdaptiveController
+          const limiter = yield* RateLimiter
+          yield* controller.prime("k")
+          for (const o of outcomes) yield* controller.observe("k", o)
+          const snap = yield* limiter.snapshot("k")
+          const now = yield* TestClock.currentTimeMillis
+          expect(snap.cooldownUntil ?? now).toBeLessThanOrEqual(now + bound)
+          const fiber = yield* Effect.fork(limiter.acquire({ key: "k" }))
+          yield* Effect.repeatN(Effect.yieldNow(), 20)
+          yield* TestClock.adjust(bound + 1)
+          const exit = yield* Fiber.poll(fiber)
+          expect(Option.isSome(exit) && Exit.isSuccess(exit.value)).toBe(true)
+        })
+        const layer = AdaptiveController.layer(options).pipe(
+          Layer.provideMerge(layerMemory({ limits: [Limit.perSecond("api", 1000)], throttle: false }))
+        )
+        await Effect.runPromise(program.pipe(
+          Effect.provide(layer),
+          Logger.withMinimumLogLevel(LogLevel.None),
+          Effect.provide(TestContext.TestContext)
+        ))
+      }),
+      { numRuns: 60 }
+    )
+  })
+})

@@ -1,0 +1,65 @@
+/**
+ * Arbitraries for a hostile server's rate-limit headers: huge, negative, fractional and non-numeric
+ * values, dates far in the future and the past, garbage, in every family the controller reads.
+ * Shared by the pure property (parse + decision) and the one through the composed client.
+ */
+import fc from "fast-check"
+
+/** A number as text, from harmless to absurd, or text that only looks like one. */
+export const hostileNumber: fc.Arbitrary<string> = fc.oneof(
+  fc.integer({ min: 0, max: 3600 }).map(String),
+  fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }).map(String),
+  fc.double().map(String),
+  fc.integer().map(String),
+  // 999999999 is a delta of 31 years; 1e12+ reads as epoch ms, 1e9+ as epoch seconds.
+  fc.constantFrom("999999999", "1000000000000", "99999999999999", "9999999999", "1e12", "NaN", "Infinity", "-1", "-0", "0x10", "", " ", "1.5", "0.000001")
+)
+
+/** An HTTP-date (or what tries to be one), anywhere from year -271821 to 275760. */
+export const hostileDate: fc.Arbitrary<string> = fc
+  .date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true })
+  .map((d) => d.toUTCString())
+
+const garbage: fc.Arbitrary<string> = fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.string({ unit: "grapheme-ascii", maxLength: 300 }))
+
+const value = (weight: number) =>
+  fc.oneof({ weight, arbitrary: hostileNumber }, { weight: 1, arbitrary: hostileDate }, { weight: 1, arbitrary: garbage })
+
+const name = fc.constantFrom('"default"', '"day"', "burst", '"x"')
+
+/** `RateLimit` in the current IETF list form, the draft-07 dictionary, or garbage. */
+const ratelimit: fc.Arbitrary<string> = fc.oneof(
+  fc.array(fc.tuple(name, hostileNumber, hostileNumber), { minLength: 1, maxLength: 3 }).map((items) =>
+    items.map(([n, r, t]) => `${n};r=${r};t=${t}`).join(", ")
+  ),
+  fc.tuple(hostileNumber, hostileNumber, hostileNumber).map(([l, r, t]) => `limit=${l}, remaining=${r}, reset=${t}`),
+  garbage
+)
+
+const policy: fc.Arbitrary<string> = fc.oneof(
+  fc.array(fc.tuple(name, hostileNumber, hostileNumber), { minLength: 1, maxLength: 3 }).map((items) =>
+    items.map(([n, q, w]) => `${n};q=${q};w=${w}`).join(", ")
+  ),
+  fc.tuple(hostileNumber, hostileNumber).map(([q, w]) => `${q};w=${w}`),
+  garbage
+)
+
+/** A response's headers as a hostile server sends them (any subset). */
+export const hostileHeaders: fc.Arbitrary<Record<string, string>> = fc.record(
+  {
+    "retry-after": value(3),
+    "x-ratelimit-limit": value(3),
+    "x-ratelimit-remaining": fc.oneof(fc.constantFrom("0", "1"), value(3)),
+    "x-ratelimit-reset": value(3),
+    "x-ratelimit-used": value(3),
+    "ratelimit-limit": value(3),
+    "ratelimit-remaining": fc.oneof(fc.constantFrom("0", "1"), value(3)),
+    "ratelimit-reset": value(3),
+    ratelimit,
+    "ratelimit-policy": policy
+  },
+  { requiredKeys: [] }
+)
+
+/** Statuses a hostile server pairs with them: the walls, and the others. */
+export const hostileStatus: fc.Arbitrary<number> = fc.constantFrom(200, 204, 429, 503, 500)
