@@ -903,6 +903,9 @@ const unsafeMakeMemory = (config: typeof MemoryOptionsSchema.Type): RateLimiterS
           Bucket.refill(st.adaptive.spec, st.adaptive, now)
           st.adaptive.spec = spec
           st.adaptive.tokens = Math.min(st.adaptive.tokens, burst)
+          // During a cooldown the debt was set at the old rate; restated at the new one, the pace still
+          // resumes when the pause ends (a slower rate must not stretch the pause beyond its bound).
+          if (st.cooldownUntil > now) st.adaptive.tokens = Math.min(burst, 1 - (st.cooldownUntil - now) * spec.ratePerMs)
         }
         st.adaptiveRate = ratePerSecond
         kick(st)

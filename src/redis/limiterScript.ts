@@ -315,6 +315,11 @@ if op == 'r' then
   end
   local tk = a2
   if pr > 0 and pt < a2 then tk = pt end
+  -- A cooldown's debt restated at the new rate: the pace still resumes when the pause ends.
+  if cd > now then
+    tk = 1 - (cd - now) * a1 / 1000
+    if tk > a2 then tk = a2 end
+  end
   pr, pb, pt, pu = a1, a2, tk, now
   save(a3, 0)
   return {'ok', math.floor(now)}
