@@ -15,7 +15,8 @@ import { MAX_PACING_MS, MIN_PACING_RATE } from "../limiter/pacing.js"
 import { RateLimiter } from "../limiter/RateLimiter.js"
 import { parseRetryAfter } from "../retry/retryAfter.js"
 import * as Aimd from "./aimd.js"
-import { type HeaderInput, type HeaderIssue, parseRateLimitHeaders, type RateLimitInfo } from "./headers.js"
+import { type HeaderInput, type HeaderIssue, parseRateLimitHeaders } from "./headers.js"
+import * as Observe from "./observe.js"
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -368,21 +369,21 @@ const headerValue = (headers: HeaderInput | undefined, name: string): string | u
 }
 
 /**
- * What the controller reads from one response: whether it is a wall, its Retry-After (ms, as sent:
- * `decide` caps it), its rate-limit headers, and what was malformed (to log).
+ * What the controller reads from one response: the step `observe.ts` takes (whether it is a
+ * backoff status, its Retry-After in ms as sent — `Aimd.onBackoff` caps it at `maxRetryAfter` —, its
+ * rate-limit headers, whose resets beyond `maxQuotaWait` the parser drops), and what was malformed
+ * (to log).
  *
  * @since 0.1.0
  * @category models
  */
-export interface Reading {
-  readonly backoff: boolean
-  readonly retryAfterMs: number | undefined
-  readonly info: Option.Option<RateLimitInfo>
+export interface Reading extends Observe.Response {
   readonly issues: ReadonlyArray<HeaderIssue>
 }
 
 /**
- * Read one outcome at `now`. Pure; never throws, whatever the headers.
+ * Read one outcome at `now`. Pure; never throws, whatever the headers. The state after it is
+ * `Observe.observe(options.aimd, state, reading, now)`.
  *
  * @since 0.1.0
  * @category decisions
@@ -398,29 +399,8 @@ export const readOutcome = (options: ResolvedOptions, outcome: Outcome, now: num
   if (raw !== undefined && retryAfterMs === undefined) {
     issues.push({ header: "retry-after", value: raw.slice(0, 200), reason: "not seconds or an HTTP-date within a day" })
   }
-  return { backoff, retryAfterMs, info: parsed === undefined ? Option.none() : parsed.info, issues }
-}
-
-/**
- * The state of a key after `reading` at `now`. Pure; the waits it sets are bounded by
- * `maxRetryAfter` (Retry-After) and `maxQuotaWait` (header quotas), whatever the server sent.
- *
- * @since 0.1.0
- * @category decisions
- */
-export const decide = (
-  options: ResolvedOptions,
-  prev: Aimd.AimdState | undefined,
-  reading: Reading,
-  now: number,
-  sentAt?: number | undefined
-): Aimd.AimdState => {
-  const c = options.aimd
-  const s0 = prev ?? Aimd.initial(c)
-  const s = reading.backoff
-    ? Aimd.onBackoff(c, s0, now, { retryAfterMs: reading.retryAfterMs, sentAt })
-    : Aimd.onSuccess(c, s0, now, { sentAt })
-  return Option.isSome(reading.info) && !reading.backoff ? Aimd.onHeaders(c, s, reading.info.value, now) : s
+  const info = parsed === undefined ? undefined : Option.getOrUndefined(parsed.info)
+  return { status: outcome.status, backoff, retryAfterMs, sentAt: outcome.sentAt, info, issues }
 }
 
 /** Relative change of the rate below which the limiter is not told (saves round trips to Redis). */
@@ -464,13 +444,14 @@ export const makeWithStore = (
     // Rates and durations are validated here, so the limiter's InvalidPacing would be a bug: a defect.
     const apply = (key: string, before: Aimd.AimdState | undefined, after: Aimd.AimdState, now: number) =>
       Effect.gen(function*() {
-        if (after.cooldownUntil > now && after.cooldownUntil > (before?.cooldownUntil ?? 0)) {
-          yield* limiter.cooldown(key, Duration.millis(after.cooldownUntil - now))
-        }
         const last = (yield* Ref.get(applied)).get(key)
         if (last === undefined || Math.abs(after.rate - last) / last >= APPLY_THRESHOLD) {
           yield* limiter.setRate(key, after.rate, { burst: burstFor(resolved, after.rate) })
           yield* Ref.update(applied, (m) => new Map(m).set(key, after.rate))
+        }
+        // After the rate: the pace resumes at the new rate when the pause ends.
+        if (after.cooldownUntil > now && after.cooldownUntil > (before?.cooldownUntil ?? 0)) {
+          yield* limiter.cooldown(key, Duration.millis(after.cooldownUntil - now))
         }
       }).pipe(Effect.catchTag("InvalidPacing", (e) => Effect.die(e)))
 
@@ -493,7 +474,7 @@ export const makeWithStore = (
         const reading = readOutcome(resolved, outcome, now)
         if (reading.issues.length > 0) yield* logIssues(key, reading.issues)
         const [before, after] = yield* store.modify(key, (prev) => {
-          const s = decide(resolved, prev, reading, now, outcome.sentAt)
+          const s = Observe.observe(c, prev ?? Aimd.initial(c), reading, now)
           return [[prev, s] as const, s]
         })
         yield* apply(key, before, after, now)

@@ -850,6 +850,14 @@ const unsafeMakeMemory = (config: typeof MemoryOptionsSchema.Type): RateLimiterS
         const until = now + d.right
         const st = touch(key, now)
         if (until > st.cooldownUntil) st.cooldownUntil = until
+        if (st.adaptive !== null) {
+          // The pace resumes at its rate when the pause ends, not with the burst its bucket would
+          // gather meanwhile: against a server whose own bucket is small, that burst alone meets the
+          // wall again at once.
+          Bucket.refill(st.adaptive.spec, st.adaptive, now)
+          const due = 1 - (st.cooldownUntil - now) * st.adaptive.spec.ratePerMs
+          if (st.adaptive.tokens > due) st.adaptive.tokens = due
+        }
         return Effect.void
       })
     )
@@ -895,6 +903,9 @@ const unsafeMakeMemory = (config: typeof MemoryOptionsSchema.Type): RateLimiterS
           Bucket.refill(st.adaptive.spec, st.adaptive, now)
           st.adaptive.spec = spec
           st.adaptive.tokens = Math.min(st.adaptive.tokens, burst)
+          // During a cooldown the debt was set at the old rate; restated at the new one, the pace still
+          // resumes when the pause ends (a slower rate must not stretch the pause beyond its bound).
+          if (st.cooldownUntil > now) st.adaptive.tokens = Math.min(burst, 1 - (st.cooldownUntil - now) * spec.ratePerMs)
         }
         st.adaptiveRate = ratePerSecond
         kick(st)

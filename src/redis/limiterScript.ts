@@ -296,6 +296,12 @@ if op == 'c' then
   local until_ms = now + a1
   if cd > until_ms then until_ms = cd end
   cd = until_ms
+  if pr > 0 then
+    -- The pace resumes at its rate when the pause ends, not with a burst gathered meanwhile.
+    local due = 1 - (cd - now) * pr / 1000
+    if pt > due then pt = due end
+    pu = now
+  end
   save(until_ms - now, a2)
   return {'ok', math.floor(now), tostring(until_ms)}
 end
@@ -309,6 +315,11 @@ if op == 'r' then
   end
   local tk = a2
   if pr > 0 and pt < a2 then tk = pt end
+  -- A cooldown's debt restated at the new rate: the pace still resumes when the pause ends.
+  if cd > now then
+    tk = 1 - (cd - now) * a1 / 1000
+    if tk > a2 then tk = a2 end
+  end
   pr, pb, pt, pu = a1, a2, tk, now
   save(a3, 0)
   return {'ok', math.floor(now)}

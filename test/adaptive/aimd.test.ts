@@ -2,7 +2,6 @@ import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import { prop } from "./prop.js"
 import * as Aimd from "../../src/adaptive/aimd.js"
-import { simulate } from "./simulation.js"
 
 const T0 = 1_700_000_000_000
 const config = (initial = 50, extra: Partial<Aimd.AimdConfig> = {}): Aimd.AimdConfig => ({ ...Aimd.defaultConfig(initial), ...extra })
@@ -59,30 +58,6 @@ describe("Aimd state machine", () => {
     }
   })
 
-  prop("a backoff outside the same-burst window caps the ceiling at the wall rate and lowers the rate (a drain only follows a pause)", [cfgArb, fc.array(event, { maxLength: 100 }), fc.integer({ min: 0, max: 3000 })], ([c, events, retryAfterMs]) => {
-    let s = Aimd.initial(c)
-    let now = T0
-    for (const e of events) {
-      now += e.dt
-      s = step(c, s, e, now)
-    }
-    now = Math.max(now, s.holdUntil, s.cooldownUntil) + 1
-    const after = Aimd.onBackoff(c, s, now, { retryAfterMs })
-    expect(after.lastDecreaseRate).toBe(s.rate)
-    expect(after.decreases).toBe(s.decreases + 1)
-    expect(after.ceiling).not.toBeNull()
-    if (s.phase !== "drain") expect(after.ceiling!).toBeLessThanOrEqual(s.rate + 1e-9)
-    if (after.phase === "drain") {
-      // Spending what the server banked during the pause: at most 1 s of the ceiling, over 2 s.
-      expect(retryAfterMs).toBeGreaterThan(0)
-      expect(after.drainUntil).toBe(now + retryAfterMs + 2000)
-      const plateau = Math.max(c.minRate, after.ceiling! * (1 - c.ceilingMargin))
-      expect(after.rate).toBeLessThanOrEqual(plateau + 0.4 * after.ceiling! + 1e-9)
-    } else if (s.rate > c.minRate) {
-      expect(after.rate).toBeLessThan(s.rate)
-    }
-  })
-
   prop("never increases during a cooldown", [cfgArb, fc.array(fc.integer({ min: 0, max: 100 }), { maxLength: 100 }), fc.integer({ min: 1000, max: 60_000 })], ([c, gaps, retryAfterMs]) => {
     let s = Aimd.onBackoff(c, Aimd.initial(c), T0, { retryAfterMs })
     const rate = s.rate
@@ -95,180 +70,42 @@ describe("Aimd state machine", () => {
     expect(s.cooldownUntil).toBe(T0 + retryAfterMs)
   })
 
-  it("a wall met while climbing back measures the server: the ceiling is what it accepted in between", () => {
-    const c = config(50)
-    let s = Aimd.onBackoff(c, Aimd.initial(c), T0, { sentAt: T0 - 1 })
-    // The first wall has nothing to measure against: multiplicative decrease, then climb back.
-    expect(s.rate).toBe(25)
-    expect(s.phase).toBe("recovery")
-    // 80 successes in the 2 s after the decrease, no pause: the server sustained 40 rps.
-    for (let i = 1; i <= 80; i++) s = Aimd.onSuccess(c, s, T0 + i * 25)
-    const at = s.rate
-    expect(at).toBeGreaterThan(40)
-    const after = Aimd.onBackoff(c, s, T0 + 2000, { sentAt: T0 + 1999 })
-    expect(after.ceiling).toBeCloseTo(40, 9)
-    // Straight to the plateau: halving a rate just sustained would only waste the server's refill.
-    // A measured throughput is a lower bound of the server's rate already: half the margin below it.
-    expect(after.ceilingMeasured).toBe(true)
-    expect(after.rate).toBeCloseTo(40 * (1 - c.ceilingMargin / 2), 9)
-    expect(after.phase).toBe("steady")
-  })
-
-  it("a Retry-After pause is assumed banked up to 1 s, then spent in a drain; a drain that meets the wall stops that", () => {
-    const c = config(50)
-    // First wall at 100 rps, 1 s pause.
-    let s = Aimd.onBackoff(c, { ...Aimd.initial(c), rate: 100 }, T0, { sentAt: T0 - 1, retryAfterMs: 1000 })
-    expect(s.rate).toBe(50)
-    expect(s.cooldownUntil).toBe(T0 + 1000)
-    // Resumes at 50 after the pause; 1 s later (60 accepted) the wall again: the bucket was empty at
-    // both walls, and the pause is assumed banked, so the server's rate is 60 / 2 s = 30 rps.
-    for (let i = 1; i <= 60; i++) s = Aimd.onSuccess(c, s, T0 + 1000 + i * 16)
-    s = Aimd.onBackoff(c, s, T0 + 2000, { sentAt: T0 + 1999, retryAfterMs: 1000 })
-    expect(s.ceiling).toBeCloseTo(30, 9)
-    const plateau = 30 * (1 - c.ceilingMargin / 2)
-    // After the pause: the plateau plus 70% of the 30 banked tokens over 2 s.
-    expect(s.phase).toBe("drain")
-    expect(s.rate).toBeCloseTo(plateau + 10.5, 9)
-    expect(s.drainUntil).toBe(T0 + 5000)
-    const drained = Aimd.onSuccess(c, Aimd.onSuccess(c, s, T0 + 4990), T0 + 5000)
-    expect(drained.phase).toBe("steady")
-    expect(drained.rate).toBeCloseTo(plateau, 9)
-    // A wall during the drain instead: the server banks less than assumed. Back to the plateau, and
-    // no drain after the next pause.
-    const short = Aimd.onBackoff(c, Aimd.onSuccess(c, s, T0 + 3500), T0 + 3600, { sentAt: T0 + 3590, retryAfterMs: 1000 })
-    expect(short.bankShort).toBe(true)
-    expect(short.phase).toBe("steady")
-    expect(short.rate).toBeCloseTo(plateau, 9)
-    let p: Aimd.AimdState = { ...short, phase: "probe" }
-    for (let i = 1; i <= 100; i++) p = Aimd.onSuccess(c, p, T0 + 4600 + i * 30)
-    const next = Aimd.onBackoff(c, p, T0 + 7600, { sentAt: T0 + 7599, retryAfterMs: 1000 })
-    expect(next.phase).toBe("steady")
-    expect(next.banked).toBe(0)
-    // …and across a pause the estimate is the midpoint of what was accepted and the wall rate.
-    const low = 100 / 4
-    expect(next.ceiling).toBeCloseTo(low + (p.rate - low) / 2, 9)
-  })
-
-  it("a drain that meets the wall re-derives the ceiling without the bank assumption (raising it only)", () => {
-    const c = config(50)
-    let s = Aimd.onBackoff(c, { ...Aimd.initial(c), rate: 100 }, T0, { sentAt: T0 - 1, retryAfterMs: 1000 })
-    for (let i = 1; i <= 60; i++) s = Aimd.onSuccess(c, s, T0 + 1000 + i * 16)
-    s = Aimd.onBackoff(c, s, T0 + 2000, { sentAt: T0 + 1999, retryAfterMs: 1000 })
-    expect(s.ceiling).toBeCloseTo(30, 9)
-    expect(s.phase).toBe("drain")
-    const at = s.rate
-    // 75 accepted in the 1.9 s of drain at ~40 rps, then the wall: if the server banked nothing of
-    // the pause it refilled 75 in 1.9 s, if it banked all of it 75 in 2.9 s. The midpoint of the
-    // latter and the drain pace is above the old ceiling, which assumed the bank.
-    for (let i = 1; i <= 75; i++) s = Aimd.onSuccess(c, s, T0 + 3000 + i * 25)
-    const wall = Aimd.onBackoff(c, s, T0 + 4900, { sentAt: T0 + 4899, retryAfterMs: 1000 })
-    expect(wall.bankShort).toBe(true)
-    expect(wall.phase).toBe("steady")
-    const ceiling = (75 / 2.9 + at) / 2
-    expect(ceiling).toBeGreaterThan(30)
-    expect(wall.ceiling).toBeCloseTo(ceiling, 9)
-    expect(wall.ceilingMeasured).toBe(false)
-    expect(wall.rate).toBeCloseTo(ceiling * (1 - c.ceilingMargin), 9)
-  })
-
-  it("a long pause is assumed banked for 1 s only; a pause longer than twice the traffic after it cuts at most by decreaseFactor", () => {
-    const c = config(50)
-    const probing = (successes: number, rate: number): Aimd.AimdState => ({
-      ...Aimd.initial(c),
-      phase: "probe",
-      source: "learned",
-      rate,
-      ceiling: 55,
-      lastDecreaseAt: T0,
-      cooldownUntil: T0 + 10_000,
-      successesSinceDecrease: successes
-    })
-    // 10 s pause, then 4 s of traffic: 250 accepted over 4 s + 1 s banked = 50 rps.
-    const long = Aimd.onBackoff(c, probing(250, 60), T0 + 14_000, { sentAt: T0 + 13_999 })
-    expect(long.ceiling).toBeCloseTo(50, 9)
-    expect(long.ceilingMeasured).toBe(false)
-    // 10 s pause, then 1 s of traffic (60 accepted): the estimate 60 / 2 s = 30 rests on the assumed
-    // bank, so it may not cut the rate at the wall (100) by more than half.
-    const guarded = Aimd.onBackoff(c, probing(60, 100), T0 + 11_000, { sentAt: T0 + 10_999 })
-    expect(guarded.ceiling).toBeCloseTo(50, 9)
-    // Without the pause the same count is a plain measurement: 60 over 11 s.
-    const plain = Aimd.onBackoff(c, { ...probing(60, 100), cooldownUntil: 0 }, T0 + 11_000, { sentAt: T0 + 10_999 })
-    expect(plain.ceiling).toBeCloseTo(60 / 11, 9)
-    expect(plain.ceilingMeasured).toBe(true)
-  })
-
-  it("time paced below the server's rate with its bucket full counts as overflow: the estimate is the rate that explains it", () => {
-    const c = config(50)
-    // A wall and a 1 s pause; then 8 s held at 30 rps and 1 s at 100 until the next wall. A server
-    // refilling 50 rps with a 50-token bucket: full after the pause, overflowing 20 per second while
-    // the client asks for 30, drained in the last second. 240 + 100 accepted over 10 s: 34 rps on
-    // average, but 50 is what explains the wall.
-    let s: Aimd.AimdState = { ...Aimd.onBackoff(c, { ...Aimd.initial(c), rate: 60 }, T0, { sentAt: T0 - 1, retryAfterMs: 1000 }), banked: 0 }
-    s = { ...s, rate: 30, phase: "steady" }
-    let now = T0 + 1000
-    for (let i = 0; i < 240; i++) s = Aimd.onSuccess(c, s, (now += 1000 / 30), { sentAt: now - 2 })
-    s = { ...s, rate: 100, phase: "probe", probeStartedAt: now }
-    for (let i = 0; i < 100; i++) s = Aimd.onSuccess(c, s, (now += 10), { sentAt: now - 2 })
-    expect(s.paceLog.length).toBeLessThanOrEqual(12)
-    expect(s.paceLog[0]![0]).toBe(30)
-    const wall = Aimd.onBackoff(c, s, now, { sentAt: now - 1, retryAfterMs: 1000 })
-    expect(wall.ceiling).toBeCloseTo(50, 0)
-    expect(wall.ceilingMeasured).toBe(true)
-    // Without a pause the bucket starts empty and is assumed to absorb a second of rate first.
-    const noPause = Aimd.onBackoff(c, { ...s, cooldownUntil: 0 }, now, { sentAt: now - 1 })
-    expect(noPause.ceiling!).toBeLessThan(wall.ceiling!)
-    expect(noPause.ceiling!).toBeGreaterThan(340 / 10)
-  })
-
-  it("counts only successes of requests sent after the last decrease", () => {
-    const c = config(50)
-    const s = Aimd.onBackoff(c, Aimd.initial(c), T0, { sentAt: T0 - 1 })
-    const old = Aimd.onSuccess(c, s, T0 + 5, { sentAt: T0 - 3 })
-    expect(old.successesSinceDecrease).toBe(0)
-    expect(Aimd.onSuccess(c, old, T0 + 6, { sentAt: T0 + 1 }).successesSinceDecrease).toBe(1)
-    expect(Aimd.onSuccess(c, old, T0 + 6).successesSinceDecrease).toBe(1)
-  })
-
-  it("a wall at a rate that was sustained (the limit dropped) decreases and climbs back; the next wall measures the new limit", () => {
-    const c = config(50)
-    // Learned 50, on the plateau for 10 s.
-    let s: Aimd.AimdState = { ...Aimd.initial(c), rate: 49, ceiling: 50, phase: "steady", source: "learned", lastDecreaseAt: T0 - 10_000, successesSinceDecrease: 490, probeStartedAt: T0 - 9000 }
-    const dropped = Aimd.onBackoff(c, s, T0, { sentAt: T0 - 1, retryAfterMs: 1000 })
-    expect(dropped.phase).toBe("recovery")
-    expect(dropped.rate).toBeLessThan(49)
-    expect(dropped.drainUntil).toBe(0)
-    // The server now refills 20 rps; 35 accepted in the 0.75 s after the 1 s pause, then the wall.
-    s = dropped
-    for (let i = 1; i <= 35; i++) s = Aimd.onSuccess(c, s, T0 + 1000 + i * 21)
-    const measured = Aimd.onBackoff(c, s, T0 + 1750, { sentAt: T0 + 1749, retryAfterMs: 1000 })
-    expect(measured.ceiling).toBeCloseTo(20, 9)
-    expect(measured.phase).toBe("drain")
-  })
-
-  it("ignores backoffs of the same burst (sent before the decrease, or within holdMs)", () => {
+  it("ignores backoffs of the same burst (sent before the last decision)", () => {
     const c = config()
     const s1 = Aimd.onBackoff(c, Aimd.initial(c), T0 + 1000, { sentAt: T0 + 990 })
-    expect(s1.rate).toBe(25)
+    expect(s1.decreases).toBe(1)
     const s2 = Aimd.onBackoff(c, s1, T0 + 1010, { sentAt: T0 + 995 })
-    expect(s2.rate).toBe(25)
-    const s3 = Aimd.onBackoff(c, s1, T0 + 1100)
-    expect(s3.rate).toBe(25)
-    const s4 = Aimd.onBackoff(c, s1, T0 + 1030, { sentAt: T0 + 1005 })
-    expect(s4.rate).toBe(12.5)
+    expect(s2.decreases).toBe(1)
+    expect(s2.rate).toBe(s1.rate)
+    const s3 = Aimd.onBackoff(c, s1, T0 + 1030, { sentAt: T0 + 1005 })
+    expect(s3.decreases).toBe(2)
   })
 
-  it("slow start doubles per second until the first backoff, then recovers to just below the ceiling", () => {
+  it("the documented rate is kept after a wall it explains, and dropped after one it cannot", () => {
+    const c = config(50)
+    // Slow start from 50: after 0.5 s at 50-70 rps, the wall. A bucket of 50 rps holding 0.2 s
+    // explains it: the documented rate stands, a hair below it.
+    let s = Aimd.initial(c)
+    for (let i = 0; i <= 30; i++) s = Aimd.onSuccess(c, s, T0 + i * 16, { sentAt: T0 + i * 16 - 2 })
+    const kept = Aimd.onBackoff(c, s, T0 + 500, { sentAt: T0 + 498, retryAfterMs: 1000 })
+    expect(kept.priorValid).toBe(true)
+    expect(kept.rate).toBeCloseTo(50 * (1 - c.ceilingMargin / 2), 9)
+    // Documented 10, yet 3 s of slow start to 80 rps without a wall: no bucket of 0.1-2 s at 10 rps
+    // explains that.
+    const c10 = config(10)
+    let u = Aimd.initial(c10)
+    for (let i = 0; i <= 300; i++) u = Aimd.onSuccess(c10, u, T0 + i * 10, { sentAt: T0 + i * 10 - 2 })
+    const dropped = Aimd.onBackoff(c10, u, T0 + 3000, { sentAt: T0 + 2998, retryAfterMs: 1000 })
+    expect(dropped.priorValid).toBe(false)
+    expect(dropped.rate).toBeGreaterThan(10)
+  })
+
+  it("slow start never paces above twice what was delivered (latency caps the sending rate)", () => {
     const c = config(10, { maxRate: 1000 })
     let s = Aimd.initial(c)
-    let now = T0
-    for (let i = 0; i <= 100; i++) s = Aimd.onSuccess(c, s, (now = T0 + i * 10))
-    expect(s.rate).toBeCloseTo(20, 0)
-    s = Aimd.onBackoff(c, s, now)
-    expect(s.ceiling).toBeCloseTo(20, 0)
-    for (let i = 1; i <= 300; i++) s = Aimd.onSuccess(c, s, now + i * 10)
-    expect(s.phase).toBe("steady")
-    expect(s.rate).toBeLessThanOrEqual(20 * (1 - c.ceilingMargin) + 1e-9)
-    expect(s.rate).toBeGreaterThan(19)
+    // 20 responses per second come back whatever the pace: the pace stops near 40, not 2^10 x 10.
+    for (let i = 0; i <= 200; i++) s = Aimd.onSuccess(c, s, T0 + i * 50)
+    expect(s.rate).toBeLessThanOrEqual(40 + 1e-9)
   })
 
   it("does not grow the rate when the client does not use it (app-limited)", () => {
@@ -278,14 +115,24 @@ describe("Aimd state machine", () => {
     expect(s.rate).toBe(10)
   })
 
-  it("header pacing: remaining / time-to-reset, limit/window as ceiling, pause when exhausted", () => {
+  it("header pacing: the sustained limit / window less a request per window, whatever remains; pause when exhausted", () => {
     const c = config(10)
-    const s = Aimd.onHeaders(c, Aimd.initial(c), { limit: 60, window: 60_000, remaining: 30, resetAt: T0 + 10_000, source: "ietf" }, T0)
-    expect(s.rate).toBe(2)
-    expect(s.ceiling).toBe(1)
+    const s = Aimd.onHeaders(c, Aimd.initial(c), { limit: 600, window: 60_000, remaining: 30, resetAt: T0 + 10_000, source: "ietf" }, T0)
+    expect(s.rate).toBeCloseTo(10 * (1 - c.ceilingMargin / 2), 9)
+    expect(s.ceiling).toBe(10)
     expect(s.source).toBe("header")
     const z = Aimd.onHeaders(c, s, { remaining: 0, resetAt: T0 + 5000, source: "x-ratelimit" }, T0)
     expect(z.cooldownUntil).toBe(T0 + 5000)
+  })
+
+  it("header pacing without a stated window: the longest time-to-reset seen is the window", () => {
+    const c = config(10)
+    // A fixed window of 10 s with 500 requests, reset rounded up to whole seconds: once a reset of
+    // 10 s was seen, a reset of 1 s with 20 left does not slow the pace to 20 rps… nor to 2.
+    const a = Aimd.onHeaders(c, Aimd.initial(c), { limit: 500, remaining: 499, resetAt: T0 + 10_000, source: "x-ratelimit" }, T0)
+    const b = Aimd.onHeaders(c, a, { limit: 500, remaining: 20, resetAt: T0 + 9000 + 1000, source: "x-ratelimit" }, T0 + 9000)
+    expect(b.headerWindowMs).toBe(10_000)
+    expect(b.rate).toBeCloseTo(50 * (1 - c.ceilingMargin / 2), 9)
   })
 
   it("a server cannot impose an unbounded wait: Retry-After is cut to maxRetryAfterMs, a header pause to maxQuotaWaitMs", () => {
@@ -371,118 +218,5 @@ describe("Aimd state machine", () => {
     expect(Aimd.seedAimd(c, 4, "backoff")).toBe(2)
     expect(Aimd.seedAimd(c, 9.9, "success")).toBe(10)
     expect(Aimd.seedAimd(c, 1.5, "backoff")).toBe(1)
-  })
-})
-
-describe("simulation against a hidden token bucket (15 s, goals measured after 5 s)", () => {
-  const L = 50
-  const run = (initial: number, limitAt: (t: number) => { rate: number; burst: number }, extra: object = {}) =>
-    simulate({ durationMs: 15_000, limitAt, config: config(initial), controller: "adaptive", ...extra })
-
-  for (const burst of [1, 0.2]) {
-    describe(`burst ${burst} s of rate, no Retry-After`, () => {
-      const b = (r: number) => ({ rate: r, burst: Math.max(1, r * burst) })
-      it("(a) documented limit accurate", () => {
-        const r = run(L, () => b(L))
-        expect(r.goodputPct).toBeGreaterThanOrEqual(95)
-        expect(r.r429Pct).toBeLessThanOrEqual(1)
-      })
-      it("(b) docs overstate 2x", () => {
-        const r = run(2 * L, () => b(L))
-        expect(r.goodputPct).toBeGreaterThanOrEqual(95)
-        expect(r.r429Pct).toBeLessThanOrEqual(1)
-      })
-      it("(c) docs understate 5x: finds a rate ~5x the documented one", () => {
-        const r = run(L / 5, () => b(L))
-        expect(r.goodputPct).toBeGreaterThanOrEqual(95)
-        expect(r.r429Pct).toBeLessThanOrEqual(1)
-        expect(r.finalRate).toBeGreaterThan((L / 5) * 4.5)
-        expect(r.maxRate).toBeLessThanOrEqual((L / 5) * 10)
-      })
-      it("(d) limit drops 50 -> 20 at 7.5 s", () => {
-        const r = run(L, (t) => (t < 7500 ? b(50) : b(20)))
-        expect(r.goodputPct).toBeGreaterThanOrEqual(95)
-        expect(r.r429Pct).toBeLessThanOrEqual(1.5)
-        expect(r.finalRate).toBeLessThanOrEqual(20.5)
-        expect(r.finalRate).toBeGreaterThan(18)
-      })
-    })
-  }
-
-  describe("burst 1 s of rate, Retry-After honoured as a cooldown (the benchmark's server)", () => {
-    const b = (r: number) => ({ rate: r, burst: r })
-    const ra = { retryAfter: true }
-    it("(a), (b), (c): >= 95% goodput, <= 1% 429s", () => {
-      for (const r of [run(L, () => b(L), ra), run(2 * L, () => b(L), ra), run(L / 5, () => b(L), ra)]) {
-        expect(r.goodputPct).toBeGreaterThanOrEqual(95)
-        expect(r.r429Pct).toBeLessThanOrEqual(1)
-      }
-    })
-    it("(d) limit drops 50 -> 20: two walls measure the new limit", () => {
-      const r = run(L, (t) => (t < 7500 ? b(50) : b(20)), ra)
-      expect(r.goodputPct).toBeGreaterThanOrEqual(95)
-      expect(r.r429Pct).toBeLessThanOrEqual(1)
-      expect(r.rejectedAfterWarmup).toBeLessThanOrEqual(2)
-      expect(r.finalRate).toBeLessThanOrEqual(20)
-      expect(r.finalRate).toBeGreaterThan(18)
-    })
-  })
-
-  describe("buckets smaller than 1 s of rate, whole-second Retry-After (the bank assumption is wrong)", () => {
-    const small = (burstS: number, initial: number, durationMs: number, warmupMs: number) =>
-      simulate({
-        durationMs,
-        warmupMs,
-        limitAt: () => ({ rate: L, burst: L * burstS }),
-        config: config(initial),
-        controller: "adaptive",
-        retryAfter: true
-      })
-    it("a drain that meets the wall re-derives the ceiling: 0.2 s bucket, docs overstate 2x, >= 87% in 5-15 s", () => {
-      // 85.4% when the ceiling measured under the bank assumption was kept.
-      const r = small(0.2, 2 * L, 15_000, 5000)
-      expect(r.goodputPct).toBeGreaterThanOrEqual(87)
-      expect(r.r429Pct).toBeLessThanOrEqual(1)
-    })
-    it("0.5 s bucket: >= 95% in 30-90 s", () => {
-      // 93.9% before.
-      const r = small(0.5, L, 90_000, 30_000)
-      expect(r.goodputPct).toBeGreaterThanOrEqual(95)
-      expect(r.r429Pct).toBeLessThanOrEqual(1)
-    })
-  })
-
-  it("a bucket of 0.2 s with 1 s Retry-After pauses: the time paced below its rate is not mistaken for its limit", () => {
-    // Every pause loses 0.8 s of the server's refill; the throughput between walls is then a blend of
-    // the client's plateau and the limit, and must not ratchet the plateau down.
-    const r = simulate({
-      durationMs: 90_000,
-      warmupMs: 30_000,
-      limitAt: () => ({ rate: L, burst: L / 5 }),
-      config: config(L),
-      controller: "adaptive",
-      retryAfter: true
-    })
-    expect(r.goodputPct).toBeGreaterThanOrEqual(85)
-    expect(r.r429Pct).toBeLessThanOrEqual(1)
-  })
-
-  it("(e) headers present: >= 97% goodput, no 429 at all", () => {
-    for (const headers of [{ ietf: true }, { xRateLimit: "delta" as const }, { xRateLimit: "epoch" as const }]) {
-      const r = run(L, () => ({ rate: L, burst: L }), { headers, warmupMs: 1000 })
-      expect(r.goodputPct).toBeGreaterThanOrEqual(97)
-      expect(r.rejected).toBe(0)
-    }
-  })
-
-  it("beats plain seed AIMD on 429s when the docs overstate the limit", () => {
-    const adaptive = run(2 * L, () => ({ rate: L, burst: L / 5 }))
-    const seed = simulate({
-      durationMs: 15_000,
-      limitAt: () => ({ rate: L, burst: L / 5 }),
-      config: config(2 * L, { increaseStep: 0.2, decreaseFactor: 0.5 }),
-      controller: "seed"
-    })
-    expect(adaptive.rejectedAfterWarmup).toBeLessThan(seed.rejectedAfterWarmup)
   })
 })

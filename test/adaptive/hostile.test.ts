@@ -9,7 +9,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Exit, Fiber, Layer, Logger, LogLevel, Option, TestClock, TestContext } from "effect"
 import fc from "fast-check"
 import * as AdaptiveController from "../../src/adaptive/AdaptiveController.js"
-import type * as Aimd from "../../src/adaptive/aimd.js"
+import * as Aimd from "../../src/adaptive/aimd.js"
+import { observe } from "../../src/adaptive/observe.js"
 import { Limit } from "../../src/limiter/index.js"
 import { layerMemory } from "../../src/limiter/memory.js"
 import { MIN_PACING_RATE } from "../../src/limiter/pacing.js"
@@ -40,7 +41,7 @@ const responses = fc.array(
 )
 
 describe("a hostile server", () => {
-  it("cannot impose a wait through the pure decision (parse + transition), nor make it throw", () => {
+  it("cannot impose a wait through the pure step (readOutcome + observe), nor make it throw", () => {
     fc.assert(
       fc.property(caps, start, responses, (c, t0, outcomes) => {
         // The slowest minRate the controller accepts: only the header floor stands between a server and a lockout.
@@ -52,14 +53,14 @@ describe("a hostile server", () => {
           now += o.dt
           const reading = AdaptiveController.readOutcome(options, o, now)
           const before = s?.cooldownUntil ?? 0
-          s = AdaptiveController.decide(options, s, reading, now)
+          s = observe(options.aimd, s ?? Aimd.initial(options.aimd), reading, now)
           const cap = reading.backoff ? c.maxRetryAfterMs : c.maxQuotaWaitMs
           expect(s.cooldownUntil).toBeLessThanOrEqual(Math.max(before, now + cap))
           expect(Number.isFinite(s.rate)).toBe(true)
           expect(s.rate).toBeGreaterThanOrEqual(options.aimd.minRate)
           expect(s.rate).toBeLessThanOrEqual(options.aimd.maxRate)
           // A pace set by the headers (not the pause of an exhausted quota, which keeps the rate).
-          const info = Option.getOrUndefined(reading.info)
+          const info = reading.info
           const exhausted = info !== undefined && (info.remaining ?? 1) < 1 && (info.resetAt ?? 0) > now
           if (!reading.backoff && info !== undefined && !exhausted && s.phase === "header") {
             expect(s.rate).toBeGreaterThanOrEqual(floor)

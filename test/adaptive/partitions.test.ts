@@ -9,15 +9,16 @@ const NOW = 1_700_000_000_000
 describe("header quotas per partition key", () => {
   it("a reading from one partition does not erase a tighter one still in force", () => {
     const c = Aimd.defaultConfig(10)
-    const info = (partition: string, remaining: number) =>
-      ({ limit: 100, window: 10_000, remaining, resetAt: NOW + 10_000, partition, source: "ietf" as const })
+    // Partition "aaaa0001" allows 5 per 10 s, "bbbb0002" 90 per 10 s.
+    const info = (partition: string, limit: number) =>
+      ({ limit, window: 10_000, remaining: limit, resetAt: NOW + 10_000, partition, source: "ietf" as const })
     const a = Aimd.onHeaders(c, Aimd.initial(c), info("aaaa0001", 5), NOW)
-    expect(a.rate).toBeCloseTo(0.5)
+    expect(a.rate).toBeCloseTo(0.4)
     const b = Aimd.onHeaders(c, a, info("bbbb0002", 90), NOW + 10)
-    expect(b.rate).toBeCloseTo(0.5)
+    expect(b.rate).toBeCloseTo(0.4)
     // Without a partition key, the newest reading is the key's pace, as before.
     const { partition: _, ...unpartitioned } = info("x", 90)
-    const plain = Aimd.onHeaders(c, Aimd.onHeaders(c, Aimd.initial(c), { ...unpartitioned, remaining: 5 }, NOW), unpartitioned, NOW + 10)
+    const plain = Aimd.onHeaders(c, Aimd.onHeaders(c, Aimd.initial(c), { ...unpartitioned, limit: 5 }, NOW), unpartitioned, NOW + 10)
     expect(plain.rate).toBeGreaterThan(5)
     // Once the tight partition's reading is stale, the other one paces the key.
     const later = Aimd.onHeaders(c, b, info("bbbb0002", 90), NOW + 10 + c.headerStaleMs + 1)

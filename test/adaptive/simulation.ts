@@ -1,110 +1,263 @@
 /**
- * A discrete-event simulation (pure, no real time) of a paced client against a hidden token bucket.
- * The client sends evenly at the controller's rate (the limiter with burst 1), honours cooldowns, and
- * feeds each response back after `latencyMs`.
+ * A discrete-event simulation (pure, no real time) of N fibers sharing one paced limiter against a
+ * hidden server limiter, with network delay each way. Each fiber loops acquire -> send -> response;
+ * the limiter is what the memory limiter does for an adaptive key: a pace bucket of `rate` with a
+ * burst of `1 + 0.1 × rate` (refilling during a cooldown too) and a cooldown shared by all fibers,
+ * FIFO. The server decides when a request reaches it, and the client learns it a delay later.
+ *
+ * The client is either the adaptive controller (the pure `observe` the service runs) or the *oracle*:
+ * a fixed limiter (burst 1) at the true hidden rate, switching at a limit change, honouring
+ * Retry-After as a shared pause.
  */
-import { Option } from "effect"
 import * as Aimd from "../../src/adaptive/aimd.js"
 import { parseRateLimitHeaders } from "../../src/adaptive/headers.js"
-import * as Bucket from "../../src/testing/hiddenBucket.js"
-import { rateLimitHeaders, type HeaderStyle } from "../../src/testing/rateLimitHeaders.js"
+import { observe } from "../../src/adaptive/observe.js"
+import { parseRetryAfter } from "../../src/retry/retryAfter.js"
+import { Option } from "effect"
+import { prng } from "../../src/testing/prng.js"
+import { rateLimitHeaders } from "../../src/testing/rateLimitHeaders.js"
+import { retryAfterHeader, type RetryAfterStyle } from "../../src/testing/retryAfterValue.js"
+import * as ServerLimiter from "../../src/testing/serverLimiter.js"
 
-export interface Scenario {
+/** A server family of the matrix, mapped onto the pure models of `src/testing/`. */
+export type Family =
+  | { readonly _tag: "bucket"; readonly burstS: number }
+  | { readonly _tag: "fixed"; readonly windowMs: number }
+  | { readonly _tag: "sliding"; readonly windowMs: number }
+  /** nginx limit_req: leaky bucket with a `nodelay` burst of `burst` requests in excess. */
+  | { readonly _tag: "gcra"; readonly burst: number }
+
+export type HeaderStyle = "none" | "x-ratelimit" | "ietf"
+
+const algorithmOf = (f: Family): ServerLimiter.Algorithm =>
+  f._tag === "bucket"
+    ? { type: "token-bucket" }
+    : f._tag === "gcra"
+    ? { type: "gcra" }
+    : f._tag === "fixed"
+    ? { type: "fixed-window", windowMs: f.windowMs, anchor: "first-request" }
+    : { type: "sliding-log", windowMs: f.windowMs }
+
+const burstOf = (f: Family, rate: number): number =>
+  f._tag === "bucket" ? Math.max(1, rate * f.burstS) : f._tag === "gcra" ? 1 + f.burst : 1
+
+const headerStyle = (h: HeaderStyle) =>
+  h === "x-ratelimit" ? { xRateLimit: "delta" as const } : h === "ietf" ? { ietf: true } : {}
+
+export interface Server {
+  readonly family: Family
+  /** Status of a rejection. Default 429. */
+  readonly status?: 429 | 503
+  readonly retryAfter: RetryAfterStyle
+  readonly headers: HeaderStyle
+  /** Probability of a random 5xx without Retry-After, drawn after admission. */
+  readonly noise?: number
+}
+
+export interface Cell {
+  readonly server: Server
+  readonly documented: number
+  /** Hidden rate at `t` ms since the start. */
+  readonly hiddenAt: (t: number) => number
+  readonly fibers: number
+  /** Network delay each way, uniform in [lo, hi] ms. */
+  readonly delayMs: readonly [number, number]
   readonly durationMs: number
-  /** Hidden limit as a function of time (ms since start). */
-  readonly limitAt: (t: number) => { readonly rate: number; readonly burst: number }
-  readonly config: Aimd.AimdConfig
-  readonly controller: "adaptive" | "seed"
-  readonly latencyMs?: number
-  readonly headers?: HeaderStyle
-  /** Send Retry-After (whole seconds until a token is free) on 429. */
-  readonly retryAfter?: boolean
-  readonly warmupMs?: number
+  readonly warmupMs: number
+  readonly client: "adaptive" | "oracle"
+  readonly seed?: number
+  readonly config?: Partial<Aimd.AimdConfig>
+  /** Called after every response the adaptive client observes (debugging). */
+  readonly trace?: (t: number, status: number, before: Aimd.AimdState, after: Aimd.AimdState) => void
 }
 
 export interface Result {
   readonly sent: number
-  readonly accepted: number
+  /** Admitted by the server's limiter (random 5xx included) after the warm-up. */
+  readonly admitted: number
   readonly rejected: number
-  /** After warm-up: accepted / integral of the hidden rate, in %. */
+  /** Requests sent (reaching the server) after the warm-up. */
+  readonly sentW: number
+  /** Admitted after the warm-up ÷ the integral of the hidden rate, in %. */
   readonly goodputPct: number
-  /** After warm-up: 429s / sent, in %. */
+  /** Rejections by the server's limiter ÷ requests sent after the warm-up, in %. */
   readonly r429Pct: number
-  readonly rejectedAfterWarmup: number
+  /** Rejections after the warm-up. */
+  readonly rejectedW: number
+  /** Admitted per second after the warm-up. */
+  readonly admittedPerS: number
   readonly finalRate: number
   readonly maxRate: number
-  readonly trace: ReadonlyArray<{ readonly t: number; readonly rate: number }>
 }
 
-export const simulate = (sc: Scenario): Result => {
-  const latency = sc.latencyMs ?? 3
-  const warmup = sc.warmupMs ?? 5000
-  const t0 = 1_700_000_000_000
-  let hidden = sc.limitAt(0)
-  let bucket = Bucket.make(hidden.rate, hidden.burst, t0)
-  let state = Aimd.initial(sc.config)
-  let seedRate = sc.config.initialRate
-  const rate = () => (sc.controller === "adaptive" ? state.rate : seedRate)
-  const pending: Array<{ at: number; sentAt: number; ok: boolean; headers: Record<string, string>; retryAfterMs?: number }> = []
-  let nextSend = t0
-  let sent = 0, accepted = 0, rejected = 0, sentW = 0, acceptedW = 0, rejectedW = 0, maxSeen = 0
-  let integral = 0
-  const trace: Array<{ t: number; rate: number }> = []
-  const end = t0 + sc.durationMs
-  let lastTrace = -Infinity
-  for (;;) {
-    const nextResp = pending.length > 0 ? pending[0]!.at : Infinity
-    const cooldown = sc.controller === "adaptive" ? state.cooldownUntil : 0
-    const sendAt = Math.max(nextSend, cooldown)
-    const now = Math.min(nextResp, sendAt)
-    if (now >= end) break
-    const h = sc.limitAt(now - t0)
-    if (h.rate !== hidden.rate || h.burst !== hidden.burst) {
-      bucket = Bucket.setLimit(bucket, h.rate, h.burst, now)
-      hidden = h
-    }
-    if (nextResp <= sendAt) {
-      const r = pending.shift()!
-      if (sc.controller === "seed") {
-        seedRate = Aimd.seedAimd(sc.config, seedRate, r.ok ? "success" : "backoff")
-      } else {
-        const info = parseRateLimitHeaders(r.headers, r.at).info
-        if (r.ok) state = Aimd.onSuccess(sc.config, state, r.at, { sentAt: r.sentAt })
-        else state = Aimd.onBackoff(sc.config, state, r.at, { retryAfterMs: r.retryAfterMs, sentAt: r.sentAt })
-        if (Option.isSome(info)) state = Aimd.onHeaders(sc.config, state, info.value, r.at)
-      }
-      continue
-    }
-    const [b, ok] = Bucket.take(bucket, now)
-    bucket = b
-    sent++
-    if (ok) accepted++
-    else rejected++
-    if (now - t0 >= warmup) {
-      sentW++
-      if (ok) acceptedW++
-      else rejectedW++
-    }
-    const headers = sc.headers ? rateLimitHeaders(Bucket.view(bucket, now), now, sc.headers) : {}
-    const ra = !ok && sc.retryAfter ? Math.ceil(Bucket.msUntilToken(bucket, now) / 1000) * 1000 : undefined
-    pending.push(ra === undefined ? { at: now + latency, sentAt: now, ok, headers } : { at: now + latency, sentAt: now, ok, headers, retryAfterMs: ra })
-    nextSend = Math.max(now, nextSend) + 1000 / rate()
-    maxSeen = Math.max(maxSeen, rate())
-    if (now - lastTrace >= 250) {
-      trace.push({ t: now - t0, rate: rate() })
-      lastTrace = now
+const T0 = 1_700_000_000_000
+
+/** The pace bucket and cooldown of one limiter key, as the memory limiter keeps them. */
+class Pace {
+  rate = 1
+  cap = 1
+  tokens = 1
+  at = T0
+  cooldownUntil = 0
+  set(rate: number, cap: number, now: number) {
+    this.refill(now)
+    this.rate = rate
+    this.cap = cap
+    this.tokens = Math.min(this.tokens, cap)
+  }
+  refill(now: number) {
+    if (now > this.at) this.tokens = Math.min(this.cap, this.tokens + (this.rate * (now - this.at)) / 1000), this.at = now
+  }
+  /** The memory limiter's cooldown: the pace resumes at its rate when it ends, without a burst. */
+  cooldown(until: number, now: number) {
+    this.cooldownUntil = Math.max(this.cooldownUntil, until)
+    this.refill(now)
+    this.tokens = Math.min(this.tokens, 1 - ((this.cooldownUntil - now) * this.rate) / 1000)
+  }
+  /** When the head of the queue may go, at or after `now`. */
+  nextAt(now: number): number {
+    this.refill(now)
+    const tokenAt = this.tokens >= 1 - 1e-9 ? now : now + ((1 - this.tokens) / this.rate) * 1000
+    return Math.max(tokenAt, this.cooldownUntil)
+  }
+}
+
+interface Response {
+  readonly status: number
+  readonly headers: Record<string, string>
+  readonly sentAt: number
+}
+
+interface Client {
+  readonly pace: Pace
+  readonly observe: (r: Response, now: number) => void
+}
+
+const adaptiveClient = (cell: Cell): Client & { readonly state: () => Aimd.AimdState } => {
+  const c = { ...Aimd.defaultConfig(cell.documented), ...cell.config }
+  let s = Aimd.initial(c)
+  const pace = new Pace()
+  let applied = s.rate
+  pace.set(s.rate, 1 + s.rate * 0.1, T0)
+  const backoff = new Set([429, 503])
+  return {
+    pace,
+    state: () => s,
+    observe: (r, now) => {
+      const isBackoff = backoff.has(r.status)
+      const raw = isBackoff ? r.headers["retry-after"] : undefined
+      const retryAfterMs = raw === undefined ? undefined : Option.getOrUndefined(parseRetryAfter(raw, now))
+      const prev = s
+      const before = s.cooldownUntil
+      const info = Option.getOrUndefined(parseRateLimitHeaders(r.headers, now).info)
+      s = observe(c, s, { status: r.status, backoff: isBackoff, retryAfterMs, sentAt: r.sentAt, info }, now)
+      cell.trace?.(now - T0, r.status, prev, s)
+      if (Math.abs(s.rate - applied) / applied >= 0.01) pace.set(s.rate, 1 + s.rate * 0.1, now), applied = s.rate
+      if (s.cooldownUntil > now && s.cooldownUntil > before) pace.cooldown(s.cooldownUntil, now)
     }
   }
-  for (let t = warmup; t < sc.durationMs; t += 10) integral += sc.limitAt(t).rate * 0.01
+}
+
+const oracleClient = (cell: Cell): Client => {
+  const pace = new Pace()
+  pace.set(cell.hiddenAt(0), 1, T0)
+  return {
+    pace,
+    observe: (r, now) => {
+      const raw = r.headers["retry-after"]
+      const ms = raw === undefined ? undefined : Option.getOrUndefined(parseRetryAfter(raw, now))
+      if (ms !== undefined) pace.cooldown(now + ms, now)
+    }
+  }
+}
+
+type Event =
+  | { readonly t: number; readonly kind: "arrive"; readonly sentAt: number }
+  | { readonly t: number; readonly kind: "respond"; readonly response: Response }
+
+const push = (q: Array<Event>, e: Event) => {
+  let lo = 0, hi = q.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (q[mid]!.t <= e.t) lo = mid + 1
+    else hi = mid
+  }
+  q.splice(lo, 0, e)
+}
+
+const NOISE_STATUSES = [500, 502, 503, 504]
+
+export const simulate = (cell: Cell): Result => {
+  const rnd = prng(cell.seed ?? 1)
+  const delay = () => cell.delayMs[0] + (cell.delayMs[1] - cell.delayMs[0]) * rnd()
+  let hidden = cell.hiddenAt(0)
+  const family = cell.server.family
+  let server = ServerLimiter.make(algorithmOf(family), hidden, burstOf(family, hidden), T0)
+  const adaptive = cell.client === "adaptive" ? adaptiveClient(cell) : undefined
+  const client = adaptive ?? oracleClient(cell)
+  const end = T0 + cell.durationMs
+  const warm = T0 + cell.warmupMs
+  const q: Array<Event> = []
+  let waiting = cell.fibers, now = T0
+  let sent = 0, sentW = 0, admittedW = 0, rejectedW = 0, maxRate = 0
+  for (;;) {
+    const admitAt = waiting > 0 ? client.pace.nextAt(now) : Infinity
+    const evAt = q.length > 0 ? q[0]!.t : Infinity
+    now = Math.min(admitAt, evAt)
+    if (now >= end) break
+    const h = cell.hiddenAt(now - T0)
+    if (h !== hidden) {
+      hidden = h
+      server = ServerLimiter.setLimit(server, h, burstOf(family, h), now)
+      if (cell.client === "oracle") client.pace.set(h, 1, now)
+    }
+    if (evAt <= admitAt) {
+      const e = q.shift()!
+      if (e.kind === "respond") {
+        client.observe(e.response, now)
+        waiting++
+        continue
+      }
+      const [next, d] = ServerLimiter.take(server, now)
+      server = next
+      const counted = now >= warm
+      if (counted) sentW++
+      let status = 200
+      let headers: Record<string, string> = rateLimitHeaders(ServerLimiter.view(server, now), now, headerStyle(cell.server.headers))
+      if (!d.admitted) {
+        status = cell.server.status ?? 429
+        const ra = cell.server.family._tag === "gcra" ? {} : retryAfterHeader(cell.server.retryAfter, d.retryAfterMs, now)
+        headers = { ...headers, ...ra }
+        if (counted) rejectedW++
+      } else {
+        if (counted) admittedW++
+        if (cell.server.noise !== undefined && rnd() < cell.server.noise) {
+          status = NOISE_STATUSES[Math.floor(rnd() * NOISE_STATUSES.length)]!
+          headers = {}
+        }
+      }
+      push(q, { t: now + delay(), kind: "respond", response: { status, headers, sentAt: e.sentAt } })
+      continue
+    }
+    client.pace.refill(now)
+    client.pace.tokens -= 1
+    waiting--
+    sent++
+    maxRate = Math.max(maxRate, client.pace.rate)
+    push(q, { t: now + delay(), kind: "arrive", sentAt: now })
+  }
+  let integral = 0
+  for (let t = cell.warmupMs; t < cell.durationMs; t += 10) integral += cell.hiddenAt(t) * 0.01
   return {
     sent,
-    accepted,
-    rejected,
-    goodputPct: (acceptedW / integral) * 100,
+    admitted: admittedW,
+    rejected: rejectedW,
+    sentW,
+    goodputPct: (admittedW / integral) * 100,
     r429Pct: sentW === 0 ? 0 : (rejectedW / sentW) * 100,
-    rejectedAfterWarmup: rejectedW,
-    finalRate: rate(),
-    maxRate: maxSeen,
-    trace
+    rejectedW,
+    admittedPerS: admittedW / ((cell.durationMs - cell.warmupMs) / 1000),
+    finalRate: client.pace.rate,
+    maxRate
   }
 }

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "@effect/vitest"
+import fc from "fast-check"
+import { type Cycle, fit, type PacePoint, predictWall } from "../../src/adaptive/bucketFit.js"
+import * as Congestion from "../../src/adaptive/congestion.js"
+import { prop } from "./prop.js"
+
+describe("bucket fit", () => {
+  it("predicts when a known bucket runs dry: full start at a constant pace, and after a pause", () => {
+    // 50 rps, 10 tokens, paced at 100: dry after (10 - 1) / 50 s.
+    const log: Array<PacePoint> = [[0, 100], [1000, 0], [2000, 60]]
+    expect(predictWall(log, { start: "full", from: 0, resumeAt: 0, wallAt: 180 }, 50, 10, 5000)).toBeCloseTo(180, 6)
+    // After the wall at 180 and a pause to 2000 the bucket is full again (10); at 60 rps it lasts (10 - 1) / 10 s.
+    expect(predictWall(log, { start: "empty", from: 180, resumeAt: 2000, wallAt: 2900 }, 50, 10, 5000)).toBeCloseTo(2900, 6)
+  })
+
+  it("two walls bracket the rate: the cautious end is returned, the true rate lies within [rate, high]", () => {
+    // A slow start from 10 rps doubling each second, then a pause and a resume at 60: the walls of a
+    // 50 rps / 10-token bucket. A lower rate with a bigger bucket explains them too (the reason the
+    // controller probes the bracket); one wall alone is not fitted at all.
+    const log: Array<PacePoint> = []
+    for (let i = 0; i < 30; i++) log.push([i * 100, 10 * Math.pow(2, i / 10)])
+    const truth = (c: Cycle) => predictWall([...log, [3500, 0], [4500, 60]], c, 50, 10, 20_000)
+    // `wallAt: Infinity` while predicting: the whole pace history counts.
+    const full: Cycle = { start: "full", from: 0, resumeAt: 0, wallAt: Infinity }
+    const first = { ...full, wallAt: truth(full) }
+    const fullLog: Array<PacePoint> = [...log.filter(([t]) => t < first.wallAt), [first.wallAt + 2, 0], [first.wallAt + 1002, 60]]
+    const second0: Cycle = { start: "empty", from: first.wallAt, resumeAt: first.wallAt + 1002, wallAt: Infinity }
+    const second = { ...second0, wallAt: predictWall(fullLog, second0, 50, 10, 20_000) }
+    const f = fit(fullLog, [first, second], 5, 80)!
+    expect(f.error).toBeLessThan(0.05)
+    expect(f.rate).toBeLessThanOrEqual(50)
+    expect(f.high).toBeGreaterThanOrEqual(49)
+    expect(fit(fullLog, [second], 5, 80)).toBeUndefined()
+  })
+
+  prop(
+    "the fitted rate lies within [lo, hi] and is finite",
+    [fc.array(fc.tuple(fc.integer({ min: 1, max: 500 }), fc.double({ min: 0, max: 200, noNaN: true })), { minLength: 2, maxLength: 20 }), fc.double({ min: 1, max: 50, noNaN: true }), fc.double({ min: 1.01, max: 5, noNaN: true })],
+    ([steps, lo, k]) => {
+      let t = 0
+      const log: Array<PacePoint> = steps.map(([dt, pace]) => [(t += dt), pace])
+      const end = t + 100
+      const cycles: Array<Cycle> = [
+        { start: "full", from: log[0]![0], resumeAt: log[0]![0], wallAt: (log[0]![0] + end) / 2 },
+        { start: "empty", from: (log[0]![0] + end) / 2, resumeAt: (log[0]![0] + end) / 2, wallAt: end }
+      ]
+      const f = fit(log, cycles, lo, lo * k)
+      expect(f).toBeDefined()
+      expect(f!.rate).toBeGreaterThanOrEqual(lo - 1e-9)
+      expect(f!.rate).toBeLessThanOrEqual(lo * k + 1e-9)
+      expect(f!.high).toBeGreaterThanOrEqual(f!.rate)
+    },
+    { fastCheck: { numRuns: 30 } }
+  )
+})
+
+describe("congestion or noise (bare 503s)", () => {
+  it("a steady 5% share of bare 503s is noise; a share that climbs is congestion", () => {
+    let s = Congestion.initial
+    let walls = 0
+    // 2,000 responses at a held rate, every 20th a 503: never a wall.
+    for (let i = 0; i < 2000; i++) {
+      const r = Congestion.classify(s, i % 20 === 0, true)
+      s = r.state
+      if (r.wall) walls++
+    }
+    expect(walls).toBe(0)
+    // Then the rate climbs past the server's and every third answer is a 503: a wall soon.
+    let at = -1
+    for (let i = 0; i < 64 && at < 0; i++) {
+      const r = Congestion.classify(s, i % 3 === 0, false)
+      s = r.state
+      if (r.wall) at = i
+    }
+    expect(at).toBeGreaterThanOrEqual(0)
+    expect(at).toBeLessThan(40)
+  })
+
+  it("against a server without noise, two bare 503s close together are a wall once the usual share is known", () => {
+    let s = Congestion.initial
+    for (let i = 0; i < 1000; i++) s = Congestion.classify(s, false, true).state
+    const first = Congestion.classify(s, true, true)
+    expect(first.wall).toBe(false)
+    expect(Congestion.classify(first.state, true, true).wall).toBe(true)
+  })
+})
