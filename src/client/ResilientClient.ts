@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import { FileSystem, HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import { FileSystem, type HttpBody, HttpClient, HttpClientError, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import {
   Cause,
   Clock,
@@ -335,6 +335,16 @@ const reportAdaptive = (api: string, snap: Adaptive.Snapshot, now: number) =>
     snap.tokens === null ? Effect.void : Metrics.setTokens(api, "tightest", snap.tokens)
   ], { discard: true })
 
+/**
+ * A request body as the request line logs it (redacted there, only when `logging.bodies` is on): text
+ * and JSON bytes decoded, anything else (binary, form data, streams) left to its size or left out.
+ */
+const loggableBody = (body: HttpBody.HttpBody): unknown => {
+  if (body._tag === "Raw") return typeof body.body === "string" ? body.body : undefined
+  if (body._tag !== "Uint8Array") return undefined
+  return /json|text|x-www-form-urlencoded/i.test(body.contentType) ? new TextDecoder().decode(body.body) : body.body
+}
+
 const headerRecord = (response: HttpClientResponse.HttpClientResponse): Record<string, string> =>
   response.headers as unknown as Record<string, string>
 
@@ -599,7 +609,8 @@ export const make = (
                   attempt: attemptNumber,
                   limiterWait: granted.waited,
                   breaker: probe === undefined ? undefined : probe ? "half-open" : "closed",
-                  headers: request.headers
+                  headers: request.headers,
+                  body: loggableBody(request.body)
                 }))
               return line === undefined ? sendAndObserve() : Effect.zipRight(line, Effect.suspend(sendAndObserve))
             }

@@ -388,7 +388,7 @@ const LoggingSection = Schema.Struct({
       "Minimum level of this API's request/response lines, on top of the program's own minimum (it can only make them quieter; \"all\" adds no filter)."
   }),
   bodies: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
-    description: "Log request and response bodies (redacted)."
+    description: "Log request bodies (text and JSON, redacted) on the debug request line; response bodies are never read for logging."
   }),
   maskStyle: Schema.optionalWith(Schema.Literal("full", "partial", "hash"), { exact: true, default: () => "full" })
     .annotations({

@@ -2,7 +2,7 @@
  * The client's token stays hidden in what the client produces beyond its own log lines: spans, the
  * program's own log lines, errors returned to the caller.
  */
-import { HttpClient, HttpClientError } from "@effect/platform"
+import { HttpBody, HttpClient, HttpClientError } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Effect, Either, Exit, HashMap, Logger, LogLevel, Option, Redacted, Scope } from "effect"
@@ -47,6 +47,21 @@ describe("ResilientClient secrets", () => {
       }
       expect(lines.join("\n")).toContain("/hooks/[REDACTED]/run")
       expect(lines.join("\n")).not.toContain(TOKEN)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+  it.scopedLive("logging.bodies logs the request body, redacted: text and JSON readable, the token masked", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer(() => ({ status: 200, body: {} }))
+      const lines: Array<string> = []
+      yield* Effect.gen(function*() {
+        const governed = yield* build(server.url, { logging: { bodies: true } })
+        yield* governed.client.post("/notes", { body: HttpBody.unsafeJson({ note: "first-note", secret: TOKEN }) })
+        yield* governed.client.post("/notes", { body: HttpBody.text(`second-note ${TOKEN}`) })
+      }).pipe(Effect.provide(capture(lines)), Logger.withMinimumLogLevel(LogLevel.Debug))
+      const text = lines.join("\n")
+      expect(text).toContain("first-note")
+      expect(text).toContain("second-note")
+      expect(text).not.toContain(TOKEN)
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 
   it.scopedLive("the token is a known secret of the program's own log lines while the client is open", () =>
