@@ -393,11 +393,14 @@ export const make = (
         successThreshold: config.breaker.successThreshold,
         recoveryTimeout: config.breaker.recoveryTimeout,
         halfOpenMaxProbes: config.breaker.halfOpenMaxProbes,
-        // With the adaptive controller on, a 429 is pacing feedback (it slows down and honours
-        // Retry-After), not a sign the API is broken: a burst of them at the wall must not trip the breaker.
+        // With the adaptive controller on, a backoff status (429, and 503 by default: nginx answers
+        // congestion with bare 503s) is pacing feedback the controller acts on, not a sign the API is
+        // broken: a burst of them at the wall must not open the circuit (measured: nginx-style 503s
+        // with a doubled documented rate kept it open, 0% goodput). Other 5xx still count.
         classify: config.adaptive.enabled
           ? (exit) =>
-            Exit.isSuccess(exit) && Predicate.hasProperty(exit.value, "status") && exit.value.status === 429
+            Exit.isSuccess(exit) && Predicate.hasProperty(exit.value, "status") &&
+              config.adaptive.backoffStatuses.includes(exit.value.status as number)
               ? "ignore"
               : Breaker.defaultClassify(exit)
           : undefined

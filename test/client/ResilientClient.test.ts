@@ -107,6 +107,20 @@ describe("ResilientClient", () => {
       expect(snap.breaker?.trips).toBe(1)
     }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.provide(quiet)))
 
+  it.scopedLive("with adaptive on, backoff statuses (bare 503s of a congested nginx) never open the breaker; other 5xx do", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer((req) => ({ status: req.url?.startsWith("/busy") === true ? 503 : 500 }))
+      const governed = yield* build(server.url, {
+        retry: { ...fast, maxRetries: 0 },
+        adaptive: { enabled: true, initialRate: 1000 },
+        breaker: { failureThreshold: 3, recoveryTimeout: "1 minute" }
+      })
+      for (let i = 0; i < 5; i++) expect((yield* Effect.flip(governed.client.get("/busy")))._tag).toBe("RetriesExhausted")
+      expect((yield* governed.snapshot()).breaker?.state).toBe("closed")
+      for (let i = 0; i < 3; i++) yield* Effect.flip(governed.client.get("/boom"))
+      expect((yield* Effect.flip(governed.client.get("/boom")))._tag).toBe("CircuitOpenError")
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.provide(quiet)))
+
   it.scopedLive("cache: a hit costs no upstream request and no limiter token", () =>
     Effect.gen(function*() {
       const server = yield* startServer(() => ({ status: 200, body: { v: 1 }, headers: { "cache-control": "max-age=60" } }))
