@@ -27,6 +27,7 @@ import {
 import { dual } from "effect/Function"
 import { MAX_BREAKER_COUNT, MAX_REQUEST_WAIT } from "../internal/bounds.js"
 import { decodeDuration } from "../internal/duration.js"
+import * as Defaults from "./defaults.js"
 import { CircuitOpenError, InvalidCircuitBreakerOptions } from "./errors.js"
 import * as Machine from "./machine.js"
 
@@ -37,7 +38,8 @@ export type { BreakerStateName, Transition, Verdict } from "./machine.js"
  *
  * Tripping: give `failureThreshold` (consecutive failures), `failureRate` (fraction over the last
  * `windowSize` calls, once `minimumCalls` were seen), or both (whichever is reached first). With
- * neither, `failureThreshold: 5`.
+ * neither, both rules of `defaults.ts`: 20 consecutive failures, or half of the last 100 calls once
+ * 50 were seen (a total outage opens the circuit within 20 calls; 20% random failures never do).
  *
  * Bounds (the config's): counts from 1 to 10,000, `recoveryTimeout` from 0 to 1 day; a value outside fails
  * with `InvalidCircuitBreakerOptions` naming the field.
@@ -50,9 +52,9 @@ export interface CircuitBreakerOptions {
   readonly failureThreshold?: number | undefined
   /** In (0, 1]. */
   readonly failureRate?: number | undefined
-  /** Calls in the sliding window. Default 20. */
+  /** Calls in the sliding window. Default 100. */
   readonly windowSize?: number | undefined
-  /** Default `min(10, windowSize)`. */
+  /** Default `min(50, windowSize)`. */
   readonly minimumCalls?: number | undefined
   /** Successful probes needed to close from half-open. Default 1. */
   readonly successThreshold?: number | undefined
@@ -217,8 +219,8 @@ export const resolveOptions = (
   if (rate !== undefined && !(typeof rate === "number" && Number.isFinite(rate) && rate > 0 && rate <= 1)) {
     return fail("failureRate", `expected a number in (0, 1], got ${String(rate)}`)
   }
-  const windowSize = options.windowSize ?? 20
-  const minimumCalls = options.minimumCalls ?? Math.min(10, windowSize)
+  const windowSize = options.windowSize ?? Defaults.WINDOW_SIZE
+  const minimumCalls = options.minimumCalls ?? Math.min(Defaults.MINIMUM_CALLS, windowSize)
   if (minimumCalls > windowSize) {
     return fail("minimumCalls", `must not exceed windowSize (${windowSize}), got ${minimumCalls}`)
   }
@@ -245,8 +247,9 @@ export const resolveOptions = (
     name,
     classify,
     config: {
-      failureThreshold: options.failureThreshold ?? (rate === undefined ? 5 : undefined),
-      failureRate: rate,
+      // One rule given: only that one. Neither: both defaults.
+      failureThreshold: options.failureThreshold ?? (rate === undefined ? Defaults.FAILURE_THRESHOLD : undefined),
+      failureRate: rate ?? (options.failureThreshold === undefined ? Defaults.FAILURE_RATE : undefined),
       windowSize,
       minimumCalls,
       successThreshold: options.successThreshold ?? 1,
@@ -403,7 +406,7 @@ const makeWith = (
  *
  * @example
  * ```ts
- * const breaker = yield* CircuitBreaker.make({ name: "notion", failureThreshold: 5, recoveryTimeout: "30 seconds" })
+ * const breaker = yield* CircuitBreaker.make({ name: "notion", recoveryTimeout: "30 seconds" })
  * const response = yield* breaker.withBreaker(client.execute(request))
  * ```
  *

@@ -28,6 +28,7 @@ import {
   MIN_ERROR_STATUS,
   MIN_LIMIT_PERIOD
 } from "../internal/bounds.js"
+import * as BreakerDefaults from "../breaker/defaults.js"
 import { durationUpTo, Fraction, intBetween, NonEmptyTrimmedString, numberBetween } from "../internal/schema.js"
 import { CREDENTIAL_HEADERS } from "../internal/credentials.js"
 import { LimitFromJson } from "../limiter/Limit.js"
@@ -273,17 +274,21 @@ const BreakerSection = Schema.Struct({
   enabled: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }).annotations({
     description: "Use a circuit breaker for this API."
   }),
-  failureThreshold: Schema.optionalWith(BreakerCount, { exact: true, default: () => 5 }).annotations({
-    description: `Consecutive failures that open the circuit (${COUNT_RANGE}).`
+  failureThreshold: Schema.optionalWith(BreakerCount, { exact: true, default: () => BreakerDefaults.FAILURE_THRESHOLD })
+    .annotations({
+      description:
+        `Consecutive failures that open the circuit (${COUNT_RANGE}). The default is high enough that random errors never reach it: it catches a total outage.`
+    }),
+  failureRate: Schema.optionalWith(Fraction, { exact: true, default: () => BreakerDefaults.FAILURE_RATE }).annotations({
+    description:
+      "Also open when this fraction (0, 1] of the last windowSize calls failed (1: only when all of them did). With the defaults, 20% random failures never open the circuit."
   }),
-  failureRate: Schema.optionalWith(Fraction, { exact: true }).annotations({
-    description: "Also open when this fraction (0, 1] of the last windowSize calls failed (off when absent)."
-  }),
-  windowSize: Schema.optionalWith(BreakerCount, { exact: true, default: () => 20 }).annotations({
+  windowSize: Schema.optionalWith(BreakerCount, { exact: true, default: () => BreakerDefaults.WINDOW_SIZE }).annotations({
     description: `Calls in the sliding window used by failureRate (${COUNT_RANGE}).`
   }),
-  minimumCalls: Schema.optionalWith(BreakerCount, { exact: true, default: () => 10 }).annotations({
-    description: "Calls needed in the window before failureRate is evaluated (1 to windowSize)."
+  minimumCalls: Schema.optionalWith(BreakerCount, { exact: true }).annotations({
+    description:
+      `Calls needed in the window before failureRate is evaluated (1 to windowSize). Default ${BreakerDefaults.MINIMUM_CALLS}, or windowSize when smaller.`
   }),
   successThreshold: Schema.optionalWith(BreakerCount, { exact: true, default: () => 2 }).annotations({
     description: `Successful probes in half-open that close the circuit (${COUNT_RANGE}).`
@@ -295,7 +300,7 @@ const BreakerSection = Schema.Struct({
   })
 }).pipe(
   Schema.filter((b) =>
-    b.minimumCalls <= b.windowSize
+    b.minimumCalls === undefined || b.minimumCalls <= b.windowSize
       ? true
       : { path: ["minimumCalls"], message: `minimumCalls ${b.minimumCalls} must be <= windowSize ${b.windowSize}` }
   )

@@ -30,7 +30,9 @@ describe("ApiConfig defaults", () => {
     expect(config.adaptive.backoffStatuses).toEqual([429, 503])
     expect(config.adaptive.useHeaders).toBe(true)
     expect(Duration.toMillis(config.adaptive.maxQuotaWait)).toBe(86_400_000)
-    expect(config.breaker.failureRate).toBeUndefined()
+    // A failure rate over a window large enough that 20% random errors never reach it (breaker/defaults.ts).
+    expect(config.breaker).toMatchObject({ failureThreshold: 20, failureRate: 0.5, windowSize: 100 })
+    expect(config.breaker.minimumCalls).toBeUndefined()
     expect(config.bulkhead.maxConcurrent).toBeUndefined()
     expect(config.bulkhead.maxQueue).toBe(100)
     expect(config.cache.enabled).toBe(false)
@@ -207,7 +209,7 @@ describe("ApiConfig encoding", () => {
         { name: "rps", limit: 3, per: "second" as const, burst: 6 }
       ],
       retry: { initialDelay: "1 second", jitter: "proportional" as const },
-      breaker: { failureRate: 0.5 },
+      breaker: { failureRate: 0.6, minimumCalls: 30 },
       bulkhead: { maxConcurrent: 4 },
       cache: { enabled: true, store: "file" as const, directory: "/tmp/cache", varyHeaders: ["Accept"] },
       headers: { "Notion-Version": "2022-06-28" },
