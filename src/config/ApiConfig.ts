@@ -187,10 +187,6 @@ const AdaptiveSection = Schema.Struct({
     description:
       `Highest rate (requests/s) probing may reach: how far above the documented limit it looks. Default 10 × initialRate. ${RATE_RANGE}`
   }),
-  increaseStep: Schema.optionalWith(numberBetween(0, MAX_ADAPTIVE_RATE, { minExclusive: true }), { exact: true }).annotations({
-    description:
-      `Probe slope once settled, in requests/s gained per second (time-based, so load does not change it). Default initialRate / 100. At most ${MAX_ADAPTIVE_RATE}.`
-  }),
   decreaseFactor: Schema.optionalWith(OpenFraction, { exact: true, default: () => 0.5 }).annotations({
     description: "Multiplier in (0, 1) applied to the rate on a backoff status (multiplicative decrease)."
   }),
