@@ -8,7 +8,7 @@
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import type { HttpClientResponse } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
-import { Effect, ManagedRuntime } from "effect"
+import { Effect, ManagedRuntime, Scope } from "effect"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -60,10 +60,15 @@ export const group: BenchGroup = {
         Effect.flatMap(HttpClient.HttpClient, (client) => client.execute(request))
       const request = HttpClientRequest.get(url, { headers: { authorization: "Bearer bench-token" } })
 
-      const memory = await runtime.runPromise(Effect.flatMap(makeMemoryStore(), (s) => ResponseCache.make(s)))
+      // The caches live as long as the runtime (their background refreshes would run in this scope).
+      const scope = await runtime.runPromise(Scope.make())
+      const memory = await runtime.runPromise(
+        Effect.flatMap(makeMemoryStore(), (s) => ResponseCache.make(s)).pipe(Scope.extend(scope))
+      )
       const file = await runtime.runPromise(
         Effect.flatMap(makeFileStore({ directory: dir }), (s) => ResponseCache.make(s)).pipe(
-          Effect.provide(NodeFileSystem.layer)
+          Effect.provide(NodeFileSystem.layer),
+          Scope.extend(scope)
         )
       )
       const network = readBody(send(request))

@@ -17,17 +17,15 @@ const decoder = new TextDecoder()
 class CachedResponseImpl extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
-  readonly headers: Headers.Headers
   readonly remoteAddress: Option.Option<string> = Option.none()
 
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
     readonly status: number,
-    headers: Readonly<Record<string, string>>,
+    readonly headers: Headers.Headers,
     private readonly body: Uint8Array
   ) {
     super()
-    this.headers = Headers.fromInput(headers)
   }
 
   private decodeError(cause: unknown): ResponseError {
@@ -102,5 +100,18 @@ export const make = (
   request: HttpClientRequest.HttpClientRequest,
   status: number,
   headers: Readonly<Record<string, string>>,
+  body: Uint8Array
+): HttpClientResponse.HttpClientResponse => new CachedResponseImpl(request, status, Headers.fromInput(headers), body)
+
+/**
+ * A response over headers already built: a hit reuses the `Headers` of its entry (immutable), so it
+ * costs one object.
+ *
+ * @internal
+ */
+export const fromHeaders = (
+  request: HttpClientRequest.HttpClientRequest,
+  status: number,
+  headers: Headers.Headers,
   body: Uint8Array
 ): HttpClientResponse.HttpClientResponse => new CachedResponseImpl(request, status, headers, body)

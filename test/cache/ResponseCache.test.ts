@@ -236,7 +236,7 @@ describe("ResponseCache single flight without a network", () => {
       HttpClientResponse.fromWeb(request, new Response("made", { status: 200, headers: { "cache-control": "max-age=60" } }))
     )
 
-  it.effect("a failure of the leader reaches every waiter, with one upstream call", () =>
+  it.scoped("a failure of the leader reaches every waiter, with one upstream call", () =>
     Effect.gen(function*() {
       const cache = yield* ResponseCache.make(yield* makeMemoryStore())
       const gate = yield* Deferred.make<void>()
@@ -256,7 +256,7 @@ describe("ResponseCache single flight without a network", () => {
       expect(calls).toBe(1)
     }))
 
-  it.effect("interrupting the leader does not hang the waiters: one of them takes over", () =>
+  it.scoped("interrupting the leader does not hang the waiters: one of them takes over", () =>
     Effect.gen(function*() {
       const cache = yield* ResponseCache.make(yield* makeMemoryStore())
       let calls = 0
@@ -275,7 +275,7 @@ describe("ResponseCache single flight without a network", () => {
       expect(yield* Effect.forEach(responses, (r) => r.text)).toEqual(Array(4).fill("made"))
     }))
 
-  it.effect("a failing store degrades to misses and never fails the request", () =>
+  it.scoped("a failing store degrades to misses and never fails the request", () =>
     Effect.gen(function*() {
       const boom = (operation: string) => Effect.fail(new CacheStoreError({ store: "broken", operation, reason: "disk on fire" }))
       const broken: CacheStore = {
@@ -295,7 +295,7 @@ describe("ResponseCache single flight without a network", () => {
       expect((yield* Effect.flip(cache.clear))._tag).toBe("CacheStoreError")
     }))
 
-  it.effect("rejects invalid options with a typed error", () =>
+  it.scoped("rejects invalid options with a typed error", () =>
     Effect.gen(function*() {
       const store = yield* makeMemoryStore()
       expect((yield* Effect.flip(ResponseCache.make(store, { markerHeader: "bad header" }))).option).toBe("markerHeader")
