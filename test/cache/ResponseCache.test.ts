@@ -236,6 +236,30 @@ describe("ResponseCache single flight without a network", () => {
       HttpClientResponse.fromWeb(request, new Response("made", { status: 200, headers: { "cache-control": "max-age=60" } }))
     )
 
+  it.scoped("a fresh immutable entry answers a reload (no-cache) without revalidation (RFC 8246)", () =>
+    Effect.gen(function*() {
+      const cache = yield* ResponseCache.make(yield* makeMemoryStore())
+      let calls = 0
+      const upstream = (request: HttpClientRequest.HttpClientRequest) =>
+        Effect.sync(() => {
+          calls++
+          const cc = request.url.endsWith("/immutable") ? "max-age=60, immutable" : "max-age=60"
+          return HttpClientResponse.fromWeb(request, new Response(`n${calls}`, { headers: { "cache-control": cc, etag: "\"e\"" } }))
+        })
+      const reload = { headers: { "cache-control": "no-cache" } }
+      for (const p of ["/immutable", "/mutable"]) {
+        yield* cache.cached(HttpClientRequest.get(`http://127.0.0.1:9${p}`), upstream)
+      }
+      const immutable = yield* cache.cached(HttpClientRequest.get("http://127.0.0.1:9/immutable", reload), upstream)
+      expect([status(immutable), calls]).toEqual(["HIT", 2])
+      const mutable = yield* cache.cached(HttpClientRequest.get("http://127.0.0.1:9/mutable", reload), upstream)
+      expect([status(mutable), calls]).toEqual(["MISS", 3])
+      // Once stale, immutable means nothing: the reload revalidates.
+      yield* TestClock.adjust(Duration.seconds(61))
+      yield* cache.cached(HttpClientRequest.get("http://127.0.0.1:9/immutable", reload), upstream)
+      expect(calls).toBe(4)
+    }))
+
   it.scoped("a failure of the leader reaches every waiter, with one upstream call", () =>
     Effect.gen(function*() {
       const cache = yield* ResponseCache.make(yield* makeMemoryStore())
