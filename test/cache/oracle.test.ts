@@ -19,6 +19,8 @@ class Oracle extends CachePolicy {
   now(): number {
     return clock
   }
+  /** Public in the library (4.x), missing from its type declarations. */
+  declare useStaleWhileRevalidate: () => boolean
 }
 
 const T0 = Date.UTC(2025, 5, 1, 12, 0, 0)
