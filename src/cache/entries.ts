@@ -12,7 +12,7 @@ import * as CachedResponse from "./CachedResponse.js"
 import { normalizeHeaderNames, varyValues } from "./key.js"
 import type { ResponseDecision } from "./policy.js"
 import { hopByHopHeaders } from "./policy.js"
-import { type CacheStatus, mark, type StaleReason } from "./status.js"
+import type { CacheStatus, StaleReason } from "./status.js"
 
 type Storable = Extract<ResponseDecision, { readonly _tag: "Storable" }>
 
@@ -83,4 +83,4 @@ export const responseOf = (
   markerName: string | undefined,
   reason?: StaleReason
 ): HttpClientResponse.HttpClientResponse =>
-  mark(CachedResponse.fromHeaders(request, entry.status, headersFor(entry, status, markerName), entry.body), status, reason)
+  CachedResponse.served(request, entry.status, headersFor(entry, status, markerName), entry.body, status, reason)

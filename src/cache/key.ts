@@ -7,8 +7,8 @@
  * - the query parameters, stably sorted by name (values of a repeated name keep their order,
  *   because `?a=1&a=2` and `?a=2&a=1` can mean different things to an API),
  * - the values of the request headers named by the `Vary` list (hashed with the rest),
- * - a credential partition: a SHA-256 of each credential header present (Authorization, X-API-Key…),
- *   so two users never share an entry and the credential itself never appears in the key,
+ * - the credential headers present (Authorization, X-API-Key…), hashed with the rest, so two users
+ *   never share an entry and the credential itself never appears in the key,
  * - an optional caller-chosen partition (e.g. the API name).
  *
  * @since 0.1.0
@@ -89,24 +89,34 @@ export const sortedParams = (url: URL): ReadonlyArray<readonly [string, string]>
 }
 
 /**
- * The credential partition of a request: `"anonymous"` when no credential header is present,
- * otherwise a SHA-256 over the names and values of the credential headers present. The value of a
- * credential is only ever an input to the hash.
- *
- * @since 0.1.0
- * @category utils
+ * Headers with lower-case names: the record itself when they already are (the platform's headers
+ * always are), so a lookup by canonical name is one property access.
  */
-export const credentialPartition = (
+const lowerCased = (headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> => {
+  for (const key in headers) {
+    if (key !== key.toLowerCase()) {
+      const out: Record<string, string> = {}
+      for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] ??= v
+      return out
+    }
+  }
+  return headers
+}
+
+/**
+ * The credential headers present, as (name, value) pairs in canonical order: an input to the key's
+ * hash only, never stored or returned anywhere else.
+ */
+const credentialsOf = (
   headers: Readonly<Record<string, string>>,
-  credentialHeaders: ReadonlyArray<string> = defaultCredentialHeaders
-): string => {
+  credentialHeaders: ReadonlyArray<string>
+): ReadonlyArray<readonly [string, string]> => {
   const present: Array<readonly [string, string]> = []
   for (const name of normalizeOnce(credentialHeaders)) {
-    const value = headerValue(headers, name)
+    const value = headers[name]
     if (value !== undefined) present.push([name, value])
   }
-  if (present.length === 0) return "anonymous"
-  return fingerprint(present)
+  return present
 }
 
 /** SHA-256 over (name, value) pairs: unsalted, so every process sharing a store derives the same. */
@@ -115,9 +125,9 @@ const fingerprint = (present: ReadonlyArray<readonly [string, string]>): string 
 
 /**
  * The `vary` request headers of a request as a stored entry records them, by canonical name: each
- * value as a fingerprint derived like the credential partition (the partition of that one header),
- * never the value itself, so a `Vary: Authorization` (or any header carrying a secret, under any
- * name) puts no credential in a store; equality is all a variant check needs. An absent header is
+ * value as a fingerprint (an unsalted SHA-256 of its name and value), never the value itself, so a
+ * `Vary: Authorization` (or any header carrying a secret, under any name) puts no credential in a
+ * store; equality is all a variant check needs. An absent header is
  * `null` (distinct from an empty value).
  *
  * @since 0.1.0
@@ -148,18 +158,21 @@ export const varyValues = (
  */
 export const deriveKey = (input: CacheKeyInput): string => {
   const url = input.url
+  const headers = lowerCased(input.headers)
   // Pairs, not an object: object key order puts integer-like names first.
-  const vary = (input.vary === undefined || input.vary.length === 0 ? [] : normalizeOnce(input.vary)).map((name) => [name, headerValue(input.headers, name) ?? null])
-  // JSON arrays keep the serialisation unambiguous whatever characters names/values contain.
+  const vary = (input.vary === undefined || input.vary.length === 0 ? [] : normalizeOnce(input.vary))
+    .map((name) => [name, headers[name] ?? null])
+  // JSON arrays keep the serialisation unambiguous whatever characters names/values contain. The
+  // credentials are hashed with the rest (one SHA-256): the key partitions by them and reveals none.
   const canonical = JSON.stringify([
-    "effect-governor/cache-key/v1",
+    "effect-governor/cache-key/v2",
     input.method.toUpperCase(),
     url.protocol,
     url.host,
     url.pathname,
     sortedParams(url),
     vary,
-    credentialPartition(input.headers, input.credentialHeaders ?? defaultCredentialHeaders),
+    credentialsOf(headers, input.credentialHeaders ?? defaultCredentialHeaders),
     input.partition ?? null
   ])
   return sha256Hex(canonical)

@@ -5,6 +5,7 @@
  */
 import type { HttpClientResponse } from "@effect/platform"
 import { Option } from "effect"
+import { servedAs } from "./CachedResponse.js"
 
 /**
  * How a response was produced, as carried by the marker header and {@link cacheStatus}:
@@ -28,9 +29,6 @@ export type CacheStatus = "HIT" | "MISS" | "REVALIDATED" | "COALESCED" | "STALE"
  */
 export type StaleReason = "while-revalidate" | "if-error"
 
-const statuses = new WeakMap<HttpClientResponse.HttpClientResponse, CacheStatus>()
-const reasons = new WeakMap<HttpClientResponse.HttpClientResponse, StaleReason>()
-
 /**
  * The {@link CacheStatus} of a response returned by the cache; `None` for a response the cache
  * passed through untouched.
@@ -39,7 +37,7 @@ const reasons = new WeakMap<HttpClientResponse.HttpClientResponse, StaleReason>(
  * @category accessors
  */
 export const cacheStatus = (response: HttpClientResponse.HttpClientResponse): Option.Option<CacheStatus> =>
-  Option.fromNullable(statuses.get(response))
+  Option.fromNullable(servedAs(response)?.status)
 
 /**
  * Why a `STALE` response was served; `None` for any other response.
@@ -48,15 +46,4 @@ export const cacheStatus = (response: HttpClientResponse.HttpClientResponse): Op
  * @category accessors
  */
 export const staleReason = (response: HttpClientResponse.HttpClientResponse): Option.Option<StaleReason> =>
-  Option.fromNullable(reasons.get(response))
-
-/** @internal */
-export const mark = (
-  response: HttpClientResponse.HttpClientResponse,
-  status: CacheStatus,
-  reason?: StaleReason
-): HttpClientResponse.HttpClientResponse => {
-  statuses.set(response, status)
-  if (reason !== undefined) reasons.set(response, reason)
-  return response
-}
+  Option.fromNullable(servedAs(response)?.reason)
