@@ -43,7 +43,7 @@ import { Context, Duration, Effect, Layer, Option, type Redacted, type Scope } f
 import type { CacheEntry, CacheStore } from "./CacheStore.js"
 import { CacheStoreError, InvalidCacheOptions } from "./CacheStore.js"
 import { makeCounters, type ResponseCacheStats, statsOf } from "./counters.js"
-import { responseOf } from "./entries.js"
+import { matchesVariant, responseOf } from "./entries.js"
 import type { FileStoreOptions } from "./FileStore.js"
 import { makeFileStore } from "./FileStore.js"
 import { makeFlights } from "./flight.js"
@@ -56,7 +56,7 @@ import { staleAllowance } from "./stale.js"
 import { makeRefresher, orStale } from "./staleServing.js"
 import type { StaleReason } from "./status.js"
 import { makeStoreAccess } from "./storeAccess.js"
-import { lead, lookup, type Send, type Upstream } from "./upstream.js"
+import { lead, type Send, type Upstream } from "./upstream.js"
 
 export type { CachedOptions, ResponseCacheOptions } from "./options.js"
 export type { RequestCounters, ResponseCacheStats } from "./counters.js"
@@ -214,9 +214,11 @@ export const make = (
           return send(request)
         }
         const revalidate = decision.revalidate
-        return Effect.flatMap(lookup(u, key, request), (found) =>
-          Effect.clockWith((clock) => {
-            if (Option.isNone(found)) return flight(key, request, send, found, settings, revalidate, o)
+        return Effect.clockWith((clock) =>
+          Effect.flatMap(access.get(key), (found) => {
+            if (Option.isNone(found) || !matchesVariant(found.value, request.headers)) {
+              return flight(key, request, send, Option.none(), settings, revalidate, o)
+            }
             const entry = found.value
             const now = clock.unsafeCurrentTimeMillis()
             if (now < entry.expiresAt && (!revalidate || isImmutable(entry.headers))) {

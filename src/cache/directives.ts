@@ -24,6 +24,23 @@ export const header = (headers: Headers, name: string): string | undefined => {
 }
 
 /**
+ * Headers with lower-case names: the record itself when they already are (the platform's headers
+ * always are), so each lookup is one property access.
+ *
+ * @internal
+ */
+export const lowerCased = (headers: Headers): Headers => {
+  for (const key in headers) {
+    if (key !== key.toLowerCase()) {
+      const out: Record<string, string> = {}
+      for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] ??= v
+      return out
+    }
+  }
+  return headers
+}
+
+/**
  * Parses a `Cache-Control` value into lower-cased directives. A directive without a value maps to
  * `true`; quoted values are unquoted. When a directive repeats, the first occurrence wins
  * (RFC 9111 §4.2.1).

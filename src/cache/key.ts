@@ -13,7 +13,8 @@
  *
  * @since 0.1.0
  */
-import * as crypto from "node:crypto"
+import { sha256Hex } from "../internal/sha256.js"
+import { lowerCased } from "./directives.js"
 import { CREDENTIAL_HEADERS } from "../internal/credentials.js"
 
 /**
@@ -43,10 +44,6 @@ export interface CacheKeyInput {
   readonly partition?: string | undefined
 }
 
-/** One-shot `crypto.hash` (Node >= 20.12) costs about half of a `createHash` chain; older Nodes fall back. */
-const sha256Hex: (text: string) => string = typeof crypto.hash === "function"
-  ? (text) => crypto.hash("sha256", text, "hex")
-  : (text) => crypto.createHash("sha256").update(text, "utf8").digest("hex")
 
 /** Header lookup by case-insensitive name (request headers may come from any source). */
 const headerValue = (headers: Readonly<Record<string, string>>, name: string): string | undefined => {
@@ -75,6 +72,19 @@ const normalizeOnce = (names: ReadonlyArray<string>): ReadonlyArray<string> => {
   return out
 }
 
+const PLAIN_QUERY = /^\?[^%+]*$/
+
+/** `application/x-www-form-urlencoded` parsing of a query without escapes (WHATWG URL §5.1). */
+const splitQuery = (search: string): Array<readonly [string, string]> => {
+  const out: Array<readonly [string, string]> = []
+  for (const part of search.slice(1).split("&")) {
+    if (part.length === 0) continue
+    const eq = part.indexOf("=")
+    out.push(eq === -1 ? [part, ""] : [part.slice(0, eq), part.slice(eq + 1)])
+  }
+  return out
+}
+
 /**
  * Query parameters of a URL, stably sorted by name: the relative order of the values of one
  * repeated name is preserved.
@@ -83,24 +93,12 @@ const normalizeOnce = (names: ReadonlyArray<string>): ReadonlyArray<string> => {
  * @category utils
  */
 export const sortedParams = (url: URL): ReadonlyArray<readonly [string, string]> => {
-  const params = Array.from(url.searchParams.entries())
+  const search = url.search
+  if (search.length <= 1) return []
+  // Without escapes ('%', '+') a query decodes to itself: split it rather than build URLSearchParams.
+  const params: Array<readonly [string, string]> = PLAIN_QUERY.test(search) ? splitQuery(search) : Array.from(url.searchParams.entries())
   // Array.prototype.sort is stable (ES2019), so equal names keep their relative order.
   return params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-}
-
-/**
- * Headers with lower-case names: the record itself when they already are (the platform's headers
- * always are), so a lookup by canonical name is one property access.
- */
-const lowerCased = (headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> => {
-  for (const key in headers) {
-    if (key !== key.toLowerCase()) {
-      const out: Record<string, string> = {}
-      for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] ??= v
-      return out
-    }
-  }
-  return headers
 }
 
 /**

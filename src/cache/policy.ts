@@ -9,7 +9,7 @@
 import { Duration, Schema } from "effect"
 import { DurationInput } from "../internal/schema.js"
 import { initialAge } from "./age.js"
-import { deltaSeconds, header, type Headers, parseCacheControl, parseHttpDate, parseVary } from "./directives.js"
+import { deltaSeconds, header, type Headers, lowerCased, parseCacheControl, parseHttpDate, parseVary } from "./directives.js"
 import { staleAllowance } from "./stale.js"
 
 export { parseCacheControl, parseHttpDate, parseVary } from "./directives.js"
@@ -153,14 +153,16 @@ const callerManagedHeaders = ["if-none-match", "if-modified-since", "if-match", 
 export const decideRequest = (method: string, headers: Headers, policy: CachePolicy): RequestDecision => {
   const m = method.toUpperCase()
   if (!policy.cacheableMethods.includes(m)) return { _tag: "Bypass", reason: `method ${m} is not cacheable` }
-  const cc = parseCacheControl(header(headers, "cache-control"))
+  const h = lowerCased(headers)
+  const ccRaw = h["cache-control"]
+  const cc = parseCacheControl(ccRaw)
   if (cc.has("no-store")) return { _tag: "Bypass", reason: "request Cache-Control: no-store" }
   for (const name of callerManagedHeaders) {
-    if (header(headers, name) !== undefined) return { _tag: "Bypass", reason: `request carries ${name}` }
+    if (h[name] !== undefined) return { _tag: "Bypass", reason: `request carries ${name}` }
   }
-  const pragmaNoCache = /(^|,)\s*no-cache\s*(,|$)/i.test(header(headers, "pragma") ?? "")
-  const revalidate = cc.has("no-cache") || deltaSeconds(cc, "max-age") === 0 ||
-    (pragmaNoCache && header(headers, "cache-control") === undefined)
+  const pragma = h["pragma"]
+  const pragmaNoCache = pragma !== undefined && /(^|,)\s*no-cache\s*(,|$)/i.test(pragma)
+  const revalidate = cc.has("no-cache") || deltaSeconds(cc, "max-age") === 0 || (pragmaNoCache && ccRaw === undefined)
   return { _tag: "Lookup", revalidate }
 }
 

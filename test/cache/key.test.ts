@@ -134,6 +134,13 @@ describe("cache key", () => {
       )
     })))
 
+  it("reads parameters as URLSearchParams does, with or without escapes (property)", () =>
+    fc.assert(fc.property(fc.string({ unit: fc.constantFrom("a", "b", "=", "&", "%", "2", "0", "+", " ", "é", "?") }), (query) => {
+      const url = new URL(`https://x/p?${query}`)
+      const expected = Array.from(url.searchParams.entries()).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      expect(sortedParams(url)).toEqual(expected)
+    })))
+
   it("sorts parameters stably by name", () => {
     expect(sortedParams(new URL("https://x/?b=1&a=2&b=0&a=1"))).toEqual([["a", "2"], ["a", "1"], ["b", "1"], ["b", "0"]])
   })
