@@ -176,7 +176,7 @@ describe("file store", () => {
     withStore((dir, store) =>
       Effect.gen(function*() {
         // Another process: a second store on the same directory.
-        const other = yield* makeFileStore({ directory: dir })
+        const other = yield* makeFileStore({ directory: dir }).pipe(Effect.provide(NodeFileSystem.layer))
         yield* store.set("k", entry("one"), Duration.minutes(5))
         expect(text(yield* store.get("k"))).toEqual(Option.some("one"))
         expect(text(yield* store.get("k"))).toEqual(Option.some("one"))
@@ -199,7 +199,8 @@ describe("file store", () => {
 
   it.effect("rejects an empty directory option and a negative memo size", () =>
     Effect.gen(function*() {
-      expect((yield* Effect.flip(makeFileStore({ directory: "x", memoBytes: -1 }))).option).toBe("memoBytes")
+      const memo = yield* Effect.flip(makeFileStore({ directory: "x", memoBytes: -1 }))
+      expect(memo._tag === "InvalidCacheOptions" && memo.option).toBe("memoBytes")
       const err = yield* Effect.flip(makeFileStore({ directory: " " }))
       expect(err._tag).toBe("InvalidCacheOptions")
     }).pipe(Effect.provide(NodeFileSystem.layer)))
