@@ -112,9 +112,12 @@ export interface ResponseCacheService {
  */
 export class ResponseCache extends Context.Tag("effect-governor/ResponseCache")<ResponseCache, ResponseCacheService>() {}
 
-/** Written when a stale entry answers: `cache=stale` and why, never the request itself. */
+/**
+ * Written when a stale entry answers: `cache=stale` and why, never the request itself. Info for an
+ * error hidden by a stale answer (the failed attempts have their own warnings), debug otherwise.
+ */
 const logStale = (reason: StaleReason, staleForMs: number, error?: string) =>
-  (reason === "if-error" ? Effect.logWarning : Effect.logDebug)("response cache: served a stale entry").pipe(
+  (reason === "if-error" ? Effect.logInfo : Effect.logDebug)("response cache: served a stale entry").pipe(
     Effect.annotateLogs({ cache: "stale", stale: reason, staleForMs, ...(error === undefined ? {} : { error }) })
   )
 

@@ -170,7 +170,7 @@ describe("stale-if-error", () => {
           expect(server.count("/stale/sie")).toBe(2)
           expect((yield* cache.stats).staleIfError).toBe(1)
           const line = lines.find((l) => l.annotations["cache"] === "stale")
-          expect(line).toMatchObject({ level: "WARN", annotations: { stale: "if-error", staleForMs: 1000 } })
+          expect(line).toMatchObject({ level: "INFO", annotations: { stale: "if-error", staleForMs: 1000 } })
         }),
         lines
       )
