@@ -141,6 +141,31 @@ describe("cache key", () => {
       expect(sortedParams(url)).toEqual(expected)
     })))
 
+  it("tells apart any two requests that differ in parameters, vary values or partition (property)", () => {
+    const tricky = fc.string({ unit: fc.constantFrom("1", "2", ":", ";", "-", "a", "\n"), maxLength: 5 })
+    const input = fc.record({
+      ps: fc.array(fc.tuple(fc.string({ unit: fc.constantFrom("1", ":", ";", "a"), minLength: 1, maxLength: 3 }), tricky), {
+        maxLength: 3
+      }),
+      accept: fc.option(tricky, { nil: undefined }),
+      partition: fc.option(tricky, { nil: undefined })
+    })
+    const stable = (ps: ReadonlyArray<readonly [string, string]>) => [...ps].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    const key = (i: typeof input extends fc.Arbitrary<infer T> ? T : never) =>
+      deriveKey({
+        method: "GET",
+        url: urlWith(i.ps),
+        headers: i.accept === undefined ? {} : { accept: i.accept },
+        vary: ["accept"],
+        partition: i.partition
+      })
+    fc.assert(fc.property(input, input, (a, b) => {
+      const same = JSON.stringify([stable(a.ps), a.accept ?? null, a.partition ?? null]) ===
+        JSON.stringify([stable(b.ps), b.accept ?? null, b.partition ?? null])
+      expect(key(a) === key(b)).toBe(same)
+    }), { numRuns: 2000 })
+  })
+
   it("sorts parameters stably by name", () => {
     expect(sortedParams(new URL("https://x/?b=1&a=2&b=0&a=1"))).toEqual([["a", "2"], ["a", "1"], ["b", "1"], ["b", "0"]])
   })

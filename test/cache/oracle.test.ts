@@ -159,6 +159,37 @@ describe("cache policy vs http-cache-semantics (oracle)", () => {
     }
   })
 
+  it("the other listed differences hold", () => {
+    clock = T0
+    const headers = { "cache-control": "max-age=60" }
+    const oracleOf = (req: Record<string, string>, res: Record<string, string>, method = "GET", options = {}) =>
+      new Oracle({ method, url: "/x", headers: { host: "h", ...req } }, { status: 200, headers: res }, { shared: false, ...options })
+    // POST with explicit freshness: stored by the oracle, never by us.
+    expect(oracleOf({}, headers, "POST").storable()).toBe(true)
+    expect(decideResponse({ method: "POST", status: 200, headers, now: T0 }, makePolicy())._tag).toBe("NotStorable")
+    // No explicit freshness: the oracle's Last-Modified heuristic, our defaultTtl (zero by default).
+    const lm = { "last-modified": formatHttpDate(T0 - 10 * 86_400_000), date: formatHttpDate(T0) }
+    expect(oracleOf({}, lm).maxAge()).toBe(86_400)
+    const ours = decideResponse({ method: "GET", status: 200, headers: lm, now: T0 }, makePolicy())
+    expect(ours._tag === "Storable" && ours.expiresAt).toBe(T0)
+    // A repeated directive: the oracle takes the last, we the first.
+    const twice = { "cache-control": "max-age=60, max-age=10" }
+    expect(oracleOf({}, twice).maxAge()).toBe(10)
+    const first = decideResponse({ method: "GET", status: 200, headers: twice, now: T0 }, makePolicy())
+    expect(first._tag === "Storable" && first.expiresAt).toBe(T0 + 60_000)
+    // Request max-age=N (N > 0): honoured by the oracle, ignored by us.
+    const stored = oracleOf({}, headers)
+    clock = T0 + 30_000
+    expect(stored.satisfiesWithoutRevalidation({ method: "GET", url: "/x", headers: { host: "h", "cache-control": "max-age=10" } }))
+      .toBe(false)
+    expect(decideRequest("GET", { "cache-control": "max-age=10" }, makePolicy())).toEqual({ _tag: "Lookup", revalidate: false })
+    // Lenient dates: an ISO Expires is a date to the oracle, invalid (expired) to us.
+    clock = T0
+    const iso = { expires: new Date(T0 + 3_600_000).toISOString(), date: formatHttpDate(T0) }
+    expect(oracleOf({}, iso).maxAge()).toBe(3600)
+    expect(decideResponse({ method: "GET", status: 200, headers: iso, now: T0 }, makePolicy())._tag).toBe("NotStorable")
+  })
+
   it("freshness left on arrival is the oracle's lifetime minus the RFC 9111 §4.2.3 age", () =>
     fc.assert(
       fc.property(caseArb, (c) => {
