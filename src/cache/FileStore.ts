@@ -24,11 +24,12 @@ import { Clock, Duration, Effect, Option } from "effect"
 import { randomUUID } from "node:crypto"
 import { join } from "node:path"
 import { sha256Hex } from "../internal/sha256.js"
-import type { CacheEntry, CacheStore, CacheStoreStats } from "./CacheStore.js"
-import { CacheStoreError, hitRate, InvalidCacheOptions } from "./CacheStore.js"
+import type { CacheEntry, CacheStore } from "./CacheStore.js"
+import { CacheStoreError, InvalidCacheOptions } from "./CacheStore.js"
 import { encodeEntry } from "./fileFormat.js"
 import { identityOf, makeFileMemo } from "./fileMemo.js"
 import { failWith, type FileCounters, isNotFound, makeFileReader } from "./fileReader.js"
+import { makeSweeper } from "./fileSweep.js"
 
 /**
  * @since 0.1.0
@@ -42,9 +43,6 @@ export interface FileStoreOptions {
   /** Bytes of decoded entries kept in memory for fast hits (see above); default 8 MiB, 0 for none. */
   readonly memoBytes?: number | undefined
 }
-
-const ENTRY_NAME = /^[0-9a-f]{64}$/
-const TEMP_NAME = /^\.tmp-[0-9a-f]{64}-(\d+)-[0-9a-f-]+$/
 
 /** File name of a key: SHA-256 hex, so any key maps to a safe, fixed-length name. */
 const fileNameOf = (key: string): string => sha256Hex(key)
@@ -75,7 +73,7 @@ export const makeFileStore = (
     const counters: FileCounters = { hits: 0, misses: 0, expirations: 0, corrupt: 0, unreadable: 0 }
     const memo = makeFileMemo(memoBytes, 4096)
     const reader = makeFileReader(fs, dir, counters, memo.delete)
-    const { removeFile, unreadableEntry } = reader
+    const { removeFile } = reader
 
     /** Which file is under `name` now (`undefined`: none, or not a plain file). */
     const identityNow = (name: string) =>
@@ -152,55 +150,7 @@ export const makeFileStore = (
         )
       })
 
-    const listOwn = fs.readDirectory(dir).pipe(
-      Effect.catchIf(isNotFound, () => Effect.succeed<Array<string>>([])),
-      Effect.mapError(failWith("list directory"))
-    )
-
-    const clear = Effect.flatMap(Effect.zipRight(Effect.sync(memo.clear), listOwn), (names) =>
-      Effect.forEach(
-        names.filter((n) => ENTRY_NAME.test(n) || TEMP_NAME.test(n)),
-        (n) => removeFile(join(dir, n), "clear"),
-        { concurrency: 8, discard: true }
-      ))
-
-    /** Sweeps expired and corrupt entries and abandoned temp files; unreadable ones are skipped. */
-    const cleanupExpired = Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const names = yield* listOwn
-      let removed = 0
-      yield* Effect.forEach(names, (n) => {
-        if (ENTRY_NAME.test(n)) {
-          return Effect.map(reader.read(n, undefined, now), (r) => {
-            if (r._tag === "Expired" || r._tag === "Corrupt") removed++
-          })
-        }
-        const temp = TEMP_NAME.exec(n)
-        if (temp === null || now - Number(temp[1]) < abandonedAfter) return Effect.void
-        return removeFile(join(dir, n), "sweep temp file").pipe(Effect.catchAll((e) => unreadableEntry(n, e)))
-      }, { concurrency: 8, discard: true })
-      return removed
-    })
-
-    const stats = Effect.gen(function*() {
-      const names = (yield* listOwn).filter((n) => ENTRY_NAME.test(n))
-      // Only regular files are entries (a directory under an entry's name is not).
-      const sizes = yield* Effect.forEach(names, (n) =>
-        fs.stat(join(dir, n)).pipe(
-          Effect.map((info) => info.type === "File" ? Number(info.size) : -1),
-          Effect.catchIf(isNotFound, () => Effect.succeed(-1)),
-          Effect.mapError(failWith("stat"))
-        ), { concurrency: 8 })
-      const present = sizes.filter((s) => s >= 0)
-      const result: CacheStoreStats = {
-        ...counters,
-        hitRate: hitRate(counters.hits, counters.misses),
-        entries: present.length,
-        bytes: present.reduce((a, b) => a + b, 0),
-        evictions: 0
-      }
-      return result
-    })
+    const { cleanupExpired, clear, stats } = makeSweeper(fs, dir, reader, counters, memo.clear, abandonedAfter)
 
     const store: CacheStore = { name: "file", get, set, delete: del, clear, cleanupExpired, stats }
     return store

@@ -53,8 +53,7 @@ import { type CachedOptions, resolve, type ResponseCacheOptions, type Settings }
 import { decideRequest, isImmutable } from "./policy.js"
 import { prewarm as prewarmAll, type PrewarmReport } from "./prewarm.js"
 import { staleAllowance } from "./stale.js"
-import { makeRefresher, orStale } from "./staleServing.js"
-import type { StaleReason } from "./status.js"
+import { makeRefresher, orStale, staleAnswer } from "./staleServing.js"
 import { makeStoreAccess } from "./storeAccess.js"
 import { lead, type Send, type Upstream } from "./upstream.js"
 
@@ -113,15 +112,6 @@ export interface ResponseCacheService {
 export class ResponseCache extends Context.Tag("effect-governor/ResponseCache")<ResponseCache, ResponseCacheService>() {}
 
 /**
- * Written when a stale entry answers: `cache=stale` and why, never the request itself. Info for an
- * error hidden by a stale answer (the failed attempts have their own warnings), debug otherwise.
- */
-const logStale = (reason: StaleReason, staleForMs: number, error?: string) =>
-  (reason === "if-error" ? Effect.logInfo : Effect.logDebug)("response cache: served a stale entry").pipe(
-    Effect.annotateLogs({ cache: "stale", stale: reason, staleForMs, ...(error === undefined ? {} : { error }) })
-  )
-
-/**
  * Builds the service over a store. Background refreshes (`stale-while-revalidate`) run in the
  * scope this is built in and stop with it.
  *
@@ -171,10 +161,6 @@ export const make = (
         }
       )
 
-    /** A stale entry's answer, logged. */
-    const serveStale = (request: HttpClientRequest.HttpClientRequest, entry: CacheEntry, reason: StaleReason, now: number, error?: string) =>
-      Effect.as(logStale(reason, now - entry.expiresAt, error), responseOf(request, entry, "STALE", markerName, reason))
-
     /** A lookup that found `entry` past its freshness. */
     const onStale = <E, R>(
       key: string,
@@ -189,13 +175,13 @@ export const make = (
       const upstream = flight(key, request, send, Option.some(entry), settings, false, o)
       if (now < entry.expiresAt + allowance.whileRevalidate) {
         counters.staleWhileRevalidate++
-        return Effect.zipRight(refresher.start(key, upstream), serveStale(request, entry, "while-revalidate", now))
+        return Effect.zipRight(refresher.start(key, upstream), staleAnswer(request, entry, markerName, "while-revalidate", now))
       }
       if (now < entry.expiresAt + allowance.ifError) {
         return orStale(upstream, (error) =>
           Effect.suspend(() => {
             counters.staleIfError++
-            return serveStale(request, entry, "if-error", now, error)
+            return staleAnswer(request, entry, markerName, "if-error", now, error)
           }))
       }
       return upstream

@@ -11,9 +11,12 @@
  */
 import type { HttpClientResponse } from "@effect/platform"
 import { Cause, Effect, Option, Predicate, type Scope } from "effect"
+import type { HttpClientRequest } from "@effect/platform"
+import type { CacheEntry } from "./CacheStore.js"
 import type { Counters } from "./counters.js"
+import { responseOf } from "./entries.js"
 import { errorStatuses } from "./stale.js"
-import { cacheStatus } from "./status.js"
+import { cacheStatus, type StaleReason } from "./status.js"
 
 /** What a failure was, for logs: its tag or status only (an error may carry the request). */
 const describe = (failure: unknown): string =>
@@ -22,6 +25,32 @@ const describe = (failure: unknown): string =>
 /** A pass-through response's body is drained so its connection is released. */
 const drain = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<void> =>
   Option.isNone(cacheStatus(response)) ? Effect.ignore(response.arrayBuffer) : Effect.void
+
+/**
+ * The answer from a stale entry, logged: `cache=stale` and why, never the request itself. Info for
+ * an error hidden by a stale answer (the failed attempts have their own warnings), debug otherwise.
+ *
+ * @internal
+ */
+export const staleAnswer = (
+  request: HttpClientRequest.HttpClientRequest,
+  entry: CacheEntry,
+  markerName: string | undefined,
+  reason: StaleReason,
+  now: number,
+  error?: string
+): Effect.Effect<HttpClientResponse.HttpClientResponse> =>
+  Effect.as(
+    (reason === "if-error" ? Effect.logInfo : Effect.logDebug)("response cache: served a stale entry").pipe(
+      Effect.annotateLogs({
+        cache: "stale",
+        stale: reason,
+        staleForMs: now - entry.expiresAt,
+        ...(error === undefined ? {} : { error })
+      })
+    ),
+    responseOf(request, entry, "STALE", markerName, reason)
+  )
 
 /**
  * `upstream`, or `stale(reason)` when it fails with a typed error or answers with an error status.
