@@ -10,6 +10,7 @@ import { Cookies, Headers, HttpClientResponse, HttpIncomingMessage, UrlParams } 
 import type { HttpClientRequest } from "@effect/platform"
 import { ResponseError } from "@effect/platform/HttpClientError"
 import { Effect, Inspectable, Option, Stream } from "effect"
+import type { CacheStatus, StaleReason } from "./status.js"
 
 const nullBodyStatuses = new Set([204, 205, 304])
 const decoder = new TextDecoder()
@@ -17,17 +18,18 @@ const decoder = new TextDecoder()
 class CachedResponseImpl extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
-  readonly headers: Headers.Headers
   readonly remoteAddress: Option.Option<string> = Option.none()
 
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
     readonly status: number,
-    headers: Readonly<Record<string, string>>,
-    private readonly body: Uint8Array
+    readonly headers: Headers.Headers,
+    private readonly body: Uint8Array,
+    /** How the cache produced it; `undefined` for a response passed through from read bytes. */
+    readonly cacheStatus: CacheStatus | undefined,
+    readonly staleReason: StaleReason | undefined
   ) {
     super()
-    this.headers = Headers.fromInput(headers)
   }
 
   private decodeError(cause: unknown): ResponseError {
@@ -103,4 +105,26 @@ export const make = (
   status: number,
   headers: Readonly<Record<string, string>>,
   body: Uint8Array
-): HttpClientResponse.HttpClientResponse => new CachedResponseImpl(request, status, headers, body)
+): HttpClientResponse.HttpClientResponse =>
+  new CachedResponseImpl(request, status, Headers.fromInput(headers), body, undefined, undefined)
+
+/**
+ * A response the cache answers with, over headers already built: a hit reuses the `Headers` of its
+ * entry (immutable), so it costs one object, which also carries its cache status.
+ *
+ * @internal
+ */
+export const served = (
+  request: HttpClientRequest.HttpClientRequest,
+  status: number,
+  headers: Headers.Headers,
+  body: Uint8Array,
+  cacheStatus: CacheStatus,
+  staleReason?: StaleReason
+): HttpClientResponse.HttpClientResponse => new CachedResponseImpl(request, status, headers, body, cacheStatus, staleReason)
+
+/** The cache status and stale reason a response carries, if the cache served it. @internal */
+export const servedAs = (
+  response: HttpClientResponse.HttpClientResponse
+): { readonly status: CacheStatus | undefined; readonly reason: StaleReason | undefined } | undefined =>
+  response instanceof CachedResponseImpl ? { status: response.cacheStatus, reason: response.staleReason } : undefined

@@ -7,6 +7,7 @@
 import { Clock, Duration, Effect, Option } from "effect"
 import type { CacheEntry, CacheStore, CacheStoreStats } from "./CacheStore.js"
 import { entrySize, hitRate, InvalidCacheOptions } from "./CacheStore.js"
+import { makeLru } from "./lru.js"
 
 /**
  * @since 0.1.0
@@ -35,8 +36,8 @@ const positiveInt = (option: string, value: number | undefined, fallback: number
 /**
  * Creates a memory store. Time comes from `Clock`, so `TestClock` drives retention.
  *
- * The state is a `Map` used as an LRU list (insertion order = recency). Each operation reads the
- * clock first and then runs as one synchronous block, so no other fiber can observe a half-done
+ * The state is an LRU list (`lru.ts`). Each operation reads the clock first and then runs as one
+ * synchronous block, so no other fiber can observe a half-done
  * update: the same guarantee a `Ref` gives, without copying the map on every hit.
  *
  * @since 0.1.0
@@ -46,7 +47,7 @@ export const makeMemoryStore = (options: MemoryStoreOptions = {}): Effect.Effect
   Effect.gen(function*() {
     const maxEntries = yield* positiveInt("maxEntries", options.maxEntries, 1000)
     const maxBytes = yield* positiveInt("maxBytes", options.maxBytes, 64 * 1024 * 1024)
-    const slots = new Map<string, Slot>()
+    const slots = makeLru<Slot>()
     let bytes = 0
     let hits = 0
     let misses = 0
@@ -59,9 +60,10 @@ export const makeMemoryStore = (options: MemoryStoreOptions = {}): Effect.Effect
     }
 
     const get = (key: string) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.clockWith((clock) =>
         Effect.sync(() => {
-          const slot = slots.get(key)
+          const now = clock.unsafeCurrentTimeMillis()
+          const slot = slots.use(key)
           if (slot === undefined) {
             misses++
             return Option.none<CacheEntry>()
@@ -72,9 +74,6 @@ export const makeMemoryStore = (options: MemoryStoreOptions = {}): Effect.Effect
             misses++
             return Option.none<CacheEntry>()
           }
-          // Move to the most-recently-used end.
-          slots.delete(key)
-          slots.set(key, slot)
           hits++
           return Option.some(slot.entry)
         }))
@@ -82,15 +81,15 @@ export const makeMemoryStore = (options: MemoryStoreOptions = {}): Effect.Effect
     const set = (key: string, entry: CacheEntry, ttl: Duration.Duration) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Effect.sync(() => {
-          const previous = slots.get(key)
+          const previous = slots.peek(key)
           if (previous !== undefined) remove(key, previous)
           const ttlMs = Duration.toMillis(ttl)
           const size = entrySize(key, entry)
           if (!(ttlMs > 0) || size > maxBytes) return
           slots.set(key, { entry, size, deleteAt: now + ttlMs })
           bytes += size
-          for (const [k, slot] of slots) {
-            if (slots.size <= maxEntries && bytes <= maxBytes) break
+          for (const [k, slot] of slots.oldestFirst()) {
+            if (slots.size() <= maxEntries && bytes <= maxBytes) break
             remove(k, slot)
             evictions++
           }
@@ -98,7 +97,7 @@ export const makeMemoryStore = (options: MemoryStoreOptions = {}): Effect.Effect
 
     const del = (key: string) =>
       Effect.sync(() => {
-        const slot = slots.get(key)
+        const slot = slots.peek(key)
         if (slot === undefined) return false
         remove(key, slot)
         return true
@@ -112,7 +111,7 @@ export const makeMemoryStore = (options: MemoryStoreOptions = {}): Effect.Effect
     const cleanupExpired = Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.sync(() => {
         let removed = 0
-        for (const [k, slot] of slots) {
+        for (const [k, slot] of slots.oldestFirst()) {
           if (now >= slot.deleteAt) {
             remove(k, slot)
             removed++
@@ -126,7 +125,7 @@ export const makeMemoryStore = (options: MemoryStoreOptions = {}): Effect.Effect
       hits,
       misses,
       hitRate: hitRate(hits, misses),
-      entries: slots.size,
+      entries: slots.size(),
       bytes,
       evictions,
       expirations,

@@ -13,6 +13,13 @@
  * - makes identical concurrent lookups share one upstream call (single flight): waiters receive
  *   the leader's result (`x-cache: COALESCED`, or `HIT`/`REVALIDATED`) or its failure; if the leader
  *   is interrupted, a waiter takes over instead of hanging;
+ * - serves stale entries as RFC 5861 allows (`x-cache: STALE`, see {@link staleReason}): within
+ *   `stale-while-revalidate` at once, refreshing the entry in the background (in the cache's scope,
+ *   through `send`, one refresh per key, `maxBackgroundRefreshes` at once); within `stale-if-error`
+ *   when `send` fails (any typed failure: retries exhausted, circuit open, deadline, transport) or
+ *   answers 429, 500, 502, 503 or 504. The windows come from the response's directives, else from
+ *   the policy (`staleWhileRevalidate`, `staleIfError`, default off), never against `must-revalidate`,
+ *   `no-cache` or `no-store`, and never for a request that asks for revalidation;
  * - leaves everything else alone: requests it does not handle (unsafe methods, `no-store`,
  *   caller-managed conditional/range headers, unparsable URL) and responses it would not store are
  *   passed through untouched and carry no marker. Waiters whose leader got such a response send
@@ -30,109 +37,31 @@
  * @since 0.1.0
  */
 import type { FileSystem } from "@effect/platform"
-import { HttpClientRequest } from "@effect/platform"
-import type { HttpClientResponse } from "@effect/platform"
+import type { HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import type { ResponseError } from "@effect/platform/HttpClientError"
-import { Cause, Clock, Context, Deferred, Duration, Effect, Layer, Option, type Redacted, Ref } from "effect"
-import type { CacheEntry, CacheStore, CacheStoreStats } from "./CacheStore.js"
+import { Context, Duration, Effect, Layer, Option, type Redacted, type Scope } from "effect"
+import type { CacheEntry, CacheStore } from "./CacheStore.js"
 import { CacheStoreError, InvalidCacheOptions } from "./CacheStore.js"
+import { makeCounters, type ResponseCacheStats, statsOf } from "./counters.js"
+import { matchesVariant, responseOf } from "./entries.js"
 import type { FileStoreOptions } from "./FileStore.js"
-import * as CachedResponse from "./CachedResponse.js"
 import { makeFileStore } from "./FileStore.js"
-import { deriveKey, normalizeHeaderNames, varyValues } from "./key.js"
+import { makeFlights } from "./flight.js"
 import type { MemoryStoreOptions } from "./MemoryStore.js"
 import { makeMemoryStore } from "./MemoryStore.js"
-import type { CachePolicy } from "./policy.js"
-import { conditionalHeaders, decideRequest, decideResponse, hopByHopHeaders, makePolicy, mergeNotModified } from "./policy.js"
-import { containsSecret, secretFormsOf } from "./secrets.js"
+import { type CachedOptions, resolve, type ResponseCacheOptions, type Settings } from "./options.js"
+import { decideRequest, isImmutable } from "./policy.js"
+import { prewarm as prewarmAll, type PrewarmReport } from "./prewarm.js"
+import { staleAllowance } from "./stale.js"
+import { makeRefresher, orStale, staleAnswer } from "./staleServing.js"
+import { makeStoreAccess } from "./storeAccess.js"
+import { lead, type Send, type Upstream } from "./upstream.js"
 
-/**
- * How a response was produced, as carried by the marker header and {@link cacheStatus}:
- * - `HIT`: served from a fresh entry, `send` not called;
- * - `MISS`: fetched upstream (and stored);
- * - `REVALIDATED`: stale entry confirmed by a `304`, cached body returned;
- * - `COALESCED`: an identical concurrent request fetched it; this caller shared the result.
- *
- * @since 0.1.0
- * @category models
- */
-export type CacheStatus = "HIT" | "MISS" | "REVALIDATED" | "COALESCED"
-
-/**
- * @since 0.1.0
- * @category models
- */
-export interface ResponseCacheOptions {
-  /** Cacheability rules; unspecified fields default to `defaultPolicy`. */
-  readonly policy?: Partial<CachePolicy> | undefined
-  /** Request headers always part of the key (list here what your API varies on, e.g. `accept`). */
-  readonly vary?: ReadonlyArray<string> | undefined
-  /** Headers that carry credentials (partition the cache); default `defaultCredentialHeaders`. */
-  readonly credentialHeaders?: ReadonlyArray<string> | undefined
-  /** An extra key partition, e.g. the API name. */
-  readonly partition?: string | undefined
-  /** Response header carrying the {@link CacheStatus}; default `"x-cache"`, `false` for none. */
-  readonly markerHeader?: string | false | undefined
-  /** Responses whose `Content-Length` exceeds this are passed through unbuffered; default 8 MiB. */
-  readonly maxBodyBytes?: number | undefined
-  /**
-   * Secrets (e.g. the client's token) whose presence in a response's headers or body, raw,
-   * URL-encoded or JSON-escaped, means it is never stored (nor stored redacted).
-   */
-  readonly knownSecrets?: ReadonlyArray<string | Redacted.Redacted<string>> | undefined
-}
-
-/**
- * Per-call overrides of {@link ResponseCacheOptions} (e.g. from a per-API config).
- *
- * @since 0.1.0
- * @category models
- */
-export interface CachedOptions {
-  readonly policy?: Partial<CachePolicy> | undefined
-  readonly vary?: ReadonlyArray<string> | undefined
-  readonly partition?: string | undefined
-  /** Known secrets added to the cache's own for this call. */
-  readonly knownSecrets?: ReadonlyArray<string | Redacted.Redacted<string>> | undefined
-}
-
-/**
- * Request-level counters next to the store's own figures. Every request the cache handles ends as
- * exactly one of: `hits` (fresh entry, `send` not called), `notModified` (stale entry confirmed by
- * a 304), `misses` (full upstream response), `coalesced` (shared a concurrent leader's result) or
- * `bypassed` (not a cache matter). `revalidations` counts conditional requests sent (answered by
- * a 304 or a full response); `notStored` responses not stored (refused by the policy, too large, or
- * containing a known secret); `storeErrors` store
- * failures absorbed. `hitRate` is `hits / (hits + notModified + misses)`. `entries`, `bytes` and
- * `evictions` come from the store (`store` has its raw figures, whose hits/misses count lookups).
- *
- * @since 0.1.0
- * @category models
- */
-export interface ResponseCacheStats extends RequestCounters {
-  readonly hitRate: number
-  readonly entries: number
-  readonly bytes: number
-  readonly evictions: number
-  readonly store: CacheStoreStats
-}
-
-/**
- * Outcome of {@link ResponseCacheService.prewarm}.
- *
- * @since 0.1.0
- * @category models
- */
-export interface PrewarmReport<E> {
-  readonly requested: number
-  /** Fetched or revalidated upstream. */
-  readonly fetched: number
-  /** Already fresh in the cache. */
-  readonly alreadyFresh: number
-  /** Answered, but not cacheable (bypassed or not storable). */
-  readonly notCacheable: number
-  readonly failures: ReadonlyArray<{ readonly request: HttpClientRequest.HttpClientRequest; readonly error: E }>
-}
+export type { CachedOptions, ResponseCacheOptions } from "./options.js"
+export type { RequestCounters, ResponseCacheStats } from "./counters.js"
+export type { PrewarmReport } from "./prewarm.js"
+export { cacheStatus, staleReason } from "./status.js"
+export type { CacheStatus, StaleReason } from "./status.js"
 
 /**
  * @since 0.1.0
@@ -155,19 +84,23 @@ export interface ResponseCacheService {
   readonly clear: Effect.Effect<void, CacheStoreError>
   readonly cleanupExpired: Effect.Effect<number, CacheStoreError>
   readonly stats: Effect.Effect<ResponseCacheStats, CacheStoreError>
-  /** See the module documentation. */
+  /**
+   * See the module documentation. `send` is everything the cache stands in front of (in the client:
+   * breaker, limiter, retries, deadline), so a stale entry answers for all of its failures.
+   */
   readonly cached: <E, R>(
     request: HttpClientRequest.HttpClientRequest,
-    send: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>,
+    send: Send<E, R>,
     options?: CachedOptions
   ) => Effect.Effect<HttpClientResponse.HttpClientResponse, E | ResponseError, R>
   /**
    * Runs each request through {@link ResponseCacheService.cached} with `send` (pass one that goes
-   * through the limiter) so later calls hit. Never fails: failures are reported per request.
+   * through the limiter) so later calls hit; stale entries are refreshed, not served. Never fails:
+   * failures are reported per request.
    */
   readonly prewarm: <E, R>(
     requests: Iterable<HttpClientRequest.HttpClientRequest>,
-    send: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>,
+    send: Send<E, R>,
     options?: CachedOptions & { readonly concurrency?: number | undefined }
   ) => Effect.Effect<PrewarmReport<E | ResponseError>, never, R>
 }
@@ -178,69 +111,9 @@ export interface ResponseCacheService {
  */
 export class ResponseCache extends Context.Tag("effect-governor/ResponseCache")<ResponseCache, ResponseCacheService>() {}
 
-// ---------------------------------------------------------------------------------------------
-
-const statuses = new WeakMap<HttpClientResponse.HttpClientResponse, CacheStatus>()
-
 /**
- * The {@link CacheStatus} of a response returned by the cache; `None` for a response the cache
- * passed through untouched.
- *
- * @since 0.1.0
- * @category accessors
- */
-export const cacheStatus = (response: HttpClientResponse.HttpClientResponse): Option.Option<CacheStatus> =>
-  Option.fromNullable(statuses.get(response))
-
-/** What the single-flight leader hands to waiters. */
-type FlightOutcome =
-  | { readonly _tag: "Shared"; readonly entry: CacheEntry; readonly status: CacheStatus }
-  | { readonly _tag: "SendYourself" }
-  | { readonly _tag: "Failed"; readonly cause: Cause.Cause<unknown> }
-  | { readonly _tag: "Retry" }
-
-/** What the leader's work produced for itself. */
-type LeaderResult =
-  | { readonly _tag: "Shared"; readonly entry: CacheEntry; readonly status: CacheStatus }
-  | { readonly _tag: "PassThrough"; readonly response: HttpClientResponse.HttpClientResponse }
-
-/**
- * Request-level counters of the cache.
- *
- * @since 0.1.0
- * @category models
- */
-export interface RequestCounters {
-  readonly hits: number
-  readonly misses: number
-  readonly revalidations: number
-  readonly notModified: number
-  readonly coalesced: number
-  readonly bypassed: number
-  readonly notStored: number
-  readonly storeErrors: number
-}
-const zeroCounters: RequestCounters = {
-  hits: 0,
-  misses: 0,
-  revalidations: 0,
-  notModified: 0,
-  coalesced: 0,
-  bypassed: 0,
-  notStored: 0,
-  storeErrors: 0
-}
-
-const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
-
-/** What one call runs under: the cacheability rules and the forms of the known secrets. */
-interface Settings {
-  readonly policy: CachePolicy
-  readonly secretForms: ReadonlyArray<string>
-}
-
-/**
- * Builds the service over a store.
+ * Builds the service over a store. Background refreshes (`stale-while-revalidate`) run in the
+ * scope this is built in and stop with it.
  *
  * @since 0.1.0
  * @category constructors
@@ -248,333 +121,124 @@ interface Settings {
 export const make = (
   store: CacheStore,
   options: ResponseCacheOptions = {}
-): Effect.Effect<ResponseCacheService, InvalidCacheOptions> =>
+): Effect.Effect<ResponseCacheService, InvalidCacheOptions, Scope.Scope> =>
   Effect.gen(function*() {
-    const marker = options.markerHeader === undefined ? "x-cache" : options.markerHeader
-    if (marker !== false && !HEADER_TOKEN.test(marker)) {
-      return yield* new InvalidCacheOptions({ option: "markerHeader", reason: `not a header name: ${JSON.stringify(marker)}` })
-    }
-    const markerName = marker === false ? undefined : marker.toLowerCase()
-    const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024
-    if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) {
-      return yield* new InvalidCacheOptions({ option: "maxBodyBytes", reason: `expected a positive integer, got ${maxBodyBytes}` })
-    }
-    const basePolicy = makePolicy(options.policy ?? {})
-    for (const s of basePolicy.cacheableStatuses) {
-      // 304 is an answer about a stored response, 206 a fragment of one: neither is a response to store.
-      if (!Number.isInteger(s) || s < 200 || s > 599 || s === 206 || s === 304) {
-        return yield* new InvalidCacheOptions({ option: "policy.cacheableStatuses", reason: `status ${s} cannot be cached` })
-      }
-    }
-    const counters = yield* Ref.make(zeroCounters)
-    const count = (field: keyof RequestCounters) => Ref.update(counters, (c) => ({ ...c, [field]: c[field] + 1 }))
-    const flights = new Map<string, Deferred.Deferred<FlightOutcome>>()
+    const resolved = yield* resolve(options)
+    const { keyFor, markerName, settingsFor } = resolved
+    const counters = makeCounters()
+    const access = makeStoreAccess(store, counters)
+    const u: Upstream = { store: access, counters, markerName, maxBodyBytes: resolved.maxBodyBytes }
+    const flights = makeFlights()
+    const refresher = makeRefresher(yield* Effect.scope, resolved.maxBackgroundRefreshes, counters)
 
-    const baseSecrets = options.knownSecrets ?? []
-    const baseSettings: Settings = { policy: basePolicy, secretForms: secretFormsOf(baseSecrets) }
-    const settingsFor = (o: CachedOptions | undefined): Settings => {
-      const extra = o?.knownSecrets ?? []
-      if (o?.policy === undefined && extra.length === 0) return baseSettings
-      return {
-        policy: o?.policy === undefined ? basePolicy : makePolicy({ ...basePolicy, ...o.policy }),
-        secretForms: extra.length === 0 ? baseSettings.secretForms : secretFormsOf([...baseSecrets, ...extra])
-      }
-    }
-
-    const keyFor = (request: HttpClientRequest.HttpClientRequest, o?: CachedOptions): Option.Option<string> =>
-      Option.map(HttpClientRequest.toUrl(request), (url) =>
-        deriveKey({
-          method: request.method,
-          url,
-          headers: request.headers,
-          vary: [...(options.vary ?? []), ...(o?.vary ?? [])],
-          credentialHeaders: options.credentialHeaders,
-          partition: o?.partition ?? options.partition
-        }))
-
-    // Store access from the request path: a failing store degrades to a miss / skipped write.
-    const storeGet = (key: string) =>
-      store.get(key).pipe(
-        Effect.catchAll((e) =>
-          Effect.zipRight(
-            Effect.zipRight(count("storeErrors"), Effect.logWarning(`response cache: ${e.message}`)),
-            Effect.succeed(Option.none<CacheEntry>())
-          )
-        )
-      )
-    const storeSet = (key: string, entry: CacheEntry, retainMs: number) =>
-      store.set(key, entry, Duration.millis(Math.max(0, retainMs))).pipe(
-        Effect.catchAll((e) => Effect.zipRight(count("storeErrors"), Effect.logWarning(`response cache: ${e.message}`)))
-      )
-
-    const toResponse = (
-      request: HttpClientRequest.HttpClientRequest,
-      entry: CacheEntry,
-      status: CacheStatus
-    ): HttpClientResponse.HttpClientResponse => {
-      const headers = markerName === undefined ? entry.headers : { ...entry.headers, [markerName]: status }
-      const response = CachedResponse.make(request, entry.status, headers, entry.body)
-      statuses.set(response, status)
-      return response
-    }
-
-    const storableHeaders = (headers: Readonly<Record<string, string>>): Record<string, string> => {
-      const out: Record<string, string> = {}
-      for (const [k, v] of Object.entries(headers)) {
-        const name = k.toLowerCase()
-        if (!hopByHopHeaders.has(name) && name !== markerName) out[name] = v
-      }
-      return out
-    }
-
-    /** The entry if it matches the variant the request asks for. */
-    const matchesVariant = (entry: CacheEntry, request: HttpClientRequest.HttpClientRequest): boolean => {
-      if (entry.vary === undefined) return true
-      const current = varyValues(request.headers, Object.keys(entry.vary))
-      return Object.entries(entry.vary).every(([k, v]) => current[k] === v)
-    }
-
-    const lookup = (key: string, request: HttpClientRequest.HttpClientRequest) =>
-      Effect.map(storeGet(key), Option.filter((e) => matchesVariant(e, request)))
-
-    /** A full upstream response: stored and shared when storable, else passed through. */
-    const handleFull = (
-      key: string,
-      request: HttpClientRequest.HttpClientRequest,
-      response: HttpClientResponse.HttpClientResponse,
-      settings: Settings
-    ): Effect.Effect<LeaderResult, ResponseError> =>
-      Effect.gen(function*() {
-        yield* count("misses")
-        const now = yield* Clock.currentTimeMillis
-        const decision = decideResponse(
-          { method: request.method, status: response.status, headers: response.headers, now },
-          settings.policy
-        )
-        const declared = Number(response.headers["content-length"])
-        if (decision._tag === "NotStorable" || (Number.isFinite(declared) && declared > maxBodyBytes)) {
-          yield* count("notStored")
-          return { _tag: "PassThrough", response } as const
-        }
-        const body = new Uint8Array(yield* response.arrayBuffer)
-        if (containsSecret(settings.secretForms, response.headers, body)) {
-          // Never stored nor shared; the caller gets the bytes already read.
-          yield* count("notStored")
-          const passed = CachedResponse.make(request, response.status, response.headers, body)
-          return { _tag: "PassThrough", response: passed } as const
-        }
-        const vary = normalizeHeaderNames([...decision.vary])
-        const entry: CacheEntry = {
-          status: response.status,
-          headers: storableHeaders(response.headers),
-          body,
-          storedAt: decision.storedAt,
-          expiresAt: decision.expiresAt,
-          ...(decision.etag !== undefined ? { etag: decision.etag } : {}),
-          ...(decision.lastModified !== undefined ? { lastModified: decision.lastModified } : {}),
-          ...(vary.length > 0 ? { vary: varyValues(request.headers, vary) } : {})
-        }
-        if (body.byteLength <= maxBodyBytes) yield* storeSet(key, entry, decision.retainUntil - now)
-        else yield* count("notStored")
-        return { _tag: "Shared", entry, status: "MISS" } as const
-      })
-
-    /** Leader: revalidate a stale entry or fetch. */
-    const lead = <E, R>(
-      key: string,
-      request: HttpClientRequest.HttpClientRequest,
-      send: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>,
-      candidate: Option.Option<CacheEntry>,
-      settings: Settings,
-      revalidate: boolean
-    ): Effect.Effect<LeaderResult, E | ResponseError, R> =>
-      Effect.gen(function*() {
-        // Re-check: another leader may have stored the entry since our lookup.
-        const recheck = yield* lookup(key, request)
-        const now = yield* Clock.currentTimeMillis
-        if (!revalidate && Option.isSome(recheck) && now < recheck.value.expiresAt) {
-          yield* count("hits")
-          return { _tag: "Shared", entry: recheck.value, status: "HIT" } as const
-        }
-        const stale = Option.orElse(recheck, () => candidate)
-        if (Option.isSome(stale) && (stale.value.etag !== undefined || stale.value.lastModified !== undefined)) {
-          yield* count("revalidations")
-          const conditional = HttpClientRequest.setHeaders(request, conditionalHeaders(stale.value))
-          const response = yield* send(conditional)
-          if (response.status !== 304) return yield* handleFull(key, request, response, settings)
-          yield* count("notModified")
-          const at = yield* Clock.currentTimeMillis
-          const headers = storableHeaders(mergeNotModified(stale.value.headers, response.headers))
-          const decision = decideResponse(
-            { method: request.method, status: stale.value.status, headers, now: at },
-            settings.policy
-          )
-          const refreshed: CacheEntry = {
-            ...stale.value,
-            headers,
-            storedAt: at,
-            expiresAt: decision._tag === "Storable" ? decision.expiresAt : at,
-            etag: headers["etag"],
-            lastModified: headers["last-modified"]
-          }
-          if (decision._tag === "Storable" && !containsSecret(settings.secretForms, headers, new Uint8Array())) {
-            yield* storeSet(key, refreshed, decision.retainUntil - at)
-          } else {
-            // The server confirmed the body but now forbids storing it (or its headers carry a known
-            // secret): serve it once, then drop it.
-            yield* count("notStored")
-            yield* Effect.ignore(store.delete(key))
-          }
-          return { _tag: "Shared", entry: refreshed, status: "REVALIDATED" } as const
-        }
-        return yield* handleFull(key, request, yield* send(request), settings)
-      })
-
-    const cached = <E, R>(
-      request: HttpClientRequest.HttpClientRequest,
-      send: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>,
-      o?: CachedOptions
-    ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | ResponseError, R> =>
-      Effect.suspend(() => {
-        const settings = settingsFor(o)
-        const decision = decideRequest(request.method, request.headers, settings.policy)
-        const key = decision._tag === "Lookup" ? keyFor(request, o) : Option.none()
-        if (decision._tag === "Bypass" || Option.isNone(key)) return Effect.zipRight(count("bypassed"), send(request))
-        const revalidate = decision.revalidate
-
-        return Effect.gen(function*() {
-          const found = yield* lookup(key.value, request)
-          const now = yield* Clock.currentTimeMillis
-          if (!revalidate && Option.isSome(found) && now < found.value.expiresAt) {
-            yield* count("hits")
-            return toResponse(request, found.value, "HIT")
-          }
-          return yield* flight(key.value, request, send, found, settings, revalidate, o)
-        })
-      })
-
-    /** Single flight per key: one leader does the work, the others wait for its outcome. */
+    /** Single flight around the leader's work; waiters get the leader's entry (or start over). */
     const flight = <E, R>(
       key: string,
       request: HttpClientRequest.HttpClientRequest,
-      send: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>,
+      send: Send<E, R>,
       candidate: Option.Option<CacheEntry>,
       settings: Settings,
       revalidate: boolean,
       o: CachedOptions | undefined
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | ResponseError, R> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.gen(function*() {
-          // Check-and-register in one synchronous step so two fibers cannot both become leader.
-          const role = yield* Effect.fiberIdWith((id) =>
-            Effect.sync(() => {
-              const existing = flights.get(key)
-              if (existing !== undefined) return { leader: false, deferred: existing } as const
-              const deferred = Deferred.unsafeMake<FlightOutcome>(id)
-              flights.set(key, deferred)
-              return { leader: true, deferred } as const
-            })
-          )
-          if (!role.leader) {
-            const outcome = yield* restore(Deferred.await(role.deferred))
-            switch (outcome._tag) {
-              case "Shared": {
-                const status: CacheStatus = outcome.status === "MISS" ? "COALESCED" : outcome.status
-                yield* count("coalesced")
-                return toResponse(request, outcome.entry, status)
-              }
-              case "SendYourself":
-                return yield* restore(send(request))
-              case "Failed":
-                return yield* Effect.failCause(outcome.cause as Cause.Cause<E | ResponseError>)
-              case "Retry":
-                // The leader was interrupted: start over (this fiber may become the leader).
-                return yield* restore(cached(request, send, o))
-            }
+      flights.run(
+        key,
+        lead(u, key, request, send, candidate, settings, revalidate),
+        (result) => result._tag === "PassThrough" ? result.response : responseOf(request, result.entry, result.status, markerName),
+        (outcome): Effect.Effect<HttpClientResponse.HttpClientResponse, E | ResponseError, R> => {
+          switch (outcome._tag) {
+            case "Shared":
+              counters.coalesced++
+              return Effect.succeed(
+                responseOf(request, outcome.entry, outcome.status === "MISS" ? "COALESCED" : outcome.status, markerName)
+              )
+            case "SendYourself":
+              return send(request)
+            case "Retry":
+              // The leader was interrupted: start over (this fiber may become the leader).
+              return cachedWith(request, send, o, true)
           }
-          const deferred = role.deferred
-          const exit = yield* Effect.exit(restore(lead(key, request, send, candidate, settings, revalidate)))
-          flights.delete(key)
-          const outcome: FlightOutcome = exit._tag === "Success"
-            ? (exit.value._tag === "Shared" ? exit.value : { _tag: "SendYourself" })
-            : Cause.isInterruptedOnly(exit.cause)
-            ? { _tag: "Retry" }
-            : { _tag: "Failed", cause: exit.cause }
-          yield* Deferred.succeed(deferred, outcome)
-          if (exit._tag === "Failure") return yield* Effect.failCause(exit.cause)
-          const result = exit.value
-          if (result._tag === "PassThrough") return result.response
-          return toResponse(request, result.entry, result.status)
-        })
+        }
       )
 
-    const invalidate = (keyOrRequest: string | HttpClientRequest.HttpClientRequest, o?: CachedOptions) =>
-      typeof keyOrRequest === "string"
-        ? store.delete(keyOrRequest)
-        : Option.match(keyFor(keyOrRequest, o), {
-          onNone: () => Effect.succeed(false),
-          onSome: (key) => store.delete(key)
-        })
-
-    const stats = Effect.gen(function*() {
-      const c = yield* Ref.get(counters)
-      const s = yield* store.stats
-      const answered = c.hits + c.misses + c.notModified
-      const result: ResponseCacheStats = {
-        ...c,
-        hitRate: answered === 0 ? 0 : c.hits / answered,
-        entries: s.entries,
-        bytes: s.bytes,
-        evictions: s.evictions,
-        store: s
+    /** A lookup that found `entry` past its freshness. */
+    const onStale = <E, R>(
+      key: string,
+      request: HttpClientRequest.HttpClientRequest,
+      send: Send<E, R>,
+      entry: CacheEntry,
+      settings: Settings,
+      o: CachedOptions | undefined,
+      now: number
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | ResponseError, R> => {
+      const allowance = staleAllowance(entry.headers, settings.policy)
+      const upstream = flight(key, request, send, Option.some(entry), settings, false, o)
+      if (now < entry.expiresAt + allowance.whileRevalidate) {
+        counters.staleWhileRevalidate++
+        return Effect.zipRight(refresher.start(key, upstream), staleAnswer(request, entry, markerName, "while-revalidate", now))
       }
-      return result
-    })
+      if (now < entry.expiresAt + allowance.ifError) {
+        return orStale(upstream, (error) =>
+          Effect.suspend(() => {
+            counters.staleIfError++
+            return staleAnswer(request, entry, markerName, "if-error", now, error)
+          }))
+      }
+      return upstream
+    }
 
-    const prewarm = <E, R>(
-      requests: Iterable<HttpClientRequest.HttpClientRequest>,
-      send: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>,
-      o?: CachedOptions & { readonly concurrency?: number | undefined }
-    ): Effect.Effect<PrewarmReport<E | ResponseError>, never, R> =>
-      Effect.gen(function*() {
-        const list = Array.from(requests)
-        const results = yield* Effect.forEach(
-          list,
-          (request) =>
-            cached(request, send, o).pipe(
-              Effect.tap((response) =>
-                // Drain pass-through bodies so connections are released.
-                Option.isNone(cacheStatus(response)) ? Effect.ignore(response.arrayBuffer) : Effect.void
-              ),
-              Effect.map((response) => Option.getOrUndefined(cacheStatus(response))),
-              Effect.either
-            ),
-          { concurrency: o?.concurrency ?? 4 }
-        )
-        let fetched = 0
-        let alreadyFresh = 0
-        let notCacheable = 0
-        const failures: Array<{ request: HttpClientRequest.HttpClientRequest; error: E | ResponseError }> = []
-        results.forEach((r, i) => {
-          if (r._tag === "Left") failures.push({ request: list[i]!, error: r.left })
-          else if (r.right === "HIT") alreadyFresh++
-          else if (r.right === undefined) notCacheable++
-          else fetched++
-        })
-        return { requested: list.length, fetched, alreadyFresh, notCacheable, failures }
+    // The hot path: a fresh hit is a store lookup, a clock read and one response object.
+    const cachedWith = <E, R>(
+      request: HttpClientRequest.HttpClientRequest,
+      send: Send<E, R>,
+      o: CachedOptions | undefined,
+      allowStale: boolean
+    ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | ResponseError, R> =>
+      Effect.suspend(() => {
+        const settings = settingsFor(o)
+        const decision = decideRequest(request.method, request.headers, settings.policy)
+        const key = decision._tag === "Lookup" ? keyFor(request, o) : undefined
+        if (decision._tag === "Bypass" || key === undefined) {
+          counters.bypassed++
+          return send(request)
+        }
+        const revalidate = decision.revalidate
+        return Effect.clockWith((clock) =>
+          Effect.flatMap(access.get(key), (found) => {
+            if (Option.isNone(found) || !matchesVariant(found.value, request.headers)) {
+              return flight(key, request, send, Option.none(), settings, revalidate, o)
+            }
+            const entry = found.value
+            const now = clock.unsafeCurrentTimeMillis()
+            if (now < entry.expiresAt && (!revalidate || isImmutable(entry.headers))) {
+              counters.hits++
+              return Effect.succeed(responseOf(request, entry, "HIT", markerName))
+            }
+            return revalidate || !allowStale
+              ? flight(key, request, send, found, settings, revalidate, o)
+              : onStale(key, request, send, entry, settings, o, now)
+          }))
       })
+
+    const cached = <E, R>(request: HttpClientRequest.HttpClientRequest, send: Send<E, R>, o?: CachedOptions) =>
+      cachedWith(request, send, o, true)
+
+    const keyOf = (request: HttpClientRequest.HttpClientRequest, o?: CachedOptions) => Option.fromNullable(keyFor(request, o))
 
     const service: ResponseCacheService = {
       store,
-      keyFor,
+      keyFor: keyOf,
       get: store.get,
       set: (key, entry, ttl) => store.set(key, entry, Duration.decode(ttl)),
-      invalidate,
+      invalidate: (keyOrRequest, o) =>
+        typeof keyOrRequest === "string"
+          ? store.delete(keyOrRequest)
+          : Option.match(keyOf(keyOrRequest, o), { onNone: () => Effect.succeed(false), onSome: (key) => store.delete(key) }),
       clear: store.clear,
       cleanupExpired: store.cleanupExpired,
-      stats,
+      stats: Effect.map(store.stats, (s) => statsOf(counters, s)),
       cached,
-      prewarm
+      prewarm: (requests, send, o) => prewarmAll(requests, (r) => cachedWith(r, send, o, false), o?.concurrency ?? 4)
     }
     return service
   })
@@ -613,7 +277,7 @@ export const layer = <E = never, R = never>(
   store: CacheStore | Effect.Effect<CacheStore, E, R>,
   options: ResponseCacheOptions = {}
 ): Layer.Layer<ResponseCache, E | InvalidCacheOptions, R> =>
-  Layer.effect(
+  Layer.scoped(
     ResponseCache,
     Effect.flatMap(Effect.isEffect(store) ? store : Effect.succeed(store), (s) => make(s, options))
   )
@@ -647,7 +311,7 @@ export const layerFileSystem = (
  */
 export const cached = <E, R>(
   request: HttpClientRequest.HttpClientRequest,
-  send: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>,
+  send: Send<E, R>,
   options?: CachedOptions
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | ResponseError, R | ResponseCache> =>
   Effect.flatMap(ResponseCache, (c) => c.cached(request, send, options))
@@ -660,7 +324,7 @@ export const cached = <E, R>(
  */
 export const prewarm = <E, R>(
   requests: Iterable<HttpClientRequest.HttpClientRequest>,
-  send: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>,
+  send: Send<E, R>,
   options?: CachedOptions & { readonly concurrency?: number | undefined }
 ): Effect.Effect<PrewarmReport<E | ResponseError>, never, R | ResponseCache> =>
   Effect.flatMap(ResponseCache, (c) => c.prewarm(requests, send, options))

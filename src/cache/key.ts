@@ -7,13 +7,14 @@
  * - the query parameters, stably sorted by name (values of a repeated name keep their order,
  *   because `?a=1&a=2` and `?a=2&a=1` can mean different things to an API),
  * - the values of the request headers named by the `Vary` list (hashed with the rest),
- * - a credential partition: a SHA-256 of each credential header present (Authorization, X-API-Key…),
- *   so two users never share an entry and the credential itself never appears in the key,
+ * - the credential headers present (Authorization, X-API-Key…), hashed with the rest, so two users
+ *   never share an entry and the credential itself never appears in the key,
  * - an optional caller-chosen partition (e.g. the API name).
  *
  * @since 0.1.0
  */
-import { createHash } from "node:crypto"
+import { sha256Hex } from "../internal/sha256.js"
+import { lowerCased } from "./directives.js"
 import { CREDENTIAL_HEADERS } from "../internal/credentials.js"
 
 /**
@@ -43,7 +44,6 @@ export interface CacheKeyInput {
   readonly partition?: string | undefined
 }
 
-const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
 
 /** Header lookup by case-insensitive name (request headers may come from any source). */
 const headerValue = (headers: Readonly<Record<string, string>>, name: string): string | undefined => {
@@ -64,6 +64,27 @@ const headerValue = (headers: Readonly<Record<string, string>>, name: string): s
 export const normalizeHeaderNames = (names: ReadonlyArray<string>): ReadonlyArray<string> =>
   Array.from(new Set(names.map((n) => n.trim().toLowerCase()).filter((n) => n.length > 0))).sort()
 
+/** The lists a cache passes on every call (its credential headers) are normalised once, by identity. */
+const normalized = new WeakMap<ReadonlyArray<string>, ReadonlyArray<string>>()
+const normalizeOnce = (names: ReadonlyArray<string>): ReadonlyArray<string> => {
+  let out = normalized.get(names)
+  if (out === undefined) normalized.set(names, out = normalizeHeaderNames(names))
+  return out
+}
+
+const PLAIN_QUERY = /^\?[^%+]*$/
+
+/** `application/x-www-form-urlencoded` parsing of a query without escapes (WHATWG URL §5.1). */
+const splitQuery = (search: string): Array<readonly [string, string]> => {
+  const out: Array<readonly [string, string]> = []
+  for (const part of search.slice(1).split("&")) {
+    if (part.length === 0) continue
+    const eq = part.indexOf("=")
+    out.push(eq === -1 ? [part, ""] : [part.slice(0, eq), part.slice(eq + 1)])
+  }
+  return out
+}
+
 /**
  * Query parameters of a URL, stably sorted by name: the relative order of the values of one
  * repeated name is preserved.
@@ -72,30 +93,28 @@ export const normalizeHeaderNames = (names: ReadonlyArray<string>): ReadonlyArra
  * @category utils
  */
 export const sortedParams = (url: URL): ReadonlyArray<readonly [string, string]> => {
-  const params = Array.from(url.searchParams.entries())
+  const search = url.search
+  if (search.length <= 1) return []
+  // Without escapes ('%', '+') a query decodes to itself: split it rather than build URLSearchParams.
+  const params: Array<readonly [string, string]> = PLAIN_QUERY.test(search) ? splitQuery(search) : Array.from(url.searchParams.entries())
   // Array.prototype.sort is stable (ES2019), so equal names keep their relative order.
   return params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
 }
 
 /**
- * The credential partition of a request: `"anonymous"` when no credential header is present,
- * otherwise a SHA-256 over the names and values of the credential headers present. The value of a
- * credential is only ever an input to the hash.
- *
- * @since 0.1.0
- * @category utils
+ * The credential headers present, as (name, value) pairs in canonical order: an input to the key's
+ * hash only, never stored or returned anywhere else.
  */
-export const credentialPartition = (
+const credentialsOf = (
   headers: Readonly<Record<string, string>>,
-  credentialHeaders: ReadonlyArray<string> = defaultCredentialHeaders
-): string => {
+  credentialHeaders: ReadonlyArray<string>
+): ReadonlyArray<readonly [string, string]> => {
   const present: Array<readonly [string, string]> = []
-  for (const name of normalizeHeaderNames(credentialHeaders)) {
-    const value = headerValue(headers, name)
+  for (const name of normalizeOnce(credentialHeaders)) {
+    const value = headers[name]
     if (value !== undefined) present.push([name, value])
   }
-  if (present.length === 0) return "anonymous"
-  return fingerprint(present)
+  return present
 }
 
 /** SHA-256 over (name, value) pairs: unsalted, so every process sharing a store derives the same. */
@@ -104,9 +123,9 @@ const fingerprint = (present: ReadonlyArray<readonly [string, string]>): string 
 
 /**
  * The `vary` request headers of a request as a stored entry records them, by canonical name: each
- * value as a fingerprint derived like the credential partition (the partition of that one header),
- * never the value itself, so a `Vary: Authorization` (or any header carrying a secret, under any
- * name) puts no credential in a store; equality is all a variant check needs. An absent header is
+ * value as a fingerprint (an unsalted SHA-256 of its name and value), never the value itself, so a
+ * `Vary: Authorization` (or any header carrying a secret, under any name) puts no credential in a
+ * store; equality is all a variant check needs. An absent header is
  * `null` (distinct from an empty value).
  *
  * @since 0.1.0
@@ -137,19 +156,29 @@ export const varyValues = (
  */
 export const deriveKey = (input: CacheKeyInput): string => {
   const url = input.url
-  // Pairs, not an object: object key order puts integer-like names first.
-  const vary = normalizeHeaderNames(input.vary ?? []).map((name) => [name, headerValue(input.headers, name) ?? null])
-  // JSON arrays keep the serialisation unambiguous whatever characters names/values contain.
-  const canonical = JSON.stringify([
-    "effect-governor/cache-key/v1",
-    input.method.toUpperCase(),
-    url.protocol,
-    url.host,
-    url.pathname,
-    sortedParams(url),
-    vary,
-    credentialPartition(input.headers, input.credentialHeaders ?? defaultCredentialHeaders),
-    input.partition ?? null
-  ])
+  const headers = lowerCased(input.headers)
+  // Every field is length-prefixed, every list counted: unambiguous whatever characters names and
+  // values contain, and a fraction of the cost of JSON. The credentials are hashed with the rest
+  // (one SHA-256): the key partitions by them and reveals none.
+  let canonical = "effect-governor/cache-key/v2\n" + field(input.method.toUpperCase()) + field(url.protocol) +
+    field(url.host) + field(url.pathname) + pairs(sortedParams(url))
+  const vary = input.vary === undefined || input.vary.length === 0 ? [] : normalizeOnce(input.vary)
+  canonical += `${vary.length};`
+  for (const name of vary) {
+    const value = headers[name]
+    canonical += field(name) + (value === undefined ? "-" : field(value))
+  }
+  canonical += pairs(credentialsOf(headers, input.credentialHeaders ?? defaultCredentialHeaders)) +
+    (input.partition === undefined ? "-" : field(input.partition))
   return sha256Hex(canonical)
+}
+
+/** One length-prefixed field of the canonical form. */
+const field = (text: string): string => `${text.length}:${text}`
+
+/** A counted list of (name, value) pairs of the canonical form. */
+const pairs = (list: ReadonlyArray<readonly [string, string]>): string => {
+  let out = `${list.length};`
+  for (const [name, value] of list) out += field(name) + field(value)
+  return out
 }

@@ -8,7 +8,11 @@
  */
 import { Duration, Schema } from "effect"
 import { DurationInput } from "../internal/schema.js"
-import { normalizeHeaderNames } from "./key.js"
+import { initialAge } from "./age.js"
+import { deltaSeconds, header, type Headers, lowerCased, parseCacheControl, parseHttpDate, parseVary } from "./directives.js"
+import { staleAllowance } from "./stale.js"
+
+export { parseCacheControl, parseHttpDate, parseVary } from "./directives.js"
 
 /**
  * Statuses stored by default: the "heuristically cacheable" statuses of RFC 9110 §15.1
@@ -53,6 +57,18 @@ export interface CachePolicy {
   readonly staleRetention: Duration.Duration
   /** Store responses that set cookies. Default `false`. */
   readonly allowSetCookie: boolean
+  /**
+   * RFC 5861 `stale-while-revalidate` for responses that state none: how long past its freshness a
+   * stored response may still be served at once while a background request refreshes it. Default
+   * zero (off). Never applies against `must-revalidate`, `no-cache` (or, shared, `proxy-revalidate`
+   * and `s-maxage`).
+   */
+  readonly staleWhileRevalidate: Duration.Duration
+  /**
+   * RFC 5861 `stale-if-error` for responses that state none: how long past its freshness a stored
+   * response may be served when the request would otherwise fail. Default zero (off); same limits.
+   */
+  readonly staleIfError: Duration.Duration
 }
 
 /**
@@ -66,7 +82,9 @@ export const defaultPolicy: CachePolicy = {
   defaultTtl: Duration.zero,
   maxTtl: Duration.infinity,
   staleRetention: Duration.hours(1),
-  allowSetCookie: false
+  allowSetCookie: false,
+  staleWhileRevalidate: Duration.zero,
+  staleIfError: Duration.zero
 }
 
 /**
@@ -83,7 +101,9 @@ export const CachePolicyOptions = Schema.Struct({
   defaultTtl: Schema.optional(DurationInput),
   maxTtl: Schema.optional(DurationInput),
   staleRetention: Schema.optional(DurationInput),
-  allowSetCookie: Schema.optional(Schema.Boolean)
+  allowSetCookie: Schema.optional(Schema.Boolean),
+  staleWhileRevalidate: Schema.optional(DurationInput),
+  staleIfError: Schema.optional(DurationInput)
 })
 
 /**
@@ -105,89 +125,6 @@ export const makePolicy = (options: Partial<CachePolicy> | CachePolicyOptions = 
   }
   return { ...out, cacheableMethods: out.cacheableMethods.map((m) => m.toUpperCase()) }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Header parsing
-// ---------------------------------------------------------------------------------------------
-
-type Headers = Readonly<Record<string, string>>
-
-const header = (headers: Headers, name: string): string | undefined => {
-  const direct = headers[name]
-  if (direct !== undefined) return direct
-  for (const key of Object.keys(headers)) if (key.toLowerCase() === name) return headers[key]
-  return undefined
-}
-
-/**
- * Parses a `Cache-Control` value into lower-cased directives. A directive without a value maps to
- * `true`; quoted values are unquoted. When a directive repeats, the first occurrence wins
- * (RFC 9111 §4.2.1).
- *
- * @since 0.1.0
- * @category parsing
- */
-export const parseCacheControl = (value: string | undefined): ReadonlyMap<string, string | true> => {
-  const out = new Map<string, string | true>()
-  if (value === undefined) return out
-  // Split on commas outside quotes.
-  const parts: Array<string> = []
-  let current = ""
-  let quoted = false
-  for (const ch of value) {
-    if (ch === "\"") quoted = !quoted
-    if (ch === "," && !quoted) {
-      parts.push(current)
-      current = ""
-    } else current += ch
-  }
-  parts.push(current)
-  for (const part of parts) {
-    const eq = part.indexOf("=")
-    const name = (eq === -1 ? part : part.slice(0, eq)).trim().toLowerCase()
-    if (name.length === 0 || out.has(name)) continue
-    if (eq === -1) out.set(name, true)
-    else {
-      let v = part.slice(eq + 1).trim()
-      if (v.length >= 2 && v.startsWith("\"") && v.endsWith("\"")) v = v.slice(1, -1)
-      out.set(name, v)
-    }
-  }
-  return out
-}
-
-/**
- * `delta-seconds` of a directive in milliseconds; `undefined` when absent. A present but invalid
- * value yields 0 (the response is treated as stale, as RFC 9111 §1.2.2 recommends).
- */
-const deltaSeconds = (cc: ReadonlyMap<string, string | true>, name: string): number | undefined => {
-  const v = cc.get(name)
-  if (v === undefined) return undefined
-  if (v === true || !/^\d+$/.test(v)) return 0
-  // Values above 2^31 seconds are treated as 2^31 (RFC 9111 §1.2.2).
-  return Math.min(Number(v), 2 ** 31) * 1000
-}
-
-/**
- * Parses an HTTP-date; `undefined` when absent or invalid.
- *
- * @since 0.1.0
- * @category parsing
- */
-export const parseHttpDate = (value: string | undefined): number | undefined => {
-  if (value === undefined) return undefined
-  const ms = Date.parse(value.trim())
-  return Number.isFinite(ms) ? ms : undefined
-}
-
-/**
- * The header names of a `Vary` value, canonicalised; `["*"]` when any header varies.
- *
- * @since 0.1.0
- * @category parsing
- */
-export const parseVary = (value: string | undefined): ReadonlyArray<string> =>
-  value === undefined ? [] : normalizeHeaderNames(value.split(","))
 
 // ---------------------------------------------------------------------------------------------
 // Decisions
@@ -216,14 +153,16 @@ const callerManagedHeaders = ["if-none-match", "if-modified-since", "if-match", 
 export const decideRequest = (method: string, headers: Headers, policy: CachePolicy): RequestDecision => {
   const m = method.toUpperCase()
   if (!policy.cacheableMethods.includes(m)) return { _tag: "Bypass", reason: `method ${m} is not cacheable` }
-  const cc = parseCacheControl(header(headers, "cache-control"))
+  const h = lowerCased(headers)
+  const ccRaw = h["cache-control"]
+  const cc = parseCacheControl(ccRaw)
   if (cc.has("no-store")) return { _tag: "Bypass", reason: "request Cache-Control: no-store" }
   for (const name of callerManagedHeaders) {
-    if (header(headers, name) !== undefined) return { _tag: "Bypass", reason: `request carries ${name}` }
+    if (h[name] !== undefined) return { _tag: "Bypass", reason: `request carries ${name}` }
   }
-  const pragmaNoCache = /(^|,)\s*no-cache\s*(,|$)/i.test(header(headers, "pragma") ?? "")
-  const revalidate = cc.has("no-cache") || deltaSeconds(cc, "max-age") === 0 ||
-    (pragmaNoCache && header(headers, "cache-control") === undefined)
+  const pragma = h["pragma"]
+  const pragmaNoCache = pragma !== undefined && /(^|,)\s*no-cache\s*(,|$)/i.test(pragma)
+  const revalidate = cc.has("no-cache") || deltaSeconds(cc, "max-age") === 0 || (pragmaNoCache && ccRaw === undefined)
   return { _tag: "Lookup", revalidate }
 }
 
@@ -240,7 +179,10 @@ export type ResponseDecision =
     readonly storedAt: number
     /** Fresh until (epoch ms); equal to `storedAt` or earlier when it must be revalidated at once. */
     readonly expiresAt: number
-    /** How long the store should keep it (epoch ms): past `expiresAt` only when it can be revalidated. */
+    /**
+     * How long the store should keep it (epoch ms): past `expiresAt` when it can be revalidated
+     * or served stale (RFC 5861).
+     */
     readonly retainUntil: number
     readonly etag?: string
     readonly lastModified?: string
@@ -260,11 +202,15 @@ export interface ResponseFacts {
   readonly headers: Headers
   /** When the response was received (epoch ms). */
   readonly now: number
+  /** When the request was sent (epoch ms); default `now` (no response delay). */
+  readonly requestTime?: number | undefined
+  /** The request's headers (for `Authorization` in a shared cache); default none. */
+  readonly requestHeaders?: Headers | undefined
 }
 
 /**
  * Freshness lifetime in milliseconds per RFC 9111 §4.2.1, or `undefined` when the response states
- * none. `s-maxage` applies only to a shared cache.
+ * none. `s-maxage` applies only to a shared cache. Dates are parsed strictly (RFC 9110 §5.6.7).
  *
  * @since 0.1.0
  * @category decisions
@@ -279,55 +225,70 @@ export const explicitLifetime = (headers: Headers, now: number, shared: boolean)
   if (maxAge !== undefined) return maxAge
   const expiresRaw = header(headers, "expires")
   if (expiresRaw !== undefined) {
-    const expires = parseHttpDate(expiresRaw)
+    const expires = parseHttpDate(expiresRaw, now)
     // An invalid Expires (e.g. "0") means already expired (RFC 9111 §5.3).
     if (expires === undefined) return 0
-    const date = parseHttpDate(header(headers, "date")) ?? now
+    const date = parseHttpDate(header(headers, "date"), now) ?? now
     return Math.max(0, expires - date)
   }
   return undefined
 }
 
+/** Why a response may not be stored, or `undefined` when it may. */
+const refusal = (facts: ResponseFacts, cc: ReadonlyMap<string, string | true>, policy: CachePolicy): string | undefined => {
+  const method = facts.method.toUpperCase()
+  if (!policy.cacheableMethods.includes(method)) return `method ${method}`
+  if (!policy.cacheableStatuses.includes(facts.status)) return `status ${facts.status} is not cacheable`
+  if (cc.has("no-store")) return "Cache-Control: no-store"
+  if (policy.shared && cc.has("private")) return "Cache-Control: private in a shared cache"
+  // RFC 9111 §3.5: a shared cache stores a response to an authenticated request only when the
+  // response says it may (public, must-revalidate or s-maxage).
+  if (
+    policy.shared && facts.requestHeaders !== undefined && header(facts.requestHeaders, "authorization") !== undefined &&
+    !cc.has("public") && !cc.has("must-revalidate") && !cc.has("s-maxage")
+  ) return "request carries Authorization in a shared cache"
+  if (!policy.allowSetCookie && header(facts.headers, "set-cookie") !== undefined) return "response sets a cookie"
+  return undefined
+}
+
 /**
- * Decides whether and how long a response may be stored.
+ * Decides whether and how long a response may be stored. The freshness left is the lifetime minus
+ * the age the response already has (`Age`, response delay, apparent age from `Date`; RFC 9111
+ * §4.2.3). A response that is stale on arrival is kept only when it can be revalidated or served
+ * stale on error.
  *
  * @since 0.1.0
  * @category decisions
  */
 export const decideResponse = (facts: ResponseFacts, policy: CachePolicy): ResponseDecision => {
   const { headers, now } = facts
-  const method = facts.method.toUpperCase()
-  if (!policy.cacheableMethods.includes(method)) return { _tag: "NotStorable", reason: `method ${method}` }
-  if (!policy.cacheableStatuses.includes(facts.status)) {
-    return { _tag: "NotStorable", reason: `status ${facts.status} is not cacheable` }
-  }
   const cc = parseCacheControl(header(headers, "cache-control"))
-  if (cc.has("no-store")) return { _tag: "NotStorable", reason: "Cache-Control: no-store" }
-  if (policy.shared && cc.has("private")) return { _tag: "NotStorable", reason: "Cache-Control: private in a shared cache" }
-  if (!policy.allowSetCookie && header(headers, "set-cookie") !== undefined) {
-    return { _tag: "NotStorable", reason: "response sets a cookie" }
-  }
+  const refused = refusal(facts, cc, policy)
+  if (refused !== undefined) return { _tag: "NotStorable", reason: refused }
   const vary = parseVary(header(headers, "vary"))
   if (vary.includes("*")) return { _tag: "NotStorable", reason: "Vary: *" }
 
   const etag = header(headers, "etag")
   const lastModified = header(headers, "last-modified")
-  const revalidatable = etag !== undefined || (lastModified !== undefined && parseHttpDate(lastModified) !== undefined)
+  const revalidatable = etag !== undefined || (lastModified !== undefined && parseHttpDate(lastModified, now) !== undefined)
 
-  const maxTtl = Duration.toMillis(policy.maxTtl)
-  let lifetime = cc.has("no-cache")
-    ? 0 // stored, but every use is revalidated
-    : explicitLifetime(headers, now, policy.shared) ?? Duration.toMillis(policy.defaultTtl)
-  lifetime = Math.min(lifetime, maxTtl)
-  // Age already spent in upstream caches (RFC 9111 §4.2.3, simplified: response delay ignored).
-  const ageHeader = header(headers, "age")
-  const age = ageHeader !== undefined && /^\s*\d+\s*$/.test(ageHeader) ? Number(ageHeader) * 1000 : 0
-  const expiresAt = now + lifetime - age
+  const lifetime = Math.min(
+    cc.has("no-cache") // stored, but every use is revalidated
+      ? 0
+      : explicitLifetime(headers, now, policy.shared) ?? Duration.toMillis(policy.defaultTtl),
+    Duration.toMillis(policy.maxTtl)
+  )
+  const expiresAt = now + lifetime - initialAge(headers, facts.requestTime ?? now, now)
+  const stale = staleAllowance(headers, policy)
+  const staleUntil = expiresAt + Math.max(stale.whileRevalidate, stale.ifError)
 
-  if (expiresAt <= now && !revalidatable) {
+  if (expiresAt <= now && !revalidatable && staleUntil <= now) {
     return { _tag: "NotStorable", reason: "stale on arrival and no validator to revalidate it" }
   }
-  const retainUntil = revalidatable ? Math.max(expiresAt, now) + Duration.toMillis(policy.staleRetention) : expiresAt
+  const retainUntil = Math.max(
+    revalidatable ? Math.max(expiresAt, now) + Duration.toMillis(policy.staleRetention) : expiresAt,
+    staleUntil
+  )
   return {
     _tag: "Storable",
     storedAt: now,
@@ -339,6 +300,15 @@ export const decideResponse = (facts: ResponseFacts, policy: CachePolicy): Respo
     revalidatable
   }
 }
+
+/**
+ * Whether a fresh response may be served even to a request that asks for revalidation
+ * (`Cache-Control: immutable`, RFC 8246: the body will not change while it is fresh).
+ *
+ * @since 0.1.0
+ * @category decisions
+ */
+export const isImmutable = (headers: Headers): boolean => parseCacheControl(header(headers, "cache-control")).has("immutable")
 
 /**
  * Conditional request headers for revalidating a stored entry (RFC 9110 §13.1): `If-None-Match`

@@ -307,7 +307,13 @@ const buildCache = (config: ApiConfig, token: Option.Option<Redacted.Redacted<st
     const c = config.cache
     if (!c.enabled) return null
     const options: Cache.ResponseCacheOptions = {
-      policy: { shared: c.shared, defaultTtl: c.defaultTtl, allowSetCookie: c.cacheSetCookie },
+      policy: {
+        shared: c.shared,
+        defaultTtl: c.defaultTtl,
+        allowSetCookie: c.cacheSetCookie,
+        staleWhileRevalidate: c.staleWhileRevalidate,
+        staleIfError: c.staleIfError
+      },
       vary: c.varyHeaders,
       credentialHeaders: credentialHeadersOf(config),
       knownSecrets: Option.toArray(token)
@@ -718,7 +724,9 @@ export const make = (
           Option.match(Cache.cacheStatus(response), {
             onNone: () => Effect.void,
             onSome: (s) =>
-              s === "HIT" || s === "REVALIDATED" || s === "COALESCED"
+              s === "STALE"
+                ? Metrics.recordCacheStale(api, Option.getOrElse(Cache.staleReason(response), () => "if-error"))
+                : s === "HIT" || s === "REVALIDATED" || s === "COALESCED"
                 ? Effect.zipRight(
                   Metrics.recordCacheHit(api),
                   Effect.sync(() => {

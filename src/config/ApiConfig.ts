@@ -338,7 +338,18 @@ const CacheSection = Schema.Struct({
   }),
   varyHeaders: Schema.optionalWith(Schema.Array(HeaderName), { exact: true, default: () => [] }).annotations({
     description: "Request headers that are part of the cache key in addition to the response's Vary."
-  })
+  }),
+  staleWhileRevalidate: Schema.optionalWith(durationUpTo(MAX_CACHE_TTL), { exact: true, default: () => Duration.zero })
+    .annotations({
+      description: "RFC 5861 stale-while-revalidate for responses that state none: past freshness, answer from the " +
+        "entry at once (x-cache: STALE) and refresh it in the background. 0 is off; never against must-revalidate, " +
+        "no-cache or no-store."
+    }),
+  staleIfError: Schema.optionalWith(durationUpTo(MAX_CACHE_TTL), { exact: true, default: () => Duration.zero })
+    .annotations({
+      description: "RFC 5861 stale-if-error for responses that state none: past freshness, answer from the entry " +
+        "when the request fails (retries exhausted, 429/5xx, circuit open, deadline). 0 is off; same limits."
+    })
 }).pipe(
   Schema.filter((c) =>
     c.store === "file" && c.directory === undefined

@@ -14,6 +14,7 @@
  * | `governor_limiter_tokens`                | gauge     | api, limit                      |
  * | `governor_cooldown_active`               | gauge     | api (0 / 1)                     |
  * | `governor_cache_hits_total` / `_misses_total` / `_evictions_total` | counter | api     |
+ * | `governor_cache_stale_total` (answers from a stale entry) | counter | api, reason (`while-revalidate` / `if-error`) |
  * | `governor_breaker_state`                 | gauge     | api (0 closed, 1 half-open, 2 open) |
  * | `governor_breaker_trips_total`           | counter   | api                             |
  * | `governor_limiter_redis_timeouts_total`  | counter   | operation (no api: one Redis limiter serves many) |
@@ -123,6 +124,10 @@ export const GovernorMetrics = {
   cacheHits: Metric.counter("governor_cache_hits_total", { description: "Response cache hits", incremental: true }),
   cacheMisses: Metric.counter("governor_cache_misses_total", {
     description: "Response cache misses",
+    incremental: true
+  }),
+  cacheStale: Metric.counter("governor_cache_stale_total", {
+    description: "Response cache answers from a stale entry (RFC 5861), by reason: while-revalidate or if-error",
     incremental: true
   }),
   cacheEvictions: Metric.counter("governor_cache_evictions_total", {
@@ -308,6 +313,14 @@ export const recordCacheHit = (api: string): Effect.Effect<void> =>
  */
 export const recordCacheMiss = (api: string): Effect.Effect<void> =>
   updateFor(GovernorMetrics.cacheMisses, api, 1)
+
+/**
+ * Records an answer from a stale cache entry (`reason`: `while-revalidate` or `if-error`).
+ *
+ * @since 0.1.0
+ */
+export const recordCacheStale = (api: string, reason: string): Effect.Effect<void> =>
+  updateFor(GovernorMetrics.cacheStale, api, 1, ["reason", reason])
 
 /**
  * Records `count` cache evictions.

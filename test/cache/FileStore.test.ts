@@ -172,8 +172,35 @@ describe("file store", () => {
       })
     ))
 
-  it.effect("rejects an empty directory option", () =>
+  it.effect("hits served from memory still see entries replaced, edited or removed by another process", () =>
+    withStore((dir, store) =>
+      Effect.gen(function*() {
+        // Another process: a second store on the same directory.
+        const other = yield* makeFileStore({ directory: dir }).pipe(Effect.provide(NodeFileSystem.layer))
+        yield* store.set("k", entry("one"), Duration.minutes(5))
+        expect(text(yield* store.get("k"))).toEqual(Option.some("one"))
+        expect(text(yield* store.get("k"))).toEqual(Option.some("one"))
+        yield* other.set("k", entry("two"), Duration.minutes(5))
+        expect(text(yield* store.get("k"))).toEqual(Option.some("two"))
+        // An edit in place (same inode, same size) a little later: the checksum catches it again.
+        yield* Effect.promise(() => new Promise((r) => setTimeout(r, 5)))
+        const file = fileOf(dir, "k")
+        const b = fs.readFileSync(file)
+        b[b.length - 1] = b[b.length - 1]! ^ 0xff
+        fs.writeFileSync(file, b)
+        expect(Option.isNone(yield* store.get("k"))).toBe(true)
+        expect((yield* store.stats).corrupt).toBe(1)
+        yield* other.set("k", entry("three"), Duration.minutes(5))
+        expect(text(yield* store.get("k"))).toEqual(Option.some("three"))
+        expect(yield* other.delete("k")).toBe(true)
+        expect(Option.isNone(yield* store.get("k"))).toBe(true)
+      })
+    ))
+
+  it.effect("rejects an empty directory option and a negative memo size", () =>
     Effect.gen(function*() {
+      const memo = yield* Effect.flip(makeFileStore({ directory: "x", memoBytes: -1 }))
+      expect(memo._tag === "InvalidCacheOptions" && memo.option).toBe("memoBytes")
       const err = yield* Effect.flip(makeFileStore({ directory: " " }))
       expect(err._tag).toBe("InvalidCacheOptions")
     }).pipe(Effect.provide(NodeFileSystem.layer)))

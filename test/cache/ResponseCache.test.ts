@@ -236,7 +236,31 @@ describe("ResponseCache single flight without a network", () => {
       HttpClientResponse.fromWeb(request, new Response("made", { status: 200, headers: { "cache-control": "max-age=60" } }))
     )
 
-  it.effect("a failure of the leader reaches every waiter, with one upstream call", () =>
+  it.scoped("a fresh immutable entry answers a reload (no-cache) without revalidation (RFC 8246)", () =>
+    Effect.gen(function*() {
+      const cache = yield* ResponseCache.make(yield* makeMemoryStore())
+      let calls = 0
+      const upstream = (request: HttpClientRequest.HttpClientRequest) =>
+        Effect.sync(() => {
+          calls++
+          const cc = request.url.endsWith("/immutable") ? "max-age=60, immutable" : "max-age=60"
+          return HttpClientResponse.fromWeb(request, new Response(`n${calls}`, { headers: { "cache-control": cc, etag: "\"e\"" } }))
+        })
+      const reload = { headers: { "cache-control": "no-cache" } }
+      for (const p of ["/immutable", "/mutable"]) {
+        yield* cache.cached(HttpClientRequest.get(`http://127.0.0.1:9${p}`), upstream)
+      }
+      const immutable = yield* cache.cached(HttpClientRequest.get("http://127.0.0.1:9/immutable", reload), upstream)
+      expect([status(immutable), calls]).toEqual(["HIT", 2])
+      const mutable = yield* cache.cached(HttpClientRequest.get("http://127.0.0.1:9/mutable", reload), upstream)
+      expect([status(mutable), calls]).toEqual(["MISS", 3])
+      // Once stale, immutable means nothing: the reload revalidates.
+      yield* TestClock.adjust(Duration.seconds(61))
+      yield* cache.cached(HttpClientRequest.get("http://127.0.0.1:9/immutable", reload), upstream)
+      expect(calls).toBe(4)
+    }))
+
+  it.scoped("a failure of the leader reaches every waiter, with one upstream call", () =>
     Effect.gen(function*() {
       const cache = yield* ResponseCache.make(yield* makeMemoryStore())
       const gate = yield* Deferred.make<void>()
@@ -256,7 +280,7 @@ describe("ResponseCache single flight without a network", () => {
       expect(calls).toBe(1)
     }))
 
-  it.effect("interrupting the leader does not hang the waiters: one of them takes over", () =>
+  it.scoped("interrupting the leader does not hang the waiters: one of them takes over", () =>
     Effect.gen(function*() {
       const cache = yield* ResponseCache.make(yield* makeMemoryStore())
       let calls = 0
@@ -275,7 +299,7 @@ describe("ResponseCache single flight without a network", () => {
       expect(yield* Effect.forEach(responses, (r) => r.text)).toEqual(Array(4).fill("made"))
     }))
 
-  it.effect("a failing store degrades to misses and never fails the request", () =>
+  it.scoped("a failing store degrades to misses and never fails the request", () =>
     Effect.gen(function*() {
       const boom = (operation: string) => Effect.fail(new CacheStoreError({ store: "broken", operation, reason: "disk on fire" }))
       const broken: CacheStore = {
@@ -295,7 +319,7 @@ describe("ResponseCache single flight without a network", () => {
       expect((yield* Effect.flip(cache.clear))._tag).toBe("CacheStoreError")
     }))
 
-  it.effect("rejects invalid options with a typed error", () =>
+  it.scoped("rejects invalid options with a typed error", () =>
     Effect.gen(function*() {
       const store = yield* makeMemoryStore()
       expect((yield* Effect.flip(ResponseCache.make(store, { markerHeader: "bad header" }))).option).toBe("markerHeader")

@@ -48,10 +48,42 @@ describe("cache policy: responses", () => {
       .toBe(now + 30_000)
   })
 
+  it("reads dates strictly (RFC 9110 §5.6.7): an ISO or local-time Expires is invalid, so already expired", () => {
+    for (const expires of ["2030-01-01", "2030-01-01T00:00:00Z", "Tue Jan 01 2030 00:00:00 GMT+0000", "1 Jan 2030"]) {
+      expect(respond({ expires }), expires).toMatchObject({ _tag: "NotStorable" })
+    }
+    // The three forms a recipient must accept.
+    for (const expires of ["Tue, 01 Jan 2030 00:00:00 GMT", "Tuesday, 01-Jan-30 00:00:00 GMT", "Tue Jan  1 00:00:00 2030"]) {
+      expect(storable(respond({ expires })).expiresAt, expires).toBe(Date.UTC(2030, 0, 1))
+    }
+  })
+
+  it("subtracts the response delay and the apparent age from Date (RFC 9111 §4.2.3)", () => {
+    const cc = { "cache-control": "max-age=60" }
+    const sent = (delayMs: number, headers: Record<string, string>) =>
+      storable(decideResponse({ method: "GET", status: 200, headers, now, requestTime: now - delayMs }, defaultPolicy)).expiresAt
+    expect(sent(2_000, cc)).toBe(now + 58_000)
+    expect(sent(2_000, { ...cc, age: "10" })).toBe(now + 48_000)
+    expect(sent(0, { ...cc, date: new Date(now - 7_000).toUTCString() })).toBe(now + 53_000)
+    // The larger of the two corrections wins; a Date ahead of our clock adds nothing.
+    expect(sent(1_000, { ...cc, age: "3", date: new Date(now - 7_000).toUTCString() })).toBe(now + 53_000)
+    expect(sent(0, { ...cc, date: new Date(now + 30_000).toUTCString() })).toBe(now + 60_000)
+  })
+
+  it("in a shared cache stores a response to an authenticated request only when it says so (RFC 9111 §3.5)", () => {
+    const shared = makePolicy({ shared: true })
+    const authed = (cc: string, policy = shared) =>
+      decideResponse({ method: "GET", status: 200, headers: { "cache-control": cc }, now, requestHeaders: { Authorization: "Bearer t" } }, policy)._tag
+    expect(authed("max-age=60")).toBe("NotStorable")
+    for (const cc of ["max-age=60, public", "max-age=60, must-revalidate", "s-maxage=60"]) expect(authed(cc), cc).toBe("Storable")
+    expect(authed("max-age=60", defaultPolicy)).toBe("Storable")
+  })
+
   it("uses Expires relative to Date, and treats an invalid Expires as already expired", () => {
+    // Lifetime 30 s (Expires - Date); the Date 5 s behind our clock is 5 s of apparent age (§4.2.3).
     const date = new Date(now - 5_000).toUTCString()
     const expires = new Date(now + 25_000).toUTCString()
-    expect(storable(respond({ date, expires })).expiresAt).toBe(now + 30_000)
+    expect(storable(respond({ date, expires })).expiresAt).toBe(now + 25_000)
     expect(respond({ expires: "0" })._tag).toBe("NotStorable")
     const withEtag = storable(respond({ expires: "0", etag: "\"x\"" }))
     expect(withEtag.expiresAt).toBe(now)

@@ -13,6 +13,11 @@ export interface TestServer {
   readonly lastHeaders: (path: string) => http.IncomingHttpHeaders | undefined
   /** Current representation version of /etag and /lm. */
   version: number
+  /**
+   * How the /stale/* routes answer: normally, or failing with a status, or by dropping the
+   * connection (a transport error).
+   */
+  failing: "no" | 429 | 500 | 503 | "reset"
 }
 
 export const startServer = Effect.acquireRelease(
@@ -25,7 +30,8 @@ export const startServer = Effect.acquireRelease(
       count: (p) => counts.get(p) ?? 0,
       notModified: (p) => notModified.get(p) ?? 0,
       lastHeaders: (p) => last.get(p),
-      version: 1
+      version: 1,
+      failing: "no"
     }
     const lastModified = () => new Date(Date.UTC(2025, 0, state.version)).toUTCString()
     const server = http.createServer((req, res) => {
@@ -39,6 +45,21 @@ export const startServer = Effect.acquireRelease(
       }
       const answer304 = () => {
         notModified.set(path, (notModified.get(path) ?? 0) + 1)
+      }
+      if (path.startsWith("/stale/")) {
+        // /stale/<name>: max-age=5 plus the route's own directives; fails as `state.failing` says.
+        if (state.failing === "reset") return void req.socket.destroy()
+        if (state.failing !== "no") return send(state.failing, { "cache-control": "no-store" }, `failing n${n}`)
+        const extra: Record<string, string> = {
+          "/stale/swr": "stale-while-revalidate=30",
+          "/stale/sie": "stale-if-error=60",
+          "/stale/both": "stale-while-revalidate=10, stale-if-error=60",
+          "/stale/must-revalidate": "must-revalidate",
+          "/stale/no-cache": "no-cache",
+          "/stale/plain": ""
+        }
+        const cc = ["max-age=5", extra[path] ?? ""].filter((d) => d.length > 0).join(", ")
+        return send(200, { "cache-control": cc, etag: `"n${n}"` }, `n${n}`)
       }
       switch (path) {
         case "/etag": {

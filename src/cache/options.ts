@@ -1,0 +1,129 @@
+/**
+ * Options of the response cache, their validation, and the settings one call runs under.
+ *
+ * @since 0.1.0
+ */
+import { HttpClientRequest } from "@effect/platform"
+import { Effect, Option, type Redacted } from "effect"
+import { InvalidCacheOptions } from "./CacheStore.js"
+import { deriveKey } from "./key.js"
+import type { CachePolicy } from "./policy.js"
+import { makePolicy } from "./policy.js"
+import { secretFormsOf } from "./secrets.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ResponseCacheOptions {
+  /** Cacheability rules; unspecified fields default to `defaultPolicy`. */
+  readonly policy?: Partial<CachePolicy> | undefined
+  /** Request headers always part of the key (list here what your API varies on, e.g. `accept`). */
+  readonly vary?: ReadonlyArray<string> | undefined
+  /** Headers that carry credentials (partition the cache); default `defaultCredentialHeaders`. */
+  readonly credentialHeaders?: ReadonlyArray<string> | undefined
+  /** An extra key partition, e.g. the API name. */
+  readonly partition?: string | undefined
+  /** Response header carrying the `CacheStatus`; default `"x-cache"`, `false` for none. */
+  readonly markerHeader?: string | false | undefined
+  /** Responses whose `Content-Length` exceeds this are passed through unbuffered; default 8 MiB. */
+  readonly maxBodyBytes?: number | undefined
+  /**
+   * Secrets (e.g. the client's token) whose presence in a response's headers or body, raw,
+   * URL-encoded or JSON-escaped, means it is never stored (nor stored redacted).
+   */
+  readonly knownSecrets?: ReadonlyArray<string | Redacted.Redacted<string>> | undefined
+  /**
+   * Most `stale-while-revalidate` refreshes running at once in the background; past it a stale
+   * entry is still served and its refresh skipped (the next request tries again). Default 16.
+   */
+  readonly maxBackgroundRefreshes?: number | undefined
+}
+
+/**
+ * Per-call overrides of {@link ResponseCacheOptions} (e.g. from a per-API config).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CachedOptions {
+  readonly policy?: Partial<CachePolicy> | undefined
+  readonly vary?: ReadonlyArray<string> | undefined
+  readonly partition?: string | undefined
+  /** Known secrets added to the cache's own for this call. */
+  readonly knownSecrets?: ReadonlyArray<string | Redacted.Redacted<string>> | undefined
+}
+
+/** What one call runs under: the cacheability rules and the forms of the known secrets. */
+export interface Settings {
+  readonly policy: CachePolicy
+  readonly secretForms: ReadonlyArray<string>
+}
+
+/** The validated options of one cache. */
+export interface Resolved {
+  /** Lower-case marker header name, or `undefined` for none. */
+  readonly markerName: string | undefined
+  readonly maxBodyBytes: number
+  readonly maxBackgroundRefreshes: number
+  readonly settingsFor: (o: CachedOptions | undefined) => Settings
+  /** The key of a request, or `undefined` when its URL cannot be parsed. */
+  readonly keyFor: (request: HttpClientRequest.HttpClientRequest, o: CachedOptions | undefined) => string | undefined
+}
+
+const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+const positiveInt = (option: string, value: number) =>
+  Number.isSafeInteger(value) && value > 0
+    ? Effect.void
+    : Effect.fail(new InvalidCacheOptions({ option, reason: `expected a positive integer, got ${value}` }))
+
+/** Validates the options; a bad one fails naming the option. */
+export const resolve = (options: ResponseCacheOptions): Effect.Effect<Resolved, InvalidCacheOptions> =>
+  Effect.gen(function*() {
+    const marker = options.markerHeader === undefined ? "x-cache" : options.markerHeader
+    if (marker !== false && !HEADER_TOKEN.test(marker)) {
+      return yield* new InvalidCacheOptions({ option: "markerHeader", reason: `not a header name: ${JSON.stringify(marker)}` })
+    }
+    const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024
+    yield* positiveInt("maxBodyBytes", maxBodyBytes)
+    const maxBackgroundRefreshes = options.maxBackgroundRefreshes ?? 16
+    yield* positiveInt("maxBackgroundRefreshes", maxBackgroundRefreshes)
+    const basePolicy = makePolicy(options.policy ?? {})
+    for (const s of basePolicy.cacheableStatuses) {
+      // 304 is an answer about a stored response, 206 a fragment of one: neither is a response to store.
+      if (!Number.isInteger(s) || s < 200 || s > 599 || s === 206 || s === 304) {
+        return yield* new InvalidCacheOptions({ option: "policy.cacheableStatuses", reason: `status ${s} cannot be cached` })
+      }
+    }
+    const baseSecrets = options.knownSecrets ?? []
+    const baseSettings: Settings = { policy: basePolicy, secretForms: secretFormsOf(baseSecrets) }
+    const settingsFor = (o: CachedOptions | undefined): Settings => {
+      const extra = o?.knownSecrets ?? []
+      if (o?.policy === undefined && extra.length === 0) return baseSettings
+      return {
+        policy: o?.policy === undefined ? basePolicy : makePolicy({ ...basePolicy, ...o.policy }),
+        secretForms: extra.length === 0 ? baseSettings.secretForms : secretFormsOf([...baseSecrets, ...extra])
+      }
+    }
+    const baseVary = options.vary ?? []
+    const keyFor = (request: HttpClientRequest.HttpClientRequest, o: CachedOptions | undefined): string | undefined => {
+      const url = HttpClientRequest.toUrl(request)
+      if (Option.isNone(url)) return undefined
+      return deriveKey({
+        method: request.method,
+        url: url.value,
+        headers: request.headers,
+        vary: o?.vary === undefined ? baseVary : [...baseVary, ...o.vary],
+        credentialHeaders: options.credentialHeaders,
+        partition: o?.partition ?? options.partition
+      })
+    }
+    return {
+      markerName: marker === false ? undefined : marker.toLowerCase(),
+      maxBodyBytes,
+      maxBackgroundRefreshes,
+      settingsFor,
+      keyFor
+    }
+  })

@@ -1,0 +1,140 @@
+/**
+ * The single-flight leader's work: revalidate a stale entry with a conditional request, or fetch,
+ * and store what may be stored.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+import { HttpClientRequest } from "@effect/platform"
+import type { HttpClientResponse } from "@effect/platform"
+import type { ResponseError } from "@effect/platform/HttpClientError"
+import { Clock, Effect, Option } from "effect"
+import type { CacheEntry } from "./CacheStore.js"
+import * as CachedResponse from "./CachedResponse.js"
+import type { Counters } from "./counters.js"
+import { entryOf, matchesVariant, storableHeaders } from "./entries.js"
+import type { LeaderResult } from "./flight.js"
+import type { Settings } from "./options.js"
+import { conditionalHeaders, decideResponse, mergeNotModified } from "./policy.js"
+import { containsSecret } from "./secrets.js"
+import type { StoreAccess } from "./storeAccess.js"
+
+/** @internal */
+export type Send<E, R> = (
+  request: HttpClientRequest.HttpClientRequest
+) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>
+
+/** What the leader works with. @internal */
+export interface Upstream {
+  readonly store: StoreAccess
+  readonly counters: Counters
+  readonly markerName: string | undefined
+  readonly maxBodyBytes: number
+}
+
+/** The entry of `key` if it is the variant `request` asks for. @internal */
+export const lookup = (u: Upstream, key: string, request: HttpClientRequest.HttpClientRequest) =>
+  Effect.map(u.store.get(key), Option.filter((e) => matchesVariant(e, request.headers)))
+
+/** A full upstream response: stored and shared when storable, else passed through. */
+const handleFull = (
+  u: Upstream,
+  key: string,
+  request: HttpClientRequest.HttpClientRequest,
+  response: HttpClientResponse.HttpClientResponse,
+  settings: Settings,
+  requestTime: number
+): Effect.Effect<LeaderResult, ResponseError> =>
+  Effect.gen(function*() {
+    u.counters.misses++
+    const now = yield* Clock.currentTimeMillis
+    const decision = decideResponse(
+      { method: request.method, status: response.status, headers: response.headers, now, requestTime, requestHeaders: request.headers },
+      settings.policy
+    )
+    const declared = Number(response.headers["content-length"])
+    if (decision._tag === "NotStorable" || (Number.isFinite(declared) && declared > u.maxBodyBytes)) {
+      u.counters.notStored++
+      return { _tag: "PassThrough", response } as const
+    }
+    const body = new Uint8Array(yield* response.arrayBuffer)
+    if (containsSecret(settings.secretForms, response.headers, body)) {
+      // Never stored nor shared; the caller gets the bytes already read.
+      u.counters.notStored++
+      return { _tag: "PassThrough", response: CachedResponse.make(request, response.status, response.headers, body) } as const
+    }
+    const entry = entryOf(decision, response.status, storableHeaders(response.headers, u.markerName), body, request.headers)
+    if (body.byteLength <= u.maxBodyBytes) yield* u.store.set(key, entry, decision.retainUntil - now)
+    else u.counters.notStored++
+    return { _tag: "Shared", entry, status: "MISS" } as const
+  })
+
+/** A 304 for `stale`: the entry refreshed with its headers, stored again when still storable. */
+const handleNotModified = (
+  u: Upstream,
+  key: string,
+  request: HttpClientRequest.HttpClientRequest,
+  stale: CacheEntry,
+  response: HttpClientResponse.HttpClientResponse,
+  settings: Settings,
+  requestTime: number
+): Effect.Effect<LeaderResult> =>
+  Effect.gen(function*() {
+    u.counters.notModified++
+    const at = yield* Clock.currentTimeMillis
+    const headers = storableHeaders(mergeNotModified(stale.headers, response.headers), u.markerName)
+    const decision = decideResponse(
+      { method: request.method, status: stale.status, headers, now: at, requestTime, requestHeaders: request.headers },
+      settings.policy
+    )
+    const refreshed: CacheEntry = {
+      ...stale,
+      headers,
+      storedAt: at,
+      expiresAt: decision._tag === "Storable" ? decision.expiresAt : at,
+      etag: headers["etag"],
+      lastModified: headers["last-modified"]
+    }
+    if (decision._tag === "Storable" && !containsSecret(settings.secretForms, headers, new Uint8Array())) {
+      yield* u.store.set(key, refreshed, decision.retainUntil - at)
+    } else {
+      // The server confirmed the body but now forbids storing it (or its headers carry a known
+      // secret): serve it once, then drop it.
+      u.counters.notStored++
+      yield* u.store.delete(key)
+    }
+    return { _tag: "Shared", entry: refreshed, status: "REVALIDATED" } as const
+  })
+
+/**
+ * Leader: serve an entry another leader stored since our lookup, else revalidate a stale entry
+ * that has a validator, else fetch.
+ *
+ * @internal
+ */
+export const lead = <E, R>(
+  u: Upstream,
+  key: string,
+  request: HttpClientRequest.HttpClientRequest,
+  send: Send<E, R>,
+  candidate: Option.Option<CacheEntry>,
+  settings: Settings,
+  revalidate: boolean
+): Effect.Effect<LeaderResult, E | ResponseError, R> =>
+  Effect.gen(function*() {
+    const recheck = yield* lookup(u, key, request)
+    const now = yield* Clock.currentTimeMillis
+    if (!revalidate && Option.isSome(recheck) && now < recheck.value.expiresAt) {
+      u.counters.hits++
+      return { _tag: "Shared", entry: recheck.value, status: "HIT" } as const
+    }
+    const stale = Option.orElse(recheck, () => candidate)
+    if (Option.isSome(stale) && (stale.value.etag !== undefined || stale.value.lastModified !== undefined)) {
+      u.counters.revalidations++
+      const response = yield* send(HttpClientRequest.setHeaders(request, conditionalHeaders(stale.value)))
+      return response.status === 304
+        ? yield* handleNotModified(u, key, request, stale.value, response, settings, now)
+        : yield* handleFull(u, key, request, response, settings, now)
+    }
+    return yield* handleFull(u, key, request, yield* send(request), settings, now)
+  })

@@ -1,0 +1,245 @@
+/**
+ * RFC 5861 against a loopback server, time on `TestClock`: stale-while-revalidate (answer at once,
+ * refresh in the background: single flight, bounded, failures logged) and stale-if-error (answer
+ * from the stale entry when the request fails), from the response's directives or the policy's
+ * defaults, never against must-revalidate / no-cache or for a request asking for revalidation.
+ */
+import { FetchHttpClient, HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Logger, LogLevel, Option, type Scope, TestClock } from "effect"
+import { CircuitOpenError } from "../../src/breaker/errors.js"
+import { makeMemoryStore } from "../../src/cache/MemoryStore.js"
+import * as ResponseCache from "../../src/cache/ResponseCache.js"
+import { startServer } from "./server.js"
+
+const send = (request: HttpClientRequest.HttpClientRequest) =>
+  Effect.flatMap(HttpClient.HttpClient, (client) => client.execute(request))
+
+interface Line {
+  readonly level: string
+  readonly message: unknown
+  readonly annotations: Record<string, unknown>
+}
+
+const setup = (options: ResponseCache.ResponseCacheOptions = {}) =>
+  Effect.gen(function*() {
+    const server = yield* startServer
+    const cache = yield* ResponseCache.make(yield* makeMemoryStore(), options)
+    const call = (
+      p: string,
+      via: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, unknown, HttpClient.HttpClient> = send,
+      headers: Record<string, string> = {}
+    ) =>
+      Effect.gen(function*() {
+        const response = yield* cache.cached(HttpClientRequest.get(server.url(p), { headers }), via)
+        return {
+          body: yield* response.text,
+          code: response.status,
+          status: Option.getOrUndefined(ResponseCache.cacheStatus(response)),
+          reason: Option.getOrUndefined(ResponseCache.staleReason(response)),
+          header: response.headers["x-cache"]
+        }
+      })
+    const get = (p: string, headers: Record<string, string> = {}) => call(p, send, headers)
+    return { server, cache, get, call }
+  })
+
+/** Waits (in real time: the refresh is real I/O) until `done` holds. */
+const until = <E>(done: () => Effect.Effect<boolean, E>) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 400; i++) {
+      if (yield* done()) return
+      yield* Effect.promise(() => new Promise((r) => setTimeout(r, 5)))
+    }
+    throw new Error("condition not reached")
+  })
+
+const live = <A, E>(self: Effect.Effect<A, E, HttpClient.HttpClient | Scope.Scope>, lines?: Array<Line>) =>
+  self.pipe(
+    Effect.scoped,
+    Effect.provide(FetchHttpClient.layer),
+    Effect.provide(
+      Logger.replace(
+        Logger.defaultLogger,
+        Logger.make(({ annotations, logLevel, message }) => {
+          lines?.push({ level: logLevel.label, message, annotations: Object.fromEntries(annotations) })
+        })
+      )
+    ),
+    Logger.withMinimumLogLevel(LogLevel.Debug)
+  )
+
+describe("stale-while-revalidate", () => {
+  it.effect("answers from the stale entry at once and refreshes it in the background", () => {
+    const lines: Array<Line> = []
+    return live(
+      Effect.gen(function*() {
+        const { cache, get, server } = yield* setup()
+        expect(yield* get("/stale/swr")).toMatchObject({ body: "n1", status: "MISS" })
+        yield* TestClock.adjust(Duration.seconds(6))
+        expect(yield* get("/stale/swr")).toMatchObject({ body: "n1", status: "STALE", header: "STALE", reason: "while-revalidate" })
+        yield* until(() => Effect.map(cache.stats, (s) => s.misses === 2))
+        expect(server.count("/stale/swr")).toBe(2)
+        expect(yield* get("/stale/swr")).toMatchObject({ body: "n2", status: "HIT" })
+        expect(yield* cache.stats).toMatchObject({ staleWhileRevalidate: 1, refreshes: 1, refreshFailures: 0, hits: 1 })
+        const line = lines.find((l) => l.annotations["cache"] === "stale")
+        expect(line).toMatchObject({ level: "DEBUG", annotations: { stale: "while-revalidate", staleForMs: 1000 } })
+      }),
+      lines
+    )
+  })
+
+  it.effect("single flight: concurrent stale hits start one refresh", () =>
+    live(Effect.gen(function*() {
+      const { cache, get, server } = yield* setup()
+      yield* get("/stale/swr")
+      yield* TestClock.adjust(Duration.seconds(6))
+      const results = yield* Effect.all(Array.from({ length: 10 }, () => get("/stale/swr")), { concurrency: "unbounded" })
+      expect(results.every((r) => r.status === "STALE" && r.body === "n1")).toBe(true)
+      yield* until(() => Effect.map(cache.stats, (s) => s.misses === 2))
+      // Let any (wrong) second refresh reach the server before counting.
+      yield* Effect.promise(() => new Promise((r) => setTimeout(r, 50)))
+      expect(server.count("/stale/swr")).toBe(2)
+      expect((yield* cache.stats).refreshes).toBe(1)
+    })))
+
+  it.effect("is bounded: past maxBackgroundRefreshes a stale entry is served and its refresh skipped", () =>
+    live(Effect.gen(function*() {
+      const { cache, get, server } = yield* setup({ maxBackgroundRefreshes: 1 })
+      yield* get("/stale/swr")
+      yield* get("/stale/both")
+      yield* TestClock.adjust(Duration.seconds(6))
+      const [a, b] = yield* Effect.all([get("/stale/swr"), get("/stale/both")])
+      expect([a.status, b.status]).toEqual(["STALE", "STALE"])
+      yield* until(() => Effect.map(cache.stats, (s) => s.misses === 3))
+      expect(yield* cache.stats).toMatchObject({ refreshes: 1, refreshesSkipped: 1 })
+      expect(server.count("/stale/swr") + server.count("/stale/both")).toBe(3)
+    })))
+
+  it.effect("past its window the request waits for upstream", () =>
+    live(Effect.gen(function*() {
+      const { get } = yield* setup()
+      yield* get("/stale/swr")
+      yield* TestClock.adjust(Duration.seconds(5 + 30))
+      expect(yield* get("/stale/swr")).toMatchObject({ body: "n2", status: "MISS" })
+    })))
+
+  it.effect("a failed refresh is logged (no URL, no credential) and counted; the entry keeps serving", () => {
+    const lines: Array<Line> = []
+    return live(
+      Effect.gen(function*() {
+        const { cache, get, server } = yield* setup()
+        const auth = { authorization: "Bearer swr-secret-token" }
+        yield* get("/stale/swr", auth)
+        yield* TestClock.adjust(Duration.seconds(6))
+        server.failing = 503
+        expect(yield* get("/stale/swr", auth)).toMatchObject({ body: "n1", status: "STALE" })
+        yield* until(() => Effect.map(cache.stats, (s) => s.refreshFailures === 1))
+        const failed = lines.find((l) => l.annotations["refresh"] === "failed")
+        expect(failed).toMatchObject({ level: "WARN", annotations: { reason: "status 503" } })
+        expect(JSON.stringify(lines)).not.toContain("swr-secret-token")
+        expect(JSON.stringify(lines)).not.toContain("/stale/swr")
+      }),
+      lines
+    )
+  })
+
+  it.effect("a request asking for revalidation (no-cache) is never answered stale", () =>
+    live(Effect.gen(function*() {
+      const { get, server } = yield* setup()
+      yield* get("/stale/both")
+      yield* TestClock.adjust(Duration.seconds(6))
+      expect(yield* get("/stale/both", { "cache-control": "no-cache" })).toMatchObject({ body: "n2", status: "MISS" })
+      server.failing = 500
+      yield* TestClock.adjust(Duration.seconds(6))
+      expect(yield* get("/stale/both", { "cache-control": "no-cache" })).toMatchObject({ code: 500, status: undefined })
+    })))
+})
+
+describe("stale-if-error", () => {
+  for (const failing of [500, 503, 429, "reset"] as const) {
+    it.effect(`answers from the stale entry when upstream fails (${failing})`, () => {
+      const lines: Array<Line> = []
+      return live(
+        Effect.gen(function*() {
+          const { cache, get, server } = yield* setup()
+          yield* get("/stale/sie")
+          yield* TestClock.adjust(Duration.seconds(6))
+          server.failing = failing
+          expect(yield* get("/stale/sie")).toMatchObject({ body: "n1", status: "STALE", reason: "if-error" })
+          expect(server.count("/stale/sie")).toBe(2)
+          expect((yield* cache.stats).staleIfError).toBe(1)
+          const line = lines.find((l) => l.annotations["cache"] === "stale")
+          expect(line).toMatchObject({ level: "INFO", annotations: { stale: "if-error", staleForMs: 1000 } })
+        }),
+        lines
+      )
+    })
+  }
+
+  it.effect("answers at once when the inner steps fail without calling upstream (circuit open)", () =>
+    live(Effect.gen(function*() {
+      const { call, get, server } = yield* setup()
+      yield* get("/stale/sie")
+      yield* TestClock.adjust(Duration.seconds(6))
+      const open = () =>
+        Effect.fail(new CircuitOpenError({ name: "api", state: "open", halfOpenAt: 0, remaining: Duration.seconds(30) }))
+      expect(yield* call("/stale/sie", open)).toMatchObject({ body: "n1", status: "STALE", reason: "if-error" })
+      expect(server.count("/stale/sie")).toBe(1)
+    })))
+
+  it.effect("past its window the failure reaches the caller", () =>
+    live(Effect.gen(function*() {
+      const { call, get, server } = yield* setup()
+      yield* get("/stale/sie")
+      yield* TestClock.adjust(Duration.seconds(5 + 60))
+      server.failing = 500
+      expect(yield* get("/stale/sie")).toMatchObject({ code: 500, status: undefined, body: "failing n2" })
+      const down = () => Effect.fail("down" as const)
+      expect(yield* Effect.flip(call("/stale/sie", down))).toBe("down")
+    })))
+
+  it.effect("a success is served as usual, replacing the stale entry", () =>
+    live(Effect.gen(function*() {
+      const { get } = yield* setup()
+      yield* get("/stale/sie")
+      yield* TestClock.adjust(Duration.seconds(6))
+      expect(yield* get("/stale/sie")).toMatchObject({ body: "n2", status: "MISS" })
+      expect(yield* get("/stale/sie")).toMatchObject({ body: "n2", status: "HIT" })
+    })))
+})
+
+describe("stale defaults from the policy", () => {
+  it.effect("apply to responses that state none, never against must-revalidate or no-cache", () =>
+    live(Effect.gen(function*() {
+      const { get, server } = yield* setup({
+        policy: { staleIfError: Duration.seconds(30), staleWhileRevalidate: Duration.zero }
+      })
+      for (const p of ["/stale/plain", "/stale/must-revalidate", "/stale/no-cache"]) yield* get(p)
+      yield* TestClock.adjust(Duration.seconds(6))
+      server.failing = 500
+      expect(yield* get("/stale/plain")).toMatchObject({ body: "n1", status: "STALE", reason: "if-error" })
+      // Both are kept (they carry an ETag) and revalidated; a failing revalidation is not hidden.
+      expect(yield* get("/stale/must-revalidate")).toMatchObject({ code: 500, status: undefined })
+      expect(yield* get("/stale/no-cache")).toMatchObject({ code: 500, status: undefined })
+    })))
+
+  it.effect("off by default: a stale entry without directives is not served on error", () =>
+    live(Effect.gen(function*() {
+      const { get, server } = yield* setup()
+      yield* get("/stale/plain")
+      yield* TestClock.adjust(Duration.seconds(6))
+      server.failing = 503
+      expect(yield* get("/stale/plain")).toMatchObject({ code: 503, status: undefined })
+    })))
+
+  it.effect("a stale-while-revalidate default serves at once and refreshes", () =>
+    live(Effect.gen(function*() {
+      const { cache, get } = yield* setup({ policy: { staleWhileRevalidate: Duration.seconds(10) } })
+      yield* get("/stale/plain")
+      yield* TestClock.adjust(Duration.seconds(6))
+      expect(yield* get("/stale/plain")).toMatchObject({ body: "n1", status: "STALE", reason: "while-revalidate" })
+      yield* until(() => Effect.map(cache.stats, (s) => s.misses === 2))
+      expect(yield* get("/stale/plain")).toMatchObject({ body: "n2", status: "HIT" })
+    })))
+})
