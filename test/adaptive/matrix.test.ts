@@ -26,6 +26,15 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
   goals("bucket 0.1s RA=s", ["a"], "delayed")
   goals("bucket 2s RA=s", ["a", "b"], "delayed")
 
+  it("nginx-style bare 503s a long round trip late never collapse the rate (bench: 2% of the limit)", () => {
+    // A request sent right as the pace resumed met the wall: every rate explains that, and the fit
+    // took the lowest it was given (minRate, 1% of the documented rate) and held it 30 s.
+    for (let seed = 1; seed <= 12; seed++) {
+      const m = measure(row("gcra b5 503"), "b", "lagged", undefined, seed)
+      expect(m.adaptive.goodputPct, `seed ${seed}`).toBeGreaterThanOrEqual(85)
+    }
+  })
+
   it("the documented rate is never worse than a fixed limiter at it when the docs are right", () => {
     for (const name of ["bucket 0.1s RA=s", "bucket 0.2s RA=s", "sliding 1s RA=s", "gcra b5 503"]) {
       const m = measure(row(name), "a", "local")

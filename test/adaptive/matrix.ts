@@ -52,11 +52,13 @@ export const scenarios: ReadonlyArray<{ readonly id: ScenarioId; readonly label:
   { id: "d", label: "limit drops 50 -> 20", documented: 50 }
 ]
 
-export type Net = "local" | "delayed"
+export type Net = "local" | "delayed" | "lagged"
 
+/** `lagged`: the bench's delayed families on a loaded machine, where event-loop lag adds to the delay. */
 export const nets: Record<Net, { readonly fibers: number; readonly delayMs: readonly [number, number] }> = {
   local: { fibers: 8, delayMs: [1, 2] },
-  delayed: { fibers: 32, delayMs: [50, 100] }
+  delayed: { fibers: 32, delayMs: [50, 100] },
+  lagged: { fibers: 32, delayMs: [100, 300] }
 }
 
 const windowOf = (s: Server): number =>
@@ -89,11 +91,12 @@ export interface Measured {
   readonly noiseVsClean?: number
 }
 
-export const measure = (row: Row, scenario: ScenarioId, net: Net, config?: Partial<Aimd.AimdConfig>): Measured => {
-  const adaptive = simulate(cellOf(row, scenario, net, "adaptive", row.server, config))
-  const oracle = simulate(cellOf(row, scenario, net, "oracle"))
+export const measure = (row: Row, scenario: ScenarioId, net: Net, config?: Partial<Aimd.AimdConfig>, seed?: number): Measured => {
+  const seeded = (cell: Cell): Cell => (seed === undefined ? cell : { ...cell, seed })
+  const adaptive = simulate(seeded(cellOf(row, scenario, net, "adaptive", row.server, config)))
+  const oracle = simulate(seeded(cellOf(row, scenario, net, "oracle")))
   const base = { adaptive, oracle, vsOracle: adaptive.admittedPerS / oracle.admittedPerS }
   if (row.clean === undefined) return base
-  const clean = simulate(cellOf(row, scenario, net, "adaptive", row.clean, config))
+  const clean = simulate(seeded(cellOf(row, scenario, net, "adaptive", row.clean, config)))
   return { ...base, noiseVsClean: adaptive.admittedPerS / clean.admittedPerS }
 }
