@@ -52,13 +52,18 @@ export const scenarios: ReadonlyArray<{ readonly id: ScenarioId; readonly label:
   { id: "d", label: "limit drops 50 -> 20", documented: 50 }
 ]
 
+const LAG = { p: 0.01, maxMs: 100 }
+
 export type Net = "local" | "delayed" | "lagged"
 
-/** `lagged`: the bench's delayed families on a loaded machine, where event-loop lag adds to the delay. */
-export const nets: Record<Net, { readonly fibers: number; readonly delayMs: readonly [number, number] }> = {
-  local: { fibers: 8, delayMs: [1, 2] },
-  delayed: { fibers: 32, delayMs: [50, 100] },
-  lagged: { fibers: 32, delayMs: [100, 300] }
+/**
+ * Every net has the event-loop lag of the bench's loaded machine (a 1% chance of a stall of up to
+ * 100 ms per limiter wait); `lagged` is the bench's delayed families there, the lag adding to the delay.
+ */
+export const nets: Record<Net, Pick<Cell, "fibers" | "delayMs" | "lag">> = {
+  local: { fibers: 8, delayMs: [1, 2], lag: LAG },
+  delayed: { fibers: 32, delayMs: [50, 100], lag: LAG },
+  lagged: { fibers: 32, delayMs: [100, 300], lag: LAG }
 }
 
 const windowOf = (s: Server): number =>
