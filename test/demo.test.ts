@@ -43,4 +43,22 @@ describe("npm run demo", () => {
       fs.rmSync(dir, { recursive: true, force: true })
     }
   }, 120_000)
+
+  it("learns the hidden limit with its settings unchanged: the rate it ends at and the rate the API accepted within 5% of 25", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "examples/demo.ts"], {
+      cwd: path.resolve(__dirname, ".."),
+      env: { ...process.env, FORCE_COLOR: "0" },
+      encoding: "utf8",
+      timeout: 90_000
+    })
+    expect(run.status, run.stderr.slice(-2000)).toBe(0)
+    const figure = (label: string) => {
+      const row = run.stdout.split("\n").find((l) => l.includes(label))
+      return Number(row?.split("│")[2]?.trim())
+    }
+    const hidden = figure("hidden limit")
+    expect(hidden).toBe(25)
+    expect(Math.abs(figure("learned rate") - hidden) / hidden, run.stdout).toBeLessThanOrEqual(0.05)
+    expect(Math.abs(figure("accepted, last") - hidden) / hidden, run.stdout).toBeLessThanOrEqual(0.05)
+  }, 120_000)
 })
