@@ -41,6 +41,19 @@ const runAll = (cells: ReadonlyArray<Cell>) => {
   ).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.provide(Logger.minimumLogLevel(LogLevel.Error)))
 }
 
+/**
+ * `--only=family[:scenario],…` keeps the cells it names (a prefix of the family name, optionally a
+ * scenario name): one cell re-measured in seconds while tuning.
+ */
+const only = (cells: ReadonlyArray<Cell>): ReadonlyArray<Cell> => {
+  const arg = process.argv.find((a) => a.startsWith("--only="))
+  if (arg === undefined) return cells
+  const wanted = arg.slice("--only=".length).split(",").map((w) => w.split(":"))
+  return cells.filter((c) =>
+    wanted.some(([f, s]) => c.family.name.startsWith(f!) && (s === undefined || c.scenario.name.startsWith(s)))
+  )
+}
+
 const cellFigures = (r: Row): Record<string, number> => {
   const k = `adaptive.${r.family}.${r.scenario}`
   return {
@@ -56,7 +69,7 @@ export const group: BenchGroup = {
   name: "adaptive",
   description: "goodput (% of the hidden limit admitted after 5 s) and 429s per family x scenario: ours, oracle, seed AIMD",
   run: async (options) => {
-    const cells = options.quick ? quick : full
+    const cells = only(options.quick ? quick : full)
     const lag = monitorEventLoopDelay({ resolution: 20 })
     lag.enable()
     const started = performance.now()

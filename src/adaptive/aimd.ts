@@ -22,6 +22,7 @@ import type { Cycle, PacePoint } from "./bucketFit.js"
 import * as Congestion from "./congestion.js"
 import { MAX_QUOTA_WAIT_MS } from "./headers.js"
 import type { Partitions as PartitionMap } from "./partitions.js"
+import type * as QuotaWindow from "./quotaWindow.js"
 import { type Decision, decideAtWall } from "./wallDecision.js"
 
 export { onHeaders } from "./headerPacing.js"
@@ -129,6 +130,10 @@ export interface AimdState {
   readonly partitions: PartitionMap
   /** The header quota's window: stated, or the longest time-to-reset seen. */
   readonly headerWindowMs: number | null
+  /** The last header reading, by send time (`quotaWindow.ts`). */
+  readonly headerLast: QuotaWindow.Reading | null
+  /** Send time of the first request seen in the current quota window (`remaining` went up), or `null`. */
+  readonly windowStartAt: number | null
   /** Whether bare 5xx answers track the rate (`congestion.ts`). */
   readonly soft: Congestion.SoftState
 }
@@ -197,6 +202,8 @@ export const initial = (c: AimdConfig): AimdState => ({
   headerUntil: 0,
   partitions: {},
   headerWindowMs: null,
+  headerLast: null,
+  windowStartAt: null,
   soft: Congestion.initial
 })
 

@@ -112,7 +112,7 @@ export interface Fit {
  * The bucket that explains the cycles' walls best, with its rate in `[lo, hi]`; bursts from 1 request
  * to `maxBurstS` seconds of `hi`. `undefined` with fewer than two cycles (one cannot separate the two
  * unknowns). Among bursts fitting about as well, the biggest (the lowest rate) is kept: the cautious
- * reading.
+ * reading. `undefined` too when no burst has a rate above `lo` that predicts the last wall.
  *
  * @since 0.1.0
  * @category math
@@ -133,6 +133,10 @@ export const fit = (
   for (let k = 0; k <= steps; k++) {
     const burst = Math.pow(maxBurst, k / steps)
     const rate = rateFor(log, last, burst, lo, hi)
+    // At the bottom bound the last wall came no later than even `lo` predicts (say, a request sent
+    // as the pause ended): every lower rate explains it too. That is no measurement: taking it
+    // resumed at `lo` (minRate) and held it for a probe interval.
+    if (rate <= lo * (1 + 1e-3)) continue
     let error = 0
     for (const c of others) {
       const span = Math.max(100, c.wallAt - c.resumeAt)
@@ -142,7 +146,7 @@ export const fit = (
     fits.push({ rate, burst, error: error / others.length, high: rate })
   }
   const best = Math.min(...fits.map((f) => f.error))
-  if (!Number.isFinite(best)) return undefined
+  if (fits.length === 0 || !Number.isFinite(best)) return undefined
   const close = fits.filter((f) => f.error <= best + 0.05)
   const low = close.reduce((a, b) => (b.rate < a.rate ? b : a))
   return { ...low, high: Math.max(...close.map((f) => f.rate)) }

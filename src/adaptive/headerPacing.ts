@@ -7,6 +7,7 @@
 import { type AimdConfig, type AimdState, clamp, withPace } from "./aimd.js"
 import { headerPace, type RateLimitInfo } from "./headers.js"
 import * as Partitions from "./partitions.js"
+import * as QuotaWindow from "./quotaWindow.js"
 
 /**
  * Rate-limit headers observed at `now`. When the quota's window is known (IETF `w`, or the longest
@@ -14,14 +15,18 @@ import * as Partitions from "./partitions.js"
  * sustained `limit / window` less one request per window (at least half a `ceilingMargin`), whatever
  * `remaining` says until it is 0: spending a fixed window's quota evenly uses all of it, where `remaining / time-to-reset` slows
  * down as `remaining` falls (and a time-to-reset rounded up to whole seconds makes that worse).
- * Without a window, `remaining / time-to-reset`. Nothing remaining: a pause until the reset.
+ * Without a window, `remaining / time-to-reset`. Nothing remaining: a pause until the reset, or until
+ * the end of the window seen starting (`quotaWindow.ts`) when that is sooner.
  * Whatever the headers say, that pause ends within `maxQuotaWaitMs` and the pace is at least one
  * request per `maxQuotaWaitMs` (the parser already drops a reset beyond that bound as malformed).
  *
  * @since 0.1.0
  * @category transitions
  */
-export const onHeaders = (c: AimdConfig, s0: AimdState, info: RateLimitInfo, now: number): AimdState => {
+export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now: number, sentAt = now): AimdState => {
+  const s0 = info.remaining === undefined
+    ? s1
+    : { ...s1, ...QuotaWindow.record(s1, { sentAt, at: now, remaining: info.remaining, partition: info.partition ?? null }) }
   const untilReset = info.resetAt === undefined ? undefined : Math.round((info.resetAt - now) / 1000) * 1000
   const windowMs = info.window ?? (untilReset !== undefined && untilReset > 0
     ? Math.max(untilReset, s0.headerWindowMs ?? 0)
@@ -33,7 +38,7 @@ export const onHeaders = (c: AimdConfig, s0: AimdState, info: RateLimitInfo, now
   // A hostile window (say 5e-324 ms) makes 0 / 0: no sustained rate can be read from it.
   const sustained = rate !== undefined && Number.isFinite(rate) ? rate : undefined
   if (info.remaining !== undefined && info.remaining < 1 && info.resetAt !== undefined && info.resetAt > now) {
-    const until = Math.min(info.resetAt, now + c.maxQuotaWaitMs)
+    const until = Math.min(QuotaWindow.restoredAt(s, info.resetAt, windowMs, now), now + c.maxQuotaWaitMs)
     return {
       ...s,
       cooldownUntil: Math.max(s.cooldownUntil, until),

@@ -36,5 +36,5 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   if (r.backoff && (!soft || verdict.wall)) return Aimd.onBackoff(c, s, now, { retryAfterMs: r.retryAfterMs, sentAt: r.sentAt })
   // Noise was admitted by the server's limiter: it counts as accepted.
   const ok = Aimd.onSuccess(c, s, now, { sentAt: r.sentAt })
-  return r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now) : ok
+  return r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok
 }

@@ -29,6 +29,12 @@ const CYCLES = 3
 const PRIOR_BURST_S = 2
 /** …and the smallest: 0.1 s of it (the smallest bursts APIs grant). */
 const PRIOR_MIN_BURST_S = 0.1
+/**
+ * Requests that may reach the server together although sent apart (network jitter, a catch-up after
+ * a late timer): near the wall the bucket drains by the pace's small excess over the rate, so a few
+ * requests bunched are a wall a long time early or late. The prior is judged with this slack.
+ */
+const JITTER_TOKENS = 3
 /** A fit is trusted when it predicts the other walls within this share of their cycles. */
 const FIT_ERROR = 0.2
 /** Where to resume below a wall nothing explains yet: close enough to meet the next wall soon. */
@@ -46,9 +52,9 @@ const refutesPrior = (s: AimdState, cycle: Cycle | undefined, d: number): boolea
   if (cycle === undefined || cycle.start !== "full") return false
   const tolerance = Math.max(50, (cycle.wallAt - cycle.resumeAt) * 0.1)
   // Even a bucket of PRIOR_BURST_S of it would have run dry well before the wall…
-  const big = predictWall(s.paceLog, cycle, d, Math.max(1, d * PRIOR_BURST_S), cycle.wallAt + 1)
+  const big = predictWall(s.paceLog, cycle, d, Math.max(1, d * PRIOR_BURST_S + JITTER_TOKENS), cycle.wallAt + 1)
   // …or even the smallest would have lasted well past it.
-  const small = predictWall(s.paceLog, cycle, d, Math.max(1, d * PRIOR_MIN_BURST_S), cycle.wallAt + tolerance + 1)
+  const small = predictWall(s.paceLog, cycle, d, Math.max(1, d * PRIOR_MIN_BURST_S - JITTER_TOKENS), cycle.wallAt + tolerance + 1)
   return big < cycle.wallAt - tolerance || small > cycle.wallAt + tolerance
 }
 

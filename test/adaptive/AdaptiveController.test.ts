@@ -33,9 +33,9 @@ describe("AdaptiveController", () => {
     expect(Either.isRight(AdaptiveController.resolveOptions({ initialRate: 5 }))).toBe(true)
   })
 
-  it("gives the limiter a burst of 1 + rate x catchUp (default 100 ms), or the fixed burst asked for", () => {
+  it("gives the limiter a burst of 1 + rate x catchUp (default 50 ms: half the smallest bucket servers hold), or the fixed burst asked for", () => {
     const get = (o: AdaptiveController.Options) => Either.getOrThrow(AdaptiveController.resolveOptions(o))
-    expect(AdaptiveController.burstFor(get({ initialRate: 5 }), 50)).toBeCloseTo(6, 9)
+    expect(AdaptiveController.burstFor(get({ initialRate: 5 }), 50)).toBeCloseTo(3.5, 9)
     expect(AdaptiveController.burstFor(get({ initialRate: 5, catchUp: "20 millis" }), 50)).toBeCloseTo(2, 9)
     expect(AdaptiveController.burstFor(get({ initialRate: 5, burst: 3 }), 50)).toBe(3)
   })

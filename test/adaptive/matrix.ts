@@ -52,11 +52,18 @@ export const scenarios: ReadonlyArray<{ readonly id: ScenarioId; readonly label:
   { id: "d", label: "limit drops 50 -> 20", documented: 50 }
 ]
 
-export type Net = "local" | "delayed"
+const LAG = { p: 0.01, maxMs: 100 }
 
-export const nets: Record<Net, { readonly fibers: number; readonly delayMs: readonly [number, number] }> = {
-  local: { fibers: 8, delayMs: [1, 2] },
-  delayed: { fibers: 32, delayMs: [50, 100] }
+export type Net = "local" | "delayed" | "lagged"
+
+/**
+ * Every net has the event-loop lag of the bench's loaded machine (a 1% chance of a stall of up to
+ * 100 ms per limiter wait); `lagged` is the bench's delayed families there, the lag adding to the delay.
+ */
+export const nets: Record<Net, Pick<Cell, "fibers" | "delayMs" | "lag">> = {
+  local: { fibers: 8, delayMs: [1, 2], lag: LAG },
+  delayed: { fibers: 32, delayMs: [50, 100], lag: LAG },
+  lagged: { fibers: 32, delayMs: [100, 300], lag: LAG }
 }
 
 const windowOf = (s: Server): number =>
@@ -89,11 +96,12 @@ export interface Measured {
   readonly noiseVsClean?: number
 }
 
-export const measure = (row: Row, scenario: ScenarioId, net: Net, config?: Partial<Aimd.AimdConfig>): Measured => {
-  const adaptive = simulate(cellOf(row, scenario, net, "adaptive", row.server, config))
-  const oracle = simulate(cellOf(row, scenario, net, "oracle"))
+export const measure = (row: Row, scenario: ScenarioId, net: Net, config?: Partial<Aimd.AimdConfig>, seed?: number): Measured => {
+  const seeded = (cell: Cell): Cell => (seed === undefined ? cell : { ...cell, seed })
+  const adaptive = simulate(seeded(cellOf(row, scenario, net, "adaptive", row.server, config)))
+  const oracle = simulate(seeded(cellOf(row, scenario, net, "oracle")))
   const base = { adaptive, oracle, vsOracle: adaptive.admittedPerS / oracle.admittedPerS }
   if (row.clean === undefined) return base
-  const clean = simulate(cellOf(row, scenario, net, "adaptive", row.clean, config))
+  const clean = simulate(seeded(cellOf(row, scenario, net, "adaptive", row.clean, config)))
   return { ...base, noiseVsClean: adaptive.admittedPerS / clean.admittedPerS }
 }

@@ -6,9 +6,10 @@
  * FIFO. The server decides when a request reaches it, and the client learns it a delay later.
  *
  * The client is either the adaptive controller (the pure `observe` the service runs) or the *oracle*:
- * a fixed limiter (burst 1) at the true hidden rate, switching at a limit change, honouring
+ * a fixed limiter (a late wake-up keeps its slot, as the bench's pacer) at the true hidden rate, switching at a limit change, honouring
  * Retry-After as a shared pause.
  */
+import { burstFor, DEFAULT_CATCH_UP_MS } from "../../src/adaptive/AdaptiveController.js"
 import * as Aimd from "../../src/adaptive/aimd.js"
 import { parseRateLimitHeaders } from "../../src/adaptive/headers.js"
 import { observe } from "../../src/adaptive/observe.js"
@@ -62,11 +63,19 @@ export interface Cell {
   readonly fibers: number
   /** Network delay each way, uniform in [lo, hi] ms. */
   readonly delayMs: readonly [number, number]
+  /**
+   * Event-loop lag: a limiter wait ends late, by up to 1 ms, and with probability `p` by up to
+   * `maxMs` (a stall: GC, a busy loop); meanwhile the pace bucket fills, and what it holds goes out
+   * back to back. None by default.
+   */
+  readonly lag?: { readonly p: number; readonly maxMs: number } | undefined
   readonly durationMs: number
   readonly warmupMs: number
   readonly client: "adaptive" | "oracle"
   readonly seed?: number
   readonly config?: Partial<Aimd.AimdConfig>
+  /** The controller's `catchUp` option (ms). */
+  readonly catchUpMs?: number
   /** Called after every response the adaptive client observes (debugging). */
   readonly trace?: (t: number, status: number, before: Aimd.AimdState, after: Aimd.AimdState) => void
 }
@@ -138,7 +147,8 @@ const adaptiveClient = (cell: Cell): Client & { readonly state: () => Aimd.AimdS
   let s = Aimd.initial(c)
   const pace = new Pace()
   let applied = s.rate
-  pace.set(s.rate, 1 + s.rate * 0.1, T0)
+  const burst = (rate: number) => burstFor({ burst: null, catchUpMs: cell.catchUpMs ?? DEFAULT_CATCH_UP_MS }, rate)
+  pace.set(s.rate, burst(s.rate), T0)
   const backoff = new Set([429, 503])
   return {
     pace,
@@ -152,7 +162,7 @@ const adaptiveClient = (cell: Cell): Client & { readonly state: () => Aimd.AimdS
       const info = Option.getOrUndefined(parseRateLimitHeaders(r.headers, now).info)
       s = observe(c, s, { status: r.status, backoff: isBackoff, retryAfterMs, sentAt: r.sentAt, info }, now)
       cell.trace?.(now - T0, r.status, prev, s)
-      if (Math.abs(s.rate - applied) / applied >= 0.01) pace.set(s.rate, 1 + s.rate * 0.1, now), applied = s.rate
+      if (Math.abs(s.rate - applied) / applied >= 0.01) pace.set(s.rate, burst(s.rate), now), applied = s.rate
       if (s.cooldownUntil > now && s.cooldownUntil > before) pace.cooldown(s.cooldownUntil, now)
     }
   }
@@ -160,7 +170,8 @@ const adaptiveClient = (cell: Cell): Client & { readonly state: () => Aimd.AimdS
 
 const oracleClient = (cell: Cell): Client => {
   const pace = new Pace()
-  pace.set(cell.hiddenAt(0), 1, T0)
+  // The bench's pacer: a fiber woken late keeps its slot, so the next may follow at once.
+  pace.set(cell.hiddenAt(0), 2, T0)
   return {
     pace,
     observe: (r, now) => {
@@ -189,6 +200,8 @@ const NOISE_STATUSES = [500, 502, 503, 504]
 
 export const simulate = (cell: Cell): Result => {
   const rnd = prng(cell.seed ?? 1)
+  // Noise draws its own stream: a noisy run and its clean twin see the same delays and lags.
+  const noiseRnd = prng((cell.seed ?? 1) + 7919)
   const delay = () => cell.delayMs[0] + (cell.delayMs[1] - cell.delayMs[0]) * rnd()
   let hidden = cell.hiddenAt(0)
   const family = cell.server.family
@@ -199,9 +212,14 @@ export const simulate = (cell: Cell): Result => {
   const warm = T0 + cell.warmupMs
   const q: Array<Event> = []
   let waiting = cell.fibers, now = T0
+  const lateness = () => rnd() * (cell.lag !== undefined && rnd() < cell.lag.p ? cell.lag.maxMs : 1)
+  // When the head of the queue wakes up, once it had to wait (0: not waiting).
+  let wakeAt = 0, late = cell.lag === undefined ? 0 : lateness()
   let sent = 0, sentW = 0, admittedW = 0, rejectedW = 0, maxRate = 0
   for (;;) {
-    const admitAt = waiting > 0 ? client.pace.nextAt(now) : Infinity
+    let admitAt = waiting > 0 ? client.pace.nextAt(now) : Infinity
+    if (admitAt > now && admitAt < Infinity && wakeAt === 0) wakeAt = admitAt + late
+    if (wakeAt > 0) admitAt = Math.max(admitAt, wakeAt)
     const evAt = q.length > 0 ? q[0]!.t : Infinity
     now = Math.min(admitAt, evAt)
     if (now >= end) break
@@ -209,7 +227,7 @@ export const simulate = (cell: Cell): Result => {
     if (h !== hidden) {
       hidden = h
       server = ServerLimiter.setLimit(server, h, burstOf(family, h), now)
-      if (cell.client === "oracle") client.pace.set(h, 1, now)
+      if (cell.client === "oracle") client.pace.set(h, 2, now)
     }
     if (evAt <= admitAt) {
       const e = q.shift()!
@@ -231,8 +249,8 @@ export const simulate = (cell: Cell): Result => {
         if (counted) rejectedW++
       } else {
         if (counted) admittedW++
-        if (cell.server.noise !== undefined && rnd() < cell.server.noise) {
-          status = NOISE_STATUSES[Math.floor(rnd() * NOISE_STATUSES.length)]!
+        if (cell.server.noise !== undefined && noiseRnd() < cell.server.noise) {
+          status = NOISE_STATUSES[Math.floor(noiseRnd() * NOISE_STATUSES.length)]!
           headers = {}
         }
       }
@@ -241,6 +259,7 @@ export const simulate = (cell: Cell): Result => {
     }
     client.pace.refill(now)
     client.pace.tokens -= 1
+    if (cell.lag !== undefined) wakeAt = 0, late = lateness()
     waiting--
     sent++
     maxRate = Math.max(maxRate, client.pace.rate)

@@ -1,0 +1,42 @@
+/**
+ * Debugging aid (not part of the bench): one family × scenario against the composed client, printing
+ * every controller decision (`npx tsx bench/adaptive/traceCell.ts tb-100ms overstate-2x`).
+ */
+import { NodeHttpClient } from "@effect/platform-node"
+import { Effect, Logger, LogLevel } from "effect"
+import * as Adaptive from "../../src/adaptive/AdaptiveController.js"
+import * as ResilientClient from "../../src/client/ResilientClient.js"
+import * as ApiConfig from "../../src/config/ApiConfig.js"
+import * as SimulatedApi from "../../src/testing/SimulatedApi.js"
+import * as F from "./families.js"
+import * as S from "./scenarios.js"
+
+const family = Object.values(F).find((f): f is F.Family => typeof f === "object" && "name" in f && f.name === process.argv[2])!
+const scenario = S.all.find((s) => s.name === process.argv[3])!
+const program = Effect.gen(function*() {
+  const api = yield* Effect.orDie(SimulatedApi.make(family.server(scenario.hidden)))
+  const inner = yield* Adaptive.makeMemoryStore
+  const t0 = Date.now()
+  const store: Adaptive.ControllerStore = {
+    ...inner,
+    modify: (key, f) =>
+      inner.modify(key, (prev) => {
+        const [a, next] = f(prev)
+        if (prev === undefined || next.decreases !== prev.decreases || next.phase !== prev.phase || Math.abs(next.rate - prev.rate) > prev.rate * 0.05) {
+          console.log(`${Date.now() - t0} ${prev?.phase}->${next.phase} ${prev?.rate.toFixed(1)}->${next.rate.toFixed(1)} ceil ${next.ceiling?.toFixed(1)} high ${next.ceilingHigh?.toFixed(1)} prior ${next.priorValid} cd ${Math.max(0, next.cooldownUntil - Date.now())}`)
+        }
+        return [a, next]
+      })
+  }
+  const config = yield* Effect.orDie(ApiConfig.decode({ name: "t", baseUrl: api.url, adaptive: { enabled: true, initialRate: scenario.documented } }))
+  const { client } = yield* Effect.orDie(ResilientClient.make(config, { adaptiveStore: store }))
+  const one = client.get("/items/1").pipe(Effect.flatMap((r) => r.text), Effect.ignore)
+  yield* Effect.fork(Effect.all(Array.from({ length: family.fibers }, () => Effect.forever(one)), { concurrency: "unbounded" }))
+  yield* Effect.sleep(`${scenario.warmupMs} millis`)
+  const c0 = yield* api.counters
+  yield* Effect.sleep(`${scenario.durationMs - scenario.warmupMs} millis`)
+  const c1 = yield* api.counters
+  const admitted = c1.accepted + c1.errors5xx - c0.accepted - c0.errors5xx
+  console.log(`goodput ${((admitted / ((scenario.durationMs - scenario.warmupMs) / 1000)) / scenario.hidden * 100).toFixed(1)}% rejected ${c1.rejected429 - c0.rejected429}`)
+})
+Effect.runPromise(program.pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici), Effect.provide(Logger.minimumLogLevel(LogLevel.Error)))).then(() => process.exit(0))

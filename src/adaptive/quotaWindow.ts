@@ -1,0 +1,68 @@
+/**
+ * When did the server's quota window start? (pure) Rate-limit headers state the time to reset in
+ * whole seconds (rounded up, as express-rate-limit and @fastify/rate-limit do; epoch-second resets
+ * likewise), so a quota exhausted a few milliseconds before its 1 s window ends reads "reset in 1 s":
+ * pausing that long loses up to a whole window. `remaining` going up between two requests (in send
+ * order) marks a new window, opened when that request reached the server (about halfway through its
+ * round trip): the quota is restored no later than a window after it.
+ *
+ * @since 0.2.0
+ */
+
+/** Requests by which `remaining` may go up without a new window (out-of-order arrivals). */
+const JITTER = 4
+
+/**
+ * One header reading: when its request was sent, what remained, in which partition.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Reading {
+  readonly sentAt: number
+  /** When its answer came: the request reached the server about halfway. */
+  readonly at: number
+  readonly remaining: number
+  readonly partition: string | null
+}
+
+/**
+ * @since 0.2.0
+ * @category models
+ */
+export interface WindowState {
+  readonly headerLast: Reading | null
+  /** When the current window opened at the server (estimated), or `null`. */
+  readonly windowStartAt: number | null
+}
+
+/**
+ * Record a reading. A reading sent before the last one (answers overtake each other) is ignored; one of
+ * another partition restarts the tracking.
+ *
+ * @since 0.2.0
+ * @category transitions
+ */
+export const record = (s: WindowState, r: Reading): WindowState => {
+  const last = s.headerLast
+  if (last !== null && r.sentAt < last.sentAt) return s
+  const same = last !== null && last.partition === r.partition
+  // Answers reach the server out of send order: `remaining` jitters by a few. A new window restores
+  // the quota at once, a jump far above that.
+  const jump = same && r.remaining > last.remaining + Math.max(JITTER, r.remaining / 2)
+  const start = jump ? (r.sentAt + r.at) / 2 : same ? s.windowStartAt : null
+  return { headerLast: r, windowStartAt: start }
+}
+
+/**
+ * When an exhausted quota is restored: the stated reset, or sooner when the window seen opening at
+ * `windowStartAt` (and lasting `windowMs`) ends before it; `now` when that window has ended already
+ * (its last request took the last unit of the quota).
+ *
+ * @since 0.2.0
+ * @category math
+ */
+export const restoredAt = (s: WindowState, resetAt: number, windowMs: number | undefined, now: number): number => {
+  if (s.windowStartAt === null || windowMs === undefined) return resetAt
+  return Math.min(resetAt, Math.max(now, s.windowStartAt + windowMs))
+}
