@@ -1,12 +1,16 @@
 /**
- * The shared circuit breaker with several instances, each on its own ioredis connection, as
- * separate workers would be. Independent connections in one process rather than child processes:
- * every piece of state an instance could share with another lives in Redis (each instance has its
- * own connection, local machine, probe ids and change stream; nothing is module-level), and Redis
- * interleaves commands from separate connections exactly as it does from separate processes, so
- * this tests the same atomicity while letting the test drive each instance step by step.
+ * The shared circuit breaker with several instances. Most tests use independent connections in
+ * one process: every piece of state an instance could share with another lives in Redis (each
+ * instance has its own connection, local machine, probe ids and change stream; nothing is
+ * module-level), and Redis interleaves commands from separate connections as it does from separate
+ * processes, so they test the same atomicity while the test drives each instance step by step
+ * (and can kill the server under them). The last one uses real child processes, each with its own
+ * event loop and clock, for the two promises that matter most: one trip opens the circuit for
+ * all, and half-open probes are limited across all.
  */
 import { describe, expect, it } from "@effect/vitest"
+import { spawn } from "node:child_process"
+import * as readline from "node:readline"
 import { Context, Duration, Effect, Either, Exit, Fiber, Layer, Logger, LogLevel, type Scope, Stream } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import type { CircuitBreakerShape } from "../../src/breaker/CircuitBreaker.js"
@@ -162,4 +166,63 @@ describe.skipIf(skipRedis)("the shared breaker while Redis is away", () => {
       Logger.withMinimumLogLevel(LogLevel.Info)
     )
   })
+})
+
+/** A breaker worker process speaking one JSON line per command (see `breakerWorker.ts`). */
+const startWorker = (options: Record<string, unknown>) => {
+  const child = spawn(process.execPath, ["--import", "tsx", "test/redis/breakerWorker.ts", JSON.stringify(options)], {
+    stdio: ["pipe", "pipe", "pipe"]
+  })
+  let stderr = ""
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")))
+  const waiting: Array<(line: string) => void> = []
+  const lines = readline.createInterface({ input: child.stdout })
+  lines.on("line", (line) => waiting.shift()?.(line))
+  const exited = new Promise<never>((_, reject) =>
+    child.on("exit", (code) => reject(new Error(`worker exited with ${code}: ${stderr}`)))
+  )
+  exited.catch(() => undefined)
+  const nextLine = () => Promise.race([new Promise<string>((resolve) => waiting.push(resolve)), exited])
+  return {
+    ready: nextLine(),
+    ask: <A>(command: string): Promise<A> => {
+      const reply = nextLine()
+      child.stdin.write(`${command}\n`)
+      return reply.then((line) => JSON.parse(line) as A)
+    },
+    stop: () => child.kill()
+  }
+}
+
+describe.skipIf(skipRedis)("the shared breaker across processes", () => {
+  let server: RedisServer
+  beforeAll(async () => {
+    server = await startRedisServer()
+  })
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it("a trip in one process opens the circuit in all; half-open probes are limited across processes", async () => {
+    const prefix = uniquePrefix("procs")
+    const options = { name: "api", failureThreshold: 1, recoveryTimeout: "400 millis", halfOpenMaxProbes: 3 }
+    const workers = [0, 1, 2].map(() => startWorker({ url: server.url, prefix, options, fibers: 8, holdMs: 300 }))
+    try {
+      for (const w of workers) expect(await w.ready).toBe("ready")
+      // The trip happens here, in the test process.
+      await Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+        const { breaker } = yield* breakerOn(server.url, prefix, { ...options, classify })
+        yield* Effect.either(breaker.withBreaker(Effect.fail("down")))
+      })))
+      for (const w of workers) expect(await w.ask<{ state: string }>("state")).toEqual({ state: "open" })
+      await new Promise((r) => setTimeout(r, 450))
+      const results = await Promise.all(workers.map((w) => w.ask<{ admitted: number; rejected: number }>("probe")))
+      expect(results.reduce((n, r) => n + r.admitted, 0)).toBe(3)
+      expect(results.reduce((n, r) => n + r.rejected, 0)).toBe(3 * 8 - 3)
+      // Three successful probes (successThreshold 1 each): closed for all.
+      for (const w of workers) expect(await w.ask<{ state: string }>("state")).toEqual({ state: "closed" })
+    } finally {
+      for (const w of workers) w.stop()
+    }
+  }, 30_000)
 })
