@@ -205,7 +205,7 @@ describe.skipIf(skipRedis)("the shared breaker across processes", () => {
 
   it("a trip in one process opens the circuit in all; half-open probes are limited across processes", async () => {
     const prefix = uniquePrefix("procs")
-    const options = { name: "api", failureThreshold: 1, recoveryTimeout: "400 millis", halfOpenMaxProbes: 3 }
+    const options = { name: "api", failureThreshold: 1, recoveryTimeout: "400 millis" as const, halfOpenMaxProbes: 3 }
     const workers = [0, 1, 2].map(() => startWorker({ url: server.url, prefix, options, fibers: 8, holdMs: 300 }))
     try {
       for (const w of workers) expect(await w.ready).toBe("ready")
