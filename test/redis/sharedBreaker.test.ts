@@ -96,6 +96,20 @@ describe.skipIf(skipRedis)("a circuit breaker shared through Redis", () => {
       }
     })))
 
+  it.live("refuses bad options with a typed error naming the field", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const bad: ReadonlyArray<readonly [RedisCircuitBreakerOptions, string]> = [
+        [{ probeTimeout: "soon" as Duration.DurationInput }, "probeTimeout"],
+        [{ probeTimeout: 0 }, "probeTimeout"],
+        [{ ttl: "2 days" }, "ttl"],
+        [{ failureRate: 2 }, "failureRate"]
+      ]
+      for (const [options, field] of bad) {
+        const error = yield* Effect.flip(breakerOn(server.url, uniquePrefix("bad"), options))
+        expect(error).toMatchObject({ _tag: "InvalidCircuitBreakerOptions", field })
+      }
+    })))
+
   it.live("costs one script call to admit and one to record; an ignored result costs nothing", () =>
     Effect.scoped(Effect.gen(function*() {
       const { breaker, redis } = yield* breakerOn(server.url, uniquePrefix("rtt"), { name: "api" })
