@@ -11,7 +11,7 @@
  * @since 0.1.0
  */
 import { randomBytes } from "node:crypto"
-import { Clock, Duration, Effect, Layer, Option, PubSub, Stream } from "effect"
+import { Duration, Effect, Layer, Option, PubSub, Stream } from "effect"
 import {
   CircuitBreaker,
   type CircuitBreakerOptions,
@@ -25,9 +25,9 @@ import { CircuitOpenError, InvalidCircuitBreakerOptions } from "../breaker/error
 import * as Machine from "../breaker/machine.js"
 import { MAX_REQUEST_WAIT } from "../internal/bounds.js"
 import { decodeDuration } from "../internal/duration.js"
-import { initialThrottle, noteEvent } from "../internal/reportThrottle.js"
-import { type BreakerOp, type BreakerReply, breakerScript, callArgs, decodeReply, settingsArgs } from "./breakerScript.js"
-import { Redis, RedisError } from "./Redis.js"
+import { breakerScript, settingsArgs } from "./breakerScript.js"
+import { makeBreakerState } from "./breakerState.js"
+import { Redis } from "./Redis.js"
 
 /**
  * Options of the shared breaker: those of `CircuitBreaker.make`, plus the two a shared state needs.
@@ -52,10 +52,6 @@ interface Ticket extends Machine.Ticket {
   /** The probe's member in the shared probe set (`""` unless a shared probe). */
   readonly id: string
 }
-
-type Step<A> = readonly [Machine.MachineState, A, ReadonlyArray<Machine.Transition>]
-
-const WARN_INTERVAL_MS = 30_000
 
 const durationOption = (
   field: string,
@@ -103,71 +99,9 @@ export const makeCircuitBreaker = (
     const instance = randomBytes(6).toString("hex")
     let probeSeq = 0
 
-    // The local machine used while Redis is unavailable, and what decides when to say so.
-    let local = Machine.initial
-    let lastShared: Machine.MachineState | undefined = undefined
-    let onLocal = false
-    let fallbackReports = initialThrottle
-    let recoveryReports = initialThrottle
-
     const publish = (transitions: ReadonlyArray<Machine.Transition>): Effect.Effect<void> =>
       transitions.length === 0 ? Effect.void : PubSub.publishAll(pubsub, transitions.map((t) => ({ ...t, name })))
-
-    const remote = (op: BreakerOp, extra: ReadonlyArray<string>): Effect.Effect<BreakerReply, RedisError> =>
-      !redis.isReady()
-        ? Effect.fail(new RedisError({ operation: breakerScript.name, reason: "unavailable", detail: "connection not ready" }))
-        : Effect.flatMap(redis.evalScript(breakerScript, keys, callArgs(op, settings, extra)), (raw) =>
-          Effect.try({
-            try: () => decodeReply(op, raw),
-            catch: (e) => new RedisError({ operation: breakerScript.name, reason: "command", detail: String(e) })
-          }))
-
-    /** One step of the local machine now, its transitions published. */
-    const localStep = <A>(f: (s: Machine.MachineState, now: number) => Step<A>, now: number): Effect.Effect<A> => {
-      const [next, a, transitions] = f(local, now)
-      local = next
-      return Effect.as(publish(transitions), a)
-    }
-
-    const fellBack = (error: RedisError, now: number): Effect.Effect<void> => {
-      if (!onLocal) {
-        onLocal = true
-        // Carry on from the shared state last seen; its probes belong to other processes.
-        local = lastShared === undefined ? local : { ...lastShared, probesInFlight: 0 }
-      }
-      const next = noteEvent(fallbackReports, now, WARN_INTERVAL_MS)
-      fallbackReports = next.state
-      return next.report === undefined ? Effect.void : Effect.logWarning(
-        `circuit breaker "${name}": Redis unavailable (${error.message}); ${next.report} decision(s) ` +
-          "taken on this process's local state since the last report; the shared state is used again once Redis answers"
-      )
-    }
-
-    const backOnShared = (now: number): Effect.Effect<void> => {
-      onLocal = false
-      const next = noteEvent(recoveryReports, now, WARN_INTERVAL_MS)
-      recoveryReports = next.state
-      return next.report === undefined
-        ? Effect.void
-        : Effect.logInfo(`circuit breaker "${name}": Redis answers again; back on the shared state`)
-    }
-
-    /** One operation on the shared state, or on the local machine when Redis cannot be reached. */
-    const run = <A>(
-      op: BreakerOp,
-      extra: ReadonlyArray<string>,
-      shared: (reply: BreakerReply) => A,
-      fallback: (s: Machine.MachineState, now: number) => Step<A>
-    ): Effect.Effect<A> =>
-      Effect.matchEffect(remote(op, extra), {
-        onSuccess: (reply) => {
-          lastShared = reply.state
-          const published = Effect.as(publish(reply.transitions), shared(reply))
-          return onLocal ? Effect.zipRight(Effect.flatMap(Clock.currentTimeMillis, backOnShared), published) : published
-        },
-        onFailure: (error) =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.zipRight(fellBack(error, now), localStep(fallback, now)))
-      })
+    const { local, run } = makeBreakerState(name, redis, keys, settings, publish)
 
     const rejection = (admission: Extract<Machine.Admission, { _tag: "Rejected" }>, now: number) =>
       new CircuitOpenError({
@@ -195,7 +129,7 @@ export const makeCircuitBreaker = (
 
     const record = (verdict: Machine.Verdict, ticket?: Ticket): Effect.Effect<void> => {
       if (ticket !== undefined && !ticket.shared) {
-        return Effect.flatMap(Clock.currentTimeMillis, (now) => localStep((s) => Machine.record(config, s, now, verdict, ticket), now))
+        return local((s, now) => Machine.record(config, s, now, verdict, ticket))
       }
       // Nothing to count and no probe slot to free: no round trip.
       if (ticket !== undefined && verdict === "ignore" && !ticket.probe) return Effect.void
