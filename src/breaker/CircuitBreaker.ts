@@ -259,7 +259,12 @@ export const resolveOptions = (
   })
 }
 
-const snapshotOf = (name: string, s: Machine.MachineState): BreakerSnapshot => {
+/**
+ * The snapshot of a machine state (shared with the Redis-backed breaker).
+ *
+ * @since 0.1.0
+ */
+export const snapshotOf = (name: string, s: Machine.MachineState): BreakerSnapshot => {
   const failures = Machine.windowFailures(s)
   return {
     name,
