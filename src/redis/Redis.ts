@@ -198,6 +198,7 @@ export const makeTopology = (
     // Set while the server does not fit this kind of client (checked on every `ready`).
     let misfit: RedisError | undefined = undefined
     let started = false
+    let closing = false
     let lastMisconfiguredLog = -Infinity
     /** Log a misconfiguration (throttled); every store fails on it instead of applying onUnavailable. */
     const noted = (error: RedisError): RedisError => {
@@ -221,6 +222,11 @@ export const makeTopology = (
             }
           }
           c.on("error", lost)
+          // Whatever made ioredis give up (a failed first connect, a disconnect mid-reconnection),
+          // keep trying in the background until the layer is released: that is how stores recover.
+          c.on("end", () => {
+            if (!closing) setTimeout(() => !closing && c.status === "end" && c.connect().catch(noop), maxDelay).unref()
+          })
           // A cluster reports each node's connection errors separately (the cluster may stay ready).
           if (kind === "cluster") c.on("node error", lost)
           c.on("ready", () => {
@@ -234,7 +240,11 @@ export const makeTopology = (
           return c
         })
       ),
-      (c) => Effect.sync(() => c.disconnect())
+      (c) =>
+        Effect.sync(() => {
+          closing = true
+          c.disconnect()
+        })
     )
     const onCheck = (check: ServerCheck): void => {
       const was = unsupported
@@ -261,15 +271,6 @@ export const makeTopology = (
       onCheck(check)
     } else {
       log("Redis not reachable at startup; stores apply their onUnavailable policy until it is")
-      // ioredis does not retry a failed lazy connect by itself: keep trying in the background.
-      if (client.status === "end" || client.status === "wait") {
-        const retry = (): void => {
-          if (client.status === "end" || client.status === "wait") {
-            client.connect().catch(() => setTimeout(retry, maxDelay).unref())
-          }
-        }
-        setTimeout(retry, maxDelay).unref()
-      }
     }
     started = true
 

@@ -192,7 +192,7 @@ export const createClient = (topology: RedisTopology): IORedis | Cluster => {
         retryStrategy: backoff(maxDelay),
         sentinelRetryStrategy: backoff(maxDelay),
         // A demoted master (manual failover) answers READONLY without closing: ask the sentinels again.
-        failoverDetector: true,
+        // (Not ioredis' `failoverDetector`: its disconnect during a reconnection ends the client.)
         reconnectOnError: (error) => /^READONLY/.test(error.message) ? 1 : false
       })
     }

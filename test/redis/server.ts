@@ -241,7 +241,8 @@ export const startSentinel = async (downAfterMs = 400, flavor: Flavor = "redis")
   const name = "governor"
   // Replication writes an RDB file in the server's directory: keep it out of the checkout.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "governor-replication-"))
-  const master = await startRedisServer({ flavor, args: () => ["--dir", dir] })
+  // No 5 s wait for more replicas before a diskless full sync (the default delay).
+  const master = await startRedisServer({ flavor, args: () => ["--dir", dir, "--repl-diskless-sync-delay", "0"] })
   const replica = await startRedisServer({ flavor, args: () => ["--dir", dir, "--replicaof", "127.0.0.1", String(master.port)] })
   const sentinel = await startRedisServer({
     flavor,
