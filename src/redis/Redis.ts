@@ -173,6 +173,54 @@ const checkServer = (client: IORedis | Cluster, kind: RedisTopology["_tag"]): Pr
 const MISCONFIGURED_LOG_INTERVAL_MS = 30_000
 
 /**
+ * The client of a topology with its event handling, disconnected when the scope closes. Connection
+ * losses are logged once per outage; whenever ioredis gives up (a failed first connect, a disconnect
+ * mid-reconnection) it is told to connect again after the backoff, until the scope closes: that is
+ * how stores recover.
+ */
+const acquireClient = (
+  topology: RedisTopology,
+  log: (message: string) => void,
+  onReady: (client: IORedis | Cluster) => void
+): Effect.Effect<IORedis | Cluster, RedisError, Scope.Scope> => {
+  let closing = false
+  const maxDelay = maxReconnectDelayOf(topology.options)
+  return Effect.acquireRelease(
+    Effect.try({ try: () => createClient(topology), catch: (cause) => toRedisError("connect", cause) }).pipe(
+      Effect.map((c) => {
+        let down = false
+        // Without an 'error' listener ioredis errors would crash the process.
+        const lost = (error: Error) => {
+          if (!down) {
+            down = true
+            log(`Redis connection lost: ${error.message.slice(0, 200)}; reconnecting in the background`)
+          }
+        }
+        c.on("error", lost)
+        // A cluster reports each node's connection errors separately (the cluster may stay ready).
+        if (topology._tag === "cluster") c.on("node error", lost)
+        c.on("end", () => {
+          if (!closing) setTimeout(() => !closing && c.status === "end" && c.connect().catch(noop), maxDelay).unref()
+        })
+        c.on("ready", () => {
+          if (down) {
+            down = false
+            log("Redis connection restored")
+          }
+          onReady(c)
+        })
+        return c
+      })
+    ),
+    (c) =>
+      Effect.sync(() => {
+        closing = true
+        c.disconnect()
+      })
+  )
+}
+
+/**
  * Build the service for a topology. Connecting to a server older than Redis 6.0 fails with
  * {@link RedisVersionUnsupported}; a standalone or Sentinel client reaching a cluster node (or a
  * sentinel) fails with a `RedisError` of reason `"misconfigured"`. The connections are closed when
@@ -192,13 +240,11 @@ export const makeTopology = (
     const kind = topology._tag
     const options: RedisCommonOptions = topology.options
     const prefix = options.prefix ?? "governor"
-    const maxDelay = maxReconnectDelayOf(options)
     // Set while the server of the current connection is too old (checked on every `ready`).
     let unsupported: RedisVersionUnsupported | undefined = undefined
     // Set while the server does not fit this kind of client (checked on every `ready`).
     let misfit: RedisError | undefined = undefined
     let started = false
-    let closing = false
     let lastMisconfiguredLog = -Infinity
     /** Log a misconfiguration (throttled); every store fails on it instead of applying onUnavailable. */
     const noted = (error: RedisError): RedisError => {
@@ -210,42 +256,10 @@ export const makeTopology = (
       return error
     }
 
-    const client = yield* Effect.acquireRelease(
-      Effect.try({ try: () => createClient(topology), catch: (cause) => toRedisError("connect", cause) }).pipe(
-        Effect.map((c) => {
-          let down = false
-          // Without an 'error' listener ioredis errors would crash the process; log state changes once.
-          const lost = (error: Error) => {
-            if (!down) {
-              down = true
-              log(`Redis connection lost: ${error.message.slice(0, 200)}; reconnecting in the background`)
-            }
-          }
-          c.on("error", lost)
-          // Whatever made ioredis give up (a failed first connect, a disconnect mid-reconnection),
-          // keep trying in the background until the layer is released: that is how stores recover.
-          c.on("end", () => {
-            if (!closing) setTimeout(() => !closing && c.status === "end" && c.connect().catch(noop), maxDelay).unref()
-          })
-          // A cluster reports each node's connection errors separately (the cluster may stay ready).
-          if (kind === "cluster") c.on("node error", lost)
-          c.on("ready", () => {
-            if (down) {
-              down = false
-              log("Redis connection restored")
-            }
-            // A reconnection may reach another server (failover): check it too, off the start path.
-            if (started) void checkServer(c, kind).then(onCheck, noop)
-          })
-          return c
-        })
-      ),
-      (c) =>
-        Effect.sync(() => {
-          closing = true
-          c.disconnect()
-        })
-    )
+    const client = yield* acquireClient(topology, log, (c) => {
+      // A reconnection may reach another server (failover): check it too, off the start path.
+      if (started) void checkServer(c, kind).then(onCheck, noop)
+    })
     const onCheck = (check: ServerCheck): void => {
       const was = unsupported
       const verdict = check.version
