@@ -62,18 +62,21 @@ export class InvalidCost extends Schema.TaggedError<InvalidCost>()("InvalidCost"
 }
 
 /**
- * The limiter's backing store (e.g. Redis) could not be reached and the configured policy is
- * `fail-closed`.
+ * The limiter's backing store (e.g. Redis) could not be used. `kind: "outage"`: it could not be
+ * reached and the configured policy is `fail-closed`. `kind: "misconfigured"`: the store does not
+ * fit the deployment (e.g. a standalone Redis client on a Redis Cluster node); raised whatever
+ * `onUnavailable` says, since admitting on it would silently lift the limit.
  *
  * @since 0.1.0
  * @category errors
  */
 export class RateLimiterUnavailable extends Schema.TaggedError<RateLimiterUnavailable>()("RateLimiterUnavailable", {
   store: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  kind: Schema.optionalWith(Schema.Literal("outage", "misconfigured"), { default: () => "outage" as const })
 }) {
   override get message(): string {
-    return `Rate limiter store "${this.store}" unavailable: ${this.reason}`
+    return `Rate limiter store "${this.store}" ${this.kind === "misconfigured" ? "misconfigured" : "unavailable"}: ${this.reason}`
   }
 }
 

@@ -367,7 +367,10 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       ...(options.minInterval === undefined ? {} : { minInterval: options.minInterval })
     }).pipe(Effect.orDie)
     const notReady = new RedisError({ operation: "acquire", reason: "unavailable", detail: "connection not ready" })
-    const unavailable = (error: RedisError) => new RateLimiterUnavailable({ store: STORE, reason: error.message })
+    const unavailable = (error: RedisError) =>
+      new RateLimiterUnavailable({ store: STORE, reason: error.message, kind: error.reason === "misconfigured" ? "misconfigured" : "outage" })
+    // A misconfiguration (MOVED/CROSSSLOT reaching us) is never an outage: no policy may admit on it.
+    const mustFail = (error: RedisError) => onUnavailable === "fail-closed" || error.reason === "misconfigured"
 
     // A slow Redis (CLIENT PAUSE, overloaded, failing over) makes each call wait the whole command
     // timeout before onUnavailable decides: count every such call, warn now and then.
@@ -469,6 +472,10 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       waitedMs: number,
       maxWaitMs: number | undefined
     ): Effect.Effect<Permit, AcquireError> => {
+      if (error.reason === "misconfigured") {
+        counters.rejected++
+        return Effect.fail(unavailable(error))
+      }
       switch (onUnavailable) {
         case "fail-closed":
           counters.rejected++
@@ -641,7 +648,7 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
               Effect.catchAll((error) =>
                 Effect.zipRight(
                   timedOut("adjust", plan.key, error),
-                  onUnavailable === "fail-closed" ? Effect.fail(unavailable(error)) : Ref.set(current, next)
+                  mustFail(error) ? Effect.fail(unavailable(error)) : Ref.set(current, next)
                 )
               )
             )
@@ -668,7 +675,7 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
         return run(Op.cooldown, key, [], [], [d, marginMs, 0, 0]).pipe(
           Effect.asVoid,
           Effect.tapError((error) => timedOut("cooldown", key, error)),
-          Effect.catchAll((error) => onUnavailable === "fail-closed" ? Effect.fail(unavailable(error)) : Effect.void),
+          Effect.catchAll((error) => mustFail(error) ? Effect.fail(unavailable(error)) : Effect.void),
           Effect.zipLeft(local)
         )
       })
@@ -691,7 +698,7 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
       return run(Op.rate, key, [], [], rate === null ? [0, 0, 0, 0] : [rate, burst, rateTtlMs, 0]).pipe(
         Effect.asVoid,
         Effect.tapError((error) => timedOut("rate", key, error)),
-        Effect.catchAll((error) => onUnavailable === "fail-closed" ? Effect.fail(unavailable(error)) : Effect.void),
+        Effect.catchAll((error) => mustFail(error) ? Effect.fail(unavailable(error)) : Effect.void),
         Effect.zipLeft(local)
       )
     }
@@ -733,7 +740,7 @@ export const makeRedis = (options: RedisLimiterOptions): Effect.Effect<RateLimit
         }),
         Effect.tapError((error) => timedOut("snapshot", key, error)),
         Effect.catchAll((error) =>
-          onUnavailable === "local-fallback" ? fallback!.snapshot(key) : Effect.fail(unavailable(error))
+          onUnavailable === "local-fallback" && !mustFail(error) ? fallback!.snapshot(key) : Effect.fail(unavailable(error))
         )
       )
 

@@ -38,7 +38,8 @@ export interface RedisAdaptiveStoreOptions {
   readonly ttl?: Duration.DurationInput | undefined
   /**
    * When Redis is unreachable: `"local"` (default) keeps learning in this process and goes back to the
-   * shared state when Redis returns; `"fail"` fails with `RateLimiterUnavailable`.
+   * shared state when Redis returns; `"fail"` fails with `RateLimiterUnavailable`. A misconfigured
+   * Redis (a cluster redirect reaching a standalone client) always fails (`kind: "misconfigured"`).
    */
   readonly onUnavailable?: "local" | "fail" | undefined
   /** Compare-and-set attempts before giving up under contention. Default 32. */
@@ -84,7 +85,10 @@ export const makeAdaptiveStore = (options: RedisAdaptiveStoreOptions = {}): Effe
       if (seen.size >= 10_000 && !seen.has(key)) seen.delete(seen.keys().next().value!)
       seen.set(key, { version, state })
     }
-    const unavailable = (error: RedisError) => new RateLimiterUnavailable({ store: "redis-adaptive", reason: error.message })
+    const unavailable = (error: RedisError) =>
+      new RateLimiterUnavailable({ store: "redis-adaptive", reason: error.message, kind: error.reason === "misconfigured" ? "misconfigured" : "outage" })
+    // Learning locally is for outages; a misconfiguration (MOVED, CROSSSLOT) must surface.
+    const goLocal = (error: RedisError) => local && error.reason !== "misconfigured"
     const hashKey = (key: string) => redis.key(key, "adaptive")
 
     const read = (key: string) =>
@@ -97,7 +101,7 @@ export const makeAdaptiveStore = (options: RedisAdaptiveStoreOptions = {}): Effe
       read(key).pipe(
         Effect.tap(({ state, version }) => Effect.sync(() => remember(key, version, state))),
         Effect.map(({ state }) => state),
-        Effect.catchAll((error) => local ? Effect.succeed(offline.get(key) ?? seen.get(key)?.state) : Effect.fail(unavailable(error)))
+        Effect.catchAll((error) => goLocal(error) ? Effect.succeed(offline.get(key) ?? seen.get(key)?.state) : Effect.fail(unavailable(error)))
       )
 
     // Updates of one key from this process go one at a time: only other processes can race a
@@ -153,7 +157,7 @@ export const makeAdaptiveStore = (options: RedisAdaptiveStoreOptions = {}): Effe
         Effect.catchIf(
           (e): e is RedisError => e._tag === "RedisError",
           (error) => {
-            if (!local) return Effect.fail(unavailable(error))
+            if (!goLocal(error)) return Effect.fail(unavailable(error))
             const [a, next] = f(offline.get(key) ?? seen.get(key)?.state)
             if (offline.size >= 10_000 && !offline.has(key)) offline.delete(offline.keys().next().value!)
             offline.set(key, next)

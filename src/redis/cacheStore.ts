@@ -5,13 +5,15 @@
  * small binary frame: 4 bytes of metadata length, the metadata as JSON (status, headers, times,
  * validators, vary), then the body bytes untouched.
  *
- * `clear` and `stats` scan the namespace (SCAN, never KEYS): fine for a cache of thousands of
- * entries, slow for millions; on Redis Cluster they cover the node the client is connected to.
+ * `clear` and `stats` scan the namespace (SCAN, never KEYS) on every master (each node of a Redis
+ * Cluster holds its own slots): fine for a cache of thousands of entries, slow for millions. `clear`
+ * deletes key by key (pipelined): one multi-key delete would fail with CROSSSLOT on a cluster.
  *
  * @since 0.1.0
  */
 import { Duration, Effect, Option } from "effect"
 import { type CacheEntry, type CacheStore, CacheStoreError, hitRate } from "../cache/CacheStore.js"
+import type { Redis as IORedis } from "ioredis"
 import { Redis, type RedisError } from "./Redis.js"
 
 const STORE = "redis"
@@ -96,17 +98,29 @@ export const makeCacheStore = (options: RedisCacheStoreOptions = {}): Effect.Eff
     const fail = (operation: string) => (error: RedisError) =>
       new CacheStoreError({ store: STORE, operation, reason: error.message, cause: error })
 
-    const scan = <A>(onBatch: (keys: ReadonlyArray<string>) => Promise<A>): Effect.Effect<Array<A>, RedisError> =>
-      redis.command("scan", async (c) => {
+    /** Every batch of this namespace's keys, on the master that holds them. */
+    const scan = <A>(onBatch: (node: IORedis, keys: ReadonlyArray<string>) => Promise<A>): Effect.Effect<Array<A>, RedisError> =>
+      redis.command("scan", async () => {
         const out: Array<A> = []
-        let cursor = "0"
-        do {
-          const [next, keys] = await c.scan(cursor, "MATCH", pattern, "COUNT", 1000)
-          cursor = next
-          if (keys.length > 0) out.push(await onBatch(keys))
-        } while (cursor !== "0")
+        for (const node of redis.masters()) {
+          let cursor = "0"
+          do {
+            const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1000)
+            cursor = next
+            if (keys.length > 0) out.push(await onBatch(node, keys))
+          } while (cursor !== "0")
+        }
         return out
       })
+    /** One command per key, pipelined on `node`; fails with the first command that failed. */
+    const perKey = async (node: IORedis, keys: ReadonlyArray<string>, add: (p: ReturnType<IORedis["pipeline"]>, key: string) => void) => {
+      const pipeline = node.pipeline()
+      for (const k of keys) add(pipeline, k)
+      const results = (await pipeline.exec()) ?? []
+      const failure = results.find(([error]) => error !== null)
+      if (failure !== undefined) throw failure[0]
+      return results.map(([, value]) => value)
+    }
 
     const store: CacheStore = {
       name: STORE,
@@ -144,16 +158,14 @@ export const makeCacheStore = (options: RedisCacheStoreOptions = {}): Effect.Eff
           Effect.map((n) => n > 0),
           Effect.mapError(fail("delete"))
         ),
-      clear: scan((keys) => redis.client.unlink(...keys)).pipe(Effect.asVoid, Effect.mapError(fail("clear"))),
+      clear: scan((node, keys) => perKey(node, keys, (p, k) => p.unlink(k))).pipe(Effect.asVoid, Effect.mapError(fail("clear"))),
       cleanupExpired: Effect.succeed(0),
-      stats: scan(async (keys) => {
-        const pipeline = redis.client.pipeline()
-        for (const k of keys) pipeline.strlen(k)
-        const results = (await pipeline.exec()) ?? []
+      stats: scan(async (node, keys) => {
+        const lengths = await perKey(node, keys, (p, k) => p.strlen(k))
         let bytes = 0
         let entries = 0
-        for (const [error, n] of results) {
-          if (error === null && typeof n === "number" && n > 0) {
+        for (const n of lengths) {
+          if (typeof n === "number" && n > 0) {
             entries++
             bytes += n
           }

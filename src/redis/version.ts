@@ -1,7 +1,7 @@
 /**
  * The oldest Redis server the stores work with, and the check made when a connection is ready
  * (`INFO server` → `redis_version`), so an older server is refused at start with a typed error
- * instead of failing scripts mid-traffic.
+ * instead of failing scripts mid-traffic; `redis_mode` tells a cluster node or a sentinel apart.
  *
  * Why 6.0: the limiter script writes with `SET … KEEPTTL` (6.0). Everything else is older: `TIME`
  * before writes in a script (effects replication, the default since 5.0), `UNLINK` and multi-field
@@ -53,6 +53,15 @@ export const parseRedisVersion = (info: string): RedisVersion | undefined => {
   if (match === null) return undefined
   return { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3] ?? 0) }
 }
+
+/**
+ * The server's `redis_mode` from the text of `INFO server` (`standalone`, `cluster`, `sentinel`);
+ * `undefined` when the field is missing. Pure.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseRedisMode = (info: string): string | undefined => /^redis_mode:(\w+)/m.exec(info)?.[1]
 
 /**
  * Negative, zero or positive as `a` is older than, the same as or newer than `b`. Pure.

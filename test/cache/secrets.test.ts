@@ -155,7 +155,7 @@ describe("no credential in a cache store", () => {
   describe.skipIf(skipRedis)("Redis store", () => {
     it.live("values", () =>
       live(Effect.gen(function*() {
-        const server = yield* Effect.acquireRelease(Effect.promise(startRedisServer), (s) => Effect.promise(() => s.stop()))
+        const server = yield* Effect.acquireRelease(Effect.promise(() => startRedisServer()), (s) => Effect.promise(() => s.stop()))
         const prefix = uniquePrefix("secrets")
         const ctx = yield* Layer.build(Redis.layer({ url: server.url, prefix }))
         const store = yield* makeCacheStore().pipe(Effect.provide(ctx))

@@ -13,6 +13,21 @@ export const uniquePrefix = (label: string): string => `t${process.pid}-${++coun
 export const redisLayer = (url: string, prefix: string, extra: Omit<Redis.RedisConnectionOptions, "url" | "prefix"> = {}) =>
   Redis.layer({ url, prefix, ...extra })
 
+/** The Redis service on a private cluster (seed nodes). */
+export const clusterLayer = (seeds: ReadonlyArray<string>, prefix: string, extra: Omit<Redis.RedisClusterOptions, "nodes" | "prefix"> = {}) =>
+  Redis.layerCluster({ nodes: seeds, prefix, ...extra })
+
+/** The service of `layer`, built in the scope (its own connections, as a separate worker would have). */
+export const connection = <E>(layer: Layer.Layer<Redis.Redis, E>): Effect.Effect<Layer.Layer<Redis.Redis>, E, Scope.Scope> =>
+  Effect.map(Layer.build(layer), (ctx) => Layer.succeedContext(ctx))
+
+/** A limiter instance on its own connection built from `layer`. */
+export const limiterWith = <E>(
+  layer: Layer.Layer<Redis.Redis, E>,
+  options: RedisLimiterOptions
+): Effect.Effect<RateLimiterShape, E, Scope.Scope> =>
+  Effect.flatMap(connection(layer), (conn) => makeRedis(options).pipe(Effect.provide(conn)))
+
 /** A limiter instance with its own connection (as a separate worker would have). */
 export const limiterOn = (
   url: string,
@@ -20,9 +35,7 @@ export const limiterOn = (
   options: RedisLimiterOptions,
   extra: Omit<Redis.RedisConnectionOptions, "url" | "prefix"> = {}
 ): Effect.Effect<RateLimiterShape, Redis.RedisError | Redis.RedisVersionUnsupported, Scope.Scope> =>
-  Layer.build(redisLayer(url, prefix, extra)).pipe(
-    Effect.flatMap((ctx) => makeRedis(options).pipe(Effect.provide(ctx)))
-  )
+  limiterWith(redisLayer(url, prefix, extra), options)
 
 /** A raw ioredis client for inspecting the server (closed by the scope). */
 export const rawClient = (url: string): Effect.Effect<IORedis, never, Scope.Scope> =>
@@ -56,4 +69,18 @@ export const keySlot = (key: string): number => {
     if (close > open + 1) key = key.slice(open + 1, close)
   }
   return crc16(new TextEncoder().encode(key)) % 16384
+}
+
+/**
+ * `count` entity names per third of the slot space (redis-cli splits 16384 slots evenly over 3
+ * masters), so keys of a test land on every master of a 3-node cluster.
+ */
+export const namesOnEveryMaster = (prefix: string, count: number, suffix: string, label = "k"): ReadonlyArray<string> => {
+  const thirds: Array<Array<string>> = [[], [], []]
+  for (let i = 0; thirds.some((t) => t.length < count); i++) {
+    const name = `${label}${i}`
+    const third = Math.min(2, Math.floor(keySlot(Redis.keyFor(prefix, name, [suffix])) / (16384 / 3)))
+    if (thirds[third]!.length < count) thirds[third]!.push(name)
+  }
+  return thirds.flat()
 }
