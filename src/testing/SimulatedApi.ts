@@ -1,8 +1,9 @@
 /**
  * A simulated rate-limited JSON API on a real loopback port, for tests, examples, the demo and the
  * benchmarks. It runs in-process (`node:http` on 127.0.0.1, a free port unless `port` is given) for
- * the lifetime of a `Scope`. Its time is the `Clock` of the scope that starts it: `TestClock` drives
- * its limiter and delays in tests, the real clock in the benchmarks.
+ * the lifetime of a `Scope`. Its time is the `Clock` of the scope that starts it: the real clock
+ * (`it.live`, benchmarks), or `TestClock` when the test moves it itself (`virtualTime: true`; without
+ * it `make` fails at once under `TestClock`, where a client's waits would hang the test).
  *
  * **Server families** (`algorithm`), each a pure `(state, now) -> (state, decision)` in its own module:
  * - `{ type: "token-bucket" }` (default): `rate` per second refills a bucket of `burst` (any burst from
@@ -42,7 +43,7 @@
  * (paginated, `next_cursor` / `has_more`), `GET /items/:id` (ETag + Last-Modified, `304` on
  * `If-None-Match` / `If-Modified-Since`), `POST /items` (echoes the `Idempotency-Key`; a repeated key
  * replays the first response), `GET /echo` (returns the request method, path, query and headers),
- * `PUT /items/:id` (bumps the item's version).
+ * `PUT /items/:id` (bumps the item's version). `routes` mounts your own (`customRoutes.ts`).
  *
  * Options are Schema-validated: an unknown key or a bad value fails with `InvalidSimulatedApiOptions`
  * naming the field.
@@ -70,6 +71,7 @@ import { Context, Duration, Effect, Either, FiberSet, Layer, Schema, type Scope 
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as Custom from "./customRoutes.js"
+import { isTestClock, UNDER_TEST_CLOCK } from "./testClockGuard.js"
 import { prng } from "./prng.js"
 import { rateLimitHeaders } from "./rateLimitHeaders.js"
 import { retryAfterHeader } from "./retryAfterValue.js"
@@ -118,18 +120,6 @@ export class SimulatedApiStartError extends Schema.TaggedError<SimulatedApiStart
     return `SimulatedApi did not start: ${this.reason}`
   }
 }
-
-/**
- * Why `make` refuses `TestClock` unless told: a client's waits (Retry-After, limiter, retry backoff)
- * would only pass with `TestClock.adjust`, so a test that does not move the clock hangs at the first 429.
- */
-const UNDER_TEST_CLOCK = "it runs under TestClock (it.effect), where a client's Retry-After, limiter and " +
-  "retry waits only pass with TestClock.adjust: the test would hang at the first 429. Run the test with " +
-  "it.live (real time), or pass `virtualTime: true` if the test moves the clock itself."
-
-/** `TestClock`'s implementation is not exported: know it by the methods only it has. */
-const isTestClock = (clock: object): boolean =>
-  "adjust" in clock && "sleeps" in clock && typeof clock.adjust === "function"
 
 /**
  * The options of {@link make}: the Schema-validated server options, plus routes to mount and the
