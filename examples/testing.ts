@@ -11,7 +11,7 @@
  *
  * This file runs both as a program (`npx tsx examples/testing.ts`, exit code 1 if a check fails);
  * `test/examples/testing.test.ts` is the same as a vitest spec with `@effect/vitest` (`it.effect` +
- * `TestClock`, `it.live` + `SimulatedApi.layer`), which is how you would write it in your repository.
+ * `TestClock`, `it.live` + `SimulatedApi.layerWith`), which is how you would write it in your repository.
  */
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Clock, Effect, Either, Fiber, Layer, Ref, TestClock, TestContext } from "effect"
@@ -75,8 +75,11 @@ const underTestClock = Effect.gen(function*() {
 
 // 2. HTTP behaviour against the simulated API ---------------------------------------------------------
 
-/** `Records` over HTTP against the simulated API of the environment. */
-const recordsOverSimulatedApi = Layer.unwrapEffect(Effect.map(SimulatedApi.SimulatedApi, (api) => RecordsHttp(api.url)))
+/** The partner's simulated API and `Records` over HTTP pointed at its port. */
+const partnerOverHttp = SimulatedApi.layerWith(
+  { rate: PARTNER_RATE, burst: PARTNER_BURST, retryAfter: "seconds" },
+  (api) => RecordsHttp(api.url)
+)
 
 const overHttp = (limiter: Layer.Layer<RateLimiter.RateLimiter, unknown>) =>
   Effect.gen(function*() {
@@ -86,9 +89,7 @@ const overHttp = (limiter: Layer.Layer<RateLimiter.RateLimiter, unknown>) =>
     return { result, seconds: (Date.now() - started) / 1000, counters: yield* api.counters }
   }).pipe(
     Effect.provide(
-      Layer.merge(recordsOverSimulatedApi, limiter).pipe(
-        Layer.provideMerge(Layer.merge(SimulatedApi.layer({ rate: PARTNER_RATE, burst: PARTNER_BURST, retryAfter: "seconds" }), NodeHttpClient.layerUndici))
-      )
+      Layer.merge(partnerOverHttp, limiter).pipe(Layer.provideMerge(NodeHttpClient.layerUndici))
     )
   )
 

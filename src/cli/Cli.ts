@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Command, ValidationError } from "@effect/cli"
+import { Command, HelpDoc, ValidationError } from "@effect/cli"
 import type { CliApp } from "@effect/cli"
 import { Cause, Console, Effect, Option } from "effect"
 import * as Inspect from "./commands/inspect.js"
@@ -14,7 +14,7 @@ import * as Metrics from "./commands/metrics.js"
 import * as Presets from "./commands/presets.js"
 import * as Probe from "./commands/probe.js"
 import * as Simulate from "./commands/simulate.js"
-import { ExitCode } from "./errors.js"
+import { ExitCode, flagOfInvalidValue } from "./errors.js"
 
 /**
  * The root command with its subcommands.
@@ -42,8 +42,13 @@ export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, C
   cli(argv).pipe(
     Effect.as<number>(ExitCode.ok),
     Effect.catchAll((error) => {
-      // @effect/cli has already printed what was wrong with the arguments.
-      if (ValidationError.isValidationError(error)) return Effect.succeed<number>(ExitCode.usage)
+      // @effect/cli has already printed what was wrong with the arguments; a bad number without its flag.
+      if (ValidationError.isValidationError(error)) {
+        const flag = error._tag === "InvalidValue"
+          ? flagOfInvalidValue(stripAnsi(HelpDoc.toAnsiText(error.error)), argv.slice(2))
+          : undefined
+        return Effect.as(flag === undefined ? Effect.void : Console.error(`effect-governor: ${flag}`), ExitCode.usage)
+      }
       return Effect.as(Console.error(`effect-governor: ${error.message}`), error.exitCode)
     }),
     Effect.catchAllCause((cause) =>
@@ -55,6 +60,9 @@ export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, C
     // Only interruption is left in the error channel; keep it as interruption.
     Effect.catchAll(() => Effect.interrupt)
   )
+
+// eslint-disable-next-line no-control-regex
+const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, "")
 
 const describeDefect = (cause: Cause.Cause<unknown>): string => {
   const defect = Option.getOrUndefined(Cause.dieOption(cause))

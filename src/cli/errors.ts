@@ -47,3 +47,28 @@ export const usage = (message: string): CliFailure => new CliFailure({ message, 
  * @category constructors
  */
 export const failure = (message: string): CliFailure => new CliFailure({ message, exitCode: 1 })
+
+/**
+ * @effect/cli rejects `--rate abc` with "'abc' is not a float", naming no flag. Given that message and
+ * the arguments, the flag the value was given to (`--rate abc` or `--rate=abc`) and what it expects.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const flagOfInvalidValue = (message: string, args: ReadonlyArray<string>): string | undefined => {
+  const m = /^'(.*)' is not an? (float|integer)$/s.exec(message.trim())
+  if (m === null) return undefined
+  const [, value, kind] = m
+  const expected = kind === "float" ? "a number" : "a whole number"
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!
+    const eq = arg.indexOf("=")
+    const flag = arg.startsWith("--") && eq > 0 && arg.slice(eq + 1) === value
+      ? arg.slice(0, eq)
+      : arg.startsWith("-") && args[i + 1] === value
+      ? arg
+      : undefined
+    if (flag !== undefined) return `${flag}: expected ${expected}, got '${value}'`
+  }
+  return undefined
+}

@@ -507,6 +507,8 @@ export const make = (
       readonly labels: ReadonlyArray<MetricLabel.MetricLabel>
       readonly tracing: boolean
       readonly logLevel: LogLevel.LogLevel
+      /** How the cache let this request through, for its attempt lines (none without a cache). */
+      readonly cache: RequestLog.CacheStatus | undefined
       rateLimited: number
       delays: ReadonlyArray<Duration.Duration>
     }
@@ -539,7 +541,9 @@ export const make = (
       attemptNumber: number,
       key: string,
       sentAt: number,
-      exit: Exit.Exit<HttpClientResponse.HttpClientResponse, unknown>
+      exit: Exit.Exit<HttpClientResponse.HttpClientResponse, unknown>,
+      limiterWait: Duration.Duration,
+      breakerState: RequestLog.BreakerStateLabel | undefined
     ): Effect.Effect<void> | undefined => {
       const duration = () => Duration.millis(state.clock.unsafeCurrentTimeMillis() - sentAt)
       if (Exit.isFailure(exit)) {
@@ -549,6 +553,9 @@ export const make = (
             method: request.method,
             url: request.url,
             attempt: attemptNumber,
+            cache: state.cache,
+            limiterWait,
+            breaker: breakerState,
             duration: duration(),
             error: Cause.squash(exit.cause)
           }))
@@ -564,6 +571,9 @@ export const make = (
           method: request.method,
           url: request.url,
           attempt: attemptNumber,
+          cache: state.cache,
+          limiterWait,
+          breaker: breakerState,
           status: response.status,
           duration: duration(),
           headers: response.headers
@@ -595,16 +605,17 @@ export const make = (
               Cause.isFailType(cause) && cause.error._tag === "RateLimitExceeded" ? deadlineExceeded : Effect.failCause(cause),
             onSuccess: (granted) => {
               recorder.limiterWait(Duration.toMillis(granted.waited) / 1000, state.labels)
+              const breakerState = probe === undefined ? undefined : probe ? "half-open" : "closed"
               const sendAndObserve = () => {
                 const sentAt = state.clock.unsafeCurrentTimeMillis()
                 return Effect.matchCauseEffect(sendAttempt(state, request, attemptNumber, sentAt), {
                   onFailure: (cause) => {
                     const exit = Exit.failCause(cause)
-                    return after(afterResponse(state, request, attemptNumber, key, sentAt, exit), exit)
+                    return after(afterResponse(state, request, attemptNumber, key, sentAt, exit, granted.waited, breakerState), exit)
                   },
                   onSuccess: (response) =>
                     after(
-                      afterResponse(state, request, attemptNumber, key, sentAt, Exit.succeed(response)),
+                      afterResponse(state, request, attemptNumber, key, sentAt, Exit.succeed(response), granted.waited, breakerState),
                       Effect.succeed(response)
                     )
                 })
@@ -615,8 +626,9 @@ export const make = (
                   method: request.method,
                   url: request.url,
                   attempt: attemptNumber,
+                  cache: state.cache,
                   limiterWait: granted.waited,
-                  breaker: probe === undefined ? undefined : probe ? "half-open" : "closed",
+                  breaker: breakerState,
                   headers: request.headers,
                   body: loggableBody(request.body)
                 }))
@@ -676,7 +688,7 @@ export const make = (
 
     const onRetry = (event: RetryEvent) => Metrics.recordRetry(api, event.delay)
 
-    const send = (request: HttpClientRequest.HttpClientRequest) =>
+    const send = (request: HttpClientRequest.HttpClientRequest, cacheStatus?: RequestLog.CacheStatus) =>
       Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, SendError>((fiber) => {
         const services = fiber.getFiberRef(DefaultServices.currentServices)
         const clock = Context.get(services, Clock.Clock)
@@ -688,6 +700,7 @@ export const make = (
           labels: fiber.getFiberRef(FiberRef.currentMetricLabels),
           tracing: Tracing.isTracing(Context.get(services, Tracer.Tracer)),
           logLevel: effectiveLevel(fiber.getFiberRef(FiberRef.currentMinimumLogLevel)),
+          cache: cacheStatus,
           rateLimited: 0,
           delays: []
         }
@@ -715,28 +728,48 @@ export const make = (
         )
       })
 
+    const isConditional = (request: HttpClientRequest.HttpClientRequest) =>
+      CONDITIONAL.some((h) => request.headers[h] !== undefined)
+    // A request the cache sends on is a miss, or a revalidation of a stale entry (it adds validators).
+    const sendFromCache = (request: HttpClientRequest.HttpClientRequest) =>
+      send(request, isConditional(request) ? "stale" : "miss")
+    /** The line of a response served without an attempt of its own (fresh entry, or another's flight). */
+    const logHit = (request: HttpClientRequest.HttpClientRequest, response: HttpClientResponse.HttpClientResponse, startedAt: number) =>
+      Effect.flatMap(FiberRef.get(FiberRef.currentMinimumLogLevel), (min) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          writeLine(effectiveLevel(min), LogLevel.Info, () =>
+            RequestLog.logCacheHit({
+              api,
+              method: request.method,
+              url: request.url,
+              status: response.status,
+              duration: Duration.millis(now - startedAt)
+            })) ?? Effect.void))
+
     const withCache = (request: HttpClientRequest.HttpClientRequest) => {
       if (cache === null) return send(request)
-      const conditional = CONDITIONAL.some((h) => request.headers[h] !== undefined)
-      if (conditional) return send(request)
-      return cache.cached(request, send, { partition: api }).pipe(
-        Effect.tap((response) =>
-          Option.match(Cache.cacheStatus(response), {
-            onNone: () => Effect.void,
-            onSome: (s) =>
-              s === "STALE"
-                ? Metrics.recordCacheStale(api, Option.getOrElse(Cache.staleReason(response), () => "if-error"))
-                : s === "HIT" || s === "REVALIDATED" || s === "COALESCED"
-                ? Effect.zipRight(
-                  Metrics.recordCacheHit(api),
-                  Effect.sync(() => {
-                    if (s === "HIT") stats = Stats.record(stats, { ok: true, retryDelays: [], rateLimitedResponses: 0, cacheHit: true })
-                  })
-                )
-                : Metrics.recordCacheMiss(api)
-          })
-        )
-      )
+      if (isConditional(request)) return send(request, "bypass")
+      return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+        cache.cached(request, sendFromCache, { partition: api }).pipe(
+          Effect.tap((response) =>
+            Option.match(Cache.cacheStatus(response), {
+              onNone: () => Effect.void,
+              onSome: (s) =>
+                s === "STALE"
+                  ? Metrics.recordCacheStale(api, Option.getOrElse(Cache.staleReason(response), () => "if-error"))
+                  : s === "HIT" || s === "REVALIDATED" || s === "COALESCED"
+                  ? Effect.zipRight(
+                    Metrics.recordCacheHit(api),
+                    Effect.suspend(() => {
+                      if (s === "HIT") stats = Stats.record(stats, { ok: true, retryDelays: [], rateLimitedResponses: 0, cacheHit: true })
+                      // A revalidation logged its own attempt line (cache=stale).
+                      return s === "REVALIDATED" ? Effect.void : logHit(request, response, startedAt)
+                    })
+                  )
+                  : Metrics.recordCacheMiss(api)
+            })
+          )
+        ))
     }
 
     // Base URL, default headers (the request's own win) and the credential, applied before the cache

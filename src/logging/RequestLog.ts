@@ -1,6 +1,10 @@
 /**
  * Structured request / response log lines for the governed client.
  *
+ * One line per attempt (Info; Warning for 5xx and transport errors) carries `cache`, `limiter_wait_ms`
+ * and `breaker` next to the status; a response served from the cache (fresh, or shared from another
+ * request's flight) has a line of its own, `cache=hit`, and no attempt. The request line is Debug.
+ *
  * Fields are redacted here with the {@link Redaction.Redaction} in effect (so they are safe even
  * under a logger that does not redact), then annotated onto one log record:
  *
@@ -12,7 +16,7 @@
  * | `attempt`           | 1 for the first try, 2 for the first retry, …    |
  * | `http.status`       | response status (response line)                  |
  * | `duration_ms`       | time of the attempt (response line)              |
- * | `cache`             | `hit` / `miss` / `stale` / `bypass`              |
+ * | `cache`             | `miss` / `stale` (revalidation) / `bypass` on attempt lines, `hit` on the line of a response served from the cache |
  * | `limiter_wait_ms`   | time spent waiting for the rate limiter          |
  * | `breaker`           | circuit breaker state                            |
  * | `retry_in_ms`       | delay before the next attempt, when retrying     |
@@ -171,4 +175,34 @@ export const logResponse = (info: ResponseInfo): Effect.Effect<void> =>
       level,
       `${info.method} ${String(annotations["url"])} ${outcome} ${annotations["duration_ms"]}ms`
     ).pipe(Effect.annotateLogs(annotations))
+  })
+
+/**
+ * Fields of the line of a response served from the cache, without an attempt of its own.
+ *
+ * @since 0.1.0
+ */
+export interface CacheHitInfo {
+  readonly api: string
+  readonly method: string
+  readonly url: string | URL
+  readonly status: number
+  readonly duration: Duration.DurationInput
+}
+
+/**
+ * Logs a response served from the cache, at Info: `GET <url> 200 (cache hit) 0ms`, `cache=hit`.
+ *
+ * @since 0.1.0
+ */
+export const logCacheHit = (info: CacheHitInfo): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    const min = yield* FiberRef.get(FiberRef.currentMinimumLogLevel)
+    if (LogLevel.greaterThan(min, LogLevel.Info)) return
+    const service = yield* Redaction.Redaction
+    const url = service.redactor.redactUrl(info.url)
+    const duration = ms(info.duration)
+    yield* Effect.logInfo(`${info.method} ${url} ${info.status} (cache hit) ${duration}ms`).pipe(
+      Effect.annotateLogs({ api: info.api, "http.method": info.method, url, "http.status": info.status, cache: "hit", duration_ms: duration })
+    )
   })

@@ -1,8 +1,9 @@
 /**
  * A simulated rate-limited JSON API on a real loopback port, for tests, examples, the demo and the
  * benchmarks. It runs in-process (`node:http` on 127.0.0.1, a free port unless `port` is given) for
- * the lifetime of a `Scope`. Its time is the `Clock` of the scope that starts it: `TestClock` drives
- * its limiter and delays in tests, the real clock in the benchmarks.
+ * the lifetime of a `Scope`. Its time is the `Clock` of the scope that starts it: the real clock
+ * (`it.live`, benchmarks), or `TestClock` when the test moves it itself (`virtualTime: true`; without
+ * it `make` fails at once under `TestClock`, where a client's waits would hang the test).
  *
  * **Server families** (`algorithm`), each a pure `(state, now) -> (state, decision)` in its own module:
  * - `{ type: "token-bucket" }` (default): `rate` per second refills a bucket of `burst` (any burst from
@@ -42,7 +43,7 @@
  * (paginated, `next_cursor` / `has_more`), `GET /items/:id` (ETag + Last-Modified, `304` on
  * `If-None-Match` / `If-Modified-Since`), `POST /items` (echoes the `Idempotency-Key`; a repeated key
  * replays the first response), `GET /echo` (returns the request method, path, query and headers),
- * `PUT /items/:id` (bumps the item's version).
+ * `PUT /items/:id` (bumps the item's version). `routes` mounts your own (`customRoutes.ts`).
  *
  * Options are Schema-validated: an unknown key or a bad value fails with `InvalidSimulatedApiOptions`
  * naming the field.
@@ -69,6 +70,8 @@
 import { Context, Duration, Effect, Either, FiberSet, Layer, Schema, type Scope } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
+import * as Custom from "./customRoutes.js"
+import { isTestClock, UNDER_TEST_CLOCK } from "./testClockGuard.js"
 import { prng } from "./prng.js"
 import { rateLimitHeaders } from "./rateLimitHeaders.js"
 import { retryAfterHeader } from "./retryAfterValue.js"
@@ -83,6 +86,14 @@ import {
 } from "./simulatedApiOptions.js"
 import * as Routes from "./simulatedRoutes.js"
 
+export {
+  /** @since 0.1.0 */
+  type Routes,
+  /** @since 0.1.0 */
+  type SimulatedRequest,
+  /** @since 0.1.0 */
+  type SimulatedResponse
+} from "./customRoutes.js"
 export {
   /** @since 0.1.0 */
   type AlgorithmOption,
@@ -104,7 +115,28 @@ export {
  */
 export class SimulatedApiStartError extends Schema.TaggedError<SimulatedApiStartError>()("SimulatedApiStartError", {
   reason: Schema.String
-}) {}
+}) {
+  override get message(): string {
+    return `SimulatedApi did not start: ${this.reason}`
+  }
+}
+
+/**
+ * The options of {@link make}: the Schema-validated server options, plus routes to mount and the
+ * `TestClock` choice (plain values, not data).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MakeOptions extends Options {
+  /** Handlers by `"METHOD /path"` (`:name` segments), behind the hidden limit; they win over built-ins. */
+  readonly routes?: Custom.Routes | undefined
+  /**
+   * Under `TestClock`, run on it (the test moves time with `TestClock.adjust`) instead of failing with
+   * `SimulatedApiStartError` (a client's waits would hang the test). Without effect on the real clock.
+   */
+  readonly virtualTime?: boolean | undefined
+}
 
 /**
  * @since 0.1.0
@@ -221,13 +253,25 @@ const makeCounters = () => {
  * The server's mutable state and its request handler; `now` is the scope's clock, `later` runs a
  * callback after a delay on that clock.
  */
-const makeState = (o: Resolved, now: () => number, later: (ms: number, f: () => void) => void) => {
+const makeState = (
+  o: Resolved,
+  custom: ReadonlyArray<Custom.Compiled>,
+  now: () => number,
+  later: (ms: number, f: () => void) => void
+) => {
   let limiter = Limiter.make(o.algorithm, o.rate, o.burst, now())
   let faults = prng(o.seed)
   let network = prng(o.seed ^ 0x5bd1e995)
   const counters = makeCounters()
   const count = counters.count
   const routes = Routes.make(o.items, o.maxAge)
+  /** The mounted route of a request, if any, and the route name the counters use. */
+  const routeOf = (req: http.IncomingMessage) => {
+    const method = req.method ?? "GET"
+    const url = new URL(req.url ?? "/", "http://127.0.0.1")
+    const mounted = Custom.find(custom, method, url)
+    return { url, mounted, path: mounted?.name ?? Routes.route(method, url.pathname) }
+  }
 
   const admitted = (
     req: http.IncomingMessage,
@@ -237,7 +281,7 @@ const makeState = (o: Resolved, now: () => number, later: (ms: number, f: () => 
     respondIn: number,
     limitHeaders: Record<string, string>
   ) => {
-    const path = Routes.route(req.method ?? "GET", new URL(req.url ?? "/", "http://127.0.0.1").pathname)
+    const { mounted, path, url } = routeOf(req)
     // Draw every fault for every admitted request so the sequence does not depend on outcomes.
     const rReset = faults()
     const rError = faults()
@@ -255,8 +299,9 @@ const makeState = (o: Resolved, now: () => number, later: (ms: number, f: () => 
         later(respondIn, () => send(res, status, { error: "internal", message: "injected failure" }, limitHeaders))
         return
       }
-      const url = new URL(req.url ?? "/", "http://127.0.0.1")
-      const [status, body, headers] = routes.answer(req.method ?? "GET", url, req.headers, rawBody, n)
+      const [status, body, headers] = mounted !== undefined
+        ? mounted.answer({ headers: req.headers, body: rawBody, requestNumber: n })
+        : routes.answer(req.method ?? "GET", url, req.headers, rawBody, n)
       count(path, status >= 500 ? "errors5xx" : "accepted")
       if (status === 304) counters.notModified()
       later(respondIn, () => send(res, status, body, { ...limitHeaders, ...headers }))
@@ -270,7 +315,7 @@ const makeState = (o: Resolved, now: () => number, later: (ms: number, f: () => 
     limiter = next
     const limitHeaders = rateLimitHeaders(Limiter.view(limiter, t), t, o.headers)
     if (decision.admitted) return admitted(req, res, rawBody, n, respondIn, limitHeaders)
-    count(Routes.route(req.method ?? "GET", new URL(req.url ?? "/", "http://127.0.0.1").pathname), "rejected429")
+    count(routeOf(req).path, "rejected429")
     const headers = { ...limitHeaders, ...retryAfterHeader(o.retryAfter, decision.retryAfterMs, t) }
     later(respondIn, () => send(res, o.rejectStatus, REJECTION_BODY[o.rejectStatus], headers))
   }
@@ -318,18 +363,26 @@ const listen = (server: http.Server, port: number) =>
  * @category constructors
  */
 export const make = (
-  options: Options
-): Effect.Effect<SimulatedApiShape, InvalidSimulatedApiOptions | SimulatedApiStartError, Scope.Scope> =>
+  options: MakeOptions
+): Effect.Effect<
+  SimulatedApiShape,
+  InvalidSimulatedApiOptions | SimulatedApiStartError,
+  Scope.Scope
+> =>
   Effect.gen(function*() {
-    const o = yield* Either.match(resolveOptions(options), { onLeft: Effect.fail, onRight: Effect.succeed })
+    const { routes = {}, virtualTime = false, ...serverOptions } = options
+    const o = yield* Either.match(resolveOptions(serverOptions), { onLeft: Effect.fail, onRight: Effect.succeed })
+    const custom = Custom.compile(routes)
+    if (custom instanceof InvalidSimulatedApiOptions) return yield* custom
     const clock = yield* Effect.clock
+    if (isTestClock(clock) && !virtualTime) return yield* new SimulatedApiStartError({ reason: UNDER_TEST_CLOCK })
     // Delayed work runs on the scope's clock and is interrupted with it.
     const run = yield* FiberSet.makeRuntime<never>()
     const later = (ms: number, f: () => void): void => {
       if (ms <= 0) f()
       else run(Effect.sync(f).pipe(Effect.delay(Duration.millis(ms))))
     }
-    const state = makeState(o, () => clock.unsafeCurrentTimeMillis(), later)
+    const state = makeState(o, custom, () => clock.unsafeCurrentTimeMillis(), later)
     const server = http.createServer((req, res) => {
       const chunks: Array<Buffer> = []
       req.on("data", (c: Buffer) => {
@@ -369,6 +422,27 @@ export const make = (
  * @category layers
  */
 export const layer = (
-  options: Options
+  options: MakeOptions
 ): Layer.Layer<SimulatedApi, InvalidSimulatedApiOptions | SimulatedApiStartError> =>
   Layer.scoped(SimulatedApi, make(options))
+
+/**
+ * The simulated API and what is built on its URL, as one layer: `f` gets the running server (its
+ * `url`, `port`) and returns the layer to point at it, a client or an SDK. Both are provided.
+ *
+ * @example
+ * ```ts
+ * const Live = SimulatedApi.layerWith({ rate: 3 }, (api) =>
+ *   ResilientClient.layer(ApiConfig.make({ name: "partner", baseUrl: api.url })))
+ * ```
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWith = <ROut, E, RIn>(
+  options: MakeOptions,
+  f: (api: SimulatedApiShape) => Layer.Layer<ROut, E, RIn>
+): Layer.Layer<
+  SimulatedApi | ROut,
+  E | InvalidSimulatedApiOptions | SimulatedApiStartError,
+  Exclude<RIn, SimulatedApi>
+> => Layer.provideMerge(Layer.unwrapEffect(Effect.map(SimulatedApi, f)), layer(options))

@@ -96,4 +96,17 @@ describe("effect-governor presets / inspect / help", () => {
       const metricsHelp = yield* runCli(["metrics", "--help"])
       expect(metricsHelp.stdout).toContain("--once")
     }))
+
+  it.live("a value that is not a number names its flag; --header reads as optional in --help", () =>
+    Effect.gen(function*() {
+      const rate = yield* runCli(["simulate", "--rate", "abc"])
+      expect(rate.code).toBe(2)
+      expect(rate.stderr).toContain("--rate: expected a number, got 'abc'")
+      const max = yield* runCli(["probe", "http://127.0.0.1:1/", "--max-requests=1.5"])
+      expect(max.code).toBe(2)
+      expect(max.stderr).toContain("--max-requests: expected a whole number, got '1.5'")
+      // eslint-disable-next-line no-control-regex
+      const usage = (yield* runCli(["probe", "--help"])).stdout.replace(/\u001b\[[0-9;]*m/g, "")
+      expect(usage).toContain("[--header text...]")
+    }))
 })

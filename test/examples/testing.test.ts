@@ -92,11 +92,10 @@ describe("testing your own code (examples/testing.ts)", () => {
       return { result, counters: yield* api.counters }
     }).pipe(
       Effect.provide(
-        Layer.merge(Layer.unwrapEffect(Effect.map(SimulatedApi.SimulatedApi, (api) => RecordsHttp(api.url))), limiter).pipe(
-          Layer.provideMerge(
-            Layer.merge(SimulatedApi.layer({ rate: PARTNER_RATE, burst: PARTNER_BURST, retryAfter: "seconds" }), NodeHttpClient.layerUndici)
-          )
-        )
+        Layer.merge(
+          SimulatedApi.layerWith({ rate: PARTNER_RATE, burst: PARTNER_BURST, retryAfter: "seconds" }, (api) => RecordsHttp(api.url)),
+          limiter
+        ).pipe(Layer.provideMerge(NodeHttpClient.layerUndici))
       )
     )
 

@@ -19,6 +19,7 @@ describe("SimulatedApi families", () => {
   it.effect("fixed window (first request): counts reset on the boundary, reset and Retry-After rounded up", () =>
     Effect.gen(function*() {
       const api = yield* SimulatedApi.make({
+        virtualTime: true,
         rate: 0.05, // 3 per minute
         algorithm: { type: "fixed-window", window: "1 minute" },
         headers: { xRateLimit: "delta", ietf: { draft: "draft-7" } }
@@ -46,6 +47,7 @@ describe("SimulatedApi families", () => {
   it.effect("fixed window (clock): windows aligned to the clock, epoch reset", () =>
     Effect.gen(function*() {
       const api = yield* SimulatedApi.make({
+        virtualTime: true,
         rate: 0.05,
         algorithm: { type: "fixed-window", window: "1 minute", anchor: "clock" },
         headers: { xRateLimit: "epoch" }
@@ -61,6 +63,7 @@ describe("SimulatedApi families", () => {
   it.effect("sliding-window log: no more than the quota in any window; IETF fields with pk and qu", () =>
     Effect.gen(function*() {
       const api = yield* SimulatedApi.make({
+        virtualTime: true,
         rate: 0.3, // 3 per 10 s
         algorithm: { type: "sliding-log", window: "10 seconds" },
         headers: { ietf: { partitionKey: "tenant-42", quotaUnit: "requests" } }
@@ -83,7 +86,7 @@ describe("SimulatedApi families", () => {
 
   it.effect("GCRA as nginx limit_req: a small nodelay burst, 503 without Retry-After or rate-limit headers", () =>
     Effect.gen(function*() {
-      const api = yield* SimulatedApi.make({ rate: 10, burst: 3, algorithm: { type: "gcra" }, rejectStatus: 503 })
+      const api = yield* SimulatedApi.make({ virtualTime: true, rate: 10, burst: 3, algorithm: { type: "gcra" }, rejectStatus: 503 })
       const url = `${api.url}/echo`
       const first = yield* Effect.forEach([1, 2, 3, 4], () => get(url))
       expect(first.map((r) => r.status)).toEqual([200, 200, 200, 503])
@@ -95,7 +98,7 @@ describe("SimulatedApi families", () => {
       expect((yield* get(url)).status).toBe(503)
       expect(yield* api.counters).toMatchObject({ accepted: 4, rejected429: 2 })
       // Answering 429 with a precise Retry-After, on request.
-      const b = yield* SimulatedApi.make({ rate: 4, algorithm: { type: "gcra" }, retryAfter: "precise" })
+      const b = yield* SimulatedApi.make({ virtualTime: true, rate: 4, algorithm: { type: "gcra" }, retryAfter: "precise" })
       expect((yield* get(`${b.url}/echo`)).status).toBe(200)
       const r = yield* get(`${b.url}/echo`)
       expect([r.status, h(r, "retry-after")]).toEqual([429, "0.250"])
@@ -103,7 +106,7 @@ describe("SimulatedApi families", () => {
 
   it.effect("token bucket holding 0.1 s of its rate, whole-second Retry-After of at least 1", () =>
     Effect.gen(function*() {
-      const api = yield* SimulatedApi.make({ rate: 50, burst: 5, headers: { ietf: { draft: "draft-6" } } })
+      const api = yield* SimulatedApi.make({ virtualTime: true, rate: 50, burst: 5, headers: { ietf: { draft: "draft-6" } } })
       const rs = yield* Effect.forEach(Array.from({ length: 6 }), () => get(`${api.url}/echo`))
       expect(rs.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429])
       const over = rs[5]!
@@ -115,7 +118,7 @@ describe("SimulatedApi families", () => {
 
   it.effect("GitHub: 403 with X-RateLimit-Remaining: 0, an epoch reset, no Retry-After", () =>
     Effect.gen(function*() {
-      const api = yield* SimulatedApi.make({ rate: 1, burst: 2, headers: { xRateLimit: "epoch" }, rejectStatus: 403, retryAfter: "none" })
+      const api = yield* SimulatedApi.make({ virtualTime: true, rate: 1, burst: 2, headers: { xRateLimit: "epoch" }, rejectStatus: 403, retryAfter: "none" })
       const rs = yield* Effect.forEach([1, 2, 3], () => get(`${api.url}/items`))
       expect(rs.map((r) => r.status)).toEqual([200, 200, 403])
       const limited = rs[2]!
@@ -125,7 +128,7 @@ describe("SimulatedApi families", () => {
       expect(h(limited, "x-ratelimit-reset")).toBe("2") // epoch second at which the bucket is full (TestClock starts at 0)
       expect(h(limited, "retry-after")).toBeNull()
       expect(limited.body.message).toMatch(/rate limit exceeded/)
-      const bad = yield* Effect.either(SimulatedApi.make({ rate: 1, rejectStatus: 403 }))
+      const bad = yield* Effect.either(SimulatedApi.make({ virtualTime: true, rate: 1, rejectStatus: 403 }))
       expect(Either.isLeft(bad) && bad.left._tag === "InvalidSimulatedApiOptions" && bad.left.field).toBe("rejectStatus")
     }).pipe(Effect.scoped))
 
@@ -148,7 +151,7 @@ describe("SimulatedApi families", () => {
 
   it.effect("network delay: the limiter sees a request after the delay there, the client its answer after the delay back", () =>
     Effect.gen(function*() {
-      const api = yield* SimulatedApi.make({ rate: 1, burst: 1, algorithm: { type: "gcra" }, networkDelay: "100 millis" })
+      const api = yield* SimulatedApi.make({ virtualTime: true, rate: 1, burst: 1, algorithm: { type: "gcra" }, networkDelay: "100 millis" })
       const pending = yield* Effect.fork(get(`${api.url}/echo`))
       const sleeping = Effect.flatMap(TestClock.sleeps(), (s) => s.length > 0 ? Effect.void : Effect.fail("not yet"))
       const settle = Effect.promise(() => new Promise((r) => setTimeout(r, 5)))
@@ -188,7 +191,7 @@ describe("SimulatedApi families", () => {
       expect(yield* field({ rate: 1, errorStatuses: [501 as 500] })).toBe("errorStatuses[0]")
       expect(yield* field({ rate: 1, networkDelay: { min: "100 millis", max: "50 millis" } })).toBe("networkDelay.max")
       expect(yield* field({ rate: 1, headers: { ietf: { draft: "draft-9" as "draft-7" } } })).toBe("headers.ietf.draft")
-      const api = yield* SimulatedApi.make({ rate: 1, algorithm: { type: "fixed-window", window: "10 seconds" } })
+      const api = yield* SimulatedApi.make({ virtualTime: true, rate: 1, algorithm: { type: "fixed-window", window: "10 seconds" } })
       const bad = yield* Effect.either(api.setLimit(2, 20))
       expect(Either.isLeft(bad) && bad.left.field).toBe("burst")
       yield* api.setLimit(2)

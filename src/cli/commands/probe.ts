@@ -338,7 +338,9 @@ const header = Options.text("header").pipe(
   Options.withDescription(
     "A request header \"Name: value\" (repeatable), e.g. an Authorization token. Values are never printed."
   ),
-  Options.repeated
+  Options.repeated,
+  // Without a default, the usage line shows `--header text...` as if it were required.
+  Options.withDefault<ReadonlyArray<string>>([])
 )
 const stepSeconds = Options.float("step-seconds").pipe(
   Options.withDescription("Length of one ramp step in seconds (at least 5 requests)."),
