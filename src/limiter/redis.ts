@@ -29,7 +29,8 @@ import {
   RateLimitExceeded
 } from "./errors.js"
 import * as Limit from "./Limit.js"
-import { makeMemory, maxWaitReason } from "./memory.js"
+import { makeMemory } from "./memory.js"
+import { maxWaitReason } from "./request.js"
 import * as Pacing from "./pacing.js"
 import {
   DEFAULT_KEY,
