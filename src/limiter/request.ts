@@ -27,6 +27,8 @@ export interface LimitSet {
   readonly unit: Request | undefined
   /** Slowest sustained rate among the limits, requests/second. */
   readonly tightest: number
+  /** Numeric costs resolved so far (a few dozen at most): the same request object every time. */
+  readonly byAmount: Map<number, Request>
 }
 
 /**
@@ -57,7 +59,14 @@ const build = (limits: ReadonlyArray<Limit>): LimitSet | string => {
     tightest = Math.min(tightest, limit.ratePerSecond)
   }
   const names = specs.map((s) => s.name)
-  const set: { -readonly [K in keyof LimitSet]: LimitSet[K] } = { specs, names, index, unit: undefined, tightest }
+  const set: { -readonly [K in keyof LimitSet]: LimitSet[K] } = {
+    specs,
+    names,
+    index,
+    unit: undefined,
+    tightest,
+    byAmount: new Map()
+  }
   if (specs.every((s) => s.capacity >= 1)) {
     set.unit = {
       set,
@@ -129,9 +138,14 @@ export const resolveCost = (key: string, set: LimitSet, cost: Cost | undefined):
   if (invalidAmount(amountOrMap)) {
     return new InvalidCost({ key, reason: `cost must be a finite number >= 0, got ${String(amountOrMap)}` })
   }
-  const record: Record<string, number> = {}
-  for (const name of set.names) record[name] = amountOrMap
-  return { set, costs: set.names.map(() => amountOrMap), record: Object.freeze(record), amount: amountOrMap }
+  let req = set.byAmount.get(amountOrMap)
+  if (req === undefined) {
+    const record: Record<string, number> = {}
+    for (const name of set.names) record[name] = amountOrMap
+    req = { set, costs: set.names.map(() => amountOrMap), record: Object.freeze(record), amount: amountOrMap }
+    if (set.byAmount.size < 64) set.byAmount.set(amountOrMap, req)
+  }
+  return req
 }
 
 /**
