@@ -16,7 +16,8 @@ import { Limit } from "./Limit.js"
 import type { Request } from "./request.js"
 
 /**
- * A bucket together with its compiled limit (the limit of a key may be replaced in place).
+ * A bucket together with its compiled limit (the limit of a key may be replaced in place). Wherever a
+ * request meets buckets (`view`), `view[i]` is the bucket of `req.set.specs[i]`.
  *
  * @since 0.1.0
  * @category models
@@ -75,11 +76,8 @@ export interface Policy {
 export const waitFor = (p: Pacer, view: ReadonlyArray<KeyBucket>, req: Request, now: number): number => {
   let wait = p.cooldownUntil > now ? p.cooldownUntil - now : 0
   if (p.paceAt - now > wait) wait = p.paceAt - now
-  for (let i = 0; i < view.length; i++) {
-    const b = view[i]!
-    const w = Bucket.timeUntil(b.spec, b, req.costs[i]!, now)
-    if (w > wait) wait = w
-  }
+  const buckets = Bucket.timeUntilAll(req.set.specs, view, req.costs, now)
+  if (buckets > wait) wait = buckets
   if (p.adaptive !== null) {
     const w = Bucket.timeUntil(p.adaptive.spec, p.adaptive, 1, now)
     if (w > wait) wait = w
@@ -95,12 +93,12 @@ export const waitFor = (p: Pacer, view: ReadonlyArray<KeyBucket>, req: Request, 
  */
 export const admissible = (p: Pacer, view: ReadonlyArray<KeyBucket>, req: Request, now: number): boolean => {
   if (p.cooldownUntil > now || p.paceAt > now) return false
-  const costs = req.costs
-  for (let i = 0; i < view.length; i++) {
-    const b = view[i]!
-    if (!Bucket.fits(b.spec, b, costs[i]!, now)) return false
+  if (p.adaptive !== null && !Bucket.fits(p.adaptive.spec, p.adaptive, 1, now)) return false
+  const specs = req.set.specs
+  for (let i = 0; i < specs.length; i++) {
+    if (!Bucket.fits(specs[i]!, view[i]!, req.costs[i]!, now)) return false
   }
-  return p.adaptive === null || Bucket.fits(p.adaptive.spec, p.adaptive, 1, now)
+  return true
 }
 
 /**
@@ -122,24 +120,15 @@ export const blockedBy = (p: Pacer, view: ReadonlyArray<KeyBucket>, req: Request
   return names
 }
 
-/**
- * Take `req` from every bucket (all of them: call after {@link admissible} or a wait of 0), take one
- * adaptive token, then set the pause that follows this admission.
- *
- * @since 0.1.0
- * @category decision
- */
-export const commit = (policy: Policy, p: Pacer, view: ReadonlyArray<KeyBucket>, req: Request, now: number): void => {
+/** After an admission at `now`: one adaptive token, and the pause that follows (throttling, minInterval). */
+const paceAfter = (policy: Policy, p: Pacer, view: ReadonlyArray<KeyBucket>, req: Request, now: number): void => {
   let pace = policy.minIntervalMs > 0 ? now + policy.minIntervalMs : -Infinity
   const threshold = policy.throttle
-  for (let i = 0; i < view.length; i++) {
-    const b = view[i]!
-    const cost = req.costs[i]!
-    Bucket.refill(b.spec, b, now)
-    const before = b.tokens
-    b.tokens = before - cost
-    if (threshold !== false) {
-      const gap = Bucket.throttleGap(b.spec, b, before, cost, threshold, now)
+  if (threshold !== false) {
+    const specs = req.set.specs
+    for (let i = 0; i < specs.length; i++) {
+      const cost = req.costs[i]!
+      const gap = Bucket.throttleGap(specs[i]!, view[i]!, view[i]!.tokens + cost, cost, threshold, now)
       if (gap > 0 && now + gap > pace) pace = now + gap
     }
   }
@@ -148,14 +137,30 @@ export const commit = (policy: Policy, p: Pacer, view: ReadonlyArray<KeyBucket>,
 }
 
 /**
- * Admit `req` now if nothing stands in the way (consuming it), else change nothing.
+ * Take `req` from every bucket unconditionally (call when the wait is 0: the line's head, a replay),
+ * then pace the next admission.
+ *
+ * @since 0.1.0
+ * @category decision
+ */
+export const commit = (policy: Policy, p: Pacer, view: ReadonlyArray<KeyBucket>, req: Request, now: number): void => {
+  const specs = req.set.specs
+  for (let i = 0; i < specs.length; i++) Bucket.take(specs[i]!, view[i]!, req.costs[i]!, now)
+  paceAfter(policy, p, view, req, now)
+}
+
+/**
+ * Admit `req` now if nothing stands in the way (consuming it from every limit at once, all or none:
+ * `Bucket.consumeAll`), else change nothing.
  *
  * @since 0.1.0
  * @category decision
  */
 export const tryAdmit = (policy: Policy, p: Pacer, view: ReadonlyArray<KeyBucket>, req: Request, now: number): boolean => {
-  if (!admissible(p, view, req, now)) return false
-  commit(policy, p, view, req, now)
+  if (p.cooldownUntil > now || p.paceAt > now) return false
+  if (p.adaptive !== null && !Bucket.fits(p.adaptive.spec, p.adaptive, 1, now)) return false
+  if (!Bucket.consumeAll(req.set.specs, view, req.costs, now)) return false
+  paceAfter(policy, p, view, req, now)
   return true
 }
 

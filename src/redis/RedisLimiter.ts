@@ -26,7 +26,7 @@ export type {
  * @since 0.1.0
  * @category constructors
  */
-export const scriptPort = (redis: RedisShape): ScriptPort<PreparedScript> => ({
+const scriptPort = (redis: RedisShape): ScriptPort<PreparedScript> => ({
   key: (key) => redis.key(key, "limiter"),
   isReady: redis.isReady,
   notReady: new RedisError({ operation: "acquire", reason: "unavailable", detail: "connection not ready" }),
