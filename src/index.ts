@@ -4,7 +4,9 @@
  * Public API only. Each concern is a module namespace in Effect's style: the service tag has the
  * module's name inside it (`RateLimiter.RateLimiter`, `CircuitBreaker.CircuitBreaker`) next to its
  * constructors and layers (`RateLimiter.layerMemory`, `CircuitBreaker.layer`). The simulated API and
- * other test helpers live in `effect-governor/testing`.
+ * other test helpers live in `effect-governor/testing`; everything on Redis (the connection, the
+ * Redis rate limiter, adaptive and cache stores) in `effect-governor/redis`, so this entry point never
+ * loads `ioredis`.
  *
  * @since 0.1.0
  */
@@ -96,12 +98,6 @@ export * as ApiConfigLoader from "./config/load.js"
 export * as ConfigReference from "./config/reference.js"
 /** @since 0.1.0 */
 export { ConfigError, DuplicateApiConfig, UnknownApiConfig } from "./config/errors.js"
-
-// Redis
-/** @since 0.1.0 */
-export * as Redis from "./redis/Redis.js"
-/** @since 0.1.0 */
-export { makeAdaptiveStore as makeRedisAdaptiveStore, makeCacheStore as makeRedisCacheStore } from "./redis/index.js"
 
 // The composed client
 /** @since 0.1.0 */

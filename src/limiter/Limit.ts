@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { DateTime, Duration, Effect, Either, Option, ParseResult, Schema } from "effect"
-import { type ConfigError, fromParseError } from "../config/errors.js"
+import { type ConfigError, fromParseError } from "../internal/configError.js"
 import { MAX_LIMIT_AMOUNT, MAX_LIMIT_PERIOD, MIN_LIMIT_PERIOD } from "../internal/bounds.js"
 import { DurationInput, NonEmptyTrimmedString, numberBetween } from "../internal/schema.js"
 

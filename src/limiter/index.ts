@@ -2,7 +2,8 @@
  * The rate limiter: the `Limit` model, the `RateLimiter` service tag and its memory store.
  *
  * Users write `RateLimiter.layerMemory({ ... })`, `RateLimiter.RateLimiter` (the tag) and
- * `RateLimiter.Limit.perSecond(...)` (the root index also exports `Limit` on its own).
+ * `RateLimiter.Limit.perSecond(...)` (the root index also exports `Limit` on its own). The Redis store
+ * is in `effect-governor/redis` (`RedisLimiter.layer`), so this module never loads `ioredis`.
  *
  * @since 0.1.0
  */
@@ -24,4 +25,3 @@ export {
   type RateLimiterShape,
   type SetRateOptions
 } from "./RateLimiter.js"
-export { layerRedis, makeRedis, type OnUnavailable, type RedisLimiterOptions } from "./redis.js"

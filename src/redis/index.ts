@@ -1,11 +1,21 @@
 /**
- * Redis: the connection service shared by the Redis stores, and the stores themselves
- * (rate limiter: `RateLimiter.layerRedis` in `src/limiter/redis.ts`; adaptive state; response cache;
- * a circuit breaker shared by every process).
+ * `effect-governor/redis`: everything that needs Redis (and loads `ioredis`), kept out of the root
+ * entry point so programs that do not use Redis never load it.
+ *
+ * - `Redis`: the connection service and its layers (`Redis.layer`, `Redis.layerConfig`).
+ * - `RedisLimiter`: the `RateLimiter` service on Redis (`RedisLimiter.layer({ limits, ... })`).
+ * - `makeAdaptiveStore`: the adaptive controller's learned rates, shared by every worker.
+ * - `makeCacheStore`: a response cache store shared by every worker.
  *
  * @since 0.1.0
  */
+/** @since 0.1.0 */
 export * as Redis from "./Redis.js"
+/** @since 0.1.0 */
+export * as RedisLimiter from "./RedisLimiter.js"
+/** @since 0.1.0 */
 export { makeAdaptiveStore, type RedisAdaptiveStoreOptions } from "./adaptiveStore.js"
+/** @since 0.1.0 */
 export { makeCacheStore, type RedisCacheStoreOptions } from "./cacheStore.js"
+/** @since 0.1.0 */
 export { layerCircuitBreaker, makeCircuitBreaker, type RedisCircuitBreakerOptions } from "./sharedBreaker.js"

@@ -5,7 +5,7 @@ import { Duration, Effect, Fiber, Layer, Logger, Metric, MetricLabel, Ref, type 
 import { afterAll, beforeAll } from "vitest"
 import * as Limit from "../../src/limiter/Limit.js"
 import type { RateLimiterShape } from "../../src/limiter/RateLimiter.js"
-import { makeRedis, type OnUnavailable } from "../../src/limiter/redis.js"
+import { make as makeRedis, type OnUnavailable } from "../../src/redis/RedisLimiter.js"
 import { GovernorMetrics } from "../../src/metrics/GovernorMetrics.js"
 import * as Redis from "../../src/redis/Redis.js"
 import { type RedisServer, skipRedis, startRedisServer } from "./server.js"

@@ -2,7 +2,7 @@
 import { Effect, Layer, type Scope } from "effect"
 import { Redis as IORedis } from "ioredis"
 import type { RateLimiterShape } from "../../src/limiter/RateLimiter.js"
-import { makeRedis, type RedisLimiterOptions } from "../../src/limiter/redis.js"
+import { make as makeRedis, type RedisLimiterOptions } from "../../src/redis/RedisLimiter.js"
 import * as Redis from "../../src/redis/Redis.js"
 
 let counter = 0

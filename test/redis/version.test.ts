@@ -71,7 +71,7 @@ describe("the stated minimum", () => {
   })
 
   it("every command a Lua script calls is in the README's list of commands used", () => {
-    const sources = ["src/redis/limiterScript.ts", "src/redis/adaptiveStore.ts", "src/redis/cacheStore.ts"]
+    const sources = ["src/limiter/redisScript.ts", "src/redis/adaptiveStore.ts", "src/redis/cacheStore.ts"]
       .map((file) => fs.readFileSync(path.join(root, file), "utf8"))
       .join("\n")
     const called = new Set([...sources.matchAll(/redis\.call\('(\w+)'/g)].map((m) => m[1]!))

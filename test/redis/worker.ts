@@ -9,7 +9,7 @@
 import { Duration, Effect, Layer } from "effect"
 import * as readline from "node:readline"
 import * as Limit from "../../src/limiter/Limit.js"
-import { layerRedis } from "../../src/limiter/redis.js"
+import { layer as layerRedis } from "../../src/redis/RedisLimiter.js"
 import { RateLimiter } from "../../src/limiter/RateLimiter.js"
 import * as Redis from "../../src/redis/Redis.js"
 

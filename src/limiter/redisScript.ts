@@ -44,7 +44,7 @@
  * @since 0.1.0
  * @internal
  */
-import { script } from "./Redis.js"
+import { createHash } from "node:crypto"
 
 const lua = `
 local key = KEYS[1]
@@ -329,10 +329,17 @@ return redis.error_reply('unknown op ' .. tostring(op))
 `
 
 /**
+ * The script with its SHA1: a `LuaScript` of the Redis connection service (`src/redis/Redis.ts`),
+ * built here so the limiter needs nothing from the connection module.
+ *
  * @since 0.1.0
  * @internal
  */
-export const limiterScript = script("governor_limiter", lua)
+export const limiterScript: { readonly name: string; readonly lua: string; readonly sha: string } = {
+  name: "governor_limiter",
+  lua,
+  sha: createHash("sha1").update(lua).digest("hex")
+}
 
 /**
  * The operations of {@link limiterScript} (its first argument).

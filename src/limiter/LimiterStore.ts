@@ -1,0 +1,91 @@
+/**
+ * The store seam of the rate limiter: where the buckets of each key live and where a decision is
+ * made atomically. The memory store (`memoryStore.ts`: buckets in this process, LRU-bounded) and the
+ * Redis store (`redisStore.ts`: one Lua script per decision, shared by every worker) implement it;
+ * everything else is shared: validation and cost resolution (`request.ts`), the decision arithmetic
+ * (`admission.ts`), snapshot math (`snapshot.ts`), leases (`lease.ts`). What a limiter does while a
+ * request waits is not the store's business: the memory limiter queues waiters in FIFO order
+ * (`waitQueue.ts`), the Redis limiter sleeps and asks again.
+ *
+ * Costs, amounts and deltas are always per limit of the request's `LimitSet`, in its order.
+ *
+ * ## Room for what comes next
+ *
+ * These are planned extensions, not implemented; the shapes below are chosen so they fit:
+ *
+ * - **Reserving a slot** (`reserve(key, req) → { waitMs }`): take the cost now even without room
+ *   (the buckets go into debt, as a lease adjusted upwards already does) and answer how long the
+ *   caller must wait before using it; the caller sleeps once instead of polling. `acquire` is
+ *   `reserve` with a refusal when the wait is not 0; `adjust` with negated costs cancels one.
+ * - **Taking a batch** (`acquire(key, req, { max: n })` → how many of `n` requests were admitted):
+ *   one decision for `n` requests of the same cost, so a worker can claim several slots per round
+ *   trip. `Decision` would carry the count admitted.
+ * - **One atomic acquire over several keys** (a hierarchy: tenant → user → route): the same decision
+ *   over `ReadonlyArray<{ key, req }>`, all or none. The memory store already decides over arrays of
+ *   buckets (`admission.ts`); the Redis script already takes its keys as `KEYS[]` under one hash
+ *   tag, so the keys of a hierarchy must share the tag's entity to stay in one cluster slot.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+import type { Effect } from "effect"
+import type { LimitSet, Request } from "./request.js"
+import type { Peek } from "./snapshot.js"
+
+/**
+ * The outcome of one acquire: admitted (the cost is consumed from every limit), or not, with how
+ * long until it could be and what stands in the way (limit names, `"adaptive"`, `"cooldown"`,
+ * `"pacing"`). Nothing is consumed when it is not admitted.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Decision = Admitted | Refused
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Admitted {
+  readonly admitted: true
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Refused {
+  readonly admitted: false
+  readonly waitMs: number
+  readonly blockedBy: ReadonlyArray<string>
+}
+
+/**
+ * The one `Admitted` value (no allocation per admission).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const admitted: Admitted = { admitted: true }
+
+/**
+ * A limiter store. `E` is how the store itself can fail (`never` in memory).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LimiterStore<E> {
+  /** Consume `req` from every limit of `key` and the key's pacing at once, or nothing (a {@link Decision}). */
+  readonly acquire: (key: string, req: Request) => Effect.Effect<Decision, E>
+  /**
+   * Change what an admission consumed, by `deltas` per limit: positive takes more (the buckets may
+   * go into debt), negative gives back (never above capacity). Leases use it.
+   */
+  readonly adjust: (key: string, set: LimitSet, deltas: ReadonlyArray<number>) => Effect.Effect<void, E>
+  /** Read the state of `key` without changing it (the buckets of `set`, or every bucket the key has). */
+  readonly peek: (key: string, set: LimitSet) => Effect.Effect<Peek, E>
+  /** Pause every caller of `key` for `ms` (validated by the caller); extends, never shortens. */
+  readonly cooldown: (key: string, ms: number) => Effect.Effect<void, E>
+  /** Set (validated by the caller) or remove (`null`) the adaptive pace of `key`. */
+  readonly setRate: (key: string, ratePerSecond: number | null, burst: number) => Effect.Effect<void, E>
+}

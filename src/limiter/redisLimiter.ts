@@ -1,0 +1,382 @@
+/**
+ * The Redis `RateLimiter`: the Redis store (`redisStore.ts`) with what a shared store needs around
+ * it: waiting by sleeping and asking again (within `maxWait`), and a policy for when Redis cannot be
+ * reached. Built by the Redis entry point (`effect-governor/redis`), which supplies the connection.
+ *
+ * Ordering: within one process, callers of a key are not reordered by this limiter, but across
+ * processes there is no queue: whoever asks first when room appears wins (a costly request can be
+ * overtaken by cheap ones under sustained load; give it a `maxWait` or a lease).
+ *
+ * @since 0.1.0
+ * @internal
+ */
+import { Clock, Duration, Effect } from "effect"
+import { initialThrottle, noteEvent } from "../internal/reportThrottle.js"
+import { recordLimiterRedisTimeout } from "../metrics/GovernorMetrics.js"
+import { admit, type Counters, makeCounters } from "./counters.js"
+import { type AcquireError, InvalidCost, type InvalidPacing, RateLimiterUnavailable, RateLimitExceeded } from "./errors.js"
+import * as Leases from "./lease.js"
+import * as Limit from "./Limit.js"
+import type { Decision } from "./LimiterStore.js"
+import { makeMemory } from "./memory.js"
+import * as Pacing from "./pacing.js"
+import { type AcquireOptions, DEFAULT_KEY, type Permit, type RateLimiterShape } from "./RateLimiter.js"
+import { makeRedisStore, type RedisStore, type ScriptPort, type StoreFailure } from "./redisStore.js"
+import { capacityError, compileSet, type LimitSet, maxWaitMillis, reportedCost, type Request, resolveCost } from "./request.js"
+import { fromPeek } from "./snapshot.js"
+
+/**
+ * What to do when Redis cannot be reached: `"fail-closed"` fails every decision with
+ * `RateLimiterUnavailable`; `"fail-open"` admits everything; `"local-fallback"` limits locally with
+ * every limit divided by `expectedWorkers`. In every mode the store goes back to Redis by itself as
+ * soon as the connection is ready again (the client reconnects in the background).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type OnUnavailable = "fail-closed" | "fail-open" | "local-fallback"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RedisLimiterOptions {
+  /** Limits applied when a call does not pass its own `limits`. */
+  readonly limits: ReadonlyArray<Limit.Limit>
+  /** Default `"fail-closed"`. */
+  readonly onUnavailable?: OnUnavailable | undefined
+  /** Number of workers sharing the limits, used by `"local-fallback"`. Default 1. */
+  readonly expectedWorkers?: number | undefined
+  /**
+   * Proactive throttling, as in the memory store: once a limit has used `threshold` of its capacity
+   * (default 0.8), admissions are spaced so the rest lasts until the bucket is full again / the window
+   * resets, across all workers. `false` turns it off.
+   */
+  readonly throttle?: { readonly threshold?: number | undefined } | false | undefined
+  /** Minimum gap between two admissions on the same key, across all workers. Default none. */
+  readonly minInterval?: Duration.DurationInput | undefined
+  /** How long a `setRate` pace survives without traffic. Default 1 hour. */
+  readonly rateTtl?: Duration.DurationInput | undefined
+  /**
+   * Slack added to every key's TTL beyond the time until its buckets are full again; at least half
+   * of it is left after every decision. Default 1 second.
+   */
+  readonly keyTtlMargin?: Duration.DurationInput | undefined
+}
+
+const ms = (d: Duration.DurationInput): number => Duration.toMillis(Duration.decode(d))
+
+const STORE = "redis"
+
+/** A warning about calls Redis did not answer in time is logged at most once per this interval. */
+const TIMEOUT_WARNING_INTERVAL_MS = 30_000
+
+/** Everything one Redis limiter holds. */
+interface Shared {
+  readonly store: RedisStore
+  readonly onUnavailable: OnUnavailable
+  readonly minIntervalMs: number
+  readonly defaults: LimitSet
+  readonly counters: Counters
+  /** Fibers of this process sleeping for room, per key. */
+  readonly waiters: Map<string, number>
+  /** Cooldowns this process asked for, honoured without a round trip (and while Redis is down). */
+  readonly localCooldowns: Map<string, number>
+  readonly local: LocalFallback | undefined
+  /** Count a call Redis did not answer in time; warn now and then. */
+  readonly timedOut: (operation: string, key: string, error: StoreFailure) => Effect.Effect<void>
+}
+
+/** The memory limiter of `"local-fallback"`, with every limit divided by the number of workers. */
+interface LocalFallback {
+  readonly limiter: RateLimiterShape
+  readonly workers: number
+  readonly divided: (limits: ReadonlyArray<Limit.Limit>) => ReadonlyArray<Limit.Limit>
+}
+
+const unavailable = (error: StoreFailure) =>
+  new RateLimiterUnavailable({ store: STORE, reason: error.message, kind: misconfigured(error) ? "misconfigured" : "outage" })
+/** MOVED/ASK/CROSSSLOT, or a client of the wrong kind for the server: never an outage a policy may admit on. */
+const misconfigured = (error: StoreFailure) => error.reason === "misconfigured"
+const mustFail = (s: Shared, error: StoreFailure) => s.onUnavailable === "fail-closed" || misconfigured(error)
+
+const makeFallback = (options: RedisLimiterOptions, throttleAt: number): Effect.Effect<LocalFallback> => {
+  const workers = Math.max(1, options.expectedWorkers ?? 1)
+  const cache = new WeakMap<ReadonlyArray<Limit.Limit>, ReadonlyArray<Limit.Limit>>()
+  const divided = (limits: ReadonlyArray<Limit.Limit>): ReadonlyArray<Limit.Limit> => {
+    let d = cache.get(limits)
+    if (d === undefined) {
+      // Unvalidated on purpose: a share of a valid limit may fall below the bounds users are held to
+      // (a bucket under one token), and the fallback must still start rather than die.
+      d = limits.map((l) =>
+        new Limit.Limit({
+          name: l.name,
+          capacity: l.capacity / workers,
+          refillAmount: l.refillAmount / workers,
+          refillPeriod: l.refillPeriod,
+          window: l.window
+        }, true)
+      )
+      cache.set(limits, d)
+    }
+    return d
+  }
+  return makeMemory({
+    limits: divided(options.limits),
+    throttle: options.throttle === false ? false : { threshold: throttleAt },
+    ...(options.minInterval === undefined ? {} : { minInterval: options.minInterval })
+  }).pipe(Effect.orDie, Effect.map((limiter) => ({ limiter, workers, divided })))
+}
+
+/** The options of a call for the local fallback: its limits divided, `maxWait` what is left of it. */
+const localOptions = (f: LocalFallback, opts: AcquireOptions | undefined, budgetMs: number | undefined): AcquireOptions => {
+  const { maxWait: _maxWait, ...rest } = opts ?? {}
+  const local = { ...rest, ...(opts?.limits === undefined ? {} : { limits: f.divided(opts.limits) }) }
+  return budgetMs === undefined ? local : { ...local, maxWait: Duration.millis(budgetMs) }
+}
+
+const timeoutWarnings = (onUnavailable: OnUnavailable, clock: Clock.Clock) => {
+  let state = initialThrottle
+  return (operation: string, key: string, error: StoreFailure): Effect.Effect<void> => {
+    if (error.reason !== "timeout") return Effect.void
+    const next = noteEvent(state, clock.unsafeCurrentTimeMillis(), TIMEOUT_WARNING_INTERVAL_MS)
+    state = next.state
+    const counted = recordLimiterRedisTimeout(operation)
+    if (next.report === undefined) return counted
+    return Effect.zipRight(
+      counted,
+      Effect.logWarning(
+        `Redis did not answer ${next.report} rate-limiter call(s) within the command timeout ` +
+          `(latest: ${operation} on key "${key}"); each waited the whole timeout, then ${onUnavailable} decided. ` +
+          "A timed-out call may still run once Redis answers again: its tokens are consumed without admitting anyone."
+      )
+    )
+  }
+}
+
+/** Redis cannot be reached: apply the `onUnavailable` policy. */
+const onDown = (
+  s: Shared,
+  key: string,
+  req: Request,
+  opts: AcquireOptions | undefined,
+  error: StoreFailure,
+  waitedMs: number,
+  maxWaitMs: number
+): Effect.Effect<Permit, AcquireError> => {
+  if (s.onUnavailable === "fail-open" && !misconfigured(error)) return Effect.succeed(admit(s.counters, key, req.record, waitedMs))
+  if (s.local === undefined || misconfigured(error)) {
+    s.counters.rejected++
+    return Effect.fail(unavailable(error))
+  }
+  const budget = maxWaitMs === Infinity ? undefined : Math.max(0, maxWaitMs - waitedMs)
+  return s.local.limiter.acquire(localOptions(s.local, opts, budget)).pipe(
+    Effect.tap((p) =>
+      Effect.sync(() => {
+        s.counters.acquired++
+        if (Duration.toMillis(p.waited) > 0) s.counters.waited++
+        s.counters.totalWaitMs += Duration.toMillis(p.waited)
+      })
+    ),
+    Effect.tapError(() => Effect.sync(() => s.counters.rejected++))
+  )
+}
+
+const withWaiter = <A, E>(s: Shared, key: string, self: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => s.waiters.set(key, (s.waiters.get(key) ?? 0) + 1)),
+    () => self,
+    () =>
+      Effect.sync(() => {
+        const left = (s.waiters.get(key) ?? 1) - 1
+        if (left <= 0) s.waiters.delete(key)
+        else s.waiters.set(key, left)
+      })
+  )
+
+/**
+ * Everything after a first answer that did not admit: sleep and ask again within `maxWaitMs`, or
+ * apply the `onUnavailable` policy while Redis is down (cooldowns this process asked for are still
+ * honoured locally then).
+ */
+const acquireSlow = (
+  s: Shared,
+  key: string,
+  req: Request,
+  opts: AcquireOptions | undefined,
+  maxWaitMs: number,
+  start: number,
+  first: Decision | StoreFailure
+): Effect.Effect<Permit, AcquireError> => {
+  const down = (waitedMs: number, error: StoreFailure): Effect.Effect<Permit, AcquireError> =>
+    Effect.zipRight(s.timedOut("acquire", key, error), decideDown(waitedMs, error))
+  const decideDown = (waitedMs: number, error: StoreFailure): Effect.Effect<Permit, AcquireError> => {
+    const localUntil = s.localCooldowns.get(key)
+    if (localUntil !== undefined) {
+      const remaining = localUntil - (start + waitedMs)
+      if (remaining > 0 && !mustFail(s, error)) return sleepThen(waitedMs, remaining, ["cooldown"])
+      if (remaining <= 0) s.localCooldowns.delete(key)
+    }
+    return onDown(s, key, req, opts, error, waitedMs, maxWaitMs)
+  }
+  const answer = (waitedMs: number, d: Decision): Effect.Effect<Permit, AcquireError> =>
+    d.admitted ? Effect.succeed(admit(s.counters, key, req.record, waitedMs)) : sleepThen(waitedMs, d.waitMs, d.blockedBy)
+  const attempt = (waitedMs: number): Effect.Effect<Permit, AcquireError> =>
+    Effect.matchEffect(s.store.acquire(key, req), {
+      onFailure: (error) => down(waitedMs, error),
+      onSuccess: (d) => answer(waitedMs, d)
+    })
+  const sleepThen = (waitedMs: number, wait: number, blocked: ReadonlyArray<string>): Effect.Effect<Permit, AcquireError> => {
+    if (waitedMs + wait > maxWaitMs) {
+      s.counters.rejected++
+      return Effect.fail(
+        new RateLimitExceeded({ key, limits: blocked, retryAfter: Duration.millis(wait), cost: reportedCost(req, blocked) })
+      )
+    }
+    return withWaiter(s, key, Effect.sleep(Duration.millis(wait))).pipe(
+      Effect.zipRight(Clock.currentTimeMillis),
+      Effect.flatMap((now) => attempt(now - start))
+    )
+  }
+  return "admitted" in first ? answer(0, first) : down(0, first)
+}
+
+/** Validate a call: its key, request and `maxWait`, or the typed error naming what was wrong. */
+const validate = (s: Shared, opts: AcquireOptions | undefined) => {
+  const key = opts?.key ?? DEFAULT_KEY
+  const set = opts?.limits === undefined ? s.defaults : compileSet(opts.limits)
+  const bad = typeof set === "string" ? set : s.store.unsupported(set)
+  if (bad !== undefined) return new InvalidCost({ key, reason: bad })
+  const maxWaitMs = maxWaitMillis(key, opts?.maxWait)
+  if (typeof maxWaitMs !== "number") return maxWaitMs
+  const req = resolveCost(key, set as LimitSet, opts?.cost)
+  if (req instanceof InvalidCost) return req
+  return capacityError(key, req) ?? { key, req, maxWaitMs }
+}
+
+const acquireWith = (s: Shared, opts: AcquireOptions | undefined, tryOnly: boolean): Effect.Effect<Permit, AcquireError> => {
+  const call = validate(s, opts)
+  if (!("req" in call)) {
+    s.counters.rejected++
+    return Effect.fail(call)
+  }
+  const { key, req } = call
+  const maxWaitMs = tryOnly ? 0 : call.maxWaitMs
+  // Admitted at once: one round trip, the caller's clock is only read when there is waiting to time.
+  return Effect.matchEffect(s.store.acquire(key, req), {
+    onSuccess: (d) =>
+      d.admitted
+        ? Effect.succeed(admit(s.counters, key, req.record, 0))
+        : Effect.clockWith((clock) => acquireSlow(s, key, req, opts, maxWaitMs, clock.unsafeCurrentTimeMillis(), d)),
+    onFailure: (error) => Effect.clockWith((clock) => acquireSlow(s, key, req, opts, maxWaitMs, clock.unsafeCurrentTimeMillis(), error))
+  })
+}
+
+/** Run a pacing call on Redis; a failure fails only with `fail-closed` or a misconfiguration. */
+const remote = (s: Shared, operation: string, key: string, effect: Effect.Effect<void, StoreFailure>) =>
+  effect.pipe(
+    Effect.tapError((error) => s.timedOut(operation, key, error)),
+    Effect.catchAll((error) => mustFail(s, error) ? Effect.fail(unavailable(error)) : Effect.void)
+  )
+
+/** The limiter's leases, cooldowns, pacing, snapshots and stats. */
+const controls = (s: Shared): Omit<RateLimiterShape, "acquire" | "tryAcquire" | "consume"> => ({
+  lease: (opts) => {
+    const call = validate(s, opts)
+    if (!("req" in call)) return Effect.fail(call)
+    if (s.local !== undefined && !s.store.isReady()) {
+      // Admitted by the local limiter: it tracks the lease (adjust, refund) itself.
+      const { maxWait, ...rest } = opts ?? {}
+      const local = localOptions(s.local, rest, undefined)
+      return s.local.limiter.lease(maxWait === undefined ? local : { ...local, maxWait })
+    }
+    return Effect.flatMap(acquireWith(s, opts, false), (permit) =>
+      Leases.make({
+        permit,
+        req: call.req,
+        refundOnFailure: opts?.refundOnFailure === true,
+        adjust: (deltas) => remote(s, "adjust", call.key, s.store.adjust(call.key, call.req.set, deltas)),
+        release: Effect.void
+      }))
+  },
+  cooldown: (key, duration) =>
+    Effect.suspend((): Effect.Effect<void, InvalidPacing | RateLimiterUnavailable> => {
+      const checked = Pacing.cooldownMillis(key, duration)
+      if (checked._tag === "Left") return Effect.fail(checked.left)
+      const d = checked.right
+      if (d === 0) return Effect.void
+      return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const until = now + d
+        if (s.localCooldowns.size >= 10_000) {
+          for (const [k, u] of s.localCooldowns) if (u <= now) s.localCooldowns.delete(k)
+        }
+        if ((s.localCooldowns.get(key) ?? 0) < until) s.localCooldowns.set(key, until)
+        const local = s.local === undefined ? Effect.void : Effect.ignore(s.local.limiter.cooldown(key, d))
+        return Effect.zipLeft(remote(s, "cooldown", key, s.store.cooldown(key, d)), local)
+      })
+    }),
+  setRate: (key, rate, opts) =>
+    Effect.suspend((): Effect.Effect<void, InvalidPacing | RateLimiterUnavailable> => {
+      const burst = opts?.burst ?? 1
+      const checked = Pacing.checkRate(key, rate, burst)
+      if (checked._tag === "Left") return Effect.fail(checked.left)
+      // Each worker's share, never below the slowest pace a limiter accepts.
+      const f = s.local
+      const local = f === undefined ? Effect.void : Effect.ignore(
+        f.limiter.setRate(key, rate === null ? null : Math.max(Pacing.MIN_PACING_RATE, rate / f.workers), {
+          burst: Math.max(1, burst / f.workers)
+        })
+      )
+      return Effect.zipLeft(remote(s, "rate", key, s.store.setRate(key, rate, burst)), local)
+    }),
+  snapshot: (key = DEFAULT_KEY) =>
+    s.store.peek(key, s.defaults).pipe(
+      Effect.map((peek) => fromPeek(key, peek, s.minIntervalMs, s.waiters.get(key) ?? 0)),
+      Effect.tapError((error) => s.timedOut("snapshot", key, error)),
+      Effect.catchAll((error) => s.local !== undefined && !misconfigured(error) ? s.local.limiter.snapshot(key) : Effect.fail(unavailable(error)))
+    ),
+  stats: Effect.sync(() => {
+    const keys = s.store.keys()
+    return { ...s.counters, keys: keys.live, evicted: keys.expired }
+  })
+})
+
+/**
+ * Build a Redis limiter on a connection's script port (see `effect-governor/redis`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeRedisLimiter = <P>(port: ScriptPort<P>, options: RedisLimiterOptions): Effect.Effect<RateLimiterShape> =>
+  Effect.gen(function*() {
+    const onUnavailable = options.onUnavailable ?? "fail-closed"
+    const throttleAt = options.throttle === false ? -1 : options.throttle?.threshold ?? 0.8
+    if (throttleAt !== -1 && !(throttleAt > 0 && throttleAt <= 1)) {
+      return yield* Effect.dieMessage(`RedisLimiter: throttle.threshold must be in (0, 1], got ${throttleAt}`)
+    }
+    const defaults = compileSet(options.limits)
+    if (typeof defaults === "string") return yield* Effect.dieMessage(`RedisLimiter: ${defaults}`)
+    const minIntervalMs = options.minInterval === undefined ? 0 : ms(options.minInterval)
+    const keyTtlMarginMs = options.keyTtlMargin === undefined ? 1000 : ms(options.keyTtlMargin)
+    const rateTtlMs = options.rateTtl === undefined ? 3_600_000 : ms(options.rateTtl)
+    // Load the script once (running it recovers with EVAL if the server forgot it).
+    yield* Effect.ignore(port.load)
+    const clock = yield* Effect.clock
+    const s: Shared = {
+      store: makeRedisStore(port, { minIntervalMs, keyTtlMarginMs, rateTtlMs, throttleAt }, clock),
+      onUnavailable,
+      minIntervalMs,
+      defaults,
+      counters: makeCounters(),
+      waiters: new Map(),
+      localCooldowns: new Map(),
+      local: onUnavailable === "local-fallback" ? yield* makeFallback(options, throttleAt) : undefined,
+      timedOut: timeoutWarnings(onUnavailable, clock)
+    }
+    return {
+      acquire: (opts) => acquireWith(s, opts, false),
+      tryAcquire: (opts) => acquireWith(s, opts, true),
+      consume: (costs, opts) => acquireWith(s, { ...opts, cost: costs }, false),
+      ...controls(s)
+    }
+  })

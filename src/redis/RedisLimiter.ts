@@ -1,0 +1,66 @@
+/**
+ * The `RateLimiter` service on Redis: limits shared by every process and machine that talks to the
+ * same Redis, one EVALSHA round trip per decision. The limiter itself lives with the other limiter
+ * stores (`src/limiter/redisLimiter.ts`, `redisStore.ts`, the script in `redisScript.ts`); this module
+ * connects it to the {@link Redis} service.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Layer, type Scope } from "effect"
+import { RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
+import { makeRedisLimiter, type RedisLimiterOptions } from "../limiter/redisLimiter.js"
+import { limiterScript } from "../limiter/redisScript.js"
+import type { ScriptPort } from "../limiter/redisStore.js"
+import { type PreparedScript, Redis, RedisError, type RedisShape, toRedisError } from "./Redis.js"
+
+export type {
+  /** @since 0.1.0 */
+  OnUnavailable,
+  /** @since 0.1.0 */
+  RedisLimiterOptions
+} from "../limiter/redisLimiter.js"
+
+/**
+ * The limiter script on a connection.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+const scriptPort = (redis: RedisShape): ScriptPort<PreparedScript> => ({
+  key: (key) => redis.key(key, "limiter"),
+  isReady: redis.isReady,
+  notReady: new RedisError({ operation: "acquire", reason: "unavailable", detail: "connection not ready" }),
+  load: redis.loadScript(limiterScript),
+  run: (keys, args) => redis.evalScript(limiterScript, keys, args),
+  prepare: (keys, args) => redis.prepareScript(limiterScript, keys, args),
+  runPrepared: redis.runPrepared,
+  failure: (cause) => toRedisError(limiterScript.name, cause)
+})
+
+/**
+ * Build a Redis-backed `RateLimiterShape`. Requires the {@link Redis} connection service.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { Limit } from "effect-governor"
+ * import { Redis, RedisLimiter } from "effect-governor/redis"
+ *
+ * const Live = RedisLimiter.layer({ limits: [Limit.perMinute("rpm", 600)], onUnavailable: "fail-open" })
+ *   .pipe(Layer.provide(Redis.layerConfig()))
+ * ```
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: RedisLimiterOptions): Effect.Effect<RateLimiterShape, never, Redis | Scope.Scope> =>
+  Effect.flatMap(Redis, (redis) => makeRedisLimiter(scriptPort(redis), options))
+
+/**
+ * The `RateLimiter` service backed by Redis. Provide the {@link Redis} connection layer
+ * (`Redis.layer(...)` / `Redis.layerConfig()`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: RedisLimiterOptions): Layer.Layer<RateLimiter, never, Redis> =>
+  Layer.scoped(RateLimiter, make(options))

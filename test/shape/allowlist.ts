@@ -1,0 +1,35 @@
+/**
+ * Code that is over the shape limits today (see `shape.test.ts`), each with its current size as a
+ * ceiling: an entry may only shrink. When one gets within the limit, the test asks to remove it.
+ * Never add an entry: split the code instead.
+ */
+
+/** Source files over `MAX_FILE_LINES`, by path: their line count now. */
+export const fileCeilings: Readonly<Record<string, number>> = {
+  "src/adaptive/AdaptiveController.ts": 537,
+  "src/breaker/CircuitBreaker.ts": 549,
+  "src/cache/ResponseCache.ts": 667,
+  "src/client/ResilientClient.ts": 921,
+  "src/config/ApiConfig.ts": 625,
+  "src/logging/redact.ts": 944,
+  "src/redis/Redis.ts": 516
+}
+
+/** Top-level declarations over `MAX_DECLARATION_LINES`, as `path name`: their line count now. */
+export const declarationCeilings: Readonly<Record<string, number>> = {
+  "src/cache/FileStore.ts makeFileStore": 178,
+  "src/cache/ResponseCache.ts make": 333,
+  "src/cli/commands/probe.ts probe": 179,
+  "src/client/ResilientClient.ts make": 441,
+  "src/config/internal/jsonSyntax.ts Scanner": 148,
+  "src/retry/retryRequest.ts retryLoop": 121
+}
+
+/**
+ * Files exempt from the file-size limit for good: embedded scripts and generated tables, which are
+ * data read as a whole. Their declarations are still checked (a declaration that is only a string
+ * is data and never counted).
+ */
+export const exemptFiles: Readonly<Record<string, string>> = {
+  "src/limiter/redisScript.ts": "the rate limiter's Lua script, embedded"
+}
