@@ -6,21 +6,18 @@
 
 /** Source files over `MAX_FILE_LINES`, by path: their line count now. */
 export const fileCeilings: Readonly<Record<string, number>> = {
-  "src/adaptive/AdaptiveController.ts": 537,
-  "src/breaker/CircuitBreaker.ts": 549,
-  "src/cache/ResponseCache.ts": 667,
-  "src/client/ResilientClient.ts": 921,
-  "src/config/ApiConfig.ts": 625,
-  "src/logging/redact.ts": 944,
-  "src/redis/Redis.ts": 516
+  "src/adaptive/AdaptiveController.ts": 543,
+  "src/breaker/CircuitBreaker.ts": 557,
+  "src/client/ResilientClient.ts": 961,
+  "src/config/ApiConfig.ts": 637,
+  "src/logging/redact.ts": 944
 }
 
 /** Top-level declarations over `MAX_DECLARATION_LINES`, as `path name`: their line count now. */
 export const declarationCeilings: Readonly<Record<string, number>> = {
-  "src/cache/FileStore.ts makeFileStore": 178,
-  "src/cache/ResponseCache.ts make": 333,
+  "src/cache/ResponseCache.ts make": 124,
   "src/cli/commands/probe.ts probe": 179,
-  "src/client/ResilientClient.ts make": 441,
+  "src/client/ResilientClient.ts make": 476,
   "src/config/internal/jsonSyntax.ts Scanner": 148,
   "src/retry/retryRequest.ts retryLoop": 121
 }
