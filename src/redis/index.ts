@@ -7,3 +7,4 @@
 export * as Redis from "./Redis.js"
 export { makeAdaptiveStore, type RedisAdaptiveStoreOptions } from "./adaptiveStore.js"
 export { makeCacheStore, type RedisCacheStoreOptions } from "./cacheStore.js"
+export { layerLimitsStore, makeLimitsStore, type RedisLimitsStoreOptions } from "./limitsStore.js"
