@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Either, Layer, Option, type Scope, Stream } from "effect"
+import { Chunk, type Duration, Effect, Either, Layer, Option, type Scope, Stream } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import * as Limit from "../../src/limiter/Limit.js"
 import { LimitsStore, type LimitsStoreShape } from "../../src/limits/LimitsStore.js"
@@ -16,7 +16,7 @@ const storeOn = (url: string, prefix: string, auditCapacity?: number) =>
     Effect.map((ctx) => Layer.succeedContext(ctx))
   )
 
-const resolverOn = (layer: Layer.Layer<LimitsStore>, ttl: string): Effect.Effect<LimitsResolver.LimitsResolverShape, never, Scope.Scope> =>
+const resolverOn = (layer: Layer.Layer<LimitsStore>, ttl: Duration.DurationInput): Effect.Effect<LimitsResolver.LimitsResolverShape, never, Scope.Scope> =>
   LimitsResolver.make({ ttl }).pipe(Effect.provide(layer))
 
 describe.skipIf(skipRedis)("Redis limits store", () => {
