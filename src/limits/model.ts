@@ -29,7 +29,7 @@ const Name = (what: string) =>
  * @since 0.1.0
  * @category schemas
  */
-export const EntityId = Name("an entity id")
+export const EntityId = Name("an entity id").annotations({ identifier: "EntityId" })
 
 /**
  * A resource name (an API or an endpoint, `"openai"`); `"*"` is reserved for {@link ANY_RESOURCE}.
@@ -39,7 +39,7 @@ export const EntityId = Name("an entity id")
  */
 export const ResourceName = Name("a resource name").pipe(
   Schema.filter((s) => s !== ANY_RESOURCE || `"${ANY_RESOURCE}" is reserved for an entity's override of every resource`)
-)
+).annotations({ identifier: `ResourceName (not "${ANY_RESOURCE}")` })
 
 /**
  * Limits with distinct names (either JSON form of `Limit`); a duplicate name is reported at its index.
