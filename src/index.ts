@@ -25,6 +25,10 @@ export {
   RateLimitExceeded
 } from "./limiter/errors.js"
 
+// Limits as data (entities, resources, stored limits, audit)
+/** @since 0.1.0 */
+export * as Limits from "./limits/index.js"
+
 // Adaptive rate
 /** @since 0.1.0 */
 export * as AdaptiveController from "./adaptive/AdaptiveController.js"

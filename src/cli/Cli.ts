@@ -1,5 +1,5 @@
 /**
- * The `effect-governor` command line: `presets`, `inspect`, `simulate`, `probe`, `metrics`.
+ * The `effect-governor` command line: `presets`, `inspect`, `simulate`, `probe`, `metrics`, `limits`.
  *
  * {@link run} parses an argv array, runs the command and returns the exit code (see `errors.ts`):
  * failures are printed as short messages on stderr, never as stack traces.
@@ -10,6 +10,7 @@ import { Command, HelpDoc, ValidationError } from "@effect/cli"
 import type { CliApp } from "@effect/cli"
 import { Cause, Console, Effect, Option } from "effect"
 import * as Inspect from "./commands/inspect.js"
+import * as Limits from "./commands/limits.js"
 import * as Metrics from "./commands/metrics.js"
 import * as Presets from "./commands/presets.js"
 import * as Probe from "./commands/probe.js"
@@ -24,9 +25,9 @@ import { ExitCode, flagOfInvalidValue } from "./errors.js"
  */
 export const root = Command.make("effect-governor").pipe(
   Command.withDescription(
-    "Tools for effect-governor: list API presets, inspect configs, run the simulated rate-limited API, probe a real API's limit, and expose the metrics of a run. Exit codes: 0 success (also after Ctrl-C), 1 runtime failure, 2 bad input (flags, config)."
+    "Tools for effect-governor: list API presets, inspect configs, run the simulated rate-limited API, probe a real API's limit, expose the metrics of a run, and manage limits stored in Redis. Exit codes: 0 success (also after Ctrl-C), 1 runtime failure, 2 bad input (flags, config), 3 changes pending (limits plan/diff)."
   ),
-  Command.withSubcommands([Presets.command, Inspect.command, Simulate.command, Probe.command, Metrics.command])
+  Command.withSubcommands([Presets.command, Inspect.command, Simulate.command, Probe.command, Metrics.command, Limits.command])
 )
 
 const cli = Command.run(root, { name: "effect-governor", version: "0.1.0" })

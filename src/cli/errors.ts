@@ -5,7 +5,8 @@
  * - `0`: success (also when `simulate` / `metrics` are stopped with Ctrl-C);
  * - `1`: a runtime failure (a port in use, the network, the probed API misbehaving);
  * - `2`: bad input (unknown command or flag, invalid option values, a config that does not decode,
- *   an unknown config name).
+ *   an unknown config name);
+ * - `3`: changes pending (`limits plan` / `limits diff` found a difference between the file and the store).
  *
  * @since 0.1.0
  */
@@ -18,7 +19,8 @@ import { Schema } from "effect"
 export const ExitCode = {
   ok: 0,
   failure: 1,
-  usage: 2
+  usage: 2,
+  pending: 3
 } as const
 
 /**
@@ -29,7 +31,7 @@ export const ExitCode = {
  */
 export class CliFailure extends Schema.TaggedError<CliFailure>()("CliFailure", {
   message: Schema.String,
-  exitCode: Schema.Literal(1, 2)
+  exitCode: Schema.Literal(1, 2, 3)
 }) {}
 
 /**
@@ -72,3 +74,11 @@ export const flagOfInvalidValue = (message: string, args: ReadonlyArray<string>)
   }
   return undefined
 }
+
+/**
+ * Changes pending (`limits plan` / `diff`): exit code 3.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const pending = (message: string): CliFailure => new CliFailure({ message, exitCode: 3 })

@@ -3,6 +3,8 @@
  *
  * @since 0.1.0
  */
+import { Duration } from "effect"
+import type { Limit } from "../limiter/Limit.js"
 
 /**
  * A left-aligned table with a header row and a rule under it; columns are as wide as their widest cell.
@@ -48,4 +50,18 @@ export const wrap = (text: string, width: number, indent = ""): string => {
 export const rate = (perSecond: number): string => {
   const rounded = perSecond >= 100 ? Math.round(perSecond) : Number(perSecond.toPrecision(3))
   return `${rounded}/s`
+}
+
+/**
+ * A limit for people: `requests 3/s burst 5`, `primary 25 per 18s (1.39/s) burst 100`.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const describeLimit = (limit: Limit): string => {
+  const periodMs = Duration.toMillis(limit.refillPeriod)
+  const per = periodMs === 1000
+    ? `${limit.refillAmount}/s`
+    : `${limit.refillAmount} per ${Duration.format(limit.refillPeriod)} (${rate(limit.ratePerSecond)})`
+  return `${limit.name} ${per} burst ${limit.capacity}`
 }

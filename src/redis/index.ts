@@ -19,3 +19,5 @@ export { makeAdaptiveStore, type RedisAdaptiveStoreOptions } from "./adaptiveSto
 export { makeCacheStore, type RedisCacheStoreOptions } from "./cacheStore.js"
 /** @since 0.1.0 */
 export { layerCircuitBreaker, makeCircuitBreaker, type RedisCircuitBreakerOptions } from "./sharedBreaker.js"
+/** @since 0.1.0 */
+export { layerLimitsStore, makeLimitsStore, type RedisLimitsStoreOptions } from "./limitsStore.js"

@@ -4,21 +4,11 @@
  * @since 0.1.0
  */
 import { Command, Options } from "@effect/cli"
-import { Console, Duration, Effect } from "effect"
+import { Console, Effect } from "effect"
 import { type ApiConfig, encode } from "../../config/ApiConfig.js"
 import * as ConfigRegistry from "../../config/ConfigRegistry.js"
-import type { Limit } from "../../limiter/Limit.js"
 import { failure } from "../errors.js"
 import * as Format from "../format.js"
-
-/** `requests 3/s burst 5`, `primary 25 per 18s (1.39/s) burst 100`. */
-const describeLimit = (limit: Limit): string => {
-  const periodMs = Duration.toMillis(limit.refillPeriod)
-  const per = periodMs === 1000
-    ? `${limit.refillAmount}/s`
-    : `${limit.refillAmount} per ${Duration.format(limit.refillPeriod)} (${Format.rate(limit.ratePerSecond)})`
-  return `${limit.name} ${per} burst ${limit.capacity}`
-}
 
 const adaptiveRange = (config: ApiConfig): string =>
   config.adaptive.enabled
@@ -34,7 +24,7 @@ const adaptiveRange = (config: ApiConfig): string =>
 export const renderTable = (configs: ReadonlyArray<ApiConfig>, width = 100): string => {
   const rows = configs.map((c) => [
     c.name,
-    c.limits.length === 0 ? "(none)" : c.limits.map(describeLimit).join("; "),
+    c.limits.length === 0 ? "(none)" : c.limits.map(Format.describeLimit).join("; "),
     adaptiveRange(c),
     c.baseUrl
   ])

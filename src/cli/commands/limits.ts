@@ -1,0 +1,150 @@
+/**
+ * `effect-governor limits plan|diff|apply FILE`, `limits get ENTITY`, `limits audit`: limits stored
+ * in Redis, managed from a declarative file. `plan`/`diff` exit 3 when the store differs from the
+ * file (0 when not); `apply` writes each entry atomically and conditionally (a concurrent change
+ * fails it with exit 1 instead of being overwritten), and writes nothing the second time.
+ *
+ * @since 0.1.0
+ */
+import { Args, Command, Options } from "@effect/cli"
+import type { FileSystem } from "@effect/platform"
+import { Config, Console, Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
+import * as os from "node:os"
+import type { ConfigError } from "../../config/errors.js"
+import { applyChanges } from "../../limits/apply.js"
+import * as LimitsFile from "../../limits/LimitsFile.js"
+import * as LimitsResolver from "../../limits/LimitsResolver.js"
+import { LimitsStore } from "../../limits/LimitsStore.js"
+import { ANY_RESOURCE, entity as entityTarget, EntityId, parseKey, resource as resourceTarget } from "../../limits/model.js"
+import { type Change, plan } from "../../limits/plan.js"
+import { layerLimitsStore } from "../../redis/limitsStore.js"
+import * as Redis from "../../redis/Redis.js"
+import { CliFailure, failure, pending, usage } from "../errors.js"
+import { eventJson, renderChanges, renderEntity, renderEvent, summary } from "../limitsFormat.js"
+import { formatConfigError } from "./inspect.js"
+
+const redisUrl = Options.redacted("redis").pipe(
+  Options.withDescription("Redis URL (redis://user:pass@host:port/db, rediss:// for TLS); default $REDIS_URL, else redis://127.0.0.1:6379. Never printed."),
+  Options.withFallbackConfig(Config.redacted("REDIS_URL").pipe(Config.withDefault(Redacted.make("redis://127.0.0.1:6379"))))
+)
+const prefix = Options.text("prefix").pipe(
+  Options.withDescription("Key namespace of the stores (as `Redis.layer({ prefix })`); default $REDIS_PREFIX, else governor."),
+  Options.withFallbackConfig(Config.string("REDIS_PREFIX").pipe(Config.withDefault("governor")))
+)
+const connection = { redis: redisUrl, prefix }
+const file = Args.file({ name: "file", exists: "either" }).pipe(Args.withDescription("Limits file: JSON, or YAML when it ends in .yaml/.yml."))
+const prune = Options.boolean("prune").pipe(
+  Options.withDescription("Also delete stored entries the file does not declare (by default they are left alone).")
+)
+
+/** Run `program` against the Redis limits store; store failures exit 1 with their message (never the URL). */
+const withStore = <A, E extends { readonly message: string }, R>(
+  options: { readonly redis: Redacted.Redacted<string>; readonly prefix: string },
+  program: Effect.Effect<A, E, R>
+) =>
+  program.pipe(
+    Effect.provide(
+      layerLimitsStore().pipe(Layer.provide(Redis.layer({ url: options.redis, prefix: options.prefix, requireConnection: true })))
+    ),
+    Effect.mapError((e) => (e instanceof CliFailure ? e : failure(e.message)))
+  )
+
+const loadFile = (path: string): Effect.Effect<LimitsFile.LimitsFile, ReturnType<typeof usage>, FileSystem.FileSystem> =>
+  LimitsFile.load(path).pipe(Effect.mapError((e: ConfigError) => usage(formatConfigError(e))))
+
+const planFile = (path: string, withPrune: boolean) =>
+  Effect.gen(function*() {
+    const desired = LimitsFile.entries(yield* loadFile(path))
+    const current = yield* Effect.flatMap(LimitsStore, (s) => s.texts)
+    return plan(desired, current, { prune: withPrune })
+  })
+
+const report = (fields: boolean) => (changes: ReadonlyArray<Change>) =>
+  changes.length === 0
+    ? Console.log("no changes: the store matches the file")
+    : Effect.zipRight(Console.log(renderChanges(changes, { fields })), Effect.fail(pending(summary(changes, "pending"))))
+
+const planCommand = Command.make("plan", { ...connection, file, prune }, (o) =>
+  withStore(o, Effect.flatMap(planFile(o.file, o.prune), report(false)))).pipe(
+    Command.withDescription("List what `apply` would create (+), update (~) or delete (-). Exit 0: nothing would change; 3: changes pending.")
+  )
+
+const diffCommand = Command.make("diff", { ...connection, file, prune }, (o) =>
+  withStore(o, Effect.flatMap(planFile(o.file, o.prune), report(true)))).pipe(
+    Command.withDescription("Like plan, with every differing field (limits by name) before -> after. Exit 0: no difference; 3: changes pending.")
+  )
+
+const source = Options.text("source").pipe(
+  Options.withDescription("Who makes the change, kept in each audit event; default cli:<os user>."),
+  Options.optional
+)
+
+const applyCommand = Command.make("apply", { ...connection, file, prune, source }, (o) =>
+  withStore(
+    o,
+    Effect.gen(function*() {
+      const changes = yield* planFile(o.file, o.prune)
+      if (changes.length === 0) return yield* Console.log("no changes: the store matches the file")
+      const who = Option.getOrElse(o.source, () => `cli:${os.userInfo().username}`)
+      const events = yield* applyChanges(changes, who)
+      yield* Console.log(renderChanges(changes, { fields: false }))
+      yield* Console.log(summary(changes, `applied, ${events.length} audit event${events.length === 1 ? "" : "s"}`))
+    })
+  )).pipe(
+    Command.withDescription(
+      "Write the file's limits to the store: each entry atomically and only if unchanged since it was read (else exit 1, plan again). Running it twice writes nothing."
+    )
+  )
+
+const resources = Options.text("resource").pipe(
+  Options.withDescription("Resolve for this resource (repeatable); default: every stored resource and the entity's own overrides."),
+  Options.repeated
+)
+
+const getCommand = Command.make("get", { ...connection, entity: Args.text({ name: "entity" }), resources }, (o) =>
+  withStore(
+    o,
+    Effect.gen(function*() {
+      yield* Schema.validate(EntityId)(o.entity).pipe(Effect.mapError((e) => usage(`ENTITY: ${e.message}`)))
+      const store = yield* LimitsStore
+      const stored = Option.getOrUndefined(yield* store.get(entityTarget(o.entity)))
+      const known = [...(yield* store.texts).keys()].flatMap((k) => {
+        const t = parseKey(k)
+        return t?.kind === "resource" ? [t.name] : []
+      })
+      const own = stored?.kind === "entity" ? Object.keys(stored.settings.limits).filter((r) => r !== ANY_RESOURCE) : []
+      const names = o.resources.length > 0 ? o.resources : [...new Set([...known, ...own])].sort()
+      const resolver = yield* LimitsResolver.make()
+      const chains = yield* Effect.forEach(names, (r) => resolver.resolveChain(o.entity, r))
+      yield* Console.log(renderEntity(o.entity, stored, chains))
+    })
+  )).pipe(Command.withDescription("Show an entity's stored parent and overrides, and which limits apply per resource for it and each ancestor (and from which level)."))
+
+const auditCommand = Command.make("audit", {
+  ...connection,
+  entity: Options.text("entity").pipe(Options.withDescription("Only this entity's events."), Options.optional),
+  resource: Options.text("resource").pipe(Options.withDescription("Only this resource default's events."), Options.optional),
+  limit: Options.integer("limit").pipe(Options.withDescription("The newest N events (default 20)."), Options.withDefault(20)),
+  json: Options.boolean("json").pipe(Options.withDescription("One JSON object per line."))
+}, (o) =>
+  withStore(
+    o,
+    Effect.gen(function*() {
+      if (Option.isSome(o.entity) && Option.isSome(o.resource)) return yield* usage("audit takes --entity or --resource, not both")
+      if (o.limit < 1) return yield* usage("--limit must be at least 1")
+      const target = Option.isSome(o.entity) ? entityTarget(o.entity.value) : Option.isSome(o.resource) ? resourceTarget(o.resource.value) : undefined
+      const store = yield* LimitsStore
+      yield* Stream.runForEach(store.audit({ target, limit: o.limit }), (e) => Console.log(o.json ? eventJson(e) : renderEvent(e)))
+    })
+  )).pipe(Command.withDescription("Print the kept audit events (oldest first): when, what, who, and each changed field."))
+
+/**
+ * @since 0.1.0
+ * @category commands
+ */
+export const command = Command.make("limits").pipe(
+  Command.withDescription(
+    "Limits stored in Redis: plan/diff/apply a limits file, get an entity, read the audit events. Exit codes: 0 ok (plan/diff: nothing would change), 1 runtime failure, 2 bad input, 3 changes pending."
+  ),
+  Command.withSubcommands([planCommand, diffCommand, applyCommand, getCommand, auditCommand])
+)

@@ -1,0 +1,68 @@
+/**
+ * Errors of the limits store and resolver.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+/**
+ * The limits store could not be read or written. `reason`: `"unavailable"` (the backend did not
+ * answer), `"corrupt"` (a stored value does not decode; `key` names it). Never carries a URL or password.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class LimitsStoreError extends Schema.TaggedError<LimitsStoreError>()("LimitsStoreError", {
+  operation: Schema.String,
+  reason: Schema.Literal("unavailable", "corrupt"),
+  detail: Schema.String
+}) {
+  override get message(): string {
+    return `limits store ${this.operation} failed (${this.reason}): ${this.detail}`
+  }
+}
+
+/**
+ * A conditional write found another value than the one it was planned against (someone changed it
+ * in between); nothing was written.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class LimitsConflict extends Schema.TaggedError<LimitsConflict>()("LimitsConflict", {
+  key: Schema.String
+}) {
+  override get message(): string {
+    return `${this.key} changed since it was read; nothing was written (plan again)`
+  }
+}
+
+/**
+ * An entry refused before it reached the store (an empty name, an entity that is its own parent).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidLimitsEntry extends Schema.TaggedError<InvalidLimitsEntry>()("InvalidLimitsEntry", {
+  key: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `invalid limits entry ${this.key}: ${this.reason}`
+  }
+}
+
+/**
+ * The parents of an entity loop, or go deeper than the supported depth; `chain` lists the ids walked.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidHierarchy extends Schema.TaggedError<InvalidHierarchy>()("InvalidHierarchy", {
+  chain: Schema.Array(Schema.String),
+  reason: Schema.Literal("cycle", "tooDeep")
+}) {
+  override get message(): string {
+    return `entity hierarchy ${this.chain.join(" > ")}: ${this.reason === "cycle" ? "parents loop" : "deeper than supported"}`
+  }
+}
