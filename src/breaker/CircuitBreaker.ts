@@ -25,11 +25,11 @@ import {
   Stream
 } from "effect"
 import { dual } from "effect/Function"
-import { MAX_BREAKER_COUNT, MAX_REQUEST_WAIT } from "../internal/bounds.js"
-import { decodeDuration } from "../internal/duration.js"
+import { MAX_BREAKER_COUNT } from "../internal/bounds.js"
 import * as Defaults from "./defaults.js"
 import { CircuitOpenError, InvalidCircuitBreakerOptions } from "./errors.js"
 import * as Machine from "./machine.js"
+import * as Permits from "./permit.js"
 
 export type { BreakerStateName, Transition, Verdict } from "./machine.js"
 
@@ -224,17 +224,9 @@ export const resolveOptions = (
   if (minimumCalls > windowSize) {
     return fail("minimumCalls", `must not exceed windowSize (${windowSize}), got ${minimumCalls}`)
   }
-  let recoveryMs = 30_000
-  if (options.recoveryTimeout !== undefined) {
-    const d = decodeDuration(options.recoveryTimeout)
-    if (Option.isNone(d) || !Duration.lessThanOrEqualTo(d.value, MAX_REQUEST_WAIT)) {
-      return fail(
-        "recoveryTimeout",
-        `expected a duration from 0 to ${Duration.format(MAX_REQUEST_WAIT)}, got ${JSON.stringify(String(options.recoveryTimeout))}`
-      )
-    }
-    recoveryMs = Duration.toMillis(d.value)
-  }
+  const recovery = Permits.durationMillis("recoveryTimeout", options.recoveryTimeout, 30_000, 0)
+  if (Either.isLeft(recovery)) return Either.left(recovery.left)
+  const recoveryMs = recovery.right
   if (options.classify !== undefined && typeof options.classify !== "function") return fail("classify", "expected a function")
   if (options.isFailure !== undefined && typeof options.isFailure !== "function") return fail("isFailure", "expected a function")
   const isFailure = options.isFailure
@@ -332,23 +324,10 @@ const makeWith = (
     )
 
     const rejection = (admission: Extract<Machine.Admission, { _tag: "Rejected" }>, now: number) =>
-      new CircuitOpenError({
-        name,
-        state: admission.state,
-        halfOpenAt: admission.halfOpenAt,
-        remaining: Duration.millis(Math.max(0, admission.halfOpenAt - now))
-      })
+      Permits.openError(name, admission, now)
 
-    const admit: Effect.Effect<Permit, CircuitOpenError> = Effect.map(admitTicket, (ticket) => {
-      let reported = false
-      const once = (verdict: Machine.Verdict) =>
-        Effect.suspend(() => {
-          if (reported) return Effect.void
-          reported = true
-          return record(verdict, ticket)
-        })
-      return { probe: ticket.probe, record: once, recordExit: (exit) => once(classify(exit)) }
-    })
+    const admit: Effect.Effect<Permit, CircuitOpenError> = Effect.map(admitTicket, (ticket) =>
+      Permits.permitFor(ticket, record, classify))
 
     /** One machine step applied now; the transitions it made are queued for publishing. */
     const stepNow = <A>(

@@ -11,7 +11,7 @@
  * @since 0.1.0
  */
 import { randomBytes } from "node:crypto"
-import { Duration, Effect, Layer, Option, PubSub, Stream } from "effect"
+import { Duration, Effect, Layer, PubSub, Stream } from "effect"
 import {
   CircuitBreaker,
   type CircuitBreakerOptions,
@@ -23,8 +23,7 @@ import {
 } from "../breaker/CircuitBreaker.js"
 import { CircuitOpenError, InvalidCircuitBreakerOptions } from "../breaker/errors.js"
 import * as Machine from "../breaker/machine.js"
-import { MAX_REQUEST_WAIT } from "../internal/bounds.js"
-import { decodeDuration } from "../internal/duration.js"
+import * as Permits from "../breaker/permit.js"
 import { breakerScript, settingsArgs } from "./breakerScript.js"
 import { makeBreakerState } from "./breakerState.js"
 import { Redis } from "./Redis.js"
@@ -53,24 +52,6 @@ interface Ticket extends Machine.Ticket {
   readonly id: string
 }
 
-const durationOption = (
-  field: string,
-  value: Duration.DurationInput | undefined,
-  fallbackMs: number
-): Effect.Effect<number, InvalidCircuitBreakerOptions> => {
-  if (value === undefined) return Effect.succeed(fallbackMs)
-  const d = decodeDuration(value)
-  if (Option.isNone(d) || Duration.toMillis(d.value) < 1 || !Duration.lessThanOrEqualTo(d.value, MAX_REQUEST_WAIT)) {
-    return Effect.fail(
-      new InvalidCircuitBreakerOptions({
-        field,
-        reason: `expected a duration from 1 ms to ${Duration.format(MAX_REQUEST_WAIT)}, got ${JSON.stringify(String(value))}`
-      })
-    )
-  }
-  return Effect.succeed(Math.ceil(Duration.toMillis(d.value)))
-}
-
 /**
  * Builds a shared breaker on the {@link Redis} connection in context. Fails with
  * `InvalidCircuitBreakerOptions` naming a bad option.
@@ -89,8 +70,8 @@ export const makeCircuitBreaker = (
 ): Effect.Effect<CircuitBreakerShape, InvalidCircuitBreakerOptions, Redis> =>
   Effect.gen(function*() {
     const { classify, config, name } = yield* resolveOptions(options)
-    const leaseMs = yield* durationOption("probeTimeout", options.probeTimeout, 60_000)
-    const ttlMs = Math.max(yield* durationOption("ttl", options.ttl, 86_400_000), config.recoveryTimeoutMs + leaseMs)
+    const leaseMs = Math.ceil(yield* Permits.durationMillis("probeTimeout", options.probeTimeout, 60_000, 1))
+    const ttlMs = Math.max(Math.ceil(yield* Permits.durationMillis("ttl", options.ttl, 86_400_000, 1)), config.recoveryTimeoutMs + leaseMs)
     const redis = yield* Redis
     yield* redis.loadScript(breakerScript).pipe(Effect.ignore)
     const keys = [redis.key(name, "breaker"), redis.key(name, "breaker", "probes")]
@@ -103,17 +84,9 @@ export const makeCircuitBreaker = (
       transitions.length === 0 ? Effect.void : PubSub.publishAll(pubsub, transitions.map((t) => ({ ...t, name })))
     const { local, run } = makeBreakerState(name, redis, keys, settings, publish)
 
-    const rejection = (admission: Extract<Machine.Admission, { _tag: "Rejected" }>, now: number) =>
-      new CircuitOpenError({
-        name,
-        state: admission.state,
-        halfOpenAt: admission.halfOpenAt,
-        remaining: Duration.millis(Math.max(0, admission.halfOpenAt - now))
-      })
-
     const answer = (admission: Machine.Admission, now: number, shared: boolean, id: string): Ticket | CircuitOpenError =>
       admission._tag === "Rejected"
-        ? rejection(admission, now)
+        ? Permits.openError(name, admission, now)
         : { generation: admission.generation, probe: admission.probe, shared, id: shared && admission.probe ? id : "" }
 
     const admitTicket: Effect.Effect<Ticket, CircuitOpenError> = Effect.suspend(() => {
@@ -138,16 +111,8 @@ export const makeCircuitBreaker = (
       return run("record", extra, () => undefined, (s, now) => Machine.record(config, s, now, verdict))
     }
 
-    const admit: Effect.Effect<Permit, CircuitOpenError> = Effect.map(admitTicket, (ticket) => {
-      let reported = false
-      const once = (verdict: Machine.Verdict) =>
-        Effect.suspend(() => {
-          if (reported) return Effect.void
-          reported = true
-          return record(verdict, ticket)
-        })
-      return { probe: ticket.probe, record: once, recordExit: (exit) => once(classify(exit)) }
-    })
+    const admit: Effect.Effect<Permit, CircuitOpenError> = Effect.map(admitTicket, (ticket) =>
+      Permits.permitFor(ticket, record, classify))
 
     // Admission and the recording of the result in one uninterruptible region: an admitted probe
     // always frees its slot (`f` itself stays interruptible).
