@@ -9,7 +9,7 @@
 import { Duration, Effect, Either, Option } from "effect"
 import type { Clock, Scope } from "effect"
 import { decodeDuration } from "../internal/duration.js"
-import { blockedBy, type KeyBucket, type Policy, tryAdmit, waitBehind } from "./admission.js"
+import { blockedBy, type KeyBucket, type Policy, tryAdmit, waitBehind, waitFor } from "./admission.js"
 import { admit, type Counters, makeCounters } from "./counters.js"
 import { type AcquireError, InvalidCost, type InvalidPacing, RateLimitExceeded } from "./errors.js"
 import * as Leases from "./lease.js"
@@ -131,17 +131,20 @@ const admitSlow = (
     if (tooBig !== undefined) return Effect.fail(tooBig)
     const maxWaitMs = maxWaitMillis(key, maxWait)
     if (typeof maxWaitMs !== "number") return Effect.fail(maxWaitMs)
+    // One synchronous section from the key's lookup to joining the line (no yield in between: FIFO
+    // holds, and the key state cannot be evicted under us).
     const st = m.table.touch(key, now)
     if (st.waiting > 0) return queue(m, key, st, req, maxWaitMs, clock, restore)
-    return Effect.flatMap(m.store.acquire(key, req), (d): Effect.Effect<Admission, AcquireError> => {
-      if (d.admitted) return Effect.succeed({ key, st, req, waitedMs: 0 })
-      if (d.waitMs <= maxWaitMs) return queue(m, key, st, req, maxWaitMs, clock, restore)
-      m.counters.rejected++
-      const names = d.blockedBy.length === 0 ? ["queue"] : d.blockedBy
-      return Effect.fail(
-        new RateLimitExceeded({ key, limits: names, retryAfter: Duration.millis(d.waitMs), cost: reportedCost(req, names) })
-      )
-    })
+    const view = viewFor(st, req.set, now)
+    if (tryAdmit(m.policy, st, view, req, now)) return Effect.succeed({ key, st, req, waitedMs: 0 })
+    const waitMs = waitFor(st, view, req, now)
+    if (waitMs <= maxWaitMs) return queue(m, key, st, req, maxWaitMs, clock, restore)
+    m.counters.rejected++
+    const blocked = blockedBy(st, view, req, now)
+    const names = blocked.length === 0 ? ["queue"] : blocked
+    return Effect.fail(
+      new RateLimitExceeded({ key, limits: names, retryAfter: Duration.millis(waitMs), cost: reportedCost(req, names) })
+    )
   })
 
 const record = (m: Memory, a: Admission): Permit => admit(m.counters, a.key, a.req.record, a.waitedMs)
