@@ -139,7 +139,8 @@ export const make = (
       candidate: Option.Option<CacheEntry>,
       settings: Settings,
       revalidate: boolean,
-      o: CachedOptions | undefined
+      o: CachedOptions | undefined,
+      allowStale: boolean
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | ResponseError, R> =>
       flights.run(
         key,
@@ -156,7 +157,7 @@ export const make = (
               return send(request)
             case "Retry":
               // The leader was interrupted: start over (this fiber may become the leader).
-              return cachedWith(request, send, o, true)
+              return cachedWith(request, send, o, allowStale)
           }
         }
       )
@@ -172,7 +173,7 @@ export const make = (
       now: number
     ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | ResponseError, R> => {
       const allowance = staleAllowance(entry.headers, settings.policy)
-      const upstream = flight(key, request, send, Option.some(entry), settings, false, o)
+      const upstream = flight(key, request, send, Option.some(entry), settings, false, o, true)
       if (now < entry.expiresAt + allowance.whileRevalidate) {
         counters.staleWhileRevalidate++
         return Effect.zipRight(refresher.start(key, upstream), staleAnswer(request, entry, markerName, "while-revalidate", now))
@@ -206,7 +207,7 @@ export const make = (
         return Effect.clockWith((clock) =>
           Effect.flatMap(access.get(key), (found) => {
             if (Option.isNone(found) || !matchesVariant(found.value, request.headers)) {
-              return flight(key, request, send, Option.none(), settings, revalidate, o)
+              return flight(key, request, send, Option.none(), settings, revalidate, o, allowStale)
             }
             const entry = found.value
             const now = clock.unsafeCurrentTimeMillis()
@@ -215,7 +216,7 @@ export const make = (
               return Effect.succeed(responseOf(request, entry, "HIT", markerName))
             }
             return revalidate || !allowStale
-              ? flight(key, request, send, found, settings, revalidate, o)
+              ? flight(key, request, send, found, settings, revalidate, o, allowStale)
               : onStale(key, request, send, entry, settings, o, now)
           }))
       })

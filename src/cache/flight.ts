@@ -27,7 +27,6 @@ type FlightOutcome = WaiterOutcome | { readonly _tag: "Failed"; readonly cause: 
 
 /** @internal */
 export interface Flights {
-  readonly running: (key: string) => boolean
   /**
    * Runs `lead` as the leader of `key`, or waits for the current leader and continues with
    * `onWaiter` (interruptible). The leader's own result goes through `onLeader`.
@@ -78,5 +77,5 @@ export const makeFlights = (): Flights => {
         return onLeader(exit.value)
       })
     )
-  return { running: (key) => flights.has(key), run }
+  return { run }
 }
