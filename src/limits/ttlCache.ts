@@ -67,11 +67,20 @@ export const make = <V>(options: { readonly ttlMs: number; readonly capacity: nu
             if (!stale.includes(key)) stale.push(key)
           }
         }
-        const values = () => keys.map((key) => entries.get(key)!.value)
-        if (stale.length === 0) return Effect.succeed(values())
+        if (stale.length === 0) return Effect.succeed(keys.map((key) => entries.get(key)!.value))
+        // Answered from what this call saw and loaded: storing may evict (capacity below keys.length).
+        const seen = new Map<string, V>()
+        for (const key of keys) {
+          const entry = entries.get(key)
+          if (entry !== undefined) seen.set(key, entry.value)
+        }
+        const values = () => keys.map((key) => seen.get(key)!)
         return load(stale).pipe(
           Effect.map((loaded) => {
-            stale.forEach((key, i) => store(key, loaded[i]!, now))
+            stale.forEach((key, i) => {
+              seen.set(key, loaded[i]!)
+              store(key, loaded[i]!, now)
+            })
             return values()
           }),
           Effect.catchAll((error) => stale.every((key) => entries.has(key)) ? Effect.succeed(values()) : Effect.fail(error))
