@@ -34,9 +34,9 @@ export interface Options {
   readonly minRate?: number | undefined
   /** Default `10 × initialRate`: how far above the documented rate the controller may probe. */
   readonly maxRate?: number | undefined
-  /** Probe slope in rps per second once on the plateau. Default `initialRate / 100`. */
+  /** Step of the seed-style AIMD baseline (`Aimd.seedAimd`, benchmarks only); the controller does not read it. */
   readonly increaseStep?: number | undefined
-  /** Multiplier in (0, 1) on a backoff status. Default 0.5. */
+  /** Factor of the seed-style AIMD baseline (`Aimd.seedAimd`, benchmarks only); the controller does not read it. */
   readonly decreaseFactor?: number | undefined
   /** Statuses that mean "slow down". Default `[429, 503]`. */
   readonly backoffStatuses?: ReadonlyArray<number> | undefined

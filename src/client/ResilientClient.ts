@@ -253,7 +253,6 @@ const adaptiveOptions = (config: ApiConfig): Adaptive.Options => ({
   initialRate: config.adaptive.initialRate,
   minRate: config.adaptive.minRate,
   maxRate: config.adaptive.maxRate,
-  decreaseFactor: config.adaptive.decreaseFactor,
   backoffStatuses: config.adaptive.backoffStatuses,
   respectHeaders: config.adaptive.useHeaders,
   maxRetryAfter: config.retry.maxRetryAfter,

@@ -63,13 +63,6 @@ const AdaptiveRate = numberBetween(MIN_ADAPTIVE_RATE, MAX_ADAPTIVE_RATE, { unit:
 /** A server may pause a key until its quota resets, but never longer than the limiter accepts. */
 const QuotaWait = durationUpTo(Duration.millis(MAX_PACING_MS), { positive: true })
 
-/** The open interval (0, 1), for multiplicative decrease: 1 would never decrease, 0 would stop. */
-const OpenFraction = Schema.Number.pipe(
-  Schema.filter((n) => Number.isFinite(n) && n > 0 && n < 1, {
-    message: (issue) => `Expected a number strictly between 0 and 1, got ${String(issue.actual)}`
-  })
-)
-
 const Multiplier = numberBetween(1, MAX_BACKOFF_MULTIPLIER)
 
 // The ranges as the reference table shows them (descriptions are the README's source).
@@ -186,9 +179,6 @@ const AdaptiveSection = Schema.Struct({
   maxRate: Schema.optionalWith(AdaptiveRate, { exact: true }).annotations({
     description:
       `Highest rate (requests/s) probing may reach: how far above the documented limit it looks. Default 10 × initialRate. ${RATE_RANGE}`
-  }),
-  decreaseFactor: Schema.optionalWith(OpenFraction, { exact: true, default: () => 0.5 }).annotations({
-    description: "Multiplier in (0, 1) applied to the rate on a backoff status (multiplicative decrease)."
   }),
   backoffStatuses: Schema.optionalWith(StatusList, { exact: true, default: () => [429, 503] }).annotations({
     description: `Statuses that mean "slow down" (${STATUS_RANGE}).`

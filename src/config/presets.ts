@@ -33,7 +33,7 @@ export const presetInputs: { readonly [K in PresetName]: ApiConfigEncoded } = {
     documentedLimit:
       "Notion: an average of 3 requests per second per integration; some bursts beyond the average are allowed (burst size not published). Excess requests get HTTP 429 (code \"rate_limited\") with a Retry-After header in seconds. Source: https://developers.notion.com/reference/request-limits",
     limits: [{ name: "requests", limit: 3, per: "second", burst: 5 }],
-    adaptive: { enabled: true, initialRate: 3, minRate: 0.3, maxRate: 6, decreaseFactor: 0.5 },
+    adaptive: { enabled: true, initialRate: 3, minRate: 0.3, maxRate: 6 },
     retry: { maxRetries: 5, respectRetryAfter: true },
     headers: { "Notion-Version": "2022-06-28" },
     auth: { scheme: "bearer", env: "NOTION_TOKEN" }
@@ -45,7 +45,7 @@ export const presetInputs: { readonly [K in PresetName]: ApiConfigEncoded } = {
       "Vanta: limits differ per endpoint group and are listed in the API overview (https://developer.vanta.com/reference/overview); the OAuth token endpoint (/oauth/token) allows 5 requests/minute shared across all APIs; the REST introduction stated 100 requests/minute per OAuth application. Excess requests get HTTP 429; Vanta recommends exponential backoff. This preset uses 50 requests/minute as a conservative figure for the Manage Vanta endpoints.",
     // 50/minute refilled as 5 every 6 s, so at most 5 go out at once.
     limits: [{ name: "requests", capacity: 5, refillAmount: 5, refillPeriod: "6 seconds" }],
-    adaptive: { enabled: true, initialRate: 0.83, minRate: 0.08, maxRate: 1.66, decreaseFactor: 0.5 },
+    adaptive: { enabled: true, initialRate: 0.83, minRate: 0.08, maxRate: 1.66 },
     retry: { maxRetries: 5, initialDelay: "1 second" },
     auth: { scheme: "bearer", env: "VANTA_TOKEN" }
   },
@@ -55,7 +55,7 @@ export const presetInputs: { readonly [K in PresetName]: ApiConfigEncoded } = {
     documentedLimit:
       "Fieldguide: no rate limit is published (Fieldguide API documentation, https://fieldguide.notion.site/Fieldguide-API-Documentation-650f03765dc0402c96ccb750ecd70eda). Undocumented, so this preset is conservative: 1 request/second, 2 in flight, and the adaptive controller probes up to 5/s while backing off on 429/503.",
     limits: [{ name: "requests", limit: 1, per: "second", burst: 2 }],
-    adaptive: { enabled: true, initialRate: 1, minRate: 0.1, maxRate: 5, decreaseFactor: 0.5 },
+    adaptive: { enabled: true, initialRate: 1, minRate: 0.1, maxRate: 5 },
     bulkhead: { maxConcurrent: 2, maxQueue: 100 },
     retry: { maxRetries: 4, initialDelay: "1 second" },
     auth: { scheme: "bearer", env: "FIELDGUIDE_TOKEN" }
@@ -69,7 +69,7 @@ export const presetInputs: { readonly [K in PresetName]: ApiConfigEncoded } = {
       { name: "primary", capacity: 100, refillAmount: 25, refillPeriod: "18 seconds" },
       { name: "secondary-points", capacity: 60, refillAmount: 15, refillPeriod: "1 second" }
     ],
-    adaptive: { enabled: true, initialRate: 1.39, minRate: 0.14, maxRate: 2.78, decreaseFactor: 0.5 },
+    adaptive: { enabled: true, initialRate: 1.39, minRate: 0.14, maxRate: 2.78 },
     bulkhead: { maxConcurrent: 50, maxQueue: 500 },
     retry: { maxRetries: 5, respectRetryAfter: true, retryOnStatus: [408, 425, 429, 500, 502, 503, 504] },
     headers: { Accept: "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28" },
@@ -84,7 +84,7 @@ export const presetInputs: { readonly [K in PresetName]: ApiConfigEncoded } = {
       { name: "read", limit: 100, per: "second" },
       { name: "write", limit: 100, per: "second" }
     ],
-    adaptive: { enabled: true, initialRate: 100, minRate: 10, maxRate: 200, decreaseFactor: 0.5 },
+    adaptive: { enabled: true, initialRate: 100, minRate: 10, maxRate: 200 },
     bulkhead: { maxConcurrent: 25, maxQueue: 1000 },
     retry: { maxRetries: 3, idempotencyKey: "generate" },
     auth: { scheme: "bearer", env: "STRIPE_API_KEY" }
@@ -98,7 +98,7 @@ export const presetInputs: { readonly [K in PresetName]: ApiConfigEncoded } = {
       { name: "read", limit: 25, per: "second" },
       { name: "write", limit: 25, per: "second" }
     ],
-    adaptive: { enabled: true, initialRate: 25, minRate: 2.5, maxRate: 50, decreaseFactor: 0.5 },
+    adaptive: { enabled: true, initialRate: 25, minRate: 2.5, maxRate: 50 },
     bulkhead: { maxConcurrent: 10, maxQueue: 1000 },
     retry: { maxRetries: 3, idempotencyKey: "generate" },
     auth: { scheme: "bearer", env: "STRIPE_API_KEY" }
@@ -113,7 +113,7 @@ export const presetInputs: { readonly [K in PresetName]: ApiConfigEncoded } = {
       { name: "rpm", capacity: 50, refillAmount: 25, refillPeriod: "3 seconds" },
       { name: "tpm", limit: 30000, per: "minute" }
     ],
-    adaptive: { enabled: true, initialRate: 8.33, minRate: 0.83, maxRate: 16.66, decreaseFactor: 0.5 },
+    adaptive: { enabled: true, initialRate: 8.33, minRate: 0.83, maxRate: 16.66 },
     retry: {
       maxRetries: 2,
       retryOnStatus: [408, 409, 429, 500, 502, 503, 504],

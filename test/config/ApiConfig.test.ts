@@ -84,7 +84,6 @@ describe("ApiConfig validation names the field", () => {
     ["initialRate above maxRate", { adaptive: { initialRate: 80, maxRate: 50 } }, "adaptive.initialRate", /<= maxRate/],
     ["initialRate below minRate", { adaptive: { initialRate: 1, minRate: 2 } }, "adaptive.initialRate", />= minRate/],
     ["minRate above maxRate", { adaptive: { minRate: 60, initialRate: 60, maxRate: 50 } }, "adaptive.minRate", /<= maxRate/],
-    ["decreaseFactor of 1", { adaptive: { decreaseFactor: 1 } }, "adaptive.decreaseFactor", /between 0 and 1/],
     ["maxDelay below initialDelay", { retry: { initialDelay: "10 seconds", maxDelay: "1 second" } }, "retry.maxDelay", />= initialDelay/],
     ["too many retries", { retry: { maxRetries: 1000 } }, "retry.maxRetries", /from 0 to 100/],
     ["fractional retries", { retry: { maxRetries: 1.5 } }, "retry.maxRetries", /whole number/],
@@ -109,7 +108,8 @@ describe("ApiConfig validation names the field", () => {
     ["typo in a key", { retry: { maxRetires: 3 } }, "retry.maxRetires", /is unexpected/],
     ["unknown section", { retries: {} }, "retries", /is unexpected/],
     // Removed in 0.x (the adaptive controller never read it): refused like any unknown key, not ignored.
-    ["removed adaptive.increaseStep", { adaptive: { increaseStep: 0.25 } }, "adaptive.increaseStep", /is unexpected/]
+    ["removed adaptive.increaseStep", { adaptive: { increaseStep: 0.25 } }, "adaptive.increaseStep", /is unexpected/],
+    ["removed adaptive.decreaseFactor", { adaptive: { decreaseFactor: 0.5 } }, "adaptive.decreaseFactor", /is unexpected/]
   ]
 
   // Issue 12, item 10: nonsense that used to be accepted, each refused with a message naming its field.

@@ -16,7 +16,7 @@ describe("configuration reference", () => {
       expect(field.description, field.segments.join(".")).toMatch(/\S{3}/)
       expect(row!.split(" | ")).toHaveLength(5)
     }
-    for (const path of ["retry.maxRetries", "adaptive.decreaseFactor", "breaker.halfOpenMaxProbes", "cache.varyHeaders", "auth.env", "logging.maskStyle", "throttle.threshold", "documentedLimit", "minInterval"]) {
+    for (const path of ["retry.maxRetries", "adaptive.backoffStatuses", "breaker.halfOpenMaxProbes", "cache.varyHeaders", "auth.env", "logging.maskStyle", "throttle.threshold", "documentedLimit", "minInterval"]) {
       expect(rowFor(table, path), path).toBeDefined()
     }
   })
