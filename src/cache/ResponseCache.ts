@@ -221,9 +221,6 @@ export const make = (
           }))
       })
 
-    const cached = <E, R>(request: HttpClientRequest.HttpClientRequest, send: Send<E, R>, o?: CachedOptions) =>
-      cachedWith(request, send, o, true)
-
     const keyOf = (request: HttpClientRequest.HttpClientRequest, o?: CachedOptions) => Option.fromNullable(keyFor(request, o))
 
     const service: ResponseCacheService = {
@@ -238,7 +235,7 @@ export const make = (
       clear: store.clear,
       cleanupExpired: store.cleanupExpired,
       stats: Effect.map(store.stats, (s) => statsOf(counters, s)),
-      cached,
+      cached: (request, send, o) => cachedWith(request, send, o, true),
       prewarm: (requests, send, o) => prewarmAll(requests, (r) => cachedWith(r, send, o, false), o?.concurrency ?? 4)
     }
     return service

@@ -7,7 +7,7 @@
 /** Source files over `MAX_FILE_LINES`, by path: their line count now. */
 export const fileCeilings: Readonly<Record<string, number>> = {
   "src/adaptive/AdaptiveController.ts": 543,
-  "src/breaker/CircuitBreaker.ts": 535,
+  "src/breaker/CircuitBreaker.ts": 536,
   "src/client/ResilientClient.ts": 961,
   "src/config/ApiConfig.ts": 637,
   "src/logging/redact.ts": 944
@@ -15,7 +15,7 @@ export const fileCeilings: Readonly<Record<string, number>> = {
 
 /** Top-level declarations over `MAX_DECLARATION_LINES`, as `path name`: their line count now. */
 export const declarationCeilings: Readonly<Record<string, number>> = {
-  "src/cache/ResponseCache.ts make": 124,
+  "src/cache/ResponseCache.ts make": 122,
   "src/cli/commands/probe.ts probe": 179,
   "src/client/ResilientClient.ts make": 476,
   "src/config/internal/jsonSyntax.ts Scanner": 148,
