@@ -193,6 +193,7 @@ describe("Aimd state machine", () => {
       for (const e of events) {
         now += e.dt
         const before = s.cooldownUntil
+        const headerUntilBefore = s.headerUntil
         if (e._tag === "success") s = Aimd.onSuccess(c, s, now)
         else if (e._tag === "backoff") s = Aimd.onBackoff(c, s, now, { retryAfterMs: e.retryAfterMs })
         else {
@@ -202,9 +203,11 @@ describe("Aimd state machine", () => {
         const cap = e._tag === "backoff" ? maxRetryAfterMs : maxQuotaWaitMs
         expect(s.cooldownUntil).toBeLessThanOrEqual(Math.max(before, now + cap))
         expect(Number.isFinite(s.rate) && s.rate >= c.minRate && s.rate <= c.maxRate).toBe(true)
-        // A pace the headers set (not the pause of an exhausted quota, which keeps the rate).
+        // A pace these headers set: not the pause of an exhausted quota (which keeps the rate), nor
+        // headers stating no pace (the state keeps whatever an earlier event left).
         const exhausted = e._tag === "headers" && (e.info.remaining ?? 1) < 1 && e.info.resetIn !== undefined && e.info.resetIn > 0
-        if (e._tag === "headers" && s.phase === "header" && !exhausted) {
+        const paced = s.headerUntil === now + c.headerStaleMs && s.headerUntil !== headerUntilBefore
+        if (e._tag === "headers" && s.phase === "header" && !exhausted && paced) {
           expect(s.rate).toBeGreaterThanOrEqual(Math.min(c.maxRate, 1000 / maxQuotaWaitMs))
         }
       }

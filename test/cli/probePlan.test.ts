@@ -183,9 +183,12 @@ describe("probePlan", () => {
           if (run.state.stopped === "measured") {
             expect(Plan.estimateKind(run.state)).toBe("measured")
             // Quality bound, not safety: the estimate is capped at the ramp rate that first met a 429,
-            // which can sit just under the true rate. Measured over thousands of cases it stays above
-            // 75% (85% failed 1 run in 2 with shrunk counterexamples at ~0.8).
-            expect(e!).toBeGreaterThanOrEqual(rate * 0.75)
+            // which can sit just under the true rate, and errs low by up to one request over the span
+            // (documented). Measured over thousands of cases it stays above 75% less that request
+            // (without it, rate 2/s with a 1 s burst measured 1.45 over 4.1 s: seed -1268767254).
+            const w = run.state.window
+            const span = (w.at(-1)!.sentAt - w[0]!.sentAt) / 1000
+            expect(e!).toBeGreaterThanOrEqual(rate * 0.75 - 1 / span)
           }
         }
       ),
