@@ -74,6 +74,8 @@ const TIMEOUT_WARNING_INTERVAL_MS = 30_000
 /** Everything one Redis limiter holds. */
 interface Shared {
   readonly store: RedisStore
+  /** Outage or misconfiguration, as the connection classifies it (`ScriptPort.kindOf`). */
+  readonly kindOf: ScriptPort["kindOf"]
   readonly onUnavailable: OnUnavailable
   readonly minIntervalMs: number
   readonly defaults: LimitSet
@@ -94,11 +96,11 @@ interface LocalFallback {
   readonly divided: (limits: ReadonlyArray<Limit.Limit>) => ReadonlyArray<Limit.Limit>
 }
 
-const unavailable = (error: StoreFailure) =>
-  new RateLimiterUnavailable({ store: STORE, reason: error.message, kind: misconfigured(error) ? "misconfigured" : "outage" })
+const unavailable = (s: Shared, error: StoreFailure) =>
+  new RateLimiterUnavailable({ store: STORE, reason: error.message, kind: s.kindOf(error) })
 /** MOVED/ASK/CROSSSLOT, or a client of the wrong kind for the server: never an outage a policy may admit on. */
-const misconfigured = (error: StoreFailure) => error.reason === "misconfigured"
-const mustFail = (s: Shared, error: StoreFailure) => s.onUnavailable === "fail-closed" || misconfigured(error)
+const isOutage = (s: Shared, error: StoreFailure) => s.kindOf(error) === "outage"
+const mustFail = (s: Shared, error: StoreFailure) => s.onUnavailable === "fail-closed" || !isOutage(s, error)
 
 const makeFallback = (options: RedisLimiterOptions, throttleAt: number): Effect.Effect<LocalFallback> => {
   const workers = Math.max(1, options.expectedWorkers ?? 1)
@@ -164,10 +166,10 @@ const onDown = (
   waitedMs: number,
   maxWaitMs: number
 ): Effect.Effect<Permit, AcquireError> => {
-  if (s.onUnavailable === "fail-open" && !misconfigured(error)) return Effect.succeed(admit(s.counters, key, req.record, waitedMs))
-  if (s.local === undefined || misconfigured(error)) {
+  if (s.onUnavailable === "fail-open" && isOutage(s, error)) return Effect.succeed(admit(s.counters, key, req.record, waitedMs))
+  if (s.local === undefined || !isOutage(s, error)) {
     s.counters.rejected++
-    return Effect.fail(unavailable(error))
+    return Effect.fail(unavailable(s, error))
   }
   const budget = maxWaitMs === Infinity ? undefined : Math.max(0, maxWaitMs - waitedMs)
   return s.local.limiter.acquire(localOptions(s.local, opts, budget)).pipe(
@@ -276,7 +278,7 @@ const acquireWith = (s: Shared, opts: AcquireOptions | undefined, tryOnly: boole
 const remote = (s: Shared, operation: string, key: string, effect: Effect.Effect<void, StoreFailure>) =>
   effect.pipe(
     Effect.tapError((error) => s.timedOut(operation, key, error)),
-    Effect.catchAll((error) => mustFail(s, error) ? Effect.fail(unavailable(error)) : Effect.void)
+    Effect.catchAll((error) => mustFail(s, error) ? Effect.fail(unavailable(s, error)) : Effect.void)
   )
 
 /** The limiter's leases, cooldowns, pacing, snapshots and stats. */
@@ -333,7 +335,9 @@ const controls = (s: Shared): Omit<RateLimiterShape, "acquire" | "tryAcquire" | 
     s.store.peek(key, s.defaults).pipe(
       Effect.map((peek) => fromPeek(key, peek, s.minIntervalMs, s.waiters.get(key) ?? 0)),
       Effect.tapError((error) => s.timedOut("snapshot", key, error)),
-      Effect.catchAll((error) => s.local !== undefined && !misconfigured(error) ? s.local.limiter.snapshot(key) : Effect.fail(unavailable(error)))
+      Effect.catchAll((error) =>
+        s.local !== undefined && isOutage(s, error) ? s.local.limiter.snapshot(key) : Effect.fail(unavailable(s, error))
+      )
     ),
   stats: Effect.sync(() => {
     const keys = s.store.keys()
@@ -364,6 +368,7 @@ export const makeRedisLimiter = <P>(port: ScriptPort<P>, options: RedisLimiterOp
     const clock = yield* Effect.clock
     const s: Shared = {
       store: makeRedisStore(port, { minIntervalMs, keyTtlMarginMs, rateTtlMs, throttleAt }, clock),
+      kindOf: port.kindOf,
       onUnavailable,
       minIntervalMs,
       defaults,

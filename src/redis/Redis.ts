@@ -10,7 +10,7 @@
 import { type Config, type ConfigError, Context, Effect, Layer, Runtime, type Scope } from "effect"
 import type { Cluster, Redis as IORedis } from "ioredis"
 import { topologyConfig } from "./config.js"
-import { classify, RedisError, toRedisError } from "./errors.js"
+import { kindOf, RedisError, toRedisError } from "./errors.js"
 import { encodeCommand, type LuaScript, noop, type PreparedCallback, PreparedCommand, type PreparedScript, Watchdog } from "./prepared.js"
 import {
   createClient,
@@ -32,6 +32,12 @@ export {
 export {
   /** @since 0.1.0 */
   classify,
+  /** @since 0.1.0 */
+  type FailureKind,
+  /** @since 0.1.0 */
+  isOutage,
+  /** @since 0.1.0 */
+  kindOf,
   /** @since 0.1.0 */
   RedisError,
   /** @since 0.1.0 */
@@ -249,7 +255,7 @@ export const makeTopology = (
     /** Log a misconfiguration (throttled); every store fails on it instead of applying onUnavailable. */
     const noted = (error: RedisError): RedisError => {
       const now = clock.unsafeCurrentTimeMillis()
-      if (error.reason === "misconfigured" && now - lastMisconfiguredLog >= MISCONFIGURED_LOG_INTERVAL_MS) {
+      if (kindOf(error) === "misconfigured" && now - lastMisconfiguredLog >= MISCONFIGURED_LOG_INTERVAL_MS) {
         lastMisconfiguredLog = now
         Runtime.runFork(runtime)(Effect.logError(`${error.message}; the stores fail rather than apply onUnavailable`))
       }
@@ -325,7 +331,7 @@ export const makeTopology = (
           (error: Error) => done(error)
         )
       } else {
-        if (classify(error) === "misconfigured") noted(toRedisError(call.script.name, error))
+        if (kindOf(error) === "misconfigured") noted(toRedisError(call.script.name, error))
         done(error)
       }
     }

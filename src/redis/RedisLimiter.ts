@@ -11,6 +11,7 @@ import { RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
 import { makeRedisLimiter, type RedisLimiterOptions } from "../limiter/redisLimiter.js"
 import { limiterScript } from "../limiter/redisScript.js"
 import type { ScriptPort } from "../limiter/redisStore.js"
+import { kindOf } from "./errors.js"
 import { type PreparedScript, Redis, RedisError, type RedisShape, toRedisError } from "./Redis.js"
 
 export type {
@@ -34,7 +35,8 @@ const scriptPort = (redis: RedisShape): ScriptPort<PreparedScript> => ({
   run: (keys, args) => redis.evalScript(limiterScript, keys, args),
   prepare: (keys, args) => redis.prepareScript(limiterScript, keys, args),
   runPrepared: redis.runPrepared,
-  failure: (cause) => toRedisError(limiterScript.name, cause)
+  failure: (cause) => toRedisError(limiterScript.name, cause),
+  kindOf
 })
 
 /**
