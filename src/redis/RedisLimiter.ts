@@ -13,6 +13,7 @@ import { limiterScript } from "../limiter/redisScript.js"
 import type { ScriptPort } from "../limiter/redisStore.js"
 import { kindOf } from "./errors.js"
 import { type PreparedScript, Redis, RedisError, type RedisShape, toRedisError } from "./Redis.js"
+import { script } from "./script.js"
 
 export type {
   /** @since 0.1.0 */
@@ -20,6 +21,14 @@ export type {
   /** @since 0.1.0 */
   RedisLimiterOptions
 } from "../limiter/redisLimiter.js"
+
+/**
+ * The limiter's script, with its SHA1.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const limiterLuaScript = script(limiterScript.name, limiterScript.lua)
 
 /**
  * The limiter script on a connection.
@@ -31,11 +40,11 @@ const scriptPort = (redis: RedisShape): ScriptPort<PreparedScript> => ({
   key: (key) => redis.key(key, "limiter"),
   isReady: redis.isReady,
   notReady: new RedisError({ operation: "acquire", reason: "unavailable", detail: "connection not ready" }),
-  load: redis.loadScript(limiterScript),
-  run: (keys, args) => redis.evalScript(limiterScript, keys, args),
-  prepare: (keys, args) => redis.prepareScript(limiterScript, keys, args),
+  load: redis.loadScript(limiterLuaScript),
+  run: (keys, args) => redis.evalScript(limiterLuaScript, keys, args),
+  prepare: (keys, args) => redis.prepareScript(limiterLuaScript, keys, args),
   runPrepared: redis.runPrepared,
-  failure: (cause) => toRedisError(limiterScript.name, cause),
+  failure: (cause) => toRedisError(limiterLuaScript.name, cause),
   kindOf
 })
 

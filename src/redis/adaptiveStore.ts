@@ -15,7 +15,8 @@ import type { AimdState } from "../adaptive/aimd.js"
 import type { ControllerStore } from "../adaptive/AdaptiveController.js"
 import { RateLimiterUnavailable } from "../limiter/errors.js"
 import { isOutage, kindOf } from "./errors.js"
-import { Redis, type RedisError, script } from "./Redis.js"
+import { Redis, type RedisError } from "./Redis.js"
+import { script } from "./script.js"
 
 const casScript = script(
   "governor_adaptive_cas",

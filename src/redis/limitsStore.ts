@@ -13,7 +13,8 @@ import { LimitsStoreError } from "../limits/errors.js"
 import { fromBackend, type LimitsBackend, LimitsStore, type LimitsStoreShape, type WriteResult } from "../limits/LimitsStore.js"
 import { parseKey, type Target } from "../limits/model.js"
 import { kindOf } from "./errors.js"
-import { Redis, type RedisError, script } from "./Redis.js"
+import { Redis, type RedisError } from "./Redis.js"
+import { script } from "./script.js"
 
 /**
  * @since 0.1.0
