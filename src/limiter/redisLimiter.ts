@@ -10,7 +10,7 @@
  * @since 0.1.0
  * @internal
  */
-import { Clock, Duration, Effect } from "effect"
+import { Clock, Duration, Effect, type ParseResult, Schema } from "effect"
 import { initialThrottle, noteEvent } from "../internal/reportThrottle.js"
 import { recordLimiterRedisTimeout } from "../metrics/GovernorMetrics.js"
 import { admit, type Counters, makeCounters } from "./counters.js"
@@ -19,6 +19,7 @@ import * as Leases from "./lease.js"
 import * as Limit from "./Limit.js"
 import type { Decision } from "./LimiterStore.js"
 import { makeMemory } from "./memory.js"
+import { RedisLimiterOptionsSchema } from "./options.js"
 import * as Pacing from "./pacing.js"
 import { type AcquireOptions, DEFAULT_KEY, type Permit, type RateLimiterShape } from "./RateLimiter.js"
 import { makeRedisStore, type RedisStore, type ScriptPort, type StoreFailure } from "./redisStore.js"
@@ -64,12 +65,13 @@ export interface RedisLimiterOptions {
   readonly keyTtlMargin?: Duration.DurationInput | undefined
 }
 
-const ms = (d: Duration.DurationInput): number => Duration.toMillis(Duration.decode(d))
-
 const STORE = "redis"
 
 /** A warning about calls Redis did not answer in time is logged at most once per this interval. */
 const TIMEOUT_WARNING_INTERVAL_MS = 30_000
+
+/** The options as decoded (defaults filled in). */
+type RedisLimiterSettings = typeof RedisLimiterOptionsSchema.Type
 
 /** Everything one Redis limiter holds. */
 interface Shared {
@@ -102,8 +104,8 @@ const unavailable = (s: Shared, error: StoreFailure) =>
 const isOutage = (s: Shared, error: StoreFailure) => s.kindOf(error) === "outage"
 const mustFail = (s: Shared, error: StoreFailure) => s.onUnavailable === "fail-closed" || !isOutage(s, error)
 
-const makeFallback = (options: RedisLimiterOptions, throttleAt: number): Effect.Effect<LocalFallback> => {
-  const workers = Math.max(1, options.expectedWorkers ?? 1)
+const makeFallback = (options: RedisLimiterSettings, throttleAt: number): Effect.Effect<LocalFallback> => {
+  const workers = options.expectedWorkers
   const cache = new WeakMap<ReadonlyArray<Limit.Limit>, ReadonlyArray<Limit.Limit>>()
   const divided = (limits: ReadonlyArray<Limit.Limit>): ReadonlyArray<Limit.Limit> => {
     let d = cache.get(limits)
@@ -126,7 +128,7 @@ const makeFallback = (options: RedisLimiterOptions, throttleAt: number): Effect.
   return makeMemory({
     limits: divided(options.limits),
     throttle: options.throttle === false ? false : { threshold: throttleAt },
-    ...(options.minInterval === undefined ? {} : { minInterval: options.minInterval })
+    minInterval: options.minInterval
   }).pipe(Effect.orDie, Effect.map((limiter) => ({ limiter, workers, divided })))
 }
 
@@ -351,18 +353,19 @@ const controls = (s: Shared): Omit<RateLimiterShape, "acquire" | "tryAcquire" | 
  * @since 0.1.0
  * @category constructors
  */
-export const makeRedisLimiter = <P>(port: ScriptPort<P>, options: RedisLimiterOptions): Effect.Effect<RateLimiterShape> =>
+export const makeRedisLimiter = <P>(
+  port: ScriptPort<P>,
+  options: RedisLimiterOptions
+): Effect.Effect<RateLimiterShape, ParseResult.ParseError> =>
   Effect.gen(function*() {
-    const onUnavailable = options.onUnavailable ?? "fail-closed"
-    const throttleAt = options.throttle === false ? -1 : options.throttle?.threshold ?? 0.8
-    if (throttleAt !== -1 && !(throttleAt > 0 && throttleAt <= 1)) {
-      return yield* Effect.dieMessage(`RedisLimiter: throttle.threshold must be in (0, 1], got ${throttleAt}`)
-    }
-    const defaults = compileSet(options.limits)
-    if (typeof defaults === "string") return yield* Effect.dieMessage(`RedisLimiter: ${defaults}`)
-    const minIntervalMs = options.minInterval === undefined ? 0 : ms(options.minInterval)
-    const keyTtlMarginMs = options.keyTtlMargin === undefined ? 1000 : ms(options.keyTtlMargin)
-    const rateTtlMs = options.rateTtl === undefined ? 3_600_000 : ms(options.rateTtl)
+    const o = yield* Schema.decodeUnknown(RedisLimiterOptionsSchema)(options)
+    const onUnavailable = o.onUnavailable
+    const throttleAt = o.throttle === false ? -1 : o.throttle.threshold
+    // The schema checked the limits (values of `Limit`, unique names): the set compiles.
+    const defaults = compileSet(o.limits) as LimitSet
+    const minIntervalMs = Duration.toMillis(o.minInterval)
+    const keyTtlMarginMs = Duration.toMillis(o.keyTtlMargin)
+    const rateTtlMs = Duration.toMillis(o.rateTtl)
     // Load the script once (running it recovers with EVAL if the server forgot it).
     yield* Effect.ignore(port.load)
     const clock = yield* Effect.clock
@@ -375,7 +378,7 @@ export const makeRedisLimiter = <P>(port: ScriptPort<P>, options: RedisLimiterOp
       counters: makeCounters(),
       waiters: new Map(),
       localCooldowns: new Map(),
-      local: onUnavailable === "local-fallback" ? yield* makeFallback(options, throttleAt) : undefined,
+      local: onUnavailable === "local-fallback" ? yield* makeFallback(o, throttleAt) : undefined,
       timedOut: timeoutWarnings(onUnavailable, clock)
     }
     return {

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer, type Scope } from "effect"
+import { Effect, Layer, type ParseResult, type Scope } from "effect"
 import { RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
 import { makeRedisLimiter, type RedisLimiterOptions } from "../limiter/redisLimiter.js"
 import { limiterScript } from "../limiter/redisScript.js"
@@ -49,7 +49,9 @@ const scriptPort = (redis: RedisShape): ScriptPort<PreparedScript> => ({
 })
 
 /**
- * Build a Redis-backed `RateLimiterShape`. Requires the {@link Redis} connection service.
+ * Build a Redis-backed `RateLimiterShape`. Requires the {@link Redis} connection service. Fails with
+ * a `ParseError` naming the field when the options are invalid (`expectedWorkers: NaN`, a duplicate
+ * limit name, `throttle.threshold: 2`…), like the memory limiter.
  *
  * @example
  * ```ts
@@ -63,15 +65,16 @@ const scriptPort = (redis: RedisShape): ScriptPort<PreparedScript> => ({
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: RedisLimiterOptions): Effect.Effect<RateLimiterShape, never, Redis | Scope.Scope> =>
+export const make = (options: RedisLimiterOptions): Effect.Effect<RateLimiterShape, ParseResult.ParseError, Redis | Scope.Scope> =>
   Effect.flatMap(Redis, (redis) => makeRedisLimiter(scriptPort(redis), options))
 
 /**
  * The `RateLimiter` service backed by Redis. Provide the {@link Redis} connection layer
- * (`Redis.layer(...)` / `Redis.layerConfig()`).
+ * (`Redis.layer(...)` / `Redis.layerConfig()`). Fails with a `ParseError` naming the field when the
+ * options are invalid.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: RedisLimiterOptions): Layer.Layer<RateLimiter, never, Redis> =>
+export const layer = (options: RedisLimiterOptions): Layer.Layer<RateLimiter, ParseResult.ParseError, Redis> =>
   Layer.scoped(RateLimiter, make(options))
