@@ -14,9 +14,9 @@
  * @since 0.1.0
  */
 import { Duration, Effect, Layer, type ParseResult, Schema } from "effect"
-import type { Limit } from "./Limit.js"
+import { type Limit, LimitList } from "./Limit.js"
 import { makeMemoryLimiter } from "./memoryLimiter.js"
-import { AnyDuration, LimitsOption, MinIntervalOption, ThrottleOption, WholeNumber } from "./options.js"
+import { AnyDuration, MinIntervalOption, ThrottleOption, WholeNumber } from "./options.js"
 import { RateLimiter, type RateLimiterShape } from "./RateLimiter.js"
 
 /**
@@ -48,7 +48,7 @@ export interface MemoryOptions {
  * @category schemas
  */
 export const MemoryOptionsSchema = Schema.Struct({
-  limits: LimitsOption,
+  limits: LimitList,
   throttle: ThrottleOption,
   minInterval: MinIntervalOption,
   maxKeys: Schema.optionalWith(WholeNumber, { default: () => 100_000 }),

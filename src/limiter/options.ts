@@ -10,7 +10,7 @@ import { Duration, Option, ParseResult, Schema } from "effect"
 import { MAX_REQUEST_WAIT } from "../internal/bounds.js"
 import { decodeDuration } from "../internal/duration.js"
 import { DurationInput, Fraction } from "../internal/schema.js"
-import { Limit, LimitFromJson } from "./Limit.js"
+import { LimitList } from "./Limit.js"
 
 /**
  * Any `Duration.DurationInput` (a `Duration`, millis, `"1 minute"`, bigint nanos, `[s, ns]`).
@@ -29,25 +29,6 @@ export const AnyDuration = Schema.Union(
         onSome: ParseResult.succeed
       }),
     encode: (d) => ParseResult.succeed(Duration.toNanos(d).pipe(Option.getOrElse(() => BigInt(0))))
-  })
-)
-
-const LimitInput = Schema.Union(Schema.typeSchema(Limit), LimitFromJson)
-
-/**
- * The limits of a limiter: `Limit` values (or either JSON form), names unique.
- *
- * @since 0.1.0
- * @internal
- */
-export const LimitsOption = Schema.Array(LimitInput).pipe(
-  Schema.filter((limits) => {
-    const seen = new Set<string>()
-    for (const [i, l] of limits.entries()) {
-      if (seen.has(l.name)) return { path: [i, "name"], message: `duplicate limit name "${l.name}"` }
-      seen.add(l.name)
-    }
-    return true
   })
 )
 
@@ -106,7 +87,7 @@ const finiteDuration = (positive: boolean) =>
  * @internal
  */
 export const RedisLimiterOptionsSchema = Schema.Struct({
-  limits: LimitsOption,
+  limits: LimitList,
   onUnavailable: Schema.optionalWith(Schema.Literal("fail-closed", "fail-open", "local-fallback"), { default: () => "fail-closed" as const }),
   expectedWorkers: Schema.optionalWith(WholeNumber, { default: () => 1 }),
   throttle: ThrottleOption,
