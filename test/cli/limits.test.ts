@@ -3,9 +3,8 @@ import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { afterAll, beforeAll } from "vitest"
-import { freePort, type RedisServer, skipRedis, startRedisServer } from "../redis/server.js"
-import { uniquePrefix } from "../redis/util.js"
+import { freePort, skipRedis } from "../redis/server.js"
+import { uniquePrefix, useRedisServer } from "../redis/util.js"
 import { runCli } from "./runCli.js"
 
 const tmpFile = (name: string, text: string) => {
@@ -24,13 +23,7 @@ entities:
 const V2 = V1.replace("limit: 60, per: minute", "limit: 30, per: minute").replace("\n  org-1", "\n  user-7: { parent: org-1 }\n  org-1")
 
 describe.skipIf(skipRedis)("effect-governor limits (real redis-server)", () => {
-  let server: RedisServer
-  beforeAll(async () => {
-    server = await startRedisServer()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const server = useRedisServer()
 
   it.live("plan / apply / plan again / diff / get / audit", () =>
     Effect.gen(function*() {

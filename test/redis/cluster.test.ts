@@ -7,7 +7,6 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Exit, Layer, Logger, Option } from "effect"
-import { afterAll, beforeAll } from "vitest"
 import * as Aimd from "../../src/adaptive/aimd.js"
 import type { CacheEntry } from "../../src/cache/CacheStore.js"
 import * as Limit from "../../src/limiter/Limit.js"
@@ -18,8 +17,8 @@ import { makeCacheStore } from "../../src/redis/cacheStore.js"
 import { makeLimitsStore } from "../../src/redis/limitsStore.js"
 import { makeCircuitBreaker } from "../../src/redis/sharedBreaker.js"
 import * as Redis from "../../src/redis/Redis.js"
-import { cli, type Flavor, type RedisCluster, serverVersion, skipCluster, startRedisCluster, valkeyAvailable } from "./server.js"
-import { clusterLayer, connection, keySlot, limiterWith, namesOnEveryMaster, uniquePrefix } from "./util.js"
+import { cli, type Flavor, serverVersion, skipCluster, valkeyAvailable } from "./server.js"
+import { clusterLayer, connection, keySlot, limiterWith, namesOnEveryMaster, uniquePrefix, useRedisCluster } from "./util.js"
 
 const entry = (body: string): CacheEntry => ({
   status: 200,
@@ -48,13 +47,7 @@ for (const flavor of flavors) {
   describe.skipIf(skipCluster || (flavor === "valkey" && !valkeyAvailable))(
     `the stores on a 3-master cluster (${flavor}-server ${flavor === "valkey" && !valkeyAvailable ? "not installed" : serverVersion(flavor)})`,
     () => {
-      let cluster: RedisCluster
-      beforeAll(async () => {
-        cluster = await startRedisCluster(3, flavor)
-      }, 30_000)
-      afterAll(async () => {
-        await cluster?.stop()
-      })
+      const cluster = useRedisCluster(3, flavor)
       const layer = (prefix: string) => clusterLayer(cluster.seeds, prefix)
 
       it.live("K limiter instances sharing limits on keys of every master never exceed them", () =>

@@ -4,20 +4,13 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Layer } from "effect"
-import { afterAll, beforeAll } from "vitest"
 import * as Limit from "../../src/limiter/Limit.js"
 import { make as makeRedis, type RedisLimiterOptions } from "../../src/redis/RedisLimiter.js"
-import { type RedisServer, skipRedis, startRedisServer } from "./server.js"
-import { redisLayer, uniquePrefix } from "./util.js"
+import { skipRedis } from "./server.js"
+import { redisLayer, uniquePrefix, useRedisServer } from "./util.js"
 
 describe.skipIf(skipRedis)("RedisLimiter options", () => {
-  let server: RedisServer
-  beforeAll(async () => {
-    server = await startRedisServer()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const server = useRedisServer()
 
   const limits = [Limit.perSecond("rps", 10)]
   const refusal = (options: RedisLimiterOptions) =>
