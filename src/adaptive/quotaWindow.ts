@@ -48,8 +48,11 @@ export const record = (s: WindowState, r: Reading): WindowState => {
   if (last !== null && r.sentAt < last.sentAt) return s
   const same = last !== null && last.partition === r.partition
   // Answers reach the server out of send order: `remaining` jitters by a few. A new window restores
-  // the quota at once, a jump far above that.
-  const jump = same && r.remaining > last.remaining + Math.max(JITTER, r.remaining / 2)
+  // the quota at once, a jump far above that; under a small quota (<= JITTER left after the jump)
+  // no rise beats the jitter, so there only a rise from an exhausted reading counts (a quota of 1
+  // reads 0 every time: its windows never show).
+  const jitter = Math.min(JITTER, r.remaining - 1)
+  const jump = same && r.remaining > last.remaining + Math.max(jitter, r.remaining / 2)
   const start = jump ? (r.sentAt + r.at) / 2 : same ? s.windowStartAt : null
   return { headerLast: r, windowStartAt: start }
 }

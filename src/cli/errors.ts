@@ -54,6 +54,13 @@ export const failure = (message: string): CliFailure => new CliFailure({ message
  * @effect/cli rejects `--rate abc` with "'abc' is not a float", naming no flag. Given that message and
  * the arguments, the flag the value was given to (`--rate abc` or `--rate=abc`) and what it expects.
  *
+ * Why a pattern over @effect/cli's text (0.77): the message is built by `attempt` in its
+ * `internal/primitive.ts` from the value alone, and `parseInternal` (`internal/options.ts`, case
+ * "Single") wraps it in an `InvalidValue` without the option's name, so no error carries the flag.
+ * The alternative, text options parsed by our own `Options.mapEffect` (whose error could name the
+ * flag), would make every numeric flag's `--help` read "A user-defined piece of text." and lose its
+ * shell-completion type. test/cli/cli.test.ts fails if @effect/cli changes that message.
+ *
  * @since 0.1.0
  * @category errors
  */

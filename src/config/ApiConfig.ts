@@ -31,7 +31,7 @@ import {
 import * as BreakerDefaults from "../breaker/defaults.js"
 import { durationUpTo, Fraction, intBetween, NonEmptyTrimmedString, numberBetween } from "../internal/schema.js"
 import { CREDENTIAL_HEADERS } from "../internal/credentials.js"
-import { LimitFromJson } from "../limiter/Limit.js"
+import { LimitFromJson, LimitList } from "../limiter/Limit.js"
 import { MAX_PACING_MS } from "../limiter/pacing.js"
 import { type ConfigError, fromParseError, singleIssue } from "./errors.js"
 
@@ -144,23 +144,6 @@ export const LimitJson = LimitFromJson
 
 /** @since 0.1.0 */
 export type { LimitJsonEncoded, LimitShorthandEncoded } from "../limiter/Limit.js"
-
-const Limits = Schema.Array(LimitJson).pipe(
-  Schema.filter((limits) => {
-    const seen = new Map<string, number>()
-    for (const [index, limit] of limits.entries()) {
-      const previous = seen.get(limit.name)
-      if (previous !== undefined) {
-        return {
-          path: [index, "name"],
-          message: `duplicate limit name ${JSON.stringify(limit.name)} (also used by limits[${previous}]); names must be unique`
-        }
-      }
-      seen.set(limit.name, index)
-    }
-    return true
-  })
-)
 
 // ---------------------------------------------------------------------------------------------------------
 // Sections
@@ -431,7 +414,7 @@ const ApiConfigSchema = Schema.Struct({
   baseUrl: Schema.propertySignature(BaseUrl).annotations({
     description: "Absolute http(s) URL that request paths are resolved against."
   }),
-  limits: Schema.optionalWith(Limits, { exact: true, default: () => [] }).annotations({
+  limits: Schema.optionalWith(LimitList, { exact: true, default: () => [] }).annotations({
     description:
       `Token buckets: \`{ name, limit, per: "second"|"minute"|"hour"|"day", burst?, window? }\` or \`{ name, capacity, refillAmount, refillPeriod, window? }\`; unique names. Capacity (burst) 1 to ${MAX_LIMIT_AMOUNT} tokens, refillPeriod ${
         Duration.format(MIN_LIMIT_PERIOD)

@@ -266,7 +266,8 @@ const isShorthand = (u: unknown): boolean => typeof u === "object" && u !== null
 /**
  * A limit as written in config files: the shorthand `{ name, limit, per, burst?, window? }` or the full
  * `{ name, capacity, refillAmount, refillPeriod, window? }`. The form is chosen by the keys present
- * (`limit`/`per` → shorthand), so an error names the fields of that form only.
+ * (`limit`/`per` → shorthand), so an error names the fields of that form only. A `Limit` already
+ * built (by the constructors, or decoded) is taken as it is. Encodes to the full form.
  *
  * @since 0.1.0
  * @category schemas
@@ -277,7 +278,9 @@ export const LimitFromJson: Schema.Schema<Limit, LimitJsonEncoded> = Schema.tran
   {
     strict: true,
     decode: (input, options) =>
-      isShorthand(input)
+      input instanceof Limit
+        ? ParseResult.succeed(input)
+        : isShorthand(input)
         ? ParseResult.flatMap(ParseResult.decodeUnknown(LimitShorthand)(input, options), (s) => {
           const fixed = s.window?.type === "fixed"
           return ParseResult.decodeUnknown(Limit)({
@@ -292,6 +295,31 @@ export const LimitFromJson: Schema.Schema<Limit, LimitJsonEncoded> = Schema.tran
     encode: (limit, options) => ParseResult.encode(Limit)(limit, options)
   }
 ).annotations({ identifier: "Limit" })
+
+/**
+ * A list of limits with distinct names, each in either JSON form or a `Limit` (see
+ * {@link LimitFromJson}): the one schema of a limits list, for the limiters' options, `ApiConfig`
+ * and the limits files and stores. A duplicate name is reported at its index (`[1].name`).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const LimitList = Schema.Array(LimitFromJson).pipe(
+  Schema.filter((limits): Schema.FilterOutput => {
+    const seen = new Map<string, number>()
+    for (const [index, limit] of limits.entries()) {
+      const previous = seen.get(limit.name)
+      if (previous !== undefined) {
+        return {
+          path: [index, "name"],
+          message: `duplicate limit name ${JSON.stringify(limit.name)} (also used at index ${previous}); names must be unique`
+        }
+      }
+      seen.set(limit.name, index)
+    }
+    return true
+  })
+)
 
 /**
  * Decode an untrusted value (either JSON form) into a `Limit`: the Effect counterpart of the constructors,

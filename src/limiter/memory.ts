@@ -13,12 +13,10 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Layer, Option, ParseResult, Schema } from "effect"
-import { MAX_REQUEST_WAIT } from "../internal/bounds.js"
-import { decodeDuration } from "../internal/duration.js"
-import { DurationInput, Fraction } from "../internal/schema.js"
-import { Limit, LimitFromJson } from "./Limit.js"
+import { Duration, Effect, Layer, type ParseResult, Schema } from "effect"
+import { type Limit, LimitList } from "./Limit.js"
 import { makeMemoryLimiter } from "./memoryLimiter.js"
+import { AnyDuration, MinIntervalOption, ThrottleOption, WholeNumber } from "./options.js"
 import { RateLimiter, type RateLimiterShape } from "./RateLimiter.js"
 
 /**
@@ -43,23 +41,6 @@ export interface MemoryOptions {
   readonly idleTimeout?: Duration.DurationInput | undefined
 }
 
-/** Any `Duration.DurationInput` (a `Duration`, millis, `"1 minute"`, bigint nanos, `[s, ns]`). */
-const AnyDuration = Schema.Union(
-  Schema.DurationFromSelf,
-  DurationInput,
-  Schema.transformOrFail(Schema.Union(Schema.BigIntFromSelf, Schema.Tuple(Schema.Number, Schema.Number)), Schema.DurationFromSelf, {
-    strict: true,
-    decode: (input, _, ast) =>
-      Option.match(decodeDuration(input), {
-        onNone: () => ParseResult.fail(new ParseResult.Type(ast, input, "Expected a duration")),
-        onSome: ParseResult.succeed
-      }),
-    encode: (d) => ParseResult.succeed(Duration.toNanos(d).pipe(Option.getOrElse(() => BigInt(0))))
-  })
-)
-
-const LimitInput = Schema.Union(Schema.typeSchema(Limit), LimitFromJson)
-
 /**
  * The schema `layerMemory` decodes its options with; errors name the offending field.
  *
@@ -67,37 +48,10 @@ const LimitInput = Schema.Union(Schema.typeSchema(Limit), LimitFromJson)
  * @category schemas
  */
 export const MemoryOptionsSchema = Schema.Struct({
-  limits: Schema.Array(LimitInput).pipe(
-    Schema.filter((limits) => {
-      const seen = new Set<string>()
-      for (const [i, l] of limits.entries()) {
-        if (seen.has(l.name)) return { path: [i, "name"], message: `duplicate limit name "${l.name}"` }
-        seen.add(l.name)
-      }
-      return true
-    })
-  ),
-  throttle: Schema.optionalWith(
-    Schema.Union(Schema.Literal(false), Schema.Struct({ threshold: Schema.optionalWith(Fraction, { default: () => 0.8 }) })),
-    { default: () => ({ threshold: 0.8 }) }
-  ),
-  minInterval: Schema.optionalWith(
-    AnyDuration.pipe(
-      Schema.filter((d) => Duration.lessThanOrEqualTo(d, MAX_REQUEST_WAIT), {
-        message: (issue) =>
-          `Expected a duration from 0 to ${Duration.format(MAX_REQUEST_WAIT)}, got ${Duration.format(issue.actual as Duration.Duration)}`
-      })
-    ),
-    { default: () => Duration.zero }
-  ),
-  maxKeys: Schema.optionalWith(
-    Schema.Number.pipe(
-      Schema.filter((n) => Number.isSafeInteger(n) && n >= 1, {
-        message: (issue) => `Expected a whole number >= 1, got ${String(issue.actual)}`
-      })
-    ),
-    { default: () => 100_000 }
-  ),
+  limits: LimitList,
+  throttle: ThrottleOption,
+  minInterval: MinIntervalOption,
+  maxKeys: Schema.optionalWith(WholeNumber, { default: () => 100_000 }),
   idleTimeout: Schema.optionalWith(AnyDuration, { default: () => Duration.infinity })
 })
 

@@ -10,7 +10,7 @@
  * @since 0.1.0
  * @internal
  */
-import { Clock, Duration, Effect } from "effect"
+import { Clock, Duration, Effect, type ParseResult, Schema } from "effect"
 import { initialThrottle, noteEvent } from "../internal/reportThrottle.js"
 import { recordLimiterRedisTimeout } from "../metrics/GovernorMetrics.js"
 import { admit, type Counters, makeCounters } from "./counters.js"
@@ -19,6 +19,7 @@ import * as Leases from "./lease.js"
 import * as Limit from "./Limit.js"
 import type { Decision } from "./LimiterStore.js"
 import { makeMemory } from "./memory.js"
+import { RedisLimiterOptionsSchema } from "./options.js"
 import * as Pacing from "./pacing.js"
 import { type AcquireOptions, DEFAULT_KEY, type Permit, type RateLimiterShape } from "./RateLimiter.js"
 import { makeRedisStore, type RedisStore, type ScriptPort, type StoreFailure } from "./redisStore.js"
@@ -64,16 +65,19 @@ export interface RedisLimiterOptions {
   readonly keyTtlMargin?: Duration.DurationInput | undefined
 }
 
-const ms = (d: Duration.DurationInput): number => Duration.toMillis(Duration.decode(d))
-
 const STORE = "redis"
 
 /** A warning about calls Redis did not answer in time is logged at most once per this interval. */
 const TIMEOUT_WARNING_INTERVAL_MS = 30_000
 
+/** The options as decoded (defaults filled in). */
+type RedisLimiterSettings = typeof RedisLimiterOptionsSchema.Type
+
 /** Everything one Redis limiter holds. */
 interface Shared {
   readonly store: RedisStore
+  /** Outage or misconfiguration, as the connection classifies it (`ScriptPort.kindOf`). */
+  readonly kindOf: ScriptPort["kindOf"]
   readonly onUnavailable: OnUnavailable
   readonly minIntervalMs: number
   readonly defaults: LimitSet
@@ -94,14 +98,14 @@ interface LocalFallback {
   readonly divided: (limits: ReadonlyArray<Limit.Limit>) => ReadonlyArray<Limit.Limit>
 }
 
-const unavailable = (error: StoreFailure) =>
-  new RateLimiterUnavailable({ store: STORE, reason: error.message, kind: misconfigured(error) ? "misconfigured" : "outage" })
+const unavailable = (s: Shared, error: StoreFailure) =>
+  new RateLimiterUnavailable({ store: STORE, reason: error.message, kind: s.kindOf(error) })
 /** MOVED/ASK/CROSSSLOT, or a client of the wrong kind for the server: never an outage a policy may admit on. */
-const misconfigured = (error: StoreFailure) => error.reason === "misconfigured"
-const mustFail = (s: Shared, error: StoreFailure) => s.onUnavailable === "fail-closed" || misconfigured(error)
+const isOutage = (s: Shared, error: StoreFailure) => s.kindOf(error) === "outage"
+const mustFail = (s: Shared, error: StoreFailure) => s.onUnavailable === "fail-closed" || !isOutage(s, error)
 
-const makeFallback = (options: RedisLimiterOptions, throttleAt: number): Effect.Effect<LocalFallback> => {
-  const workers = Math.max(1, options.expectedWorkers ?? 1)
+const makeFallback = (options: RedisLimiterSettings, throttleAt: number): Effect.Effect<LocalFallback> => {
+  const workers = options.expectedWorkers
   const cache = new WeakMap<ReadonlyArray<Limit.Limit>, ReadonlyArray<Limit.Limit>>()
   const divided = (limits: ReadonlyArray<Limit.Limit>): ReadonlyArray<Limit.Limit> => {
     let d = cache.get(limits)
@@ -124,7 +128,7 @@ const makeFallback = (options: RedisLimiterOptions, throttleAt: number): Effect.
   return makeMemory({
     limits: divided(options.limits),
     throttle: options.throttle === false ? false : { threshold: throttleAt },
-    ...(options.minInterval === undefined ? {} : { minInterval: options.minInterval })
+    minInterval: options.minInterval
   }).pipe(Effect.orDie, Effect.map((limiter) => ({ limiter, workers, divided })))
 }
 
@@ -164,10 +168,10 @@ const onDown = (
   waitedMs: number,
   maxWaitMs: number
 ): Effect.Effect<Permit, AcquireError> => {
-  if (s.onUnavailable === "fail-open" && !misconfigured(error)) return Effect.succeed(admit(s.counters, key, req.record, waitedMs))
-  if (s.local === undefined || misconfigured(error)) {
+  if (s.onUnavailable === "fail-open" && isOutage(s, error)) return Effect.succeed(admit(s.counters, key, req.record, waitedMs))
+  if (s.local === undefined || !isOutage(s, error)) {
     s.counters.rejected++
-    return Effect.fail(unavailable(error))
+    return Effect.fail(unavailable(s, error))
   }
   const budget = maxWaitMs === Infinity ? undefined : Math.max(0, maxWaitMs - waitedMs)
   return s.local.limiter.acquire(localOptions(s.local, opts, budget)).pipe(
@@ -276,7 +280,7 @@ const acquireWith = (s: Shared, opts: AcquireOptions | undefined, tryOnly: boole
 const remote = (s: Shared, operation: string, key: string, effect: Effect.Effect<void, StoreFailure>) =>
   effect.pipe(
     Effect.tapError((error) => s.timedOut(operation, key, error)),
-    Effect.catchAll((error) => mustFail(s, error) ? Effect.fail(unavailable(error)) : Effect.void)
+    Effect.catchAll((error) => mustFail(s, error) ? Effect.fail(unavailable(s, error)) : Effect.void)
   )
 
 /** The limiter's leases, cooldowns, pacing, snapshots and stats. */
@@ -333,7 +337,9 @@ const controls = (s: Shared): Omit<RateLimiterShape, "acquire" | "tryAcquire" | 
     s.store.peek(key, s.defaults).pipe(
       Effect.map((peek) => fromPeek(key, peek, s.minIntervalMs, s.waiters.get(key) ?? 0)),
       Effect.tapError((error) => s.timedOut("snapshot", key, error)),
-      Effect.catchAll((error) => s.local !== undefined && !misconfigured(error) ? s.local.limiter.snapshot(key) : Effect.fail(unavailable(error)))
+      Effect.catchAll((error) =>
+        s.local !== undefined && isOutage(s, error) ? s.local.limiter.snapshot(key) : Effect.fail(unavailable(s, error))
+      )
     ),
   stats: Effect.sync(() => {
     const keys = s.store.keys()
@@ -347,30 +353,32 @@ const controls = (s: Shared): Omit<RateLimiterShape, "acquire" | "tryAcquire" | 
  * @since 0.1.0
  * @category constructors
  */
-export const makeRedisLimiter = <P>(port: ScriptPort<P>, options: RedisLimiterOptions): Effect.Effect<RateLimiterShape> =>
+export const makeRedisLimiter = <P>(
+  port: ScriptPort<P>,
+  options: RedisLimiterOptions
+): Effect.Effect<RateLimiterShape, ParseResult.ParseError> =>
   Effect.gen(function*() {
-    const onUnavailable = options.onUnavailable ?? "fail-closed"
-    const throttleAt = options.throttle === false ? -1 : options.throttle?.threshold ?? 0.8
-    if (throttleAt !== -1 && !(throttleAt > 0 && throttleAt <= 1)) {
-      return yield* Effect.dieMessage(`RedisLimiter: throttle.threshold must be in (0, 1], got ${throttleAt}`)
-    }
-    const defaults = compileSet(options.limits)
-    if (typeof defaults === "string") return yield* Effect.dieMessage(`RedisLimiter: ${defaults}`)
-    const minIntervalMs = options.minInterval === undefined ? 0 : ms(options.minInterval)
-    const keyTtlMarginMs = options.keyTtlMargin === undefined ? 1000 : ms(options.keyTtlMargin)
-    const rateTtlMs = options.rateTtl === undefined ? 3_600_000 : ms(options.rateTtl)
+    const o = yield* Schema.decodeUnknown(RedisLimiterOptionsSchema)(options)
+    const onUnavailable = o.onUnavailable
+    const throttleAt = o.throttle === false ? -1 : o.throttle.threshold
+    // The schema checked the limits (values of `Limit`, unique names): the set compiles.
+    const defaults = compileSet(o.limits) as LimitSet
+    const minIntervalMs = Duration.toMillis(o.minInterval)
+    const keyTtlMarginMs = Duration.toMillis(o.keyTtlMargin)
+    const rateTtlMs = Duration.toMillis(o.rateTtl)
     // Load the script once (running it recovers with EVAL if the server forgot it).
     yield* Effect.ignore(port.load)
     const clock = yield* Effect.clock
     const s: Shared = {
       store: makeRedisStore(port, { minIntervalMs, keyTtlMarginMs, rateTtlMs, throttleAt }, clock),
+      kindOf: port.kindOf,
       onUnavailable,
       minIntervalMs,
       defaults,
       counters: makeCounters(),
       waiters: new Map(),
       localCooldowns: new Map(),
-      local: onUnavailable === "local-fallback" ? yield* makeFallback(options, throttleAt) : undefined,
+      local: onUnavailable === "local-fallback" ? yield* makeFallback(o, throttleAt) : undefined,
       timedOut: timeoutWarnings(onUnavailable, clock)
     }
     return {

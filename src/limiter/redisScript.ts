@@ -44,8 +44,6 @@
  * @since 0.1.0
  * @internal
  */
-import { createHash } from "node:crypto"
-
 const lua = `
 local key = KEYS[1]
 local op = ARGV[1]
@@ -329,17 +327,13 @@ return redis.error_reply('unknown op ' .. tostring(op))
 `
 
 /**
- * The script with its SHA1: a `LuaScript` of the Redis connection service (`src/redis/Redis.ts`),
- * built here so the limiter needs nothing from the connection module.
+ * The script's name and text; the Redis entry point makes it a `LuaScript` (SHA1, EVALSHA with
+ * the NOSCRIPT fallback: `src/redis/script.ts`), so the limiter needs nothing from the connection.
  *
  * @since 0.1.0
  * @internal
  */
-export const limiterScript: { readonly name: string; readonly lua: string; readonly sha: string } = {
-  name: "governor_limiter",
-  lua,
-  sha: createHash("sha1").update(lua).digest("hex")
-}
+export const limiterScript: { readonly name: string; readonly lua: string } = { name: "governor_limiter", lua }
 
 /**
  * The operations of {@link limiterScript} (its first argument).

@@ -56,6 +56,8 @@ export interface ScriptPort<P = unknown> {
   readonly runPrepared: (call: P, done: (error: Error | undefined, reply?: unknown) => void) => void
   /** Map what `runPrepared` reported to a failure. */
   readonly failure: (cause: unknown) => StoreFailure
+  /** The connection's classification of a failure: only an outage may be answered by `onUnavailable`. */
+  readonly kindOf: (failure: StoreFailure) => "outage" | "misconfigured"
 }
 
 /**

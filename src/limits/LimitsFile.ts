@@ -17,7 +17,6 @@
  */
 import { FileSystem } from "@effect/platform"
 import { Effect, Schema } from "effect"
-import { parse as parseYaml, YAMLParseError } from "yaml"
 import { type ConfigError, fromParseError, singleIssue } from "../config/errors.js"
 import { parseJson } from "../config/load.js"
 import { EntityId, EntitySettings, type Entry, LimitList, ResourceName } from "./model.js"
@@ -78,15 +77,17 @@ export const decode = (input: unknown, source: string): Effect.Effect<LimitsFile
 
 const isYaml = (path: string) => /\.ya?ml$/i.test(path)
 
+// The YAML parser is imported when a YAML file is read: the root entry point does not load it.
 const parseYamlText = (text: string, source: string): Effect.Effect<unknown, ConfigError> =>
-  Effect.try({
-    try: () => parseYaml(text, { prettyErrors: true }) as unknown,
-    catch: (error) => {
-      const at = error instanceof YAMLParseError && error.linePos !== undefined ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : ""
-      const reason = error instanceof YAMLParseError ? error.code : "unreadable"
-      return singleIssue(source, [], `Invalid YAML${at}: ${reason}`)
-    }
-  })
+  Effect.flatMap(Effect.promise(() => import("yaml")), ({ parse, YAMLParseError }) =>
+    Effect.try({
+      try: () => parse(text, { prettyErrors: true }) as unknown,
+      catch: (error) => {
+        const at = error instanceof YAMLParseError && error.linePos !== undefined ? ` at line ${error.linePos[0].line}, column ${error.linePos[0].col}` : ""
+        const reason = error instanceof YAMLParseError ? error.code : "unreadable"
+        return singleIssue(source, [], `Invalid YAML${at}: ${reason}`)
+      }
+    }))
 
 /**
  * Read and decode a limits file: YAML when its name ends in `.yaml`/`.yml`, JSON otherwise.

@@ -7,14 +7,15 @@ import { Schema } from "effect"
 
 /**
  * The limits store could not be read or written. `reason`: `"unavailable"` (the backend did not
- * answer), `"corrupt"` (a stored value does not decode; `key` names it). Never carries a URL or password.
+ * answer), `"misconfigured"` (the backend does not fit its deployment, e.g. a standalone Redis client
+ * on a cluster node), `"corrupt"` (a stored value does not decode; `key` names it). Never carries a URL or password.
  *
  * @since 0.1.0
  * @category errors
  */
 export class LimitsStoreError extends Schema.TaggedError<LimitsStoreError>()("LimitsStoreError", {
   operation: Schema.String,
-  reason: Schema.Literal("unavailable", "corrupt"),
+  reason: Schema.Literal("unavailable", "misconfigured", "corrupt"),
   detail: Schema.String
 }) {
   override get message(): string {

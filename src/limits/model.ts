@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { Either, ParseResult, Schema } from "effect"
-import { type Limit, LimitFromJson } from "../limiter/Limit.js"
+import { type Limit, LimitList } from "../limiter/Limit.js"
 
 /**
  * The resource key of an entity's override that applies to every resource it has no specific
@@ -42,21 +42,12 @@ export const ResourceName = Name("a resource name").pipe(
 ).annotations({ identifier: `ResourceName (not "${ANY_RESOURCE}")` })
 
 /**
- * Limits with distinct names (either JSON form of `Limit`); a duplicate name is reported at its index.
+ * Limits with distinct names (the one limits-list schema, `Limit.LimitList`).
  *
  * @since 0.1.0
  * @category schemas
  */
-export const LimitList = Schema.Array(LimitFromJson).pipe(
-  Schema.filter((limits): Schema.FilterOutput => {
-    const seen = new Set<string>()
-    for (const [i, limit] of limits.entries()) {
-      if (seen.has(limit.name)) return { path: [i, "name"], message: `duplicate limit name ${JSON.stringify(limit.name)}` }
-      seen.add(limit.name)
-    }
-    return true
-  })
-)
+export { LimitList }
 
 /**
  * What an entity stores: its parent (set once, resolved from the store) and its overrides per

@@ -10,8 +10,10 @@
 import { type Config, type ConfigError, Context, Effect, Layer, Runtime, type Scope } from "effect"
 import type { Cluster, Redis as IORedis } from "ioredis"
 import { topologyConfig } from "./config.js"
-import { classify, RedisError, toRedisError } from "./errors.js"
-import { encodeCommand, type LuaScript, noop, type PreparedCallback, PreparedCommand, type PreparedScript, Watchdog } from "./prepared.js"
+import { kindOf, RedisError, toRedisError } from "./errors.js"
+import { initialThrottle, noteEvent } from "../internal/reportThrottle.js"
+import { encodeCommand, noop, type PreparedCallback, PreparedCommand, type PreparedScript, Watchdog } from "./prepared.js"
+import { evalSha, evalText, isNoScript, loadOn, type LuaScript } from "./script.js"
 import {
   createClient,
   maxReconnectDelayOf,
@@ -33,20 +35,28 @@ export {
   /** @since 0.1.0 */
   classify,
   /** @since 0.1.0 */
+  type FailureKind,
+  /** @since 0.1.0 */
+  isOutage,
+  /** @since 0.1.0 */
+  kindOf,
+  /** @since 0.1.0 */
   RedisError,
   /** @since 0.1.0 */
   toRedisError
 } from "./errors.js"
 export {
   /** @since 0.1.0 */
-  type LuaScript,
-  /** @since 0.1.0 */
   type PreparedCallback,
   /** @since 0.1.0 */
-  type PreparedScript,
+  type PreparedScript
+} from "./prepared.js"
+export {
+  /** @since 0.1.0 */
+  type LuaScript,
   /** @since 0.1.0 */
   script
-} from "./prepared.js"
+} from "./script.js"
 export {
   /** @since 0.1.0 */
   parseNode,
@@ -245,13 +255,15 @@ export const makeTopology = (
     // Set while the server does not fit this kind of client (checked on every `ready`).
     let misfit: RedisError | undefined = undefined
     let started = false
-    let lastMisconfiguredLog = -Infinity
+    let misconfiguredReports = initialThrottle
     /** Log a misconfiguration (throttled); every store fails on it instead of applying onUnavailable. */
     const noted = (error: RedisError): RedisError => {
-      const now = clock.unsafeCurrentTimeMillis()
-      if (error.reason === "misconfigured" && now - lastMisconfiguredLog >= MISCONFIGURED_LOG_INTERVAL_MS) {
-        lastMisconfiguredLog = now
-        Runtime.runFork(runtime)(Effect.logError(`${error.message}; the stores fail rather than apply onUnavailable`))
+      if (kindOf(error) !== "misconfigured") return error
+      const next = noteEvent(misconfiguredReports, clock.unsafeCurrentTimeMillis(), MISCONFIGURED_LOG_INTERVAL_MS)
+      misconfiguredReports = next.state
+      if (next.report !== undefined) {
+        const count = next.report > 1 ? ` (${next.report} since the last report)` : ""
+        Runtime.runFork(runtime)(Effect.logError(`${error.message}; the stores fail rather than apply onUnavailable${count}`))
       }
       return error
     }
@@ -301,13 +313,7 @@ export const makeTopology = (
         : Effect.tryPromise({ try: () => run(client), catch: (cause) => noted(toRedisError(operation, cause)) })
 
     const evalScript = (s: LuaScript, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number | Buffer>) =>
-      command(s.name, (c) =>
-        c.evalsha(s.sha, keys.length, ...keys, ...args).catch((error: unknown) => {
-          if (error instanceof Error && error.message.startsWith("NOSCRIPT")) {
-            return c.eval(s.lua, keys.length, ...keys, ...args)
-          }
-          throw error
-        }))
+      command(s.name, (c) => evalSha(c, s, keys, args))
 
     const watchdog = new Watchdog()
     yield* Effect.addFinalizer(() => Effect.sync(() => watchdog.close()))
@@ -319,13 +325,13 @@ export const makeTopology = (
       return { script: s, keys, args, argv, bytes: encodeCommand(["evalsha", ...argv]) }
     }
     const failed = (call: PreparedScript, done: PreparedCallback, error: Error): void => {
-      if (error.message.startsWith("NOSCRIPT")) {
-        client.eval(call.script.lua, call.keys.length, ...call.keys, ...call.args).then(
+      if (isNoScript(error)) {
+        evalText(client, call.script, call.keys, call.args).then(
           (reply) => done(undefined, reply),
           (error: Error) => done(error)
         )
       } else {
-        if (classify(error) === "misconfigured") noted(toRedisError(call.script.name, error))
+        if (kindOf(error) === "misconfigured") noted(toRedisError(call.script.name, error))
         done(error)
       }
     }
@@ -346,7 +352,7 @@ export const makeTopology = (
       prepareScript,
       runPrepared,
       loadScript: (s) =>
-        command(`SCRIPT LOAD ${s.name}`, () => Promise.all(masters().map((node) => node.script("LOAD", s.lua)))).pipe(Effect.asVoid)
+        command(`SCRIPT LOAD ${s.name}`, () => loadOn(masters(), s))
     } satisfies RedisShape
   })
 

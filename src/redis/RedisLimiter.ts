@@ -6,12 +6,14 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer, type Scope } from "effect"
+import { Effect, Layer, type ParseResult, type Scope } from "effect"
 import { RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
 import { makeRedisLimiter, type RedisLimiterOptions } from "../limiter/redisLimiter.js"
 import { limiterScript } from "../limiter/redisScript.js"
 import type { ScriptPort } from "../limiter/redisStore.js"
+import { kindOf } from "./errors.js"
 import { type PreparedScript, Redis, RedisError, type RedisShape, toRedisError } from "./Redis.js"
+import { script } from "./script.js"
 
 export type {
   /** @since 0.1.0 */
@@ -19,6 +21,14 @@ export type {
   /** @since 0.1.0 */
   RedisLimiterOptions
 } from "../limiter/redisLimiter.js"
+
+/**
+ * The limiter's script, with its SHA1.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const limiterLuaScript = script(limiterScript.name, limiterScript.lua)
 
 /**
  * The limiter script on a connection.
@@ -30,15 +40,18 @@ const scriptPort = (redis: RedisShape): ScriptPort<PreparedScript> => ({
   key: (key) => redis.key(key, "limiter"),
   isReady: redis.isReady,
   notReady: new RedisError({ operation: "acquire", reason: "unavailable", detail: "connection not ready" }),
-  load: redis.loadScript(limiterScript),
-  run: (keys, args) => redis.evalScript(limiterScript, keys, args),
-  prepare: (keys, args) => redis.prepareScript(limiterScript, keys, args),
+  load: redis.loadScript(limiterLuaScript),
+  run: (keys, args) => redis.evalScript(limiterLuaScript, keys, args),
+  prepare: (keys, args) => redis.prepareScript(limiterLuaScript, keys, args),
   runPrepared: redis.runPrepared,
-  failure: (cause) => toRedisError(limiterScript.name, cause)
+  failure: (cause) => toRedisError(limiterLuaScript.name, cause),
+  kindOf
 })
 
 /**
- * Build a Redis-backed `RateLimiterShape`. Requires the {@link Redis} connection service.
+ * Build a Redis-backed `RateLimiterShape`. Requires the {@link Redis} connection service. Fails with
+ * a `ParseError` naming the field when the options are invalid (`expectedWorkers: NaN`, a duplicate
+ * limit name, `throttle.threshold: 2`…), like the memory limiter.
  *
  * @example
  * ```ts
@@ -52,15 +65,16 @@ const scriptPort = (redis: RedisShape): ScriptPort<PreparedScript> => ({
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: RedisLimiterOptions): Effect.Effect<RateLimiterShape, never, Redis | Scope.Scope> =>
+export const make = (options: RedisLimiterOptions): Effect.Effect<RateLimiterShape, ParseResult.ParseError, Redis | Scope.Scope> =>
   Effect.flatMap(Redis, (redis) => makeRedisLimiter(scriptPort(redis), options))
 
 /**
  * The `RateLimiter` service backed by Redis. Provide the {@link Redis} connection layer
- * (`Redis.layer(...)` / `Redis.layerConfig()`).
+ * (`Redis.layer(...)` / `Redis.layerConfig()`). Fails with a `ParseError` naming the field when the
+ * options are invalid.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: RedisLimiterOptions): Layer.Layer<RateLimiter, never, Redis> =>
+export const layer = (options: RedisLimiterOptions): Layer.Layer<RateLimiter, ParseResult.ParseError, Redis> =>
   Layer.scoped(RateLimiter, make(options))

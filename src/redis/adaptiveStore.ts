@@ -14,7 +14,9 @@ import { Duration, Effect } from "effect"
 import type { AimdState } from "../adaptive/aimd.js"
 import type { ControllerStore } from "../adaptive/AdaptiveController.js"
 import { RateLimiterUnavailable } from "../limiter/errors.js"
-import { Redis, type RedisError, script } from "./Redis.js"
+import { isOutage, kindOf } from "./errors.js"
+import { Redis, type RedisError } from "./Redis.js"
+import { script } from "./script.js"
 
 const casScript = script(
   "governor_adaptive_cas",
@@ -86,9 +88,9 @@ export const makeAdaptiveStore = (options: RedisAdaptiveStoreOptions = {}): Effe
       seen.set(key, { version, state })
     }
     const unavailable = (error: RedisError) =>
-      new RateLimiterUnavailable({ store: "redis-adaptive", reason: error.message, kind: error.reason === "misconfigured" ? "misconfigured" : "outage" })
+      new RateLimiterUnavailable({ store: "redis-adaptive", reason: error.message, kind: kindOf(error) })
     // Learning locally is for outages; a misconfiguration (MOVED, CROSSSLOT) must surface.
-    const goLocal = (error: RedisError) => local && error.reason !== "misconfigured"
+    const goLocal = (error: RedisError) => local && isOutage(error)
     const hashKey = (key: string) => redis.key(key, "adaptive")
 
     const read = (key: string) =>

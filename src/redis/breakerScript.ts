@@ -26,7 +26,7 @@
  * @internal
  */
 import type * as Machine from "../breaker/machine.js"
-import { script } from "./Redis.js"
+import { script } from "./script.js"
 
 const lua = `
 local stateKey, probesKey = KEYS[1], KEYS[2]

@@ -1,6 +1,7 @@
 /**
  * Where the shared breaker's state is: in Redis (one script call per operation) or, while Redis
- * cannot be reached, in a local machine seeded from the last shared state seen. Says so in the
+ * cannot be reached (an outage, `isOutage`), in a local machine seeded from the last shared state
+ * seen; a misconfigured Redis is a defect (the `RedisError`), never a reason to go local. Says so in the
  * log: a warning at most once per 30 s while local (with the count of decisions taken locally),
  * a line when back on the shared state.
  *
@@ -11,6 +12,7 @@ import { Clock, Effect } from "effect"
 import * as Machine from "../breaker/machine.js"
 import { initialThrottle, noteEvent } from "../internal/reportThrottle.js"
 import { type BreakerOp, type BreakerReply, breakerScript, callArgs, decodeReply } from "./breakerScript.js"
+import { isOutage } from "./errors.js"
 import { type RedisShape, RedisError } from "./Redis.js"
 
 /**
@@ -104,7 +106,12 @@ export const makeBreakerState = (
           return onLocal ? Effect.zipRight(Effect.flatMap(Clock.currentTimeMillis, backOnShared), published) : published
         },
         onFailure: (error) =>
-          Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.zipRight(fellBack(error, now), localStep(fallback, now)))
+          // The local state is for outages: on a misconfigured Redis (logged by the connection) it
+          // would quietly split the shared breaker per process. The breaker's error channel is its
+          // own (CircuitOpenError), so the configuration error surfaces as a defect.
+          isOutage(error)
+            ? Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.zipRight(fellBack(error, now), localStep(fallback, now)))
+            : Effect.die(error)
       }),
     local: (f) => Effect.flatMap(Clock.currentTimeMillis, (now) => localStep(f, now))
   }

@@ -55,6 +55,33 @@ export const classify = (cause: unknown): RedisError["reason"] => {
 }
 
 /**
+ * What a failure means to a store's policy: an `"outage"` (not connected, timed out, an error
+ * reply) is what `onUnavailable`, fail-open and local fallbacks are for; a `"misconfigured"` Redis
+ * never is: every store fails with its typed configuration error instead (the connection logs it).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type FailureKind = "outage" | "misconfigured"
+
+/**
+ * The {@link FailureKind} of a `RedisError` or of anything ioredis throws: the one classification
+ * every Redis store (limiter, adaptive, cache, limits, breaker) applies. Pure.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const kindOf = (cause: unknown): FailureKind => classify(cause) === "misconfigured" ? "misconfigured" : "outage"
+
+/**
+ * Whether a failure is an outage, the only kind a store may answer with its outage policy. Pure.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const isOutage = (cause: unknown): boolean => kindOf(cause) === "outage"
+
+/**
  * Map anything ioredis throws to a `RedisError` (a `RedisError` is returned as it is).
  *
  * @since 0.1.0

@@ -12,7 +12,9 @@ import { type AuditEvent, DEFAULT_AUDIT_CAPACITY } from "../limits/audit.js"
 import { LimitsStoreError } from "../limits/errors.js"
 import { fromBackend, type LimitsBackend, LimitsStore, type LimitsStoreShape, type WriteResult } from "../limits/LimitsStore.js"
 import { parseKey, type Target } from "../limits/model.js"
-import { Redis, type RedisError, script } from "./Redis.js"
+import { kindOf } from "./errors.js"
+import { Redis, type RedisError } from "./Redis.js"
+import { script } from "./script.js"
 
 /**
  * @since 0.1.0
@@ -38,7 +40,7 @@ return {'written', id, before}`
 const PAGE = 500
 
 const storeError = (operation: string) => (error: RedisError) =>
-  new LimitsStoreError({ operation, reason: "unavailable", detail: error.message })
+  new LimitsStoreError({ operation, reason: kindOf(error) === "misconfigured" ? "misconfigured" : "unavailable", detail: error.message })
 
 const orUndefined = (text: string | undefined | null): string | undefined => (text === "" || text == null ? undefined : text)
 

@@ -1,5 +1,5 @@
 /**
- * Lua scripts and prepared calls: a script with its SHA1, and EVALSHA calls whose wire bytes are
+ * Prepared script calls: EVALSHA calls (of a `LuaScript`, `script.ts`) whose wire bytes are
  * encoded once and written as they are by a custom ioredis `Command` (the limiter's hot path), with
  * their command timeouts kept by one timer per connection. Works on a standalone/Sentinel client
  * and on a `Cluster` (which routes the command by the slot of its first key and follows redirects).
@@ -7,32 +7,8 @@
  * @since 0.1.0
  * @internal
  */
-import { createHash } from "node:crypto"
 import { Command } from "ioredis"
-
-/**
- * A Lua script with its SHA1, run with `RedisShape.evalScript`.
- *
- * @since 0.1.0
- * @category models
- */
-export interface LuaScript {
-  readonly name: string
-  readonly lua: string
-  readonly sha: string
-}
-
-/**
- * Define a Lua script (its SHA1 is computed once, here).
- *
- * @since 0.1.0
- * @category constructors
- */
-export const script = (name: string, lua: string): LuaScript => ({
-  name,
-  lua,
-  sha: createHash("sha1").update(lua).digest("hex")
-})
+import type { LuaScript } from "./script.js"
 
 /**
  * One script call whose keys and arguments never change, encoded once (see

@@ -6,7 +6,10 @@
  *
  * When Redis is unavailable each process carries on with a local machine seeded from the last
  * shared state it saw (logged, at most once per 30 s); it goes back to the shared state as soon as
- * Redis answers again. A process that dies mid-probe frees its probe slot after `probeTimeout`.
+ * Redis answers again. A misconfigured Redis (a cluster redirect reaching a standalone client) is
+ * not an outage: the breaker's operations die with that `RedisError` (reason `"misconfigured"`,
+ * logged by the connection) instead of splitting the shared state per process. A process that dies
+ * mid-probe frees its probe slot after `probeTimeout`.
  *
  * @since 0.1.0
  */

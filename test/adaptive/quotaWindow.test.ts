@@ -17,6 +17,30 @@ describe("quota window (whole-second resets)", () => {
     expect(QuotaWindow.restoredAt(s, 2020, 1000, 1020)).toBe(1020)
   })
 
+  it("small quotas (2 to 5) open new windows too: a rise from an exhausted reading", () => {
+    for (let quota = 2; quota <= 5; quota++) {
+      let s = empty
+      // A window used up, then the first request of the next one, sent at 1000 (at the server ~1001).
+      for (let i = 0; i < quota; i++) s = QuotaWindow.record(s, read(i * 20, quota - 1 - i))
+      s = QuotaWindow.record(s, read(1000, quota - 1))
+      expect(s.windowStartAt, `quota ${quota}`).toBeCloseTo(1001, 6)
+      for (let i = 1; i < quota; i++) s = QuotaWindow.record(s, read(1000 + i * 20, quota - 1 - i))
+      // Exhausted again, "reset in 1 s": restored when the window seen opening ends.
+      const now = 1000 + (quota - 1) * 20
+      expect(QuotaWindow.restoredAt(s, now + 1000, 1000, now), `quota ${quota}`).toBeCloseTo(2001, 6)
+    }
+  })
+
+  prop(
+    "every quota of 2 or more: the first reading of a window after an exhausted one opens it",
+    [fc.integer({ min: 2, max: 500 }), fc.integer({ min: 0, max: 10_000 })],
+    ([quota, at]) => {
+      let s = QuotaWindow.record(empty, read(at, 0))
+      s = QuotaWindow.record(s, read(at + 1000, quota - 1))
+      expect(s.windowStartAt).toBeCloseTo(at + 1001, 6)
+    }
+  )
+
   it("out-of-order answers (remaining up by a few) and other partitions do not open a window", () => {
     let s = QuotaWindow.record(empty, read(0, 40))
     s = QuotaWindow.record(s, read(10, 37))

@@ -19,8 +19,8 @@ import { makeMemoryStore } from "../../src/cache/MemoryStore.js"
 import * as ResponseCache from "../../src/cache/ResponseCache.js"
 import { makeCacheStore } from "../../src/redis/cacheStore.js"
 import * as Redis from "../../src/redis/Redis.js"
-import { skipRedis, startRedisServer } from "../redis/server.js"
-import { rawClient, uniquePrefix } from "../redis/util.js"
+import { skipRedis } from "../redis/server.js"
+import { rawClient, scopedRedisServer, uniquePrefix } from "../redis/util.js"
 
 /** Routes that select variants by, or echo, request credentials. */
 const startServer = Effect.acquireRelease(
@@ -155,7 +155,7 @@ describe("no credential in a cache store", () => {
   describe.skipIf(skipRedis)("Redis store", () => {
     it.live("values", () =>
       live(Effect.gen(function*() {
-        const server = yield* Effect.acquireRelease(Effect.promise(() => startRedisServer()), (s) => Effect.promise(() => s.stop()))
+        const server = yield* scopedRedisServer()
         const prefix = uniquePrefix("secrets")
         const ctx = yield* Layer.build(Redis.layer({ url: server.url, prefix }))
         const store = yield* makeCacheStore().pipe(Effect.provide(ctx))

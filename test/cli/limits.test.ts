@@ -3,9 +3,9 @@ import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { afterAll, beforeAll } from "vitest"
-import { freePort, type RedisServer, skipRedis, startRedisServer } from "../redis/server.js"
-import { uniquePrefix } from "../redis/util.js"
+import { makeLimitsStore } from "../../src/redis/limitsStore.js"
+import { freePort, skipCluster, skipRedis } from "../redis/server.js"
+import { clusterLayer, connection, uniquePrefix, useRedisCluster, useRedisServer } from "../redis/util.js"
 import { runCli } from "./runCli.js"
 
 const tmpFile = (name: string, text: string) => {
@@ -24,13 +24,7 @@ entities:
 const V2 = V1.replace("limit: 60, per: minute", "limit: 30, per: minute").replace("\n  org-1", "\n  user-7: { parent: org-1 }\n  org-1")
 
 describe.skipIf(skipRedis)("effect-governor limits (real redis-server)", () => {
-  let server: RedisServer
-  beforeAll(async () => {
-    server = await startRedisServer()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const server = useRedisServer()
 
   it.live("plan / apply / plan again / diff / get / audit", () =>
     Effect.gen(function*() {
@@ -92,3 +86,39 @@ describe.skipIf(skipRedis)("effect-governor limits (real redis-server)", () => {
       expect(down.stdout + down.stderr).not.toContain("hunter2")
     }))
 })
+
+describe.skipIf(skipCluster)("effect-governor limits: input first, then the library's Redis configuration", () => {
+  const cluster = useRedisCluster()
+
+  it.live("bad input exits 2 naming it before any connection; a cluster or Sentinel is read from the Redis variables", () =>
+    Effect.gen(function*() {
+      const dead = `redis://127.0.0.1:${yield* Effect.promise(() => freePort())}`
+      // Bad input with Redis out of reach: the input is named (exit 2), not the connection (exit 1).
+      const badFile = tmpFile("bad.json", JSON.stringify({ entities: { u: { parent: "org" } } }))
+      const bad = yield* runCli(["limits", "plan", "--redis", dead, badFile])
+      expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining("at entities.u.parent")])
+      expect(bad.stderr).toContain(badFile)
+      expect((yield* runCli(["limits", "get", "--redis", dead, " spaced "])).code).toBe(2)
+      expect((yield* runCli(["limits", "audit", "--redis", dead, "--limit", "0"])).code).toBe(2)
+      // Redis settings are input too: named by variable, no connection tried.
+      const noName = yield* runCli(["limits", "plan", tmpFile("ok.json", "{}")], { REDIS_SENTINELS: "127.0.0.1:1" })
+      expect([noName.code, noName.stderr]).toEqual([2, expect.stringContaining("REDIS_SENTINEL_NAME")])
+      const badNode = yield* runCli(["limits", "plan", tmpFile("ok.json", "{}")], { REDIS_CLUSTER_NODES: "nope" })
+      expect([badNode.code, badNode.stderr]).toEqual([2, expect.stringContaining("REDIS_CLUSTER_NODES")])
+
+      // REDIS_CLUSTER_NODES (as Redis.layerConfig reads it): the limits land on the cluster.
+      const prefix = uniquePrefix("cli-cluster")
+      const env = { REDIS_CLUSTER_NODES: cluster.seeds.join(","), REDIS_PREFIX: prefix }
+      const file = tmpFile("limits.yaml", V1)
+      const applied = yield* runCli(["limits", "apply", "--source", "ci", file], env)
+      expect([applied.code, applied.stderr]).toEqual([0, ""])
+      expect(applied.stdout).toContain("4 changes applied")
+      expect((yield* runCli(["limits", "plan", file], env)).code).toBe(0)
+      const stored = yield* Effect.scoped(
+        Effect.flatMap(connection(clusterLayer(cluster.seeds, prefix)), (conn) =>
+          Effect.flatMap(Effect.provide(makeLimitsStore(), conn), (store) => store.texts))
+      )
+      expect(stored.size).toBe(4)
+    }), 30_000)
+})
+

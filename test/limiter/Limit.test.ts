@@ -1,7 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect } from "effect"
+import { Duration, Effect, Schema } from "effect"
+import * as ApiConfig from "../../src/config/ApiConfig.js"
 import { ConfigError } from "../../src/config/errors.js"
 import * as Limit from "../../src/limiter/Limit.js"
+import { makeMemory } from "../../src/limiter/memory.js"
+import * as LimitsFile from "../../src/limits/LimitsFile.js"
 
 /** What a constructor threw. */
 const thrown = (f: () => unknown): unknown => {
@@ -51,4 +54,36 @@ describe("constructors", () => {
       const ok = yield* Limit.decode({ name: "rps", limit: 10, per: "second" })
       expect(ok.capacity).toBe(10)
     }))
+})
+
+describe("one limits-list schema", () => {
+  const dup = [{ name: "a", limit: 1, per: "second" }, { name: "a", limit: 60, per: "minute" }] as const
+  const expected = 'duplicate limit name "a" (also used at index 0); names must be unique'
+
+  it.effect("the limiters' options, ApiConfig and a limits file report a duplicate name the same way, at its index", () =>
+    Effect.gen(function*() {
+      const memory = yield* Effect.flip(makeMemory({ limits: dup as never }))
+      expect(memory.message).toContain(expected)
+      expect(memory.message).toContain('[1]["name"]')
+      const config = yield* Effect.flip(ApiConfig.decode({ name: "x", baseUrl: "https://x.test", limits: dup }))
+      expect(config.message).toContain(expected)
+      expect(config.message).toContain("limits[1].name")
+      const file = yield* Effect.flip(LimitsFile.decode({ defaults: dup }, "limits.yaml"))
+      expect(file.message).toContain(expected)
+      expect(file.message).toContain("defaults[1].name")
+    }))
+
+  it("takes built limits and either JSON form, and encodes to the full form", () => {
+    const built = Limit.perMinute("rpm", 60)
+    const decoded = Schema.decodeUnknownSync(Limit.LimitList)([built, { name: "rps", limit: 2, per: "second" }])
+    expect(decoded[0]).toBe(built)
+    expect(decoded[1]).toBeInstanceOf(Limit.Limit)
+    expect(Schema.encodeSync(Limit.LimitList)(decoded)[0]).toEqual({
+      name: "rpm",
+      capacity: 60,
+      refillAmount: 60,
+      refillPeriod: 60_000,
+      window: { type: "rolling" }
+    })
+  })
 })

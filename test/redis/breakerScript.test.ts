@@ -9,8 +9,8 @@ import { afterAll, beforeAll } from "vitest"
 import * as Machine from "../../src/breaker/machine.js"
 import { type BreakerOp, breakerScript, callArgs, decodeReply, settingsArgs } from "../../src/redis/breakerScript.js"
 import { keyFor } from "../../src/redis/Redis.js"
-import { type RedisServer, skipRedis, startRedisServer } from "./server.js"
-import { keySlot, uniquePrefix } from "./util.js"
+import { skipRedis } from "./server.js"
+import { keySlot, uniquePrefix, useRedisServer } from "./util.js"
 
 const LONG_LEASE = 1_000_000_000
 const TTL = 86_400_000
@@ -50,15 +50,13 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
 )
 
 describe.skipIf(skipRedis)("the breaker script against the pure machine", () => {
-  let server: RedisServer
+  const server = useRedisServer()
   let client: IORedis
-  beforeAll(async () => {
-    server = await startRedisServer()
+  beforeAll(() => {
     client = new IORedis(server.url, { maxRetriesPerRequest: 1 })
   })
   afterAll(async () => {
     await client?.quit().catch(() => undefined)
-    await server?.stop()
   })
 
   const call = async (keys: ReadonlyArray<string>, settings: ReadonlyArray<string>, op: BreakerOp, now: number, extra: ReadonlyArray<string>) =>

@@ -6,8 +6,7 @@
  * spawning processes would cost seconds each (test/redis/workers.test.ts covers real processes).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Layer, Logger, Option } from "effect"
-import { afterAll, beforeAll } from "vitest"
+import { Cause, Duration, Effect, Exit, Layer, Logger, Option } from "effect"
 import * as Aimd from "../../src/adaptive/aimd.js"
 import type { CacheEntry } from "../../src/cache/CacheStore.js"
 import * as Limit from "../../src/limiter/Limit.js"
@@ -15,9 +14,11 @@ import type { RateLimiterShape } from "../../src/limiter/RateLimiter.js"
 import { make as makeRedis } from "../../src/redis/RedisLimiter.js"
 import { makeAdaptiveStore } from "../../src/redis/adaptiveStore.js"
 import { makeCacheStore } from "../../src/redis/cacheStore.js"
+import { makeLimitsStore } from "../../src/redis/limitsStore.js"
+import { makeCircuitBreaker } from "../../src/redis/sharedBreaker.js"
 import * as Redis from "../../src/redis/Redis.js"
-import { cli, type Flavor, type RedisCluster, serverVersion, skipCluster, startRedisCluster, valkeyAvailable } from "./server.js"
-import { clusterLayer, connection, limiterWith, namesOnEveryMaster, uniquePrefix } from "./util.js"
+import { cli, type Flavor, serverVersion, skipCluster, valkeyAvailable } from "./server.js"
+import { clusterLayer, connection, keySlot, limiterWith, namesOnEveryMaster, uniquePrefix, useRedisCluster } from "./util.js"
 
 const entry = (body: string): CacheEntry => ({
   status: 200,
@@ -46,13 +47,7 @@ for (const flavor of flavors) {
   describe.skipIf(skipCluster || (flavor === "valkey" && !valkeyAvailable))(
     `the stores on a 3-master cluster (${flavor}-server ${flavor === "valkey" && !valkeyAvailable ? "not installed" : serverVersion(flavor)})`,
     () => {
-      let cluster: RedisCluster
-      beforeAll(async () => {
-        cluster = await startRedisCluster(3, flavor)
-      }, 30_000)
-      afterAll(async () => {
-        await cluster?.stop()
-      })
+      const cluster = useRedisCluster(3, flavor)
       const layer = (prefix: string) => clusterLayer(cluster.seeds, prefix)
 
       it.live("K limiter instances sharing limits on keys of every master never exceed them", () =>
@@ -147,7 +142,7 @@ for (const flavor of flavors) {
           }
         })))
 
-      it.live("a standalone client on one cluster node: a typed, logged configuration error, never 'no limit'", () =>
+      it.live("a standalone client on one cluster node: a typed, logged configuration error in every store, never 'no limit'", () =>
         Effect.scoped(Effect.gen(function*() {
           const node = cluster.nodes[0]!
           const refused = yield* Effect.flip(Layer.build(Redis.layer({ url: node.url })))
@@ -158,7 +153,9 @@ for (const flavor of flavors) {
           yield* Effect.promise(() => cli(flavor, node.port, "acl", "setuser", "noinfo", "on", `>${password}`, "~*", "&*", "+@all", "-info"))
           const logs: Array<string> = []
           const logger = Logger.make(({ logLevel, message }) => logs.push(`${logLevel.label} ${String(message)}`))
-          const prefix = uniquePrefix("moved")
+          // A prefix whose limits keys (one hash tag) live off node 0, so they are redirected too.
+          let prefix = uniquePrefix("moved")
+          while (keySlot(Redis.keyFor(prefix, "limits")) < 16384 / 3) prefix = uniquePrefix("moved")
           const standalone = Redis.layer({ url: `redis://noinfo:${password}@127.0.0.1:${node.port}`, prefix })
           const conn = yield* connection(standalone).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
           const keys = namesOnEveryMaster(prefix, 1, "limiter")
@@ -178,6 +175,18 @@ for (const flavor of flavors) {
           const cacheKeys = namesOnEveryMaster(prefix, 1, "cache", "cache:m").map((n) => n.slice("cache:".length))
           const cacheErrors = yield* Effect.forEach(cacheKeys, (key) => Effect.flip(cache.set(key, entry(key), Duration.minutes(1))).pipe(Effect.option))
           expect(cacheErrors.filter(Option.isSome).map((e) => e.value._tag)).toEqual(["CacheStoreError", "CacheStoreError"])
+          // The limits store and the shared breaker classify the same way: no "unavailable", no local state.
+          const limits = yield* Effect.provide(makeLimitsStore(), conn)
+          const limitsError = yield* Effect.flip(limits.texts)
+          expect(limitsError).toMatchObject({ _tag: "LimitsStoreError", reason: "misconfigured" })
+          const breakerName = namesOnEveryMaster(prefix, 1, "breaker", "b")[1]!
+          const breaker = yield* Effect.provide(makeCircuitBreaker({ name: breakerName }), conn)
+          const admitted = yield* Effect.exit(breaker.admit)
+          const defect = Exit.isFailure(admitted) ? Cause.dieOption(admitted.cause) : Option.none()
+          expect(Option.getOrUndefined(defect), "the breaker went local on a misconfiguration").toMatchObject({
+            _tag: "RedisError",
+            reason: "misconfigured"
+          })
           yield* Effect.sleep("20 millis")
           const errors = logs.filter((l) => l.startsWith("ERROR"))
           expect(errors.length).toBe(1)

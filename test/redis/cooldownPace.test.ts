@@ -5,10 +5,9 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect } from "effect"
-import { afterAll, beforeAll } from "vitest"
 import * as Limit from "../../src/limiter/Limit.js"
-import { type RedisServer, skipRedis, startRedisServer } from "./server.js"
-import { limiterOn, uniquePrefix } from "./util.js"
+import { skipRedis } from "./server.js"
+import { limiterOn, uniquePrefix, useRedisServer } from "./util.js"
 
 const options = {
   limits: [Limit.custom({ name: "a", capacity: 1000, refillAmount: 1000, refillPeriod: "1 hour" })],
@@ -16,13 +15,7 @@ const options = {
 }
 
 describe.skipIf(skipRedis)("RedisLimiter pace around a cooldown", () => {
-  let server: RedisServer
-  beforeAll(async () => {
-    server = await startRedisServer()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const server = useRedisServer()
 
   /** The wait a refused `tryAcquire` announces, in ms. */
   const refusedWait = (rl: Effect.Effect.Success<ReturnType<typeof limiterOn>>, key: string) =>

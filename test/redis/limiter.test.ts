@@ -2,14 +2,14 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Exit, Scope } from "effect"
 import fc from "fast-check"
 import { Redis as IORedis } from "ioredis"
-import { afterAll, beforeAll } from "vitest"
 import * as Admission from "../../src/limiter/admission.js"
 import * as Limit from "../../src/limiter/Limit.js"
-import { encodeCall, limiterScript } from "../../src/limiter/redisScript.js"
+import { encodeCall } from "../../src/limiter/redisScript.js"
+import { limiterLuaScript as limiterScript } from "../../src/redis/RedisLimiter.js"
 import { compileSet, type LimitSet, type Request, resolveCost } from "../../src/limiter/request.js"
 import { keyFor } from "../../src/redis/Redis.js"
-import { type RedisServer, skipRedis, startRedisServer } from "./server.js"
-import { crc16, keySlot, limiterOn, rawClient, uniquePrefix } from "./util.js"
+import { skipRedis } from "./server.js"
+import { crc16, keySlot, limiterOn, rawClient, uniquePrefix, useRedisServer } from "./util.js"
 
 const hourly = (name: string, capacity: number) =>
   Limit.custom({ name, capacity, refillAmount: capacity, refillPeriod: "1 hour" })
@@ -21,13 +21,7 @@ const serverNow = (client: IORedis) =>
   Effect.promise(() => client.time() as Promise<[string | number, string | number]>).pipe(Effect.map(([s, us]) => Number(s) * 1000 + Number(us) / 1000))
 
 describe.skipIf(skipRedis)("RedisLimiter on a real redis-server", () => {
-  let server: RedisServer
-  beforeAll(async () => {
-    server = await startRedisServer()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const server = useRedisServer()
 
   it.live("consumes from every applicable limit or from none", () =>
     Effect.scoped(Effect.gen(function*() {

@@ -1,12 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, type Duration, Effect, Either, Layer, Option, type Scope, Stream } from "effect"
-import { afterAll, beforeAll } from "vitest"
 import * as Limit from "../../src/limiter/Limit.js"
 import { LimitsStore, type LimitsStoreShape } from "../../src/limits/LimitsStore.js"
 import * as LimitsResolver from "../../src/limits/LimitsResolver.js"
 import { layerLimitsStore } from "../../src/redis/limitsStore.js"
-import { type RedisServer, skipRedis, startRedisServer } from "./server.js"
-import { keySlot, rawClient, redisLayer, uniquePrefix } from "./util.js"
+import { skipRedis } from "./server.js"
+import { keySlot, rawClient, redisLayer, scopedRedisServer, uniquePrefix, useRedisServer } from "./util.js"
 
 const rpm = (n: number) => [Limit.perMinute("rpm", n)]
 
@@ -20,13 +19,7 @@ const resolverOn = (layer: Layer.Layer<LimitsStore>, ttl: Duration.DurationInput
   LimitsResolver.make({ ttl }).pipe(Effect.provide(layer))
 
 describe.skipIf(skipRedis)("Redis limits store", () => {
-  let server: RedisServer
-  beforeAll(async () => {
-    server = await startRedisServer()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const server = useRedisServer()
 
   it.live("a change made by one process takes effect in another within its cache TTL", () =>
     Effect.scoped(Effect.gen(function*() {
@@ -96,7 +89,7 @@ describe.skipIf(skipRedis)("Redis limits store", () => {
 
   it.live("a stopped server fails reads with LimitsStoreError, and a resolver keeps serving what it had", () =>
     Effect.scoped(Effect.gen(function*() {
-      const other = yield* Effect.promise(() => startRedisServer())
+      const other = yield* scopedRedisServer()
       const prefix = uniquePrefix("down")
       const layer = yield* storeOn(other.url, prefix)
       const store = yield* Effect.provide(LimitsStore, layer)

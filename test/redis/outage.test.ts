@@ -1,30 +1,23 @@
 import { describe, expect, it } from "@effect/vitest"
 import { spawn } from "node:child_process"
 import * as readline from "node:readline"
-import { Duration, Effect, Fiber, Layer, Logger, Metric, MetricLabel, Ref, type Scope } from "effect"
-import { afterAll, beforeAll } from "vitest"
+import { Duration, Effect, Fiber, Layer, Logger, Metric, MetricLabel, type ParseResult, Ref, type Scope } from "effect"
 import * as Limit from "../../src/limiter/Limit.js"
 import type { RateLimiterShape } from "../../src/limiter/RateLimiter.js"
 import { make as makeRedis, type OnUnavailable } from "../../src/redis/RedisLimiter.js"
 import { GovernorMetrics } from "../../src/metrics/GovernorMetrics.js"
 import * as Redis from "../../src/redis/Redis.js"
-import { type RedisServer, skipRedis, startRedisServer } from "./server.js"
-import { rawClient, uniquePrefix } from "./util.js"
+import { skipRedis, startRedisServer } from "./server.js"
+import { rawClient, uniquePrefix, useRedisServer } from "./util.js"
 
 const quota = Limit.custom({ name: "quota", capacity: 4, refillAmount: 4, refillPeriod: "1 hour" })
 
 describe.skipIf(skipRedis)("Redis killed and restarted mid-run", () => {
-  let server: RedisServer
-  beforeAll(async () => {
-    server = await startRedisServer()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const server = useRedisServer()
 
   const setup = (onUnavailable: OnUnavailable): Effect.Effect<
     { readonly rl: RateLimiterShape; readonly redis: Redis.RedisShape },
-    Redis.RedisError | Redis.RedisVersionUnsupported,
+    Redis.RedisError | Redis.RedisVersionUnsupported | ParseResult.ParseError,
     Scope.Scope
   > =>
     Effect.gen(function*() {
@@ -200,13 +193,7 @@ describe.skipIf(skipRedis)("shutdown with Redis down", () => {
 })
 
 describe.skipIf(skipRedis)("Redis paused (CLIENT PAUSE)", () => {
-  let server: RedisServer
-  beforeAll(async () => {
-    server = await startRedisServer()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const server = useRedisServer()
 
   const timeouts = (operation: string) =>
     Metric.value(Metric.taggedWithLabels(GovernorMetrics.limiterRedisTimeouts, [MetricLabel.make("operation", operation)])).pipe(

@@ -5,24 +5,17 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Option } from "effect"
-import { afterAll, beforeAll } from "vitest"
 import * as Aimd from "../../src/adaptive/aimd.js"
 import * as Limit from "../../src/limiter/Limit.js"
 import type { RateLimiterShape } from "../../src/limiter/RateLimiter.js"
 import { makeAdaptiveStore } from "../../src/redis/adaptiveStore.js"
 import { makeCacheStore } from "../../src/redis/cacheStore.js"
 import * as Redis from "../../src/redis/Redis.js"
-import { type SentinelSetup, serverVersion, skipRedis, startSentinel } from "./server.js"
-import { connection, limiterWith, uniquePrefix } from "./util.js"
+import { serverVersion, skipRedis } from "./server.js"
+import { connection, limiterWith, uniquePrefix, useSentinel } from "./util.js"
 
 describe.skipIf(skipRedis)(`the stores behind Sentinel (redis-server ${skipRedis ? "" : serverVersion("redis")})`, () => {
-  let setup: SentinelSetup
-  beforeAll(async () => {
-    setup = await startSentinel(400)
-  }, 30_000)
-  afterAll(async () => {
-    await setup?.stop()
-  })
+  const setup = useSentinel(400)
   const layer = (prefix: string) =>
     Redis.layerSentinel({
       sentinels: [`127.0.0.1:${setup.sentinel.port}`],

@@ -12,12 +12,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { spawn } from "node:child_process"
 import * as readline from "node:readline"
 import { Context, Duration, Effect, Either, Exit, Fiber, Layer, Logger, LogLevel, type Scope, Stream } from "effect"
-import { afterAll, beforeAll } from "vitest"
 import type { CircuitBreakerShape } from "../../src/breaker/CircuitBreaker.js"
 import * as Redis from "../../src/redis/Redis.js"
 import { makeCircuitBreaker, type RedisCircuitBreakerOptions } from "../../src/redis/sharedBreaker.js"
-import { type RedisServer, skipRedis, startRedisServer } from "./server.js"
-import { uniquePrefix } from "./util.js"
+import { skipRedis } from "./server.js"
+import { uniquePrefix, useRedisServer } from "./util.js"
 
 const classify = (exit: Exit.Exit<unknown, unknown>) => (Exit.isSuccess(exit) ? "success" as const : "failure" as const)
 
@@ -34,13 +33,7 @@ const breakerOn = (
   })
 
 describe.skipIf(skipRedis)("a circuit breaker shared through Redis", () => {
-  let server: RedisServer
-  beforeAll(async () => {
-    server = await startRedisServer()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const server = useRedisServer()
 
   it.live("one instance's trip opens the circuit for all; half-open admits at most the probes allowed across all", () =>
     Effect.scoped(Effect.gen(function*() {
@@ -130,13 +123,7 @@ describe.skipIf(skipRedis)("a circuit breaker shared through Redis", () => {
 })
 
 describe.skipIf(skipRedis)("the shared breaker while Redis is away", () => {
-  let server: RedisServer
-  beforeAll(async () => {
-    server = await startRedisServer()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const server = useRedisServer()
 
   it.live("carries on from the last shared state locally, warns once, and returns to the shared state", () => {
     const logs: Array<{ readonly level: string; readonly message: string }> = []
@@ -209,13 +196,7 @@ const startWorker = (options: Record<string, unknown>) => {
 }
 
 describe.skipIf(skipRedis)("the shared breaker across processes", () => {
-  let server: RedisServer
-  beforeAll(async () => {
-    server = await startRedisServer()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const server = useRedisServer()
 
   it("a trip in one process opens the circuit in all; half-open probes are limited across processes", async () => {
     const prefix = uniquePrefix("procs")

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Option, type Scope } from "effect"
-import { afterAll, beforeAll } from "vitest"
 import * as AdaptiveController from "../../src/adaptive/AdaptiveController.js"
 import * as Aimd from "../../src/adaptive/aimd.js"
 import type { CacheEntry } from "../../src/cache/CacheStore.js"
@@ -10,8 +9,8 @@ import { make as makeRedis } from "../../src/redis/RedisLimiter.js"
 import { makeAdaptiveStore } from "../../src/redis/adaptiveStore.js"
 import { decodeEntry, encodeEntry, makeCacheStore } from "../../src/redis/cacheStore.js"
 import * as Redis from "../../src/redis/Redis.js"
-import { type RedisServer, skipRedis, startRedisServer } from "./server.js"
-import { keySlot, rawClient, uniquePrefix } from "./util.js"
+import { skipRedis } from "./server.js"
+import { keySlot, rawClient, uniquePrefix, useRedisServer } from "./util.js"
 
 const connection = (url: string, prefix: string): Effect.Effect<Layer.Layer<Redis.Redis>, Redis.RedisError | Redis.RedisVersionUnsupported, Scope.Scope> =>
   Effect.map(Layer.build(Redis.layer({ url, prefix })), (ctx) => Layer.succeedContext(ctx))
@@ -28,13 +27,7 @@ const entry = (body: string, extra: Partial<CacheEntry> = {}): CacheEntry => ({
 })
 
 describe.skipIf(skipRedis)("Redis adaptive and cache stores", () => {
-  let server: RedisServer
-  beforeAll(async () => {
-    server = await startRedisServer()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const server = useRedisServer()
 
   it.live("adaptive store: concurrent updates from several workers are never lost", () =>
     Effect.scoped(Effect.gen(function*() {

@@ -37,6 +37,19 @@ describe("Redis failures classified (pure)", () => {
     expect(toRedisError("y", given)).toBe(given)
   })
 
+  it("one kind per failure for every store: only outages may meet an outage policy", () => {
+    const misconfigured = new Redis.RedisError({ operation: "x", reason: "misconfigured", detail: "MOVED 1 h:1" })
+    expect(Redis.kindOf(misconfigured)).toBe("misconfigured")
+    expect(Redis.isOutage(misconfigured)).toBe(false)
+    expect(Redis.kindOf(replyError("CROSSSLOT Keys in request don't hash to the same slot"))).toBe("misconfigured")
+    for (const reason of ["unavailable", "timeout", "command"] as const) {
+      const error = new Redis.RedisError({ operation: "x", reason, detail: "d" })
+      expect(Redis.kindOf(error), reason).toBe("outage")
+      expect(Redis.isOutage(error), reason).toBe(true)
+    }
+    expect(Redis.isOutage(new Error("Connection is closed."))).toBe(true)
+  })
+
   it("no other reply is taken for a redirect", () =>
     fc.assert(
       fc.property(fc.string().filter((s) => !/MOVED|ASK|CROSSSLOT|same slot/.test(s)), (text) => {

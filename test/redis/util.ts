@@ -1,9 +1,62 @@
-/** Shared helpers of the Redis tests: layers on the private server, CRC16 key slots, unique prefixes. */
-import { Effect, Layer, type Scope } from "effect"
+/**
+ * Shared helpers of the Redis tests: the private servers of a `describe` block or of one scoped
+ * effect (started by `server.ts`, which stays free of vitest for the benchmarks), layers on them,
+ * CRC16 key slots, unique prefixes.
+ */
+import { Effect, Layer, type ParseResult, type Scope } from "effect"
 import { Redis as IORedis } from "ioredis"
+import { afterAll, beforeAll } from "vitest"
 import type { RateLimiterShape } from "../../src/limiter/RateLimiter.js"
 import { make as makeRedis, type RedisLimiterOptions } from "../../src/redis/RedisLimiter.js"
 import * as Redis from "../../src/redis/Redis.js"
+import {
+  type Flavor,
+  type RedisCluster,
+  type RedisServer,
+  type SentinelSetup,
+  type ServerOptions,
+  startRedisCluster,
+  startRedisServer,
+  startSentinel
+} from "./server.js"
+
+/**
+ * Something started before the tests of the enclosing `describe` block and stopped after them. The
+ * value returned stands for it (its properties are read from the running one), so tests use it as
+ * they would the value itself; reading it outside a test of that block throws.
+ */
+const useStarted = <A extends object>(start: () => Promise<A>, stop: (a: A) => Promise<void>, timeoutMs?: number): A => {
+  let current: A | undefined
+  beforeAll(async () => {
+    current = await start()
+  }, timeoutMs)
+  afterAll(async () => {
+    const started = current
+    current = undefined
+    if (started !== undefined) await stop(started)
+  })
+  return new Proxy({} as A, {
+    get: (_target, property) => {
+      if (current === undefined) throw new Error("not running: use it inside a test of the describe block that started it")
+      return Reflect.get(current, property)
+    }
+  })
+}
+
+/** A private redis-server for the enclosing `describe` block. */
+export const useRedisServer = (options?: ServerOptions): RedisServer => useStarted(() => startRedisServer(options), (s) => s.stop())
+
+/** A private 3-master Redis Cluster for the enclosing `describe` block. */
+export const useRedisCluster = (masters = 3, flavor: Flavor = "redis"): RedisCluster =>
+  useStarted(() => startRedisCluster(masters, flavor), (c) => c.stop(), 30_000)
+
+/** A private master + replica + Sentinel for the enclosing `describe` block. */
+export const useSentinel = (downAfterMs?: number, flavor?: Flavor): SentinelSetup =>
+  useStarted(() => startSentinel(downAfterMs, flavor), (s) => s.stop(), 30_000)
+
+/** A private redis-server for one scoped effect, stopped when the scope closes (whatever the test did). */
+export const scopedRedisServer = (options?: ServerOptions): Effect.Effect<RedisServer, never, Scope.Scope> =>
+  Effect.acquireRelease(Effect.promise(() => startRedisServer(options)), (s) => Effect.promise(() => s.stop()))
 
 let counter = 0
 /** A prefix no other test uses, so tests never see each other's keys. */
@@ -25,7 +78,7 @@ export const connection = <E>(layer: Layer.Layer<Redis.Redis, E>): Effect.Effect
 export const limiterWith = <E>(
   layer: Layer.Layer<Redis.Redis, E>,
   options: RedisLimiterOptions
-): Effect.Effect<RateLimiterShape, E, Scope.Scope> =>
+): Effect.Effect<RateLimiterShape, E | ParseResult.ParseError, Scope.Scope> =>
   Effect.flatMap(connection(layer), (conn) => makeRedis(options).pipe(Effect.provide(conn)))
 
 /** A limiter instance with its own connection (as a separate worker would have). */
@@ -34,7 +87,7 @@ export const limiterOn = (
   prefix: string,
   options: RedisLimiterOptions,
   extra: Omit<Redis.RedisConnectionOptions, "url" | "prefix"> = {}
-): Effect.Effect<RateLimiterShape, Redis.RedisError | Redis.RedisVersionUnsupported, Scope.Scope> =>
+): Effect.Effect<RateLimiterShape, Redis.RedisError | Redis.RedisVersionUnsupported | ParseResult.ParseError, Scope.Scope> =>
   limiterWith(redisLayer(url, prefix, extra), options)
 
 /** A raw ioredis client for inspecting the server (closed by the scope). */

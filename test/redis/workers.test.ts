@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest"
 import { spawn } from "node:child_process"
 import * as readline from "node:readline"
-import { afterAll, beforeAll } from "vitest"
-import { type RedisServer, skipRedis, startRedisServer } from "./server.js"
-import { uniquePrefix } from "./util.js"
+import { skipRedis } from "./server.js"
+import { uniquePrefix, useRedisServer } from "./util.js"
 
 interface Worker {
   readonly ready: Promise<void>
@@ -33,13 +32,7 @@ const startWorker = (options: Record<string, unknown>): Worker => {
 }
 
 describe.skipIf(skipRedis)("several processes sharing one Redis limit", () => {
-  let server: RedisServer
-  beforeAll(async () => {
-    server = await startRedisServer()
-  })
-  afterAll(async () => {
-    await server?.stop()
-  })
+  const server = useRedisServer()
 
   it("never admit more than the limit allows over any window, together", async () => {
     // 10 at once, then 20 per second, shared by 3 processes of 6 fibers each.

@@ -24,40 +24,64 @@ import { eventJson, renderChanges, renderEntity, renderEvent, summary } from "..
 import { formatConfigError } from "./inspect.js"
 
 const redisUrl = Options.redacted("redis").pipe(
-  Options.withDescription("Redis URL (redis://user:pass@host:port/db, rediss:// for TLS); default $REDIS_URL, else redis://127.0.0.1:6379. Never printed."),
-  Options.withFallbackConfig(Config.redacted("REDIS_URL").pipe(Config.withDefault(Redacted.make("redis://127.0.0.1:6379"))))
+  Options.withDescription(
+    "URL of a standalone Redis (redis://user:pass@host:port/db, rediss:// for TLS). Default: the library's Redis configuration " +
+      "(Redis.layerConfig): $REDIS_CLUSTER_NODES (a cluster), $REDIS_SENTINELS + $REDIS_SENTINEL_NAME (Sentinel), or $REDIS_URL " +
+      "(default redis://127.0.0.1:6379), with $REDIS_USERNAME / $REDIS_PASSWORD. Never printed."
+  ),
+  Options.optional
 )
 const prefix = Options.text("prefix").pipe(
   Options.withDescription("Key namespace of the stores (as `Redis.layer({ prefix })`); default $REDIS_PREFIX, else governor."),
-  Options.withFallbackConfig(Config.string("REDIS_PREFIX").pipe(Config.withDefault("governor")))
+  Options.optional
 )
 const connection = { redis: redisUrl, prefix }
+type Connection = { readonly redis: Option.Option<Redacted.Redacted<string>>; readonly prefix: Option.Option<string> }
+
+/**
+ * The Redis to use, as the library reads it (`Redis.topologyConfig`), with `--redis` standing for a
+ * standalone URL and `--prefix` for the namespace. Bad settings are bad input (exit 2), named by variable.
+ */
+const topologyOf = (o: Connection): Effect.Effect<Redis.RedisTopology, CliFailure> => {
+  const configured: Config.Config<Redis.RedisTopology> = Option.match(o.redis, {
+    onNone: () => Redis.topologyConfig(),
+    onSome: (url) =>
+      Config.map(Config.option(Config.string(Redis.defaultNames.prefix)), (p) => ({
+        _tag: "standalone" as const,
+        options: { url, prefix: Option.getOrUndefined(p) }
+      }))
+  })
+  return Effect.mapError(configured, (e) => usage(`Redis configuration: ${String(e)}`)).pipe(
+    Effect.map((t) => Option.isNone(o.prefix) ? t : { ...t, options: { ...t.options, prefix: o.prefix.value } } as Redis.RedisTopology)
+  )
+}
 const file = Args.file({ name: "file", exists: "either" }).pipe(Args.withDescription("Limits file: JSON, or YAML when it ends in .yaml/.yml."))
 const prune = Options.boolean("prune").pipe(
   Options.withDescription("Also delete stored entries the file does not declare (by default they are left alone).")
 )
 
-/** Run `program` against the Redis limits store; store failures exit 1 with their message (never the URL). */
-const withStore = <A, E extends { readonly message: string }, R>(
-  options: { readonly redis: Redacted.Redacted<string>; readonly prefix: string },
-  program: Effect.Effect<A, E, R>
+/**
+ * Check the input (`input`: a file, an entity, flags; then the Redis settings), and only then
+ * connect and run `program` on the Redis limits store: bad input exits 2 whether Redis is reachable
+ * or not. Store failures exit 1 with their message (never the URL or a password).
+ */
+const withStore = <I, A, E extends { readonly message: string }, R>(
+  options: Connection,
+  input: Effect.Effect<I, CliFailure, FileSystem.FileSystem>,
+  program: (input: I) => Effect.Effect<A, E, R>
 ) =>
-  program.pipe(
-    Effect.provide(
-      layerLimitsStore().pipe(Layer.provide(Redis.layer({ url: options.redis, prefix: options.prefix, requireConnection: true })))
-    ),
-    Effect.mapError((e) => (e instanceof CliFailure ? e : failure(e.message)))
-  )
+  Effect.gen(function*() {
+    const checked = yield* input
+    const topology = yield* topologyOf(options)
+    const store = layerLimitsStore().pipe(Layer.provide(Redis.layerConfig(Config.succeed(topology), { requireConnection: true })))
+    return yield* Effect.provide(program(checked), store)
+  }).pipe(Effect.mapError((e) => (e instanceof CliFailure ? e : failure(e.message))))
 
-const loadFile = (path: string): Effect.Effect<LimitsFile.LimitsFile, ReturnType<typeof usage>, FileSystem.FileSystem> =>
+const loadFile = (path: string): Effect.Effect<LimitsFile.LimitsFile, CliFailure, FileSystem.FileSystem> =>
   LimitsFile.load(path).pipe(Effect.mapError((e: ConfigError) => usage(formatConfigError(e))))
 
-const planFile = (path: string, withPrune: boolean) =>
-  Effect.gen(function*() {
-    const desired = LimitsFile.entries(yield* loadFile(path))
-    const current = yield* Effect.flatMap(LimitsStore, (s) => s.texts)
-    return plan(desired, current, { prune: withPrune })
-  })
+const planFile = (file: LimitsFile.LimitsFile, withPrune: boolean) =>
+  Effect.map(Effect.flatMap(LimitsStore, (s) => s.texts), (current) => plan(LimitsFile.entries(file), current, { prune: withPrune }))
 
 const report = (fields: boolean) => (changes: ReadonlyArray<Change>) =>
   changes.length === 0
@@ -65,12 +89,12 @@ const report = (fields: boolean) => (changes: ReadonlyArray<Change>) =>
     : Effect.zipRight(Console.log(renderChanges(changes, { fields })), Effect.fail(pending(summary(changes, "pending"))))
 
 const planCommand = Command.make("plan", { ...connection, file, prune }, (o) =>
-  withStore(o, Effect.flatMap(planFile(o.file, o.prune), report(false)))).pipe(
+  withStore(o, loadFile(o.file), (f) => Effect.flatMap(planFile(f, o.prune), report(false)))).pipe(
     Command.withDescription("List what `apply` would create (+), update (~) or delete (-). Exit 0: nothing would change; 3: changes pending.")
   )
 
 const diffCommand = Command.make("diff", { ...connection, file, prune }, (o) =>
-  withStore(o, Effect.flatMap(planFile(o.file, o.prune), report(true)))).pipe(
+  withStore(o, loadFile(o.file), (f) => Effect.flatMap(planFile(f, o.prune), report(true)))).pipe(
     Command.withDescription("Like plan, with every differing field (limits by name) before -> after. Exit 0: no difference; 3: changes pending.")
   )
 
@@ -80,10 +104,9 @@ const source = Options.text("source").pipe(
 )
 
 const applyCommand = Command.make("apply", { ...connection, file, prune, source }, (o) =>
-  withStore(
-    o,
+  withStore(o, loadFile(o.file), (f) =>
     Effect.gen(function*() {
-      const changes = yield* planFile(o.file, o.prune)
+      const changes = yield* planFile(f, o.prune)
       if (changes.length === 0) return yield* Console.log("no changes: the store matches the file")
       const who = Option.getOrElse(o.source, () => `cli:${os.userInfo().username}`)
       const events = yield* applyChanges(changes, who)
@@ -102,10 +125,8 @@ const resources = Options.text("resource").pipe(
 )
 
 const getCommand = Command.make("get", { ...connection, entity: Args.text({ name: "entity" }), resources }, (o) =>
-  withStore(
-    o,
+  withStore(o, Schema.validate(EntityId)(o.entity).pipe(Effect.mapError((e) => usage(`ENTITY: ${e.message}`))), () =>
     Effect.gen(function*() {
-      yield* Schema.validate(EntityId)(o.entity).pipe(Effect.mapError((e) => usage(`ENTITY: ${e.message}`)))
       const store = yield* LimitsStore
       const stored = Option.getOrUndefined(yield* store.get(entityTarget(o.entity)))
       const known = [...(yield* store.texts).keys()].flatMap((k) => {
@@ -126,17 +147,18 @@ const auditCommand = Command.make("audit", {
   resource: Options.text("resource").pipe(Options.withDescription("Only this resource default's events."), Options.optional),
   limit: Options.integer("limit").pipe(Options.withDescription("The newest N events (default 20)."), Options.withDefault(20)),
   json: Options.boolean("json").pipe(Options.withDescription("One JSON object per line."))
-}, (o) =>
-  withStore(
-    o,
-    Effect.gen(function*() {
-      if (Option.isSome(o.entity) && Option.isSome(o.resource)) return yield* usage("audit takes --entity or --resource, not both")
-      if (o.limit < 1) return yield* usage("--limit must be at least 1")
-      const target = Option.isSome(o.entity) ? entityTarget(o.entity.value) : Option.isSome(o.resource) ? resourceTarget(o.resource.value) : undefined
-      const store = yield* LimitsStore
-      yield* Stream.runForEach(store.audit({ target, limit: o.limit }), (e) => Console.log(o.json ? eventJson(e) : renderEvent(e)))
-    })
-  )).pipe(Command.withDescription("Print the kept audit events (oldest first): when, what, who, and each changed field."))
+}, (o) => {
+  const target = Effect.suspend(() => {
+    if (Option.isSome(o.entity) && Option.isSome(o.resource)) return Effect.fail(usage("audit takes --entity or --resource, not both"))
+    if (o.limit < 1) return Effect.fail(usage("--limit must be at least 1"))
+    return Effect.succeed(
+      Option.isSome(o.entity) ? entityTarget(o.entity.value) : Option.isSome(o.resource) ? resourceTarget(o.resource.value) : undefined
+    )
+  })
+  return withStore(o, target, (t) =>
+    Effect.flatMap(LimitsStore, (store) =>
+      Stream.runForEach(store.audit({ target: t, limit: o.limit }), (e) => Console.log(o.json ? eventJson(e) : renderEvent(e)))))
+}).pipe(Command.withDescription("Print the kept audit events (oldest first): when, what, who, and each changed field."))
 
 /**
  * @since 0.1.0

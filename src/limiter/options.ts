@@ -1,0 +1,97 @@
+/**
+ * The schemas of the limiter's options, one per option, shared by the memory and the Redis stores:
+ * a bad option fails with a `ParseError` whose path names the field (`expectedWorkers`,
+ * `throttle.threshold`, `limits[1].name`…), never a defect or a silently repaired value.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+import { Duration, Option, ParseResult, Schema } from "effect"
+import { MAX_REQUEST_WAIT } from "../internal/bounds.js"
+import { decodeDuration } from "../internal/duration.js"
+import { DurationInput, Fraction } from "../internal/schema.js"
+import { LimitList } from "./Limit.js"
+
+/**
+ * Any `Duration.DurationInput` (a `Duration`, millis, `"1 minute"`, bigint nanos, `[s, ns]`).
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const AnyDuration = Schema.Union(
+  Schema.DurationFromSelf,
+  DurationInput,
+  Schema.transformOrFail(Schema.Union(Schema.BigIntFromSelf, Schema.Tuple(Schema.Number, Schema.Number)), Schema.DurationFromSelf, {
+    strict: true,
+    decode: (input, _, ast) =>
+      Option.match(decodeDuration(input), {
+        onNone: () => ParseResult.fail(new ParseResult.Type(ast, input, "Expected a duration")),
+        onSome: ParseResult.succeed
+      }),
+    encode: (d) => ParseResult.succeed(Duration.toNanos(d).pipe(Option.getOrElse(() => BigInt(0))))
+  })
+)
+
+/**
+ * Proactive throttling: `false`, or the share of a limit's capacity after which admissions are spaced.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const ThrottleOption = Schema.optionalWith(
+  Schema.Union(Schema.Literal(false), Schema.Struct({ threshold: Schema.optionalWith(Fraction, { default: () => 0.8 }) })),
+  { default: () => ({ threshold: 0.8 }) }
+)
+
+/**
+ * The minimum gap between two admissions on a key; default none.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const MinIntervalOption = Schema.optionalWith(
+  AnyDuration.pipe(
+    Schema.filter((d) => Duration.lessThanOrEqualTo(d, MAX_REQUEST_WAIT), {
+      message: (issue) =>
+        `Expected a duration from 0 to ${Duration.format(MAX_REQUEST_WAIT)}, got ${Duration.format(issue.actual as Duration.Duration)}`
+    })
+  ),
+  { default: () => Duration.zero }
+)
+
+/**
+ * A whole number >= 1 (a count: keys, workers).
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const WholeNumber = Schema.Number.pipe(
+  Schema.filter((n) => Number.isSafeInteger(n) && n >= 1, {
+    message: (issue) => `Expected a whole number >= 1, got ${String(issue.actual)}`
+  })
+)
+
+/** A finite duration, greater than zero when `positive`. */
+const finiteDuration = (positive: boolean) =>
+  AnyDuration.pipe(
+    Schema.filter((d) => Duration.isFinite(d) && (!positive || Duration.toMillis(d) > 0), {
+      message: (issue) =>
+        `Expected a finite duration${positive ? " greater than 0" : ""}, got ${Duration.format(issue.actual as Duration.Duration)}`
+    })
+  )
+
+/**
+ * The schema the Redis limiter decodes its options with (see `RedisLimiterOptions`).
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const RedisLimiterOptionsSchema = Schema.Struct({
+  limits: LimitList,
+  onUnavailable: Schema.optionalWith(Schema.Literal("fail-closed", "fail-open", "local-fallback"), { default: () => "fail-closed" as const }),
+  expectedWorkers: Schema.optionalWith(WholeNumber, { default: () => 1 }),
+  throttle: ThrottleOption,
+  minInterval: MinIntervalOption,
+  rateTtl: Schema.optionalWith(finiteDuration(true), { default: () => Duration.hours(1) }),
+  keyTtlMargin: Schema.optionalWith(finiteDuration(false), { default: () => Duration.seconds(1) })
+})
