@@ -5,7 +5,7 @@ import { Effect, Either, Fiber, HashMap, Logger, LogLevel, Redacted } from "effe
 import { ResponseCache } from "../../src/cache/ResponseCache.js"
 import * as ApiConfig from "../../src/config/ApiConfig.js"
 import * as ResilientClient from "../../src/client/ResilientClient.js"
-import { RateLimiter, layerMemory } from "../../src/limiter/index.js"
+import { RateLimiter, layerMemory } from "../../src/RateLimiter.js"
 import * as Limit from "../../src/limiter/Limit.js"
 import { type Reply, startServer } from "./server.js"
 
