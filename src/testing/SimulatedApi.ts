@@ -75,7 +75,7 @@ import { isTestClock, UNDER_TEST_CLOCK } from "./testClockGuard.js"
 import { prng } from "./prng.js"
 import { rateLimitHeaders } from "./rateLimitHeaders.js"
 import { retryAfterHeader } from "./retryAfterValue.js"
-import * as Limiter from "./serverLimiter.js"
+import * as Limiter from "./ServerLimiter.js"
 import {
   checkLimit,
   type DelayMs,
