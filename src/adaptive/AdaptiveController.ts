@@ -517,6 +517,7 @@ export const make = (options: Options): Effect.Effect<AdaptiveControllerShape, I
 /**
  * @example
  * ```ts
+ * import { Layer } from "effect"
  * import { AdaptiveController, RateLimiter } from "effect-governor"
  * const layer = AdaptiveController.layer({ initialRate: 3 }).pipe(
  *   Layer.provide(RateLimiter.layerMemory({ limits: [] }))

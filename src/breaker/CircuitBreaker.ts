@@ -390,6 +390,10 @@ const makeWith = (
  *
  * @example
  * ```ts
+ * import type { HttpClient, HttpClientRequest } from "@effect/platform"
+ * import { CircuitBreaker } from "effect-governor"
+ * declare const client: HttpClient.HttpClient
+ * declare const request: HttpClientRequest.HttpClientRequest
  * const breaker = yield* CircuitBreaker.make({ name: "notion", recoveryTimeout: "30 seconds" })
  * const response = yield* breaker.withBreaker(client.execute(request))
  * ```

@@ -876,7 +876,8 @@ export const toHttpClient = (
  * @example
  * ```ts
  * import { NodeHttpClient } from "@effect/platform-node"
- * import { ResilientClient, Presets } from "effect-governor"
+ * import { Layer } from "effect"
+ * import { Presets, ResilientClient } from "effect-governor"
  * const Live = ResilientClient.layer(Presets.presets.notion).pipe(Layer.provide(NodeHttpClient.layerUndici))
  * ```
  * @since 0.1.0
@@ -929,7 +930,10 @@ export const configFor = (
  *
  * @example
  * ```ts
- * const notion = yield* makeClientFor("notion", { adaptive: { maxRate: 5 } }, { token })
+ * import { Config } from "effect"
+ * import { ResilientClient } from "effect-governor"
+ * const token = yield* Config.redacted("NOTION_TOKEN")
+ * const notion = yield* ResilientClient.makeClientFor("notion", { adaptive: { maxRate: 5 } }, { token })
  * const page = yield* notion.client.get("/pages/abc")
  * ```
  * @since 0.1.0

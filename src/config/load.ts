@@ -118,8 +118,8 @@ export const decodeJson = (text: string, source: string): Effect.Effect<ApiConfi
  * ```ts
  * import { NodeFileSystem } from "@effect/platform-node"
  * import { Effect } from "effect"
- * import { ApiConfigLoader } from "effect-governor"
- * const config = ApiConfigLoader.loadFile("./notion.json").pipe(Effect.provide(NodeFileSystem.layer))
+ * import { ApiConfig } from "effect-governor"
+ * const config = ApiConfig.loadFile("./notion.json").pipe(Effect.provide(NodeFileSystem.layer))
  * ```
  * @since 0.1.0
  * @category loading
@@ -292,8 +292,8 @@ const fromEffectConfigError = (error: EffectConfigError.ConfigError): ConfigErro
  * @example
  * ```ts
  * import { ConfigProvider, Effect } from "effect"
- * import { ApiConfigLoader } from "effect-governor"
- * const program = ApiConfigLoader.fromEnv("notion").pipe(
+ * import { ApiConfig } from "effect-governor"
+ * const program = ApiConfig.fromEnv("notion").pipe(
  *   Effect.withConfigProvider(
  *     ConfigProvider.fromMap(new Map([["GOVERNOR_NOTION_RETRY_MAX_RETRIES", "7"]]), { pathDelim: "_" })
  *   )

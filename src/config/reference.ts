@@ -47,8 +47,8 @@ const path = (field: FieldInfo): string => field.segments.join(".")
  *
  * @example
  * ```ts
- * import { ConfigReference } from "effect-governor"
- * console.log(ConfigReference.markdownTable())
+ * import { ApiConfig } from "effect-governor"
+ * console.log(ApiConfig.referenceTable())
  * ```
  * @since 0.1.0
  * @category reference

@@ -868,7 +868,8 @@ const build = (rules: RedactionRules, mask: MaskStyle, salt: string): Redactor =
  *
  * @example
  * ```ts
- * const r = makeRedactor({ mask: "hash", rules: { queryParams: ["sessionKey"] } })
+ * import { Redaction } from "effect-governor"
+ * const r = Redaction.makeRedactor({ mask: "hash", rules: { queryParams: ["sessionKey"] } })
  * r.redactUrl("https://api.example.com/x?sessionKey=abc123456") // ...?sessionKey=[sha256:…]
  * ```
  *

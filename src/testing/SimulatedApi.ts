@@ -432,6 +432,8 @@ export const layer = (
  *
  * @example
  * ```ts
+ * import { ApiConfig, ResilientClient } from "effect-governor"
+ * import { SimulatedApi } from "effect-governor/testing"
  * const Live = SimulatedApi.layerWith({ rate: 3 }, (api) =>
  *   ResilientClient.layer(ApiConfig.make({ name: "partner", baseUrl: api.url })))
  * ```
