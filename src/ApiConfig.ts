@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 export * from "./config/ApiConfig.js"
-export { ConfigError, ConfigIssue, formatPath, type PathSegment } from "./config/errors.js"
+export { ConfigIssue, formatPath, InvalidConfig, type PathSegment } from "./config/errors.js"
 export {
   authHeader,
   decodeJson,

@@ -9,7 +9,7 @@
  *
  * Errors live in the namespace of the concept that raises them, and only there:
  * `RateLimiter.RateLimitExceeded`, `CircuitBreaker.CircuitOpenError`, `Bulkhead.DeadlineExceeded`,
- * `RetryPolicy.RetriesExhausted`, `ApiConfig.ConfigError` (also what `Limit` and `Limits.LimitsFile`
+ * `RetryPolicy.RetriesExhausted`, `ApiConfig.InvalidConfig` (also what `Limit` and `Limits.LimitsFile`
  * decoders fail with), `ConfigRegistry.UnknownApiConfig`, `ResilientClient.RefusedUrl`… Handle them by
  * tag (`Effect.catchTag("RateLimitExceeded", …)`) or by class.
  *

@@ -6,7 +6,7 @@
  */
 import { Context, Effect, Layer, Ref } from "effect"
 import { type ApiConfig, fromUnknown } from "./ApiConfig.js"
-import { type ConfigError, DuplicateApiConfig, singleIssue, UnknownApiConfig } from "./errors.js"
+import { type InvalidConfig, DuplicateApiConfig, singleIssue, UnknownApiConfig } from "./errors.js"
 import { presetNames, presets } from "./presets.js"
 
 /**
@@ -40,7 +40,7 @@ export interface ConfigRegistryShape {
     name: string,
     config: unknown,
     options?: RegisterOptions
-  ) => Effect.Effect<ApiConfig, ConfigError | DuplicateApiConfig>
+  ) => Effect.Effect<ApiConfig, InvalidConfig | DuplicateApiConfig>
 }
 
 /**
@@ -49,7 +49,7 @@ export interface ConfigRegistryShape {
  */
 export class ConfigRegistry extends Context.Tag("effect-governor/ConfigRegistry")<ConfigRegistry, ConfigRegistryShape>() {}
 
-const withName = (name: string, config: unknown): Effect.Effect<unknown, ConfigError> => {
+const withName = (name: string, config: unknown): Effect.Effect<unknown, InvalidConfig> => {
   const source = `register(${JSON.stringify(name)})`
   if (typeof config !== "object" || config === null || Array.isArray(config)) return Effect.succeed(config)
   const given = (config as { readonly name?: unknown }).name

@@ -18,7 +18,7 @@
 import { FileSystem } from "@effect/platform"
 import { Effect, Schema } from "effect"
 import { parse as parseYaml, YAMLParseError } from "yaml"
-import { type ConfigError, fromParseError, singleIssue } from "../config/errors.js"
+import { type InvalidConfig, fromParseError, singleIssue } from "../config/errors.js"
 import { parseJson } from "../config/load.js"
 import { EntityId, EntitySettings, type Entry, LimitList, ResourceName } from "./model.js"
 
@@ -71,14 +71,14 @@ export type LimitsFile = typeof LimitsFile.Type
  * @since 0.1.0
  * @category decoding
  */
-export const decode = (input: unknown, source: string): Effect.Effect<LimitsFile, ConfigError> =>
+export const decode = (input: unknown, source: string): Effect.Effect<LimitsFile, InvalidConfig> =>
   Schema.decodeUnknown(LimitsFile)(input, { errors: "all", onExcessProperty: "error" }).pipe(
     Effect.mapError((error) => fromParseError(source, error))
   )
 
 const isYaml = (path: string) => /\.ya?ml$/i.test(path)
 
-const parseYamlText = (text: string, source: string): Effect.Effect<unknown, ConfigError> =>
+const parseYamlText = (text: string, source: string): Effect.Effect<unknown, InvalidConfig> =>
   Effect.try({
     try: () => parseYaml(text, { prettyErrors: true }) as unknown,
     catch: (error) => {
@@ -94,7 +94,7 @@ const parseYamlText = (text: string, source: string): Effect.Effect<unknown, Con
  * @since 0.1.0
  * @category decoding
  */
-export const load = (path: string): Effect.Effect<LimitsFile, ConfigError, FileSystem.FileSystem> =>
+export const load = (path: string): Effect.Effect<LimitsFile, InvalidConfig, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const text = yield* fs.readFileString(path).pipe(

@@ -247,7 +247,7 @@ describe("ResilientClient", () => {
       expect(server.seen[0]?.url).toBe("/v1/pages/1")
 
       const bad = yield* Effect.flip(ResilientClient.makeClientFor("notion", { retry: { maxRetries: -1 } }))
-      expect(bad._tag).toBe("ConfigError")
+      expect(bad._tag).toBe("InvalidConfig")
       expect(String((bad as { path?: string }).path)).toContain("retry.maxRetries")
       const unknown = yield* Effect.flip(ResilientClient.makeClientFor("nope"))
       expect(unknown._tag).toBe("UnknownApiConfig")

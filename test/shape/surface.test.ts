@@ -3,9 +3,10 @@
  * name in `src/` (Effect's rule: the file is named as its export; the folders are machinery); every
  * namespace of an entry point comes from a file of its name; no folder `index.ts` that nothing uses;
  * every error class reachable from the entry points is exported from exactly one place, with a `_tag`
- * of its own.
+ * of its own (distinct from Effect's `ConfigError` too).
  */
 import { describe, expect, it } from "@effect/vitest"
+import { ConfigError } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import ts from "typescript"
@@ -115,5 +116,8 @@ describe("public surface", () => {
       if (typeof tag === "string") byTag.set(tag, [...(byTag.get(tag) ?? []), at!])
     }
     expect([...byTag.values()].filter((paths) => paths.length > 1)).toEqual([])
+    // Nor the tag of Effect's own ConfigError (what `Config` fails with), which a program catches too.
+    const effectTag = ConfigError.InvalidData([], "x")._tag
+    expect(byTag.get(effectTag)).toBeUndefined()
   })
 })

@@ -10,7 +10,7 @@ import { Args, Command, Options } from "@effect/cli"
 import type { FileSystem } from "@effect/platform"
 import { Config, Console, Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
 import * as os from "node:os"
-import type { ConfigError } from "../../config/errors.js"
+import type { InvalidConfig } from "../../config/errors.js"
 import { applyChanges } from "../../limits/apply.js"
 import * as LimitsFile from "../../limits/LimitsFile.js"
 import * as LimitsResolver from "../../limits/LimitsResolver.js"
@@ -50,7 +50,7 @@ const withStore = <A, E extends { readonly message: string }, R>(
   )
 
 const loadFile = (path: string): Effect.Effect<LimitsFile.LimitsFile, ReturnType<typeof usage>, FileSystem.FileSystem> =>
-  LimitsFile.load(path).pipe(Effect.mapError((e: ConfigError) => usage(formatConfigError(e))))
+  LimitsFile.load(path).pipe(Effect.mapError((e: InvalidConfig) => usage(formatConfigError(e))))
 
 const planFile = (path: string, withPrune: boolean) =>
   Effect.gen(function*() {
