@@ -55,6 +55,20 @@ describe("ConfigRegistry", () => {
       expect(yield* registry.list).toEqual([])
     }).pipe(Effect.provide(ConfigRegistry.layerEmpty)))
 
+  it.effect("register is typed by the config's JSON form; an untyped caller's bad input is still an InvalidConfig", () =>
+    Effect.gen(function*() {
+      const registry = yield* ConfigRegistry.ConfigRegistry
+      // @ts-expect-error baseUrl is a string
+      const wrongType = yield* Effect.flip(registry.register("acme", { baseUrl: 42 }))
+      expect(wrongType._tag === "InvalidConfig" && wrongType.path).toBe("baseUrl")
+      // @ts-expect-error no such section
+      const unknownKey = yield* Effect.flip(registry.register("acme", { ...acme, retries: 3 }))
+      expect(unknownKey._tag === "InvalidConfig" && unknownKey.path).toBe("retries")
+      // @ts-expect-error a config is an object
+      expect((yield* Effect.flip(registry.register("acme", "https://api.acme.test")))._tag).toBe("InvalidConfig")
+      expect(yield* registry.list).toEqual([])
+    }).pipe(Effect.provide(ConfigRegistry.layerEmpty)))
+
   it.effect("a taken name fails with DuplicateApiConfig unless replace is set", () =>
     Effect.gen(function*() {
       const registry = yield* ConfigRegistry.ConfigRegistry
