@@ -2,7 +2,7 @@
  * The config error and the translation of Schema `ParseError`s into errors that name the source (file
  * or environment), the field path and what was expected. Below every folder that decodes options
  * (config, limiter, testing), so none of them imports another for it; public through
- * `config/errors.ts`.
+ * `ApiConfig` (`src/ApiConfig.ts`, by way of `config/errors.ts`).
  *
  * @since 0.1.0
  * @internal
