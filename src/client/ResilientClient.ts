@@ -927,13 +927,10 @@ export const configFor = (
 
 /**
  * One-liner: `makeClientFor("notion")` gives the composed client for a preset or registered config.
- *
  * @example
  * ```ts
- * import { Config } from "effect"
  * import { ResilientClient } from "effect-governor"
- * const token = yield* Config.redacted("NOTION_TOKEN")
- * const notion = yield* ResilientClient.makeClientFor("notion", { adaptive: { maxRate: 5 } }, { token })
+ * const notion = yield* ResilientClient.makeClientFor("notion", { adaptive: { maxRate: 5 } })
  * const page = yield* notion.client.get("/pages/abc")
  * ```
  * @since 0.1.0

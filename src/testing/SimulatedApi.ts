@@ -434,8 +434,7 @@ export const layer = (
  * ```ts
  * import { ApiConfig, ResilientClient } from "effect-governor"
  * import { SimulatedApi } from "effect-governor/testing"
- * const Live = SimulatedApi.layerWith({ rate: 3 }, (api) =>
- *   ResilientClient.layer(ApiConfig.make({ name: "partner", baseUrl: api.url })))
+ * const Live = SimulatedApi.layerWith({ rate: 3 }, (api) => ResilientClient.layer(ApiConfig.make({ name: "partner", baseUrl: api.url })))
  * ```
  * @since 0.1.0
  * @category layers
