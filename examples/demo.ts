@@ -12,7 +12,7 @@ import { Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
 import { NodeContext, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Effect, FiberRef, Layer, Logger, LogLevel, Option, Ref, Schedule, Stream } from "effect"
-import { ApiConfig, Prometheus, RedactingLogger, ResilientClient } from "../src/index.js"
+import { ApiConfig, Metrics, RedactingLogger, ResilientClient } from "../src/index.js"
 import { SimulatedApi } from "../src/testing/index.js"
 import { makeItemsSdk } from "./sdk/items.js"
 
@@ -130,7 +130,7 @@ const run = (metricsOut: Option.Option<string>) =>
     })
     if (Option.isSome(metricsOut)) {
       const fs = yield* FileSystem.FileSystem
-      yield* fs.writeFileString(metricsOut.value, yield* Prometheus.prometheusText())
+      yield* fs.writeFileString(metricsOut.value, yield* Metrics.prometheusText())
       console.log(`metrics written to ${metricsOut.value}`)
     }
   })

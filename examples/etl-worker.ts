@@ -20,7 +20,7 @@
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Deferred, Effect, Fiber, Layer, Ref, Schedule, Schema, Stream } from "effect"
-import { ApiConfig, MetricsServer, ResilientClient } from "../src/index.js"
+import { ApiConfig, Metrics, ResilientClient } from "../src/index.js"
 import { exampleLogger, fastMode, resolveTarget } from "./sdk/target.js"
 
 const Record = Schema.Struct({ id: Schema.String, name: Schema.String, version: Schema.Number })
@@ -53,7 +53,7 @@ const program = Effect.gen(function*() {
     auth: { scheme: "bearer", env: "ETL_API_TOKEN" }
   }, "etl-worker example")
   const governed = yield* ResilientClient.make(config, { token: target.token })
-  const metrics = yield* MetricsServer.MetricsServer
+  const metrics = yield* Metrics.MetricsServer
   console.log(`metrics: ${metrics.url}`)
 
   const done = yield* Ref.make({ loaded: 0, replayed: 0, failed: 0 })
@@ -138,6 +138,6 @@ const program = Effect.gen(function*() {
 
 program.pipe(
   Effect.scoped,
-  Effect.provide(Layer.mergeAll(NodeHttpClient.layerUndici, exampleLogger, MetricsServer.layer({ port: 0, host: "127.0.0.1" }))),
+  Effect.provide(Layer.mergeAll(NodeHttpClient.layerUndici, exampleLogger, Metrics.layerServer({ port: 0, host: "127.0.0.1" }))),
   NodeRuntime.runMain
 )

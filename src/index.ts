@@ -1,112 +1,65 @@
 /**
  * effect-governor: talk to rate-limited APIs at the highest speed they allow, from Effect.
  *
- * Public API only. Each concern is a module namespace in Effect's style: the service tag has the
- * module's name inside it (`RateLimiter.RateLimiter`, `CircuitBreaker.CircuitBreaker`) next to its
- * constructors and layers (`RateLimiter.layerMemory`, `CircuitBreaker.layer`). The simulated API and
- * other test helpers live in `effect-governor/testing`; everything on Redis (the connection, the
- * Redis rate limiter, adaptive and cache stores) in `effect-governor/redis`, so this entry point never
- * loads `ioredis`.
+ * The public API is one namespace per concept, each the module of the same name in `src/`
+ * (`RateLimiter` is `src/RateLimiter.ts`), in Effect's style: the service tag has the module's name
+ * inside it (`RateLimiter.RateLimiter`, `CircuitBreaker.CircuitBreaker`) next to its constructors and
+ * layers (`RateLimiter.layerMemory`, `CircuitBreaker.layer`). The folders under `src/` are the
+ * machinery those modules re-export from; nothing else is public.
+ *
+ * Errors live in the namespace of the concept that raises them, and only there:
+ * `RateLimiter.RateLimitExceeded`, `CircuitBreaker.CircuitOpenError`, `Bulkhead.DeadlineExceeded`,
+ * `RetryPolicy.RetriesExhausted`, `ApiConfig.InvalidConfig` (also what `Limit` and `Limits.LimitsFile`
+ * decoders fail with), `ConfigRegistry.UnknownApiConfig`, `ResilientClient.RefusedUrl`… Handle them by
+ * tag (`Effect.catchTag("RateLimitExceeded", …)`) or by class.
+ *
+ * Other entry points: `effect-governor/testing` (the simulated API and its server families) and
+ * `effect-governor/redis` (the connection, the Redis rate limiter, the shared breaker, the adaptive,
+ * cache and limits stores), so this entry point never loads `ioredis`.
  *
  * @since 0.1.0
  */
 
 // Rate limiting
 /** @since 0.1.0 */
-export * as Limit from "./limiter/Limit.js"
+export * as Limit from "./Limit.js"
 /** @since 0.1.0 */
-export * as RateLimiter from "./limiter/index.js"
+export * as RateLimiter from "./RateLimiter.js"
 /** @since 0.1.0 */
-export {
-  CostExceedsCapacity,
-  InvalidCost,
-  InvalidPacing,
-  RateLimiterUnavailable,
-  RateLimitExceeded
-} from "./limiter/errors.js"
+export * as Limits from "./Limits.js"
+/** @since 0.1.0 */
+export * as AdaptiveController from "./AdaptiveController.js"
 
-// Limits as data (entities, resources, stored limits, audit)
+// Retries, breaker, bulkhead and timeouts
 /** @since 0.1.0 */
-export * as Limits from "./limits/index.js"
-
-// Adaptive rate
+export * as RetryPolicy from "./RetryPolicy.js"
 /** @since 0.1.0 */
-export * as AdaptiveController from "./adaptive/AdaptiveController.js"
+export * as CircuitBreaker from "./CircuitBreaker.js"
 /** @since 0.1.0 */
-export * as Aimd from "./adaptive/aimd.js"
-/** @since 0.1.0 */
-export * as RateLimitHeaders from "./adaptive/headers.js"
-
-// Retries, breaker, bulkhead, timeouts
-/** @since 0.1.0 */
-export * as RetryPolicy from "./retry/RetryPolicy.js"
-/** @since 0.1.0 */
-export * as Retry from "./retry/index.js"
-/** @since 0.1.0 */
-export { InvalidRetryPolicy, RetriesExhausted } from "./retry/errors.js"
-/** @since 0.1.0 */
-export * as CircuitBreaker from "./breaker/CircuitBreaker.js"
-/** @since 0.1.0 */
-export { CircuitOpenError, InvalidCircuitBreakerOptions } from "./breaker/errors.js"
-/** @since 0.1.0 */
-export * as Bulkhead from "./bulkhead/Bulkhead.js"
-/** @since 0.1.0 */
-export * as Timeouts from "./bulkhead/timeouts.js"
-/** @since 0.1.0 */
-export { AttemptTimeout, BulkheadFull, DeadlineExceeded, InvalidBulkheadOptions } from "./bulkhead/errors.js"
+export * as Bulkhead from "./Bulkhead.js"
 
 // Response cache
 /** @since 0.1.0 */
-export * as ResponseCache from "./cache/ResponseCache.js"
-/** @since 0.1.0 */
-export * as CacheKey from "./cache/key.js"
-/** @since 0.1.0 */
-export * as CachePolicy from "./cache/policy.js"
-/** @since 0.1.0 */
-export { makeFileStore as makeFileCacheStore } from "./cache/FileStore.js"
-/** @since 0.1.0 */
-export { makeMemoryStore as makeMemoryCacheStore } from "./cache/MemoryStore.js"
-/** @since 0.1.0 */
-export { type CacheEntry, type CacheStore, CacheStoreError, InvalidCacheOptions } from "./cache/CacheStore.js"
+export * as ResponseCache from "./ResponseCache.js"
 
-// Logging, metrics, tracing
+// Redaction, logging, metrics, tracing
 /** @since 0.1.0 */
-export * as Redact from "./logging/redact.js"
+export * as Redaction from "./Redaction.js"
 /** @since 0.1.0 */
-export * as Redaction from "./logging/Redaction.js"
+export * as RedactingLogger from "./RedactingLogger.js"
 /** @since 0.1.0 */
-export * as RedactingLogger from "./logging/RedactingLogger.js"
+export * as Metrics from "./Metrics.js"
 /** @since 0.1.0 */
-export * as RequestLog from "./logging/RequestLog.js"
-/** @since 0.1.0 */
-export * as KnownSecrets from "./logging/KnownSecrets.js"
-/** @since 0.1.0 */
-export * as Metrics from "./metrics/GovernorMetrics.js"
-/** @since 0.1.0 */
-export * as Prometheus from "./metrics/prometheus.js"
-/** @since 0.1.0 */
-export * as MetricsServer from "./metrics/MetricsServer.js"
-/** @since 0.1.0 */
-export * as Tracing from "./metrics/Tracing.js"
+export * as Tracing from "./Tracing.js"
 
 // Configuration
 /** @since 0.1.0 */
-export * as ApiConfig from "./config/ApiConfig.js"
+export * as ApiConfig from "./ApiConfig.js"
 /** @since 0.1.0 */
-export * as ConfigRegistry from "./config/ConfigRegistry.js"
+export * as ConfigRegistry from "./ConfigRegistry.js"
 /** @since 0.1.0 */
-export * as Presets from "./config/presets.js"
-/** @since 0.1.0 */
-export * as ApiConfigLoader from "./config/load.js"
-/** @since 0.1.0 */
-export * as ConfigReference from "./config/reference.js"
-/** @since 0.1.0 */
-export { ConfigError, DuplicateApiConfig, UnknownApiConfig } from "./config/errors.js"
+export * as Presets from "./Presets.js"
 
 // The composed client
 /** @since 0.1.0 */
-export * as ResilientClient from "./client/ResilientClient.js"
-/** @since 0.1.0 */
-export { makeClientFor } from "./client/ResilientClient.js"
-/** @since 0.1.0 */
-export * as ClientStats from "./client/stats.js"
+export * as ResilientClient from "./ResilientClient.js"

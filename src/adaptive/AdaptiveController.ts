@@ -517,10 +517,9 @@ export const make = (options: Options): Effect.Effect<AdaptiveControllerShape, I
 /**
  * @example
  * ```ts
+ * import { Layer } from "effect"
  * import { AdaptiveController, RateLimiter } from "effect-governor"
- * const layer = AdaptiveController.layer({ initialRate: 3 }).pipe(
- *   Layer.provide(RateLimiter.layerMemory({ limits: [] }))
- * )
+ * const layer = AdaptiveController.layer({ initialRate: 3 }).pipe(Layer.provide(RateLimiter.layerMemory({ limits: [] })))
  * ```
  * @since 0.1.0
  * @category layers

@@ -398,8 +398,8 @@ const parseFamily = (
  *
  * @example
  * ```ts
- * import { parseRateLimitHeaders } from "effect-governor/adaptive"
- * const { info } = parseRateLimitHeaders({ "ratelimit-policy": '"default";q=100;w=60', ratelimit: '"default";r=50;t=30' }, Date.now())
+ * import { AdaptiveController } from "effect-governor"
+ * const { info } = AdaptiveController.parseRateLimitHeaders({ "ratelimit-policy": '"default";q=100;w=60', ratelimit: '"default";r=50;t=30' }, Date.now())
  * // Some({ limit: 100, window: 60000, remaining: 50, resetAt: now + 30000, policyName: "default", source: "ietf" })
  * ```
  *

@@ -10,20 +10,7 @@
  */
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import {
-  Cause,
-  Context,
-  Duration,
-  Effect,
-  Either,
-  Exit,
-  Layer,
-  Option,
-  Predicate,
-  PubSub,
-  type Scope,
-  Stream
-} from "effect"
+import { Cause, Context, Duration, Effect, Either, Exit, Layer, Option, Predicate, PubSub, type Scope, Stream } from "effect"
 import { dual } from "effect/Function"
 import { MAX_BREAKER_COUNT } from "../internal/bounds.js"
 import * as Defaults from "./defaults.js"
@@ -390,8 +377,11 @@ const makeWith = (
  *
  * @example
  * ```ts
+ * import type { Effect } from "effect"
+ * import { CircuitBreaker } from "effect-governor"
+ * declare const callUpstream: Effect.Effect<string>
  * const breaker = yield* CircuitBreaker.make({ name: "notion", recoveryTimeout: "30 seconds" })
- * const response = yield* breaker.withBreaker(client.execute(request))
+ * const result = yield* breaker.withBreaker(callUpstream)
  * ```
  *
  * @since 0.1.0

@@ -101,6 +101,10 @@ export const validate = (
  *
  * @example
  * ```ts
+ * import type { HttpClient, HttpClientRequest } from "@effect/platform"
+ * import { Bulkhead } from "effect-governor"
+ * declare const client: HttpClient.HttpClient
+ * declare const request: HttpClientRequest.HttpClientRequest
  * const bulkhead = yield* Bulkhead.make({ maxConcurrent: 3, maxQueue: 100 })
  * const response = yield* bulkhead.run(client.execute(request))
  * ```

@@ -17,7 +17,11 @@ export { AttemptTimeout, DeadlineExceeded } from "./errors.js"
  *
  * @example
  * ```ts
- * client.execute(request).pipe(Timeouts.withAttemptTimeout("10 seconds"))
+ * import type { HttpClient, HttpClientRequest } from "@effect/platform"
+ * import { Bulkhead } from "effect-governor"
+ * declare const client: HttpClient.HttpClient
+ * declare const request: HttpClientRequest.HttpClientRequest
+ * const attempt = client.execute(request).pipe(Bulkhead.withAttemptTimeout("10 seconds"))
  * ```
  *
  * @since 0.1.0
@@ -60,8 +64,11 @@ export const remaining: Effect.Effect<Option.Option<Duration.Duration>> = Effect
  *
  * @example
  * ```ts
+ * import type { Effect } from "effect"
+ * import { Bulkhead } from "effect-governor"
+ * declare const acquireThenRetry: Effect.Effect<string>
  * // limiter wait + attempts + backoff, 30 s in all
- * acquireThenRetry.pipe(Timeouts.withDeadline("30 seconds"))
+ * const bounded = acquireThenRetry.pipe(Bulkhead.withDeadline("30 seconds"))
  * ```
  *
  * @since 0.1.0

@@ -148,7 +148,8 @@ export const varyValues = (
  *
  * @example
  * ```ts
- * deriveKey({ method: "GET", url: new URL("https://api.example.com/a?b=1&a=2"), headers: { authorization: "Bearer t" } })
+ * import { ResponseCache } from "effect-governor"
+ * const key = ResponseCache.deriveKey({ method: "GET", url: new URL("https://api.example.com/a?b=1&a=2"), headers: { authorization: "Bearer t" } })
  * ```
  *
  * @since 0.1.0

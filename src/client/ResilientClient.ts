@@ -53,7 +53,7 @@ import { CREDENTIAL_HEADERS } from "../internal/credentials.js"
 import type { ApiConfig, ApiConfigEncoded } from "../config/ApiConfig.js"
 import * as ApiConfigModule from "../config/ApiConfig.js"
 import * as ConfigRegistry from "../config/ConfigRegistry.js"
-import { ConfigError, UnknownApiConfig } from "../config/errors.js"
+import { InvalidConfig as ConfigError, UnknownApiConfig } from "../config/errors.js"
 import * as Loader from "../config/load.js"
 import * as Presets from "../config/presets.js"
 import type { AcquireError } from "../limiter/errors.js"
@@ -876,7 +876,8 @@ export const toHttpClient = (
  * @example
  * ```ts
  * import { NodeHttpClient } from "@effect/platform-node"
- * import { ResilientClient, Presets } from "effect-governor"
+ * import { Layer } from "effect"
+ * import { Presets, ResilientClient } from "effect-governor"
  * const Live = ResilientClient.layer(Presets.presets.notion).pipe(Layer.provide(NodeHttpClient.layerUndici))
  * ```
  * @since 0.1.0
@@ -926,10 +927,10 @@ export const configFor = (
 
 /**
  * One-liner: `makeClientFor("notion")` gives the composed client for a preset or registered config.
- *
  * @example
  * ```ts
- * const notion = yield* makeClientFor("notion", { adaptive: { maxRate: 5 } }, { token })
+ * import { ResilientClient } from "effect-governor"
+ * const notion = yield* ResilientClient.makeClientFor("notion", { adaptive: { maxRate: 5 } })
  * const page = yield* notion.client.get("/pages/abc")
  * ```
  * @since 0.1.0

@@ -34,7 +34,7 @@ export class RefusedUrl extends Schema.TaggedError<RefusedUrl>()("RefusedUrl", {
 /**
  * The config says how to send a token (`auth`), but none was given and the environment variable
  * holding it is unset or empty. Set the variable, pass `token`, or mark the API `auth.optional`.
- * Distinct from Effect's own `ConfigError` (which shares the governor config error's tag).
+ * Distinct from the config's `ApiConfig.InvalidConfig` (and from Effect's own `ConfigError`).
  *
  * @since 0.1.0
  * @category errors

@@ -33,7 +33,7 @@ import { durationUpTo, Fraction, intBetween, NonEmptyTrimmedString, numberBetwee
 import { CREDENTIAL_HEADERS } from "../internal/credentials.js"
 import { LimitFromJson, LimitList } from "../limiter/Limit.js"
 import { MAX_PACING_MS } from "../limiter/pacing.js"
-import { type ConfigError, fromParseError, singleIssue } from "./errors.js"
+import { type InvalidConfig, fromParseError, singleIssue } from "./errors.js"
 
 // ---------------------------------------------------------------------------------------------------------
 // Building blocks
@@ -529,7 +529,7 @@ export type ThrottleSettings = ApiConfig["throttle"]
  * @since 0.1.0
  * @category decoding
  */
-export const decode = (input: unknown, source = "input"): Effect.Effect<ApiConfig, ConfigError> =>
+export const decode = (input: unknown, source = "input"): Effect.Effect<ApiConfig, InvalidConfig> =>
   typeof input !== "object" || input === null || Array.isArray(input)
     ? Effect.fail(
       singleIssue(source, [], `Expected a JSON object with at least "name" and "baseUrl", got ${describe(input)}`)
@@ -544,11 +544,11 @@ const describe = (u: unknown): string => (u === null ? "null" : Array.isArray(u)
  * @since 0.1.0
  * @category encoding
  */
-export const encode = (config: ApiConfig): Effect.Effect<ApiConfigEncoded, ConfigError> =>
+export const encode = (config: ApiConfig): Effect.Effect<ApiConfigEncoded, InvalidConfig> =>
   Schema.encode(ApiConfig)(config).pipe(Effect.mapError((error) => fromParseError("encode", error)))
 
 /**
- * Synchronous constructor from the JSON-friendly form. Throws the `ConfigError` itself on invalid input
+ * Synchronous constructor from the JSON-friendly form. Throws the `InvalidConfig` itself on invalid input
  * (like `Limit.perSecond` and the other limit constructors); use {@link decode} for untrusted input.
  *
  * @example
@@ -576,7 +576,7 @@ export const isApiConfig: (u: unknown) => u is ApiConfig = Schema.is(Schema.type
  * @since 0.1.0
  * @category decoding
  */
-export const fromUnknown = (input: unknown, source = "input"): Effect.Effect<ApiConfig, ConfigError> =>
+export const fromUnknown = (input: unknown, source = "input"): Effect.Effect<ApiConfig, InvalidConfig> =>
   isApiConfig(input) ? Effect.succeed(input) : decode(input, source)
 
 // ---------------------------------------------------------------------------------------------------------
@@ -600,10 +600,10 @@ export class CurrentApiConfig extends Context.Tag("effect-governor/CurrentApiCon
 export const layer = (config: ApiConfig): Layer.Layer<CurrentApiConfig> => Layer.succeed(CurrentApiConfig, config)
 
 /**
- * Decode untrusted input (parsed JSON) and provide it; fails the layer with a `ConfigError`.
+ * Decode untrusted input (parsed JSON) and provide it; fails the layer with an `InvalidConfig`.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerFromJson = (input: unknown, source = "input"): Layer.Layer<CurrentApiConfig, ConfigError> =>
+export const layerFromJson = (input: unknown, source = "input"): Layer.Layer<CurrentApiConfig, InvalidConfig> =>
   Layer.effect(CurrentApiConfig, fromUnknown(input, source))

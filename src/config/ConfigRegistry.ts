@@ -5,8 +5,8 @@
  * @since 0.1.0
  */
 import { Context, Effect, Layer, Ref } from "effect"
-import { type ApiConfig, fromUnknown } from "./ApiConfig.js"
-import { type ConfigError, DuplicateApiConfig, singleIssue, UnknownApiConfig } from "./errors.js"
+import { type ApiConfig, type ApiConfigEncoded, fromUnknown } from "./ApiConfig.js"
+import { type InvalidConfig, DuplicateApiConfig, singleIssue, UnknownApiConfig } from "./errors.js"
 import { presetNames, presets } from "./presets.js"
 
 /**
@@ -22,6 +22,15 @@ export interface RegisterOptions {
 }
 
 /**
+ * What `register` takes: a decoded `ApiConfig`, or its JSON form (`ApiConfigEncoded`) whose `name` may
+ * be left out (the registration name is used).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RegisterInput = ApiConfig | (Omit<ApiConfigEncoded, "name"> & { readonly name?: string | undefined })
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -34,13 +43,14 @@ export interface ConfigRegistryShape {
   readonly all: Effect.Effect<ReadonlyArray<ApiConfig>>
   /**
    * Validate and register a config under `name`. `config` is either a decoded `ApiConfig` or its JSON form;
-   * its `name` may be omitted (it is set to `name`) but must equal `name` when given. Returns the stored config.
+   * its `name` may be omitted (it is set to `name`) but must equal `name` when given. Validated again at
+   * run time (a caller without types gets an `InvalidConfig`). Returns the stored config.
    */
   readonly register: (
     name: string,
-    config: unknown,
+    config: RegisterInput,
     options?: RegisterOptions
-  ) => Effect.Effect<ApiConfig, ConfigError | DuplicateApiConfig>
+  ) => Effect.Effect<ApiConfig, InvalidConfig | DuplicateApiConfig>
 }
 
 /**
@@ -49,7 +59,7 @@ export interface ConfigRegistryShape {
  */
 export class ConfigRegistry extends Context.Tag("effect-governor/ConfigRegistry")<ConfigRegistry, ConfigRegistryShape>() {}
 
-const withName = (name: string, config: unknown): Effect.Effect<unknown, ConfigError> => {
+const withName = (name: string, config: unknown): Effect.Effect<unknown, InvalidConfig> => {
   const source = `register(${JSON.stringify(name)})`
   if (typeof config !== "object" || config === null || Array.isArray(config)) return Effect.succeed(config)
   const given = (config as { readonly name?: unknown }).name

@@ -1,5 +1,5 @@
 /**
- * Tagged errors of the config module. `ConfigError` and the translation of Schema `ParseError`s into
+ * Tagged errors of the config module. `InvalidConfig` and the translation of Schema `ParseError`s into
  * it live in `internal/configError.ts` (the limiter's `Limit` constructors fail with it too, and the
  * config decodes limits: the config folder would otherwise import the limiter and the reverse).
  *
@@ -9,11 +9,11 @@ import { Schema } from "effect"
 
 /** @since 0.1.0 */
 export {
-  configError,
-  ConfigError,
   ConfigIssue,
   formatPath,
   fromParseError,
+  InvalidConfig,
+  invalidConfig,
   issuesFromParseError,
   type PathSegment,
   singleIssue

@@ -30,7 +30,7 @@ import { FileSystem } from "@effect/platform"
 import { Config, type ConfigError as EffectConfigError, Effect, Option, Redacted, Schema } from "effect"
 import { ApiConfig as ApiConfigSchema, type AuthSettings, decode, encode } from "./ApiConfig.js"
 import type { ApiConfig } from "./ApiConfig.js"
-import { type ConfigError, configError, fromParseError, type PathSegment, singleIssue } from "./errors.js"
+import { fromParseError, invalidConfig, type InvalidConfig, type PathSegment, singleIssue } from "./errors.js"
 import { allFields, type EnvKind, type FieldInfo, screamingSnake } from "./internal/fields.js"
 import { findJsonSyntaxError } from "./internal/jsonSyntax.js"
 import { getPreset, presetNames } from "./presets.js"
@@ -52,13 +52,13 @@ const describeJsonError = (text: string): string => {
 }
 
 /**
- * Parse JSON text; a syntax error becomes a `ConfigError` naming `source` and, when available, the line
+ * Parse JSON text; a syntax error becomes an `InvalidConfig` naming `source` and, when available, the line
  * and column. The message never quotes the text.
  *
  * @since 0.1.0
  * @category parsing
  */
-export const parseJson = (text: string, source: string): Effect.Effect<unknown, ConfigError> =>
+export const parseJson = (text: string, source: string): Effect.Effect<unknown, InvalidConfig> =>
   Effect.try({
     try: () => JSON.parse(text) as unknown,
     catch: () => singleIssue(source, [], describeJsonError(text))
@@ -86,7 +86,7 @@ export const mergeJson = (base: unknown, override: unknown): unknown => {
 /**
  * `{ "extends": "notion", …overrides }`: the overrides are merged into the built-in preset's JSON form.
  */
-const resolveExtends = (input: unknown, source: string): Effect.Effect<unknown, ConfigError> => {
+const resolveExtends = (input: unknown, source: string): Effect.Effect<unknown, InvalidConfig> => {
   if (!isPlainObject(input) || !("extends" in input)) return Effect.succeed(input)
   const { extends: name, ...rest } = input
   const preset = typeof name === "string" ? getPreset(name) : undefined
@@ -105,7 +105,7 @@ const resolveExtends = (input: unknown, source: string): Effect.Effect<unknown, 
  * @since 0.1.0
  * @category loading
  */
-export const decodeJson = (text: string, source: string): Effect.Effect<ApiConfig, ConfigError> =>
+export const decodeJson = (text: string, source: string): Effect.Effect<ApiConfig, InvalidConfig> =>
   parseJson(text, source).pipe(
     Effect.flatMap((json) => resolveExtends(json, source)),
     Effect.flatMap((input) => decode(input, source))
@@ -118,13 +118,13 @@ export const decodeJson = (text: string, source: string): Effect.Effect<ApiConfi
  * ```ts
  * import { NodeFileSystem } from "@effect/platform-node"
  * import { Effect } from "effect"
- * import { ApiConfigLoader } from "effect-governor"
- * const config = ApiConfigLoader.loadFile("./notion.json").pipe(Effect.provide(NodeFileSystem.layer))
+ * import { ApiConfig } from "effect-governor"
+ * const config = ApiConfig.loadFile("./notion.json").pipe(Effect.provide(NodeFileSystem.layer))
  * ```
  * @since 0.1.0
  * @category loading
  */
-export const loadFile = (path: string): Effect.Effect<ApiConfig, ConfigError, FileSystem.FileSystem> =>
+export const loadFile = (path: string): Effect.Effect<ApiConfig, InvalidConfig, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const text = yield* fs.readFileString(path).pipe(
@@ -280,7 +280,7 @@ const variableFor = (variablePrefix: string) => (segments: ReadonlyArray<PathSeg
   return best === undefined ? undefined : `${variablePrefix}_${best.suffix}`
 }
 
-const fromEffectConfigError = (error: EffectConfigError.ConfigError): ConfigError =>
+const fromEffectConfigError = (error: EffectConfigError.ConfigError): InvalidConfig =>
   // Effect's message names the variable path; values of missing/invalid variables are not echoed.
   singleIssue("env", [], String(error))
 
@@ -292,8 +292,8 @@ const fromEffectConfigError = (error: EffectConfigError.ConfigError): ConfigErro
  * @example
  * ```ts
  * import { ConfigProvider, Effect } from "effect"
- * import { ApiConfigLoader } from "effect-governor"
- * const program = ApiConfigLoader.fromEnv("notion").pipe(
+ * import { ApiConfig } from "effect-governor"
+ * const program = ApiConfig.fromEnv("notion").pipe(
  *   Effect.withConfigProvider(
  *     ConfigProvider.fromMap(new Map([["GOVERNOR_NOTION_RETRY_MAX_RETRIES", "7"]]), { pathDelim: "_" })
  *   )
@@ -302,7 +302,7 @@ const fromEffectConfigError = (error: EffectConfigError.ConfigError): ConfigErro
  * @since 0.1.0
  * @category env
  */
-export const fromEnv = (name: string, options: EnvOptions = {}): Effect.Effect<ApiConfig, ConfigError> =>
+export const fromEnv = (name: string, options: EnvOptions = {}): Effect.Effect<ApiConfig, InvalidConfig> =>
   Effect.gen(function*() {
     const variablePrefix = envPrefix(name, options.prefix)
     const values = yield* Config.nested(
@@ -313,7 +313,7 @@ export const fromEnv = (name: string, options: EnvOptions = {}): Effect.Effect<A
     ).pipe(Effect.mapError(fromEffectConfigError))
 
     const overlay: Record<string, unknown> = {}
-    const problems: Array<ConfigError> = []
+    const problems: Array<InvalidConfig> = []
     for (const { field, suffix } of envFields) {
       const text = values[suffix]
       if (text === undefined || Option.isNone(text)) continue
@@ -321,7 +321,7 @@ export const fromEnv = (name: string, options: EnvOptions = {}): Effect.Effect<A
       if (parsed.ok) setPath(overlay, field.segments, parsed.value)
       else problems.push(singleIssue("env", field.segments, parsed.message, `${variablePrefix}_${suffix}`))
     }
-    if (problems.length > 0) return yield* Effect.fail(configError("env", problems.flatMap((p) => p.issues)))
+    if (problems.length > 0) return yield* Effect.fail(invalidConfig("env", problems.flatMap((p) => p.issues)))
 
     const base = options.base ?? getPreset(name)
     const baseJson = base === undefined ? { name } : yield* encode(base)
@@ -342,7 +342,7 @@ export const fromEnv = (name: string, options: EnvOptions = {}): Effect.Effect<A
  * @since 0.1.0
  * @category env
  */
-export const tokenFromEnv = (config: ApiConfig): Effect.Effect<Redacted.Redacted<string>, ConfigError> => {
+export const tokenFromEnv = (config: ApiConfig): Effect.Effect<Redacted.Redacted<string>, InvalidConfig> => {
   if (config.auth === undefined) {
     return Effect.fail(
       singleIssue(

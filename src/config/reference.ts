@@ -47,8 +47,8 @@ const path = (field: FieldInfo): string => field.segments.join(".")
  *
  * @example
  * ```ts
- * import { ConfigReference } from "effect-governor"
- * console.log(ConfigReference.markdownTable())
+ * import { ApiConfig } from "effect-governor"
+ * console.log(ApiConfig.referenceTable())
  * ```
  * @since 0.1.0
  * @category reference
@@ -83,7 +83,7 @@ export const markdown = (): string =>
     "`headers` and `throttle` are JSON. The token is never part of the config: it is read from the variable",
     "named by `auth.env` (default `GOVERNOR_<NAME>_TOKEN`) as a redacted value. Numbers and durations are",
     "bounded (ranges in the descriptions; durations shown as `1d` = one day): a value outside its range, NaN or",
-    "Infinity is a `ConfigError` naming the field. A malformed JSON file is reported by line and column, never",
+    "Infinity is an `InvalidConfig` naming the field. A malformed JSON file is reported by line and column, never",
     "by quoting it.",
     "",
     markdownTable(),

@@ -2,7 +2,7 @@
  * The config error and the translation of Schema `ParseError`s into errors that name the source (file
  * or environment), the field path and what was expected. Below every folder that decodes options
  * (config, limiter, testing), so none of them imports another for it; public through
- * `config/errors.ts`.
+ * `ApiConfig` (`src/ApiConfig.ts`, by way of `config/errors.ts`).
  *
  * @since 0.1.0
  * @internal
@@ -34,12 +34,14 @@ export class ConfigIssue extends Schema.Class<ConfigIssue>("ConfigIssue")({
 /**
  * A config could not be read or decoded. `source` is the file path, `"env"`, or another label given by
  * the caller (e.g. `register("notion")`). `path` / `segments` / `expected` describe the first issue;
- * `issues` holds all of them (decoding reports every problem at once, not only the first).
+ * `issues` holds all of them (decoding reports every problem at once, not only the first). Tagged
+ * `InvalidConfig`, not `ConfigError`: that is the tag of Effect's own `ConfigError` (what `Config`
+ * fails with), which the same program may catch.
  *
  * @since 0.1.0
  * @category errors
  */
-export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError", {
+export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidConfig", {
   source: Schema.String,
   /** Field path of the first issue, e.g. `limits[0].burst` (empty for the whole document). */
   path: Schema.String,
@@ -143,14 +145,14 @@ const mergeMessages = (raw: ReadonlyArray<string>): string => {
 }
 
 /**
- * Build a `ConfigError` from a list of issues (at least one).
+ * Build an `InvalidConfig` from a list of issues (at least one).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const configError = (source: string, issues: ReadonlyArray<ConfigIssue>): ConfigError => {
+export const invalidConfig = (source: string, issues: ReadonlyArray<ConfigIssue>): InvalidConfig => {
   const first = issues[0] ?? new ConfigIssue({ path: "", segments: [], message: "invalid config" })
-  return new ConfigError({
+  return new InvalidConfig({
     source,
     path: first.path,
     segments: first.segments,
@@ -161,7 +163,7 @@ export const configError = (source: string, issues: ReadonlyArray<ConfigIssue>):
 }
 
 /**
- * A `ConfigError` with a single issue.
+ * An `InvalidConfig` with a single issue.
  *
  * @since 0.1.0
  * @category constructors
@@ -171,8 +173,8 @@ export const singleIssue = (
   segments: ReadonlyArray<PathSegment>,
   message: string,
   variable?: string
-): ConfigError =>
-  configError(source, [
+): InvalidConfig =>
+  invalidConfig(source, [
     new ConfigIssue({
       path: formatPath(segments),
       segments,
@@ -182,7 +184,7 @@ export const singleIssue = (
   ])
 
 /**
- * Translate a `ParseError` from decoding a config into a `ConfigError` naming `source`.
+ * Translate a `ParseError` from decoding a config into an `InvalidConfig` naming `source`.
  *
  * @since 0.1.0
  * @category conversions
@@ -191,4 +193,4 @@ export const fromParseError = (
   source: string,
   error: ParseResult.ParseError,
   variableOf?: (segments: ReadonlyArray<PathSegment>) => string | undefined
-): ConfigError => configError(source, issuesFromParseError(error, variableOf))
+): InvalidConfig => invalidConfig(source, issuesFromParseError(error, variableOf))

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import { DateTime, Duration, Effect, Either, Option, ParseResult, Schema } from "effect"
-import { type ConfigError, fromParseError } from "../internal/configError.js"
+import { type InvalidConfig, fromParseError } from "../internal/configError.js"
 import { MAX_LIMIT_AMOUNT, MAX_LIMIT_PERIOD, MIN_LIMIT_PERIOD } from "../internal/bounds.js"
 import { DurationInput, NonEmptyTrimmedString, numberBetween } from "../internal/schema.js"
 
@@ -140,7 +140,7 @@ export interface PerPeriodOptions {
 }
 
 /**
- * Decode any form of a limit (as in a config file) and throw the resulting `ConfigError` itself: the
+ * Decode any form of a limit (as in a config file) and throw the resulting `InvalidConfig` itself: the
  * constructors below fail the way `ApiConfig.make` does, with the config's message naming the field.
  */
 const decodeOrThrow = (input: unknown, source: string): Limit =>
@@ -163,7 +163,7 @@ const perPeriod = (per: LimitShorthandEncoded["per"], constructor: string) =>
   )
 
 /**
- * `n` tokens per second (optionally with a larger `burst`). Throws a `ConfigError` (the config's own error:
+ * `n` tokens per second (optionally with a larger `burst`). Throws an `InvalidConfig` (the config's own error:
  * its message names the field, e.g. `burst: burst 5 is below the rate 10`) on invalid input: zero,
  * negative, NaN, out of bounds, burst below the rate. Use {@link decode} for an Effect that fails instead.
  *
@@ -177,15 +177,15 @@ const perPeriod = (per: LimitShorthandEncoded["per"], constructor: string) =>
  */
 export const perSecond = perPeriod("second", "perSecond")
 
-/** `n` tokens per minute. Throws a `ConfigError` like {@link perSecond}. @since 0.1.0 @category constructors */
+/** `n` tokens per minute. Throws an `InvalidConfig` like {@link perSecond}. @since 0.1.0 @category constructors */
 export const perMinute = perPeriod("minute", "perMinute")
 
-/** `n` tokens per hour. Throws a `ConfigError` like {@link perSecond}. @since 0.1.0 @category constructors */
+/** `n` tokens per hour. Throws an `InvalidConfig` like {@link perSecond}. @since 0.1.0 @category constructors */
 export const perHour = perPeriod("hour", "perHour")
 
 /**
  * `n` tokens per day. Pass `window: { type: "fixed", timeZone }` for quotas that reset at local midnight.
- * Throws a `ConfigError` like {@link perSecond}.
+ * Throws an `InvalidConfig` like {@link perSecond}.
  *
  * @since 0.1.0
  * @category constructors
@@ -199,7 +199,7 @@ const periodJson = (d: Duration.DurationInput): unknown =>
     : Option.match(Duration.decodeUnknown(d), { onNone: () => String(d), onSome: Duration.toMillis })
 
 /**
- * A limit with explicit bucket parameters. Throws a `ConfigError` naming the field on invalid input, like
+ * A limit with explicit bucket parameters. Throws an `InvalidConfig` naming the field on invalid input, like
  * {@link perSecond}.
  *
  * @example
@@ -323,12 +323,12 @@ export const LimitList = Schema.Array(LimitFromJson).pipe(
 
 /**
  * Decode an untrusted value (either JSON form) into a `Limit`: the Effect counterpart of the constructors,
- * failing with the same `ConfigError` (naming the field) instead of throwing. `source` labels the error.
+ * failing with the same `InvalidConfig` (naming the field) instead of throwing. `source` labels the error.
  *
  * @since 0.1.0
  * @category decoding
  */
-export const decode = (input: unknown, source = "Limit.decode"): Effect.Effect<Limit, ConfigError> =>
+export const decode = (input: unknown, source = "Limit.decode"): Effect.Effect<Limit, InvalidConfig> =>
   Schema.decodeUnknown(LimitFromJson)(input, { errors: "all" }).pipe(
     Effect.mapError((error) => fromParseError(source, error))
   )

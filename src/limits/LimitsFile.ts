@@ -17,7 +17,7 @@
  */
 import { FileSystem } from "@effect/platform"
 import { Effect, Schema } from "effect"
-import { type ConfigError, fromParseError, singleIssue } from "../config/errors.js"
+import { type InvalidConfig, fromParseError, singleIssue } from "../config/errors.js"
 import { parseJson } from "../config/load.js"
 import { EntityId, EntitySettings, type Entry, LimitList, ResourceName } from "./model.js"
 
@@ -70,7 +70,7 @@ export type LimitsFile = typeof LimitsFile.Type
  * @since 0.1.0
  * @category decoding
  */
-export const decode = (input: unknown, source: string): Effect.Effect<LimitsFile, ConfigError> =>
+export const decode = (input: unknown, source: string): Effect.Effect<LimitsFile, InvalidConfig> =>
   Schema.decodeUnknown(LimitsFile)(input, { errors: "all", onExcessProperty: "error" }).pipe(
     Effect.mapError((error) => fromParseError(source, error))
   )
@@ -78,7 +78,7 @@ export const decode = (input: unknown, source: string): Effect.Effect<LimitsFile
 const isYaml = (path: string) => /\.ya?ml$/i.test(path)
 
 // The YAML parser is imported when a YAML file is read: the root entry point does not load it.
-const parseYamlText = (text: string, source: string): Effect.Effect<unknown, ConfigError> =>
+const parseYamlText = (text: string, source: string): Effect.Effect<unknown, InvalidConfig> =>
   Effect.flatMap(Effect.promise(() => import("yaml")), ({ parse, YAMLParseError }) =>
     Effect.try({
       try: () => parse(text, { prettyErrors: true }) as unknown,
@@ -95,7 +95,7 @@ const parseYamlText = (text: string, source: string): Effect.Effect<unknown, Con
  * @since 0.1.0
  * @category decoding
  */
-export const load = (path: string): Effect.Effect<LimitsFile, ConfigError, FileSystem.FileSystem> =>
+export const load = (path: string): Effect.Effect<LimitsFile, InvalidConfig, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const text = yield* fs.readFileString(path).pipe(

@@ -213,6 +213,7 @@ const formatter = (format: LogFormat, colors: boolean): Logger.Logger<unknown, s
  *
  * @example
  * ```ts
+ * import { RedactingLogger } from "effect-governor"
  * const logger = RedactingLogger.make({ format: "json", mask: "hash" })
  * ```
  *
@@ -284,7 +285,10 @@ const sinkOf = (options: RedactingLoggerOptions): Logger.Logger<unknown, void> =
  *
  * @example
  * ```ts
- * program.pipe(Effect.provide(RedactingLogger.layer({ format: "logfmt", minLevel: "Debug" })))
+ * import { Effect } from "effect"
+ * import { RedactingLogger } from "effect-governor"
+ * declare const program: Effect.Effect<void>
+ * const main = program.pipe(Effect.provide(RedactingLogger.layer({ format: "logfmt", minLevel: "Debug" })))
  * ```
  *
  * @since 0.1.0

@@ -101,6 +101,15 @@ export const layer = (options: RedactionOptions = {}): Layer.Layer<Redaction> =>
 export const MaskStyle: Schema.Schema<redact.MaskStyle> = Schema.Literal("full", "partial", "hash")
 
 /**
+ * How a secret is masked: `full` (`[REDACTED]`), `partial` (first and last 4 characters of long values),
+ * `hash` (salted SHA-256 prefix, to correlate without revealing).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type MaskStyle = redact.MaskStyle
+
+/**
  * Redacts a URL with the redaction in effect.
  *
  * @since 0.1.0

@@ -868,10 +868,10 @@ const build = (rules: RedactionRules, mask: MaskStyle, salt: string): Redactor =
  *
  * @example
  * ```ts
- * const r = makeRedactor({ mask: "hash", rules: { queryParams: ["sessionKey"] } })
+ * import { Redaction } from "effect-governor"
+ * const r = Redaction.makeRedactor({ mask: "hash", rules: { queryParams: ["sessionKey"] } })
  * r.redactUrl("https://api.example.com/x?sessionKey=abc123456") // ...?sessionKey=[sha256:…]
  * ```
- *
  * @since 0.1.0
  */
 export const makeRedactor = (options: RedactorOptions = {}): Redactor => {

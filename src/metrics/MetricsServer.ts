@@ -67,7 +67,10 @@ export const app = (options: Pick<MetricsServerOptions, "path" | "render"> = {})
  *
  * @example
  * ```ts
- * const main = worker.pipe(Effect.provide(MetricsServer.layer({ port: 9464 })))
+ * import { Effect } from "effect"
+ * import { Metrics } from "effect-governor"
+ * declare const worker: Effect.Effect<void>
+ * const main = worker.pipe(Effect.provide(Metrics.layerServer({ port: 9464 })))
  * ```
  *
  * @since 0.1.0

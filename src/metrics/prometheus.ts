@@ -252,7 +252,8 @@ export const render = (
  *
  * @example
  * ```ts
- * const page = yield* prometheusText({ prefixes: ["governor_"] })
+ * import { Metrics } from "effect-governor"
+ * const page = yield* Metrics.prometheusText({ prefixes: ["governor_"] })
  * ```
  *
  * @since 0.1.0

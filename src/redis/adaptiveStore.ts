@@ -66,8 +66,12 @@ const decode = (text: string): AimdState | undefined => {
  *
  * @example
  * ```ts
+ * import { Effect, Layer } from "effect"
  * import { AdaptiveController } from "effect-governor"
- * const Adaptive = AdaptiveController.layerWithStore({ initialRate: 3 }, makeAdaptiveStore())
+ * import { makeAdaptiveStore, Redis } from "effect-governor/redis"
+ * const Adaptive = Layer.unwrapEffect(Effect.map(makeAdaptiveStore(), (store) =>
+ *   AdaptiveController.layerWithStore({ initialRate: 3 }, Effect.succeed(store))
+ * )).pipe(Layer.provide(Redis.layerConfig()))
  * ```
  * @since 0.1.0
  * @category constructors

@@ -61,6 +61,10 @@ interface Ticket extends Machine.Ticket {
  *
  * @example
  * ```ts
+ * import type { HttpClient, HttpClientRequest } from "@effect/platform"
+ * import { makeCircuitBreaker } from "effect-governor/redis"
+ * declare const client: HttpClient.HttpClient
+ * declare const request: HttpClientRequest.HttpClientRequest
  * const breaker = yield* makeCircuitBreaker({ name: "notion", recoveryTimeout: "30 seconds" })
  * const response = yield* breaker.withBreaker(client.execute(request))
  * ```
@@ -151,6 +155,8 @@ export const makeCircuitBreaker = (
  *
  * @example
  * ```ts
+ * import { Layer } from "effect"
+ * import { layerCircuitBreaker, Redis } from "effect-governor/redis"
  * const Breaker = layerCircuitBreaker({ name: "notion" }).pipe(Layer.provide(Redis.layerConfig()))
  * ```
  *

@@ -199,6 +199,7 @@ const duration = (
  *
  * @example
  * ```ts
+ * import { RetryPolicy } from "effect-governor"
  * const policy = yield* RetryPolicy.make({ maxRetries: 5, jitter: "proportional" })
  * ```
  *
@@ -325,6 +326,9 @@ export const withBudget: {
  *
  * @example
  * ```ts
+ * import { Effect, Schedule } from "effect"
+ * import { RetryPolicy } from "effect-governor"
+ * declare const callApi: Effect.Effect<string, Error>
  * const policy = yield* RetryPolicy.make({ maxRetries: 5 })
  * yield* Effect.retry(callApi, RetryPolicy.schedule(policy).pipe(
  *   Schedule.whileInput(RetryPolicy.isRetryableError(policy))

@@ -61,7 +61,8 @@ export const baseDelay = (options: BackoffOptions, attempt: number): number => {
  *
  * @example
  * ```ts
- * backoffDelay({ initial: 100, max: 10_000, multiplier: 2, jitter: "none" }, 3, 0.5) // 400
+ * import { RetryPolicy } from "effect-governor"
+ * RetryPolicy.backoffDelay({ initial: 100, max: 10_000, multiplier: 2, jitter: "none" }, 3, 0.5) // 400
  * ```
  *
  * @since 0.1.0

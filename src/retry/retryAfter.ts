@@ -35,9 +35,9 @@ const SECONDS = /^(\d{1,12})(?:\.(\d{1,9}))?$/
  *
  * @example
  * ```ts
- * import { parseRetryAfter } from "effect-governor/retry"
- * parseRetryAfter("2", Date.now())                                  // Some(2000)
- * parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", Date.parse("2015-10-21T07:27:00Z")) // Some(60000)
+ * import { RetryPolicy } from "effect-governor"
+ * RetryPolicy.parseRetryAfter("2", Date.now())                                  // Some(2000)
+ * RetryPolicy.parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", Date.parse("2015-10-21T07:27:00Z")) // Some(60000)
  * ```
  *
  * @since 0.1.0

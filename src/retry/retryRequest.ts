@@ -126,8 +126,12 @@ const MAX_LOGGED_HEADER = 64
  *
  * @example
  * ```ts
+ * import { type HttpClient, HttpClientRequest } from "@effect/platform"
+ * import { RetryPolicy } from "effect-governor"
+ * declare const client: HttpClient.HttpClient
+ * declare const url: string
  * const policy = yield* RetryPolicy.make({ maxRetries: 2 })
- * const response = yield* retryRequest(policy, HttpClientRequest.get(url), (req) => client.execute(req))
+ * const response = yield* RetryPolicy.retryRequest(policy, HttpClientRequest.get(url), (req) => client.execute(req))
  * ```
  *
  * @since 0.1.0

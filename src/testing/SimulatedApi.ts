@@ -75,7 +75,7 @@ import { isTestClock, UNDER_TEST_CLOCK } from "./testClockGuard.js"
 import { prng } from "./prng.js"
 import { rateLimitHeaders } from "./rateLimitHeaders.js"
 import { retryAfterHeader } from "./retryAfterValue.js"
-import * as Limiter from "./serverLimiter.js"
+import * as Limiter from "./ServerLimiter.js"
 import {
   checkLimit,
   type DelayMs,
@@ -432,8 +432,9 @@ export const layer = (
  *
  * @example
  * ```ts
- * const Live = SimulatedApi.layerWith({ rate: 3 }, (api) =>
- *   ResilientClient.layer(ApiConfig.make({ name: "partner", baseUrl: api.url })))
+ * import { ApiConfig, ResilientClient } from "effect-governor"
+ * import { SimulatedApi } from "effect-governor/testing"
+ * const Live = SimulatedApi.layerWith({ rate: 3 }, (api) => ResilientClient.layer(ApiConfig.make({ name: "partner", baseUrl: api.url })))
  * ```
  * @since 0.1.0
  * @category layers

@@ -4,12 +4,12 @@
  *
  * @since 0.1.0
  */
-export * as FixedWindow from "./fixedWindow.js"
-export * as Gcra from "./gcra.js"
-export * as HiddenBucket from "./hiddenBucket.js"
+export * as FixedWindow from "./FixedWindow.js"
+export * as Gcra from "./Gcra.js"
+export * as HiddenBucket from "./HiddenBucket.js"
 export type { Decision, QuotaView } from "./quota.js"
 export { type HeaderStyle, type IetfStyle, rateLimitHeaders } from "./rateLimitHeaders.js"
 export { retryAfterHeader, type RetryAfterStyle } from "./retryAfterValue.js"
-export * as ServerLimiter from "./serverLimiter.js"
+export * as ServerLimiter from "./ServerLimiter.js"
 export * as SimulatedApi from "./SimulatedApi.js"
-export * as SlidingLog from "./slidingLog.js"
+export * as SlidingLog from "./SlidingLog.js"

@@ -9,7 +9,7 @@ import { Duration, Either, Option, ParseResult, Schema } from "effect"
 import { issuesFromParseError } from "../config/errors.js"
 import type { HeaderStyle } from "./rateLimitHeaders.js"
 import type { RetryAfterStyle } from "./retryAfterValue.js"
-import { type Algorithm, quotaOf } from "./serverLimiter.js"
+import { type Algorithm, quotaOf } from "./ServerLimiter.js"
 
 /**
  * A fixed duration, or one drawn uniformly in `[min, max]` for every request.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Ref, TestClock } from "effect"
 import * as AdaptiveController from "../../src/adaptive/AdaptiveController.js"
-import { Limit } from "../../src/limiter/index.js"
+import { Limit } from "../../src/index.js"
 import { layerMemory } from "../../src/limiter/memory.js"
 import { RateLimiter } from "../../src/limiter/RateLimiter.js"
 

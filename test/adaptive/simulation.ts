@@ -18,7 +18,7 @@ import { Option } from "effect"
 import { prng } from "../../src/testing/prng.js"
 import { rateLimitHeaders } from "../../src/testing/rateLimitHeaders.js"
 import { retryAfterHeader, type RetryAfterStyle } from "../../src/testing/retryAfterValue.js"
-import * as ServerLimiter from "../../src/testing/serverLimiter.js"
+import * as ServerLimiter from "../../src/testing/ServerLimiter.js"
 
 /** A server family of the matrix, mapped onto the pure models of `src/testing/`. */
 export type Family =

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import * as Plan from "../../src/cli/probePlan.js"
-import * as Bucket from "../../src/testing/hiddenBucket.js"
+import * as Bucket from "../../src/testing/HiddenBucket.js"
 
 /**
  * Runs the whole plan against a virtual token bucket in virtual time, the way the shell does:

@@ -5,7 +5,7 @@ import { Effect, Either, Fiber, HashMap, Logger, LogLevel, Redacted } from "effe
 import { ResponseCache } from "../../src/cache/ResponseCache.js"
 import * as ApiConfig from "../../src/config/ApiConfig.js"
 import * as ResilientClient from "../../src/client/ResilientClient.js"
-import { RateLimiter, layerMemory } from "../../src/limiter/index.js"
+import { RateLimiter, layerMemory } from "../../src/RateLimiter.js"
 import * as Limit from "../../src/limiter/Limit.js"
 import { type Reply, startServer } from "./server.js"
 
@@ -247,7 +247,7 @@ describe("ResilientClient", () => {
       expect(server.seen[0]?.url).toBe("/v1/pages/1")
 
       const bad = yield* Effect.flip(ResilientClient.makeClientFor("notion", { retry: { maxRetries: -1 } }))
-      expect(bad._tag).toBe("ConfigError")
+      expect(bad._tag).toBe("InvalidConfig")
       expect(String((bad as { path?: string }).path)).toContain("retry.maxRetries")
       const unknown = yield* Effect.flip(ResilientClient.makeClientFor("nope"))
       expect(unknown._tag).toBe("UnknownApiConfig")

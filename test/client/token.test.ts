@@ -21,7 +21,7 @@ describe("ResilientClient token", () => {
       const server = yield* startServer(() => ({ status: 200, body: {} }))
       const unset = yield* Effect.flip(tasks(server.url, { scheme: "bearer", env: "TASKS_TOKEN" }).pipe(env({})))
       expect(unset._tag).toBe("MissingToken")
-      expect(unset._tag).not.toBe("ConfigError")
+      expect(unset._tag).not.toBe("InvalidConfig")
       expect(unset).toMatchObject({ api: "tasks", variable: "TASKS_TOKEN", reason: "Unset" })
       expect(unset.message).toContain("TASKS_TOKEN")
       const empty = yield* Effect.flip(tasks(server.url, { scheme: "bearer", env: "TASKS_TOKEN" }).pipe(env({ TASKS_TOKEN: " " })))

@@ -2,19 +2,19 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Layer, Schema } from "effect"
 import fc from "fast-check"
 import * as ApiConfig from "../../src/config/ApiConfig.js"
-import { ConfigError } from "../../src/config/errors.js"
+import { InvalidConfig } from "../../src/config/errors.js"
 
 const minimal = { name: "acme", baseUrl: "https://api.acme.test/v1" }
 
 const decodeSync = (input: unknown) => Effect.runSync(ApiConfig.decode(input, "test.json"))
 
-const decodeError = (input: unknown): ConfigError => {
+const decodeError = (input: unknown): InvalidConfig => {
   const result = Effect.runSync(Effect.either(ApiConfig.decode(input, "test.json")))
-  if (Either.isRight(result)) throw new Error(`expected a ConfigError for ${JSON.stringify(input)}`)
+  if (Either.isRight(result)) throw new Error(`expected an InvalidConfig for ${JSON.stringify(input)}`)
   return result.left
 }
 
-const issuePaths = (error: ConfigError) => error.issues.map((issue) => issue.path)
+const issuePaths = (error: InvalidConfig) => error.issues.map((issue) => issue.path)
 
 describe("ApiConfig defaults", () => {
   it("{ name, baseUrl } decodes to a full config with finite defaults", () => {
@@ -225,11 +225,11 @@ describe("ApiConfig encoding", () => {
     expect(Duration.toMillis(decodeSync(json).limits[0]!.refillPeriod)).toBe(3_600_000)
   })
 
-  it("make builds a config and throws a ConfigError on bad input", () => {
+  it("make builds a config and throws an InvalidConfig on bad input", () => {
     expect(ApiConfig.make(minimal).retry.maxRetries).toBe(3)
     expect(() => ApiConfig.make({ name: "x", baseUrl: "nope" })).toThrow(/baseUrl/)
-    // The ConfigError itself, as the Limit constructors throw it (not a FiberFailure wrapping it).
-    expect(() => ApiConfig.make({ name: "x", baseUrl: "nope" })).toThrow(ConfigError)
+    // The InvalidConfig itself, as the Limit constructors throw it (not a FiberFailure wrapping it).
+    expect(() => ApiConfig.make({ name: "x", baseUrl: "nope" })).toThrow(InvalidConfig)
   })
 
   it("fromUnknown accepts a decoded config as is and re-validates it", () => {
@@ -254,7 +254,7 @@ describe("CurrentApiConfig", () => {
       expect(config.name).toBe("acme")
     }).pipe(Effect.provide(ApiConfig.layer(decodeSync(minimal)))))
 
-  it.effect("layerFromJson decodes, and fails the layer with a ConfigError", () =>
+  it.effect("layerFromJson decodes, and fails the layer with an InvalidConfig", () =>
     Effect.gen(function*() {
       const name = yield* Effect.map(ApiConfig.CurrentApiConfig, (c) => c.name).pipe(
         Effect.provide(ApiConfig.layerFromJson(minimal))
@@ -263,7 +263,7 @@ describe("CurrentApiConfig", () => {
       const error = yield* Effect.flip(
         Effect.provide(ApiConfig.CurrentApiConfig, ApiConfig.layerFromJson({ name: "x" }, "inline"))
       )
-      expect(error._tag).toBe("ConfigError")
+      expect(error._tag).toBe("InvalidConfig")
       expect(error.source).toBe("inline")
       expect(error.path).toBe("baseUrl")
       expect(Layer.isLayer(ApiConfig.layerFromJson(minimal))).toBe(true)

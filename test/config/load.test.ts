@@ -32,7 +32,7 @@ describe("loadFile", () => {
       expect(Duration.toMillis(config.retry.maxDelay)).toBe(60_000)
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
-  it.scoped("a bad field gives a ConfigError naming the file, the path and what was expected", () =>
+  it.scoped("a bad field gives an InvalidConfig naming the file, the path and what was expected", () =>
     Effect.gen(function*() {
       const path = yield* writeTemp("bad.json", JSON.stringify({
         name: "acme",
@@ -40,7 +40,7 @@ describe("loadFile", () => {
         limits: [{ name: "rps", limit: 10, per: "second", burst: 2 }]
       }))
       const error = yield* Effect.flip(Load.loadFile(path))
-      expect(error._tag).toBe("ConfigError")
+      expect(error._tag).toBe("InvalidConfig")
       expect(error.source).toBe(path)
       expect(error.path).toBe("limits[0].burst")
       expect(error.segments).toEqual(["limits", 0, "burst"])
@@ -58,7 +58,7 @@ describe("loadFile", () => {
       expect(error.expected).toMatch(/^Invalid JSON at line 4, column 3: expected ',' or '}'/)
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 
-  it.scoped("a missing file is a ConfigError, not a defect", () =>
+  it.scoped("a missing file is an InvalidConfig, not a defect", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(Load.loadFile("/nonexistent/governor/config.json"))
       expect(error.source).toBe("/nonexistent/governor/config.json")
@@ -218,7 +218,7 @@ describe("tokenFromEnv", () => {
       expect(Redacted.value(other)).toBe("secret_def")
     }))
 
-  it.effect("a missing or empty variable, or no auth section, is a ConfigError naming the variable", () =>
+  it.effect("a missing or empty variable, or no auth section, is an InvalidConfig naming the variable", () =>
     Effect.gen(function*() {
       const missing = yield* Effect.flip(Load.tokenFromEnv(presets.github).pipe(env({})))
       expect(missing.variable).toBe("GITHUB_TOKEN")

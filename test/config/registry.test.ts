@@ -42,16 +42,30 @@ describe("ConfigRegistry", () => {
       expect(yield* registry.register("acme", config)).toBe(config)
     }).pipe(Effect.provide(ConfigRegistry.layerEmpty)))
 
-  it.effect("register rejects invalid configs with a ConfigError naming the field", () =>
+  it.effect("register rejects invalid configs with an InvalidConfig naming the field", () =>
     Effect.gen(function*() {
       const registry = yield* ConfigRegistry.ConfigRegistry
       const error = yield* Effect.flip(registry.register("acme", { ...acme, retry: { maxRetries: -1 } }))
-      expect(error._tag).toBe("ConfigError")
-      if (error._tag !== "ConfigError") return
+      expect(error._tag).toBe("InvalidConfig")
+      if (error._tag !== "InvalidConfig") return
       expect(error.source).toBe("register(\"acme\")")
       expect(error.path).toBe("retry.maxRetries")
       const mismatch = yield* Effect.flip(registry.register("acme", { ...acme, name: "other" }))
-      expect(mismatch._tag === "ConfigError" && mismatch.path).toBe("name")
+      expect(mismatch._tag === "InvalidConfig" && mismatch.path).toBe("name")
+      expect(yield* registry.list).toEqual([])
+    }).pipe(Effect.provide(ConfigRegistry.layerEmpty)))
+
+  it.effect("register is typed by the config's JSON form; an untyped caller's bad input is still an InvalidConfig", () =>
+    Effect.gen(function*() {
+      const registry = yield* ConfigRegistry.ConfigRegistry
+      // @ts-expect-error baseUrl is a string
+      const wrongType = yield* Effect.flip(registry.register("acme", { baseUrl: 42 }))
+      expect(wrongType._tag === "InvalidConfig" && wrongType.path).toBe("baseUrl")
+      // @ts-expect-error no such section
+      const unknownKey = yield* Effect.flip(registry.register("acme", { ...acme, retries: 3 }))
+      expect(unknownKey._tag === "InvalidConfig" && unknownKey.path).toBe("retries")
+      // @ts-expect-error a config is an object
+      expect((yield* Effect.flip(registry.register("acme", "https://api.acme.test")))._tag).toBe("InvalidConfig")
       expect(yield* registry.list).toEqual([])
     }).pipe(Effect.provide(ConfigRegistry.layerEmpty)))
 

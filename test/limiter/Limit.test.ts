@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Schema } from "effect"
 import * as ApiConfig from "../../src/config/ApiConfig.js"
-import { ConfigError } from "../../src/config/errors.js"
+import { InvalidConfig } from "../../src/config/errors.js"
 import * as Limit from "../../src/limiter/Limit.js"
 import { makeMemory } from "../../src/limiter/memory.js"
 import * as LimitsFile from "../../src/limits/LimitsFile.js"
@@ -17,10 +17,10 @@ const thrown = (f: () => unknown): unknown => {
 }
 
 describe("constructors", () => {
-  it("throw the friendly ConfigError of the config, naming the field, not a ParseError tree", () => {
+  it("throw the friendly InvalidConfig of the config, naming the field, not a ParseError tree", () => {
     const error = thrown(() => Limit.perSecond("rps", 10, { burst: 5 }))
-    expect(error).toBeInstanceOf(ConfigError)
-    const e = error as ConfigError
+    expect(error).toBeInstanceOf(InvalidConfig)
+    const e = error as InvalidConfig
     expect(e.path).toBe("burst")
     expect(e.message).toBe(
       "Invalid config (Limit.perSecond(\"rps\")):\n  - burst: burst 5 is below the rate 10: burst must be >= limit"
@@ -29,8 +29,8 @@ describe("constructors", () => {
   })
 
   it("custom names its field too", () => {
-    const e = thrown(() => Limit.custom({ name: "x", capacity: 10, refillAmount: 1, refillPeriod: -5 })) as ConfigError
-    expect(e._tag).toBe("ConfigError")
+    const e = thrown(() => Limit.custom({ name: "x", capacity: 10, refillAmount: 1, refillPeriod: -5 })) as InvalidConfig
+    expect(e._tag).toBe("InvalidConfig")
     expect(e.path).toBe("refillPeriod")
     expect(e.source).toBe("Limit.custom(\"x\")")
   })
@@ -46,10 +46,10 @@ describe("constructors", () => {
       .toBe(0.5)
   })
 
-  it.effect("decode is the Effect form: a typed ConfigError, nothing thrown", () =>
+  it.effect("decode is the Effect form: a typed InvalidConfig, nothing thrown", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(Limit.decode({ name: "rps", limit: 10, per: "second", burst: 5 }))
-      expect(error._tag).toBe("ConfigError")
+      expect(error._tag).toBe("InvalidConfig")
       expect(error.path).toBe("burst")
       const ok = yield* Limit.decode({ name: "rps", limit: 10, per: "second" })
       expect(ok.capacity).toBe(10)

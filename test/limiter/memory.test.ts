@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Exit, Fiber, Option, Ref, Scope, TestClock } from "effect"
-import type { MemoryOptions, RateLimiterShape } from "../../src/limiter/index.js"
-import { Limit, makeMemory, MAX_PACING_MS, MIN_PACING_RATE, RateLimiter } from "../../src/limiter/index.js"
+import { Limit } from "../../src/index.js"
+import type { MemoryOptions, RateLimiterShape } from "../../src/RateLimiter.js"
+import { makeMemory, MAX_PACING_MS, MIN_PACING_RATE, RateLimiter } from "../../src/RateLimiter.js"
 import { layerMemory } from "../../src/limiter/memory.js"
 
 const make = (options: MemoryOptions) => Effect.orDie(makeMemory(options))

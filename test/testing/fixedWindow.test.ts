@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
-import * as FixedWindow from "../../src/testing/fixedWindow.js"
+import * as FixedWindow from "../../src/testing/FixedWindow.js"
 import { arrivals, drive } from "./families.js"
 
 const params = fc.record({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
-import * as Gcra from "../../src/testing/gcra.js"
+import * as Gcra from "../../src/testing/Gcra.js"
 import { arrivals, drive } from "./families.js"
 
 const params = fc.record({ rate: fc.double({ min: 0.5, max: 200, noNaN: true }), burst: fc.integer({ min: 1, max: 10 }) })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
-import * as Bucket from "../../src/testing/hiddenBucket.js"
-import * as ServerLimiter from "../../src/testing/serverLimiter.js"
+import * as Bucket from "../../src/testing/HiddenBucket.js"
+import * as ServerLimiter from "../../src/testing/ServerLimiter.js"
 import { arrivals, drive } from "./families.js"
 
 // A burst of 0.1 s to 2 s of the rate, at least one request.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
-import * as SlidingLog from "../../src/testing/slidingLog.js"
+import * as SlidingLog from "../../src/testing/SlidingLog.js"
 import { arrivals, countIn, drive } from "./families.js"
 
 const params = fc.record({ quota: fc.integer({ min: 1, max: 20 }), windowMs: fc.integer({ min: 100, max: 10_000 }) })

@@ -8,7 +8,7 @@ import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Option } from "effect"
 import { encode } from "../../config/ApiConfig.js"
 import * as ConfigRegistry from "../../config/ConfigRegistry.js"
-import type { ConfigError } from "../../config/errors.js"
+import type { InvalidConfig } from "../../config/errors.js"
 import { loadFile } from "../../config/load.js"
 import { failure, usage } from "../errors.js"
 
@@ -19,7 +19,7 @@ import { failure, usage } from "../errors.js"
  * @since 0.1.0
  * @category formatting
  */
-export const formatConfigError = (error: ConfigError): string =>
+export const formatConfigError = (error: InvalidConfig): string =>
   [
     `invalid config (${error.source}):`,
     ...error.issues.map((issue) =>

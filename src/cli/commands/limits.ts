@@ -10,7 +10,7 @@ import { Args, Command, Options } from "@effect/cli"
 import type { FileSystem } from "@effect/platform"
 import { Config, Console, Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
 import * as os from "node:os"
-import type { ConfigError } from "../../config/errors.js"
+import type { InvalidConfig } from "../../config/errors.js"
 import { applyChanges } from "../../limits/apply.js"
 import * as LimitsFile from "../../limits/LimitsFile.js"
 import * as LimitsResolver from "../../limits/LimitsResolver.js"
@@ -78,7 +78,7 @@ const withStore = <I, A, E extends { readonly message: string }, R>(
   }).pipe(Effect.mapError((e) => (e instanceof CliFailure ? e : failure(e.message))))
 
 const loadFile = (path: string): Effect.Effect<LimitsFile.LimitsFile, CliFailure, FileSystem.FileSystem> =>
-  LimitsFile.load(path).pipe(Effect.mapError((e: ConfigError) => usage(formatConfigError(e))))
+  LimitsFile.load(path).pipe(Effect.mapError((e: InvalidConfig) => usage(formatConfigError(e))))
 
 const planFile = (file: LimitsFile.LimitsFile, withPrune: boolean) =>
   Effect.map(Effect.flatMap(LimitsStore, (s) => s.texts), (current) => plan(LimitsFile.entries(file), current, { prune: withPrune }))

@@ -137,7 +137,7 @@ const workloadErrors = <A, R>(effect: Effect.Effect<A, SimulatedApi.InvalidSimul
   effect.pipe(
     Effect.catchAll((e) =>
       Effect.fail(
-        e._tag === "InvalidSimulatedApiOptions" || e._tag === "ConfigError"
+        e._tag === "InvalidSimulatedApiOptions" || e._tag === "InvalidConfig"
           ? usage(e.message)
           : failure(`the workload could not start: ${e.message}`)
       )

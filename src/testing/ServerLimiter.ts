@@ -5,11 +5,11 @@
  *
  * @since 0.1.0
  */
-import * as FixedWindow from "./fixedWindow.js"
-import * as Gcra from "./gcra.js"
-import * as Bucket from "./hiddenBucket.js"
+import * as FixedWindow from "./FixedWindow.js"
+import * as Gcra from "./Gcra.js"
+import * as Bucket from "./HiddenBucket.js"
 import type { Decision, QuotaView } from "./quota.js"
-import * as SlidingLog from "./slidingLog.js"
+import * as SlidingLog from "./SlidingLog.js"
 
 /**
  * Which family, with its own parameters (window lengths in ms).
