@@ -13,10 +13,9 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Layer, Option, ParseResult, Schema } from "effect"
+import { Duration, Effect, Layer, ParseResult, Schema } from "effect"
 import { MAX_REQUEST_WAIT } from "../internal/bounds.js"
-import { decodeDuration } from "../internal/duration.js"
-import { DurationInput, Fraction } from "../internal/schema.js"
+import { AnyDuration, Fraction } from "../internal/schema.js"
 import { Limit, LimitFromJson } from "./Limit.js"
 import { makeMemoryLimiter } from "./memoryLimiter.js"
 import { RateLimiter, type RateLimiterShape } from "./RateLimiter.js"
@@ -42,21 +41,6 @@ export interface MemoryOptions {
   /** Evict keys untouched for this long even if their buckets are not full yet. Default: never. */
   readonly idleTimeout?: Duration.DurationInput | undefined
 }
-
-/** Any `Duration.DurationInput` (a `Duration`, millis, `"1 minute"`, bigint nanos, `[s, ns]`). */
-const AnyDuration = Schema.Union(
-  Schema.DurationFromSelf,
-  DurationInput,
-  Schema.transformOrFail(Schema.Union(Schema.BigIntFromSelf, Schema.Tuple(Schema.Number, Schema.Number)), Schema.DurationFromSelf, {
-    strict: true,
-    decode: (input, _, ast) =>
-      Option.match(decodeDuration(input), {
-        onNone: () => ParseResult.fail(new ParseResult.Type(ast, input, "Expected a duration")),
-        onSome: ParseResult.succeed
-      }),
-    encode: (d) => ParseResult.succeed(Duration.toNanos(d).pipe(Option.getOrElse(() => BigInt(0))))
-  })
-)
 
 const LimitInput = Schema.Union(Schema.typeSchema(Limit), LimitFromJson)
 

@@ -6,9 +6,10 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer, type Scope } from "effect"
+import { Effect, Layer, type ParseResult, type Scope } from "effect"
 import { RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
-import { makeRedisLimiter, type RedisLimiterOptions } from "../limiter/redisLimiter.js"
+import { makeRedisLimiter } from "../limiter/redisLimiter.js"
+import type { RedisLimiterOptions } from "../limiter/redisOptions.js"
 import { limiterScript } from "../limiter/redisScript.js"
 import type { ScriptPort } from "../limiter/redisStore.js"
 import { type PreparedScript, Redis, RedisError, type RedisShape, toRedisError } from "./Redis.js"
@@ -18,7 +19,7 @@ export type {
   OnUnavailable,
   /** @since 0.1.0 */
   RedisLimiterOptions
-} from "../limiter/redisLimiter.js"
+} from "../limiter/redisOptions.js"
 
 /**
  * The limiter script on a connection.
@@ -38,7 +39,9 @@ const scriptPort = (redis: RedisShape): ScriptPort<PreparedScript> => ({
 })
 
 /**
- * Build a Redis-backed `RateLimiterShape`. Requires the {@link Redis} connection service.
+ * Build a Redis-backed `RateLimiterShape`. Requires the {@link Redis} connection service. Fails
+ * with a `ParseError` naming the field when a setting is invalid (`throttle.threshold`,
+ * `localBatch`, `localBatchTtl`).
  *
  * @example
  * ```ts
@@ -52,15 +55,16 @@ const scriptPort = (redis: RedisShape): ScriptPort<PreparedScript> => ({
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: RedisLimiterOptions): Effect.Effect<RateLimiterShape, never, Redis | Scope.Scope> =>
+export const make = (options: RedisLimiterOptions): Effect.Effect<RateLimiterShape, ParseResult.ParseError, Redis | Scope.Scope> =>
   Effect.flatMap(Redis, (redis) => makeRedisLimiter(scriptPort(redis), options))
 
 /**
  * The `RateLimiter` service backed by Redis. Provide the {@link Redis} connection layer
- * (`Redis.layer(...)` / `Redis.layerConfig()`).
+ * (`Redis.layer(...)` / `Redis.layerConfig()`). Fails with a `ParseError` naming the field when a
+ * setting is invalid.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: RedisLimiterOptions): Layer.Layer<RateLimiter, never, Redis> =>
+export const layer = (options: RedisLimiterOptions): Layer.Layer<RateLimiter, ParseResult.ParseError, Redis> =>
   Layer.scoped(RateLimiter, make(options))

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { spawn } from "node:child_process"
 import * as readline from "node:readline"
-import { Duration, Effect, Fiber, Layer, Logger, Metric, MetricLabel, Ref, type Scope } from "effect"
+import { Duration, Effect, Fiber, Layer, Logger, Metric, MetricLabel, Ref, type ParseResult, type Scope } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import * as Limit from "../../src/limiter/Limit.js"
 import type { RateLimiterShape } from "../../src/limiter/RateLimiter.js"
@@ -24,7 +24,7 @@ describe.skipIf(skipRedis)("Redis killed and restarted mid-run", () => {
 
   const setup = (onUnavailable: OnUnavailable): Effect.Effect<
     { readonly rl: RateLimiterShape; readonly redis: Redis.RedisShape },
-    Redis.RedisError | Redis.RedisVersionUnsupported,
+    Redis.RedisError | Redis.RedisVersionUnsupported | ParseResult.ParseError,
     Scope.Scope
   > =>
     Effect.gen(function*() {
