@@ -75,7 +75,7 @@ export const RedisLimiterSettingsSchema = Schema.Struct({
       Schema.filter((d) => Duration.toMillis(d) > 0 && Duration.lessThanOrEqualTo(d, MAX_BATCH_TTL), {
         message: (issue) =>
           `Expected a duration greater than 0 and at most ${Duration.format(MAX_BATCH_TTL)}, got ${
-            Duration.format(issue.actual as Duration.Duration)
+            Duration.isDuration(issue.actual) ? Duration.format(issue.actual) : JSON.stringify(issue.actual)
           }`
       })
     )

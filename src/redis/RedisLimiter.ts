@@ -10,9 +10,8 @@ import { Effect, Layer, type ParseResult, type Scope } from "effect"
 import { RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
 import { makeRedisLimiter } from "../limiter/redisLimiter.js"
 import type { RedisLimiterOptions } from "../limiter/redisOptions.js"
-import { limiterScript } from "../limiter/redisScript.js"
-import type { ScriptPort } from "../limiter/redisStore.js"
-import { type PreparedScript, Redis, RedisError, type RedisShape, toRedisError } from "./Redis.js"
+import { scriptPort } from "./limiterPort.js"
+import { Redis } from "./Redis.js"
 
 export type {
   /** @since 0.1.0 */
@@ -20,23 +19,6 @@ export type {
   /** @since 0.1.0 */
   RedisLimiterOptions
 } from "../limiter/redisOptions.js"
-
-/**
- * The limiter script on a connection.
- *
- * @since 0.1.0
- * @category constructors
- */
-const scriptPort = (redis: RedisShape): ScriptPort<PreparedScript> => ({
-  key: (key) => redis.key(key, "limiter"),
-  isReady: redis.isReady,
-  notReady: new RedisError({ operation: "acquire", reason: "unavailable", detail: "connection not ready" }),
-  load: redis.loadScript(limiterScript),
-  run: (keys, args) => redis.evalScript(limiterScript, keys, args),
-  prepare: (keys, args) => redis.prepareScript(limiterScript, keys, args),
-  runPrepared: redis.runPrepared,
-  failure: (cause) => toRedisError(limiterScript.name, cause)
-})
 
 /**
  * Build a Redis-backed `RateLimiterShape`. Requires the {@link Redis} connection service. Fails
