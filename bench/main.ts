@@ -8,9 +8,14 @@
  * (esbuild's keepNames), which roughly doubled the governor's measured CPU per request while the
  * baselines, already JavaScript in node_modules, ran untouched.
  */
+import { WORKER_ENV, workerMain } from "../test/redis/worker.js"
 import type { BenchGroup } from "./harness.js"
 import { printTable } from "./harness.js"
 import { groups } from "./groups.js"
+
+// Started again by the redis group as one of its worker processes.
+const workerOptions = process.env[WORKER_ENV]
+if (workerOptions !== undefined) await workerMain(workerOptions)
 
 const selected = process.argv.slice(2).filter((a) => !a.startsWith("-"))
 const unknown = selected.filter((name) => !groups.some((g) => g.name === name))

@@ -11,6 +11,9 @@
  * runs a token bucket with TTL, cooldown, pacing and throttling checks; rate-limiter-flexible runs
  * a fixed-window counter (SET NX EX, INCRBY, PTTL); @effect/experimental's token bucket takes `now`
  * from the client's clock and keeps two keys without TTL.
+ *
+ * Then 8 processes on one key (`redisProcesses.ts`): script calls per admission while they wait,
+ * batched tokens against one round trip per decision, and how far batches go beyond a limit.
  */
 import * as ExperimentalRateLimiter from "@effect/experimental/RateLimiter"
 import * as ExperimentalRedis from "@effect/experimental/RateLimiter/Redis"
@@ -23,6 +26,7 @@ import { layer as layerRedis } from "../src/redis/RedisLimiter.js"
 import * as Redis from "../src/redis/Redis.js"
 import { startRedisServer } from "../test/redis/server.js"
 import type { BenchGroup, BenchRow } from "./harness.js"
+import { multiProcess } from "./redisProcesses.js"
 
 const CONCURRENCY = [1, 16, 64] as const
 const DECISIONS: Record<(typeof CONCURRENCY)[number], number> = { 1: 4_000, 16: 20_000, 64: 30_000 }
@@ -73,7 +77,7 @@ const throughput = async (total: number, concurrency: number, decide: () => Prom
 
 export const group: BenchGroup = {
   name: "redis",
-  description: "Redis decisions/s (1, 16, 64 in flight) vs rate-limiter-flexible and @effect/experimental",
+  description: "Redis decisions/s (1, 16, 64 in flight) vs rate-limiter-flexible and @effect/experimental; 8 processes on one key",
   run: async () => {
     const server = await startRedisServer()
     try {
@@ -140,7 +144,8 @@ export const group: BenchGroup = {
       await ours.dispose()
       await experimental.dispose()
       await flexClient.quit()
-      return { rows, figures }
+      const processes = await multiProcess(server)
+      return { rows: [...rows, ...processes.rows], figures: { ...figures, ...processes.figures } }
     } finally {
       await server.stop()
     }

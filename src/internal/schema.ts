@@ -4,7 +4,7 @@
  * @since 0.1.0
  * @internal
  */
-import { Duration, Either, ParseResult, Schema } from "effect"
+import { Duration, Either, Option, ParseResult, Schema } from "effect"
 import { decodeDuration } from "./duration.js"
 
 /** A fraction in (0, 1]. */
@@ -83,3 +83,18 @@ export const durationUpTo = (max: Duration.Duration, options: { readonly positiv
         }`
     })
   )
+
+/** Any `Duration.DurationInput` (a `Duration`, millis, `"1 minute"`, bigint nanos, `[s, ns]`). */
+export const AnyDuration = Schema.Union(
+  Schema.DurationFromSelf,
+  DurationInput,
+  Schema.transformOrFail(Schema.Union(Schema.BigIntFromSelf, Schema.Tuple(Schema.Number, Schema.Number)), Schema.DurationFromSelf, {
+    strict: true,
+    decode: (input, _, ast) =>
+      Option.match(decodeDuration(input), {
+        onNone: () => ParseResult.fail(new ParseResult.Type(ast, input, "Expected a duration")),
+        onSome: ParseResult.succeed
+      }),
+    encode: (d) => ParseResult.succeed(Duration.toNanos(d).pipe(Option.getOrElse(() => BigInt(0))))
+  })
+)

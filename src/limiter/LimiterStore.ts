@@ -5,25 +5,25 @@
  * everything else is shared: validation and cost resolution (`request.ts`), the decision arithmetic
  * (`admission.ts`), snapshot math (`snapshot.ts`), leases (`lease.ts`). What a limiter does while a
  * request waits is not the store's business: the memory limiter queues waiters in FIFO order
- * (`waitQueue.ts`), the Redis limiter sleeps and asks again.
+ * (`waitQueue.ts`), the Redis limiter reserves (`reserve`) and sleeps once.
  *
  * Costs, amounts and deltas are always per limit of the request's `LimitSet`, in its order.
  *
+ * ## Reservations and batches
+ *
+ * `reserve` takes the cost now even without room (the buckets go into debt, as a lease adjusted
+ * upwards already does) and answers how long the caller must wait before using it, so the caller
+ * sleeps once instead of polling; `adjust` with negated costs cancels one (a caller interrupted
+ * while it sleeps). `acquire` is `reserve` with a `maxWaitMs` of 0. With `batch: n`, a request that
+ * fits now takes up to `n` requests of the same cost in one decision, for a worker to hand out
+ * itself (`localBatch.ts`).
+ *
  * ## Room for what comes next
  *
- * These are planned extensions, not implemented; the shapes below are chosen so they fit:
- *
- * - **Reserving a slot** (`reserve(key, req) → { waitMs }`): take the cost now even without room
- *   (the buckets go into debt, as a lease adjusted upwards already does) and answer how long the
- *   caller must wait before using it; the caller sleeps once instead of polling. `acquire` is
- *   `reserve` with a refusal when the wait is not 0; `adjust` with negated costs cancels one.
- * - **Taking a batch** (`acquire(key, req, { max: n })` → how many of `n` requests were admitted):
- *   one decision for `n` requests of the same cost, so a worker can claim several slots per round
- *   trip. `Decision` would carry the count admitted.
- * - **One atomic acquire over several keys** (a hierarchy: tenant → user → route): the same decision
- *   over `ReadonlyArray<{ key, req }>`, all or none. The memory store already decides over arrays of
- *   buckets (`admission.ts`); the Redis script already takes its keys as `KEYS[]` under one hash
- *   tag, so the keys of a hierarchy must share the tag's entity to stay in one cluster slot.
+ * **One atomic acquire over several keys** (a hierarchy: tenant → user → route), planned: the same
+ * decision over `ReadonlyArray<{ key, req }>`, all or none. The memory store already decides over
+ * arrays of buckets (`admission.ts`); the Redis script already takes its keys as `KEYS[]` under one
+ * hash tag, so the keys of a hierarchy must share the tag's entity to stay in one cluster slot.
  *
  * @since 0.1.0
  * @internal
@@ -69,6 +69,40 @@ export interface Refused {
 export const admitted: Admitted = { admitted: true }
 
 /**
+ * What a {@link LimiterStore.reserve} may do besides admitting one request now.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ReserveOptions {
+  /** Book the request for later when it must wait at most this long (ms; `Infinity`: any wait). */
+  readonly maxWaitMs: number
+  /** Admit up to this many requests of the same cost together when they fit now, unpaced. Default 1. */
+  readonly batch?: number | undefined
+}
+
+/**
+ * A reservation: `count` requests admitted (more than 1 only for a batch, admitted now); the
+ * caller may start after `waitMs` (0: at once). The cost is already taken.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Reserved {
+  readonly admitted: true
+  readonly waitMs: number
+  readonly count: number
+}
+
+/**
+ * The outcome of one reserve: reserved, or refused with nothing taken.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Reservation = Reserved | Refused
+
+/**
  * A limiter store. `E` is how the store itself can fail (`never` in memory).
  *
  * @since 0.1.0
@@ -77,6 +111,11 @@ export const admitted: Admitted = { admitted: true }
 export interface LimiterStore<E> {
   /** Consume `req` from every limit of `key` and the key's pacing at once, or nothing (a {@link Decision}). */
   readonly acquire: (key: string, req: Request) => Effect.Effect<Decision, E>
+  /**
+   * Admit `req` now (a batch of up to `options.batch` when they fit), or book it now for later
+   * within `options.maxWaitMs` (see `admission.reserve` for when a booking is refused), or nothing.
+   */
+  readonly reserve: (key: string, req: Request, options: ReserveOptions) => Effect.Effect<Reservation, E>
   /**
    * Change what an admission consumed, by `deltas` per limit: positive takes more (the buckets may
    * go into debt), negative gives back (never above capacity). Leases use it.

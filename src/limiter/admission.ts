@@ -2,7 +2,9 @@
  * The decision half of the admission core: given the buckets of a key and what paces it (cooldown,
  * the pause after the last admission, the adaptive bucket set by `setRate`), admit a request now or
  * say how long until it can be and what stands in the way; then consume and set the pause that
- * follows (proactive throttling, `minInterval`). Pure arithmetic on `bucket.ts`, time passed in.
+ * follows (proactive throttling, `minInterval`); or book it now for later (a reservation: the
+ * caller sleeps once), or admit several requests at once (a batch). Pure arithmetic on `bucket.ts`,
+ * time passed in.
  *
  * The memory store runs it on its own state; the Redis script runs the same arithmetic in Lua on
  * Redis server time (the differential test in `test/redis/limiter.test.ts` holds them together).
@@ -120,20 +122,33 @@ export const blockedBy = (p: Pacer, view: ReadonlyArray<KeyBucket>, req: Request
   return names
 }
 
-/** After an admission at `now`: one adaptive token, and the pause that follows (throttling, minInterval). */
-const paceAfter = (policy: Policy, p: Pacer, view: ReadonlyArray<KeyBucket>, req: Request, now: number): void => {
-  let pace = policy.minIntervalMs > 0 ? now + policy.minIntervalMs : -Infinity
+/**
+ * After an admission at `at`, booked at `now` (`at > now`: a reservation, see `Bucket.takeAt`): one
+ * adaptive token, and the pause that follows (throttling, minInterval), counted from `at`.
+ */
+const paceAfter = (policy: Policy, p: Pacer, view: ReadonlyArray<KeyBucket>, req: Request, now: number, at: number): void => {
+  let pace = policy.minIntervalMs > 0 ? at + policy.minIntervalMs : -Infinity
   const threshold = policy.throttle
   if (threshold !== false) {
     const specs = req.set.specs
     for (let i = 0; i < specs.length; i++) {
+      const spec = specs[i]!
       const cost = req.costs[i]!
-      const gap = Bucket.throttleGap(specs[i]!, view[i]!, view[i]!.tokens + cost, cost, threshold, now)
-      if (gap > 0 && now + gap > pace) pace = now + gap
+      // What the bucket held at `at`, before this admission.
+      const before = view[i]!.tokens + cost + (spec.fixed ? 0 : (at - now) * spec.ratePerMs)
+      const gap = Bucket.throttleGap(spec, view[i]!, before, cost, threshold, at)
+      if (gap > 0 && at + gap > pace) pace = at + gap
     }
   }
-  if (p.adaptive !== null) Bucket.take(p.adaptive.spec, p.adaptive, 1, now)
+  if (p.adaptive !== null) Bucket.takeAt(p.adaptive.spec, p.adaptive, 1, now, at)
   if (pace > p.paceAt) p.paceAt = pace
+}
+
+/** Take `req` from every bucket for an admission at `at`, booked at `now`, then pace the next one. */
+const commitAt = (policy: Policy, p: Pacer, view: ReadonlyArray<KeyBucket>, req: Request, now: number, at: number): void => {
+  const specs = req.set.specs
+  for (let i = 0; i < specs.length; i++) Bucket.takeAt(specs[i]!, view[i]!, req.costs[i]!, now, at)
+  paceAfter(policy, p, view, req, now, at)
 }
 
 /**
@@ -143,10 +158,78 @@ const paceAfter = (policy: Policy, p: Pacer, view: ReadonlyArray<KeyBucket>, req
  * @since 0.1.0
  * @category decision
  */
-export const commit = (policy: Policy, p: Pacer, view: ReadonlyArray<KeyBucket>, req: Request, now: number): void => {
+export const commit = (policy: Policy, p: Pacer, view: ReadonlyArray<KeyBucket>, req: Request, now: number): void =>
+  commitAt(policy, p, view, req, now, now)
+
+/**
+ * Reserve `req`: admit it now, or book it now for `now + wait` (the buckets go into debt, the pause
+ * after it counts from then) so the caller sleeps once instead of asking again. Returns the wait
+ * (0: admitted now), or -1 with nothing changed when the wait is over `maxWaitMs`, a cooldown is in
+ * force (it may be extended meanwhile: the caller sleeps it out and asks again), or the booked time
+ * falls in a later window of a fixed limit (a window's capacity is only known once it starts). The
+ * Redis script does the same in Lua.
+ *
+ * @since 0.1.0
+ * @category decision
+ */
+export const reserve = (
+  policy: Policy,
+  p: Pacer,
+  view: ReadonlyArray<KeyBucket>,
+  req: Request,
+  now: number,
+  maxWaitMs: number
+): number => {
+  const wait = waitFor(p, view, req, now)
+  if (wait === 0) {
+    commitAt(policy, p, view, req, now, now)
+    return 0
+  }
+  if (!(wait <= maxWaitMs) || p.cooldownUntil > now) return -1
+  const at = now + wait
+  // waitFor brought every bucket up to now: a fixed bucket's window is the current one.
+  for (const b of view) if (b.spec.fixed && at >= b.windowEnd) return -1
+  commitAt(policy, p, view, req, now, at)
+  return wait
+}
+
+/**
+ * How many requests of `req` (2 to `max`) can be admitted together at `now`, none of them paced:
+ * every bucket has room for all of them and stays at or above the proactive throttling threshold;
+ * no `minInterval`, adaptive pace, cooldown or pause in force. Otherwise 1 (decide one request as
+ * usual). Changes nothing but bringing the buckets up to `now`.
+ *
+ * @since 0.1.0
+ * @category decision
+ */
+export const batchSize = (policy: Policy, p: Pacer, view: ReadonlyArray<KeyBucket>, req: Request, now: number, max: number): number => {
+  if (max < 2 || policy.minIntervalMs > 0 || p.adaptive !== null || p.cooldownUntil > now || p.paceAt > now) return 1
+  let k = Math.floor(max)
   const specs = req.set.specs
-  for (let i = 0; i < specs.length; i++) Bucket.take(specs[i]!, view[i]!, req.costs[i]!, now)
-  paceAfter(policy, p, view, req, now)
+  for (let i = 0; i < specs.length && k >= 2; i++) {
+    const spec = specs[i]!
+    const cost = req.costs[i]!
+    if (cost <= 0) continue
+    const b = view[i]!
+    Bucket.refill(spec, b, now)
+    let room = b.tokens + spec.slack
+    if (policy.throttle !== false) room = Math.min(room, b.tokens - (1 - policy.throttle) * spec.capacity)
+    let fit = Math.floor(room / cost)
+    if (fit * cost > room) fit--
+    if (fit < k) k = fit
+  }
+  return k >= 2 ? k : 1
+}
+
+/**
+ * Take `count` requests of `req` at `now` (after {@link batchSize} said they fit, unpaced).
+ *
+ * @since 0.1.0
+ * @category decision
+ */
+export const takeBatch = (view: ReadonlyArray<KeyBucket>, req: Request, count: number, now: number): void => {
+  const specs = req.set.specs
+  for (let i = 0; i < specs.length; i++) Bucket.take(specs[i]!, view[i]!, count * req.costs[i]!, now)
 }
 
 /**
@@ -160,7 +243,7 @@ export const tryAdmit = (policy: Policy, p: Pacer, view: ReadonlyArray<KeyBucket
   if (p.cooldownUntil > now || p.paceAt > now) return false
   if (p.adaptive !== null && !Bucket.fits(p.adaptive.spec, p.adaptive, 1, now)) return false
   if (!Bucket.consumeAll(req.set.specs, view, req.costs, now)) return false
-  paceAfter(policy, p, view, req, now)
+  paceAfter(policy, p, view, req, now, now)
   return true
 }
 

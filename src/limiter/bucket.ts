@@ -168,6 +168,25 @@ export const take = (spec: BucketSpec, state: BucketState, amount: number, now: 
 }
 
 /**
+ * Take `amount` for an admission at `at` (>= `now`), booked now (a reservation): afterwards the
+ * bucket holds at `at` what it would after taking `amount` then, had nothing else been taken
+ * meanwhile. Rolling: the refill the capacity would cut off before `at` is given up now, so the
+ * slot is not counted twice. Fixed: `at` must fall in the current window (the caller checks), where
+ * taking now and taking then are the same. May go into debt.
+ *
+ * @since 0.1.0
+ * @category arithmetic
+ */
+export const takeAt = (spec: BucketSpec, state: BucketState, amount: number, now: number, at: number): void => {
+  refill(spec, state, now)
+  if (!spec.fixed && at > now) {
+    const ceiling = spec.capacity - (at - now) * spec.ratePerMs
+    if (state.tokens > ceiling) state.tokens = ceiling
+  }
+  state.tokens -= amount
+}
+
+/**
  * Give `amount` back (a refund), never above capacity.
  *
  * @since 0.1.0

@@ -15,8 +15,9 @@
  */
 import { Duration, Effect, Layer, type ParseResult, Schema } from "effect"
 import { type Limit, LimitList } from "./Limit.js"
+import { AnyDuration } from "../internal/schema.js"
 import { makeMemoryLimiter } from "./memoryLimiter.js"
-import { AnyDuration, MinIntervalOption, ThrottleOption, WholeNumber } from "./options.js"
+import { MinIntervalOption, ThrottleOption, WholeNumber } from "./options.js"
 import { RateLimiter, type RateLimiterShape } from "./RateLimiter.js"
 
 /**

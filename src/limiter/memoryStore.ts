@@ -17,9 +17,21 @@
  * @internal
  */
 import { Effect, Equal } from "effect"
-import { type KeyBucket, makeKeyBucket, type Policy, setAdaptive, holdDuringCooldown, tryAdmit, waitFor, blockedBy } from "./admission.js"
+import {
+  batchSize,
+  blockedBy,
+  holdDuringCooldown,
+  type KeyBucket,
+  makeKeyBucket,
+  type Policy,
+  reserve,
+  setAdaptive,
+  takeBatch,
+  tryAdmit,
+  waitFor
+} from "./admission.js"
 import * as Bucket from "./bucket.js"
-import { admitted, type Decision, type LimiterStore } from "./LimiterStore.js"
+import { admitted, type Decision, type LimiterStore, type Reservation } from "./LimiterStore.js"
 import type { LimitSet, Request } from "./request.js"
 import type { Peek } from "./snapshot.js"
 import type { Line, Waiter } from "./waitQueue.js"
@@ -276,7 +288,9 @@ export const peekState = (st: KeyState | undefined, set: LimitSet, now: number):
 
 /**
  * The memory store as a `LimiterStore` over `table`: each operation one synchronous section at the
- * time of the Effect clock. `acquire` ignores waiters (queueing is the limiter's business).
+ * time of the Effect clock. `acquire` and `reserve` ignore waiters (queueing is the limiter's
+ * business; the memory limiter queues rather than reserves, and `reserve` is here for the seam and
+ * as the reference the Redis script is tested against).
  *
  * @since 0.1.0
  * @category constructors
@@ -289,6 +303,22 @@ export const store = (table: KeyTable, policy: Policy): LimiterStore<never> => (
         const st = table.touch(key, now)
         const view = viewFor(st, req.set, now)
         if (tryAdmit(policy, st, view, req, now)) return admitted
+        return { admitted: false, waitMs: waitFor(st, view, req, now), blockedBy: blockedBy(st, view, req, now) }
+      })
+    ),
+  reserve: (key, req, options) =>
+    Effect.clockWith((clock) =>
+      Effect.sync((): Reservation => {
+        const now = clock.unsafeCurrentTimeMillis()
+        const st = table.touch(key, now)
+        const view = viewFor(st, req.set, now)
+        const count = batchSize(policy, st, view, req, now, options.batch ?? 1)
+        if (count > 1) {
+          takeBatch(view, req, count, now)
+          return { admitted: true, waitMs: 0, count }
+        }
+        const waitMs = reserve(policy, st, view, req, now, options.maxWaitMs)
+        if (waitMs >= 0) return { admitted: true, waitMs, count: 1 }
         return { admitted: false, waitMs: waitFor(st, view, req, now), blockedBy: blockedBy(st, view, req, now) }
       })
     ),

@@ -6,31 +6,10 @@
  * @since 0.1.0
  * @internal
  */
-import { Duration, Option, ParseResult, Schema } from "effect"
+import { Duration, Schema } from "effect"
 import { MAX_REQUEST_WAIT } from "../internal/bounds.js"
-import { decodeDuration } from "../internal/duration.js"
-import { DurationInput, Fraction } from "../internal/schema.js"
+import { AnyDuration, Fraction, intBetween } from "../internal/schema.js"
 import { LimitList } from "./Limit.js"
-
-/**
- * Any `Duration.DurationInput` (a `Duration`, millis, `"1 minute"`, bigint nanos, `[s, ns]`).
- *
- * @since 0.1.0
- * @internal
- */
-export const AnyDuration = Schema.Union(
-  Schema.DurationFromSelf,
-  DurationInput,
-  Schema.transformOrFail(Schema.Union(Schema.BigIntFromSelf, Schema.Tuple(Schema.Number, Schema.Number)), Schema.DurationFromSelf, {
-    strict: true,
-    decode: (input, _, ast) =>
-      Option.match(decodeDuration(input), {
-        onNone: () => ParseResult.fail(new ParseResult.Type(ast, input, "Expected a duration")),
-        onSome: ParseResult.succeed
-      }),
-    encode: (d) => ParseResult.succeed(Duration.toNanos(d).pipe(Option.getOrElse(() => BigInt(0))))
-  })
-)
 
 /**
  * Proactive throttling: `false`, or the share of a limit's capacity after which admissions are spaced.
@@ -80,6 +59,9 @@ const finiteDuration = (positive: boolean) =>
     })
   )
 
+/** Longest `localBatchTtl`: batched tokens are meant to be handed out soon, not hoarded. */
+const MAX_BATCH_TTL = Duration.minutes(1)
+
 /**
  * The schema the Redis limiter decodes its options with (see `RedisLimiterOptions`).
  *
@@ -93,5 +75,18 @@ export const RedisLimiterOptionsSchema = Schema.Struct({
   throttle: ThrottleOption,
   minInterval: MinIntervalOption,
   rateTtl: Schema.optionalWith(finiteDuration(true), { default: () => Duration.hours(1) }),
-  keyTtlMargin: Schema.optionalWith(finiteDuration(false), { default: () => Duration.seconds(1) })
+  keyTtlMargin: Schema.optionalWith(finiteDuration(false), { default: () => Duration.seconds(1) }),
+  localBatch: Schema.optionalWith(intBetween(1, 10_000), { default: () => 1 }),
+  localBatchTtl: Schema.optionalWith(
+    AnyDuration.pipe(
+      Schema.filter((d) => Duration.toMillis(d) > 0 && Duration.lessThanOrEqualTo(d, MAX_BATCH_TTL), {
+        message: (issue) =>
+          `Expected a duration greater than 0 and at most ${Duration.format(MAX_BATCH_TTL)}, got ${
+            Duration.isDuration(issue.actual) ? Duration.format(issue.actual) : JSON.stringify(issue.actual)
+          }`
+      })
+    ),
+    { default: () => Duration.seconds(1) }
+  )
 })
+

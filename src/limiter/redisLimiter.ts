@@ -1,69 +1,35 @@
 /**
  * The Redis `RateLimiter`: the Redis store (`redisStore.ts`) with what a shared store needs around
- * it: waiting by sleeping and asking again (within `maxWait`), and a policy for when Redis cannot be
- * reached. Built by the Redis entry point (`effect-governor/redis`), which supplies the connection.
+ * it: waiting by reserving (one round trip books the request and says when to start; the fiber
+ * sleeps once and proceeds, or gives the slot back when interrupted meanwhile), batched tokens when
+ * asked (`localBatch.ts`), and a policy for when Redis cannot be reached. Built by the Redis entry
+ * point (`effect-governor/redis`), which supplies the connection.
  *
- * Ordering: within one process, callers of a key are not reordered by this limiter, but across
- * processes there is no queue: whoever asks first when room appears wins (a costly request can be
- * overtaken by cheap ones under sustained load; give it a `maxWait` or a lease).
+ * Ordering: requests that can wait are served in the order their reservations reach Redis, across
+ * processes. What cannot be booked (a cooldown in force, a wait into a later fixed window) sleeps
+ * and asks again: then whoever asks first when room appears wins.
  *
  * @since 0.1.0
  * @internal
  */
-import { Clock, Duration, Effect, type ParseResult, Schema } from "effect"
+import { Clock, Duration, Effect, type ParseResult, type Scope, Schema } from "effect"
 import { initialThrottle, noteEvent } from "../internal/reportThrottle.js"
 import { recordLimiterRedisTimeout } from "../metrics/GovernorMetrics.js"
 import { admit, type Counters, makeCounters } from "./counters.js"
 import { type AcquireError, InvalidCost, type InvalidPacing, RateLimiterUnavailable, RateLimitExceeded } from "./errors.js"
 import * as Leases from "./lease.js"
 import * as Limit from "./Limit.js"
-import type { Decision } from "./LimiterStore.js"
+import type { Reservation } from "./LimiterStore.js"
+import { makePockets, type Pockets } from "./localBatch.js"
 import { makeMemory } from "./memory.js"
 import { RedisLimiterOptionsSchema } from "./options.js"
 import * as Pacing from "./pacing.js"
 import { type AcquireOptions, DEFAULT_KEY, type Permit, type RateLimiterShape } from "./RateLimiter.js"
+import type { OnUnavailable, RedisLimiterOptions } from "./redisOptions.js"
 import { makeRedisStore, type RedisStore, type ScriptPort, type StoreFailure } from "./redisStore.js"
 import { capacityError, compileSet, type LimitSet, maxWaitMillis, reportedCost, type Request, resolveCost } from "./request.js"
 import { fromPeek } from "./snapshot.js"
 
-/**
- * What to do when Redis cannot be reached: `"fail-closed"` fails every decision with
- * `RateLimiterUnavailable`; `"fail-open"` admits everything; `"local-fallback"` limits locally with
- * every limit divided by `expectedWorkers`. In every mode the store goes back to Redis by itself as
- * soon as the connection is ready again (the client reconnects in the background).
- *
- * @since 0.1.0
- * @category models
- */
-export type OnUnavailable = "fail-closed" | "fail-open" | "local-fallback"
-
-/**
- * @since 0.1.0
- * @category models
- */
-export interface RedisLimiterOptions {
-  /** Limits applied when a call does not pass its own `limits`. */
-  readonly limits: ReadonlyArray<Limit.Limit>
-  /** Default `"fail-closed"`. */
-  readonly onUnavailable?: OnUnavailable | undefined
-  /** Number of workers sharing the limits, used by `"local-fallback"`. Default 1. */
-  readonly expectedWorkers?: number | undefined
-  /**
-   * Proactive throttling, as in the memory store: once a limit has used `threshold` of its capacity
-   * (default 0.8), admissions are spaced so the rest lasts until the bucket is full again / the window
-   * resets, across all workers. `false` turns it off.
-   */
-  readonly throttle?: { readonly threshold?: number | undefined } | false | undefined
-  /** Minimum gap between two admissions on the same key, across all workers. Default none. */
-  readonly minInterval?: Duration.DurationInput | undefined
-  /** How long a `setRate` pace survives without traffic. Default 1 hour. */
-  readonly rateTtl?: Duration.DurationInput | undefined
-  /**
-   * Slack added to every key's TTL beyond the time until its buckets are full again; at least half
-   * of it is left after every decision. Default 1 second.
-   */
-  readonly keyTtlMargin?: Duration.DurationInput | undefined
-}
 
 const STORE = "redis"
 
@@ -87,6 +53,10 @@ interface Shared {
   /** Cooldowns this process asked for, honoured without a round trip (and while Redis is down). */
   readonly localCooldowns: Map<string, number>
   readonly local: LocalFallback | undefined
+  /** Batched tokens of this process (`localBatch` > 1). */
+  readonly pockets: Pockets<StoreFailure> | undefined
+  /** Give back `count` requests of `req` to `key` (a refund: errors are counted and logged, not raised). */
+  readonly giveBack: (key: string, req: Request, count: number) => Effect.Effect<void>
   /** Count a call Redis did not answer in time; warn now and then. */
   readonly timedOut: (operation: string, key: string, error: StoreFailure) => Effect.Effect<void>
 }
@@ -198,10 +168,15 @@ const withWaiter = <A, E>(s: Shared, key: string, self: Effect.Effect<A, E>): Ef
       })
   )
 
+/** Reserve `req` on `key`: from this process's pocket when batching, else one round trip. */
+const reserve = (s: Shared, key: string, req: Request, maxWaitMs: number): Effect.Effect<Reservation, StoreFailure> =>
+  s.pockets === undefined ? s.store.reserve(key, req, { maxWaitMs }) : s.pockets.reserve(key, req, maxWaitMs)
+
 /**
- * Everything after a first answer that did not admit: sleep and ask again within `maxWaitMs`, or
- * apply the `onUnavailable` policy while Redis is down (cooldowns this process asked for are still
- * honoured locally then).
+ * Everything after a first answer that was not an admission at once: sleep once on a reservation
+ * (giving it back when interrupted meanwhile); on a refusal within `maxWaitMs` (a cooldown, the next
+ * fixed window) sleep and ask again; or apply the `onUnavailable` policy while Redis is down
+ * (cooldowns this process asked for are still honoured locally then).
  */
 const acquireSlow = (
   s: Shared,
@@ -210,7 +185,7 @@ const acquireSlow = (
   opts: AcquireOptions | undefined,
   maxWaitMs: number,
   start: number,
-  first: Decision | StoreFailure
+  first: Reservation | StoreFailure
 ): Effect.Effect<Permit, AcquireError> => {
   const down = (waitedMs: number, error: StoreFailure): Effect.Effect<Permit, AcquireError> =>
     Effect.zipRight(s.timedOut("acquire", key, error), decideDown(waitedMs, error))
@@ -223,12 +198,20 @@ const acquireSlow = (
     }
     return onDown(s, key, req, opts, error, waitedMs, maxWaitMs)
   }
-  const answer = (waitedMs: number, d: Decision): Effect.Effect<Permit, AcquireError> =>
-    d.admitted ? Effect.succeed(admit(s.counters, key, req.record, waitedMs)) : sleepThen(waitedMs, d.waitMs, d.blockedBy)
+  const admitted = Effect.map(Clock.currentTimeMillis, (now) => admit(s.counters, key, req.record, now - start))
+  const answer = (waitedMs: number, r: Reservation): Effect.Effect<Permit, AcquireError> => {
+    if (!r.admitted) return sleepThen(waitedMs, r.waitMs, r.blockedBy)
+    if (r.waitMs <= 0) return Effect.succeed(admit(s.counters, key, req.record, waitedMs))
+    // Booked: the slot is ours from then on. Sleep once; interrupted meanwhile, give it back.
+    return withWaiter(s, key, Effect.sleep(Duration.millis(Math.ceil(r.waitMs)))).pipe(
+      Effect.onInterrupt(() => s.giveBack(key, req, 1)),
+      Effect.zipRight(admitted)
+    )
+  }
   const attempt = (waitedMs: number): Effect.Effect<Permit, AcquireError> =>
-    Effect.matchEffect(s.store.acquire(key, req), {
+    Effect.matchEffect(reserve(s, key, req, Math.max(0, maxWaitMs - waitedMs)), {
       onFailure: (error) => down(waitedMs, error),
-      onSuccess: (d) => answer(waitedMs, d)
+      onSuccess: (r) => answer(waitedMs, r)
     })
   const sleepThen = (waitedMs: number, wait: number, blocked: ReadonlyArray<string>): Effect.Effect<Permit, AcquireError> => {
     if (waitedMs + wait > maxWaitMs) {
@@ -266,10 +249,11 @@ const acquireWith = (s: Shared, opts: AcquireOptions | undefined, tryOnly: boole
   }
   const { key, req } = call
   const maxWaitMs = tryOnly ? 0 : call.maxWaitMs
-  // Admitted at once: one round trip, the caller's clock is only read when there is waiting to time.
-  return Effect.matchEffect(s.store.acquire(key, req), {
+  // Admitted at once: one round trip (or none, from a pocket); the caller's clock is only read
+  // when there is waiting to time.
+  return Effect.matchEffect(reserve(s, key, req, maxWaitMs), {
     onSuccess: (d) =>
-      d.admitted
+      d.admitted && d.waitMs <= 0
         ? Effect.succeed(admit(s.counters, key, req.record, 0))
         : Effect.clockWith((clock) => acquireSlow(s, key, req, opts, maxWaitMs, clock.unsafeCurrentTimeMillis(), d)),
     onFailure: (error) => Effect.clockWith((clock) => acquireSlow(s, key, req, opts, maxWaitMs, clock.unsafeCurrentTimeMillis(), error))
@@ -282,6 +266,9 @@ const remote = (s: Shared, operation: string, key: string, effect: Effect.Effect
     Effect.tapError((error) => s.timedOut(operation, key, error)),
     Effect.catchAll((error) => mustFail(s, error) ? Effect.fail(unavailable(s, error)) : Effect.void)
   )
+
+/** This process's batched tokens of `key` go back: a cooldown or a pace must hold its next requests. */
+const releasePockets = (s: Shared, key: string): Effect.Effect<void> => s.pockets === undefined ? Effect.void : s.pockets.release(key)
 
 /** The limiter's leases, cooldowns, pacing, snapshots and stats. */
 const controls = (s: Shared): Omit<RateLimiterShape, "acquire" | "tryAcquire" | "consume"> => ({
@@ -316,7 +303,7 @@ const controls = (s: Shared): Omit<RateLimiterShape, "acquire" | "tryAcquire" | 
         }
         if ((s.localCooldowns.get(key) ?? 0) < until) s.localCooldowns.set(key, until)
         const local = s.local === undefined ? Effect.void : Effect.ignore(s.local.limiter.cooldown(key, d))
-        return Effect.zipLeft(remote(s, "cooldown", key, s.store.cooldown(key, d)), local)
+        return releasePockets(s, key).pipe(Effect.zipRight(remote(s, "cooldown", key, s.store.cooldown(key, d))), Effect.zipLeft(local))
       })
     }),
   setRate: (key, rate, opts) =>
@@ -331,7 +318,8 @@ const controls = (s: Shared): Omit<RateLimiterShape, "acquire" | "tryAcquire" | 
           burst: Math.max(1, burst / f.workers)
         })
       )
-      return Effect.zipLeft(remote(s, "rate", key, s.store.setRate(key, rate, burst)), local)
+      const release = rate === null ? Effect.void : releasePockets(s, key)
+      return release.pipe(Effect.zipRight(remote(s, "rate", key, s.store.setRate(key, rate, burst))), Effect.zipLeft(local))
     }),
   snapshot: (key = DEFAULT_KEY) =>
     s.store.peek(key, s.defaults).pipe(
@@ -348,7 +336,9 @@ const controls = (s: Shared): Omit<RateLimiterShape, "acquire" | "tryAcquire" | 
 })
 
 /**
- * Build a Redis limiter on a connection's script port (see `effect-governor/redis`).
+ * Build a Redis limiter on a connection's script port (see `effect-governor/redis`). Fails with a
+ * `ParseError` naming the field when a setting is invalid. With `localBatch`, batched tokens left
+ * unused are given back every `localBatchTtl` and when the scope closes.
  *
  * @since 0.1.0
  * @category constructors
@@ -356,7 +346,7 @@ const controls = (s: Shared): Omit<RateLimiterShape, "acquire" | "tryAcquire" | 
 export const makeRedisLimiter = <P>(
   port: ScriptPort<P>,
   options: RedisLimiterOptions
-): Effect.Effect<RateLimiterShape, ParseResult.ParseError> =>
+): Effect.Effect<RateLimiterShape, ParseResult.ParseError, Scope.Scope> =>
   Effect.gen(function*() {
     const o = yield* Schema.decodeUnknown(RedisLimiterOptionsSchema)(options)
     const onUnavailable = o.onUnavailable
@@ -366,11 +356,25 @@ export const makeRedisLimiter = <P>(
     const minIntervalMs = Duration.toMillis(o.minInterval)
     const keyTtlMarginMs = Duration.toMillis(o.keyTtlMargin)
     const rateTtlMs = Duration.toMillis(o.rateTtl)
+    const localBatch = o.localBatch
+    const localBatchTtlMs = Duration.toMillis(o.localBatchTtl)
     // Load the script once (running it recovers with EVAL if the server forgot it).
     yield* Effect.ignore(port.load)
     const clock = yield* Effect.clock
+    const store = makeRedisStore(port, { minIntervalMs, keyTtlMarginMs, rateTtlMs, throttleAt }, clock)
+    const timedOut = timeoutWarnings(onUnavailable, clock)
+    const giveBack = (key: string, req: Request, count: number) =>
+      store.adjust(key, req.set, req.costs.map((c) => -c * count)).pipe(
+        Effect.tapError((error) => timedOut("adjust", key, error)),
+        Effect.ignore
+      )
+    const pockets = localBatch > 1 ? makePockets(store, localBatch, localBatchTtlMs, clock, giveBack) : undefined
+    if (pockets !== undefined) {
+      yield* Effect.addFinalizer(() => pockets.drain)
+      yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(Duration.millis(localBatchTtlMs)), pockets.sweep)))
+    }
     const s: Shared = {
-      store: makeRedisStore(port, { minIntervalMs, keyTtlMarginMs, rateTtlMs, throttleAt }, clock),
+      store,
       kindOf: port.kindOf,
       onUnavailable,
       minIntervalMs,
@@ -379,7 +383,9 @@ export const makeRedisLimiter = <P>(
       waiters: new Map(),
       localCooldowns: new Map(),
       local: onUnavailable === "local-fallback" ? yield* makeFallback(o, throttleAt) : undefined,
-      timedOut: timeoutWarnings(onUnavailable, clock)
+      pockets,
+      giveBack,
+      timedOut
     }
     return {
       acquire: (opts) => acquireWith(s, opts, false),

@@ -28,15 +28,23 @@
  * the server clock) and the script answers `stale` with the server time when that guess is wrong
  * (only near a boundary), so the client recomputes and asks again.
  *
+ * An acquire that must wait books the request instead when it may (a reservation: the buckets go
+ * into debt and the reply says when to start, so the caller sleeps once; see `admission.reserve`);
+ * one that fits now may take a batch of requests of the same cost (see `admission.batchSize`). The
+ * TypeScript of `admission.ts` is the reference this Lua is tested against.
+ *
  * ARGV: op (`a` acquire, `j` adjust, `p` peek, `c` cooldown, `r` rate), then one binary argument
  * built by {@link encodeCall}: `<ddddH` four op parameters and the number of limits, then per limit
  * `<Hc0ddddBdd` name, capacity, refillAmount, periodMs, cost-or-delta, fixed 0/1, windowStart,
  * windowEnd. One binary argument instead of 8 strings per limit keeps the script's parsing cheap;
- * the client encodes a rolling-only acquire once and resends the same bytes.
+ * the client encodes a rolling-only acquire once and resends the same bytes. An acquire may add
+ * ARGV[3], the longest wait it may book (ms; `-1`: any; absent: 0, never book), and ARGV[4], a batch
+ * size (absent: 1; a batch call skips the short path).
  *
  * Replies (`now` in whole ms; fractional values as strings):
  * - acquire: `ttl` when admitted, a single integer (ms the key still lives: no table to build or
- *   decode) | `{"wait", now, waitMs, violated...}` | `{"stale", now}`
+ *   decode) | `{"reserved", now, waitMs, ttl}` | `{"batch", now, count, ttl}` |
+ *   `{"wait", now, waitMs, violated...}` (refused, nothing taken) | `{"stale", now}`
  * - adjust: `{"ok", now, ttl}` | `{"stale", now}`
  * - peek: `{"peek", now, cd, pr, tokens...}` | `{"stale", now}`
  * - cooldown: `{"ok", now, until}`; rate: `{"ok", now}`
@@ -55,7 +63,7 @@ local raw = redis.call('GET', key)
 -- without crossing the throttle threshold. Same arithmetic as the general code below (which takes
 -- every other case), without its tables. The key's expiry is only pushed back when what is left
 -- of it no longer covers the refill plus half the margin (SET KEEPTTL is much cheaper than PX).
-if op == 'a' and #ARGV[2] > 34 then
+if op == 'a' and #ARGV[2] > 34 and not ARGV[4] then
   local a1, a2, _, a4, n, name, cap, amt, per, cost, fixed = struct.unpack('<ddddHHc0ddddB', ARGV[2])
   if n == 1 and fixed == 0 and a1 <= 0 then
     local x, tk, up = 0, nil, nil
@@ -204,7 +212,8 @@ local function save(ttl, margin)
 end
 
 if op == 'a' then
-  -- a1 minInterval, a2 key TTL margin, a3 pacing TTL, a4 throttle threshold (< 0: off)
+  -- a1 minInterval, a2 key TTL margin, a3 pacing TTL, a4 throttle threshold (< 0: off); ARGV[3]
+  -- the longest wait a reservation may book (ms, < 0: any; absent: 0), ARGV[4] the batch size.
   local wait = 0
   local violated
   for o = 0, 10 * (n - 1), 10 do
@@ -237,39 +246,82 @@ if op == 'a' then
     violated = violated or {}
     violated[#violated + 1] = 'pacing'
   end
+  local at = now
   if violated then
-    local reply = {'wait', math.floor(now), tostring(wait)}
-    for i = 1, #violated do reply[#reply + 1] = violated[i] end
-    return reply
+    -- Book it for now + wait (reserve) unless the wait is too long, a cooldown is in force (it may
+    -- be extended meanwhile) or the booked time falls in a later window of a fixed limit.
+    local most = tonumber(ARGV[3] or '0')
+    local ok = cd <= now and (most < 0 or wait <= most)
+    for o = 0, 10 * (n - 1), 10 do
+      if L[o + 6] == 1 and now + wait >= L[o + 8] then ok = false end
+    end
+    if not ok then
+      local reply = {'wait', math.floor(now), tostring(wait)}
+      for i = 1, #violated do reply[#reply + 1] = violated[i] end
+      return reply
+    end
+    at = now + wait
+  else
+    -- A batch: up to ARGV[4] requests together when every bucket has room for all of them above
+    -- the throttling threshold and nothing paces the key.
+    local k = math.floor(tonumber(ARGV[4] or '1'))
+    if k >= 2 and a1 <= 0 and pr <= 0 then
+      for o = 0, 10 * (n - 1), 10 do
+        local cost, tk, cap = L[o + 5], L[o + 9], L[o + 2]
+        if cost > 0 and k >= 2 then
+          local room = tk + cap * 1e-9
+          if a4 >= 0 and tk - (1 - a4) * cap < room then room = tk - (1 - a4) * cap end
+          local fit = math.floor(room / cost)
+          if fit * cost > room then fit = fit - 1 end
+          if fit < k then k = fit end
+        end
+      end
+      if k >= 2 then
+        for o = 0, 10 * (n - 1), 10 do L[o + 9] = L[o + 9] - k * L[o + 5] end
+        return {'batch', math.floor(now), k, save(ttl_for_limits(), a2)}
+      end
+    end
   end
-  -- Pause before the next admission: minInterval, and proactive throttling past the threshold (the
-  -- remaining tokens are spread until the bucket is full again / the window resets).
+  -- Take the cost for an admission at at: each rolling bucket gives up now the refill its
+  -- capacity would cut off before then, so it holds at at what it would after the admission then.
+  -- The pause before the next admission (minInterval, and proactive throttling past the threshold:
+  -- the remaining tokens spread until the bucket is full again / the window resets) counts from at.
+  local ahead = at - now
   local gap = a1
   for o = 0, 10 * (n - 1), 10 do
-    local cost, before, cap = L[o + 5], L[o + 9], L[o + 2]
+    local cost, tk, cap = L[o + 5], L[o + 9], L[o + 2]
+    local before = tk
+    if ahead > 0 and L[o + 6] == 0 then
+      local r = L[o + 3] / L[o + 4]
+      if tk > cap - ahead * r then tk = cap - ahead * r end
+      before = tk + ahead * r
+    end
     if a4 >= 0 and cost > 0 and before - cost < (1 - a4) * cap then
       local g
       if L[o + 6] == 1 then
-        if before <= 0 then g = L[o + 8] - now else g = cost * (L[o + 8] - now) / before end
+        if before <= 0 then g = L[o + 8] - at else g = cost * (L[o + 8] - at) / before end
       else
         g = cost * (cap - math.max(0, before)) * L[o + 4] / (L[o + 3] * cap)
       end
       if g > gap then gap = g end
     end
-    L[o + 9] = before - cost
+    L[o + 9] = tk - cost
   end
   local ttl = ttl_for_limits()
   if pr > 0 then
+    if ahead > 0 and pt > pb - ahead * pr / 1000 then pt = pb - ahead * pr / 1000 end
     pt = pt - 1
     pu = now
     if a3 > ttl then ttl = a3 end
   end
   if gap > 0 then
-    nx = now + gap
-    if gap > ttl then ttl = gap end
+    nx = at + gap
+    if nx - now > ttl then ttl = nx - now end
   end
   if cd - now > ttl then ttl = cd - now end
-  return save(ttl, a2)
+  local lives = save(ttl, a2)
+  if ahead > 0 then return {'reserved', math.floor(now), tostring(ahead), lives} end
+  return lives
 end
 
 if op == 'j' then

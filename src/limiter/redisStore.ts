@@ -18,7 +18,7 @@ import { Effect } from "effect"
 import type { Clock } from "effect"
 import type * as Bucket from "./bucket.js"
 import * as Limit from "./Limit.js"
-import { admitted, type Decision, type LimiterStore } from "./LimiterStore.js"
+import type { LimiterStore, Reservation, Reserved, ReserveOptions } from "./LimiterStore.js"
 import { encodeCall, Op, type ScriptLimit } from "./redisScript.js"
 import { compileSet, type LimitSet, type Request } from "./request.js"
 import type { Peek } from "./snapshot.js"
@@ -90,8 +90,8 @@ export interface RedisStore extends LimiterStore<StoreFailure> {
 }
 
 /**
- * A script reply: the key's TTL (one integer) when an acquire is admitted, otherwise a status and
- * the server time first (see the script).
+ * A script reply: the key's TTL (one integer) when an acquire is admitted at once, otherwise a
+ * status and the server time first (see the script).
  */
 type Reply = number | Fields
 type Fields = ReadonlyArray<string | number>
@@ -104,12 +104,34 @@ const MAX_NAME_BYTES = 65_535
 const NO_LIMITS = compileSet([]) as LimitSet
 const NO_AMOUNTS: ReadonlyArray<number> = []
 
-/** A refusal from the script's reply (`{"wait", now, waitMs, violated...}`): wait at least 1 ms. */
-const refusal = (reply: Fields): Decision => ({
-  admitted: false,
-  waitMs: Math.max(1, Math.ceil(Number(reply[2]))),
-  blockedBy: reply.slice(3).map(String)
-})
+const NOW: Reserved = { admitted: true, waitMs: 0, count: 1 }
+const ONLY_NOW: ReserveOptions = { maxWaitMs: 0 }
+
+/**
+ * An acquire's reply that is not a plain admission: `{"reserved", now, waitMs, ttl}`,
+ * `{"batch", now, count, ttl}`, or a refusal `{"wait", now, waitMs, violated...}` (wait at least 1 ms).
+ */
+const reservation = (reply: Fields): Reservation => {
+  switch (reply[0]) {
+    case "reserved":
+      return { admitted: true, waitMs: Number(reply[2]), count: 1 }
+    case "batch":
+      return { admitted: true, waitMs: 0, count: Number(reply[2]) }
+    default:
+      return { admitted: false, waitMs: Math.max(1, Math.ceil(Number(reply[2]))), blockedBy: reply.slice(3).map(String) }
+  }
+}
+
+/** How long the key lives after an admission (the integer reply, or the last field of a table). */
+const ttlOf = (reply: Reply): number => typeof reply === "number" ? reply : Number(reply[3])
+
+/** ARGV after the binary argument of an acquire: the longest wait to book, the batch size. */
+const reserveArgs = (options: ReserveOptions): ReadonlyArray<string> => {
+  const batch = options.batch ?? 1
+  if (options.maxWaitMs <= 0 && batch <= 1) return []
+  const most = options.maxWaitMs === Infinity ? "-1" : String(options.maxWaitMs)
+  return batch <= 1 ? [most] : [most, String(Math.floor(batch))]
+}
 
 /** A limit as the script reads it, with its current fixed window cached (the script corrects it). */
 interface ScriptSpec {
@@ -168,11 +190,11 @@ export const makeRedisStore = <P>(port: ScriptPort<P>, settings: RedisStoreSetti
   }
 
   /** One round trip; with a fixed-window limit, a `stale` window guess is corrected and asked again. */
-  const run = (op: string, key: string, set: LimitSet, amounts: ReadonlyArray<number>, params: Params) =>
+  const run = (op: string, key: string, set: LimitSet, amounts: ReadonlyArray<number>, params: Params, extra: ReadonlyArray<string> = []) =>
     Effect.clockWith((clock) => {
       const clientNow = clock.unsafeCurrentTimeMillis()
       const loop = (serverNow: number, attempts: number): Effect.Effect<Reply, StoreFailure> =>
-        Effect.flatMap(port.run(keys.redisKeys(key), [op, encode(set, amounts, params, serverNow)]), (raw) => {
+        Effect.flatMap(port.run(keys.redisKeys(key), [op, encode(set, amounts, params, serverNow), ...extra]), (raw) => {
           const reply = learn(raw as Reply, clientNow)
           return typeof reply !== "number" && reply[0] === "stale" && attempts < 5
             ? loop(Number(reply[1]), attempts + 1)
@@ -182,44 +204,56 @@ export const makeRedisStore = <P>(port: ScriptPort<P>, settings: RedisStoreSetti
     })
 
   // Rolling-only acquires never go stale: their argument is encoded once per request, their call
-  // once per key (`Request`s of one set and amount are shared, see `request.ts`).
-  const prepared = new WeakMap<Request, Map<string, P>>()
-  const preparedCall = (key: string, req: Request): P | undefined => {
-    let calls = prepared.get(req)
-    if (calls === undefined) {
+  // once per key and variant (`Request`s of one set and amount are shared, see `request.ts`; the
+  // variants are the few (maxWait, batch) pairs a program uses).
+  const prepared = new WeakMap<Request, Array<Variant<P>>>()
+  const preparedCall = (key: string, req: Request, options: ReserveOptions): P | undefined => {
+    let variants = prepared.get(req)
+    if (variants === undefined) {
       if (req.set.specs.some((s) => s.fixed)) return undefined
-      calls = new Map()
-      prepared.set(req, calls)
+      variants = []
+      prepared.set(req, variants)
     }
-    let call = calls.get(key)
+    const batch = options.batch ?? 1
+    let variant: Variant<P> | undefined
+    for (const v of variants) if (v.maxWaitMs === options.maxWaitMs && v.batch === batch) variant = v
+    if (variant === undefined) {
+      if (variants.length >= 8) return undefined
+      variant = { maxWaitMs: options.maxWaitMs, batch, calls: new Map() }
+      variants.push(variant)
+    }
+    let call = variant.calls.get(key)
     if (call === undefined) {
-      if (calls.size >= 10_000) calls.clear()
-      call = port.prepare(keys.redisKeys(key), [Op.acquire, encode(req.set, req.costs, acquireParams, 0)])
-      calls.set(key, call)
+      if (variant.calls.size >= 10_000) variant.calls.clear()
+      call = port.prepare(keys.redisKeys(key), [Op.acquire, encode(req.set, req.costs, acquireParams, 0), ...reserveArgs(options)])
+      variant.calls.set(key, call)
     }
     return call
   }
 
-  const acquire = (key: string, req: Request): Effect.Effect<Decision, StoreFailure> => {
+  const reserve = (key: string, req: Request, options: ReserveOptions): Effect.Effect<Reservation, StoreFailure> => {
     if (!port.isReady()) return Effect.fail(port.notReady)
-    const call = preparedCall(key, req)
+    const call = preparedCall(key, req, options)
     if (call === undefined) {
-      return Effect.map(run(Op.acquire, key, req.set, req.costs, acquireParams), (reply) => {
-        if (typeof reply !== "number") return refusal(reply)
-        keys.touch(key, reply)
-        return admitted
+      return Effect.map(run(Op.acquire, key, req.set, req.costs, acquireParams, reserveArgs(options)), (reply) => {
+        const r = typeof reply === "number" ? NOW : reservation(reply)
+        if (r.admitted) keys.touch(key, ttlOf(reply))
+        return r
       })
     }
     // The hot path: one callback from the connection resumes the fiber.
-    return Effect.async<Decision, StoreFailure>((resume) => {
+    return Effect.async<Reservation, StoreFailure>((resume) => {
       port.runPrepared(call, (error, raw) => {
         if (typeof raw === "number") {
           keys.touch(key, raw)
-          resume(ADMITTED)
+          resume(RESERVED_NOW)
         } else if (error !== undefined) {
           resume(Effect.fail(port.failure(error)))
         } else {
-          resume(Effect.succeed(refusal(learn(raw as Fields, bookClock.unsafeCurrentTimeMillis()) as Fields)))
+          const reply = learn(raw as Fields, bookClock.unsafeCurrentTimeMillis()) as Fields
+          const r = reservation(reply)
+          if (r.admitted) keys.touch(key, ttlOf(reply))
+          resume(Effect.succeed(r))
         }
       })
     })
@@ -227,7 +261,8 @@ export const makeRedisStore = <P>(port: ScriptPort<P>, settings: RedisStoreSetti
 
   return {
     isReady: port.isReady,
-    acquire,
+    acquire: (key, req) => reserve(key, req, ONLY_NOW),
+    reserve,
     adjust: (key, set, deltas) =>
       Effect.map(run(Op.adjust, key, set, deltas, [settings.keyTtlMarginMs, 0, 0, 0]), (reply) => {
         keys.touch(key, Number(fields(reply)[2]))
@@ -248,7 +283,14 @@ export const makeRedisStore = <P>(port: ScriptPort<P>, settings: RedisStoreSetti
   }
 }
 
-const ADMITTED: Effect.Effect<Decision> = Effect.succeed(admitted)
+const RESERVED_NOW: Effect.Effect<Reservation> = Effect.succeed(NOW)
+
+/** Prepared acquires of one request with one (maxWait, batch) pair, per key. */
+interface Variant<P> {
+  readonly maxWaitMs: number
+  readonly batch: number
+  readonly calls: Map<string, P>
+}
 
 /** `{"peek", now, cd, pr, tokens...}` read against `set`. */
 const peekOf = (set: LimitSet, reply: Fields): Peek => ({

@@ -8,50 +8,23 @@
  */
 import { Effect, Layer, type ParseResult, type Scope } from "effect"
 import { RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
-import { makeRedisLimiter, type RedisLimiterOptions } from "../limiter/redisLimiter.js"
-import { limiterScript } from "../limiter/redisScript.js"
-import type { ScriptPort } from "../limiter/redisStore.js"
-import { kindOf } from "./errors.js"
-import { type PreparedScript, Redis, RedisError, type RedisShape, toRedisError } from "./Redis.js"
-import { script } from "./script.js"
+import { makeRedisLimiter } from "../limiter/redisLimiter.js"
+import type { RedisLimiterOptions } from "../limiter/redisOptions.js"
+import { scriptPort } from "./limiterPort.js"
+import { Redis } from "./Redis.js"
 
 export type {
   /** @since 0.1.0 */
   OnUnavailable,
   /** @since 0.1.0 */
   RedisLimiterOptions
-} from "../limiter/redisLimiter.js"
+} from "../limiter/redisOptions.js"
 
 /**
- * The limiter's script, with its SHA1.
- *
- * @since 0.1.0
- * @internal
- */
-export const limiterLuaScript = script(limiterScript.name, limiterScript.lua)
-
-/**
- * The limiter script on a connection.
- *
- * @since 0.1.0
- * @category constructors
- */
-const scriptPort = (redis: RedisShape): ScriptPort<PreparedScript> => ({
-  key: (key) => redis.key(key, "limiter"),
-  isReady: redis.isReady,
-  notReady: new RedisError({ operation: "acquire", reason: "unavailable", detail: "connection not ready" }),
-  load: redis.loadScript(limiterLuaScript),
-  run: (keys, args) => redis.evalScript(limiterLuaScript, keys, args),
-  prepare: (keys, args) => redis.prepareScript(limiterLuaScript, keys, args),
-  runPrepared: redis.runPrepared,
-  failure: (cause) => toRedisError(limiterLuaScript.name, cause),
-  kindOf
-})
-
 /**
  * Build a Redis-backed `RateLimiterShape`. Requires the {@link Redis} connection service. Fails with
  * a `ParseError` naming the field when the options are invalid (`expectedWorkers: NaN`, a duplicate
- * limit name, `throttle.threshold: 2`…), like the memory limiter.
+ * limit name, `throttle.threshold: 2`, `localBatch: 0`…), like the memory limiter.
  *
  * @example
  * ```ts

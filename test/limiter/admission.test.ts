@@ -128,6 +128,70 @@ describe("admission core", () => {
     )
   })
 
+  it("reserve books now what admitting at now + wait would do; refused (nothing changed) past maxWait, in a cooldown, or in a later fixed window", () => {
+    const paced: Admission.Policy = { throttle: 0.6, minIntervalMs: 5 }
+    fc.assert(
+      fc.property(situation, fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 3000 }), (s, maxWaitMs, later) => {
+        const { pacer, req, view } = build(s)
+        const wait = Admission.waitFor(cloneState(view, pacer).pacer, cloneState(view, pacer).view, req, T0)
+        const booked = cloneState(view, pacer)
+        const before = JSON.stringify(booked)
+        const got = Admission.reserve(paced, booked.pacer, booked.view, req, T0, maxWaitMs)
+        const crossesWindow = view.some((b) => b.spec.fixed && T0 + wait >= Bucket.make(b.spec, T0).windowEnd)
+        if (wait > maxWaitMs || (wait > 0 && (pacer.cooldownUntil > T0 || crossesWindow))) {
+          expect(got).toBe(-1)
+          expect(JSON.stringify(booked)).toBe(before)
+          return
+        }
+        expect(got).toBeCloseTo(wait, 9)
+        // The reference: nothing happens until T0 + wait, then an admission.
+        const then = cloneState(view, pacer)
+        Admission.commit(paced, then.pacer, then.view, req, T0 + wait)
+        expect(booked.pacer.paceAt).toBeCloseTo(then.pacer.paceAt, 6)
+        for (const t of [T0 + wait, T0 + wait + later]) {
+          booked.view.forEach((b, i) => {
+            Bucket.refill(b.spec, b, t)
+            Bucket.refill(b.spec, then.view[i]!, t)
+            expect(b.tokens).toBeCloseTo(then.view[i]!.tokens, 6)
+          })
+          if (booked.pacer.adaptive !== null) {
+            Bucket.refill(booked.pacer.adaptive.spec, booked.pacer.adaptive, t)
+            Bucket.refill(then.pacer.adaptive!.spec, then.pacer.adaptive!, t)
+            expect(booked.pacer.adaptive.tokens).toBeCloseTo(then.pacer.adaptive!.tokens, 6)
+          }
+        }
+      }),
+      { numRuns: 500 }
+    )
+  })
+
+  it("batchSize: that many admissions in a row all pass unpaced, one more would not (capped at max); 1 whenever anything paces", () => {
+    fc.assert(
+      fc.property(situation, fc.integer({ min: 1, max: 40 }), fc.constantFrom<number | false>(false, 0.5, 0.9), (s, max, throttle) => {
+        const { pacer, req, view } = build(s)
+        const p: Admission.Policy = { throttle, minIntervalMs: 0 }
+        const k = Admission.batchSize(p, pacer, view, req, T0, max)
+        const paced = pacer.adaptive !== null || pacer.cooldownUntil > T0 || pacer.paceAt > T0
+        if (paced || max < 2) {
+          expect(k).toBe(1)
+          return
+        }
+        expect(Admission.batchSize({ ...p, minIntervalMs: 1 }, pacer, view, req, T0, max)).toBe(1)
+        // Admit one at a time on a copy: how many pass before one is refused or paced.
+        const sim = cloneState(view, pacer)
+        let passed = 0
+        while (passed <= max && Admission.tryAdmit(p, sim.pacer, sim.view, req, T0) && sim.pacer.paceAt === -Infinity) passed++
+        expect(k).toBe(passed >= 2 ? Math.min(passed, max) : 1)
+        if (k >= 2) {
+          const taken = cloneState(view, pacer)
+          Admission.takeBatch(taken.view, req, k, T0)
+          taken.view.forEach((b, i) => expect(b.tokens).toBeCloseTo(view[i]!.tokens - k * req.costs[i]!, 9))
+        }
+      }),
+      { numRuns: 500 }
+    )
+  })
+
   it("a cooldown holds the adaptive pace back: one admission when the pause ends, then the rate", () => {
     fc.assert(
       fc.property(fc.double({ min: 0.5, max: 100, noNaN: true }), fc.integer({ min: 1, max: 10_000 }), (rate, pauseMs) => {

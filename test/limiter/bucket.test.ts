@@ -39,6 +39,12 @@ const requests = fc.array(
   { minLength: 1, maxLength: 120 }
 )
 
+/** Requests close together, some of them on the second of two limits only. */
+const denseRequests = fc.array(
+  fc.record({ dt: fc.integer({ min: 0, max: 200 }), costFraction: fc.double({ min: 0, max: 1, noNaN: true }), secondOnly: fc.boolean() }),
+  { minLength: 1, maxLength: 120 }
+)
+
 const costOf = (limit: Limit.Limit, fraction: number) => Math.round(limit.capacity * fraction * 100) / 100
 
 describe("bucket arithmetic", () => {
@@ -65,6 +71,67 @@ describe("bucket arithmetic", () => {
         }
       }),
       { numRuns: 300 }
+    )
+  })
+
+  it("rolling reservations over two limits (booked now with takeAt, used at now + wait) never exceed either over any window of use", () => {
+    fc.assert(
+      fc.property(fc.tuple(rollingLimit, rollingLimit), denseRequests, (limits, reqs) => {
+        const specs = limits.map(Bucket.compile)
+        const states = specs.map((spec) => Bucket.make(spec, T0))
+        const used: Array<{ t: number; costs: ReadonlyArray<number> }> = []
+        let now = T0
+        for (const r of reqs) {
+          now += r.dt
+          // Some requests cost nothing on the first limit: the second one alone paces them.
+          const costs = limits.map((l, i) => i === 0 && r.secondOnly ? 0 : costOf(l, r.costFraction))
+          const wait = Bucket.timeUntilAll(specs, states, costs, now)
+          if (!Number.isFinite(wait)) continue
+          specs.forEach((spec, i) => Bucket.takeAt(spec, states[i]!, costs[i]!, now, now + wait))
+          used.push({ t: now + wait, costs })
+        }
+        used.sort((a, b) => a.t - b.t)
+        specs.forEach((spec, k) => {
+          for (let i = 0; i < used.length; i++) {
+            let sum = 0
+            for (let j = i; j < used.length; j++) {
+              sum += used[j]!.costs[k]!
+              expect(sum).toBeLessThanOrEqual(spec.capacity + spec.ratePerMs * (used[j]!.t - used[i]!.t) + 1e-6 * spec.capacity)
+            }
+          }
+        })
+      }),
+      { numRuns: 500 }
+    )
+  })
+
+  it("takeAt: booking at now for `at` leaves the bucket, from `at` on, as taking at `at` would", () => {
+    fc.assert(
+      fc.property(
+        anyLimit,
+        fc.double({ min: 0, max: 2, noNaN: true }),
+        fc.integer({ min: 0, max: 20_000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.integer({ min: 0, max: 5_000 }),
+        (limit, drained, ahead, costFraction, later) => {
+          const spec = Bucket.compile(limit)
+          const state = Bucket.make(spec, T0)
+          Bucket.take(spec, state, limit.capacity * drained, T0)
+          // A fixed limit books only within its current window.
+          const at = spec.fixed ? Math.min(T0 + ahead, state.windowEnd - 1) : T0 + ahead
+          const cost = costOf(limit, costFraction)
+          const booked = { ...state }
+          Bucket.takeAt(spec, booked, cost, T0, at)
+          const then = { ...state }
+          Bucket.take(spec, then, cost, at)
+          for (const t of [at, at + later]) {
+            Bucket.refill(spec, booked, t)
+            Bucket.refill(spec, then, t)
+            expect(booked.tokens).toBeCloseTo(then.tokens, 6)
+          }
+        }
+      ),
+      { numRuns: 500 }
     )
   })
 

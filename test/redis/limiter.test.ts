@@ -1,21 +1,34 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Exit, Scope } from "effect"
+import { Clock, Duration, Effect, Either, Exit, Scope } from "effect"
 import fc from "fast-check"
 import { Redis as IORedis } from "ioredis"
 import * as Admission from "../../src/limiter/admission.js"
 import * as Limit from "../../src/limiter/Limit.js"
+import type { LimiterStore, Refused, Reservation } from "../../src/limiter/LimiterStore.js"
+import { KeyTable, store as memoryStore } from "../../src/limiter/memoryStore.js"
+import { makeRedisStore } from "../../src/limiter/redisStore.js"
 import { encodeCall } from "../../src/limiter/redisScript.js"
-import { limiterLuaScript as limiterScript } from "../../src/redis/RedisLimiter.js"
 import { compileSet, type LimitSet, type Request, resolveCost } from "../../src/limiter/request.js"
-import { keyFor } from "../../src/redis/Redis.js"
+import { limiterLuaScript as limiterScript, scriptPort } from "../../src/redis/limiterPort.js"
+import * as Redis from "../../src/redis/Redis.js"
 import { skipRedis } from "./server.js"
-import { crc16, keySlot, limiterOn, rawClient, uniquePrefix, useRedisServer } from "./util.js"
+import { connection, crc16, keySlot, limiterOn, rawClient, redisLayer, uniquePrefix, useRedisServer } from "./util.js"
 
 const hourly = (name: string, capacity: number) =>
   Limit.custom({ name, capacity, refillAmount: capacity, refillPeriod: "1 hour" })
 
 /** No cooldown, pause or adaptive pace. */
 const none = (): Admission.Pacer => ({ cooldownUntil: -Infinity, paceAt: -Infinity, adaptive: null })
+
+/** A clock stopped at `ms` (the reference store's time, set call by call). */
+const stoppedAt = (ms: number): Clock.Clock => ({
+  [Clock.ClockTypeId]: Clock.ClockTypeId,
+  unsafeCurrentTimeMillis: () => ms,
+  currentTimeMillis: Effect.succeed(ms),
+  unsafeCurrentTimeNanos: () => BigInt(Math.round(ms * 1e6)),
+  currentTimeNanos: Effect.succeed(BigInt(Math.round(ms * 1e6))),
+  sleep: () => Effect.void
+})
 
 const serverNow = (client: IORedis) =>
   Effect.promise(() => client.time() as Promise<[string | number, string | number]>).pipe(Effect.map(([s, us]) => Number(s) * 1000 + Number(us) / 1000))
@@ -136,6 +149,126 @@ describe.skipIf(skipRedis)("RedisLimiter on a real redis-server", () => {
       }
     })))
 
+  it.live("Lua reservations and batches agree with the memory store (the TypeScript reference): kind, wait, count, blockers, debts, the pause after", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const prefix = uniquePrefix("reserve-diff")
+      const client = yield* rawClient(server.url)
+      const redis = yield* Effect.provide(Redis.Redis, yield* connection(redisLayer(server.url, prefix)))
+      const clock = yield* Effect.clock
+      // Slow limits (a token per second at most): what refills within the few ms a round trip
+      // takes is small against the tolerances below.
+      const limitCase = fc.record({
+        capacity: fc.integer({ min: 1, max: 50 }),
+        refillFraction: fc.double({ min: 0.05, max: 1, noNaN: true }),
+        periodS: fc.integer({ min: 60, max: 3600 }),
+        fixed: fc.boolean(),
+        drainFraction: fc.double({ min: 0, max: 1, noNaN: true }),
+        costFraction: fc.double({ min: 0.2, max: 1, noNaN: true })
+      })
+      const caseArb = fc.record({
+        limits: fc.array(limitCase, { minLength: 1, maxLength: 2 }),
+        throttle: fc.constantFrom<number | false>(false, 0.5, 0.9),
+        minIntervalMs: fc.constantFrom(0, 50),
+        maxWaitMs: fc.constantFrom(0, 1000, 60_000, Infinity),
+        batch: fc.constantFrom(1, 3, 10),
+        // Before the two reservations: nothing, a cooldown, or an adaptive pace (requests/s).
+        before: fc.constantFrom<"none" | "cooldown" | number>("none", "none", "cooldown", 2, 50)
+      })
+      /** What the pacing calls answer (nothing: compared as an admission at once). */
+      const NOTHING: Reservation = { admitted: true, waitMs: 0, count: 1 }
+      const kind = (r: Reservation) => !r.admitted ? "refused" : r.waitMs > 0 ? "reserved" : r.count > 1 ? "batch" : "now"
+      const seen = new Set<string>()
+      let skipped = 0
+      const cases = fc.sample(caseArb, { numRuns: 60, seed: 11 })
+      for (const [i, c] of cases.entries()) {
+        const key = `k${i}`
+        const limits = c.limits.map((l, j) =>
+          l.fixed
+            ? Limit.custom({ name: `l${j}`, capacity: l.capacity, refillAmount: l.capacity, refillPeriod: "1 hour", window: { type: "fixed" } })
+            : Limit.custom({
+              name: `l${j}`,
+              capacity: l.capacity,
+              refillAmount: Math.max(0.01, l.capacity * l.refillFraction),
+              refillPeriod: Duration.seconds(l.periodS)
+            })
+        )
+        const set = compileSet(limits) as LimitSet
+        const amounts = (f: (l: (typeof c.limits)[number]) => number) =>
+          Object.fromEntries(c.limits.map((l, j) => [`l${j}`, Math.round(l.capacity * f(l) * 100) / 100]))
+        const drain = resolveCost(key, set, amounts((l) => l.drainFraction)) as Request
+        const req = resolveCost(key, set, amounts((l) => l.costFraction)) as Request
+        const policy: Admission.Policy = { throttle: c.throttle, minIntervalMs: c.minIntervalMs }
+        const throttleAt = c.throttle === false ? -1 : c.throttle
+        const lua = makeRedisStore(scriptPort(redis), { minIntervalMs: c.minIntervalMs, keyTtlMarginMs: 1000, rateTtlMs: 3_600_000, throttleAt }, clock)
+        const before = c.before
+        const ops = [
+          (s: LimiterStore<unknown>) => s.reserve(key, drain, { maxWaitMs: 0 }),
+          (s: LimiterStore<unknown>) =>
+            Effect.as(
+              before === "none" ? Effect.void : before === "cooldown" ? s.cooldown(key, 30) : s.setRate(key, before, 2),
+              NOTHING
+            ),
+          (s: LimiterStore<unknown>) => s.reserve(key, req, { maxWaitMs: c.maxWaitMs, batch: c.batch }),
+          (s: LimiterStore<unknown>) => s.reserve(key, req, { maxWaitMs: c.maxWaitMs, batch: c.batch })
+        ]
+        // Each call bracketed by server time: it ran in [lo, hi].
+        const lo: Array<number> = []
+        const hi: Array<number> = []
+        const got: Array<Reservation> = []
+        for (const op of ops) {
+          lo.push(yield* serverNow(client))
+          got.push(yield* op(lua))
+          hi.push(yield* serverNow(client))
+        }
+        const peekLo = yield* serverNow(client)
+        const peeked = yield* lua.peek(key, set)
+        const peekHi = yield* serverNow(client)
+        // The reference run at every corner of the brackets (each call at the start or the end of its
+        // own): what Redis answered must match them, and lie between them (the answers move one way
+        // as any one call moves later).
+        const replay = (times: ReadonlyArray<number>, peekAt: number) =>
+          Effect.gen(function*() {
+            const ref = memoryStore(new KeyTable(100, Infinity), policy)
+            const out: Array<Reservation> = []
+            for (const [j, op] of ops.entries()) out.push(yield* Effect.withClock(op(ref), stoppedAt(times[j]!)))
+            return { out, peek: yield* Effect.withClock(ref.peek(key, set), stoppedAt(peekAt)) }
+          })
+        const corners = yield* Effect.forEach(Array.from({ length: 2 ** (ops.length + 1) }), (_, bits) =>
+          replay(lo.map((t, j) => (bits >> j) & 1 ? hi[j]! : t), (bits >> ops.length) & 1 ? peekHi : peekLo))
+        const hull = (values: ReadonlyArray<number>) => [Math.min(...values), Math.max(...values)] as const
+        let agree = true
+        for (const [j, g] of got.entries()) {
+          const refs = corners.map((r) => r.out[j]!)
+          const kinds = new Set(refs.map((r) => `${kind(r)}:${r.admitted ? r.count : 0}`))
+          if (kinds.size > 1) {
+            // A boundary fell inside the brackets: the references part ways from here.
+            agree = false
+            skipped++
+            break
+          }
+          const label = `case ${i} call ${j}: ${JSON.stringify({ c, g, ref: refs[0] })}`
+          expect(`${kind(g)}:${g.admitted ? g.count : 0}`, label).toBe([...kinds][0])
+          seen.add(kind(g))
+          const ceil = (r: Reservation) => r.admitted ? r.waitMs : Math.max(1, Math.ceil(r.waitMs))
+          const [minWait, maxWait] = hull(refs.map(ceil))
+          expect(ceil(g), label).toBeGreaterThanOrEqual(minWait - 0.01)
+          expect(ceil(g), label).toBeLessThanOrEqual(maxWait + 0.01)
+          if (!g.admitted) {
+            expect(refs.map((r) => [...(r as Refused).blockedBy].sort()), label).toContainEqual([...g.blockedBy].sort())
+          }
+        }
+        if (!agree) continue
+        peeked.buckets.forEach((b, k) => {
+          const eps = 1e-6 * b.spec.capacity
+          const [min, max] = hull(corners.map((r) => r.peek.buckets[k]!.tokens))
+          expect(b.tokens, `case ${i} ${b.spec.name}`).toBeGreaterThanOrEqual(min - eps)
+          expect(b.tokens, `case ${i} ${b.spec.name}`).toBeLessThanOrEqual(max + eps)
+        })
+      }
+      expect([...seen].sort()).toEqual(["batch", "now", "refused", "reserved"])
+      expect(skipped).toBeLessThanOrEqual(6)
+    })), 60_000)
+
   it.live("fixed windows follow the time zone's wall clock, on server time", () =>
     Effect.scoped(Effect.gen(function*() {
       const client = yield* rawClient(server.url)
@@ -225,9 +358,9 @@ describe.skipIf(skipRedis)("RedisLimiter on a real redis-server", () => {
       const keys = yield* Effect.promise(() => client.keys(`{${prefix}:*`))
       expect(keys.length).toBe(entities.length)
       for (const entity of entities) {
-        const written = keys.filter((k) => k.startsWith(keyFor(prefix, entity)))
+        const written = keys.filter((k) => k.startsWith(Redis.keyFor(prefix, entity)))
         expect(written.length).toBeGreaterThan(0)
-        const tag = keyFor(prefix, entity)
+        const tag = Redis.keyFor(prefix, entity)
         // The hash tag is the whole `{prefix:entity}` (braces in the entity are escaped).
         expect(tag.indexOf("}")).toBe(tag.length - 1)
         for (const k of written) expect(keySlot(k)).toBe(keySlot(tag))
@@ -246,7 +379,7 @@ describe.skipIf(skipRedis)("RedisLimiter on a real redis-server", () => {
         rateTtl: "2 seconds"
       })
       yield* rl.acquire({ key: "e", cost: 4 })
-      const key = keyFor(prefix, "e", ["limiter"])
+      const key = Redis.keyFor(prefix, "e", ["limiter"])
       const ttl = yield* Effect.promise(() => client.pttl(key))
       expect(ttl).toBeGreaterThan(400)
       expect(ttl).toBeLessThanOrEqual(451)
@@ -256,7 +389,7 @@ describe.skipIf(skipRedis)("RedisLimiter on a real redis-server", () => {
       expect(yield* Effect.promise(() => client.pttl(key))).toBeGreaterThan(1900)
       // A key that is full again disappears on its own.
       yield* rl.acquire({ key: "gone", cost: 1 })
-      const goneKey = keyFor(prefix, "gone", ["limiter"])
+      const goneKey = Redis.keyFor(prefix, "gone", ["limiter"])
       expect(yield* Effect.promise(() => client.exists(goneKey))).toBe(1)
       let exists = 1
       for (let i = 0; i < 100 && exists === 1; i++) {
@@ -390,7 +523,7 @@ describe.skipIf(skipRedis)("RedisLimiter on a real redis-server", () => {
       if (refusedC._tag !== "RateLimitExceeded") return expect.fail(refusedC._tag)
       expect(refusedC.limits).toEqual(["c"])
       // A value written in another format (an older release) is not misread: the key starts afresh.
-      const key = keyFor(prefix, "old", ["limiter"])
+      const key = Redis.keyFor(prefix, "old", ["limiter"])
       yield* Effect.promise(() => client.set(key, Buffer.from([0x82, 0xa1, 0x6c, 0x80, 0xa1, 0x78, 0x01]), "PX", 60_000))
       yield* rl.acquire({ key: "old", limits: [a], cost: 1 })
       expect(yield* tokens("old")).toEqual([9, 20])
@@ -427,7 +560,7 @@ describe.skipIf(skipRedis)("RedisLimiter on a real redis-server", () => {
         keyTtlMargin: "400 millis",
         throttle: false
       })
-      const key = keyFor(prefix, "k", ["limiter"])
+      const key = Redis.keyFor(prefix, "k", ["limiter"])
       const pttl = Effect.promise(() => client.pttl(key))
       yield* rl.acquire({ key: "k" })
       // New key: refill 100 + margin 400.
@@ -456,7 +589,7 @@ describe.skipIf(skipRedis)("RedisLimiter on a real redis-server", () => {
       const prefix = uniquePrefix("forms")
       const client = yield* rawClient(server.url)
       const rl = yield* limiterOn(server.url, prefix, { limits: [hourly("a", 10)], throttle: false })
-      const key = keyFor(prefix, "k", ["limiter"])
+      const key = Redis.keyFor(prefix, "k", ["limiter"])
       const version = Effect.promise(() => client.getBuffer(key)).pipe(Effect.map((b) => b![0]))
       yield* rl.acquire({ key: "k", cost: 2 })
       expect(yield* version).toBe(3)
@@ -504,7 +637,7 @@ describe.skipIf(skipRedis)("RedisLimiter on a real redis-server", () => {
       const rl = yield* limiterOn(server.url, prefix, { limits: [hourly("a", 10)], throttle: false }, {
         ioredis: { keyPrefix: "kp:" }
       })
-      const key = `kp:${keyFor(prefix, "k", ["limiter"])}`
+      const key = `kp:${Redis.keyFor(prefix, "k", ["limiter"])}`
       yield* rl.acquire({ key: "k" })
       expect(yield* Effect.promise(() => client.exists(key))).toBe(1)
       yield* Effect.promise(() => client.script("FLUSH"))

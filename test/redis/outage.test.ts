@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { spawn } from "node:child_process"
 import * as readline from "node:readline"
-import { Duration, Effect, Fiber, Layer, Logger, Metric, MetricLabel, type ParseResult, Ref, type Scope } from "effect"
+import { Duration, Effect, Fiber, Layer, Logger, Metric, MetricLabel, Ref, type ParseResult, type Scope } from "effect"
 import * as Limit from "../../src/limiter/Limit.js"
 import type { RateLimiterShape } from "../../src/limiter/RateLimiter.js"
 import { make as makeRedis, type OnUnavailable } from "../../src/redis/RedisLimiter.js"
