@@ -9,21 +9,34 @@ export const TREE = {
   customer: { capacity: 4, perSecond: 4 },
   user: { capacity: 2, perSecond: 2 }
 } as const
+export type Tree = { readonly [K in keyof typeof TREE]: { readonly capacity: number; readonly perSecond: number } }
+
+/** A tree where every level binds under load: two users (8/s) exceed their customer (6/s), two customers (12/s) the app. */
+export const BINDING: Tree = {
+  app: { capacity: 10, perSecond: 10 },
+  customer: { capacity: 6, perSecond: 6 },
+  user: { capacity: 4, perSecond: 4 }
+}
 export const CUSTOMERS = ["acme", "globex"] as const
 export const USERS = ["acme-ann", "acme-bob", "globex-cy", "globex-dee"] as const
 export const customerOf = (user: string) => user.split("-")[0]!
 
-const rps = (n: number) => [Limit.perSecond("rps", n)]
-
-/** Store the tree (entities with parents and overrides for every resource). */
-export const storeTree = Effect.gen(function*() {
-  const store = yield* LimitsStore
-  const put = (name: string, parent: string | undefined, n: number) =>
-    store.put({ kind: "entity", name, settings: { ...(parent === undefined ? {} : { parent }), limits: { "*": rps(n) } } }, { source: "test" })
-  yield* put("app", undefined, TREE.app.perSecond)
-  for (const c of CUSTOMERS) yield* put(c, "app", TREE.customer.perSecond)
-  for (const u of USERS) yield* put(u, customerOf(u), TREE.user.perSecond)
-})
+/**
+ * Store the tree (entities with parents and overrides for every resource): limits named "rps", per
+ * second, or (for real-time tests that must not see refills) the same numbers per minute.
+ */
+export const storeTree = (per: "second" | "minute" = "second", tree: Tree = TREE) =>
+  Effect.gen(function*() {
+    const store = yield* LimitsStore
+    const limit = (n: number) => [per === "second" ? Limit.perSecond("rps", n) : Limit.perMinute("rps", n)]
+    const put = (name: string, parent: string | undefined, n: number) =>
+      store.put({ kind: "entity", name, settings: { ...(parent === undefined ? {} : { parent }), limits: { "*": limit(n) } } }, {
+        source: "test"
+      })
+    yield* put("app", undefined, tree.app.perSecond)
+    for (const c of CUSTOMERS) yield* put(c, "app", tree.customer.perSecond)
+    for (const u of USERS) yield* put(u, customerOf(u), tree.user.perSecond)
+  })
 
 /**
  * The windows where more was admitted than a bucket allows: over every window [t_i, t_j] of sorted
@@ -53,5 +66,5 @@ export const byLevel = (admitted: ReadonlyArray<{ readonly user: string; readonl
   return out
 }
 
-export const capacityOf = (entity: string) =>
-  entity === "app" ? TREE.app : (CUSTOMERS as ReadonlyArray<string>).includes(entity) ? TREE.customer : TREE.user
+export const capacityOf = (entity: string, tree: Tree = TREE) =>
+  entity === "app" ? tree.app : (CUSTOMERS as ReadonlyArray<string>).includes(entity) ? tree.customer : tree.user
