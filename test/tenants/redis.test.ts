@@ -8,8 +8,8 @@ import type * as Redis from "../../src/redis/Redis.js"
 import { layerLimitsStore } from "../../src/redis/limitsStore.js"
 import { layerTenantLimiter, type RedisTenantOptions } from "../../src/redis/tenantLimiter.js"
 import { TenantLimiter } from "../../src/tenants/index.js"
-import { type RedisServer, skipRedis, startRedisServer } from "../redis/server.js"
-import { rawClient, redisLayer, uniquePrefix } from "../redis/util.js"
+import { type RedisCluster, type RedisServer, skipCluster, skipRedis, startRedisCluster, startRedisServer } from "../redis/server.js"
+import { clusterLayer, keySlot, namesOnEveryMaster, rawClient, redisLayer, uniquePrefix } from "../redis/util.js"
 import { BINDING, byLevel, capacityOf, overAdmitted, storeTree, USERS } from "./fixtures.js"
 
 /** A tenant limiter with its own connection, limits store and resolver, as a separate worker has. */
@@ -162,3 +162,42 @@ describe.skipIf(skipRedis)("tenant limiter on Redis", () => {
     })))
 })
 
+
+describe.skipIf(skipCluster)("tenant limiter on a 3-master Redis Cluster", () => {
+  let cluster: RedisCluster
+  beforeAll(async () => {
+    cluster = await startRedisCluster(3)
+  }, 30_000)
+  afterAll(async () => {
+    await cluster?.stop()
+  })
+
+  it.live("a hierarchy lives in its root's slot: admissions, capacity, cooldown and usage run on every master", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const prefix = uniquePrefix("cluster")
+      const { tenants, store } = yield* tenantOn(clusterLayer(cluster.seeds, prefix))
+      const roots = namesOnEveryMaster(prefix, 1, "tenant", "root")
+      for (const root of roots) {
+        const put = (name: string, parent: string | undefined, n: number) =>
+          store.put({ kind: "entity", name, settings: { ...(parent === undefined ? {} : { parent }), limits: { "*": rps(n) } } }, { source: "t" })
+        yield* put(root, undefined, 5)
+        yield* put(`${root}/c`, root, 3)
+        yield* put(`${root}/c/u`, `${root}/c`, 2)
+      }
+      const slots = new Set<number>()
+      for (const root of roots) {
+        const user = `${root}/c/u`
+        yield* tenants.acquire({ entity: user, resource: "api", maxWait: 0 })
+        yield* tenants.acquire({ entity: user, resource: "api", maxWait: 0 })
+        const refused = yield* Effect.flip(tenants.acquire({ entity: user, resource: "api", maxWait: 0 }))
+        expect(refused._tag === "RateLimitExceeded" && refused.violations?.map((v) => v.entity)).toEqual([user])
+        const cap = yield* tenants.capacity(user, "api")
+        expect(cap.levels.map((l) => Math.round(l.limits[0]!.tokens))).toEqual([0, 1, 3])
+        yield* tenants.cooldown(`${root}/c`, "api", "1 second")
+        expect((yield* tenants.usage(root)).rows.map((r) => r.amount)).toEqual([2])
+        slots.add(keySlot(`{${prefix}:${root}}`))
+      }
+      // The roots were picked on the three masters: the scripts ran on each of them.
+      expect(slots.size).toBe(3)
+    })), 60_000)
+})
