@@ -12,10 +12,15 @@
  * admission (minInterval, proactive throttling) and save with a TTL that never shortens. A limit
  * lowered since the last write keeps its tokens up to the new capacity.
  *
- * Usage rings (`usageRing.ts`): per level and limit with a cost, the field `"<index % slots>|<label>"`
- * holds `"<index>:<amount>"` for the current interval of `iv` ms; a field holding an older interval
- * starts over. Fields `iv` and `n` record the ring's interval and slots for readers; the ring key lives
- * `slots * iv` (plus the margin) after its last new interval.
+ * Usage rings (`usageRing.ts`): per level and limit with a cost, `HINCRBYFLOAT` of the field
+ * `"<interval index>|<label>"` (intervals of `iv` ms of server time); the first count of an interval
+ * drops the fields that left the ring (`slots` intervals), records the ring's interval and slots in the
+ * fields `iv` and `n` for readers and makes the ring live `slots * iv` (plus the margin) longer.
+ *
+ * The common case (one rolling limit per level, short-form values, no minInterval, admitted without
+ * crossing the throttle threshold) takes a fast path without tables, and, like the limiter script,
+ * pushes a key's expiry back only when what is left of it no longer covers the refill plus half the
+ * margin (`SET … KEEPTTL` otherwise). The values of all levels are read with one `MGET`.
  *
  * ARGV: op (`a` acquire, `p` peek, `u` read a usage ring: `KEYS[1]`), then one binary argument built by
  * {@link encodeMany}: `<ddddddH` minInterval, key TTL margin, throttle threshold (< 0: off), pace TTL,
@@ -48,10 +53,86 @@ end
 
 local a1, a2, a3, a4, iv, ns, nl, p = struct.unpack('<ddddddH', ARGV[2])
 local usage = iv > 0 and #KEYS >= 2 * nl
+local raws = redis.call('MGET', unpack(KEYS, 1, nl))
+local idx = usage and math.floor(now / iv) or 0
+
+-- Count one limit's cost in a level's ring: true when that started the interval there.
+local function bump(ring, cost, label)
+  return cost > 0 and #label > 0 and tonumber(redis.call('HINCRBYFLOAT', ring, idx .. '|' .. label, cost)) == cost
+end
+
+-- A ring starting an interval: drop what left it, note its interval and slots, keep it alive.
+local function rotate(ring)
+  local old = {}
+  for _, f in ipairs(redis.call('HKEYS', ring)) do
+    local bar = string.find(f, '|', 1, true)
+    local i = bar and tonumber(string.sub(f, 1, bar - 1))
+    if i and i <= idx - ns then old[#old + 1] = f end
+  end
+  for i = 1, #old, 1000 do redis.call('HDEL', ring, unpack(old, i, math.min(#old, i + 999))) end
+  redis.call('HSET', ring, 'iv', iv, 'n', ns)
+  redis.call('PEXPIRE', ring, math.ceil(ns * iv + a2))
+end
+
+-- Store one bucket in the short form; the expiry is pushed back only when what is left of it no
+-- longer covers the refill plus half the margin (SET KEEPTTL is much cheaper than PX).
+local function save_short(key, x, name, tk, up, need)
+  if x - now >= need + a2 / 2 then
+    redis.call('SET', key, struct.pack('<BdHc0dd', 3, x, #name, name, tk, up), 'KEEPTTL')
+    return
+  end
+  local want = math.ceil(need + a2)
+  if x - now > want then want = math.ceil(x - now) end
+  if want < 1 then want = 1 end
+  redis.call('SET', key, struct.pack('<BdHc0dd', 3, now + want, #name, name, tk, up), 'PX', want)
+end
+
+-- Fast path, the common case: one rolling limit per level, each key in the short form (or new), no
+-- minInterval, every level admitted without crossing the throttle threshold. The same arithmetic
+-- as the general code below, without its tables; anything else falls through to it.
+if op == 'a' and a1 <= 0 then
+  local F = {}
+  local q = p
+  local ok = true
+  for li = 1, nl do
+    local n, name, cap, amt, per, cost, fixed, ws, we, label
+    n, q = struct.unpack('<H', ARGV[2], q)
+    if n ~= 1 then ok = false break end
+    name, cap, amt, per, cost, fixed, ws, we, label, q = struct.unpack('<Hc0ddddBddHc0', ARGV[2], q)
+    if fixed ~= 0 then ok = false break end
+    local raw = raws[li]
+    local x, tk, up = 0, cap, now
+    if raw then
+      if string.byte(raw, 1) ~= 3 or #raw ~= 27 + #name then ok = false break end
+      local _, sn
+      _, x, sn, tk, up = struct.unpack('<BdHc0dd', raw)
+      if sn ~= name then ok = false break end
+      if now > up then
+        tk = math.min(cap, tk + (now - up) * amt / per)
+        up = now
+      end
+      if tk > cap then tk = cap end
+    end
+    if tk + cap * 1e-9 < cost or (a3 >= 0 and cost > 0 and tk - cost < (1 - a3) * cap) then ok = false break end
+    local o = 9 * (li - 1)
+    F[o + 1], F[o + 2], F[o + 3], F[o + 4], F[o + 5] = name, cap, amt, per, cost
+    F[o + 6], F[o + 7], F[o + 8], F[o + 9] = x, tk - cost, up, label
+  end
+  if ok then
+    for li = 1, nl do
+      local o = 9 * (li - 1)
+      local tk = F[o + 7]
+      save_short(KEYS[li], F[o + 6], F[o + 1], tk, F[o + 8], (F[o + 2] - tk) * F[o + 4] / F[o + 3])
+      if usage and bump(KEYS[nl + li], F[o + 5], F[o + 9]) then rotate(KEYS[nl + li]) end
+    end
+    return 1
+  end
+end
+
 local V = {}
 local stale = false
 for li = 1, nl do
-  local raw = redis.call('GET', KEYS[li])
+  local raw = raws[li]
   local l = {x = 0, cd = 0, nx = 0, pr = 0, pb = 0, pt = 0, pu = 0, m = 0, S = {}, L = {}}
   local S = l.S
   if raw then
@@ -179,38 +260,29 @@ local function save(key, l, ttl)
   for j = 1, 3 * l.m, 3 do
     if S[j] then count = count + 1 end
   end
-  if count == 0 and l.cd <= now and l.nx <= now and l.pr <= 0 then return end
+  local plain = l.cd <= now and l.nx <= now and l.pr <= 0
+  if count == 0 and plain then return end
+  if count == 1 and l.n == 1 and plain then return save_short(key, l.x, L[1], L[9], L[10], ttl) end
   local want = math.ceil(ttl + a2)
   if l.x - now > want then want = math.ceil(l.x - now) end
   if want < 1 then want = 1 end
-  local x = now + want
-  local value
-  if count == 1 and l.n == 1 and l.cd <= now and l.nx <= now and l.pr <= 0 then
-    value = struct.pack('<BdHc0dd', 3, x, #L[1], L[1], L[9], L[10])
-  else
-    local parts = {struct.pack('<BdddddddH', 2, x, l.cd, l.nx, l.pr, l.pb, l.pt, l.pu, count)}
-    for o = 0, 11 * (l.n - 1), 11 do
-      parts[#parts + 1] = struct.pack('<Hc0dd', #L[o + 1], L[o + 1], L[o + 9], L[o + 10])
-    end
-    for j = 1, 3 * l.m, 3 do
-      if S[j] then parts[#parts + 1] = struct.pack('<Hc0dd', #S[j], S[j], S[j + 1], S[j + 2]) end
-    end
-    value = table.concat(parts)
+  local parts = {struct.pack('<BdddddddH', 2, now + want, l.cd, l.nx, l.pr, l.pb, l.pt, l.pu, count)}
+  for o = 0, 11 * (l.n - 1), 11 do
+    parts[#parts + 1] = struct.pack('<Hc0dd', #L[o + 1], L[o + 1], L[o + 9], L[o + 10])
   end
-  redis.call('SET', key, value, 'PX', want)
+  for j = 1, 3 * l.m, 3 do
+    if S[j] then parts[#parts + 1] = struct.pack('<Hc0dd', #S[j], S[j], S[j + 1], S[j + 2]) end
+  end
+  redis.call('SET', key, table.concat(parts), 'PX', want)
 end
 
-local idx, slot
-if usage then
-  idx = math.floor(now / iv)
-  slot = idx % ns
-end
 for li = 1, nl do
   local l = V[li]
   local L = l.L
   -- The pause before the next admission: minInterval, and proactive throttling past the threshold.
   local gap = a1
   local ttl = 0
+  local fresh = false
   for o = 0, 11 * (l.n - 1), 11 do
     local cost, before, cap = L[o + 5], L[o + 9], L[o + 2]
     if a3 >= 0 and cost > 0 and before - cost < (1 - a3) * cap then
@@ -232,6 +304,7 @@ for li = 1, nl do
       need = (cap - tk) * L[o + 4] / L[o + 3]
     end
     if need > ttl then ttl = need end
+    if usage and bump(KEYS[nl + li], cost, L[o + 11]) then fresh = true end
   end
   if l.pr > 0 then
     l.pt = l.pt - 1
@@ -244,29 +317,7 @@ for li = 1, nl do
   end
   if l.cd - now > ttl then ttl = l.cd - now end
   save(KEYS[li], l, ttl)
-  if usage then
-    local ring = KEYS[nl + li]
-    local fresh = false
-    for o = 0, 11 * (l.n - 1), 11 do
-      local cost, label = L[o + 5], L[o + 11]
-      if cost > 0 and #label > 0 then
-        local field = slot .. '|' .. label
-        local old = redis.call('HGET', ring, field)
-        local amount = cost
-        local c = old and string.find(old, ':', 1, true)
-        if c and tonumber(string.sub(old, 1, c - 1)) == idx then
-          amount = amount + tonumber(string.sub(old, c + 1))
-        else
-          fresh = true
-        end
-        redis.call('HSET', ring, field, string.format('%d:%.17g', idx, amount))
-      end
-    end
-    if fresh then
-      redis.call('HSET', ring, 'iv', iv, 'n', ns)
-      redis.call('PEXPIRE', ring, math.ceil(ns * iv + a2))
-    end
-  end
+  if fresh then rotate(KEYS[nl + li]) end
 end
 return 1
 `

@@ -23,10 +23,15 @@ import type { UsageSettings } from "./usageRing.js"
  * @since 0.1.0
  * @category models
  */
-export interface ManyPort {
+export interface ManyPort<P = unknown> {
   readonly isReady: () => boolean
   readonly notReady: StoreFailure
   readonly run: (keys: ReadonlyArray<string>, args: ReadonlyArray<string | Buffer>) => Effect.Effect<unknown, StoreFailure>
+  /** Encode a call once (the hot path resends the same bytes). */
+  readonly prepare: (keys: ReadonlyArray<string>, args: ReadonlyArray<string | Buffer>) => P
+  /** Run a prepared call; `done` is called exactly once with the raw reply or what was thrown. */
+  readonly runPrepared: (call: P, done: (error: Error | undefined, reply?: unknown) => void) => void
+  readonly failure: (cause: unknown) => StoreFailure
 }
 
 /**
@@ -43,6 +48,8 @@ export interface RedisMultiSettings {
 }
 
 type Fields = ReadonlyArray<string | number>
+
+const ADMITTED: Effect.Effect<ManyDecision> = Effect.succeed(admitted)
 
 const names = new WeakMap<Bucket.BucketSpec, Uint8Array>()
 const nameOf = (spec: Bucket.BucketSpec): Uint8Array => {
@@ -117,7 +124,7 @@ const peeks = (levels: ReadonlyArray<Level>, reply: Fields): Array<Peek> => {
  * @since 0.1.0
  * @category constructors
  */
-export const makeRedisMulti = (port: ManyPort, settings: RedisMultiSettings, clock: Clock.Clock): MultiKeyStore<StoreFailure> => {
+export const makeRedisMulti = <P>(port: ManyPort<P>, settings: RedisMultiSettings, clock: Clock.Clock): MultiKeyStore<StoreFailure> => {
   const usage = settings.usage
   const params: ManyParams = [
     settings.minIntervalMs,
@@ -128,11 +135,17 @@ export const makeRedisMulti = (port: ManyPort, settings: RedisMultiSettings, clo
     usage?.slots ?? 0
   ]
   let offset = 0
-  const run = (op: string, levels: ReadonlyArray<Level>): Effect.Effect<number | Fields, StoreFailure> => {
-    if (!port.isReady()) return Effect.fail(port.notReady)
-    const counted = op === ManyOp.acquire && usage !== undefined && levels.every((l) => l.usage !== undefined)
+  const keysOf = (levels: ReadonlyArray<Level>, counted: boolean) => {
     const keys = levels.map((l) => l.key)
     if (counted) for (const l of levels) keys.push(l.usage!.ring)
+    return keys
+  }
+  const countedOf = (op: string, levels: ReadonlyArray<Level>) =>
+    op === ManyOp.acquire && usage !== undefined && levels.every((l) => l.usage !== undefined)
+  const run = (op: string, levels: ReadonlyArray<Level>): Effect.Effect<number | Fields, StoreFailure> => {
+    if (!port.isReady()) return Effect.fail(port.notReady)
+    const counted = countedOf(op, levels)
+    const keys = keysOf(levels, counted)
     const clientNow = clock.unsafeCurrentTimeMillis()
     const loop = (serverNow: number, attempts: number): Effect.Effect<number | Fields, StoreFailure> =>
       Effect.flatMap(port.run(keys, [op, encodeLevels(params, levels, counted, serverNow)]), (raw) => {
@@ -143,8 +156,33 @@ export const makeRedisMulti = (port: ManyPort, settings: RedisMultiSettings, clo
       })
     return loop(clientNow + offset, 0)
   }
+  // Rolling-only acquires never go stale: their call is encoded once per levels array (planners reuse
+  // the array of an unchanged plan).
+  const prepared = new WeakMap<ReadonlyArray<Level>, P>()
+  const preparedCall = (levels: ReadonlyArray<Level>): P | undefined => {
+    let call = prepared.get(levels)
+    if (call === undefined) {
+      if (levels.some((l) => l.req.set.specs.some((s) => s.fixed))) return undefined
+      const counted = countedOf(ManyOp.acquire, levels)
+      call = port.prepare(keysOf(levels, counted), [ManyOp.acquire, encodeLevels(params, levels, counted, 0)])
+      prepared.set(levels, call)
+    }
+    return call
+  }
+  const acquireMany = (levels: ReadonlyArray<Level>): Effect.Effect<ManyDecision, StoreFailure> => {
+    if (!port.isReady()) return Effect.fail(port.notReady)
+    const call = preparedCall(levels)
+    if (call === undefined) return Effect.map(run(ManyOp.acquire, levels), (reply) => (typeof reply === "number" ? admitted : refusal(reply)))
+    return Effect.async<ManyDecision, StoreFailure>((resume) => {
+      port.runPrepared(call, (error, raw) => {
+        if (typeof raw === "number") resume(ADMITTED)
+        else if (error !== undefined) resume(Effect.fail(port.failure(error)))
+        else resume(Effect.succeed(refusal(raw as Fields)))
+      })
+    })
+  }
   return {
-    acquireMany: (levels) => Effect.map(run(ManyOp.acquire, levels), (reply) => (typeof reply === "number" ? admitted : refusal(reply))),
+    acquireMany,
     peekMany: (levels) => Effect.map(run(ManyOp.peek, levels), (reply) => peeks(levels, reply as Fields)),
     readUsage: (ring) =>
       port.isReady()

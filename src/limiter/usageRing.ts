@@ -1,10 +1,10 @@
 /**
  * Usage counters: what was consumed per interval, kept as a bounded ring. Interval `i` (epoch ms
- * `[i * intervalMs, (i + 1) * intervalMs)`) of a label is counted in the field `"<i % slots>|<label>"`
- * as the text `"<i>:<amount>"`; a write that finds an older interval in its field starts it over. So a
- * ring holds at most `slots` intervals per label, and reading filters out what the ring overwrote or
- * what is older than the window. The memory store and the Redis script keep the same fields, so both
- * are read by {@link samples}. Pure.
+ * `[i * intervalMs, (i + 1) * intervalMs)`) of a label is counted in the field `"<i>|<label>"` (one
+ * increment per admission: `HINCRBYFLOAT` on Redis); the first count of an interval drops the fields
+ * of intervals that fell out of the ring, so a ring holds at most `slots` intervals per label (plus
+ * the one being started). The memory store and the Redis script keep the same fields, so both are
+ * read by {@link samples}. Pure.
  *
  * @since 0.1.0
  * @internal
@@ -32,30 +32,11 @@ export interface UsageSample {
   readonly amount: number
 }
 
-/**
- * The field and interval index of `label` at `now`.
- *
- * @since 0.1.0
- * @category ring
- */
-export const slotOf = (settings: UsageSettings, now: number, label: string): { readonly field: string; readonly index: number } => {
-  const index = Math.floor(now / settings.intervalMs)
-  return { field: `${index % settings.slots}|${label}`, index }
-}
-
-/**
- * The text stored for `amount` in interval `index`.
- *
- * @since 0.1.0
- * @category ring
- */
-export const counterText = (index: number, amount: number): string => `${index}:${amount}`
-
-const parse = (text: string): { readonly index: number; readonly amount: number } | undefined => {
-  const colon = text.indexOf(":")
-  const index = Number(text.slice(0, colon))
-  const amount = Number(text.slice(colon + 1))
-  return colon > 0 && Number.isSafeInteger(index) && Number.isFinite(amount) ? { index, amount } : undefined
+/** The interval index of a counter field, or `undefined` for another field (`iv`, `n`). */
+const indexOf = (field: string): number | undefined => {
+  const bar = field.indexOf("|")
+  const index = bar > 0 ? Number(field.slice(0, bar)) : NaN
+  return Number.isSafeInteger(index) ? index : undefined
 }
 
 /**
@@ -65,15 +46,23 @@ const parse = (text: string): { readonly index: number; readonly amount: number 
  * @category ring
  */
 export const record = (ring: Map<string, string>, settings: UsageSettings, now: number, label: string, amount: number): void => {
-  const { field, index } = slotOf(settings, now, label)
+  const index = Math.floor(now / settings.intervalMs)
+  const field = `${index}|${label}`
   const old = ring.get(field)
-  const before = old === undefined ? undefined : parse(old)
-  ring.set(field, counterText(index, before !== undefined && before.index === index ? before.amount + amount : amount))
+  if (old !== undefined) {
+    ring.set(field, String(Number(old) + amount))
+    return
+  }
+  for (const f of ring.keys()) {
+    const i = indexOf(f)
+    if (i !== undefined && i <= index - settings.slots) ring.delete(f)
+  }
+  ring.set(field, String(amount))
 }
 
 /**
  * The samples of the last `windowMs` (whole intervals, the current one included, at most `slots`),
- * oldest first; fields that are not counters, or that the ring overwrote, are left out.
+ * oldest first; fields that are not counters are left out.
  *
  * @since 0.1.0
  * @category ring
@@ -88,12 +77,10 @@ export const samples = (
   const span = Math.min(settings.slots, Math.max(1, Math.ceil(windowMs / settings.intervalMs)))
   const out: Array<UsageSample> = []
   for (const [field, text] of entries) {
-    const bar = field.indexOf("|")
-    const counter = parse(text)
-    if (bar < 1 || counter === undefined) continue
-    const { index, amount } = counter
-    if (index > current || index <= current - span || String(index % settings.slots) !== field.slice(0, bar)) continue
-    out.push({ start: index * settings.intervalMs, label: field.slice(bar + 1), amount })
+    const index = indexOf(field)
+    const amount = Number(text)
+    if (index === undefined || index > current || index <= current - span || !Number.isFinite(amount)) continue
+    out.push({ start: index * settings.intervalMs, label: field.slice(field.indexOf("|") + 1), amount })
   }
   return out.sort((a, b) => a.start - b.start || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0))
 }

@@ -83,7 +83,10 @@ export const makeTenantLimiter = (
     const many = makeRedisMulti({
       isReady: redis.isReady,
       notReady,
-      run: (keys, args) => redis.evalScript(hierarchyScript, keys, args)
+      run: (keys, args) => redis.evalScript(hierarchyScript, keys, args),
+      prepare: (keys, args) => redis.prepareScript(hierarchyScript, keys, args),
+      runPrepared: redis.runPrepared,
+      failure: (cause) => toRedisError(hierarchyScript.name, cause)
     }, { minIntervalMs: settings.minIntervalMs, keyTtlMarginMs, rateTtlMs, throttleAt: settings.throttleAt, usage: settings.usage }, clock)
     const backend: TenantBackend<StoreFailure> = {
       store: { ...single, ...many },
@@ -99,7 +102,8 @@ export const makeTenantLimiter = (
       resolver,
       fallback: settings.limits,
       minIntervalMs: settings.minIntervalMs,
-      counters: makeCounters()
+      counters: makeCounters(),
+      plans: new Map()
     }
     return fromEngine(engine)
   })

@@ -19,6 +19,7 @@ import { maxWaitMillis, reportedCost, type Request, resolveCost } from "../limit
 import type { UsageSettings } from "../limiter/usageRing.js"
 import type { InvalidHierarchy, LimitsStoreError } from "../limits/errors.js"
 import type { LimitsResolverShape } from "../limits/LimitsResolver.js"
+import type { Resolved } from "../limits/resolve.js"
 import type { TenantAcquireOptions, TenantLease, TenantLeaseOptions, TenantPermit } from "./models.js"
 import { type KeyNaming, type Planned, planLevels } from "./plan.js"
 
@@ -46,6 +47,19 @@ export interface Engine {
   readonly fallback: ReadonlyArray<Limit>
   readonly minIntervalMs: number
   readonly counters: Counters
+  /** Plans of unit-cost admissions by entity and resource, reused while their resolution is the same. */
+  readonly plans: Map<string, { readonly chain: ReadonlyArray<Resolved>; readonly fallback: ReadonlyArray<Limit>; readonly planned: Planned }>
+}
+
+/** The same resolution: the same entities, sources and limit lists (the cache hands out the same arrays). */
+const sameChain = (a: ReadonlyArray<Resolved>, b: ReadonlyArray<Resolved>): boolean => {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!
+    const y = b[i]!
+    if (x.entity !== y.entity || x.limits !== y.limits || x.source !== y.source) return false
+  }
+  return true
 }
 
 /** The limits store could not answer, or the hierarchy loops: nothing may be admitted on it. */
@@ -66,8 +80,18 @@ export const plan = (
   limits: ReadonlyArray<Limit> | undefined
 ): Effect.Effect<Planned, AcquireError> =>
   Effect.flatMap(Effect.mapError(e.resolver.resolveChain(entity, resource), resolverError), (chain) => {
-    const planned = planLevels(chain, resource, cost, limits ?? e.fallback, e.backend.naming)
-    return "levels" in planned ? Effect.succeed(planned) : Effect.fail(planned)
+    const fallback = limits ?? e.fallback
+    const unit = cost === undefined || cost === 1
+    const id = unit ? `${entity}\u0000${resource}` : ""
+    const known = unit ? e.plans.get(id) : undefined
+    if (known !== undefined && known.fallback === fallback && sameChain(known.chain, chain)) return Effect.succeed(known.planned)
+    const planned = planLevels(chain, resource, cost, fallback, e.backend.naming)
+    if (!("levels" in planned)) return Effect.fail(planned)
+    if (unit) {
+      if (e.plans.size >= 10_000) e.plans.clear()
+      e.plans.set(id, { chain, fallback, planned })
+    }
+    return Effect.succeed(planned)
   })
 
 /** Run a store operation, its failure as `RateLimiterUnavailable`. */
@@ -77,16 +101,29 @@ export const onStore = <A>(e: Engine, effect: Effect.Effect<A, unknown>): Effect
 const violationsOf = (p: Planned, blocked: ReadonlyArray<LevelBlock>): Array<LimitViolation> =>
   blocked.flatMap((b) => b.blockedBy.map((limit) => ({ entity: p.entities[b.level]!, limit, wait: Duration.millis(b.waitMs) })))
 
+/** The permit of an admission without a wait, per plan (immutable, so shared). */
+const immediate = new WeakMap<Planned, TenantPermit>()
+
 const permitOf = (e: Engine, o: TenantAcquireOptions, p: Planned, waitedMs: number, waitedOn: ReadonlyArray<LimitViolation>): TenantPermit => {
+  const shared = waitedMs === 0 && waitedOn.length === 0
+  if (shared) {
+    const known = immediate.get(p)
+    if (known !== undefined) {
+      admit(e.counters, p.key, known.costs, 0)
+      return known
+    }
+  }
   const costs: Record<string, number> = {}
   for (let i = p.levels.length - 1; i >= 0; i--) Object.assign(costs, p.levels[i]!.req.record)
-  return {
+  const permit: TenantPermit = {
     ...admit(e.counters, p.key, costs, waitedMs),
     entity: o.entity,
     resource: o.resource,
     levels: p.entities.map((entity, i) => ({ entity, source: p.sources[i]! })),
     waitedOn
   }
+  if (shared) immediate.set(p, permit)
+  return permit
 }
 
 /**

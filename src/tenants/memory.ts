@@ -57,7 +57,8 @@ export const makeMemory = (
       resolver,
       fallback: settings.limits,
       minIntervalMs: settings.minIntervalMs,
-      counters: makeCounters()
+      counters: makeCounters(),
+      plans: new Map()
     }
     return fromEngine(engine)
   })

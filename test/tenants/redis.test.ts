@@ -160,6 +160,25 @@ describe.skipIf(skipRedis)("tenant limiter on Redis", () => {
       expect(yield* Effect.promise(() => raw.hget(ring, "iv"))).toBe("3600000")
       expect(yield* Effect.promise(() => raw.pttl(ring))).toBeGreaterThan(3 * 3_600_000)
     })))
+
+  it.live("a usage ring keeps its last `slots` intervals only", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const prefix = uniquePrefix("ring")
+      const { tenants, layer } = yield* tenantOn(redisLayer(server.url, prefix), { usage: { interval: "100 millis", slots: 2 } })
+      yield* storeTree("minute").pipe(Effect.provide(layer))
+      for (let i = 0; i < 6; i++) {
+        yield* tenants.acquire({ entity: "acme-ann", resource: "api", cost: 0.25 })
+        yield* Effect.sleep("100 millis")
+      }
+      const raw = yield* rawClient(server.url)
+      const fields = yield* Effect.promise(() => raw.hkeys(`{${prefix}:app}:usage:app`))
+      // iv, n, and at most the two intervals of the ring plus the one being started.
+      expect(fields.filter((f) => f.includes("|")).length).toBeLessThanOrEqual(3)
+      expect(fields).toContain("iv")
+      const usage = yield* tenants.usage("app", "1 hour")
+      expect(usage.rows.length).toBeLessThanOrEqual(2)
+      expect(usage.to - usage.from).toBe(200)
+    })))
 })
 
 
