@@ -1,33 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Duration, Effect, Layer } from "effect"
+import { Duration, Effect } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import * as Limit from "../../src/limiter/Limit.js"
-import * as LimitsResolver from "../../src/limits/LimitsResolver.js"
-import { LimitsStore } from "../../src/limits/LimitsStore.js"
-import type * as Redis from "../../src/redis/Redis.js"
-import { layerLimitsStore } from "../../src/redis/limitsStore.js"
-import { layerTenantLimiter, type RedisTenantOptions } from "../../src/redis/tenantLimiter.js"
-import { TenantLimiter } from "../../src/tenants/index.js"
 import { type RedisCluster, type RedisServer, skipCluster, skipRedis, startRedisCluster, startRedisServer } from "../redis/server.js"
 import { clusterLayer, keySlot, namesOnEveryMaster, rawClient, redisLayer, uniquePrefix } from "../redis/util.js"
+import { tenantOn } from "./redisFixtures.js"
 import { BINDING, byLevel, capacityOf, overAdmitted, storeTree, USERS } from "./fixtures.js"
-
-/** A tenant limiter with its own connection, limits store and resolver, as a separate worker has. */
-const tenantOn = (
-  connection: Layer.Layer<Redis.Redis, unknown>,
-  options: RedisTenantOptions = {},
-  ttl: Duration.DurationInput = "10 seconds"
-) =>
-  Layer.build(
-    layerTenantLimiter({ throttle: false, ...options }).pipe(
-      Layer.provideMerge(LimitsResolver.layer({ ttl })),
-      Layer.provideMerge(layerLimitsStore()),
-      Layer.provideMerge(connection)
-    )
-  ).pipe(
-    Effect.orDie,
-    Effect.map((ctx) => ({ tenants: Context.get(ctx, TenantLimiter), store: Context.get(ctx, LimitsStore), layer: Layer.succeedContext(ctx) }))
-  )
 
 const rps = (n: number) => [Limit.perSecond("rps", n)]
 
