@@ -27,3 +27,5 @@ export type {
 } from "./models.js"
 /** @since 0.1.0 */
 export { levelKey } from "./keys.js"
+/** @since 0.1.0 */
+export { CurrentEntity, make as makeClients, NoEntity, type TenantClients, type TenantClientsOptions, withEntity } from "./clients.js"
