@@ -21,6 +21,7 @@ export {
   CostExceedsCapacity,
   InvalidCost,
   InvalidPacing,
+  LimitViolation,
   RateLimiterUnavailable,
   RateLimitExceeded
 } from "./limiter/errors.js"
@@ -28,6 +29,8 @@ export {
 // Limits as data (entities, resources, stored limits, audit)
 /** @since 0.1.0 */
 export * as Limits from "./limits/index.js"
+/** @since 0.1.0 */
+export * as Tenants from "./tenants/index.js"
 
 // Adaptive rate
 /** @since 0.1.0 */
