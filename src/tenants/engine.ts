@@ -99,7 +99,7 @@ export const onStore = <A>(e: Engine, effect: Effect.Effect<A, unknown>): Effect
   Effect.mapError(effect, e.backend.unavailable)
 
 const violationsOf = (p: Planned, blocked: ReadonlyArray<LevelBlock>): Array<LimitViolation> =>
-  blocked.flatMap((b) => b.blockedBy.map((limit) => ({ entity: p.entities[b.level]!, limit, wait: Duration.millis(b.waitMs) })))
+  blocked.flatMap((b) => b.blockedBy.map((limit) => ({ entity: p.entities[b.level]!, limit, wait: Duration.millis(Math.ceil(b.waitMs)) })))
 
 /** The permit of an admission without a wait, per plan (immutable, so shared). */
 const immediate = new WeakMap<Planned, TenantPermit>()
@@ -156,7 +156,8 @@ export const acquireLevels = (
                   new RateLimitExceeded({
                     key: p.key,
                     limits,
-                    retryAfter: Duration.millis(d.waitMs),
+                    // Whole milliseconds, as Redis reports them.
+                    retryAfter: Duration.millis(Math.ceil(d.waitMs)),
                     cost: reportedCost(p.levels[0]!.req, limits),
                     violations
                   })
