@@ -26,6 +26,7 @@ import { layer as layerRedis } from "../src/redis/RedisLimiter.js"
 import * as Redis from "../src/redis/Redis.js"
 import { startRedisServer } from "../test/redis/server.js"
 import type { BenchGroup, BenchRow } from "./harness.js"
+import { hierarchyVsFlat } from "./redisHierarchy.js"
 import { multiProcess } from "./redisProcesses.js"
 
 const CONCURRENCY = [1, 16, 64] as const
@@ -139,6 +140,10 @@ export const group: BenchGroup = {
         { name: "vs rate-limiter-flexible", value: figures["redis.vs_rlflexible"]!, unit: "x", note: "geometric mean, goal >= 1.0" },
         { name: "vs @effect/experimental", value: figures["redis.vs_effect_experimental"]!, unit: "x", note: "geometric mean, goal >= 1.0" }
       )
+
+      const hierarchy = await hierarchyVsFlat(server.url, (decide, c, n) => throughputEffect(plain, n, c, decide))
+      rows.push(...hierarchy.rows)
+      Object.assign(figures, hierarchy.figures)
 
       await plain.dispose()
       await ours.dispose()

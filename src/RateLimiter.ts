@@ -11,6 +11,7 @@ export {
   CostExceedsCapacity,
   InvalidCost,
   InvalidPacing,
+  LimitViolation,
   RateLimiterUnavailable,
   RateLimitExceeded
 } from "./limiter/errors.js"

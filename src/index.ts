@@ -28,6 +28,8 @@ export * as RateLimiter from "./RateLimiter.js"
 /** @since 0.1.0 */
 export * as Limits from "./Limits.js"
 /** @since 0.1.0 */
+export * as Tenants from "./Tenants.js"
+/** @since 0.1.0 */
 export * as AdaptiveController from "./AdaptiveController.js"
 
 // Retries, breaker, bulkhead and timeouts

@@ -128,3 +128,74 @@ export interface LimiterStore<E> {
   /** Set (validated by the caller) or remove (`null`) the adaptive pace of `key`. */
   readonly setRate: (key: string, ratePerSecond: number | null, burst: number) => Effect.Effect<void, E>
 }
+
+// ---------------------------------------------------------------------------------------------
+// One atomic acquire over several keys (an entity and its ancestors)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * One key of a multi-key acquire: the request it takes, and where the store counts what it consumed
+ * per interval (`usageRing.ts`: `ring` names the counters, `labels[i]` labels `req.set.specs[i]`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Level {
+  readonly key: string
+  readonly req: Request
+  readonly usage?: { readonly ring: string; readonly labels: ReadonlyArray<string> } | undefined
+}
+
+/**
+ * What stands in the way at one level of a refused multi-key acquire: its index in the request, how
+ * long until it has room, and the names (limit names, `"adaptive"`, `"cooldown"`, `"pacing"`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LevelBlock {
+  readonly level: number
+  readonly waitMs: number
+  readonly blockedBy: ReadonlyArray<string>
+}
+
+/**
+ * Admitted at every level, or refused with the wait (the latest level decides) and every blocked level.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ManyDecision = Admitted | {
+  readonly admitted: false
+  readonly waitMs: number
+  readonly blocked: ReadonlyArray<LevelBlock>
+}
+
+/**
+ * Usage counters as a store holds them: the ring's `field -> "index:amount"` entries at store time
+ * `now` (see `usageRing.ts`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface UsageRead {
+  readonly now: number
+  readonly entries: ReadonlyArray<readonly [string, string]>
+}
+
+/**
+ * A store that decides over several keys at once: all or none, atomically (the memory store in one
+ * synchronous section, Redis in one script call over keys of one hash tag). The single-key operations
+ * of {@link LimiterStore} (cooldown, setRate, adjust, peek) work on the same keys.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MultiKeyStore<E> {
+  /** Consume each level's request from its key, and count usage where asked, or change nothing. */
+  readonly acquireMany: (levels: ReadonlyArray<Level>) => Effect.Effect<ManyDecision, E>
+  /** Read every level's key without changing it, at one store time. */
+  readonly peekMany: (levels: ReadonlyArray<Level>) => Effect.Effect<ReadonlyArray<Peek>, E>
+  /** The usage counters of `ring`. */
+  readonly readUsage: (ring: string) => Effect.Effect<UsageRead, E>
+}

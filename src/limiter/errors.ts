@@ -6,8 +6,28 @@
 import { Duration, Schema } from "effect"
 
 /**
+ * One level of an entity hierarchy that had no room: the entity, the limit (or `"cooldown"`,
+ * `"pacing"`, `"adaptive"`) and how long until it has room.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const LimitViolation = Schema.Struct({
+  entity: Schema.String,
+  limit: Schema.String,
+  wait: Schema.DurationFromSelf
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type LimitViolation = typeof LimitViolation.Type
+
+/**
  * The limiter refused to wait: admitting the request would take longer than `maxWait`
  * (or `tryAcquire` found no room). `retryAfter` is how long until every violated limit has room.
+ * A hierarchical admission also says which levels blocked (`violations`).
  *
  * @since 0.1.0
  * @category errors
@@ -17,12 +37,16 @@ export class RateLimitExceeded extends Schema.TaggedError<RateLimitExceeded>()("
   /** Names of the limits that had no room. */
   limits: Schema.Array(Schema.String),
   retryAfter: Schema.DurationFromSelf,
-  cost: Schema.Number
+  cost: Schema.Number,
+  violations: Schema.optional(Schema.Array(LimitViolation))
 }) {
   override get message(): string {
+    const levels = this.violations === undefined
+      ? ""
+      : `; blocked at ${this.violations.map((v) => `${v.entity} (${v.limit}, ${Duration.format(v.wait)})`).join(", ")}`
     return `Rate limit exceeded for key "${this.key}" (${this.limits.join(", ")}); retry after ${
       Duration.format(this.retryAfter)
-    }`
+    }${levels}`
   }
 }
 

@@ -53,6 +53,8 @@ export interface LimitsResolverOptions {
   readonly capacity?: number | undefined
 }
 
+const SYSTEM = keyOf(system)
+
 const limitsOf = (entry: Option.Option<Entry>) =>
   Option.match(entry, { onNone: () => undefined, onSome: (e) => (e.kind === "entity" ? undefined : e.limits) })
 
@@ -68,17 +70,31 @@ export const make = (options: LimitsResolverOptions = {}): Effect.Effect<LimitsR
     })
     // Every key given to the cache is made by keyOf, so parseKey always finds its target.
     const load = (keys: ReadonlyArray<string>) => store.getMany(keys.map((key) => parseKey(key)!))
+    const keysOf = (entity: string, resource: string) => [keyOf(entityTarget(entity)), keyOf(resourceTarget(resource)), SYSTEM]
+    const levelsOf = (entity: string, resource: string, [e, r, s]: ReadonlyArray<Option.Option<Entry>>) =>
+      resolveLevels(entity, resource, {
+        entity: Option.match(e!, { onNone: () => undefined, onSome: (x) => (x.kind === "entity" ? x.settings : undefined) }),
+        resource: limitsOf(r!),
+        system: limitsOf(s!)
+      })
     const resolve = (entity: string, resource: string) =>
-      Effect.map(
-        cache.get([keyOf(entityTarget(entity)), keyOf(resourceTarget(resource)), keyOf(system)], load),
-        ([e, r, s]) =>
-          resolveLevels(entity, resource, {
-            entity: Option.match(e!, { onNone: () => undefined, onSome: (x) => (x.kind === "entity" ? x.settings : undefined) }),
-            resource: limitsOf(r!),
-            system: limitsOf(s!)
-          })
-      )
-    const resolveChain = (entity: string, resource: string) =>
+      Effect.map(cache.get(keysOf(entity, resource), load), (values) => levelsOf(entity, resource, values))
+    /** The whole chain from fresh cache entries, synchronously (the hot path), or `undefined`. */
+    const cachedChain = (entity: string, resource: string, now: number): Array<Resolved> | undefined => {
+      const chain: Array<Resolved> = []
+      for (let next: string | undefined = entity; next !== undefined;) {
+        // A loop or a chain too deep is reported by the effectful walk.
+        if (chain.length === MAX_DEPTH || chain.some((r) => r.entity === next)) return undefined
+        const values = cache.peek(keysOf(next, resource), now)
+        if (values === undefined) return undefined
+        const resolved = levelsOf(next, resource, values)
+        chain.push(resolved)
+        next = resolved.parent
+      }
+      cache.hit(3 * chain.length)
+      return chain
+    }
+    const walk = (entity: string, resource: string) =>
       Effect.gen(function*() {
         const chain: Array<Resolved> = []
         let next: string | undefined = entity
@@ -92,6 +108,11 @@ export const make = (options: LimitsResolverOptions = {}): Effect.Effect<LimitsR
           next = resolved.parent
         }
         return chain
+      })
+    const resolveChain = (entity: string, resource: string) =>
+      Effect.clockWith((clock) => {
+        const chain = cachedChain(entity, resource, clock.unsafeCurrentTimeMillis())
+        return chain === undefined ? walk(entity, resource) : Effect.succeed(chain)
       })
     return { resolve, resolveChain, stats: cache.stats, invalidate: cache.clear }
   })

@@ -34,6 +34,12 @@ export interface TtlCache<V> {
     keys: ReadonlyArray<string>,
     load: (keys: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<V>, E>
   ) => Effect.Effect<ReadonlyArray<V>, E>
+  /**
+   * The values of `keys` at `now` when every one is fresh, else `undefined`: the synchronous fast path
+   * of {@link get}. Nothing is counted: a caller that used them counts them with {@link hit}.
+   */
+  readonly peek: (keys: ReadonlyArray<string>, now: number) => ReadonlyArray<V> | undefined
+  readonly hit: (lookups: number) => void
   readonly stats: Effect.Effect<CacheStats>
   /** Forget every entry (the next lookups load). */
   readonly clear: Effect.Effect<void>
@@ -86,6 +92,18 @@ export const make = <V>(options: { readonly ttlMs: number; readonly capacity: nu
           Effect.catchAll((error) => stale.every((key) => entries.has(key)) ? Effect.succeed(values()) : Effect.fail(error))
         )
       }),
+    peek: (keys, now) => {
+      const values: Array<V> = []
+      for (const key of keys) {
+        const entry = entries.get(key)
+        if (entry === undefined || entry.expiresAt <= now) return undefined
+        values.push(entry.value)
+      }
+      return values
+    },
+    hit: (lookups) => {
+      hits += lookups
+    },
     stats: Effect.sync(() => ({ hits, misses, refreshes, size: entries.size })),
     clear: Effect.sync(() => entries.clear())
   }

@@ -21,3 +21,5 @@ export { makeCacheStore, type RedisCacheStoreOptions } from "./cacheStore.js"
 export { layerCircuitBreaker, makeCircuitBreaker, type RedisCircuitBreakerOptions } from "./sharedBreaker.js"
 /** @since 0.1.0 */
 export { layerLimitsStore, makeLimitsStore, type RedisLimitsStoreOptions } from "./limitsStore.js"
+/** @since 0.1.0 */
+export { layerTenantLimiter, makeTenantLimiter, type RedisTenantOptions } from "./tenantLimiter.js"

@@ -5,7 +5,8 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { makeLimitsStore } from "../../src/redis/limitsStore.js"
 import { freePort, skipCluster, skipRedis } from "../redis/server.js"
-import { clusterLayer, connection, uniquePrefix, useRedisCluster, useRedisServer } from "../redis/util.js"
+import { clusterLayer, connection, redisLayer, uniquePrefix, useRedisCluster, useRedisServer } from "../redis/util.js"
+import { tenantOn } from "../tenants/redisFixtures.js"
 import { runCli } from "./runCli.js"
 
 const tmpFile = (name: string, text: string) => {
@@ -70,6 +71,35 @@ describe.skipIf(skipRedis)("effect-governor limits (real redis-server)", () => {
       const text = yield* runCli(["limits", "audit", ...at, "--limit", "1"])
       expect(text.stdout).toMatch(/^\d{4}-\d\d-\d\dT.*Z {2}create entity user-7 {2}by ci/)
     }))
+
+  it.live("usage: a table and a chart per resource and limit; capacity per level", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const prefix = uniquePrefix("usage")
+      const at = ["--redis", server.url, "--prefix", prefix]
+      expect((yield* runCli(["limits", "apply", ...at, tmpFile("limits.yaml", V1)])).code).toBe(0)
+      // A worker admits calls (usage counters on by default: per minute, the last 60).
+      const { tenants } = yield* tenantOn(redisLayer(server.url, prefix))
+      for (let i = 0; i < 5; i++) yield* tenants.acquire({ entity: "user-42", resource: "openai" })
+      yield* tenants.acquire({ entity: "user-42", resource: "search", cost: 2 })
+      const shown = yield* runCli(["limits", "usage", ...at, "org-1", "--window", "10 minutes"])
+      expect(shown.code).toBe(0)
+      expect(shown.stdout).toMatch(/^usage of org-1: .* UTC, per 1m$/m)
+      expect(shown.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d +openai +rpm +5$/m)
+      // search resolves to the system default (rps 50/s) at org-1 too.
+      expect(shown.stdout).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d +search +rps +2$/m)
+      expect(shown.stdout).toMatch(/^openai rpm {2}\| {9}█\| {2}max 5 per 1m, total 5$/m)
+      const json = JSON.parse((yield* runCli(["limits", "usage", ...at, "user-42", "--json"])).stdout)
+      expect(json.rows.map((r: { amount: number }) => r.amount).sort()).toEqual([2, 5])
+      expect(json.intervalMs).toBe(60_000)
+      const capacity = yield* runCli(["limits", "capacity", ...at, "user-42", "--resource", "openai"])
+      expect(capacity.code).toBe(0)
+      expect(capacity.stdout).toMatch(/user-42 +entityDefault +rpm +55(\.\d+)? +60 +in \d/)
+      // org-1 refills 10 a second: it may be full again by now.
+      expect(capacity.stdout).toMatch(/org-1 +entity +rpm +(59\d(\.\d+)?|600) +600 +(in \d|full)/)
+      const empty = yield* runCli(["limits", "usage", ...at, "nobody"])
+      expect(empty.stdout).toContain("nothing consumed")
+      expect((yield* runCli(["limits", "usage", ...at, "user-42", "--window", "soon"])).code).toBe(2)
+    })))
 
   it.live("bad input exits 2 naming the path; an unreachable Redis exits 1 without its password", () =>
     Effect.gen(function*() {

@@ -198,6 +198,26 @@ describe.concurrent("examples", { timeout: TIMEOUT_MS + 10_000 }, () => {
     }
   })
 
+  it("multi-tenant.ts: app > customer > user admitted together; one token's 429 pauses its user only", async () => {
+    const r = await run("multi-tenant")
+    expectSuccess(r)
+    for (const user of ["acme-ann", "acme-bob", "globex-cy"]) {
+      expect(r.stdout).toMatch(new RegExp(`${user} done: 8 requests, the last one answered for "${user}"`))
+    }
+    const pause = /429 at (\d+) ms \(Retry-After: 1 s\); globex-cy resumed at (\d+) ms; meanwhile acme's users got (\d+) answers/.exec(r.stdout)
+    expect(pause).not.toBeNull()
+    expect(Number(pause![2]) - Number(pause![1])).toBeGreaterThanOrEqual(900)
+    expect(Number(pause![3])).toBeGreaterThan(0)
+    expect(r.stdout).toMatch(/refused: Rate limit exceeded for key "acme-eve@vendor" \(rps\); retry after [^;]+; blocked at acme \(rps, /)
+    const usage = Object.fromEntries([...r.stdout.matchAll(/^usage (\S+): (\d+) admitted$/gm)].map((m) => [m[1]!, Number(m[2])]))
+    expect(usage["app"]).toBe(usage["acme"]! + usage["globex"]!)
+    expect(usage["acme"]).toBe(usage["acme-ann"]! + usage["acme-bob"]! + usage["acme-eve"]!)
+    // Every request once, plus globex-cy's retry after its 429.
+    expect(usage["globex-cy"]).toBe(9)
+    expect(r.stdout).toContain("the vendor answered 25 requests, 1 with 429")
+    expect(r.stdout).toMatch(/^capacity app +\(entity +\) [\d.]+\/10 rps/m)
+  })
+
   it("testing.ts: the TestClock and simulated-API checks pass", async () => {
     const r = await run("testing")
     expectSuccess(r)

@@ -85,7 +85,16 @@ describe("limits resolver", () => {
       yield* store.put({ kind: "entity", name: "user-42", settings: { parent: "org-1", limits: {} } }, source)
       const chain = yield* resolver.resolveChain("user-42", "api")
       expect(chain.map((r) => [r.entity, r.source, r.limits[0]!.capacity])).toEqual([["user-42", "resource", 1000], ["org-1", "entity", 300]])
+      // Cached: answered without reading the store (3 hits per level), the same limit lists handed out.
+      const { hits, misses } = yield* resolver.stats
+      const again = yield* resolver.resolveChain("user-42", "api")
+      expect(again[1]!.limits).toBe(chain[1]!.limits)
+      expect(yield* resolver.stats).toMatchObject({ misses, hits: hits + 6 })
       yield* store.put({ kind: "entity", name: "org-1", settings: { parent: "user-42", limits: {} } }, source)
+      // A loop made while cached is found once the cache is read again.
+      yield* TestClock.adjust("5 seconds")
+      const stale = yield* Effect.flip(resolver.resolveChain("user-42", "api"))
+      expect(stale._tag).toBe("InvalidHierarchy")
       yield* resolver.invalidate
       const loop = yield* Effect.flip(resolver.resolveChain("user-42", "api"))
       expect(loop._tag === "InvalidHierarchy" && loop.chain).toEqual(["user-42", "org-1", "user-42"])

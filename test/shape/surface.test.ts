@@ -64,7 +64,7 @@ describe("public surface", () => {
     }
     // About one namespace per concept (issue #14): the count moves only on purpose.
     expect(exported.map(([name]) => name)).toEqual([
-      "Limit", "RateLimiter", "Limits", "AdaptiveController", "RetryPolicy", "CircuitBreaker", "Bulkhead", "ResponseCache",
+      "Limit", "RateLimiter", "Limits", "Tenants", "AdaptiveController", "RetryPolicy", "CircuitBreaker", "Bulkhead", "ResponseCache",
       "Redaction", "RedactingLogger", "Metrics", "Tracing", "ApiConfig", "ConfigRegistry", "Presets", "ResilientClient"
     ])
   })

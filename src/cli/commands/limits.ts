@@ -8,7 +8,7 @@
  */
 import { Args, Command, Options } from "@effect/cli"
 import type { FileSystem } from "@effect/platform"
-import { Config, Console, Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
+import { Config, Console, Duration, Effect, Layer, Option, Redacted, Schema, Stream } from "effect"
 import * as os from "node:os"
 import type { InvalidConfig } from "../../config/errors.js"
 import { applyChanges } from "../../limits/apply.js"
@@ -17,10 +17,14 @@ import * as LimitsResolver from "../../limits/LimitsResolver.js"
 import { LimitsStore } from "../../limits/LimitsStore.js"
 import { ANY_RESOURCE, entity as entityTarget, EntityId, parseKey, resource as resourceTarget } from "../../limits/model.js"
 import { type Change, plan } from "../../limits/plan.js"
+import { decodeDuration } from "../../internal/duration.js"
 import { layerLimitsStore } from "../../redis/limitsStore.js"
+import { layerTenantLimiter } from "../../redis/tenantLimiter.js"
+import { TenantLimiter } from "../../tenants/TenantLimiter.js"
 import * as Redis from "../../redis/Redis.js"
 import { CliFailure, failure, pending, usage } from "../errors.js"
 import { eventJson, renderChanges, renderEntity, renderEvent, summary } from "../limitsFormat.js"
+import { renderCapacity, renderUsage } from "../usageFormat.js"
 import { formatConfigError } from "./inspect.js"
 
 const redisUrl = Options.redacted("redis").pipe(
@@ -73,7 +77,7 @@ const withStore = <I, A, E extends { readonly message: string }, R>(
   Effect.gen(function*() {
     const checked = yield* input
     const topology = yield* topologyOf(options)
-    const store = layerLimitsStore().pipe(Layer.provide(Redis.layerConfig(Config.succeed(topology), { requireConnection: true })))
+    const store = layerLimitsStore().pipe(Layer.provideMerge(Redis.layerConfig(Config.succeed(topology), { requireConnection: true })))
     return yield* Effect.provide(program(checked), store)
   }).pipe(Effect.mapError((e) => (e instanceof CliFailure ? e : failure(e.message))))
 
@@ -160,13 +164,60 @@ const auditCommand = Command.make("audit", {
       Stream.runForEach(store.audit({ target: t, limit: o.limit }), (e) => Console.log(o.json ? eventJson(e) : renderEvent(e)))))
 }).pipe(Command.withDescription("Print the kept audit events (oldest first): when, what, who, and each changed field."))
 
+/** Run `program` with the Redis tenant limiter (and the limits store it resolves hierarchies from), once `input` is checked. */
+const withTenants = <I, A, E extends { readonly message: string }>(
+  options: Connection,
+  input: Effect.Effect<I, CliFailure>,
+  program: (input: I) => Effect.Effect<A, E, TenantLimiter>
+) =>
+  withStore(options, input, (i) =>
+    program(i).pipe(Effect.provide(layerTenantLimiter().pipe(Layer.provide(LimitsResolver.layer({ ttl: "1 minute" }))))))
+
+const entityArg = Args.text({ name: "entity" }).pipe(Args.withDescription("The entity (a customer, a user)."))
+const validEntity = (entity: string) => Schema.validate(EntityId)(entity).pipe(Effect.mapError((e) => usage(`ENTITY: ${e.message}`)))
+
+const usageCommand = Command.make("usage", {
+  ...connection,
+  entity: entityArg,
+  window: Options.text("window").pipe(
+    Options.withDescription("How far back: \"1 hour\" (default), \"30 minutes\", \"1 day\" (at most the ring's length)."),
+    Options.withDefault("1 hour")
+  ),
+  json: Options.boolean("json").pipe(Options.withDescription("The usage as one JSON object."))
+}, (o) =>
+  withTenants(
+    o,
+    Effect.gen(function*() {
+      yield* validEntity(o.entity)
+      const window = decodeDuration(o.window)
+      if (Option.isNone(window) || Duration.toMillis(window.value) <= 0) return yield* usage(`--window: expected a duration such as "1 hour", got ${JSON.stringify(o.window)}`)
+      return window.value
+    }),
+    (window) =>
+      Effect.gen(function*() {
+        const found = yield* Effect.flatMap(TenantLimiter, (t) => t.usage(o.entity, window))
+        yield* Console.log(o.json ? JSON.stringify(found) : renderUsage(found))
+      })
+  )).pipe(Command.withDescription("What an entity consumed per interval (every level counts: a customer's usage includes its users'), as a table and a chart per resource and limit."))
+
+const capacityCommand = Command.make("capacity", {
+  ...connection,
+  entity: entityArg,
+  resource: Options.text("resource").pipe(Options.withDescription("The resource called (an API, an endpoint)."))
+}, (o) =>
+  withTenants(o, validEntity(o.entity), () =>
+    Effect.flatMap(
+      Effect.flatMap(TenantLimiter, (t) => t.capacity(o.entity, o.resource)),
+      (found) => Console.log(renderCapacity(found))
+    ))).pipe(Command.withDescription("Tokens available now per limit at the entity and every ancestor, and when each bucket is full."))
+
 /**
  * @since 0.1.0
  * @category commands
  */
 export const command = Command.make("limits").pipe(
   Command.withDescription(
-    "Limits stored in Redis: plan/diff/apply a limits file, get an entity, read the audit events. Exit codes: 0 ok (plan/diff: nothing would change), 1 runtime failure, 2 bad input, 3 changes pending."
+    "Limits stored in Redis: plan/diff/apply a limits file, get an entity, read the audit events, an entity's usage and capacity. Exit codes: 0 ok (plan/diff: nothing would change), 1 runtime failure, 2 bad input, 3 changes pending."
   ),
-  Command.withSubcommands([planCommand, diffCommand, applyCommand, getCommand, auditCommand])
+  Command.withSubcommands([planCommand, diffCommand, applyCommand, getCommand, auditCommand, usageCommand, capacityCommand])
 )

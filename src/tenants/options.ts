@@ -1,0 +1,92 @@
+/**
+ * Options of a tenant limiter (memory or Redis), checked by a Schema whose errors name the field.
+ *
+ * @since 0.1.0
+ */
+import { Duration, Effect, type ParseResult, Schema } from "effect"
+import { MAX_REQUEST_WAIT } from "../internal/bounds.js"
+import { DurationInput, Fraction, intBetween } from "../internal/schema.js"
+import { Limit, LimitFromJson } from "../limiter/Limit.js"
+import type { UsageSettings } from "../limiter/usageRing.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface TenantLimiterOptions {
+  /** Limits of the entity's own level when the store holds none for it (resolution `"none"`). Default none. */
+  readonly limits?: ReadonlyArray<Limit> | undefined
+  /** Proactive throttling per level, as in the memory limiter (default threshold 0.8); `false`: off. */
+  readonly throttle?: { readonly threshold?: number | undefined } | false | undefined
+  /** Minimum gap between two admissions of one level's key. Default none. */
+  readonly minInterval?: Duration.DurationInput | undefined
+  /**
+   * Usage counters per entity: consumption per `interval` (default 1 minute), the last `slots`
+   * intervals kept (default 60); `false`: none.
+   */
+  readonly usage?: { readonly interval?: Duration.DurationInput | undefined; readonly slots?: number | undefined } | false | undefined
+}
+
+const Positive = DurationInput.pipe(
+  Schema.filter((d) => Duration.toMillis(d) >= 1 && Duration.lessThanOrEqualTo(d, Duration.days(31)), {
+    message: () => "Expected a duration from 1 millisecond to 31 days"
+  })
+)
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const TenantLimiterOptionsSchema = Schema.Struct({
+  limits: Schema.optionalWith(Schema.Array(Schema.Union(Schema.typeSchema(Limit), LimitFromJson)), { default: () => [] }),
+  throttle: Schema.optionalWith(
+    Schema.Union(Schema.Literal(false), Schema.Struct({ threshold: Schema.optionalWith(Fraction, { default: () => 0.8 }) })),
+    { default: () => ({ threshold: 0.8 }) }
+  ),
+  minInterval: Schema.optionalWith(
+    DurationInput.pipe(Schema.filter((d) => Duration.lessThanOrEqualTo(d, MAX_REQUEST_WAIT), {
+      message: () => `Expected a duration up to ${Duration.format(MAX_REQUEST_WAIT)}`
+    })),
+    { default: () => Duration.zero }
+  ),
+  usage: Schema.optionalWith(
+    Schema.Union(
+      Schema.Literal(false),
+      Schema.Struct({
+        interval: Schema.optionalWith(Positive, { default: () => Duration.minutes(1) }),
+        slots: Schema.optionalWith(intBetween(1, 10_000), { default: () => 60 })
+      })
+    ),
+    { default: () => ({ interval: Duration.minutes(1), slots: 60 }) }
+  )
+})
+
+/**
+ * The options as the stores use them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TenantSettings {
+  readonly limits: ReadonlyArray<Limit>
+  /** `-1` when off. */
+  readonly throttleAt: number
+  readonly minIntervalMs: number
+  readonly usage: UsageSettings | undefined
+}
+
+const decode = Schema.decodeUnknown(TenantLimiterOptionsSchema)
+
+/**
+ * Decode `options` into settings; a `ParseError` names the offending field.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeSettings = (options: TenantLimiterOptions): Effect.Effect<TenantSettings, ParseResult.ParseError> =>
+  Effect.map(decode(options, { errors: "all" }), (o) => ({
+    limits: o.limits,
+    throttleAt: o.throttle === false ? -1 : o.throttle.threshold,
+    minIntervalMs: Duration.toMillis(o.minInterval),
+    usage: o.usage === false ? undefined : { intervalMs: Duration.toMillis(o.usage.interval), slots: o.usage.slots }
+  }))
