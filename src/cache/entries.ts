@@ -75,12 +75,26 @@ const headersFor = (entry: CacheEntry, status: CacheStatus, markerName: string |
   return headers
 }
 
-/** The response served from an entry, marked with its status. */
-export const responseOf = (
+/** The response served from an entry, marked with its status (a `STALE` one always with its reason). */
+export function responseOf(
+  request: HttpClientRequest.HttpClientRequest,
+  entry: CacheEntry,
+  status: Exclude<CacheStatus, "STALE">,
+  markerName: string | undefined
+): HttpClientResponse.HttpClientResponse
+export function responseOf(
+  request: HttpClientRequest.HttpClientRequest,
+  entry: CacheEntry,
+  status: "STALE",
+  markerName: string | undefined,
+  reason: StaleReason
+): HttpClientResponse.HttpClientResponse
+export function responseOf(
   request: HttpClientRequest.HttpClientRequest,
   entry: CacheEntry,
   status: CacheStatus,
   markerName: string | undefined,
   reason?: StaleReason
-): HttpClientResponse.HttpClientResponse =>
-  CachedResponse.served(request, entry.status, headersFor(entry, status, markerName), entry.body, status, reason)
+): HttpClientResponse.HttpClientResponse {
+  return CachedResponse.served(request, entry.status, headersFor(entry, status, markerName), entry.body, status, reason)
+}

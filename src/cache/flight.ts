@@ -12,14 +12,17 @@ import { Cause, Deferred, Effect } from "effect"
 import type { CacheEntry } from "./CacheStore.js"
 import type { CacheStatus } from "./status.js"
 
+/** How the leader got the entry it shares. @internal */
+export type SharedStatus = Extract<CacheStatus, "HIT" | "MISS" | "REVALIDATED">
+
 /** What the leader's work produced. @internal */
 export type LeaderResult =
-  | { readonly _tag: "Shared"; readonly entry: CacheEntry; readonly status: CacheStatus }
+  | { readonly _tag: "Shared"; readonly entry: CacheEntry; readonly status: SharedStatus }
   | { readonly _tag: "PassThrough"; readonly response: HttpClientResponse.HttpClientResponse }
 
 /** What a waiter learns. @internal */
 export type WaiterOutcome =
-  | { readonly _tag: "Shared"; readonly entry: CacheEntry; readonly status: CacheStatus }
+  | { readonly _tag: "Shared"; readonly entry: CacheEntry; readonly status: SharedStatus }
   | { readonly _tag: "SendYourself" }
   | { readonly _tag: "Retry" }
 

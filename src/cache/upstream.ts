@@ -17,11 +17,18 @@ import type { LeaderResult } from "./flight.js"
 import type { Settings } from "./options.js"
 import { conditionalHeaders, decideResponse, mergeNotModified } from "./policy.js"
 import { containsSecret } from "./secrets.js"
+import type { SendReason } from "./status.js"
 import type { StoreAccess } from "./storeAccess.js"
 
-/** @internal */
+/**
+ * What the cache stands in front of; `reason` says why the cache sends this request (a function
+ * of the request alone is one too).
+ *
+ * @internal
+ */
 export type Send<E, R> = (
-  request: HttpClientRequest.HttpClientRequest
+  request: HttpClientRequest.HttpClientRequest,
+  reason: SendReason
 ) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>
 
 /** What the leader works with. @internal */
@@ -108,7 +115,7 @@ const handleNotModified = (
 
 /**
  * Leader: serve an entry another leader stored since our lookup, else revalidate a stale entry
- * that has a validator, else fetch.
+ * that has a validator, else fetch. `background`: a `stale-while-revalidate` refresh.
  *
  * @internal
  */
@@ -119,7 +126,8 @@ export const lead = <E, R>(
   send: Send<E, R>,
   candidate: Option.Option<CacheEntry>,
   settings: Settings,
-  revalidate: boolean
+  revalidate: boolean,
+  background: boolean
 ): Effect.Effect<LeaderResult, E | ResponseError, R> =>
   Effect.gen(function*() {
     const recheck = yield* lookup(u, key, request)
@@ -131,10 +139,11 @@ export const lead = <E, R>(
     const stale = Option.orElse(recheck, () => candidate)
     if (Option.isSome(stale) && (stale.value.etag !== undefined || stale.value.lastModified !== undefined)) {
       u.counters.revalidations++
-      const response = yield* send(HttpClientRequest.setHeaders(request, conditionalHeaders(stale.value)))
+      const conditional = HttpClientRequest.setHeaders(request, conditionalHeaders(stale.value))
+      const response = yield* send(conditional, background ? "refresh" : "revalidate")
       return response.status === 304
         ? yield* handleNotModified(u, key, request, stale.value, response, settings, now)
         : yield* handleFull(u, key, request, response, settings, now)
     }
-    return yield* handleFull(u, key, request, yield* send(request), settings, now)
+    return yield* handleFull(u, key, request, yield* send(request, background ? "refresh" : "miss"), settings, now)
   })

@@ -4,7 +4,7 @@
  * from the stale entry when the request fails), from the response's directives or the policy's
  * defaults, never against must-revalidate / no-cache or for a request asking for revalidation.
  */
-import { FetchHttpClient, HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Logger, LogLevel, Option, type Scope, TestClock } from "effect"
 import { CircuitOpenError } from "../../src/breaker/errors.js"
@@ -27,7 +27,7 @@ const setup = (options: ResponseCache.ResponseCacheOptions = {}) =>
     const cache = yield* ResponseCache.make(yield* makeMemoryStore(), options)
     const call = (
       p: string,
-      via: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, unknown, HttpClient.HttpClient> = send,
+      via: ResponseCache.Send<unknown, HttpClient.HttpClient> = send,
       headers: Record<string, string> = {}
     ) =>
       Effect.gen(function*() {
@@ -84,6 +84,8 @@ describe("stale-while-revalidate", () => {
         expect(yield* cache.stats).toMatchObject({ staleWhileRevalidate: 1, refreshes: 1, refreshFailures: 0, hits: 1 })
         const line = lines.find((l) => l.annotations["cache"] === "stale")
         expect(line).toMatchObject({ level: "DEBUG", annotations: { stale: "while-revalidate", staleForMs: 1000 } })
+        // `cache=stale` is an answer from a stale entry, nothing else.
+        expect(lines.filter((l) => l.annotations["cache"] === "stale")).toHaveLength(1)
       }),
       lines
     )
@@ -136,7 +138,7 @@ describe("stale-while-revalidate", () => {
         expect(yield* get("/stale/swr", auth)).toMatchObject({ body: "n1", status: "STALE" })
         yield* until(() => Effect.map(cache.stats, (s) => s.refreshFailures === 1))
         const failed = lines.find((l) => l.annotations["refresh"] === "failed")
-        expect(failed).toMatchObject({ level: "WARN", annotations: { reason: "status 503" } })
+        expect(failed).toMatchObject({ level: "WARN", annotations: { cache: "refresh", reason: "status 503" } })
         expect(JSON.stringify(lines)).not.toContain("swr-secret-token")
         expect(JSON.stringify(lines)).not.toContain("/stale/swr")
       }),
@@ -153,6 +155,33 @@ describe("stale-while-revalidate", () => {
       server.failing = 500
       yield* TestClock.adjust(Duration.seconds(6))
       expect(yield* get("/stale/both", { "cache-control": "no-cache" })).toMatchObject({ code: 500, status: undefined })
+    })))
+})
+
+describe("why the cache sends", () => {
+  it.effect("each request it sends says so: miss, revalidate, refresh (background), bypass", () =>
+    live(Effect.gen(function*() {
+      const { cache, call, server } = yield* setup()
+      const sent: Array<readonly [string, ResponseCache.SendReason, boolean]> = []
+      const via: ResponseCache.Send<unknown, HttpClient.HttpClient> = (request, reason) =>
+        Effect.zipRight(
+          Effect.sync(() => sent.push([new URL(request.url).pathname, reason, request.headers["if-none-match"] !== undefined])),
+          send(request)
+        )
+      yield* call("/stale/swr", via)
+      yield* call("/stale/sie", via)
+      yield* TestClock.adjust(Duration.seconds(6))
+      expect(yield* call("/stale/swr", via)).toMatchObject({ status: "STALE", reason: "while-revalidate" })
+      yield* until(() => Effect.succeed(sent.length === 3))
+      expect(yield* call("/stale/sie", via)).toMatchObject({ status: "MISS" })
+      yield* cache.cached(HttpClientRequest.post(server.url("/stale/post")), via)
+      expect(sent).toEqual([
+        ["/stale/swr", "miss", false],
+        ["/stale/sie", "miss", false],
+        ["/stale/swr", "refresh", true],
+        ["/stale/sie", "revalidate", true],
+        ["/stale/post", "bypass", false]
+      ])
     })))
 })
 

@@ -1,0 +1,126 @@
+/**
+ * The request path of the response cache: lookup, fresh hit, stale answers (RFC 5861) and the
+ * single flight around upstream work.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+import type { HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import type { ResponseError } from "@effect/platform/HttpClientError"
+import { Effect, Option } from "effect"
+import type { CacheEntry } from "./CacheStore.js"
+import type { Counters } from "./counters.js"
+import { matchesVariant, responseOf } from "./entries.js"
+import { makeFlights } from "./flight.js"
+import type { CachedOptions, Resolved, Settings } from "./options.js"
+import { decideRequest, isImmutable } from "./policy.js"
+import { staleAllowance } from "./stale.js"
+import { orStale, type Refresher, staleAnswer } from "./staleServing.js"
+import type { StoreAccess } from "./storeAccess.js"
+import { lead, type Send, type Upstream } from "./upstream.js"
+
+type Response = HttpClientResponse.HttpClientResponse
+
+/** One handled call: what every step of its path needs. */
+interface Call<E, R> {
+  readonly request: HttpClientRequest.HttpClientRequest
+  readonly send: Send<E, R>
+  readonly options: CachedOptions | undefined
+  readonly settings: Settings
+  readonly key: string
+  /** The request asks for an end-to-end check (`no-cache`, `max-age=0`). */
+  readonly revalidate: boolean
+  /** Stale entries may answer (not for a prewarm). */
+  readonly allowStale: boolean
+}
+
+/** @internal */
+export type Cached = <E, R>(
+  request: HttpClientRequest.HttpClientRequest,
+  send: Send<E, R>,
+  options: CachedOptions | undefined,
+  allowStale: boolean
+) => Effect.Effect<Response, E | ResponseError, R>
+
+/** @internal */
+export const makeCached = (resolved: Resolved, access: StoreAccess, counters: Counters, refresher: Refresher): Cached => {
+  const { keyFor, markerName, settingsFor } = resolved
+  const u: Upstream = { store: access, counters, markerName, maxBodyBytes: resolved.maxBodyBytes }
+  const flights = makeFlights()
+
+  /** Single flight around the leader's work; waiters get the leader's entry (or start over). */
+  const flight = <E, R>(call: Call<E, R>, candidate: Option.Option<CacheEntry>, background: boolean) => {
+    const { request, send, settings, key, revalidate } = call
+    return flights.run(
+      key,
+      lead(u, key, request, send, candidate, settings, revalidate, background),
+      (result): Response =>
+        result._tag === "PassThrough" ? result.response : responseOf(request, result.entry, result.status, markerName),
+      (outcome): Effect.Effect<Response, E | ResponseError, R> => {
+        switch (outcome._tag) {
+          case "Shared":
+            counters.coalesced++
+            return Effect.succeed(
+              responseOf(request, outcome.entry, outcome.status === "MISS" ? "COALESCED" : outcome.status, markerName)
+            )
+          case "SendYourself":
+            return send(request, "miss")
+          case "Retry":
+            // The leader was interrupted: start over (this fiber may become the leader).
+            return lookup(call)
+        }
+      }
+    )
+  }
+
+  /** A lookup that found `entry` past its freshness. */
+  const onStale = <E, R>(call: Call<E, R>, entry: CacheEntry, now: number): Effect.Effect<Response, E | ResponseError, R> => {
+    const { request } = call
+    const allowance = staleAllowance(entry.headers, call.settings.policy)
+    if (now < entry.expiresAt + allowance.whileRevalidate) {
+      counters.staleWhileRevalidate++
+      return Effect.zipRight(
+        refresher.start(call.key, flight(call, Option.some(entry), true)),
+        staleAnswer(request, entry, markerName, "while-revalidate", now)
+      )
+    }
+    const upstream = flight(call, Option.some(entry), false)
+    if (now < entry.expiresAt + allowance.ifError) {
+      return orStale(upstream, (error) =>
+        Effect.suspend(() => {
+          counters.staleIfError++
+          return staleAnswer(request, entry, markerName, "if-error", now, error)
+        }))
+    }
+    return upstream
+  }
+
+  // The hot path: a fresh hit is a store lookup, a clock read and one response object.
+  const lookup = <E, R>(call: Call<E, R>): Effect.Effect<Response, E | ResponseError, R> =>
+    Effect.clockWith((clock) =>
+      Effect.flatMap(access.get(call.key), (found) => {
+        if (Option.isNone(found) || !matchesVariant(found.value, call.request.headers)) {
+          return flight(call, Option.none(), false)
+        }
+        const entry = found.value
+        const now = clock.unsafeCurrentTimeMillis()
+        if (now < entry.expiresAt && (!call.revalidate || isImmutable(entry.headers))) {
+          counters.hits++
+          return Effect.succeed(responseOf(call.request, entry, "HIT", markerName))
+        }
+        return call.revalidate || !call.allowStale ? flight(call, found, false) : onStale(call, entry, now)
+      })
+    )
+
+  return (request, send, options, allowStale) =>
+    Effect.suspend(() => {
+      const settings = settingsFor(options)
+      const decision = decideRequest(request.method, request.headers, settings.policy)
+      const key = decision._tag === "Lookup" ? keyFor(request, options) : undefined
+      if (decision._tag === "Bypass" || key === undefined) {
+        counters.bypassed++
+        return send(request, "bypass")
+      }
+      return lookup({ request, send, options, settings, key, revalidate: decision.revalidate, allowStale })
+    })
+}
