@@ -60,7 +60,7 @@ import type { Send } from "./upstream.js"
 export type { CachedOptions, ResponseCacheOptions } from "./options.js"
 export type { RequestCounters, ResponseCacheStats } from "./counters.js"
 export type { PrewarmReport } from "./prewarm.js"
-export { cacheStatus, staleReason } from "./status.js"
+export { cacheStatus, countsAsHit, staleReason } from "./status.js"
 export type { CacheStatus, SendReason, StaleReason } from "./status.js"
 export type { Send } from "./upstream.js"
 

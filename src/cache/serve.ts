@@ -9,7 +9,8 @@ import type { HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import type { ResponseError } from "@effect/platform/HttpClientError"
 import { Effect, Option } from "effect"
 import type { CacheEntry } from "./CacheStore.js"
-import type { Counters } from "./counters.js"
+import { servedAs } from "./CachedResponse.js"
+import { countAnswer, type Counters } from "./counters.js"
 import { matchesVariant, responseOf } from "./entries.js"
 import { makeFlights } from "./flight.js"
 import type { CachedOptions, Resolved, Settings } from "./options.js"
@@ -47,6 +48,11 @@ export const makeCached = (resolved: Resolved, access: StoreAccess, counters: Co
   const { keyFor, markerName, settingsFor } = resolved
   const u: Upstream = { store: access, counters, markerName, maxBodyBytes: resolved.maxBodyBytes }
   const flights = makeFlights()
+  const count = (response: Response) =>
+    Effect.sync(() => {
+      const served = servedAs(response)
+      countAnswer(counters, served?.status, served?.reason)
+    })
 
   /** Single flight around the leader's work; waiters get the leader's entry (or start over). */
   const flight = <E, R>(call: Call<E, R>, candidate: Option.Option<CacheEntry>, background: boolean) => {
@@ -59,7 +65,6 @@ export const makeCached = (resolved: Resolved, access: StoreAccess, counters: Co
       (outcome): Effect.Effect<Response, E | ResponseError, R> => {
         switch (outcome._tag) {
           case "Shared":
-            counters.coalesced++
             return Effect.succeed(
               responseOf(request, outcome.entry, outcome.status === "MISS" ? "COALESCED" : outcome.status, markerName)
             )
@@ -78,7 +83,6 @@ export const makeCached = (resolved: Resolved, access: StoreAccess, counters: Co
     const { request } = call
     const allowance = staleAllowance(entry.headers, call.settings.policy)
     if (now < entry.expiresAt + allowance.whileRevalidate) {
-      counters.staleWhileRevalidate++
       return Effect.zipRight(
         refresher.start(call.key, flight(call, Option.some(entry), true)),
         staleAnswer(request, entry, markerName, "while-revalidate", now)
@@ -86,11 +90,7 @@ export const makeCached = (resolved: Resolved, access: StoreAccess, counters: Co
     }
     const upstream = flight(call, Option.some(entry), false)
     if (now < entry.expiresAt + allowance.ifError) {
-      return orStale(upstream, (error) =>
-        Effect.suspend(() => {
-          counters.staleIfError++
-          return staleAnswer(request, entry, markerName, "if-error", now, error)
-        }))
+      return orStale(upstream, (error) => staleAnswer(request, entry, markerName, "if-error", now, error))
     }
     return upstream
   }
@@ -105,7 +105,6 @@ export const makeCached = (resolved: Resolved, access: StoreAccess, counters: Co
         const entry = found.value
         const now = clock.unsafeCurrentTimeMillis()
         if (now < entry.expiresAt && (!call.revalidate || isImmutable(entry.headers))) {
-          counters.hits++
           return Effect.succeed(responseOf(call.request, entry, "HIT", markerName))
         }
         return call.revalidate || !call.allowStale ? flight(call, found, false) : onStale(call, entry, now)
@@ -121,6 +120,8 @@ export const makeCached = (resolved: Resolved, access: StoreAccess, counters: Co
         counters.bypassed++
         return send(request, "bypass")
       }
-      return lookup({ request, send, options, settings, key, revalidate: decision.revalidate, allowStale })
+      // Counted here, once, by how the answer leaves the cache (a waiter starting over is not
+      // counted twice; a background refresh, answering nobody, not at all).
+      return Effect.tap(lookup({ request, send, options, settings, key, revalidate: decision.revalidate, allowStale }), count)
     })
 }

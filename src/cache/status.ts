@@ -64,3 +64,16 @@ export const cacheStatus = (response: HttpClientResponse.HttpClientResponse): Op
  */
 export const staleReason = (response: HttpClientResponse.HttpClientResponse): Option.Option<StaleReason> =>
   Option.fromNullable(servedAs(response)?.reason)
+
+/**
+ * Whether a response counts as a hit in the cache's `stats.hitRate`: `HIT`, or `STALE` for either
+ * reason (served from a stored entry instead of an upstream response of its own). A caller keeping
+ * its own hit count (the client's stats, metrics) counts by this, once per answer.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const countsAsHit = (response: HttpClientResponse.HttpClientResponse): boolean => {
+  const status = servedAs(response)?.status
+  return status === "HIT" || status === "STALE"
+}

@@ -53,7 +53,6 @@ const handleFull = (
   requestTime: number
 ): Effect.Effect<LeaderResult, ResponseError> =>
   Effect.gen(function*() {
-    u.counters.misses++
     const now = yield* Clock.currentTimeMillis
     const decision = decideResponse(
       { method: request.method, status: response.status, headers: response.headers, now, requestTime, requestHeaders: request.headers },
@@ -87,7 +86,6 @@ const handleNotModified = (
   requestTime: number
 ): Effect.Effect<LeaderResult> =>
   Effect.gen(function*() {
-    u.counters.notModified++
     const at = yield* Clock.currentTimeMillis
     const headers = storableHeaders(mergeNotModified(stale.headers, response.headers), u.markerName)
     const decision = decideResponse(
@@ -133,7 +131,6 @@ export const lead = <E, R>(
     const recheck = yield* lookup(u, key, request)
     const now = yield* Clock.currentTimeMillis
     if (!revalidate && Option.isSome(recheck) && now < recheck.value.expiresAt) {
-      u.counters.hits++
       return { _tag: "Shared", entry: recheck.value, status: "HIT" } as const
     }
     const stale = Option.orElse(recheck, () => candidate)
