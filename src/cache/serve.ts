@@ -54,8 +54,16 @@ export const makeCached = (resolved: Resolved, access: StoreAccess, counters: Co
       countAnswer(counters, served?.status, served?.reason)
     })
 
-  /** Single flight around the leader's work; waiters get the leader's entry (or start over). */
-  const flight = <E, R>(call: Call<E, R>, candidate: Option.Option<CacheEntry>, background: boolean) => {
+  /**
+   * Single flight around the leader's work; waiters get the leader's entry (or start over). `ifError`:
+   * the caller's `stale-if-error` answer, given to a waiter whose leader got an error status.
+   */
+  const flight = <E, R>(
+    call: Call<E, R>,
+    candidate: Option.Option<CacheEntry>,
+    background: boolean,
+    ifError?: (error: string) => Effect.Effect<Response>
+  ) => {
     const { request, send, settings, key, revalidate } = call
     return flights.run(
       key,
@@ -70,6 +78,8 @@ export const makeCached = (resolved: Resolved, access: StoreAccess, counters: Co
             )
           case "SendYourself":
             return send(request, "miss")
+          case "ErrorStatus":
+            return ifError === undefined ? send(request, "miss") : ifError(`status ${outcome.status}`)
           case "Retry":
             // The leader was interrupted: start over (this fiber may become the leader).
             return lookup(call)
@@ -88,11 +98,13 @@ export const makeCached = (resolved: Resolved, access: StoreAccess, counters: Co
         staleAnswer(request, entry, markerName, "while-revalidate", now)
       )
     }
-    const upstream = flight(call, Option.some(entry), false)
     if (now < entry.expiresAt + allowance.ifError) {
-      return orStale(upstream, (error) => staleAnswer(request, entry, markerName, "if-error", now, error))
+      // The leader's failure answers its waiters too: a failed cause reaches them as is, an error
+      // status as `ErrorStatus` (its response is the leader's alone).
+      const stale = (error: string) => staleAnswer(request, entry, markerName, "if-error", now, error)
+      return orStale(flight(call, Option.some(entry), false, stale), stale)
     }
-    return upstream
+    return flight(call, Option.some(entry), false)
   }
 
   // The hot path: a fresh hit is a store lookup, a clock read and one response object.

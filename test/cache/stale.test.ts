@@ -6,7 +6,7 @@
  */
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Logger, LogLevel, Option, type Scope, TestClock } from "effect"
+import { Clock, Deferred, Duration, Effect, Fiber, Logger, LogLevel, Option, type Scope, TestClock } from "effect"
 import { CircuitOpenError } from "../../src/breaker/errors.js"
 import { makeMemoryStore } from "../../src/cache/MemoryStore.js"
 import * as ResponseCache from "../../src/cache/ResponseCache.js"
@@ -231,6 +231,29 @@ describe("stale-if-error", () => {
         lines
       )
     })
+  }
+
+  for (const failing of [503, "reset"] as const) {
+    it.effect(`under an outage, one flight per key answers every waiter from the stale entry (${failing})`, () =>
+      live(Effect.gen(function*() {
+        const { cache, call, get, server } = yield* setup()
+        yield* get("/stale/sie")
+        yield* TestClock.adjust(Duration.seconds(6))
+        server.failing = failing
+        const gate = yield* Deferred.make<void>()
+        const gated: ResponseCache.Send<unknown, HttpClient.HttpClient> = (request) =>
+          Effect.zipRight(Deferred.await(gate), send(request))
+        const fiber = yield* Effect.fork(
+          Effect.all(Array.from({ length: 5 }, () => call("/stale/sie", gated)), { concurrency: "unbounded" })
+        )
+        for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+        yield* Deferred.succeed(gate, void 0)
+        const answers = yield* Fiber.join(fiber)
+        expect(answers.map((a) => [a.status, a.reason, a.body])).toEqual(Array(5).fill(["STALE", "if-error", "n1"]))
+        // The leader's failed request answers all five: no waiter sends its own.
+        expect(server.count("/stale/sie")).toBe(2)
+        expect(yield* cache.stats).toMatchObject({ staleIfError: 5, revalidations: 1 })
+      })))
   }
 
   it.effect("answers at once when the inner steps fail without calling upstream (circuit open)", () =>
