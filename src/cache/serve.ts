@@ -11,26 +11,20 @@ import { Effect, Option } from "effect"
 import type { CacheEntry } from "./CacheStore.js"
 import { servedAs } from "./CachedResponse.js"
 import { countAnswer, type Counters } from "./counters.js"
-import { matchesVariant, responseOf } from "./entries.js"
+import { cacheControlOf, responseOf, Variant } from "./entries.js"
 import { makeFlights } from "./flight.js"
-import type { CachedOptions, Resolved, Settings } from "./options.js"
+import type { CachedOptions, Resolved } from "./options.js"
 import { decideRequest, isImmutable } from "./policy.js"
 import { staleAllowance } from "./stale.js"
 import { orStale, type Refresher, staleAnswer } from "./staleServing.js"
 import type { StoreAccess } from "./storeAccess.js"
-import { lead, type Send, type Upstream } from "./upstream.js"
+import { lead, type LeadCall, type Send, type Upstream } from "./upstream.js"
 
 type Response = HttpClientResponse.HttpClientResponse
 
 /** One handled call: what every step of its path needs. */
-interface Call<E, R> {
-  readonly request: HttpClientRequest.HttpClientRequest
-  readonly send: Send<E, R>
+interface Call<E, R> extends LeadCall<E, R> {
   readonly options: CachedOptions | undefined
-  readonly settings: Settings
-  readonly key: string
-  /** The request asks for an end-to-end check (`no-cache`, `max-age=0`). */
-  readonly revalidate: boolean
   /** Stale entries may answer (not for a prewarm). */
   readonly allowStale: boolean
 }
@@ -45,7 +39,7 @@ export type Cached = <E, R>(
 
 /** @internal */
 export const makeCached = (resolved: Resolved, access: StoreAccess, counters: Counters, refresher: Refresher): Cached => {
-  const { keyFor, markerName, settingsFor } = resolved
+  const { keyFor, keyedNames, markerName, settingsFor } = resolved
   const u: Upstream = { store: access, counters, markerName, maxBodyBytes: resolved.maxBodyBytes }
   const flights = makeFlights()
   const count = (response: Response) =>
@@ -64,10 +58,10 @@ export const makeCached = (resolved: Resolved, access: StoreAccess, counters: Co
     background: boolean,
     ifError?: (error: string) => Effect.Effect<Response>
   ) => {
-    const { request, send, settings, key, revalidate } = call
+    const { request, send } = call
     return flights.run(
-      key,
-      lead(u, key, request, send, candidate, settings, revalidate, background),
+      call.key,
+      lead(u, call, candidate, background),
       (result): Response =>
         result._tag === "PassThrough" ? result.response : responseOf(request, result.entry, result.status, markerName),
       (outcome): Effect.Effect<Response, E | ResponseError, R> => {
@@ -91,7 +85,7 @@ export const makeCached = (resolved: Resolved, access: StoreAccess, counters: Co
   /** A lookup that found `entry` past its freshness. */
   const onStale = <E, R>(call: Call<E, R>, entry: CacheEntry, now: number): Effect.Effect<Response, E | ResponseError, R> => {
     const { request } = call
-    const allowance = staleAllowance(entry.headers, call.settings.policy)
+    const allowance = staleAllowance(entry.headers, call.settings.policy, cacheControlOf(entry))
     if (now < entry.expiresAt + allowance.whileRevalidate) {
       return Effect.zipRight(
         refresher.start(call.key, flight(call, Option.some(entry), true)),
@@ -111,12 +105,12 @@ export const makeCached = (resolved: Resolved, access: StoreAccess, counters: Co
   const lookup = <E, R>(call: Call<E, R>): Effect.Effect<Response, E | ResponseError, R> =>
     Effect.clockWith((clock) =>
       Effect.flatMap(access.get(call.key), (found) => {
-        if (Option.isNone(found) || !matchesVariant(found.value, call.request.headers)) {
+        if (Option.isNone(found) || !call.variant.matches(found.value)) {
           return flight(call, Option.none(), false)
         }
         const entry = found.value
         const now = clock.unsafeCurrentTimeMillis()
-        if (now < entry.expiresAt && (!call.revalidate || isImmutable(entry.headers))) {
+        if (now < entry.expiresAt && (!call.revalidate || isImmutable(entry.headers, cacheControlOf(entry)))) {
           return Effect.succeed(responseOf(call.request, entry, "HIT", markerName))
         }
         return call.revalidate || !call.allowStale ? flight(call, found, false) : onStale(call, entry, now)
@@ -134,6 +128,7 @@ export const makeCached = (resolved: Resolved, access: StoreAccess, counters: Co
       }
       // Counted here, once, by how the answer leaves the cache (a waiter starting over is not
       // counted twice; a background refresh, answering nobody, not at all).
-      return Effect.tap(lookup({ request, send, options, settings, key, revalidate: decision.revalidate, allowStale }), count)
+      const variant = new Variant(request.headers, keyedNames(options))
+      return Effect.tap(lookup({ request, send, options, settings, key, revalidate: decision.revalidate, allowStale, variant }), count)
     })
 }
