@@ -11,8 +11,9 @@
  * - stores cacheable responses (`x-cache: MISS`); the body is read once and the caller receives a
  *   response served from the stored bytes, whose body accessors can be used any number of times;
  * - makes identical concurrent lookups share one upstream call (single flight): waiters receive
- *   the leader's result (`x-cache: COALESCED`, or `HIT`/`REVALIDATED`) or its failure; if the leader
- *   is interrupted, a waiter takes over instead of hanging;
+ *   the leader's result (`x-cache: COALESCED`, or `HIT`/`REVALIDATED`) or its failure, which a waiter
+ *   holding a `stale-if-error` entry answers from it (an error status too: one request per key in an
+ *   outage); if the leader is interrupted, a waiter takes over instead of hanging;
  * - serves stale entries as RFC 5861 allows (`x-cache: STALE`, {@link staleReason} says why): within
  *   `stale-while-revalidate` at once, refreshing the entry in the background (in the cache's scope,
  *   through `send`, one refresh per key, `maxBackgroundRefreshes` at once); within `stale-if-error`
