@@ -79,7 +79,7 @@ export class CacheStoreError extends Schema.TaggedError<CacheStoreError>()("Cach
 
 /**
  * The interface a backend implements. Keys are opaque strings (the response cache passes
- * SHA-256 hex digests); a store may hash them again for its own naming.
+ * SHA-256 hex digests, which a store can use as names as they are).
  *
  * @since 0.1.0
  * @category models

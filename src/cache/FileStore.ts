@@ -2,7 +2,8 @@
  * File-system {@link CacheStore} through `@effect/platform`'s `FileSystem` (provide
  * `NodeFileSystem.layer` from `@effect/platform-node`).
  *
- * - One file per entry under `directory`, named by the SHA-256 (hex) of the key.
+ * - One file per entry under `directory`, named by its key when that is a SHA-256 hex digest already
+ *   (the response cache's keys are), else by the SHA-256 (hex) of the key.
  * - Writes go to a uniquely named temp file in the same directory, then `rename` over the entry:
  *   a reader sees the old whole entry or the new whole entry, and concurrent writers of one key
  *   leave exactly one of their entries (the last rename wins).
@@ -44,8 +45,14 @@ export interface FileStoreOptions {
   readonly memoBytes?: number | undefined
 }
 
-/** File name of a key: SHA-256 hex, so any key maps to a safe, fixed-length name. */
-const fileNameOf = (key: string): string => sha256Hex(key)
+const SHA256_HEX = /^[0-9a-f]{64}$/
+
+/**
+ * File name of a key: a safe, fixed-length SHA-256 hex name. The response cache's keys are such
+ * digests already and are not hashed twice; another key is hashed (reaching an existing digest that
+ * way would take a SHA-256 preimage, and the file records its key besides).
+ */
+const fileNameOf = (key: string): string => (SHA256_HEX.test(key) ? key : sha256Hex(key))
 
 /**
  * Creates a file store rooted at `options.directory`.

@@ -7,7 +7,7 @@
 import { Clock, Duration, Effect, Option } from "effect"
 import type { CacheEntry, CacheStore, CacheStoreStats } from "./CacheStore.js"
 import { entrySize, hitRate, InvalidCacheOptions } from "./CacheStore.js"
-import { makeLru } from "./lru.js"
+import { BoundedLru, type SizedNode } from "./boundedLru.js"
 
 /**
  * @since 0.1.0
@@ -20,10 +20,10 @@ export interface MemoryStoreOptions {
   readonly maxBytes?: number | undefined
 }
 
-interface Slot {
-  readonly entry: CacheEntry
-  readonly size: number
-  readonly deleteAt: number
+class Slot implements SizedNode<Slot> {
+  prev: Slot | null = null
+  next: Slot | null = null
+  constructor(readonly key: string, readonly entry: CacheEntry, readonly size: number, readonly deleteAt: number) {}
 }
 
 const positiveInt = (option: string, value: number | undefined, fallback: number) =>
@@ -36,9 +36,9 @@ const positiveInt = (option: string, value: number | undefined, fallback: number
 /**
  * Creates a memory store. Time comes from `Clock`, so `TestClock` drives retention.
  *
- * The state is an LRU list (`lru.ts`). Each operation reads the clock first and then runs as one
- * synchronous block, so no other fiber can observe a half-done
- * update: the same guarantee a `Ref` gives, without copying the map on every hit.
+ * The state is a bounded LRU list (`boundedLru.ts`, shared with the file store's memo). Each
+ * operation reads the clock first and then runs as one synchronous block, so no other fiber can
+ * observe a half-done update: the same guarantee a `Ref` gives, without copying the map on every hit.
  *
  * @since 0.1.0
  * @category constructors
@@ -47,17 +47,11 @@ export const makeMemoryStore = (options: MemoryStoreOptions = {}): Effect.Effect
   Effect.gen(function*() {
     const maxEntries = yield* positiveInt("maxEntries", options.maxEntries, 1000)
     const maxBytes = yield* positiveInt("maxBytes", options.maxBytes, 64 * 1024 * 1024)
-    const slots = makeLru<Slot>()
-    let bytes = 0
+    const slots = new BoundedLru<Slot>(maxEntries, maxBytes)
     let hits = 0
     let misses = 0
     let evictions = 0
     let expirations = 0
-
-    const remove = (key: string, slot: Slot) => {
-      slots.delete(key)
-      bytes -= slot.size
-    }
 
     const get = (key: string) =>
       Effect.clockWith((clock) =>
@@ -69,7 +63,7 @@ export const makeMemoryStore = (options: MemoryStoreOptions = {}): Effect.Effect
             return Option.none<CacheEntry>()
           }
           if (now >= slot.deleteAt) {
-            remove(key, slot)
+            slots.remove(slot)
             expirations++
             misses++
             return Option.none<CacheEntry>()
@@ -81,39 +75,21 @@ export const makeMemoryStore = (options: MemoryStoreOptions = {}): Effect.Effect
     const set = (key: string, entry: CacheEntry, ttl: Duration.Duration) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Effect.sync(() => {
-          const previous = slots.peek(key)
-          if (previous !== undefined) remove(key, previous)
           const ttlMs = Duration.toMillis(ttl)
-          const size = entrySize(key, entry)
-          if (!(ttlMs > 0) || size > maxBytes) return
-          slots.set(key, { entry, size, deleteAt: now + ttlMs })
-          bytes += size
-          for (const [k, slot] of slots.oldestFirst()) {
-            if (slots.size() <= maxEntries && bytes <= maxBytes) break
-            remove(k, slot)
-            evictions++
-          }
+          if (!(ttlMs > 0)) slots.delete(key)
+          else evictions += slots.set(new Slot(key, entry, entrySize(key, entry), now + ttlMs))
         }))
 
-    const del = (key: string) =>
-      Effect.sync(() => {
-        const slot = slots.peek(key)
-        if (slot === undefined) return false
-        remove(key, slot)
-        return true
-      })
+    const del = (key: string) => Effect.sync(() => slots.delete(key) !== undefined)
 
-    const clear = Effect.sync(() => {
-      slots.clear()
-      bytes = 0
-    })
+    const clear = Effect.sync(() => slots.clear())
 
     const cleanupExpired = Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.sync(() => {
         let removed = 0
-        for (const [k, slot] of slots.oldestFirst()) {
+        for (const slot of slots.oldestFirst()) {
           if (now >= slot.deleteAt) {
-            remove(k, slot)
+            slots.remove(slot)
             removed++
           }
         }
@@ -125,8 +101,8 @@ export const makeMemoryStore = (options: MemoryStoreOptions = {}): Effect.Effect
       hits,
       misses,
       hitRate: hitRate(hits, misses),
-      entries: slots.size(),
-      bytes,
+      entries: slots.size,
+      bytes: slots.bytes,
       evictions,
       expirations,
       corrupt: 0,

@@ -11,9 +11,10 @@
  * - stores cacheable responses (`x-cache: MISS`); the body is read once and the caller receives a
  *   response served from the stored bytes, whose body accessors can be used any number of times;
  * - makes identical concurrent lookups share one upstream call (single flight): waiters receive
- *   the leader's result (`x-cache: COALESCED`, or `HIT`/`REVALIDATED`) or its failure; if the leader
- *   is interrupted, a waiter takes over instead of hanging;
- * - serves stale entries as RFC 5861 allows (`x-cache: STALE`, see {@link staleReason}): within
+ *   the leader's result (`x-cache: COALESCED`, or `HIT`/`REVALIDATED`) or its failure, which a waiter
+ *   holding a `stale-if-error` entry answers from it (an error status too: one request per key in an
+ *   outage); if the leader is interrupted, a waiter takes over instead of hanging;
+ * - serves stale entries as RFC 5861 allows (`x-cache: STALE`, {@link staleReason} says why): within
  *   `stale-while-revalidate` at once, refreshing the entry in the background (in the cache's scope,
  *   through `send`, one refresh per key, `maxBackgroundRefreshes` at once); within `stale-if-error`
  *   when `send` fails (any typed failure: retries exhausted, circuit open, deadline, transport) or
@@ -29,7 +30,10 @@
  *   not store. `Vary` values are stored as fingerprints (see `varyValues`), never as the value.
  *
  * The marker header name is configurable (`markerHeader`, default `"x-cache"`, `false` to omit);
- * {@link cacheStatus} reads the status of a response independently of the header.
+ * {@link cacheStatus} reads the status of a response independently of the header. Each request the
+ * cache sends carries its own {@link SendReason} as `send`'s second argument (`miss`, `revalidate`,
+ * `refresh` in the background, `bypass`), so a caller's attempt log never has to guess it from the
+ * request's headers.
  *
  * A store failure never fails a request: lookups degrade to misses, writes are skipped, and both
  * are logged at warning level and counted in `stats.storeErrors`.
@@ -43,25 +47,23 @@ import { Context, Duration, Effect, Layer, Option, type Redacted, type Scope } f
 import type { CacheEntry, CacheStore } from "./CacheStore.js"
 import { CacheStoreError, InvalidCacheOptions } from "./CacheStore.js"
 import { makeCounters, type ResponseCacheStats, statsOf } from "./counters.js"
-import { matchesVariant, responseOf } from "./entries.js"
 import type { FileStoreOptions } from "./FileStore.js"
 import { makeFileStore } from "./FileStore.js"
-import { makeFlights } from "./flight.js"
 import type { MemoryStoreOptions } from "./MemoryStore.js"
 import { makeMemoryStore } from "./MemoryStore.js"
-import { type CachedOptions, resolve, type ResponseCacheOptions, type Settings } from "./options.js"
-import { decideRequest, isImmutable } from "./policy.js"
+import { type CachedOptions, resolve, type ResponseCacheOptions } from "./options.js"
 import { prewarm as prewarmAll, type PrewarmReport } from "./prewarm.js"
-import { staleAllowance } from "./stale.js"
-import { makeRefresher, orStale, staleAnswer } from "./staleServing.js"
+import { makeCached } from "./serve.js"
+import { makeRefresher } from "./staleServing.js"
 import { makeStoreAccess } from "./storeAccess.js"
-import { lead, type Send, type Upstream } from "./upstream.js"
+import type { Send } from "./upstream.js"
 
 export type { CachedOptions, ResponseCacheOptions } from "./options.js"
 export type { RequestCounters, ResponseCacheStats } from "./counters.js"
 export type { PrewarmReport } from "./prewarm.js"
-export { cacheStatus, staleReason } from "./status.js"
-export type { CacheStatus, StaleReason } from "./status.js"
+export { cacheStatus, countsAsHit, staleReason } from "./status.js"
+export type { CacheStatus, SendReason, StaleReason } from "./status.js"
+export type { Send } from "./upstream.js"
 
 /**
  * @since 0.1.0
@@ -86,7 +88,8 @@ export interface ResponseCacheService {
   readonly stats: Effect.Effect<ResponseCacheStats, CacheStoreError>
   /**
    * See the module documentation. `send` is everything the cache stands in front of (in the client:
-   * breaker, limiter, retries, deadline), so a stale entry answers for all of its failures.
+   * breaker, limiter, retries, deadline), so a stale entry answers for all of its failures; its second
+   * argument says why the cache sends ({@link SendReason}).
    */
   readonly cached: <E, R>(
     request: HttpClientRequest.HttpClientRequest,
@@ -124,102 +127,11 @@ export const make = (
 ): Effect.Effect<ResponseCacheService, InvalidCacheOptions, Scope.Scope> =>
   Effect.gen(function*() {
     const resolved = yield* resolve(options)
-    const { keyFor, markerName, settingsFor } = resolved
     const counters = makeCounters()
     const access = makeStoreAccess(store, counters)
-    const u: Upstream = { store: access, counters, markerName, maxBodyBytes: resolved.maxBodyBytes }
-    const flights = makeFlights()
     const refresher = makeRefresher(yield* Effect.scope, resolved.maxBackgroundRefreshes, counters)
-
-    /** Single flight around the leader's work; waiters get the leader's entry (or start over). */
-    const flight = <E, R>(
-      key: string,
-      request: HttpClientRequest.HttpClientRequest,
-      send: Send<E, R>,
-      candidate: Option.Option<CacheEntry>,
-      settings: Settings,
-      revalidate: boolean,
-      o: CachedOptions | undefined,
-      allowStale: boolean
-    ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | ResponseError, R> =>
-      flights.run(
-        key,
-        lead(u, key, request, send, candidate, settings, revalidate),
-        (result) => result._tag === "PassThrough" ? result.response : responseOf(request, result.entry, result.status, markerName),
-        (outcome): Effect.Effect<HttpClientResponse.HttpClientResponse, E | ResponseError, R> => {
-          switch (outcome._tag) {
-            case "Shared":
-              counters.coalesced++
-              return Effect.succeed(
-                responseOf(request, outcome.entry, outcome.status === "MISS" ? "COALESCED" : outcome.status, markerName)
-              )
-            case "SendYourself":
-              return send(request)
-            case "Retry":
-              // The leader was interrupted: start over (this fiber may become the leader).
-              return cachedWith(request, send, o, allowStale)
-          }
-        }
-      )
-
-    /** A lookup that found `entry` past its freshness. */
-    const onStale = <E, R>(
-      key: string,
-      request: HttpClientRequest.HttpClientRequest,
-      send: Send<E, R>,
-      entry: CacheEntry,
-      settings: Settings,
-      o: CachedOptions | undefined,
-      now: number
-    ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | ResponseError, R> => {
-      const allowance = staleAllowance(entry.headers, settings.policy)
-      const upstream = flight(key, request, send, Option.some(entry), settings, false, o, true)
-      if (now < entry.expiresAt + allowance.whileRevalidate) {
-        counters.staleWhileRevalidate++
-        return Effect.zipRight(refresher.start(key, upstream), staleAnswer(request, entry, markerName, "while-revalidate", now))
-      }
-      if (now < entry.expiresAt + allowance.ifError) {
-        return orStale(upstream, (error) =>
-          Effect.suspend(() => {
-            counters.staleIfError++
-            return staleAnswer(request, entry, markerName, "if-error", now, error)
-          }))
-      }
-      return upstream
-    }
-
-    // The hot path: a fresh hit is a store lookup, a clock read and one response object.
-    const cachedWith = <E, R>(
-      request: HttpClientRequest.HttpClientRequest,
-      send: Send<E, R>,
-      o: CachedOptions | undefined,
-      allowStale: boolean
-    ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | ResponseError, R> =>
-      Effect.suspend(() => {
-        const settings = settingsFor(o)
-        const decision = decideRequest(request.method, request.headers, settings.policy)
-        const key = decision._tag === "Lookup" ? keyFor(request, o) : undefined
-        if (decision._tag === "Bypass" || key === undefined) {
-          counters.bypassed++
-          return send(request)
-        }
-        const revalidate = decision.revalidate
-        return Effect.clockWith((clock) =>
-          Effect.flatMap(access.get(key), (found) => {
-            if (Option.isNone(found) || !matchesVariant(found.value, request.headers)) {
-              return flight(key, request, send, Option.none(), settings, revalidate, o, allowStale)
-            }
-            const entry = found.value
-            const now = clock.unsafeCurrentTimeMillis()
-            if (now < entry.expiresAt && (!revalidate || isImmutable(entry.headers))) {
-              counters.hits++
-              return Effect.succeed(responseOf(request, entry, "HIT", markerName))
-            }
-            return revalidate || !allowStale
-              ? flight(key, request, send, found, settings, revalidate, o, allowStale)
-              : onStale(key, request, send, entry, settings, o, now)
-          }))
-      })
+    const cachedWith = makeCached(resolved, access, counters, refresher)
+    const keyFor = resolved.keyFor
 
     const keyOf = (request: HttpClientRequest.HttpClientRequest, o?: CachedOptions) => Option.fromNullable(keyFor(request, o))
 

@@ -7,18 +7,18 @@
  * @since 0.1.0
  * @internal
  */
-import { header, type Headers, parseHttpDate } from "./directives.js"
+import { header, type Headers } from "./directives.js"
 
 const AGE = /^\s*\d+\s*$/
 
 /**
  * The corrected initial age in milliseconds of a response sent at `requestTime` and received at
- * `responseTime` (epoch ms). A missing or invalid `Date` / `Age` contributes nothing.
+ * `responseTime` (epoch ms), whose `Date` parsed to `date`. A missing or invalid `Date` / `Age`
+ * contributes nothing.
  *
  * @internal
  */
-export const initialAge = (headers: Headers, requestTime: number, responseTime: number): number => {
-  const date = parseHttpDate(header(headers, "date"), responseTime)
+export const initialAge = (headers: Headers, date: number | undefined, requestTime: number, responseTime: number): number => {
   const apparentAge = date === undefined ? 0 : Math.max(0, responseTime - date)
   const ageRaw = header(headers, "age")
   // Values above 2^31 seconds are treated as 2^31 (RFC 9111 §1.2.2).

@@ -5,17 +5,18 @@
  * @since 0.1.0
  */
 import type { CacheStoreStats } from "./CacheStore.js"
+import type { CacheStatus, StaleReason } from "./status.js"
 
 /**
- * Every request the cache handles ends as exactly one of: `hits` (fresh entry, `send` not called),
- * `notModified` (stale entry confirmed by a 304), `misses` (full upstream response), `coalesced`
- * (shared a concurrent leader's result), `staleWhileRevalidate` (stale entry served at once, refreshed
- * in the background) or `bypassed` (not a cache matter). `staleIfError` counts answers from a stale
- * entry after the upstream call failed (on top of that call's own outcome). `revalidations` counts
- * conditional requests sent; `notStored` responses not stored (refused by the policy, too large, or
- * containing a known secret); `storeErrors` store failures absorbed; `refreshes` background
- * refreshes started, `refreshFailures` those that failed, `refreshesSkipped` those not started
- * because the bound on concurrent refreshes was reached.
+ * Every response the cache answers is counted exactly once, by how it left the cache: `hits` (`HIT`),
+ * `misses` (`MISS`, and a full upstream response passed through unstored), `notModified`
+ * (`REVALIDATED`), `coalesced` (`COALESCED`), `staleWhileRevalidate` and `staleIfError` (`STALE` by
+ * its reason; the failed attempt behind a `stale-if-error` answer is not also a miss), or `bypassed`
+ * (not a cache matter). Background refreshes answer nobody: they count in `refreshes` (started),
+ * `refreshFailures` (failed) and `refreshesSkipped` (not started: the bound on concurrent
+ * refreshes was reached), never as answers. Events rather than answers: `revalidations` counts
+ * conditional requests sent (a refresh's too), `notStored` responses not stored (refused by the
+ * policy, too large, or containing a known secret), `storeErrors` store failures absorbed.
  *
  * @since 0.1.0
  * @category models
@@ -37,9 +38,12 @@ export interface RequestCounters {
 }
 
 /**
- * The counters next to the store's own figures. `hitRate` is `hits / (hits + notModified + misses)`.
- * `entries`, `bytes` and `evictions` come from the store (`store` has its raw figures, whose
- * hits/misses count lookups).
+ * The counters next to the store's own figures. `hitRate` is the share of answers served from a
+ * stored entry without an upstream response of their own, stale answers included:
+ * `(hits + staleWhileRevalidate + staleIfError) / (hits + staleWhileRevalidate + staleIfError +
+ * misses + notModified)` (a `304` still went upstream; coalesced and bypassed answers are not
+ * counted either way). `entries`, `bytes` and `evictions` come from the store (`store` has its raw
+ * figures, whose hits/misses count lookups).
  *
  * @since 0.1.0
  * @category models
@@ -72,12 +76,38 @@ export const makeCounters = (): Counters => ({
   refreshesSkipped: 0
 })
 
+/**
+ * Counts one answer by its status (`undefined`: a full upstream response passed through).
+ *
+ * @internal
+ */
+export const countAnswer = (c: Counters, status: CacheStatus | undefined, reason: StaleReason | undefined): void => {
+  switch (status) {
+    case "HIT":
+      c.hits++
+      return
+    case "REVALIDATED":
+      c.notModified++
+      return
+    case "COALESCED":
+      c.coalesced++
+      return
+    case "STALE":
+      if (reason === "while-revalidate") c.staleWhileRevalidate++
+      else c.staleIfError++
+      return
+    default:
+      c.misses++
+  }
+}
+
 /** @internal */
 export const statsOf = (c: Counters, s: CacheStoreStats): ResponseCacheStats => {
-  const answered = c.hits + c.misses + c.notModified
+  const fromStore = c.hits + c.staleWhileRevalidate + c.staleIfError
+  const answered = fromStore + c.misses + c.notModified
   return {
     ...c,
-    hitRate: answered === 0 ? 0 : c.hits / answered,
+    hitRate: answered === 0 ? 0 : fromStore / answered,
     entries: s.entries,
     bytes: s.bytes,
     evictions: s.evictions,

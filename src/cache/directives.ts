@@ -102,6 +102,23 @@ export const parseHttpDate = (value: string | undefined, now: number): number | 
   value === undefined ? undefined : Option.getOrUndefined(parseStrictHttpDate(value, now))
 
 /**
+ * What a decision reads of a response's headers, parsed once for all of its steps (storability,
+ * lifetime, age, stale windows): `Cache-Control` and the strictly parsed `Date`.
+ *
+ * @internal
+ */
+export interface ParsedResponse {
+  readonly cacheControl: ReadonlyMap<string, string | true>
+  readonly date: number | undefined
+}
+
+/** @internal */
+export const parseResponse = (headers: Headers, now: number): ParsedResponse => ({
+  cacheControl: parseCacheControl(header(headers, "cache-control")),
+  date: parseHttpDate(header(headers, "date"), now)
+})
+
+/**
  * The header names of a `Vary` value, canonicalised; `["*"]` when any header varies.
  *
  * @since 0.1.0

@@ -12,7 +12,7 @@ import type { FileSystem } from "@effect/platform"
 import { Option } from "effect"
 import type { CacheEntry } from "./CacheStore.js"
 import { entrySize } from "./CacheStore.js"
-import { makeLru } from "./lru.js"
+import { BoundedLru, type SizedNode } from "./boundedLru.js"
 
 /** Which file an entry was read from. @internal */
 export interface FileIdentity {
@@ -34,11 +34,16 @@ const same = (a: FileIdentity, b: FileIdentity): boolean =>
   a.ino !== undefined && a.ino === b.ino && a.size === b.size && a.mtime !== undefined && a.mtime === b.mtime &&
   a.birthtime === b.birthtime
 
-interface Slot {
-  readonly identity: FileIdentity
-  readonly entry: CacheEntry
-  readonly deleteAt: number
-  readonly size: number
+class Slot implements SizedNode<Slot> {
+  prev: Slot | null = null
+  next: Slot | null = null
+  constructor(
+    readonly key: string,
+    readonly identity: FileIdentity,
+    readonly entry: CacheEntry,
+    readonly deleteAt: number,
+    readonly size: number
+  ) {}
 }
 
 /** @internal */
@@ -52,37 +57,23 @@ export interface FileMemo {
 
 /** @internal */
 export const makeFileMemo = (maxBytes: number, maxEntries: number): FileMemo => {
-  const slots = makeLru<Slot>()
-  let bytes = 0
-  const remove = (name: string) => {
-    const slot = slots.delete(name)
-    if (slot !== undefined) bytes -= slot.size
-  }
+  const slots = new BoundedLru<Slot>(maxEntries, maxBytes)
   return {
     get: (name, identity, now) => {
       const slot = slots.use(name)
       if (slot === undefined) return undefined
       if (!same(slot.identity, identity) || now >= slot.deleteAt) {
-        remove(name)
+        slots.remove(slot)
         return undefined
       }
       return slot.entry
     },
     set: (name, identity, entry, deleteAt) => {
-      remove(name)
-      const size = entrySize(name, entry)
-      if (identity.ino === undefined || identity.mtime === undefined || size > maxBytes) return
-      slots.set(name, { identity, entry, deleteAt, size })
-      bytes += size
-      for (const [k] of slots.oldestFirst()) {
-        if (slots.size() <= maxEntries && bytes <= maxBytes) break
-        remove(k)
-      }
+      // Without inode and mtime a file cannot be recognised again: not kept.
+      if (identity.ino === undefined || identity.mtime === undefined) slots.delete(name)
+      else slots.set(new Slot(name, identity, entry, deleteAt, entrySize(name, entry)))
     },
-    delete: remove,
-    clear: () => {
-      slots.clear()
-      bytes = 0
-    }
+    delete: (name) => void slots.delete(name),
+    clear: () => slots.clear()
   }
 }

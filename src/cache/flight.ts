@@ -1,8 +1,9 @@
 /**
  * Single flight per key: one leader does the upstream work, identical concurrent requests wait for
- * its outcome. A waiter gets the leader's entry, its failure, or is told to send its own request
- * (the leader's response may not be stored, so it is not shared either); if the leader is
- * interrupted, a waiter starts over instead of hanging.
+ * its outcome. A waiter gets the leader's entry, its failure, the error status it got (so a waiter
+ * holding a stale entry answers from it, as the leader does, without a request of its own), or is
+ * told to send its own request (the leader's response may not be stored, so it is not shared
+ * either); if the leader is interrupted, a waiter starts over instead of hanging.
  *
  * @since 0.1.0
  * @internal
@@ -10,17 +11,23 @@
 import type { HttpClientResponse } from "@effect/platform"
 import { Cause, Deferred, Effect } from "effect"
 import type { CacheEntry } from "./CacheStore.js"
+import { errorStatuses } from "./stale.js"
 import type { CacheStatus } from "./status.js"
+
+/** How the leader got the entry it shares. @internal */
+export type SharedStatus = Extract<CacheStatus, "HIT" | "MISS" | "REVALIDATED">
 
 /** What the leader's work produced. @internal */
 export type LeaderResult =
-  | { readonly _tag: "Shared"; readonly entry: CacheEntry; readonly status: CacheStatus }
+  | { readonly _tag: "Shared"; readonly entry: CacheEntry; readonly status: SharedStatus }
   | { readonly _tag: "PassThrough"; readonly response: HttpClientResponse.HttpClientResponse }
 
 /** What a waiter learns. @internal */
 export type WaiterOutcome =
-  | { readonly _tag: "Shared"; readonly entry: CacheEntry; readonly status: CacheStatus }
+  | { readonly _tag: "Shared"; readonly entry: CacheEntry; readonly status: SharedStatus }
   | { readonly _tag: "SendYourself" }
+  /** The leader's response had an error status (`errorStatuses`), passed through to it alone. */
+  | { readonly _tag: "ErrorStatus"; readonly status: number }
   | { readonly _tag: "Retry" }
 
 type FlightOutcome = WaiterOutcome | { readonly _tag: "Failed"; readonly cause: Cause.Cause<unknown> }
@@ -38,6 +45,9 @@ export interface Flights {
     onWaiter: (outcome: WaiterOutcome) => Effect.Effect<A, E, R>
   ) => Effect.Effect<A, E, R>
 }
+
+const passedThrough = (status: number): WaiterOutcome =>
+  errorStatuses.has(status) ? { _tag: "ErrorStatus", status } : { _tag: "SendYourself" }
 
 /** @internal */
 export const makeFlights = (): Flights => {
@@ -68,7 +78,7 @@ export const makeFlights = (): Flights => {
         const exit = yield* Effect.exit(restore(lead))
         flights.delete(key)
         const outcome: FlightOutcome = exit._tag === "Success"
-          ? (exit.value._tag === "Shared" ? exit.value : { _tag: "SendYourself" })
+          ? (exit.value._tag === "Shared" ? exit.value : passedThrough(exit.value.response.status))
           : Cause.isInterruptedOnly(exit.cause)
           ? { _tag: "Retry" }
           : { _tag: "Failed", cause: exit.cause }

@@ -136,11 +136,19 @@ export const varyValues = (
   vary: ReadonlyArray<string>
 ): Readonly<Record<string, string | null>> => {
   const out: Record<string, string | null> = {}
-  for (const name of normalizeHeaderNames(vary)) {
-    const value = headerValue(headers, name)
-    out[name] = value === undefined ? null : fingerprint([[name, value]])
-  }
+  for (const name of normalizeHeaderNames(vary)) out[name] = varyValue(headers, name)
   return out
+}
+
+/**
+ * The fingerprint of one `Vary` header of a request (`null`: absent) as {@link varyValues} gives it;
+ * `name` is canonical (lower-case, trimmed).
+ *
+ * @internal
+ */
+export const varyValue = (headers: Readonly<Record<string, string>>, name: string): string | null => {
+  const value = headerValue(headers, name)
+  return value === undefined ? null : fingerprint([[name, value]])
 }
 
 /**

@@ -6,7 +6,7 @@
 import { HttpClientRequest } from "@effect/platform"
 import { Effect, Option, type Redacted } from "effect"
 import { InvalidCacheOptions } from "./CacheStore.js"
-import { deriveKey } from "./key.js"
+import { defaultCredentialHeaders, deriveKey, normalizeHeaderNames } from "./key.js"
 import type { CachePolicy } from "./policy.js"
 import { makePolicy } from "./policy.js"
 import { secretFormsOf } from "./secrets.js"
@@ -69,6 +69,11 @@ export interface Resolved {
   readonly settingsFor: (o: CachedOptions | undefined) => Settings
   /** The key of a request, or `undefined` when its URL cannot be parsed. */
   readonly keyFor: (request: HttpClientRequest.HttpClientRequest, o: CachedOptions | undefined) => string | undefined
+  /**
+   * The request headers whose present values the key of a call hashes (canonical names): its
+   * configured `vary` names and the credential headers.
+   */
+  readonly keyedNames: (o: CachedOptions | undefined) => ReadonlySet<string>
 }
 
 const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
@@ -107,6 +112,11 @@ export const resolve = (options: ResponseCacheOptions): Effect.Effect<Resolved, 
       }
     }
     const baseVary = options.vary ?? []
+    const baseKeyed: ReadonlySet<string> = new Set(
+      normalizeHeaderNames([...baseVary, ...(options.credentialHeaders ?? defaultCredentialHeaders)])
+    )
+    const keyedNames = (o: CachedOptions | undefined): ReadonlySet<string> =>
+      o?.vary === undefined ? baseKeyed : new Set([...baseKeyed, ...normalizeHeaderNames(o.vary)])
     const keyFor = (request: HttpClientRequest.HttpClientRequest, o: CachedOptions | undefined): string | undefined => {
       const url = HttpClientRequest.toUrl(request)
       if (Option.isNone(url)) return undefined
@@ -124,6 +134,7 @@ export const resolve = (options: ResponseCacheOptions): Effect.Effect<Resolved, 
       maxBodyBytes,
       maxBackgroundRefreshes,
       settingsFor,
-      keyFor
+      keyFor,
+      keyedNames
     }
   })

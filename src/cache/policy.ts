@@ -9,7 +9,17 @@
 import { Duration, Schema } from "effect"
 import { DurationInput } from "../internal/schema.js"
 import { initialAge } from "./age.js"
-import { deltaSeconds, header, type Headers, lowerCased, parseCacheControl, parseHttpDate, parseVary } from "./directives.js"
+import {
+  deltaSeconds,
+  header,
+  type Headers,
+  lowerCased,
+  parseCacheControl,
+  parseHttpDate,
+  type ParsedResponse,
+  parseResponse,
+  parseVary
+} from "./directives.js"
 import { staleAllowance } from "./stale.js"
 
 export { parseCacheControl, parseHttpDate, parseVary } from "./directives.js"
@@ -215,8 +225,13 @@ export interface ResponseFacts {
  * @since 0.1.0
  * @category decisions
  */
-export const explicitLifetime = (headers: Headers, now: number, shared: boolean): number | undefined => {
-  const cc = parseCacheControl(header(headers, "cache-control"))
+export const explicitLifetime = (
+  headers: Headers,
+  now: number,
+  shared: boolean,
+  parsed: ParsedResponse = parseResponse(headers, now)
+): number | undefined => {
+  const cc = parsed.cacheControl
   if (shared) {
     const s = deltaSeconds(cc, "s-maxage")
     if (s !== undefined) return s
@@ -228,7 +243,7 @@ export const explicitLifetime = (headers: Headers, now: number, shared: boolean)
     const expires = parseHttpDate(expiresRaw, now)
     // An invalid Expires (e.g. "0") means already expired (RFC 9111 §5.3).
     if (expires === undefined) return 0
-    const date = parseHttpDate(header(headers, "date"), now) ?? now
+    const date = parsed.date ?? now
     return Math.max(0, expires - date)
   }
   return undefined
@@ -255,14 +270,18 @@ const refusal = (facts: ResponseFacts, cc: ReadonlyMap<string, string | true>, p
  * Decides whether and how long a response may be stored. The freshness left is the lifetime minus
  * the age the response already has (`Age`, response delay, apparent age from `Date`; RFC 9111
  * §4.2.3). A response that is stale on arrival is kept only when it can be revalidated or served
- * stale on error.
+ * stale on error. `parsed`: the response's headers when already parsed (every step reads them once).
  *
  * @since 0.1.0
  * @category decisions
  */
-export const decideResponse = (facts: ResponseFacts, policy: CachePolicy): ResponseDecision => {
+export const decideResponse = (
+  facts: ResponseFacts,
+  policy: CachePolicy,
+  parsed: ParsedResponse = parseResponse(facts.headers, facts.now)
+): ResponseDecision => {
   const { headers, now } = facts
-  const cc = parseCacheControl(header(headers, "cache-control"))
+  const cc = parsed.cacheControl
   const refused = refusal(facts, cc, policy)
   if (refused !== undefined) return { _tag: "NotStorable", reason: refused }
   const vary = parseVary(header(headers, "vary"))
@@ -275,11 +294,11 @@ export const decideResponse = (facts: ResponseFacts, policy: CachePolicy): Respo
   const lifetime = Math.min(
     cc.has("no-cache") // stored, but every use is revalidated
       ? 0
-      : explicitLifetime(headers, now, policy.shared) ?? Duration.toMillis(policy.defaultTtl),
+      : explicitLifetime(headers, now, policy.shared, parsed) ?? Duration.toMillis(policy.defaultTtl),
     Duration.toMillis(policy.maxTtl)
   )
-  const expiresAt = now + lifetime - initialAge(headers, facts.requestTime ?? now, now)
-  const stale = staleAllowance(headers, policy)
+  const expiresAt = now + lifetime - initialAge(headers, parsed.date, facts.requestTime ?? now, now)
+  const stale = staleAllowance(headers, policy, cc)
   const staleUntil = expiresAt + Math.max(stale.whileRevalidate, stale.ifError)
 
   if (expiresAt <= now && !revalidatable && staleUntil <= now) {
@@ -303,12 +322,16 @@ export const decideResponse = (facts: ResponseFacts, policy: CachePolicy): Respo
 
 /**
  * Whether a fresh response may be served even to a request that asks for revalidation
- * (`Cache-Control: immutable`, RFC 8246: the body will not change while it is fresh).
+ * (`Cache-Control: immutable`, RFC 8246: the body will not change while it is fresh). `cc`: its
+ * `Cache-Control` when already parsed.
  *
  * @since 0.1.0
  * @category decisions
  */
-export const isImmutable = (headers: Headers): boolean => parseCacheControl(header(headers, "cache-control")).has("immutable")
+export const isImmutable = (
+  headers: Headers,
+  cc: ReadonlyMap<string, string | true> = parseCacheControl(header(headers, "cache-control"))
+): boolean => cc.has("immutable")
 
 /**
  * Conditional request headers for revalidating a stored entry (RFC 9110 §13.1): `If-None-Match`

@@ -25,7 +25,8 @@ const never: StaleAllowance = { whileRevalidate: 0, ifError: 0 }
  * The allowance of a response: its own `stale-while-revalidate` / `stale-if-error` directives, else
  * the configured defaults. None at all when the response forbids serving it stale (RFC 9111
  * §4.2.4): `must-revalidate`, `no-cache`, `no-store`, and in a shared cache `proxy-revalidate` or
- * `s-maxage` (which carries proxy-revalidate's meaning, §5.2.2.10).
+ * `s-maxage` (which carries proxy-revalidate's meaning, §5.2.2.10). `cc`: its `Cache-Control`
+ * when already parsed.
  *
  * @since 0.1.0
  * @category decisions
@@ -36,9 +37,9 @@ export const staleAllowance = (
     readonly shared: boolean
     readonly staleWhileRevalidate: Duration.Duration
     readonly staleIfError: Duration.Duration
-  }
+  },
+  cc: ReadonlyMap<string, string | true> = parseCacheControl(header(headers, "cache-control"))
 ): StaleAllowance => {
-  const cc = parseCacheControl(header(headers, "cache-control"))
   if (cc.has("must-revalidate") || cc.has("no-cache") || cc.has("no-store")) return never
   if (policy.shared && (cc.has("proxy-revalidate") || cc.has("s-maxage"))) return never
   const whileRevalidate = deltaSeconds(cc, "stale-while-revalidate") ?? Duration.toMillis(policy.staleWhileRevalidate)

@@ -27,8 +27,9 @@ const drain = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<v
   Option.isNone(cacheStatus(response)) ? Effect.ignore(response.arrayBuffer) : Effect.void
 
 /**
- * The answer from a stale entry, logged: `cache=stale` and why, never the request itself. Info for
- * an error hidden by a stale answer (the failed attempts have their own warnings), debug otherwise.
+ * The answer from a stale entry, logged: `cache=stale` and `stale=<reason>` (the response's status
+ * and {@link StaleReason}), never the request itself. Info for an error hidden by a stale answer (the
+ * failed attempts have their own warnings), debug otherwise. A refresh logs as `cache=refresh`.
  *
  * @internal
  */
@@ -89,7 +90,7 @@ export const makeRefresher = (scope: Scope.Scope, max: number, counters: Counter
     Effect.suspend(() => {
       counters.refreshFailures++
       return Effect.logWarning("response cache: background refresh failed").pipe(
-        Effect.annotateLogs({ cache: "stale", refresh: "failed", reason, key: key.slice(0, 12) })
+        Effect.annotateLogs({ cache: "refresh", refresh: "failed", reason, key: key.slice(0, 12) })
       )
     })
   const start = <E, R>(key: string, refresh: Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>) =>

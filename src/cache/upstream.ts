@@ -12,16 +12,24 @@ import { Clock, Effect, Option } from "effect"
 import type { CacheEntry } from "./CacheStore.js"
 import * as CachedResponse from "./CachedResponse.js"
 import type { Counters } from "./counters.js"
-import { entryOf, matchesVariant, storableHeaders } from "./entries.js"
+import { parseResponse } from "./directives.js"
+import { entryOf, keepParsed, storableHeaders, type Variant } from "./entries.js"
 import type { LeaderResult } from "./flight.js"
 import type { Settings } from "./options.js"
 import { conditionalHeaders, decideResponse, mergeNotModified } from "./policy.js"
 import { containsSecret } from "./secrets.js"
+import type { SendReason } from "./status.js"
 import type { StoreAccess } from "./storeAccess.js"
 
-/** @internal */
+/**
+ * What the cache stands in front of; `reason` says why the cache sends this request (a function
+ * of the request alone is one too).
+ *
+ * @internal
+ */
 export type Send<E, R> = (
-  request: HttpClientRequest.HttpClientRequest
+  request: HttpClientRequest.HttpClientRequest,
+  reason: SendReason
 ) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>
 
 /** What the leader works with. @internal */
@@ -32,25 +40,32 @@ export interface Upstream {
   readonly maxBodyBytes: number
 }
 
-/** The entry of `key` if it is the variant `request` asks for. @internal */
-export const lookup = (u: Upstream, key: string, request: HttpClientRequest.HttpClientRequest) =>
-  Effect.map(u.store.get(key), Option.filter((e) => matchesVariant(e, request.headers)))
+/** The call a leader works for. @internal */
+export interface LeadCall<E, R> {
+  readonly key: string
+  readonly request: HttpClientRequest.HttpClientRequest
+  readonly send: Send<E, R>
+  readonly settings: Settings
+  /** The request asks for an end-to-end check (`no-cache`, `max-age=0`). */
+  readonly revalidate: boolean
+  readonly variant: Variant
+}
 
 /** A full upstream response: stored and shared when storable, else passed through. */
 const handleFull = (
   u: Upstream,
-  key: string,
-  request: HttpClientRequest.HttpClientRequest,
+  call: LeadCall<unknown, unknown>,
   response: HttpClientResponse.HttpClientResponse,
-  settings: Settings,
   requestTime: number
 ): Effect.Effect<LeaderResult, ResponseError> =>
   Effect.gen(function*() {
-    u.counters.misses++
+    const { request, settings } = call
     const now = yield* Clock.currentTimeMillis
+    const parsed = parseResponse(response.headers, now)
     const decision = decideResponse(
       { method: request.method, status: response.status, headers: response.headers, now, requestTime, requestHeaders: request.headers },
-      settings.policy
+      settings.policy,
+      parsed
     )
     const declared = Number(response.headers["content-length"])
     if (decision._tag === "NotStorable" || (Number.isFinite(declared) && declared > u.maxBodyBytes)) {
@@ -63,8 +78,9 @@ const handleFull = (
       u.counters.notStored++
       return { _tag: "PassThrough", response: CachedResponse.make(request, response.status, response.headers, body) } as const
     }
-    const entry = entryOf(decision, response.status, storableHeaders(response.headers, u.markerName), body, request.headers)
-    if (body.byteLength <= u.maxBodyBytes) yield* u.store.set(key, entry, decision.retainUntil - now)
+    const headers = storableHeaders(response.headers, u.markerName)
+    const entry = entryOf(decision, response.status, headers, body, call.variant, parsed.cacheControl)
+    if (body.byteLength <= u.maxBodyBytes) yield* u.store.set(call.key, entry, decision.retainUntil - now)
     else u.counters.notStored++
     return { _tag: "Shared", entry, status: "MISS" } as const
   })
@@ -72,69 +88,67 @@ const handleFull = (
 /** A 304 for `stale`: the entry refreshed with its headers, stored again when still storable. */
 const handleNotModified = (
   u: Upstream,
-  key: string,
-  request: HttpClientRequest.HttpClientRequest,
+  call: LeadCall<unknown, unknown>,
   stale: CacheEntry,
   response: HttpClientResponse.HttpClientResponse,
-  settings: Settings,
   requestTime: number
 ): Effect.Effect<LeaderResult> =>
   Effect.gen(function*() {
-    u.counters.notModified++
+    const { request, settings } = call
     const at = yield* Clock.currentTimeMillis
     const headers = storableHeaders(mergeNotModified(stale.headers, response.headers), u.markerName)
+    const parsed = parseResponse(headers, at)
     const decision = decideResponse(
       { method: request.method, status: stale.status, headers, now: at, requestTime, requestHeaders: request.headers },
-      settings.policy
+      settings.policy,
+      parsed
     )
-    const refreshed: CacheEntry = {
+    const refreshed = keepParsed({
       ...stale,
       headers,
       storedAt: at,
       expiresAt: decision._tag === "Storable" ? decision.expiresAt : at,
       etag: headers["etag"],
       lastModified: headers["last-modified"]
-    }
+    }, parsed.cacheControl)
     if (decision._tag === "Storable" && !containsSecret(settings.secretForms, headers, new Uint8Array())) {
-      yield* u.store.set(key, refreshed, decision.retainUntil - at)
+      yield* u.store.set(call.key, refreshed, decision.retainUntil - at)
     } else {
       // The server confirmed the body but now forbids storing it (or its headers carry a known
       // secret): serve it once, then drop it.
       u.counters.notStored++
-      yield* u.store.delete(key)
+      yield* u.store.delete(call.key)
     }
     return { _tag: "Shared", entry: refreshed, status: "REVALIDATED" } as const
   })
 
 /**
  * Leader: serve an entry another leader stored since our lookup, else revalidate a stale entry
- * that has a validator, else fetch.
+ * that has a validator, else fetch. `background`: a `stale-while-revalidate` refresh.
  *
  * @internal
  */
 export const lead = <E, R>(
   u: Upstream,
-  key: string,
-  request: HttpClientRequest.HttpClientRequest,
-  send: Send<E, R>,
+  call: LeadCall<E, R>,
   candidate: Option.Option<CacheEntry>,
-  settings: Settings,
-  revalidate: boolean
+  background: boolean
 ): Effect.Effect<LeaderResult, E | ResponseError, R> =>
   Effect.gen(function*() {
-    const recheck = yield* lookup(u, key, request)
+    const { request, send } = call
+    const recheck = Option.filter(yield* u.store.get(call.key), call.variant.matches)
     const now = yield* Clock.currentTimeMillis
-    if (!revalidate && Option.isSome(recheck) && now < recheck.value.expiresAt) {
-      u.counters.hits++
+    if (!call.revalidate && Option.isSome(recheck) && now < recheck.value.expiresAt) {
       return { _tag: "Shared", entry: recheck.value, status: "HIT" } as const
     }
     const stale = Option.orElse(recheck, () => candidate)
     if (Option.isSome(stale) && (stale.value.etag !== undefined || stale.value.lastModified !== undefined)) {
       u.counters.revalidations++
-      const response = yield* send(HttpClientRequest.setHeaders(request, conditionalHeaders(stale.value)))
+      const conditional = HttpClientRequest.setHeaders(request, conditionalHeaders(stale.value))
+      const response = yield* send(conditional, background ? "refresh" : "revalidate")
       return response.status === 304
-        ? yield* handleNotModified(u, key, request, stale.value, response, settings, now)
-        : yield* handleFull(u, key, request, response, settings, now)
+        ? yield* handleNotModified(u, call, stale.value, response, now)
+        : yield* handleFull(u, call, response, now)
     }
-    return yield* handleFull(u, key, request, yield* send(request), settings, now)
+    return yield* handleFull(u, call, yield* send(request, background ? "refresh" : "miss"), now)
   })

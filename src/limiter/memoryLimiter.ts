@@ -216,7 +216,7 @@ const setRate = (m: Memory) => (key: string, ratePerSecond: number | null, optio
     }
     // The head waiter looks again: its wait may have changed.
     return Effect.map(m.store.setRate(key, ratePerSecond, burst), () => {
-      const st = m.table.keys.get(key)
+      const st = m.table.get(key)
       if (st !== undefined) kick(st)
     })
   })
@@ -224,7 +224,7 @@ const setRate = (m: Memory) => (key: string, ratePerSecond: number | null, optio
 const snapshot = (m: Memory) => (key: string = DEFAULT_KEY): Effect.Effect<LimiterSnapshot> =>
   Effect.map(
     m.store.peek(key, m.defaultSet),
-    (peek) => fromPeek(key, peek, m.policy.minIntervalMs, m.table.keys.get(key)?.waiting ?? 0)
+    (peek) => fromPeek(key, peek, m.policy.minIntervalMs, m.table.get(key)?.waiting ?? 0)
   )
 
 /**
@@ -254,6 +254,6 @@ export const makeMemoryLimiter = (settings: MemorySettings): RateLimiterShape =>
     cooldown: cooldown(m),
     setRate: setRate(m),
     snapshot: snapshot(m),
-    stats: Effect.sync(() => ({ ...m.counters, keys: table.keys.size, evicted: table.evicted }))
+    stats: Effect.sync(() => ({ ...m.counters, keys: table.size, evicted: table.evicted }))
   }
 }

@@ -122,7 +122,7 @@ export const makeMemoryMulti = (settings: MemoryMultiSettings): LimiterStore<nev
         Effect.sync(() => {
           const now = clock.unsafeCurrentTimeMillis()
           return levels.map(({ key, req }): Peek => {
-            const st = table.keys.get(key)
+            const st = table.get(key)
             if (st === undefined) return peekState(undefined, req.set, now)
             // Only this level's limits (the key may hold buckets of limits that no longer apply).
             const buckets = viewFor(st, req.set, now).map((b) => {

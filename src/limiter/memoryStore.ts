@@ -17,6 +17,7 @@
  * @internal
  */
 import { Effect, Equal } from "effect"
+import { Lru } from "../internal/lru.js"
 import {
   batchSize,
   blockedBy,
@@ -126,47 +127,37 @@ export const viewFor = (st: KeyState, set: LimitSet, now: number): ReadonlyArray
 }
 
 /**
- * The keys of a memory store in least-recently-used order (an intrusive doubly linked list: O(1)
- * touch and eviction; deleting from the front of a JS Map and iterating it again degrades as deleted
- * slots pile up), with the most recently touched key cached (repeated calls skip the map).
+ * The keys of a memory store in least-recently-used order (the shared intrusive {@link Lru}: O(1)
+ * touch and eviction), with the most recently touched key cached (repeated calls skip the map).
  *
  * @since 0.1.0
  * @category models
  */
 export class KeyTable {
-  readonly keys = new Map<string, KeyState>()
-  private head: KeyState | null = null
-  private tail: KeyState | null = null
+  private readonly lru = new Lru<KeyState>()
   private last: KeyState | undefined
   evicted = 0
   constructor(readonly maxKeys: number, readonly idleTimeoutMs: number) {}
 
-  private unlink(st: KeyState): void {
-    if (st.prev !== null) st.prev.next = st.next
-    else this.head = st.next
-    if (st.next !== null) st.next.prev = st.prev
-    else this.tail = st.prev
-    st.prev = st.next = null
+  /** How many keys are held. */
+  get size(): number {
+    return this.lru.size
   }
 
-  private append(st: KeyState): void {
-    st.prev = this.tail
-    st.next = null
-    if (this.tail !== null) this.tail.next = st
-    else this.head = st
-    this.tail = st
+  /** The state of `key` if held, without marking it used. */
+  get(key: string): KeyState | undefined {
+    return this.lru.get(key)
   }
 
   private evict(st: KeyState): void {
-    this.unlink(st)
-    this.keys.delete(st.key)
+    this.lru.remove(st)
     if (st === this.last) this.last = undefined
     this.evicted++
   }
 
   /** Amortised sweep: look at the `n` least-recently-used keys, drop the idle ones. */
   private sweep(now: number, n: number): void {
-    let st = this.head
+    let st = this.lru.oldest()
     for (let i = 0; i < n && st !== null; i++) {
       const next: KeyState | null = st.next
       if (isIdle(st, now, this.idleTimeoutMs)) this.evict(st)
@@ -178,7 +169,7 @@ export class KeyTable {
   private evictForRoom(now: number): void {
     let victim: KeyState | null = null
     let seen = 0
-    for (let st = this.head; st !== null; st = st.next) {
+    for (let st = this.lru.oldest(); st !== null; st = st.next) {
       if (st.waiting > 0) continue
       if (isIdle(st, now, this.idleTimeoutMs)) {
         victim = st
@@ -197,16 +188,12 @@ export class KeyTable {
       last.touchedAt = now
       return last
     }
-    let st = this.keys.get(key)
+    let st = this.lru.use(key)
     if (st === undefined) {
-      if (this.keys.size >= this.maxKeys) this.evictForRoom(now)
+      if (this.lru.size >= this.maxKeys) this.evictForRoom(now)
       else this.sweep(now, 2)
       st = new KeyState(key, now)
-      this.keys.set(key, st)
-      this.append(st)
-    } else if (st !== this.tail) {
-      this.unlink(st)
-      this.append(st)
+      this.lru.add(st)
     }
     this.last = st
     st.touchedAt = now
@@ -329,7 +316,7 @@ export const store = (table: KeyTable, policy: Policy): LimiterStore<never> => (
         applyDeltas(viewFor(table.touch(key, now), set, now), deltas, now)
       })
     ),
-  peek: (key, set) => Effect.clockWith((clock) => Effect.sync(() => peekState(table.keys.get(key), set, clock.unsafeCurrentTimeMillis()))),
+  peek: (key, set) => Effect.clockWith((clock) => Effect.sync(() => peekState(table.get(key), set, clock.unsafeCurrentTimeMillis()))),
   cooldown: (key, ms) =>
     Effect.clockWith((clock) =>
       Effect.sync(() => {
@@ -341,7 +328,7 @@ export const store = (table: KeyTable, policy: Policy): LimiterStore<never> => (
     Effect.clockWith((clock) =>
       Effect.sync(() => {
         const now = clock.unsafeCurrentTimeMillis()
-        const st = rate === null ? table.keys.get(key) : table.touch(key, now)
+        const st = rate === null ? table.get(key) : table.touch(key, now)
         if (st !== undefined) pace(st, rate, burst, now)
       })
     )

@@ -16,7 +16,7 @@
  * | `attempt`           | 1 for the first try, 2 for the first retry, …    |
  * | `http.status`       | response status (response line)                  |
  * | `duration_ms`       | time of the attempt (response line)              |
- * | `cache`             | `miss` / `stale` (revalidation) / `bypass` on attempt lines, `hit` on the line of a response served from the cache |
+ * | `cache`             | why the cache sent the attempt (`ResponseCache.SendReason`): `miss` / `revalidate` / `refresh` (background) / `bypass`; `hit` on the line of a response served from the cache |
  * | `limiter_wait_ms`   | time spent waiting for the rate limiter          |
  * | `breaker`           | circuit breaker state                            |
  * | `retry_in_ms`       | delay before the next attempt, when retrying     |
@@ -27,15 +27,18 @@
  * @since 0.1.0
  */
 import { Duration, Effect, FiberRef, LogLevel } from "effect"
+import type { SendReason } from "../cache/status.js"
 import type * as redact from "./redact.js"
 import * as Redaction from "./Redaction.js"
 
 /**
- * Cache outcome of a request.
+ * Cache outcome of a request: on an attempt line, the `SendReason` the cache sent it with; `hit` on
+ * the line of a response served from the cache. (`stale` is what the client wrote for a revalidation
+ * before the cache passed its reason; it goes once the client logs `revalidate` / `refresh`.)
  *
  * @since 0.1.0
  */
-export type CacheStatus = "hit" | "miss" | "stale" | "bypass"
+export type CacheStatus = "hit" | SendReason | "stale"
 
 /**
  * Circuit breaker state as logged.

@@ -22,6 +22,7 @@
  * @since 0.1.0
  */
 import { Array as Arr, Duration, Effect, FiberRef, Metric, MetricBoundaries, MetricLabel } from "effect"
+import type { StaleReason } from "../cache/status.js"
 
 /**
  * How a logical request (all its attempts) ended.
@@ -315,11 +316,11 @@ export const recordCacheMiss = (api: string): Effect.Effect<void> =>
   updateFor(GovernorMetrics.cacheMisses, api, 1)
 
 /**
- * Records an answer from a stale cache entry (`reason`: `while-revalidate` or `if-error`).
+ * Records an answer from a stale cache entry, by the response's `ResponseCache.staleReason`.
  *
  * @since 0.1.0
  */
-export const recordCacheStale = (api: string, reason: string): Effect.Effect<void> =>
+export const recordCacheStale = (api: string, reason: StaleReason): Effect.Effect<void> =>
   updateFor(GovernorMetrics.cacheStale, api, 1, ["reason", reason])
 
 /**

@@ -55,6 +55,22 @@ describe("file store", () => {
       })
     ))
 
+  it.effect("names the file of a SHA-256 hex key (the response cache's) by the key itself, any other by its SHA-256", () =>
+    withStore((dir, store) =>
+      Effect.gen(function*() {
+        const hashed = createHash("sha256").update("GET https://api.example.com/a").digest("hex")
+        const upper = hashed.toUpperCase()
+        yield* store.set(hashed, entry("hashed"), Duration.seconds(30))
+        yield* store.set(upper, entry("upper"), Duration.seconds(30))
+        yield* store.set("plain", entry("plain"), Duration.seconds(30))
+        expect(fs.readdirSync(dir).sort()).toEqual([hashed, path.basename(fileOf(dir, upper)), path.basename(fileOf(dir, "plain"))].sort())
+        expect([text(yield* store.get(hashed)), text(yield* store.get(upper)), text(yield* store.get("plain"))].map(Option.getOrThrow))
+          .toEqual(["hashed", "upper", "plain"])
+        expect(yield* store.delete(hashed)).toBe(true)
+        expect(fs.existsSync(path.join(dir, hashed))).toBe(false)
+      })
+    ))
+
   it.effect("concurrent writers of one key leave exactly one whole entry", () =>
     withStore((dir, store) =>
       Effect.gen(function*() {

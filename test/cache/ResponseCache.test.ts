@@ -143,6 +143,33 @@ describe("ResponseCache against a loopback server", () => {
       expect(yield* cache.stats).toMatchObject({ misses: 1, coalesced: 19, hits: 1 })
     })))
 
+  it.effect("counts every answer once, by the status it leaves with (waiters sending their own request too)", () =>
+    live(Effect.gen(function*() {
+      const { get, server, cache } = yield* setup()
+      const statuses: Array<string | undefined> = []
+      const answer = (p: string) => Effect.map(get(p), (r) => statuses.push(r.status))
+      yield* answer("/maxage")
+      yield* answer("/maxage")
+      yield* answer("/etag")
+      yield* TestClock.adjust(Duration.seconds(11))
+      yield* answer("/etag")
+      yield* Effect.all(Array.from({ length: 5 }, () => answer("/slow")), { concurrency: "unbounded" })
+      // Not storable, so not shared: the leader passes it through, each waiter sends its own.
+      yield* Effect.all(Array.from({ length: 4 }, () => answer("/slow-nostore")), { concurrency: "unbounded" })
+      expect(server.count("/slow-nostore")).toBe(4)
+      const of = (s: string | undefined) => statuses.filter((x) => x === s).length
+      const stats = yield* cache.stats
+      expect(stats).toMatchObject({
+        hits: of("HIT"),
+        misses: of("MISS") + of(undefined),
+        notModified: of("REVALIDATED"),
+        coalesced: of("COALESCED"),
+        bypassed: 0
+      })
+      expect(stats.hits + stats.misses + stats.notModified + stats.coalesced).toBe(statuses.length)
+      expect([of("HIT"), of("MISS"), of(undefined), of("REVALIDATED"), of("COALESCED")]).toEqual([1, 3, 4, 1, 4])
+    })))
+
   it.effect("Vary: a stored variant is only served to a request with the same header values", () =>
     live(Effect.gen(function*() {
       const { get, server } = yield* setup()

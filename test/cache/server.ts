@@ -97,6 +97,8 @@ export const startServer = Effect.acquireRelease(
           return send(204, { "cache-control": "max-age=60" })
         case "/slow":
           return void setTimeout(() => send(200, { "cache-control": "max-age=60" }, `slow n${n}`), 100)
+        case "/slow-nostore":
+          return void setTimeout(() => send(200, { "cache-control": "no-store" }, `slow n${n}`), 100)
         case "/error":
           return send(500, { "cache-control": "max-age=60" }, `error n${n}`)
         default:

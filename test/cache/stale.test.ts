@@ -4,9 +4,9 @@
  * from the stale entry when the request fails), from the response's directives or the policy's
  * defaults, never against must-revalidate / no-cache or for a request asking for revalidation.
  */
-import { FetchHttpClient, HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Logger, LogLevel, Option, type Scope, TestClock } from "effect"
+import { Clock, Deferred, Duration, Effect, Fiber, Logger, LogLevel, Option, type Scope, TestClock } from "effect"
 import { CircuitOpenError } from "../../src/breaker/errors.js"
 import { makeMemoryStore } from "../../src/cache/MemoryStore.js"
 import * as ResponseCache from "../../src/cache/ResponseCache.js"
@@ -27,7 +27,7 @@ const setup = (options: ResponseCache.ResponseCacheOptions = {}) =>
     const cache = yield* ResponseCache.make(yield* makeMemoryStore(), options)
     const call = (
       p: string,
-      via: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<HttpClientResponse.HttpClientResponse, unknown, HttpClient.HttpClient> = send,
+      via: ResponseCache.Send<unknown, HttpClient.HttpClient> = send,
       headers: Record<string, string> = {}
     ) =>
       Effect.gen(function*() {
@@ -37,11 +37,21 @@ const setup = (options: ResponseCache.ResponseCacheOptions = {}) =>
           code: response.status,
           status: Option.getOrUndefined(ResponseCache.cacheStatus(response)),
           reason: Option.getOrUndefined(ResponseCache.staleReason(response)),
+          hit: ResponseCache.countsAsHit(response),
           header: response.headers["x-cache"]
         }
       })
     const get = (p: string, headers: Record<string, string> = {}) => call(p, send, headers)
-    return { server, cache, get, call }
+    /** Waits until the entry of `p` is fresh again (a background refresh stored it). */
+    const refreshed = (p: string) =>
+      until(() =>
+        Effect.gen(function*() {
+          const entry = yield* cache.get(Option.getOrThrow(cache.keyFor(HttpClientRequest.get(server.url(p)))))
+          const now = yield* Clock.currentTimeMillis
+          return Option.isSome(entry) && now < entry.value.expiresAt
+        })
+      )
+    return { server, cache, get, call, refreshed }
   })
 
 /** Waits (in real time: the refresh is real I/O) until `done` holds. */
@@ -74,16 +84,34 @@ describe("stale-while-revalidate", () => {
     const lines: Array<Line> = []
     return live(
       Effect.gen(function*() {
-        const { cache, get, server } = yield* setup()
-        expect(yield* get("/stale/swr")).toMatchObject({ body: "n1", status: "MISS" })
+        const { cache, get, refreshed, server } = yield* setup()
+        expect(yield* get("/stale/swr")).toMatchObject({ body: "n1", status: "MISS", hit: false })
         yield* TestClock.adjust(Duration.seconds(6))
-        expect(yield* get("/stale/swr")).toMatchObject({ body: "n1", status: "STALE", header: "STALE", reason: "while-revalidate" })
-        yield* until(() => Effect.map(cache.stats, (s) => s.misses === 2))
+        expect(yield* get("/stale/swr")).toMatchObject({
+          body: "n1",
+          status: "STALE",
+          header: "STALE",
+          reason: "while-revalidate",
+          hit: true
+        })
+        yield* refreshed("/stale/swr")
         expect(server.count("/stale/swr")).toBe(2)
-        expect(yield* get("/stale/swr")).toMatchObject({ body: "n2", status: "HIT" })
-        expect(yield* cache.stats).toMatchObject({ staleWhileRevalidate: 1, refreshes: 1, refreshFailures: 0, hits: 1 })
+        expect(yield* get("/stale/swr")).toMatchObject({ body: "n2", status: "HIT", hit: true })
+        // Three answers, each counted once: the refresh answered nobody, so it is no miss. The stale
+        // answer came from the store: a hit for the hit rate.
+        expect(yield* cache.stats).toMatchObject({
+          misses: 1,
+          staleWhileRevalidate: 1,
+          hits: 1,
+          notModified: 0,
+          hitRate: 2 / 3,
+          refreshes: 1,
+          refreshFailures: 0
+        })
         const line = lines.find((l) => l.annotations["cache"] === "stale")
         expect(line).toMatchObject({ level: "DEBUG", annotations: { stale: "while-revalidate", staleForMs: 1000 } })
+        // `cache=stale` is an answer from a stale entry, nothing else.
+        expect(lines.filter((l) => l.annotations["cache"] === "stale")).toHaveLength(1)
       }),
       lines
     )
@@ -91,16 +119,16 @@ describe("stale-while-revalidate", () => {
 
   it.effect("single flight: concurrent stale hits start one refresh", () =>
     live(Effect.gen(function*() {
-      const { cache, get, server } = yield* setup()
+      const { cache, get, refreshed, server } = yield* setup()
       yield* get("/stale/swr")
       yield* TestClock.adjust(Duration.seconds(6))
       const results = yield* Effect.all(Array.from({ length: 10 }, () => get("/stale/swr")), { concurrency: "unbounded" })
       expect(results.every((r) => r.status === "STALE" && r.body === "n1")).toBe(true)
-      yield* until(() => Effect.map(cache.stats, (s) => s.misses === 2))
+      yield* refreshed("/stale/swr")
       // Let any (wrong) second refresh reach the server before counting.
       yield* Effect.promise(() => new Promise((r) => setTimeout(r, 50)))
       expect(server.count("/stale/swr")).toBe(2)
-      expect((yield* cache.stats).refreshes).toBe(1)
+      expect(yield* cache.stats).toMatchObject({ refreshes: 1, staleWhileRevalidate: 10, misses: 1 })
     })))
 
   it.effect("is bounded: past maxBackgroundRefreshes a stale entry is served and its refresh skipped", () =>
@@ -111,8 +139,8 @@ describe("stale-while-revalidate", () => {
       yield* TestClock.adjust(Duration.seconds(6))
       const [a, b] = yield* Effect.all([get("/stale/swr"), get("/stale/both")])
       expect([a.status, b.status]).toEqual(["STALE", "STALE"])
-      yield* until(() => Effect.map(cache.stats, (s) => s.misses === 3))
-      expect(yield* cache.stats).toMatchObject({ refreshes: 1, refreshesSkipped: 1 })
+      yield* until(() => Effect.succeed(server.count("/stale/swr") + server.count("/stale/both") === 3))
+      expect(yield* cache.stats).toMatchObject({ refreshes: 1, refreshesSkipped: 1, staleWhileRevalidate: 2 })
       expect(server.count("/stale/swr") + server.count("/stale/both")).toBe(3)
     })))
 
@@ -136,7 +164,7 @@ describe("stale-while-revalidate", () => {
         expect(yield* get("/stale/swr", auth)).toMatchObject({ body: "n1", status: "STALE" })
         yield* until(() => Effect.map(cache.stats, (s) => s.refreshFailures === 1))
         const failed = lines.find((l) => l.annotations["refresh"] === "failed")
-        expect(failed).toMatchObject({ level: "WARN", annotations: { reason: "status 503" } })
+        expect(failed).toMatchObject({ level: "WARN", annotations: { cache: "refresh", reason: "status 503" } })
         expect(JSON.stringify(lines)).not.toContain("swr-secret-token")
         expect(JSON.stringify(lines)).not.toContain("/stale/swr")
       }),
@@ -156,6 +184,33 @@ describe("stale-while-revalidate", () => {
     })))
 })
 
+describe("why the cache sends", () => {
+  it.effect("each request it sends says so: miss, revalidate, refresh (background), bypass", () =>
+    live(Effect.gen(function*() {
+      const { cache, call, server } = yield* setup()
+      const sent: Array<readonly [string, ResponseCache.SendReason, boolean]> = []
+      const via: ResponseCache.Send<unknown, HttpClient.HttpClient> = (request, reason) =>
+        Effect.zipRight(
+          Effect.sync(() => sent.push([new URL(request.url).pathname, reason, request.headers["if-none-match"] !== undefined])),
+          send(request)
+        )
+      yield* call("/stale/swr", via)
+      yield* call("/stale/sie", via)
+      yield* TestClock.adjust(Duration.seconds(6))
+      expect(yield* call("/stale/swr", via)).toMatchObject({ status: "STALE", reason: "while-revalidate" })
+      yield* until(() => Effect.succeed(sent.length === 3))
+      expect(yield* call("/stale/sie", via)).toMatchObject({ status: "MISS" })
+      yield* cache.cached(HttpClientRequest.post(server.url("/stale/post")), via)
+      expect(sent).toEqual([
+        ["/stale/swr", "miss", false],
+        ["/stale/sie", "miss", false],
+        ["/stale/swr", "refresh", true],
+        ["/stale/sie", "revalidate", true],
+        ["/stale/post", "bypass", false]
+      ])
+    })))
+})
+
 describe("stale-if-error", () => {
   for (const failing of [500, 503, 429, "reset"] as const) {
     it.effect(`answers from the stale entry when upstream fails (${failing})`, () => {
@@ -166,15 +221,39 @@ describe("stale-if-error", () => {
           yield* get("/stale/sie")
           yield* TestClock.adjust(Duration.seconds(6))
           server.failing = failing
-          expect(yield* get("/stale/sie")).toMatchObject({ body: "n1", status: "STALE", reason: "if-error" })
+          expect(yield* get("/stale/sie")).toMatchObject({ body: "n1", status: "STALE", reason: "if-error", hit: true })
           expect(server.count("/stale/sie")).toBe(2)
-          expect((yield* cache.stats).staleIfError).toBe(1)
+          // One answer, counted once: the failed attempt behind it is not also a miss.
+          expect(yield* cache.stats).toMatchObject({ misses: 1, staleIfError: 1, revalidations: 1, hitRate: 1 / 2 })
           const line = lines.find((l) => l.annotations["cache"] === "stale")
           expect(line).toMatchObject({ level: "INFO", annotations: { stale: "if-error", staleForMs: 1000 } })
         }),
         lines
       )
     })
+  }
+
+  for (const failing of [503, "reset"] as const) {
+    it.effect(`under an outage, one flight per key answers every waiter from the stale entry (${failing})`, () =>
+      live(Effect.gen(function*() {
+        const { cache, call, get, server } = yield* setup()
+        yield* get("/stale/sie")
+        yield* TestClock.adjust(Duration.seconds(6))
+        server.failing = failing
+        const gate = yield* Deferred.make<void>()
+        const gated: ResponseCache.Send<unknown, HttpClient.HttpClient> = (request) =>
+          Effect.zipRight(Deferred.await(gate), send(request))
+        const fiber = yield* Effect.fork(
+          Effect.all(Array.from({ length: 5 }, () => call("/stale/sie", gated)), { concurrency: "unbounded" })
+        )
+        for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+        yield* Deferred.succeed(gate, void 0)
+        const answers = yield* Fiber.join(fiber)
+        expect(answers.map((a) => [a.status, a.reason, a.body])).toEqual(Array(5).fill(["STALE", "if-error", "n1"]))
+        // The leader's failed request answers all five: no waiter sends its own.
+        expect(server.count("/stale/sie")).toBe(2)
+        expect(yield* cache.stats).toMatchObject({ staleIfError: 5, revalidations: 1 })
+      })))
   }
 
   it.effect("answers at once when the inner steps fail without calling upstream (circuit open)", () =>
@@ -235,11 +314,11 @@ describe("stale defaults from the policy", () => {
 
   it.effect("a stale-while-revalidate default serves at once and refreshes", () =>
     live(Effect.gen(function*() {
-      const { cache, get } = yield* setup({ policy: { staleWhileRevalidate: Duration.seconds(10) } })
+      const { get, refreshed } = yield* setup({ policy: { staleWhileRevalidate: Duration.seconds(10) } })
       yield* get("/stale/plain")
       yield* TestClock.adjust(Duration.seconds(6))
       expect(yield* get("/stale/plain")).toMatchObject({ body: "n1", status: "STALE", reason: "while-revalidate" })
-      yield* until(() => Effect.map(cache.stats, (s) => s.misses === 2))
+      yield* refreshed("/stale/plain")
       expect(yield* get("/stale/plain")).toMatchObject({ body: "n2", status: "HIT" })
     })))
 })
