@@ -1,29 +1,37 @@
 /**
  * Retry policies: which outcomes retry, how long to wait, and when to give up. A policy is plain
- * data (validated once by `make`); `schedule` turns it into an ordinary `Schedule` for
- * `Effect.retry`, and `retryRequest` (in `./retryRequest.ts`) runs HTTP attempts with it.
+ * data (validated once by `make`); `schedule` turns it into an ordinary `Schedule`, the one retry
+ * mechanism: `Effect.retry` takes it as it is, and `retryRequest` (in `./retryRequest.ts`) steps it
+ * for HTTP attempts (classifying responses, guarding non-idempotent methods).
  *
  * @since 0.1.0
  */
-import * as HttpClientError from "@effect/platform/HttpClientError"
 import type { HttpClientResponse } from "@effect/platform/HttpClientResponse"
 import {
-  Cause,
   Duration,
   Effect,
   Either,
   Option,
-  Predicate,
   Random,
   Schedule,
   ScheduleDecision,
-  ScheduleIntervals
+  ScheduleInterval
 } from "effect"
-import { dual } from "effect/Function"
 import { isErrorStatus, MAX_REQUEST_WAIT, MAX_RETRIES } from "../internal/bounds.js"
 import { decodeDuration } from "../internal/duration.js"
 import { backoffDelay, type BackoffOptions, DEFAULT_JITTER_FRACTION, type Jitter, validateBackoff } from "./backoff.js"
+import { responseOf } from "./classify.js"
 import { InvalidRetryPolicy } from "./errors.js"
+import { parseRetryAfter } from "./retryAfter.js"
+
+export {
+  isIdempotentMethod,
+  isRetryableError,
+  isRetryableOutcome,
+  isTransportError,
+  NON_IDEMPOTENT_METHODS,
+  responseOf
+} from "./classify.js"
 
 /**
  * What a retry decision hook sees: a response (any status) or a failure of the attempt.
@@ -139,13 +147,6 @@ export interface RetryPolicy {
  * @since 0.1.0
  */
 export const DEFAULT_RETRY_STATUSES: ReadonlyArray<number> = [408, 425, 429, 500, 502, 503, 504]
-
-/**
- * Methods that are not idempotent: never retried without an `Idempotency-Key` or an opt-in.
- *
- * @since 0.1.0
- */
-export const NON_IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(["POST", "PATCH", "CONNECT"])
 
 /**
  * The defaults: 3 retries (4 attempts), 250 ms doubling to at most 30 s with full jitter, a
@@ -294,35 +295,71 @@ export const backoffOptions = (policy: RetryPolicy): BackoffOptions => ({
 })
 
 /**
- * Stops `self` once the next recurrence would start more than `budget` after its first step
- * (for `Effect.retry`: after the first failure). Unlike `Schedule.upTo`, which only looks at the
- * time already spent, this also counts the wait it is about to take.
+ * Where the wait before a retry came from: a `decide` hook's own delay, the server's `Retry-After`
+ * (capped at `maxRetryAfter`), or the jittered backoff.
  *
  * @since 0.1.0
  */
-export const withBudget: {
-  (budget: Duration.DurationInput): <Out, In, R>(self: Schedule.Schedule<Out, In, R>) => Schedule.Schedule<Out, In, R>
-  <Out, In, R>(self: Schedule.Schedule<Out, In, R>, budget: Duration.DurationInput): Schedule.Schedule<Out, In, R>
-} = dual(2, <Out, In, R>(self: Schedule.Schedule<Out, In, R>, budget: Duration.DurationInput) => {
-  const limit = Duration.toMillis(Duration.decode(budget))
-  return Schedule.makeWithState<readonly [number | undefined, unknown], In, Out, R>(
-    [undefined, self.initial],
-    (now, input, [start, inner]) =>
-      Effect.map(self.step(now, input, inner), ([next, out, decision]) => {
-        const t0 = start ?? now
-        const over = ScheduleDecision.isContinue(decision) &&
-          ScheduleIntervals.start(decision.intervals) - t0 > limit
-        return [[t0, next] as const, out, over ? ScheduleDecision.done : decision] as const
-      })
-  )
-})
+export type DelaySource = "RetryAfter" | "Backoff" | "Decide"
 
 /**
- * The policy's backoff as a `Schedule` for `Effect.retry` / `Effect.repeat`: exponential growth
- * from `initialDelay` by `multiplier`, capped at `maxDelay`, jittered as configured (draws from
- * Effect's `Random`), at most `maxRetries` recurrences, within `totalBudget`. Outputs the 0-based
- * recurrence number. It knows nothing of HTTP; add `Schedule.whileInput(isRetryableError(policy))`
- * to retry only what the policy would.
+ * One retry the schedule allows (its output): after which attempt, how long to wait, and why.
+ *
+ * @since 0.1.0
+ */
+export interface RetryStep {
+  /** The 1-based attempt that failed; the retry is attempt `attempt + 1`. */
+  readonly attempt: number
+  readonly delay: Duration.Duration
+  readonly source: DelaySource
+  /** The server's `Retry-After` (before capping), when it set the wait. */
+  readonly retryAfter: Duration.Duration | undefined
+}
+
+/**
+ * What the HTTP retry driver (`retryRequest`, the client's retry step) feeds the schedule: the
+ * outcome, the `Retry-After` it already parsed (and warned about when malformed) and a `decide`
+ * hook's own delay. Any other input (the error `Effect.retry` passes) is read as the failure itself:
+ * a `ResponseError`'s `Retry-After` still sets the wait.
+ *
+ * @since 0.1.0
+ */
+export class RetryInput {
+  constructor(
+    readonly outcome: RetryOutcome,
+    readonly retryAfterMs: number | undefined,
+    readonly delay: Duration.Duration | undefined
+  ) {}
+}
+
+/**
+ * @since 0.1.0
+ */
+export interface ScheduleOptions {
+  /** Epoch ms the budget counts from (the first attempt's start). Default: the first failure. */
+  readonly startedAt?: number | undefined
+  /** Replaces `totalBudget`, e.g. with the time left until an overall deadline (ms). */
+  readonly budgetMs?: number | undefined
+}
+
+const stopped = ScheduleDecision.done
+
+/** A `Retry-After` carried by a failure `Effect.retry` passes in (a `ResponseError`), in ms from `now`. */
+const retryAfterOfError = (error: unknown, now: number): number | undefined => {
+  const response = responseOf({ _tag: "Error", error })
+  const header = response?.headers["retry-after"]
+  return header === undefined ? undefined : Option.getOrUndefined(parseRetryAfter(header, now))
+}
+
+/**
+ * The policy as a `Schedule`, the one retry mechanism: `Effect.retry(effect, RetryPolicy.schedule(policy))`
+ * for any effect, and the HTTP retry driver steps the same schedule. At most `maxRetries`
+ * recurrences; each waits a `decide` hook's delay, else the server's `Retry-After` (capped at
+ * `maxRetryAfter`, when `respectRetryAfter`), else the backoff (exponential from `initialDelay` by
+ * `multiplier`, capped at `maxDelay`, jittered with Effect's `Random`); a recurrence whose wait would
+ * end more than `totalBudget` after the start is not made. Outputs a {@link RetryStep}. It retries
+ * whatever it is given; add `Schedule.whileInput(isRetryableError(policy))` to retry only what the
+ * policy would.
  *
  * @example
  * ```ts
@@ -337,69 +374,34 @@ export const withBudget: {
  *
  * @since 0.1.0
  */
-export const schedule = (policy: RetryPolicy): Schedule.Schedule<number, unknown> => {
-  const options = backoffOptions(policy)
-  return Schedule.forever.pipe(
-    Schedule.modifyDelayEffect((n) => Effect.map(Random.next, (r) => Duration.millis(backoffDelay(options, n + 1, r)))),
-    Schedule.intersect(Schedule.recurs(policy.maxRetries)),
-    Schedule.map(([n]) => n),
-    withBudget(policy.totalBudget)
+export const schedule = (policy: RetryPolicy, options: ScheduleOptions = {}): Schedule.Schedule<RetryStep, unknown> => {
+  const backoff = backoffOptions(policy)
+  const budgetMs = options.budgetMs ?? Duration.toMillis(policy.totalBudget)
+  const capMs = Duration.toMillis(policy.maxRetryAfter)
+  return Schedule.makeWithState<readonly [number, number | undefined], unknown, RetryStep>(
+    [0, options.startedAt],
+    (now, input, [retries, start]) => {
+      const t0 = start ?? now
+      const state = [retries + 1, t0] as const
+      const step = (delayMs: number, source: DelaySource, retryAfterMs?: number) => {
+        const out: RetryStep = {
+          attempt: retries + 1,
+          delay: Duration.millis(delayMs),
+          source,
+          retryAfter: retryAfterMs === undefined ? undefined : Duration.millis(retryAfterMs)
+        }
+        const over = retries >= policy.maxRetries || now - t0 + delayMs > budgetMs
+        return [state, out, over ? stopped : ScheduleDecision.continueWith(ScheduleInterval.after(now + delayMs))] as const
+      }
+      const told = input instanceof RetryInput ? input : undefined
+      if (told?.delay !== undefined) return Effect.succeed(step(Duration.toMillis(told.delay), "Decide"))
+      const serverMs = !policy.respectRetryAfter
+        ? undefined
+        : told !== undefined
+        ? told.retryAfterMs
+        : retryAfterOfError(input, now)
+      if (serverMs !== undefined) return Effect.succeed(step(Math.min(serverMs, capMs), "RetryAfter", serverMs))
+      return Effect.map(Random.next, (r) => step(backoffDelay(backoff, retries + 1, r), "Backoff"))
+    }
   )
 }
-
-/**
- * Whether a method is idempotent by its semantics (RFC 9110 §9.2.2): everything but POST, PATCH
- * and CONNECT.
- *
- * @since 0.1.0
- */
-export const isIdempotentMethod = (method: string): boolean => !NON_IDEMPOTENT_METHODS.has(method.toUpperCase())
-
-/**
- * A transient transport failure: connection refused/reset/closed (`RequestError` with reason
- * `Transport`), Effect's `TimeoutException`, or an `AttemptTimeout` from the bulkhead module.
- *
- * @since 0.1.0
- */
-export const isTransportError = (error: unknown): boolean =>
-  (HttpClientError.isHttpClientError(error) && error._tag === "RequestError" && error.reason === "Transport") ||
-  Cause.isTimeoutException(error) ||
-  Predicate.isTagged(error, "AttemptTimeout")
-
-/**
- * The response carried by an outcome: the response itself, or the one inside a `ResponseError`
- * (e.g. from `HttpClient.filterStatusOk`).
- *
- * @since 0.1.0
- */
-export const responseOf = (outcome: RetryOutcome): HttpClientResponse | undefined => {
-  if (outcome._tag === "Response") return outcome.response
-  const e = outcome.error
-  return HttpClientError.isHttpClientError(e) && e._tag === "ResponseError" && e.reason === "StatusCode"
-    ? e.response
-    : undefined
-}
-
-/**
- * The policy's own rule (without the decision hook and idempotency check): a status in
- * `retryOnStatus`, or a transport error when `retryOnTransport`.
- *
- * @since 0.1.0
- */
-export const isRetryableOutcome = dual<
-  (outcome: RetryOutcome) => (policy: RetryPolicy) => boolean,
-  (policy: RetryPolicy, outcome: RetryOutcome) => boolean
->(2, (policy, outcome) => {
-  const response = responseOf(outcome)
-  if (response !== undefined) return policy.retryOnStatus.has(response.status)
-  return outcome._tag === "Error" && policy.retryOnTransport && isTransportError(outcome.error)
-})
-
-/**
- * A predicate over errors for `Schedule.whileInput` / `Effect.retry({ while })`: transport errors
- * and `ResponseError`s whose status the policy retries.
- *
- * @since 0.1.0
- */
-export const isRetryableError = (policy: RetryPolicy) => (error: unknown): boolean =>
-  isRetryableOutcome(policy, { _tag: "Error", error })

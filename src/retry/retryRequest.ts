@@ -1,32 +1,29 @@
 /**
- * Runs the attempts of one HTTP request under a `RetryPolicy`: classifies each outcome, honours
- * `Retry-After`, guards non-idempotent methods, waits on `Clock` and reports what it did.
+ * Runs the attempts of one HTTP request under a `RetryPolicy`: classifies each outcome, guards
+ * non-idempotent methods, and steps the policy's `Schedule` (`RetryPolicy.schedule`) for how long
+ * to wait and when to give up, honouring `Retry-After`; waits on `Clock` and reports what it did.
  *
  * @since 0.1.0
  */
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type { HttpClientResponse } from "@effect/platform/HttpClientResponse"
-import { Cause, Clock, Duration, Effect, Exit, Option, Random } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Option, ScheduleDecision, ScheduleIntervals } from "effect"
 import { randomUUID } from "node:crypto"
-import { backoffDelay } from "./backoff.js"
 import { RetriesExhausted, safeUrl } from "./errors.js"
 import { parseRetryAfter } from "./retryAfter.js"
 import {
-  backoffOptions,
+  type DelaySource,
   isIdempotentMethod,
   isRetryableOutcome,
   responseOf,
+  RetryInput,
   type RetryOutcome,
-  type RetryPolicy
+  type RetryPolicy,
+  schedule
 } from "./RetryPolicy.js"
 
-/**
- * Where the wait before a retry came from.
- *
- * @since 0.1.0
- */
-export type DelaySource = "RetryAfter" | "Backoff" | "Decide"
+export type { DelaySource } from "./RetryPolicy.js"
 
 /**
  * Emitted before each retry's wait.
@@ -89,9 +86,7 @@ export const prepareRequest = (
   policy: RetryPolicy,
   request: HttpClientRequest.HttpClientRequest
 ): Effect.Effect<HttpClientRequest.HttpClientRequest> =>
-  needsGeneratedKey(policy, request)
-    ? Effect.sync(() => HttpClientRequest.setHeader(request, "Idempotency-Key", randomUUID()))
-    : Effect.succeed(request)
+  needsGeneratedKey(policy, request) ? Effect.sync(() => withGeneratedKey(request)) : Effect.succeed(request)
 
 /**
  * Whether the policy allows retrying this request at all: idempotent methods always; POST/PATCH
@@ -103,17 +98,22 @@ export const mayRetry = (policy: RetryPolicy, request: HttpClientRequest.HttpCli
   policy.retryNonIdempotent || isIdempotentMethod(request.method) ||
   Option.isSome(Headers.get(request.headers, IDEMPOTENCY_KEY_HEADER))
 
-const MAX_LOGGED_HEADER = 64
+const needsGeneratedKey = (policy: RetryPolicy, request: HttpClientRequest.HttpClientRequest): boolean =>
+  policy.idempotencyKey === "generate" && !isIdempotentMethod(request.method) &&
+  Option.isNone(Headers.get(request.headers, IDEMPOTENCY_KEY_HEADER))
+
+const withGeneratedKey = (request: HttpClientRequest.HttpClientRequest) =>
+  HttpClientRequest.setHeader(request, "Idempotency-Key", randomUUID())
 
 /**
  * Runs `attempt` until it yields a non-retryable outcome or the policy gives up.
  *
  * - A non-retryable response is returned as it is (success channel), whatever its status; other
  *   4xx never retry. A non-retryable error fails as it is.
- * - A retryable outcome (status in `retryOnStatus`, transport error/timeout) is retried after
- *   `Retry-After` (capped at `maxRetryAfter`) when the server sent a valid one, else after the
- *   jittered backoff. A malformed or absurd `Retry-After` is logged (`Effect.logWarning`) and the
- *   backoff is used.
+ * - A retryable outcome (status in `retryOnStatus`, transport error/timeout) is retried after the
+ *   wait the policy's schedule gives: `Retry-After` (capped at `maxRetryAfter`) when the server sent
+ *   a valid one, else the jittered backoff. A malformed or absurd `Retry-After` is logged
+ *   (`Effect.logWarning`) and the backoff is used.
  * - POST/PATCH/CONNECT are never retried unless the request carries `Idempotency-Key`, the policy
  *   generates one (the same key on every attempt), or `retryNonIdempotent` is set.
  * - `decide` may force `Retry` (optionally with its own delay) or `Stop` before the defaults apply;
@@ -146,132 +146,158 @@ export const retryRequest = <E, R>(
   >,
   hooks: RetryHooks = {}
 ): Effect.Effect<HttpClientResponse, E | RetriesExhausted<E>, R> =>
-  Effect.clockWith((clock) => {
-    const startedAt = clock.unsafeCurrentTimeMillis()
-    const req = needsGeneratedKey(policy, request)
-      ? HttpClientRequest.setHeader(request, "Idempotency-Key", randomUUID())
-      : request
-    // Fast path: the first attempt's outcome needs no classification when it is a response below
-    // 400 that no retry status or custom hook can claim; that is most requests.
-    return Effect.matchCauseEffect(attempt(req, 1), {
-      onFailure: (cause) => retryLoop(policy, req, attempt, hooks, startedAt, Exit.failCause(cause)),
-      onSuccess: (response) => {
-        if (response.status >= 400 || policy.decide !== undefined || policy.retryOnStatus.has(response.status)) {
-          return retryLoop(policy, req, attempt, hooks, startedAt, Exit.succeed(response))
-        }
-        const done = Effect.succeed(response)
-        return hooks.onDone === undefined ? done : Effect.zipRight(
-          hooks.onDone({
-            attempts: 1,
-            retries: 0,
-            delays: [],
-            lastStatus: response.status,
-            retryAfter: undefined,
-            exhausted: false
-          }),
-          done
-        )
-      }
+  Effect.clockWith((clock) =>
+    runRetries(policy, request, (req, track) => attempt(req, track.attempt), { attempt: 1, delays: [] }, {
+      startedAt: clock.unsafeCurrentTimeMillis(),
+      hooks
     })
+  )
+
+/**
+ * Where the driver reports the attempt it is on and, at the end, the waits it took (the client's
+ * per-request state is one).
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export interface RetryTrack {
+  attempt: number
+  delays: ReadonlyArray<Duration.Duration>
+}
+
+/**
+ * @since 0.1.0
+ * @internal
+ */
+export interface RunOptions<E2> {
+  /** Epoch ms of the first attempt: the budget counts from it. */
+  readonly startedAt: number
+  readonly hooks?: RetryHooks | undefined
+  /** An overall deadline (epoch ms): retries stop at it, failing with `error()` when it binds before the budget. */
+  readonly deadlineAt?: number | undefined
+  readonly deadlineError?: (() => E2) | undefined
+}
+
+/**
+ * `retryRequest` without its allocations on the way in: `send(request, track)` runs attempt
+ * `track.attempt`. The first attempt's outcome needs no classification when it is a response below
+ * 400 that no retry status or custom hook can claim; that is most requests, and they never build
+ * the schedule.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const runRetries = <T extends RetryTrack, E, R, E2 = never>(
+  policy: RetryPolicy,
+  request: HttpClientRequest.HttpClientRequest,
+  send: (request: HttpClientRequest.HttpClientRequest, track: T) => Effect.Effect<HttpClientResponse, E, R>,
+  track: T,
+  options: RunOptions<E2>
+): Effect.Effect<HttpClientResponse, E | RetriesExhausted<E> | E2, R> => {
+  const req = needsGeneratedKey(policy, request) ? withGeneratedKey(request) : request
+  track.attempt = 1
+  return Effect.matchCauseEffect(send(req, track), {
+    onFailure: (cause) => retryLoop(policy, req, send, track, options, Exit.failCause(cause)),
+    onSuccess: (response) => {
+      if (response.status >= 400 || policy.decide !== undefined || policy.retryOnStatus.has(response.status)) {
+        return retryLoop(policy, req, send, track, options, Exit.succeed(response))
+      }
+      const done = Effect.succeed(response)
+      const onDone = options.hooks?.onDone
+      return onDone === undefined ? done : Effect.zipRight(
+        onDone({ attempts: 1, retries: 0, delays: [], lastStatus: response.status, retryAfter: undefined, exhausted: false }),
+        done
+      )
+    }
   })
+}
 
-const needsGeneratedKey = (policy: RetryPolicy, request: HttpClientRequest.HttpClientRequest): boolean =>
-  policy.idempotencyKey === "generate" && !isIdempotentMethod(request.method) &&
-  Option.isNone(Headers.get(request.headers, IDEMPOTENCY_KEY_HEADER))
+const MAX_LOGGED_HEADER = 64
 
-/** Classifies `first` and goes on with attempts 2, 3, … as the policy says. */
-const retryLoop = <E, R>(
+/** The server's `Retry-After` on an outcome, in ms (a malformed one is logged when it would have counted). */
+const serverDelay = (
   policy: RetryPolicy,
   req: HttpClientRequest.HttpClientRequest,
-  attempt: (request: HttpClientRequest.HttpClientRequest, attemptNumber: number) => Effect.Effect<
-    HttpClientResponse,
-    E,
-    R
-  >,
-  hooks: RetryHooks,
-  startedAt: number,
+  response: HttpClientResponse | undefined
+): Effect.Effect<number | undefined> => {
+  // Only error responses (or anything a custom hook may retry) can make Retry-After matter.
+  if (response === undefined || (response.status < 400 && policy.decide === undefined)) return Effect.succeed(undefined)
+  const header = response.headers["retry-after"]
+  if (header === undefined) return Effect.succeed(undefined)
+  return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+    const parsed = parseRetryAfter(header, now)
+    if (Option.isSome(parsed)) return Effect.succeed(parsed.value)
+    if (!policy.respectRetryAfter) return Effect.succeed(undefined)
+    return Effect.as(
+      Effect.logWarning("Ignoring malformed or absurd Retry-After header; using backoff").pipe(
+        Effect.annotateLogs({ retryAfter: header.slice(0, MAX_LOGGED_HEADER), method: req.method, url: safeUrl(req.url) })
+      ),
+      undefined
+    )
+  })
+}
+
+/** Classifies `first` and goes on with attempts 2, 3, … as the policy and its schedule say. */
+const retryLoop = <T extends RetryTrack, E, R, E2>(
+  policy: RetryPolicy,
+  req: HttpClientRequest.HttpClientRequest,
+  send: (request: HttpClientRequest.HttpClientRequest, track: T) => Effect.Effect<HttpClientResponse, E, R>,
+  track: T,
+  options: RunOptions<E2>,
   first: Exit.Exit<HttpClientResponse, E>
-): Effect.Effect<HttpClientResponse, E | RetriesExhausted<E>, R> =>
+): Effect.Effect<HttpClientResponse, E | RetriesExhausted<E> | E2, R> =>
   Effect.gen(function*() {
     const retryAllowed = mayRetry(policy, req)
-    const backoff = backoffOptions(policy)
     const budgetMs = Duration.toMillis(policy.totalBudget)
-    const capMs = Duration.toMillis(policy.maxRetryAfter)
+    const deadlineBinds = options.deadlineAt !== undefined && options.deadlineAt - options.startedAt <= budgetMs
+    const steps = schedule(policy, {
+      startedAt: options.startedAt,
+      budgetMs: deadlineBinds ? options.deadlineAt! - options.startedAt : budgetMs
+    })
+    let state = steps.initial
     const delays: Array<Duration.Duration> = []
     let retryAfter: Duration.Duration | undefined
     let lastStatus: number | undefined
 
-    const finish = <A, E2>(exit: Exit.Exit<A, E2>, attempts: number, exhausted: boolean) =>
-      Effect.zipRight(
-        hooks.onDone === undefined ? Effect.void : hooks.onDone({
-          attempts,
-          retries: attempts - 1,
-          delays: delays.slice(),
-          lastStatus,
-          retryAfter,
-          exhausted
-        }),
+    const finish = <A, E3>(exit: Exit.Exit<A, E3>, attempts: number, exhausted: boolean) => {
+      track.delays = delays
+      const onDone = options.hooks?.onDone
+      return onDone === undefined ? exit : Effect.zipRight(
+        onDone({ attempts, retries: attempts - 1, delays: delays.slice(), lastStatus, retryAfter, exhausted }),
         exit
       )
+    }
 
     for (let n = 1;; n++) {
-      const exit = n === 1 ? first : yield* Effect.exit(attempt(req, n))
-      if (Exit.isFailure(exit) && Option.isNone(Cause.failureOption(exit.cause))) {
-        // Interrupted or died: not an outcome to classify.
-        return yield* exit
-      }
+      track.attempt = n
+      const exit = n === 1 ? first : yield* Effect.exit(send(req, track))
+      // Interrupted or died: not an outcome to classify.
+      if (Exit.isFailure(exit) && Option.isNone(Cause.failureOption(exit.cause))) return yield* exit
       const outcome: RetryOutcome = Exit.isSuccess(exit)
         ? { _tag: "Response", response: exit.value }
         : { _tag: "Error", error: Option.getOrThrow(Cause.failureOption(exit.cause)) }
       const response = responseOf(outcome)
       lastStatus = response?.status
-
-      // Retry-After of this outcome, if any (kept for the error even when not retrying).
-      let serverDelayMs: number | undefined
-      // Only error responses (or anything a custom hook may retry) can make Retry-After matter.
-      const header = response === undefined || (response.status < 400 && policy.decide === undefined)
-        ? Option.none()
-        : Headers.get(response.headers, "retry-after")
-      if (Option.isSome(header)) {
-        const now = yield* Clock.currentTimeMillis
-        const parsed = parseRetryAfter(header.value, now)
-        if (Option.isSome(parsed)) {
-          serverDelayMs = parsed.value
-          retryAfter = Duration.millis(parsed.value)
-        } else if (policy.respectRetryAfter) {
-          yield* Effect.logWarning("Ignoring malformed or absurd Retry-After header; using backoff").pipe(
-            Effect.annotateLogs({
-              retryAfter: header.value.slice(0, MAX_LOGGED_HEADER),
-              method: req.method,
-              url: safeUrl(req.url)
-            })
-          )
-        }
-      }
+      // Kept for the error even when not retrying.
+      const serverMs = yield* serverDelay(policy, req, response)
+      if (serverMs !== undefined) retryAfter = Duration.millis(serverMs)
 
       if (!retryAllowed) return yield* finish(exit, n, false)
       const decision = policy.decide?.(outcome, n) ?? { _tag: "Default" as const }
       if (decision._tag === "Stop") return yield* finish(exit, n, false)
       if (decision._tag === "Default" && !isRetryableOutcome(policy, outcome)) return yield* finish(exit, n, false)
 
-      let delayMs: number
-      let source: DelaySource
-      if (decision._tag === "Retry" && decision.delay !== undefined) {
-        delayMs = Duration.toMillis(decision.delay)
-        source = "Decide"
-      } else if (policy.respectRetryAfter && serverDelayMs !== undefined) {
-        delayMs = Math.min(serverDelayMs, capMs)
-        source = "RetryAfter"
-      } else {
-        delayMs = backoffDelay(backoff, n, yield* Random.next)
-        source = "Backoff"
-      }
-
-      const exhausted = (reason: "MaxRetries" | "Budget") =>
-        finish(
+      const now = yield* Clock.currentTimeMillis
+      const input = new RetryInput(outcome, serverMs, decision._tag === "Retry" ? decision.delay : undefined)
+      const [next, step, verdict] = yield* steps.step(now, input, state)
+      if (ScheduleDecision.isDone(verdict)) {
+        if (n <= policy.maxRetries && deadlineBinds && options.deadlineError !== undefined) {
+          return yield* finish(Exit.fail(options.deadlineError()), n, true)
+        }
+        return yield* finish(
           Exit.fail(
             new RetriesExhausted<E>({
-              reason,
+              reason: n > policy.maxRetries ? "MaxRetries" : "Budget",
               attempts: n,
               lastStatus,
               delays: delays.slice(),
@@ -285,17 +311,14 @@ const retryLoop = <E, R>(
           n,
           true
         )
-      if (n > policy.maxRetries) return yield* exhausted("MaxRetries")
-      const now = yield* Clock.currentTimeMillis
-      if (now - startedAt + delayMs > budgetMs) return yield* exhausted("Budget")
-
-      if (outcome._tag === "Response") {
-        // Free the connection: nobody will read this body.
-        yield* Effect.ignore(outcome.response.arrayBuffer)
       }
-      const delay = Duration.millis(delayMs)
-      if (hooks.onRetry !== undefined) {
-        yield* hooks.onRetry({ attempt: n, delay, source, status: lastStatus, retryAfter: source === "RetryAfter" ? retryAfter : undefined })
+      state = next
+      // Free the connection: nobody will read this body.
+      if (outcome._tag === "Response") yield* Effect.ignore(outcome.response.arrayBuffer)
+      const delay = Duration.millis(Math.max(0, ScheduleIntervals.start(verdict.intervals) - now))
+      const onRetry = options.hooks?.onRetry
+      if (onRetry !== undefined) {
+        yield* onRetry({ attempt: n, delay, source: step.source, status: lastStatus, retryAfter: step.retryAfter })
       }
       delays.push(delay)
       yield* Effect.sleep(delay)

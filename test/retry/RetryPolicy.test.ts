@@ -1,4 +1,4 @@
-import { HttpClientError, HttpClientRequest } from "@effect/platform"
+import { HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Either, Exit, Random, Ref, Schedule } from "effect"
 import * as RetryPolicy from "../../src/retry/RetryPolicy.js"
@@ -121,6 +121,43 @@ describe("RetryPolicy.schedule", () => {
       })
       // not all equal to the un-jittered values
       expect(waits).not.toEqual([100, 200, 400, 800, 1600, 3200])
+    }))
+
+  it.effect("a ResponseError's Retry-After sets the wait (capped), and each step says why it waits", () =>
+    Effect.gen(function*() {
+      const policy = Either.getOrThrow(
+        RetryPolicy.make({ maxRetries: 3, initialDelay: 100, jitter: "none", maxRetryAfter: "10 seconds" })
+      )
+      const request = HttpClientRequest.get("http://127.0.0.1/")
+      const answers = ["7", "3600", undefined]
+      const count = yield* Ref.make(0)
+      const effect = Effect.flatMap(Ref.getAndUpdate(count, (n) => n + 1), (n) => {
+        const retryAfter = answers[n]
+        const response = HttpClientResponse.fromWeb(
+          request,
+          new Response(null, { status: 503, headers: retryAfter === undefined ? {} : { "retry-after": retryAfter } })
+        )
+        return Effect.fail(new HttpClientError.ResponseError({ request, response, reason: "StatusCode" }))
+      })
+      const steps: Array<RetryPolicy.RetryStep> = []
+      const { waits } = yield* drive(
+        Effect.retry(effect, RetryPolicy.schedule(policy).pipe(Schedule.tapOutput((s) => Effect.sync(() => steps.push(s)))))
+      )
+      // 7 s as sent, 1 h capped at 10 s, then the backoff's third delay (100 · 2²)
+      expect(waits).toEqual([7_000, 10_000, 400])
+      expect(steps.map((s) => [s.attempt, s.source, s.retryAfter === undefined ? undefined : Duration.toMillis(s.retryAfter)]))
+        .toEqual([[1, "RetryAfter", 7_000], [2, "RetryAfter", 3_600_000], [3, "Backoff", undefined], [4, "Backoff", undefined]])
+    }))
+
+  it.effect("the budget can count from an earlier start (the first attempt), and be replaced", () =>
+    Effect.gen(function*() {
+      const policy = Either.getOrThrow(RetryPolicy.make({ maxRetries: 100, initialDelay: 100, jitter: "none", totalBudget: 1000 }))
+      const count = yield* Ref.make(0)
+      // Started 500 ms before the first failure (at 0): 100 + 200 fit, 400 more would end at 1.2 s.
+      const { waits } = yield* drive(Effect.retry(failing(count), RetryPolicy.schedule(policy, { startedAt: -500 })))
+      expect(waits).toEqual([100, 200])
+      const shorter = yield* drive(Effect.retry(failing(count), RetryPolicy.schedule(policy, { budgetMs: 350 })))
+      expect(shorter.waits).toEqual([100, 200])
     }))
 
   it.effect("composes with whileInput to retry only what the policy retries", () =>
