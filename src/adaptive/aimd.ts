@@ -23,7 +23,7 @@ import * as Congestion from "./congestion.js"
 import { MAX_QUOTA_WAIT_MS } from "./headers.js"
 import type { Partitions as PartitionMap } from "./partitions.js"
 import type * as QuotaWindow from "./quotaWindow.js"
-import { type Decision, decideAtWall } from "./wallDecision.js"
+import { type Decision, decideAtWall, STRAY_CONFIRM_MS } from "./wallDecision.js"
 
 export { onHeaders } from "./headerPacing.js"
 
@@ -111,6 +111,13 @@ export interface AimdState {
   readonly cycle: Omit<Cycle, "wallAt"> | null
   /** The documented rate is still consistent with every wall met. */
   readonly priorValid: boolean
+  /**
+   * The last wall taken for a stray one (`wallDecision.ts`): its send time, and how long after the
+   * pace resumed it came. `null` after any other decision.
+   */
+  readonly stray: { readonly at: number; readonly quietMs: number } | null
+  /** A wall on the plateau from this instant on may be a stray one (`wallDecision.ts`). */
+  readonly settledAt: number
   /** Next probe above the plateau (phase `steady`). */
   readonly probeAt: number
   readonly probeGapMs: number
@@ -190,6 +197,8 @@ export const initial = (c: AimdConfig): AimdState => ({
   cycles: [],
   cycle: null,
   priorValid: true,
+  stray: null,
+  settledAt: 0,
   probeAt: Infinity,
   probeGapMs: c.steadyMs,
   probeStartedAt: null,
@@ -206,6 +215,12 @@ export const initial = (c: AimdConfig): AimdState => ({
   windowStartAt: null,
   soft: Congestion.initial
 })
+
+/**
+ * A plateau a probe reached (1 s without a wall tells little against a big bucket) is not taken for
+ * the server's rate this long: a wall meanwhile is evidence for the fit, not a stray one.
+ */
+const PROBED_SETTLE_MS = 5000
 
 /** First probe step above the plateau, as a share of it… */
 const PROBE_STEP = 0.04
@@ -292,7 +307,7 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
   if (s.phase === "header") {
     if (now <= s.headerUntil) return s
     // Headers stopped: hold the last header rate, then probe from it.
-    return { ...s, phase: "steady", source: "learned", ceiling: s.rate, probeAt: now + s.probeGapMs, lastSuccessAt: now }
+    return { ...s, phase: "steady", source: "learned", ceiling: s.rate, probeAt: now + s.probeGapMs, settledAt: now + PROBED_SETTLE_MS, lastSuccessAt: now }
   }
   const dt = s.lastSuccessAt === null || now <= s.lastSuccessAt || now - s.lastSuccessAt > 2000 / s.rate
     ? 0
@@ -302,14 +317,18 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
     case "slow-start":
       return withPace(next, clamp(c, Math.min(s.rate * Math.pow(2, dt / c.slowStartDoublingMs), deliveredCap(c, s))), now)
     case "hold":
-      // No wall since resuming: the resumed rate is sustainable. Probe from it soon while learning
-      // (the first walls), else after the probe interval.
+      // No wall since resuming: the resumed rate is sustainable. The server's rate lies between it
+      // and the wall's pace (`ceilingHigh`): probe into that range soon.
       if (now - Math.max(s.cooldownUntil, s.lastDecreaseAt ?? 0) < c.recoveryMs) return next
-      return { ...next, phase: "steady", ceiling: s.rate, probeAt: now + (s.decreases <= 2 ? c.recoveryMs : s.probeGapMs) }
+      return { ...next, phase: "steady", ceiling: s.rate, probeAt: s.ceilingHigh !== null ? now : now + s.probeGapMs }
     case "steady":
       return now < s.probeAt ? next : probeStep(c, { ...next, probeStep: PROBE_STEP }, now)
     case "probe":
       if (now - (s.probeStartedAt ?? now) < PROBE_HOLD_MS) return next
+      // The top of the range the walls left open is reached: the new plateau, until the next probe.
+      if (s.ceilingHigh !== null && s.ceilingHigh <= s.rate * (1 + PROBE_STEP)) {
+        return { ...next, phase: "steady", ceiling: s.rate, ceilingHigh: null, probeAt: now + s.probeGapMs, settledAt: now + PROBED_SETTLE_MS }
+      }
       // The step held without a wall: the new plateau; the next step is twice as big.
       return probeStep(c, { ...next, ceiling: s.rate, probeStep: s.probeStep * 2 }, now)
   }
@@ -379,11 +398,14 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
     ceiling: d.ceiling,
     ceilingHigh: d.ceilingHigh,
     priorValid: d.priorValid,
+    stray: d.stray ? { at: wallAt, quietMs: wallAt - (s.cycle?.resumeAt ?? wallAt) } : null,
+    settledAt: d.stray ? s.settledAt : resumeAt + STRAY_CONFIRM_MS,
     lastDecreaseRate: wallPace,
     lastDecreaseAt: now,
     successesSinceDecrease: 0,
     probeStartedAt: null,
-    probeAt: resumeAt + d.probeGapMs,
+    // A stray wall is no failed probe: the probes keep their schedule.
+    probeAt: d.stray ? Math.max(s.probeAt, resumeAt) : resumeAt + (d.probeSoon ? c.recoveryMs : d.probeGapMs),
     probeGapMs: d.probeGapMs,
     lastSuccessAt: null,
     cooldownUntil,

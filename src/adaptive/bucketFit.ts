@@ -148,6 +148,6 @@ export const fit = (
   const best = Math.min(...fits.map((f) => f.error))
   if (fits.length === 0 || !Number.isFinite(best)) return undefined
   const close = fits.filter((f) => f.error <= best + 0.05)
-  const low = close.reduce((a, b) => (b.rate < a.rate ? b : a))
-  return { ...low, high: Math.max(...close.map((f) => f.rate)) }
+  const chosen = fits.find((f) => f.error === best)!
+  return { ...chosen, high: Math.max(...close.map((f) => f.rate)) }
 }

@@ -19,10 +19,19 @@ export interface Decision {
   readonly priorValid: boolean
   readonly cycles: ReadonlyArray<Cycle>
   readonly probeGapMs: number
+  /** A stray wall: noise on a plateau, not a bucket running dry (see `STRAY_QUIET_MS`). */
+  readonly stray: boolean
+  /** Probe the range `[ceiling, ceilingHigh]` after `recoveryMs`, not after the probe interval. */
+  readonly probeSoon: boolean
 }
 
-/** A cycle with fewer successes is not fitted. */
-const MIN_CYCLE_SUCCESSES = 5
+/**
+ * A cycle with fewer successes is not fitted: a request more or less (arrivals bunched, a request
+ * in flight at the wall) moves the rate it implies by more than the margin.
+ */
+const FIT_MIN_SUCCESSES = 20
+/** A wall this soon after the pause: the rate is far too high. */
+const SHORT_SUCCESSES = 5
 /** Closed cycles kept for the fit. */
 const CYCLES = 3
 /** The largest bucket assumed when judging the documented rate: 2 s of it. */
@@ -39,8 +48,20 @@ const JITTER_TOKENS = 3
 const FIT_ERROR = 0.2
 /** Where to resume below a wall nothing explains yet: close enough to meet the next wall soon. */
 const RESUME_BELOW_WALL = 0.75
-/** A wall met this long after the last one, on the plateau, means the limit changed. */
-const CHANGED_AFTER_MS = 10_000
+/**
+ * A wall on a plateau (at or below the estimated rate) from `settledAt` on (a second after the pace
+ * resumed at a rate a decision set, a few seconds after a probe reached it) is taken for a stray one:
+ * a stall of the server or of the network bunched arrivals. It costs its pause, and the plateau moves
+ * one `ceilingMargin` lower, at most `STRAY_STEPS` times; what was learned stands, unless the next wall
+ * comes within `STRAY_CONFIRM_MS` of resuming: then the limit changed, and what was learned describes
+ * another server. Sooner, a wall is evidence about the bucket (the fit).
+ */
+export const STRAY_CONFIRM_MS = 1000
+/** A wall after a stray one, this share as long after resuming as that one, repeats it. */
+const STRAY_REPEAT = [0.75, 4 / 3] as const
+const STRAY_STEPS = 3
+/** Where to resume when the limit changed and the next wall came at once: the rate is far too high. */
+const RESUME_BELOW_SHORT = 0.5
 /** Longest interval between two probes above a plateau. */
 const MAX_PROBE_GAP_MS = 300_000
 
@@ -66,22 +87,44 @@ const refutesPrior = (s: AimdState, cycle: Cycle | undefined, d: number): boolea
  */
 export const decideAtWall = (c: AimdConfig, s: AimdState, now: number, wallAt: number, wallPace: number): Decision => {
   const closed = s.cycle === null ? undefined : { ...s.cycle, wallAt }
-  // A wall met after a long time on the plateau, without probing: the limit changed. What was
-  // learned before describes another server: start over from this wall.
-  const changed = s.phase === "steady" && s.ceiling !== null && now - (s.lastDecreaseAt ?? now) > CHANGED_AFTER_MS
+  const quiet = s.cycle === null ? 0 : wallAt - s.cycle.resumeAt
+  const afterStray = s.stray !== null && s.cycle?.from === s.stray.at
+  // The same wall again, as long after resuming: a bucket running dry, not noise.
+  const repeated = afterStray && quiet >= s.stray!.quietMs * STRAY_REPEAT[0] && quiet <= s.stray!.quietMs * STRAY_REPEAT[1]
+  const plateau = s.phase === "steady" && s.ceiling !== null && wallPace <= s.ceiling
+  const probeGapMs = s.phase === "probe" ? Math.min(MAX_PROBE_GAP_MS, s.probeGapMs * 2) : s.probeGapMs
+  // The plateau's lowest stray step: a wall there is no longer taken for noise.
+  const floor = (s.ceiling ?? 0) * (1 - c.ceilingMargin * (STRAY_STEPS + 0.5))
+  if (plateau && s.rate > floor * 1.001 && wallAt >= s.settledAt && !repeated && !(afterStray && quiet < STRAY_CONFIRM_MS)) {
+    return {
+      rate: Math.max(floor, s.rate * (1 - c.ceilingMargin)),
+      phase: "steady",
+      ceiling: s.ceiling!,
+      ceilingHigh: s.ceilingHigh,
+      priorValid: s.priorValid,
+      // Kept for the fit, should the next wall show it was no noise.
+      cycles: closed === undefined || s.successesSinceDecrease < FIT_MIN_SUCCESSES ? s.cycles : [...s.cycles, closed].slice(-CYCLES),
+      probeGapMs,
+      stray: true,
+      probeSoon: false
+    }
+  }
+  // Right after a stray wall, another: the limit changed. Start over from the stray wall.
+  const changed = plateau && afterStray && quiet < STRAY_CONFIRM_MS
   // A wall right after the last one, with hardly anything accepted in between, tells nothing a fit
   // could use: the rate is still far too high.
-  const short = s.cycle?.start === "empty" && s.successesSinceDecrease < MIN_CYCLE_SUCCESSES
-  const cycles = changed ? [] : closed === undefined || short ? s.cycles : [...s.cycles, closed].slice(-CYCLES)
+  const short = s.cycle?.start === "empty" && s.successesSinceDecrease < SHORT_SUCCESSES
+  const few = s.successesSinceDecrease < FIT_MIN_SUCCESSES
+  const kept = changed ? [] : s.cycles
+  const cycles = closed === undefined || few ? kept : [...kept, closed].slice(-CYCLES)
   const elapsed = s.lastDecreaseAt === null ? 0 : now - s.lastDecreaseAt
   // Since the last wall (an empty bucket) the server accepted at most its rate: a lower bound.
   const lower = s.cycle?.start === "empty" && elapsed >= 500 ? (s.successesSinceDecrease * 1000) / elapsed : 0
   const d = c.initialRate
-  const priorValid = s.priorValid && wallPace > d && lower <= d * 1.02 && !refutesPrior(s, closed, d)
-  const probeGapMs = s.phase === "probe" ? Math.min(MAX_PROBE_GAP_MS, s.probeGapMs * 2) : s.probeGapMs
-  const base = { cycles, priorValid, probeGapMs }
+  const priorValid = s.priorValid && !changed && wallPace > d && lower <= d * 1.02 && !refutesPrior(s, closed, d)
+  const base = { cycles, priorValid, probeGapMs, stray: false, probeSoon: false }
   if (priorValid) return { ...base, rate: d * (1 - c.ceilingMargin / 2), phase: "steady", ceiling: d, ceilingHigh: null }
-  const f = lower < wallPace && !short ? fit(s.paceLog, cycles, Math.max(c.minRate, lower), wallPace) : undefined
+  const f = lower < wallPace && !few ? fit(s.paceLog, cycles, Math.max(c.minRate, lower), wallPace) : undefined
   if (f !== undefined && f.error <= FIT_ERROR) {
     // Resume at the cautious end of what the walls allow; if that is a wide range, probe it soon.
     const wide = f.high > f.rate * 1.05
@@ -91,10 +134,11 @@ export const decideAtWall = (c: AimdConfig, s: AimdState, now: number, wallAt: n
       phase: "steady",
       ceiling: f.rate,
       ceilingHigh: wide ? f.high : null,
-      probeGapMs: wide ? c.recoveryMs : probeGapMs
+      probeSoon: wide
     }
   }
-  const below = wallPace * RESUME_BELOW_WALL
-  const resume = s.phase === "probe" && s.ceiling !== null ? Math.min(s.ceiling, below) : below
-  return { ...base, rate: Math.max(lower, resume), phase: "hold", ceiling: s.ceiling, ceilingHigh: null }
+  const below = wallPace * (changed && short ? RESUME_BELOW_SHORT : RESUME_BELOW_WALL)
+  const resume = s.phase === "probe" && s.ceiling !== null && !changed ? Math.min(s.ceiling, below) : below
+  const rate = Math.max(lower, resume)
+  return { ...base, rate, phase: "hold", ceiling: changed ? null : s.ceiling, ceilingHigh: wallPace > rate ? wallPace : null }
 }
