@@ -29,7 +29,7 @@ export interface Decision {
  * A cycle with fewer successes is not fitted: a request more or less (arrivals bunched, a request
  * in flight at the wall) moves the rate it implies by more than the margin.
  */
-const FIT_MIN_SUCCESSES = 20
+const FIT_MIN_SUCCESSES = 10
 /** A wall this soon after the pause: the rate is far too high. */
 const SHORT_SUCCESSES = 5
 /** Closed cycles kept for the fit. */
@@ -57,6 +57,10 @@ const RESUME_BELOW_WALL = 0.75
  * another server. Sooner, a wall is evidence about the bucket (the fit).
  */
 export const STRAY_CONFIRM_MS = 1000
+/** A fit below this share of the documented rate refutes it, whatever the wall's timing. */
+const OVERSTATED = 0.6
+const OVERSTATED_BURST_S = 3
+const PLATEAU_CUT = 0.1
 /** A wall after a stray one, this share as long after resuming as that one, repeats it. */
 const STRAY_REPEAT = [0.75, 4 / 3] as const
 const STRAY_STEPS = 3
@@ -80,6 +84,17 @@ const refutesPrior = (s: AimdState, cycle: Cycle | undefined, d: number): boolea
 }
 
 /**
+ * The walls so far, this one included, fit a bucket well below the documented rate: the docs
+ * overstate it, the wall is no noise.
+ */
+const overstated = (c: AimdConfig, s: AimdState, closed: Cycle | undefined): boolean => {
+  if (!s.priorValid || closed === undefined || s.successesSinceDecrease < FIT_MIN_SUCCESSES) return false
+  const f = fit(s.paceLog, [...s.cycles, closed].slice(-CYCLES), c.minRate, c.initialRate)
+  // A burst of many seconds is no bucket (a fixed window, say): its rate means little.
+  return f !== undefined && f.error <= FIT_ERROR && f.rate < c.initialRate * OVERSTATED && f.burst <= f.rate * OVERSTATED_BURST_S
+}
+
+/**
  * The decision for a wall met by a request sent at `wallAt`, paced at `wallPace`, observed at `now`.
  *
  * @since 0.1.0
@@ -95,7 +110,8 @@ export const decideAtWall = (c: AimdConfig, s: AimdState, now: number, wallAt: n
   const probeGapMs = s.phase === "probe" ? Math.min(MAX_PROBE_GAP_MS, s.probeGapMs * 2) : s.probeGapMs
   // The plateau's lowest stray step: a wall there is no longer taken for noise.
   const floor = (s.ceiling ?? 0) * (1 - c.ceilingMargin * (STRAY_STEPS + 0.5))
-  if (plateau && s.rate > floor * 1.001 && wallAt >= s.settledAt && !repeated && !(afterStray && quiet < STRAY_CONFIRM_MS)) {
+  const refuted = overstated(c, s, closed)
+  if (plateau && s.rate > floor * 1.001 && wallAt >= s.settledAt && !repeated && !(afterStray && quiet < STRAY_CONFIRM_MS) && !refuted) {
     return {
       rate: Math.max(floor, s.rate * (1 - c.ceilingMargin)),
       phase: "steady",
@@ -124,19 +140,26 @@ export const decideAtWall = (c: AimdConfig, s: AimdState, now: number, wallAt: n
   const priorValid = s.priorValid && !changed && wallPace > d && lower <= d * 1.02 && !refutesPrior(s, closed, d)
   const base = { cycles, priorValid, probeGapMs, stray: false, probeSoon: false }
   if (priorValid) return { ...base, rate: d * (1 - c.ceilingMargin / 2), phase: "steady", ceiling: d, ceilingHigh: null }
+  // A wall below an estimated rate (a fit's, the docs'; not a probe's guess) that did not change nor
+  // refute it moves the plateau at most `PLATEAU_CUT` lower: a bucket fit reads the walls of other
+  // shapes (a sliding log meeting jitter) as a far lower rate.
+  const estimated = plateau && !changed && !refuted && s.ceiling !== null && s.rate < s.ceiling * (1 - c.ceilingMargin / 4)
+  const least = estimated ? wallPace * (1 - PLATEAU_CUT) : 0
   const f = lower < wallPace && !few ? fit(s.paceLog, cycles, Math.max(c.minRate, lower), wallPace) : undefined
   if (f !== undefined && f.error <= FIT_ERROR) {
-    // Resume at the cautious end of what the walls allow; if that is a wide range, probe it soon.
+    // Resume at the best fit; if the walls leave a wide range open, probe it soon.
+    const rate = Math.max(least, f.rate * (1 - c.ceilingMargin / 2))
     const wide = f.high > f.rate * 1.05
     return {
       ...base,
-      rate: f.rate * (1 - c.ceilingMargin / 2),
+      rate,
       phase: "steady",
-      ceiling: f.rate,
+      ceiling: rate / (1 - c.ceilingMargin / 2),
       ceilingHigh: wide ? f.high : null,
       probeSoon: wide
     }
   }
+  if (estimated) return { ...base, rate: least, phase: "steady", ceiling: least / (1 - c.ceilingMargin / 2), ceilingHigh: null }
   const below = wallPace * (changed && short ? RESUME_BELOW_SHORT : RESUME_BELOW_WALL)
   const resume = s.phase === "probe" && s.ceiling !== null && !changed ? Math.min(s.ceiling, below) : below
   const rate = Math.max(lower, resume)
