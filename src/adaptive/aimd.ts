@@ -325,9 +325,15 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
       return now < s.probeAt ? next : probeStep(c, { ...next, probeStep: PROBE_STEP }, now)
     case "probe":
       if (now - (s.probeStartedAt ?? now) < PROBE_HOLD_MS) return next
-      // The top of the range the walls left open is reached: the new plateau, until the next probe.
+      // The top of the range the walls left open is reached, that is the wall met before: the step
+      // below it is the new plateau, until the next probe.
       if (s.ceilingHigh !== null && s.ceilingHigh <= s.rate * (1 + PROBE_STEP)) {
-        return { ...next, phase: "steady", ceiling: s.rate, ceilingHigh: null, probeAt: now + s.probeGapMs, settledAt: now + PROBED_SETTLE_MS }
+        const rate = Math.min(s.rate, s.ceiling ?? s.rate)
+        return withPace(
+          { ...next, phase: "steady", ceiling: rate, ceilingHigh: null, probeAt: now + s.probeGapMs, settledAt: now + PROBED_SETTLE_MS },
+          rate,
+          now
+        )
       }
       // The step held without a wall: the new plateau; the next step is twice as big.
       return probeStep(c, { ...next, ceiling: s.rate, probeStep: s.probeStep * 2 }, now)
@@ -387,8 +393,8 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
   if (sameBurst) return { ...s, cooldownUntil, lastSuccessAt: null }
   const wallAt = info.sentAt ?? now
   const wallPace = paceAt(s, wallAt)
-  const d: Decision = decideAtWall(c, s, now, wallAt, wallPace)
   const resumeAt = Math.max(now, cooldownUntil)
+  const d: Decision = decideAtWall(c, s, now, wallAt, wallPace, resumeAt - now)
   const paused = withPace({ ...s, cycles: d.cycles, cycle: null }, 0, now)
   const resumed = withPace({ ...paused, cycle: { start: "empty", from: wallAt, resumeAt } }, clamp(c, d.rate), resumeAt)
   return {

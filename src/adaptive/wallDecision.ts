@@ -95,12 +95,20 @@ const overstated = (c: AimdConfig, s: AimdState, closed: Cycle | undefined): boo
 }
 
 /**
- * The decision for a wall met by a request sent at `wallAt`, paced at `wallPace`, observed at `now`.
+ * The decision for a wall met by a request sent at `wallAt`, paced at `wallPace`, observed at `now`,
+ * pausing every caller `pauseMs` (its Retry-After, 0 without one).
  *
  * @since 0.1.0
  * @category transitions
  */
-export const decideAtWall = (c: AimdConfig, s: AimdState, now: number, wallAt: number, wallPace: number): Decision => {
+export const decideAtWall = (
+  c: AimdConfig,
+  s: AimdState,
+  now: number,
+  wallAt: number,
+  wallPace: number,
+  pauseMs: number
+): Decision => {
   const closed = s.cycle === null ? undefined : { ...s.cycle, wallAt }
   const quiet = s.cycle === null ? 0 : wallAt - s.cycle.resumeAt
   const afterStray = s.stray !== null && s.cycle?.from === s.stray.at
@@ -143,7 +151,8 @@ export const decideAtWall = (c: AimdConfig, s: AimdState, now: number, wallAt: n
   // A wall below an estimated rate (a fit's, the docs'; not a probe's guess) that did not change nor
   // refute it moves the plateau at most `PLATEAU_CUT` lower: a bucket fit reads the walls of other
   // shapes (a sliding log meeting jitter) as a far lower rate.
-  const estimated = plateau && !changed && !refuted && s.ceiling !== null && s.rate < s.ceiling * (1 - c.ceilingMargin / 4)
+  // Without a pause (no Retry-After) a wall costs little, and the next one corrects a fit at once.
+  const estimated = plateau && !changed && !refuted && pauseMs > 0 && s.ceiling !== null && s.rate < s.ceiling * (1 - c.ceilingMargin / 4)
   const least = estimated ? wallPace * (1 - PLATEAU_CUT) : 0
   const f = lower < wallPace && !few ? fit(s.paceLog, cycles, Math.max(c.minRate, lower), wallPace) : undefined
   if (f !== undefined && f.error <= FIT_ERROR) {
