@@ -7,9 +7,11 @@
  * 2. **Walls are fitted, not halved.** The pace history and the send times of the requests that met
  *    a wall are fitted by a token bucket (`bucketFit.ts`); the rate goes to just below the fitted
  *    rate. Until two walls allow a fit, the documented rate is kept if nothing contradicts it (the
- *    prior), else the client resumes a little below the wall to meet the informative second wall.
+ *    prior), else the client resumes a quarter below the wall and probes the range up to it.
  * 3. **Stay off the wall.** On the plateau the rate holds; probing above it starts after `steadyMs`
- *    and the interval doubles every time a probe meets the wall.
+ *    and the interval doubles every time a probe meets the wall. A wall on a settled plateau is a
+ *    stray one (a stall bunched arrivals): its pause and one margin, what was learned stands; the
+ *    next wall within a second of resuming means the limit changed (`wallDecision.ts`).
  * 4. **Retry-After** pauses every caller of the key (`cooldownUntil`), at most `maxRetryAfterMs`
  *    whatever the server says.
  * 5. **Headers** replace guessing (`headerPacing.ts`). A server cannot lock the key out: a pause
