@@ -42,9 +42,9 @@ export interface Options {
   readonly backoffStatuses?: ReadonlyArray<number> | undefined
   /** Double the rate every second until the first backoff. Default `true`. */
   readonly slowStart?: boolean | undefined
-  /** Time to climb back to the plateau after a decrease. Default 1.5 s. */
+  /** No wall this long after resuming below one: that rate is sustainable, the range up to the wall probed. Default 3 s. */
   readonly recovery?: Duration.DurationInput | undefined
-  /** Time on the plateau before probing above it. Default 8 s. */
+  /** Time on a learned plateau before probing above it (doubles after each probe that meets the wall). Default 30 s. */
   readonly steady?: Duration.DurationInput | undefined
   /**
    * Fraction below the learned ceiling the plateau sits at, in [0, 0.5); half of it below a ceiling

@@ -7,9 +7,11 @@
  * 2. **Walls are fitted, not halved.** The pace history and the send times of the requests that met
  *    a wall are fitted by a token bucket (`bucketFit.ts`); the rate goes to just below the fitted
  *    rate. Until two walls allow a fit, the documented rate is kept if nothing contradicts it (the
- *    prior), else the client resumes a little below the wall to meet the informative second wall.
+ *    prior), else the client resumes a quarter below the wall and probes the range up to it.
  * 3. **Stay off the wall.** On the plateau the rate holds; probing above it starts after `steadyMs`
- *    and the interval doubles every time a probe meets the wall.
+ *    and the interval doubles every time a probe meets the wall. A wall on a settled plateau is a
+ *    stray one (a stall bunched arrivals): its pause and one margin, what was learned stands; the
+ *    next wall within a second of resuming means the limit changed (`wallDecision.ts`).
  * 4. **Retry-After** pauses every caller of the key (`cooldownUntil`), at most `maxRetryAfterMs`
  *    whatever the server says.
  * 5. **Headers** replace guessing (`headerPacing.ts`). A server cannot lock the key out: a pause
@@ -23,7 +25,7 @@ import * as Congestion from "./congestion.js"
 import { MAX_QUOTA_WAIT_MS } from "./headers.js"
 import type { Partitions as PartitionMap } from "./partitions.js"
 import type * as QuotaWindow from "./quotaWindow.js"
-import { type Decision, decideAtWall } from "./wallDecision.js"
+import { type Decision, decideAtWall, STRAY_CONFIRM_MS } from "./wallDecision.js"
 
 export { onHeaders } from "./headerPacing.js"
 
@@ -111,6 +113,13 @@ export interface AimdState {
   readonly cycle: Omit<Cycle, "wallAt"> | null
   /** The documented rate is still consistent with every wall met. */
   readonly priorValid: boolean
+  /**
+   * The last wall taken for a stray one (`wallDecision.ts`): its send time, and how long after the
+   * pace resumed it came. `null` after any other decision.
+   */
+  readonly stray: { readonly at: number; readonly quietMs: number } | null
+  /** A wall on the plateau from this instant on may be a stray one (`wallDecision.ts`). */
+  readonly settledAt: number
   /** Next probe above the plateau (phase `steady`). */
   readonly probeAt: number
   readonly probeGapMs: number
@@ -190,6 +199,8 @@ export const initial = (c: AimdConfig): AimdState => ({
   cycles: [],
   cycle: null,
   priorValid: true,
+  stray: null,
+  settledAt: 0,
   probeAt: Infinity,
   probeGapMs: c.steadyMs,
   probeStartedAt: null,
@@ -206,6 +217,12 @@ export const initial = (c: AimdConfig): AimdState => ({
   windowStartAt: null,
   soft: Congestion.initial
 })
+
+/**
+ * A plateau a probe reached (1 s without a wall tells little against a big bucket) is not taken for
+ * the server's rate this long: a wall meanwhile is evidence for the fit, not a stray one.
+ */
+const PROBED_SETTLE_MS = 5000
 
 /** First probe step above the plateau, as a share of it… */
 const PROBE_STEP = 0.04
@@ -292,7 +309,7 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
   if (s.phase === "header") {
     if (now <= s.headerUntil) return s
     // Headers stopped: hold the last header rate, then probe from it.
-    return { ...s, phase: "steady", source: "learned", ceiling: s.rate, probeAt: now + s.probeGapMs, lastSuccessAt: now }
+    return { ...s, phase: "steady", source: "learned", ceiling: s.rate, probeAt: now + s.probeGapMs, settledAt: now + PROBED_SETTLE_MS, lastSuccessAt: now }
   }
   const dt = s.lastSuccessAt === null || now <= s.lastSuccessAt || now - s.lastSuccessAt > 2000 / s.rate
     ? 0
@@ -302,14 +319,24 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
     case "slow-start":
       return withPace(next, clamp(c, Math.min(s.rate * Math.pow(2, dt / c.slowStartDoublingMs), deliveredCap(c, s))), now)
     case "hold":
-      // No wall since resuming: the resumed rate is sustainable. Probe from it soon while learning
-      // (the first walls), else after the probe interval.
+      // No wall since resuming: the resumed rate is sustainable. The server's rate lies between it
+      // and the wall's pace (`ceilingHigh`): probe into that range soon.
       if (now - Math.max(s.cooldownUntil, s.lastDecreaseAt ?? 0) < c.recoveryMs) return next
-      return { ...next, phase: "steady", ceiling: s.rate, probeAt: now + (s.decreases <= 2 ? c.recoveryMs : s.probeGapMs) }
+      return { ...next, phase: "steady", ceiling: s.rate, probeAt: s.ceilingHigh !== null ? now : now + s.probeGapMs }
     case "steady":
       return now < s.probeAt ? next : probeStep(c, { ...next, probeStep: PROBE_STEP }, now)
     case "probe":
       if (now - (s.probeStartedAt ?? now) < PROBE_HOLD_MS) return next
+      // The top of the range the walls left open is reached, that is the wall met before: the step
+      // below it is the new plateau, until the next probe.
+      if (s.ceilingHigh !== null && s.ceilingHigh <= s.rate * (1 + PROBE_STEP)) {
+        const rate = Math.min(s.rate, s.ceiling ?? s.rate)
+        return withPace(
+          { ...next, phase: "steady", ceiling: rate, ceilingHigh: null, probeAt: now + s.probeGapMs, settledAt: now + PROBED_SETTLE_MS },
+          rate,
+          now
+        )
+      }
       // The step held without a wall: the new plateau; the next step is twice as big.
       return probeStep(c, { ...next, ceiling: s.rate, probeStep: s.probeStep * 2 }, now)
   }
@@ -368,8 +395,8 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
   if (sameBurst) return { ...s, cooldownUntil, lastSuccessAt: null }
   const wallAt = info.sentAt ?? now
   const wallPace = paceAt(s, wallAt)
-  const d: Decision = decideAtWall(c, s, now, wallAt, wallPace)
   const resumeAt = Math.max(now, cooldownUntil)
+  const d: Decision = decideAtWall(c, s, now, wallAt, wallPace, resumeAt - now)
   const paused = withPace({ ...s, cycles: d.cycles, cycle: null }, 0, now)
   const resumed = withPace({ ...paused, cycle: { start: "empty", from: wallAt, resumeAt } }, clamp(c, d.rate), resumeAt)
   return {
@@ -379,11 +406,14 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
     ceiling: d.ceiling,
     ceilingHigh: d.ceilingHigh,
     priorValid: d.priorValid,
+    stray: d.stray ? { at: wallAt, quietMs: wallAt - (s.cycle?.resumeAt ?? wallAt) } : null,
+    settledAt: d.stray ? s.settledAt : resumeAt + STRAY_CONFIRM_MS,
     lastDecreaseRate: wallPace,
     lastDecreaseAt: now,
     successesSinceDecrease: 0,
     probeStartedAt: null,
-    probeAt: resumeAt + d.probeGapMs,
+    // A stray wall is no failed probe: the probes keep their schedule.
+    probeAt: d.stray ? Math.max(s.probeAt, resumeAt) : resumeAt + (d.probeSoon ? c.recoveryMs : d.probeGapMs),
     probeGapMs: d.probeGapMs,
     lastSuccessAt: null,
     cooldownUntil,

@@ -104,15 +104,16 @@ export interface Fit {
   readonly burst: number
   /** Mean distance between predicted and observed walls, as a share of each cycle's length. */
   readonly error: number
-  /** The highest rate of the buckets fitting about as well: the walls cannot tell `[rate, high]` apart. */
+  /** The highest rate of the buckets fitting about as well: the walls cannot rule out `[rate, high]`. */
   readonly high: number
 }
 
 /**
  * The bucket that explains the cycles' walls best, with its rate in `[lo, hi]`; bursts from 1 request
  * to `maxBurstS` seconds of `hi`. `undefined` with fewer than two cycles (one cannot separate the two
- * unknowns). Among bursts fitting about as well, the biggest (the lowest rate) is kept: the cautious
- * reading. `undefined` too when no burst has a rate above `lo` that predicts the last wall.
+ * unknowns). The best one is kept (the lowest rate among those fitting about as well, the cautious
+ * reading, left the client a third below a limit its walls had found, or more); `high` bounds the
+ * others. `undefined` too when no burst has a rate above `lo` that predicts the last wall.
  *
  * @since 0.1.0
  * @category math
@@ -148,6 +149,6 @@ export const fit = (
   const best = Math.min(...fits.map((f) => f.error))
   if (fits.length === 0 || !Number.isFinite(best)) return undefined
   const close = fits.filter((f) => f.error <= best + 0.05)
-  const low = close.reduce((a, b) => (b.rate < a.rate ? b : a))
-  return { ...low, high: Math.max(...close.map((f) => f.rate)) }
+  const chosen = fits.find((f) => f.error === best)!
+  return { ...chosen, high: Math.max(...close.map((f) => f.rate)) }
 }

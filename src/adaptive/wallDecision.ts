@@ -19,10 +19,19 @@ export interface Decision {
   readonly priorValid: boolean
   readonly cycles: ReadonlyArray<Cycle>
   readonly probeGapMs: number
+  /** A stray wall: noise on a plateau, not a bucket running dry (see `plateauWall`). */
+  readonly stray: boolean
+  /** Probe the range `[ceiling, ceilingHigh]` after `recoveryMs`, not after the probe interval. */
+  readonly probeSoon: boolean
 }
 
-/** A cycle with fewer successes is not fitted. */
-const MIN_CYCLE_SUCCESSES = 5
+/**
+ * A cycle with fewer successes is not fitted: a request more or less (arrivals bunched, a request
+ * in flight at the wall) moves the rate it implies by more than the margin.
+ */
+const FIT_MIN_SUCCESSES = 10
+/** A wall this soon after the pause: the rate is far too high. */
+const SHORT_SUCCESSES = 5
 /** Closed cycles kept for the fit. */
 const CYCLES = 3
 /** The largest bucket assumed when judging the documented rate: 2 s of it. */
@@ -39,8 +48,32 @@ const JITTER_TOKENS = 3
 const FIT_ERROR = 0.2
 /** Where to resume below a wall nothing explains yet: close enough to meet the next wall soon. */
 const RESUME_BELOW_WALL = 0.75
-/** A wall met this long after the last one, on the plateau, means the limit changed. */
-const CHANGED_AFTER_MS = 10_000
+/**
+ * A wall on a plateau (at or below the estimated rate) from `settledAt` on (a second after the pace
+ * resumed at a rate a decision set, a few seconds after a probe reached it) is taken for a stray one:
+ * a stall of the server or of the network bunched arrivals. It costs its pause, and the plateau moves
+ * one `ceilingMargin` lower, at most `STRAY_STEPS` times; what was learned stands. Unless the next
+ * wall comes within `STRAY_CONFIRM_MS` of resuming (the limit changed: what was learned describes
+ * another server), or as long after resuming as the stray one (`STRAY_REPEAT`: a bucket running dry
+ * at that pace, not noise), or the walls fit a bucket far below the documented rate the plateau
+ * stands on (`OVERSTATED`). Sooner than `settledAt`, a wall is evidence about the bucket (the fit).
+ */
+export const STRAY_CONFIRM_MS = 1000
+const STRAY_STEPS = 3
+const STRAY_REPEAT = [0.75, 4 / 3] as const
+/** A good fit below this share of the documented rate, with a bucket of at most `OVERSTATED_BURST_S`… */
+const OVERSTATED = 0.6
+/** …seconds of its rate, refutes the docs (many seconds of burst is no bucket: a fixed window, say). */
+const OVERSTATED_BURST_S = 3
+/**
+ * A wall below an estimated rate (a fit's or the docs', not a probe's guess) that neither changed nor
+ * refuted it, with a pause, moves the plateau at most this share below the wall's pace: a bucket fit
+ * reads the walls of other shapes (a sliding log meeting jitter) as a far lower rate. Without a pause
+ * a wall costs little, and the next one corrects a fit at once.
+ */
+const PLATEAU_CUT = 0.1
+/** Where to resume when the limit changed and the next wall came at once: the rate is far too high. */
+const RESUME_BELOW_SHORT = 0.5
 /** Longest interval between two probes above a plateau. */
 const MAX_PROBE_GAP_MS = 300_000
 
@@ -59,42 +92,84 @@ const refutesPrior = (s: AimdState, cycle: Cycle | undefined, d: number): boolea
 }
 
 /**
- * The decision for a wall met by a request sent at `wallAt`, paced at `wallPace`, observed at `now`.
+ * What a wall on the plateau (phase `steady`, at or below the estimated rate) says: `stray` (noise),
+ * `changed` (right after a stray one: the limit changed) or `evidence` (about the bucket).
+ * `undefined` for any other wall.
+ *
+ * @since 0.2.0
+ * @category decisions
+ */
+export const plateauWall = (c: AimdConfig, s: AimdState, wallAt: number, wallPace: number): "stray" | "changed" | "evidence" | undefined => {
+  if (s.phase !== "steady" || s.ceiling === null || wallPace > s.ceiling) return undefined
+  const quiet = s.cycle === null ? 0 : wallAt - s.cycle.resumeAt
+  const last = s.stray !== null && s.cycle?.from === s.stray.at ? s.stray : null
+  if (last !== null && quiet < STRAY_CONFIRM_MS) return "changed"
+  const repeated = last !== null && quiet >= last.quietMs * STRAY_REPEAT[0] && quiet <= last.quietMs * STRAY_REPEAT[1]
+  // The plateau's lowest stray step: a wall there is no longer taken for noise.
+  const floor = s.ceiling * (1 - c.ceilingMargin * (STRAY_STEPS + 0.5))
+  return wallAt >= s.settledAt && !repeated && s.rate > floor * 1.001 ? "stray" : "evidence"
+}
+
+/**
+ * The decision for a wall met by a request sent at `wallAt`, paced at `wallPace`, observed at `now`,
+ * pausing every caller `pauseMs` (its Retry-After, 0 without one).
  *
  * @since 0.1.0
  * @category transitions
  */
-export const decideAtWall = (c: AimdConfig, s: AimdState, now: number, wallAt: number, wallPace: number): Decision => {
+export const decideAtWall = (
+  c: AimdConfig,
+  s: AimdState,
+  now: number,
+  wallAt: number,
+  wallPace: number,
+  pauseMs: number
+): Decision => {
+  const d = c.initialRate
   const closed = s.cycle === null ? undefined : { ...s.cycle, wallAt }
-  // A wall met after a long time on the plateau, without probing: the limit changed. What was
-  // learned before describes another server: start over from this wall.
-  const changed = s.phase === "steady" && s.ceiling !== null && now - (s.lastDecreaseAt ?? now) > CHANGED_AFTER_MS
-  // A wall right after the last one, with hardly anything accepted in between, tells nothing a fit
-  // could use: the rate is still far too high.
-  const short = s.cycle?.start === "empty" && s.successesSinceDecrease < MIN_CYCLE_SUCCESSES
-  const cycles = changed ? [] : closed === undefined || short ? s.cycles : [...s.cycles, closed].slice(-CYCLES)
+  const few = s.successesSinceDecrease < FIT_MIN_SUCCESSES
+  const withClosed = closed === undefined || few ? s.cycles : [...s.cycles, closed].slice(-CYCLES)
   const elapsed = s.lastDecreaseAt === null ? 0 : now - s.lastDecreaseAt
   // Since the last wall (an empty bucket) the server accepted at most its rate: a lower bound.
   const lower = s.cycle?.start === "empty" && elapsed >= 500 ? (s.successesSinceDecrease * 1000) / elapsed : 0
-  const d = c.initialRate
-  const priorValid = s.priorValid && wallPace > d && lower <= d * 1.02 && !refutesPrior(s, closed, d)
   const probeGapMs = s.phase === "probe" ? Math.min(MAX_PROBE_GAP_MS, s.probeGapMs * 2) : s.probeGapMs
-  const base = { cycles, priorValid, probeGapMs }
-  if (priorValid) return { ...base, rate: d * (1 - c.ceilingMargin / 2), phase: "steady", ceiling: d, ceilingHigh: null }
-  const f = lower < wallPace && !short ? fit(s.paceLog, cycles, Math.max(c.minRate, lower), wallPace) : undefined
-  if (f !== undefined && f.error <= FIT_ERROR) {
-    // Resume at the cautious end of what the walls allow; if that is a wide range, probe it soon.
-    const wide = f.high > f.rate * 1.05
+  const fitted = lower < wallPace && !few ? fit(s.paceLog, withClosed, Math.max(c.minRate, lower), wallPace) : undefined
+  const good = fitted !== undefined && fitted.error <= FIT_ERROR ? fitted : undefined
+  const refuted = s.priorValid && good !== undefined && good.rate < d * OVERSTATED && good.burst <= good.rate * OVERSTATED_BURST_S
+  const verdict = plateauWall(c, s, wallAt, wallPace)
+  if (verdict === "stray" && !refuted) {
     return {
-      ...base,
-      rate: f.rate * (1 - c.ceilingMargin / 2),
+      rate: Math.max(s.ceiling! * (1 - c.ceilingMargin * (STRAY_STEPS + 0.5)), s.rate * (1 - c.ceilingMargin)),
       phase: "steady",
-      ceiling: f.rate,
-      ceilingHigh: wide ? f.high : null,
-      probeGapMs: wide ? c.recoveryMs : probeGapMs
+      ceiling: s.ceiling,
+      ceilingHigh: s.ceilingHigh,
+      priorValid: s.priorValid,
+      // Kept for the fit, should the next wall show it was no noise.
+      cycles: withClosed,
+      probeGapMs,
+      stray: true,
+      probeSoon: false
     }
   }
-  const below = wallPace * RESUME_BELOW_WALL
+  // Right after a stray wall, another: the limit changed. Start over from the stray wall.
+  const changed = verdict === "changed"
+  // A wall right after the last one, with hardly anything accepted in between: the rate is far too high.
+  const short = s.cycle?.start === "empty" && s.successesSinceDecrease < SHORT_SUCCESSES
+  const cycles = changed ? (closed === undefined || few ? [] : [closed]) : withClosed
+  const priorValid = s.priorValid && !changed && wallPace > d && lower <= d * 1.02 && !refutesPrior(s, closed, d)
+  const base = { cycles, priorValid, probeGapMs, stray: false, probeSoon: false }
+  if (priorValid) return { ...base, rate: d * (1 - c.ceilingMargin / 2), phase: "steady", ceiling: d, ceilingHigh: null }
+  const estimated = verdict === "evidence" && !refuted && pauseMs > 0 && s.rate < s.ceiling! * (1 - c.ceilingMargin / 4)
+  const least = estimated ? wallPace * (1 - PLATEAU_CUT) : 0
+  if (good !== undefined && !changed) {
+    // Resume at the best fit; if the walls leave a wide range open, probe it soon.
+    const rate = Math.max(least, good.rate * (1 - c.ceilingMargin / 2))
+    const wide = good.high > good.rate * 1.05
+    return { ...base, rate, phase: "steady", ceiling: rate / (1 - c.ceilingMargin / 2), ceilingHigh: wide ? good.high : null, probeSoon: wide }
+  }
+  if (estimated) return { ...base, rate: least, phase: "steady", ceiling: least / (1 - c.ceilingMargin / 2), ceilingHigh: null }
+  const below = wallPace * (changed && short ? RESUME_BELOW_SHORT : RESUME_BELOW_WALL)
   const resume = s.phase === "probe" && s.ceiling !== null ? Math.min(s.ceiling, below) : below
-  return { ...base, rate: Math.max(lower, resume), phase: "hold", ceiling: s.ceiling, ceilingHigh: null }
+  const rate = Math.max(lower, resume)
+  return { ...base, rate, phase: "hold", ceiling: changed ? null : s.ceiling, ceilingHigh: wallPace > rate ? wallPace : null }
 }

@@ -1,12 +1,16 @@
 /**
  * Prints the simulated families × scenarios matrix (not part of the suite):
- * `npx tsx test/adaptive/matrixTable.ts [local|delayed] [row filter]`.
- * Each cell: goodput % of the hidden limit / 429s % of requests sent / ratio to the oracle.
+ * `npx tsx test/adaptive/matrixTable.ts [local|delayed|lagged|all] [row filter] [--seeds=N]`.
+ * Each cell: goodput % of the hidden limit / 429s % of requests sent / ratio to the oracle, the mean
+ * over seeds 1..N (default 1).
  */
-import { measure, type Net, nets, rows, scenarios } from "./matrix.js"
+import { measure, measureMean, type Net, nets, rows, scenarios } from "./matrix.js"
 
-const nets_ = (process.argv[2] === undefined ? Object.keys(nets) : [process.argv[2]]) as Array<Net>
-const filter = process.argv[3]
+const flags = process.argv.slice(2).filter((a) => a.startsWith("--"))
+const args = process.argv.slice(2).filter((a) => !a.startsWith("--"))
+const seeds = Number(flags.find((f) => f.startsWith("--seeds="))?.slice(8) ?? 1)
+const nets_ = (args[0] === undefined || args[0] === "all" ? Object.keys(nets) : [args[0]]) as Array<Net>
+const filter = args[1]
 const fmt = (x: number, d = 1) => x.toFixed(d)
 let minGoodput = Infinity, minVs = Infinity, max429 = 0, minNoise = Infinity
 for (const net of nets_) {
@@ -15,14 +19,15 @@ for (const net of nets_) {
   for (const row of rows) {
     if (filter !== undefined && !row.name.includes(filter)) continue
     const cols = scenarios.map((s) => {
-      const m = measure(row, s.id, net)
-      minGoodput = Math.min(minGoodput, m.adaptive.goodputPct)
+      const m = measureMean(row, s.id, net, seeds)
+      const n = row.clean === undefined ? undefined : measure(row, s.id, net).noiseVsClean
+      minGoodput = Math.min(minGoodput, m.goodputPct)
       minVs = Math.min(minVs, m.vsOracle)
-      max429 = Math.max(max429, m.adaptive.r429Pct)
-      if (m.noiseVsClean !== undefined) minNoise = Math.min(minNoise, m.noiseVsClean)
-      const bad = m.adaptive.goodputPct < 95 || m.vsOracle < 0.97 || m.adaptive.r429Pct > 1 ? "*" : " "
-      const noise = m.noiseVsClean === undefined ? "" : ` n${fmt(m.noiseVsClean, 2)}`
-      return `${bad}${fmt(m.adaptive.goodputPct)}/${fmt(m.adaptive.r429Pct, 2)}/${fmt(m.vsOracle, 2)}${noise}`.padEnd(22)
+      max429 = Math.max(max429, m.r429Pct)
+      if (n !== undefined) minNoise = Math.min(minNoise, n)
+      const bad = m.goodputPct < 95 || m.vsOracle < 0.97 || m.r429Pct > 1 ? "*" : " "
+      const noise = n === undefined ? "" : ` n${fmt(n, 2)}`
+      return `${bad}${fmt(m.goodputPct)}/${fmt(m.r429Pct, 2)}/${fmt(m.vsOracle, 2)}${noise}`.padEnd(22)
     })
     console.log([row.name.padEnd(24), ...cols].join(" | "))
   }

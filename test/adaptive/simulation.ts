@@ -6,8 +6,8 @@
  * FIFO. The server decides when a request reaches it, and the client learns it a delay later.
  *
  * The client is either the adaptive controller (the pure `observe` the service runs) or the *oracle*:
- * a fixed limiter (a late wake-up keeps its slot, as the bench's pacer) at the true hidden rate, switching at a limit change, honouring
- * Retry-After as a shared pause.
+ * a fixed limiter (a late wake-up keeps its slot, as the bench's pacer) at the true hidden rate,
+ * switching at a limit change, ignoring every answer (as the bench's oracle).
  */
 import { burstFor, DEFAULT_CATCH_UP_MS } from "../../src/adaptive/AdaptiveController.js"
 import * as Aimd from "../../src/adaptive/aimd.js"
@@ -69,6 +69,13 @@ export interface Cell {
    * back to back. None by default.
    */
   readonly lag?: { readonly p: number; readonly maxMs: number } | undefined
+  /**
+   * The server stalls (GC, a busy event loop): after deciding a request, with probability `p` it
+   * decides nothing for up to `maxMs`; what reaches it meanwhile is decided, in order, when it resumes.
+   * Arrivals sent apart reach its limiter together: a wall a fixed pace below the limit meets. None
+   * by default.
+   */
+  readonly stall?: { readonly p: number; readonly maxMs: number } | undefined
   readonly durationMs: number
   readonly warmupMs: number
   readonly client: "adaptive" | "oracle"
@@ -172,14 +179,7 @@ const oracleClient = (cell: Cell): Client => {
   const pace = new Pace()
   // The bench's pacer: a fiber woken late keeps its slot, so the next may follow at once.
   pace.set(cell.hiddenAt(0), 2, T0)
-  return {
-    pace,
-    observe: (r, now) => {
-      const raw = r.headers["retry-after"]
-      const ms = raw === undefined ? undefined : Option.getOrUndefined(parseRetryAfter(raw, now))
-      if (ms !== undefined) pace.cooldown(now + ms, now)
-    }
-  }
+  return { pace, observe: () => {} }
 }
 
 type Event =
@@ -212,6 +212,9 @@ export const simulate = (cell: Cell): Result => {
   const warm = T0 + cell.warmupMs
   const q: Array<Event> = []
   let waiting = cell.fibers, now = T0
+  // The server decides nothing before this instant (a stall).
+  let serverFreeAt = 0
+  const stallRnd = prng((cell.seed ?? 1) + 104_729)
   const lateness = () => rnd() * (cell.lag !== undefined && rnd() < cell.lag.p ? cell.lag.maxMs : 1)
   // When the head of the queue wakes up, once it had to wait (0: not waiting).
   let wakeAt = 0, late = cell.lag === undefined ? 0 : lateness()
@@ -236,6 +239,11 @@ export const simulate = (cell: Cell): Result => {
         waiting++
         continue
       }
+      if (now < serverFreeAt) {
+        push(q, { ...e, t: serverFreeAt })
+        continue
+      }
+      if (cell.stall !== undefined && stallRnd() < cell.stall.p) serverFreeAt = now + stallRnd() * cell.stall.maxMs
       const [next, d] = ServerLimiter.take(server, now)
       server = next
       const counted = now >= warm

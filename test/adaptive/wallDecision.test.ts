@@ -1,0 +1,117 @@
+/**
+ * Walls on a plateau: a stray one (a stall bunched arrivals) costs its pause and at most one margin;
+ * a second one right after it means the limit changed.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import fc from "fast-check"
+import * as Aimd from "../../src/adaptive/aimd.js"
+import { prop } from "./prop.js"
+
+const T0 = 1_700_000_000_000
+
+/** Successes paced at the state's rate (sent 2 ms before each answer) from `from` to `to`. */
+const succeed = (c: Aimd.AimdConfig, s0: Aimd.AimdState, from: number, to: number) => {
+  let s = s0
+  let t = Math.max(from, s.cooldownUntil)
+  while (t < to) {
+    s = Aimd.onSuccess(c, s, t, { sentAt: t - 2 })
+    t += 1000 / s.rate
+  }
+  return { s, t }
+}
+
+/**
+ * Slow start from the documented rate, a wall after 0.6 s (a bucket of 0.14 s of the rate explains it),
+ * then 5 s on the plateau the wall left. Probes start 30 s after it: the cases stay within.
+ */
+const onPlateau = (c: Aimd.AimdConfig, retryAfterMs: number) => {
+  const start = succeed(c, Aimd.initial(c), T0, T0 + 600)
+  const walled = Aimd.onBackoff(c, start.s, start.t, { sentAt: start.t - 2, retryAfterMs })
+  return succeed(c, walled, walled.cooldownUntil, walled.cooldownUntil + 5000)
+}
+
+const docs = fc.double({ min: 5, max: 500, noNaN: true })
+const retryAfter = fc.integer({ min: 1000, max: 5000 })
+
+describe("walls on a plateau", () => {
+  prop(
+    "a wall long after the plateau was reached keeps what was learned: one margin lower at most, the docs' rate stands, the pause capped",
+    [docs, retryAfter, fc.integer({ min: 2000, max: 12_000 }), fc.integer({ min: 1000, max: 120_000 })],
+    ([d, retryAfterMs, heldMs, maxRetryAfterMs]) => {
+      const c = { ...Aimd.defaultConfig(d), maxRetryAfterMs }
+      const plateau = onPlateau(c, retryAfterMs)
+      expect(plateau.s.phase).toBe("steady")
+      expect(plateau.s.priorValid).toBe(true)
+      const held = succeed(c, plateau.s, plateau.t, plateau.t + heldMs)
+      const at = held.t
+      const after = Aimd.onBackoff(c, held.s, at, { sentAt: at - 2, retryAfterMs })
+      expect(after.rate).toBeGreaterThanOrEqual(held.s.rate * (1 - c.ceilingMargin) - 1e-9)
+      expect(after.ceiling).toBe(held.s.ceiling)
+      expect(after.priorValid).toBe(true)
+      expect(after.cooldownUntil).toBeLessThanOrEqual(at + Math.min(retryAfterMs, maxRetryAfterMs))
+    },
+    { fastCheck: { numRuns: 60 } }
+  )
+
+  prop(
+    "another wall within a second of resuming after a stray one: the limit changed, the docs no longer stand and the pace drops",
+    [docs, retryAfter, fc.integer({ min: 2000, max: 12_000 }), fc.integer({ min: 0, max: 900 })],
+    ([d, retryAfterMs, heldMs, soonMs]) => {
+      const c = Aimd.defaultConfig(d)
+      const plateau = onPlateau(c, retryAfterMs)
+      const held = succeed(c, plateau.s, plateau.t, plateau.t + heldMs)
+      const stray = Aimd.onBackoff(c, held.s, held.t, { sentAt: held.t - 2, retryAfterMs })
+      const at = stray.cooldownUntil + soonMs + 2
+      const resumed = succeed(c, stray, stray.cooldownUntil, at - 2)
+      const after = Aimd.onBackoff(c, resumed.s, at, { sentAt: at - 2, retryAfterMs })
+      expect(after.priorValid).toBe(false)
+      expect(after.phase).toBe("hold")
+      expect(after.rate).toBeLessThanOrEqual(stray.rate * 0.75 + 1e-9)
+      expect(after.cooldownUntil).toBeLessThanOrEqual(at + retryAfterMs)
+    },
+    { fastCheck: { numRuns: 60 } }
+  )
+
+  prop(
+    "stray walls never take the plateau more than three and a half margins below the estimated rate",
+    [docs, fc.array(fc.integer({ min: 2000, max: 6000 }), { minLength: 1, maxLength: 4 })],
+    ([d, gaps]) => {
+      const c = Aimd.defaultConfig(d)
+      let { s, t } = onPlateau(c, 1000)
+      const ceiling = s.ceiling!
+      for (const gap of gaps) {
+        const held = succeed(c, s, t, t + gap)
+        const after = Aimd.onBackoff(c, held.s, held.t, { sentAt: held.t - 2, retryAfterMs: 1000 })
+        if (after.stray === null) break
+        expect(after.rate).toBeGreaterThanOrEqual(ceiling * (1 - 3.5 * c.ceilingMargin) - 1e-9)
+        s = after
+        t = after.cooldownUntil
+      }
+    },
+    { fastCheck: { numRuns: 40 } }
+  )
+})
+
+describe("probing the range the walls left open", () => {
+  it("steps into it at once, and settles on the step below its top (the pace of the wall met before)", () => {
+    const c = Aimd.defaultConfig(50)
+    // A wall at 60 nothing explained: resumed at 45, the server's rate lies in [45, 60].
+    const s0: Aimd.AimdState = { ...Aimd.initial(c), phase: "hold", rate: 45, ceiling: null, ceilingHigh: 60, cooldownUntil: T0, lastDecreaseAt: T0 }
+    let { s, t } = succeed(c, s0, T0, T0 + c.recoveryMs + 100)
+    const rates: Array<number> = []
+    while (s.phase !== "steady" || rates.length === 0) {
+      if (s.phase === "probe" && rates[rates.length - 1] !== s.rate) rates.push(s.rate)
+      ;({ s, t } = succeed(c, s, t, t + 100))
+      if (t > T0 + 60_000) break
+    }
+    // Geometric steps towards 60, each held a second, never at or past it.
+    expect(rates.length).toBeGreaterThan(1)
+    for (let i = 1; i < rates.length; i++) expect(rates[i]!).toBeGreaterThan(rates[i - 1]!)
+    expect(Math.max(...rates)).toBeLessThan(60)
+    expect(s.phase).toBe("steady")
+    expect(s.rate).toBe(rates[rates.length - 2])
+    expect(s.ceilingHigh).toBeNull()
+    expect(s.probeAt).toBeGreaterThanOrEqual(t - 200 + c.steadyMs)
+  })
+})
+
