@@ -177,7 +177,6 @@ export class ResilientClient extends Context.Tag("effect-governor/ResilientClien
   ResilientClientService
 >() {}
 
-const CONDITIONAL = ["if-none-match", "if-modified-since"]
 
 /**
  * Resolve the token: the explicit option, else the variable named by `auth.env` (default
@@ -727,11 +726,8 @@ export const make = (
         )
       })
 
-    const isConditional = (request: HttpClientRequest.HttpClientRequest) =>
-      CONDITIONAL.some((h) => request.headers[h] !== undefined)
-    // A request the cache sends on is a miss, or a revalidation of a stale entry (it adds validators).
-    const sendFromCache = (request: HttpClientRequest.HttpClientRequest) =>
-      send(request, isConditional(request) ? "stale" : "miss")
+    // The cache says why it sends (miss, revalidate, refresh, bypass): the attempt lines carry it.
+    const sendFromCache = (request: HttpClientRequest.HttpClientRequest, reason: Cache.SendReason) => send(request, reason)
     /** The line of a response served without an attempt of its own (fresh entry, or another's flight). */
     const logHit = (request: HttpClientRequest.HttpClientRequest, response: HttpClientResponse.HttpClientResponse, startedAt: number) =>
       Effect.flatMap(FiberRef.get(FiberRef.currentMinimumLogLevel), (min) =>
@@ -747,7 +743,6 @@ export const make = (
 
     const withCache = (request: HttpClientRequest.HttpClientRequest) => {
       if (cache === null) return send(request)
-      if (isConditional(request)) return send(request, "bypass")
       return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
         cache.cached(request, sendFromCache, { partition: api }).pipe(
           Effect.tap((response) =>
@@ -755,7 +750,7 @@ export const make = (
               onNone: () => Effect.void,
               onSome: (s) =>
                 s === "STALE"
-                  ? Metrics.recordCacheStale(api, Option.getOrElse(Cache.staleReason(response), () => "if-error"))
+                  ? Option.match(Cache.staleReason(response), { onNone: () => Effect.void, onSome: (reason) => Metrics.recordCacheStale(api, reason) })
                   : s === "HIT" || s === "REVALIDATED" || s === "COALESCED"
                   ? Effect.zipRight(
                     Metrics.recordCacheHit(api),

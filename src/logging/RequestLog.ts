@@ -33,12 +33,11 @@ import * as Redaction from "./Redaction.js"
 
 /**
  * Cache outcome of a request: on an attempt line, the `SendReason` the cache sent it with; `hit` on
- * the line of a response served from the cache. (`stale` is what the client wrote for a revalidation
- * before the cache passed its reason; it goes once the client logs `revalidate` / `refresh`.)
+ * the line of a response served from the cache.
  *
  * @since 0.1.0
  */
-export type CacheStatus = "hit" | SendReason | "stale"
+export type CacheStatus = "hit" | SendReason
 
 /**
  * Circuit breaker state as logged.

@@ -15,7 +15,30 @@ interface Line {
   readonly fields: Record<string, unknown>
 }
 
+const capturing = (lines: Array<Line>) =>
+  Logger.replace(
+    Logger.defaultLogger,
+    Logger.make(({ annotations, logLevel, message }) => {
+      const text = Array.isArray(message) ? message.map(String).join(" ") : String(message)
+      lines.push({ level: logLevel.label, message: text, fields: Object.fromEntries(HashMap.toEntries(annotations)) })
+    })
+  )
+
 describe("request log lines", () => {
+  it.scopedLive("the cache says why it sent a request: a POST it does not handle is a bypass, not a miss", () =>
+    Effect.gen(function*() {
+      const lines: Array<Line> = []
+      const server = yield* startServer(() => ({ status: 200, headers: { "cache-control": "max-age=60" }, body: { ok: true } }))
+      const config = yield* ApiConfig.decode({ name: "log-api", baseUrl: server.url, cache: { enabled: true } })
+      yield* Effect.gen(function*() {
+        const governed = yield* ResilientClient.make(config)
+        yield* governed.client.post("/orders")
+        yield* governed.client.get("/orders")
+      }).pipe(Effect.scoped, Effect.provide(capturing(lines)), Logger.withMinimumLogLevel(LogLevel.Info))
+      const info = lines.filter((l) => l.level === "INFO")
+      expect(info.map((l) => [l.fields["http.method"], l.fields["cache"]])).toEqual([["POST", "bypass"], ["GET", "miss"]])
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
   it.scopedLive("each attempt: cache, limiter_wait_ms, breaker; a cache hit logs cache=hit", () =>
     Effect.gen(function*() {
       const lines: Array<Line> = []
