@@ -143,8 +143,9 @@ export const acquireLevels = (
       Effect.flatMap(plan(e, o.entity, o.resource, o.cost, o.limits), (p) =>
         Effect.flatMap(onStore(e, e.backend.store.acquireMany(p.levels)), (d) => {
           if (d.admitted) {
-            return Effect.flatMap(start < 0 ? Effect.succeed(start) : Clock.currentTimeMillis, (now) =>
-              Effect.succeed({ permit: permitOf(e, o, p, start < 0 ? 0 : now - start, waitedOn), planned: p }))
+            // Admitted at once: the clock is only read when there was waiting to time.
+            if (start < 0) return Effect.succeed({ permit: permitOf(e, o, p, 0, waitedOn), planned: p })
+            return Effect.map(Clock.currentTimeMillis, (now) => ({ permit: permitOf(e, o, p, now - start, waitedOn), planned: p }))
           }
           return Effect.flatMap(start < 0 ? Clock.currentTimeMillis : Effect.succeed(start), (began) =>
             Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<{ permit: TenantPermit; planned: Planned }, AcquireError> => {
