@@ -45,7 +45,7 @@ describe("npm run demo", () => {
   }, 120_000)
 
   // Real time: how close it gets depends on the machine (a loaded one ends lower), so the goal of
-  // issue 13 (within 5% of 25) is held in virtual time (test/adaptive/demoSim.test.ts); here the
+  // issue 13 (within 5% of 25) is held in virtual time (test/adaptive/matrix.test.ts); here the
   // demo must end below the documented 50 (it learned).
   it("learns a rate below the documented one with its settings unchanged", () => {
     const run = spawnSync(process.execPath, ["--import", "tsx", "examples/demo.ts"], {
