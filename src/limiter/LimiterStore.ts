@@ -18,12 +18,11 @@
  * fits now takes up to `n` requests of the same cost in one decision, for a worker to hand out
  * itself (`localBatch.ts`).
  *
- * ## Room for what comes next
+ * ## Several keys at once
  *
- * **One atomic acquire over several keys** (a hierarchy: tenant → user → route), planned: the same
- * decision over `ReadonlyArray<{ key, req }>`, all or none. The memory store already decides over
- * arrays of buckets (`admission.ts`); the Redis script already takes its keys as `KEYS[]` under one
- * hash tag, so the keys of a hierarchy must share the tag's entity to stay in one cluster slot.
+ * **One atomic acquire over several keys** (a hierarchy: app → customer → user) is `MultiKeyStore`
+ * below: the same decision over `ReadonlyArray<{ key, req }>`, all or none (`memoryMulti.ts`, and on
+ * Redis one call of `hierarchyScript.ts` whose keys share the root's hash tag, one cluster slot).
  *
  * @since 0.1.0
  * @internal
