@@ -7,6 +7,7 @@ export default defineConfig({
     // on a loaded machine; rate logic itself runs on TestClock and takes milliseconds.
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    pool: "forks"
+    pool: "forks",
+    setupFiles: ["test/fcSeed.ts"]
   }
 })

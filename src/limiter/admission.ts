@@ -209,11 +209,15 @@ export const batchSize = (policy: Policy, p: Pacer, view: ReadonlyArray<KeyBucke
   for (let i = 0; i < specs.length && k >= 2; i++) {
     const spec = specs[i]!
     const cost = req.costs[i]!
-    if (cost <= 0) continue
     const b = view[i]!
     Bucket.refill(spec, b, now)
     let room = b.tokens + spec.slack
     if (policy.throttle !== false) room = Math.min(room, b.tokens - (1 - policy.throttle) * spec.capacity)
+    // A free request still needs a bucket out of debt (as tryAdmit does), else no batch.
+    if (cost <= 0) {
+      if (room < 0) return 1
+      continue
+    }
     let fit = Math.floor(room / cost)
     if (fit * cost > room) fit--
     if (fit < k) k = fit

@@ -10,7 +10,5 @@ export const prop = <Ts extends [unknown, ...Array<unknown>]>(
 ) =>
   it(name, () => {
     const tuple = fc.tuple(...(arbs as unknown as Array<fc.Arbitrary<unknown>>)) as unknown as fc.Arbitrary<Ts>
-    // FC_SEED replays a failure CI printed (its seed) locally.
-    const seed = process.env["FC_SEED"] === undefined ? {} : { seed: Number(process.env["FC_SEED"]) }
-    fc.assert(fc.property(tuple, f), { numRuns: options.fastCheck?.numRuns ?? 100, ...seed })
+    fc.assert(fc.property(tuple, f), { numRuns: options.fastCheck?.numRuns ?? 100 })
   })

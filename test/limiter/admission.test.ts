@@ -192,6 +192,13 @@ describe("admission core", () => {
     )
   })
 
+  it("batchSize: a free request against a bucket in debt is no batch (tryAdmit refuses it too)", () => {
+    const s = { limits: [{ capacity: 1, refillFraction: 0.05, periodMs: 100 as const, fixed: false, drain: 1.000001 }], cooldownMs: undefined, paceMs: undefined, adaptive: undefined, costFraction: 0 }
+    const { pacer, req, view } = build(s)
+    expect(Admission.batchSize({ throttle: false, minIntervalMs: 0 }, pacer, view, req, T0, 2)).toBe(1)
+    expect(Admission.tryAdmit({ throttle: false, minIntervalMs: 0 }, pacer, view, req, T0)).toBe(false)
+  })
+
   it("a cooldown holds the adaptive pace back: one admission when the pause ends, then the rate", () => {
     fc.assert(
       fc.property(fc.double({ min: 0.5, max: 100, noNaN: true }), fc.integer({ min: 1, max: 10_000 }), (rate, pauseMs) => {
