@@ -11,7 +11,7 @@
  */
 import { Redis as IORedis } from "ioredis"
 import type { RedisServer } from "../test/redis/server.js"
-import { maxOvershoot, scriptCalls } from "../test/redis/util.js"
+import { maxOvershoot, scriptCalls } from "../test/redis/measure.js"
 import { startWorker, type WorkerOptions, type WorkerResult } from "../test/redis/worker.js"
 import type { BenchRow } from "./harness.js"
 

@@ -138,26 +138,4 @@ export const namesOnEveryMaster = (prefix: string, count: number, suffix: string
   return thirds.flat()
 }
 
-/** Script calls the server ran since the last `CONFIG RESETSTAT` (EVALSHA and EVAL, from `INFO commandstats`). */
-export const scriptCalls = async (client: IORedis): Promise<number> => {
-  const info = await client.info("commandstats")
-  let calls = 0
-  for (const m of info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(m[1])
-  return calls
-}
-
-/**
- * The most admissions beyond a limit over any window: the largest `count(window) - (capacity + rate
- * * (width + jitterMs))` over every window between two admissions (`times` sorted, epoch ms; rate in
- * requests per ms), or 0. Linear: for each end, the best start is tracked as it goes.
- */
-export const maxOvershoot = (times: ReadonlyArray<number>, capacity: number, ratePerMs: number, jitterMs = 0): number => {
-  let worst = 0
-  let bestStart = -Infinity
-  for (let j = 0; j < times.length; j++) {
-    bestStart = Math.max(bestStart, ratePerMs * times[j]! - j)
-    // Window [t_i, t_j]: (j - i + 1) - capacity - rate * (t_j - t_i + jitter).
-    worst = Math.max(worst, j + 1 - ratePerMs * times[j]! + bestStart - capacity - ratePerMs * jitterMs)
-  }
-  return worst
-}
+export { maxOvershoot, scriptCalls } from "./measure.js"
