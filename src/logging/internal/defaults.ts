@@ -64,7 +64,8 @@ export const defaultQueryParams: ReadonlyArray<string> = [
 ]
 
 /**
- * Default object / JSON keys hidden.
+ * Default object / JSON keys hidden: secret-named keys plus every default header name (one
+ * credential list: a header copied into a JSON body is as secret as on the wire).
  *
  * @since 0.1.0
  */
@@ -86,14 +87,9 @@ export const defaultJsonKeys: ReadonlyArray<string> = [
   "api-key",
   "private_key",
   "privatekey",
-  "authorization",
-  "proxy-authorization",
-  "cookie",
-  "set-cookie",
-  "x-api-key",
-  "x-auth-token",
   "credentials",
-  "signature"
+  "signature",
+  ...defaultHeaders
 ]
 
 /**
