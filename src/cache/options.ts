@@ -5,6 +5,7 @@
  */
 import { HttpClientRequest } from "@effect/platform"
 import { Effect, Option, type Redacted } from "effect"
+import { isHeaderName } from "../internal/headerSyntax.js"
 import { InvalidCacheOptions } from "./CacheStore.js"
 import { defaultCredentialHeaders, deriveKey, normalizeHeaderNames } from "./key.js"
 import type { CachePolicy } from "./policy.js"
@@ -76,8 +77,6 @@ export interface Resolved {
   readonly keyedNames: (o: CachedOptions | undefined) => ReadonlySet<string>
 }
 
-const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
-
 const positiveInt = (option: string, value: number) =>
   Number.isSafeInteger(value) && value > 0
     ? Effect.void
@@ -87,7 +86,7 @@ const positiveInt = (option: string, value: number) =>
 export const resolve = (options: ResponseCacheOptions): Effect.Effect<Resolved, InvalidCacheOptions> =>
   Effect.gen(function*() {
     const marker = options.markerHeader === undefined ? "x-cache" : options.markerHeader
-    if (marker !== false && !HEADER_TOKEN.test(marker)) {
+    if (marker !== false && !isHeaderName(marker)) {
       return yield* new InvalidCacheOptions({ option: "markerHeader", reason: `not a header name: ${JSON.stringify(marker)}` })
     }
     const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024

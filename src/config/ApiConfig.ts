@@ -31,6 +31,7 @@ import {
 import * as BreakerDefaults from "../breaker/defaults.js"
 import { durationUpTo, Fraction, intBetween, NonEmptyTrimmedString, numberBetween } from "../internal/schema.js"
 import { CREDENTIAL_HEADERS } from "../internal/credentials.js"
+import { isHeaderName } from "../internal/headerSyntax.js"
 import { LimitFromJson, LimitList } from "../limiter/Limit.js"
 import { MAX_PACING_MS } from "../limiter/pacing.js"
 import { type InvalidConfig, fromParseError, singleIssue } from "./errors.js"
@@ -72,11 +73,8 @@ const RATE_RANGE = `From one a day (1/86400) to ${MAX_ADAPTIVE_RATE}.`
 const STATUS_RANGE = `${MIN_ERROR_STATUS}-${MAX_ERROR_STATUS}`
 const COUNT_RANGE = `1 to ${MAX_BREAKER_COUNT}`
 
-/** RFC 9110 token characters. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
-
 const HeaderName = Schema.String.pipe(
-  Schema.filter((s) => HEADER_NAME.test(s), {
+  Schema.filter((s) => isHeaderName(s), {
     message: (issue) => `Expected an HTTP header name (letters, digits, "-"...), got ${JSON.stringify(issue.actual)}`
   })
 )
@@ -92,7 +90,7 @@ const HeaderValue = Schema.String.pipe(
 // would otherwise be reported as merely "unexpected".
 const Headers = Schema.Record({ key: Schema.String, value: HeaderValue }).pipe(
   Schema.filter((headers) => {
-    const bad = Object.keys(headers).find((name) => !HEADER_NAME.test(name))
+    const bad = Object.keys(headers).find((name) => !isHeaderName(name))
     return bad === undefined
       ? true
       : { path: [bad], message: `Expected an HTTP header name (letters, digits, "-"...), got ${JSON.stringify(bad)}` }

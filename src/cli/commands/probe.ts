@@ -20,14 +20,12 @@ import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Clock, Console, Duration, Effect, Fiber, Option, Ref } from "effect"
 import { type HeaderInput, parseRateLimitHeaders } from "../../adaptive/headers.js"
+import { isHeaderName } from "../../internal/headerSyntax.js"
 import { makeRedactor, type Redactor } from "../../logging/redact.js"
 import { parseRetryAfter } from "../../retry/retryAfter.js"
 import { CliFailure, failure, usage } from "../errors.js"
 import * as Format from "../format.js"
 import * as Plan from "../probePlan.js"
-
-/** RFC 9110 token characters. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
 /**
  * Parse `--header "Name: value"` arguments. Errors name the argument's position and the header name,
@@ -45,7 +43,7 @@ export const parseHeaders = (
     if (colon <= 0) return { error: `--header #${i + 1} must look like "Name: value"` }
     const name = arg.slice(0, colon).trim()
     const value = arg.slice(colon + 1).trim()
-    if (!HEADER_NAME.test(name)) return { error: `--header #${i + 1}: the name must be an HTTP header name (letters, digits, "-")` }
+    if (!isHeaderName(name)) return { error: `--header #${i + 1}: the name must be an HTTP header name (letters, digits, "-")` }
     if (/[\r\n\0]/.test(value)) return { error: `--header ${name}: the value must not contain CR, LF or NUL` }
     headers.push([name, value])
   }
