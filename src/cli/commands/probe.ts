@@ -18,14 +18,13 @@
 import { Args, Command, Options } from "@effect/cli"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Clock, Console, Duration, Effect, Fiber, Option, Ref } from "effect"
-import { type HeaderInput, parseRateLimitHeaders } from "../../adaptive/headers.js"
+import { Clock, Console, Duration, Effect } from "effect"
 import { isHeaderName } from "../../internal/headerSyntax.js"
 import { makeRedactor, type Redactor } from "../../logging/redact.js"
-import { parseRetryAfter } from "../../retry/retryAfter.js"
 import { CliFailure, failure, usage } from "../errors.js"
 import * as Format from "../format.js"
 import * as Plan from "../probePlan.js"
+import * as Steps from "../probeSteps.js"
 
 /**
  * Parse `--header "Name: value"` arguments. Errors name the argument's position and the header name,
@@ -48,14 +47,6 @@ export const parseHeaders = (
     headers.push([name, value])
   }
   return { headers }
-}
-
-/** One response (or failure) as the shell saw it. */
-interface Exchange {
-  readonly sentAt: number
-  readonly status: number | undefined
-  readonly headers: Readonly<Record<string, string>>
-  readonly error: string | undefined
 }
 
 /**
@@ -95,8 +86,6 @@ export interface ProbeReport {
   readonly rateLimitHeaders: Readonly<Record<string, string>>
 }
 
-const RATE_LIMIT_HEADER = /ratelimit|rate-limit|retry-after/i
-
 /**
  * Run the probe. Progress lines go to `Console.log` unless `quiet`; the report is returned.
  *
@@ -115,104 +104,13 @@ export const probe = (
       HttpClientRequest.setHeaders(Object.fromEntries(settings.headers)),
       HttpClientRequest.setHeader("user-agent", "effect-governor-probe/0.1")
     )
-    const exchange = (sentAt: number): Effect.Effect<Exchange> =>
-      client.execute(request).pipe(
-        Effect.tap((response) => Effect.ignore(response.arrayBuffer)),
-        Effect.timeout(settings.timeout),
-        Effect.match({
-          onFailure: (e): Exchange => ({
-            sentAt,
-            status: undefined,
-            headers: {},
-            error: e._tag === "TimeoutException"
-              ? `no response within ${Duration.format(settings.timeout)}`
-              : e._tag === "RequestError"
-              ? `request failed (${e.reason}${e.cause instanceof Error ? `: ${e.cause.message}` : ""})`
-              : `response failed (${e.reason})`
-          }),
-          onSuccess: (response): Exchange => ({
-            sentAt,
-            status: response.status,
-            headers: response.headers as unknown as Record<string, string>,
-            error: undefined
-          })
-        })
-      )
-
-    const seenHeaders = new Map<string, string>()
-    let headerRate: number | undefined
-    let trouble: string | undefined
-    let admitted = 0
-    let rateLimited = 0
-    let other = 0
-
-    /** Why an exchange ends the step (and maybe the probe), if it does. */
-    const inspect = (x: Exchange, now: number): "continue" | "limited" | "stop" => {
-      for (const [name, value] of Object.entries(x.headers)) {
-        if (RATE_LIMIT_HEADER.test(name)) seenHeaders.set(name.toLowerCase(), value)
-      }
-      if (x.status === undefined) {
-        other++
-        trouble ??= x.error ?? "request failed"
-        return "stop"
-      }
-      const { info } = parseRateLimitHeaders(x.headers as HeaderInput, now)
-      if (Option.isSome(info) && info.value.limit !== undefined && info.value.window !== undefined && info.value.window > 0) {
-        headerRate ??= info.value.limit / (info.value.window / 1000)
-      }
-      if (x.status === 429) {
-        rateLimited++
-        return "limited"
-      }
-      if (x.status >= 200 && x.status < 400) {
-        admitted++
-        return headerRate !== undefined ? "stop" : "continue"
-      }
-      other++
-      trouble ??= `unexpected HTTP ${x.status}`
-      return "stop"
-    }
-
-    const runStep = (rate: number, requests: number) =>
-      Effect.gen(function*() {
-        const halt = yield* Ref.make(false)
-        const inFlight = yield* Effect.makeSemaphore(settings.maxInFlight)
-        const exchanges: Array<Exchange> = []
-        const fibers: Array<Fiber.RuntimeFiber<void>> = []
-        let limited = false
-        const start = yield* Clock.currentTimeMillis
-        for (let i = 0; i < requests; i++) {
-          const wait = start + (i * 1000) / rate - (yield* Clock.currentTimeMillis)
-          if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
-          yield* inFlight.take(1)
-          if (yield* Ref.get(halt)) {
-            yield* inFlight.release(1)
-            break
-          }
-          const sentAt = yield* Clock.currentTimeMillis
-          const fiber = yield* exchange(sentAt).pipe(
-            Effect.flatMap((x) =>
-              Effect.flatMap(Clock.currentTimeMillis, (now) => {
-                exchanges.push(x)
-                const verdict = inspect(x, now)
-                if (verdict === "limited") limited = true
-                return verdict === "continue" ? Effect.void : Ref.set(halt, true)
-              })
-            ),
-            Effect.ensuring(inFlight.release(1)),
-            Effect.fork
-          )
-          fibers.push(fiber)
-        }
-        yield* Fiber.joinAll(fibers)
-        return { exchanges, limited }
-      })
-
+    const exchange = Steps.exchangeWith(client, request, settings.timeout)
+    const tally = Steps.newTally()
     let state = Plan.initial(settings.plan)
     for (;;) {
       const step = Plan.next(state, settings.plan)
       if (step._tag === "Done") break
-      const { exchanges, limited } = yield* runStep(step.rate, step.requests)
+      const { exchanges, limited } = yield* Steps.runStep(exchange, tally, settings.maxInFlight, step.rate, step.requests)
       const samples = exchanges.map((x) => ({ sentAt: x.sentAt, limited: x.status === 429 }))
       const phase = state.phase
       state = Plan.record(state, { sent: exchanges.length, limited, samples }, settings.plan)
@@ -221,26 +119,19 @@ export const probe = (
         `  ${phase.padEnd(7)} ${Format.rate(step.rate).padStart(8)}  ${String(exchanges.length).padStart(4)} sent  ` +
           `${String(ok).padStart(4)} ok  ${limited ? "429" : ""}`
       )
-      if (trouble !== undefined) {
+      if (tally.trouble !== undefined) {
         state = Plan.stop(state, "trouble")
         break
       }
-      if (headerRate !== undefined) {
+      if (tally.headerRate !== undefined) {
         state = Plan.stop(state, "headers")
         break
       }
       if (limited && Plan.next(state, settings.plan)._tag === "Step") {
         // Honour the longest Retry-After of the step (1 s when a 429 carried none).
-        const now = yield* Clock.currentTimeMillis
-        const waits = exchanges
-          .filter((x) => x.status === 429)
-          .map((x) => {
-            const value = x.headers["retry-after"]
-            return value === undefined ? 1000 : Option.getOrElse(parseRetryAfter(value, now), () => 1000)
-          })
-        const pause = Math.max(1000, ...waits)
+        const pause = Steps.pauseAfter(exchanges, yield* Clock.currentTimeMillis)
         if (pause > Duration.toMillis(settings.maxWait)) {
-          trouble = `Retry-After of ${Math.ceil(pause / 1000)} s is longer than --max-wait ${
+          tally.trouble = `Retry-After of ${Math.ceil(pause / 1000)} s is longer than --max-wait ${
             Duration.format(settings.maxWait)
           }; stopped instead of waiting`
           state = Plan.stop(state, "trouble")
@@ -249,39 +140,34 @@ export const probe = (
         yield* Effect.sleep(Duration.millis(pause))
       }
     }
-
-    const stopped = Plan.next(state, settings.plan)
-    const reason: Plan.StopReason = stopped._tag === "Done" ? stopped.reason : "budget"
-    const estimate = Plan.estimate(state)
-    const detail = reason === "trouble"
-      ? trouble ?? "trouble"
-      : reason === "headers"
-      ? "the rate-limit headers state the limit"
-      : reason === "measured"
-      ? `two 429s at least ${settings.plan.measureSeconds} s apart`
-      : reason === "max-rate"
-      ? `no 429 up to --max-rate ${Format.rate(settings.plan.maxRate)}`
-      : `the request cap (${settings.plan.maxRequests}) was reached`
-    return {
-      url: redactor.redactUrl(settings.url),
-      stopped: reason,
-      detail: redactor.redactText(detail),
-      estimatedRate: headerRate ?? estimate ?? null,
-      estimateKind: headerRate !== undefined ? "headers" : Plan.estimateKind(state) ?? null,
-      limitedAt: state.limitedAt ?? null,
-      highestPassed: Plan.highestPassed(state) ?? null,
-      headerRate: headerRate ?? null,
-      maxRequests: settings.plan.maxRequests,
-      sent: state.sent,
-      admitted,
-      rateLimited,
-      other,
-      steps: state.steps,
-      rateLimitHeaders: Object.fromEntries(
-        [...seenHeaders].map(([name, value]) => [name, redactor.redactText(value)])
-      )
-    }
+    return reportOf(settings, redactor, state, tally)
   })
+
+/** The report of a finished probe, redacted. */
+const reportOf = (settings: ProbeSettings, redactor: Redactor, state: Plan.PlanState, tally: Steps.Tally): ProbeReport => {
+  const stopped = Plan.next(state, settings.plan)
+  const reason: Plan.StopReason = stopped._tag === "Done" ? stopped.reason : "budget"
+  const headerRate = tally.headerRate
+  return {
+    url: redactor.redactUrl(settings.url),
+    stopped: reason,
+    detail: redactor.redactText(Steps.stopDetail(reason, tally.trouble, settings.plan)),
+    estimatedRate: headerRate ?? Plan.estimate(state) ?? null,
+    estimateKind: headerRate !== undefined ? "headers" : Plan.estimateKind(state) ?? null,
+    limitedAt: state.limitedAt ?? null,
+    highestPassed: Plan.highestPassed(state) ?? null,
+    headerRate: headerRate ?? null,
+    maxRequests: settings.plan.maxRequests,
+    sent: state.sent,
+    admitted: tally.admitted,
+    rateLimited: tally.rateLimited,
+    other: tally.other,
+    steps: state.steps,
+    rateLimitHeaders: Object.fromEntries(
+      [...tally.seenHeaders].map(([name, value]) => [name, redactor.redactText(value)])
+    )
+  }
+}
 
 /**
  * The report as text.
