@@ -10,6 +10,7 @@
  * @since 0.1.0
  * @internal
  */
+import { Cursor, Failure, isDigit, scanLiteral, scanNumber, scanString } from "./jsonTokens.js"
 
 /** @internal */
 export interface JsonSyntaxError {
@@ -21,41 +22,8 @@ export interface JsonSyntaxError {
   readonly column: number
 }
 
-class Failure {
-  constructor(readonly position: number, readonly reason: string) {}
-}
-
-// Only structural characters are named in a reason: a letter or digit could be part of a secret.
-const STRUCTURAL = new Set(["{", "}", "[", "]", ",", ":", "\""])
-
-const ESCAPES = new Set(["\"", "\\", "/", "b", "f", "n", "r", "t"])
-
-const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" && c <= "9"
-const isHex = (c: string | undefined): boolean => c !== undefined && /^[0-9a-fA-F]$/.test(c)
-
 /** A recursive-descent validator that throws a `Failure` at the first error. */
-class Scanner {
-  i = 0
-  constructor(readonly text: string) {}
-
-  fail(reason: string, at = this.i): never {
-    throw new Failure(at, reason)
-  }
-
-  unexpected(what: string): never {
-    if (this.i >= this.text.length) this.fail("unexpected end of input")
-    const c = this.text[this.i]!
-    this.fail(`${what}, found ${STRUCTURAL.has(c) ? `'${c}'` : "another character"}`)
-  }
-
-  space(): void {
-    while (this.i < this.text.length) {
-      const c = this.text[this.i]
-      if (c !== " " && c !== "\t" && c !== "\n" && c !== "\r") return
-      this.i++
-    }
-  }
-
+class Scanner extends Cursor {
   document(): void {
     this.space()
     this.value()
@@ -67,9 +35,9 @@ class Scanner {
     const c = this.text[this.i]
     if (c === "{") return this.object()
     if (c === "[") return this.array()
-    if (c === "\"") return this.string()
-    if (c === "-" || isDigit(c)) return this.number()
-    if (c === "t" || c === "f" || c === "n") return this.literal()
+    if (c === "\"") return scanString(this)
+    if (c === "-" || isDigit(c)) return scanNumber(this)
+    if (c === "t" || c === "f" || c === "n") return scanLiteral(this)
     if (c === "]" && afterComma) this.fail("trailing comma before ']'")
     this.unexpected("expected a value")
   }
@@ -86,7 +54,7 @@ class Scanner {
         if (this.text[this.i] === "}") this.fail("trailing comma before '}'")
         this.unexpected("expected a property name in double quotes")
       }
-      this.string()
+      scanString(this)
       this.space()
       if (this.text[this.i] !== ":") this.unexpected("expected ':' after a property name")
       this.i++
@@ -123,63 +91,6 @@ class Scanner {
       }
       this.space()
     }
-  }
-
-  string(): void {
-    this.i++
-    for (;;) {
-      if (this.i >= this.text.length) this.fail("unterminated string")
-      const c = this.text[this.i]!
-      if (c === "\"") {
-        this.i++
-        return
-      }
-      if (c < " ") this.fail("control character (such as a line break) inside a string")
-      if (c === "\\") {
-        const e = this.text[this.i + 1]
-        if (e === "u") {
-          for (let k = 2; k < 6; k++) {
-            if (!isHex(this.text[this.i + k])) this.fail("invalid \\u escape in a string", Math.min(this.i + k, this.text.length))
-          }
-          this.i += 6
-          continue
-        }
-        if (e === undefined || !ESCAPES.has(e)) this.fail("invalid escape in a string", this.i + 1)
-        this.i += 2
-        continue
-      }
-      this.i++
-    }
-  }
-
-  number(): void {
-    if (this.text[this.i] === "-") {
-      this.i++
-      if (!isDigit(this.text[this.i])) this.fail("no digits after a minus sign")
-    }
-    if (this.text[this.i] === "0") this.i++
-    else while (isDigit(this.text[this.i])) this.i++
-    if (this.text[this.i] === ".") {
-      this.i++
-      if (!isDigit(this.text[this.i])) this.fail("no digits after a decimal point")
-      while (isDigit(this.text[this.i])) this.i++
-    }
-    if (this.text[this.i] === "e" || this.text[this.i] === "E") {
-      this.i++
-      if (this.text[this.i] === "+" || this.text[this.i] === "-") this.i++
-      if (!isDigit(this.text[this.i])) this.fail("no digits in an exponent")
-      while (isDigit(this.text[this.i])) this.i++
-    }
-  }
-
-  literal(): void {
-    const word = this.text[this.i] === "t" ? "true" : this.text[this.i] === "f" ? "false" : "null"
-    for (let k = 0; k < word.length; k++) {
-      if (this.text[this.i + k] !== word[k]) {
-        this.fail(this.i + k >= this.text.length ? "unexpected end of input" : "invalid literal", this.i + k)
-      }
-    }
-    this.i += word.length
   }
 }
 
