@@ -54,7 +54,7 @@ export interface BreakerSnapshot {
 }
 
 /**
- * A state transition, as published on `changes`.
+ * A state transition, as published on `subscribe`.
  *
  * @since 0.1.0
  */
@@ -94,9 +94,7 @@ export interface CircuitBreakerShape {
   readonly recordSuccess: Effect.Effect<void>
   readonly recordFailure: Effect.Effect<void>
   readonly state: Effect.Effect<BreakerSnapshot>
-  /** Transitions from the moment the stream is run. */
-  readonly changes: Stream.Stream<StateChange>
-  /** Like `changes`, but subscribed as soon as this effect runs (no transition can slip by). */
+  /** Transitions, subscribed as soon as this effect runs (no transition can slip by) until its scope closes. */
   readonly subscribe: Effect.Effect<Stream.Stream<StateChange>, never, Scope.Scope>
   /** Operator override: force `closed` (resets counters) or `open` (trips now). */
   readonly force: (state: "closed" | "open") => Effect.Effect<void>

@@ -39,8 +39,7 @@ export interface KeyedCircuitBreakerShape {
   }
   /** Snapshots of every live breaker, by key. */
   readonly states: Effect.Effect<ReadonlyMap<string, BreakerSnapshot>>
-  /** Transitions of every key's breaker. */
-  readonly changes: Stream.Stream<StateChange>
+  /** Transitions of every key's breaker, subscribed as soon as this effect runs. */
   readonly subscribe: Effect.Effect<Stream.Stream<StateChange>, never, Scope.Scope>
   /** Keys with a live breaker. */
   readonly size: Effect.Effect<number>
@@ -111,7 +110,6 @@ export const makeKeyed = (
           (entries) => new Map(entries)
         )
       ),
-      changes: Stream.fromPubSub(pubsub),
       subscribe: Stream.fromPubSub(pubsub, { scoped: true }),
       size: Effect.sync(() => breakers.size)
     } satisfies KeyedCircuitBreakerShape

@@ -120,7 +120,6 @@ export const makeMemoryBreaker = (
         const [next, , transitions] = Machine.tick(s, now)
         return [next, snapshotOf(name, next), transitions] as const
       }),
-      changes: Stream.fromPubSub(pubsub).pipe(Stream.filter((c) => c.name === name)),
       subscribe: Effect.map(Stream.fromPubSub(pubsub, { scoped: true }), Stream.filter((c) => c.name === name)),
       force: (to) => cell.step((s, now) => Machine.force(config, s, now, to)),
       classify

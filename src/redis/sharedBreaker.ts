@@ -142,7 +142,6 @@ export const makeCircuitBreaker = (
         const [next, , ts] = Machine.tick(s, now)
         return [next, snapshotOf(name, next), ts]
       }),
-      changes: Stream.fromPubSub(pubsub),
       subscribe: Stream.fromPubSub(pubsub, { scoped: true }),
       force: (to) => run("force", [to], () => undefined, (s, now) => Machine.force(config, s, now, to)),
       classify
