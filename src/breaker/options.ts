@@ -5,7 +5,7 @@
  * @since 0.1.0
  * @internal
  */
-import { Cause, type Duration, Either, Exit } from "effect"
+import { type Duration, Either, type Exit } from "effect"
 import { MAX_BREAKER_COUNT } from "../internal/bounds.js"
 import { defaultClassify } from "./classify.js"
 import * as Defaults from "./defaults.js"
@@ -45,14 +45,9 @@ export interface CircuitBreakerOptions {
   /**
    * How a call's result counts. Default `defaultClassify`: 5xx and 429 responses, transport
    * errors and timeouts are failures; other responses are successes; interruptions and unrelated
-   * errors are ignored.
+   * errors are ignored. A custom one answers `"ignore"` for what must not count either way.
    */
   readonly classify?: ((exit: Exit.Exit<unknown, unknown>) => Machine.Verdict) | undefined
-  /**
-   * Shorthand for `classify`: `true` → failure, `false` → success (interruptions are still
-   * ignored). Ignored when `classify` is given.
-   */
-  readonly isFailure?: ((exit: Exit.Exit<unknown, unknown>) => boolean) | undefined
 }
 
 /** @internal */
@@ -96,13 +91,7 @@ export const resolveOptions = (
   if (Either.isLeft(recovery)) return Either.left(recovery.left)
   const recoveryMs = recovery.right
   if (options.classify !== undefined && typeof options.classify !== "function") return fail("classify", "expected a function")
-  if (options.isFailure !== undefined && typeof options.isFailure !== "function") return fail("isFailure", "expected a function")
-  const isFailure = options.isFailure
-  const classify = options.classify ??
-    (isFailure === undefined
-      ? defaultClassify
-      : (exit: Exit.Exit<unknown, unknown>): Machine.Verdict =>
-        Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause) ? "ignore" : isFailure(exit) ? "failure" : "success")
+  const classify = options.classify ?? defaultClassify
   return Either.right({
     name,
     classify,

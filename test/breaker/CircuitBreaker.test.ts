@@ -198,11 +198,12 @@ describe("CircuitBreaker", () => {
       expect((yield* breaker.state).state).toBe("open")
     }))
 
-  it.effect("isFailure overrides the classification", () =>
+  it.effect("classify overrides the classification", () =>
     Effect.gen(function*() {
       const breaker = yield* CircuitBreaker.make({
         failureThreshold: 1,
-        isFailure: (exit) => Exit.isSuccess(exit) && (exit.value as HttpClientResponse.HttpClientResponse).status === 404
+        classify: (exit) =>
+          Exit.isSuccess(exit) && (exit.value as HttpClientResponse.HttpClientResponse).status === 404 ? "failure" : "success"
       })
       yield* breaker.withBreaker(fail503)
       expect((yield* breaker.state).state).toBe("closed")
