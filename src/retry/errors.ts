@@ -37,7 +37,8 @@ export type ExhaustedReason = "MaxRetries" | "Budget"
  * `attempts` counts every attempt made, the first included. `delays` are the waits taken
  * between them (`attempts - 1` entries). `retryAfter` is the last `Retry-After` the server sent,
  * if any. `lastResponse` / `lastError` hold the final outcome so the caller can still read it.
- * `url` has its query string and credentials removed (they may carry secrets).
+ * `url` is redacted by the redaction in effect (`Redaction`): userinfo, sensitive query parameters and
+ * known secrets are masked, the rest stays readable.
  *
  * @since 0.1.0
  * @category errors
@@ -65,19 +66,3 @@ export class RetriesExhausted<E = unknown> extends Data.TaggedError("RetriesExha
 
 const describe = (error: unknown): string =>
   typeof error === "object" && error !== null && "_tag" in error ? String(error._tag) : "unknown"
-
-/**
- * A URL with credentials, query string and fragment removed, for errors and logs.
- *
- * @since 0.1.0
- * @internal
- */
-export const safeUrl = (url: string): string => {
-  try {
-    const u = new URL(url)
-    return `${u.protocol}//${u.host}${u.pathname}`
-  } catch {
-    const cut = url.search(/[?#]/)
-    return cut === -1 ? url : url.slice(0, cut)
-  }
-}

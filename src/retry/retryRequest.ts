@@ -10,7 +10,8 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type { HttpClientResponse } from "@effect/platform/HttpClientResponse"
 import { Cause, Clock, Duration, Effect, Exit, Option, ScheduleDecision, ScheduleIntervals } from "effect"
 import { randomUUID } from "node:crypto"
-import { RetriesExhausted, safeUrl } from "./errors.js"
+import { redactUrl } from "../logging/Redaction.js"
+import { RetriesExhausted } from "./errors.js"
 import { parseRetryAfter } from "./retryAfter.js"
 import {
   type DelaySource,
@@ -229,9 +230,10 @@ const serverDelay = (
     if (Option.isSome(parsed)) return Effect.succeed(parsed.value)
     if (!policy.respectRetryAfter) return Effect.succeed(undefined)
     return Effect.as(
-      Effect.logWarning("Ignoring malformed or absurd Retry-After header; using backoff").pipe(
-        Effect.annotateLogs({ retryAfter: header.slice(0, MAX_LOGGED_HEADER), method: req.method, url: safeUrl(req.url) })
-      ),
+      Effect.flatMap(redactUrl(req.url), (url) =>
+        Effect.logWarning("Ignoring malformed or absurd Retry-After header; using backoff").pipe(
+          Effect.annotateLogs({ retryAfter: header.slice(0, MAX_LOGGED_HEADER), method: req.method, url })
+        )),
       undefined
     )
   })
@@ -294,6 +296,7 @@ const retryLoop = <T extends RetryTrack, E, R, E2>(
         if (n <= policy.maxRetries && deadlineBinds && options.deadlineError !== undefined) {
           return yield* finish(Exit.fail(options.deadlineError()), n, true)
         }
+        const url = yield* redactUrl(req.url)
         return yield* finish(
           Exit.fail(
             new RetriesExhausted<E>({
@@ -303,7 +306,7 @@ const retryLoop = <T extends RetryTrack, E, R, E2>(
               delays: delays.slice(),
               retryAfter,
               method: req.method,
-              url: safeUrl(req.url),
+              url,
               lastResponse: outcome._tag === "Response" ? outcome.response : undefined,
               lastError: outcome._tag === "Error" ? (outcome.error as E) : undefined
             })

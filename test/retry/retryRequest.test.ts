@@ -1,7 +1,7 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Exit, Logger, Option } from "effect"
+import { Duration, Effect, Either, Exit, Logger } from "effect"
 import { formatHttpDate } from "../../src/retry/retryAfter.js"
 import { RetriesExhausted } from "../../src/retry/errors.js"
 import { type RetryEvent, retryRequest, type RetrySummary } from "../../src/retry/retryRequest.js"
@@ -305,16 +305,17 @@ describe("retryRequest", () => {
       expect(numbers).toEqual([1, 2, 3])
     }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layer)))
 
-  it.effect("the error message hides query strings (they may hold secrets)", () =>
+  it.effect("the error message hides secrets in the query string (by the redaction in effect)", () =>
     Effect.gen(function*() {
+      let base = ""
       const r = yield* run(
         { maxRetries: 0 },
         () => ({ status: 500 }),
-        (url) => HttpClientRequest.get(`${url}/x?api_key=SECRET`)
+        (url) => HttpClientRequest.get(`${base = url}/x?api_key=SECRET&page=2`)
       )
       const e = exhaustedOf(r.exit)
       expect(e.url).not.toContain("SECRET")
       expect(e.message).not.toContain("SECRET")
-      expect(Option.some(e.url)).toEqual(Option.some(e.url.split("?")[0]))
+      expect(e.url).toBe(`${base}/x?api_key=[REDACTED]&page=2`)
     }))
 })
