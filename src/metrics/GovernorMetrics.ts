@@ -353,14 +353,6 @@ export const setBreakerState = (
     options.trip === true ? updateFor(GovernorMetrics.breakerTrips, api, 1) : Effect.void
   )
 
-/**
- * Counts a breaker trip (closed / half-open → open).
- *
- * @since 0.1.0
- */
-export const recordBreakerTrip = (api: string): Effect.Effect<void> =>
-  updateFor(GovernorMetrics.breakerTrips, api, 1)
-
 const operationLabels = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
 
 /**

@@ -57,7 +57,7 @@ describe("GovernorMetrics → prometheusText", () => {
       yield* G.recordCacheMiss(api)
       yield* G.recordCacheEvictions(api, 4)
       yield* G.setBreakerState(api, "open", { trip: true })
-      yield* G.recordBreakerTrip(api)
+      yield* G.setBreakerState(api, "open", { trip: true })
       // another API must not bleed into this one
       yield* G.recordRequest("prom-test-other", { outcome: "success", status: 200, duration: 1 })
 
