@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest"
 import { Redis as IORedis } from "ioredis"
-import { skipRedis } from "./server.js"
-import { scriptCalls, uniquePrefix, useRedisServer } from "./util.js"
-import { startWorker, tsxWorker } from "./worker.js"
+import * as Redis from "../../src/redis/Redis.js"
+import { skipCluster, skipRedis } from "./server.js"
+import { keySlot, maxOvershoot, scriptCalls, uniquePrefix, useRedisCluster, useRedisServer } from "./util.js"
+import { keyName, startWorker, tsxWorker } from "./worker.js"
 
 describe.skipIf(skipRedis)("several processes sharing one Redis limit", () => {
   const server = useRedisServer()
@@ -55,4 +56,55 @@ describe.skipIf(skipRedis)("several processes sharing one Redis limit", () => {
     // took 8.5 with two processes), plus one refusal per fiber that could not finish in time.
     expect(calls / times.length).toBeLessThanOrEqual(2)
   }, 90_000)
+})
+
+describe.skipIf(skipCluster)("several processes sharing Redis limits on a 3-master cluster", () => {
+  const cluster = useRedisCluster()
+
+  it("never exceed a limit on one key nor on keys of every master, and wait without polling, over rounds of the same workers", async () => {
+    const capacity = 10
+    const refillAmount = 10
+    const periodMs = 500
+    const rate = refillAmount / periodMs
+    const prefix = uniquePrefix("procs-cluster")
+    const options = { seeds: cluster.seeds, prefix, key: "one", capacity, refillAmount, periodMs, durationMs: 1200, concurrency: 4 }
+    const workers = [0, 1, 2].map(() => startWorker(tsxWorker, options))
+    const clients = cluster.nodes.map((n) => new IORedis(n.url))
+    try {
+      await Promise.all(workers.map((w) => w.ready))
+      for (const keys of [1, 12]) {
+        await Promise.all(clients.map((c) => c.config("RESETSTAT")))
+        const start = Date.now()
+        const results = await Promise.all(workers.map((w) => w.round({ key: `k${keys}`, keys })))
+        const calls = (await Promise.all(clients.map(scriptCalls))).reduce((a, b) => a + b, 0)
+        const byKey = new Map<string, Array<number>>()
+        for (const r of results) {
+          r.admitted.forEach((t, j) => {
+            const key = keyName(`k${keys}`, keys, keys === 1 ? 0 : r.keyOf[j]!)
+            byKey.set(key, [...(byKey.get(key) ?? []), t])
+          })
+        }
+        expect(byKey.size).toBe(keys)
+        let admitted = 0
+        for (const [key, times] of byKey) {
+          times.sort((a, b) => a - b)
+          admitted += times.length
+          // Exact over the run (Redis and the workers share the machine's clock), and used.
+          const allowed = Math.floor(capacity + rate * (times[times.length - 1]! - start))
+          expect(times.length, key).toBeLessThanOrEqual(allowed)
+          expect(times.length, key).toBeGreaterThan(0.6 * allowed)
+          expect(maxOvershoot(times, capacity, rate, 100), key).toBe(0)
+        }
+        expect(calls / admitted, `${keys} keys`).toBeLessThanOrEqual(2)
+        if (keys > 1) {
+          // The keys lived on every master.
+          const owners = new Set([...byKey.keys()].map((k) => Math.floor(keySlot(Redis.keyFor(prefix, k)) / (16384 / 3))))
+          expect(owners.size).toBe(3)
+        }
+      }
+    } finally {
+      await Promise.all(workers.map((w) => w.exit()))
+      await Promise.all(clients.map((c) => c.quit()))
+    }
+  }, 120_000)
 })
