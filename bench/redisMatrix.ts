@@ -4,14 +4,16 @@
  * server and on a 3-master cluster (skipped when `redis-cli` is missing), every key limited to 40 at
  * once then 400/s, no batching. Per cell: admissions per second, script calls the servers ran per
  * admission (summed over every master), and the most admissions beyond a key's limit in any window
- * (20 ms slack for the time a reply takes to be read; goal 0).
+ * (goal 0): from the times the workers saw them (20 ms slack for the time a reply takes to be read, as
+ * the 8-process cell), and provably (each admission placed anywhere between asked and seen), which a
+ * loaded machine's scheduling delays cannot inflate.
  *
  * On one key the limit binds: the processes wait for it, so admissions/s is the limit's share the
  * processes get (shown as % of what it allowed) and calls per admission show that waiting does not
  * poll. On 1,000 keys it never binds (400,000/s in all): admissions/s is the cost of a decision,
  * spread over the cluster's masters.
  */
-import { maxOvershoot } from "../test/redis/measure.js"
+import { maxOvershoot, provableOvershoot } from "../test/redis/measure.js"
 import { skipCluster, startRedisCluster } from "../test/redis/server.js"
 import type { RedisServer } from "../test/redis/server.js"
 import type { BenchRow, RunOptions } from "./harness.js"
@@ -25,17 +27,30 @@ const SLACK_MS = 20
 interface Cell {
   readonly perSecond: number
   readonly callsPerAdmission: number
-  readonly overshoot: number
+  readonly overshoot: { readonly seen: number; readonly provable: number }
   /** Admissions against what the limit allowed over the run (one key only: 1,000 keys never bind). */
   readonly share: number
 }
 
-/** The most admissions beyond the limit of any one key, over any window. */
-const worstOvershoot = (run: Run, keys: number): number => {
-  const byKey = Array.from({ length: keys }, (): Array<number> => [])
-  for (const r of run.results) r.admitted.forEach((t, j) => byKey[keys === 1 ? 0 : r.keyOf[j]!]!.push(t))
+/**
+ * The most admissions beyond the limit of any one key over any window: from the times they were seen
+ * (20 ms slack), and provable from when each was asked for and seen (no slack needed; see
+ * `provableOvershoot`: a descheduled process sees its admissions late, and bunched).
+ */
+const worstOvershoot = (run: Run, keys: number): { readonly seen: number; readonly provable: number } => {
+  const byKey = Array.from({ length: keys }, () => ({ asked: new Array<number>(), done: new Array<number>() }))
+  for (const r of run.results) {
+    r.admitted.forEach((t, j) => {
+      const key = byKey[keys === 1 ? 0 : r.keyOf[j]!]!
+      key.done.push(t)
+      key.asked.push(r.asked[j]!)
+    })
+  }
   const rate = LIMIT.refillAmount / LIMIT.periodMs
-  return Math.max(0, ...byKey.map((times) => maxOvershoot(times.sort((a, b) => a - b), LIMIT.capacity, rate, SLACK_MS)))
+  return {
+    seen: Math.max(0, ...byKey.map((k) => maxOvershoot([...k.done].sort((a, b) => a - b), LIMIT.capacity, rate, SLACK_MS))),
+    provable: Math.max(0, ...byKey.map((k) => provableOvershoot(k.asked, k.done, LIMIT.capacity, rate)))
+  }
 }
 
 /** One cell: the first `processes` workers on `keys` keys named after `key`, for `durationMs`. */
@@ -45,7 +60,8 @@ const measureCell = async (target: Target, workers: ReadonlyArray<Worker>, key: 
   const last = run.results.reduce((m, r) => r.admitted.reduce((a, t) => Math.max(a, t), m), run.start)
   const allowed = LIMIT.capacity + (LIMIT.refillAmount / LIMIT.periodMs) * (last - run.start)
   return {
-    perSecond: admitted / (durationMs / 1000),
+    // Over the whole run: a worker told to go late (a loaded machine) runs its `durationMs` late too.
+    perSecond: admitted / ((last - run.start) / 1000),
     callsPerAdmission: run.calls / admitted,
     overshoot: worstOvershoot(run, keys),
     share: admitted / allowed
@@ -62,18 +78,22 @@ export const processMatrix = async (
   const figures: Record<string, number> = {}
   let maxCalls = 0
   let worst = 0
+  let worstProvable = 0
   const record = (name: string, keys: number, k: number, cell: Cell) => {
     const id = `redis.${name}_${keys === 1 ? "1key" : `${keys}keys`}_k${k}`
     figures[`${id}_per_s`] = cell.perSecond
     figures[`${id}_calls_per_admission`] = cell.callsPerAdmission
-    figures[`${id}_overshoot`] = cell.overshoot
+    figures[`${id}_overshoot`] = cell.overshoot.seen
+    figures[`${id}_provable_overshoot`] = cell.overshoot.provable
     if (keys === 1) maxCalls = Math.max(maxCalls, cell.callsPerAdmission)
-    worst = Math.max(worst, cell.overshoot)
+    worst = Math.max(worst, cell.overshoot.seen)
+    worstProvable = Math.max(worstProvable, cell.overshoot.provable)
     rows.push({
       name: `${name}, ${keys === 1 ? "1 key" : `${keys.toLocaleString("en-US")} keys`}, ${k} process${k === 1 ? "" : "es"}`,
       value: cell.perSecond,
       unit: "adm/s",
-      note: `${cell.callsPerAdmission.toFixed(2)} calls/admission, ${cell.overshoot.toFixed(0)} beyond the limit` +
+      note: `${cell.callsPerAdmission.toFixed(2)} calls/admission, ${cell.overshoot.seen.toFixed(0)} beyond the limit ` +
+        `(${cell.overshoot.provable.toFixed(0)} provably)` +
         (keys === 1 ? `, ${(100 * cell.share).toFixed(0)}% of the limit` : "")
     })
   }
@@ -101,9 +121,11 @@ export const processMatrix = async (
   }
   figures["redis.matrix_max_calls_per_admission"] = maxCalls
   figures["redis.matrix_worst_overshoot"] = worst
+  figures["redis.matrix_worst_provable_overshoot"] = worstProvable
   rows.push(
     { name: "matrix: most script calls per admission on one key", value: maxCalls, unit: "calls", note: "goal <= 2" },
-    { name: "matrix: most admissions beyond a key's limit, any cell", value: worst, unit: "req", note: `goal 0 (${SLACK_MS} ms slack)` }
+    { name: "matrix: most admissions beyond a key's limit, any cell", value: worst, unit: "req", note: `goal 0 (times seen, ${SLACK_MS} ms slack)` },
+    { name: "matrix: most provably beyond a key's limit, any cell", value: worstProvable, unit: "req", note: "goal 0 (each between asked and seen)" }
   )
   return { rows, figures }
 }

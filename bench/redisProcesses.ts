@@ -11,7 +11,7 @@
  */
 import { Redis as IORedis } from "ioredis"
 import type { RedisServer } from "../test/redis/server.js"
-import { maxOvershoot, scriptCalls } from "../test/redis/measure.js"
+import { maxOvershoot, provableOvershoot, scriptCalls } from "../test/redis/measure.js"
 import { startWorker, type Worker, type WorkerOptions, type WorkerResult } from "../test/redis/worker.js"
 import type { BenchRow } from "./harness.js"
 
@@ -83,7 +83,13 @@ export const multiProcess = async (
   const rate = contended.refillAmount / contended.periodMs
   rows.push(
     { name: "8 processes, one key, 400/s: script calls per admission", value: figures["redis.calls_per_admission_k8"]!, unit: "calls", note: "goal <= 2" },
-    { name: "  admissions beyond the limit (any window, 20 ms slack)", value: maxOvershoot(times, contended.capacity, rate, 20), unit: "req", note: "goal 0" }
+    { name: "  admissions beyond the limit (any window, 20 ms slack)", value: maxOvershoot(times, contended.capacity, rate, 20), unit: "req", note: "goal 0" },
+    {
+      name: "  provably beyond the limit (each between asked and seen)",
+      value: provableOvershoot(waited.results.flatMap((r) => r.asked), waited.results.flatMap((r) => r.admitted), contended.capacity, rate),
+      unit: "req",
+      note: "goal 0"
+    }
   )
 
   // Nobody waits: one round trip per decision against batches of 100.

@@ -3,9 +3,9 @@
  *
  * The worker builds its own Redis limiter (on a standalone server, or on a cluster given its seed
  * nodes), prints `ready`, waits for `go` on stdin, then acquires with `concurrency` fibers for
- * `durationMs` and prints one JSON line `{ "admitted": [epoch ms…], "keyOf": [key index…], "count": n }`
- * (`admitted` empty when only counting; `keyOf` empty on one key). With `keys: n` the acquires go to
- * n keys in turn, from a random first one (so processes do not march in step). A fiber stops once
+ * `durationMs` and prints one JSON line `{ "admitted": [epoch ms…], "asked": [epoch ms…],
+ * "keyOf": [key index…], "count": n }` (`admitted` and `asked` empty when only counting; `keyOf`
+ * empty on one key). With `keys: n` the acquires go to n keys in turn, from a random first one (so processes do not march in step). A fiber stops once
  * refused: it could not be admitted before the end of the run. `go {json}` runs such a round with
  * some options changed and keeps the worker for more (a process starts in ~0.5 s: the bench's matrix
  * reuses its workers), until `exit`.
@@ -43,6 +43,8 @@ export interface WorkerOptions {
 
 export interface WorkerResult {
   readonly admitted: ReadonlyArray<number>
+  /** When each admission in `admitted` was asked for: it happened in between. */
+  readonly asked: ReadonlyArray<number>
   /** The key index of each admission in `admitted` (empty on one key). */
   readonly keyOf: ReadonlyArray<number>
   readonly count: number
@@ -61,6 +63,7 @@ const round = (limiter: RateLimiterShape, options: WorkerOptions) =>
   Effect.gen(function*() {
     const keys = options.keys ?? 1
     const admitted: Array<number> = []
+    const asked: Array<number> = []
     const keyOf: Array<number> = []
     let count = 0
     let next = Math.floor(Math.random() * keys)
@@ -69,10 +72,12 @@ const round = (limiter: RateLimiterShape, options: WorkerOptions) =>
     const loop: Effect.Effect<void, AcquireError> = Effect.suspend(() => {
       if (nowMs() >= deadline) return Effect.void
       const i = next++ % keys
+      const askedAt = nowMs()
       return limiter.acquire({ key: keyName(options.key, keys, i), maxWait: Duration.millis(Math.max(0, deadline - nowMs())) }).pipe(
         Effect.flatMap(() => {
           count++
           if (times) admitted.push(nowMs())
+          if (times) asked.push(askedAt)
           if (times && keys > 1) keyOf.push(i)
           return loop
         }),
@@ -80,7 +85,7 @@ const round = (limiter: RateLimiterShape, options: WorkerOptions) =>
       )
     })
     yield* Effect.all(Array.from({ length: options.concurrency }, () => loop), { concurrency: "unbounded", discard: true })
-    return { admitted, keyOf, count } satisfies WorkerResult
+    return { admitted, asked, keyOf, count } satisfies WorkerResult
   })
 
 /** What a round may change (`go {json}`): the keys, their number, its length. */
