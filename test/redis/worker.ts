@@ -19,7 +19,11 @@ import * as readline from "node:readline"
 import type { AcquireError } from "../../src/limiter/errors.js"
 import * as Limit from "../../src/limiter/Limit.js"
 import { RateLimiter, type RateLimiterShape } from "../../src/limiter/RateLimiter.js"
+import * as LimitsResolver from "../../src/limits/LimitsResolver.js"
+import { layerLimitsStore } from "../../src/redis/limitsStore.js"
 import { layer as layerRedis } from "../../src/redis/RedisLimiter.js"
+import { layerTenantLimiter } from "../../src/redis/tenantLimiter.js"
+import { TenantLimiter } from "../../src/tenants/TenantLimiter.js"
 import * as Redis from "../../src/redis/Redis.js"
 
 export interface WorkerOptions {
@@ -31,6 +35,11 @@ export interface WorkerOptions {
   readonly key: string
   /** How many keys (`key-0`…): 1 (default) acquires on `key` itself. */
   readonly keys?: number | undefined
+  /**
+   * Acquire through a tenant limiter instead (limits and parents read from the Redis limits store, as
+   * stored by the test), on these entities in turn (`keyOf` indexes them) for resource `key`.
+   */
+  readonly entities?: ReadonlyArray<string> | undefined
   readonly capacity: number
   readonly refillAmount: number
   readonly periodMs: number
@@ -61,7 +70,7 @@ const nowMs = () => performance.timeOrigin + performance.now()
 /** One round: `concurrency` fibers acquiring until `durationMs` has passed. */
 const round = (limiter: RateLimiterShape, options: WorkerOptions) =>
   Effect.gen(function*() {
-    const keys = options.keys ?? 1
+    const keys = options.entities?.length ?? options.keys ?? 1
     const admitted: Array<number> = []
     const asked: Array<number> = []
     const keyOf: Array<number> = []
@@ -73,7 +82,8 @@ const round = (limiter: RateLimiterShape, options: WorkerOptions) =>
       if (nowMs() >= deadline) return Effect.void
       const i = next++ % keys
       const askedAt = nowMs()
-      return limiter.acquire({ key: keyName(options.key, keys, i), maxWait: Duration.millis(Math.max(0, deadline - nowMs())) }).pipe(
+      const key = options.entities?.[i] ?? keyName(options.key, keys, i)
+      return limiter.acquire({ key, maxWait: Duration.millis(Math.max(0, deadline - nowMs())) }).pipe(
         Effect.flatMap(() => {
           count++
           if (times) admitted.push(nowMs())
@@ -120,26 +130,38 @@ export const workerMain = async (json: string): Promise<never> => {
   })
   const next = commands()
   const connection = { prefix: options.prefix, commandTimeout: "10 seconds" } as const
-  const live = layerRedis({ limits: [limit], throttle: false, localBatch: options.localBatch }).pipe(
-    Layer.provide(
-      options.seeds === undefined ? Redis.layer({ url: options.url, ...connection }) : Redis.layerCluster({ nodes: options.seeds, ...connection })
-    )
+  const redis = options.seeds === undefined ? Redis.layer({ url: options.url, ...connection }) : Redis.layerCluster({ nodes: options.seeds, ...connection })
+  // A tenant limiter only when asked for: its layers must not add calls to the plain limiter's count.
+  const withLimiter = <A, E>(use: (limiter: RateLimiterShape) => Effect.Effect<A, E>) =>
+    options.entities === undefined
+      ? Effect.flatMap(RateLimiter, use).pipe(
+        Effect.provide(layerRedis({ limits: [limit], throttle: false, localBatch: options.localBatch }).pipe(Layer.provide(redis)))
+      )
+      : Effect.flatMap(TenantLimiter, (t) => use(t.forResource(options.key))).pipe(
+        Effect.provide(
+          layerTenantLimiter({ throttle: false }).pipe(
+            Layer.provide(LimitsResolver.layer({ ttl: "1 minute" })),
+            Layer.provide(layerLimitsStore()),
+            Layer.provide(redis)
+          )
+        )
+      )
+  const rounds = withLimiter((limiter) =>
+    Effect.gen(function*() {
+      yield* limiter.snapshot(options.entities?.[0] ?? keyName(options.key, options.keys ?? 1, 0)) // connected and script loaded
+      process.stdout.write("ready\n")
+      for (;;) {
+        const command = yield* Effect.promise(next)
+        if (command === "go") return yield* round(limiter, options)
+        if (command.startsWith("go ")) {
+          const result = yield* round(limiter, { ...options, ...(JSON.parse(command.slice(3)) as RoundChanges) })
+          process.stdout.write(`${JSON.stringify(result)}\n`)
+        } else if (command === "exit") return undefined
+      }
+    })
   )
-  const rounds = Effect.gen(function*() {
-    const limiter = yield* RateLimiter
-    yield* limiter.snapshot(keyName(options.key, options.keys ?? 1, 0)) // connected and script loaded
-    process.stdout.write("ready\n")
-    for (;;) {
-      const command = yield* Effect.promise(next)
-      if (command === "go") return yield* round(limiter, options)
-      if (command.startsWith("go ")) {
-        const result = yield* round(limiter, { ...options, ...(JSON.parse(command.slice(3)) as RoundChanges) })
-        process.stdout.write(`${JSON.stringify(result)}\n`)
-      } else if (command === "exit") return undefined
-    }
-  })
   try {
-    const result = await Effect.runPromise(rounds.pipe(Effect.provide(live)))
+    const result = await Effect.runPromise(rounds)
     if (result !== undefined) process.stdout.write(`${JSON.stringify(result)}\n`)
     process.exit(0)
   } catch (error) {
@@ -155,7 +177,7 @@ export interface Worker {
   readonly result: Promise<WorkerResult>
   /** Run a round with `changes` and keep the worker for more (then `exit`). */
   readonly round: (changes: RoundChanges) => Promise<WorkerResult>
-  /** End a worker kept for rounds; resolves once it exited. */
+  /** End a worker (kept for rounds, or never told to go); resolves once it exited. */
   readonly exit: () => Promise<void>
 }
 
@@ -169,6 +191,8 @@ export const startWorker = (argv: ReadonlyArray<string>, options: WorkerOptions)
     env: { ...process.env, [WORKER_ENV]: JSON.stringify(options) }
   })
   let stderr = ""
+  // A worker that exited on its own (after `go`) cannot read an `exit` sent meanwhile: no matter.
+  child.stdin.on("error", () => {})
   child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")))
   const lines = readline.createInterface({ input: child.stdout })
   // Results answer the rounds in order; an early exit fails whatever is still waiting.
@@ -209,7 +233,7 @@ export const startWorker = (argv: ReadonlyArray<string>, options: WorkerOptions)
       return answer
     },
     exit: () => {
-      send("exit")
+      if (child.exitCode === null && child.signalCode === null) send("exit")
       return exited
     }
   }

@@ -1,8 +1,12 @@
 import { describe, expect, it } from "vitest"
 import { Redis as IORedis } from "ioredis"
+import { Effect, Layer } from "effect"
+import { layerLimitsStore } from "../../src/redis/limitsStore.js"
 import * as Redis from "../../src/redis/Redis.js"
+import { BINDING, byLevel, capacityOf, overAdmitted, storeTree, USERS } from "../tenants/fixtures.js"
+import { provableOvershoot } from "./measure.js"
 import { skipCluster, skipRedis } from "./server.js"
-import { keySlot, maxOvershoot, scriptCalls, uniquePrefix, useRedisCluster, useRedisServer } from "./util.js"
+import { keySlot, maxOvershoot, redisLayer, scriptCalls, uniquePrefix, useRedisCluster, useRedisServer } from "./util.js"
 import { keyName, startWorker, tsxWorker } from "./worker.js"
 
 describe.skipIf(skipRedis)("several processes sharing one Redis limit", () => {
@@ -107,4 +111,40 @@ describe.skipIf(skipCluster)("several processes sharing Redis limits on a 3-mast
       await Promise.all(clients.map((c) => c.quit()))
     }
   }, 120_000)
+})
+
+describe.skipIf(skipRedis)("several processes sharing a tenant hierarchy", () => {
+  const server = useRedisServer()
+
+  it("0 admissions over the limit at any level (user, customer, app), the app's limit used", async () => {
+    const prefix = uniquePrefix("procs-tenants")
+    await Effect.runPromise(storeTree("second", BINDING).pipe(Effect.provide(layerLimitsStore().pipe(Layer.provide(redisLayer(server.url, prefix))))))
+    // The per-key limit options are unused here: the tenant limiter reads the stored tree.
+    const options = { url: server.url, prefix, key: "api", entities: USERS, capacity: 1, refillAmount: 1, periodMs: 1000, durationMs: 2000, concurrency: 4 }
+    const workers = [0, 1, 2].map(() => startWorker(tsxWorker, options))
+    try {
+      await Promise.all(workers.map((w) => w.ready))
+      const start = Date.now()
+      for (const w of workers) w.go()
+      const results = await Promise.all(workers.map((w) => w.result))
+      const admitted = results.flatMap((r) => r.admitted.map((at, j) => ({ user: USERS[r.keyOf[j]!]!, at, asked: r.asked[j]! })))
+      const levels = byLevel(admitted)
+      for (const [entity, times] of levels) {
+        const { capacity, perSecond } = capacityOf(entity, BINDING)
+        expect(overAdmitted(times, capacity, perSecond, 100), entity).toEqual([])
+        // Exact over the run: every admission happened between "go" and the last one seen.
+        expect(times.length, entity).toBeLessThanOrEqual(Math.floor(capacity + (perSecond * (Math.max(...times) - start)) / 1000))
+      }
+      // Provably, with no slack: each admission placed anywhere between asked and seen.
+      for (const level of ["app", "acme", "globex"]) {
+        const mine = admitted.filter((a) => level === "app" || a.user.startsWith(level))
+        const { capacity, perSecond } = capacityOf(level, BINDING)
+        expect(provableOvershoot(mine.map((a) => a.asked), mine.map((a) => a.at), capacity, perSecond / 1000), level).toBe(0)
+      }
+      // The app's limit was used: the hierarchy binds, it does not starve.
+      expect(levels.get("app")!.length).toBeGreaterThan(0.75 * (BINDING.app.capacity + BINDING.app.perSecond * 2))
+    } finally {
+      await Promise.all(workers.map((w) => w.exit()))
+    }
+  }, 90_000)
 })
