@@ -68,3 +68,16 @@ export const bestOf = async (rounds: number, measure: () => Promise<number>): Pr
 
 /** The geometric mean: the headline of a set of ratios. */
 export const geo = (xs: ReadonlyArray<number>): number => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length)
+
+/** A headline figure: the geometric mean of `ratios` as `figures[key]`, and its row. */
+export const headline = (
+  result: { readonly rows: Array<BenchRow>; readonly figures: Record<string, number> },
+  key: string,
+  name: string,
+  ratios: ReadonlyArray<number>,
+  note: string
+): void => {
+  const value = geo(ratios)
+  result.figures[key] = value
+  result.rows.push({ name, value, unit: "x", note: `geometric mean${note}` })
+}

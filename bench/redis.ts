@@ -29,7 +29,7 @@ import { RateLimiter } from "../src/limiter/RateLimiter.js"
 import { layer as layerRedis } from "../src/redis/RedisLimiter.js"
 import * as Redis from "../src/redis/Redis.js"
 import { type RedisServer, startRedisServer } from "../test/redis/server.js"
-import { type BenchGroup, type BenchRow, geo, runsPart } from "./harness.js"
+import { type BenchGroup, type BenchRow, headline, runsPart } from "./harness.js"
 import { hierarchyVsFlat } from "./redisHierarchy.js"
 import { processMatrix } from "./redisMatrix.js"
 import { multiProcess } from "./redisProcesses.js"
@@ -84,8 +84,8 @@ const throughput = async (total: number, concurrency: number, decide: () => Prom
 /** Runs the Effect libraries' decisions (no resources: never disposed). */
 const plain = ManagedRuntime.make(Layer.empty)
 
-/** Ours against rate-limiter-flexible and @effect/experimental at 1, 16 and 64 in flight. */
-const libraries = async (server: RedisServer, rounds: number) => {
+/** The three contenders' decisions on the private server, each on its own connection, and how to close them. */
+const contenders = async (server: RedisServer) => {
   // Ours.
   const ours = ManagedRuntime.make(
     layerRedis({ limits: [Limit.perHour("bench", 1e9)], throttle: false }).pipe(
@@ -93,12 +93,10 @@ const libraries = async (server: RedisServer, rounds: number) => {
     )
   )
   const limiter = await ours.runPromise(RateLimiter)
-  const oursDecide = limiter.acquire({ key: "k" })
 
   // rate-limiter-flexible.
   const flexClient = new IORedis(server.url)
   const flex = new RateLimiterRedis({ storeClient: flexClient, points: 1e9, duration: 3600, keyPrefix: "bench-flex" })
-  const flexDecide = () => flex.consume("k", 1)
 
   // @effect/experimental (token bucket, fail when exceeded: never here).
   const experimental = ManagedRuntime.make(
@@ -107,8 +105,21 @@ const libraries = async (server: RedisServer, rounds: number) => {
     )
   )
   const expLimiter = await experimental.runPromise(ExperimentalRateLimiter.RateLimiter)
-  const expDecide = expLimiter.consume({ algorithm: "token-bucket", onExceeded: "fail", window: "1 hour", limit: 1e8, key: "k" })
+  return {
+    oursDecide: limiter.acquire({ key: "k" }),
+    flexDecide: () => flex.consume("k", 1),
+    expDecide: expLimiter.consume({ algorithm: "token-bucket", onExceeded: "fail", window: "1 hour", limit: 1e8, key: "k" }),
+    close: async () => {
+      await ours.dispose()
+      await experimental.dispose()
+      await flexClient.quit()
+    }
+  }
+}
 
+/** Ours against rate-limiter-flexible and @effect/experimental at 1, 16 and 64 in flight. */
+const libraries = async (server: RedisServer, rounds: number) => {
+  const { oursDecide, flexDecide, expDecide, close } = await contenders(server)
   const rows: Array<BenchRow> = []
   const figures: Record<string, number> = {}
   const ratiosFlex: Array<number> = []
@@ -137,17 +148,11 @@ const libraries = async (server: RedisServer, rounds: number) => {
       )
     }
   } finally {
-    await ours.dispose()
-    await experimental.dispose()
-    await flexClient.quit()
+    await close()
   }
   // Headline ratios: geometric mean over the three concurrencies.
-  figures["redis.vs_rlflexible"] = geo(ratiosFlex)
-  figures["redis.vs_effect_experimental"] = geo(ratiosExp)
-  rows.push(
-    { name: "vs rate-limiter-flexible", value: figures["redis.vs_rlflexible"]!, unit: "x", note: "geometric mean, goal >= 1.0" },
-    { name: "vs @effect/experimental", value: figures["redis.vs_effect_experimental"]!, unit: "x", note: "geometric mean, goal >= 1.0" }
-  )
+  headline({ rows, figures }, "redis.vs_rlflexible", "vs rate-limiter-flexible", ratiosFlex, ", goal >= 1.0")
+  headline({ rows, figures }, "redis.vs_effect_experimental", "vs @effect/experimental", ratiosExp, ", goal >= 1.0")
   return { rows, figures }
 }
 

@@ -16,7 +16,7 @@ import * as Redis from "../src/redis/Redis.js"
 import { layer as layerRedis } from "../src/redis/RedisLimiter.js"
 import { layerTenantLimiter } from "../src/redis/tenantLimiter.js"
 import { TenantLimiter } from "../src/tenants/TenantLimiter.js"
-import { type BenchRow, geo } from "./harness.js"
+import { type BenchRow, headline } from "./harness.js"
 
 /** Decisions per second of `decide` with `concurrency` in flight, `total` in all (the group's own measure). */
 export type Measure = (decide: Effect.Effect<unknown, unknown>, concurrency: number, total: number) => Promise<number>
@@ -75,12 +75,8 @@ export const hierarchyVsFlat = async (url: string, rounds: number, measure: Meas
         note: `vs flat key ${(h / f).toFixed(2)}, vs 1-level entity ${(h / one).toFixed(2)}`
       })
     }
-    figures["redis.hierarchy3_vs_flat"] = geo(ratios)
-    figures["redis.hierarchy3_vs_tenant1"] = geo(depth)
-    rows.push(
-      { name: "3-level hierarchy vs flat key", value: figures["redis.hierarchy3_vs_flat"]!, unit: "x", note: "geometric mean, goal >= 0.5" },
-      { name: "3-level hierarchy vs 1-level entity", value: figures["redis.hierarchy3_vs_tenant1"]!, unit: "x", note: "geometric mean" }
-    )
+    headline({ rows, figures }, "redis.hierarchy3_vs_flat", "3-level hierarchy vs flat key", ratios, ", goal >= 0.5")
+    headline({ rows, figures }, "redis.hierarchy3_vs_tenant1", "3-level hierarchy vs 1-level entity", depth, "")
     return { rows, figures }
   } finally {
     await flat.dispose()

@@ -9,15 +9,17 @@ import { skipCluster, skipRedis } from "./server.js"
 import { keySlot, maxOvershoot, redisLayer, scriptCalls, uniquePrefix, useRedisCluster, useRedisServer } from "./util.js"
 import { keyName, startWorker, tsxWorker } from "./worker.js"
 
+// 10 at once, then 20 per second.
+const capacity = 10
+const refillAmount = 10
+const periodMs = 500
+const rate = refillAmount / periodMs
+
 describe.skipIf(skipRedis)("several processes sharing one Redis limit", () => {
   const server = useRedisServer()
 
   it("never admit more than the limit allows over any window, together, and wait without polling (<= 2 script calls per admission)", async () => {
-    // 10 at once, then 20 per second, shared by 3 processes of 6 fibers each.
-    const capacity = 10
-    const refillAmount = 10
-    const periodMs = 500
-    const rate = refillAmount / periodMs
+    // Shared by 3 processes of 6 fibers each.
     const options = {
       url: server.url,
       prefix: uniquePrefix("procs"),
@@ -66,10 +68,6 @@ describe.skipIf(skipCluster)("several processes sharing Redis limits on a 3-mast
   const cluster = useRedisCluster()
 
   it("never exceed a limit on one key nor on keys of every master, and wait without polling, over rounds of the same workers", async () => {
-    const capacity = 10
-    const refillAmount = 10
-    const periodMs = 500
-    const rate = refillAmount / periodMs
     const prefix = uniquePrefix("procs-cluster")
     const options = { seeds: cluster.seeds, prefix, key: "one", capacity, refillAmount, periodMs, durationMs: 1200, concurrency: 4 }
     const workers = [0, 1, 2].map(() => startWorker(tsxWorker, options))
