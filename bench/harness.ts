@@ -14,7 +14,12 @@ export interface BenchRow {
 export interface RunOptions {
   /** A shorter subset of the group's measurements. */
   readonly quick: boolean
+  /** The parts of the group to run (`GROUP:PART` on the command line); all of them when undefined. */
+  readonly parts?: ReadonlySet<string> | undefined
 }
+
+/** Whether `part` of a group is to run. */
+export const runsPart = (options: RunOptions, part: string): boolean => options.parts === undefined || options.parts.has(part)
 
 export interface BenchResult {
   readonly rows: ReadonlyArray<BenchRow>
@@ -26,6 +31,8 @@ export interface BenchResult {
 export interface BenchGroup {
   readonly name: string
   readonly description: string
+  /** Parts that can run alone (`npm run bench -- redis:matrix`); none when the group runs whole. */
+  readonly parts?: ReadonlyArray<string>
   /** Returns the rows for the table and the flat JSON figures (`"<group>.<figure>": number`). */
   readonly run: (options: RunOptions) => Promise<BenchResult>
 }
@@ -57,4 +64,20 @@ export const bestOf = async (rounds: number, measure: () => Promise<number>): Pr
   let best = 0
   for (let i = 0; i < rounds; i++) best = Math.max(best, await measure())
   return best
+}
+
+/** The geometric mean: the headline of a set of ratios. */
+export const geo = (xs: ReadonlyArray<number>): number => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length)
+
+/** A headline figure: the geometric mean of `ratios` as `figures[key]`, and its row. */
+export const headline = (
+  result: { readonly rows: Array<BenchRow>; readonly figures: Record<string, number> },
+  key: string,
+  name: string,
+  ratios: ReadonlyArray<number>,
+  note: string
+): void => {
+  const value = geo(ratios)
+  result.figures[key] = value
+  result.rows.push({ name, value, unit: "x", note: `geometric mean${note}` })
 }

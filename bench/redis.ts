@@ -12,8 +12,12 @@
  * a fixed-window counter (SET NX EX, INCRBY, PTTL); @effect/experimental's token bucket takes `now`
  * from the client's clock and keeps two keys without TTL.
  *
- * Then 8 processes on one key (`redisProcesses.ts`): script calls per admission while they wait,
- * batched tokens against one round trip per decision, and how far batches go beyond a limit.
+ * Then a 3-level hierarchy against a flat key (`redisHierarchy.ts`); 8 processes on one key
+ * (`redisProcesses.ts`): script calls per admission while they wait, batched tokens against one round
+ * trip per decision, and how far batches go beyond a limit; and the matrix of 1, 2, 4, 8 processes on
+ * one key and on 1,000 keys, standalone and cluster (`redisMatrix.ts`). Each is a part that runs
+ * alone: `npm run bench -- redis:libraries` (`:hierarchy`, `:processes`, `:matrix`). `--quick` takes
+ * the best of one round instead of three and runs the matrix with 1 and 8 processes only.
  */
 import * as ExperimentalRateLimiter from "@effect/experimental/RateLimiter"
 import * as ExperimentalRedis from "@effect/experimental/RateLimiter/Redis"
@@ -24,9 +28,10 @@ import * as Limit from "../src/limiter/Limit.js"
 import { RateLimiter } from "../src/limiter/RateLimiter.js"
 import { layer as layerRedis } from "../src/redis/RedisLimiter.js"
 import * as Redis from "../src/redis/Redis.js"
-import { startRedisServer } from "../test/redis/server.js"
-import type { BenchGroup, BenchRow } from "./harness.js"
+import { type RedisServer, startRedisServer } from "../test/redis/server.js"
+import { type BenchGroup, type BenchRow, headline, runsPart } from "./harness.js"
 import { hierarchyVsFlat } from "./redisHierarchy.js"
+import { processMatrix } from "./redisMatrix.js"
 import { multiProcess } from "./redisProcesses.js"
 
 const CONCURRENCY = [1, 16, 64] as const
@@ -76,84 +81,106 @@ const throughput = async (total: number, concurrency: number, decide: () => Prom
   return total / ((performance.now() - start) / 1000)
 }
 
-export const group: BenchGroup = {
-  name: "redis",
-  description: "Redis decisions/s (1, 16, 64 in flight) vs rate-limiter-flexible and @effect/experimental; 8 processes on one key",
-  run: async () => {
-    const server = await startRedisServer()
-    try {
-      // Ours.
-      const ours = ManagedRuntime.make(
-        layerRedis({ limits: [Limit.perHour("bench", 1e9)], throttle: false }).pipe(
-          Layer.provide(Redis.layer({ url: server.url, prefix: "bench-ours", commandTimeout: "10 seconds" }))
-        )
-      )
-      const limiter = await ours.runPromise(RateLimiter)
-      const oursDecide = limiter.acquire({ key: "k" })
+/** Runs the Effect libraries' decisions (no resources: never disposed). */
+const plain = ManagedRuntime.make(Layer.empty)
 
-      // rate-limiter-flexible.
-      const flexClient = new IORedis(server.url)
-      const flex = new RateLimiterRedis({ storeClient: flexClient, points: 1e9, duration: 3600, keyPrefix: "bench-flex" })
-      const flexDecide = () => flex.consume("k", 1)
+/** The three contenders' decisions on the private server, each on its own connection, and how to close them. */
+const contenders = async (server: RedisServer) => {
+  // Ours.
+  const ours = ManagedRuntime.make(
+    layerRedis({ limits: [Limit.perHour("bench", 1e9)], throttle: false }).pipe(
+      Layer.provide(Redis.layer({ url: server.url, prefix: "bench-ours", commandTimeout: "10 seconds" }))
+    )
+  )
+  const limiter = await ours.runPromise(RateLimiter)
 
-      // @effect/experimental (token bucket, fail when exceeded: never here).
-      const experimental = ManagedRuntime.make(
-        Layer.effect(ExperimentalRateLimiter.RateLimiter, ExperimentalRateLimiter.make).pipe(
-          Layer.provide(ExperimentalRedis.layerStore({ host: "127.0.0.1", port: server.port, prefix: "bench-exp:" }))
-        )
-      )
-      const expLimiter = await experimental.runPromise(ExperimentalRateLimiter.RateLimiter)
-      const expDecide = expLimiter.consume({ algorithm: "token-bucket", onExceeded: "fail", window: "1 hour", limit: 1e8, key: "k" })
-      const plain = ManagedRuntime.make(Layer.empty)
+  // rate-limiter-flexible.
+  const flexClient = new IORedis(server.url)
+  const flex = new RateLimiterRedis({ storeClient: flexClient, points: 1e9, duration: 3600, keyPrefix: "bench-flex" })
 
-      const rows: Array<BenchRow> = []
-      const figures: Record<string, number> = {}
-      const ratiosFlex: Array<number> = []
-      const ratiosExp: Array<number> = []
-      for (const c of CONCURRENCY) {
-        const n = DECISIONS[c]
-        // Interleaved rounds, best of each: the machine's load drifts, and drifts alike for all three.
-        let o = 0
-        let f = 0
-        let e = 0
-        for (let round = 0; round < 3; round++) {
-          o = Math.max(o, await throughputEffect(plain, n, c, oursDecide))
-          f = Math.max(f, await throughput(n, c, flexDecide))
-          e = Math.max(e, await throughputEffect(plain, n, c, expDecide))
-        }
-        figures[`redis.decisions_per_s_c${c}`] = o
-        figures[`redis.rlflexible_per_s_c${c}`] = f
-        figures[`redis.effect_experimental_per_s_c${c}`] = e
-        ratiosFlex.push(o / f)
-        ratiosExp.push(o / e)
-        rows.push(
-          { name: `ours, ${c} in flight`, value: o, unit: "dec/s" },
-          { name: `rate-limiter-flexible, ${c} in flight`, value: f, unit: "dec/s", note: `ours/x ${(o / f).toFixed(2)} (fixed-window counter)` },
-          { name: `@effect/experimental, ${c} in flight`, value: e, unit: "dec/s", note: `ours/x ${(o / e).toFixed(2)} (client clock, no TTL)` }
-        )
-      }
-      // Headline ratios: geometric mean over the three concurrencies.
-      const geo = (xs: ReadonlyArray<number>) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length)
-      figures["redis.vs_rlflexible"] = geo(ratiosFlex)
-      figures["redis.vs_effect_experimental"] = geo(ratiosExp)
-      rows.push(
-        { name: "vs rate-limiter-flexible", value: figures["redis.vs_rlflexible"]!, unit: "x", note: "geometric mean, goal >= 1.0" },
-        { name: "vs @effect/experimental", value: figures["redis.vs_effect_experimental"]!, unit: "x", note: "geometric mean, goal >= 1.0" }
-      )
-
-      const hierarchy = await hierarchyVsFlat(server.url, (decide, c, n) => throughputEffect(plain, n, c, decide))
-      rows.push(...hierarchy.rows)
-      Object.assign(figures, hierarchy.figures)
-
-      await plain.dispose()
+  // @effect/experimental (token bucket, fail when exceeded: never here).
+  const experimental = ManagedRuntime.make(
+    Layer.effect(ExperimentalRateLimiter.RateLimiter, ExperimentalRateLimiter.make).pipe(
+      Layer.provide(ExperimentalRedis.layerStore({ host: "127.0.0.1", port: server.port, prefix: "bench-exp:" }))
+    )
+  )
+  const expLimiter = await experimental.runPromise(ExperimentalRateLimiter.RateLimiter)
+  return {
+    oursDecide: limiter.acquire({ key: "k" }),
+    flexDecide: () => flex.consume("k", 1),
+    expDecide: expLimiter.consume({ algorithm: "token-bucket", onExceeded: "fail", window: "1 hour", limit: 1e8, key: "k" }),
+    close: async () => {
       await ours.dispose()
       await experimental.dispose()
       await flexClient.quit()
-      const processes = await multiProcess(server)
-      return { rows: [...rows, ...processes.rows], figures: { ...figures, ...processes.figures } }
+    }
+  }
+}
+
+/** Ours against rate-limiter-flexible and @effect/experimental at 1, 16 and 64 in flight. */
+const libraries = async (server: RedisServer, rounds: number) => {
+  const { oursDecide, flexDecide, expDecide, close } = await contenders(server)
+  const rows: Array<BenchRow> = []
+  const figures: Record<string, number> = {}
+  const ratiosFlex: Array<number> = []
+  const ratiosExp: Array<number> = []
+  try {
+    for (const c of CONCURRENCY) {
+      const n = DECISIONS[c]
+      // Interleaved rounds, best of each: the machine's load drifts, and drifts alike for all three.
+      let o = 0
+      let f = 0
+      let e = 0
+      for (let round = 0; round < rounds; round++) {
+        o = Math.max(o, await throughputEffect(plain, n, c, oursDecide))
+        f = Math.max(f, await throughput(n, c, flexDecide))
+        e = Math.max(e, await throughputEffect(plain, n, c, expDecide))
+      }
+      figures[`redis.decisions_per_s_c${c}`] = o
+      figures[`redis.rlflexible_per_s_c${c}`] = f
+      figures[`redis.effect_experimental_per_s_c${c}`] = e
+      ratiosFlex.push(o / f)
+      ratiosExp.push(o / e)
+      rows.push(
+        { name: `ours, ${c} in flight`, value: o, unit: "dec/s" },
+        { name: `rate-limiter-flexible, ${c} in flight`, value: f, unit: "dec/s", note: `ours/x ${(o / f).toFixed(2)} (fixed-window counter)` },
+        { name: `@effect/experimental, ${c} in flight`, value: e, unit: "dec/s", note: `ours/x ${(o / e).toFixed(2)} (client clock, no TTL)` }
+      )
+    }
+  } finally {
+    await close()
+  }
+  // Headline ratios: geometric mean over the three concurrencies.
+  headline({ rows, figures }, "redis.vs_rlflexible", "vs rate-limiter-flexible", ratiosFlex, ", goal >= 1.0")
+  headline({ rows, figures }, "redis.vs_effect_experimental", "vs @effect/experimental", ratiosExp, ", goal >= 1.0")
+  return { rows, figures }
+}
+
+export const group: BenchGroup = {
+  name: "redis",
+  description: "Redis decisions/s vs rate-limiter-flexible and @effect/experimental; hierarchies; 1-8 processes, standalone and cluster",
+  parts: ["libraries", "hierarchy", "processes", "matrix"],
+  run: async (options) => {
+    const server = await startRedisServer()
+    const rounds = options.quick ? 1 : 3
+    const parts: ReadonlyArray<readonly [string, () => Promise<{ readonly rows: ReadonlyArray<BenchRow>; readonly figures: Record<string, number> }>]> = [
+      ["libraries", () => libraries(server, rounds)],
+      ["hierarchy", () => hierarchyVsFlat(server.url, rounds, (decide, c, n) => throughputEffect(plain, n, c, decide))],
+      ["processes", () => multiProcess(server)],
+      ["matrix", () => processMatrix(server, options)]
+    ]
+    const rows: Array<BenchRow> = []
+    const figures: Record<string, number> = {}
+    try {
+      for (const [name, run] of parts) {
+        if (!runsPart(options, name)) continue
+        const result = await run()
+        rows.push(...result.rows)
+        Object.assign(figures, result.figures)
+      }
+      return { rows, figures }
     } finally {
       await server.stop()
     }
   }
 }
-

@@ -16,7 +16,7 @@ import * as Redis from "../src/redis/Redis.js"
 import { layer as layerRedis } from "../src/redis/RedisLimiter.js"
 import { layerTenantLimiter } from "../src/redis/tenantLimiter.js"
 import { TenantLimiter } from "../src/tenants/TenantLimiter.js"
-import type { BenchRow } from "./harness.js"
+import { type BenchRow, headline } from "./harness.js"
 
 /** Decisions per second of `decide` with `concurrency` in flight, `total` in all (the group's own measure). */
 export type Measure = (decide: Effect.Effect<unknown, unknown>, concurrency: number, total: number) => Promise<number>
@@ -24,7 +24,7 @@ export type Measure = (decide: Effect.Effect<unknown, unknown>, concurrency: num
 const CONCURRENCY = [1, 16, 64] as const
 const DECISIONS: Record<(typeof CONCURRENCY)[number], number> = { 1: 3_000, 16: 15_000, 64: 20_000 }
 
-export const hierarchyVsFlat = async (url: string, measure: Measure) => {
+export const hierarchyVsFlat = async (url: string, rounds: number, measure: Measure) => {
   const huge = Limit.perHour("bench", 1e9)
   const connection = (prefix: string) => Redis.layer({ url, prefix, commandTimeout: "10 seconds" })
   const flat = ManagedRuntime.make(layerRedis({ limits: [huge], throttle: false }).pipe(Layer.provide(connection("bench-flat"))))
@@ -60,7 +60,7 @@ export const hierarchyVsFlat = async (url: string, measure: Measure) => {
       let h = 0
       let one = 0
       // Interleaved rounds, best of each: the machine's load drifts alike for all.
-      for (let round = 0; round < 3; round++) {
+      for (let round = 0; round < rounds; round++) {
         f = Math.max(f, await measure(flatDecide, c, DECISIONS[c]))
         h = Math.max(h, await measure(treeDecide, c, DECISIONS[c]))
         one = Math.max(one, await measure(soloDecide, c, DECISIONS[c]))
@@ -75,13 +75,8 @@ export const hierarchyVsFlat = async (url: string, measure: Measure) => {
         note: `vs flat key ${(h / f).toFixed(2)}, vs 1-level entity ${(h / one).toFixed(2)}`
       })
     }
-    const geo = (xs: ReadonlyArray<number>) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length)
-    figures["redis.hierarchy3_vs_flat"] = geo(ratios)
-    figures["redis.hierarchy3_vs_tenant1"] = geo(depth)
-    rows.push(
-      { name: "3-level hierarchy vs flat key", value: figures["redis.hierarchy3_vs_flat"]!, unit: "x", note: "geometric mean, goal >= 0.5" },
-      { name: "3-level hierarchy vs 1-level entity", value: figures["redis.hierarchy3_vs_tenant1"]!, unit: "x", note: "geometric mean" }
-    )
+    headline({ rows, figures }, "redis.hierarchy3_vs_flat", "3-level hierarchy vs flat key", ratios, ", goal >= 0.5")
+    headline({ rows, figures }, "redis.hierarchy3_vs_tenant1", "3-level hierarchy vs 1-level entity", depth, "")
     return { rows, figures }
   } finally {
     await flat.dispose()

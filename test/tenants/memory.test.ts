@@ -100,6 +100,28 @@ describe("tenant limiter (memory)", () => {
       expect((yield* (yield* LimitsResolver).stats).refreshes).toBeGreaterThan(0)
     }).pipe(Effect.provide(live())))
 
+  it.effect("a changed limit keeps the bucket's tokens and refills at the new rate from then on", () =>
+    Effect.gen(function*() {
+      yield* storeTree("minute")
+      const tenants = yield* TenantLimiter
+      const store = yield* LimitsStore
+      // acme (4 at once, 4/min) keeps 1 token after 3 admissions of its users.
+      for (const entity of ["acme-ann", "acme-ann", "acme-bob"]) yield* tenants.acquire({ entity, resource: "api", maxWait: 0 })
+      const acme = Effect.map(tenants.capacity("acme-ann", "api"), (c) => c.levels[1]!.limits[0]!)
+      expect((yield* acme).tokens).toBeCloseTo(1, 9)
+      // Now 8 at once, 12/min: seen once the resolver's TTL (10 s) has run out.
+      const wider = Limit.custom({ name: "rps", capacity: 8, refillAmount: 3, refillPeriod: "15 seconds" })
+      yield* store.put({ kind: "entity", name: "acme", settings: { parent: "app", limits: { "*": [wider] } } }, { source: "test" })
+      yield* TestClock.adjust("10 seconds")
+      const seen = yield* acme
+      expect(seen.capacity).toBe(8)
+      // Not a new full bucket: the 1 token kept, plus 10 s of refill (at 4/min, or 12/min from the last decision).
+      expect(seen.tokens).toBeGreaterThan(1.6)
+      expect(seen.tokens).toBeLessThanOrEqual(3 + 1e-9)
+      yield* TestClock.adjust("5 seconds")
+      expect((yield* acme).tokens - seen.tokens).toBeCloseTo(1, 9)
+    }).pipe(Effect.provide(live())))
+
   it.effect("a cooldown (a 429 for one customer's token) pauses that entity's key only", () =>
     Effect.gen(function*() {
       yield* storeTree()
