@@ -109,10 +109,12 @@ export const makeMemoryBreaker = (
     const admit: Effect.Effect<Permit, CircuitOpenError> = Effect.map(admitTicket, (ticket) =>
       Permits.permitFor(ticket, record, classify))
     const withPermit = hotPath(cell, config, classify, rejection)
+    const withBreaker = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | CircuitOpenError, R> =>
+      withPermit(() => effect)
     return {
       name,
       admit,
-      withBreaker: (effect) => withPermit(() => effect),
+      withBreaker,
       withPermit,
       recordSuccess: record("success"),
       recordFailure: record("failure"),
