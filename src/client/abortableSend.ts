@@ -24,7 +24,7 @@
 import { HttpClient, type HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { Cause, Effect, Exit } from "effect"
 import { globalValue } from "effect/GlobalValue"
-import { type DeadlineEntry, type DeadlineTimer, raceDeadline } from "../bulkhead/DeadlineTimer.js"
+import { type DeadlineEntry, type DeadlineTimerShape, raceDeadline } from "./DeadlineTimer.js"
 
 /** How long an aborted attempt may take to end before the transport counts as ignoring aborts. */
 export const IGNORED_ABORT_GRACE_MS = 1_000
@@ -97,7 +97,7 @@ const own = (request: HttpClientRequest.HttpClientRequest) => {
  */
 export const make = (
   transport: HttpClient.HttpClient,
-  timer: DeadlineTimer,
+  timer: DeadlineTimerShape,
   onIgnoredAbort: () => void
 ): DeadlineSend => {
   let mode: DeadlineMode = ownedSignalsSupported() ? "probe" : "interrupt"

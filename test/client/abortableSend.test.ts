@@ -2,7 +2,7 @@ import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platf
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Exit, Fiber, Option, TestClock } from "effect"
-import * as DeadlineTimer from "../../src/bulkhead/DeadlineTimer.js"
+import * as DeadlineTimer from "../../src/client/DeadlineTimer.js"
 import * as AbortableSend from "../../src/client/abortableSend.js"
 import { startServer } from "./server.js"
 
