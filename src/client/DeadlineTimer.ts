@@ -214,15 +214,16 @@ export const make: Effect.Effect<DeadlineTimerShape, never, Scope.Scope> = Effec
  *
  * @since 0.1.0
  */
-export const raceDeadline = <A, E, E2>(
+export const raceDeadline = <A, E, E2, R = never>(
   timer: DeadlineTimerShape,
-  self: Effect.Effect<A, E>,
+  self: Effect.Effect<A, E, R>,
   at: number,
   onTimeout: () => E2
-): Effect.Effect<A, E | E2> =>
-  Effect.withFiberRuntime<A, E | E2>((parent, status) => {
+): Effect.Effect<A, E | E2, R> =>
+  Effect.withFiberRuntime<A, E | E2, R>((parent, status) => {
+    // The child runs with the parent's context, so it has whatever `self` requires.
     const child = Runtime.runFork(Runtime.make({
-      context: parent.currentContext,
+      context: parent.currentContext as Context.Context<R>,
       runtimeFlags: RuntimeFlags.enable(status.runtimeFlags, RuntimeFlags.Interruption),
       // The child's failure is the parent's result, not an unhandled error: without this its runtime
       // logs it ("Fiber terminated with an unhandled error"), cause, URLs and all, a second time.

@@ -8,7 +8,6 @@
 export const fileCeilings: Readonly<Record<string, number>> = {
   "src/adaptive/AdaptiveController.ts": 543,
   "src/breaker/CircuitBreaker.ts": 526,
-  "src/client/ResilientClient.ts": 961,
   "src/config/ApiConfig.ts": 637,
   "src/logging/redact.ts": 944
 }
@@ -16,7 +15,6 @@ export const fileCeilings: Readonly<Record<string, number>> = {
 /** Top-level declarations over `MAX_DECLARATION_LINES`, as `path name`: their line count now. */
 export const declarationCeilings: Readonly<Record<string, number>> = {
   "src/cli/commands/probe.ts probe": 179,
-  "src/client/ResilientClient.ts make": 476,
   "src/config/internal/jsonSyntax.ts Scanner": 148
 }
 
