@@ -14,10 +14,11 @@
  * @since 0.1.0
  */
 import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
-import { Context, Effect, Layer, Option, type ParseResult, Predicate, type Redacted, Runtime, type Scope, Stream } from "effect"
+import { Context, Effect, Layer, Option, type ParseResult, Predicate, type Redacted, Runtime, type Scope } from "effect"
 import type * as Adaptive from "../adaptive/AdaptiveController.js"
 import type * as Breaker from "../breaker/CircuitBreaker.js"
 import type { CircuitOpenError, InvalidCircuitBreakerOptions } from "../breaker/errors.js"
+import type { BulkheadShape } from "../bulkhead/Bulkhead.js"
 import type { BulkheadFull, DeadlineExceeded, InvalidBulkheadOptions } from "../bulkhead/errors.js"
 import type * as Timeouts from "../bulkhead/timeouts.js"
 import type { CacheStoreError, InvalidCacheOptions } from "../cache/CacheStore.js"
@@ -32,11 +33,10 @@ import type { AcquireError } from "../limiter/errors.js"
 import type { Cost, LimiterSnapshot, RateLimiterShape } from "../limiter/RateLimiter.js"
 import * as KnownSecrets from "../logging/KnownSecrets.js"
 import { defaultRedactor } from "../logging/redact.js"
-import * as Metrics from "../metrics/GovernorMetrics.js"
 import * as Tracing from "../metrics/Tracing.js"
 import type { InvalidRetryPolicy, RetriesExhausted } from "../retry/errors.js"
 import type * as RetryPolicy from "../retry/RetryPolicy.js"
-import { authorize, resolveToken } from "./credentials.js"
+import { preparer, resolveToken } from "./credentials.js"
 import { MissingToken, RefusedUrl } from "./errors.js"
 import * as Origin from "./origin.js"
 import * as RedactErrors from "./redactErrors.js"
@@ -139,6 +139,7 @@ export interface ResilientClientService {
   readonly limiter: RateLimiterShape
   readonly adaptive: Adaptive.AdaptiveControllerShape | null
   readonly breaker: Breaker.CircuitBreakerShape | null
+  readonly bulkhead: BulkheadShape | null
   readonly cache: Cache.ResponseCacheService | null
   readonly stats: Effect.Effect<Stats.ClientStats>
   readonly snapshot: (key?: string) => Effect.Effect<ClientSnapshot, AcquireError>
@@ -204,39 +205,6 @@ const pipe = (
   )
 }
 
-/** What runs alongside the client: the adaptive controller's initial rate, the breaker's state as metrics. */
-const start = (api: string, parts: Services.Parts) =>
-  Effect.gen(function*() {
-    if (parts.ownAdaptive && parts.adaptive !== null) {
-      // Best effort: with a store that is down right now (Redis), the first response applies the rate.
-      yield* parts.adaptive.prime(api).pipe(
-        Effect.catchAll((e) => Effect.logWarning("adaptive controller could not apply the initial rate", e))
-      )
-    }
-    if (parts.breaker !== null) {
-      yield* Metrics.setBreakerState(api, "closed")
-      const changes = yield* parts.breaker.subscribe
-      yield* changes.pipe(
-        Stream.runForEach((change) => Metrics.setBreakerState(api, change.to, { trip: change.to === "open" })),
-        Effect.forkScoped
-      )
-    }
-  })
-
-/**
- * Base URL, default headers (the request's own win) and the credential, applied before the cache so
- * its credential partition sees the Authorization header. Absolute URLs (pagination links) stay as
- * they are; the origin guard refuses any other origin.
- */
-const preparer = (config: ApiConfig, token: Option.Option<Redacted.Redacted<string>>) => {
-  const withToken = authorize(config, token)
-  const hasDefaultHeaders = Object.keys(config.headers).length > 0
-  return (request: HttpClientRequest.HttpClientRequest) => {
-    const prefixed = Origin.isAbsolute(request.url) ? request : HttpClientRequest.prependUrl(request, config.baseUrl)
-    return withToken(hasDefaultHeaders ? HttpClientRequest.setHeaders(prefixed, { ...config.headers, ...request.headers }) : prefixed)
-  }
-}
-
 /**
  * Build the client from a decoded config. Parts already in the environment (`RateLimiter`,
  * `CircuitBreaker`, `Bulkhead`, `AdaptiveController`, `ResponseCache`, `DeadlineTimer`) are used as
@@ -261,7 +229,7 @@ export const make = (
     const parts = yield* Services.parts(config, token, options.adaptiveStore)
     const policy = yield* Services.retryPolicyFor(config, options.decide)
     const observer = Services.observerFor(config, token)
-    yield* start(api, parts)
+    yield* Services.start(api, parts)
     // The warning goes through the program's own logger (the runtime this client was built in).
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const inner = pipe(transport, config, options, parts, policy, observer, () =>
@@ -288,13 +256,14 @@ export const make = (
     const stats = parts.breaker === null
       ? Effect.sync(() => observer.stats.current)
       : Effect.map(parts.breaker.state, (b) => ({ ...observer.stats.current, breakerTrips: b.trips }))
-    const { adaptive, breaker, cache, limiter } = parts
+    const { adaptive, breaker, bulkhead, cache, limiter } = parts
     const service: ResilientClientService = {
       config,
       client,
       limiter,
       adaptive,
       breaker,
+      bulkhead,
       cache,
       stats,
       snapshot: (key = api) =>
@@ -413,12 +382,25 @@ export const configFor = (
   })
 
 /**
- * One-liner: `makeClientFor("notion")` gives the composed client for a preset or registered config.
+ * `make` for a preset or registered config by name: the service (client, parts, stats, snapshot).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeFor = (
+  name: string,
+  overrides?: ConfigOverrides,
+  options: ResilientClientOptions = {}
+): Effect.Effect<ResilientClientService, GovernorSetupError | UnknownApiConfig, HttpClient.HttpClient | Scope.Scope> =>
+  Effect.flatMap(configFor(name, overrides), (config) => make(config, options))
+
+/**
+ * One-liner: the composed client for a preset or registered config (`makeFor` for its snapshot).
  * @example
  * ```ts
  * import { ResilientClient } from "effect-governor"
  * const notion = yield* ResilientClient.makeClientFor("notion", { adaptive: { maxRate: 5 } })
- * const page = yield* notion.client.get("/pages/abc")
+ * const page = yield* notion.get("/pages/abc")
  * ```
  * @since 0.1.0
  * @category constructors
@@ -428,10 +410,10 @@ export const makeClientFor = (
   overrides?: ConfigOverrides,
   options: ResilientClientOptions = {}
 ): Effect.Effect<
-  ResilientClientService,
+  HttpClient.HttpClient.With<HttpClientError.HttpClientError | GovernorError>,
   GovernorSetupError | UnknownApiConfig,
   HttpClient.HttpClient | Scope.Scope
-> => Effect.flatMap(configFor(name, overrides), (config) => make(config, options))
+> => Effect.map(makeFor(name, overrides, options), (service) => service.client)
 
 /**
  * `layer` for a preset or registered config by name.

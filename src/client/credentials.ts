@@ -9,6 +9,7 @@ import { Config, Effect, Option, Redacted } from "effect"
 import type { ApiConfig } from "../config/ApiConfig.js"
 import * as Loader from "../config/load.js"
 import { MissingToken } from "./errors.js"
+import * as Origin from "./origin.js"
 
 /**
  * Resolve the token: the explicit option, else the variable named by `auth.env` (default
@@ -37,5 +38,24 @@ export const authorize = (config: ApiConfig, token: Option.Option<Redacted.Redac
   const auth = config.auth ?? { scheme: "bearer" as const, header: "Authorization" }
   const value = Redacted.value(token.value)
   return HttpClientRequest.setHeader(request, auth.header, auth.scheme === "bearer" ? `Bearer ${value}` : value)
+}
+
+
+/**
+ * Base URL, default headers (the request's own win) and the credential, applied before the cache so
+ * its credential partition sees the Authorization header. Absolute URLs (pagination links) stay as
+ * they are; the origin guard refuses any other origin.
+ */
+/**
+ * @since 0.1.0
+ * @internal
+ */
+export const preparer = (config: ApiConfig, token: Option.Option<Redacted.Redacted<string>>) => {
+  const withToken = authorize(config, token)
+  const hasDefaultHeaders = Object.keys(config.headers).length > 0
+  return (request: HttpClientRequest.HttpClientRequest) => {
+    const prefixed = Origin.isAbsolute(request.url) ? request : HttpClientRequest.prependUrl(request, config.baseUrl)
+    return withToken(hasDefaultHeaders ? HttpClientRequest.setHeaders(prefixed, { ...config.headers, ...request.headers }) : prefixed)
+  }
 }
 

@@ -7,7 +7,7 @@
  * @internal
  */
 import { FileSystem } from "@effect/platform"
-import { type Context, Effect, Exit, LogLevel, Option, Predicate, type Redacted } from "effect"
+import { type Context, Effect, Exit, LogLevel, Option, Predicate, type Redacted, Stream } from "effect"
 import * as Adaptive from "../adaptive/AdaptiveController.js"
 import * as Breaker from "../breaker/CircuitBreaker.js"
 import * as Bulkhead from "../bulkhead/Bulkhead.js"
@@ -21,6 +21,7 @@ import type { Limit } from "../limiter/Limit.js"
 import { makeMemory } from "../limiter/memory.js"
 import { RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
 import * as Redaction from "../logging/Redaction.js"
+import * as Metrics from "../metrics/GovernorMetrics.js"
 import * as RetryPolicy from "../retry/RetryPolicy.js"
 import * as DeadlineTimer from "./DeadlineTimer.js"
 import * as Observer from "./observer.js"
@@ -235,3 +236,27 @@ export const retryPolicyFor = (config: ApiConfig, decide: RetryPolicy.RetryPolic
     idempotencyKey: config.retry.idempotencyKey,
     decide
   })
+
+// What runs alongside the client: the adaptive controller's initial rate, the breaker's state as metrics.
+/**
+ * @since 0.1.0
+ * @internal
+ */
+export const start = (api: string, parts: Parts) =>
+  Effect.gen(function*() {
+    if (parts.ownAdaptive && parts.adaptive !== null) {
+      // Best effort: with a store that is down right now (Redis), the first response applies the rate.
+      yield* parts.adaptive.prime(api).pipe(
+        Effect.catchAll((e) => Effect.logWarning("adaptive controller could not apply the initial rate", e))
+      )
+    }
+    if (parts.breaker !== null) {
+      yield* Metrics.setBreakerState(api, "closed")
+      const changes = yield* parts.breaker.subscribe
+      yield* changes.pipe(
+        Stream.runForEach((change) => Metrics.setBreakerState(api, change.to, { trip: change.to === "open" })),
+        Effect.forkScoped
+      )
+    }
+  })
+
