@@ -42,19 +42,18 @@ import * as Origin from "./origin.js"
 import * as RedactErrors from "./redactErrors.js"
 import * as Services from "./services.js"
 import type * as Stats from "./stats.js"
-import { stepWith } from "./step.js"
 import type * as Observer from "./observer.js"
-import type { Step } from "./step.js"
+import type { Send, Step } from "./step.js"
 import { adaptiveStep } from "./withAdaptiveFeedback.js"
 import { attemptTimeoutStep } from "./withAttemptTimeout.js"
 import { breakerStep } from "./withBreaker.js"
 import { bulkheadStep } from "./withBulkhead.js"
 import { cacheStep } from "./withCache.js"
-import { withDeadline } from "./withDeadline.js"
-import { withMetrics } from "./withMetrics.js"
+import { deadlineStep } from "./withDeadline.js"
+import { metricsStep } from "./withMetrics.js"
 import { rateLimiterStep } from "./withRateLimiter.js"
-import { withRequestLog } from "./withRequestLog.js"
-import { withRetry } from "./withRetry.js"
+import { requestLogStep } from "./withRequestLog.js"
+import { retryStep } from "./withRetry.js"
 
 /**
  * Every error the governor adds to the transport's `HttpClientError`.
@@ -176,9 +175,13 @@ export type GovernorSetupError =
   | ConfigError
   | MissingToken
 
+/** What a step below the cache may fail with. */
+type Inner = Send<HttpClientError.HttpClientError | GovernorError, never>
+
 /**
- * The standard pipe below the cache, with the parts given (`stepWith`) rather than read from
- * context per request: the same steps as the public combinators, in the order the README explains.
+ * The standard pipe below the cache, innermost first: the same steps as the public combinators, in
+ * the order the README explains, with the parts given rather than read from context, and composed as
+ * plain functions inside one `HttpClient.transform` (one layer per request instead of ten).
  */
 const pipe = (
   transport: HttpClient.HttpClient,
@@ -188,22 +191,26 @@ const pipe = (
   policy: RetryPolicy.RetryPolicy,
   observer: Observer.Observer,
   onIgnoredAbort: () => void
-) => {
+): Inner => {
   const api = config.name
-  const optional = <S, E2>(step: Step<S, E2>, service: S | null) => <E, R>(self: HttpClient.HttpClient.With<E, R>) =>
-    service === null ? self : stepWith(step, service)(self)
-  return transport.pipe(
-    stepWith(attemptTimeoutStep({ timeout: config.timeouts.attempt, onIgnoredAbort }), parts.timer),
-    withRequestLog(observer),
-    optional(adaptiveStep({ api, key: options.key }), parts.adaptive),
-    stepWith(rateLimiterStep({ observer, key: options.key, cost: options.cost, limits: parts.perCallLimits }), parts.limiter),
-    optional(bulkheadStep, parts.bulkhead),
-    optional(breakerStep, parts.breaker),
-    withRetry(policy, { api }),
-    withDeadline(config.timeouts.overall),
-    withMetrics(observer)
-  )
+  const steps: ReadonlyArray<(next: Inner) => Inner> = [
+    through(attemptTimeoutStep({ timeout: config.timeouts.attempt, onIgnoredAbort }), parts.timer),
+    through(requestLogStep(observer), undefined),
+    through(adaptiveStep({ api, key: options.key }), parts.adaptive),
+    through(rateLimiterStep({ observer, key: options.key, cost: options.cost, limits: parts.perCallLimits }), parts.limiter),
+    through(bulkheadStep, parts.bulkhead),
+    through(breakerStep, parts.breaker),
+    through(retryStep(policy, { api }), undefined),
+    through(deadlineStep(config.timeouts.overall), undefined),
+    through(metricsStep(observer), undefined)
+  ]
+  const execute: Inner = (request) => transport.execute(request)
+  return steps.reduce<Inner>((next, step) => step(next), execute)
 }
+
+/** `step` with `service` around `next` (skipped when the part is off). */
+const through = <S, E2>(step: Step<S, E2>, service: S | null) => (next: Inner): Inner =>
+  service === null ? next : (request) => step(service, next, request) as ReturnType<Inner>
 
 /**
  * Build the client from a decoded config. Parts already in the environment (`RateLimiter`,
@@ -236,7 +243,7 @@ export const make = (
       runFork(Effect.logWarning(
         `The HTTP transport of "${api}" ignored an aborted request's AbortSignal: attempt timeouts now interrupt fibers instead`
       )))
-    const cached = parts.cache === null ? inner : stepWith(cacheStep(observer), parts.cache)(inner)
+    const cached = through(cacheStep(observer), parts.cache)(inner)
     const { outgoing, redaction } = observer
     // The final URL is checked last (after every mapRequest), so the credential never leaves baseUrl's origin.
     const guard = Origin.makeGuard(config.baseUrl)
@@ -245,10 +252,10 @@ export const make = (
       return refused === undefined ? effect : Effect.fail(refused) as Effect.Effect<A, E | RefusedUrl, R>
     }
     const prepare = preparer(config, token)
-    const client = HttpClient.transform(cached, (effect, r) =>
+    const client = HttpClient.transform(transport, (_, r) =>
       checked(
         r,
-        effect.pipe(
+        cached(r).pipe(
           Effect.mapBoth({ onFailure: outgoing.error, onSuccess: outgoing.returned }),
           Tracing.withRequestSpan({ api, method: r.method, url: r.url, redactor: redaction.redactor })
         )
@@ -279,7 +286,7 @@ export const make = (
         cache === null
           ? Effect.succeed(null)
           // The steps below the cache, not `client.execute`: the cache itself is the caller here.
-          : cache.prewarm(Array.from(requests, prepare), (r) => checked(r, Effect.mapError(inner.execute(r), outgoing.error)), {
+          : cache.prewarm(Array.from(requests, prepare), (r) => checked(r, Effect.mapError(inner(r), outgoing.error)), {
             partition: api
           }).pipe(
             // The report's requests are the prepared ones: the caller gets redacted copies.

@@ -88,13 +88,22 @@ export const within = <A, E, R>(
     if (outer !== undefined && outer.open && (outer.request === request || outer.current === request)) return f(outer)
     const exchange = open(fiber, request)
     exchanges.set(fiber, exchange)
-    return Effect.ensuring(
-      f(exchange),
-      Effect.sync(() => {
-        exchange.open = false
-        if (exchanges.get(fiber) !== exchange) return
-        if (outer !== undefined && outer.open) exchanges.set(fiber, outer)
-        else exchanges.delete(fiber)
-      })
-    )
+    // Closed in the handlers themselves (synchronously), so an interruption closes it too, without
+    // the cost of an uninterruptible finalizer on every request.
+    const close = () => {
+      exchange.open = false
+      if (exchanges.get(fiber) !== exchange) return
+      if (outer !== undefined && outer.open) exchanges.set(fiber, outer)
+      else exchanges.delete(fiber)
+    }
+    return Effect.matchCauseEffect(f(exchange), {
+      onFailure: (cause) => {
+        close()
+        return Effect.failCause(cause)
+      },
+      onSuccess: (a) => {
+        close()
+        return Effect.succeed(a)
+      }
+    })
   })

@@ -5,21 +5,25 @@
  *
  * @since 0.1.0
  */
-import type { HttpClient } from "@effect/platform"
 import { Duration } from "effect"
 import type { DeadlineExceeded } from "../bulkhead/errors.js"
 import * as Exchange from "./exchange.js"
-import { around } from "./step.js"
+import { type Step, stepWith } from "./step.js"
 
 /**
  * @since 0.1.0
  * @category combinators
  */
-export const withDeadline = (deadline: Duration.DurationInput) => {
+export const withDeadline = (deadline: Duration.DurationInput) => stepWith(deadlineStep(deadline), undefined)
+
+/**
+ * @since 0.1.0
+ * @internal
+ */
+export const deadlineStep = (deadline: Duration.DurationInput): Step<void, DeadlineExceeded> => {
   const duration = Duration.decode(deadline)
   const ms = Duration.toMillis(duration)
-  return <E, R>(self: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E | DeadlineExceeded, R> =>
-    around(self, (send, request) =>
+  return (_, send, request) =>
       Exchange.within(request, (exchange) => {
         const at = exchange.clock.unsafeCurrentTimeMillis() + ms
         // Nested deadlines keep the earlier instant.
@@ -28,5 +32,5 @@ export const withDeadline = (deadline: Duration.DurationInput) => {
           exchange.deadline = duration
         }
         return send(request)
-      }))
+      })
 }

@@ -5,13 +5,13 @@
  *
  * @since 0.1.0
  */
-import type { HttpClient, HttpClientResponse } from "@effect/platform"
+import type { HttpClientResponse } from "@effect/platform"
 import { Cause, Effect, Exit, Option, Predicate } from "effect"
 import * as Metrics from "../metrics/GovernorMetrics.js"
 import type { RetriesExhausted } from "../retry/errors.js"
 import * as Exchange from "./exchange.js"
 import type { Observer } from "./observer.js"
-import { around } from "./step.js"
+import { type Step, stepWith } from "./step.js"
 import * as Stats from "./stats.js"
 
 /** The metrics outcome of a failed logical request. */
@@ -61,9 +61,13 @@ const finish = (
  * @since 0.1.0
  * @category combinators
  */
-export const withMetrics = (observer: Observer) =>
-<E, R>(self: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> =>
-  around(self, (send, request) =>
+export const withMetrics = (observer: Observer) => stepWith(metricsStep(observer), undefined)
+
+/**
+ * @since 0.1.0
+ * @internal
+ */
+export const metricsStep = (observer: Observer): Step<void, never> => (_, send, request) =>
     Exchange.within(request, (exchange) =>
       Effect.matchCauseEffect(send(request), {
         onFailure: (cause) => {
@@ -75,4 +79,4 @@ export const withMetrics = (observer: Observer) =>
           finish(observer, exchange, Exit.succeed(response))
           return Effect.succeed(response)
         }
-      })))
+      }))

@@ -6,13 +6,13 @@
  *
  * @since 0.1.0
  */
-import type { HttpBody, HttpClient, HttpClientRequest } from "@effect/platform"
+import type { HttpBody, HttpClientRequest } from "@effect/platform"
 import { Cause, Duration, Effect, Exit, LogLevel } from "effect"
 import * as RequestLog from "../logging/RequestLog.js"
 import * as Tracing from "../metrics/Tracing.js"
 import * as Exchange from "./exchange.js"
 import type { Observer } from "./observer.js"
-import { around } from "./step.js"
+import { type Step, stepWith } from "./step.js"
 
 /**
  * A request body as the request line logs it (redacted there, only when `logging.bodies` is on): text
@@ -42,10 +42,15 @@ const after = <A, E>(line: Effect.Effect<void> | undefined, effect: Effect.Effec
  * @since 0.1.0
  * @category combinators
  */
-export const withRequestLog = (observer: Observer) =>
-<E, R>(self: HttpClient.HttpClient.With<E, R>): HttpClient.HttpClient.With<E, R> => {
+export const withRequestLog = (observer: Observer) => stepWith(requestLogStep(observer), undefined)
+
+/**
+ * @since 0.1.0
+ * @internal
+ */
+export const requestLogStep = (observer: Observer): Step<void, never> => {
   const { api, redaction, writeLine } = observer
-  return around(self, (send, request) =>
+  return (_, send, request) =>
     Exchange.within(request, (exchange) => {
       const sendAndLog = () => {
         const sentAt = exchange.clock.unsafeCurrentTimeMillis()
@@ -83,5 +88,5 @@ export const withRequestLog = (observer: Observer) =>
       const line = writeLine(exchange.minLevel, LogLevel.Debug, () =>
         RequestLog.logRequest({ ...info(exchange, api, request), headers: request.headers, body: loggableBody(request.body) }))
       return line === undefined ? sendAndLog() : Effect.zipRight(line, Effect.suspend(sendAndLog))
-    }))
+    })
 }

@@ -6,14 +6,13 @@
  *
  * @since 0.1.0
  */
-import type { HttpClient } from "@effect/platform"
 import { DeadlineExceeded } from "../bulkhead/errors.js"
 import * as Metrics from "../metrics/GovernorMetrics.js"
 import type { RetriesExhausted } from "../retry/errors.js"
 import { type RetryEvent, runRetries } from "../retry/retryRequest.js"
 import type { RetryPolicy } from "../retry/RetryPolicy.js"
 import * as Exchange from "./exchange.js"
-import { around } from "./step.js"
+import { type Step, stepWith } from "./step.js"
 
 /**
  * @since 0.1.0
@@ -28,12 +27,19 @@ export interface RetryStepOptions {
  * @since 0.1.0
  * @category combinators
  */
-export const withRetry = (policy: RetryPolicy, options: RetryStepOptions) => {
+export const withRetry = (policy: RetryPolicy, options: RetryStepOptions) =>
+  stepWith(retryStep(policy, options), undefined)
+
+/**
+ * @since 0.1.0
+ * @internal
+ */
+export const retryStep = (
+  policy: RetryPolicy,
+  options: RetryStepOptions
+): Step<void, RetriesExhausted<unknown> | DeadlineExceeded> => {
   const onRetry = (event: RetryEvent) => Metrics.recordRetry(options.api, event.delay)
-  return <E, R>(
-    self: HttpClient.HttpClient.With<E, R>
-  ): HttpClient.HttpClient.With<E | RetriesExhausted<E> | DeadlineExceeded, R> =>
-    around(self, (send, request) =>
+  return (_, send, request) =>
       Exchange.within(request, (exchange) =>
         runRetries(policy, request, (req, track) => {
           // A generated Idempotency-Key makes a new request: the steps inside still join this exchange.
@@ -44,5 +50,5 @@ export const withRetry = (policy: RetryPolicy, options: RetryStepOptions) => {
           hooks: { onRetry },
           deadlineAt: exchange.deadlineAt === Infinity ? undefined : exchange.deadlineAt,
           deadlineError: () => new DeadlineExceeded({ deadline: exchange.deadline })
-        })))
+        }))
 }
