@@ -38,7 +38,7 @@ const program = Effect.gen(function*() {
     tokenEnv: "GITHUB_TOKEN"
   })
   const simulated = target.simulated
-  const github = yield* ResilientClient.makeClientFor(
+  const github = yield* ResilientClient.makeFor(
     "github",
     simulated === null
       ? { baseUrl: target.baseUrl, cache: { enabled: true } }

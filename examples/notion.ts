@@ -23,7 +23,7 @@ const program = Effect.gen(function*() {
     simulated: { rate: 3, burst: 5, retryAfter: "seconds", items: fast ? 24 : 60, latency: { min: "2 millis", max: "10 millis" } },
     tokenEnv: "NOTION_TOKEN"
   })
-  const notion = yield* ResilientClient.makeClientFor(
+  const notion = yield* ResilientClient.makeFor(
     "notion",
     {
       baseUrl: target.baseUrl,

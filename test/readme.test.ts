@@ -17,4 +17,13 @@ describe("README", () => {
     const generated = markdown().replace(/^## Configuration reference\n+/, "").trim()
     expect(readme).toContain(generated)
   })
+
+  it("shows the type-checked example of composing the combinators (src/ResilientClient.ts @example)", () => {
+    const source = fs.readFileSync(path.resolve(__dirname, "..", "src", "ResilientClient.ts"), "utf8")
+    const example = /@example\n \* ```ts\n([\s\S]*?)\n \* ```/.exec(source)?.[1]
+    expect(example).toBeDefined()
+    const code = example!.split("\n").map((line) => line.replace(/^ \* ?/, "")).join("\n")
+    const section = readme.slice(readme.indexOf("### Compose the combinators yourself"))
+    expect(section).toContain("```ts\n" + code + "\n```")
+  })
 })

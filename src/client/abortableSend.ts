@@ -21,10 +21,10 @@
  *
  * @since 0.1.0
  */
-import { HttpClient, type HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { Cause, Effect, Exit } from "effect"
 import { globalValue } from "effect/GlobalValue"
-import { type DeadlineEntry, type DeadlineTimer, raceDeadline } from "../bulkhead/DeadlineTimer.js"
+import { type DeadlineEntry, type DeadlineTimerShape, raceDeadline } from "./DeadlineTimer.js"
 
 /** How long an aborted attempt may take to end before the transport counts as ignoring aborts. */
 export const IGNORED_ABORT_GRACE_MS = 1_000
@@ -59,15 +59,29 @@ export const ownedSignalsSupported = (): boolean => {
  * @since 0.1.0
  */
 export interface DeadlineSend {
-  /** Sends `request`; fails with `onTimeout()` if no response has arrived when the timer reaches `at`. */
-  readonly send: <E2>(
+  /**
+   * Sends `request` with `execute` (the transport, or the client below the step); fails with
+   * `onTimeout()` if no response has arrived when `timer` reaches `at`.
+   */
+  readonly send: <E, R, E2>(
+    execute: Execute<E, R>,
+    timer: DeadlineTimerShape,
     request: HttpClientRequest.HttpClientRequest,
     at: number,
     onTimeout: () => E2
-  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E2>
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, E | E2, R>
   /** See the module's documentation. */
   readonly mode: () => DeadlineMode
 }
+
+/**
+ * What sends one request (the transport, or the rest of the client below a step).
+ *
+ * @since 0.1.0
+ */
+export type Execute<E, R> = (
+  request: HttpClientRequest.HttpClientRequest
+) => Effect.Effect<HttpClientResponse.HttpClientResponse, E, R>
 
 /**
  * `"probe"`: racing fibers until the transport is seen listening to the request's signal; `"abort"`:
@@ -95,20 +109,18 @@ const own = (request: HttpClientRequest.HttpClientRequest) => {
 /**
  * @since 0.1.0
  */
-export const make = (
-  transport: HttpClient.HttpClient,
-  timer: DeadlineTimer,
-  onIgnoredAbort: () => void
-): DeadlineSend => {
+export const make = (onIgnoredAbort: () => void): DeadlineSend => {
   let mode: DeadlineMode = ownedSignalsSupported() ? "probe" : "interrupt"
   // As the platform does for the controllers it owns: a response dropped unread frees its connection.
   const unread = new FinalizationRegistry<AbortController>(abortOnCollect)
 
-  const abortable = <E2>(
+  const abortable = <E, R, E2>(
+    execute: Execute<E, R>,
+    timer: DeadlineTimerShape,
     request: HttpClientRequest.HttpClientRequest,
     at: number,
     onTimeout: () => E2
-  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E2> =>
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | E2, R> =>
     Effect.suspend(() => {
       const { controller, release } = own(request)
       let settled = false
@@ -130,14 +142,14 @@ export const make = (
         release()
       }
       return Effect.uninterruptibleMask((restore) =>
-        Effect.matchCauseEffect(restore(transport.execute(request)), {
-          onSuccess: (response): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E2> => {
+        Effect.matchCauseEffect(restore(execute(request)), {
+          onSuccess: (response): Effect.Effect<HttpClientResponse.HttpClientResponse, E | E2, R> => {
             settle()
             if (timedOut) return Effect.fail(onTimeout())
             unread.register(response, controller)
             return Effect.succeed(response)
           },
-          onFailure: (cause): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E2> => {
+          onFailure: (cause): Effect.Effect<HttpClientResponse.HttpClientResponse, E | E2, R> => {
             settle()
             if (timedOut) return Effect.fail(onTimeout())
             // Interrupted by the caller: the platform leaves a caller-owned request to its owner.
@@ -149,11 +161,13 @@ export const make = (
     })
 
   /** Races a fiber, with a signal the client owns, and learns whether the transport listens to it. */
-  const probing = <E2>(
+  const probing = <E, R, E2>(
+    execute: Execute<E, R>,
+    timer: DeadlineTimerShape,
     request: HttpClientRequest.HttpClientRequest,
     at: number,
     onTimeout: () => E2
-  ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | E2> =>
+  ): Effect.Effect<HttpClientResponse.HttpClientResponse, E | E2, R> =>
     Effect.suspend(() => {
       const { controller, release } = own(request)
       // Watch this one signal for an abort listener (a transport that completes synchronously has
@@ -165,7 +179,7 @@ export const make = (
         if (args[0] === "abort") listened = true
         return subscribe.apply(this, args)
       } as AbortSignal["addEventListener"]
-      return Effect.onExit(raceDeadline(timer, transport.execute(request), at, onTimeout), (exit) =>
+      return Effect.onExit(raceDeadline(timer, execute(request), at, onTimeout), (exit) =>
         Effect.sync(() => {
           if (listened && mode === "probe") mode = "abort"
           release()
@@ -176,12 +190,12 @@ export const make = (
     })
 
   return {
-    send: (request, at, onTimeout) =>
+    send: (execute, timer, request, at, onTimeout) =>
       mode === "abort"
-        ? abortable(request, at, onTimeout)
+        ? abortable(execute, timer, request, at, onTimeout)
         : mode === "probe"
-        ? probing(request, at, onTimeout)
-        : raceDeadline(timer, transport.execute(request), at, onTimeout),
+        ? probing(execute, timer, request, at, onTimeout)
+        : raceDeadline(timer, execute(request), at, onTimeout),
     mode: () => mode
   }
 }

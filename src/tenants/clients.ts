@@ -6,15 +6,19 @@
  *
  * Because each entity has its own client, what the API answers one entity's token stays with that
  * entity: with `adaptive.enabled`, a 429 cools that entity's key only (its ancestors and siblings are
- * not paused), and its breaker, cache partition and learned rate are its own. No client hook is
+ * not paused), and its breaker, bulkhead, cache partition and learned rate are its own (a breaker,
+ * bulkhead or controller in the environment is not inherited; pass `shared` to share one). No client hook is
  * needed: a client's `key` is its entity and its `RateLimiter` is the tenant limiter's view of the
  * resource.
  *
  * @since 0.1.0
  */
 import { HttpClient, type HttpClientError, type HttpClientResponse } from "@effect/platform"
-import { Duration, Effect, FiberRef, Option, RcMap, type Redacted, Schema, type Scope } from "effect"
+import { Context, Duration, Effect, FiberRef, Option, RcMap, type Redacted, Schema, type Scope } from "effect"
 import { globalValue } from "effect/GlobalValue"
+import { AdaptiveController, type AdaptiveControllerShape } from "../adaptive/AdaptiveController.js"
+import { CircuitBreaker, type CircuitBreakerShape } from "../breaker/CircuitBreaker.js"
+import { Bulkhead, type BulkheadShape } from "../bulkhead/Bulkhead.js"
 import * as ResilientClient from "../client/ResilientClient.js"
 import type { ApiConfig } from "../config/ApiConfig.js"
 import { RateLimiter } from "../limiter/RateLimiter.js"
@@ -67,6 +71,16 @@ export interface TenantClientsOptions<E> {
   readonly idleTimeToLive?: Duration.DurationInput | undefined
   /** The other options of each entity's client. */
   readonly client?: Omit<ResilientClient.ResilientClientOptions, "token" | "key"> | undefined
+  /**
+   * Parts every entity's client shares. By default each entity builds its own breaker, bulkhead and
+   * adaptive controller from the config, even when the environment holds one (which would otherwise
+   * make one customer's outage or 429s trip and slow all of them).
+   */
+  readonly shared?: {
+    readonly breaker?: CircuitBreakerShape | undefined
+    readonly bulkhead?: BulkheadShape | undefined
+    readonly adaptive?: AdaptiveControllerShape | undefined
+  } | undefined
 }
 
 /**
@@ -93,6 +107,15 @@ export const make = <E>(
 ): Effect.Effect<TenantClients<E>, never, TenantLimiter | HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
     const tenants = yield* TenantLimiter
+    const shared = options.shared ?? {}
+    // The parts an entity must not inherit from the environment by accident: only `shared` ones.
+    const perEntity = (context: Context.Context<Scope.Scope>): Context.Context<Scope.Scope> => {
+      let own = Context.omit(CircuitBreaker, Bulkhead, AdaptiveController)(context)
+      if (shared.breaker !== undefined) own = Context.add(own, CircuitBreaker, shared.breaker)
+      if (shared.bulkhead !== undefined) own = Context.add(own, Bulkhead, shared.bulkhead)
+      if (shared.adaptive !== undefined) own = Context.add(own, AdaptiveController, shared.adaptive)
+      return own
+    }
     const transport = yield* HttpClient.HttpClient
     const limiter = tenants.forResource(options.resource ?? options.config.name)
     const clients = yield* RcMap.make({
@@ -100,7 +123,8 @@ export const make = <E>(
         Effect.flatMap(options.token(entity), (token) =>
           ResilientClient.make(options.config, { ...options.client, token, key: () => entity }).pipe(
             Effect.provideService(RateLimiter, limiter),
-            Effect.provideService(HttpClient.HttpClient, transport)
+            Effect.provideService(HttpClient.HttpClient, transport),
+            Effect.mapInputContext(perEntity)
           )),
       idleTimeToLive: options.idleTimeToLive ?? Duration.minutes(5)
     })

@@ -239,11 +239,10 @@ describe("ResilientClient", () => {
   it.scopedLive("makeClientFor uses a preset with overrides, and bad overrides name the field", () =>
     Effect.gen(function*() {
       const server = yield* startServer(() => ok())
-      const notion = yield* ResilientClient.makeClientFor("notion", { baseUrl: server.url }, {
-        token: Redacted.make("secret_notion-test-token")
-      })
-      expect(notion.config.name).toBe("notion")
-      expect((yield* notion.client.get("/v1/pages/1")).status).toBe(200)
+      const token = Redacted.make("secret_notion-test-token")
+      const notion = yield* ResilientClient.makeClientFor("notion", { baseUrl: server.url }, { token })
+      expect((yield* ResilientClient.makeFor("notion", { baseUrl: server.url }, { token })).config.name).toBe("notion")
+      expect((yield* notion.get("/v1/pages/1")).status).toBe(200)
       expect(server.seen[0]?.url).toBe("/v1/pages/1")
 
       const bad = yield* Effect.flip(ResilientClient.makeClientFor("notion", { retry: { maxRetries: -1 } }))

@@ -2,7 +2,7 @@ import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platf
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Exit, Fiber, Option, TestClock } from "effect"
-import * as DeadlineTimer from "../../src/bulkhead/DeadlineTimer.js"
+import * as DeadlineTimer from "../../src/client/DeadlineTimer.js"
 import * as AbortableSend from "../../src/client/abortableSend.js"
 import { startServer } from "./server.js"
 
@@ -18,13 +18,13 @@ describe("abortable send", () => {
       const transport = yield* HttpClient.HttpClient
       const timer = yield* DeadlineTimer.make
       let ignored = 0
-      const deadlines = AbortableSend.make(transport, timer, () => ignored++)
+      const deadlines = AbortableSend.make(() => ignored++)
       expect(deadlines.mode()).toBe("probe")
       const slow = (deadlineMs: number) =>
         Effect.gen(function*() {
           const started = yield* Clock.currentTimeMillis
           const exit = yield* Effect.exit(
-            deadlines.send(HttpClientRequest.get(`${server.url}/slow`), started + deadlineMs, () => "timeout" as const)
+            deadlines.send((r) => transport.execute(r), timer, HttpClientRequest.get(`${server.url}/slow`), started + deadlineMs, () => "timeout" as const)
           )
           return { exit, took: (yield* Clock.currentTimeMillis) - started }
         })
@@ -43,7 +43,7 @@ describe("abortable send", () => {
       // A request in time is untouched, its body readable after the deadline would have passed.
       const fast = yield* startServer(() => ({ status: 200, body: { ok: true } }))
       const now = yield* Clock.currentTimeMillis
-      const response = yield* deadlines.send(HttpClientRequest.get(`${fast.url}/ok`), now + 200, () => "timeout" as const)
+      const response = yield* deadlines.send((r) => transport.execute(r), timer, HttpClientRequest.get(`${fast.url}/ok`), now + 200, () => "timeout" as const)
       yield* Effect.sleep("300 millis")
       expect(yield* response.json).toEqual({ ok: true })
       expect(timer.pending()).toBe(0)
@@ -54,9 +54,9 @@ describe("abortable send", () => {
       const request = HttpClientRequest.get("http://127.0.0.1:1/x")
       const never = HttpClient.make(() => Effect.never)
       const timer = yield* DeadlineTimer.make
-      const deadlines = AbortableSend.make(never, timer, () => {})
+      const deadlines = AbortableSend.make(() => {})
       const now = yield* Clock.currentTimeMillis
-      const fiber = yield* Effect.fork(deadlines.send(request, now + 1000, () => "timeout" as const))
+      const fiber = yield* Effect.fork(deadlines.send((r) => never.execute(r), timer, request, now + 1000, () => "timeout" as const))
       yield* TestClock.adjust("1 second")
       expect(yield* Fiber.await(fiber)).toEqual(Exit.fail("timeout"))
       // Nobody listened to the signal: the client keeps racing fibers.
@@ -73,9 +73,9 @@ describe("abortable send", () => {
       })
       const timer = yield* DeadlineTimer.make
       let ignored = 0
-      const deadlines = AbortableSend.make(stubborn, timer, () => ignored++)
+      const deadlines = AbortableSend.make(() => ignored++)
       const send = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.fork(deadlines.send(request, now + 1000, () => "timeout" as const)))
+        Effect.fork(deadlines.send((r) => stubborn.execute(r), timer, request, now + 1000, () => "timeout" as const)))
       // The probe sees a listener: abort mode.
       const probe = yield* send
       yield* TestClock.adjust("1 second")

@@ -52,7 +52,7 @@ describe("ResilientClient token", () => {
     Effect.gen(function*() {
       for (const name of presetNames) {
         const variable = presets[name]!.auth!.env!
-        const built = yield* ResilientClient.makeClientFor(name).pipe(env({ [variable]: "preset-token-123" }))
+        const built = yield* ResilientClient.makeFor(name).pipe(env({ [variable]: "preset-token-123" }))
         expect(built.config.name).toBe(name)
         const missing = yield* Effect.flip(ResilientClient.makeClientFor(name).pipe(env({})))
         expect(missing).toMatchObject({ _tag: "MissingToken", variable })

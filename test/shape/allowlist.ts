@@ -6,14 +6,11 @@
 
 /** Source files over `MAX_FILE_LINES`, by path: their line count now. */
 export const fileCeilings: Readonly<Record<string, number>> = {
-  "src/adaptive/AdaptiveController.ts": 543,
-  "src/client/ResilientClient.ts": 961
+  "src/adaptive/AdaptiveController.ts": 543
 }
 
 /** Top-level declarations over `MAX_DECLARATION_LINES`, as `path name`: their line count now. */
-export const declarationCeilings: Readonly<Record<string, number>> = {
-  "src/client/ResilientClient.ts make": 476
-}
+export const declarationCeilings: Readonly<Record<string, number>> = {}
 
 /**
  * Files exempt from the file-size limit for good: embedded scripts and generated tables, which are

@@ -2,15 +2,21 @@
  * A request picks its entity from the fiber (`withEntity`) and its token from the per-entity provider;
  * a 429 for one customer's token cools that customer's key only. Against the simulated API on loopback.
  */
-import { HttpClientRequest } from "@effect/platform"
+import { type HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, Redacted, type Scope } from "effect"
+import * as AdaptiveController from "../../src/adaptive/AdaptiveController.js"
+import * as CircuitBreaker from "../../src/breaker/CircuitBreaker.js"
+import * as Bulkhead from "../../src/bulkhead/Bulkhead.js"
 import * as ApiConfig from "../../src/config/ApiConfig.js"
 import * as Limit from "../../src/limiter/Limit.js"
+import { makeMemory } from "../../src/limiter/memory.js"
+import { RateLimiter } from "../../src/limiter/RateLimiter.js"
 import { layer as resolverLayer } from "../../src/limits/LimitsResolver.js"
 import { LimitsStore } from "../../src/limits/LimitsStore.js"
 import { layerMemory as limitsMemory } from "../../src/limits/memoryStore.js"
+import * as Tenants from "../../src/Tenants.js"
 import { layerMemory, makeClients, TenantLimiter, withEntity } from "../../src/Tenants.js"
 import { SimulatedApi } from "../../src/testing/index.js"
 
@@ -81,5 +87,44 @@ describe("tenant clients", () => {
       // Outside withEntity a request has no credential to pick: a typed error.
       const none = yield* Effect.flip(clients.client.execute(HttpClientRequest.get("/whoami")))
       expect(none._tag).toBe("NoEntity")
+    }).pipe(Effect.scoped, Effect.provide(Live)))
+
+  it.live("each entity gets its own breaker, bulkhead and controller, even with one in the environment, unless shared", () =>
+    Effect.gen(function*() {
+      const config = ApiConfig.make({
+        name: "vendor",
+        baseUrl: "http://127.0.0.1:1",
+        adaptive: { enabled: true },
+        bulkhead: { maxConcurrent: 4 }
+      })
+      const ambient = {
+        breaker: yield* CircuitBreaker.make({}),
+        bulkhead: yield* Bulkhead.make({ maxConcurrent: 1, maxQueue: 0 }),
+        adaptive: yield* AdaptiveController.make({ initialRate: 1 }).pipe(
+          Effect.provideServiceEffect(RateLimiter, makeMemory({ limits: [Limit.perSecond("rps", 1)] }))
+        )
+      }
+      const token = (entity: string) => Effect.succeed(Redacted.make(`tok-${entity}`))
+      const inherit = (clients: Effect.Effect<Tenants.TenantClients<never>, never, TenantLimiter | HttpClient.HttpClient | Scope.Scope>) =>
+        clients.pipe(
+          Effect.provideService(CircuitBreaker.CircuitBreaker, ambient.breaker),
+          Effect.provideService(Bulkhead.Bulkhead, ambient.bulkhead),
+          Effect.provideService(AdaptiveController.AdaptiveController, ambient.adaptive)
+        )
+      const own = yield* inherit(makeClients({ config, token }))
+      const acme = yield* own.get("acme")
+      const globex = yield* own.get("globex")
+      for (const part of ["breaker", "bulkhead", "adaptive"] as const) {
+        expect(acme[part], part).not.toBeNull()
+        expect(acme[part], part).not.toBe(ambient[part])
+        expect(acme[part], part).not.toBe(globex[part])
+      }
+      const shared = yield* inherit(makeClients({ config, token, shared: ambient }))
+      const a = yield* shared.get("acme")
+      const g = yield* shared.get("globex")
+      for (const part of ["breaker", "bulkhead", "adaptive"] as const) {
+        expect(a[part], part).toBe(ambient[part])
+        expect(g[part], part).toBe(ambient[part])
+      }
     }).pipe(Effect.scoped, Effect.provide(Live)))
 })

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { spawnSync } from "node:child_process"
 import { Clock, Effect, Exit, Fiber, Logger, LogLevel, Option, TestClock } from "effect"
 import * as fc from "fast-check"
-import * as DeadlineTimer from "../../src/bulkhead/DeadlineTimer.js"
+import * as DeadlineTimer from "../../src/client/DeadlineTimer.js"
 
 describe("DeadlineTimer", () => {
   it.scoped("fires at the deadline, not before, and not after a cancel", () =>
@@ -67,7 +67,7 @@ describe("DeadlineTimer", () => {
 
   it("under the default clock it fires on time and never keeps the process alive", () => {
     const started = Date.now()
-    const run = spawnSync(process.execPath, ["--import", "tsx", "test/bulkhead/fixtures/lingering.ts"], {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "test/client/fixtures/lingering.ts"], {
       encoding: "utf8",
       timeout: 30_000
     })

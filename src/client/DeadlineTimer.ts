@@ -18,6 +18,7 @@ import {
   FiberId,
   FiberRef,
   FiberRefs,
+  Layer,
   Option,
   Runtime,
   RuntimeFlags,
@@ -40,7 +41,7 @@ interface Entry extends DeadlineEntry {
 /**
  * @since 0.1.0
  */
-export interface DeadlineTimer {
+export interface DeadlineTimerShape {
   /** Calls `fire` once the timer's clock reaches `at` (epoch ms), unless `cancel`led first. */
   readonly schedule: (at: number, fire: () => void) => DeadlineEntry
   readonly cancel: (entry: DeadlineEntry) => void
@@ -106,7 +107,7 @@ const MAX_TIMER_MS = 2_147_483_647
  *
  * @since 0.1.0
  */
-export const make: Effect.Effect<DeadlineTimer, never, Scope.Scope> = Effect.gen(function*() {
+export const make: Effect.Effect<DeadlineTimerShape, never, Scope.Scope> = Effect.gen(function*() {
   const runtime = yield* Effect.runtime<never>()
   const clock = yield* Effect.clock
   const native = clock === liveClock
@@ -213,15 +214,16 @@ export const make: Effect.Effect<DeadlineTimer, never, Scope.Scope> = Effect.gen
  *
  * @since 0.1.0
  */
-export const raceDeadline = <A, E, E2>(
-  timer: DeadlineTimer,
-  self: Effect.Effect<A, E>,
+export const raceDeadline = <A, E, E2, R = never>(
+  timer: DeadlineTimerShape,
+  self: Effect.Effect<A, E, R>,
   at: number,
   onTimeout: () => E2
-): Effect.Effect<A, E | E2> =>
-  Effect.withFiberRuntime<A, E | E2>((parent, status) => {
+): Effect.Effect<A, E | E2, R> =>
+  Effect.withFiberRuntime<A, E | E2, R>((parent, status) => {
+    // The child runs with the parent's context, so it has whatever `self` requires.
     const child = Runtime.runFork(Runtime.make({
-      context: parent.currentContext,
+      context: parent.currentContext as Context.Context<R>,
       runtimeFlags: RuntimeFlags.enable(status.runtimeFlags, RuntimeFlags.Interruption),
       // The child's failure is the parent's result, not an unhandled error: without this its runtime
       // logs it ("Fiber terminated with an unhandled error"), cause, URLs and all, a second time.
@@ -258,3 +260,18 @@ export const raceDeadline = <A, E, E2>(
       })
     })
   })
+
+/**
+ * The timer the client's deadline steps (`withAttemptTimeout`) read from context: one per client by
+ * default; provide one to share it between clients.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class DeadlineTimer extends Context.Tag("effect-governor/DeadlineTimer")<DeadlineTimer, DeadlineTimerShape>() {}
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<DeadlineTimer> = Layer.scoped(DeadlineTimer, make)
