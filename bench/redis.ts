@@ -17,7 +17,8 @@
  * trip per decision, and how far batches go beyond a limit; and the matrix of 1, 2, 4, 8 processes on
  * one key and on 1,000 keys, standalone and cluster (`redisMatrix.ts`). Each is a part that runs
  * alone: `npm run bench -- redis:libraries` (`:hierarchy`, `:processes`, `:matrix`). `--quick` takes
- * the best of one round instead of three and runs the matrix with 1 and 8 processes only.
+ * the best of one round instead of three, halves the 8-process runs and runs the matrix with 1 and 8
+ * processes only.
  */
 import * as ExperimentalRateLimiter from "@effect/experimental/RateLimiter"
 import * as ExperimentalRedis from "@effect/experimental/RateLimiter/Redis"
@@ -166,7 +167,7 @@ export const group: BenchGroup = {
     const parts: ReadonlyArray<readonly [string, () => Promise<{ readonly rows: ReadonlyArray<BenchRow>; readonly figures: Record<string, number> }>]> = [
       ["libraries", () => libraries(server, rounds)],
       ["hierarchy", () => hierarchyVsFlat(server.url, rounds, (decide, c, n) => throughputEffect(plain, n, c, decide))],
-      ["processes", () => multiProcess(server)],
+      ["processes", () => multiProcess(server, options.quick)],
       ["matrix", () => processMatrix(server, options)]
     ]
     const rows: Array<BenchRow> = []

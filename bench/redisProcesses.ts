@@ -70,13 +70,16 @@ const runWorkers = async (target: Target, processes: number, options: Omit<Worke
 }
 
 export const multiProcess = async (
-  server: RedisServer
+  server: RedisServer,
+  quick: boolean
 ): Promise<{ readonly rows: ReadonlyArray<BenchRow>; readonly figures: Record<string, number> }> => {
   const figures: Record<string, number> = {}
   const rows: Array<BenchRow> = []
+  // `--quick`: every run half as long.
+  const ms = (full: number) => (quick ? full / 2 : full)
 
   // Contended: 400 per second shared by 8 processes of 4 fibers.
-  const contended = { key: "k", capacity: 40, refillAmount: 40, periodMs: 100, durationMs: 2000, concurrency: 4 }
+  const contended = { key: "k", capacity: 40, refillAmount: 40, periodMs: 100, durationMs: ms(2000), concurrency: 4 }
   const waited = await runWorkers(standalone(server), PROCESSES, { ...contended, prefix: "bench-k8" })
   const times = waited.results.flatMap((r) => r.admitted).sort((a, b) => a - b)
   figures["redis.calls_per_admission_k8"] = waited.calls / times.length
@@ -93,7 +96,7 @@ export const multiProcess = async (
   )
 
   // Nobody waits: one round trip per decision against batches of 100.
-  const open = { key: "hot", capacity: 1e9, refillAmount: 1e9, periodMs: 3_600_000, durationMs: 1500, concurrency: 16, record: "count" as const }
+  const open = { key: "hot", capacity: 1e9, refillAmount: 1e9, periodMs: 3_600_000, durationMs: ms(1500), concurrency: 16, record: "count" as const }
   const perSecond = (r: Run) => r.results.reduce((n, w) => n + w.count, 0) / (open.durationMs / 1000)
   const rtt = perSecond(await runWorkers(standalone(server), PROCESSES, { ...open, prefix: "bench-rtt" }))
   const batched = perSecond(await runWorkers(standalone(server), PROCESSES, { ...open, prefix: "bench-batch", localBatch: 100 }))
@@ -105,7 +108,7 @@ export const multiProcess = async (
 
   // Batches on a limit the processes reach: 2,000 per second.
   const n = 50
-  const reached = { key: "batch", capacity: 2000, refillAmount: 2000, periodMs: 1000, durationMs: 2000, concurrency: 8, localBatch: n }
+  const reached = { key: "batch", capacity: 2000, refillAmount: 2000, periodMs: 1000, durationMs: ms(2000), concurrency: 8, localBatch: n }
   const over = await runWorkers(standalone(server), PROCESSES, { ...reached, prefix: "bench-overshoot" })
   const all = over.results.flatMap((r) => r.admitted).sort((a, b) => a - b)
   figures["redis.batch_overshoot"] = maxOvershoot(all, reached.capacity, reached.refillAmount / reached.periodMs)
