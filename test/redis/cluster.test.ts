@@ -17,7 +17,7 @@ import { makeCacheStore } from "../../src/redis/cacheStore.js"
 import { makeLimitsStore } from "../../src/redis/limitsStore.js"
 import { makeCircuitBreaker } from "../../src/redis/sharedBreaker.js"
 import * as Redis from "../../src/redis/Redis.js"
-import { cli, type Flavor, serverVersion, skipCluster, valkeyAvailable } from "./server.js"
+import { cli, flavors, flavorTitle, skipCluster, skipFlavor } from "./server.js"
 import { clusterLayer, connection, keySlot, limiterWith, namesOnEveryMaster, uniquePrefix, useRedisCluster } from "./util.js"
 
 const entry = (body: string): CacheEntry => ({
@@ -41,11 +41,9 @@ const hammer = (rl: RateLimiterShape, key: string, deadline: number, into: Array
       )
   )
 
-const flavors: ReadonlyArray<Flavor> = ["redis", "valkey"]
-
 for (const flavor of flavors) {
-  describe.skipIf(skipCluster || (flavor === "valkey" && !valkeyAvailable))(
-    `the stores on a 3-master cluster (${flavor}-server ${flavor === "valkey" && !valkeyAvailable ? "not installed" : serverVersion(flavor)})`,
+  describe.skipIf(skipFlavor(flavor, skipCluster))(
+    flavorTitle("the stores on a 3-master cluster", flavor, skipCluster),
     () => {
       const cluster = useRedisCluster(3, flavor)
       const layer = (prefix: string) => clusterLayer(cluster.seeds, prefix)

@@ -186,6 +186,18 @@ export const skipCluster: boolean = (() => {
   return true
 })()
 
+/** The server families each topology's suite runs on: redis always, valkey when it is installed. */
+export const flavors: ReadonlyArray<Flavor> = ["redis", "valkey"]
+
+/** Whether a flavor's suite skips: its topology's own skip (`skipRedis`, `skipCluster`), or valkey missing. */
+export const skipFlavor = (flavor: Flavor, skipTopology: boolean): boolean =>
+  skipTopology || (flavor === "valkey" && !valkeyAvailable)
+
+/** A suite's title naming the server and the version tested. */
+export const flavorTitle = (what: string, flavor: Flavor, skipTopology: boolean): string =>
+  `${what} (${flavor}-server ${skipFlavor(flavor, skipTopology) ? "not installed" : serverVersion(flavor)})`
+
+
 /** A private Redis Cluster: one master per node, no replicas. */
 export interface RedisCluster {
   readonly nodes: ReadonlyArray<RedisServer>
