@@ -23,8 +23,10 @@ type Step<A> = readonly [Machine.MachineState, A, ReadonlyArray<Machine.Transiti
 interface Cell {
   /** Runs one machine step at the current time and publishes its transitions, in order. */
   readonly step: <A>(f: (s: Machine.MachineState, now: number) => Step<A>) => Effect.Effect<A>
-  /** One machine step applied now; the transitions it made are queued for publishing. */
-  readonly stepNow: <A>(f: (s: Machine.MachineState) => Step<A>) => A
+  /** The machine state now. */
+  readonly current: () => Machine.MachineState
+  /** A step computed from `current()`, applied now; the transitions it made are queued for publishing. */
+  readonly apply: <A>(result: Step<A>) => A
   /** `effect`, after publishing what is queued (as is when nothing is). */
   readonly publishThen: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
@@ -40,12 +42,6 @@ const makeCell = (name: string, pubsub: PubSub.PubSub<StateChange>): Effect.Effe
         return changes.length === 0 ? Effect.void : PubSub.publishAll(pubsub, changes)
       })
     )
-    const stepNow = <A>(f: (s: Machine.MachineState) => Step<A>): A => {
-      const [next, a, transitions] = f(machine)
-      machine = next
-      for (const t of transitions) outbox.push({ ...t, name })
-      return a
-    }
     return {
       step: (f) =>
         Effect.clockWith((clock) => {
@@ -55,7 +51,12 @@ const makeCell = (name: string, pubsub: PubSub.PubSub<StateChange>): Effect.Effe
           for (const t of transitions) outbox.push({ ...t, name })
           return Effect.as(drain, a)
         }),
-      stepNow,
+      current: () => machine,
+      apply: (result) => {
+        machine = result[0]
+        for (const t of result[2]) outbox.push({ ...t, name })
+        return result[1]
+      },
       publishThen: (effect) => outbox.length === 0 ? effect : Effect.zipRight(drain, effect)
     }
   })
@@ -72,10 +73,10 @@ const hotPath = (cell: Cell, config: Machine.MachineConfig, classify: Classify, 
   Effect.uninterruptibleMask((restore) =>
     Effect.clockWith((clock): Effect.Effect<A, E | CircuitOpenError, R> => {
       const now = clock.unsafeCurrentTimeMillis()
-      const admission = cell.stepNow((s) => Machine.admit(config, s, now))
+      const admission = cell.apply(Machine.admit(config, cell.current(), now))
       if (admission._tag === "Rejected") return cell.publishThen(Effect.fail(rejection(admission, now)))
       const recordExit = (exit: Exit.Exit<unknown, unknown>) => {
-        cell.stepNow((s) => Machine.record(config, s, clock.unsafeCurrentTimeMillis(), classify(exit), admission))
+        cell.apply(Machine.record(config, cell.current(), clock.unsafeCurrentTimeMillis(), classify(exit), admission))
         return cell.publishThen(exit)
       }
       // Suspended: an `f` that throws is a defect recorded like any other exit, not a lost permit.
