@@ -6,7 +6,6 @@
 
 /** Source files over `MAX_FILE_LINES`, by path: their line count now. */
 export const fileCeilings: Readonly<Record<string, number>> = {
-  "src/adaptive/AdaptiveController.ts": 543,
   "src/breaker/CircuitBreaker.ts": 526,
   "src/client/ResilientClient.ts": 961,
   "src/config/ApiConfig.ts": 637,
