@@ -55,6 +55,8 @@ export const classify = (s0: SoftState, soft: boolean, learn: boolean): { readon
   const seen = s0.seen + 1
   const recent = s0.recent + (x - s0.recent) / RECENT
   const wall = soft && seen >= RECENT && recent > 3 * s0.baseline + 0.03
-  const baseline = learn ? s0.baseline + (x - s0.baseline) / BASELINE : s0.baseline
+  // A wall is congestion, not the usual share: learnt, it raised the bar until a pace a few %
+  // above the limit went unnoticed (6% 503s after a limit drop, 17-31% with 32 fibers far away).
+  const baseline = learn && !wall ? s0.baseline + (x - s0.baseline) / BASELINE : s0.baseline
   return { wall, state: { recent, baseline, seen } }
 }

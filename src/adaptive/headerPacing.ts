@@ -4,8 +4,9 @@
  *
  * @since 0.1.0
  */
-import { type AimdConfig, type AimdState, clamp, withPace } from "./aimd.js"
+import { type AimdConfig, type AimdState, clamp } from "./aimd.js"
 import { headerPace, type RateLimitInfo } from "./headers.js"
+import { withPace } from "./paceLog.js"
 import * as Partitions from "./partitions.js"
 import * as QuotaWindow from "./quotaWindow.js"
 

@@ -21,6 +21,15 @@ export interface Response {
   readonly info?: RateLimitInfo | undefined
 }
 
+/** The round trip's average over about this many responses. */
+const RTT_SPAN = 16
+
+const roundTrip = (rtt: number | null, sentAt: number | undefined, now: number): number | null => {
+  if (sentAt === undefined || !(now >= sentAt)) return rtt
+  const x = Math.min(now - sentAt, 60_000)
+  return rtt === null ? x : rtt + (x - rtt) / RTT_SPAN
+}
+
 /**
  * A 429, or a backoff status with a Retry-After, is a wall; a bare backoff 5xx is a wall only when
  * `congestion.ts` finds such failures above their usual share.
@@ -32,7 +41,7 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   const soft = r.backoff && r.status !== 429 && r.retryAfterMs === undefined
   const holding = s0.phase === "steady" || s0.phase === "hold" || s0.phase === "header"
   const verdict = Congestion.classify(s0.soft ?? Congestion.initial, soft, holding)
-  const s: Aimd.AimdState = { ...s0, soft: verdict.state }
+  const s: Aimd.AimdState = { ...s0, soft: verdict.state, rttMs: roundTrip(s0.rttMs ?? null, r.sentAt, now) }
   if (r.backoff && (!soft || verdict.wall)) return Aimd.onBackoff(c, s, now, { retryAfterMs: r.retryAfterMs, sentAt: r.sentAt })
   // Noise was admitted by the server's limiter: it counts as accepted.
   const ok = Aimd.onSuccess(c, s, now, { sentAt: r.sentAt })

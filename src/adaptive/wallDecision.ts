@@ -23,6 +23,8 @@ export interface Decision {
   readonly stray: boolean
   /** Probe the range `[ceiling, ceilingHigh]` after `recoveryMs`, not after the probe interval. */
   readonly probeSoon: boolean
+  /** The rate comes from a bucket fit. */
+  readonly fitted?: boolean
 }
 
 /**
@@ -165,7 +167,7 @@ export const decideAtWall = (
     // Resume at the best fit; if the walls leave a wide range open, probe it soon.
     const rate = Math.max(least, good.rate * (1 - c.ceilingMargin / 2))
     const wide = good.high > good.rate * 1.05
-    return { ...base, rate, phase: "steady", ceiling: rate / (1 - c.ceilingMargin / 2), ceilingHigh: wide ? good.high : null, probeSoon: wide }
+    return { ...base, rate, phase: "steady", ceiling: rate / (1 - c.ceilingMargin / 2), ceilingHigh: wide ? good.high : null, probeSoon: wide, fitted: true }
   }
   if (estimated) return { ...base, rate: least, phase: "steady", ceiling: least / (1 - c.ceilingMargin / 2), ceilingHigh: null }
   const below = wallPace * (changed && short ? RESUME_BELOW_SHORT : RESUME_BELOW_WALL)

@@ -21,7 +21,8 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   ["sliding 1s RA=s", "local", "slog-1s", { a: [79, 0.82], b: [68, 0.7], c: [82, 0.84], d: [73, 0.78] }],
   ["bucket 0.5s RA=s", "local", "tb-500ms", { b: [93, 0.95], c: [86, 0.88], d: [94, 0.94] }],
   ["bucket 0.5s RA=s", "delayed", "tb-500ms-delay", { b: [89, 0.9], c: [84, 0.85], d: [87, 0.87] }],
-  ["bucket 0.5s RA=date", "local", "tb-500ms-ra-date", { b: [89, 0.9] }],
+  // 89.4% before walls met within a round trip of a decision without a pause counted as the same burst.
+  ["bucket 0.5s RA=date", "local", "tb-500ms-ra-date", { b: [90.5, 0.92] }],
   ["gcra b5 429", "local", "nginx-429", { b: [93, 0.94] }]
 ]
 

@@ -5,9 +5,7 @@
  */
 
 /** Source files over `MAX_FILE_LINES`, by path: their line count now. */
-export const fileCeilings: Readonly<Record<string, number>> = {
-  "src/adaptive/AdaptiveController.ts": 543
-}
+export const fileCeilings: Readonly<Record<string, number>> = {}
 
 /** Top-level declarations over `MAX_DECLARATION_LINES`, as `path name`: their line count now. */
 export const declarationCeilings: Readonly<Record<string, number>> = {}
