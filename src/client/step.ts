@@ -1,7 +1,8 @@
 /**
- * The one way the client's steps are written: a step wraps the next `send` of an `HttpClient` for
- * each request, with its service given (`stepWith`, how `ResilientClient.make` composes them from
- * the config) or read from context per request (`fromContext`, the public `with…` combinators).
+ * The one way the client's steps are written: a `Step` wraps the next `send` for each request. The
+ * public `with…` combinators put it around an `HttpClient` with its service read from context per
+ * request (`fromContext`) or given (`stepWith`); `ResilientClient.make` composes the same steps as
+ * plain functions with the parts built from the config.
  *
  * @since 0.1.0
  * @internal
