@@ -125,7 +125,7 @@ export const processMatrix = async (
   rows.push(
     { name: "matrix: most script calls per admission on one key", value: maxCalls, unit: "calls", note: "goal <= 2" },
     { name: "matrix: most admissions beyond a key's limit, any cell", value: worst, unit: "req", note: `goal 0 (times seen, ${SLACK_MS} ms slack)` },
-    { name: "matrix: most provably beyond a key's limit, any cell", value: worstProvable, unit: "req", note: "goal 0 (each between asked and seen)" }
+    { name: "matrix: most provably beyond a key's limit, any cell", value: worstProvable, unit: "req", note: "goal < 1 (each between asked and seen; process clocks differ by a fraction of a ms)" }
   )
   return { rows, figures }
 }
