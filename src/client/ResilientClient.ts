@@ -200,7 +200,7 @@ const pipe = (
     through(rateLimiterStep({ observer, key: options.key, cost: options.cost, limits: parts.perCallLimits }), parts.limiter),
     through(bulkheadStep, parts.bulkhead),
     through(breakerStep, parts.breaker),
-    through(retryStep(policy, { api }), undefined),
+    through(retryStep(policy, { api, redaction: observer.redaction }), undefined),
     through(deadlineStep(config.timeouts.overall), undefined),
     through(metricsStep(observer), undefined)
   ]

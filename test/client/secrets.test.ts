@@ -189,4 +189,23 @@ describe("ResilientClient secrets", () => {
       }
       expect(yield* second.json).toEqual({ v: 1 })
     }).pipe(Effect.provide(NodeHttpClient.layerUndici), Logger.withMinimumLogLevel(LogLevel.None)))
+
+  it.scopedLive("the retry driver's Retry-After warning masks the URL with the API's redaction (token, custom query parameters)", () =>
+    Effect.gen(function*() {
+      const session = "sess-Zq81bN4kLw0PxY7m"
+      const server = yield* startServer((_, n) => n === 1 ? { status: 503, headers: { "retry-after": "soon-ish" } } : { status: 200, body: {} })
+      const lines: Array<string> = []
+      yield* Effect.gen(function*() {
+        const governed = yield* build(server.url, {
+          retry: { maxRetries: 1, initialDelay: "1 millis" },
+          logging: { redactQueryParams: ["sessionKey"] }
+        })
+        yield* governed.client.get(`/hooks/${TOKEN}/run?sessionKey=${session}&page=2`)
+      }).pipe(Effect.provide(capture(lines)))
+      const warning = lines.filter((l) => l.includes("Retry-After"))
+      expect(warning).toHaveLength(1)
+      expect(warning[0]).toContain("/hooks/[REDACTED]/run?sessionKey=[REDACTED]&page=2")
+      expect(lines.join("\n")).not.toContain(session)
+      expect(lines.join("\n")).not.toContain(TOKEN)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
 })
