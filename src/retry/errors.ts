@@ -37,8 +37,9 @@ export type ExhaustedReason = "MaxRetries" | "Budget"
  * `attempts` counts every attempt made, the first included. `delays` are the waits taken
  * between them (`attempts - 1` entries). `retryAfter` is the last `Retry-After` the server sent,
  * if any. `lastResponse` / `lastError` hold the final outcome so the caller can still read it.
- * `url` is redacted by the redaction in effect (`Redaction`): userinfo, sensitive query parameters and
- * known secrets are masked, the rest stays readable.
+ * `url` is redacted by the redaction in effect (`Redaction`: userinfo, known secrets and patterns
+ * masked), then every query value is masked and the fragment dropped: a parameter the redactor does
+ * not know by name may still be a credential. The path and the parameter names stay readable.
  *
  * @since 0.1.0
  * @category errors

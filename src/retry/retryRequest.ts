@@ -10,9 +10,9 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type { HttpClientResponse } from "@effect/platform/HttpClientResponse"
 import { Cause, Clock, Duration, Effect, Exit, Option, ScheduleDecision, ScheduleIntervals } from "effect"
 import { randomUUID } from "node:crypto"
-import { redactUrl } from "../logging/Redaction.js"
 import { RetriesExhausted } from "./errors.js"
 import { parseRetryAfter } from "./retryAfter.js"
+import { reportedUrl } from "./reportedUrl.js"
 import {
   type DelaySource,
   isIdempotentMethod,
@@ -230,7 +230,7 @@ const serverDelay = (
     if (Option.isSome(parsed)) return Effect.succeed(parsed.value)
     if (!policy.respectRetryAfter) return Effect.succeed(undefined)
     return Effect.as(
-      Effect.flatMap(redactUrl(req.url), (url) =>
+      Effect.flatMap(reportedUrl(req.url), (url) =>
         Effect.logWarning("Ignoring malformed or absurd Retry-After header; using backoff").pipe(
           Effect.annotateLogs({ retryAfter: header.slice(0, MAX_LOGGED_HEADER), method: req.method, url })
         )),
@@ -296,7 +296,7 @@ const retryLoop = <T extends RetryTrack, E, R, E2>(
         if (n <= policy.maxRetries && deadlineBinds && options.deadlineError !== undefined) {
           return yield* finish(Exit.fail(options.deadlineError()), n, true)
         }
-        const url = yield* redactUrl(req.url)
+        const url = yield* reportedUrl(req.url)
         return yield* finish(
           Exit.fail(
             new RetriesExhausted<E>({

@@ -204,7 +204,7 @@ describe("ResilientClient secrets", () => {
       }).pipe(Effect.provide(capture(lines)))
       const warning = lines.filter((l) => l.includes("Retry-After"))
       expect(warning).toHaveLength(1)
-      expect(warning[0]).toContain("/hooks/[REDACTED]/run?sessionKey=[REDACTED]&page=2")
+      expect(warning[0]).toContain("/hooks/[REDACTED]/run?sessionKey=[REDACTED]&page=[REDACTED]")
       expect(lines.join("\n")).not.toContain(session)
       expect(lines.join("\n")).not.toContain(TOKEN)
     }).pipe(Effect.provide(NodeHttpClient.layerUndici)))

@@ -305,17 +305,19 @@ describe("retryRequest", () => {
       expect(numbers).toEqual([1, 2, 3])
     }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layer)))
 
-  it.effect("the error message hides secrets in the query string (by the redaction in effect)", () =>
+  it.effect("the error message hides secrets in the query string: every value, known names or not", () =>
     Effect.gen(function*() {
       let base = ""
       const r = yield* run(
         { maxRetries: 0 },
         () => ({ status: 500 }),
-        (url) => HttpClientRequest.get(`${base = url}/x?api_key=SECRET&page=2`)
+        (url) => HttpClientRequest.get(`${base = url}/x?api_key=SECRET&hapikey=OTHER&page=2#frag-SECRET`)
       )
       const e = exhaustedOf(r.exit)
-      expect(e.url).not.toContain("SECRET")
-      expect(e.message).not.toContain("SECRET")
-      expect(e.url).toBe(`${base}/x?api_key=[REDACTED]&page=2`)
+      for (const text of [e.url, e.message]) {
+        expect(text).not.toContain("SECRET")
+        expect(text).not.toContain("OTHER")
+      }
+      expect(e.url).toBe(`${base}/x?api_key=[REDACTED]&hapikey=[REDACTED]&page=[REDACTED]`)
     }))
 })
