@@ -84,7 +84,6 @@ export const defaultJsonKeys: ReadonlyArray<string> = [
   "id_token",
   "api_key",
   "apikey",
-  "api-key",
   "private_key",
   "privatekey",
   "credentials",
