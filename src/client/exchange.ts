@@ -5,8 +5,9 @@
  * other; instead every step calls {@link within} with the request it is given, and the first step
  * of a request (whichever the caller composed outermost) opens its exchange.
  *
- * Keyed by fiber: one fiber runs one request's steps at a time (none of them forks between steps),
- * so a lookup is a `WeakMap` read with no `FiberRef` copy. The exchange also remembers its request,
+ * Keyed by fiber: one fiber runs one request's steps at a time, so a lookup is a `WeakMap` read with
+ * no `FiberRef` copy. A step that runs the rest on a fiber of its own (a race) must {@link carry} the
+ * exchange there, or the steps inside open a fresh one (no deadline, attempt 1, lost counters). The exchange also remembers its request,
  * so a request sent from inside another on the same fiber (the cache's revalidation, a hook that
  * calls an API) opens its own exchange and the outer one is restored when it ends.
  *
