@@ -8,7 +8,7 @@
  * @example
  * ```ts
  * import { HttpClient } from "@effect/platform"
- * import { Effect } from "effect"
+ * import { Effect, Layer } from "effect"
  * import { CircuitBreaker, Limit, RateLimiter, ResilientClient, RetryPolicy } from "effect-governor"
  *
  * const observer = ResilientClient.Observer.make({ api: "vendor" })
@@ -22,12 +22,14 @@
  *   ResilientClient.withDeadline("30 seconds"),
  *   ResilientClient.withMetrics(observer)
  * )
- * // Each step reads its service from context: provide your own.
- * const response = yield* client.get("https://api.vendor.test/items").pipe(
- *   Effect.provide(ResilientClient.layerDeadlineTimer),
- *   Effect.provide(CircuitBreaker.layer({ failureThreshold: 5 })),
- *   Effect.provide(RateLimiter.layerMemory({ limits: [Limit.perSecond("rps", 10)] }))
- * )
+ * // Each step reads its service from context: build yours once and give it to every request (a layer
+ * // provided per request would build a new breaker and limiter each time: they would never trip or wait).
+ * const parts = yield* Layer.build(Layer.mergeAll(
+ *   ResilientClient.layerDeadlineTimer,
+ *   CircuitBreaker.layer({ failureThreshold: 5 }),
+ *   RateLimiter.layerMemory({ limits: [Limit.perSecond("rps", 10)] })
+ * ))
+ * const response = yield* client.get("https://api.vendor.test/items").pipe(Effect.provide(parts))
  * ```
  *
  * @since 0.1.0

@@ -5,8 +5,9 @@
  * other; instead every step calls {@link within} with the request it is given, and the first step
  * of a request (whichever the caller composed outermost) opens its exchange.
  *
- * Keyed by fiber: one fiber runs one request's steps at a time (none of them forks between steps),
- * so a lookup is a `WeakMap` read with no `FiberRef` copy. The exchange also remembers its request,
+ * Keyed by fiber: one fiber runs one request's steps at a time, so a lookup is a `WeakMap` read with
+ * no `FiberRef` copy. A step that runs the rest on a fiber of its own (a race) must {@link carry} the
+ * exchange there, or the steps inside open a fresh one (no deadline, attempt 1, lost counters). The exchange also remembers its request,
  * so a request sent from inside another on the same fiber (the cache's revalidation, a hook that
  * calls an API) opens its own exchange and the outer one is restored when it ends.
  *
@@ -87,23 +88,52 @@ export const within = <A, E, R>(
     const outer = exchanges.get(fiber)
     if (outer !== undefined && outer.open && (outer.request === request || outer.current === request)) return f(outer)
     const exchange = open(fiber, request)
-    exchanges.set(fiber, exchange)
-    // Closed in the handlers themselves (synchronously), so an interruption closes it too, without
-    // the cost of an uninterruptible finalizer on every request.
-    const close = () => {
+    return installed(fiber, exchange, outer, () => f(exchange), () => {
       exchange.open = false
-      if (exchanges.get(fiber) !== exchange) return
-      if (outer !== undefined && outer.open) exchanges.set(fiber, outer)
-      else exchanges.delete(fiber)
-    }
-    return Effect.matchCauseEffect(f(exchange), {
-      onFailure: (cause) => {
-        close()
-        return Effect.failCause(cause)
-      },
-      onSuccess: (a) => {
-        close()
-        return Effect.succeed(a)
-      }
     })
+  })
+
+/**
+ * `effect` with `exchange` as its fiber's for its duration, then `outer` again. Restored in the
+ * handlers themselves (synchronously), without the cost of an uninterruptible finalizer on every
+ * request; an interrupted fiber skips them, and its entry (marked open) stays until the fiber is gone.
+ */
+const installed = <A, E, R>(
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  exchange: Exchange,
+  outer: Exchange | undefined,
+  effect: () => Effect.Effect<A, E, R>,
+  onEnd: () => void
+): Effect.Effect<A, E, R> => {
+  exchanges.set(fiber, exchange)
+  const restore = () => {
+    onEnd()
+    if (exchanges.get(fiber) !== exchange) return
+    if (outer !== undefined && outer.open) exchanges.set(fiber, outer)
+    else exchanges.delete(fiber)
+  }
+  return Effect.matchCauseEffect(effect(), {
+    onFailure: (cause) => {
+      restore()
+      return Effect.failCause(cause)
+    },
+    onSuccess: (a) => {
+      restore()
+      return Effect.succeed(a)
+    }
+  })
+}
+
+/**
+ * `effect` run with `exchange` on whatever fiber runs it: for a step that sends the rest of the
+ * request from a fiber of its own (the bulkhead's deadline races one), so the steps inside still
+ * join the request's exchange (its deadline, attempt, counters) instead of opening a fresh one.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const carry = <A, E, R>(exchange: Exchange, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.withFiberRuntime((fiber) => {
+    const outer = exchanges.get(fiber)
+    return outer === exchange ? effect : installed(fiber, exchange, outer, () => effect, () => {})
   })

@@ -58,5 +58,10 @@ export const attemptTimeoutStep = (
  * @since 0.1.0
  * @category combinators
  */
-export const withAttemptTimeout = (options: AttemptTimeoutOptions) =>
-  fromContext(DeadlineTimer, attemptTimeoutStep(options))
+export const withAttemptTimeout = (options: AttemptTimeoutOptions) => {
+  const step = attemptTimeoutStep(options)
+  // Until the transport is seen honouring aborts, an attempt races a fiber of its own: steps composed
+  // inside this one keep the request's exchange there. (`make` puts only the transport inside.)
+  return fromContext(DeadlineTimer, (timer, send, request) =>
+    Exchange.within(request, (exchange) => step(timer, (r) => Exchange.carry(exchange, send(r)), request)))
+}

@@ -21,7 +21,8 @@ export const bulkheadStep: Step<BulkheadShape, BulkheadFull | DeadlineExceeded> 
     if (exchange.deadlineAt === Infinity) return bulkhead.run(send(request))
     return Effect.suspend(() =>
       Timeouts.withDeadline(
-        bulkhead.run(send(request)),
+        // The race runs the attempt on a fiber of its own: the steps inside keep this exchange.
+        Exchange.carry(exchange, bulkhead.run(send(request))),
         Duration.millis(Math.max(0, exchange.deadlineAt - exchange.clock.unsafeCurrentTimeMillis()))
       )
     ).pipe(

@@ -50,4 +50,33 @@ describe("client: stale-if-error from the per-API config", () => {
       const failed = yield* Effect.either(plain.client.get("/stale/plain"))
       expect(failed._tag === "Right" ? failed.right.headers["x-cache"] : "failed").not.toBe("STALE")
     }).pipe(Effect.provide(FetchHttpClient.layer), Effect.provide(Logger.minimumLogLevel(LogLevel.None))))
+
+  // The cache is the outermost step: a refusal inside it (an open circuit, a limiter wait that cannot
+  // end before the deadline, with or without a bulkhead racing that deadline) is answered stale too.
+  for (const bulkhead of [false, true]) {
+    it.scoped(`answers from the stale entry when the breaker is open or the limiter cannot admit in time (bulkhead ${bulkhead ? "on" : "off"})`, () =>
+      Effect.gen(function*() {
+        const server = yield* startServer
+        const name = `stale-refused-${bulkhead}`
+        const governed = yield* ResilientClient.make(yield* ApiConfig.decode({
+          name,
+          baseUrl: server.url(""),
+          retry: { maxRetries: 0 },
+          limits: [{ name: "slow", limit: 1, per: "hour" }],
+          timeouts: { attempt: "1 second", overall: "2 seconds" },
+          cache: { enabled: true, staleIfError: "1 hour" },
+          ...(bulkhead ? { bulkhead: { maxConcurrent: 1, maxQueue: 1 } } : {})
+        }))
+        expect(yield* (yield* governed.client.get("/stale/plain")).text).toBe("n1")
+        yield* TestClock.adjust(Duration.seconds(6))
+        // The limiter's one token is spent: its wait (an hour) cannot end before the deadline.
+        const limited = yield* governed.client.get("/stale/plain")
+        expect(limited.headers["x-cache"]).toBe("STALE")
+        yield* governed.breaker!.force("open")
+        const open = yield* governed.client.get("/stale/plain")
+        expect(open.headers["x-cache"]).toBe("STALE")
+        expect(yield* open.text).toBe("n1")
+        expect(server.count("/stale/plain")).toBe(1)
+      }).pipe(Effect.provide(FetchHttpClient.layer), Effect.provide(Logger.minimumLogLevel(LogLevel.None))))
+  }
 })
