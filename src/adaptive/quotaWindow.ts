@@ -23,6 +23,8 @@ export interface Reading {
   /** When its answer came: the request reached the server about halfway. */
   readonly at: number
   readonly remaining: number
+  /** The quota per window, when stated: it tells a small quota from a sliding log's slow rise. */
+  readonly limit?: number | undefined
   readonly partition: string | null
 }
 
@@ -50,8 +52,10 @@ export const record = (s: WindowState, r: Reading): WindowState => {
   // Answers reach the server out of send order: `remaining` jitters by a few. A new window restores
   // the quota at once, a jump far above that; under a small quota (<= JITTER left after the jump)
   // no rise beats the jitter, so there only a rise from an exhausted reading counts (a quota of 1
-  // reads 0 every time: its windows never show).
-  const jitter = Math.min(JITTER, r.remaining - 1)
+  // reads 0 every time: its windows never show). The cap follows the stated quota, not the reading:
+  // a sliding log restores a large quota one request at a time, and a rise from 0 to 2 there is no
+  // new window (capped by that reading, the pause ended a window after it: 54% of a 1 s log of 50).
+  const jitter = Math.min(JITTER, r.limit === undefined ? r.remaining - 1 : r.limit - 2)
   const jump = same && r.remaining > last.remaining + Math.max(jitter, r.remaining / 2)
   const start = jump ? (r.sentAt + r.at) / 2 : same ? s.windowStartAt : null
   return { headerLast: r, windowStartAt: start }

@@ -41,6 +41,19 @@ describe("quota window (whole-second resets)", () => {
     }
   )
 
+  prop(
+    "a stated quota of 2 or more: its full reading after an exhausted one opens a window, a rise of 2 under a quota of 6 or more does not",
+    [fc.integer({ min: 2, max: 500 }), fc.integer({ min: 0, max: 10_000 })],
+    ([quota, at]) => {
+      const stated = (sentAt: number, remaining: number) => ({ ...read(sentAt, remaining), limit: quota })
+      const s = QuotaWindow.record(QuotaWindow.record(empty, stated(at, 0)), stated(at + 1000, quota - 1))
+      expect(s.windowStartAt).toBeCloseTo(at + 1001, 6)
+      // A sliding log frees its quota one request at a time: 0 then 2 left is that, not a new window.
+      const slow = QuotaWindow.record(QuotaWindow.record(empty, stated(at, 0)), stated(at + 20, 2))
+      if (quota >= 6) expect(slow.windowStartAt).toBeNull()
+    }
+  )
+
   it("out-of-order answers (remaining up by a few) and other partitions do not open a window", () => {
     let s = QuotaWindow.record(empty, read(0, 40))
     s = QuotaWindow.record(s, read(10, 37))
