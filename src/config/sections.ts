@@ -16,10 +16,10 @@ import {
   MAX_RETRIES
 } from "../internal/bounds.js"
 import * as BreakerDefaults from "../breaker/defaults.js"
+import { BreakerCount, minimumCallsCheck } from "../breaker/options.js"
 import { durationUpTo, Fraction, intBetween, NonEmptyTrimmedString } from "../internal/schema.js"
 import {
   AdaptiveRate,
-  BreakerCount,
   COUNT_RANGE,
   EnvVarName,
   HeaderName,
@@ -125,6 +125,9 @@ export const RetrySection = Schema.Struct({
   )
 )
 
+// The fields of `CircuitBreakerOptionsSchema` with the config's own defaults: successThreshold 2 (two
+// good probes before a deployed client trusts the API again) where `CircuitBreaker.make` takes 1, and a
+// recoveryTimeout above 0 where the options also accept 0. Both kept as they were (issue 14).
 export const BreakerSection = Schema.Struct({
   enabled: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }).annotations({
     description: "Use a circuit breaker for this API."
@@ -154,11 +157,7 @@ export const BreakerSection = Schema.Struct({
     description: `Probes allowed in flight at once while half-open (${COUNT_RANGE}).`
   })
 }).pipe(
-  Schema.filter((b) =>
-    b.minimumCalls === undefined || b.minimumCalls <= b.windowSize
-      ? true
-      : { path: ["minimumCalls"], message: `minimumCalls ${b.minimumCalls} must be <= windowSize ${b.windowSize}` }
-  )
+  Schema.filter((b) => minimumCallsCheck(b.windowSize, b.minimumCalls))
 )
 
 export const BulkheadSection = Schema.Struct({
