@@ -17,6 +17,7 @@ import {
 } from "../internal/bounds.js"
 import * as BreakerDefaults from "../breaker/defaults.js"
 import { BreakerCount, minimumCallsCheck } from "../breaker/options.js"
+import { MaxConcurrent, MaxQueue } from "../bulkhead/Bulkhead.js"
 import { durationUpTo, Fraction, intBetween, NonEmptyTrimmedString } from "../internal/schema.js"
 import {
   AdaptiveRate,
@@ -160,11 +161,12 @@ export const BreakerSection = Schema.Struct({
   Schema.filter((b) => minimumCallsCheck(b.windowSize, b.minimumCalls))
 )
 
+// The fields of `BulkheadOptionsSchema`; maxConcurrent is optional here (absent: no bulkhead) where `Bulkhead.make` needs it.
 export const BulkheadSection = Schema.Struct({
-  maxConcurrent: Schema.optionalWith(intBetween(1, MAX_CONCURRENT), { exact: true }).annotations({
+  maxConcurrent: Schema.optionalWith(MaxConcurrent, { exact: true }).annotations({
     description: `Requests in flight at once (1 to ${MAX_CONCURRENT}; unlimited when absent).`
   }),
-  maxQueue: Schema.optionalWith(intBetween(0, MAX_QUEUE), { exact: true, default: () => 100 }).annotations({
+  maxQueue: Schema.optionalWith(MaxQueue, { exact: true, default: () => 100 }).annotations({
     description: `Requests waiting for a slot (0 to ${MAX_QUEUE}); when full, calls fail at once instead of queueing.`
   })
 })
