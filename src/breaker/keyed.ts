@@ -5,12 +5,13 @@
  * @since 0.1.0
  * @internal
  */
-import { Context, Effect, Layer, PubSub, type Scope, Stream } from "effect"
+import { Context, Effect, Layer, PubSub, Schema, type Scope, Stream } from "effect"
 import { dual } from "effect/Function"
 import type { BreakerSnapshot, CircuitBreakerShape, StateChange } from "./CircuitBreaker.js"
 import { type CircuitOpenError, InvalidCircuitBreakerOptions } from "./errors.js"
 import { makeMemoryBreaker } from "./memory.js"
-import { type CircuitBreakerOptions, isPositiveInt, resolveOptions } from "./options.js"
+import { decodeOptions, WholeNumber } from "../internal/schema.js"
+import { type CircuitBreakerOptions, resolveOptions } from "./options.js"
 
 /**
  * Options of a keyed breaker: the options every per-key breaker gets, plus how many keys to keep.
@@ -24,6 +25,12 @@ export interface KeyedCircuitBreakerOptions extends CircuitBreakerOptions {
    */
   readonly maxKeys?: number | undefined
 }
+
+/** What a keyed breaker adds to `CircuitBreakerOptionsSchema`. */
+const decodeKeyed = decodeOptions(
+  Schema.Struct({ maxKeys: Schema.optional(WholeNumber) }),
+  (field, reason) => new InvalidCircuitBreakerOptions({ field, reason })
+)
 
 /**
  * A breaker per key (per host, per endpoint, per tenant…), created on first use.
@@ -65,10 +72,7 @@ export const makeKeyed = (
 ): Effect.Effect<KeyedCircuitBreakerShape, InvalidCircuitBreakerOptions> =>
   Effect.gen(function*() {
     const { classify, config, name } = yield* resolveOptions(options)
-    const maxKeys = options.maxKeys ?? 1000
-    if (!isPositiveInt(maxKeys)) {
-      return yield* new InvalidCircuitBreakerOptions({ field: "maxKeys", reason: `expected an integer >= 1, got ${String(maxKeys)}` })
-    }
+    const maxKeys = (yield* decodeKeyed(options)).maxKeys ?? 1000
     const pubsub = yield* PubSub.unbounded<StateChange>()
     // Insertion order doubles as recency order: a hit is moved to the end.
     const breakers = new Map<string, CircuitBreakerShape>()

@@ -5,13 +5,13 @@
  * @since 0.1.0
  * @internal
  */
-import { type Duration, Either, type Exit } from "effect"
-import { MAX_BREAKER_COUNT } from "../internal/bounds.js"
+import { Duration, Either, type Exit, Schema } from "effect"
+import { MAX_BREAKER_COUNT, MAX_REQUEST_WAIT } from "../internal/bounds.js"
+import { anyDurationUpTo, decodeOptions, Fraction, FunctionOption, intBetween, OptionName } from "../internal/schema.js"
 import { defaultClassify } from "./classify.js"
 import * as Defaults from "./defaults.js"
 import { InvalidCircuitBreakerOptions } from "./errors.js"
 import type * as Machine from "./machine.js"
-import * as Permits from "./permit.js"
 
 /**
  * Options as a user writes them.
@@ -50,8 +50,50 @@ export interface CircuitBreakerOptions {
   readonly classify?: ((exit: Exit.Exit<unknown, unknown>) => Machine.Verdict) | undefined
 }
 
-/** @internal */
-export const isPositiveInt = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 1
+/**
+ * A count of the breaker (failures, calls, probes): 1 to `MAX_BREAKER_COUNT`. The config's breaker
+ * section uses it too.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const BreakerCount = intBetween(1, MAX_BREAKER_COUNT)
+
+/**
+ * The cross-field rule of options and config alike: the rate is judged once `minimumCalls` calls
+ * are in a window of `windowSize`, so it cannot ask for more.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const minimumCallsCheck = (windowSize: number, minimumCalls: number | undefined): Schema.FilterOutput =>
+  minimumCalls === undefined || minimumCalls <= windowSize
+    ? true
+    : { path: ["minimumCalls"], message: `minimumCalls ${minimumCalls} must be <= windowSize ${windowSize}` }
+
+/**
+ * The schema `CircuitBreaker.make` decodes its options with. `recoveryTimeout` may be 0 here (probe at
+ * once, which tests and simulations use) while the config section wants more than 0: both bounds are
+ * kept as they were (issue 14).
+ *
+ * @since 0.1.0
+ */
+export const CircuitBreakerOptionsSchema = Schema.Struct({
+  name: Schema.optional(OptionName),
+  failureThreshold: Schema.optional(BreakerCount),
+  failureRate: Schema.optional(Fraction),
+  windowSize: Schema.optional(BreakerCount),
+  minimumCalls: Schema.optional(BreakerCount),
+  successThreshold: Schema.optional(BreakerCount),
+  recoveryTimeout: Schema.optional(anyDurationUpTo(MAX_REQUEST_WAIT)),
+  halfOpenMaxProbes: Schema.optional(BreakerCount),
+  classify: Schema.optional(FunctionOption<(exit: Exit.Exit<unknown, unknown>) => Machine.Verdict>())
+}).pipe(Schema.filter((o) => minimumCallsCheck(o.windowSize ?? Defaults.WINDOW_SIZE, o.minimumCalls)))
+
+const decode = decodeOptions(
+  CircuitBreakerOptionsSchema,
+  (field, reason) => new InvalidCircuitBreakerOptions({ field, reason })
+)
 
 /**
  * Validates options and fills in defaults.
@@ -67,44 +109,21 @@ export const resolveOptions = (
     readonly classify: (exit: Exit.Exit<unknown, unknown>) => Machine.Verdict
   },
   InvalidCircuitBreakerOptions
-> => {
-  const fail = (field: string, reason: string) => Either.left(new InvalidCircuitBreakerOptions({ field, reason }))
-  const name = options.name ?? "default"
-  if (typeof name !== "string" || name.length === 0) return fail("name", "expected a non-empty string")
-  const positive = ["failureThreshold", "windowSize", "minimumCalls", "successThreshold", "halfOpenMaxProbes"] as const
-  for (const field of positive) {
-    const v = options[field]
-    if (v !== undefined && !(isPositiveInt(v) && v <= MAX_BREAKER_COUNT)) {
-      return fail(field, `expected an integer from 1 to ${MAX_BREAKER_COUNT}, got ${String(v)}`)
-    }
-  }
-  const rate = options.failureRate
-  if (rate !== undefined && !(typeof rate === "number" && Number.isFinite(rate) && rate > 0 && rate <= 1)) {
-    return fail("failureRate", `expected a number in (0, 1], got ${String(rate)}`)
-  }
-  const windowSize = options.windowSize ?? Defaults.WINDOW_SIZE
-  const minimumCalls = options.minimumCalls ?? Math.min(Defaults.MINIMUM_CALLS, windowSize)
-  if (minimumCalls > windowSize) {
-    return fail("minimumCalls", `must not exceed windowSize (${windowSize}), got ${minimumCalls}`)
-  }
-  const recovery = Permits.durationMillis("recoveryTimeout", options.recoveryTimeout, 30_000, 0)
-  if (Either.isLeft(recovery)) return Either.left(recovery.left)
-  const recoveryMs = recovery.right
-  if (options.classify !== undefined && typeof options.classify !== "function") return fail("classify", "expected a function")
-  const classify = options.classify ?? defaultClassify
-  return Either.right({
-    name,
-    classify,
-    config: {
-      // One rule given: only that one. Neither: both defaults.
-      failureThreshold: options.failureThreshold ?? (rate === undefined ? Defaults.FAILURE_THRESHOLD : undefined),
-      failureRate: rate ?? (options.failureThreshold === undefined ? Defaults.FAILURE_RATE : undefined),
-      windowSize,
-      minimumCalls,
-      successThreshold: options.successThreshold ?? 1,
-      recoveryTimeoutMs: recoveryMs,
-      halfOpenMaxProbes: options.halfOpenMaxProbes ?? 1
+> =>
+  Either.map(decode(options), (o) => {
+    const windowSize = o.windowSize ?? Defaults.WINDOW_SIZE
+    return {
+      name: o.name ?? "default",
+      classify: o.classify ?? defaultClassify,
+      config: {
+        // One rule given: only that one. Neither: both defaults.
+        failureThreshold: o.failureThreshold ?? (o.failureRate === undefined ? Defaults.FAILURE_THRESHOLD : undefined),
+        failureRate: o.failureRate ?? (o.failureThreshold === undefined ? Defaults.FAILURE_RATE : undefined),
+        windowSize,
+        minimumCalls: o.minimumCalls ?? Math.min(Defaults.MINIMUM_CALLS, windowSize),
+        successThreshold: o.successThreshold ?? 1,
+        recoveryTimeoutMs: o.recoveryTimeout === undefined ? 30_000 : Duration.toMillis(o.recoveryTimeout),
+        halfOpenMaxProbes: o.halfOpenMaxProbes ?? 1
+      }
     }
   })
-}
-

@@ -5,10 +5,10 @@
  * @since 0.1.0
  * @internal
  */
-import { Duration, Effect, Either, Option } from "effect"
+import { Duration, Effect, Either } from "effect"
 import type * as Exit from "effect/Exit"
 import { MAX_REQUEST_WAIT } from "../internal/bounds.js"
-import { decodeDuration } from "../internal/duration.js"
+import { anyDurationUpTo, decodeOptions } from "../internal/schema.js"
 import { CircuitOpenError, InvalidCircuitBreakerOptions } from "./errors.js"
 import type * as Machine from "./machine.js"
 
@@ -37,19 +37,19 @@ export const permitFor = <T extends { readonly probe: boolean }>(
   return { probe: ticket.probe, record: once, recordExit: (exit: Exit.Exit<unknown, unknown>) => once(classify(exit)) }
 }
 
-/** A duration option in milliseconds, from `minMs` to `MAX_REQUEST_WAIT`, or the error naming it. */
+/** A duration option in milliseconds, from 0 (or more than 0 when `minMs` is 1) to `MAX_REQUEST_WAIT`, or the error naming it. */
 export const durationMillis = (
   field: string,
   value: Duration.DurationInput | undefined,
   fallbackMs: number,
-  minMs: number
-): Either.Either<number, InvalidCircuitBreakerOptions> => {
-  if (value === undefined) return Either.right(fallbackMs)
-  const d = decodeDuration(value)
-  if (Option.isNone(d) || Duration.toMillis(d.value) < minMs || !Duration.lessThanOrEqualTo(d.value, MAX_REQUEST_WAIT)) {
-    const reason = `expected a duration from ${minMs === 0 ? "0" : `${minMs} ms`} to ${Duration.format(MAX_REQUEST_WAIT)}, ` +
-      `got ${JSON.stringify(String(value))}`
-    return Either.left(new InvalidCircuitBreakerOptions({ field, reason }))
-  }
-  return Either.right(Duration.toMillis(d.value))
-}
+  minMs: 0 | 1
+): Either.Either<number, InvalidCircuitBreakerOptions> =>
+  value === undefined
+    ? Either.right(fallbackMs)
+    : Either.map(
+      decodeOptions(
+        anyDurationUpTo(MAX_REQUEST_WAIT, { positive: minMs > 0 }),
+        (_, reason) => new InvalidCircuitBreakerOptions({ field, reason })
+      )(value),
+      Duration.toMillis
+    )

@@ -5,8 +5,9 @@
  *
  * @since 0.1.0
  */
-import { Context, Deferred, Effect, Either, Layer, Ref } from "effect"
+import { Context, Deferred, Effect, Either, Layer, Ref, Schema } from "effect"
 import { MAX_CONCURRENT, MAX_QUEUE } from "../internal/bounds.js"
+import { decodeOptions, intBetween, OptionName } from "../internal/schema.js"
 import { BulkheadFull, InvalidBulkheadOptions } from "./errors.js"
 
 /**
@@ -62,8 +63,34 @@ interface State {
   readonly admitted: number
 }
 
-const isInt = (n: unknown, min: number, max: number): n is number =>
-  typeof n === "number" && Number.isSafeInteger(n) && n >= min && n <= max
+/**
+ * Effects in flight at once: 1 to `MAX_CONCURRENT`. The config's bulkhead section uses it too.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const MaxConcurrent = intBetween(1, MAX_CONCURRENT)
+
+/**
+ * Callers waiting for a slot: 0 to `MAX_QUEUE`. The config's bulkhead section uses it too.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const MaxQueue = intBetween(0, MAX_QUEUE)
+
+/**
+ * The schema `make` decodes its options with.
+ *
+ * @since 0.1.0
+ */
+export const BulkheadOptionsSchema = Schema.Struct({
+  maxConcurrent: MaxConcurrent,
+  maxQueue: MaxQueue,
+  name: Schema.optional(OptionName)
+})
+
+const decode = decodeOptions(BulkheadOptionsSchema, (field, reason) => new InvalidBulkheadOptions({ field, reason }))
 
 /**
  * Validates options.
@@ -72,29 +99,8 @@ const isInt = (n: unknown, min: number, max: number): n is number =>
  */
 export const validate = (
   options: BulkheadOptions
-): Either.Either<{ readonly maxConcurrent: number; readonly maxQueue: number; readonly name: string }, InvalidBulkheadOptions> => {
-  if (!isInt(options.maxConcurrent, 1, MAX_CONCURRENT)) {
-    return Either.left(
-      new InvalidBulkheadOptions({
-        field: "maxConcurrent",
-        reason: `expected an integer from 1 to ${MAX_CONCURRENT}, got ${String(options.maxConcurrent)}`
-      })
-    )
-  }
-  if (!isInt(options.maxQueue, 0, MAX_QUEUE)) {
-    return Either.left(
-      new InvalidBulkheadOptions({
-        field: "maxQueue",
-        reason: `expected an integer from 0 to ${MAX_QUEUE}, got ${String(options.maxQueue)}`
-      })
-    )
-  }
-  const name = options.name ?? "default"
-  if (typeof name !== "string" || name.length === 0) {
-    return Either.left(new InvalidBulkheadOptions({ field: "name", reason: "expected a non-empty string" }))
-  }
-  return Either.right({ maxConcurrent: options.maxConcurrent, maxQueue: options.maxQueue, name })
-}
+): Either.Either<{ readonly maxConcurrent: number; readonly maxQueue: number; readonly name: string }, InvalidBulkheadOptions> =>
+  Either.map(decode(options), (o) => ({ maxConcurrent: o.maxConcurrent, maxQueue: o.maxQueue, name: o.name ?? "default" }))
 
 /**
  * Creates a bulkhead.

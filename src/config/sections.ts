@@ -16,10 +16,11 @@ import {
   MAX_RETRIES
 } from "../internal/bounds.js"
 import * as BreakerDefaults from "../breaker/defaults.js"
+import { BreakerCount, minimumCallsCheck } from "../breaker/options.js"
+import { MaxConcurrent, MaxQueue } from "../bulkhead/Bulkhead.js"
 import { durationUpTo, Fraction, intBetween, NonEmptyTrimmedString } from "../internal/schema.js"
 import {
   AdaptiveRate,
-  BreakerCount,
   COUNT_RANGE,
   EnvVarName,
   HeaderName,
@@ -125,6 +126,9 @@ export const RetrySection = Schema.Struct({
   )
 )
 
+// The fields of `CircuitBreakerOptionsSchema` with the config's own defaults: successThreshold 2 (two
+// good probes before a deployed client trusts the API again) where `CircuitBreaker.make` takes 1, and a
+// recoveryTimeout above 0 where the options also accept 0. Both kept as they were (issue 14).
 export const BreakerSection = Schema.Struct({
   enabled: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => true }).annotations({
     description: "Use a circuit breaker for this API."
@@ -154,18 +158,15 @@ export const BreakerSection = Schema.Struct({
     description: `Probes allowed in flight at once while half-open (${COUNT_RANGE}).`
   })
 }).pipe(
-  Schema.filter((b) =>
-    b.minimumCalls === undefined || b.minimumCalls <= b.windowSize
-      ? true
-      : { path: ["minimumCalls"], message: `minimumCalls ${b.minimumCalls} must be <= windowSize ${b.windowSize}` }
-  )
+  Schema.filter((b) => minimumCallsCheck(b.windowSize, b.minimumCalls))
 )
 
+// The fields of `BulkheadOptionsSchema`; maxConcurrent is optional here (absent: no bulkhead) where `Bulkhead.make` needs it.
 export const BulkheadSection = Schema.Struct({
-  maxConcurrent: Schema.optionalWith(intBetween(1, MAX_CONCURRENT), { exact: true }).annotations({
+  maxConcurrent: Schema.optionalWith(MaxConcurrent, { exact: true }).annotations({
     description: `Requests in flight at once (1 to ${MAX_CONCURRENT}; unlimited when absent).`
   }),
-  maxQueue: Schema.optionalWith(intBetween(0, MAX_QUEUE), { exact: true, default: () => 100 }).annotations({
+  maxQueue: Schema.optionalWith(MaxQueue, { exact: true, default: () => 100 }).annotations({
     description: `Requests waiting for a slot (0 to ${MAX_QUEUE}); when full, calls fail at once instead of queueing.`
   })
 })

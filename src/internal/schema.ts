@@ -65,6 +65,13 @@ export const numberBetween = (
     })
   )
 
+/** A whole number >= 1 (a count: keys, workers). */
+export const WholeNumber = Schema.Number.pipe(
+  Schema.filter((n) => Number.isSafeInteger(n) && n >= 1, {
+    message: (issue) => `Expected a whole number >= 1, got ${String(issue.actual)}`
+  })
+)
+
 /** A whole number in `[min, max]`. */
 export const intBetween = (min: number, max: number) =>
   Schema.Number.pipe(
@@ -73,16 +80,28 @@ export const intBetween = (min: number, max: number) =>
     })
   )
 
-/** A duration of at most `max`, and greater than zero when `positive` (else >= 0). */
-export const durationUpTo = (max: Duration.Duration, options: { readonly positive?: boolean } = {}) =>
-  DurationInput.pipe(
+/** `base` bounded to at most `max`, and greater than zero when `positive` (else >= 0). */
+const boundedDuration = <I, R>(
+  base: Schema.Schema<Duration.Duration, I, R>,
+  max: Duration.Duration,
+  options: { readonly positive?: boolean } = {}
+) =>
+  base.pipe(
     Schema.filter((d) => (options.positive === true ? Duration.toMillis(d) > 0 : true) && Duration.lessThanOrEqualTo(d, max), {
       message: (issue) =>
+        // `actual` is the input as given (millis, "36500 days"…), or no duration at all when the base schema failed.
         `Expected a duration ${options.positive === true ? "greater than 0" : ">= 0"} and at most ${Duration.format(max)}, got ${
-          Duration.format(issue.actual as Duration.Duration)
+          Option.match(decodeDuration(issue.actual), {
+            onNone: () => JSON.stringify(String(issue.actual)),
+            onSome: Duration.format
+          })
         }`
     })
   )
+
+/** A duration as JSON writes it (see `DurationInput`) of at most `max`, and greater than zero when `positive`. */
+export const durationUpTo = (max: Duration.Duration, options: { readonly positive?: boolean } = {}) =>
+  boundedDuration(DurationInput, max, options)
 
 /** Any `Duration.DurationInput` (a `Duration`, millis, `"1 minute"`, bigint nanos, `[s, ns]`). */
 export const AnyDuration = Schema.Union(
@@ -98,3 +117,42 @@ export const AnyDuration = Schema.Union(
     encode: (d) => ParseResult.succeed(Duration.toNanos(d).pipe(Option.getOrElse(() => BigInt(0))))
   })
 )
+
+// One schema over every form (not a union): a bad value gets one message, not one per union member.
+const OptionDuration = Schema.transformOrFail(Schema.Unknown, Schema.DurationFromSelf, {
+  strict: true,
+  decode: (input, _, ast) =>
+    Option.match(decodeDuration(input), {
+      onNone: () => ParseResult.fail(new ParseResult.Type(ast, input, `Expected a duration, got ${JSON.stringify(String(input))}`)),
+      onSome: ParseResult.succeed
+    }),
+  encode: ParseResult.succeed
+})
+
+/** Any `Duration.DurationInput` of at most `max`, and greater than zero when `positive`: an option's bound. */
+export const anyDurationUpTo = (max: Duration.Duration, options: { readonly positive?: boolean } = {}) =>
+  boundedDuration(OptionDuration, max, options)
+
+/** A non-empty name shown in errors and snapshots. */
+export const OptionName = Schema.String.pipe(Schema.filter((s) => s.length > 0, { message: () => "expected a non-empty string" }))
+
+/** A function-valued option (a classifier, a callback): checked only for being a function. */
+export const FunctionOption = <F extends (...args: ReadonlyArray<never>) => unknown>() =>
+  Schema.declare((u: unknown): u is F => typeof u === "function", { message: () => "expected a function" })
+
+/**
+ * A decoder of an options object that fails with `onError(field, reason)`: `field` is the path of the
+ * first bad value (`"windowSize"`, `"retryOnStatus.2"`), `reason` its schema's message.
+ */
+export const decodeOptions = <A, I, E>(
+  schema: Schema.Schema<A, I, never>,
+  onError: (field: string, reason: string) => E
+) => {
+  const decode = Schema.decodeUnknownEither(schema)
+  return (input: unknown): Either.Either<A, E> =>
+    Either.mapLeft(decode(input), (error) => {
+      const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
+      const field = issue === undefined || issue.path.length === 0 ? "options" : issue.path.map(String).join(".")
+      return onError(field, issue?.message ?? error.message)
+    })
+}

@@ -8,8 +8,10 @@
  */
 import { Duration, Schema } from "effect"
 import { MAX_REQUEST_WAIT } from "../internal/bounds.js"
-import { AnyDuration, Fraction, intBetween } from "../internal/schema.js"
+import { AnyDuration, Fraction, intBetween, WholeNumber } from "../internal/schema.js"
 import { LimitList } from "./Limit.js"
+
+export { WholeNumber }
 
 /**
  * Proactive throttling: `false`, or the share of a limit's capacity after which admissions are spaced.
@@ -36,18 +38,6 @@ export const MinIntervalOption = Schema.optionalWith(
     })
   ),
   { default: () => Duration.zero }
-)
-
-/**
- * A whole number >= 1 (a count: keys, workers).
- *
- * @since 0.1.0
- * @internal
- */
-export const WholeNumber = Schema.Number.pipe(
-  Schema.filter((n) => Number.isSafeInteger(n) && n >= 1, {
-    message: (issue) => `Expected a whole number >= 1, got ${String(issue.actual)}`
-  })
 )
 
 /** A finite duration, greater than zero when `positive`. */

@@ -261,6 +261,27 @@ describe("CircuitBreaker", () => {
     expect(field({ recoveryTimeout: "-5 seconds" as Duration.DurationInput })).toBe("recoveryTimeout")
     expect(field({ windowSize: 10_000, minimumCalls: 10_000, recoveryTimeout: "1 day" })).toBe("valid")
   })
+
+  it("decodes with CircuitBreakerOptionsSchema: a typed error naming the field, with the schema's reason", () => {
+    const error = (o: unknown) =>
+      Either.match(CircuitBreaker.resolveOptions(o as CircuitBreaker.CircuitBreakerOptions), {
+        onLeft: (e) => ({ _tag: e._tag, field: e.field, reason: e.reason }),
+        onRight: () => "valid"
+      })
+    expect(error({ classify: "5xx" })).toEqual({ _tag: "InvalidCircuitBreakerOptions", field: "classify", reason: "expected a function" })
+    expect(error({ failureThreshold: "3" })).toMatchObject({ field: "failureThreshold" })
+    expect(error({ windowSize: 0 })).toMatchObject({ field: "windowSize", reason: "Expected a whole number from 1 to 10000, got 0" })
+    expect(error({ recoveryTimeout: "later" })).toMatchObject({ field: "recoveryTimeout", reason: expect.stringContaining("got \"later\"") })
+    expect(error({ windowSize: 5, minimumCalls: 6 })).toMatchObject({ reason: "minimumCalls 6 must be <= windowSize 5" })
+    // The options accept a zero recovery (probe at once); the config section does not (see sections.ts).
+    expect(error({ recoveryTimeout: 0 })).toBe("valid")
+  })
+
+  it.effect("a keyed breaker names a bad maxKeys", () =>
+    Effect.gen(function*() {
+      const e = yield* Effect.flip(CircuitBreaker.makeKeyed({ maxKeys: 0 }))
+      expect(e).toMatchObject({ _tag: "InvalidCircuitBreakerOptions", field: "maxKeys" })
+    }))
 })
 
 describe("KeyedCircuitBreaker", () => {

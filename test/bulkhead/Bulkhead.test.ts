@@ -147,4 +147,14 @@ describe("Bulkhead", () => {
     expect(field({ maxConcurrent: 1, maxQueue: 1e12 })).toBe("maxQueue")
     expect(field({ maxConcurrent: 100_000, maxQueue: 1_000_000 })).toBe("valid")
   })
+
+  it.effect("make decodes with BulkheadOptionsSchema: a typed error naming the field, with the schema's reason", () =>
+    Effect.gen(function*() {
+      const missing = yield* Effect.flip(Bulkhead.make({ maxQueue: 1 } as unknown as Bulkhead.BulkheadOptions))
+      expect(missing).toMatchObject({ _tag: "InvalidBulkheadOptions", field: "maxConcurrent" })
+      const text = yield* Effect.flip(Bulkhead.make({ maxConcurrent: 1, maxQueue: "5" } as unknown as Bulkhead.BulkheadOptions))
+      expect(text).toMatchObject({ _tag: "InvalidBulkheadOptions", field: "maxQueue" })
+      const bad = yield* Effect.flip(Bulkhead.make({ maxConcurrent: 0, maxQueue: 0 }))
+      expect(bad.reason).toBe("Expected a whole number from 1 to 100000, got 0")
+    }))
 })

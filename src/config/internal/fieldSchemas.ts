@@ -23,8 +23,6 @@ import { MAX_PACING_MS } from "../../limiter/pacing.js"
 
 export const RetryCount = intBetween(0, MAX_RETRIES)
 
-export const BreakerCount = intBetween(1, MAX_BREAKER_COUNT)
-
 // Only error statuses: retrying, or slowing down on, a success (`[200]`) is always a mistake.
 export const ErrorStatus = Schema.Number.pipe(
   Schema.filter(isErrorStatus, {
