@@ -40,13 +40,11 @@ export const authorize = (config: ApiConfig, token: Option.Option<Redacted.Redac
   return HttpClientRequest.setHeader(request, auth.header, auth.scheme === "bearer" ? `Bearer ${value}` : value)
 }
 
-
 /**
  * Base URL, default headers (the request's own win) and the credential, applied before the cache so
  * its credential partition sees the Authorization header. Absolute URLs (pagination links) stay as
  * they are; the origin guard refuses any other origin.
- */
-/**
+ *
  * @since 0.1.0
  * @internal
  */
