@@ -103,23 +103,11 @@ const boundedDuration = <I, R>(
 export const durationUpTo = (max: Duration.Duration, options: { readonly positive?: boolean } = {}) =>
   boundedDuration(DurationInput, max, options)
 
-/** Any `Duration.DurationInput` (a `Duration`, millis, `"1 minute"`, bigint nanos, `[s, ns]`). */
-export const AnyDuration = Schema.Union(
-  Schema.DurationFromSelf,
-  DurationInput,
-  Schema.transformOrFail(Schema.Union(Schema.BigIntFromSelf, Schema.Tuple(Schema.Number, Schema.Number)), Schema.DurationFromSelf, {
-    strict: true,
-    decode: (input, _, ast) =>
-      Option.match(decodeDuration(input), {
-        onNone: () => ParseResult.fail(new ParseResult.Type(ast, input, "Expected a duration")),
-        onSome: ParseResult.succeed
-      }),
-    encode: (d) => ParseResult.succeed(Duration.toNanos(d).pipe(Option.getOrElse(() => BigInt(0))))
-  })
-)
-
-// One schema over every form (not a union): a bad value gets one message, not one per union member.
-const OptionDuration = Schema.transformOrFail(Schema.Unknown, Schema.DurationFromSelf, {
+/**
+ * Any `Duration.DurationInput` (a `Duration`, millis, `"1 minute"`, bigint nanos, `[s, ns]`). One
+ * schema over every form (not a union): a bad value gets one message, not one per union member.
+ */
+export const AnyDuration = Schema.transformOrFail(Schema.Unknown, Schema.DurationFromSelf, {
   strict: true,
   decode: (input, _, ast) =>
     Option.match(decodeDuration(input), {
@@ -131,7 +119,7 @@ const OptionDuration = Schema.transformOrFail(Schema.Unknown, Schema.DurationFro
 
 /** Any `Duration.DurationInput` of at most `max`, and greater than zero when `positive`: an option's bound. */
 export const anyDurationUpTo = (max: Duration.Duration, options: { readonly positive?: boolean } = {}) =>
-  boundedDuration(OptionDuration, max, options)
+  boundedDuration(AnyDuration, max, options)
 
 /** A non-empty name shown in errors and snapshots. */
 export const OptionName = Schema.String.pipe(Schema.filter((s) => s.length > 0, { message: () => "expected a non-empty string" }))
