@@ -115,11 +115,13 @@ class Pace {
   tokens = 1
   at = T0
   cooldownUntil = 0
+  /** As the memory limiter's `setAdaptive`: during a cooldown the hold is restated at the new rate. */
   set(rate: number, cap: number, now: number) {
     this.refill(now)
     this.rate = rate
     this.cap = cap
     this.tokens = Math.min(this.tokens, cap)
+    if (this.cooldownUntil > now) this.tokens = Math.min(cap, 1 - ((this.cooldownUntil - now) * rate) / 1000)
   }
   refill(now: number) {
     if (now > this.at) this.tokens = Math.min(this.cap, this.tokens + (this.rate * (now - this.at)) / 1000), this.at = now
