@@ -27,6 +27,7 @@ import type { Partitions as PartitionMap } from "./partitions.js"
 import { paceAt, withPace } from "./paceLog.js"
 import { extendPause } from "./pause.js"
 import type * as QuotaWindow from "./quotaWindow.js"
+import type * as RestoreRate from "./restoreRate.js"
 import { type Decision, decideAtWall, STRAY_CONFIRM_MS } from "./wallDecision.js"
 
 export { onHeaders } from "./headerPacing.js"
@@ -145,6 +146,8 @@ export interface AimdState {
   readonly headerLast: QuotaWindow.Reading | null
   /** Send time of the first request seen in the current quota window (`remaining` went up), or `null`. */
   readonly windowStartAt: number | null
+  /** How fast the header quota is restored (`restoreRate.ts`); absent in an older stored state. */
+  readonly restore?: RestoreRate.RestoreState | undefined
   /** Whether bare 5xx answers track the rate (`congestion.ts`). */
   readonly soft: Congestion.SoftState
   /** Round trip (average of response time − send time), or `null` before one (or in an older stored state). */

@@ -9,6 +9,15 @@ import { headerPace, type RateLimitInfo } from "./headers.js"
 import { withPace } from "./paceLog.js"
 import * as Partitions from "./partitions.js"
 import * as QuotaWindow from "./quotaWindow.js"
+import * as RestoreRate from "./restoreRate.js"
+
+/**
+ * A quota restored steadily is held about half full: the pace corrects a gap to that in this long,
+ * or two round trips (a correction faster than the answers showing it overshoots, and oscillates).
+ */
+const LEVEL_MS = 250
+/** The rate is read over this many round trips at least: send times misstate arrivals by up to one. */
+const SPAN_RTTS = 2
 
 /**
  * Rate-limit headers observed at `now`. When the quota's window is known (IETF `w`, or the longest
@@ -32,14 +41,31 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
   const windowMs = info.window ?? (untilReset !== undefined && untilReset > 0
     ? Math.max(untilReset, s0.headerWindowMs ?? 0)
     : s0.headerWindowMs ?? undefined)
-  const s = windowMs === undefined ? s0 : { ...s0, headerWindowMs: windowMs }
+  const s = {
+    ...s0,
+    headerWindowMs: windowMs ?? s0.headerWindowMs,
+    // Another partition's readings tell nothing about this one's return.
+    restore: info.remaining === undefined ? s0.restore : RestoreRate.record(
+      s1.headerLast?.partition === (info.partition ?? null) ? s1.restore : undefined,
+      [sentAt, info.remaining],
+      info.limit,
+      windowMs
+    )
+  }
   const rate = info.limit !== undefined && windowMs !== undefined && windowMs > 0
     ? info.limit / (windowMs / 1000)
     : undefined
   // A hostile window (say 5e-324 ms) makes 0 / 0: no sustained rate can be read from it.
   const sustained = rate !== undefined && Number.isFinite(rate) ? rate : undefined
+  const rtt = s.rttMs ?? 0
+  const restore = info.remaining === undefined || info.limit === undefined || s.restore?.steady !== true
+    ? undefined
+    : RestoreRate.estimate(s.restore.samples, info.limit, now - 2 * rtt, Math.max(RestoreRate.SPAN_MS, SPAN_RTTS * rtt))
   if (info.remaining !== undefined && info.remaining < 1 && info.resetAt !== undefined && info.resetAt > now) {
-    const until = Math.min(QuotaWindow.restoredAt(s, info.resetAt, windowMs, now), now + c.maxQuotaWaitMs)
+    // A quota restored steadily (a bucket, a sliding log) has its next unit back in one step of that
+    // rate, not at the reset (when all of it is back).
+    const next = restore !== undefined && restore.rate > 0 ? now + 1000 / restore.rate : Infinity
+    const until = Math.min(QuotaWindow.restoredAt(s, info.resetAt, windowMs, now), next, now + c.maxQuotaWaitMs)
     return {
       ...s,
       cooldownUntil: Math.max(s.cooldownUntil, until),
@@ -51,9 +77,10 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
     }
   }
   // One request below the quota per window: a request more, and the window's last one meets the wall.
-  const target = sustained !== undefined && windowMs !== undefined
+  const windowed = sustained !== undefined && windowMs !== undefined
     ? Math.max(sustained / 2, Math.min(sustained * (1 - c.ceilingMargin / 2), sustained - 1000 / windowMs))
     : headerPace(info, now)
+  const target = info.window === undefined ? steadyPace(windowed, restore, info, s.rttMs ?? 0) : windowed
   if (target === undefined || !Number.isFinite(target)) return s
   const until = now + c.headerStaleMs
   const partitioned = info.partition === undefined
@@ -69,4 +96,26 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
     headerUntil: until,
     lastSuccessAt: null
   }
+}
+
+/**
+ * Without a stated window, `limit / window` is only a floor: a token bucket reports its burst as the
+ * quota, restored in less than the whole second its reset is rounded up to. Once the quota was seen
+ * full while spent (`restoreRate.ts`: no fixed window is), it is paced at the rate it is restored,
+ * corrected to hold it half full (spending the surplus above that level, slowing down below it);
+ * while it stays full it is restored faster than spent: the pace doubles.
+ */
+const steadyPace = (
+  windowed: number | undefined,
+  restore: { readonly rate: number; readonly low: number } | undefined,
+  info: RateLimitInfo,
+  rttMs: number
+): number | undefined => {
+  if (windowed === undefined || restore === undefined || info.limit === undefined || info.remaining === undefined) {
+    return windowed
+  }
+  // Full: within two of the quota (`remaining` is rounded down), and above three quarters of it.
+  if (restore.low >= Math.max(info.limit - 2, 0.75 * info.limit)) return Math.max(windowed, 2 * restore.rate)
+  const levelS = Math.max(LEVEL_MS, 2 * rttMs) / 1000
+  return Math.max(windowed, restore.rate + (info.remaining - info.limit / 2) / levelS)
 }
