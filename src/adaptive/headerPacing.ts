@@ -23,10 +23,12 @@ const SPAN_RTTS = 2
  * Rate-limit headers observed at `now`. When the quota's window is known (IETF `w`, or the longest
  * time-to-reset seen: a quota is restored at most a window after it is used), the pace is the
  * sustained `limit / window` less one request per window (at least half a `ceilingMargin`), whatever
- * `remaining` says until it is 0: spending a fixed window's quota evenly uses all of it, where `remaining / time-to-reset` slows
- * down as `remaining` falls (and a time-to-reset rounded up to whole seconds makes that worse).
- * Without a window, `remaining / time-to-reset`. Nothing remaining: a pause until the reset, or until
- * the end of the window seen starting (`quotaWindow.ts`) when that is sooner.
+ * `remaining` says until it is spent: spending a fixed window's quota evenly uses all of it, where
+ * `remaining / time-to-reset` slows down as `remaining` falls (and a time-to-reset rounded up to
+ * whole seconds makes that worse). Without a stated window, a quota seen full while spent (a token
+ * bucket) is paced at the rate it is restored (`steadyPace`). Without a window, `remaining /
+ * time-to-reset`. Nothing left for the next request (the requests on their way take what remains):
+ * a pause until the units it needs are back (`restoredAt`), at the reset at the latest.
  * Whatever the headers say, that pause ends within `maxQuotaWaitMs` and the pace is at least one
  * request per `maxQuotaWaitMs` (the parser already drops a reset beyond that bound as malformed).
  *
@@ -47,7 +49,7 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
     // Another partition's readings tell nothing about this one's return.
     restore: info.remaining === undefined ? s0.restore : RestoreRate.record(
       s1.headerLast?.partition === (info.partition ?? null) ? s1.restore : undefined,
-      [sentAt, info.remaining],
+      [sentAt, info.remaining, now],
       info.limit,
       windowMs
     )
@@ -61,11 +63,20 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
   const restore = info.remaining === undefined || info.limit === undefined || s.restore?.steady !== true
     ? undefined
     : RestoreRate.estimate(s.restore.samples, info.limit, now - 2 * rtt, Math.max(RestoreRate.SPAN_MS, SPAN_RTTS * rtt))
-  if (info.remaining !== undefined && info.remaining < 1 && info.resetAt !== undefined && info.resetAt > now) {
-    // A quota restored steadily (a bucket, a sliding log) has its next unit back in one step of that
-    // rate, not at the reset (when all of it is back).
+  // Requests on their way take what remains first: a quota left at no more than those is exhausted
+  // for the next one (a steadily restored quota is held half full instead), once the readings kept
+  // cover half a window (the first burst tells a bucket from a window no better than the docs).
+  const since = s.restore?.samples[0]?.[0]
+  const inflight = restore === undefined && info.limit !== undefined && info.remaining !== undefined && windowMs !== undefined &&
+      since !== undefined && since <= sentAt - windowMs / 2 &&
+      RestoreRate.usedAt(s.restore?.samples, sentAt, info.limit, info.remaining, (s.rate * rtt) / 1000) !== undefined
+    ? Math.floor((s.rate * rtt) / 1000)
+    : 0
+  if (info.remaining !== undefined && info.remaining < 1 + inflight && info.resetAt !== undefined && info.resetAt > now) {
+    // A quota restored steadily (a bucket) has its next unit back in one step of that rate, not at
+    // the reset (when all of it is back).
     const next = restore !== undefined && restore.rate > 0 ? now + 1000 / restore.rate : Infinity
-    const until = Math.min(QuotaWindow.restoredAt(s, info.resetAt, windowMs, now), next, now + c.maxQuotaWaitMs)
+    const until = Math.min(restoredAt(s, { ...info, remaining: info.remaining, resetAt: info.resetAt }, windowMs, now, sentAt, inflight), next, now + c.maxQuotaWaitMs)
     return {
       ...s,
       cooldownUntil: Math.max(s.cooldownUntil, until),
@@ -118,4 +129,28 @@ const steadyPace = (
   if (restore.low >= Math.max(info.limit - 2, 0.75 * info.limit)) return Math.max(windowed, 2 * restore.rate)
   const levelS = Math.max(LEVEL_MS, 2 * rttMs) / 1000
   return Math.max(windowed, restore.rate + (info.remaining - info.limit / 2) / levelS)
+}
+
+/**
+ * When a quota exhausted for the next request is back: a window after the units it needs were spent
+ * (`restoreRate.ts`), all at once in a fixed window seen opening (`quotaWindow.ts`) with the quota
+ * in use, one by one otherwise (a sliding log); never after the stated reset.
+ */
+const restoredAt = (
+  s: AimdState,
+  info: RateLimitInfo & { readonly resetAt: number; readonly remaining: number },
+  windowMs: number | undefined,
+  now: number,
+  sentAt: number,
+  inflight: number
+): number => {
+  const used = info.limit === undefined || windowMs === undefined
+    ? undefined
+    : RestoreRate.usedAt(s.restore?.samples, sentAt, info.limit, info.remaining, inflight)
+  if (used === undefined || windowMs === undefined) return QuotaWindow.restoredAt(s, info.resetAt, windowMs, now)
+  const rtt = s.rttMs ?? 0
+  const fixed = s.windowStartAt !== null && Math.abs(used.oldest - s.windowStartAt) <= rtt + 5
+  // Answered a return trip after the server spent it, a request sent half a round trip before its
+  // window ends reaches the server after that (each way takes at least half the average).
+  return Math.min(info.resetAt, Math.max(now, (fixed ? used.oldest : used.needed) + windowMs - rtt / 2))
 }

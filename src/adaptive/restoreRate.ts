@@ -10,12 +10,12 @@
  */
 
 /**
- * One admitted request's reading: when it was sent, and what remained after it.
+ * One admitted request's reading: when it was sent, what remained after it, when its answer came.
  *
  * @since 0.3.0
  * @category models
  */
-export type Sample = readonly [sentAt: number, remaining: number]
+export type Sample = readonly [sentAt: number, remaining: number, at: number]
 
 /**
  * @since 0.3.0
@@ -119,4 +119,32 @@ export const estimate = (
   let low = Infinity
   for (let i = from; i <= end; i++) low = Math.min(low, samples[i]![1])
   return { rate: Math.max(0, ((last[1] - first[1] + n) * 1000) / dt), low, spanMs: dt }
+}
+
+/**
+ * When the units a quota of `limit` needs back were spent, at the latest (the answer time of their
+ * readings: the server decided them before answering, a stall included), given the reading sent at
+ * `sentAt` left `remaining` and `inflight` more requests are on their way. The quota in use then is
+ * the last `limit - remaining` readings: `oldest` is when the first of them was spent (a fixed
+ * window restores all of them a window after it), `needed` when the one whose return lets one more
+ * request through after those in flight was (a sliding log restores them one by one). `undefined`
+ * when the readings kept do not reach that far back.
+ *
+ * @since 0.3.0
+ * @category math
+ */
+export const usedAt = (
+  samples: ReadonlyArray<Sample> | undefined,
+  sentAt: number,
+  limit: number,
+  remaining: number,
+  inflight: number
+): { readonly oldest: number; readonly needed: number } | undefined => {
+  if (samples === undefined || !(limit >= 1)) return undefined
+  let j = samples.length - 1
+  while (j >= 0 && samples[j]![0] !== sentAt) j--
+  const r = Math.max(0, Math.floor(remaining))
+  const oldest = j - (Math.floor(limit) - r) + 1
+  const needed = oldest + Math.max(0, Math.floor(inflight) - r)
+  return j < 0 || oldest < 0 || needed > j ? undefined : { oldest: samples[oldest]![2], needed: samples[needed]![2] }
 }

@@ -125,33 +125,43 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
   goals("hdr bucket 0.2s xrl", ["a", "b", "c"], "delayed")
 
   it("a 50 rps token bucket of 0.2 s stating its burst as X-RateLimit-Limit, reset in whole seconds: paced at its refill, not 10 / 1 s (was 18% in every cell)", () => {
-    // Means over seeds 1-8; no cell above 1% of 429s.
+    // Means over seeds 1-8; no cell above 1% of 429s but the drop 100-300 ms away (requests in
+    // flight meet the lower limit).
     const cells: ReadonlyArray<readonly [ScenarioId, Net, number]> = [
       ["a", "local", 99], ["b", "local", 99], ["c", "local", 99], ["d", "local", 95],
       ["a", "delayed", 97], ["b", "delayed", 95.5], ["c", "delayed", 96.5], ["d", "delayed", 91],
-      ["a", "lagged", 82], ["b", "lagged", 70], ["c", "lagged", 80], ["d", "lagged", 71]
+      ["a", "lagged", 82], ["b", "lagged", 70], ["c", "lagged", 80], ["d", "lagged", 69.5]
     ]
     for (const [sc, net, goodput] of cells) {
       const m = measureMean(row("hdr bucket 0.2s xrl"), sc, net, 8)
+      expect(m.goodputPct, `${sc} ${net}`).toBeGreaterThanOrEqual(goodput)
+      expect(m.r429Pct, `${sc} ${net}`).toBeLessThanOrEqual(sc === "d" && net === "lagged" ? 1.5 : 1)
+    }
+  })
+
+  it("a 1 s sliding log with IETF fields: an exhausted quota waits for the unit it needs, a window after it was spent (was 54 / 54 / 54 / 55%, then 67-80% after a false window ended the pause)", () => {
+    // Means over seeds 1-8. Delayed: the requests on their way take what remains (was 52-67%).
+    const cells: ReadonlyArray<readonly [ScenarioId, Net, number]> = [
+      ["a", "local", 92.5], ["b", "local", 92.5], ["c", "local", 92], ["d", "local", 90.5],
+      ["a", "delayed", 75], ["b", "delayed", 75], ["c", "delayed", 76.5], ["d", "delayed", 80]
+    ]
+    for (const [sc, net, goodput] of cells) {
+      const m = measureMean(row("hdr sliding 1s ietf"), sc, net, 8)
       expect(m.goodputPct, `${sc} ${net}`).toBeGreaterThanOrEqual(goodput)
       expect(m.r429Pct, `${sc} ${net}`).toBeLessThanOrEqual(1)
     }
   })
 
-  it("a 1 s sliding log with IETF fields: a rise of a few left under its quota of 50 is no new window (was 54 / 54 / 54 / 55%, 56% delayed drop)", () => {
-    // Means over seeds 1-8: a false window ended the pause of an exhausted quota a second late.
-    const cells: ReadonlyArray<readonly [ScenarioId, Net, number]> = [["a", "local", 71.5], ["b", "local", 71.5], ["c", "local", 71.5], ["d", "local", 80], ["d", "delayed", 69]]
+  it("a 1 s fixed window stating whole-second resets: an exhausted quota waits for the window's end, less the requests on their way (was 90.7 / 84.5 / 90.7 / 94.2%, delayed 70-80%)", () => {
+    // Means over seeds 1-8; no 429 in the local cells a-c.
+    const cells: ReadonlyArray<readonly [ScenarioId, Net, number]> = [
+      ["a", "local", 96.5], ["b", "local", 96.5], ["c", "local", 96.5], ["d", "local", 93],
+      ["a", "delayed", 86.5], ["b", "delayed", 83.5], ["c", "delayed", 90], ["d", "delayed", 86.5]
+    ]
     for (const [sc, net, goodput] of cells) {
-      expect(measureMean(row("hdr sliding 1s ietf"), sc, net, 8).goodputPct, `${sc} ${net}`).toBeGreaterThanOrEqual(goodput)
-    }
-  })
-
-  it("a 1 s fixed window stating whole-second resets: an exhausted quota is not a pause of a whole second (was 66-69%)", () => {
-    // A stall of the server carries the end of one window into the next: one 429 in the run.
-    for (const sc of ["a", "c"] as const) {
-      const m = measure(row("hdr fixed 1s xrl"), sc, "local")
-      expect(m.adaptive.goodputPct, sc).toBeGreaterThanOrEqual(90)
-      expect(m.adaptive.rejectedW, sc).toBeLessThanOrEqual(1)
+      const m = measureMean(row("hdr fixed 1s xrl"), sc, net, 8)
+      expect(m.goodputPct, `${sc} ${net}`).toBeGreaterThanOrEqual(goodput)
+      expect(m.r429Pct, `${sc} ${net}`).toBeLessThanOrEqual(sc === "d" || net === "delayed" ? 1 : 0)
     }
   })
 })

@@ -11,7 +11,7 @@ const bucketReadings = (rho: number, burst: number, pace: number, count: number)
     if (i > 0) tokens = Math.min(burst, tokens + rho / pace)
     if (tokens < 1) break
     tokens -= 1
-    out.push([i * (1000 / pace), Math.floor(tokens + 1e-9)])
+    out.push([i * (1000 / pace), Math.floor(tokens + 1e-9), i * (1000 / pace) + 2])
   }
   return out
 }
@@ -27,7 +27,7 @@ const fixedReadings = (quota: number, windowMs: number, times: ReadonlyArray<num
     if (t >= start + windowMs) start = t, count = 0
     if (count >= quota) continue
     count++
-    out.push([t, quota - count])
+    out.push([t, quota - count, t + 2])
   }
   return out
 }
@@ -66,7 +66,7 @@ describe("restoreRate (how fast a header quota comes back)", () => {
   )
 
   it("two windows with two requests each, a second apart, are no full bucket (a 1 s window after a pause)", () => {
-    const readings: Array<RestoreRate.Sample> = [[0, 19], [52, 18], [1101, 19], [1105, 18]]
+    const readings: Array<RestoreRate.Sample> = [[0, 19, 2], [52, 18, 54], [1101, 19, 1103], [1105, 18, 1107]]
     expect(feed(readings, 20, 1000)?.steady).toBe(false)
   })
 
@@ -97,9 +97,34 @@ describe("restoreRate (how fast a header quota comes back)", () => {
 
   it("readings kept in send order, bounded in number", () => {
     let s: RestoreRate.RestoreState | undefined
-    for (let i = 0; i < 1000; i++) s = RestoreRate.record(s, [1000 - i, 5], 10, 1000)
+    for (let i = 0; i < 1000; i++) s = RestoreRate.record(s, [1000 - i, 5, 1002 - i], 10, 1000)
     const times = s!.samples.map(([t]) => t)
     expect(times).toEqual([...times].sort((a, b) => a - b))
     expect(s!.samples.length).toBeLessThanOrEqual(128)
   })
+
+  prop(
+    "a sliding log exhausted for the next request: the unit it needs was spent when the reading that many back was answered",
+    [fc.integer({ min: 2, max: 60 }), fc.integer({ min: 0, max: 10 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 70, maxLength: 120 })],
+    ([limit, inflight, gaps]) => {
+      // Admitted readings of a log of `limit` per second, answered 2 ms after sending.
+      const log: Array<number> = []
+      const samples: Array<RestoreRate.Sample> = []
+      let t = 0
+      for (const g of gaps) {
+        t += g
+        while (log.length > 0 && log[0]! <= t - 1000) log.shift()
+        if (log.length >= limit) continue
+        log.push(t)
+        samples.push([t, limit - log.length, t + 2])
+      }
+      const last = samples[samples.length - 1]!
+      const used = RestoreRate.usedAt(samples, last[0], limit, last[1], inflight)
+      const need = inflight + 1 - last[1]
+      if (used === undefined) return
+      // The log's entries, oldest first: the one whose leaving lets one more through after those in flight.
+      expect(used.oldest).toBe(log[0]! + 2)
+      if (need >= 1) expect(used.needed).toBe(log[need - 1]! + 2)
+    }
+  )
 })
