@@ -74,6 +74,15 @@ const OVERSTATED_BURST_S = 3
  * a wall costs little, and the next one corrects a fit at once.
  */
 const PLATEAU_CUT = 0.1
+/**
+ * A fit within `PINNED[0]` of the lower bound (what the server accepted since the last wall) and
+ * below `PINNED[1]` of the pace of a wall met while holding is no measurement: the walls were a stall
+ * meeting a small bucket, or a window the bucket model misreads, and every rate up to where the hold
+ * resumed explains them as well. Taken as is, the pace sat there for the probe interval (32 fibers
+ * 50-100 ms away, a 0.1 s bucket with the docs understated: 37% of the limit); the range up to
+ * `RESUME_BELOW_WALL` of the wall's pace is probed soon instead.
+ */
+const PINNED = [1.25, 0.5] as const
 /** Where to resume when the limit changed and the next wall came at once: the rate is far too high. */
 const RESUME_BELOW_SHORT = 0.5
 /** Longest interval between two probes above a plateau. */
@@ -166,8 +175,11 @@ export const decideAtWall = (
   if (good !== undefined && !changed) {
     // Resume at the best fit; if the walls leave a wide range open, probe it soon.
     const rate = Math.max(least, good.rate * (1 - c.ceilingMargin / 2))
-    const wide = good.high > good.rate * 1.05
-    return { ...base, rate, phase: "steady", ceiling: rate / (1 - c.ceilingMargin / 2), ceilingHigh: wide ? good.high : null, probeSoon: wide, fitted: true }
+    // Pinned to the lower bound far below a wall met while holding: no measurement (see `PINNED`).
+    const pinned = s.phase === "hold" && good.rate <= lower * PINNED[0] && good.rate < wallPace * PINNED[1]
+    const high = pinned ? Math.max(good.high, wallPace * RESUME_BELOW_WALL) : good.high
+    const wide = high > good.rate * 1.05
+    return { ...base, rate, phase: "steady", ceiling: rate / (1 - c.ceilingMargin / 2), ceilingHigh: wide ? high : null, probeSoon: wide, fitted: true }
   }
   if (estimated) return { ...base, rate: least, phase: "steady", ceiling: least / (1 - c.ceilingMargin / 2), ceilingHigh: null }
   const below = wallPace * (changed && short ? RESUME_BELOW_SHORT : RESUME_BELOW_WALL)
