@@ -6,6 +6,8 @@
  */
 import type { AimdConfig, AimdState, Phase } from "./aimd.js"
 import { type Cycle, fit, predictWall } from "./bucketFit.js"
+import { paceAt } from "./paceLog.js"
+import { windowRate } from "./windowQuota.js"
 
 /**
  * @since 0.1.0
@@ -123,14 +125,8 @@ export const plateauWall = (c: AimdConfig, s: AimdState, wallAt: number, wallPac
   return wallAt >= s.settledAt && !repeated && s.rate > floor * 1.001 ? "stray" : "evidence"
 }
 
-/**
- * The decision for a wall met by a request sent at `wallAt`, paced at `wallPace`, observed at `now`,
- * pausing every caller `pauseMs` (its Retry-After, 0 without one).
- *
- * @since 0.1.0
- * @category transitions
- */
-export const decideAtWall = (
+/** The decision at a wall from the bucket fit, the docs and the plateau (`decideAtWall` adds the window reading). */
+const decideInner = (
   c: AimdConfig,
   s: AimdState,
   now: number,
@@ -139,7 +135,7 @@ export const decideAtWall = (
   pauseMs: number
 ): Decision => {
   const d = c.initialRate
-  const closed = s.cycle === null ? undefined : { ...s.cycle, wallAt }
+  const closed = s.cycle === null ? undefined : { ...s.cycle, wallAt, accepted: s.cycleAccepted ?? s.successesSinceDecrease }
   const few = s.successesSinceDecrease < FIT_MIN_SUCCESSES
   const withClosed = closed === undefined || few ? s.cycles : [...s.cycles, closed].slice(-CYCLES)
   const elapsed = s.lastDecreaseAt === null ? 0 : now - s.lastDecreaseAt
@@ -188,4 +184,34 @@ export const decideAtWall = (
   const resume = s.phase === "probe" && s.ceiling !== null ? Math.min(s.ceiling, below) : below
   const rate = Math.max(lower, resume)
   return { ...base, rate, phase: "hold", ceiling: changed ? null : s.ceiling, ceilingHigh: wallPace > rate ? wallPace : null }
+}
+
+/**
+ * The decision for a wall met by a request sent at `wallAt`, paced at `wallPace`, observed at `now`,
+ * pausing every caller `pauseMs` (its Retry-After, 0 without one).
+ *
+ * @since 0.1.0
+ * @category transitions
+ */
+export const decideAtWall = (
+  c: AimdConfig,
+  s: AimdState,
+  now: number,
+  wallAt: number,
+  wallPace: number,
+  pauseMs: number
+): Decision => {
+  const d = decideInner(c, s, now, wallAt, wallPace, pauseMs)
+  // A window quota the last two walls read as is a lower bound no other reading may undercut.
+  const prev = s.cycles[s.cycles.length - 1]
+  const last = s.cycle === null ? undefined : { ...s.cycle, wallAt, accepted: s.cycleAccepted ?? s.successesSinceDecrease }
+  const quota = !d.stray && prev !== undefined && last !== undefined
+    ? windowRate(prev, last, paceAt(s, prev.wallAt), wallPace)
+    : undefined
+  const rate = quota === undefined ? 0 : quota * (1 - c.ceilingMargin / 2)
+  if (quota === undefined || d.rate >= rate) return d
+  // The range a probe was to explore above the decision's rate stays open above the quota's; the
+  // docs' rate, below it, no longer stands.
+  const open = d.probeSoon && d.ceilingHigh !== null && d.ceilingHigh > quota * 1.05
+  return { ...d, rate, phase: "steady", ceiling: quota, ceilingHigh: open ? d.ceilingHigh : null, probeSoon: open, priorValid: false, fitted: true }
 }
