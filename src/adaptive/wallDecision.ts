@@ -84,7 +84,12 @@ const PLATEAU_CUT = 0.1
  * 50-100 ms away, a 0.1 s bucket with the docs understated: 37% of the limit); the range up to
  * `RESUME_BELOW_WALL` of the wall's pace is probed soon instead. Within 1.25 of the bound, a 0.2 s
  * bucket answering HTTP-dates there got 77% with the docs overstated, 80% within 1.5; a fit above half
- * the wall's pace is a measurement (a 1 s bucket 100-300 ms away: probed, 95 -> 92%).
+ * the wall's pace is a measurement (a 1 s bucket 100-300 ms away: probed, 95 -> 92%). When the fit's
+ * other cycle is the slow start's (the first wall), the pinned fit is dropped, not probed from: the
+ * client holds `RESUME_BELOW_WALL` below this wall, as with no fit, and fits the next wall with three
+ * cycles (docs understated 5x, 8 fibers: a 0.2 s bucket 82.6 -> 85.9%, HTTP-date 0.5 s 75.7 -> 82.4%;
+ * the probe's steps from the fit spent seconds far below the limit). After a limit change the fit
+ * stands (re-learning a drop met one wall more: a 0.5 s bucket 32 fibers away 89.8 -> 86.6%).
  */
 const PINNED = [1.5, 0.5] as const
 /** Where to resume when the limit changed and the next wall came at once: the rate is far too high. */
@@ -170,11 +175,13 @@ const decideInner = (
   if (priorValid) return { ...base, rate: d * (1 - c.ceilingMargin / 2), phase: "steady", ceiling: d, ceilingHigh: null }
   const estimated = verdict === "evidence" && !refuted && pauseMs > 0 && s.rate < s.ceiling! * (1 - c.ceilingMargin / 4)
   const least = estimated ? wallPace * (1 - PLATEAU_CUT) : 0
-  if (good !== undefined && !changed) {
+  // Pinned to the lower bound far below a wall met while holding: no measurement (see `PINNED`).
+  const pinned = good !== undefined && s.phase === "hold" && good.rate <= lower * PINNED[0] && good.rate < wallPace * PINNED[1]
+  // Its other cycle the slow start's ramp: no fit at all, the hold goes on below this wall.
+  const unfitted = pinned && s.cycles[s.cycles.length - 1]?.start === "full"
+  if (good !== undefined && !changed && !unfitted) {
     // Resume at the best fit; if the walls leave a wide range open, probe it soon.
     const rate = Math.max(least, good.rate * (1 - c.ceilingMargin / 2))
-    // Pinned to the lower bound far below a wall met while holding: no measurement (see `PINNED`).
-    const pinned = s.phase === "hold" && good.rate <= lower * PINNED[0] && good.rate < wallPace * PINNED[1]
     const high = pinned ? Math.max(good.high, wallPace * RESUME_BELOW_WALL) : good.high
     const wide = high > good.rate * 1.05
     return { ...base, rate, phase: "steady", ceiling: rate / (1 - c.ceilingMargin / 2), ceilingHigh: wide ? high : null, probeSoon: wide, fitted: true }

@@ -118,7 +118,7 @@ describe("probing the range the walls left open", () => {
 
 describe("a fit pinned to the lower bound", () => {
   prop(
-    "a wall soon after resuming below the first one, read as a rate far below it: the range up to where the hold resumed is probed soon, not after the probe interval",
+    "a wall soon after resuming below the first one, read as a rate far below it, is no fit: the pace holds a quarter below this wall, never below half of it",
     [fc.double({ min: 20, max: 500, noNaN: true }), fc.integer({ min: 2500, max: 3500 }), fc.integer({ min: 200, max: 500 })],
     ([d, slowStartMs, holdMs]) => {
       const c = Aimd.defaultConfig(d)
@@ -129,10 +129,11 @@ describe("a fit pinned to the lower bound", () => {
       // A stall meets the wall a few hundred ms after resuming: few requests accepted since the first.
       const held = succeed(c, first, first.cooldownUntil, first.cooldownUntil + holdMs)
       const after = Aimd.onBackoff(c, held.s, held.t, { sentAt: held.t - 2, retryAfterMs: 1000 })
-      // Read as a rate far below the hold's pace (it is pinned to the lower bound in these cases).
-      fc.pre(after.rate < first.rate * 0.5)
-      expect(after.ceilingHigh).toBeGreaterThanOrEqual(first.rate * 0.75 - 1e-9)
-      expect(after.probeAt).toBeLessThanOrEqual(after.cooldownUntil + c.recoveryMs)
+      expect(after.rate).toBeGreaterThanOrEqual(first.rate * 0.5)
+      if (after.phase === "hold") {
+        expect(after.rate).toBeGreaterThanOrEqual(first.rate * 0.75 - 1e-9)
+        expect(after.ceilingHigh).toBe(first.rate)
+      }
     },
     { fastCheck: { numRuns: 60 } }
   )
