@@ -108,6 +108,11 @@ export interface AimdState {
   readonly decreases: number
   /** Successes since the last decision wall (`N`; `N / T` is a lower bound of the server's rate). */
   readonly successesSinceDecrease: number
+  /**
+   * Successes of requests sent in the open cycle after its pause (absent in an older stored state):
+   * what the server accepted in it, without the answers of requests sent before its wall.
+   */
+  readonly cycleAccepted?: number | undefined
   /** Pace changes (send time) since the oldest cycle kept. */
   readonly paceLog: ReadonlyArray<PacePoint>
   /** Closed cycles (at most `CYCLES`) the bucket fit uses. */
@@ -273,6 +278,7 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
   const sent = info.sentAt ?? now
   let s = measureDelivered({ ...s0, successesSinceDecrease: s0.successesSinceDecrease + 1 }, now)
   if (s.cycle === null) s = withPace({ ...s, cycle: { start: "full", from: sent, resumeAt: sent } }, s.rate, sent)
+  if (sent >= s.cycle!.resumeAt) s = { ...s, cycleAccepted: (s.cycleAccepted ?? 0) + 1 }
   if (now < s.cooldownUntil) return { ...s, lastSuccessAt: null }
   if (s.phase === "header") {
     if (now <= s.headerUntil) return s
@@ -390,6 +396,7 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
     lastDecreaseRate: wallPace,
     lastDecreaseAt: now,
     successesSinceDecrease: 0,
+    cycleAccepted: 0,
     probeStartedAt: null,
     // A stray wall is no failed probe: the probes keep their schedule.
     probeAt: d.stray ? Math.max(s.probeAt, resumeAt) : resumeAt + (d.probeSoon ? c.recoveryMs : d.probeGapMs),

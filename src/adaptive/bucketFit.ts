@@ -36,6 +36,8 @@ export interface Cycle {
   readonly resumeAt: number
   /** Send time of the request that met the wall ending the cycle. */
   readonly wallAt: number
+  /** Successes observed in the cycle (absent in an older stored state). */
+  readonly accepted?: number | undefined
 }
 
 /**

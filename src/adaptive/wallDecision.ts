@@ -6,6 +6,8 @@
  */
 import type { AimdConfig, AimdState, Phase } from "./aimd.js"
 import { type Cycle, fit, predictWall } from "./bucketFit.js"
+import { paceAt } from "./paceLog.js"
+import { windowRate } from "./windowQuota.js"
 
 /**
  * @since 0.1.0
@@ -74,6 +76,22 @@ const OVERSTATED_BURST_S = 3
  * a wall costs little, and the next one corrects a fit at once.
  */
 const PLATEAU_CUT = 0.1
+/**
+ * A fit within `PINNED[0]` of the lower bound (what the server accepted since the last wall) and
+ * below `PINNED[1]` of the pace of a wall met while holding is no measurement: the walls were a stall
+ * meeting a small bucket, or a window the bucket model misreads, and every rate up to where the hold
+ * resumed explains them as well. Taken as is, the pace sat there for the probe interval (32 fibers
+ * 50-100 ms away, a 0.1 s bucket with the docs understated: 37% of the limit); the range up to
+ * `RESUME_BELOW_WALL` of the wall's pace is probed soon instead. Within 1.25 of the bound, a 0.2 s
+ * bucket answering HTTP-dates there got 77% with the docs overstated, 80% within 1.5; a fit above half
+ * the wall's pace is a measurement (a 1 s bucket 100-300 ms away: probed, 95 -> 92%). When the fit's
+ * other cycle is the slow start's (the first wall), the pinned fit is dropped, not probed from: the
+ * client holds `RESUME_BELOW_WALL` below this wall, as with no fit, and fits the next wall with three
+ * cycles (docs understated 5x, 8 fibers: a 0.2 s bucket 82.6 -> 85.9%, HTTP-date 0.5 s 75.7 -> 82.4%;
+ * the probe's steps from the fit spent seconds far below the limit). After a limit change the fit
+ * stands (re-learning a drop met one wall more: a 0.5 s bucket 32 fibers away 89.8 -> 86.6%).
+ */
+const PINNED = [1.5, 0.5] as const
 /** Where to resume when the limit changed and the next wall came at once: the rate is far too high. */
 const RESUME_BELOW_SHORT = 0.5
 /** Longest interval between two probes above a plateau. */
@@ -112,14 +130,8 @@ export const plateauWall = (c: AimdConfig, s: AimdState, wallAt: number, wallPac
   return wallAt >= s.settledAt && !repeated && s.rate > floor * 1.001 ? "stray" : "evidence"
 }
 
-/**
- * The decision for a wall met by a request sent at `wallAt`, paced at `wallPace`, observed at `now`,
- * pausing every caller `pauseMs` (its Retry-After, 0 without one).
- *
- * @since 0.1.0
- * @category transitions
- */
-export const decideAtWall = (
+/** The decision at a wall from the bucket fit, the docs and the plateau (`decideAtWall` adds the window reading). */
+const decideInner = (
   c: AimdConfig,
   s: AimdState,
   now: number,
@@ -128,7 +140,7 @@ export const decideAtWall = (
   pauseMs: number
 ): Decision => {
   const d = c.initialRate
-  const closed = s.cycle === null ? undefined : { ...s.cycle, wallAt }
+  const closed = s.cycle === null ? undefined : { ...s.cycle, wallAt, accepted: s.cycleAccepted ?? s.successesSinceDecrease }
   const few = s.successesSinceDecrease < FIT_MIN_SUCCESSES
   const withClosed = closed === undefined || few ? s.cycles : [...s.cycles, closed].slice(-CYCLES)
   const elapsed = s.lastDecreaseAt === null ? 0 : now - s.lastDecreaseAt
@@ -163,15 +175,50 @@ export const decideAtWall = (
   if (priorValid) return { ...base, rate: d * (1 - c.ceilingMargin / 2), phase: "steady", ceiling: d, ceilingHigh: null }
   const estimated = verdict === "evidence" && !refuted && pauseMs > 0 && s.rate < s.ceiling! * (1 - c.ceilingMargin / 4)
   const least = estimated ? wallPace * (1 - PLATEAU_CUT) : 0
-  if (good !== undefined && !changed) {
+  // Pinned to the lower bound far below a wall met while holding: no measurement (see `PINNED`).
+  const pinned = good !== undefined && s.phase === "hold" && good.rate <= lower * PINNED[0] && good.rate < wallPace * PINNED[1]
+  // Its other cycle the slow start's ramp: no fit at all, the hold goes on below this wall.
+  const unfitted = pinned && s.cycles[s.cycles.length - 1]?.start === "full"
+  if (good !== undefined && !changed && !unfitted) {
     // Resume at the best fit; if the walls leave a wide range open, probe it soon.
     const rate = Math.max(least, good.rate * (1 - c.ceilingMargin / 2))
-    const wide = good.high > good.rate * 1.05
-    return { ...base, rate, phase: "steady", ceiling: rate / (1 - c.ceilingMargin / 2), ceilingHigh: wide ? good.high : null, probeSoon: wide, fitted: true }
+    const high = pinned ? Math.max(good.high, wallPace * RESUME_BELOW_WALL) : good.high
+    const wide = high > good.rate * 1.05
+    return { ...base, rate, phase: "steady", ceiling: rate / (1 - c.ceilingMargin / 2), ceilingHigh: wide ? high : null, probeSoon: wide, fitted: true }
   }
   if (estimated) return { ...base, rate: least, phase: "steady", ceiling: least / (1 - c.ceilingMargin / 2), ceilingHigh: null }
   const below = wallPace * (changed && short ? RESUME_BELOW_SHORT : RESUME_BELOW_WALL)
   const resume = s.phase === "probe" && s.ceiling !== null ? Math.min(s.ceiling, below) : below
   const rate = Math.max(lower, resume)
   return { ...base, rate, phase: "hold", ceiling: changed ? null : s.ceiling, ceilingHigh: wallPace > rate ? wallPace : null }
+}
+
+/**
+ * The decision for a wall met by a request sent at `wallAt`, paced at `wallPace`, observed at `now`,
+ * pausing every caller `pauseMs` (its Retry-After, 0 without one).
+ *
+ * @since 0.1.0
+ * @category transitions
+ */
+export const decideAtWall = (
+  c: AimdConfig,
+  s: AimdState,
+  now: number,
+  wallAt: number,
+  wallPace: number,
+  pauseMs: number
+): Decision => {
+  const d = decideInner(c, s, now, wallAt, wallPace, pauseMs)
+  // A window quota the last two walls read as is a lower bound no other reading may undercut.
+  const prev = s.cycles[s.cycles.length - 1]
+  const last = s.cycle === null ? undefined : { ...s.cycle, wallAt, accepted: s.cycleAccepted ?? s.successesSinceDecrease }
+  const quota = !d.stray && prev !== undefined && last !== undefined
+    ? windowRate(prev, last, paceAt(s, prev.wallAt), wallPace)
+    : undefined
+  const rate = quota === undefined ? 0 : quota * (1 - c.ceilingMargin / 2)
+  if (quota === undefined || d.rate >= rate) return d
+  // The range a probe was to explore above the decision's rate stays open above the quota's; the
+  // docs' rate, below it, no longer stands.
+  const open = d.probeSoon && d.ceilingHigh !== null && d.ceilingHigh > quota * 1.05
+  return { ...d, rate, phase: "steady", ceiling: quota, ceilingHigh: open ? d.ceilingHigh : null, probeSoon: open, priorValid: false, fitted: true }
 }

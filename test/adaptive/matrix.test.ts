@@ -18,12 +18,28 @@ type Floor = readonly [goodputPct: number, vsOracle: number]
  */
 const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cells: Partial<Record<ScenarioId, Floor>>]> = [
   ["bucket 0.1s RA=s", "local", "tb-100ms", { a: [90, 0.91], b: [87, 0.88], c: [82, 0.83], d: [81, 0.82] }],
-  ["sliding 1s RA=s", "local", "slog-1s", { a: [79, 0.82], b: [68, 0.7], c: [82, 0.84], d: [73, 0.78] }],
-  ["bucket 0.5s RA=s", "local", "tb-500ms", { b: [93, 0.95], c: [86, 0.88], d: [94, 0.94] }],
-  ["bucket 0.5s RA=s", "delayed", "tb-500ms-delay", { b: [89, 0.9], c: [84, 0.85], d: [87, 0.87] }],
+  // b 68.6 / d 73.9% before the window quota (`windowQuota.ts`): the fit read the log's walls as a
+  // bucket at a third to two thirds of its quota and held it 30 s (d 70.7% while the pinned fit was
+  // probed soon without it).
+  ["sliding 1s RA=s", "local", "slog-1s", { a: [79, 0.82], b: [79, 0.82], c: [82, 0.84], d: [76, 0.8] }],
+  // 66.8% before the window quota.
+  ["sliding 1s RA=s", "delayed", "", { a: [77.5, 0.82] }],
+  // c 87.0% (8 seeds) before a fit pinned to the lower bound against the slow start's wall was dropped.
+  ["bucket 0.5s RA=s", "local", "tb-500ms", { b: [93, 0.95], c: [87.5, 0.885], d: [94, 0.94] }],
+  // 86.2% before the same.
+  ["bucket 0.2s RA=s", "local", "", { c: [87, 0.88] }],
+  ["bucket 0.2s RA=date", "local", "", { c: [81, 0.82] }], // was 79.7%
+  // d 87.6% before a fit within 1.5 times the lower bound was taken for pinned to it (1.25).
+  ["bucket 0.5s RA=s", "delayed", "tb-500ms-delay", { b: [89, 0.9], c: [84, 0.85], d: [89, 0.89] }],
   // 89.4% before walls met within a round trip of a decision without a pause counted as the same burst.
-  ["bucket 0.5s RA=date", "local", "tb-500ms-ra-date", { b: [90.5, 0.92] }],
-  ["gcra b5 429", "local", "nginx-429", { b: [93, 0.94] }]
+  ["bucket 0.5s RA=date", "local", "tb-500ms-ra-date", { b: [90.5, 0.92], c: [80.5, 0.81] }], // c was 78.5%
+  ["gcra b5 429", "local", "nginx-429", { b: [93, 0.94] }],
+  // 75.0 / 75.0 / 75.3% (one seed 37%) before the fit pinned to the lower bound after a wall met while
+  // holding was probed soon: a stall's wall held the pace at a third of the limit for 30 s.
+  ["bucket 0.1s RA=s", "delayed", "", { b: [77, 0.79], c: [79, 0.81] }], // c 77.0% before the pinned fit against the slow start's wall was dropped
+  ["bucket 0.2s RA=s", "delayed", "", { d: [83, 0.83] }],
+  // 76.7% before a fit within 1.5 times the lower bound was taken for pinned to it (1.25).
+  ["bucket 0.2s RA=date", "delayed", "", { b: [79.5, 0.81] }]
 ]
 
 const goals = (name: string, scenarios: ReadonlyArray<ScenarioId>, net: "local" | "delayed" = "local") =>
@@ -38,7 +54,7 @@ const goals = (name: string, scenarios: ReadonlyArray<ScenarioId>, net: "local" 
 
 describe("adaptive controller in the simulated matrix (8 fibers unless said)", () => {
   for (const [name, net, bench, cells] of floors) {
-    it(`${name} (${net}; the bench's ${bench}): floors of goodput and ratio to the oracle`, () => {
+    it(`${name} (${net}${bench === "" ? "" : `; the bench's ${bench}`}): floors of goodput and ratio to the oracle`, () => {
       for (const [sc, [goodput, vsOracle]] of Object.entries(cells) as Array<[ScenarioId, Floor]>) {
         const m = measureMean(row(name), sc, net, 8)
         expect(m.goodputPct, sc).toBeGreaterThanOrEqual(goodput)

@@ -115,3 +115,26 @@ describe("probing the range the walls left open", () => {
   })
 })
 
+
+describe("a fit pinned to the lower bound", () => {
+  prop(
+    "a wall soon after resuming below the first one, read as a rate far below it, is no fit: the pace holds a quarter below this wall, never below half of it",
+    [fc.double({ min: 20, max: 500, noNaN: true }), fc.integer({ min: 2500, max: 3500 }), fc.integer({ min: 200, max: 500 })],
+    ([d, slowStartMs, holdMs]) => {
+      const c = Aimd.defaultConfig(d)
+      // Slow start meets the wall far above the docs; the pace holds a quarter below it.
+      const start = succeed(c, Aimd.initial(c), T0, T0 + slowStartMs)
+      const first = Aimd.onBackoff(c, start.s, start.t, { sentAt: start.t - 2, retryAfterMs: 1000 })
+      expect(first.phase).toBe("hold")
+      // A stall meets the wall a few hundred ms after resuming: few requests accepted since the first.
+      const held = succeed(c, first, first.cooldownUntil, first.cooldownUntil + holdMs)
+      const after = Aimd.onBackoff(c, held.s, held.t, { sentAt: held.t - 2, retryAfterMs: 1000 })
+      expect(after.rate).toBeGreaterThanOrEqual(first.rate * 0.5)
+      if (after.phase === "hold") {
+        expect(after.rate).toBeGreaterThanOrEqual(first.rate * 0.75 - 1e-9)
+        expect(after.ceilingHigh).toBe(first.rate)
+      }
+    },
+    { fastCheck: { numRuns: 60 } }
+  )
+})

@@ -1,0 +1,56 @@
+/**
+ * Reads a window quota (a sliding log, a fixed window: `N` requests per window) from two walls
+ * (pure). A bucket fit reads such walls as a far lower rate with a big bucket: after a pause as long
+ * as the window, a sliding log accepts its whole quota at any pace above it, then nothing, which is
+ * what a bucket holding the quota and refilling slowly does too (a 1 s log of 50 walled at 99 rps
+ * was fitted at 34 rps and held there 30 s). A bucket accepts more the closer the pace is to its
+ * rate; a window accepts the same count whatever the pace. So two cycles that each started with an
+ * empty window (the start of traffic, or a pause at least as long as the later one) and accepted the
+ * same count at paces well apart read as a quota of that count per pause at least: the rate is at
+ * least `accepted / pause`. A bucket paced far above its rate accepts about its burst whatever the
+ * pace, too: the reading stays below its rate when its burst is at most half what the pause refills
+ * (a 0.5 s bucket answering whole seconds), at most 20% above when it holds all of it (a bucket of
+ * 1 s); so the reading only raises a decision below it (`decideAtWall`), and the walls correct it.
+ * The counts must agree within 2% (exactly below 50) at paces 20% apart or more: a bucket's differ
+ * unless both paces are far above its rate.
+ *
+ * @since 0.2.0
+ */
+import type { Cycle } from "./bucketFit.js"
+
+/** Fewer accepted: a request more or less is more than the tolerance. */
+const MIN_ACCEPTED = 10
+/**
+ * The counts agree within this share (exactly below 50: a request more or less at a few tens moved a
+ * bucket's reading up to 60% above its rate)…
+ */
+const SAME_COUNT = 0.02
+/** …at paces at least this share apart. */
+const PACES_APART = 0.2
+/** Neither cycle lasted longer than this many pauses (a window is at most one). */
+const WITHIN_PAUSES = 2
+/**
+ * A shorter pause (none, a fraction of a second) is no window's: without a Retry-After the cycle's
+ * pause is only the round trip.
+ */
+const MIN_PAUSE_MS = 1000
+
+/**
+ * The rate a window quota that explains both cycles has at least, or `undefined` when they do not
+ * read as one. `prevPace` and `lastPace`: the paces their walls were met at.
+ *
+ * @since 0.2.0
+ * @category math
+ */
+export const windowRate = (prev: Cycle, last: Cycle, prevPace: number, lastPace: number): number | undefined => {
+  const [a, b] = [prev.accepted, last.accepted]
+  if (a === undefined || b === undefined || last.start !== "empty" || Math.min(a, b) < MIN_ACCEPTED) return undefined
+  const pauseMs = last.resumeAt - last.from
+  const emptied = prev.start === "full" || prev.resumeAt - prev.from >= pauseMs * 0.9
+  // A window holds what it accepted within it: a cycle much longer than the pause (a slow start of
+  // seconds) accepted more than a window's quota, and its count matching is chance.
+  const within = Math.max(prev.wallAt - prev.resumeAt, last.wallAt - last.resumeAt) <= pauseMs * WITHIN_PAUSES
+  const same = Math.abs(a - b) <= SAME_COUNT * Math.max(a, b)
+  const apart = Math.abs(prevPace - lastPace) >= PACES_APART * Math.max(prevPace, lastPace)
+  return emptied && within && same && apart && pauseMs >= MIN_PAUSE_MS ? (b * 1000) / pauseMs : undefined
+}
