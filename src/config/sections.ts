@@ -18,21 +18,19 @@ import {
 import * as BreakerDefaults from "../breaker/defaults.js"
 import { BreakerCount, minimumCallsCheck } from "../breaker/options.js"
 import { MaxConcurrent, MaxQueue } from "../bulkhead/Bulkhead.js"
-import { durationUpTo, Fraction, intBetween, NonEmptyTrimmedString } from "../internal/schema.js"
+import { durationUpTo, Fraction, intBetween, NonEmptyTrimmedString, StatusList } from "../internal/schema.js"
+import { delayOrderCheck, IdempotencyKeyMode, JitterMode, Multiplier, RetryCount } from "../retry/options.js"
 import {
   AdaptiveRate,
   COUNT_RANGE,
   EnvVarName,
   HeaderName,
-  Multiplier,
   POSITIVE_WAIT_RANGE,
   PositiveRequestWait,
   QuotaWait,
   RATE_RANGE,
   RequestWait,
-  RetryCount,
   STATUS_RANGE,
-  StatusList,
   WAIT_RANGE
 } from "./internal/fieldSchemas.js"
 
@@ -78,6 +76,8 @@ export const AdaptiveSection = Schema.Struct({
   })
 )
 
+// The fields of `RetryPolicyOptionsSchema` with the config's own defaults (initialDelay 500 ms where
+// `RetryPolicy.make` takes 250 ms, ...) and JSON durations, totalBudget above 0: kept as they were (issue 14).
 export const RetrySection = Schema.Struct({
   maxRetries: Schema.optionalWith(RetryCount, { exact: true, default: () => 3 }).annotations({
     description: `Retries after the first attempt (0 disables retries; at most ${MAX_RETRIES}).`
@@ -90,7 +90,7 @@ export const RetrySection = Schema.Struct({
   multiplier: Schema.optionalWith(Multiplier, { exact: true, default: () => 2 }).annotations({
     description: `Growth factor of the exponential backoff (1 to ${MAX_BACKOFF_MULTIPLIER}).`
   }),
-  jitter: Schema.optionalWith(Schema.Literal("none", "full", "proportional"), { exact: true, default: () => "full" })
+  jitter: Schema.optionalWith(JitterMode, { exact: true, default: () => "full" })
     .annotations({
       description: "\"full\": random delay in [0, d]; \"proportional\": d ± a fraction; \"none\": exactly d."
     }),
@@ -111,19 +111,12 @@ export const RetrySection = Schema.Struct({
   retryNonIdempotent: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
     description: "Retry POST/PATCH even without an Idempotency-Key."
   }),
-  idempotencyKey: Schema.optionalWith(Schema.Literal("none", "generate"), { exact: true, default: () => "none" })
+  idempotencyKey: Schema.optionalWith(IdempotencyKeyMode, { exact: true, default: () => "none" })
     .annotations({
       description: "\"generate\": add one Idempotency-Key to non-idempotent requests, reused on every attempt."
     })
 }).pipe(
-  Schema.filter((r) =>
-    Duration.lessThanOrEqualTo(r.initialDelay, r.maxDelay)
-      ? true
-      : {
-        path: ["maxDelay"],
-        message: `maxDelay (${Duration.format(r.maxDelay)}) must be >= initialDelay (${Duration.format(r.initialDelay)})`
-      }
-  )
+  Schema.filter((r) => delayOrderCheck(r.initialDelay, r.maxDelay))
 )
 
 // The fields of `CircuitBreakerOptionsSchema` with the config's own defaults: successThreshold 2 (two

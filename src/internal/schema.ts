@@ -5,6 +5,7 @@
  * @internal
  */
 import { Duration, Either, Option, ParseResult, Schema } from "effect"
+import { isErrorStatus, MAX_ERROR_STATUS, MIN_ERROR_STATUS } from "./bounds.js"
 import { decodeDuration } from "./duration.js"
 
 /** A fraction in (0, 1]. */
@@ -72,6 +73,17 @@ export const WholeNumber = Schema.Number.pipe(
   })
 )
 
+/** An HTTP error status (400-599): retrying, or slowing down on, a success (`[200]`) is always a mistake. */
+export const ErrorStatus = Schema.Number.pipe(
+  Schema.filter(isErrorStatus, {
+    message: (issue) =>
+      `Expected an HTTP error status code (${MIN_ERROR_STATUS}-${MAX_ERROR_STATUS}), got ${String(issue.actual)}`
+  })
+)
+
+/** A list of error statuses (the retry policy's `retryOnStatus`, the adaptive `backoffStatuses`). */
+export const StatusList = Schema.Array(ErrorStatus)
+
 /** A whole number in `[min, max]`. */
 export const intBetween = (min: number, max: number) =>
   Schema.Number.pipe(
@@ -129,8 +141,10 @@ export const FunctionOption = <F extends (...args: ReadonlyArray<never>) => unkn
   Schema.declare((u: unknown): u is F => typeof u === "function", { message: () => "expected a function" })
 
 /**
- * A decoder of an options object that fails with `onError(field, reason)`: `field` is the path of the
- * first bad value (`"windowSize"`, `"retryOnStatus.2"`), `reason` its schema's message.
+ * A decoder of an options object that fails with `onError(field, reason)`: `field` names the option
+ * of the first bad value (`"windowSize"`, `"policy.cacheableStatuses"`), `reason` is its schema's
+ * message, led by the item's index when the value is in a list (`"item 1: Expected ..."`): an index
+ * is not an option's name.
  */
 export const decodeOptions = <A, I, E>(
   schema: Schema.Schema<A, I, never>,
@@ -140,7 +154,13 @@ export const decodeOptions = <A, I, E>(
   return (input: unknown): Either.Either<A, E> =>
     Either.mapLeft(decode(input), (error) => {
       const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
-      const field = issue === undefined || issue.path.length === 0 ? "options" : issue.path.map(String).join(".")
-      return onError(field, issue?.message ?? error.message)
+      const path = issue?.path ?? []
+      const names = path.filter((p) => typeof p !== "number").map(String)
+      const items = path.filter((p) => typeof p === "number")
+      const message = issue?.message ?? error.message
+      return onError(
+        names.length === 0 ? "options" : names.join("."),
+        items.length === 0 ? message : `item ${items.join(".")}: ${message}`
+      )
     })
 }
