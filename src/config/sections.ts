@@ -8,7 +8,6 @@
 import { Duration, Schema } from "effect"
 import {
   MAX_BACKOFF_MULTIPLIER,
-  MAX_CACHE_BYTES,
   MAX_CACHE_ENTRIES,
   MAX_CACHE_TTL,
   MAX_CONCURRENT,
@@ -18,13 +17,13 @@ import {
 import * as BreakerDefaults from "../breaker/defaults.js"
 import { BreakerCount, minimumCallsCheck } from "../breaker/options.js"
 import { MaxConcurrent, MaxQueue } from "../bulkhead/Bulkhead.js"
-import { durationUpTo, Fraction, intBetween, NonEmptyTrimmedString, StatusList } from "../internal/schema.js"
+import { CacheTtlJson, MaxBytes, MaxEntries } from "../cache/fields.js"
+import { Fraction, HeaderName, NonEmptyTrimmedString, StatusList } from "../internal/schema.js"
 import { delayOrderCheck, IdempotencyKeyMode, JitterMode, Multiplier, RetryCount } from "../retry/options.js"
 import {
   AdaptiveRate,
   COUNT_RANGE,
   EnvVarName,
-  HeaderName,
   POSITIVE_WAIT_RANGE,
   PositiveRequestWait,
   QuotaWait,
@@ -164,6 +163,9 @@ export const BulkheadSection = Schema.Struct({
   })
 })
 
+// The fields of the cache's option schemas (`ResponseCacheOptionsSchema`, `MemoryStoreOptionsSchema`,
+// `FileStoreOptionsSchema`) with the config's own defaults (maxBytes 50 MiB where the memory store takes
+// 64 MiB, defaultTtl 1 minute where the policy takes 0) and JSON durations.
 export const CacheSection = Schema.Struct({
   enabled: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
     description: "Cache responses of safe methods (GET, HEAD)."
@@ -173,14 +175,14 @@ export const CacheSection = Schema.Struct({
   directory: Schema.optionalWith(NonEmptyTrimmedString, { exact: true }).annotations({
     description: "Cache directory; required when store is \"file\"."
   }),
-  defaultTtl: Schema.optionalWith(durationUpTo(MAX_CACHE_TTL), { exact: true, default: () => Duration.minutes(1) })
+  defaultTtl: Schema.optionalWith(CacheTtlJson, { exact: true, default: () => Duration.minutes(1) })
     .annotations({
       description: `Freshness of a response that carries no Cache-Control/Expires (at most ${Duration.format(MAX_CACHE_TTL)}).`
     }),
-  maxEntries: Schema.optionalWith(intBetween(1, MAX_CACHE_ENTRIES), { exact: true, default: () => 1000 }).annotations({
+  maxEntries: Schema.optionalWith(MaxEntries, { exact: true, default: () => 1000 }).annotations({
     description: `Entries kept before least-recently-used eviction (1 to ${MAX_CACHE_ENTRIES}).`
   }),
-  maxBytes: Schema.optionalWith(intBetween(1, MAX_CACHE_BYTES), { exact: true, default: () => 50 * 1024 * 1024 }).annotations({
+  maxBytes: Schema.optionalWith(MaxBytes, { exact: true, default: () => 50 * 1024 * 1024 }).annotations({
     description: `Total body bytes kept before least-recently-used eviction (1 to 2^40, 1 TiB).`
   }),
   shared: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
@@ -192,13 +194,13 @@ export const CacheSection = Schema.Struct({
   varyHeaders: Schema.optionalWith(Schema.Array(HeaderName), { exact: true, default: () => [] }).annotations({
     description: "Request headers that are part of the cache key in addition to the response's Vary."
   }),
-  staleWhileRevalidate: Schema.optionalWith(durationUpTo(MAX_CACHE_TTL), { exact: true, default: () => Duration.zero })
+  staleWhileRevalidate: Schema.optionalWith(CacheTtlJson, { exact: true, default: () => Duration.zero })
     .annotations({
       description: "RFC 5861 stale-while-revalidate for responses that state none: past freshness, answer from the " +
         "entry at once (x-cache: STALE) and refresh it in the background. 0 is off; never against must-revalidate, " +
         "no-cache or no-store."
     }),
-  staleIfError: Schema.optionalWith(durationUpTo(MAX_CACHE_TTL), { exact: true, default: () => Duration.zero })
+  staleIfError: Schema.optionalWith(CacheTtlJson, { exact: true, default: () => Duration.zero })
     .annotations({
       description: "RFC 5861 stale-if-error for responses that state none: past freshness, answer from the entry " +
         "when the request fails (retries exhausted, 429/5xx, circuit open, deadline). 0 is off; same limits."

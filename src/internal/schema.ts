@@ -7,6 +7,7 @@
 import { Duration, Either, Option, ParseResult, Schema } from "effect"
 import { isErrorStatus, MAX_ERROR_STATUS, MIN_ERROR_STATUS } from "./bounds.js"
 import { decodeDuration } from "./duration.js"
+import { isHeaderName } from "./headerSyntax.js"
 
 /** A fraction in (0, 1]. */
 export const Fraction = Schema.Number.pipe(
@@ -17,6 +18,13 @@ export const Fraction = Schema.Number.pipe(
 
 export const NonEmptyTrimmedString = Schema.String.pipe(
   Schema.filter((s) => s.trim().length > 0, { message: () => "Expected a non-empty string" })
+)
+
+/** An HTTP header name (a token: letters, digits, `-`, ...). */
+export const HeaderName = Schema.String.pipe(
+  Schema.filter((s) => isHeaderName(s), {
+    message: (issue) => `Expected an HTTP header name (letters, digits, "-"...), got ${JSON.stringify(issue.actual)}`
+  })
 )
 
 /**

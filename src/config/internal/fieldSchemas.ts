@@ -1,7 +1,7 @@
 /**
  * The field schemas the `ApiConfig` sections are made of (beside those shared with the options of
  * `RetryPolicy.make`, `CircuitBreaker.make`, `Bulkhead.make`, the cache): waits, rates, header
- * names and values, environment variable names, the base URL; and the ranges their descriptions show.
+ * values, environment variable names, the base URL; and the ranges their descriptions show.
  *
  * @since 0.1.0
  * @internal
@@ -35,12 +35,6 @@ export const POSITIVE_WAIT_RANGE = `more than 0, at most ${Duration.format(MAX_R
 export const RATE_RANGE = `From one a day (1/86400) to ${MAX_ADAPTIVE_RATE}.`
 export const STATUS_RANGE = `${MIN_ERROR_STATUS}-${MAX_ERROR_STATUS}`
 export const COUNT_RANGE = `1 to ${MAX_BREAKER_COUNT}`
-
-export const HeaderName = Schema.String.pipe(
-  Schema.filter((s) => isHeaderName(s), {
-    message: (issue) => `Expected an HTTP header name (letters, digits, "-"...), got ${JSON.stringify(issue.actual)}`
-  })
-)
 
 // The message never echoes the value: a header value may be a secret pasted by mistake.
 export const HeaderValue = Schema.String.pipe(
