@@ -24,8 +24,6 @@ import { InvalidRetryPolicy } from "./errors.js"
 import { DEFAULT_INITIAL_DELAY, DEFAULT_MAX_DELAY, RetryPolicyOptionsSchema } from "./options.js"
 import { parseRetryAfter } from "./retryAfter.js"
 
-export { RetryPolicyOptionsSchema } from "./options.js"
-
 export {
   isIdempotentMethod,
   isRetryableError,
