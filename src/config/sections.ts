@@ -14,6 +14,7 @@ import {
   MAX_QUEUE,
   MAX_RETRIES
 } from "../internal/bounds.js"
+import { AdaptiveRate, rateOrderCheck } from "../adaptive/options.js"
 import * as BreakerDefaults from "../breaker/defaults.js"
 import { BreakerCount, minimumCallsCheck } from "../breaker/options.js"
 import { MaxConcurrent, MaxQueue } from "../bulkhead/Bulkhead.js"
@@ -21,7 +22,6 @@ import { CacheTtlJson, MaxBytes, MaxEntries } from "../cache/fields.js"
 import { Fraction, HeaderName, NonEmptyTrimmedString, StatusList } from "../internal/schema.js"
 import { delayOrderCheck, IdempotencyKeyMode, JitterMode, Multiplier, RetryCount } from "../retry/options.js"
 import {
-  AdaptiveRate,
   COUNT_RANGE,
   EnvVarName,
   POSITIVE_WAIT_RANGE,
@@ -33,6 +33,7 @@ import {
   WAIT_RANGE
 } from "./internal/fieldSchemas.js"
 
+// The fields of `AdaptiveOptionsSchema` that a config sets, with JSON durations.
 export const AdaptiveSection = Schema.Struct({
   enabled: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
     description: "Learn the rate the API accepts (AIMD) instead of only enforcing the configured limits."
@@ -58,21 +59,8 @@ export const AdaptiveSection = Schema.Struct({
       "Longest pause until a quota reset stated by rate-limit headers (at most 31 days): a reset further ahead is logged and ignored, and the header pace is never slower than one request per this."
   })
 }).pipe(
-  Schema.filter((a): Schema.FilterOutput => {
-    // Unset bounds default relative to initialRate (see the descriptions), which always satisfy these.
-    const minRate = a.minRate ?? a.initialRate / 100
-    const maxRate = a.maxRate ?? a.initialRate * 10
-    if (minRate > maxRate) {
-      return { path: ["minRate"], message: `minRate ${minRate} must be <= maxRate ${maxRate}` }
-    }
-    if (a.initialRate < minRate) {
-      return { path: ["initialRate"], message: `initialRate ${a.initialRate} must be >= minRate ${minRate}` }
-    }
-    if (a.initialRate > maxRate) {
-      return { path: ["initialRate"], message: `initialRate ${a.initialRate} must be <= maxRate ${maxRate}` }
-    }
-    return true
-  })
+  // Unset bounds default relative to initialRate (see the descriptions), which always satisfy the rule.
+  Schema.filter((a) => rateOrderCheck(a.initialRate, a.minRate ?? a.initialRate / 100, a.maxRate ?? a.initialRate * 10))
 )
 
 // The fields of `RetryPolicyOptionsSchema` with the config's own defaults (initialDelay 500 ms where

@@ -12,19 +12,15 @@ import {
   MAX_BREAKER_COUNT,
   MAX_ERROR_STATUS,
   MAX_REQUEST_WAIT,
-  MIN_ADAPTIVE_RATE,
   MIN_ERROR_STATUS
 } from "../../internal/bounds.js"
 import { isHeaderName } from "../../internal/headerSyntax.js"
-import { durationUpTo, numberBetween } from "../../internal/schema.js"
+import { durationUpTo } from "../../internal/schema.js"
 import { MAX_PACING_MS } from "../../limiter/pacing.js"
 
 /** A wait within one request: `>= 0` (or `> 0`), at most `MAX_REQUEST_WAIT`. */
 export const RequestWait = durationUpTo(MAX_REQUEST_WAIT)
 export const PositiveRequestWait = durationUpTo(MAX_REQUEST_WAIT, { positive: true })
-
-/** Requests per second an adaptive rate may take: one a day to a million a second. */
-export const AdaptiveRate = numberBetween(MIN_ADAPTIVE_RATE, MAX_ADAPTIVE_RATE, { unit: "requests/s", minText: "1/86400 (one a day)" })
 
 /** A server may pause a key until its quota resets, but never longer than the limiter accepts. */
 export const QuotaWait = durationUpTo(Duration.millis(MAX_PACING_MS), { positive: true })
