@@ -13,9 +13,9 @@ import * as Aimd from "./aimd.js"
 /**
  * User-facing options. Only `initialRate` (usually the documented limit, rps) is required.
  *
- * Bounds: rates from one request per 31 days (the limiter's slowest pace) to 1,000,000 requests/s, `backoffStatuses`
- * 400-599, `maxRetryAfter` up to 31 days, `maxQuotaWait` more than 0 and up to 31 days, the other
- * durations finite (in any `Duration.DurationInput` form; `-1` or `"-5 seconds"` are refused, not read
+ * Bounds: rates from one request per 31 days (the limiter's slowest pace) to 1,000,000 requests/s,
+ * `backoffStatuses` 400-599, `maxRetryAfter` up to 31 days, `maxQuotaWait` more than 0 and up to 31
+ * days, the other durations finite (in any `Duration.DurationInput` form; `-1` or `"-5 seconds"` are refused, not read
  * as 0). A value outside fails with `InvalidAdaptiveOptions` naming the field.
  *
  * @since 0.1.0
@@ -134,7 +134,10 @@ export const AdaptiveRate = numberBetween(MIN_ADAPTIVE_RATE, MAX_ADAPTIVE_RATE, 
  * the config's one a day, as before (issue 14): only the header floor then stands between a server and
  * a lockout, which the hostile-server tests check.
  */
-const ControllerRate = numberBetween(MIN_PACING_RATE, MAX_ADAPTIVE_RATE, { unit: "requests/s", minText: "1/2678400 (one per 31 days)" })
+const ControllerRate = numberBetween(MIN_PACING_RATE, MAX_ADAPTIVE_RATE, {
+  unit: "requests/s",
+  minText: "1/2678400 (one per 31 days)"
+})
 
 /**
  * The cross-field rule of options and config alike, given each one's defaults: `minRate <= initialRate <= maxRate`.
@@ -153,7 +156,7 @@ const PositiveNumber = Schema.Number.pipe(
   Schema.filter((n) => Number.isFinite(n) && n > 0, { message: (i) => `Expected a finite number > 0, got ${String(i.actual)}` })
 )
 
-/** A number in `[min, max)` (both ends given: the open end is why `numberBetween` does not fit). */
+/** A number in `[min, max)`, or `(min, max)` with `minExclusive`: `numberBetween` includes its `max`. */
 const halfOpen = (min: number, max: number, minExclusive = false) =>
   Schema.Number.pipe(
     Schema.filter((n) => Number.isFinite(n) && (minExclusive ? n > min : n >= min) && n < max, {
@@ -163,6 +166,14 @@ const halfOpen = (min: number, max: number, minExclusive = false) =>
 
 const FiniteDuration = AnyDuration.pipe(
   Schema.filter((d) => Duration.isFinite(d), { message: () => "Expected a finite duration" })
+)
+
+const PositiveFiniteDuration = FiniteDuration.pipe(
+  Schema.filter((d) => Duration.toMillis(d) > 0, { message: () => "Expected a duration greater than 0" })
+)
+
+const Burst = Schema.Number.pipe(
+  Schema.filter((n) => Number.isFinite(n) && n >= 1, { message: (i) => `Expected a finite number >= 1, got ${String(i.actual)}` })
 )
 
 /** The longest wait a server may impose: the limiter refuses a longer cooldown. */
@@ -182,14 +193,12 @@ export const AdaptiveOptionsSchema = Schema.Struct({
   decreaseFactor: Schema.optional(halfOpen(0, 1, true)),
   backoffStatuses: Schema.optional(StatusList),
   slowStart: Schema.optional(Schema.Boolean),
-  recovery: Schema.optional(FiniteDuration.pipe(Schema.filter((d) => Duration.toMillis(d) > 0, { message: () => "must be greater than zero" }))),
+  recovery: Schema.optional(PositiveFiniteDuration),
   steady: Schema.optional(FiniteDuration),
   ceilingMargin: Schema.optional(halfOpen(0, 0.5)),
   hold: Schema.optional(FiniteDuration),
   respectHeaders: Schema.optional(Schema.Boolean),
-  burst: Schema.optional(
-    Schema.Number.pipe(Schema.filter((n) => Number.isFinite(n) && n >= 1, { message: (i) => `Expected a finite number >= 1, got ${String(i.actual)}` }))
-  ),
+  burst: Schema.optional(Burst),
   catchUp: Schema.optional(FiniteDuration),
   maxRetryAfter: Schema.optional(anyDurationUpTo(MAX_SERVER_WAIT)),
   maxQuotaWait: Schema.optional(anyDurationUpTo(MAX_SERVER_WAIT, { positive: true }))
