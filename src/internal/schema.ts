@@ -6,7 +6,7 @@
  */
 import { Duration, Either, Option, ParseResult, Schema } from "effect"
 import { isErrorStatus, MAX_ERROR_STATUS, MIN_ERROR_STATUS } from "./bounds.js"
-import { decodeDuration } from "./duration.js"
+import { decodeDuration, formatDuration } from "./duration.js"
 import { isHeaderName } from "./headerSyntax.js"
 
 /** A fraction in (0, 1]. */
@@ -111,10 +111,7 @@ const boundedDuration = <I, R>(
       message: (issue) =>
         // `actual` is the input as given (millis, "36500 days"…), or no duration at all when the base schema failed.
         `Expected a duration ${options.positive === true ? "greater than 0" : ">= 0"} and at most ${Duration.format(max)}, got ${
-          Option.match(decodeDuration(issue.actual), {
-            onNone: () => JSON.stringify(String(issue.actual)),
-            onSome: Duration.format
-          })
+          formatDuration(issue.actual)
         }`
     })
   )

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Either, Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
 import fc from "fast-check"
-import { ApiConfig } from "../../src/config/ApiConfig.js"
+import { ApiConfig, decode } from "../../src/config/ApiConfig.js"
 import * as RetryPolicy from "../../src/retry/RetryPolicy.js"
 
 const errorOf = (options: unknown) =>
@@ -51,6 +51,17 @@ describe("RetryPolicy options schema", () => {
     const policy = Either.getOrThrow(RetryPolicy.make({ retryOnStatus: new Set([503, 429]) }))
     expect([...policy.retryOnStatus].sort()).toEqual([429, 503])
     expect(errorOf({ retryOnStatus: "503" })?.field).toBe("retryOnStatus")
+  })
+
+  it("a duration too long for Effect's formatter (its nanoseconds overflow) is a typed error, not a defect", () => {
+    const huge = 1.797693134862316e302
+    expect(errorOf({ maxDelay: huge })).toEqual({
+      tag: "InvalidRetryPolicy",
+      field: "maxDelay",
+      reason: "Expected a duration >= 0 and at most 1d, got 1.797693134862316e+302 millis"
+    })
+    const config = Effect.runSync(Effect.either(decode({ name: "acme", baseUrl: "https://api.acme.test", retry: { maxDelay: huge } })))
+    expect(Either.isLeft(config) && config.left.message).toContain("retry.maxDelay")
   })
 
   it("maxDelay below initialDelay names maxDelay, defaults included", () => {
