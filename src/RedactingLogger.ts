@@ -9,7 +9,7 @@ export * from "./logging/RedactingLogger.js"
 export {
   type BreakerStateLabel,
   type CacheHitInfo,
-  type CacheStatus,
+  type CacheLogLabel,
   logCacheHit,
   logRequest,
   logResponse,

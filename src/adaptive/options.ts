@@ -1,14 +1,22 @@
 /**
- * The adaptive controller's options: the user-facing form, validation and defaults (pure).
+ * The adaptive controller's options: the user-facing form, its schema (every bad value fails with
+ * `InvalidAdaptiveOptions` naming the field) and defaults (pure).
  *
  * @since 0.2.0
  */
-import { Duration, Either, Option, Schema } from "effect"
+import { Duration, Either, Schema } from "effect"
+import { MAX_ADAPTIVE_RATE, MIN_ADAPTIVE_RATE } from "../internal/bounds.js"
+import { AnyDuration, anyDurationUpTo, decodeOptions, numberBetween, StatusList } from "../internal/schema.js"
 import { MAX_PACING_MS, MIN_PACING_RATE } from "../limiter/pacing.js"
 import * as Aimd from "./aimd.js"
 
 /**
  * User-facing options. Only `initialRate` (usually the documented limit, rps) is required.
+ *
+ * Bounds: rates from one request per 31 days (the limiter's slowest pace) to 1,000,000 requests/s,
+ * `backoffStatuses` 400-599, `maxRetryAfter` up to 31 days, `maxQuotaWait` more than 0 and up to 31
+ * days, the other durations finite (in any `Duration.DurationInput` form; `-1` or `"-5 seconds"` are refused, not read
+ * as 0). A value outside fails with `InvalidAdaptiveOptions` naming the field.
  *
  * @since 0.1.0
  * @category models
@@ -112,44 +120,97 @@ export const burstFor = (options: Pick<ResolvedOptions, "burst" | "catchUpMs">, 
  */
 export const DEFAULT_CATCH_UP_MS = 50
 
-const positive = (field: string, v: unknown): Either.Either<number, InvalidAdaptiveOptions> =>
-  typeof v === "number" && Number.isFinite(v) && v > 0
-    ? Either.right(v)
-    : Either.left(new InvalidAdaptiveOptions({ field, reason: `expected a finite number > 0, got ${String(v)}` }))
+/**
+ * Requests per second an adaptive rate may take: one a day to a million a second. The config's
+ * adaptive section uses it too.
+ *
+ * @since 0.2.0
+ * @internal
+ */
+export const AdaptiveRate = numberBetween(MIN_ADAPTIVE_RATE, MAX_ADAPTIVE_RATE, { unit: "requests/s", minText: "1/86400 (one a day)" })
 
-const duration = (field: string, v: Duration.DurationInput | undefined, dflt: number) => {
-  if (v === undefined) return Either.right(dflt)
-  const d = Duration.decodeUnknown(v)
-  return Option.isSome(d) && Duration.isFinite(d.value)
-    ? Either.right(Duration.toMillis(d.value))
-    : Either.left(new InvalidAdaptiveOptions({ field, reason: `expected a finite duration, got ${String(v)}` }))
+/**
+ * A rate of the options: down to the slowest pace the limiter accepts (one request per 31 days), below
+ * the config's one a day, as before (issue 14): only the header floor then stands between a server and
+ * a lockout, which the hostile-server tests check.
+ */
+const ControllerRate = numberBetween(MIN_PACING_RATE, MAX_ADAPTIVE_RATE, {
+  unit: "requests/s",
+  minText: "1/2678400 (one per 31 days)"
+})
+
+/**
+ * The cross-field rule of options and config alike, given each one's defaults: `minRate <= initialRate <= maxRate`.
+ *
+ * @since 0.2.0
+ * @internal
+ */
+export const rateOrderCheck = (initialRate: number, minRate: number, maxRate: number): Schema.FilterOutput => {
+  if (minRate > maxRate) return { path: ["minRate"], message: `minRate ${minRate} must be <= maxRate ${maxRate}` }
+  if (initialRate < minRate) return { path: ["initialRate"], message: `initialRate ${initialRate} must be >= minRate ${minRate}` }
+  if (initialRate > maxRate) return { path: ["initialRate"], message: `initialRate ${initialRate} must be <= maxRate ${maxRate}` }
+  return true
 }
 
-/** A duration option in `[minMs, MAX_PACING_MS]`: the limiter refuses a longer cooldown. */
-const bounded = (field: string, v: Duration.DurationInput | undefined, dflt: number, minMs: number) =>
-  Either.flatMap(duration(field, v, dflt), (ms) =>
-    ms >= minMs && ms <= MAX_PACING_MS
-      ? Either.right(ms)
-      : Either.left(
-        new InvalidAdaptiveOptions({ field, reason: `expected a duration of ${minMs} ms to 31 days, got ${String(v)}` })
-      ))
+const PositiveNumber = Schema.Number.pipe(
+  Schema.filter((n) => Number.isFinite(n) && n > 0, { message: (i) => `Expected a finite number > 0, got ${String(i.actual)}` })
+)
 
-/** The bounds on waits a server may impose, and a minRate the limiter accepts. */
-const waitBounds = (options: Options, d: Aimd.AimdConfig, minRate: number) =>
-  Either.gen(function*() {
-    if (minRate < MIN_PACING_RATE) {
-      return yield* Either.left(
-        new InvalidAdaptiveOptions({
-          field: options.minRate === undefined ? "initialRate" : "minRate",
-          reason: `${minRate} rps is slower than the slowest pace a limiter accepts (one request per 31 days)`
-        })
-      )
-    }
-    return {
-      maxRetryAfterMs: yield* bounded("maxRetryAfter", options.maxRetryAfter, d.maxRetryAfterMs, 0),
-      maxQuotaWaitMs: yield* bounded("maxQuotaWait", options.maxQuotaWait, d.maxQuotaWaitMs, 1)
-    }
-  })
+/** A number in `[min, max)`, or `(min, max)` with `minExclusive`: `numberBetween` includes its `max`. */
+const halfOpen = (min: number, max: number, minExclusive = false) =>
+  Schema.Number.pipe(
+    Schema.filter((n) => Number.isFinite(n) && (minExclusive ? n > min : n >= min) && n < max, {
+      message: (i) => `Expected a number in ${minExclusive ? "(" : "["}${min}, ${max}), got ${String(i.actual)}`
+    })
+  )
+
+const FiniteDuration = AnyDuration.pipe(
+  Schema.filter((d) => Duration.isFinite(d), { message: () => "Expected a finite duration" })
+)
+
+const PositiveFiniteDuration = FiniteDuration.pipe(
+  Schema.filter((d) => Duration.toMillis(d) > 0, { message: () => "Expected a duration greater than 0" })
+)
+
+const Burst = Schema.Number.pipe(
+  Schema.filter((n) => Number.isFinite(n) && n >= 1, { message: (i) => `Expected a finite number >= 1, got ${String(i.actual)}` })
+)
+
+/** The longest wait a server may impose: the limiter refuses a longer cooldown. */
+const MAX_SERVER_WAIT = Duration.millis(MAX_PACING_MS)
+
+/**
+ * The schema `resolveOptions` decodes the options with. The config's adaptive section shares its
+ * statuses and the rate order; its rates start at one a day, its durations are JSON.
+ *
+ * @since 0.2.0
+ */
+export const AdaptiveOptionsSchema = Schema.Struct({
+  initialRate: ControllerRate,
+  minRate: Schema.optional(ControllerRate),
+  maxRate: Schema.optional(ControllerRate),
+  increaseStep: Schema.optional(PositiveNumber),
+  decreaseFactor: Schema.optional(halfOpen(0, 1, true)),
+  backoffStatuses: Schema.optional(StatusList),
+  slowStart: Schema.optional(Schema.Boolean),
+  recovery: Schema.optional(PositiveFiniteDuration),
+  steady: Schema.optional(FiniteDuration),
+  ceilingMargin: Schema.optional(halfOpen(0, 0.5)),
+  hold: Schema.optional(FiniteDuration),
+  respectHeaders: Schema.optional(Schema.Boolean),
+  burst: Schema.optional(Burst),
+  catchUp: Schema.optional(FiniteDuration),
+  maxRetryAfter: Schema.optional(anyDurationUpTo(MAX_SERVER_WAIT)),
+  maxQuotaWait: Schema.optional(anyDurationUpTo(MAX_SERVER_WAIT, { positive: true }))
+}).pipe(Schema.filter((o) => {
+  const d = Aimd.defaultConfig(o.initialRate)
+  const minRate = o.minRate ?? d.minRate
+  return rateOrderCheck(o.initialRate, minRate, o.maxRate ?? Math.max(d.maxRate, minRate))
+}))
+
+const decode = decodeOptions(AdaptiveOptionsSchema, (field, reason) => new InvalidAdaptiveOptions({ field, reason }))
+
+const millisOr = (d: Duration.Duration | undefined, fallback: number): number => d === undefined ? fallback : Duration.toMillis(d)
 
 /**
  * Validate options and fill in defaults. Pure.
@@ -158,83 +219,27 @@ const waitBounds = (options: Options, d: Aimd.AimdConfig, minRate: number) =>
  * @category constructors
  */
 export const resolveOptions = (options: Options): Either.Either<ResolvedOptions, InvalidAdaptiveOptions> =>
-  Either.gen(function*() {
-    const initialRate = yield* positive("initialRate", options.initialRate)
-    const d = Aimd.defaultConfig(initialRate)
-    const minRate = options.minRate === undefined ? d.minRate : yield* positive("minRate", options.minRate)
-    const maxRate = options.maxRate === undefined
-      ? Math.max(d.maxRate, minRate)
-      : yield* positive("maxRate", options.maxRate)
-    if (minRate > maxRate) {
-      return yield* Either.left(
-        new InvalidAdaptiveOptions({ field: "minRate", reason: `minRate ${minRate} is above maxRate ${maxRate}` })
-      )
-    }
-    if (initialRate < minRate || initialRate > maxRate) {
-      return yield* Either.left(
-        new InvalidAdaptiveOptions({
-          field: "initialRate",
-          reason: `initialRate ${initialRate} must lie within [minRate ${minRate}, maxRate ${maxRate}]`
-        })
-      )
-    }
-    const increaseStep = options.increaseStep === undefined
-      ? d.increaseStep
-      : yield* positive("increaseStep", options.increaseStep)
-    const decreaseFactor = options.decreaseFactor ?? d.decreaseFactor
-    if (!(Number.isFinite(decreaseFactor) && decreaseFactor > 0 && decreaseFactor < 1)) {
-      return yield* Either.left(
-        new InvalidAdaptiveOptions({
-          field: "decreaseFactor",
-          reason: `expected a number in (0, 1), got ${String(decreaseFactor)}`
-        })
-      )
-    }
-    const ceilingMargin = options.ceilingMargin ?? d.ceilingMargin
-    if (!(Number.isFinite(ceilingMargin) && ceilingMargin >= 0 && ceilingMargin < 0.5)) {
-      return yield* Either.left(
-        new InvalidAdaptiveOptions({ field: "ceilingMargin", reason: `expected a number in [0, 0.5), got ${ceilingMargin}` })
-      )
-    }
-    const statuses = options.backoffStatuses ?? [429, 503]
-    for (const s of statuses) {
-      if (!Number.isInteger(s) || s < 100 || s > 599) {
-        return yield* Either.left(
-          new InvalidAdaptiveOptions({ field: "backoffStatuses", reason: `${String(s)} is not an HTTP status code` })
-        )
-      }
-    }
-    const recoveryMs = yield* duration("recovery", options.recovery, d.recoveryMs)
-    if (recoveryMs <= 0) {
-      return yield* Either.left(new InvalidAdaptiveOptions({ field: "recovery", reason: "must be greater than zero" }))
-    }
-    const steadyMs = yield* duration("steady", options.steady, d.steadyMs)
-    const holdMs = yield* duration("hold", options.hold, d.holdMs)
-    const catchUpMs = yield* duration("catchUp", options.catchUp, DEFAULT_CATCH_UP_MS)
-    const { maxQuotaWaitMs, maxRetryAfterMs } = yield* waitBounds(options, d, minRate)
-    const burst = options.burst === undefined ? null : yield* positive("burst", options.burst)
-    if (burst !== null && burst < 1) {
-      return yield* Either.left(new InvalidAdaptiveOptions({ field: "burst", reason: `expected a number >= 1, got ${burst}` }))
-    }
+  Either.map(decode(options), (o) => {
+    const d = Aimd.defaultConfig(o.initialRate)
+    const minRate = o.minRate ?? d.minRate
     return {
       aimd: {
         ...d,
-        initialRate,
         minRate,
-        maxRate,
-        increaseStep,
-        decreaseFactor,
-        ceilingMargin,
-        slowStart: options.slowStart ?? true,
-        recoveryMs,
-        steadyMs,
-        holdMs,
-        maxRetryAfterMs,
-        maxQuotaWaitMs
+        maxRate: o.maxRate ?? Math.max(d.maxRate, minRate),
+        increaseStep: o.increaseStep ?? d.increaseStep,
+        decreaseFactor: o.decreaseFactor ?? d.decreaseFactor,
+        ceilingMargin: o.ceilingMargin ?? d.ceilingMargin,
+        slowStart: o.slowStart ?? true,
+        recoveryMs: millisOr(o.recovery, d.recoveryMs),
+        steadyMs: millisOr(o.steady, d.steadyMs),
+        holdMs: millisOr(o.hold, d.holdMs),
+        maxRetryAfterMs: millisOr(o.maxRetryAfter, d.maxRetryAfterMs),
+        maxQuotaWaitMs: millisOr(o.maxQuotaWait, d.maxQuotaWaitMs)
       },
-      backoffStatuses: new Set(statuses),
-      respectHeaders: options.respectHeaders ?? true,
-      burst,
-      catchUpMs
+      backoffStatuses: new Set(o.backoffStatuses ?? [429, 503]),
+      respectHeaders: o.respectHeaders ?? true,
+      burst: o.burst ?? null,
+      catchUpMs: millisOr(o.catchUp, DEFAULT_CATCH_UP_MS)
     }
   })

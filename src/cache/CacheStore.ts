@@ -120,16 +120,17 @@ export const entrySize = (key: string, entry: CacheEntry): number => {
 export const hitRate = (hits: number, misses: number): number => (hits + misses === 0 ? 0 : hits / (hits + misses))
 
 /**
- * A store or cache option was invalid (names the option and what was wrong).
+ * A store or cache option was invalid; `field` names it (`"maxBodyBytes"`, `"policy.cacheableStatuses"`),
+ * `reason` says what was expected.
  *
  * @since 0.1.0
  * @category errors
  */
 export class InvalidCacheOptions extends Schema.TaggedError<InvalidCacheOptions>()("InvalidCacheOptions", {
-  option: Schema.String,
+  field: Schema.String,
   reason: Schema.String
 }) {
   override get message(): string {
-    return `Invalid cache option "${this.option}": ${this.reason}`
+    return `Invalid cache option "${this.field}": ${this.reason}`
   }
 }

@@ -21,9 +21,11 @@
  * @since 0.1.0
  */
 import { FileSystem } from "@effect/platform"
-import { Clock, Duration, Effect, Option } from "effect"
+import { Clock, Duration, Effect, Option, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { join } from "node:path"
+import { MAX_CACHE_BYTES } from "../internal/bounds.js"
+import { AnyDuration, decodeOptions, intBetween, NonEmptyTrimmedString } from "../internal/schema.js"
 import { sha256Hex } from "../internal/sha256.js"
 import type { CacheEntry, CacheStore } from "./CacheStore.js"
 import { CacheStoreError, InvalidCacheOptions } from "./CacheStore.js"
@@ -41,9 +43,23 @@ export interface FileStoreOptions {
   readonly directory: string
   /** Temp files older than this are swept by `cleanupExpired`; default 10 minutes. */
   readonly abandonedTempAfter?: Duration.DurationInput | undefined
-  /** Bytes of decoded entries kept in memory for fast hits (see above); default 8 MiB, 0 for none. */
+  /** Bytes of decoded entries kept in memory for fast hits (see above), 0 (none) to 2^40; default 8 MiB. */
   readonly memoBytes?: number | undefined
 }
+
+/**
+ * The schema `makeFileStore` decodes its options with; the config's cache section shares `directory`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const FileStoreOptionsSchema = Schema.Struct({
+  directory: NonEmptyTrimmedString,
+  abandonedTempAfter: Schema.optional(AnyDuration),
+  memoBytes: Schema.optional(intBetween(0, MAX_CACHE_BYTES))
+})
+
+const decode = decodeOptions(FileStoreOptionsSchema, (field, reason) => new InvalidCacheOptions({ field, reason }))
 
 const SHA256_HEX = /^[0-9a-f]{64}$/
 
@@ -64,16 +80,11 @@ export const makeFileStore = (
   options: FileStoreOptions
 ): Effect.Effect<CacheStore, InvalidCacheOptions | CacheStoreError, FileSystem.FileSystem> =>
   Effect.gen(function*() {
-    if (typeof options.directory !== "string" || options.directory.trim().length === 0) {
-      return yield* new InvalidCacheOptions({ option: "directory", reason: "expected a non-empty path" })
-    }
-    const memoBytes = options.memoBytes ?? 8 * 1024 * 1024
-    if (!Number.isSafeInteger(memoBytes) || memoBytes < 0) {
-      return yield* new InvalidCacheOptions({ option: "memoBytes", reason: `expected an integer >= 0, got ${memoBytes}` })
-    }
-    const abandonedAfter = Duration.toMillis(Duration.decode(options.abandonedTempAfter ?? Duration.minutes(10)))
+    const decoded = yield* decode(options)
+    const memoBytes = decoded.memoBytes ?? 8 * 1024 * 1024
+    const abandonedAfter = Duration.toMillis(decoded.abandonedTempAfter ?? Duration.minutes(10))
     const fs = yield* FileSystem.FileSystem
-    const dir = options.directory
+    const dir = decoded.directory
     const ensureDir = fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError(failWith("create directory")))
     yield* ensureDir
 

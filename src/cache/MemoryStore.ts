@@ -4,19 +4,24 @@
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Option } from "effect"
+import { Clock, Duration, Effect, Option, Schema } from "effect"
+import { decodeOptions } from "../internal/schema.js"
 import type { CacheEntry, CacheStore, CacheStoreStats } from "./CacheStore.js"
 import { entrySize, hitRate, InvalidCacheOptions } from "./CacheStore.js"
 import { BoundedLru, type SizedNode } from "./boundedLru.js"
+import { MaxBytes, MaxEntries } from "./fields.js"
 
 /**
  * @since 0.1.0
  * @category models
  */
 export interface MemoryStoreOptions {
-  /** Most entries kept; default 1 000. */
+  /** Most entries kept, 1 to 10,000,000; default 1 000. */
   readonly maxEntries?: number | undefined
-  /** Most bytes kept (see `entrySize`); default 64 MiB. An entry larger than this is not stored. */
+  /**
+   * Most bytes kept (see `entrySize`), 1 to 2^40 (1 TiB); default 64 MiB. An entry larger than this
+   * is not stored.
+   */
   readonly maxBytes?: number | undefined
 }
 
@@ -26,12 +31,18 @@ class Slot implements SizedNode<Slot> {
   constructor(readonly key: string, readonly entry: CacheEntry, readonly size: number, readonly deleteAt: number) {}
 }
 
-const positiveInt = (option: string, value: number | undefined, fallback: number) =>
-  value === undefined
-    ? Effect.succeed(fallback)
-    : Number.isSafeInteger(value) && value > 0
-    ? Effect.succeed(value)
-    : Effect.fail(new InvalidCacheOptions({ option, reason: `expected a positive integer, got ${String(value)}` }))
+/**
+ * The schema `makeMemoryStore` decodes its options with; the config's cache section shares its bounds.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const MemoryStoreOptionsSchema = Schema.Struct({
+  maxEntries: Schema.optional(MaxEntries),
+  maxBytes: Schema.optional(MaxBytes)
+})
+
+const decode = decodeOptions(MemoryStoreOptionsSchema, (field, reason) => new InvalidCacheOptions({ field, reason }))
 
 /**
  * Creates a memory store. Time comes from `Clock`, so `TestClock` drives retention.
@@ -45,8 +56,9 @@ const positiveInt = (option: string, value: number | undefined, fallback: number
  */
 export const makeMemoryStore = (options: MemoryStoreOptions = {}): Effect.Effect<CacheStore, InvalidCacheOptions> =>
   Effect.gen(function*() {
-    const maxEntries = yield* positiveInt("maxEntries", options.maxEntries, 1000)
-    const maxBytes = yield* positiveInt("maxBytes", options.maxBytes, 64 * 1024 * 1024)
+    const decoded = yield* decode(options)
+    const maxEntries = decoded.maxEntries ?? 1000
+    const maxBytes = decoded.maxBytes ?? 64 * 1024 * 1024
     const slots = new BoundedLru<Slot>(maxEntries, maxBytes)
     let hits = 0
     let misses = 0

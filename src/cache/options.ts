@@ -1,12 +1,13 @@
 /**
- * Options of the response cache, their validation, and the settings one call runs under.
+ * Options of the response cache, their schema, and the settings one call runs under.
  *
  * @since 0.1.0
  */
 import { HttpClientRequest } from "@effect/platform"
-import { Effect, Option, type Redacted } from "effect"
-import { isHeaderName } from "../internal/headerSyntax.js"
+import { Effect, Option, Redacted, Schema } from "effect"
+import { AnyDuration, decodeOptions, HeaderName, WholeNumber } from "../internal/schema.js"
 import { InvalidCacheOptions } from "./CacheStore.js"
+import { CacheableMethod, CacheableStatus, CacheTtl } from "./fields.js"
 import { defaultCredentialHeaders, deriveKey, normalizeHeaderNames } from "./key.js"
 import type { CachePolicy } from "./policy.js"
 import { makePolicy } from "./policy.js"
@@ -77,29 +78,50 @@ export interface Resolved {
   readonly keyedNames: (o: CachedOptions | undefined) => ReadonlySet<string>
 }
 
-const positiveInt = (option: string, value: number) =>
-  Number.isSafeInteger(value) && value > 0
-    ? Effect.void
-    : Effect.fail(new InvalidCacheOptions({ option, reason: `expected a positive integer, got ${value}` }))
+/** A known secret: a string or a `Redacted` one. The message never shows the value. */
+const KnownSecret = Schema.declare(
+  (u: unknown): u is string | Redacted.Redacted<string> => typeof u === "string" || Redacted.isRedacted(u),
+  { message: () => "expected a string or a Redacted string (the value is not shown)" }
+)
 
-/** Validates the options; a bad one fails naming the option. */
-export const resolve = (options: ResponseCacheOptions): Effect.Effect<Resolved, InvalidCacheOptions> =>
-  Effect.gen(function*() {
-    const marker = options.markerHeader === undefined ? "x-cache" : options.markerHeader
-    if (marker !== false && !isHeaderName(marker)) {
-      return yield* new InvalidCacheOptions({ option: "markerHeader", reason: `not a header name: ${JSON.stringify(marker)}` })
-    }
-    const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024
-    yield* positiveInt("maxBodyBytes", maxBodyBytes)
-    const maxBackgroundRefreshes = options.maxBackgroundRefreshes ?? 16
-    yield* positiveInt("maxBackgroundRefreshes", maxBackgroundRefreshes)
+/** `CachePolicy` fields, each optional; durations in any `Duration.DurationInput` form. */
+const CachePolicyFields = Schema.Struct({
+  shared: Schema.optional(Schema.Boolean),
+  cacheableMethods: Schema.optional(Schema.Array(CacheableMethod)),
+  cacheableStatuses: Schema.optional(Schema.Array(CacheableStatus)),
+  defaultTtl: Schema.optional(CacheTtl),
+  maxTtl: Schema.optional(AnyDuration),
+  staleRetention: Schema.optional(AnyDuration),
+  allowSetCookie: Schema.optional(Schema.Boolean),
+  staleWhileRevalidate: Schema.optional(CacheTtl),
+  staleIfError: Schema.optional(CacheTtl)
+})
+
+/**
+ * The schema `ResponseCache.make` decodes its options with. The config's cache section shares its
+ * header names and the bounds of `defaultTtl` and the stale allowances (in JSON form).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ResponseCacheOptionsSchema = Schema.Struct({
+  policy: Schema.optional(CachePolicyFields),
+  vary: Schema.optional(Schema.Array(HeaderName)),
+  credentialHeaders: Schema.optional(Schema.Array(HeaderName)),
+  partition: Schema.optional(Schema.String),
+  markerHeader: Schema.optional(Schema.Union(HeaderName, Schema.Literal(false))),
+  maxBodyBytes: Schema.optional(WholeNumber),
+  knownSecrets: Schema.optional(Schema.Array(KnownSecret)),
+  maxBackgroundRefreshes: Schema.optional(WholeNumber)
+})
+
+const decode = decodeOptions(ResponseCacheOptionsSchema, (field, reason) => new InvalidCacheOptions({ field, reason }))
+
+/** Validates the options; a bad one fails naming the field. */
+export const resolve = (input: ResponseCacheOptions): Effect.Effect<Resolved, InvalidCacheOptions> =>
+  Effect.map(decode(input), (options) => {
+    const marker = options.markerHeader ?? "x-cache"
     const basePolicy = makePolicy(options.policy ?? {})
-    for (const s of basePolicy.cacheableStatuses) {
-      // 304 is an answer about a stored response, 206 a fragment of one: neither is a response to store.
-      if (!Number.isInteger(s) || s < 200 || s > 599 || s === 206 || s === 304) {
-        return yield* new InvalidCacheOptions({ option: "policy.cacheableStatuses", reason: `status ${s} cannot be cached` })
-      }
-    }
     const baseSecrets = options.knownSecrets ?? []
     const baseSettings: Settings = { policy: basePolicy, secretForms: secretFormsOf(baseSecrets) }
     const settingsFor = (o: CachedOptions | undefined): Settings => {
@@ -130,8 +152,8 @@ export const resolve = (options: ResponseCacheOptions): Effect.Effect<Resolved, 
     }
     return {
       markerName: marker === false ? undefined : marker.toLowerCase(),
-      maxBodyBytes,
-      maxBackgroundRefreshes,
+      maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024,
+      maxBackgroundRefreshes: options.maxBackgroundRefreshes ?? 16,
       settingsFor,
       keyFor,
       keyedNames

@@ -9,6 +9,7 @@
 import { Duration, Schema } from "effect"
 import { DurationInput } from "../internal/schema.js"
 import { initialAge } from "./age.js"
+import { CacheableMethod, CacheableStatus, CacheTtlJson } from "./fields.js"
 import {
   deltaSeconds,
   header,
@@ -99,21 +100,23 @@ export const defaultPolicy: CachePolicy = {
 
 /**
  * Policy options as written in configuration (JSON / env): durations are milliseconds or strings
- * such as `"5 minutes"`; every field is optional and defaults to {@link defaultPolicy}.
+ * such as `"5 minutes"`; every field is optional and defaults to {@link defaultPolicy}. The bounds are
+ * those `ResponseCache.make` checks: statuses 200-599 but 206 and 304, `defaultTtl` and the stale
+ * allowances at most 366 days.
  *
  * @since 0.1.0
  * @category schemas
  */
 export const CachePolicyOptions = Schema.Struct({
   shared: Schema.optional(Schema.Boolean),
-  cacheableMethods: Schema.optional(Schema.Array(Schema.String.pipe(Schema.pattern(/^[A-Za-z]+$/)))),
-  cacheableStatuses: Schema.optional(Schema.Array(Schema.Int.pipe(Schema.between(100, 599)))),
-  defaultTtl: Schema.optional(DurationInput),
+  cacheableMethods: Schema.optional(Schema.Array(CacheableMethod)),
+  cacheableStatuses: Schema.optional(Schema.Array(CacheableStatus)),
+  defaultTtl: Schema.optional(CacheTtlJson),
   maxTtl: Schema.optional(DurationInput),
   staleRetention: Schema.optional(DurationInput),
   allowSetCookie: Schema.optional(Schema.Boolean),
-  staleWhileRevalidate: Schema.optional(DurationInput),
-  staleIfError: Schema.optional(DurationInput)
+  staleWhileRevalidate: Schema.optional(CacheTtlJson),
+  staleIfError: Schema.optional(CacheTtlJson)
 })
 
 /**

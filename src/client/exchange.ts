@@ -41,7 +41,7 @@ export interface Exchange extends RetryTrack {
   /** The overall timeout, for the `DeadlineExceeded` it fails with. */
   deadline: Duration.Duration
   /** How the cache let this request through (none without a cache). */
-  cache: RequestLog.CacheStatus | undefined
+  cache: RequestLog.CacheLogLabel | undefined
   limiterWait: Duration.Duration
   breaker: RequestLog.BreakerStateLabel | undefined
   rateLimited: number

@@ -8,34 +8,32 @@
 import { Duration, Schema } from "effect"
 import {
   MAX_BACKOFF_MULTIPLIER,
-  MAX_CACHE_BYTES,
   MAX_CACHE_ENTRIES,
   MAX_CACHE_TTL,
   MAX_CONCURRENT,
   MAX_QUEUE,
   MAX_RETRIES
 } from "../internal/bounds.js"
+import { AdaptiveRate, rateOrderCheck } from "../adaptive/options.js"
 import * as BreakerDefaults from "../breaker/defaults.js"
 import { BreakerCount, minimumCallsCheck } from "../breaker/options.js"
 import { MaxConcurrent, MaxQueue } from "../bulkhead/Bulkhead.js"
-import { durationUpTo, Fraction, intBetween, NonEmptyTrimmedString } from "../internal/schema.js"
+import { CacheTtlJson, MaxBytes, MaxEntries } from "../cache/fields.js"
+import { Fraction, HeaderName, NonEmptyTrimmedString, StatusList } from "../internal/schema.js"
+import { delayOrderCheck, IdempotencyKeyMode, JitterMode, Multiplier, RetryCount } from "../retry/options.js"
 import {
-  AdaptiveRate,
   COUNT_RANGE,
   EnvVarName,
-  HeaderName,
-  Multiplier,
   POSITIVE_WAIT_RANGE,
   PositiveRequestWait,
   QuotaWait,
   RATE_RANGE,
   RequestWait,
-  RetryCount,
   STATUS_RANGE,
-  StatusList,
   WAIT_RANGE
 } from "./internal/fieldSchemas.js"
 
+// The fields of `AdaptiveOptionsSchema` that a config sets, with JSON durations.
 export const AdaptiveSection = Schema.Struct({
   enabled: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
     description: "Learn the rate the API accepts (AIMD) instead of only enforcing the configured limits."
@@ -61,23 +59,12 @@ export const AdaptiveSection = Schema.Struct({
       "Longest pause until a quota reset stated by rate-limit headers (at most 31 days): a reset further ahead is logged and ignored, and the header pace is never slower than one request per this."
   })
 }).pipe(
-  Schema.filter((a): Schema.FilterOutput => {
-    // Unset bounds default relative to initialRate (see the descriptions), which always satisfy these.
-    const minRate = a.minRate ?? a.initialRate / 100
-    const maxRate = a.maxRate ?? a.initialRate * 10
-    if (minRate > maxRate) {
-      return { path: ["minRate"], message: `minRate ${minRate} must be <= maxRate ${maxRate}` }
-    }
-    if (a.initialRate < minRate) {
-      return { path: ["initialRate"], message: `initialRate ${a.initialRate} must be >= minRate ${minRate}` }
-    }
-    if (a.initialRate > maxRate) {
-      return { path: ["initialRate"], message: `initialRate ${a.initialRate} must be <= maxRate ${maxRate}` }
-    }
-    return true
-  })
+  // Unset bounds default relative to initialRate (see the descriptions), which always satisfy the rule.
+  Schema.filter((a) => rateOrderCheck(a.initialRate, a.minRate ?? a.initialRate / 100, a.maxRate ?? a.initialRate * 10))
 )
 
+// The fields of `RetryPolicyOptionsSchema` with the config's own defaults (initialDelay 500 ms where
+// `RetryPolicy.make` takes 250 ms, ...) and JSON durations, totalBudget above 0: kept as they were (issue 14).
 export const RetrySection = Schema.Struct({
   maxRetries: Schema.optionalWith(RetryCount, { exact: true, default: () => 3 }).annotations({
     description: `Retries after the first attempt (0 disables retries; at most ${MAX_RETRIES}).`
@@ -90,7 +77,7 @@ export const RetrySection = Schema.Struct({
   multiplier: Schema.optionalWith(Multiplier, { exact: true, default: () => 2 }).annotations({
     description: `Growth factor of the exponential backoff (1 to ${MAX_BACKOFF_MULTIPLIER}).`
   }),
-  jitter: Schema.optionalWith(Schema.Literal("none", "full", "proportional"), { exact: true, default: () => "full" })
+  jitter: Schema.optionalWith(JitterMode, { exact: true, default: () => "full" })
     .annotations({
       description: "\"full\": random delay in [0, d]; \"proportional\": d ± a fraction; \"none\": exactly d."
     }),
@@ -111,19 +98,12 @@ export const RetrySection = Schema.Struct({
   retryNonIdempotent: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
     description: "Retry POST/PATCH even without an Idempotency-Key."
   }),
-  idempotencyKey: Schema.optionalWith(Schema.Literal("none", "generate"), { exact: true, default: () => "none" })
+  idempotencyKey: Schema.optionalWith(IdempotencyKeyMode, { exact: true, default: () => "none" })
     .annotations({
       description: "\"generate\": add one Idempotency-Key to non-idempotent requests, reused on every attempt."
     })
 }).pipe(
-  Schema.filter((r) =>
-    Duration.lessThanOrEqualTo(r.initialDelay, r.maxDelay)
-      ? true
-      : {
-        path: ["maxDelay"],
-        message: `maxDelay (${Duration.format(r.maxDelay)}) must be >= initialDelay (${Duration.format(r.initialDelay)})`
-      }
-  )
+  Schema.filter((r) => delayOrderCheck(r.initialDelay, r.maxDelay))
 )
 
 // The fields of `CircuitBreakerOptionsSchema` with the config's own defaults: successThreshold 2 (two
@@ -171,6 +151,9 @@ export const BulkheadSection = Schema.Struct({
   })
 })
 
+// The fields of the cache's option schemas (`ResponseCacheOptionsSchema`, `MemoryStoreOptionsSchema`,
+// `FileStoreOptionsSchema`) with the config's own defaults (maxBytes 50 MiB where the memory store takes
+// 64 MiB, defaultTtl 1 minute where the policy takes 0) and JSON durations.
 export const CacheSection = Schema.Struct({
   enabled: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
     description: "Cache responses of safe methods (GET, HEAD)."
@@ -180,14 +163,14 @@ export const CacheSection = Schema.Struct({
   directory: Schema.optionalWith(NonEmptyTrimmedString, { exact: true }).annotations({
     description: "Cache directory; required when store is \"file\"."
   }),
-  defaultTtl: Schema.optionalWith(durationUpTo(MAX_CACHE_TTL), { exact: true, default: () => Duration.minutes(1) })
+  defaultTtl: Schema.optionalWith(CacheTtlJson, { exact: true, default: () => Duration.minutes(1) })
     .annotations({
       description: `Freshness of a response that carries no Cache-Control/Expires (at most ${Duration.format(MAX_CACHE_TTL)}).`
     }),
-  maxEntries: Schema.optionalWith(intBetween(1, MAX_CACHE_ENTRIES), { exact: true, default: () => 1000 }).annotations({
+  maxEntries: Schema.optionalWith(MaxEntries, { exact: true, default: () => 1000 }).annotations({
     description: `Entries kept before least-recently-used eviction (1 to ${MAX_CACHE_ENTRIES}).`
   }),
-  maxBytes: Schema.optionalWith(intBetween(1, MAX_CACHE_BYTES), { exact: true, default: () => 50 * 1024 * 1024 }).annotations({
+  maxBytes: Schema.optionalWith(MaxBytes, { exact: true, default: () => 50 * 1024 * 1024 }).annotations({
     description: `Total body bytes kept before least-recently-used eviction (1 to 2^40, 1 TiB).`
   }),
   shared: Schema.optionalWith(Schema.Boolean, { exact: true, default: () => false }).annotations({
@@ -199,13 +182,13 @@ export const CacheSection = Schema.Struct({
   varyHeaders: Schema.optionalWith(Schema.Array(HeaderName), { exact: true, default: () => [] }).annotations({
     description: "Request headers that are part of the cache key in addition to the response's Vary."
   }),
-  staleWhileRevalidate: Schema.optionalWith(durationUpTo(MAX_CACHE_TTL), { exact: true, default: () => Duration.zero })
+  staleWhileRevalidate: Schema.optionalWith(CacheTtlJson, { exact: true, default: () => Duration.zero })
     .annotations({
       description: "RFC 5861 stale-while-revalidate for responses that state none: past freshness, answer from the " +
         "entry at once (x-cache: STALE) and refresh it in the background. 0 is off; never against must-revalidate, " +
         "no-cache or no-store."
     }),
-  staleIfError: Schema.optionalWith(durationUpTo(MAX_CACHE_TTL), { exact: true, default: () => Duration.zero })
+  staleIfError: Schema.optionalWith(CacheTtlJson, { exact: true, default: () => Duration.zero })
     .annotations({
       description: "RFC 5861 stale-if-error for responses that state none: past freshness, answer from the entry " +
         "when the request fails (retries exhausted, 429/5xx, circuit open, deadline). 0 is off; same limits."

@@ -32,3 +32,18 @@ export const decodeDuration = (input: unknown): Option.Option<Duration.Duration>
   }
   return Option.none()
 }
+
+/**
+ * `Duration.format` of a value an error message shows (a schema's `issue.actual`: a `Duration`, or the
+ * input as given). Effect's throws a `RangeError` for millis whose nanoseconds overflow a double
+ * (`1.8e302`), which turned a bad option into a defect while its message was written: those show as
+ * millis, and what is no duration at all as given.
+ *
+ * @internal
+ */
+export const formatDuration = (input: unknown): string =>
+  Option.match(decodeDuration(input), {
+    onNone: () => JSON.stringify(String(input)),
+    onSome: (d) =>
+      d.value._tag === "Millis" && !Number.isFinite(d.value.millis * 1_000_000) ? `${d.value.millis} millis` : Duration.format(d)
+  })

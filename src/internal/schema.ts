@@ -5,7 +5,9 @@
  * @internal
  */
 import { Duration, Either, Option, ParseResult, Schema } from "effect"
-import { decodeDuration } from "./duration.js"
+import { isErrorStatus, MAX_ERROR_STATUS, MIN_ERROR_STATUS } from "./bounds.js"
+import { decodeDuration, formatDuration } from "./duration.js"
+import { isHeaderName } from "./headerSyntax.js"
 
 /** A fraction in (0, 1]. */
 export const Fraction = Schema.Number.pipe(
@@ -16,6 +18,13 @@ export const Fraction = Schema.Number.pipe(
 
 export const NonEmptyTrimmedString = Schema.String.pipe(
   Schema.filter((s) => s.trim().length > 0, { message: () => "Expected a non-empty string" })
+)
+
+/** An HTTP header name (a token: letters, digits, `-`, ...). */
+export const HeaderName = Schema.String.pipe(
+  Schema.filter((s) => isHeaderName(s), {
+    message: (issue) => `Expected an HTTP header name (letters, digits, "-"...), got ${JSON.stringify(issue.actual)}`
+  })
 )
 
 /**
@@ -72,6 +81,17 @@ export const WholeNumber = Schema.Number.pipe(
   })
 )
 
+/** An HTTP error status (400-599): retrying, or slowing down on, a success (`[200]`) is always a mistake. */
+export const ErrorStatus = Schema.Number.pipe(
+  Schema.filter(isErrorStatus, {
+    message: (issue) =>
+      `Expected an HTTP error status code (${MIN_ERROR_STATUS}-${MAX_ERROR_STATUS}), got ${String(issue.actual)}`
+  })
+)
+
+/** A list of error statuses (the retry policy's `retryOnStatus`, the adaptive `backoffStatuses`). */
+export const StatusList = Schema.Array(ErrorStatus)
+
 /** A whole number in `[min, max]`. */
 export const intBetween = (min: number, max: number) =>
   Schema.Number.pipe(
@@ -91,10 +111,7 @@ const boundedDuration = <I, R>(
       message: (issue) =>
         // `actual` is the input as given (millis, "36500 days"…), or no duration at all when the base schema failed.
         `Expected a duration ${options.positive === true ? "greater than 0" : ">= 0"} and at most ${Duration.format(max)}, got ${
-          Option.match(decodeDuration(issue.actual), {
-            onNone: () => JSON.stringify(String(issue.actual)),
-            onSome: Duration.format
-          })
+          formatDuration(issue.actual)
         }`
     })
   )
@@ -129,8 +146,10 @@ export const FunctionOption = <F extends (...args: ReadonlyArray<never>) => unkn
   Schema.declare((u: unknown): u is F => typeof u === "function", { message: () => "expected a function" })
 
 /**
- * A decoder of an options object that fails with `onError(field, reason)`: `field` is the path of the
- * first bad value (`"windowSize"`, `"retryOnStatus.2"`), `reason` its schema's message.
+ * A decoder of an options object that fails with `onError(field, reason)`: `field` names the option
+ * of the first bad value (`"windowSize"`, `"policy.cacheableStatuses"`), `reason` is its schema's
+ * message, led by the item's index when the value is in a list (`"item 1: Expected ..."`): an index
+ * is not an option's name.
  */
 export const decodeOptions = <A, I, E>(
   schema: Schema.Schema<A, I, never>,
@@ -140,7 +159,13 @@ export const decodeOptions = <A, I, E>(
   return (input: unknown): Either.Either<A, E> =>
     Either.mapLeft(decode(input), (error) => {
       const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
-      const field = issue === undefined || issue.path.length === 0 ? "options" : issue.path.map(String).join(".")
-      return onError(field, issue?.message ?? error.message)
+      const path = issue?.path ?? []
+      const names = path.filter((p) => typeof p !== "number").map(String)
+      const items = path.filter((p) => typeof p === "number")
+      const message = issue?.message ?? error.message
+      return onError(
+        names.length === 0 ? "options" : names.join("."),
+        items.length === 0 ? message : `item ${items.join(".")}: ${message}`
+      )
     })
 }

@@ -7,6 +7,7 @@
 import { DateTime, Duration, Effect, Either, Option, ParseResult, Schema } from "effect"
 import { type InvalidConfig, fromParseError } from "../internal/configError.js"
 import { MAX_LIMIT_AMOUNT, MAX_LIMIT_PERIOD, MIN_LIMIT_PERIOD } from "../internal/bounds.js"
+import { formatDuration } from "../internal/duration.js"
 import { DurationInput, NonEmptyTrimmedString, numberBetween } from "../internal/schema.js"
 
 /**
@@ -50,7 +51,7 @@ const RefillPeriod = DurationInput.pipe(
   Schema.filter((d) => Duration.between(d, { minimum: MIN_LIMIT_PERIOD, maximum: MAX_LIMIT_PERIOD }), {
     message: (issue) =>
       `Expected a refill period from ${Duration.format(MIN_LIMIT_PERIOD)} to ${Duration.format(MAX_LIMIT_PERIOD)}, got ${
-        Duration.format(issue.actual as Duration.Duration)
+        formatDuration(issue.actual)
       }`
   })
 )

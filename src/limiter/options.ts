@@ -8,6 +8,7 @@
  */
 import { Duration, Schema } from "effect"
 import { MAX_REQUEST_WAIT } from "../internal/bounds.js"
+import { formatDuration } from "../internal/duration.js"
 import { AnyDuration, Fraction, intBetween, WholeNumber } from "../internal/schema.js"
 import { LimitList } from "./Limit.js"
 
@@ -34,7 +35,7 @@ export const MinIntervalOption = Schema.optionalWith(
   AnyDuration.pipe(
     Schema.filter((d) => Duration.lessThanOrEqualTo(d, MAX_REQUEST_WAIT), {
       message: (issue) =>
-        `Expected a duration from 0 to ${Duration.format(MAX_REQUEST_WAIT)}, got ${Duration.format(issue.actual as Duration.Duration)}`
+        `Expected a duration from 0 to ${Duration.format(MAX_REQUEST_WAIT)}, got ${formatDuration(issue.actual)}`
     })
   ),
   { default: () => Duration.zero }
@@ -45,7 +46,7 @@ const finiteDuration = (positive: boolean) =>
   AnyDuration.pipe(
     Schema.filter((d) => Duration.isFinite(d) && (!positive || Duration.toMillis(d) > 0), {
       message: (issue) =>
-        `Expected a finite duration${positive ? " greater than 0" : ""}, got ${Duration.format(issue.actual as Duration.Duration)}`
+        `Expected a finite duration${positive ? " greater than 0" : ""}, got ${formatDuration(issue.actual)}`
     })
   )
 
@@ -72,7 +73,7 @@ export const RedisLimiterOptionsSchema = Schema.Struct({
       Schema.filter((d) => Duration.toMillis(d) > 0 && Duration.lessThanOrEqualTo(d, MAX_BATCH_TTL), {
         message: (issue) =>
           `Expected a duration greater than 0 and at most ${Duration.format(MAX_BATCH_TTL)}, got ${
-            Duration.isDuration(issue.actual) ? Duration.format(issue.actual) : JSON.stringify(issue.actual)
+            formatDuration(issue.actual)
           }`
       })
     ),

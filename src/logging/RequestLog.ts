@@ -32,12 +32,14 @@ import type * as redact from "./redact.js"
 import * as Redaction from "./Redaction.js"
 
 /**
- * Cache outcome of a request: on an attempt line, the `SendReason` the cache sent it with; `hit` on
- * the line of a response served from the cache.
+ * The `cache` field of these log lines: on an attempt line, the `ResponseCache.SendReason` the cache
+ * sent it with; `hit` on the line of a response served from the cache (a stale answer has the cache's
+ * own line, `cache=stale`). Not the `ResponseCache.CacheStatus` of an answer (`HIT`, `MISS`, ... in the
+ * marker header): these lines are written per attempt, and one answer may take several attempts, or none.
  *
  * @since 0.1.0
  */
-export type CacheStatus = "hit" | SendReason
+export type CacheLogLabel = "hit" | SendReason
 
 /**
  * Circuit breaker state as logged.
@@ -57,7 +59,7 @@ export interface RequestInfo {
   readonly url: string | URL
   /** 1 for the first try. */
   readonly attempt: number
-  readonly cache?: CacheStatus | undefined
+  readonly cache?: CacheLogLabel | undefined
   readonly limiterWait?: Duration.DurationInput | undefined
   readonly breaker?: BreakerStateLabel | undefined
   readonly headers?: redact.HeadersInput | undefined

@@ -17,11 +17,11 @@ import {
   ScheduleDecision,
   ScheduleInterval
 } from "effect"
-import { isErrorStatus, MAX_REQUEST_WAIT, MAX_RETRIES } from "../internal/bounds.js"
-import { decodeDuration } from "../internal/duration.js"
-import { backoffDelay, type BackoffOptions, DEFAULT_JITTER_FRACTION, type Jitter, validateBackoff } from "./backoff.js"
+import { decodeOptions } from "../internal/schema.js"
+import { backoffDelay, type BackoffOptions, DEFAULT_JITTER_FRACTION, type Jitter } from "./backoff.js"
 import { responseOf } from "./classify.js"
 import { InvalidRetryPolicy } from "./errors.js"
+import { DEFAULT_INITIAL_DELAY, DEFAULT_MAX_DELAY, RetryPolicyOptionsSchema } from "./options.js"
 import { parseRetryAfter } from "./retryAfter.js"
 
 export {
@@ -156,8 +156,8 @@ export const DEFAULT_RETRY_STATUSES: ReadonlyArray<number> = [408, 425, 429, 500
  */
 export const defaults: RetryPolicy = {
   maxRetries: 3,
-  initialDelay: Duration.millis(250),
-  maxDelay: Duration.seconds(30),
+  initialDelay: DEFAULT_INITIAL_DELAY,
+  maxDelay: DEFAULT_MAX_DELAY,
   multiplier: 2,
   jitter: "full",
   jitterFraction: DEFAULT_JITTER_FRACTION,
@@ -171,28 +171,7 @@ export const defaults: RetryPolicy = {
   decide: undefined
 }
 
-const isCount = (n: unknown): n is number => typeof n === "number" && Number.isSafeInteger(n) && n >= 0
-
-/** A duration option: `>= 0` in every form (no silent zero for `-1` or `"-5 seconds"`), at most `MAX_REQUEST_WAIT`. */
-const duration = (
-  field: string,
-  input: Duration.DurationInput | undefined,
-  fallback: Duration.Duration
-): Either.Either<Duration.Duration, InvalidRetryPolicy> => {
-  if (input === undefined) return Either.right(fallback)
-  return Option.match(decodeDuration(input), {
-    onNone: () => Either.left(new InvalidRetryPolicy({ field, reason: `expected a duration >= 0, got ${JSON.stringify(String(input))}` })),
-    onSome: (d) =>
-      Duration.lessThanOrEqualTo(d, MAX_REQUEST_WAIT)
-        ? Either.right(d)
-        : Either.left(
-          new InvalidRetryPolicy({
-            field,
-            reason: `expected at most ${Duration.format(MAX_REQUEST_WAIT)}, got ${Duration.format(d)}`
-          })
-        )
-  })
-}
+const decode = decodeOptions(RetryPolicyOptionsSchema, (field, reason) => new InvalidRetryPolicy({ field, reason }))
 
 /**
  * Validates options and fills in defaults. Fails with `InvalidRetryPolicy` naming the first bad
@@ -207,79 +186,22 @@ const duration = (
  * @since 0.1.0
  */
 export const make = (options: RetryPolicyOptions = {}): Either.Either<RetryPolicy, InvalidRetryPolicy> =>
-  Either.gen(function*() {
-    const fail = (field: string, reason: string) => Either.left(new InvalidRetryPolicy({ field, reason }))
-    let maxRetries = defaults.maxRetries
-    if (options.maxRetries !== undefined) {
-      if (!isCount(options.maxRetries) || options.maxRetries > MAX_RETRIES) {
-        return yield* fail("maxRetries", `expected an integer from 0 to ${MAX_RETRIES}, got ${String(options.maxRetries)}`)
-      }
-      maxRetries = options.maxRetries
-    }
-    if (options.maxAttempts !== undefined) {
-      if (!isCount(options.maxAttempts) || options.maxAttempts < 1 || options.maxAttempts > MAX_RETRIES + 1) {
-        return yield* fail("maxAttempts", `expected an integer from 1 to ${MAX_RETRIES + 1}, got ${String(options.maxAttempts)}`)
-      }
-      if (options.maxRetries !== undefined && options.maxRetries !== options.maxAttempts - 1) {
-        return yield* fail(
-          "maxAttempts",
-          `maxAttempts (${options.maxAttempts}) counts the first attempt and must equal maxRetries + 1 (${
-            options.maxRetries + 1
-          }); give only one of them`
-        )
-      }
-      maxRetries = options.maxAttempts - 1
-    }
-    const initialDelay = yield* duration("initialDelay", options.initialDelay, defaults.initialDelay)
-    const maxDelay = yield* duration("maxDelay", options.maxDelay, defaults.maxDelay)
-    const totalBudget = yield* duration("totalBudget", options.totalBudget, defaults.totalBudget)
-    const maxRetryAfter = yield* duration("maxRetryAfter", options.maxRetryAfter, defaults.maxRetryAfter)
-    const multiplier = options.multiplier ?? defaults.multiplier
-    const jitter = options.jitter ?? defaults.jitter
-    const jitterFraction = options.jitterFraction ?? defaults.jitterFraction
-    const invalid = validateBackoff({
-      initial: Duration.toMillis(initialDelay),
-      max: Duration.toMillis(maxDelay),
-      multiplier,
-      jitter,
-      jitterFraction
-    })
-    if (invalid !== undefined) return yield* fail(invalid.field, invalid.reason)
-    const statuses = options.retryOnStatus === undefined ? defaults.retryOnStatus : new Set(options.retryOnStatus)
-    for (const s of statuses) {
-      if (!isErrorStatus(s)) {
-        return yield* fail("retryOnStatus", `expected HTTP error status codes (400-599), got ${String(s)}`)
-      }
-    }
-    const bools = ["retryOnTransport", "respectRetryAfter", "retryNonIdempotent"] as const
-    for (const field of bools) {
-      const v = options[field]
-      if (v !== undefined && typeof v !== "boolean") return yield* fail(field, `expected a boolean, got ${String(v)}`)
-    }
-    const idempotencyKey = options.idempotencyKey ?? defaults.idempotencyKey
-    if (idempotencyKey !== "none" && idempotencyKey !== "generate") {
-      return yield* fail("idempotencyKey", `expected "none" | "generate", got ${JSON.stringify(idempotencyKey)}`)
-    }
-    if (options.decide !== undefined && typeof options.decide !== "function") {
-      return yield* fail("decide", "expected a function")
-    }
-    return {
-      maxRetries,
-      initialDelay,
-      maxDelay,
-      multiplier,
-      jitter,
-      jitterFraction,
-      totalBudget,
-      retryOnStatus: statuses,
-      retryOnTransport: options.retryOnTransport ?? defaults.retryOnTransport,
-      respectRetryAfter: options.respectRetryAfter ?? defaults.respectRetryAfter,
-      maxRetryAfter,
-      retryNonIdempotent: options.retryNonIdempotent ?? defaults.retryNonIdempotent,
-      idempotencyKey,
-      decide: options.decide
-    } satisfies RetryPolicy
-  })
+  Either.map(decode(options), (o): RetryPolicy => ({
+    maxRetries: o.maxAttempts === undefined ? o.maxRetries ?? defaults.maxRetries : o.maxAttempts - 1,
+    initialDelay: o.initialDelay ?? defaults.initialDelay,
+    maxDelay: o.maxDelay ?? defaults.maxDelay,
+    multiplier: o.multiplier ?? defaults.multiplier,
+    jitter: o.jitter ?? defaults.jitter,
+    jitterFraction: o.jitterFraction ?? defaults.jitterFraction,
+    totalBudget: o.totalBudget ?? defaults.totalBudget,
+    retryOnStatus: o.retryOnStatus === undefined ? defaults.retryOnStatus : new Set(o.retryOnStatus),
+    retryOnTransport: o.retryOnTransport ?? defaults.retryOnTransport,
+    respectRetryAfter: o.respectRetryAfter ?? defaults.respectRetryAfter,
+    maxRetryAfter: o.maxRetryAfter ?? defaults.maxRetryAfter,
+    retryNonIdempotent: o.retryNonIdempotent ?? defaults.retryNonIdempotent,
+    idempotencyKey: o.idempotencyKey ?? defaults.idempotencyKey,
+    decide: o.decide
+  }))
 
 /**
  * The backoff parameters of a policy, in milliseconds, for `backoffDelay`.

@@ -3,7 +3,6 @@
  *
  * @since 0.1.0
  */
-import { MAX_BACKOFF_MULTIPLIER } from "../internal/bounds.js"
 
 /**
  * How the computed delay is randomised:
@@ -85,31 +84,4 @@ export const backoffDelay = (options: BackoffOptions, attempt: number, random: n
     }
   }
   return Math.round(Math.min(options.max, Math.max(0, delay)))
-}
-
-/**
- * Why a set of backoff options is invalid: the offending field and the reason, or `undefined`.
- *
- * @since 0.1.0
- */
-export const validateBackoff = (
-  options: BackoffOptions
-): { readonly field: string; readonly reason: string } | undefined => {
-  if (!Number.isFinite(options.initial) || options.initial < 0) {
-    return { field: "initialDelay", reason: `expected a finite duration >= 0, got ${options.initial} ms` }
-  }
-  if (!Number.isFinite(options.max) || options.max < options.initial) {
-    return { field: "maxDelay", reason: `expected a finite duration >= initialDelay, got ${options.max} ms` }
-  }
-  if (!Number.isFinite(options.multiplier) || options.multiplier < 1 || options.multiplier > MAX_BACKOFF_MULTIPLIER) {
-    return { field: "multiplier", reason: `expected a number from 1 to ${MAX_BACKOFF_MULTIPLIER}, got ${options.multiplier}` }
-  }
-  if (options.jitter !== "none" && options.jitter !== "full" && options.jitter !== "proportional") {
-    return { field: "jitter", reason: `expected "none" | "full" | "proportional", got ${JSON.stringify(options.jitter)}` }
-  }
-  const f = options.jitterFraction
-  if (f !== undefined && (!Number.isFinite(f) || f < 0 || f > 1)) {
-    return { field: "jitterFraction", reason: `expected a number in [0, 1], got ${f}` }
-  }
-  return undefined
 }

@@ -1,12 +1,13 @@
 /**
- * Options of a tenant limiter (memory or Redis), checked by a Schema whose errors name the field.
+ * Options of a tenant limiter (memory or Redis), checked by a Schema whose errors name the field; its
+ * `throttle` and `minInterval` are the rate limiter's own.
  *
  * @since 0.1.0
  */
 import { Duration, Effect, type ParseResult, Schema } from "effect"
-import { MAX_REQUEST_WAIT } from "../internal/bounds.js"
-import { DurationInput, Fraction, intBetween } from "../internal/schema.js"
+import { AnyDuration, intBetween } from "../internal/schema.js"
 import { Limit, LimitFromJson } from "../limiter/Limit.js"
+import { MinIntervalOption, ThrottleOption } from "../limiter/options.js"
 import type { UsageSettings } from "../limiter/usageRing.js"
 
 /**
@@ -27,7 +28,8 @@ export interface TenantLimiterOptions {
   readonly usage?: { readonly interval?: Duration.DurationInput | undefined; readonly slots?: number | undefined } | false | undefined
 }
 
-const Positive = DurationInput.pipe(
+// Any `Duration.DurationInput`, as the options' type says (a `Duration` too, not only millis and strings).
+const Positive = AnyDuration.pipe(
   Schema.filter((d) => Duration.toMillis(d) >= 1 && Duration.lessThanOrEqualTo(d, Duration.days(31)), {
     message: () => "Expected a duration from 1 millisecond to 31 days"
   })
@@ -39,16 +41,8 @@ const Positive = DurationInput.pipe(
  */
 export const TenantLimiterOptionsSchema = Schema.Struct({
   limits: Schema.optionalWith(Schema.Array(Schema.Union(Schema.typeSchema(Limit), LimitFromJson)), { default: () => [] }),
-  throttle: Schema.optionalWith(
-    Schema.Union(Schema.Literal(false), Schema.Struct({ threshold: Schema.optionalWith(Fraction, { default: () => 0.8 }) })),
-    { default: () => ({ threshold: 0.8 }) }
-  ),
-  minInterval: Schema.optionalWith(
-    DurationInput.pipe(Schema.filter((d) => Duration.lessThanOrEqualTo(d, MAX_REQUEST_WAIT), {
-      message: () => `Expected a duration up to ${Duration.format(MAX_REQUEST_WAIT)}`
-    })),
-    { default: () => Duration.zero }
-  ),
+  throttle: ThrottleOption,
+  minInterval: MinIntervalOption,
   usage: Schema.optionalWith(
     Schema.Union(
       Schema.Literal(false),

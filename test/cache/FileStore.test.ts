@@ -216,7 +216,7 @@ describe("file store", () => {
   it.effect("rejects an empty directory option and a negative memo size", () =>
     Effect.gen(function*() {
       const memo = yield* Effect.flip(makeFileStore({ directory: "x", memoBytes: -1 }))
-      expect(memo._tag === "InvalidCacheOptions" && memo.option).toBe("memoBytes")
+      expect(memo._tag === "InvalidCacheOptions" && memo.field).toBe("memoBytes")
       const err = yield* Effect.flip(makeFileStore({ directory: " " }))
       expect(err._tag).toBe("InvalidCacheOptions")
     }).pipe(Effect.provide(NodeFileSystem.layer)))

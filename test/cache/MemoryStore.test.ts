@@ -87,6 +87,6 @@ describe("memory store", () => {
       expect(Exit.isFailure(exit)).toBe(true)
       const err = yield* Effect.flip(makeMemoryStore({ maxBytes: Number.NaN }))
       expect(err._tag).toBe("InvalidCacheOptions")
-      expect(err.option).toBe("maxBytes")
+      expect(err.field).toBe("maxBytes")
     }))
 })

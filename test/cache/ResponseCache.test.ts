@@ -349,9 +349,9 @@ describe("ResponseCache single flight without a network", () => {
   it.scoped("rejects invalid options with a typed error", () =>
     Effect.gen(function*() {
       const store = yield* makeMemoryStore()
-      expect((yield* Effect.flip(ResponseCache.make(store, { markerHeader: "bad header" }))).option).toBe("markerHeader")
-      expect((yield* Effect.flip(ResponseCache.make(store, { maxBodyBytes: 0 }))).option).toBe("maxBodyBytes")
-      expect((yield* Effect.flip(ResponseCache.make(store, { policy: { cacheableStatuses: [304] } }))).option)
+      expect((yield* Effect.flip(ResponseCache.make(store, { markerHeader: "bad header" }))).field).toBe("markerHeader")
+      expect((yield* Effect.flip(ResponseCache.make(store, { maxBodyBytes: 0 }))).field).toBe("maxBodyBytes")
+      expect((yield* Effect.flip(ResponseCache.make(store, { policy: { cacheableStatuses: [304] } }))).field)
         .toBe("policy.cacheableStatuses")
     }))
 })

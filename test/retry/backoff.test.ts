@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { prop } from "./support.js"
 import fc from "fast-check"
-import { backoffDelay, type BackoffOptions, baseDelay, validateBackoff } from "../../src/retry/backoff.js"
+import { backoffDelay, type BackoffOptions, baseDelay } from "../../src/retry/backoff.js"
 
 const arbOptions = fc.record({
   initial: fc.integer({ min: 0, max: 10_000 }),
@@ -63,16 +63,5 @@ describe("backoffDelay", () => {
     expect(Number.isFinite(d)).toBe(true)
     expect(d).toBeGreaterThanOrEqual(0)
     expect(d).toBeLessThanOrEqual(o.max)
-  })
-
-  it("validation names the bad field", () => {
-    const ok: BackoffOptions = { initial: 10, max: 100, multiplier: 2, jitter: "full" }
-    expect(validateBackoff(ok)).toBeUndefined()
-    expect(validateBackoff({ ...ok, initial: -1 })?.field).toBe("initialDelay")
-    expect(validateBackoff({ ...ok, max: 5 })?.field).toBe("maxDelay")
-    expect(validateBackoff({ ...ok, multiplier: 0.5 })?.field).toBe("multiplier")
-    expect(validateBackoff({ ...ok, multiplier: NaN })?.field).toBe("multiplier")
-    expect(validateBackoff({ ...ok, jitter: "random" as never })?.field).toBe("jitter")
-    expect(validateBackoff({ ...ok, jitterFraction: 2 })?.field).toBe("jitterFraction")
   })
 })

@@ -1,49 +1,29 @@
 /**
- * The field schemas the `ApiConfig` sections are made of: counts, statuses, waits, rates, header
- * names and values, environment variable names, the base URL; and the ranges their descriptions show.
+ * The field schemas the `ApiConfig` sections are made of (beside those shared with the options of
+ * `RetryPolicy.make`, `CircuitBreaker.make`, `Bulkhead.make`, the cache): waits, rates, header
+ * values, environment variable names, the base URL; and the ranges their descriptions show.
  *
  * @since 0.1.0
  * @internal
  */
 import { Duration, Schema } from "effect"
 import {
-  isErrorStatus,
   MAX_ADAPTIVE_RATE,
-  MAX_BACKOFF_MULTIPLIER,
   MAX_BREAKER_COUNT,
   MAX_ERROR_STATUS,
   MAX_REQUEST_WAIT,
-  MAX_RETRIES,
-  MIN_ADAPTIVE_RATE,
   MIN_ERROR_STATUS
 } from "../../internal/bounds.js"
 import { isHeaderName } from "../../internal/headerSyntax.js"
-import { durationUpTo, intBetween, numberBetween } from "../../internal/schema.js"
+import { durationUpTo } from "../../internal/schema.js"
 import { MAX_PACING_MS } from "../../limiter/pacing.js"
-
-export const RetryCount = intBetween(0, MAX_RETRIES)
-
-// Only error statuses: retrying, or slowing down on, a success (`[200]`) is always a mistake.
-export const ErrorStatus = Schema.Number.pipe(
-  Schema.filter(isErrorStatus, {
-    message: (issue) =>
-      `Expected an HTTP error status code (${MIN_ERROR_STATUS}-${MAX_ERROR_STATUS}), got ${String(issue.actual)}`
-  })
-)
-
-export const StatusList = Schema.Array(ErrorStatus)
 
 /** A wait within one request: `>= 0` (or `> 0`), at most `MAX_REQUEST_WAIT`. */
 export const RequestWait = durationUpTo(MAX_REQUEST_WAIT)
 export const PositiveRequestWait = durationUpTo(MAX_REQUEST_WAIT, { positive: true })
 
-/** Requests per second an adaptive rate may take: one a day to a million a second. */
-export const AdaptiveRate = numberBetween(MIN_ADAPTIVE_RATE, MAX_ADAPTIVE_RATE, { unit: "requests/s", minText: "1/86400 (one a day)" })
-
 /** A server may pause a key until its quota resets, but never longer than the limiter accepts. */
 export const QuotaWait = durationUpTo(Duration.millis(MAX_PACING_MS), { positive: true })
-
-export const Multiplier = numberBetween(1, MAX_BACKOFF_MULTIPLIER)
 
 // The ranges as the reference table shows them (descriptions are the README's source).
 export const WAIT_RANGE = `0 to ${Duration.format(MAX_REQUEST_WAIT)}`
@@ -51,12 +31,6 @@ export const POSITIVE_WAIT_RANGE = `more than 0, at most ${Duration.format(MAX_R
 export const RATE_RANGE = `From one a day (1/86400) to ${MAX_ADAPTIVE_RATE}.`
 export const STATUS_RANGE = `${MIN_ERROR_STATUS}-${MAX_ERROR_STATUS}`
 export const COUNT_RANGE = `1 to ${MAX_BREAKER_COUNT}`
-
-export const HeaderName = Schema.String.pipe(
-  Schema.filter((s) => isHeaderName(s), {
-    message: (issue) => `Expected an HTTP header name (letters, digits, "-"...), got ${JSON.stringify(issue.actual)}`
-  })
-)
 
 // The message never echoes the value: a header value may be a secret pasted by mistake.
 export const HeaderValue = Schema.String.pipe(

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Either, Schema } from "effect"
+import fc from "fast-check"
+import { type Options, resolveOptions } from "../../src/adaptive/options.js"
+import { ApiConfig } from "../../src/config/ApiConfig.js"
+
+const errorOf = (options: Record<string, unknown>) =>
+  Either.match(resolveOptions({ initialRate: 5, ...options } as Options), {
+    onLeft: (e) => ({ tag: e._tag, field: e.field, reason: e.reason }),
+    onRight: () => undefined
+  })
+
+const configAccepts = (adaptive: unknown): boolean =>
+  Either.isRight(Schema.decodeUnknownEither(ApiConfig)({ name: "acme", baseUrl: "https://api.acme.test", adaptive }))
+
+describe("AdaptiveController options schema", () => {
+  it("a bad value of each option is an InvalidAdaptiveOptions naming the option and saying why", () => {
+    const bad: ReadonlyArray<readonly [string, unknown]> = [
+      ["initialRate", "5"],
+      ["minRate", 0],
+      ["maxRate", 2e6],
+      ["increaseStep", -1],
+      ["decreaseFactor", 0],
+      ["backoffStatuses", [429, 200]],
+      ["slowStart", "no"],
+      ["recovery", 0],
+      ["steady", "-5 seconds"],
+      ["ceilingMargin", 0.5],
+      ["hold", -1],
+      ["respectHeaders", 1],
+      ["burst", Number.POSITIVE_INFINITY],
+      ["catchUp", "forever"],
+      ["maxRetryAfter", "32 days"],
+      ["maxQuotaWait", "-1 day"]
+    ]
+    for (const [field, value] of bad) {
+      const error = errorOf({ [field]: value })
+      expect(error, field).toMatchObject({ tag: "InvalidAdaptiveOptions", field })
+      expect(error?.reason.length, field).toBeGreaterThan(0)
+    }
+    expect(errorOf({ backoffStatuses: [429, 200] })?.reason).toBe(
+      "item 1: Expected an HTTP error status code (400-599), got 200"
+    )
+  })
+
+  it("negative durations are refused in every form, not read as 0", () => {
+    for (const value of [-1, "-5 seconds", [-1, 0], BigInt(-1)]) {
+      expect(errorOf({ hold: value })?.field, String(value)).toBe("hold")
+    }
+  })
+
+  it("property: the options and the config's adaptive section agree on statuses and on the order of the rates", () => {
+    const status = fc.oneof(fc.integer({ min: 90, max: 650 }), fc.double())
+    const rate = fc.double({ min: 0.01, max: 1000, noNaN: true })
+    fc.assert(
+      fc.property(status, rate, rate, rate, (s, initialRate, minRate, maxRate) => {
+        expect(errorOf({ backoffStatuses: [s] }) === undefined).toBe(configAccepts({ backoffStatuses: [s] }))
+        const rates = { initialRate, minRate, maxRate }
+        expect(errorOf(rates) === undefined).toBe(configAccepts(rates))
+      })
+    )
+  })
+})
