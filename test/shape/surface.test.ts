@@ -69,6 +69,14 @@ describe("public surface", () => {
     ])
   })
 
+  it("Metrics has one way to record, its Effect recorders: the client's synchronous fast path is internal", () => {
+    expect(Object.keys(Root.Metrics).filter((name) => /recorder/i.test(name))).toEqual([])
+    expect(typeof Root.Metrics.recordRequest).toBe("function")
+    // @ts-expect-error the fast path's type is internal too (src/metrics/recorder.ts)
+    const fastPath: Root.Metrics.ApiRecorder | undefined = undefined
+    expect(fastPath).toBeUndefined()
+  })
+
   it("every module file directly in src/ is a root namespace (no stray public modules)", () => {
     const namespaces = new Set(namespaceExports("src/index.ts").map(([, spec]) => spec.slice(2).replace(/\.js$/, ".ts")))
     const files = fs.readdirSync(srcDir).filter((f) => f.endsWith(".ts") && f !== "index.ts")
