@@ -13,7 +13,7 @@ import type { HttpClient, HttpClientError, HttpClientRequest } from "@effect/pla
 import type { Cost } from "../limiter/RateLimiter.js"
 import type { ApiConfig } from "../config/ApiConfig.js"
 import type * as RetryPolicy from "../retry/RetryPolicy.js"
-import type * as Observer from "./observer.js"
+import type * as Observer from "./Observer.js"
 import type * as Services from "./services.js"
 import type { Send, Step } from "./step.js"
 import { adaptiveStep } from "./withAdaptiveFeedback.js"

@@ -105,8 +105,9 @@ describe("public surface", () => {
     expect(files.filter((f) => !namespaces.has(f))).toEqual([])
   })
 
-  it("every namespace of an entry point comes from a file named as the namespace", () => {
-    for (const entry of Object.values(entryPoints)) {
+  it("every namespace of an entry point, and every namespace nested in a root namespace, comes from a file named as it", () => {
+    const roots = namespaceExports("src/index.ts").map(([, spec]) => `src/${spec.slice(2).replace(/\.js$/, ".ts")}`)
+    for (const entry of [...Object.values(entryPoints), ...roots]) {
       for (const [name, spec] of namespaceExports(entry)) {
         expect(path.basename(spec, ".js"), `${entry}: ${name}`).toBe(name)
       }
