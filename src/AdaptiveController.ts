@@ -3,11 +3,24 @@
  * (429s, Retry-After, backoff statuses, RateLimit headers) and paces the `RateLimiter` just below it.
  * `parseRateLimitHeaders` reads the `X-RateLimit-*`, GitHub and IETF `RateLimit` header forms it paces
  * by. The state machine itself (`src/adaptive/aimd.ts`) is internal; its state type is here for
- * custom stores.
+ * custom stores. So are the options' resolution and the reading of an outcome (machinery).
  *
  * @since 0.1.0
  */
-export * from "./adaptive/AdaptiveController.js"
+export {
+  AdaptiveController,
+  type AdaptiveControllerShape,
+  type ControllerStore,
+  InvalidAdaptiveOptions,
+  layer,
+  layerWithStore,
+  make,
+  makeMemoryStore,
+  makeWithStore,
+  type Options,
+  type Outcome,
+  type Snapshot
+} from "./adaptive/AdaptiveController.js"
 export type { AimdState, Phase, RateSource } from "./adaptive/aimd.js"
 export {
   headerPace,

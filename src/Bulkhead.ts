@@ -5,6 +5,17 @@
  *
  * @since 0.1.0
  */
-export * from "./bulkhead/Bulkhead.js"
+export {
+  Bulkhead,
+  type BulkheadOptions,
+  BulkheadOptionsSchema,
+  type BulkheadShape,
+  type BulkheadStats,
+  layer,
+  make,
+  MaxConcurrent,
+  MaxQueue,
+  withBulkhead
+} from "./bulkhead/Bulkhead.js"
 export { AttemptTimeout, BulkheadFull, DeadlineExceeded, InvalidBulkheadOptions } from "./bulkhead/errors.js"
 export { currentDeadline, remaining as deadlineRemaining, withAttemptTimeout, withDeadline } from "./bulkhead/timeouts.js"

@@ -5,5 +5,24 @@
  *
  * @since 0.1.0
  */
-export * from "./breaker/CircuitBreaker.js"
+export {
+  type BreakerSnapshot,
+  type BreakerStateName,
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitBreakerShape,
+  defaultClassify,
+  KeyedCircuitBreaker,
+  type KeyedCircuitBreakerOptions,
+  type KeyedCircuitBreakerShape,
+  layer,
+  layerKeyed,
+  make,
+  makeKeyed,
+  type Permit,
+  type StateChange,
+  type Transition,
+  type Verdict,
+  withBreaker
+} from "./breaker/CircuitBreaker.js"
 export { CircuitOpenError, InvalidCircuitBreakerOptions } from "./breaker/errors.js"

@@ -33,7 +33,6 @@ export {
   EntitySettings,
   type Entry,
   keyOf,
-  LimitList,
   resource,
   ResourceName,
   system,

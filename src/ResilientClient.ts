@@ -37,7 +37,7 @@
 export * from "./client/ResilientClient.js"
 export type { ClientStats } from "./client/stats.js"
 export { DeadlineTimer, type DeadlineTimerShape, layer as layerDeadlineTimer } from "./client/DeadlineTimer.js"
-export * as Observer from "./client/observer.js"
+export * as Observer from "./client/Observer.js"
 export { type AdaptiveFeedbackOptions, withAdaptiveFeedback } from "./client/withAdaptiveFeedback.js"
 export { type AttemptTimeoutOptions, withAttemptTimeout } from "./client/withAttemptTimeout.js"
 export { withBreaker } from "./client/withBreaker.js"

@@ -9,7 +9,9 @@
  * each step an `HttpClient` combinator of its own module (README: "Compose the combinators
  * yourself"). `make(config)` turns the config into the steps' services (each taken from the
  * environment when the program provides it: a Redis `RateLimiter`, a shared `CircuitBreaker`, a file
- * `ResponseCache`, …) and composes the standard pipe.
+ * `ResponseCache`, …) and composes the standard pipe (`standardPipe.ts`): the combinators' own steps,
+ * given the services, as plain functions (the literal pipe with the parts provided per request costs
+ * measurably more; see there).
  *
  * @since 0.1.0
  */
@@ -42,18 +44,7 @@ import * as Origin from "./origin.js"
 import * as RedactErrors from "./redactErrors.js"
 import * as Services from "./services.js"
 import type * as Stats from "./stats.js"
-import type * as Observer from "./observer.js"
-import type { Send, Step } from "./step.js"
-import { adaptiveStep } from "./withAdaptiveFeedback.js"
-import { attemptTimeoutStep } from "./withAttemptTimeout.js"
-import { breakerStep } from "./withBreaker.js"
-import { bulkheadStep } from "./withBulkhead.js"
-import { cacheStep } from "./withCache.js"
-import { deadlineStep } from "./withDeadline.js"
-import { metricsStep } from "./withMetrics.js"
-import { rateLimiterStep } from "./withRateLimiter.js"
-import { requestLogStep } from "./withRequestLog.js"
-import { retryStep } from "./withRetry.js"
+import * as StandardPipe from "./standardPipe.js"
 
 /**
  * Every error the governor adds to the transport's `HttpClientError`.
@@ -175,43 +166,6 @@ export type GovernorSetupError =
   | ConfigError
   | MissingToken
 
-/** What a step below the cache may fail with. */
-type Inner = Send<HttpClientError.HttpClientError | GovernorError, never>
-
-/**
- * The standard pipe below the cache, innermost first: the same steps as the public combinators, in
- * the order the README explains, with the parts given rather than read from context, and composed as
- * plain functions inside one `HttpClient.transform` (one layer per request instead of ten).
- */
-const pipe = (
-  transport: HttpClient.HttpClient,
-  config: ApiConfig,
-  options: ResilientClientOptions,
-  parts: Services.Parts,
-  policy: RetryPolicy.RetryPolicy,
-  observer: Observer.Observer,
-  onIgnoredAbort: () => void
-): Inner => {
-  const api = config.name
-  const steps: ReadonlyArray<(next: Inner) => Inner> = [
-    through(attemptTimeoutStep({ timeout: config.timeouts.attempt, onIgnoredAbort }), parts.timer),
-    through(requestLogStep(observer), undefined),
-    through(adaptiveStep({ api, key: options.key }), parts.adaptive),
-    through(rateLimiterStep({ observer, key: options.key, cost: options.cost, limits: parts.perCallLimits }), parts.limiter),
-    through(bulkheadStep, parts.bulkhead),
-    through(breakerStep, parts.breaker),
-    through(retryStep(policy, { api, redaction: observer.redaction }), undefined),
-    through(deadlineStep(config.timeouts.overall), undefined),
-    through(metricsStep(observer), undefined)
-  ]
-  const execute: Inner = (request) => transport.execute(request)
-  return steps.reduce<Inner>((next, step) => step(next), execute)
-}
-
-/** `step` with `service` around `next` (skipped when the part is off). */
-const through = <S, E2>(step: Step<S, E2>, service: S | null) => (next: Inner): Inner =>
-  service === null ? next : (request) => step(service, next, request) as ReturnType<Inner>
-
 /**
  * Build the client from a decoded config. Parts already in the environment (`RateLimiter`,
  * `CircuitBreaker`, `Bulkhead`, `AdaptiveController`, `ResponseCache`, `DeadlineTimer`) are used as
@@ -239,11 +193,18 @@ export const make = (
     yield* Services.start(api, parts)
     // The warning goes through the program's own logger (the runtime this client was built in).
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
-    const inner = pipe(transport, config, options, parts, policy, observer, () =>
-      runFork(Effect.logWarning(
-        `The HTTP transport of "${api}" ignored an aborted request's AbortSignal: attempt timeouts now interrupt fibers instead`
-      )))
-    const cached = through(cacheStep(observer), parts.cache)(inner)
+    const piped = StandardPipe.make<GovernorError>(transport, {
+      config,
+      key: options.key,
+      cost: options.cost,
+      parts,
+      policy,
+      observer,
+      onIgnoredAbort: () =>
+        runFork(Effect.logWarning(
+          `The HTTP transport of "${api}" ignored an aborted request's AbortSignal: attempt timeouts now interrupt fibers instead`
+        ))
+    })
     const { outgoing, redaction } = observer
     // The final URL is checked last (after every mapRequest), so the credential never leaves baseUrl's origin.
     const guard = Origin.makeGuard(config.baseUrl)
@@ -255,7 +216,7 @@ export const make = (
     const client = HttpClient.transform(transport, (_, r) =>
       checked(
         r,
-        cached(r).pipe(
+        piped.client(r).pipe(
           Effect.mapBoth({ onFailure: outgoing.error, onSuccess: outgoing.returned }),
           Tracing.withRequestSpan({ api, method: r.method, url: r.url, redactor: redaction.redactor })
         )
@@ -286,7 +247,7 @@ export const make = (
         cache === null
           ? Effect.succeed(null)
           // The steps below the cache, not `client.execute`: the cache itself is the caller here.
-          : cache.prewarm(Array.from(requests, prepare), (r) => checked(r, Effect.mapError(inner(r), outgoing.error)), {
+          : cache.prewarm(Array.from(requests, prepare), (r) => checked(r, Effect.mapError(piped.belowCache(r), outgoing.error)), {
             partition: api
           }).pipe(
             // The report's requests are the prepared ones: the caller gets redacted copies.

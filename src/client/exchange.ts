@@ -94,9 +94,10 @@ export const within = <A, E, R>(
   })
 
 /**
- * `effect` with `exchange` as its fiber's for its duration, then `outer` again. Restored in the
- * handlers themselves (synchronously), without the cost of an uninterruptible finalizer on every
- * request; an interrupted fiber skips them, and its entry (marked open) stays until the fiber is gone.
+ * `effect` with `exchange` as its fiber's for its duration, then `outer` again. Restored in handlers
+ * that run uninterruptibly: an interruptible fiber that is interrupted skips the handlers of a plain
+ * match, and a fiber that goes on after that (a finalizer, `uninterruptibleMask` + `exit`) would keep
+ * the stale entry, still open, for the next request it sends (the same request would join it).
  */
 const installed = <A, E, R>(
   fiber: Fiber.RuntimeFiber<unknown, unknown>,
@@ -112,16 +113,18 @@ const installed = <A, E, R>(
     if (outer !== undefined && outer.open) exchanges.set(fiber, outer)
     else exchanges.delete(fiber)
   }
-  return Effect.matchCauseEffect(effect(), {
-    onFailure: (cause) => {
-      restore()
-      return Effect.failCause(cause)
-    },
-    onSuccess: (a) => {
-      restore()
-      return Effect.succeed(a)
-    }
-  })
+  return Effect.uninterruptibleMask((interruptible) =>
+    Effect.matchCauseEffect(interruptible(effect()), {
+      onFailure: (cause) => {
+        restore()
+        return Effect.failCause(cause)
+      },
+      onSuccess: (a) => {
+        restore()
+        return Effect.succeed(a)
+      }
+    })
+  )
 }
 
 /**

@@ -24,7 +24,7 @@ import * as Redaction from "../logging/Redaction.js"
 import * as Metrics from "../metrics/GovernorMetrics.js"
 import * as RetryPolicy from "../retry/RetryPolicy.js"
 import * as DeadlineTimer from "./DeadlineTimer.js"
-import * as Observer from "./observer.js"
+import * as Observer from "./Observer.js"
 
 /**
  * The parts of one client.

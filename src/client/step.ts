@@ -2,7 +2,7 @@
  * The one way the client's steps are written: a `Step` wraps the next `send` for each request. The
  * public `with…` combinators put it around an `HttpClient` with its service read from context per
  * request (`fromContext`) or given (`stepWith`); `ResilientClient.make` composes the same steps as
- * plain functions with the parts built from the config.
+ * plain functions with the parts built from the config (`standardPipe.ts`).
  *
  * @since 0.1.0
  * @internal

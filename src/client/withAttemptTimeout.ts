@@ -62,6 +62,8 @@ export const withAttemptTimeout = (options: AttemptTimeoutOptions) => {
   const step = attemptTimeoutStep(options)
   // Until the transport is seen honouring aborts, an attempt races a fiber of its own: steps composed
   // inside this one keep the request's exchange there. (`make` puts only the transport inside.)
-  return fromContext(DeadlineTimer, (timer, send, request) =>
-    Exchange.within(request, (exchange) => step(timer, (r) => Exchange.carry(exchange, send(r)), request)))
+  // Typed as a `Step` so the combinator keeps the client's errors (an untyped lambda made them `unknown`).
+  const carried: Step<DeadlineTimerShape, AttemptTimeout | DeadlineExceeded> = (timer, send, request) =>
+    Exchange.within(request, (exchange) => step(timer, (r) => Exchange.carry(exchange, send(r)), request))
+  return fromContext(DeadlineTimer, carried)
 }

@@ -14,7 +14,7 @@ import * as Cache from "../cache/ResponseCache.js"
 import * as RequestLog from "../logging/RequestLog.js"
 import * as Metrics from "../metrics/GovernorMetrics.js"
 import * as Exchange from "./exchange.js"
-import type { Observer } from "./observer.js"
+import type { Observer } from "./Observer.js"
 import { fromContext, type Step } from "./step.js"
 import * as Stats from "./stats.js"
 

@@ -10,7 +10,7 @@ import { Cause, Effect, Exit, Option, Predicate } from "effect"
 import * as Metrics from "../metrics/GovernorMetrics.js"
 import type { RetriesExhausted } from "../retry/errors.js"
 import * as Exchange from "./exchange.js"
-import type { Observer } from "./observer.js"
+import type { Observer } from "./Observer.js"
 import { type Step, stepWith } from "./step.js"
 import * as Stats from "./stats.js"
 

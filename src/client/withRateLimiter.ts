@@ -13,7 +13,7 @@ import type { Limit } from "../limiter/Limit.js"
 import type { AcquireError } from "../limiter/errors.js"
 import { type Cost, RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
 import * as Exchange from "./exchange.js"
-import type { Observer } from "./observer.js"
+import type { Observer } from "./Observer.js"
 import { fromContext, type Step } from "./step.js"
 
 /**

@@ -11,7 +11,7 @@ import { Cause, Duration, Effect, Exit, LogLevel } from "effect"
 import * as RequestLog from "../logging/RequestLog.js"
 import * as Tracing from "../metrics/Tracing.js"
 import * as Exchange from "./exchange.js"
-import type { Observer } from "./observer.js"
+import type { Observer } from "./Observer.js"
 import { type Step, stepWith } from "./step.js"
 
 /**

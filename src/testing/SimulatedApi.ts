@@ -102,9 +102,7 @@ export {
   /** @since 0.1.0 */
   InvalidSimulatedApiOptions,
   /** @since 0.1.0 */
-  type Options,
-  /** @since 0.1.0 */
-  resolveOptions
+  type Options
 } from "./simulatedApiOptions.js"
 
 /**

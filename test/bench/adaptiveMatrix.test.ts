@@ -12,7 +12,7 @@ import * as F from "../../bench/adaptive/families.js"
 import { full, quick } from "../../bench/adaptive/matrix.js"
 import { allowed, type LimitChange, type Measured, measure, summarize } from "../../bench/adaptive/metrics.js"
 import type { Scenario } from "../../bench/adaptive/scenarios.js"
-import { SimulatedApi } from "../../src/testing/index.js"
+import { resolveOptions } from "../../src/testing/simulatedApiOptions.js"
 
 /** Run `effect` on TestClock in 10 ms steps, giving loopback I/O a few real ms after each step. */
 const drive = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
@@ -66,7 +66,7 @@ describe("adaptive bench: the matrix", () => {
   it("every cell's server is valid before and after its scenario's drop; quick is a subset; names are key segments", () => {
     for (const { family, scenario } of full) {
       for (const rate of [scenario.hidden, scenario.drop?.rate ?? scenario.hidden]) {
-        expect(SimulatedApi.resolveOptions(family.server(rate))._tag, `${family.name} at ${rate}`).toBe("Right")
+        expect(resolveOptions(family.server(rate))._tag, `${family.name} at ${rate}`).toBe("Right")
       }
       expect(`${family.name}.${scenario.name}`).toMatch(/^[a-z0-9-]+\.[a-z0-9-]+$/)
     }

@@ -137,6 +137,16 @@ describe("JSDoc examples", () => {
     expect(moduleOf(module)).toBe(`${module}\nexport {}\n`)
   })
 
+  it("reads every @example of src/: each has a ```ts block, and every ```ts block of a comment is read", () => {
+    for (const file of walk(srcDir)) {
+      const text = fs.readFileSync(file, "utf8")
+      const read = examplesOf(file).length
+      const at = path.relative(root, file)
+      expect(read, `${at}: @example tags without a \`\`\`ts block`).toBeGreaterThanOrEqual((text.match(/@example\b/g) ?? []).length)
+      expect(read, `${at}: \`\`\`ts blocks outside an @example`).toBe((text.match(/^\s*\*\s*```ts\s*$/gm) ?? []).length)
+    }
+  })
+
   it("every ```ts block of every @example in src/ type-checks", () => {
     expect(examples.length).toBeGreaterThan(30)
     // Two known-bad blocks ride along, so a checker that reports nothing fails here.

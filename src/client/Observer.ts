@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { Effect, FiberRef, LogLevel } from "effect"
-import * as Metrics from "../metrics/GovernorMetrics.js"
+import * as Recorder from "../metrics/recorder.js"
 import * as Redaction from "../logging/Redaction.js"
 import * as RedactErrors from "./redactErrors.js"
 import * as Stats from "./stats.js"
@@ -20,7 +20,7 @@ export interface Observer {
   readonly redaction: Redaction.RedactionService
   /** Errors and responses leave the client with redacted copies of the request they carry. */
   readonly outgoing: RedactErrors.ErrorRedactor
-  readonly recorder: Metrics.ApiRecorder
+  readonly recorder: Recorder.ApiRecorder
   /** The client's statistics; every update is one synchronous step, so a plain cell is safe. */
   readonly stats: { current: Stats.ClientStats }
   /**
@@ -57,7 +57,7 @@ export const make = (options: ObserverOptions): Observer => {
     api: options.api,
     redaction,
     outgoing: RedactErrors.make(redaction.redactor),
-    recorder: Metrics.recorderFor(options.api),
+    recorder: Recorder.recorderFor(options.api),
     stats: { current: Stats.emptyStats },
     writeLine: (programMin, level, line) => {
       const effective = LogLevel.greaterThan(apiLevel, programMin) ? apiLevel : programMin
