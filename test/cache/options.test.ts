@@ -58,6 +58,14 @@ describe("ResponseCache options schema", () => {
     expect(errorOf({ knownSecrets: ["a", Redacted.make("b")], markerHeader: false })).toBeUndefined()
   })
 
+  it("knownSecrets given as one secret, not a list, is refused without showing it", () => {
+    for (const knownSecrets of ["sk_live_0123456789", { token: "sk_live_0123456789" }, new Set(["sk_live_0123456789"])]) {
+      const error = errorOf({ knownSecrets })
+      expect(error?.field).toBe("knownSecrets")
+      expect(JSON.stringify(error)).not.toContain("sk_live_0123456789")
+    }
+  })
+
   it.scoped("ResponseCache.make fails with the typed error", () =>
     Effect.gen(function*() {
       const store = yield* makeMemoryStore()
