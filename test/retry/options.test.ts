@@ -64,6 +64,12 @@ describe("RetryPolicy options schema", () => {
     expect(Either.isLeft(config) && config.left.message).toContain("retry.maxDelay")
   })
 
+  it("a negative duration is refused saying durations are >= 0, in every form", () => {
+    for (const value of [-1, "-5 seconds", [-1, 0], BigInt(-1)]) {
+      expect(errorOf({ maxDelay: value })?.reason, String(value)).toMatch(/^Expected a duration >= 0 .*, got /)
+    }
+  })
+
   it("maxDelay below initialDelay names maxDelay, defaults included", () => {
     expect(errorOf({ initialDelay: "1 minute" })).toEqual({
       tag: "InvalidRetryPolicy",
