@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import { HttpClientRequest } from "@effect/platform"
-import { Effect, Option, Redacted, Schema } from "effect"
+import { Effect, Option, ParseResult, Redacted, Schema } from "effect"
 import { AnyDuration, decodeOptions, HeaderName, WholeNumber } from "../internal/schema.js"
 import { InvalidCacheOptions } from "./CacheStore.js"
 import { CacheableMethod, CacheableStatus, CacheTtl } from "./fields.js"
@@ -84,6 +84,21 @@ const KnownSecret = Schema.declare(
   { message: () => "expected a string or a Redacted string (the value is not shown)" }
 )
 
+/**
+ * The list of known secrets. Not a list (one secret given alone) fails with its own message: `Schema.Array`'s
+ * would show the value, the secret itself.
+ */
+const KnownSecrets = Schema.transformOrFail(Schema.Unknown, Schema.Array(KnownSecret), {
+  strict: true,
+  decode: (input, _, ast) =>
+    Array.isArray(input)
+      ? ParseResult.succeed(input)
+      : ParseResult.fail(
+        new ParseResult.Type(ast, input, "expected a list of strings or Redacted strings (the value is not shown)")
+      ),
+  encode: ParseResult.succeed
+})
+
 /** `CachePolicy` fields, each optional; durations in any `Duration.DurationInput` form. */
 const CachePolicyFields = Schema.Struct({
   shared: Schema.optional(Schema.Boolean),
@@ -111,7 +126,7 @@ export const ResponseCacheOptionsSchema = Schema.Struct({
   partition: Schema.optional(Schema.String),
   markerHeader: Schema.optional(Schema.Union(HeaderName, Schema.Literal(false))),
   maxBodyBytes: Schema.optional(WholeNumber),
-  knownSecrets: Schema.optional(Schema.Array(KnownSecret)),
+  knownSecrets: Schema.optional(KnownSecrets),
   maxBackgroundRefreshes: Schema.optional(WholeNumber)
 })
 

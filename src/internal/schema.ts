@@ -128,7 +128,17 @@ export const AnyDuration = Schema.transformOrFail(Schema.Unknown, Schema.Duratio
   strict: true,
   decode: (input, _, ast) =>
     Option.match(decodeDuration(input), {
-      onNone: () => ParseResult.fail(new ParseResult.Type(ast, input, `Expected a duration, got ${JSON.stringify(String(input))}`)),
+      // Says ">= 0": `-1` or `"-5 seconds"` land here, and they read as durations to the user.
+      onNone: () =>
+        ParseResult.fail(
+          new ParseResult.Type(
+            ast,
+            input,
+            `Expected a duration >= 0 (milliseconds, "5 seconds", a Duration, bigint nanoseconds or [seconds, nanos]), got ${
+              JSON.stringify(String(input))
+            }`
+          )
+        ),
       onSome: ParseResult.succeed
     }),
   encode: ParseResult.succeed

@@ -49,12 +49,16 @@ describe("AdaptiveController options schema", () => {
     }
   })
 
-  it("property: the options and the config's adaptive section agree on statuses and on the order of the rates", () => {
+  it("property: the options and the config's adaptive section agree on statuses, maxQuotaWait and the order and bounds of the rates", () => {
     const status = fc.oneof(fc.integer({ min: 90, max: 650 }), fc.double())
-    const rate = fc.double({ min: 0.01, max: 1000, noNaN: true })
+    // Below one a day the options accept what the config refuses (one per 31 days, see AdaptiveRate).
+    const rate = fc.oneof(fc.double({ min: 0.01, max: 1000, noNaN: true }), fc.constantFrom(1e6, 1e6 + 1))
+    const day = 86_400_000
+    const quotaWait = fc.oneof(fc.double(), fc.constantFrom(0, 0.5, 31 * day, 31 * day + 1))
     fc.assert(
-      fc.property(status, rate, rate, rate, (s, initialRate, minRate, maxRate) => {
+      fc.property(status, rate, rate, rate, quotaWait, (s, initialRate, minRate, maxRate, maxQuotaWait) => {
         expect(errorOf({ backoffStatuses: [s] }) === undefined).toBe(configAccepts({ backoffStatuses: [s] }))
+        expect(errorOf({ maxQuotaWait }) === undefined).toBe(configAccepts({ initialRate: 5, maxQuotaWait }))
         const rates = { initialRate, minRate, maxRate }
         expect(errorOf(rates) === undefined).toBe(configAccepts(rates))
       })

@@ -64,6 +64,12 @@ describe("RetryPolicy options schema", () => {
     expect(Either.isLeft(config) && config.left.message).toContain("retry.maxDelay")
   })
 
+  it("a negative duration is refused saying durations are >= 0, in every form", () => {
+    for (const value of [-1, "-5 seconds", [-1, 0], BigInt(-1)]) {
+      expect(errorOf({ maxDelay: value })?.reason, String(value)).toMatch(/^Expected a duration >= 0 .*, got /)
+    }
+  })
+
   it("maxDelay below initialDelay names maxDelay, defaults included", () => {
     expect(errorOf({ initialDelay: "1 minute" })).toEqual({
       tag: "InvalidRetryPolicy",
@@ -83,10 +89,12 @@ describe("RetryPolicy options schema", () => {
     )
   })
 
-  it("property: the options and the config's retry section accept the same counts, multipliers and statuses", () => {
+  it("property: the options and the config's retry section accept the same counts, multipliers, statuses and maxRetryAfter", () => {
     const number = fc.oneof(fc.double(), fc.integer({ min: -5, max: 700 }), fc.double({ min: 0.5, max: 120 }))
+    const wait = fc.oneof(fc.double(), fc.constantFrom(0, 86_400_000, 86_400_001))
     fc.assert(
-      fc.property(number, number, number, (maxRetries, multiplier, status) => {
+      fc.property(number, number, number, wait, (maxRetries, multiplier, status, maxRetryAfter) => {
+        expect(errorOf({ maxRetryAfter }) === undefined).toBe(configAccepts({ maxRetryAfter }))
         expect(errorOf({ maxRetries }) === undefined).toBe(configAccepts({ maxRetries }))
         expect(errorOf({ multiplier }) === undefined).toBe(configAccepts({ multiplier }))
         expect(errorOf({ retryOnStatus: [status] }) === undefined).toBe(configAccepts({ retryOnStatus: [status] }))
