@@ -8,7 +8,7 @@
 import { Duration, Effect, Either } from "effect"
 import type * as Exit from "effect/Exit"
 import { MAX_REQUEST_WAIT } from "../internal/bounds.js"
-import { anyDurationUpTo, decodeOptions } from "../internal/schema.js"
+import { anyDurationUpTo, decodeValue } from "../internal/schema.js"
 import { CircuitOpenError, InvalidCircuitBreakerOptions } from "./errors.js"
 import type * as Machine from "./machine.js"
 
@@ -47,7 +47,7 @@ export const durationMillis = (
   value === undefined
     ? Either.right(fallbackMs)
     : Either.map(
-      decodeOptions(
+      decodeValue(
         anyDurationUpTo(MAX_REQUEST_WAIT, { positive: minMs > 0 }),
         (_, reason) => new InvalidCircuitBreakerOptions({ field, reason })
       )(value),

@@ -156,12 +156,12 @@ export const FunctionOption = <F extends (...args: ReadonlyArray<never>) => unkn
   Schema.declare((u: unknown): u is F => typeof u === "function", { message: () => "expected a function" })
 
 /**
- * A decoder of an options object that fails with `onError(field, reason)`: `field` names the option
- * of the first bad value (`"windowSize"`, `"policy.cacheableStatuses"`), `reason` is its schema's
- * message, led by the item's index when the value is in a list (`"item 1: Expected ..."`): an index
- * is not an option's name.
+ * A decoder of a value that fails with `onError(field, reason)`: `field` names the option of the
+ * first bad value (`"windowSize"`, `"policy.cacheableStatuses"`), `reason` is its schema's message,
+ * led by the item's index when the value is in a list (`"item 1: Expected ..."`): an index is not an
+ * option's name.
  */
-export const decodeOptions = <A, I, E>(
+export const decodeValue = <A, I, E>(
   schema: Schema.Schema<A, I, never>,
   onError: (field: string, reason: string) => E
 ) => {
@@ -178,4 +178,21 @@ export const decodeOptions = <A, I, E>(
         items.length === 0 ? message : `item ${items.join(".")}: ${message}`
       )
     })
+}
+
+const kindOf = (input: unknown): string => input === null ? "null" : Array.isArray(input) ? "an array" : typeof input
+
+/**
+ * `decodeValue` of an options object (`undefined` is left to the schema): anything else that is not
+ * an object fails naming that, not with the schema's default message listing every field.
+ */
+export const decodeOptions = <A, I, E>(
+  schema: Schema.Schema<A, I, never>,
+  onError: (field: string, reason: string) => E
+) => {
+  const decode = decodeValue(schema, onError)
+  return (input: unknown): Either.Either<A, E> =>
+    input === null || Array.isArray(input) || (input !== undefined && typeof input !== "object")
+      ? Either.left(onError("options", `expected an options object, got ${kindOf(input)}`))
+      : decode(input)
 }
