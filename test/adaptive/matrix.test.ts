@@ -137,6 +137,19 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
     }
   })
 
+  it("a 1 s token bucket stating IETF fields, its limit dropping 50 -> 20: every seed >= 96.5% and 0.965 of the oracle, no 429", () => {
+    // Was 95.7 / 96.3 / 95.6% (worst of 8 seeds; 0.964 / 0.966 / 0.957): paced a request per window
+    // below the stated 20 per second, as a fixed window must be, 5% below.
+    for (const net of ["local", "delayed", "lagged"] as const) {
+      for (let seed = 1; seed <= 8; seed++) {
+        const m = measure(row("hdr bucket 1s ietf"), "d", net, undefined, seed)
+        expect(m.adaptive.goodputPct, `${net} ${seed}`).toBeGreaterThanOrEqual(96.5)
+        expect(m.vsOracle, `${net} ${seed}`).toBeGreaterThanOrEqual(0.965)
+        expect(m.adaptive.rejectedW, `${net} ${seed}`).toBe(0)
+      }
+    }
+  })
+
   goals("hdr bucket 0.2s xrl", ["a", "b", "c"])
   goals("hdr bucket 0.2s xrl", ["a", "b", "c"], "delayed")
 
