@@ -148,3 +148,49 @@ export const usedAt = (
   const needed = oldest + Math.max(0, Math.floor(inflight) - r)
   return j < 0 || oldest < 0 || needed > j ? undefined : { oldest: samples[oldest]![2], needed: samples[needed]![2] }
 }
+
+/**
+ * Readings as a shared store keeps them: one flat list, each send time as an offset from the one
+ * before and each answer time as its lag after its send time (`[t₀, 0, r₀, lag₀, dt₁, r₁, lag₁, …]`).
+ * Every answer of every process is recorded in the shared state (the count of requests admitted
+ * between two readings is what the rate is read from), and the state is compare-and-set on each
+ * one: 128 triples of epoch milliseconds are 4.3 KB of JSON, this about a third of that.
+ *
+ * @since 0.3.0
+ * @category models
+ */
+export interface Packed {
+  readonly $s: ReadonlyArray<number>
+}
+
+/**
+ * Pack readings (exact for times in whole milliseconds, as clocks give them; others stay as they are).
+ *
+ * @since 0.3.0
+ * @category encoding
+ */
+export const pack = (samples: ReadonlyArray<Sample>): Packed | ReadonlyArray<Sample> => {
+  if (!samples.every(([sentAt, , at]) => Number.isSafeInteger(sentAt) && Number.isSafeInteger(at))) return samples
+  const flat: Array<number> = samples.length === 0 ? [] : [samples[0]![0]]
+  samples.forEach(([sentAt, remaining, at], i) => flat.push(i === 0 ? 0 : sentAt - samples[i - 1]![0], remaining, at - sentAt))
+  return { $s: flat }
+}
+
+/**
+ * The readings `pack` packed; a malformed list (a store's corrupted value) reads as no readings.
+ *
+ * @since 0.3.0
+ * @category encoding
+ */
+export const unpack = (packed: Packed | ReadonlyArray<Sample>): ReadonlyArray<Sample> => {
+  if (Array.isArray(packed)) return packed
+  const flat = (packed as Packed).$s
+  if (!Array.isArray(flat) || flat.length % 3 !== 1 || !flat.every((x) => typeof x === "number")) return []
+  const out: Array<Sample> = []
+  let sentAt = flat[0]!
+  for (let i = 1; i < flat.length; i += 3) {
+    sentAt += flat[i]!
+    out.push([sentAt, flat[i + 1]!, sentAt + flat[i + 2]!])
+  }
+  return out
+}

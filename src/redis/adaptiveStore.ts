@@ -13,6 +13,7 @@
 import { Duration, Effect } from "effect"
 import type { AimdState } from "../adaptive/aimd.js"
 import type { ControllerStore } from "../adaptive/AdaptiveController.js"
+import * as RestoreRate from "../adaptive/restoreRate.js"
 import { RateLimiterUnavailable } from "../limiter/errors.js"
 import { isOutage, kindOf } from "./errors.js"
 import { Redis, type RedisError } from "./Redis.js"
@@ -48,14 +49,20 @@ export interface RedisAdaptiveStoreOptions {
   readonly maxAttempts?: number | undefined
 }
 
-// JSON cannot carry Infinity/NaN; keep the state faithful anyway.
+// JSON cannot carry Infinity/NaN; keep the state faithful anyway. The header readings, most of the
+// state, are packed (`RestoreRate.pack`): the state goes to Redis on every answer.
 const encode = (state: AimdState): string =>
-  JSON.stringify(state, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? { $n: String(v) } : v))
+  JSON.stringify(
+    state.restore === undefined ? state : { ...state, restore: { ...state.restore, samples: RestoreRate.pack(state.restore.samples) } },
+    (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? { $n: String(v) } : v)
+  )
 const decode = (text: string): AimdState | undefined => {
   if (text === "") return undefined
   try {
-    return JSON.parse(text, (_k, v) =>
+    const state = JSON.parse(text, (_k, v) =>
       v !== null && typeof v === "object" && typeof (v as { $n?: unknown }).$n === "string" ? Number((v as { $n: string }).$n) : v) as AimdState
+    const restore = state?.restore
+    return restore?.samples === undefined ? state : { ...state, restore: { ...restore, samples: RestoreRate.unpack(restore.samples) } }
   } catch {
     return undefined
   }

@@ -125,6 +125,25 @@ describe("Aimd state machine", () => {
     expect(z.cooldownUntil).toBe(T0 + 5000)
   })
 
+  it("header pacing of a stated window: a quota seen full while spent (a bucket) is paced a margin below its rate, not a request per window below", () => {
+    const c = config(20)
+    // 20 per 1 s stated; requests every 50 ms (20 rps): a bucket stays full, a fixed window runs down.
+    const feed = (remaining: (i: number) => number) => {
+      let s = Aimd.initial(c)
+      for (let i = 0; i < 12; i++) {
+        const t = T0 + 50 * i
+        s = Aimd.onHeaders(c, s, { limit: 20, window: 1000, remaining: remaining(i), resetAt: t + 1000, source: "ietf" }, t + 5, t)
+      }
+      return s
+    }
+    const bucket = feed(() => 19)
+    expect(bucket.restore?.steady).toBe(true)
+    expect(bucket.rate).toBeCloseTo(20 * (1 - c.ceilingMargin / 2), 9) // was 19
+    const window = feed((i) => 19 - i)
+    expect(window.restore?.steady).toBe(false)
+    expect(window.rate).toBeCloseTo(19, 9)
+  })
+
   it("header pacing without a stated window: the longest time-to-reset seen is the window", () => {
     const c = config(10)
     // A fixed window of 10 s with 500 requests, reset rounded up to whole seconds: once a reset of

@@ -39,7 +39,9 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   ["bucket 0.1s RA=s", "delayed", "", { b: [77, 0.79], c: [79, 0.81] }], // c 77.0% before the pinned fit against the slow start's wall was dropped
   ["bucket 0.2s RA=s", "delayed", "", { d: [83, 0.83] }],
   // 76.7% before a fit within 1.5 times the lower bound was taken for pinned to it (1.25).
-  ["bucket 0.2s RA=date", "delayed", "", { b: [79.5, 0.81] }]
+  ["bucket 0.2s RA=date", "delayed", "", { b: [79.5, 0.81] }],
+  // 92.2 / 94.3% (0.937 / 0.958) before a plateau cut after a precise Retry-After probed the range up to its wall soon.
+  ["bucket 0.2s RA=precise", "delayed", "", { a: [95, 0.965], b: [96.5, 0.98] }]
 ]
 
 const goals = (name: string, scenarios: ReadonlyArray<ScenarioId>, net: "local" | "delayed" = "local") =>
@@ -65,7 +67,8 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
 
   goals("bucket 1s RA=s", ["a", "b", "c", "d"])
   goals("bucket 2s RA=s", ["a", "b", "d"])
-  goals("bucket 0.2s RA=precise", ["a", "d"])
+  // b / c 92.7 / 94.0% (seed 1) before a plateau cut after a precise Retry-After probed the range up to its wall soon.
+  goals("bucket 0.2s RA=precise", ["a", "b", "c", "d"])
   goals("bucket 0.2s RA=none", ["a", "d"])
   goals("gcra b5 429", ["a", "d"])
   goals("gcra b5 503", ["a"])
@@ -133,6 +136,19 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
         expect(m.adaptive.goodputPct, `${name} ${sc}`).toBeGreaterThanOrEqual(96.5)
         expect(m.vsOracle, `${name} ${sc}`).toBeGreaterThanOrEqual(0.98)
         expect(m.adaptive.rejectedW, `${name} ${sc}`).toBe(0)
+      }
+    }
+  })
+
+  it("a 1 s token bucket stating IETF fields, its limit dropping 50 -> 20: every seed >= 96.5% and 0.965 of the oracle, no 429", () => {
+    // Was 95.7 / 96.3 / 95.6% (worst of 8 seeds; 0.964 / 0.966 / 0.957): paced a request per window
+    // below the stated 20 per second, as a fixed window must be, 5% below.
+    for (const net of ["local", "delayed", "lagged"] as const) {
+      for (let seed = 1; seed <= 8; seed++) {
+        const m = measure(row("hdr bucket 1s ietf"), "d", net, undefined, seed)
+        expect(m.adaptive.goodputPct, `${net} ${seed}`).toBeGreaterThanOrEqual(96.5)
+        expect(m.vsOracle, `${net} ${seed}`).toBeGreaterThanOrEqual(0.965)
+        expect(m.adaptive.rejectedW, `${net} ${seed}`).toBe(0)
       }
     }
   })

@@ -127,4 +127,21 @@ describe("restoreRate (how fast a header quota comes back)", () => {
       if (need >= 1) expect(used.needed).toBe(log[need - 1]! + 2)
     }
   )
+
+  prop(
+    "packed readings unpack to the same readings (whole or fractional milliseconds)",
+    [fc.array(fc.tuple(fc.oneof(fc.integer({ min: 0, max: 4e12 }), fc.double({ min: 0, max: 4e12, noNaN: true })), fc.double({ min: 0, max: 1e6, noNaN: true }), fc.integer({ min: 0, max: 60_000 })), { maxLength: 200 })],
+    ([raw]) => {
+      const samples = raw.map(([t, r, lag]): RestoreRate.Sample => [t, r, t + lag])
+      expect(RestoreRate.unpack(JSON.parse(JSON.stringify(RestoreRate.pack(samples))))).toEqual(samples)
+    }
+  )
+
+  it("128 readings in epoch milliseconds pack to under a third of their triples' JSON; garbage unpacks to none", () => {
+    const t0 = 1_796_505_120_000
+    const samples = Array.from({ length: 128 }, (_, i): RestoreRate.Sample => [t0 + 13 * i, 40 - (i % 30), t0 + 13 * i + 61])
+    expect(JSON.stringify(RestoreRate.pack(samples)).length * 3).toBeLessThan(JSON.stringify(samples).length)
+    expect(RestoreRate.unpack({ $s: [1, 2] })).toEqual([])
+    expect(RestoreRate.unpack({ $s: "x" } as never)).toEqual([])
+  })
 })

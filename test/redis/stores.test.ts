@@ -57,6 +57,29 @@ for (const flavor of flavors) {
         expect(keySlot(key)).toBe(keySlot(Redis.keyFor(prefix, "api", ["limiter"])))
       })))
 
+    it.live("adaptive store: the header readings (most of the state) go to Redis packed, and come back whole", () =>
+      Effect.scoped(Effect.gen(function*() {
+        const prefix = uniquePrefix("packed")
+        const [a, b] = yield* Effect.forEach([0, 1], () =>
+          Effect.flatMap(connection(server.url, prefix), (layer) => Effect.provide(makeAdaptiveStore(), layer)))
+        const c = Aimd.defaultConfig(50)
+        // Answers of a 50-per-second quota at about 77 rps, 60 ms away: 128 readings kept.
+        let state = Aimd.initial(c)
+        const t0 = 1_796_505_120_000
+        for (let i = 0; i < 400; i++) {
+          const t = t0 + 13 * i
+          state = Aimd.onHeaders(c, state, { limit: 50, remaining: 40 - (i % 30), resetAt: t + 1060, source: "x-ratelimit" }, t + 60, t)
+        }
+        expect(state.restore?.samples.length).toBe(128)
+        yield* a!.modify("api", () => [undefined, state])
+        expect(yield* b!.get("api")).toEqual(state)
+        const client = yield* rawClient(server.url)
+        const stored = yield* Effect.promise(() => client.hget(Redis.keyFor(prefix, "api", ["adaptive"]), "s"))
+        // The unpacked state is about 5 KB of JSON, over 4 KB of it the readings.
+        expect(JSON.stringify(state).length).toBeGreaterThan(4500)
+        expect(stored!.length).toBeLessThan(2500)
+      })))
+
     it.live("adaptive controllers of two workers learn one shared rate and pace together", () =>
       Effect.scoped(Effect.gen(function*() {
         const prefix = uniquePrefix("learn")
