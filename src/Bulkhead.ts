@@ -8,13 +8,10 @@
 export {
   Bulkhead,
   type BulkheadOptions,
-  BulkheadOptionsSchema,
   type BulkheadShape,
   type BulkheadStats,
   layer,
   make,
-  MaxConcurrent,
-  MaxQueue,
   withBulkhead
 } from "./bulkhead/Bulkhead.js"
 export { AttemptTimeout, BulkheadFull, DeadlineExceeded, InvalidBulkheadOptions } from "./bulkhead/errors.js"

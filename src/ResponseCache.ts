@@ -14,12 +14,11 @@ export {
   InvalidCacheOptions
 } from "./cache/CacheStore.js"
 export { type FileStoreOptions, makeFileStore } from "./cache/FileStore.js"
-export { type CacheKeyInput, defaultCredentialHeaders, deriveKey } from "./cache/key.js"
+export { defaultCredentialHeaders } from "./cache/key.js"
 export { makeMemoryStore, type MemoryStoreOptions } from "./cache/MemoryStore.js"
 export {
   type CachePolicy,
   CachePolicyOptions,
   defaultCacheableStatuses,
-  defaultPolicy,
-  makePolicy
+  defaultPolicy
 } from "./cache/policy.js"

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 export * from "./retry/RetryPolicy.js"
-export { backoffDelay, type BackoffOptions, type Jitter } from "./retry/backoff.js"
+export type { Jitter } from "./retry/backoff.js"
 export { type ExhaustedReason, InvalidRetryPolicy, RetriesExhausted } from "./retry/errors.js"
 export { MAX_RETRY_AFTER_MS, parseRetryAfter } from "./retry/retryAfter.js"
 export {

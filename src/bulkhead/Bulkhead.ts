@@ -83,6 +83,7 @@ export const MaxQueue = intBetween(0, MAX_QUEUE)
  * The schema `make` decodes its options with.
  *
  * @since 0.1.0
+ * @internal
  */
 export const BulkheadOptionsSchema = Schema.Struct({
   maxConcurrent: MaxConcurrent,

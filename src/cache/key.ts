@@ -152,16 +152,11 @@ export const varyValue = (headers: Readonly<Record<string, string>>, name: strin
 }
 
 /**
- * Derives the cache key (64 hex characters). Pure: same input, same key.
- *
- * @example
- * ```ts
- * import { ResponseCache } from "effect-governor"
- * const key = ResponseCache.deriveKey({ method: "GET", url: new URL("https://api.example.com/a?b=1&a=2"), headers: { authorization: "Bearer t" } })
- * ```
+ * Derives the cache key (64 hex characters). Pure: same input, same key. Internal: the key a cache
+ * gives a request (its partition and keyed headers included) is `ResponseCacheService.keyFor`.
  *
  * @since 0.1.0
- * @category constructors
+ * @internal
  */
 export const deriveKey = (input: CacheKeyInput): string => {
   const url = input.url

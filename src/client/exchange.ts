@@ -94,10 +94,11 @@ export const within = <A, E, R>(
   })
 
 /**
- * `effect` with `exchange` as its fiber's for its duration, then `outer` again. Restored in handlers
- * that run uninterruptibly: an interruptible fiber that is interrupted skips the handlers of a plain
- * match, and a fiber that goes on after that (a finalizer, `uninterruptibleMask` + `exit`) would keep
- * the stale entry, still open, for the next request it sends (the same request would join it).
+ * `effect` with `exchange` as its fiber's for its duration, then `outer` again. Installed and restored
+ * where the fiber runs uninterruptibly: an interrupted fiber skips the handlers of a plain match (or
+ * the interruption arrives between the install and the match), and a fiber that goes on after that
+ * (a finalizer, `uninterruptibleMask` + `exit`) would keep the stale entry, still open, for the next
+ * request it sends (the same request would join it, its deadline and counters with it).
  */
 const installed = <A, E, R>(
   fiber: Fiber.RuntimeFiber<unknown, unknown>,
@@ -106,15 +107,16 @@ const installed = <A, E, R>(
   effect: () => Effect.Effect<A, E, R>,
   onEnd: () => void
 ): Effect.Effect<A, E, R> => {
-  exchanges.set(fiber, exchange)
   const restore = () => {
     onEnd()
     if (exchanges.get(fiber) !== exchange) return
     if (outer !== undefined && outer.open) exchanges.set(fiber, outer)
     else exchanges.delete(fiber)
   }
-  return Effect.uninterruptibleMask((interruptible) =>
-    Effect.matchCauseEffect(interruptible(effect()), {
+  return Effect.uninterruptibleMask((interruptible) => {
+    // Installed here, not before: an interruption delivered between the two would skip the handlers.
+    exchanges.set(fiber, exchange)
+    return Effect.matchCauseEffect(interruptible(effect()), {
       onFailure: (cause) => {
         restore()
         return Effect.failCause(cause)
@@ -124,7 +126,7 @@ const installed = <A, E, R>(
         return Effect.succeed(a)
       }
     })
-  )
+  })
 }
 
 /**

@@ -12,7 +12,7 @@ import { Context, Duration, Effect, Either, Layer, Schema } from "effect"
 import { MAX_LIMIT_AMOUNT, MAX_LIMIT_PERIOD, MIN_LIMIT_PERIOD } from "../internal/bounds.js"
 import { CREDENTIAL_HEADERS } from "../internal/credentials.js"
 import { NonEmptyTrimmedString } from "../internal/schema.js"
-import { LimitFromJson, LimitList } from "../limiter/Limit.js"
+import { LimitList } from "../limiter/Limit.js"
 import { type InvalidConfig, fromParseError, singleIssue } from "./errors.js"
 import { BaseUrl, Headers, RequestWait, WAIT_RANGE } from "./internal/fieldSchemas.js"
 import {
@@ -26,21 +26,6 @@ import {
   ThrottleSection,
   TimeoutsSection
 } from "./sections.js"
-
-// ---------------------------------------------------------------------------------------------------------
-// Limits
-// ---------------------------------------------------------------------------------------------------------
-
-/**
- * A limit as written in a config file (shorthand or full form); see `Limit.LimitFromJson`.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const LimitJson = LimitFromJson
-
-/** @since 0.1.0 */
-export type { LimitJsonEncoded, LimitShorthandEncoded } from "../limiter/Limit.js"
 
 /**
  * Header names that carry credentials. They may not appear in `headers`: the token comes from the

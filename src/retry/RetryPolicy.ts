@@ -203,12 +203,8 @@ export const make = (options: RetryPolicyOptions = {}): Either.Either<RetryPolic
     decide: o.decide
   }))
 
-/**
- * The backoff parameters of a policy, in milliseconds, for `backoffDelay`.
- *
- * @since 0.1.0
- */
-export const backoffOptions = (policy: RetryPolicy): BackoffOptions => ({
+/** The backoff parameters of a policy, in milliseconds, for `backoffDelay`. */
+const backoffOptions = (policy: RetryPolicy): BackoffOptions => ({
   initial: Duration.toMillis(policy.initialDelay),
   max: Duration.toMillis(policy.maxDelay),
   multiplier: policy.multiplier,

@@ -57,14 +57,10 @@ export const baseDelay = (options: BackoffOptions, attempt: number): number => {
  *
  * Guarantees, for valid options: `0 <= delay <= max`; with `jitter: "none"` the delay is
  * non-decreasing in `attempt` and reaches `max` once `initial * multiplier^(attempt-1) >= max`.
- *
- * @example
- * ```ts
- * import { RetryPolicy } from "effect-governor"
- * RetryPolicy.backoffDelay({ initial: 100, max: 10_000, multiplier: 2, jitter: "none" }, 3, 0.5) // 400
- * ```
+ * Internal: the public form of these delays is `RetryPolicy.schedule`.
  *
  * @since 0.1.0
+ * @internal
  */
 export const backoffDelay = (options: BackoffOptions, attempt: number, random: number): number => {
   const base = baseDelay(options, attempt)

@@ -6,7 +6,7 @@
  */
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, TestClock } from "effect"
+import { Clock, Effect, Exit, Fiber, FiberId, TestClock } from "effect"
 import * as Limit from "../../src/limiter/Limit.js"
 import * as RateLimiter from "../../src/RateLimiter.js"
 import * as ResilientClient from "../../src/ResilientClient.js"
@@ -45,5 +45,51 @@ describe("exchange on interruption", () => {
       expect(results.length).toBe(2)
       expect(Exit.isInterrupted(results[0]!)).toBe(true)
       expect(results[1]).toEqual(Exit.succeed(200))
+    }))
+})
+
+describe("exchange on an interruption as it opens", () => {
+  it.effect("an interruption that arrives as the exchange is installed leaves no entry behind", () =>
+    Effect.gen(function*() {
+      const transport = HttpClient.make((request) =>
+        Effect.succeed(HttpClientResponse.fromWeb(request, new Response(null, { status: 429 })))
+      )
+      const observer = ResilientClient.Observer.make({ api: "opening" })
+      const client = transport.pipe(ResilientClient.withRateLimiter({ observer }), ResilientClient.withMetrics(observer))
+      const request = HttpClientRequest.get("http://api.test/x")
+      const send = Effect.map(client.execute(request), (r) => r.status)
+      // A clock that interrupts the fiber reading it, once: the exchange reads it as it opens, so the
+      // interruption is delivered at the very next step of the fiber (before any handler is set up).
+      const base = yield* Effect.clock
+      let self: Fiber.RuntimeFiber<unknown, unknown> | undefined
+      const tripping: Clock.Clock = Object.create(base, {
+        unsafeCurrentTimeMillis: {
+          value: () => {
+            if (self !== undefined) {
+              self.unsafeInterruptAsFork(FiberId.none)
+              self = undefined
+            }
+            return base.unsafeCurrentTimeMillis()
+          }
+        }
+      })
+      const results: Array<Exit.Exit<number, unknown>> = []
+      yield* Effect.uninterruptibleMask((restore) =>
+        Effect.gen(function*() {
+          self = yield* Effect.withFiberRuntime<Fiber.RuntimeFiber<unknown, unknown>>((fiber) => Effect.succeed(fiber))
+          results.push(yield* Effect.exit(restore(Effect.withClock(send, tripping))))
+          results.push(yield* Effect.exit(send))
+          results.push(yield* Effect.exit(send))
+        })
+      ).pipe(
+        Effect.provide(RateLimiter.layerMemory({ limits: [Limit.perSecond("rps", 100)] })),
+        Effect.fork,
+        Effect.flatMap(Fiber.await)
+      )
+      expect(Exit.isInterrupted(results[0]!)).toBe(true)
+      expect(results.slice(1)).toEqual([Exit.succeed(429), Exit.succeed(429)])
+      // Each request counts its own 429 (joining a stale exchange, the third counted the second's too).
+      expect(observer.stats.current.rateLimited).toBe(2)
+      expect(observer.stats.current.totalRequests).toBe(2)
     }))
 })
