@@ -14,7 +14,7 @@
  * @since 0.1.0
  */
 import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
-import { Context, Effect, Layer, Option, type ParseResult, Predicate, type Redacted, Runtime, type Scope } from "effect"
+import { Context, Effect, Layer, Option, Predicate, type Redacted, Runtime, type Scope } from "effect"
 import type * as Adaptive from "../adaptive/AdaptiveController.js"
 import type * as Breaker from "../breaker/CircuitBreaker.js"
 import type { CircuitOpenError, InvalidCircuitBreakerOptions } from "../breaker/errors.js"
@@ -29,7 +29,7 @@ import * as ConfigRegistry from "../config/ConfigRegistry.js"
 import { InvalidConfig as ConfigError, UnknownApiConfig } from "../config/errors.js"
 import * as Loader from "../config/load.js"
 import * as Presets from "../config/presets.js"
-import type { AcquireError } from "../limiter/errors.js"
+import type { AcquireError, InvalidRateLimiterOptions } from "../limiter/errors.js"
 import type { Cost, LimiterSnapshot, RateLimiterShape } from "../limiter/RateLimiter.js"
 import * as KnownSecrets from "../logging/KnownSecrets.js"
 import { defaultRedactor } from "../logging/redact.js"
@@ -165,7 +165,7 @@ export class ResilientClient extends Context.Tag("effect-governor/ResilientClien
  * @category errors
  */
 export type GovernorSetupError =
-  | ParseResult.ParseError
+  | InvalidRateLimiterOptions
   | InvalidRetryPolicy
   | InvalidCircuitBreakerOptions
   | Adaptive.InvalidAdaptiveOptions
