@@ -289,6 +289,8 @@ export const make = (
           : cache.prewarm(Array.from(requests, prepare), (r) => checked(r, Effect.mapError(inner(r), outgoing.error)), {
             partition: api
           }).pipe(
+            // Its only option is the API's name as the partition, a string the cache never refuses.
+            Effect.orDie,
             // The report's requests are the prepared ones: the caller gets redacted copies.
             Effect.map((report) => ({
               ...report,
