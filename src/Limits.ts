@@ -39,4 +39,4 @@ export {
   type Target
 } from "./limits/model.js"
 /** @since 0.1.0 */
-export { InvalidHierarchy, InvalidLimitsEntry, LimitsConflict, LimitsStoreError } from "./limits/errors.js"
+export { InvalidHierarchy, InvalidLimitsEntry, InvalidLimitsStoreOptions, LimitsConflict, LimitsStoreError } from "./limits/errors.js"

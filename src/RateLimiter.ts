@@ -11,6 +11,7 @@ export {
   CostExceedsCapacity,
   InvalidCost,
   InvalidPacing,
+  InvalidRateLimiterOptions,
   LimitViolation,
   RateLimiterUnavailable,
   RateLimitExceeded

@@ -3,7 +3,8 @@
  *
  * @since 0.1.0
  */
-import { Duration, Schema } from "effect"
+import { Schema } from "effect"
+import { formatDuration } from "../internal/duration.js"
 
 /**
  * Every slot is busy and the wait queue is full: the call was refused at once.
@@ -47,7 +48,7 @@ export class AttemptTimeout extends Schema.TaggedError<AttemptTimeout>()("Attemp
   timeout: Schema.DurationFromSelf
 }) {
   override get message(): string {
-    return `Attempt timed out after ${Duration.format(this.timeout)}`
+    return `Attempt timed out after ${formatDuration(this.timeout)}`
   }
 }
 
@@ -62,6 +63,6 @@ export class DeadlineExceeded extends Schema.TaggedError<DeadlineExceeded>()("De
   deadline: Schema.DurationFromSelf
 }) {
   override get message(): string {
-    return `Deadline of ${Duration.format(this.deadline)} exceeded`
+    return `Deadline of ${formatDuration(this.deadline)} exceeded`
   }
 }

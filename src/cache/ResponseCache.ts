@@ -51,7 +51,7 @@ import type { FileStoreOptions } from "./FileStore.js"
 import { makeFileStore } from "./FileStore.js"
 import type { MemoryStoreOptions } from "./MemoryStore.js"
 import { makeMemoryStore } from "./MemoryStore.js"
-import { type CachedOptions, resolve, type ResponseCacheOptions } from "./options.js"
+import { type CachedOptions, type CallOptions, decodeCall, decodePrewarm, resolve, type ResponseCacheOptions } from "./options.js"
 import { prewarm as prewarmAll, type PrewarmReport } from "./prewarm.js"
 import { makeCached } from "./serve.js"
 import { makeRefresher } from "./staleServing.js"
@@ -82,30 +82,31 @@ export interface ResponseCacheService {
   readonly invalidate: (
     keyOrRequest: string | HttpClientRequest.HttpClientRequest,
     options?: CachedOptions
-  ) => Effect.Effect<boolean, CacheStoreError>
+  ) => Effect.Effect<boolean, CacheStoreError | InvalidCacheOptions>
   readonly clear: Effect.Effect<void, CacheStoreError>
   readonly cleanupExpired: Effect.Effect<number, CacheStoreError>
   readonly stats: Effect.Effect<ResponseCacheStats, CacheStoreError>
   /**
    * See the module documentation. `send` is everything the cache stands in front of (in the client:
    * breaker, limiter, retries, deadline), so a stale entry answers for all of its failures; its second
-   * argument says why the cache sends ({@link SendReason}).
+   * argument says why the cache sends ({@link SendReason}). `options` override the cache's own for this
+   * call and are decoded like them: a bad one fails with `InvalidCacheOptions` naming it.
    */
   readonly cached: <E, R>(
     request: HttpClientRequest.HttpClientRequest,
     send: Send<E, R>,
     options?: CachedOptions
-  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, E | ResponseError, R>
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, E | ResponseError | InvalidCacheOptions, R>
   /**
    * Runs each request through {@link ResponseCacheService.cached} with `send` (pass one that goes
-   * through the limiter) so later calls hit; stale entries are refreshed, not served. Never fails:
-   * failures are reported per request.
+   * through the limiter) so later calls hit; stale entries are refreshed, not served. Fails only with
+   * `InvalidCacheOptions` (a bad option): failures of requests are reported per request.
    */
   readonly prewarm: <E, R>(
     requests: Iterable<HttpClientRequest.HttpClientRequest>,
     send: Send<E, R>,
     options?: CachedOptions & { readonly concurrency?: number | undefined }
-  ) => Effect.Effect<PrewarmReport<E | ResponseError>, never, R>
+  ) => Effect.Effect<PrewarmReport<E | ResponseError>, InvalidCacheOptions, R>
 }
 
 /**
@@ -133,7 +134,7 @@ export const make = (
     const cachedWith = makeCached(resolved, access, counters, refresher)
     const keyFor = resolved.keyFor
 
-    const keyOf = (request: HttpClientRequest.HttpClientRequest, o?: CachedOptions) => Option.fromNullable(keyFor(request, o))
+    const keyOf = (request: HttpClientRequest.HttpClientRequest, o?: CallOptions) => Option.fromNullable(keyFor(request, o))
 
     const service: ResponseCacheService = {
       store,
@@ -143,12 +144,14 @@ export const make = (
       invalidate: (keyOrRequest, o) =>
         typeof keyOrRequest === "string"
           ? store.delete(keyOrRequest)
-          : Option.match(keyOf(keyOrRequest, o), { onNone: () => Effect.succeed(false), onSome: (key) => store.delete(key) }),
+          : Effect.flatMap(decodeCall(o), (d) =>
+            Option.match(keyOf(keyOrRequest, d), { onNone: () => Effect.succeed(false), onSome: (key) => store.delete(key) })),
       clear: store.clear,
       cleanupExpired: store.cleanupExpired,
       stats: Effect.map(store.stats, (s) => statsOf(counters, s)),
-      cached: (request, send, o) => cachedWith(request, send, o, true),
-      prewarm: (requests, send, o) => prewarmAll(requests, (r) => cachedWith(r, send, o, false), o?.concurrency ?? 4)
+      cached: (request, send, o) => Effect.flatMap(decodeCall(o), (d) => cachedWith(request, send, d, true)),
+      prewarm: (requests, send, o) =>
+        Effect.flatMap(decodePrewarm(o), (d) => prewarmAll(requests, (r) => cachedWith(r, send, d, false), d.concurrency))
     }
     return service
   })
@@ -223,7 +226,7 @@ export const cached = <E, R>(
   request: HttpClientRequest.HttpClientRequest,
   send: Send<E, R>,
   options?: CachedOptions
-): Effect.Effect<HttpClientResponse.HttpClientResponse, E | ResponseError, R | ResponseCache> =>
+): Effect.Effect<HttpClientResponse.HttpClientResponse, E | ResponseError | InvalidCacheOptions, R | ResponseCache> =>
   Effect.flatMap(ResponseCache, (c) => c.cached(request, send, options))
 
 /**
@@ -236,5 +239,5 @@ export const prewarm = <E, R>(
   requests: Iterable<HttpClientRequest.HttpClientRequest>,
   send: Send<E, R>,
   options?: CachedOptions & { readonly concurrency?: number | undefined }
-): Effect.Effect<PrewarmReport<E | ResponseError>, never, R | ResponseCache> =>
+): Effect.Effect<PrewarmReport<E | ResponseError>, InvalidCacheOptions, R | ResponseCache> =>
   Effect.flatMap(ResponseCache, (c) => c.prewarm(requests, send, options))

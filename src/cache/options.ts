@@ -4,8 +4,8 @@
  * @since 0.1.0
  */
 import { HttpClientRequest } from "@effect/platform"
-import { Effect, Option, ParseResult, Redacted, Schema } from "effect"
-import { AnyDuration, decodeOptions, HeaderName, WholeNumber } from "../internal/schema.js"
+import { Effect, Either, Option, ParseResult, Redacted, Schema } from "effect"
+import { AnyDuration, decodeOptions, HeaderName, intBetween, WholeNumber } from "../internal/schema.js"
 import { InvalidCacheOptions } from "./CacheStore.js"
 import { CacheableMethod, CacheableStatus, CacheTtl } from "./fields.js"
 import { defaultCredentialHeaders, deriveKey, normalizeHeaderNames } from "./key.js"
@@ -68,14 +68,14 @@ export interface Resolved {
   readonly markerName: string | undefined
   readonly maxBodyBytes: number
   readonly maxBackgroundRefreshes: number
-  readonly settingsFor: (o: CachedOptions | undefined) => Settings
+  readonly settingsFor: (o: CallOptions | undefined) => Settings
   /** The key of a request, or `undefined` when its URL cannot be parsed. */
-  readonly keyFor: (request: HttpClientRequest.HttpClientRequest, o: CachedOptions | undefined) => string | undefined
+  readonly keyFor: (request: HttpClientRequest.HttpClientRequest, o: CallOptions | undefined) => string | undefined
   /**
    * The request headers whose present values the key of a call hashes (canonical names): its
    * configured `vary` names and the credential headers.
    */
-  readonly keyedNames: (o: CachedOptions | undefined) => ReadonlySet<string>
+  readonly keyedNames: (o: CallOptions | undefined) => ReadonlySet<string>
 }
 
 /** A known secret: a string or a `Redacted` one. The message never shows the value. */
@@ -132,6 +132,36 @@ export const ResponseCacheOptionsSchema = Schema.Struct({
 
 const decode = decodeOptions(ResponseCacheOptionsSchema, (field, reason) => new InvalidCacheOptions({ field, reason }))
 
+/** The overrides of one call: the fields of `ResponseCache.make`'s options that a call may change. */
+const CachedOptionsSchema = Schema.Struct({
+  policy: ResponseCacheOptionsSchema.fields.policy,
+  vary: ResponseCacheOptionsSchema.fields.vary,
+  partition: ResponseCacheOptionsSchema.fields.partition,
+  knownSecrets: ResponseCacheOptionsSchema.fields.knownSecrets
+})
+
+/** A call's overrides as decoded. */
+export type CallOptions = typeof CachedOptionsSchema.Type
+
+const decodeCallOptions = decodeOptions(CachedOptionsSchema, (field, reason) => new InvalidCacheOptions({ field, reason }))
+
+/**
+ * The overrides of one call decoded like the cache's own options (a bad one names its field); keys the
+ * schema does not know (a prewarm's `concurrency`) are dropped.
+ */
+export const decodeCall = (o: CachedOptions | undefined): Either.Either<CallOptions | undefined, InvalidCacheOptions> =>
+  o === undefined ? Either.right(undefined) : decodeCallOptions(o)
+
+const decodePrewarmOptions = decodeOptions(
+  Schema.Struct({ ...CachedOptionsSchema.fields, concurrency: Schema.optionalWith(intBetween(1, 1000), { default: () => 4 }) }),
+  (field, reason) => new InvalidCacheOptions({ field, reason })
+)
+
+/** A prewarm's options: a call's overrides and its `concurrency` (1 to 1000, default 4). */
+export const decodePrewarm = (
+  o: (CachedOptions & { readonly concurrency?: number | undefined }) | undefined
+): Either.Either<CallOptions & { readonly concurrency: number }, InvalidCacheOptions> => decodePrewarmOptions(o ?? {})
+
 /** Validates the options; a bad one fails naming the field. */
 export const resolve = (input: ResponseCacheOptions): Effect.Effect<Resolved, InvalidCacheOptions> =>
   Effect.map(decode(input), (options) => {
@@ -139,7 +169,7 @@ export const resolve = (input: ResponseCacheOptions): Effect.Effect<Resolved, In
     const basePolicy = makePolicy(options.policy ?? {})
     const baseSecrets = options.knownSecrets ?? []
     const baseSettings: Settings = { policy: basePolicy, secretForms: secretFormsOf(baseSecrets) }
-    const settingsFor = (o: CachedOptions | undefined): Settings => {
+    const settingsFor = (o: CallOptions | undefined): Settings => {
       const extra = o?.knownSecrets ?? []
       if (o?.policy === undefined && extra.length === 0) return baseSettings
       return {
@@ -151,9 +181,9 @@ export const resolve = (input: ResponseCacheOptions): Effect.Effect<Resolved, In
     const baseKeyed: ReadonlySet<string> = new Set(
       normalizeHeaderNames([...baseVary, ...(options.credentialHeaders ?? defaultCredentialHeaders)])
     )
-    const keyedNames = (o: CachedOptions | undefined): ReadonlySet<string> =>
+    const keyedNames = (o: CallOptions | undefined): ReadonlySet<string> =>
       o?.vary === undefined ? baseKeyed : new Set([...baseKeyed, ...normalizeHeaderNames(o.vary)])
-    const keyFor = (request: HttpClientRequest.HttpClientRequest, o: CachedOptions | undefined): string | undefined => {
+    const keyFor = (request: HttpClientRequest.HttpClientRequest, o: CallOptions | undefined): string | undefined => {
       const url = HttpClientRequest.toUrl(request)
       if (Option.isNone(url)) return undefined
       return deriveKey({

@@ -13,7 +13,7 @@ import { servedAs } from "./CachedResponse.js"
 import { countAnswer, type Counters } from "./counters.js"
 import { cacheControlOf, responseOf, Variant } from "./entries.js"
 import { makeFlights } from "./flight.js"
-import type { CachedOptions, Resolved } from "./options.js"
+import type { CallOptions, Resolved } from "./options.js"
 import { decideRequest, isImmutable } from "./policy.js"
 import { staleAllowance } from "./stale.js"
 import { orStale, type Refresher, staleAnswer } from "./staleServing.js"
@@ -24,7 +24,7 @@ type Response = HttpClientResponse.HttpClientResponse
 
 /** One handled call: what every step of its path needs. */
 interface Call<E, R> extends LeadCall<E, R> {
-  readonly options: CachedOptions | undefined
+  readonly options: CallOptions | undefined
   /** Stale entries may answer (not for a prewarm). */
   readonly allowStale: boolean
 }
@@ -33,7 +33,7 @@ interface Call<E, R> extends LeadCall<E, R> {
 export type Cached = <E, R>(
   request: HttpClientRequest.HttpClientRequest,
   send: Send<E, R>,
-  options: CachedOptions | undefined,
+  options: CallOptions | undefined,
   allowStale: boolean
 ) => Effect.Effect<Response, E | ResponseError, R>
 

@@ -9,6 +9,7 @@
 import type { HttpClient, HttpClientRequest } from "@effect/platform"
 import { Clock, Duration, Effect, Fiber, Option, Ref } from "effect"
 import { type HeaderInput, parseRateLimitHeaders } from "../adaptive/headers.js"
+import { formatDuration } from "../internal/duration.js"
 import { parseRetryAfter } from "../retry/retryAfter.js"
 import * as Format from "./format.js"
 import type * as Plan from "./probePlan.js"
@@ -37,7 +38,7 @@ export const exchangeWith = (
         status: undefined,
         headers: {},
         error: e._tag === "TimeoutException"
-          ? `no response within ${Duration.format(timeout)}`
+          ? `no response within ${formatDuration(timeout)}`
           : e._tag === "RequestError"
           ? `request failed (${e.reason}${e.cause instanceof Error ? `: ${e.cause.message}` : ""})`
           : `response failed (${e.reason})`

@@ -16,7 +16,7 @@
  * @since 0.1.0
  */
 import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
-import { Context, Effect, Layer, Option, type ParseResult, Predicate, type Redacted, Runtime, type Scope } from "effect"
+import { Context, Effect, Layer, Option, Predicate, type Redacted, Runtime, type Scope } from "effect"
 import type * as Adaptive from "../adaptive/AdaptiveController.js"
 import type * as Breaker from "../breaker/CircuitBreaker.js"
 import type { CircuitOpenError, InvalidCircuitBreakerOptions } from "../breaker/errors.js"
@@ -31,7 +31,7 @@ import * as ConfigRegistry from "../config/ConfigRegistry.js"
 import { InvalidConfig as ConfigError, UnknownApiConfig } from "../config/errors.js"
 import * as Loader from "../config/load.js"
 import * as Presets from "../config/presets.js"
-import type { AcquireError } from "../limiter/errors.js"
+import type { AcquireError, InvalidRateLimiterOptions } from "../limiter/errors.js"
 import type { Cost, LimiterSnapshot, RateLimiterShape } from "../limiter/RateLimiter.js"
 import * as KnownSecrets from "../logging/KnownSecrets.js"
 import { defaultRedactor } from "../logging/redact.js"
@@ -156,7 +156,7 @@ export class ResilientClient extends Context.Tag("effect-governor/ResilientClien
  * @category errors
  */
 export type GovernorSetupError =
-  | ParseResult.ParseError
+  | InvalidRateLimiterOptions
   | InvalidRetryPolicy
   | InvalidCircuitBreakerOptions
   | Adaptive.InvalidAdaptiveOptions
@@ -250,6 +250,8 @@ export const make = (
           : cache.prewarm(Array.from(requests, prepare), (r) => checked(r, Effect.mapError(piped.belowCache(r), outgoing.error)), {
             partition: api
           }).pipe(
+            // Its only option is the API's name as the partition, a string the cache never refuses.
+            Effect.orDie,
             // The report's requests are the prepared ones: the caller gets redacted copies.
             Effect.map((report) => ({
               ...report,

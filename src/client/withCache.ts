@@ -10,6 +10,7 @@
 import type { HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import type { ResponseError } from "@effect/platform/HttpClientError"
 import { Clock, Duration, Effect, FiberRef, LogLevel, Option } from "effect"
+import { InvalidCacheOptions } from "../cache/CacheStore.js"
 import * as Cache from "../cache/ResponseCache.js"
 import * as RequestLog from "../logging/RequestLog.js"
 import * as Metrics from "../metrics/GovernorMetrics.js"
@@ -81,7 +82,10 @@ export const cacheStep = (observer: Observer): Step<Cache.ResponseCacheService, 
         Exchange.within(req, (exchange) => {
           exchange.cache = reason
           return send(req)
-        }), { partition: observer.api }),
+        }), { partition: observer.api }).pipe(
+          // Its only option is the API's name as the partition, a string the cache never refuses.
+          Effect.catchAll((e) => e instanceof InvalidCacheOptions ? Effect.die(e) : Effect.fail(e))
+        ),
       (response) => observe(observer, request, response, startedAt)
     ))
 

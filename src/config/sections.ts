@@ -19,6 +19,7 @@ import * as BreakerDefaults from "../breaker/defaults.js"
 import { BreakerCount, minimumCallsCheck } from "../breaker/options.js"
 import { MaxConcurrent, MaxQueue } from "../bulkhead/Bulkhead.js"
 import { CacheTtlJson, MaxBytes, MaxEntries } from "../cache/fields.js"
+import { formatDuration } from "../internal/duration.js"
 import { Fraction, HeaderName, NonEmptyTrimmedString, StatusList } from "../internal/schema.js"
 import { delayOrderCheck, IdempotencyKeyMode, JitterMode, Multiplier, RetryCount } from "../retry/options.js"
 import {
@@ -214,7 +215,7 @@ export const TimeoutsSection = Schema.Struct({
       ? true
       : {
         path: ["attempt"],
-        message: `attempt timeout (${Duration.format(t.attempt)}) must be <= overall (${Duration.format(t.overall)})`
+        message: `attempt timeout (${formatDuration(t.attempt)}) must be <= overall (${formatDuration(t.overall)})`
       }
   )
 )

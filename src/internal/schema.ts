@@ -159,7 +159,8 @@ export const FunctionOption = <F extends (...args: ReadonlyArray<never>) => unkn
  * A decoder of a value that fails with `onError(field, reason)`: `field` names the option of the
  * first bad value (`"windowSize"`, `"policy.cacheableStatuses"`), `reason` is its schema's message,
  * led by the item's index when the value is in a list (`"item 1: Expected ..."`): an index is not an
- * option's name.
+ * option's name. A union reports one issue per member (`throttle: false | { threshold }`): the
+ * deepest names the value that was wrong (`throttle.threshold`), not the member it was not.
  */
 export const decodeValue = <A, I, E>(
   schema: Schema.Schema<A, I, never>,
@@ -168,7 +169,10 @@ export const decodeValue = <A, I, E>(
   const decode = Schema.decodeUnknownEither(schema)
   return (input: unknown): Either.Either<A, E> =>
     Either.mapLeft(decode(input), (error) => {
-      const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
+      const issue = ParseResult.ArrayFormatter.formatErrorSync(error).reduce<ParseResult.ArrayFormatterIssue | undefined>(
+        (deepest, i) => (deepest === undefined || i.path.length > deepest.path.length ? i : deepest),
+        undefined
+      )
       const path = issue?.path ?? []
       const names = path.filter((p) => typeof p !== "number").map(String)
       const items = path.filter((p) => typeof p === "number")

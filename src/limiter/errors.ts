@@ -122,6 +122,23 @@ export class InvalidPacing extends Schema.TaggedError<InvalidPacing>()("InvalidP
 }
 
 /**
+ * An option of a rate limiter (`RateLimiter.makeMemory`, `RedisLimiter.make`, their layers) was invalid:
+ * `field` names it (`"maxKeys"`, `"throttle.threshold"`, `"limits.name"`), `reason` says what was expected
+ * (led by the item's index for a value in a list: `"item 1: duplicate limit name ..."`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidRateLimiterOptions extends Schema.TaggedError<InvalidRateLimiterOptions>()("InvalidRateLimiterOptions", {
+  field: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `Invalid rate limiter option "${this.field}": ${this.reason}`
+  }
+}
+
+/**
  * Everything `acquire` may fail with.
  *
  * @since 0.1.0

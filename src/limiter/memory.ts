@@ -13,11 +13,12 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Layer, type ParseResult, Schema } from "effect"
+import { Duration, Effect, Layer, Schema } from "effect"
 import { type Limit, LimitList } from "./Limit.js"
 import { AnyDuration } from "../internal/schema.js"
 import { makeMemoryLimiter } from "./memoryLimiter.js"
-import { MinIntervalOption, ThrottleOption, WholeNumber } from "./options.js"
+import type { InvalidRateLimiterOptions } from "./errors.js"
+import { decodeLimiterOptions, MinIntervalOption, ThrottleOption, WholeNumber } from "./options.js"
 import { RateLimiter, type RateLimiterShape } from "./RateLimiter.js"
 
 /**
@@ -56,8 +57,11 @@ export const MemoryOptionsSchema = Schema.Struct({
   idleTimeout: Schema.optionalWith(AnyDuration, { default: () => Duration.infinity })
 })
 
+const decode = decodeLimiterOptions(MemoryOptionsSchema)
+
 /**
- * Build a memory store. Fails with a `ParseError` naming the field when the options are invalid.
+ * Build a memory store. Fails with an `InvalidRateLimiterOptions` naming the field when the options are
+ * invalid.
  *
  * @example
  * ```ts
@@ -72,8 +76,8 @@ export const MemoryOptionsSchema = Schema.Struct({
  * @since 0.1.0
  * @category constructors
  */
-export const makeMemory = (options: MemoryOptions): Effect.Effect<RateLimiterShape, ParseResult.ParseError> =>
-  Effect.map(Schema.decodeUnknown(MemoryOptionsSchema)(options), (config) =>
+export const makeMemory = (options: MemoryOptions): Effect.Effect<RateLimiterShape, InvalidRateLimiterOptions> =>
+  Effect.map(decode(options), (config) =>
     makeMemoryLimiter({
       limits: config.limits,
       throttle: config.throttle === false ? false : config.throttle.threshold,
@@ -83,8 +87,8 @@ export const makeMemory = (options: MemoryOptions): Effect.Effect<RateLimiterSha
     }))
 
 /**
- * A `RateLimiter` layer backed by memory (one process). Fails with a `ParseError` naming the field
- * when the options are invalid.
+ * A `RateLimiter` layer backed by memory (one process). Fails with an `InvalidRateLimiterOptions` naming
+ * the field when the options are invalid.
  *
  * @example
  * ```ts
@@ -99,5 +103,5 @@ export const makeMemory = (options: MemoryOptions): Effect.Effect<RateLimiterSha
  * @since 0.1.0
  * @category layers
  */
-export const layerMemory = (options: MemoryOptions): Layer.Layer<RateLimiter, ParseResult.ParseError> =>
+export const layerMemory = (options: MemoryOptions): Layer.Layer<RateLimiter, InvalidRateLimiterOptions> =>
   Layer.effect(RateLimiter, makeMemory(options))

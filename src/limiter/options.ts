@@ -1,15 +1,16 @@
 /**
  * The schemas of the limiter's options, one per option, shared by the memory and the Redis stores:
- * a bad option fails with a `ParseError` whose path names the field (`expectedWorkers`,
- * `throttle.threshold`, `limits[1].name`…), never a defect or a silently repaired value.
+ * a bad option fails with an `InvalidRateLimiterOptions` naming the field (`expectedWorkers`,
+ * `throttle.threshold`, `limits.name`…), never a defect or a silently repaired value.
  *
  * @since 0.1.0
  * @internal
  */
-import { Duration, Schema } from "effect"
+import { Duration, type Either, Schema } from "effect"
 import { MAX_REQUEST_WAIT } from "../internal/bounds.js"
 import { formatDuration } from "../internal/duration.js"
-import { AnyDuration, Fraction, intBetween, WholeNumber } from "../internal/schema.js"
+import { AnyDuration, decodeOptions, Fraction, intBetween, WholeNumber } from "../internal/schema.js"
+import { InvalidRateLimiterOptions } from "./errors.js"
 import { LimitList } from "./Limit.js"
 
 export { WholeNumber }
@@ -50,6 +51,33 @@ const finiteDuration = (positive: boolean) =>
     })
   )
 
+/**
+ * How long a `setRate` pace survives without traffic: finite, greater than 0; default 1 hour.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const RateTtlOption = Schema.optionalWith(finiteDuration(true), { default: () => Duration.hours(1) })
+
+/**
+ * Slack added to a key's TTL beyond the time until its buckets are full: finite; default 1 second.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const KeyTtlMarginOption = Schema.optionalWith(finiteDuration(false), { default: () => Duration.seconds(1) })
+
+/**
+ * A decoder of a limiter's options failing with `InvalidRateLimiterOptions` naming the field.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const decodeLimiterOptions = <A, I>(
+  schema: Schema.Schema<A, I, never>
+): (input: unknown) => Either.Either<A, InvalidRateLimiterOptions> =>
+  decodeOptions(schema, (field, reason) => new InvalidRateLimiterOptions({ field, reason }))
+
 /** Longest `localBatchTtl`: batched tokens are meant to be handed out soon, not hoarded. */
 const MAX_BATCH_TTL = Duration.minutes(1)
 
@@ -65,8 +93,8 @@ export const RedisLimiterOptionsSchema = Schema.Struct({
   expectedWorkers: Schema.optionalWith(WholeNumber, { default: () => 1 }),
   throttle: ThrottleOption,
   minInterval: MinIntervalOption,
-  rateTtl: Schema.optionalWith(finiteDuration(true), { default: () => Duration.hours(1) }),
-  keyTtlMargin: Schema.optionalWith(finiteDuration(false), { default: () => Duration.seconds(1) }),
+  rateTtl: RateTtlOption,
+  keyTtlMargin: KeyTtlMarginOption,
   localBatch: Schema.optionalWith(intBetween(1, 10_000), { default: () => 1 }),
   localBatchTtl: Schema.optionalWith(
     AnyDuration.pipe(

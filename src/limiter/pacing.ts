@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import { Duration, Either, Option } from "effect"
+import { formatDuration } from "../internal/duration.js"
 import { InvalidPacing } from "./errors.js"
 
 /**
@@ -40,7 +41,7 @@ export const cooldownMillis = (key: string, duration: Duration.DurationInput): E
   }
   const ms = Duration.toMillis(d.value)
   return ms > MAX_PACING_MS
-    ? Either.left(new InvalidPacing({ key, reason: `cooldown ${Duration.format(d.value)} is longer than 31 days` }))
+    ? Either.left(new InvalidPacing({ key, reason: `cooldown ${formatDuration(d.value)} is longer than 31 days` }))
     : Either.right(Math.max(0, ms))
 }
 

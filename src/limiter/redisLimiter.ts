@@ -12,17 +12,24 @@
  * @since 0.1.0
  * @internal
  */
-import { Clock, Duration, Effect, type ParseResult, type Scope, Schema } from "effect"
+import { Clock, Duration, Effect, type Scope } from "effect"
 import { initialThrottle, noteEvent } from "../internal/reportThrottle.js"
 import { recordLimiterRedisTimeout } from "../metrics/GovernorMetrics.js"
 import { admit, type Counters, makeCounters } from "./counters.js"
-import { type AcquireError, InvalidCost, type InvalidPacing, RateLimiterUnavailable, RateLimitExceeded } from "./errors.js"
+import {
+  type AcquireError,
+  InvalidCost,
+  type InvalidPacing,
+  type InvalidRateLimiterOptions,
+  RateLimiterUnavailable,
+  RateLimitExceeded
+} from "./errors.js"
 import * as Leases from "./lease.js"
 import * as Limit from "./Limit.js"
 import type { Reservation } from "./LimiterStore.js"
 import { makePockets, type Pockets } from "./localBatch.js"
 import { makeMemory } from "./memory.js"
-import { RedisLimiterOptionsSchema } from "./options.js"
+import { decodeLimiterOptions, RedisLimiterOptionsSchema } from "./options.js"
 import * as Pacing from "./pacing.js"
 import { type AcquireOptions, DEFAULT_KEY, type Permit, type RateLimiterShape } from "./RateLimiter.js"
 import type { OnUnavailable, RedisLimiterOptions } from "./redisOptions.js"
@@ -38,6 +45,8 @@ const TIMEOUT_WARNING_INTERVAL_MS = 30_000
 
 /** The options as decoded (defaults filled in). */
 type RedisLimiterSettings = typeof RedisLimiterOptionsSchema.Type
+
+const decodeRedisOptions = decodeLimiterOptions(RedisLimiterOptionsSchema)
 
 /** Everything one Redis limiter holds. */
 interface Shared {
@@ -337,7 +346,7 @@ const controls = (s: Shared): Omit<RateLimiterShape, "acquire" | "tryAcquire" | 
 
 /**
  * Build a Redis limiter on a connection's script port (see `effect-governor/redis`). Fails with a
- * `ParseError` naming the field when a setting is invalid. With `localBatch`, batched tokens left
+ * `InvalidRateLimiterOptions` naming the field when a setting is invalid. With `localBatch`, batched tokens left
  * unused are given back every `localBatchTtl` and when the scope closes.
  *
  * @since 0.1.0
@@ -346,9 +355,9 @@ const controls = (s: Shared): Omit<RateLimiterShape, "acquire" | "tryAcquire" | 
 export const makeRedisLimiter = <P>(
   port: ScriptPort<P>,
   options: RedisLimiterOptions
-): Effect.Effect<RateLimiterShape, ParseResult.ParseError, Scope.Scope> =>
+): Effect.Effect<RateLimiterShape, InvalidRateLimiterOptions, Scope.Scope> =>
   Effect.gen(function*() {
-    const o = yield* Schema.decodeUnknown(RedisLimiterOptionsSchema)(options)
+    const o = yield* decodeRedisOptions(options)
     const onUnavailable = o.onUnavailable
     const throttleAt = o.throttle === false ? -1 : o.throttle.threshold
     // The schema checked the limits (values of `Limit`, unique names): the set compiles.

@@ -1,6 +1,6 @@
 /**
  * The options of the Redis limiter (decoded with `RedisLimiterOptionsSchema` of `options.ts`: a bad
- * value fails the limiter's construction with a `ParseError` naming the field).
+ * value fails the limiter's construction with an `InvalidRateLimiterOptions` naming the field).
  *
  * @since 0.1.0
  * @internal

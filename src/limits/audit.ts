@@ -5,6 +5,9 @@
  *
  * @since 0.1.0
  */
+import { Schema } from "effect"
+import { decodeOptions, intBetween } from "../internal/schema.js"
+import { InvalidLimitsStoreOptions } from "./errors.js"
 import type { Target } from "./model.js"
 
 /**
@@ -75,3 +78,15 @@ export const selectEvents = (events: ReadonlyArray<AuditEvent>, query: AuditQuer
  * @category constants
  */
 export const DEFAULT_AUDIT_CAPACITY = 1000
+
+/**
+ * The options every limits store takes (memory and Redis), decoded: a bad one fails with an
+ * `InvalidLimitsStoreOptions` naming it.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const decodeStoreOptions = decodeOptions(
+  Schema.Struct({ auditCapacity: Schema.optionalWith(intBetween(1, 1_000_000), { default: () => DEFAULT_AUDIT_CAPACITY }) }),
+  (field, reason) => new InvalidLimitsStoreOptions({ field, reason })
+)

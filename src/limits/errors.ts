@@ -67,3 +67,19 @@ export class InvalidHierarchy extends Schema.TaggedError<InvalidHierarchy>()("In
     return `entity hierarchy ${this.chain.join(" > ")}: ${this.reason === "cycle" ? "parents loop" : "deeper than supported"}`
   }
 }
+
+/**
+ * An option of a limits store (`Limits.makeMemory`, `makeLimitsStore` of `effect-governor/redis`, their
+ * layers) was invalid: `field` names it (`"auditCapacity"`), `reason` says what was expected.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidLimitsStoreOptions extends Schema.TaggedError<InvalidLimitsStoreOptions>()("InvalidLimitsStoreOptions", {
+  field: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `Invalid limits store option "${this.field}": ${this.reason}`
+  }
+}

@@ -5,7 +5,8 @@
  * @since 0.1.0
  */
 import { Clock, Effect, Layer, Stream } from "effect"
-import { actionOf, type AuditEvent, DEFAULT_AUDIT_CAPACITY, selectEvents } from "./audit.js"
+import { actionOf, type AuditEvent, decodeStoreOptions, selectEvents } from "./audit.js"
+import type { InvalidLimitsStoreOptions } from "./errors.js"
 import { fromBackend, type LimitsBackend, LimitsStore, type LimitsStoreShape } from "./LimitsStore.js"
 import { parseKey } from "./model.js"
 
@@ -20,14 +21,13 @@ export interface MemoryLimitsStoreOptions {
 
 /**
  * A fresh, empty in-memory store. Writes are atomic because they run synchronously (no yield
- * between the read, the compare and the write).
+ * between the read, the compare and the write). Fails with an `InvalidLimitsStoreOptions` naming a bad option.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const makeMemory = (options: MemoryLimitsStoreOptions = {}): Effect.Effect<LimitsStoreShape> =>
-  Effect.sync(() => {
-    const capacity = Math.max(1, Math.floor(options.auditCapacity ?? DEFAULT_AUDIT_CAPACITY))
+export const makeMemory = (options: MemoryLimitsStoreOptions = {}): Effect.Effect<LimitsStoreShape, InvalidLimitsStoreOptions> =>
+  Effect.map(decodeStoreOptions(options), ({ auditCapacity: capacity }) => {
     const texts = new Map<string, string>()
     const ring: Array<AuditEvent> = []
     let lastMs = 0
@@ -63,5 +63,5 @@ export const makeMemory = (options: MemoryLimitsStoreOptions = {}): Effect.Effec
  * @since 0.1.0
  * @category layers
  */
-export const layerMemory = (options: MemoryLimitsStoreOptions = {}): Layer.Layer<LimitsStore> =>
+export const layerMemory = (options: MemoryLimitsStoreOptions = {}): Layer.Layer<LimitsStore, InvalidLimitsStoreOptions> =>
   Layer.effect(LimitsStore, makeMemory(options))

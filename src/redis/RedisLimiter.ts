@@ -6,7 +6,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer, type ParseResult, type Scope } from "effect"
+import { Effect, Layer, type Scope } from "effect"
+import type { InvalidRateLimiterOptions } from "../limiter/errors.js"
 import { RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
 import { makeRedisLimiter } from "../limiter/redisLimiter.js"
 import type { RedisLimiterOptions } from "../limiter/redisOptions.js"
@@ -23,8 +24,8 @@ export type {
 /**
 /**
  * Build a Redis-backed `RateLimiterShape`. Requires the {@link Redis} connection service. Fails with
- * a `ParseError` naming the field when the options are invalid (`expectedWorkers: NaN`, a duplicate
- * limit name, `throttle.threshold: 2`, `localBatch: 0`…), like the memory limiter.
+ * a `RateLimiter.InvalidRateLimiterOptions` naming the field when the options are invalid (`expectedWorkers:
+ * NaN`, a duplicate limit name, `throttle.threshold: 2`, `localBatch: 0`…), like the memory limiter.
  *
  * @example
  * ```ts
@@ -38,16 +39,16 @@ export type {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: RedisLimiterOptions): Effect.Effect<RateLimiterShape, ParseResult.ParseError, Redis | Scope.Scope> =>
+export const make = (options: RedisLimiterOptions): Effect.Effect<RateLimiterShape, InvalidRateLimiterOptions, Redis | Scope.Scope> =>
   Effect.flatMap(Redis, (redis) => makeRedisLimiter(scriptPort(redis), options))
 
 /**
  * The `RateLimiter` service backed by Redis. Provide the {@link Redis} connection layer
- * (`Redis.layer(...)` / `Redis.layerConfig()`). Fails with a `ParseError` naming the field when the
- * options are invalid.
+ * (`Redis.layer(...)` / `Redis.layerConfig()`). Fails with an `InvalidRateLimiterOptions` naming the field
+ * when the options are invalid.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: RedisLimiterOptions): Layer.Layer<RateLimiter, ParseResult.ParseError, Redis> =>
+export const layer = (options: RedisLimiterOptions): Layer.Layer<RateLimiter, InvalidRateLimiterOptions, Redis> =>
   Layer.scoped(RateLimiter, make(options))

@@ -10,10 +10,12 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect } from "effect"
+import { Duration, Effect, Schema } from "effect"
 import type { AimdState } from "../adaptive/aimd.js"
-import type { ControllerStore } from "../adaptive/AdaptiveController.js"
+import { type ControllerStore, InvalidAdaptiveOptions } from "../adaptive/AdaptiveController.js"
 import * as RestoreRate from "../adaptive/restoreRate.js"
+import { MAX_LIMIT_PERIOD } from "../internal/bounds.js"
+import { anyDurationUpTo, decodeOptions, intBetween } from "../internal/schema.js"
 import { RateLimiterUnavailable } from "../limiter/errors.js"
 import { isOutage, kindOf } from "./errors.js"
 import { Redis, type RedisError } from "./Redis.js"
@@ -68,8 +70,18 @@ const decode = (text: string): AimdState | undefined => {
   }
 }
 
+const decodeStoreOptions = decodeOptions(
+  Schema.Struct({
+    ttl: Schema.optionalWith(anyDurationUpTo(MAX_LIMIT_PERIOD, { positive: true }), { default: () => Duration.hours(1) }),
+    onUnavailable: Schema.optionalWith(Schema.Literal("local", "fail"), { default: () => "local" as const }),
+    maxAttempts: Schema.optionalWith(intBetween(1, 1000), { default: () => 32 })
+  }),
+  (field, reason) => new InvalidAdaptiveOptions({ field, reason })
+)
+
 /**
- * Build the store on the {@link Redis} connection in context.
+ * Build the store on the {@link Redis} connection in context. Fails with an `InvalidAdaptiveOptions`
+ * naming a bad option.
  *
  * @example
  * ```ts
@@ -83,12 +95,15 @@ const decode = (text: string): AimdState | undefined => {
  * @since 0.1.0
  * @category constructors
  */
-export const makeAdaptiveStore = (options: RedisAdaptiveStoreOptions = {}): Effect.Effect<ControllerStore, never, Redis> =>
+export const makeAdaptiveStore = (
+  options: RedisAdaptiveStoreOptions = {}
+): Effect.Effect<ControllerStore, InvalidAdaptiveOptions, Redis> =>
   Effect.gen(function*() {
+    const o = yield* decodeStoreOptions(options)
     const redis = yield* Redis
-    const ttlMs = Math.max(1, Math.ceil(Duration.toMillis(Duration.decode(options.ttl ?? "1 hour"))))
-    const local = options.onUnavailable !== "fail"
-    const maxAttempts = Math.max(1, options.maxAttempts ?? 32)
+    const ttlMs = Math.max(1, Math.ceil(Duration.toMillis(o.ttl)))
+    const local = o.onUnavailable !== "fail"
+    const maxAttempts = o.maxAttempts
     yield* redis.loadScript(casScript).pipe(Effect.ignore)
     /** Last version/state seen per key (a first guess; Redis decides). Bounded. */
     const seen = new Map<string, { readonly version: number; readonly state: AimdState | undefined }>()

@@ -11,8 +11,9 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Option } from "effect"
-import { type CacheEntry, type CacheStore, CacheStoreError, hitRate } from "../cache/CacheStore.js"
+import { Duration, Effect, Option, Schema } from "effect"
+import { type CacheEntry, type CacheStore, CacheStoreError, hitRate, InvalidCacheOptions } from "../cache/CacheStore.js"
+import { decodeOptions } from "../internal/schema.js"
 import type { Redis as IORedis } from "ioredis"
 import { Redis, type RedisError } from "./Redis.js"
 
@@ -82,16 +83,30 @@ export interface RedisCacheStoreOptions {
   readonly namespace?: string | undefined
 }
 
+// A namespace is a segment of every key: with a ":" one namespace ("a:b") would sit inside another's
+// ("a"), whose clear and size would reach it.
+const Namespace = Schema.String.pipe(
+  Schema.filter((s) => /^[^\s:]+$/.test(s), {
+    message: (issue) => `Expected a non-empty name without ":" or spaces (it is part of every key), got ${JSON.stringify(issue.actual)}`
+  })
+)
+
+const decode = decodeOptions(
+  Schema.Struct({ namespace: Schema.optionalWith(Namespace, { default: () => "cache" }) }),
+  (field, reason) => new InvalidCacheOptions({ field, reason })
+)
+
 /**
- * Build the store on the {@link Redis} connection in context.
+ * Build the store on the {@link Redis} connection in context. Fails with an `InvalidCacheOptions` naming
+ * a bad option.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const makeCacheStore = (options: RedisCacheStoreOptions = {}): Effect.Effect<CacheStore, never, Redis> =>
+export const makeCacheStore = (options: RedisCacheStoreOptions = {}): Effect.Effect<CacheStore, InvalidCacheOptions, Redis> =>
   Effect.gen(function*() {
+    const { namespace } = yield* decode(options)
     const redis = yield* Redis
-    const namespace = options.namespace ?? "cache"
     const keyOf = (key: string) => redis.key(`${namespace}:${key}`, "cache")
     const pattern = `${redis.key(`${namespace}:`).slice(0, -1).replace(/[*?[\]\\]/g, "\\$&")}*}:cache`
     const counters = { hits: 0, misses: 0, corrupt: 0 }

@@ -8,8 +8,8 @@
  * @since 0.1.0
  */
 import { Chunk, Effect, Layer, Option, Stream } from "effect"
-import { type AuditEvent, DEFAULT_AUDIT_CAPACITY } from "../limits/audit.js"
-import { LimitsStoreError } from "../limits/errors.js"
+import { type AuditEvent, decodeStoreOptions } from "../limits/audit.js"
+import { type InvalidLimitsStoreOptions, LimitsStoreError } from "../limits/errors.js"
 import { fromBackend, type LimitsBackend, LimitsStore, type LimitsStoreShape, type WriteResult } from "../limits/LimitsStore.js"
 import { parseKey, type Target } from "../limits/model.js"
 import { kindOf } from "./errors.js"
@@ -74,16 +74,17 @@ const nextId = (id: string): string => {
 }
 
 /**
- * The store on the `Redis` connection.
+ * The store on the `Redis` connection. Fails with a `Limits.InvalidLimitsStoreOptions` naming a bad option.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const makeLimitsStore = (options: RedisLimitsStoreOptions = {}): Effect.Effect<LimitsStoreShape, never, Redis> =>
-  Effect.map(Redis, (redis) => {
+export const makeLimitsStore = (
+  options: RedisLimitsStoreOptions = {}
+): Effect.Effect<LimitsStoreShape, InvalidLimitsStoreOptions, Redis> =>
+  Effect.flatMap(decodeStoreOptions(options), ({ auditCapacity: capacity }) => Effect.map(Redis, (redis) => {
     const data = redis.key("limits", "limits-data")
     const audit = redis.key("limits", "limits-audit")
-    const capacity = Math.max(1, Math.floor(options.auditCapacity ?? DEFAULT_AUDIT_CAPACITY))
     const page = (start: string) =>
       redis.command("XRANGE limits audit", (c) => c.xrange(audit, start, "+", "COUNT", PAGE)).pipe(
         Effect.mapError(storeError("audit")),
@@ -124,7 +125,7 @@ export const makeLimitsStore = (options: RedisLimitsStoreOptions = {}): Effect.E
       }
     }
     return fromBackend(backend)
-  })
+  }))
 
 /**
  * A layer of the Redis limits store (needs the `Redis` connection).
@@ -132,5 +133,5 @@ export const makeLimitsStore = (options: RedisLimitsStoreOptions = {}): Effect.E
  * @since 0.1.0
  * @category layers
  */
-export const layerLimitsStore = (options: RedisLimitsStoreOptions = {}): Layer.Layer<LimitsStore, never, Redis> =>
+export const layerLimitsStore = (options: RedisLimitsStoreOptions = {}): Layer.Layer<LimitsStore, InvalidLimitsStoreOptions, Redis> =>
   Layer.effect(LimitsStore, makeLimitsStore(options))

@@ -10,16 +10,22 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Layer, type ParseResult } from "effect"
+import { Duration, Effect, Layer, Schema } from "effect"
 import { makeCounters } from "../limiter/counters.js"
 import { RateLimiterUnavailable } from "../limiter/errors.js"
 import { hierarchyScript as hierarchyText } from "../limiter/hierarchyScript.js"
 import { makeRedisMulti } from "../limiter/redisMulti.js"
+import { KeyTtlMarginOption, RateTtlOption } from "../limiter/options.js"
 import { makeRedisStore, type StoreFailure } from "../limiter/redisStore.js"
 import { LimitsResolver } from "../limits/LimitsResolver.js"
 import type { Engine, TenantBackend } from "../tenants/engine.js"
 import { levelKey } from "../tenants/keys.js"
-import { decodeSettings, type TenantLimiterOptions } from "../tenants/options.js"
+import {
+  decodeTenantOptions,
+  type InvalidTenantLimiterOptions,
+  type TenantLimiterOptions,
+  TenantLimiterOptionsSchema
+} from "../tenants/options.js"
 import { fromEngine, TenantLimiter, type TenantLimiterShape } from "../tenants/TenantLimiter.js"
 import { kindOf } from "./errors.js"
 import { limiterLuaScript as limiterScript } from "./limiterPort.js"
@@ -38,6 +44,13 @@ export interface RedisTenantOptions extends TenantLimiterOptions {
   /** How long a `setRate` pace survives without traffic. Default 1 hour. */
   readonly rateTtl?: Duration.DurationInput | undefined
 }
+
+// The TTLs are the Redis rate limiter's own options.
+const decode = decodeTenantOptions(Schema.Struct({
+  ...TenantLimiterOptionsSchema.fields,
+  keyTtlMargin: KeyTtlMarginOption,
+  rateTtl: RateTtlOption
+}))
 
 const notReady = new RedisError({ operation: "tenant", reason: "unavailable", detail: "connection not ready" })
 
@@ -60,23 +73,22 @@ const unavailable = (error: StoreFailure) =>
 const escape = (s: string): string => s.replace(/%/g, "%25").replace(/:/g, "%3A")
 
 /**
- * A tenant limiter on the `Redis` connection. Fails with a `ParseError` naming the field when the
- * options are invalid.
+ * A tenant limiter on the `Redis` connection. Fails with a `Tenants.InvalidTenantLimiterOptions` naming the
+ * field when the options are invalid.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const makeTenantLimiter = (
   options: RedisTenantOptions = {}
-): Effect.Effect<TenantLimiterShape, ParseResult.ParseError, Redis | LimitsResolver> =>
+): Effect.Effect<TenantLimiterShape, InvalidTenantLimiterOptions, Redis | LimitsResolver> =>
   Effect.gen(function*() {
-    const settings = yield* decodeSettings(options)
+    const { options: o, settings } = yield* decode(options)
     const redis = yield* Redis
     const resolver = yield* LimitsResolver
     const clock = yield* Effect.clock
-    const ms = (d: Duration.DurationInput | undefined, fallback: number) => (d === undefined ? fallback : Duration.toMillis(Duration.decode(d)))
-    const keyTtlMarginMs = ms(options.keyTtlMargin, 1000)
-    const rateTtlMs = ms(options.rateTtl, 3_600_000)
+    const keyTtlMarginMs = Duration.toMillis(o.keyTtlMargin)
+    const rateTtlMs = Duration.toMillis(o.rateTtl)
     yield* Effect.ignore(redis.loadScript(limiterScript))
     yield* Effect.ignore(redis.loadScript(hierarchyScript))
     const single = makeRedisStore(limiterPort(redis), {
@@ -121,4 +133,4 @@ export const makeTenantLimiter = (
  */
 export const layerTenantLimiter = (
   options: RedisTenantOptions = {}
-): Layer.Layer<TenantLimiter, ParseResult.ParseError, Redis | LimitsResolver> => Layer.effect(TenantLimiter, makeTenantLimiter(options))
+): Layer.Layer<TenantLimiter, InvalidTenantLimiterOptions, Redis | LimitsResolver> => Layer.effect(TenantLimiter, makeTenantLimiter(options))

@@ -5,6 +5,7 @@
  */
 import type { HttpClientResponse } from "@effect/platform/HttpClientResponse"
 import { Data, Duration, Schema } from "effect"
+import { formatDuration } from "../internal/duration.js"
 
 /**
  * A retry policy option was out of range. `field` names the option, `reason` says what was expected.
@@ -60,7 +61,7 @@ export class RetriesExhausted<E = unknown> extends Data.TaggedError("RetriesExha
       ? `last status ${this.lastStatus}`
       : `last error ${describe(this.lastError)}`
     const why = this.reason === "Budget" ? "retry budget spent" : "no retries left"
-    const ra = this.retryAfter === undefined ? "" : `; server asked to retry after ${Duration.format(this.retryAfter)}`
+    const ra = this.retryAfter === undefined ? "" : `; server asked to retry after ${formatDuration(this.retryAfter)}`
     return `${this.method} ${this.url} failed after ${this.attempts} attempt(s) (${why}; ${last}${ra})`
   }
 }

@@ -7,6 +7,7 @@
  */
 import { Duration, ParseResult, Predicate, Schema } from "effect"
 import { MAX_BACKOFF_MULTIPLIER, MAX_REQUEST_WAIT, MAX_RETRIES } from "../internal/bounds.js"
+import { formatDuration } from "../internal/duration.js"
 import { anyDurationUpTo, FunctionOption, intBetween, numberBetween, StatusList } from "../internal/schema.js"
 import type { Jitter } from "./backoff.js"
 import type { RetryDecision, RetryOutcome } from "./RetryPolicy.js"
@@ -80,7 +81,7 @@ const attemptsCheck = (o: { readonly maxRetries?: number | undefined; readonly m
 export const delayOrderCheck = (initial: Duration.Duration, max: Duration.Duration): Schema.FilterOutput =>
   Duration.lessThanOrEqualTo(initial, max)
     ? true
-    : { path: ["maxDelay"], message: `maxDelay (${Duration.format(max)}) must be >= initialDelay (${Duration.format(initial)})` }
+    : { path: ["maxDelay"], message: `maxDelay (${formatDuration(max)}) must be >= initialDelay (${formatDuration(initial)})` }
 
 /**
  * The schema `RetryPolicy.make` decodes its options with. The config's section shares its counts,

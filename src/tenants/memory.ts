@@ -4,14 +4,20 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer, type ParseResult } from "effect"
+import { Effect, Layer, Schema } from "effect"
+import { WholeNumber } from "../internal/schema.js"
 import { makeCounters } from "../limiter/counters.js"
 import { RateLimiterUnavailable } from "../limiter/errors.js"
 import { makeMemoryMulti } from "../limiter/memoryMulti.js"
 import { LimitsResolver } from "../limits/LimitsResolver.js"
 import type { Engine, TenantBackend } from "./engine.js"
 import { levelKey } from "./keys.js"
-import { decodeSettings, type TenantLimiterOptions } from "./options.js"
+import {
+  decodeTenantOptions,
+  type InvalidTenantLimiterOptions,
+  type TenantLimiterOptions,
+  TenantLimiterOptionsSchema
+} from "./options.js"
 import { fromEngine, TenantLimiter, type TenantLimiterShape } from "./TenantLimiter.js"
 
 /**
@@ -23,19 +29,24 @@ export interface MemoryTenantOptions extends TenantLimiterOptions {
   readonly maxKeys?: number | undefined
 }
 
+const decode = decodeTenantOptions(Schema.Struct({
+  ...TenantLimiterOptionsSchema.fields,
+  maxKeys: Schema.optionalWith(WholeNumber, { default: () => 100_000 })
+}))
+
 /**
- * A tenant limiter in memory. Fails with a `ParseError` naming the field when the options are invalid.
+ * A tenant limiter in memory. Fails with an `InvalidTenantLimiterOptions` naming the field when the
+ * options are invalid.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const makeMemory = (
   options: MemoryTenantOptions = {}
-): Effect.Effect<TenantLimiterShape, ParseResult.ParseError, LimitsResolver> =>
+): Effect.Effect<TenantLimiterShape, InvalidTenantLimiterOptions, LimitsResolver> =>
   Effect.gen(function*() {
-    const settings = yield* decodeSettings(options)
+    const { options: { maxKeys }, settings } = yield* decode(options)
     const resolver = yield* LimitsResolver
-    const maxKeys = Math.max(1, Math.floor(options.maxKeys ?? 100_000))
     const backend: TenantBackend<unknown> = {
       store: makeMemoryMulti({
         policy: { throttle: settings.throttleAt < 0 ? false : settings.throttleAt, minIntervalMs: settings.minIntervalMs },
@@ -67,5 +78,5 @@ export const makeMemory = (
  * @since 0.1.0
  * @category layers
  */
-export const layerMemory = (options: MemoryTenantOptions = {}): Layer.Layer<TenantLimiter, ParseResult.ParseError, LimitsResolver> =>
+export const layerMemory = (options: MemoryTenantOptions = {}): Layer.Layer<TenantLimiter, InvalidTenantLimiterOptions, LimitsResolver> =>
   Layer.effect(TenantLimiter, makeMemory(options))

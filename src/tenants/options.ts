@@ -1,11 +1,11 @@
 /**
- * Options of a tenant limiter (memory or Redis), checked by a Schema whose errors name the field; its
- * `throttle` and `minInterval` are the rate limiter's own.
+ * Options of a tenant limiter (memory or Redis), checked by a Schema; a bad value fails with an
+ * `InvalidTenantLimiterOptions` naming the field. Its `throttle` and `minInterval` are the rate limiter's own.
  *
  * @since 0.1.0
  */
-import { Duration, Effect, type ParseResult, Schema } from "effect"
-import { AnyDuration, intBetween } from "../internal/schema.js"
+import { Duration, Either, Schema } from "effect"
+import { AnyDuration, decodeOptions, intBetween } from "../internal/schema.js"
 import { Limit, LimitFromJson } from "../limiter/Limit.js"
 import { MinIntervalOption, ThrottleOption } from "../limiter/options.js"
 import type { UsageSettings } from "../limiter/usageRing.js"
@@ -26,6 +26,25 @@ export interface TenantLimiterOptions {
    * intervals kept (default 60); `false`: none.
    */
   readonly usage?: { readonly interval?: Duration.DurationInput | undefined; readonly slots?: number | undefined } | false | undefined
+}
+
+/**
+ * An option of a tenant limiter (`Tenants.makeMemory`, `makeTenantLimiter` of `effect-governor/redis`,
+ * their layers) was invalid: `field` names it (`"usage.interval"`, `"maxKeys"`), `reason` says what was
+ * expected.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidTenantLimiterOptions
+  extends Schema.TaggedError<InvalidTenantLimiterOptions>()("InvalidTenantLimiterOptions", {
+    field: Schema.String,
+    reason: Schema.String
+  })
+{
+  override get message(): string {
+    return `Invalid tenant limiter option "${this.field}": ${this.reason}`
+  }
 }
 
 // Any `Duration.DurationInput`, as the options' type says (a `Duration` too, not only millis and strings).
@@ -69,18 +88,34 @@ export interface TenantSettings {
   readonly usage: UsageSettings | undefined
 }
 
-const decode = Schema.decodeUnknown(TenantLimiterOptionsSchema)
+/**
+ * A decoder of a tenant limiter's options (the shared ones and a store's own: the schema extends
+ * `TenantLimiterOptionsSchema.fields`) into the settings and the decoded options.
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const decodeTenantOptions = <A extends typeof TenantLimiterOptionsSchema.Type, I>(schema: Schema.Schema<A, I, never>) => {
+  const decode = decodeOptions(schema, (field, reason) => new InvalidTenantLimiterOptions({ field, reason }))
+  return (options: unknown): Either.Either<{ readonly settings: TenantSettings; readonly options: A }, InvalidTenantLimiterOptions> =>
+    Either.map(decode(options), (o) => ({
+      options: o,
+      settings: {
+        limits: o.limits,
+        throttleAt: o.throttle === false ? -1 : o.throttle.threshold,
+        minIntervalMs: Duration.toMillis(o.minInterval),
+        usage: o.usage === false ? undefined : { intervalMs: Duration.toMillis(o.usage.interval), slots: o.usage.slots }
+      }
+    }))
+}
+
+const decodeShared = decodeTenantOptions(TenantLimiterOptionsSchema)
 
 /**
- * Decode `options` into settings; a `ParseError` names the offending field.
+ * Decode `options` into settings; an `InvalidTenantLimiterOptions` names the offending field.
  *
  * @since 0.1.0
  * @category decoding
  */
-export const decodeSettings = (options: TenantLimiterOptions): Effect.Effect<TenantSettings, ParseResult.ParseError> =>
-  Effect.map(decode(options, { errors: "all" }), (o) => ({
-    limits: o.limits,
-    throttleAt: o.throttle === false ? -1 : o.throttle.threshold,
-    minIntervalMs: Duration.toMillis(o.minInterval),
-    usage: o.usage === false ? undefined : { intervalMs: Duration.toMillis(o.usage.interval), slots: o.usage.slots }
-  }))
+export const decodeSettings = (options: TenantLimiterOptions): Either.Either<TenantSettings, InvalidTenantLimiterOptions> =>
+  Either.map(decodeShared(options), (o) => o.settings)

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { Duration, Either, Option, ParseResult, Schema } from "effect"
-import { issuesFromParseError } from "../config/errors.js"
+import { decodeOptions } from "../internal/schema.js"
 import type { HeaderStyle } from "./rateLimitHeaders.js"
 import type { RetryAfterStyle } from "./retryAfterValue.js"
 import { type Algorithm, quotaOf } from "./ServerLimiter.js"
@@ -227,14 +227,11 @@ const OptionsSchema = Schema.Struct({
   items: exact(WholeNumber),
   port: exact(Port),
   maxAge: exact(WholeNumber)
-})
+}).annotations({ parseOptions: { onExcessProperty: "error" } }) // a misspelt option is refused, not ignored
 
 const fail = (field: string, reason: string) => Either.left(new InvalidSimulatedApiOptions({ field, reason }))
 
-const fromParseError = (error: ParseResult.ParseError): InvalidSimulatedApiOptions => {
-  const issue = issuesFromParseError(error)[0]
-  return new InvalidSimulatedApiOptions({ field: issue?.path || "options", reason: issue?.message ?? error.message })
-}
+const decode = decodeOptions(OptionsSchema, (field, reason) => new InvalidSimulatedApiOptions({ field, reason }))
 
 const toAlgorithm = (a: Schema.Schema.Type<typeof AlgorithmSchema> | undefined): Algorithm => {
   if (a === undefined || a.type === "token-bucket" || a.type === "gcra") return { type: a?.type ?? "token-bucket" }
@@ -281,9 +278,7 @@ export const checkLimit = (
 export const resolveOptions = (options: Options): Either.Either<Resolved, InvalidSimulatedApiOptions> =>
   Either.gen(function*() {
     const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined))
-    const o = yield* Schema.decodeUnknownEither(OptionsSchema, { onExcessProperty: "error" })(defined).pipe(
-      Either.mapLeft(fromParseError)
-    )
+    const o = yield* decode(defined)
     const algorithm = toAlgorithm(o.algorithm)
     const burst = yield* checkLimit(algorithm, o.rate, o.burst)
     const headers: HeaderStyle = o.headers ?? {}

@@ -100,3 +100,23 @@ describe("withDeadline", () => {
       expect(yield* bulkhead.stats).toMatchObject({ inFlight: 0, queued: 0 })
     }))
 })
+
+describe("error messages of durations too long for Effect's formatter", () => {
+  it("read in millis rather than throwing a RangeError", () => {
+    const huge = Duration.millis(1.8e302) // its nanoseconds overflow a double
+    expect(new AttemptTimeout({ timeout: huge }).message).toBe("Attempt timed out after 1.8e+302 millis")
+    expect(new DeadlineExceeded({ deadline: huge }).message).toBe("Deadline of 1.8e+302 millis exceeded")
+    const exhausted = new RetriesExhausted({
+      reason: "MaxRetries",
+      attempts: 2,
+      lastStatus: 503,
+      delays: [],
+      retryAfter: huge,
+      method: "GET",
+      url: "https://api.test/x",
+      lastResponse: undefined,
+      lastError: undefined
+    })
+    expect(exhausted.message).toContain("retry after 1.8e+302 millis")
+  })
+})

@@ -1,4 +1,4 @@
-import { FileSystem } from "@effect/platform"
+import { FileSystem, HttpClientRequest } from "@effect/platform"
 import { NodeFileSystem } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Redacted, Schema } from "effect"
@@ -50,6 +50,32 @@ describe("ResponseCache options schema", () => {
       "item 1: Expected an HTTP header name (letters, digits, \"-\"...), got \"bad header\""
     )
   })
+
+  it.effect("a call's overrides are decoded like the cache's own: a bad one names its field, nothing is sent", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const cache = yield* ResponseCache.make(yield* makeMemoryStore())
+      const request = HttpClientRequest.get("https://api.test/items/1")
+      let sent = 0
+      const send = () => Effect.sync(() => sent++).pipe(Effect.andThen(Effect.die("not sent")))
+      const calls: ReadonlyArray<readonly [string, ResponseCache.CachedOptions]> = [
+        ["policy.defaultTtl", { policy: { defaultTtl: -5 as never } }],
+        ["policy.cacheableStatuses", { policy: { cacheableStatuses: [200, 206] } }],
+        ["vary", { vary: ["bad header"] }],
+        ["partition", { partition: 42 as never }],
+        ["knownSecrets", { knownSecrets: [42 as never] }]
+      ]
+      for (const [field, options] of calls) {
+        const error = yield* Effect.flip(cache.cached(request, send, options))
+        expect(error, field).toMatchObject({ _tag: "InvalidCacheOptions", field })
+        const invalidated = yield* Effect.flip(cache.invalidate(request, options))
+        expect(invalidated, field).toMatchObject({ _tag: "InvalidCacheOptions", field })
+      }
+      for (const concurrency of [0, 1.5, Number.NaN]) {
+        const error = yield* Effect.flip(cache.prewarm([request], send, { concurrency }))
+        expect(error, String(concurrency)).toMatchObject({ _tag: "InvalidCacheOptions", field: "concurrency" })
+      }
+      expect(sent).toBe(0)
+    })))
 
   it("a bad known secret is refused without showing it", () => {
     const error = errorOf({ knownSecrets: ["ok", { token: "sk_live_0123456789" }] })

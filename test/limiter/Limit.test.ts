@@ -64,7 +64,8 @@ describe("one limits-list schema", () => {
     Effect.gen(function*() {
       const memory = yield* Effect.flip(makeMemory({ limits: dup as never }))
       expect(memory.message).toContain(expected)
-      expect(memory.message).toContain('[1]["name"]')
+      // An options error names the option; the item's index leads the reason (decodeOptions).
+      expect(memory).toMatchObject({ _tag: "InvalidRateLimiterOptions", field: "limits.name", reason: `item 1: ${expected}` })
       const config = yield* Effect.flip(ApiConfig.decode({ name: "x", baseUrl: "https://x.test", limits: dup }))
       expect(config.message).toContain(expected)
       expect(config.message).toContain("limits[1].name")

@@ -3,7 +3,7 @@ import { Chunk, Effect, Option, Stream, TestClock } from "effect"
 import * as Limit from "../../src/limiter/Limit.js"
 import { LimitsStore } from "../../src/limits/LimitsStore.js"
 import { LimitsResolver, layer as resolverLayer } from "../../src/limits/LimitsResolver.js"
-import { layerMemory } from "../../src/limits/memoryStore.js"
+import { layerMemory, makeMemory } from "../../src/limits/memoryStore.js"
 import * as Layer from "effect/Layer"
 
 const rpm = (n: number) => [Limit.perMinute("rpm", n)]
@@ -46,6 +46,15 @@ describe("memory limits store", () => {
       const onlyA = Chunk.toArray(yield* Stream.runCollect(store.audit({ target: { kind: "entity", name: "a" }, limit: 1 })))
       expect(onlyA.map((e) => JSON.parse(e.after!).limits["*"][0].capacity)).toEqual([6])
     }).pipe(Effect.provide(layerMemory({ auditCapacity: 5 }))))
+
+  it.effect("auditCapacity is a whole number from 1: a bad one is an InvalidLimitsStoreOptions, not rounded", () =>
+    Effect.gen(function*() {
+      for (const auditCapacity of [0, 2.5, Number.NaN, 1e7]) {
+        const error = yield* Effect.flip(makeMemory({ auditCapacity }))
+        expect(error, String(auditCapacity)).toMatchObject({ _tag: "InvalidLimitsStoreOptions", field: "auditCapacity" })
+      }
+      yield* makeMemory({ auditCapacity: 1 })
+    }))
 
   it.effect("refuses an entity that is its own parent, or an empty name", () =>
     Effect.gen(function*() {

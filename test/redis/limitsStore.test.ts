@@ -21,6 +21,16 @@ const resolverOn = (layer: Layer.Layer<LimitsStore>, ttl: Duration.DurationInput
 describe.skipIf(skipRedis)("Redis limits store", () => {
   const server = useRedisServer()
 
+  it.live("auditCapacity is decoded: a bad one is an InvalidLimitsStoreOptions naming it", () =>
+    Effect.scoped(Effect.gen(function*() {
+      for (const auditCapacity of [0, 2.5, Number.NaN]) {
+        const error = yield* Effect.flip(Layer.build(
+          layerLimitsStore({ auditCapacity }).pipe(Layer.provide(redisLayer(server.url, uniquePrefix("audit-options"))))
+        ))
+        expect(error, String(auditCapacity)).toMatchObject({ _tag: "InvalidLimitsStoreOptions", field: "auditCapacity" })
+      }
+    })))
+
   it.live("a change made by one process takes effect in another within its cache TTL", () =>
     Effect.scoped(Effect.gen(function*() {
       const prefix = uniquePrefix("ttl")

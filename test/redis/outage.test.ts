@@ -1,8 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { spawn } from "node:child_process"
 import * as readline from "node:readline"
-import { Duration, Effect, Fiber, Layer, Logger, Metric, MetricLabel, Ref, type ParseResult, type Scope } from "effect"
+import { Duration, Effect, Fiber, Layer, Logger, Metric, MetricLabel, Ref, type Scope } from "effect"
 import * as Limit from "../../src/limiter/Limit.js"
+import type { InvalidRateLimiterOptions } from "../../src/limiter/errors.js"
 import type { RateLimiterShape } from "../../src/limiter/RateLimiter.js"
 import { make as makeRedis, type OnUnavailable } from "../../src/redis/RedisLimiter.js"
 import { GovernorMetrics } from "../../src/metrics/GovernorMetrics.js"
@@ -17,7 +18,7 @@ describe.skipIf(skipRedis)("Redis killed and restarted mid-run", () => {
 
   const setup = (onUnavailable: OnUnavailable): Effect.Effect<
     { readonly rl: RateLimiterShape; readonly redis: Redis.RedisShape },
-    Redis.RedisError | Redis.RedisVersionUnsupported | ParseResult.ParseError,
+    Redis.RedisError | Redis.RedisVersionUnsupported | InvalidRateLimiterOptions,
     Scope.Scope
   > =>
     Effect.gen(function*() {

@@ -131,6 +131,28 @@ for (const flavor of flavors) {
       expect(decodeEntry(Buffer.from("x"))).toBeUndefined()
     })
 
+    it.live("the stores' options are decoded: a bad one is the concept's typed error naming it, not a defect", () =>
+      Effect.scoped(Effect.gen(function*() {
+        const layer = yield* connection(server.url, uniquePrefix("store-options"))
+        for (const namespace of ["", "a:b", "two words"]) {
+          const error = yield* Effect.flip(Effect.provide(makeCacheStore({ namespace }), layer))
+          expect(error, namespace).toMatchObject({ _tag: "InvalidCacheOptions", field: "namespace" })
+        }
+        const adaptive = [
+          [{ ttl: "soon" as Duration.DurationInput }, "ttl"],
+          [{ ttl: -5 }, "ttl"],
+          [{ ttl: Duration.infinity }, "ttl"],
+          [{ maxAttempts: 0 }, "maxAttempts"],
+          [{ maxAttempts: Number.NaN }, "maxAttempts"],
+          [{ onUnavailable: "retry" as "fail" }, "onUnavailable"]
+        ] as const
+        for (const [options, field] of adaptive) {
+          const error = yield* Effect.flip(Effect.provide(makeAdaptiveStore(options), layer))
+          expect(error, field).toMatchObject({ _tag: "InvalidAdaptiveOptions", field })
+        }
+        yield* Effect.provide(makeAdaptiveStore({ ttl: "10 minutes", maxAttempts: 8, onUnavailable: "fail" }), layer)
+      })))
+
     it.live("cache store: get/set with retention on the Redis clock, delete, clear, stats", () =>
       Effect.scoped(Effect.gen(function*() {
         const prefix = uniquePrefix("cache")

@@ -3,9 +3,10 @@
  * effect (started by `server.ts`, which stays free of vitest for the benchmarks), layers on them,
  * CRC16 key slots, unique prefixes.
  */
-import { Effect, Layer, type ParseResult, type Scope } from "effect"
+import { Effect, Layer, type Scope } from "effect"
 import { Redis as IORedis } from "ioredis"
 import { afterAll, beforeAll } from "vitest"
+import type { InvalidRateLimiterOptions } from "../../src/limiter/errors.js"
 import type { RateLimiterShape } from "../../src/limiter/RateLimiter.js"
 import { make as makeRedis, type RedisLimiterOptions } from "../../src/redis/RedisLimiter.js"
 import * as Redis from "../../src/redis/Redis.js"
@@ -78,7 +79,7 @@ export const connection = <E>(layer: Layer.Layer<Redis.Redis, E>): Effect.Effect
 export const limiterWith = <E>(
   layer: Layer.Layer<Redis.Redis, E>,
   options: RedisLimiterOptions
-): Effect.Effect<RateLimiterShape, E | ParseResult.ParseError, Scope.Scope> =>
+): Effect.Effect<RateLimiterShape, E | InvalidRateLimiterOptions, Scope.Scope> =>
   Effect.flatMap(connection(layer), (conn) => makeRedis(options).pipe(Effect.provide(conn)))
 
 /** A limiter instance with its own connection (as a separate worker would have). */
@@ -87,7 +88,7 @@ export const limiterOn = (
   prefix: string,
   options: RedisLimiterOptions,
   extra: Omit<Redis.RedisConnectionOptions, "url" | "prefix"> = {}
-): Effect.Effect<RateLimiterShape, Redis.RedisError | Redis.RedisVersionUnsupported | ParseResult.ParseError, Scope.Scope> =>
+): Effect.Effect<RateLimiterShape, Redis.RedisError | Redis.RedisVersionUnsupported | InvalidRateLimiterOptions, Scope.Scope> =>
   limiterWith(redisLayer(url, prefix, extra), options)
 
 /** A raw ioredis client for inspecting the server (closed by the scope). */

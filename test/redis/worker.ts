@@ -132,7 +132,8 @@ export const workerMain = async (json: string): Promise<never> => {
   const connection = { prefix: options.prefix, commandTimeout: "10 seconds" } as const
   const redis = options.seeds === undefined ? Redis.layer({ url: options.url, ...connection }) : Redis.layerCluster({ nodes: options.seeds, ...connection })
   // A tenant limiter only when asked for: its layers must not add calls to the plain limiter's count.
-  const withLimiter = <A, E>(use: (limiter: RateLimiterShape) => Effect.Effect<A, E>) =>
+  // Either layer's option error: the worker only prints what failed.
+  const withLimiter = <A, E>(use: (limiter: RateLimiterShape) => Effect.Effect<A, E>): Effect.Effect<A, unknown> =>
     options.entities === undefined
       ? Effect.flatMap(RateLimiter, use).pipe(
         Effect.provide(layerRedis({ limits: [limit], throttle: false, localBatch: options.localBatch }).pipe(Layer.provide(redis)))

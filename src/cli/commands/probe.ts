@@ -19,6 +19,7 @@ import { Args, Command, Options } from "@effect/cli"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Clock, Console, Duration, Effect } from "effect"
+import { formatDuration } from "../../internal/duration.js"
 import { isHeaderName } from "../../internal/headerSyntax.js"
 import { makeRedactor, type Redactor } from "../../logging/redact.js"
 import { CliFailure, failure, usage } from "../errors.js"
@@ -132,7 +133,7 @@ export const probe = (
         const pause = Steps.pauseAfter(exchanges, yield* Clock.currentTimeMillis)
         if (pause > Duration.toMillis(settings.maxWait)) {
           tally.trouble = `Retry-After of ${Math.ceil(pause / 1000)} s is longer than --max-wait ${
-            Duration.format(settings.maxWait)
+            formatDuration(settings.maxWait)
           }; stopped instead of waiting`
           state = Plan.stop(state, "trouble")
           break
