@@ -16,5 +16,5 @@ export {
   RateLimiterUnavailable,
   RateLimitExceeded
 } from "./limiter/errors.js"
-export { layerMemory, makeMemory, type MemoryOptions, MemoryOptionsSchema } from "./limiter/memory.js"
+export { layerMemory, makeMemory, type MemoryOptions } from "./limiter/memory.js"
 export { MAX_PACING_MS, MIN_PACING_RATE } from "./limiter/pacing.js"

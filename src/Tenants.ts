@@ -12,7 +12,7 @@ export { TenantLimiter, type TenantLimiterShape } from "./tenants/TenantLimiter.
 /** @since 0.1.0 */
 export { layerMemory, makeMemory, type MemoryTenantOptions } from "./tenants/memory.js"
 /** @since 0.1.0 */
-export { InvalidTenantLimiterOptions, type TenantLimiterOptions, TenantLimiterOptionsSchema } from "./tenants/options.js"
+export { InvalidTenantLimiterOptions, type TenantLimiterOptions } from "./tenants/options.js"
 /** @since 0.1.0 */
 export type {
   Capacity,

@@ -23,9 +23,10 @@ import type { StoreAccess } from "./storeAccess.js"
 
 /**
  * What the cache stands in front of; `reason` says why the cache sends this request (a function
- * of the request alone is one too).
+ * of the request alone is one too). Public as `ResponseCache.Send`: the `send` of `cached` and
+ * `prewarm`.
  *
- * @internal
+ * @since 0.1.0
  */
 export type Send<E, R> = (
   request: HttpClientRequest.HttpClientRequest,

@@ -33,17 +33,13 @@ export {
 } from "./config.js"
 export {
   /** @since 0.1.0 */
-  classify,
-  /** @since 0.1.0 */
   type FailureKind,
   /** @since 0.1.0 */
   isOutage,
   /** @since 0.1.0 */
   kindOf,
   /** @since 0.1.0 */
-  RedisError,
-  /** @since 0.1.0 */
-  toRedisError
+  RedisError
 } from "./errors.js"
 export {
   /** @since 0.1.0 */
@@ -58,8 +54,6 @@ export {
   script
 } from "./script.js"
 export {
-  /** @since 0.1.0 */
-  parseNode,
   /** @since 0.1.0 */
   type RedisClusterOptions,
   /** @since 0.1.0 */

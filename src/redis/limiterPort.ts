@@ -7,8 +7,8 @@
  */
 import { limiterScript } from "../limiter/redisScript.js"
 import type { ScriptPort } from "../limiter/redisStore.js"
-import { kindOf } from "./errors.js"
-import { type PreparedScript, RedisError, type RedisShape, toRedisError } from "./Redis.js"
+import { kindOf, toRedisError } from "./errors.js"
+import { type PreparedScript, RedisError, type RedisShape } from "./Redis.js"
 import { script } from "./script.js"
 
 /**

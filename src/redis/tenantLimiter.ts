@@ -27,9 +27,9 @@ import {
   TenantLimiterOptionsSchema
 } from "../tenants/options.js"
 import { fromEngine, TenantLimiter, type TenantLimiterShape } from "../tenants/TenantLimiter.js"
-import { kindOf } from "./errors.js"
+import { kindOf, toRedisError } from "./errors.js"
 import { limiterLuaScript as limiterScript } from "./limiterPort.js"
-import { Redis, RedisError, type RedisShape, toRedisError } from "./Redis.js"
+import { Redis, RedisError, type RedisShape } from "./Redis.js"
 import { script } from "./script.js"
 
 const hierarchyScript = script(hierarchyText.name, hierarchyText.lua)
