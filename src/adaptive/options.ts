@@ -6,7 +6,7 @@
  */
 import { Duration, Either, Schema } from "effect"
 import { MAX_ADAPTIVE_RATE, MIN_ADAPTIVE_RATE } from "../internal/bounds.js"
-import { AnyDuration, anyDurationUpTo, decodeOptions, numberBetween, StatusList } from "../internal/schema.js"
+import { anyDurationUpTo, decodeOptions, numberBetween, StatusList } from "../internal/schema.js"
 import { MAX_PACING_MS, MIN_PACING_RATE } from "../limiter/pacing.js"
 import * as Aimd from "./aimd.js"
 
@@ -60,6 +60,7 @@ export interface Options {
    * lateness is throughput lost for good (~15% at 50 rps in Node). Default 50 ms: half of the
    * smallest bucket servers hold (0.1 s of their rate); a catch-up as big as the server's bucket
    * meets its wall after every stall of the event loop (measured: 79% of a 0.1 s bucket at 100 ms).
+   * At most 1 minute; `hold`, `steady` and `recovery` at most 31 days (the longest server wait).
    */
   readonly catchUp?: Duration.DurationInput | undefined
   /**
@@ -164,13 +165,6 @@ const halfOpen = (min: number, max: number, minExclusive = false) =>
     })
   )
 
-const FiniteDuration = AnyDuration.pipe(
-  Schema.filter((d) => Duration.isFinite(d), { message: () => "Expected a finite duration" })
-)
-
-const PositiveFiniteDuration = FiniteDuration.pipe(
-  Schema.filter((d) => Duration.toMillis(d) > 0, { message: () => "Expected a duration greater than 0" })
-)
 
 const Burst = Schema.Number.pipe(
   Schema.filter((n) => Number.isFinite(n) && n >= 1, { message: (i) => `Expected a finite number >= 1, got ${String(i.actual)}` })
@@ -178,6 +172,15 @@ const Burst = Schema.Number.pipe(
 
 /** The longest wait a server may impose: the limiter refuses a longer cooldown. */
 const MAX_SERVER_WAIT = Duration.millis(MAX_PACING_MS)
+
+/**
+ * The controller's own periods (hold, steady, recovery) share that bound: "finite" alone let a huge
+ * bigint through as Infinity ms, which every later `setRate` refused.
+ */
+const ControllerPeriod = anyDurationUpTo(MAX_SERVER_WAIT)
+
+/** The pace bucket's catch-up: more than a minute of the rate as one burst is no pacing at all. */
+const CatchUp = anyDurationUpTo(Duration.minutes(1))
 
 /**
  * The schema `resolveOptions` decodes the options with. The config's adaptive section shares its
@@ -193,13 +196,13 @@ export const AdaptiveOptionsSchema = Schema.Struct({
   decreaseFactor: Schema.optional(halfOpen(0, 1, true)),
   backoffStatuses: Schema.optional(StatusList),
   slowStart: Schema.optional(Schema.Boolean),
-  recovery: Schema.optional(PositiveFiniteDuration),
-  steady: Schema.optional(FiniteDuration),
+  recovery: Schema.optional(anyDurationUpTo(MAX_SERVER_WAIT, { positive: true })),
+  steady: Schema.optional(ControllerPeriod),
   ceilingMargin: Schema.optional(halfOpen(0, 0.5)),
-  hold: Schema.optional(FiniteDuration),
+  hold: Schema.optional(ControllerPeriod),
   respectHeaders: Schema.optional(Schema.Boolean),
   burst: Schema.optional(Burst),
-  catchUp: Schema.optional(FiniteDuration),
+  catchUp: Schema.optional(CatchUp),
   maxRetryAfter: Schema.optional(anyDurationUpTo(MAX_SERVER_WAIT)),
   maxQuotaWait: Schema.optional(anyDurationUpTo(MAX_SERVER_WAIT, { positive: true }))
 }).pipe(Schema.filter((o) => {

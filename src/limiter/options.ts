@@ -7,9 +7,9 @@
  * @internal
  */
 import { Duration, type Either, Schema } from "effect"
-import { MAX_REQUEST_WAIT } from "../internal/bounds.js"
+import { MAX_LIMIT_PERIOD, MAX_REQUEST_WAIT } from "../internal/bounds.js"
 import { formatDuration } from "../internal/duration.js"
-import { AnyDuration, decodeOptions, Fraction, intBetween, WholeNumber } from "../internal/schema.js"
+import { AnyDuration, anyDurationUpTo, decodeOptions, Fraction, intBetween, WholeNumber } from "../internal/schema.js"
 import { InvalidRateLimiterOptions } from "./errors.js"
 import { LimitList } from "./Limit.js"
 
@@ -43,16 +43,14 @@ export const MinIntervalOption = Schema.optionalWith(
 )
 
 /** A finite duration, greater than zero when `positive`. */
-const finiteDuration = (positive: boolean) =>
-  AnyDuration.pipe(
-    Schema.filter((d) => Duration.isFinite(d) && (!positive || Duration.toMillis(d) > 0), {
-      message: (issue) =>
-        `Expected a finite duration${positive ? " greater than 0" : ""}, got ${formatDuration(issue.actual)}`
-    })
-  )
+/**
+ * A TTL-like duration: at most a limit's longest period (366 days). "Finite" alone let a huge bigint
+ * through as Infinity ms, which Redis then refused at the first PEXPIRE.
+ */
+const finiteDuration = (positive: boolean) => anyDurationUpTo(MAX_LIMIT_PERIOD, { positive })
 
 /**
- * How long a `setRate` pace survives without traffic: finite, greater than 0; default 1 hour.
+ * How long a `setRate` pace survives without traffic: greater than 0, at most 366 days; default 1 hour.
  *
  * @since 0.1.0
  * @internal
@@ -60,7 +58,7 @@ const finiteDuration = (positive: boolean) =>
 export const RateTtlOption = Schema.optionalWith(finiteDuration(true), { default: () => Duration.hours(1) })
 
 /**
- * Slack added to a key's TTL beyond the time until its buckets are full: finite; default 1 second.
+ * Slack added to a key's TTL beyond the time until its buckets are full: at most 366 days; default 1 second.
  *
  * @since 0.1.0
  * @internal

@@ -43,6 +43,17 @@ describe("AdaptiveController options schema", () => {
     )
   })
 
+  it("the controller's periods are bounded like a server's wait (31 days), the catch-up to a minute", () => {
+    for (const field of ["hold", "steady", "recovery"]) {
+      expect(errorOf({ [field]: BigInt(10) ** BigInt(400) })?.field, field).toBe(field)
+      expect(errorOf({ [field]: "32 days" })?.field, field).toBe(field)
+      expect(errorOf({ [field]: "30 days" }), field).toBeUndefined()
+    }
+    expect(errorOf({ catchUp: "1000000 days" })?.field).toBe("catchUp")
+    expect(errorOf({ catchUp: "61 seconds" })?.field).toBe("catchUp")
+    expect(errorOf({ catchUp: "1 minute" })).toBeUndefined()
+  })
+
   it("negative durations are refused in every form, not read as 0", () => {
     for (const value of [-1, "-5 seconds", [-1, 0], BigInt(-1)]) {
       expect(errorOf({ hold: value })?.field, String(value)).toBe("hold")

@@ -33,6 +33,8 @@ describe.skipIf(skipRedis)("RedisLimiter options", () => {
         [{ limits, onUnavailable: "fail-sometimes" as never }, "onUnavailable"],
         [{ limits, rateTtl: -5 }, "rateTtl"],
         [{ limits, keyTtlMargin: Duration.infinity }, "keyTtlMargin"],
+        [{ limits, rateTtl: BigInt(10) ** BigInt(400) }, "rateTtl"],
+        [{ limits, keyTtlMargin: "367 days" }, "keyTtlMargin"],
         [{ limits, minInterval: "2 days" }, "minInterval"],
         [{ limits: [Limit.perSecond("a", 1), Limit.perMinute("a", 5)] }, "limits.name"]
       ]
