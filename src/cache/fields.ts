@@ -66,3 +66,22 @@ export const MaxEntries = intBetween(1, MAX_CACHE_ENTRIES)
  * @internal
  */
 export const MaxBytes = intBetween(1, MAX_CACHE_BYTES)
+
+/**
+ * The fields of a cache policy, each optional, given the schemas of its durations: `CacheTtl` and
+ * `AnyDuration` in code (`ResponseCache.make`), their JSON forms in `CachePolicyOptions` (the config).
+ *
+ * @since 0.1.0
+ * @internal
+ */
+export const policyFields = <T extends Schema.Schema.Any, D extends Schema.Schema.Any>(ttl: T, duration: D) => ({
+  shared: Schema.optional(Schema.Boolean),
+  cacheableMethods: Schema.optional(Schema.Array(CacheableMethod)),
+  cacheableStatuses: Schema.optional(Schema.Array(CacheableStatus)),
+  defaultTtl: Schema.optional(ttl),
+  maxTtl: Schema.optional(duration),
+  staleRetention: Schema.optional(duration),
+  allowSetCookie: Schema.optional(Schema.Boolean),
+  staleWhileRevalidate: Schema.optional(ttl),
+  staleIfError: Schema.optional(ttl)
+})

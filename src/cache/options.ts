@@ -7,7 +7,7 @@ import { HttpClientRequest } from "@effect/platform"
 import { Effect, Either, Option, ParseResult, Redacted, Schema } from "effect"
 import { AnyDuration, decodeOptions, HeaderName, intBetween, WholeNumber } from "../internal/schema.js"
 import { InvalidCacheOptions } from "./CacheStore.js"
-import { CacheableMethod, CacheableStatus, CacheTtl } from "./fields.js"
+import { CacheTtl, policyFields } from "./fields.js"
 import { defaultCredentialHeaders, deriveKey, normalizeHeaderNames } from "./key.js"
 import type { CachePolicy } from "./policy.js"
 import { makePolicy } from "./policy.js"
@@ -100,17 +100,7 @@ const KnownSecrets = Schema.transformOrFail(Schema.Unknown, Schema.Array(KnownSe
 })
 
 /** `CachePolicy` fields, each optional; durations in any `Duration.DurationInput` form. */
-const CachePolicyFields = Schema.Struct({
-  shared: Schema.optional(Schema.Boolean),
-  cacheableMethods: Schema.optional(Schema.Array(CacheableMethod)),
-  cacheableStatuses: Schema.optional(Schema.Array(CacheableStatus)),
-  defaultTtl: Schema.optional(CacheTtl),
-  maxTtl: Schema.optional(AnyDuration),
-  staleRetention: Schema.optional(AnyDuration),
-  allowSetCookie: Schema.optional(Schema.Boolean),
-  staleWhileRevalidate: Schema.optional(CacheTtl),
-  staleIfError: Schema.optional(CacheTtl)
-})
+const CachePolicyFields = Schema.Struct(policyFields(CacheTtl, AnyDuration))
 
 /**
  * The schema `ResponseCache.make` decodes its options with. The config's cache section shares its

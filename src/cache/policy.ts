@@ -9,7 +9,7 @@
 import { Duration, Schema } from "effect"
 import { DurationInput } from "../internal/schema.js"
 import { initialAge } from "./age.js"
-import { CacheableMethod, CacheableStatus, CacheTtlJson } from "./fields.js"
+import { CacheTtlJson, policyFields } from "./fields.js"
 import {
   deltaSeconds,
   header,
@@ -107,17 +107,7 @@ export const defaultPolicy: CachePolicy = {
  * @since 0.1.0
  * @category schemas
  */
-export const CachePolicyOptions = Schema.Struct({
-  shared: Schema.optional(Schema.Boolean),
-  cacheableMethods: Schema.optional(Schema.Array(CacheableMethod)),
-  cacheableStatuses: Schema.optional(Schema.Array(CacheableStatus)),
-  defaultTtl: Schema.optional(CacheTtlJson),
-  maxTtl: Schema.optional(DurationInput),
-  staleRetention: Schema.optional(DurationInput),
-  allowSetCookie: Schema.optional(Schema.Boolean),
-  staleWhileRevalidate: Schema.optional(CacheTtlJson),
-  staleIfError: Schema.optional(CacheTtlJson)
-})
+export const CachePolicyOptions = Schema.Struct(policyFields(CacheTtlJson, DurationInput))
 
 /**
  * @since 0.1.0
