@@ -8,8 +8,7 @@
  */
 import { Duration, type Either, Schema } from "effect"
 import { MAX_LIMIT_PERIOD, MAX_REQUEST_WAIT } from "../internal/bounds.js"
-import { formatDuration } from "../internal/duration.js"
-import { AnyDuration, anyDurationUpTo, decodeOptions, Fraction, intBetween, WholeNumber } from "../internal/schema.js"
+import { anyDurationUpTo, decodeOptions, Fraction, intBetween, WholeNumber } from "../internal/schema.js"
 import { InvalidRateLimiterOptions } from "./errors.js"
 import { LimitList } from "./Limit.js"
 
@@ -32,22 +31,13 @@ export const ThrottleOption = Schema.optionalWith(
  * @since 0.1.0
  * @internal
  */
-export const MinIntervalOption = Schema.optionalWith(
-  AnyDuration.pipe(
-    Schema.filter((d) => Duration.lessThanOrEqualTo(d, MAX_REQUEST_WAIT), {
-      message: (issue) =>
-        `Expected a duration from 0 to ${Duration.format(MAX_REQUEST_WAIT)}, got ${formatDuration(issue.actual)}`
-    })
-  ),
-  { default: () => Duration.zero }
-)
+export const MinIntervalOption = Schema.optionalWith(anyDurationUpTo(MAX_REQUEST_WAIT), { default: () => Duration.zero })
 
-/** A finite duration, greater than zero when `positive`. */
 /**
  * A TTL-like duration: at most a limit's longest period (366 days). "Finite" alone let a huge bigint
  * through as Infinity ms, which Redis then refused at the first PEXPIRE.
  */
-const finiteDuration = (positive: boolean) => anyDurationUpTo(MAX_LIMIT_PERIOD, { positive })
+const ttlDuration = (positive: boolean) => anyDurationUpTo(MAX_LIMIT_PERIOD, { positive })
 
 /**
  * How long a `setRate` pace survives without traffic: greater than 0, at most 366 days; default 1 hour.
@@ -55,7 +45,7 @@ const finiteDuration = (positive: boolean) => anyDurationUpTo(MAX_LIMIT_PERIOD, 
  * @since 0.1.0
  * @internal
  */
-export const RateTtlOption = Schema.optionalWith(finiteDuration(true), { default: () => Duration.hours(1) })
+export const RateTtlOption = Schema.optionalWith(ttlDuration(true), { default: () => Duration.hours(1) })
 
 /**
  * Slack added to a key's TTL beyond the time until its buckets are full: at most 366 days; default 1 second.
@@ -63,7 +53,7 @@ export const RateTtlOption = Schema.optionalWith(finiteDuration(true), { default
  * @since 0.1.0
  * @internal
  */
-export const KeyTtlMarginOption = Schema.optionalWith(finiteDuration(false), { default: () => Duration.seconds(1) })
+export const KeyTtlMarginOption = Schema.optionalWith(ttlDuration(false), { default: () => Duration.seconds(1) })
 
 /**
  * A decoder of a limiter's options failing with `InvalidRateLimiterOptions` naming the field.
@@ -94,16 +84,6 @@ export const RedisLimiterOptionsSchema = Schema.Struct({
   rateTtl: RateTtlOption,
   keyTtlMargin: KeyTtlMarginOption,
   localBatch: Schema.optionalWith(intBetween(1, 10_000), { default: () => 1 }),
-  localBatchTtl: Schema.optionalWith(
-    AnyDuration.pipe(
-      Schema.filter((d) => Duration.toMillis(d) > 0 && Duration.lessThanOrEqualTo(d, MAX_BATCH_TTL), {
-        message: (issue) =>
-          `Expected a duration greater than 0 and at most ${Duration.format(MAX_BATCH_TTL)}, got ${
-            formatDuration(issue.actual)
-          }`
-      })
-    ),
-    { default: () => Duration.seconds(1) }
-  )
+  localBatchTtl: Schema.optionalWith(anyDurationUpTo(MAX_BATCH_TTL, { positive: true }), { default: () => Duration.seconds(1) })
 })
 
