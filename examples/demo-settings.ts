@@ -13,6 +13,8 @@ export const demoSettings = {
    * so its last 4 s are all at the learned rate (with 120, the last pause fell in them: ~20 of 25).
    */
   items: 180,
+  /** The collection is listed first, a page at a time (each page names the next). */
+  pageSize: 20,
   concurrency: 8,
   /** The accepted rate is read over the end of the fetch phase (the re-reads mostly hit the cache). */
   acceptedWindowMs: 4000

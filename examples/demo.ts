@@ -19,7 +19,7 @@ import { makeItemsSdk } from "./sdk/items.js"
 
 const ITEMS = Number(process.env["DEMO_ITEMS"] ?? demoSettings.items)
 const HIDDEN_RATE = Number(process.env["DEMO_RATE"] ?? demoSettings.hiddenRate)
-const { acceptedWindowMs: ACCEPTED_WINDOW_MS, concurrency } = demoSettings
+const { acceptedWindowMs: ACCEPTED_WINDOW_MS, concurrency, pageSize } = demoSettings
 
 /** Requests per second accepted between `from` and `to`, from (time, accepted so far) samples. */
 const acceptedOver = (samples: ReadonlyArray<readonly [number, number]>, from: number, to: number): number => {
@@ -94,7 +94,7 @@ const run = (metricsOut: Option.Option<string>) =>
     )
 
     // 1. Paginate the collection; 2. fetch every item (8 at a time); 3. re-read a hot half.
-    const ids = yield* sdk.listAll(20).pipe(Stream.map((item) => item.id), Stream.runCollect)
+    const ids = yield* sdk.listAll(pageSize).pipe(Stream.map((item) => item.id), Stream.runCollect)
     yield* Effect.forEach(ids, (id) => Effect.zipRight(sdk.getItem(id), Ref.update(fetched, (n) => n + 1)), {
       concurrency,
       discard: true

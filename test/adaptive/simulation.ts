@@ -83,6 +83,8 @@ export interface Cell {
    * and the run ends when the last succeeds (or at `durationMs`). Unbounded by default.
    */
   readonly work?: number | undefined
+  /** The first `serial` requests of the work go one at a time (the demo's pages: each names the next). */
+  readonly serial?: number | undefined
   readonly client: "adaptive" | "oracle"
   readonly seed?: number
   readonly config?: Partial<Aimd.AimdConfig>
@@ -233,7 +235,8 @@ export const simulate = (cell: Cell): Result => {
   let pending = cell.work ?? Infinity, succeeded = 0, finishedMs: number | undefined
   const admittedAtMs: Array<number> = []
   for (;;) {
-    let admitAt = waiting > 0 && pending > 0 ? client.pace.nextAt(now) : Infinity
+    const free = pending > 0 && (waiting === cell.fibers || succeeded >= (cell.serial ?? 0))
+    let admitAt = waiting > 0 && free ? client.pace.nextAt(now) : Infinity
     if (admitAt > now && admitAt < Infinity && wakeAt === 0) wakeAt = admitAt + late
     if (wakeAt > 0) admitAt = Math.max(admitAt, wakeAt)
     const evAt = q.length > 0 ? q[0]!.t : Infinity
