@@ -14,13 +14,12 @@ import { NodeContext, NodeHttpClient, NodeRuntime } from "@effect/platform-node"
 import { Effect, FiberRef, Layer, Logger, LogLevel, Option, Ref, Schedule, Stream } from "effect"
 import { ApiConfig, Metrics, RedactingLogger, ResilientClient } from "../src/index.js"
 import { SimulatedApi } from "../src/testing/index.js"
+import { demoSettings } from "./demo-settings.js"
 import { makeItemsSdk } from "./sdk/items.js"
 
-const ITEMS = Number(process.env["DEMO_ITEMS"] ?? 120)
-const HIDDEN_RATE = Number(process.env["DEMO_RATE"] ?? 25)
-
-/** The accepted rate is read over the end of the fetch phase (the re-reads mostly hit the cache). */
-const ACCEPTED_WINDOW_MS = 4000
+const ITEMS = Number(process.env["DEMO_ITEMS"] ?? demoSettings.items)
+const HIDDEN_RATE = Number(process.env["DEMO_RATE"] ?? demoSettings.hiddenRate)
+const { acceptedWindowMs: ACCEPTED_WINDOW_MS, concurrency, pageSize } = demoSettings
 
 /** Requests per second accepted between `from` and `to`, from (time, accepted so far) samples. */
 const acceptedOver = (samples: ReadonlyArray<readonly [number, number]>, from: number, to: number): number => {
@@ -38,9 +37,9 @@ const run = (metricsOut: Option.Option<string>) =>
   Effect.gen(function*() {
     const api = yield* SimulatedApi.make({
       rate: HIDDEN_RATE,
-      burst: 5,
+      burst: demoSettings.burst,
       retryAfter: "seconds",
-      errorRate: 0.02,
+      errorRate: demoSettings.errorRate,
       latency: { min: "2 millis", max: "15 millis" },
       items: ITEMS,
       maxAge: 30,
@@ -95,16 +94,16 @@ const run = (metricsOut: Option.Option<string>) =>
     )
 
     // 1. Paginate the collection; 2. fetch every item (8 at a time); 3. re-read a hot half.
-    const ids = yield* sdk.listAll(20).pipe(Stream.map((item) => item.id), Stream.runCollect)
+    const ids = yield* sdk.listAll(pageSize).pipe(Stream.map((item) => item.id), Stream.runCollect)
     yield* Effect.forEach(ids, (id) => Effect.zipRight(sdk.getItem(id), Ref.update(fetched, (n) => n + 1)), {
-      concurrency: 8,
+      concurrency,
       discard: true
     })
     const fetchedAt = Date.now()
     const acceptedRate = acceptedOver(samples, fetchedAt - ACCEPTED_WINDOW_MS, fetchedAt)
     const hot = Array.from(ids).slice(0, Math.ceil(ITEMS / 2))
     yield* Effect.forEach(hot, (id) => Effect.zipRight(sdk.getItem(id), Ref.update(fetched, (n) => n + 1)), {
-      concurrency: 8,
+      concurrency,
       discard: true
     })
     yield* render

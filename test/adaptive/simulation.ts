@@ -78,6 +78,13 @@ export interface Cell {
   readonly stall?: { readonly p: number; readonly maxMs: number } | undefined
   readonly durationMs: number
   readonly warmupMs: number
+  /**
+   * A finite workload (the demo's items): this many requests must succeed, a failed one is sent again,
+   * and the run ends when the last succeeds (or at `durationMs`). Unbounded by default.
+   */
+  readonly work?: number | undefined
+  /** The first `serial` requests of the work go one at a time (the demo's pages: each names the next). */
+  readonly serial?: number | undefined
   readonly client: "adaptive" | "oracle"
   readonly seed?: number
   readonly config?: Partial<Aimd.AimdConfig>
@@ -104,6 +111,9 @@ export interface Result {
   readonly admittedPerS: number
   readonly finalRate: number
   readonly maxRate: number
+  /** With `work`: when its last request succeeded (ms since the start), and when the server admitted each. */
+  readonly finishedMs?: number | undefined
+  readonly admittedAtMs?: ReadonlyArray<number>
 }
 
 const T0 = 1_700_000_000_000
@@ -221,8 +231,12 @@ export const simulate = (cell: Cell): Result => {
   // When the head of the queue wakes up, once it had to wait (0: not waiting).
   let wakeAt = 0, late = cell.lag === undefined ? 0 : lateness()
   let sent = 0, sentW = 0, admittedW = 0, rejectedW = 0, maxRate = 0
+  // Requests of the workload not sent yet or to be sent again, and those that succeeded.
+  let pending = cell.work ?? Infinity, succeeded = 0, finishedMs: number | undefined
+  const admittedAtMs: Array<number> = []
   for (;;) {
-    let admitAt = waiting > 0 ? client.pace.nextAt(now) : Infinity
+    const free = pending > 0 && (waiting === cell.fibers || succeeded >= (cell.serial ?? 0))
+    let admitAt = waiting > 0 && free ? client.pace.nextAt(now) : Infinity
     if (admitAt > now && admitAt < Infinity && wakeAt === 0) wakeAt = admitAt + late
     if (wakeAt > 0) admitAt = Math.max(admitAt, wakeAt)
     const evAt = q.length > 0 ? q[0]!.t : Infinity
@@ -239,6 +253,11 @@ export const simulate = (cell: Cell): Result => {
       if (e.kind === "respond") {
         client.observe(e.response, now)
         waiting++
+        if (e.response.status !== 200) pending++
+        else if (++succeeded === cell.work) {
+          finishedMs = now - T0
+          break
+        }
         continue
       }
       if (now < serverFreeAt) {
@@ -259,6 +278,7 @@ export const simulate = (cell: Cell): Result => {
         if (counted) rejectedW++
       } else {
         if (counted) admittedW++
+        if (cell.work !== undefined) admittedAtMs.push(now - T0)
         if (cell.server.noise !== undefined && noiseRnd() < cell.server.noise) {
           status = NOISE_STATUSES[Math.floor(noiseRnd() * NOISE_STATUSES.length)]!
           headers = {}
@@ -271,6 +291,7 @@ export const simulate = (cell: Cell): Result => {
     client.pace.tokens -= 1
     if (cell.lag !== undefined) wakeAt = 0, late = lateness()
     waiting--
+    pending--
     sent++
     maxRate = Math.max(maxRate, client.pace.rate)
     push(q, { t: now + delay(), kind: "arrive", sentAt: now })
@@ -287,6 +308,7 @@ export const simulate = (cell: Cell): Result => {
     rejectedW,
     admittedPerS: admittedW / ((cell.durationMs - cell.warmupMs) / 1000),
     finalRate: client.pace.rate,
-    maxRate
+    maxRate,
+    ...(cell.work === undefined ? {} : { finishedMs, admittedAtMs })
   }
 }
