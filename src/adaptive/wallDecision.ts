@@ -99,6 +99,18 @@ const PINNED = [1.5, 0.5] as const
  * whole-second pauses each probe's wall costs more than the cut (a 0.1 s bucket's drop 80.3 -> 79.3%).
  */
 const CHEAP_PAUSE_MS = 500
+/**
+ * Where to resume after the slow start's wall when it came before the pace doubled the documented
+ * rate (the docs overstate the limit, by how much nothing says yet), paused at least
+ * `CHEAP_PAUSE_MS`, with a cycle the fit can use. `RESUME_BELOW_WALL` below it (1.5 × the limit
+ * when the docs overstate it 2×), the next wall came within half a second: a cycle so short that a
+ * request more or less on its way moved the fit by a fifth (64, 58 or 35 for a 0.2 s bucket of 50,
+ * 32 fibers 50-100 ms away), and each misfit cost a wall or a plateau far below. From here the next
+ * cycle lasts seconds and the fit reads it within a few %, or no wall comes and the range up to the
+ * wall is probed. A slow start that ramped far above the docs overshoots a bucket of 0.1 s by
+ * about a third (its rate is ~0.73 of the wall's pace): resuming this low there sat below it.
+ */
+const RESUME_BELOW_DOCS = 0.55
 /** Where to resume when the limit changed and the next wall came at once: the rate is far too high. */
 const RESUME_BELOW_SHORT = 0.5
 /** Longest interval between two probes above a plateau. */
@@ -184,18 +196,23 @@ const decideInner = (
   const least = estimated ? wallPace * (1 - PLATEAU_CUT) : 0
   // Pinned to the lower bound far below a wall met while holding: no measurement (see `PINNED`).
   const pinned = good !== undefined && s.phase === "hold" && good.rate <= lower * PINNED[0] && good.rate < wallPace * PINNED[1]
-  // Its other cycle the slow start's ramp: no fit at all, the hold goes on below this wall.
-  const unfitted = pinned && s.cycles[s.cycles.length - 1]?.start === "full"
+  // Its other cycle the slow start's: the first fit, of two cycles, one of them short.
+  const first = s.phase === "hold" && s.cycles[s.cycles.length - 1]?.start === "full"
+  // Pinned against the slow start: no fit at all, the hold goes on below this wall.
+  const unfitted = pinned && first
   if (good !== undefined && !changed && !unfitted) {
-    // Resume at the best fit; if the walls leave a wide range open, probe it soon.
+    // Resume at the best fit; if the walls leave a wide range open, probe it soon. A first fit below
+    // where the hold would go on without it leaves the range up to there open: 100-300 ms away it
+    // read a 0.5 s bucket of 50 as 43 and held it 30 s.
     const rate = Math.max(least, good.rate * (1 - c.ceilingMargin / 2))
     const cut = rate === least && pauseMs < CHEAP_PAUSE_MS
-    const high = pinned ? Math.max(good.high, wallPace * RESUME_BELOW_WALL) : cut ? Math.max(good.high, wallPace) : good.high
+    const high = pinned || first ? Math.max(good.high, wallPace * RESUME_BELOW_WALL) : cut ? Math.max(good.high, wallPace) : good.high
     const wide = high > (cut ? rate : good.rate) * 1.05
     return { ...base, rate, phase: "steady", ceiling: rate / (1 - c.ceilingMargin / 2), ceilingHigh: wide ? high : null, probeSoon: wide, fitted: true }
   }
   if (estimated) return { ...base, rate: least, phase: "steady", ceiling: least / (1 - c.ceilingMargin / 2), ...(pauseMs < CHEAP_PAUSE_MS ? { ceilingHigh: wallPace, probeSoon: true } : { ceilingHigh: null }) }
-  const below = wallPace * (changed && short ? RESUME_BELOW_SHORT : RESUME_BELOW_WALL)
+  const overstated = s.phase === "slow-start" && wallPace < d * 2 && !few && pauseMs >= CHEAP_PAUSE_MS
+  const below = wallPace * (changed && short ? RESUME_BELOW_SHORT : overstated ? RESUME_BELOW_DOCS : RESUME_BELOW_WALL)
   const resume = s.phase === "probe" && s.ceiling !== null ? Math.min(s.ceiling, below) : below
   const rate = Math.max(lower, resume)
   return { ...base, rate, phase: "hold", ceiling: changed ? null : s.ceiling, ceilingHigh: wallPace > rate ? wallPace : null }

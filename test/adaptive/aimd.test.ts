@@ -70,6 +70,17 @@ describe("Aimd state machine", () => {
     expect(s.cooldownUntil).toBe(T0 + retryAfterMs)
   })
 
+  it("the start of traffic's cycle counts every success, also of requests sent before the first one answered", () => {
+    const c = config()
+    let s = Aimd.onSuccess(c, Aimd.initial(c), T0 + 100, { sentAt: T0 + 30 })
+    for (const sentAt of [T0 + 10, T0 + 20, T0 + 40]) s = Aimd.onSuccess(c, s, T0 + 120, { sentAt })
+    expect(s.cycleAccepted).toBe(4)
+    // After a wall only what was sent from the resume on counts.
+    s = Aimd.onBackoff(c, s, T0 + 200, { sentAt: T0 + 150, retryAfterMs: 1000 })
+    s = Aimd.onSuccess(c, s, T0 + 210, { sentAt: T0 + 140 })
+    expect(s.cycleAccepted).toBe(0)
+  })
+
   it("ignores backoffs of the same burst (sent before the last decision)", () => {
     const c = config()
     const s1 = Aimd.onBackoff(c, Aimd.initial(c), T0 + 1000, { sentAt: T0 + 990 })

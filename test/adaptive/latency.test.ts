@@ -63,7 +63,11 @@ describe("late feedback", () => {
     // was 65.5 / 59.9, then 67.6 / 65.3; the window quota raised the mean to 71.0, while seed 7
     // (69.5 -> 62.1) meets one wall more probing the range a fit pinned to its lower bound left open.
     ["sliding 1s RA=s", "delayed", "d", 70.5, 62],
-    ["sliding 1s RA=s", "lagged", "b", 66, 55.5] // was 64.1 / 49.5
+    ["sliding 1s RA=s", "lagged", "b", 66, 55.5], // was 64.1 / 49.5
+    // A wall at the docs' pace resumed near the limit (`RESUME_BELOW_DOCS`): was 66.7 / 58.8, 68.4 / 56.4, 70.6 / 62.4.
+    ["bucket 0.2s RA=s", "lagged", "b", 89, 81],
+    ["bucket 0.2s RA=date", "lagged", "b", 86.5, 75],
+    ["bucket 0.5s RA=date", "lagged", "b", 83, 72]
   ]
   for (const [name, net, sc, mean, worst] of floors) {
     it(`${name} (${net}, ${sc}): >= ${mean}% of the hidden limit on average, >= ${worst}% on the worst seed`, () => {

@@ -138,3 +138,29 @@ describe("a fit pinned to the lower bound", () => {
     { fastCheck: { numRuns: 60 } }
   )
 })
+
+describe("the slow start's wall", () => {
+  prop(
+    "met at the docs' pace (they overstate the limit) with a pause of a second or more: the hold resumes at 0.55 of its pace, near the limit; after a cheap pause or a ramp far above the docs, a quarter below",
+    [fc.double({ min: 40, max: 500, noNaN: true }), retryAfter, fc.integer({ min: 2500, max: 3500 })],
+    ([d, retryAfterMs, slowStartMs]) => {
+      const c = Aimd.defaultConfig(d)
+      // Answers at a quarter of the docs' rate (latency caps what goes out): the pace stays at the docs'.
+      let s = Aimd.initial(c)
+      for (let t = 0; t < 1000; t += 4000 / d) s = Aimd.onSuccess(c, s, T0 + t, { sentAt: T0 + t - 2 })
+      expect(s.rate).toBe(d)
+      const walled = Aimd.onBackoff(c, s, T0 + 1000, { sentAt: T0 + 998, retryAfterMs })
+      expect(walled.phase).toBe("hold")
+      expect(walled.rate).toBeCloseTo(d * 0.55, 6)
+      expect(walled.ceilingHigh).toBe(d)
+      expect(Aimd.onBackoff(c, s, T0 + 1000, { sentAt: T0 + 998, retryAfterMs: 200 }).rate).toBeCloseTo(d * 0.75, 6)
+      // A ramp to several times the docs overshoots a small bucket by a third at most: a quarter below.
+      const ramp = succeed(c, Aimd.initial(c), T0, T0 + slowStartMs)
+      const high = Aimd.onBackoff(c, ramp.s, ramp.t, { sentAt: ramp.t - 2, retryAfterMs })
+      expect(high.lastDecreaseRate!).toBeGreaterThan(2 * d)
+      expect(high.phase).toBe("hold")
+      expect(high.rate).toBeCloseTo(high.lastDecreaseRate! * 0.75, 6)
+    },
+    { fastCheck: { numRuns: 40 } }
+  )
+})
