@@ -10,6 +10,7 @@ import { withPace } from "./paceLog.js"
 import * as Partitions from "./partitions.js"
 import * as QuotaWindow from "./quotaWindow.js"
 import * as RestoreRate from "./restoreRate.js"
+import * as WindowGate from "./windowGate.js"
 
 /**
  * A quota restored steadily is held about half full: the pace corrects a gap to that in this long,
@@ -66,8 +67,13 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
   // Requests on their way take what remains first: a quota left at no more than those is exhausted
   // for the next one (a steadily restored quota is held half full instead), once the readings kept
   // cover half a window (the first burst tells a bucket from a window no better than the docs).
+  // A window's quota is kept under by the gate (`windowGate.ts`), which counts those requests itself;
+  // a quota restored steadily (a bucket) has no window to overrun, and a partition's quota is not the key's.
+  const gate = info.partition === undefined && info.limit !== undefined && windowMs !== undefined && s.restore?.steady !== true
+    ? WindowGate.make(s.windowGate, info.limit, windowMs)
+    : null
   const since = s.restore?.samples[0]?.[0]
-  const inflight = restore === undefined && info.limit !== undefined && info.remaining !== undefined && windowMs !== undefined &&
+  const inflight = gate === null && restore === undefined && info.limit !== undefined && info.remaining !== undefined && windowMs !== undefined &&
       since !== undefined && since <= sentAt - windowMs / 2 &&
       RestoreRate.usedAt(s.restore?.samples, sentAt, info.limit, info.remaining, (s.rate * rtt) / 1000) !== undefined
     ? Math.floor((s.rate * rtt) / 1000)
@@ -106,6 +112,7 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
     // A quota paced slower than one request per `maxQuotaWaitMs` would be a lockout in disguise.
     ...withPace(s, clamp(c, Math.max(partitioned.rate, 1000 / c.maxQuotaWaitMs)), now),
     partitions: partitioned.partitions,
+    windowGate: gate,
     phase: "header",
     source: "header",
     ceiling: sustained ?? s.ceiling,

@@ -27,6 +27,8 @@ export interface Decision {
   readonly probeSoon: boolean
   /** The rate comes from a bucket fit. */
   readonly fitted?: boolean
+  /** The window quota the walls read (`windowQuota.ts`): `quota` requests per `windowMs`. */
+  readonly window?: { readonly quota: number; readonly windowMs: number }
 }
 
 /**
@@ -224,9 +226,12 @@ export const decideAtWall = (
     ? windowRate(prev, last, paceAt(s, prev.wallAt), wallPace)
     : undefined
   const rate = quota === undefined ? 0 : quota * (1 - c.ceilingMargin / 2)
-  if (quota === undefined || d.rate >= rate) return d
+  if (quota === undefined || last === undefined) return d
+  const windowMs = last.resumeAt - last.from
+  const window = { quota: (quota * windowMs) / 1000, windowMs }
+  if (d.rate >= rate) return { ...d, window }
   // The range a probe was to explore above the decision's rate stays open above the quota's; the
   // docs' rate, below it, no longer stands.
   const open = d.probeSoon && d.ceilingHigh !== null && d.ceilingHigh > quota * 1.05
-  return { ...d, rate, phase: "steady", ceiling: quota, ceilingHigh: open ? d.ceilingHigh : null, probeSoon: open, priorValid: false, fitted: true }
+  return { ...d, rate, phase: "steady", ceiling: quota, ceilingHigh: open ? d.ceilingHigh : null, probeSoon: open, priorValid: false, fitted: true, window }
 }
