@@ -412,7 +412,7 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
     headerUntil: 0,
     decreases: s.decreases + 1,
     // A quota read from the walls is kept under; another decision keeps the gate of the quota last read.
-    windowGate: d.window === undefined ? s.windowGate : WindowGate.make(s.windowGate, d.window.quota, d.window.windowMs)
+    windowGate: d.window === undefined ? s.windowGate : WindowGate.make(s.windowGate, d.window.quota, d.window.windowMs, true)
   }
 }
 

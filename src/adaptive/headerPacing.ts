@@ -70,10 +70,15 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
   // A window's quota is kept under by the gate (`windowGate.ts`), which counts those requests itself;
   // a quota restored steadily (a bucket) has no window to overrun, and a partition's quota is not the key's.
   const gate = info.partition === undefined && info.limit !== undefined && windowMs !== undefined && s.restore?.steady !== true
-    ? WindowGate.make(s.windowGate, info.limit, windowMs)
+    ? WindowGate.make(
+      s.windowGate,
+      info.limit,
+      windowMs,
+      info.remaining !== undefined && WindowGate.armedAfter(s.windowGate?.armed === true, info.remaining, info.limit)
+    )
     : null
   const since = s.restore?.samples[0]?.[0]
-  const inflight = gate === null && restore === undefined && info.limit !== undefined && info.remaining !== undefined && windowMs !== undefined &&
+  const inflight = gate?.armed !== true && restore === undefined && info.limit !== undefined && info.remaining !== undefined && windowMs !== undefined &&
       since !== undefined && since <= sentAt - windowMs / 2 &&
       RestoreRate.usedAt(s.restore?.samples, sentAt, info.limit, info.remaining, (s.rate * rtt) / 1000) !== undefined
     ? Math.floor((s.rate * rtt) / 1000)

@@ -25,7 +25,29 @@ export interface Gate {
   readonly log: ReadonlyArray<number>
   /** The usual round trip, without the server's stalls (`baseRtt`), or `null` before an answer. */
   readonly rttMs: number | null
+  /**
+   * Whether it pauses: a quota read from walls always; one stated by headers only while the server
+   * reports it nearly spent (`nearlySpent`), which a bucket paced below its rate never is, and
+   * never once a fixed window was seen opening (its pacing ends each window's quota itself).
+   */
+  readonly armed: boolean
+  /**
+   * Since when the pace keeps within the quota (`null`: it does not). The gate pauses only a window
+   * after: a burst sent before the quota was known (a slow start) is no pattern to keep.
+   */
+  readonly within: number | null
 }
+
+/**
+ * Whether a gate stated by headers pauses after a reading of `remaining` of `limit`: from a reading
+ * of the quota nearly spent (what a sliding log paced just below its quota reports) until one of it
+ * over half left (a bucket paced below its rate refills; a gated log never gets there).
+ *
+ * @since 0.2.0
+ * @category math
+ */
+export const armedAfter = (armed: boolean, remaining: number, limit: number): boolean =>
+  remaining <= Math.max(2, limit * 0.1) ? true : remaining > limit / 2 ? false : armed
 
 /**
  * Largest quota gated (its log is kept in the controller state).
@@ -48,11 +70,14 @@ const MARGIN = 0
  * @since 0.2.0
  * @category constructors
  */
-export const make = (prev: Gate | null | undefined, quota: number, windowMs: number): Gate | null => {
+export const make = (prev: Gate | null | undefined, quota: number, windowMs: number, armed: boolean): Gate | null => {
   const q = Math.floor(quota)
   if (!(q >= 2 && q <= MAX_QUOTA && windowMs > 0 && Number.isFinite(windowMs))) return null
-  if (prev !== null && prev !== undefined && prev.quota === q && prev.windowMs === windowMs) return prev
-  return { quota: q, windowMs, log: prev?.log ?? [], rttMs: prev?.rttMs ?? null }
+  if (prev !== null && prev !== undefined && prev.quota === q && prev.windowMs === windowMs && prev.armed === armed) return prev
+  if (prev !== null && prev !== undefined && (prev.quota !== q || prev.windowMs !== windowMs)) {
+    return { quota: q, windowMs, log: prev.log, rttMs: prev.rttMs, armed, within: null }
+  }
+  return { quota: q, windowMs, log: prev?.log ?? [], rttMs: prev?.rttMs ?? null, armed, within: prev?.within ?? null }
 }
 
 /** The base round trip rises towards a longer one over about this many answers, and falls at once. */
