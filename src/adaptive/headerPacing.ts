@@ -76,7 +76,7 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
     ? WindowGate.make(s.windowGate, info.limit, info.window, WindowGate.armedAfter(s.windowGate?.armed === true, info.remaining, info.limit))
     : null
   const since = s.restore?.samples[0]?.[0]
-  const inflight = gate?.armed !== true && restore === undefined && info.limit !== undefined && info.remaining !== undefined && windowMs !== undefined &&
+  const inflight = !WindowGate.active(gate, now) && restore === undefined && info.limit !== undefined && info.remaining !== undefined && windowMs !== undefined &&
       since !== undefined && since <= sentAt - windowMs / 2 &&
       RestoreRate.usedAt(s.restore?.samples, sentAt, info.limit, info.remaining, (s.rate * rtt) / 1000) !== undefined
     ? Math.floor((s.rate * rtt) / 1000)

@@ -60,7 +60,7 @@ const gated = (s: Aimd.AimdState, admitted: boolean, sentAt: number | undefined,
   const log = admitted && sentAt !== undefined ? WindowGate.record(g, sentAt, now) : g
   if ((s.rate * g.windowMs) / 1000 > g.quota) return { ...s, windowGate: { ...log, within: null } }
   const gate = log.within === null ? { ...log, within: now } : log
-  if (!gate.armed || now - gate.within! < gate.windowMs) return { ...s, windowGate: gate }
+  if (!WindowGate.active(gate, now)) return { ...s, windowGate: gate }
   const rtt = gate.rttMs ?? 0
   const until = WindowGate.openAt(gate, now, (s.rate * rtt) / 1000, rtt / 2, s.rate)
   return { ...s, windowGate: gate, gateUntil: until > now ? until : s.gateUntil }

@@ -95,6 +95,15 @@ export const baseRtt = (base: number | null, sample: number): number =>
   base === null || sample <= base ? sample : base + (sample - base) / RTT_RISE
 
 /**
+ * Whether the gate pauses at `now`: armed, and the pace kept within the quota for a window.
+ *
+ * @since 0.2.0
+ * @category math
+ */
+export const active = (g: Gate | null | undefined, now: number): boolean =>
+  g !== null && g !== undefined && g.armed && g.within !== null && now - g.within >= g.windowMs
+
+/**
  * The gate with the request sent at `sentAt` and answered at `now` recorded (decided half a usual
  * round trip before its answer), and entries that left the window by `now` dropped.
  *
