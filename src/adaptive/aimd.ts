@@ -17,6 +17,7 @@
  * 5. **Headers** replace guessing (`headerPacing.ts`). A server cannot lock the key out: a pause
  *    until a quota reset lasts at most `maxQuotaWaitMs`, and a header pace is never slower than one
  *    request per `maxQuotaWaitMs`.
+ * 6. **A known window quota** is kept under (`windowGate.ts`, applied by `observe.ts`).
  *
  * @since 0.1.0
  */
