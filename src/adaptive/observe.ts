@@ -56,7 +56,8 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
  */
 const gated = (s: Aimd.AimdState, admitted: boolean, sentAt: number | undefined, now: number): Aimd.AimdState => {
   const g = s.windowGate
-  if (g === null || g === undefined) return s
+  // A stored state is data from outside (a shared store): a malformed gate is none.
+  if (g === null || g === undefined || !Array.isArray(g.log)) return s
   const log = admitted && sentAt !== undefined ? WindowGate.record(g, sentAt, now) : g
   if ((s.rate * g.windowMs) / 1000 > g.quota) return { ...s, windowGate: { ...log, within: null } }
   const gate = log.within === null ? { ...log, within: now } : log

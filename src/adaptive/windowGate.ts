@@ -112,7 +112,8 @@ export const active = (g: Gate | null | undefined, now: number): boolean =>
  */
 export const record = (g: Gate, sentAt: number, now: number): Gate => {
   const rttMs = baseRtt(g.rttMs, Math.max(0, now - sentAt))
-  const at = now - rttMs / 2
+  // Whole ms: the log goes to a shared store (Redis) with the state on every answer.
+  const at = Math.round(now - rttMs / 2)
   const edge = now - g.windowMs
   const log = g.log.filter((t) => t > edge)
   let i = log.length
