@@ -225,6 +225,9 @@ export const makeWithStore = (
         if (after.cooldownUntil > now && after.cooldownUntil > (before?.cooldownUntil ?? 0)) {
           yield* limiter.cooldown(key, Duration.millis(after.cooldownUntil - now))
         }
+        // The window gate's pause (`windowGate.ts`), applied the same way.
+        const gate = after.gateUntil ?? 0
+        if (gate > now && gate > (before?.gateUntil ?? 0)) yield* limiter.cooldown(key, Duration.millis(gate - now))
       }).pipe(Effect.catchTag("InvalidPacing", (e) => Effect.die(e)))
 
     const logIssues = (key: string, issues: ReadonlyArray<HeaderIssue>) =>

@@ -17,6 +17,7 @@
  * 5. **Headers** replace guessing (`headerPacing.ts`). A server cannot lock the key out: a pause
  *    until a quota reset lasts at most `maxQuotaWaitMs`, and a header pace is never slower than one
  *    request per `maxQuotaWaitMs`.
+ * 6. **A known window quota** is kept under (`windowGate.ts`, applied by `observe.ts`).
  *
  * @since 0.1.0
  */
@@ -29,6 +30,7 @@ import { extendPause } from "./pause.js"
 import type * as QuotaWindow from "./quotaWindow.js"
 import type * as RestoreRate from "./restoreRate.js"
 import { type Decision, decideAtWall, STRAY_CONFIRM_MS } from "./wallDecision.js"
+import * as WindowGate from "./windowGate.js"
 
 export { onHeaders } from "./headerPacing.js"
 
@@ -157,6 +159,10 @@ export interface AimdState {
   readonly soft: Congestion.SoftState
   /** Round trip (average of response time − send time), or `null` before one (or in an older stored state). */
   readonly rttMs?: number | null | undefined
+  /** The window quota the key keeps under, with its log (`windowGate.ts`), or `null`. */
+  readonly windowGate?: WindowGate.Gate | null | undefined
+  /** Epoch ms until which the gate pauses every caller (not a wall: learning ignores it). */
+  readonly gateUntil?: number | undefined
 }
 
 /**
@@ -408,7 +414,9 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
     cooldownUntil,
     holdUntil: Math.max(now + c.holdMs, cooldownUntil),
     headerUntil: 0,
-    decreases: s.decreases + 1
+    decreases: s.decreases + 1,
+    // A quota read from the walls is kept under; another decision keeps the gate of the quota last read.
+    windowGate: d.window === undefined ? s.windowGate : WindowGate.make(s.windowGate, d.window.quota, d.window.windowMs, true)
   }
 }
 

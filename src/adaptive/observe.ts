@@ -7,6 +7,7 @@
 import * as Aimd from "./aimd.js"
 import * as Congestion from "./congestion.js"
 import type { RateLimitInfo } from "./headers.js"
+import * as WindowGate from "./windowGate.js"
 
 /**
  * @since 0.2.0
@@ -42,8 +43,26 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   const holding = s0.phase === "steady" || s0.phase === "hold" || s0.phase === "header"
   const verdict = Congestion.classify(s0.soft ?? Congestion.initial, soft, holding)
   const s: Aimd.AimdState = { ...s0, soft: verdict.state, rttMs: roundTrip(s0.rttMs ?? null, r.sentAt, now) }
-  if (r.backoff && (!soft || verdict.wall)) return Aimd.onBackoff(c, s, now, { retryAfterMs: r.retryAfterMs, sentAt: r.sentAt })
+  if (r.backoff && (!soft || verdict.wall)) return gated(Aimd.onBackoff(c, s, now, { retryAfterMs: r.retryAfterMs, sentAt: r.sentAt }), false, r.sentAt, now)
   // Noise was admitted by the server's limiter: it counts as accepted.
   const ok = Aimd.onSuccess(c, s, now, { sentAt: r.sentAt })
-  return r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok
+  return gated(r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok, true, r.sentAt, now)
+}
+
+/**
+ * The window gate (`windowGate.ts`) after an answer (`admitted`: the server's limiter let it through,
+ * decided about half a round trip ago): a pause when the next request would find the quota spent.
+ * Not while the pace is above the quota (a probe, or a quota gone stale): the walls judge it.
+ */
+const gated = (s: Aimd.AimdState, admitted: boolean, sentAt: number | undefined, now: number): Aimd.AimdState => {
+  const g = s.windowGate
+  // A stored state is data from outside (a shared store): a malformed gate is none.
+  if (g === null || g === undefined || !Array.isArray(g.log)) return s
+  const log = admitted && sentAt !== undefined ? WindowGate.record(g, sentAt, now) : g
+  if ((s.rate * g.windowMs) / 1000 > g.quota) return { ...s, windowGate: { ...log, within: null } }
+  const gate = log.within === null ? { ...log, within: now } : log
+  if (!WindowGate.active(gate, now)) return { ...s, windowGate: gate }
+  const rtt = gate.rttMs ?? 0
+  const until = WindowGate.openAt(gate, now, (s.rate * rtt) / 1000, rtt / 2, s.rate)
+  return { ...s, windowGate: gate, gateUntil: until > now ? until : s.gateUntil }
 }

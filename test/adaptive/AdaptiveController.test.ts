@@ -124,6 +124,29 @@ describe("AdaptiveController", () => {
       expect(z.cooldownUntil).toBe(4000)
     }).pipe(Effect.provide(controller({ initialRate: 5 }))))
 
+  it.effect("keeps under a stated window's quota: the window gate pauses the limiter when the next request would find it spent", () =>
+    Effect.gen(function*() {
+      const c = yield* AdaptiveController.AdaptiveController
+      const rl = yield* RateLimiter
+      // 10 per second, nearly spent at every answer: paced at 9, one answer every 100 ms, 2 ms away.
+      const answer = (t: number) =>
+        c.observe("k", { status: 200, sentAt: t - 2, headers: { "ratelimit-policy": '"d";q=10;w=1', ratelimit: '"d";r=1;t=1' } })
+      for (let t = 0; t < 1000; t += 100) {
+        yield* TestClock.setTime(t)
+        const s = yield* answer(t)
+        expect(s.currentRate).toBeCloseTo(9, 9)
+        // Less than a window at that pace yet: the gate waits (a slow start's burst is no pattern).
+        expect(s.cooldownUntil).toBe(null)
+      }
+      yield* TestClock.setTime(1000)
+      // Ten decided in the last second (at 99, 199, ..., 999): the next request waits for the first
+      // to leave the window, arriving half a round trip after it is sent.
+      const s = yield* answer(1000)
+      expect(s.cooldownUntil).toBe(99 + 1000 - 1)
+      expect((yield* rl.snapshot("k")).cooldownUntil).toBe(1098)
+      expect(s.currentRate).toBeCloseTo(9, 9)
+    }).pipe(Effect.provide(controller({ initialRate: 5 }))))
+
   it.effect("a hostile server cannot lock the key out: Retry-After is cut to maxRetryAfter, a far reset is logged and ignored, a slow pace floored", () =>
     Effect.gen(function*() {
       const logs: Array<string> = []

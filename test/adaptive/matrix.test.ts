@@ -22,7 +22,8 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // b 68.6 / d 73.9% before the window quota (`windowQuota.ts`): the fit read the log's walls as a
   // bucket at a third to two thirds of its quota and held it 30 s (d 70.7% while the pinned fit was
   // probed soon without it).
-  ["sliding 1s RA=s", "local", "slog-1s", { a: [79, 0.82], b: [79, 0.82], c: [82, 0.84], d: [76, 0.8] }],
+  // b 80.6% (0.837) before the window gate (`windowGate.ts`) kept the pace under the quota the walls read.
+  ["sliding 1s RA=s", "local", "slog-1s", { a: [79, 0.82], b: [93, 0.965], c: [82, 0.84], d: [76, 0.8] }],
   // 66.8% before the window quota.
   ["sliding 1s RA=s", "delayed", "", { a: [77.5, 0.82] }],
   // c 87.0% (8 seeds) before a fit pinned to the lower bound against the slow start's wall was dropped.
@@ -186,16 +187,18 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
     }
   })
 
-  it("a 1 s sliding log with IETF fields: an exhausted quota waits for the unit it needs, a window after it was spent (was 54 / 54 / 54 / 55%, then 67-80% after a false window ended the pause)", () => {
-    // Means over seeds 1-8. Delayed: the requests on their way take what remains (was 52-67%).
+  it("a 1 s sliding log with IETF fields: an exhausted quota waits for the unit it needs, a window after it was spent; the window gate keeps under the quota (was 54 / 54 / 54 / 55%, then 67-80% after a false window ended the pause)", () => {
+    // Means over seeds 1-8. Delayed: the requests on their way take what remains (was 52-67%). Before
+    // the window gate (`windowGate.ts`): 93.8 / 93.7 / 92.8 / 91.4% with 0.07-0.09% 429s (a-c), delayed
+    // 76.2 / 76.3 / 77.7 / 81.5%; no 429 now in the local cells a-c.
     const cells: ReadonlyArray<readonly [ScenarioId, Net, number]> = [
-      ["a", "local", 92.5], ["b", "local", 92.5], ["c", "local", 92], ["d", "local", 90.5],
-      ["a", "delayed", 75], ["b", "delayed", 75], ["c", "delayed", 76.5], ["d", "delayed", 80]
+      ["a", "local", 95.5], ["b", "local", 95.5], ["c", "local", 95.5], ["d", "local", 92.5],
+      ["a", "delayed", 85], ["b", "delayed", 82], ["c", "delayed", 85], ["d", "delayed", 86.5]
     ]
     for (const [sc, net, goodput] of cells) {
       const m = measureMean(row("hdr sliding 1s ietf"), sc, net, 8)
       expect(m.goodputPct, `${sc} ${net}`).toBeGreaterThanOrEqual(goodput)
-      expect(m.r429Pct, `${sc} ${net}`).toBeLessThanOrEqual(1)
+      expect(m.r429Pct, `${sc} ${net}`).toBeLessThanOrEqual(sc === "d" || net === "delayed" ? 1 : 0)
     }
   })
 

@@ -178,11 +178,14 @@ const adaptiveClient = (cell: Cell): Client & { readonly state: () => Aimd.AimdS
       const retryAfterMs = raw === undefined ? undefined : Option.getOrUndefined(parseRetryAfter(raw, now))
       const prev = s
       const before = s.cooldownUntil
+      const gateBefore = s.gateUntil ?? 0
       const info = Option.getOrUndefined(parseRateLimitHeaders(r.headers, now).info)
       s = observe(c, s, { status: r.status, backoff: isBackoff, retryAfterMs, sentAt: r.sentAt, info }, now)
       cell.trace?.(now - T0, r.status, prev, s)
       if (Math.abs(s.rate - applied) / applied >= 0.01) pace.set(s.rate, burst(s.rate), now), applied = s.rate
       if (s.cooldownUntil > now && s.cooldownUntil > before) pace.cooldown(s.cooldownUntil, now)
+      const gate = s.gateUntil ?? 0
+      if (gate > now && gate > gateBefore) pace.cooldown(gate, now)
     }
   }
 }

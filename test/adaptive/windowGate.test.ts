@@ -1,0 +1,116 @@
+/**
+ * The window gate: the pace it lets go on never finds a known quota spent within its horizon, it
+ * does not pause needlessly, and its log and round trip stay consistent.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import fc from "fast-check"
+import * as WindowGate from "../../src/adaptive/windowGate.js"
+import { prop } from "./prop.js"
+
+const W = 1000
+const NOW = 100_000
+
+/** A gate of `quota` per second whose log holds `times` (ms before `NOW`, inside the window). */
+const gateWith = (quota: number, times: ReadonlyArray<number>): WindowGate.Gate => ({
+  ...WindowGate.make(null, quota, W, true)!,
+  log: times.map((t) => NOW - t).sort((a, b) => a - b)
+})
+
+const arbGate = fc.integer({ min: 2, max: WindowGate.MAX_QUOTA }).chain((quota) =>
+  fc.tuple(fc.constant(quota), fc.array(fc.integer({ min: 0, max: W - 1 }), { maxLength: 2 * quota }))
+)
+const arbInflight = fc.double({ min: 0, max: 20, noNaN: true })
+const arbLead = fc.double({ min: 0, max: 200, noNaN: true })
+const arbRate = fc.double({ min: 1, max: 500, noNaN: true })
+
+/** Entries still in the window when a request arrives at `arrival`. */
+const inWindow = (g: WindowGate.Gate, arrival: number) => g.log.filter((t) => t > arrival - g.windowMs).length
+
+describe("window gate", () => {
+  prop(
+    "resuming at openAt, no request the pace sends within the horizon finds the quota spent",
+    [arbGate, arbInflight, arbLead, arbRate],
+    ([[quota, times], inflight, lead, rate]) => {
+      const g = gateWith(quota, times)
+      const at = WindowGate.openAt(g, NOW, inflight, lead, rate)
+      expect(at).toBeGreaterThanOrEqual(NOW)
+      const before = Math.floor(inflight)
+      for (let j = 0; j * (1000 / rate) <= WindowGate.HORIZON_MS && before + j < quota; j++) {
+        const arrival = at + j * (1000 / rate) + lead
+        expect(inWindow(g, arrival) + before + j + 1).toBeLessThanOrEqual(quota)
+      }
+    }
+  )
+
+  prop(
+    "it pauses only when a request would find the quota spent: a millisecond sooner, one would",
+    [arbGate, arbInflight, arbLead, arbRate],
+    ([[quota, times], inflight, lead, rate]) => {
+      const g = gateWith(quota, times)
+      const at = WindowGate.openAt(g, NOW, inflight, lead, rate)
+      if (at === NOW || Math.floor(inflight) >= quota) return
+      const sooner = at - 1
+      let spent = false
+      for (let j = 0; j * (1000 / rate) <= WindowGate.HORIZON_MS && Math.floor(inflight) + j < quota; j++) {
+        if (inWindow(g, sooner + j * (1000 / rate) + lead) + Math.floor(inflight) + j + 1 > quota) spent = true
+      }
+      expect(spent).toBe(true)
+    }
+  )
+
+  it("an empty log does not pause; a full one pauses until its oldest entry leaves", () => {
+    const empty = gateWith(50, [])
+    expect(WindowGate.openAt(empty, NOW, 0, 2, 49)).toBe(NOW)
+    const full = gateWith(10, [900, 800, 700, 600, 500, 400, 300, 200, 100, 0])
+    expect(WindowGate.openAt(full, NOW, 0, 0, 5)).toBe(NOW - 900 + W)
+  })
+
+  prop(
+    "record keeps the log ascending, inside the window, at most twice the quota",
+    [arbGate, fc.array(fc.tuple(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 50 })), { maxLength: 300 })],
+    ([[quota, times], answers]) => {
+      let g = gateWith(quota, times)
+      let now = NOW
+      for (const [rtt, step] of answers) {
+        now += step
+        g = WindowGate.record(g, now - rtt, now)
+        expect(g.log.every((t, i) => i === 0 || g.log[i - 1]! <= t)).toBe(true)
+        expect(g.log.every((t) => t > now - W && t <= now)).toBe(true)
+        expect(g.log.length).toBeLessThanOrEqual(2 * quota)
+      }
+    }
+  )
+
+  prop(
+    "the base round trip falls to a shorter sample at once and rises towards a longer one slowly",
+    [fc.double({ min: 0, max: 1000, noNaN: true }), fc.double({ min: 0, max: 60_000, noNaN: true })],
+    ([base, sample]) => {
+      const next = WindowGate.baseRtt(base, sample)
+      if (sample <= base) expect(next).toBe(sample)
+      else expect(next).toBeGreaterThanOrEqual(base), expect(next).toBeLessThanOrEqual(base + (sample - base) / 32)
+    }
+  )
+
+  it("armed from a reading of the quota nearly spent until one of over half of it left", () => {
+    expect(WindowGate.armedAfter(false, 1, 50)).toBe(true)
+    expect(WindowGate.armedAfter(true, 20, 50)).toBe(true)
+    expect(WindowGate.armedAfter(false, 20, 50)).toBe(false)
+    expect(WindowGate.armedAfter(true, 26, 50)).toBe(false)
+  })
+
+  prop(
+    "no gate for a quota it cannot log or a malformed window; the log survives a new quota, the pace is judged afresh",
+    [fc.double({ min: -10, max: 10_000, noNaN: true }), fc.double({ min: -1e6, max: 1e6, noNaN: true })],
+    ([quota, windowMs]) => {
+      const g = WindowGate.make(null, quota, windowMs, true)
+      const ok = Math.floor(quota) >= 2 && Math.floor(quota) <= WindowGate.MAX_QUOTA && windowMs > 0
+      expect(g !== null).toBe(ok)
+      if (g === null) return
+      const used = { ...g, log: [1, 2, 3], within: 5 }
+      expect(WindowGate.make(used, quota, windowMs, true)).toBe(used)
+      const other = WindowGate.make(used, 2, windowMs + 1, true)!
+      expect(other.log).toEqual([1, 2, 3])
+      expect(other.within).toBe(null)
+    }
+  )
+})
