@@ -145,3 +145,28 @@ export const openAt = (g: Gate, now: number, inflight: number, leadMs: number, r
   }
   return room <= 0 ? Math.max(at, (g.log[n - 1] ?? now) + g.windowMs - leadMs) : at
 }
+
+/**
+ * The log delta-packed for a shared store: the state goes to Redis on every answer, and a log of up to
+ * `2 × MAX_QUOTA` epoch-ms times is ~14 bytes an entry as JSON, ~4 as gaps (whole ms, as `record`
+ * keeps them; a log of other numbers stays as it is).
+ *
+ * @since 0.2.0
+ * @category encoding
+ */
+export const packLog = (log: ReadonlyArray<number>): { readonly $d: ReadonlyArray<number> } | ReadonlyArray<number> =>
+  log.every(Number.isSafeInteger) ? { $d: log.map((t, i) => (i === 0 ? t : t - log[i - 1]!)) } : log
+
+/**
+ * The log `packLog` packed; a malformed value (a store's corrupted state) reads as an empty log.
+ *
+ * @since 0.2.0
+ * @category encoding
+ */
+export const unpackLog = (packed: unknown): ReadonlyArray<number> => {
+  if (Array.isArray(packed)) return packed.every((x) => typeof x === "number") ? packed : []
+  const flat = (packed as { $d?: unknown } | null)?.$d
+  if (!Array.isArray(flat) || !flat.every((x) => typeof x === "number")) return []
+  let at = 0
+  return flat.map((d, i) => (at = i === 0 ? d : at + d))
+}

@@ -14,6 +14,7 @@ import { Duration, Effect, Schema } from "effect"
 import type { AimdState } from "../adaptive/aimd.js"
 import { type ControllerStore, InvalidAdaptiveOptions } from "../adaptive/AdaptiveController.js"
 import * as RestoreRate from "../adaptive/restoreRate.js"
+import * as WindowGate from "../adaptive/windowGate.js"
 import { MAX_LIMIT_PERIOD } from "../internal/bounds.js"
 import { anyDurationUpTo, decodeOptions, intBetween } from "../internal/schema.js"
 import { RateLimiterUnavailable } from "../limiter/errors.js"
@@ -51,20 +52,31 @@ export interface RedisAdaptiveStoreOptions {
   readonly maxAttempts?: number | undefined
 }
 
-// JSON cannot carry Infinity/NaN; keep the state faithful anyway. The header readings, most of the
-// state, are packed (`RestoreRate.pack`): the state goes to Redis on every answer.
+// JSON cannot carry Infinity/NaN; keep the state faithful anyway. The header readings and the window
+// gate's log, most of the state, are packed (`RestoreRate.pack`, `WindowGate.packLog`): the state goes
+// to Redis on every answer.
+const packed = (state: AimdState) => ({
+  ...state,
+  ...(state.restore === undefined ? {} : { restore: { ...state.restore, samples: RestoreRate.pack(state.restore.samples) } }),
+  ...(state.windowGate == null ? {} : { windowGate: { ...state.windowGate, log: WindowGate.packLog(state.windowGate.log) } })
+})
+const unpacked = (state: AimdState): AimdState => {
+  const restore = state.restore
+  const gate = state.windowGate
+  return {
+    ...state,
+    ...(restore?.samples === undefined ? {} : { restore: { ...restore, samples: RestoreRate.unpack(restore.samples) } }),
+    ...(gate == null ? {} : { windowGate: { ...gate, log: WindowGate.unpackLog(gate.log) } })
+  }
+}
 const encode = (state: AimdState): string =>
-  JSON.stringify(
-    state.restore === undefined ? state : { ...state, restore: { ...state.restore, samples: RestoreRate.pack(state.restore.samples) } },
-    (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? { $n: String(v) } : v)
-  )
+  JSON.stringify(packed(state), (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? { $n: String(v) } : v))
 const decode = (text: string): AimdState | undefined => {
   if (text === "") return undefined
   try {
     const state = JSON.parse(text, (_k, v) =>
       v !== null && typeof v === "object" && typeof (v as { $n?: unknown }).$n === "string" ? Number((v as { $n: string }).$n) : v) as AimdState
-    const restore = state?.restore
-    return restore?.samples === undefined ? state : { ...state, restore: { ...restore, samples: RestoreRate.unpack(restore.samples) } }
+    return state === null || typeof state !== "object" ? undefined : unpacked(state)
   } catch {
     return undefined
   }

@@ -114,3 +114,26 @@ describe("window gate", () => {
     }
   )
 })
+
+describe("window gate log packing", () => {
+  prop(
+    "packLog then unpackLog gives the log back, and whole-ms logs pack to gaps",
+    [
+      fc.integer({ min: 1_700_000_000_000, max: 1_900_000_000_000 }),
+      fc.array(fc.integer({ min: 0, max: 2 * W }), { maxLength: 2 * WindowGate.MAX_QUOTA })
+    ],
+    ([t0, offsets]) => {
+      // Decisions of the last two windows, as `record` keeps them.
+      const log = offsets.map((d) => t0 + d).sort((a, b) => a - b)
+      const packed = WindowGate.packLog(log)
+      expect(WindowGate.unpackLog(JSON.parse(JSON.stringify(packed)))).toEqual(log)
+      if (log.length > 4) expect(JSON.stringify(packed).length).toBeLessThan(JSON.stringify(log).length)
+    }
+  )
+
+  it("a log of other numbers stays as it is; a corrupted value reads as an empty log", () => {
+    expect(WindowGate.packLog([1.5, 2])).toEqual([1.5, 2])
+    expect(WindowGate.unpackLog([1.5, 2])).toEqual([1.5, 2])
+    for (const bad of [null, 7, "x", { $d: "x" }, { $d: [1, "2"] }, [1, null]]) expect(WindowGate.unpackLog(bad)).toEqual([])
+  })
+})

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Option, type Scope } from "effect"
 import * as AdaptiveController from "../../src/adaptive/AdaptiveController.js"
 import * as Aimd from "../../src/adaptive/aimd.js"
+import * as WindowGate from "../../src/adaptive/windowGate.js"
 import type { CacheEntry } from "../../src/cache/CacheStore.js"
 import * as Limit from "../../src/limiter/Limit.js"
 import { RateLimiter } from "../../src/limiter/RateLimiter.js"
@@ -57,7 +58,7 @@ for (const flavor of flavors) {
         expect(keySlot(key)).toBe(keySlot(Redis.keyFor(prefix, "api", ["limiter"])))
       })))
 
-    it.live("adaptive store: the header readings (most of the state) go to Redis packed, and come back whole", () =>
+    it.live("adaptive store: the header readings and the window gate's log (most of the state) go to Redis packed, and come back whole", () =>
       Effect.scoped(Effect.gen(function*() {
         const prefix = uniquePrefix("packed")
         const [a, b] = yield* Effect.forEach([0, 1], () =>
@@ -71,13 +72,16 @@ for (const flavor of flavors) {
           state = Aimd.onHeaders(c, state, { limit: 50, remaining: 40 - (i % 30), resetAt: t + 1060, source: "x-ratelimit" }, t + 60, t)
         }
         expect(state.restore?.samples.length).toBe(128)
+        // And a window gate's log of 100 decisions (a quota of 50 keeps up to twice that).
+        const gate = WindowGate.make(null, 50, 1000, true)!
+        state = { ...state, windowGate: { ...gate, log: Array.from({ length: 100 }, (_, i) => t0 + 10 * i + (i % 3)) } }
         yield* a!.modify("api", () => [undefined, state])
         expect(yield* b!.get("api")).toEqual(state)
         const client = yield* rawClient(server.url)
         const stored = yield* Effect.promise(() => client.hget(Redis.keyFor(prefix, "api", ["adaptive"]), "s"))
-        // The unpacked state is about 5 KB of JSON, over 4 KB of it the readings.
-        expect(JSON.stringify(state).length).toBeGreaterThan(4500)
-        expect(stored!.length).toBeLessThan(2500)
+        // The unpacked state is about 6.5 KB of JSON, over 5.5 KB of it the readings and the log.
+        expect(JSON.stringify(state).length).toBeGreaterThan(6000)
+        expect(stored!.length).toBeLessThan(2800)
       })))
 
     it.live("adaptive controllers of two workers learn one shared rate and pace together", () =>
