@@ -25,7 +25,7 @@ import type { Cycle, PacePoint } from "./bucketFit.js"
 import * as Congestion from "./congestion.js"
 import { MAX_QUOTA_WAIT_MS } from "./headers.js"
 import type { Partitions as PartitionMap } from "./partitions.js"
-import { paceAt, withPace } from "./paceLog.js"
+import { paceAt, type SendCount, withPace } from "./paceLog.js"
 import { extendPause } from "./pause.js"
 import type * as QuotaWindow from "./quotaWindow.js"
 import type * as RestoreRate from "./restoreRate.js"
@@ -115,8 +115,10 @@ export interface AimdState {
    * what the server accepted in it, without the answers of requests sent before its wall.
    */
   readonly cycleAccepted?: number | undefined
-  /** Pace changes (send time) since the oldest cycle kept. */
+  /** What was sent (send time) since the oldest cycle kept: the pace, corrected by `sends`. */
   readonly paceLog: ReadonlyArray<PacePoint>
+  /** Sends counted in the windows not yet applied to `paceLog` (absent in an older stored state). */
+  readonly sends?: SendCount | undefined
   /** Closed cycles (at most `CYCLES`) the bucket fit uses. */
   readonly cycles: ReadonlyArray<Cycle>
   /** The open cycle (its wall not met yet). */

@@ -7,6 +7,7 @@
 import * as Aimd from "./aimd.js"
 import * as Congestion from "./congestion.js"
 import type { RateLimitInfo } from "./headers.js"
+import { recordSend } from "./paceLog.js"
 import * as WindowGate from "./windowGate.js"
 
 /**
@@ -42,7 +43,9 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   const soft = r.backoff && r.status !== 429 && r.retryAfterMs === undefined
   const holding = s0.phase === "steady" || s0.phase === "hold" || s0.phase === "header"
   const verdict = Congestion.classify(s0.soft ?? Congestion.initial, soft, holding)
-  const s: Aimd.AimdState = { ...s0, soft: verdict.state, rttMs: roundTrip(s0.rttMs ?? null, r.sentAt, now) }
+  const measured: Aimd.AimdState = { ...s0, soft: verdict.state, rttMs: roundTrip(s0.rttMs ?? null, r.sentAt, now) }
+  // Every answer is a send made: the fit replays what was sent, not the pace.
+  const s = r.sentAt === undefined ? measured : recordSend(measured, r.sentAt)
   if (r.backoff && (!soft || verdict.wall)) return gated(Aimd.onBackoff(c, s, now, { retryAfterMs: r.retryAfterMs, sentAt: r.sentAt }), false, r.sentAt, now)
   // Noise was admitted by the server's limiter: it counts as accepted.
   const ok = Aimd.onSuccess(c, s, now, { sentAt: r.sentAt })

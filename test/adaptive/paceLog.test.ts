@@ -1,0 +1,70 @@
+import { describe, expect, it } from "@effect/vitest"
+import fc from "fast-check"
+import * as Aimd from "../../src/adaptive/aimd.js"
+import { recordSend, sentBetween } from "../../src/adaptive/paceLog.js"
+import { prop } from "./prop.js"
+
+const T0 = 1_700_000_000_000
+const c = Aimd.defaultConfig(50)
+/** Paced at 50 from `T0`, in its first cycle. */
+const paced: Aimd.AimdState = { ...Aimd.initial(c), paceLog: [[T0, 50]], cycle: { start: "full", from: T0, resumeAt: T0 } }
+const W = 500
+
+const record = (s: Aimd.AimdState, sends: ReadonlyArray<number>) => sends.reduce(recordSend, s)
+
+describe("pace log: what was sent", () => {
+  it("one request at a time (~9/s) under a pace of 50: the log says what went out, not the pace", () => {
+    const sends = Array.from({ length: 40 }, (_, i) => T0 + i * 110)
+    const s = record(paced, sends)
+    // Windows of the first 3.5 s are closed (a send 500 ms later was seen): 4-5 requests each.
+    for (let a = T0; a < T0 + 3500; a += W) {
+      const n = sends.filter((t) => t >= a && t < a + W).length
+      expect(sentBetween(s.paceLog, a, a + W)).toBeCloseTo(n, 9)
+    }
+    // The open windows still say the pace: no answer is late there yet.
+    expect(sentBetween(s.paceLog, T0 + 4000, T0 + 4500)).toBeCloseTo(25, 9)
+  })
+
+  it("a load near the pace, a window overlapping a pause, header pacing and an idle client", () => {
+    // 20 requests per 500 ms of a pace that says 25: jitter and stalls, left as the log says.
+    const near = Array.from({ length: 100 }, (_, i) => T0 + i * 25)
+    expect(record(paced, near).paceLog).toEqual(paced.paceLog)
+    // Nothing sent while a wall's pause lasted (later answers made it longer than the log says).
+    const pausedAt: Aimd.AimdState = { ...paced, lastDecreaseAt: T0 + 400, cooldownUntil: T0 + 1600 }
+    const after = record(pausedAt, [T0, T0 + 100, T0 + 200, T0 + 2500])
+    expect(sentBetween(after.paceLog, T0 + 500, T0 + 1500)).toBeCloseTo(50, 9)
+    expect(record({ ...paced, phase: "header" }, [T0, T0 + 3000]).paceLog).toEqual(paced.paceLog)
+    // Idle for an hour: nothing went out, the log says so (at once, not window by window).
+    const idle = record(paced, [T0, T0 + 3_600_000])
+    expect(sentBetween(idle.paceLog, T0 + W, T0 + 3_599_000)).toBe(0)
+    expect(idle.sends!.counts.length).toBeLessThanOrEqual(2)
+  })
+
+  it("an answer of a window already closed is not counted, and changes nothing", () => {
+    const s = record(paced, [T0, T0 + 110, T0 + 1600])
+    expect(recordSend(s, T0 + 120)).toBe(s)
+    expect(recordSend(s, NaN)).toBe(s)
+  })
+
+  prop(
+    "answers in any order within half a second: every closed window holds what was sent when that was at most half the pace, the pace otherwise; never more, never negative",
+    [
+      fc.array(fc.integer({ min: 0, max: 6000 }), { minLength: 1, maxLength: 300 }),
+      fc.array(fc.integer({ min: 0, max: 450 }), { minLength: 300, maxLength: 300 })
+    ],
+    ([offsets, delays]) => {
+      const sends = [...offsets].sort((a, b) => a - b).map((o) => T0 + o)
+      // Answered a delay later, observed in answer order.
+      const answered = sends.map((t, i) => [t + delays[i]!, t] as const).sort((a, b) => a[0] - b[0]).map(([, t]) => t)
+      const s = record(paced, answered)
+      // Counted from the window of the first answer on (a send before it is one missed).
+      for (let a = Math.floor(answered[0]! / W) * W; a < s.sends!.from; a += W) {
+        const n = sends.filter((t) => t >= a && t < a + W).length
+        const said = sentBetween(s.paceLog, a, a + W)
+        expect(said).toBeCloseTo(n <= 12.5 && 25 - n >= 1 ? n : 25, 6)
+      }
+      for (const [, pace] of s.paceLog) expect(pace >= 0 && pace <= 50).toBe(true)
+      expect(s.paceLog.length).toBeLessThanOrEqual(64)
+    }
+  )
+})
