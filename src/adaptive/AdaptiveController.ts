@@ -213,6 +213,22 @@ export const makeWithStore = (
         }
       })
 
+    // A state may come from a shared store (other versions, a corrupted value): a pause it holds is
+    // applied only when finite, and never longer than any the controller sets.
+    const maxPauseMs = Math.max(c.maxRetryAfterMs, c.maxQuotaWaitMs)
+    const pauseMs = (until: number | undefined, since: number | undefined, now: number): number | undefined =>
+      until !== undefined && Number.isFinite(until) && until > now && until > (since ?? 0)
+        ? Math.min(until - now, maxPauseMs)
+        : undefined
+
+    // Stored pauses past that (a corrupted value) would also hold the learning back that long.
+    const boundedPauses = (s: Aimd.AimdState, now: number): Aimd.AimdState => {
+      const cap = (t: number) => (Number.isNaN(t) ? 0 : Math.min(t, now + maxPauseMs))
+      return s.cooldownUntil <= now + maxPauseMs && (s.gateUntil ?? 0) <= now + maxPauseMs
+        ? s
+        : { ...s, cooldownUntil: cap(s.cooldownUntil), gateUntil: cap(s.gateUntil ?? 0) }
+    }
+
     // Rates and durations are validated here, so the limiter's InvalidPacing would be a bug: a defect.
     const apply = (key: string, before: Aimd.AimdState | undefined, after: Aimd.AimdState, now: number) =>
       Effect.gen(function*() {
@@ -221,13 +237,12 @@ export const makeWithStore = (
           yield* limiter.setRate(key, after.rate, { burst: burstFor(resolved, after.rate) })
           yield* Ref.update(applied, (m) => new Map(m).set(key, after.rate))
         }
-        // After the rate: the pace resumes at the new rate when the pause ends.
-        if (after.cooldownUntil > now && after.cooldownUntil > (before?.cooldownUntil ?? 0)) {
-          yield* limiter.cooldown(key, Duration.millis(after.cooldownUntil - now))
+        // After the rate: the pace resumes at the new rate when the pause ends. Then the window gate's
+        // pause (`windowGate.ts`), applied the same way.
+        for (const [until, since] of [[after.cooldownUntil, before?.cooldownUntil], [after.gateUntil, before?.gateUntil]]) {
+          const ms = pauseMs(until, since, now)
+          if (ms !== undefined) yield* limiter.cooldown(key, Duration.millis(ms))
         }
-        // The window gate's pause (`windowGate.ts`), applied the same way.
-        const gate = after.gateUntil ?? 0
-        if (gate > now && gate > (before?.gateUntil ?? 0)) yield* limiter.cooldown(key, Duration.millis(gate - now))
       }).pipe(Effect.catchTag("InvalidPacing", (e) => Effect.die(e)))
 
     const logIssues = (key: string, issues: ReadonlyArray<HeaderIssue>) =>
@@ -249,7 +264,7 @@ export const makeWithStore = (
         const reading = readOutcome(resolved, outcome, now)
         if (reading.issues.length > 0) yield* logIssues(key, reading.issues)
         const [before, after] = yield* store.modify(key, (prev) => {
-          const s = Observe.observe(c, prev ?? Aimd.initial(c), reading, now)
+          const s = Observe.observe(c, prev === undefined ? Aimd.initial(c) : boundedPauses(prev, now), reading, now)
           return [[prev, s] as const, s]
         })
         yield* apply(key, before, after, now)

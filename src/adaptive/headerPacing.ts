@@ -93,6 +93,7 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
       source: "header",
       ceiling: sustained ?? s.ceiling,
       headerUntil: Math.max(s.headerUntil, until + c.headerStaleMs),
+      windowGate: gate,
       lastSuccessAt: null
     }
   }

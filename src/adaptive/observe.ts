@@ -46,10 +46,10 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   const measured: Aimd.AimdState = { ...s0, soft: verdict.state, rttMs: roundTrip(s0.rttMs ?? null, r.sentAt, now) }
   // Every answer is a send made: the fit replays what was sent, not the pace.
   const s = r.sentAt === undefined ? measured : recordSend(measured, r.sentAt)
-  if (r.backoff && (!soft || verdict.wall)) return gated(Aimd.onBackoff(c, s, now, { retryAfterMs: r.retryAfterMs, sentAt: r.sentAt }), false, r.sentAt, now)
+  if (r.backoff && (!soft || verdict.wall)) return gated(c, Aimd.onBackoff(c, s, now, { retryAfterMs: r.retryAfterMs, sentAt: r.sentAt }), false, r.sentAt, now)
   // Noise was admitted by the server's limiter: it counts as accepted.
   const ok = Aimd.onSuccess(c, s, now, { sentAt: r.sentAt })
-  return gated(r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok, true, r.sentAt, now)
+  return gated(c, r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok, true, r.sentAt, now)
 }
 
 /**
@@ -57,15 +57,25 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
  * decided about half a round trip ago): a pause when the next request would find the quota spent.
  * Not while the pace is above the quota (a probe, or a quota gone stale): the walls judge it.
  */
-const gated = (s: Aimd.AimdState, admitted: boolean, sentAt: number | undefined, now: number): Aimd.AimdState => {
-  const g = s.windowGate
-  // A stored state is data from outside (a shared store): a malformed gate is none.
-  if (g === null || g === undefined || !Array.isArray(g.log)) return s
+const gated = (
+  c: Aimd.AimdConfig,
+  s: Aimd.AimdState,
+  admitted: boolean,
+  sentAt: number | undefined,
+  now: number
+): Aimd.AimdState => {
+  // A stored state is data from outside (a shared store, other clocks): a malformed gate is none.
+  const g = WindowGate.sane(s.windowGate, now)
+  if (g === null) return s.windowGate == null ? s : { ...s, windowGate: null }
   const log = admitted && sentAt !== undefined ? WindowGate.record(g, sentAt, now) : g
   if ((s.rate * g.windowMs) / 1000 > g.quota) return { ...s, windowGate: { ...log, within: null } }
   const gate = log.within === null ? { ...log, within: now } : log
   if (!WindowGate.active(gate, now)) return { ...s, windowGate: gate }
   const rtt = gate.rttMs ?? 0
-  const until = WindowGate.openAt(gate, now, (s.rate * rtt) / 1000, rtt / 2, s.rate)
+  // Never longer than a window, nor than any pause the server could impose (the README's bounds).
+  const until = Math.min(
+    WindowGate.openAt(gate, now, (s.rate * rtt) / 1000, rtt / 2, s.rate),
+    now + Math.min(gate.windowMs, c.maxRetryAfterMs, c.maxQuotaWaitMs)
+  )
   return { ...s, windowGate: gate, gateUntil: until > now ? until : s.gateUntil }
 }

@@ -255,7 +255,8 @@ export const decideAtWall = (
   // gate too loose only binds less; one too strict caps the pace below the quota (32 fibers 50-100 ms
   // away, 50 per 1.17 s: a 1 s log's drop 71.0 -> 69.3%).
   const spanMs = last.resumeAt - last.from
-  const window = { quota: (quota * spanMs) / 1000, windowMs: Math.max(1000, Math.floor(spanMs / 1000) * 1000) * WINDOW_PAD }
+  // Rounded: the count is whole, and a float product (50 per 1.099 s) must not floor to 49.
+  const window = { quota: Math.round((quota * spanMs) / 1000), windowMs: Math.max(1000, Math.floor(spanMs / 1000) * 1000) * WINDOW_PAD }
   if (d.rate >= rate) return { ...d, window }
   // The range a probe was to explore above the decision's rate stays open above the quota's; the
   // docs' rate, below it, no longer stands.

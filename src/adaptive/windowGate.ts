@@ -80,19 +80,41 @@ export const make = (prev: Gate | null | undefined, quota: number, windowMs: num
   return { ...prev, quota: q, windowMs, armed, within: same ? prev.within : null }
 }
 
-/** The base round trip rises towards a longer one over about this many answers, and falls at once. */
+/**
+ * A gate read from a shared store (data from outside: other processes' clocks, an older or corrupted
+ * value) made safe to act on at `now`, or `null` when malformed: entries dated after `now` (a clock
+ * ahead) count as decided now, or they would never leave the window and pause the key each answer.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const sane = (g: Gate | null | undefined, now: number): Gate | null => {
+  if (g === null || g === undefined || typeof g !== "object") return null
+  const ok = Number.isSafeInteger(g.quota) && g.quota >= 2 && g.quota <= MAX_QUOTA && Number.isFinite(g.windowMs) &&
+    g.windowMs > 0 && Array.isArray(g.log) && g.log.every(Number.isFinite) &&
+    (g.rttMs === null || (Number.isFinite(g.rttMs) && g.rttMs >= 0)) && (g.within === null || Number.isFinite(g.within))
+  if (!ok) return null
+  const ahead = g.log.length > 0 && g.log[g.log.length - 1]! > now
+  return ahead || (g.within !== null && g.within > now)
+    ? { ...g, log: g.log.map((t) => Math.min(t, now)), within: g.within === null ? null : Math.min(g.within, now) }
+    : g
+}
+
+/** The base round trip rises towards a longer one over about this many answers, and falls by at most half. */
 const RTT_RISE = 64
 
 /**
  * The usual round trip after a sample: a stall's answers come late by the stall, and an average they
  * inflate would date the decisions they report (their answer less half the round trip) too early,
- * so their entries would leave the window too soon (the very overrun the gate is for).
+ * so their entries would leave the window too soon (the very overrun the gate is for). It falls at
+ * most by half a sample: one answer far quicker than usual (a proxy's error) would otherwise leave the
+ * gate counting nothing in flight for the ~40 answers the rise takes.
  *
  * @since 0.2.0
  * @category math
  */
 export const baseRtt = (base: number | null, sample: number): number =>
-  base === null || sample <= base ? sample : base + (sample - base) / RTT_RISE
+  base === null ? sample : sample <= base ? Math.max(sample, base / 2) : base + (sample - base) / RTT_RISE
 
 /**
  * Whether the gate pauses at `now`: armed, and the pace kept within the quota for a window.
@@ -111,7 +133,7 @@ export const active = (g: Gate | null | undefined, now: number): boolean =>
  * @category transitions
  */
 export const record = (g: Gate, sentAt: number, now: number): Gate => {
-  const rttMs = baseRtt(g.rttMs, Math.max(0, now - sentAt))
+  const rttMs = baseRtt(g.rttMs, Math.min(Math.max(0, now - sentAt), 60_000))
   // Whole ms: the log goes to a shared store (Redis) with the state on every answer.
   const at = Math.round(now - rttMs / 2)
   const edge = now - g.windowMs

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Ref, TestClock } from "effect"
 import * as AdaptiveController from "../../src/adaptive/AdaptiveController.js"
+import * as Aimd from "../../src/adaptive/aimd.js"
+import * as WindowGate from "../../src/adaptive/windowGate.js"
 import { Limit } from "../../src/index.js"
 import { layerMemory } from "../../src/limiter/memory.js"
 import { RateLimiter } from "../../src/limiter/RateLimiter.js"
@@ -216,6 +218,30 @@ describe("AdaptiveController", () => {
       const lines = yield* Ref.get(logs)
       expect(lines.filter((l) => l.includes("x-ratelimit-limit")).map((l) => l.split(":")[0])).toEqual(["WARN", "DEBUG"])
     }).pipe(Effect.provide(controller({ initialRate: 10 }))))
+
+  it.effect("a shared state from a clock far ahead, or corrupted, neither kills the controller nor pauses the key past its bounds", () =>
+    Effect.gen(function*() {
+      const store = yield* AdaptiveController.makeMemoryStore
+      const day = 86_400_000
+      // Another process's clock 40 days ahead wrote the gate's log; a corrupted value left the pauses
+      // infinite or past what the limiter accepts (31 days).
+      const gate = { ...WindowGate.make(null, 10, 1000, true)!, log: Array.from({ length: 12 }, (_, i) => 40 * day + i), within: 0 }
+      const bad = { ...Aimd.initial(Aimd.defaultConfig(10)), windowGate: gate, gateUntil: Infinity, cooldownUntil: 40 * day }
+      yield* store.modify("k", () => [undefined, bad])
+      const c = yield* AdaptiveController.makeWithStore({ initialRate: 10, maxRetryAfter: "30 seconds", maxQuotaWait: "1 hour" }, store)
+      const rl = yield* RateLimiter
+      yield* c.prime("k")
+      // The longest pause the controller sets itself: maxQuotaWait.
+      expect((yield* rl.snapshot("k")).cooldownUntil).toBe(3_600_000)
+      yield* TestClock.setTime(3_600_000)
+      // At an answer the log's entries count as decided now: the gate pauses a window at most.
+      yield* c.observe("k", { status: 200, sentAt: 3_600_000 - 2 })
+      expect((yield* rl.snapshot("k")).cooldownUntil ?? 0).toBeLessThanOrEqual(3_601_000)
+      // The stored pauses are cut to what the controller could have set, learning is not held 40 days.
+      const stored = (yield* store.get("k"))!
+      expect(stored.cooldownUntil).toBeLessThanOrEqual(2 * 3_600_000)
+      expect(stored.gateUntil).toBeLessThanOrEqual(3_601_000)
+    }).pipe(Effect.provide(limiter)))
 
   it.effect("shares state through a custom store (two controllers, one store)", () =>
     Effect.gen(function*() {

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
+import * as Aimd from "../../src/adaptive/aimd.js"
 import * as WindowGate from "../../src/adaptive/windowGate.js"
 import { prop } from "./prop.js"
 
@@ -82,12 +83,12 @@ describe("window gate", () => {
   )
 
   prop(
-    "the base round trip falls to a shorter sample at once and rises towards a longer one slowly",
+    "the base round trip falls to a shorter sample by at most half, and rises 1/64 of the way to a longer one",
     [fc.double({ min: 0, max: 1000, noNaN: true }), fc.double({ min: 0, max: 60_000, noNaN: true })],
     ([base, sample]) => {
       const next = WindowGate.baseRtt(base, sample)
-      if (sample <= base) expect(next).toBe(sample)
-      else expect(next).toBeGreaterThanOrEqual(base), expect(next).toBeLessThanOrEqual(base + (sample - base) / 32)
+      if (sample <= base) expect(next).toBe(Math.max(sample, base / 2))
+      else expect(next).toBeCloseTo(base + (sample - base) / 64, 9)
     }
   )
 
@@ -135,5 +136,27 @@ describe("window gate log packing", () => {
     expect(WindowGate.packLog([1.5, 2])).toEqual([1.5, 2])
     expect(WindowGate.unpackLog([1.5, 2])).toEqual([1.5, 2])
     for (const bad of [null, 7, "x", { $d: "x" }, { $d: [1, "2"] }, [1, null]]) expect(WindowGate.unpackLog(bad)).toEqual([])
+  })
+})
+
+describe("window gate from headers", () => {
+  it("a reading of the quota exhausted arms the gate (and makes it, when it is the first)", () => {
+    const c = Aimd.defaultConfig(5)
+    const info = (remaining: number) => ({ limit: 10, remaining, resetAt: NOW + 1000, window: 1000, source: "ietf" as const })
+    const first = Aimd.onHeaders(c, Aimd.initial(c), info(0), NOW, NOW - 2)
+    expect(first.windowGate?.armed).toBe(true)
+    const five = Aimd.onHeaders(c, Aimd.initial(c), info(5), NOW, NOW - 2)
+    expect(five.windowGate?.armed).toBe(false)
+    expect(Aimd.onHeaders(c, five, info(0), NOW + 10, NOW + 8).windowGate?.armed).toBe(true)
+  })
+
+  it("a stored gate is made safe: a clock ahead's entries count as now, a malformed one is none", () => {
+    const g = gateWith(10, [500, 100])
+    const ahead = { ...g, log: [...g.log, NOW + 5_000_000], within: NOW + 9 }
+    expect(WindowGate.sane(ahead, NOW)).toEqual({ ...g, log: [...g.log, NOW], within: NOW })
+    expect(WindowGate.sane(g, NOW)).toBe(g)
+    for (const bad of [{ ...g, log: [Infinity] }, { ...g, quota: 1e9 }, { ...g, windowMs: Number.NaN }, { ...g, rttMs: -1 }]) {
+      expect(WindowGate.sane(bad, NOW)).toBeNull()
+    }
   })
 })
