@@ -26,6 +26,10 @@ export interface SoftState {
   /** The usual share (exponential average over about `BASELINE` responses, walls excluded). */
   readonly baseline: number
   readonly seen: number
+  /** The recent share at the last soft wall, until its cure is judged (absent in an older stored state). */
+  readonly runUp?: number | null | undefined
+  /** Responses since the last soft wall. */
+  readonly since?: number | undefined
 }
 
 /**
@@ -35,13 +39,14 @@ export interface SoftState {
 const INITIAL_BASELINE = 0.05
 const RECENT = 32
 const BASELINE = 256
+/** A soft wall's cure is judged this many responses after it: the answers in flight and a window at the new pace. */
+const CURE_AFTER = 2 * RECENT
 
 /**
  * @since 0.2.0
  * @category constructors
  */
-export const initial: SoftState = { recent: 0, baseline: INITIAL_BASELINE, seen: 0 }
-
+export const initial: SoftState = { recent: 0, baseline: INITIAL_BASELINE, seen: 0, runUp: null, since: 0 }
 
 /**
  * Record one response (`soft`: a soft failure) and say whether it is a wall. `learn`: the rate is
@@ -55,8 +60,15 @@ export const classify = (s0: SoftState, soft: boolean, learn: boolean): { readon
   const seen = s0.seen + 1
   const recent = s0.recent + (x - s0.recent) / RECENT
   const wall = soft && seen >= RECENT && recent > 3 * s0.baseline + 0.03
+  if (wall) return { wall, state: { ...s0, recent, seen, runUp: Math.max(s0.runUp ?? 0, recent), since: 0 } }
+  const since = (s0.since ?? 0) + 1
   // A wall is congestion, not the usual share: learnt, it raised the bar until a pace a few %
   // above the limit went unnoticed (6% 503s after a limit drop, 17-31% with 32 fibers far away).
-  const baseline = learn && !wall ? s0.baseline + (x - s0.baseline) / BASELINE : s0.baseline
-  return { wall, state: { recent, baseline, seen } }
+  const baseline = learn ? s0.baseline + (x - s0.baseline) / BASELINE : s0.baseline
+  const runUp = s0.runUp ?? null
+  if (runUp === null || since < CURE_AFTER) return { wall, state: { recent, baseline, seen, runUp, since } }
+  // Slowing down halved the share: these failures track the sending rate (congestion), and the
+  // share the pace had before the wall's run-up is none. Noise would have kept its share.
+  const cured = recent < runUp / 2
+  return { wall, state: { recent, baseline: cured ? 0 : baseline, seen, runUp: null, since } }
 }

@@ -195,7 +195,8 @@ const decideInner = (
     return { ...base, rate, phase: "steady", ceiling: rate / (1 - c.ceilingMargin / 2), ceilingHigh: wide ? high : null, probeSoon: wide, fitted: true }
   }
   if (estimated) return { ...base, rate: least, phase: "steady", ceiling: least / (1 - c.ceilingMargin / 2), ...(pauseMs < CHEAP_PAUSE_MS ? { ceilingHigh: wallPace, probeSoon: true } : { ceilingHigh: null }) }
-  const below = wallPace * (changed && short ? RESUME_BELOW_SHORT : RESUME_BELOW_WALL)
+  const near = pauseMs === 0 && s.phase !== "hold" && ((s.rttMs ?? 0) * wallPace) / 1000 < 2
+  const below = wallPace * (changed && short ? RESUME_BELOW_SHORT : near ? 0.9 : RESUME_BELOW_WALL)
   const resume = s.phase === "probe" && s.ceiling !== null ? Math.min(s.ceiling, below) : below
   const rate = Math.max(lower, resume)
   return { ...base, rate, phase: "hold", ceiling: changed ? null : s.ceiling, ceilingHigh: wallPace > rate ? wallPace : null }
