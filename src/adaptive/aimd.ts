@@ -302,9 +302,14 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
     case "probe":
       if (now - (s.probeStartedAt ?? now) < PROBE_HOLD_MS) return next
       // The top of the range the walls left open is reached, that is the wall met before: the step
-      // below it is the new plateau, until the next probe.
-      if (s.ceilingHigh !== null && s.ceilingHigh <= s.rate * (1 + PROBE_STEP)) {
-        const rate = Math.min(s.rate, s.ceiling ?? s.rate)
+      // below it is the new plateau, until the next probe. After a wall that cost no pause, the step
+      // held is (another wall costs a request, settling a step lower sat 5-13% under an nginx limit
+      // 30 s), and a step held at or above its pace shows it was no limit (a stall bunched
+      // arrivals, or answers in flight): the probe goes on.
+      const cheap = s.lastDecreaseAt !== null && s.cooldownUntil <= s.lastDecreaseAt
+      const passed = cheap && s.ceilingHigh !== null && s.rate >= s.ceilingHigh
+      if (s.ceilingHigh !== null && s.ceilingHigh <= s.rate * (1 + PROBE_STEP) && !passed) {
+        const rate = cheap ? s.rate : Math.min(s.rate, s.ceiling ?? s.rate)
         return withPace(
           { ...next, phase: "steady", ceiling: rate, ceilingHigh: null, probeAt: now + s.probeGapMs, settledAt: now + PROBED_SETTLE_MS },
           rate,
@@ -312,7 +317,7 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
         )
       }
       // The step held without a wall: the new plateau; the next step is twice as big.
-      return probeStep(c, { ...next, ceiling: s.rate, probeStep: s.probeStep * 2 }, now)
+      return probeStep(c, { ...next, ceiling: s.rate, probeStep: s.probeStep * 2, ...(passed ? { ceilingHigh: null } : {}) }, now)
   }
 }
 

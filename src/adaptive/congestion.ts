@@ -30,6 +30,8 @@ export interface SoftState {
   readonly runUp?: number | null | undefined
   /** Responses since the last soft wall. */
   readonly since?: number | undefined
+  /** `seen` at the last soft failure, or `null`. */
+  readonly lastSoft?: number | null | undefined
 }
 
 /**
@@ -41,12 +43,18 @@ const RECENT = 32
 const BASELINE = 256
 /** A soft wall's cure is judged this many responses after it: the answers in flight and a window at the new pace. */
 const CURE_AFTER = 2 * RECENT
+/**
+ * While the rate holds, a soft failure with none among the previous `LONE` responses is a stall's (a
+ * stall bunched arrivals against a small burst, below the limit), not the pace's: a pace above the
+ * limit repeats it. Taken for walls, stalls held 32 fibers 50-100 ms away 6% under an nginx limit.
+ */
+const LONE = 100
 
 /**
  * @since 0.2.0
  * @category constructors
  */
-export const initial: SoftState = { recent: 0, baseline: INITIAL_BASELINE, seen: 0, runUp: null, since: 0 }
+export const initial: SoftState = { recent: 0, baseline: INITIAL_BASELINE, seen: 0, runUp: null, since: 0, lastSoft: null }
 
 /**
  * Record one response (`soft`: a soft failure) and say whether it is a wall. `learn`: the rate is
@@ -59,16 +67,18 @@ export const classify = (s0: SoftState, soft: boolean, learn: boolean): { readon
   const x = soft ? 1 : 0
   const seen = s0.seen + 1
   const recent = s0.recent + (x - s0.recent) / RECENT
-  const wall = soft && seen >= RECENT && recent > 3 * s0.baseline + 0.03
-  if (wall) return { wall, state: { ...s0, recent, seen, runUp: Math.max(s0.runUp ?? 0, recent), since: 0 } }
+  const lone = learn && (s0.lastSoft === null || s0.lastSoft === undefined || seen - s0.lastSoft > LONE)
+  const lastSoft = soft ? seen : s0.lastSoft ?? null
+  const wall = soft && seen >= RECENT && !lone && recent > 3 * s0.baseline + 0.03
+  if (wall) return { wall, state: { ...s0, recent, seen, lastSoft, runUp: Math.max(s0.runUp ?? 0, recent), since: 0 } }
   const since = (s0.since ?? 0) + 1
   // A wall is congestion, not the usual share: learnt, it raised the bar until a pace a few %
   // above the limit went unnoticed (6% 503s after a limit drop, 17-31% with 32 fibers far away).
   const baseline = learn ? s0.baseline + (x - s0.baseline) / BASELINE : s0.baseline
   const runUp = s0.runUp ?? null
-  if (runUp === null || since < CURE_AFTER) return { wall, state: { recent, baseline, seen, runUp, since } }
-  // Slowing down halved the share: these failures track the sending rate (congestion), and the
-  // share the pace had before the wall's run-up is none. Noise would have kept its share.
-  const cured = recent < runUp / 2
-  return { wall, state: { recent, baseline: cured ? 0 : baseline, seen, runUp: null, since } }
+  const next = { recent, baseline, seen, lastSoft, runUp, since }
+  if (runUp === null || since < CURE_AFTER) return { wall, state: next }
+  // Slowing down halved the share: these failures track the sending rate (congestion), and their
+  // share below the wall is none. Noise would have kept its share.
+  return { wall, state: { ...next, baseline: recent < runUp / 2 ? 0 : baseline, runUp: null } }
 }
