@@ -32,6 +32,8 @@ export interface SoftState {
   readonly since?: number | undefined
   /** `seen` at the last soft failure, or `null`. */
   readonly lastSoft?: number | null | undefined
+  /** Slowing down cured the last soft wall: these failures are congestion, their usual share none. */
+  readonly shown?: boolean | undefined
 }
 
 /**
@@ -54,7 +56,7 @@ const LONE = 100
  * @since 0.2.0
  * @category constructors
  */
-export const initial: SoftState = { recent: 0, baseline: INITIAL_BASELINE, seen: 0, runUp: null, since: 0, lastSoft: null }
+export const initial: SoftState = { recent: 0, baseline: INITIAL_BASELINE, seen: 0, runUp: null, since: 0, lastSoft: null, shown: false }
 
 /**
  * Record one response (`soft`: a soft failure) and say whether it is a wall. `learn`: the rate is
@@ -74,11 +76,15 @@ export const classify = (s0: SoftState, soft: boolean, learn: boolean): { readon
   const since = (s0.since ?? 0) + 1
   // A wall is congestion, not the usual share: learnt, it raised the bar until a pace a few %
   // above the limit went unnoticed (6% 503s after a limit drop, 17-31% with 32 fibers far away).
-  const baseline = learn ? s0.baseline + (x - s0.baseline) / BASELINE : s0.baseline
+  // Once these failures are shown to be congestion, none is the usual share: learnt, a pace 2%
+  // above the limit repeating one every 50 responses went unnoticed.
+  const shown = s0.shown === true
+  const baseline = learn && !shown ? s0.baseline + (x - s0.baseline) / BASELINE : s0.baseline
   const runUp = s0.runUp ?? null
-  const next = { recent, baseline, seen, lastSoft, runUp, since }
+  const next = { recent, baseline, seen, lastSoft, runUp, since, shown }
   if (runUp === null || since < CURE_AFTER) return { wall, state: next }
   // Slowing down halved the share: these failures track the sending rate (congestion), and their
-  // share below the wall is none. Noise would have kept its share.
-  return { wall, state: { ...next, baseline: recent < runUp / 2 ? 0 : baseline, runUp: null } }
+  // usual share is none. Noise would have kept its share: if it did, the usual share is unknown again.
+  const cured = recent < runUp / 2
+  return { wall, state: { ...next, runUp: null, shown: cured, baseline: cured ? 0 : shown ? INITIAL_BASELINE : baseline } }
 }
