@@ -309,7 +309,7 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
       const cheap = s.lastDecreaseAt !== null && s.cooldownUntil <= s.lastDecreaseAt
       const passed = cheap && s.ceilingHigh !== null && s.rate >= s.ceilingHigh
       if (s.ceilingHigh !== null && s.ceilingHigh <= s.rate * (1 + PROBE_STEP) && !passed) {
-        const rate = cheap ? Math.max(s.ceiling ?? 0, s.rate * (1 - c.ceilingMargin)) : Math.min(s.rate, s.ceiling ?? s.rate)
+        const rate = cheap ? clamp(c, Math.max(s.ceiling ?? 0, s.rate * (1 - c.ceilingMargin))) : Math.min(s.rate, s.ceiling ?? s.rate)
         return withPace(
           { ...next, phase: "steady", ceiling: rate, ceilingHigh: null, probeAt: now + s.probeGapMs, settledAt: now + PROBED_SETTLE_MS },
           rate,

@@ -93,11 +93,10 @@ describe("walls on a plateau", () => {
 })
 
 describe("probing the range the walls left open", () => {
-  it("steps into it at once, and settles on the step below its top (the pace of the wall met before)", () => {
-    const c = Aimd.defaultConfig(50)
+  const probeRange = (c: Aimd.AimdConfig, pauseMs: number) => {
     // A wall at 60 nothing explained: resumed at 45, the server's rate lies in [45, 60].
-    const s0: Aimd.AimdState = { ...Aimd.initial(c), phase: "hold", rate: 45, ceiling: null, ceilingHigh: 60, cooldownUntil: T0, lastDecreaseAt: T0 }
-    let { s, t } = succeed(c, s0, T0, T0 + c.recoveryMs + 100)
+    const s0: Aimd.AimdState = { ...Aimd.initial(c), phase: "hold", rate: 45, ceiling: null, ceilingHigh: 60, cooldownUntil: T0 + pauseMs, lastDecreaseAt: T0 }
+    let { s, t } = succeed(c, s0, T0 + pauseMs, T0 + pauseMs + c.recoveryMs + 100)
     const rates: Array<number> = []
     while (s.phase !== "steady" || rates.length === 0) {
       if (s.phase === "probe" && rates[rates.length - 1] !== s.rate) rates.push(s.rate)
@@ -109,9 +108,22 @@ describe("probing the range the walls left open", () => {
     for (let i = 1; i < rates.length; i++) expect(rates[i]!).toBeGreaterThan(rates[i - 1]!)
     expect(Math.max(...rates)).toBeLessThan(60)
     expect(s.phase).toBe("steady")
-    expect(s.rate).toBe(rates[rates.length - 2])
     expect(s.ceilingHigh).toBeNull()
     expect(s.probeAt).toBeGreaterThanOrEqual(t - 200 + c.steadyMs)
+    return { s, rates }
+  }
+
+  it("steps into it at once; after a Retry-After settles on the step below its top (the pace of the wall met before)", () => {
+    const c = Aimd.defaultConfig(50)
+    const { rates, s } = probeRange(c, 1000)
+    expect(s.rate).toBe(rates[rates.length - 2])
+  })
+
+  it("after a wall without a pause settles a margin below the step held (another wall costs one request)", () => {
+    const c = Aimd.defaultConfig(50)
+    const { rates, s } = probeRange(c, 0)
+    expect(s.rate).toBeCloseTo(Math.max(rates[rates.length - 2]!, rates[rates.length - 1]! * (1 - c.ceilingMargin)), 9)
+    expect(s.rate).toBeGreaterThan(rates[rates.length - 2]!)
   })
 })
 
