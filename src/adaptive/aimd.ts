@@ -155,6 +155,8 @@ export interface AimdState {
   readonly restore?: RestoreRate.RestoreState | undefined
   /** Whether bare 5xx answers track the rate (`congestion.ts`). */
   readonly soft: Congestion.SoftState
+  /** The last wall was a bare 5xx `congestion.ts` took for one (absent in an older stored state). */
+  readonly softWall?: boolean | undefined
   /** Round trip (average of response time − send time), or `null` before one (or in an older stored state). */
   readonly rttMs?: number | null | undefined
 }
@@ -302,11 +304,12 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
     case "probe":
       if (now - (s.probeStartedAt ?? now) < PROBE_HOLD_MS) return next
       // The top of the range the walls left open is reached, that is the wall met before: the step
-      // below it is the new plateau, until the next probe. After a wall that cost no pause, the step
+      // below it is the new plateau, until the next probe. After a 429 that cost no pause, the step
       // held is (another wall costs a request, settling a step lower sat 5-13% under an nginx limit
       // 30 s), and a step held at or above its pace shows it was no limit (a stall bunched
-      // arrivals, or answers in flight): the probe goes on.
-      const cheap = s.lastDecreaseAt !== null && s.cooldownUntil <= s.lastDecreaseAt
+      // arrivals, or answers in flight): the probe goes on. Not after a bare 503: several are
+      // needed to tell it from noise, and a pace just above the limit went on unnoticed (8% 503s).
+      const cheap = s.lastDecreaseAt !== null && s.cooldownUntil <= s.lastDecreaseAt && s.softWall !== true
       const passed = cheap && s.ceilingHigh !== null && s.rate >= s.ceilingHigh
       if (s.ceilingHigh !== null && s.ceilingHigh <= s.rate * (1 + PROBE_STEP) && !passed) {
         const rate = cheap ? clamp(c, Math.max(s.ceiling ?? 0, s.rate * (1 - c.ceilingMargin))) : Math.min(s.rate, s.ceiling ?? s.rate)
@@ -342,6 +345,8 @@ const probeStep = (c: AimdConfig, s: AimdState, now: number): AimdState => {
 export interface BackoffInfo {
   /** Retry-After in ms, when the response had one. */
   readonly retryAfterMs?: number | undefined
+  /** A bare 5xx taken for congestion (`congestion.ts`), not a 429 or a backoff with Retry-After. */
+  readonly soft?: boolean | undefined
   /**
    * When the request was sent (epoch ms). A request sent before the last decrease was paced by the
    * old rate: its 429 is part of the burst already acted upon and is ignored. Without it, `holdMs`
@@ -386,7 +391,7 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
   const wallAt = info.sentAt ?? now
   const wallPace = paceAt(s, wallAt)
   const resumeAt = Math.max(now, cooldownUntil)
-  const d: Decision = decideAtWall(c, s, now, wallAt, wallPace, resumeAt - now)
+  const d: Decision = decideAtWall(c, s, now, wallAt, wallPace, resumeAt - now, info.soft === true)
   const paused = withPace({ ...s, cycles: d.cycles, cycle: null }, 0, now)
   const resumed = withPace({ ...paused, cycle: { start: "empty", from: wallAt, resumeAt } }, clamp(c, d.rate), resumeAt)
   return {
@@ -400,6 +405,7 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
     settledAt: d.stray ? s.settledAt : d.fitted === true ? now + FIT_SETTLE_MS : resumeAt + STRAY_CONFIRM_MS,
     lastDecreaseRate: wallPace,
     lastDecreaseAt: now,
+    softWall: info.soft === true,
     successesSinceDecrease: 0,
     cycleAccepted: 0,
     probeStartedAt: null,

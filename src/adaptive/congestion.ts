@@ -26,14 +26,6 @@ export interface SoftState {
   /** The usual share (exponential average over about `BASELINE` responses, walls excluded). */
   readonly baseline: number
   readonly seen: number
-  /** The recent share at the last soft wall, until its cure is judged (absent in an older stored state). */
-  readonly runUp?: number | null | undefined
-  /** Responses since the last soft wall. */
-  readonly since?: number | undefined
-  /** `seen` at the last soft failure, or `null`. */
-  readonly lastSoft?: number | null | undefined
-  /** Slowing down cured the last soft wall: these failures are congestion, their usual share none. */
-  readonly shown?: boolean | undefined
 }
 
 /**
@@ -43,20 +35,13 @@ export interface SoftState {
 const INITIAL_BASELINE = 0.05
 const RECENT = 32
 const BASELINE = 256
-/** A soft wall's cure is judged this many responses after it: the answers in flight and a window at the new pace. */
-const CURE_AFTER = 2 * RECENT
-/**
- * While the rate holds, a soft failure with none among the previous `LONE` responses is a stall's (a
- * stall bunched arrivals against a small burst, below the limit), not the pace's: a pace above the
- * limit repeats it. Taken for walls, stalls held 32 fibers 50-100 ms away 6% under an nginx limit.
- */
-const LONE = 100
 
 /**
  * @since 0.2.0
  * @category constructors
  */
-export const initial: SoftState = { recent: 0, baseline: INITIAL_BASELINE, seen: 0, runUp: null, since: 0, lastSoft: null, shown: false }
+export const initial: SoftState = { recent: 0, baseline: INITIAL_BASELINE, seen: 0 }
+
 
 /**
  * Record one response (`soft`: a soft failure) and say whether it is a wall. `learn`: the rate is
@@ -69,22 +54,9 @@ export const classify = (s0: SoftState, soft: boolean, learn: boolean): { readon
   const x = soft ? 1 : 0
   const seen = s0.seen + 1
   const recent = s0.recent + (x - s0.recent) / RECENT
-  const lone = learn && (s0.lastSoft === null || s0.lastSoft === undefined || seen - s0.lastSoft > LONE)
-  const lastSoft = soft ? seen : s0.lastSoft ?? null
-  const wall = soft && seen >= RECENT && !lone && recent > 3 * s0.baseline + 0.03
-  if (wall) return { wall, state: { ...s0, recent, seen, lastSoft, runUp: Math.max(s0.runUp ?? 0, recent), since: 0 } }
-  const since = (s0.since ?? 0) + 1
+  const wall = soft && seen >= RECENT && recent > 3 * s0.baseline + 0.03
   // A wall is congestion, not the usual share: learnt, it raised the bar until a pace a few %
   // above the limit went unnoticed (6% 503s after a limit drop, 17-31% with 32 fibers far away).
-  // Once these failures are shown to be congestion, none is the usual share: learnt, a pace 2%
-  // above the limit repeating one every 50 responses went unnoticed.
-  const shown = s0.shown === true
-  const baseline = learn && !shown ? s0.baseline + (x - s0.baseline) / BASELINE : s0.baseline
-  const runUp = s0.runUp ?? null
-  const next = { recent, baseline, seen, lastSoft, runUp, since, shown }
-  if (runUp === null || since < CURE_AFTER) return { wall, state: next }
-  // Slowing down halved the share: these failures track the sending rate (congestion), and their
-  // usual share is none. Noise would have kept its share: if it did, the usual share is unknown again.
-  const cured = recent < runUp / 2
-  return { wall, state: { ...next, runUp: null, shown: cured, baseline: cured ? 0 : shown ? INITIAL_BASELINE : baseline } }
+  const baseline = learn && !wall ? s0.baseline + (x - s0.baseline) / BASELINE : s0.baseline
+  return { wall, state: { recent, baseline, seen } }
 }
