@@ -70,7 +70,21 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
   // b / c 92.7 / 94.0% (seed 1) before a plateau cut after a precise Retry-After probed the range up to its wall soon.
   goals("bucket 0.2s RA=precise", ["a", "b", "c", "d"])
   goals("bucket 0.2s RA=none", ["a", "d"])
-  goals("gcra b5 429", ["a", "d"])
+  // b / c 89.6 / 94.7% (seed 1) before a 429 without Retry-After, few requests in flight, resumed 10%
+  // below it, and a probe settled at the step it held.
+  goals("gcra b5 429", ["a", "b", "c", "d"])
+
+  it("a 429 without Retry-After, few requests in flight: resumed 10% below, not a quarter (means over seeds 1-8)", () => {
+    // Were 93.9 / 95.7% (nginx 429) and 97.3 / 97.0% (0.2 s bucket), docs overstated / understated.
+    const cells: ReadonlyArray<readonly [string, ScenarioId, number]> = [
+      ["gcra b5 429", "b", 97.5], ["gcra b5 429", "c", 97.5], ["bucket 0.2s RA=none", "b", 99], ["bucket 0.2s RA=none", "c", 98.3]
+    ]
+    for (const [name, sc, goodput] of cells) {
+      const m = measureMean(row(name), sc, "local", 8)
+      expect(m.goodputPct, `${name} ${sc}`).toBeGreaterThanOrEqual(goodput)
+      expect(m.r429Pct, `${name} ${sc}`).toBeLessThanOrEqual(1)
+    }
+  })
   goals("gcra b5 503", ["a"])
   goals("bucket 2s RA=s", ["a", "b"], "delayed")
 

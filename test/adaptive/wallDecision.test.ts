@@ -93,9 +93,9 @@ describe("walls on a plateau", () => {
 })
 
 describe("probing the range the walls left open", () => {
-  const probeRange = (c: Aimd.AimdConfig, pauseMs: number) => {
+  const probeRange = (c: Aimd.AimdConfig, pauseMs: number, softWall = false) => {
     // A wall at 60 nothing explained: resumed at 45, the server's rate lies in [45, 60].
-    const s0: Aimd.AimdState = { ...Aimd.initial(c), phase: "hold", rate: 45, ceiling: null, ceilingHigh: 60, cooldownUntil: T0 + pauseMs, lastDecreaseAt: T0 }
+    const s0: Aimd.AimdState = { ...Aimd.initial(c), phase: "hold", rate: 45, ceiling: null, ceilingHigh: 60, cooldownUntil: T0 + pauseMs, lastDecreaseAt: T0, softWall }
     let { s, t } = succeed(c, s0, T0 + pauseMs, T0 + pauseMs + c.recoveryMs + 100)
     const rates: Array<number> = []
     while (s.phase !== "steady" || rates.length === 0) {
@@ -119,12 +119,56 @@ describe("probing the range the walls left open", () => {
     expect(s.rate).toBe(rates[rates.length - 2])
   })
 
-  it("after a wall without a pause settles a margin below the step held (another wall costs one request)", () => {
+  it("after a 429 without a pause settles a margin below the step held (another wall costs one request); after a bare 503 on the step below", () => {
     const c = Aimd.defaultConfig(50)
     const { rates, s } = probeRange(c, 0)
     expect(s.rate).toBeCloseTo(Math.max(rates[rates.length - 2]!, rates[rates.length - 1]! * (1 - c.ceilingMargin)), 9)
     expect(s.rate).toBeGreaterThan(rates[rates.length - 2]!)
+    const soft = probeRange(c, 0, true)
+    expect(soft.s.rate).toBe(soft.rates[soft.rates.length - 2])
   })
+
+  prop(
+    "a step held a second at or above the pace of a 429 without a pause shows it was no limit: the probe goes on",
+    [fc.double({ min: 5, max: 500, noNaN: true }), fc.double({ min: 0.9, max: 1, noNaN: true })],
+    ([rate, below]) => {
+      const c = Aimd.defaultConfig(rate)
+      const s0: Aimd.AimdState = {
+        ...Aimd.initial(c),
+        phase: "probe",
+        rate,
+        ceiling: rate * 0.96,
+        ceilingHigh: rate * below,
+        probeStartedAt: T0,
+        cooldownUntil: T0,
+        lastDecreaseAt: T0
+      }
+      const { s } = succeed(c, s0, T0, T0 + 1300)
+      expect(s.phase).toBe("probe")
+      expect(s.rate).toBeGreaterThan(rate)
+      expect(s.ceilingHigh).toBeNull()
+      // After a Retry-After, the same step settles below the wall's pace.
+      const paused = succeed(c, { ...s0, cooldownUntil: T0, lastDecreaseAt: T0 - 500 }, T0, T0 + 1300).s
+      expect(paused.phase).toBe("steady")
+    }
+  )
+})
+
+describe("resuming below a wall without a pause", () => {
+  prop(
+    "a 429 met with fewer than 2 requests in flight resumes 10% below it; a bare 503, or more in flight, a quarter below",
+    [fc.double({ min: 1, max: 500, noNaN: true }), fc.double({ min: 0, max: 1000, noNaN: true })],
+    ([d, rttMs]) => {
+      const c = Aimd.defaultConfig(d)
+      // The documented rate itself meets the wall: nothing to fit, the docs do not stand.
+      const s0: Aimd.AimdState = { ...Aimd.initial(c), rttMs }
+      const hard = Aimd.onBackoff(c, s0, T0, { sentAt: T0 })
+      const soft = Aimd.onBackoff(c, s0, T0, { sentAt: T0, soft: true })
+      expect(hard.rate).toBeCloseTo(Aimd.clamp(c, d * ((rttMs * d) / 1000 < 2 ? 0.9 : 0.75)), 9)
+      expect(soft.rate).toBeCloseTo(Aimd.clamp(c, d * 0.75), 9)
+      expect(hard.cooldownUntil).toBe(0)
+    }
+  )
 })
 
 
