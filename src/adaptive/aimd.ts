@@ -157,6 +157,8 @@ export interface AimdState {
   readonly soft: Congestion.SoftState
   /** The last wall was a bare 5xx `congestion.ts` took for one (absent in an older stored state). */
   readonly softWall?: boolean | undefined
+  /** Backoffs of the burst already acted upon since the last decision (absent in an older stored state). */
+  readonly burstBackoffs?: number | undefined
   /** Round trip (average of response time − send time), or `null` before one (or in an older stored state). */
   readonly rttMs?: number | null | undefined
 }
@@ -369,6 +371,13 @@ const FIT_SETTLE_MS = 2000
  * a request sent meanwhile is part of the burst already acted on, not news about the new pace
  * (which it cut by another quarter, three times in a row against nginx 503s 200-600 ms away).
  */
+/**
+ * Backoffs of one burst after a stray wall that show the limit changed (see `onBackoff`): 3, or this
+ * share of the requests in flight.
+ */
+const STRAY_BURST = 3
+const STRAY_BURST_SHARE = 0.3
+
 const inFlightMs = (s: AimdState): number =>
   s.lastDecreaseAt !== null && s.cooldownUntil <= s.lastDecreaseAt ? s.rttMs ?? 0 : 0
 
@@ -387,7 +396,10 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
   const sameBurst = info.sentAt !== undefined
     ? s.lastDecreaseAt !== null && info.sentAt < s.lastDecreaseAt + inFlightMs(s)
     : now < s.holdUntil
-  if (sameBurst) return { ...extendPause(s, cooldownUntil), lastSuccessAt: null }
+  // After a wall taken for a stray one, more of its burst rejected: everything in flight meets the
+  // wall, the limit changed (a stall's burst rejects one or two). Decided now, not a pause later.
+  const changedBurst = sameBurst && s.stray !== null && info.sentAt !== undefined && (s.burstBackoffs ?? 0) + 1 >= Math.max(STRAY_BURST, (STRAY_BURST_SHARE * s.rate * (s.rttMs ?? 0)) / 1000)
+  if (sameBurst && !changedBurst) return { ...extendPause(s, cooldownUntil), burstBackoffs: (s.burstBackoffs ?? 0) + 1, lastSuccessAt: null }
   const wallAt = info.sentAt ?? now
   const wallPace = paceAt(s, wallAt)
   const resumeAt = Math.max(now, cooldownUntil)
@@ -416,7 +428,8 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
     cooldownUntil,
     holdUntil: Math.max(now + c.holdMs, cooldownUntil),
     headerUntil: 0,
-    decreases: s.decreases + 1
+    decreases: s.decreases + 1,
+    burstBackoffs: 0
   }
 }
 
