@@ -54,6 +54,30 @@ describe("walls on a plateau", () => {
   )
 
   prop(
+    "more of a stray wall's burst rejected (3, or 30% of the requests in flight): the limit changed, decided at once; fewer keep the stray reading",
+    [docs, retryAfter, fc.integer({ min: 2000, max: 12_000 }), fc.integer({ min: 0, max: 400 })],
+    ([d, retryAfterMs, heldMs, rttMs]) => {
+      const c = Aimd.defaultConfig(d)
+      const plateau = onPlateau(c, retryAfterMs)
+      const held = succeed(c, { ...plateau.s, rttMs }, plateau.t, plateau.t + heldMs)
+      const stray = Aimd.onBackoff(c, held.s, held.t, { sentAt: held.t - 2, retryAfterMs })
+      expect(stray.stray).not.toBeNull()
+      const needed = Math.max(3, Math.ceil((0.3 * stray.rate * rttMs) / 1000))
+      // Answers of requests sent before the wall, arriving after it.
+      let s = stray
+      for (let i = 1; i < needed; i++) s = Aimd.onBackoff(c, s, held.t + i, { sentAt: held.t - 2 - i, retryAfterMs })
+      expect(s.rate).toBe(stray.rate)
+      expect(s.decreases).toBe(stray.decreases)
+      const after = Aimd.onBackoff(c, s, held.t + needed, { sentAt: held.t - 2 - needed, retryAfterMs })
+      expect(after.decreases).toBe(stray.decreases + 1)
+      expect(after.priorValid).toBe(false)
+      expect(after.rate).toBeLessThanOrEqual(held.s.rate * 0.75 + 1e-9)
+      expect(after.cooldownUntil).toBeLessThanOrEqual(held.t + needed + retryAfterMs)
+    },
+    { fastCheck: { numRuns: 60 } }
+  )
+
+  prop(
     "another wall within a second of resuming after a stray one: the limit changed, the docs no longer stand and the pace drops",
     [docs, retryAfter, fc.integer({ min: 2000, max: 12_000 }), fc.integer({ min: 0, max: 900 })],
     ([d, retryAfterMs, heldMs, soonMs]) => {
