@@ -159,6 +159,10 @@ export interface AimdState {
   readonly restore?: RestoreRate.RestoreState | undefined
   /** Whether bare 5xx answers track the rate (`congestion.ts`). */
   readonly soft: Congestion.SoftState
+  /** The last wall was a bare 5xx `congestion.ts` took for one (absent in an older stored state). */
+  readonly softWall?: boolean | undefined
+  /** Backoffs of the burst already acted upon since the last decision (absent in an older stored state). */
+  readonly burstBackoffs?: number | undefined
   /** Round trip (average of response time − send time), or `null` before one (or in an older stored state). */
   readonly rttMs?: number | null | undefined
   /** The window quota the key keeps under, with its log (`windowGate.ts`), or `null`. */
@@ -313,9 +317,15 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
     case "probe":
       if (now - (s.probeStartedAt ?? now) < PROBE_HOLD_MS) return next
       // The top of the range the walls left open is reached, that is the wall met before: the step
-      // below it is the new plateau, until the next probe.
-      if (s.ceilingHigh !== null && s.ceilingHigh <= s.rate * (1 + PROBE_STEP)) {
-        const rate = Math.min(s.rate, s.ceiling ?? s.rate)
+      // below it is the new plateau, until the next probe. After a 429 that cost no pause, the step
+      // held is (another wall costs a request, settling a step lower sat 5-13% under an nginx limit
+      // 30 s), and a step held at or above its pace shows it was no limit (a stall bunched
+      // arrivals, or answers in flight): the probe goes on. Not after a bare 503: several are
+      // needed to tell it from noise, and a pace just above the limit went on unnoticed (8% 503s).
+      const cheap = s.lastDecreaseAt !== null && s.cooldownUntil <= s.lastDecreaseAt && s.softWall !== true
+      const passed = cheap && s.ceilingHigh !== null && s.rate >= s.ceilingHigh
+      if (s.ceilingHigh !== null && s.ceilingHigh <= s.rate * (1 + PROBE_STEP) && !passed) {
+        const rate = cheap ? clamp(c, Math.max(s.ceiling ?? 0, s.rate * (1 - c.ceilingMargin))) : Math.min(s.rate, s.ceiling ?? s.rate)
         return withPace(
           { ...next, phase: "steady", ceiling: rate, ceilingHigh: null, probeAt: now + s.probeGapMs, settledAt: now + PROBED_SETTLE_MS },
           rate,
@@ -323,7 +333,7 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
         )
       }
       // The step held without a wall: the new plateau; the next step is twice as big.
-      return probeStep(c, { ...next, ceiling: s.rate, probeStep: s.probeStep * 2 }, now)
+      return probeStep(c, { ...next, ceiling: s.rate, probeStep: s.probeStep * 2, ...(passed ? { ceilingHigh: null } : {}) }, now)
   }
 }
 
@@ -348,6 +358,8 @@ const probeStep = (c: AimdConfig, s: AimdState, now: number): AimdState => {
 export interface BackoffInfo {
   /** Retry-After in ms, when the response had one. */
   readonly retryAfterMs?: number | undefined
+  /** A bare 5xx taken for congestion (`congestion.ts`), not a 429 or a backoff with Retry-After. */
+  readonly soft?: boolean | undefined
   /**
    * When the request was sent (epoch ms). A request sent before the last decrease was paced by the
    * old rate: its 429 is part of the burst already acted upon and is ignored. Without it, `holdMs`
@@ -370,6 +382,13 @@ const FIT_SETTLE_MS = 2000
  * a request sent meanwhile is part of the burst already acted on, not news about the new pace
  * (which it cut by another quarter, three times in a row against nginx 503s 200-600 ms away).
  */
+/**
+ * Backoffs of one burst after a stray wall that show the limit changed (see `onBackoff`): 3, or this
+ * share of the requests in flight.
+ */
+const STRAY_BURST = 3
+const STRAY_BURST_SHARE = 0.3
+
 const inFlightMs = (s: AimdState): number =>
   s.lastDecreaseAt !== null && s.cooldownUntil <= s.lastDecreaseAt ? s.rttMs ?? 0 : 0
 
@@ -388,11 +407,14 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
   const sameBurst = info.sentAt !== undefined
     ? s.lastDecreaseAt !== null && info.sentAt < s.lastDecreaseAt + inFlightMs(s)
     : now < s.holdUntil
-  if (sameBurst) return { ...extendPause(s, cooldownUntil), lastSuccessAt: null }
+  // After a wall taken for a stray one, more of its burst rejected: everything in flight meets the
+  // wall, the limit changed (a stall's burst rejects one or two). Decided now, not a pause later.
+  const changedBurst = sameBurst && s.stray !== null && info.sentAt !== undefined && (s.burstBackoffs ?? 0) + 1 >= Math.max(STRAY_BURST, (STRAY_BURST_SHARE * s.rate * (s.rttMs ?? 0)) / 1000)
+  if (sameBurst && !changedBurst) return { ...extendPause(s, cooldownUntil), burstBackoffs: (s.burstBackoffs ?? 0) + 1, lastSuccessAt: null }
   const wallAt = info.sentAt ?? now
   const wallPace = paceAt(s, wallAt)
   const resumeAt = Math.max(now, cooldownUntil)
-  const d: Decision = decideAtWall(c, s, now, wallAt, wallPace, resumeAt - now)
+  const d: Decision = decideAtWall(c, s, now, wallAt, wallPace, resumeAt - now, info.soft === true)
   const paused = withPace({ ...s, cycles: d.cycles, cycle: null }, 0, now)
   const resumed = withPace({ ...paused, cycle: { start: "empty", from: wallAt, resumeAt } }, clamp(c, d.rate), resumeAt)
   return {
@@ -406,6 +428,7 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
     settledAt: d.stray ? s.settledAt : d.fitted === true ? now + FIT_SETTLE_MS : resumeAt + STRAY_CONFIRM_MS,
     lastDecreaseRate: wallPace,
     lastDecreaseAt: now,
+    softWall: info.soft === true,
     successesSinceDecrease: 0,
     cycleAccepted: 0,
     probeStartedAt: null,
@@ -418,7 +441,8 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
     headerUntil: 0,
     decreases: s.decreases + 1,
     // A quota read from the walls is kept under; another decision keeps the gate of the quota last read.
-    windowGate: d.window === undefined ? s.windowGate : WindowGate.make(s.windowGate, d.window.quota, d.window.windowMs, true)
+    windowGate: d.window === undefined ? s.windowGate : WindowGate.make(s.windowGate, d.window.quota, d.window.windowMs, true),
+    burstBackoffs: 0
   }
 }
 

@@ -49,11 +49,12 @@ describe("AdaptiveController", () => {
       yield* c.prime("k")
       expect((yield* rl.snapshot("k")).currentRate).toBe(10)
       const s = yield* c.observe("k", { status: 429 })
-      // Nothing to fit yet, and the documented rate itself met the wall: resume a quarter below it.
-      expect(s.currentRate).toBe(7.5)
+      // Nothing to fit yet, and the documented rate itself met the wall without a pause, nothing in
+      // flight: resume 10% below it (a quarter below after a Retry-After).
+      expect(s.currentRate).toBe(9)
       expect(s.lastDecreaseRate).toBe(10)
       expect(s.source).toBe("learned")
-      expect((yield* rl.snapshot("k")).currentRate).toBe(7.5)
+      expect((yield* rl.snapshot("k")).currentRate).toBe(9)
     }).pipe(Effect.provide(controller({ initialRate: 10 }))))
 
   it.effect("Retry-After pauses every fiber sharing the key", () =>
@@ -249,7 +250,7 @@ describe("AdaptiveController", () => {
       const a = yield* AdaptiveController.makeWithStore({ initialRate: 10 }, store)
       const b = yield* AdaptiveController.makeWithStore({ initialRate: 10 }, store)
       yield* a.observe("k", { status: 429 })
-      expect((yield* b.snapshot("k")).currentRate).toBe(7.5)
+      expect((yield* b.snapshot("k")).currentRate).toBe(9)
       yield* TestClock.adjust(Duration.seconds(1))
       yield* b.observe("k", { status: 429 })
       expect((yield* a.snapshot("k")).decreases).toBe(2)

@@ -34,16 +34,17 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // 93.8% (0.951) before the first fit left the range up to where the hold would go on open.
   ["bucket 2s RA=s", "local", "", { c: [96.5, 0.98] }],
   // d 87.6% before a fit within 1.5 times the lower bound was taken for pinned to it (1.25).
-  // b 89.4% (0.908) before the hold after a wall at the docs' pace resumed near the limit (`RESUME_BELOW_DOCS`).
-  ["bucket 0.5s RA=s", "delayed", "tb-500ms-delay", { b: [96.5, 0.98], c: [84, 0.85], d: [89, 0.89] }],
+  // b 89.4% (0.908) before the hold after a wall at the docs' pace resumed near the limit (`RESUME_BELOW_DOCS`);
+  // d 89.3% before more of a stray wall's burst rejected was read as a limit change.
+  ["bucket 0.5s RA=s", "delayed", "tb-500ms-delay", { b: [96.5, 0.98], c: [84, 0.85], d: [93.5, 0.935] }],
   // 89.4% before walls met within a round trip of a decision without a pause counted as the same burst.
   ["bucket 0.5s RA=date", "local", "tb-500ms-ra-date", { b: [90.5, 0.92], c: [80.5, 0.81] }], // c was 78.5%
   ["gcra b5 429", "local", "nginx-429", { b: [93, 0.94] }],
   // 75.0 / 75.0 / 75.3% (one seed 37%) before the fit pinned to the lower bound after a wall met while
   // holding was probed soon: a stall's wall held the pace at a third of the limit for 30 s.
   ["bucket 0.1s RA=s", "delayed", "", { b: [77, 0.79], c: [79, 0.81] }], // c 77.0% before the pinned fit against the slow start's wall was dropped
-  // b 84.8% (0.862) before the same.
-  ["bucket 0.2s RA=s", "delayed", "", { b: [97, 0.985], d: [83, 0.83] }],
+  // b 84.8% (0.862) before the same resume; d 85.6% before the same limit change.
+  ["bucket 0.2s RA=s", "delayed", "", { b: [97, 0.985], d: [90, 0.9] }],
   // 76.7% before a fit within 1.5 times the lower bound was taken for pinned to it (1.25).
   ["bucket 0.2s RA=date", "delayed", "", { b: [94.5, 0.96] }], // 79.7% (0.811) before `RESUME_BELOW_DOCS`
   ["bucket 0.5s RA=date", "delayed", "", { b: [90.5, 0.92] }], // 87.4% (0.889) before the same
@@ -77,7 +78,31 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
   // b / c 92.7 / 94.0% (seed 1) before a plateau cut after a precise Retry-After probed the range up to its wall soon.
   goals("bucket 0.2s RA=precise", ["a", "b", "c", "d"])
   goals("bucket 0.2s RA=none", ["a", "d"])
-  goals("gcra b5 429", ["a", "d"])
+  // b / c 89.6 / 94.7% (seed 1) before a 429 without Retry-After, few requests in flight, resumed 10%
+  // below it, and a probe settled at the step it held.
+  goals("gcra b5 429", ["a", "b", "c", "d"])
+
+  it("a limit drop with 32 fibers far away: more of a stray wall's burst rejected is a limit change, decided at once (means over seeds 1-8)", () => {
+    // Were 1.89 / 1.74% (0.2 / 0.5 s buckets 50-100 ms away), 6.83% (1 s bucket 100-300 ms away) and
+    // 2.90% (nginx 429 50-100 ms away) of 429s: the first wall was taken for a stray one, and the
+    // pace stayed 2.5 times the new limit for a pause more.
+    const cells: ReadonlyArray<readonly [string, Net, number]> = [
+      ["bucket 0.2s RA=s", "delayed", 1], ["bucket 0.5s RA=s", "delayed", 1], ["bucket 1s RA=s", "lagged", 3.5], ["gcra b5 429", "delayed", 2]
+    ]
+    for (const [name, net, max] of cells) expect(measureMean(row(name), "d", net, 8).r429Pct, `${name} ${net}`).toBeLessThanOrEqual(max)
+  })
+
+  it("a 429 without Retry-After, few requests in flight: resumed 10% below, not a quarter (means over seeds 1-8)", () => {
+    // Were 93.9 / 95.7% (nginx 429) and 97.3 / 97.0% (0.2 s bucket), docs overstated / understated.
+    const cells: ReadonlyArray<readonly [string, ScenarioId, number]> = [
+      ["gcra b5 429", "b", 97.5], ["gcra b5 429", "c", 97.5], ["bucket 0.2s RA=none", "b", 99], ["bucket 0.2s RA=none", "c", 98.3]
+    ]
+    for (const [name, sc, goodput] of cells) {
+      const m = measureMean(row(name), sc, "local", 8)
+      expect(m.goodputPct, `${name} ${sc}`).toBeGreaterThanOrEqual(goodput)
+      expect(m.r429Pct, `${name} ${sc}`).toBeLessThanOrEqual(1)
+    }
+  })
   goals("gcra b5 503", ["a"])
   goals("bucket 2s RA=s", ["a", "b"], "delayed")
 

@@ -54,6 +54,30 @@ describe("walls on a plateau", () => {
   )
 
   prop(
+    "more of a stray wall's burst rejected (3, or 30% of the requests in flight): the limit changed, decided at once; fewer keep the stray reading",
+    [docs, retryAfter, fc.integer({ min: 2000, max: 12_000 }), fc.integer({ min: 0, max: 400 })],
+    ([d, retryAfterMs, heldMs, rttMs]) => {
+      const c = Aimd.defaultConfig(d)
+      const plateau = onPlateau(c, retryAfterMs)
+      const held = succeed(c, { ...plateau.s, rttMs }, plateau.t, plateau.t + heldMs)
+      const stray = Aimd.onBackoff(c, held.s, held.t, { sentAt: held.t - 2, retryAfterMs })
+      expect(stray.stray).not.toBeNull()
+      const needed = Math.max(3, Math.ceil((0.3 * stray.rate * rttMs) / 1000))
+      // Answers of requests sent before the wall, arriving after it.
+      let s = stray
+      for (let i = 1; i < needed; i++) s = Aimd.onBackoff(c, s, held.t + i, { sentAt: held.t - 2 - i, retryAfterMs })
+      expect(s.rate).toBe(stray.rate)
+      expect(s.decreases).toBe(stray.decreases)
+      const after = Aimd.onBackoff(c, s, held.t + needed, { sentAt: held.t - 2 - needed, retryAfterMs })
+      expect(after.decreases).toBe(stray.decreases + 1)
+      expect(after.priorValid).toBe(false)
+      expect(after.rate).toBeLessThanOrEqual(held.s.rate * 0.75 + 1e-9)
+      expect(after.cooldownUntil).toBeLessThanOrEqual(held.t + needed + retryAfterMs)
+    },
+    { fastCheck: { numRuns: 60 } }
+  )
+
+  prop(
     "another wall within a second of resuming after a stray one: the limit changed, the docs no longer stand and the pace drops",
     [docs, retryAfter, fc.integer({ min: 2000, max: 12_000 }), fc.integer({ min: 0, max: 900 })],
     ([d, retryAfterMs, heldMs, soonMs]) => {
@@ -93,11 +117,10 @@ describe("walls on a plateau", () => {
 })
 
 describe("probing the range the walls left open", () => {
-  it("steps into it at once, and settles on the step below its top (the pace of the wall met before)", () => {
-    const c = Aimd.defaultConfig(50)
+  const probeRange = (c: Aimd.AimdConfig, pauseMs: number, softWall = false) => {
     // A wall at 60 nothing explained: resumed at 45, the server's rate lies in [45, 60].
-    const s0: Aimd.AimdState = { ...Aimd.initial(c), phase: "hold", rate: 45, ceiling: null, ceilingHigh: 60, cooldownUntil: T0, lastDecreaseAt: T0 }
-    let { s, t } = succeed(c, s0, T0, T0 + c.recoveryMs + 100)
+    const s0: Aimd.AimdState = { ...Aimd.initial(c), phase: "hold", rate: 45, ceiling: null, ceilingHigh: 60, cooldownUntil: T0 + pauseMs, lastDecreaseAt: T0, softWall }
+    let { s, t } = succeed(c, s0, T0 + pauseMs, T0 + pauseMs + c.recoveryMs + 100)
     const rates: Array<number> = []
     while (s.phase !== "steady" || rates.length === 0) {
       if (s.phase === "probe" && rates[rates.length - 1] !== s.rate) rates.push(s.rate)
@@ -109,10 +132,67 @@ describe("probing the range the walls left open", () => {
     for (let i = 1; i < rates.length; i++) expect(rates[i]!).toBeGreaterThan(rates[i - 1]!)
     expect(Math.max(...rates)).toBeLessThan(60)
     expect(s.phase).toBe("steady")
-    expect(s.rate).toBe(rates[rates.length - 2])
     expect(s.ceilingHigh).toBeNull()
     expect(s.probeAt).toBeGreaterThanOrEqual(t - 200 + c.steadyMs)
+    return { s, rates }
+  }
+
+  it("steps into it at once; after a Retry-After settles on the step below its top (the pace of the wall met before)", () => {
+    const c = Aimd.defaultConfig(50)
+    const { rates, s } = probeRange(c, 1000)
+    expect(s.rate).toBe(rates[rates.length - 2])
   })
+
+  it("after a 429 without a pause settles a margin below the step held (another wall costs one request); after a bare 503 on the step below", () => {
+    const c = Aimd.defaultConfig(50)
+    const { rates, s } = probeRange(c, 0)
+    expect(s.rate).toBeCloseTo(Math.max(rates[rates.length - 2]!, rates[rates.length - 1]! * (1 - c.ceilingMargin)), 9)
+    expect(s.rate).toBeGreaterThan(rates[rates.length - 2]!)
+    const soft = probeRange(c, 0, true)
+    expect(soft.s.rate).toBe(soft.rates[soft.rates.length - 2])
+  })
+
+  prop(
+    "a step held a second at or above the pace of a 429 without a pause shows it was no limit: the probe goes on",
+    [fc.double({ min: 5, max: 500, noNaN: true }), fc.double({ min: 0.9, max: 1, noNaN: true })],
+    ([rate, below]) => {
+      const c = Aimd.defaultConfig(rate)
+      const s0: Aimd.AimdState = {
+        ...Aimd.initial(c),
+        phase: "probe",
+        rate,
+        ceiling: rate * 0.96,
+        ceilingHigh: rate * below,
+        probeStartedAt: T0,
+        cooldownUntil: T0,
+        lastDecreaseAt: T0
+      }
+      const { s } = succeed(c, s0, T0, T0 + 1300)
+      expect(s.phase).toBe("probe")
+      expect(s.rate).toBeGreaterThan(rate)
+      expect(s.ceilingHigh).toBeNull()
+      // After a Retry-After, the same step settles below the wall's pace.
+      const paused = succeed(c, { ...s0, cooldownUntil: T0, lastDecreaseAt: T0 - 500 }, T0, T0 + 1300).s
+      expect(paused.phase).toBe("steady")
+    }
+  )
+})
+
+describe("resuming below a wall without a pause", () => {
+  prop(
+    "a 429 met with fewer than 2 requests in flight resumes 10% below it; a bare 503, or more in flight, a quarter below",
+    [fc.double({ min: 1, max: 500, noNaN: true }), fc.double({ min: 0, max: 1000, noNaN: true })],
+    ([d, rttMs]) => {
+      const c = Aimd.defaultConfig(d)
+      // The documented rate itself meets the wall: nothing to fit, the docs do not stand.
+      const s0: Aimd.AimdState = { ...Aimd.initial(c), rttMs }
+      const hard = Aimd.onBackoff(c, s0, T0, { sentAt: T0 })
+      const soft = Aimd.onBackoff(c, s0, T0, { sentAt: T0, soft: true })
+      expect(hard.rate).toBeCloseTo(Aimd.clamp(c, d * ((rttMs * d) / 1000 < 2 ? 0.9 : 0.75)), 9)
+      expect(soft.rate).toBeCloseTo(Aimd.clamp(c, d * 0.75), 9)
+      expect(hard.cooldownUntil).toBe(0)
+    }
+  )
 })
 
 
