@@ -137,36 +137,38 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
     }
   })
 
-  it("the demo's workload 5-100 ms away, with and without a loaded event loop: the plateaus the walls set never collapse", () => {
+  it("the demo's workload 5-100 or 20-150 ms away, with and without a loaded event loop: the plateaus the walls set never collapse", () => {
     // Its pages go one at a time (~9/s) under a pace of 50; the fit took the pace for what was sent
     // and read the first stretch as a small bucket drained at 50: plateaus of 13.4-14.1 (seeds 1, 2).
-    // With the sends counted (`paceLog.ts`) the lowest is 21.1 without lag, 18.8 with it (seeds 1-8).
-    // With lag, four of seeds 9-16 still fall to 11-17: a stall bunched the few requests sent after a
-    // pause (6 accepted, the fit of the actual sends reads 8 too), which no send count corrects.
+    // With the sends counted (`paceLog.ts`) the lowest was 14.8 over seeds 1-16: the log still said
+    // more sent before the slow start's wall than went out (26 for 16 accepted), and the hold's short
+    // cycle read against it as ~15 with a bigger bucket. Such a fit is dropped (`PINNED_AT_DOCS`): 19.7.
     const { burst, concurrency, errorRate, hiddenRate, items, pageSize } = demoSettings
     const pages = Math.ceil(items / pageSize)
-    for (const lag of [undefined, { p: 0.05, maxMs: 150 }]) {
-      for (let seed = 1; seed <= 8; seed++) {
-        let lowest = Infinity
-        simulate({
-          server: { family: { _tag: "bucket", burstS: burst / hiddenRate }, retryAfter: "seconds", headers: "none", noise: errorRate },
-          documented: 2 * hiddenRate,
-          hiddenAt: () => hiddenRate,
-          ...nets.local,
-          fibers: concurrency,
-          delayMs: [5, 100],
-          ...(lag === undefined ? {} : { lag }),
-          durationMs: 60_000,
-          warmupMs: 0,
-          work: pages + items,
-          serial: pages,
-          client: "adaptive",
-          seed,
-          trace: (_t, _status, _before, after) => {
-            if (after.phase === "steady" && after.decreases >= 2) lowest = Math.min(lowest, after.rate)
-          }
-        })
-        expect(lowest, `seed ${seed}, lag ${lag !== undefined}`).toBeGreaterThanOrEqual(0.72 * hiddenRate)
+    for (const delayMs of [[5, 100], [20, 150]] as const) {
+      for (const lag of [undefined, { p: 0.05, maxMs: 150 }]) {
+        for (let seed = 1; seed <= 16; seed++) {
+          let lowest = Infinity
+          simulate({
+            server: { family: { _tag: "bucket", burstS: burst / hiddenRate }, retryAfter: "seconds", headers: "none", noise: errorRate },
+            documented: 2 * hiddenRate,
+            hiddenAt: () => hiddenRate,
+            ...nets.local,
+            fibers: concurrency,
+            delayMs,
+            ...(lag === undefined ? {} : { lag }),
+            durationMs: 60_000,
+            warmupMs: 0,
+            work: pages + items,
+            serial: pages,
+            client: "adaptive",
+            seed,
+            trace: (_t, _status, _before, after) => {
+              if (after.phase === "steady" && after.decreases >= 2) lowest = Math.min(lowest, after.rate)
+            }
+          })
+          expect(lowest, `seed ${seed}, ${delayMs[0]}-${delayMs[1]} ms, lag ${lag !== undefined}`).toBeGreaterThanOrEqual(0.78 * hiddenRate)
+        }
       }
     }
   })

@@ -217,6 +217,23 @@ describe("a fit pinned to the lower bound", () => {
     },
     { fastCheck: { numRuns: 60 } }
   )
+
+  prop(
+    "after a slow start whose load ramped under the docs' pace (the log overstating what went out), the hold's wall is never read as a rate below 0.69 of the hold",
+    [fc.double({ min: 20, max: 500, noNaN: true }), fc.integer({ min: 600, max: 1000 }), fc.integer({ min: 900, max: 2000 })],
+    ([d, wallMs, holdMs]) => {
+      const c = Aimd.defaultConfig(d)
+      // Answers at a quarter of the docs' rate: the pace stays at the docs' (the fit reads it as sent).
+      let s = Aimd.initial(c)
+      for (let t = 0; t < wallMs; t += 4000 / d) s = Aimd.onSuccess(c, s, T0 + t, { sentAt: T0 + t - 2 })
+      const first = Aimd.onBackoff(c, s, T0 + wallMs, { sentAt: T0 + wallMs - 2, retryAfterMs: 1000 })
+      expect(first.lastDecreaseRate).toBe(d)
+      const held = succeed(c, first, first.cooldownUntil, first.cooldownUntil + holdMs)
+      const after = Aimd.onBackoff(c, held.s, held.t, { sentAt: held.t - 2, retryAfterMs: 1000 })
+      expect(after.rate).toBeGreaterThanOrEqual(first.rate * 0.69)
+    },
+    { fastCheck: { numRuns: 60 } }
+  )
 })
 
 describe("the slow start's wall", () => {
