@@ -8,6 +8,7 @@ import * as Aimd from "./aimd.js"
 import * as Congestion from "./congestion.js"
 import type { RateLimitInfo } from "./headers.js"
 import { recordSend } from "./paceLog.js"
+import * as WindowCount from "./windowCount.js"
 import * as WindowGate from "./windowGate.js"
 
 /**
@@ -46,10 +47,13 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   const measured: Aimd.AimdState = { ...s0, soft: verdict.state, rttMs: roundTrip(s0.rttMs ?? null, r.sentAt, now) }
   // Every answer is a send made: the fit replays what was sent, not the pace.
   const s = r.sentAt === undefined ? measured : recordSend(measured, r.sentAt)
-  if (r.backoff && (!soft || verdict.wall)) return gated(Aimd.onBackoff(c, s, now, { retryAfterMs: r.retryAfterMs, sentAt: r.sentAt }), false, r.sentAt, now)
+  if (r.backoff && (!soft || verdict.wall)) {
+    const walled = Aimd.onBackoff(c, s, now, { retryAfterMs: r.retryAfterMs, sentAt: r.sentAt })
+    return counted(gated(walled, false, r.sentAt, now), false, r, now)
+  }
   // Noise was admitted by the server's limiter: it counts as accepted.
   const ok = Aimd.onSuccess(c, s, now, { sentAt: r.sentAt })
-  return gated(r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok, true, r.sentAt, now)
+  return counted(gated(r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok, true, r.sentAt, now), true, r, now)
 }
 
 /**
@@ -68,4 +72,20 @@ const gated = (s: Aimd.AimdState, admitted: boolean, sentAt: number | undefined,
   const rtt = gate.rttMs ?? 0
   const until = WindowGate.openAt(gate, now, (s.rate * rtt) / 1000, rtt / 2, s.rate)
   return { ...s, windowGate: gate, gateUntil: until > now ? until : s.gateUntil }
+}
+
+/**
+ * The fixed window's counter (`windowCount.ts`) after an answer: a pause until the window's end when
+ * what the cycle admitted and what is in flight reach the quota.
+ */
+const counted = (s: Aimd.AimdState, admitted: boolean, r: Response, now: number): Aimd.AimdState => {
+  if (r.sentAt === undefined) return s
+  // A stored state is data from outside (a shared store): a malformed counter starts afresh.
+  const c0 = typeof s.windowCount?.admitted === "number" ? s.windowCount : WindowCount.initial
+  const c = WindowCount.record(c0, { sentAt: r.sentAt, admitted, retryAfterMs: admitted ? undefined : r.retryAfterMs }, now)
+  const until = WindowCount.pauseUntil(c, now, s.rttMs ?? 0)
+  if (until === null) return { ...s, windowCount: c }
+  // A window that ended before its quota was spent: the next cycle counts from its end.
+  if (until <= now) return { ...s, windowCount: WindowCount.pause(c, until) }
+  return { ...s, windowCount: WindowCount.pause(c, until), gateUntil: Math.max(until, s.gateUntil ?? 0) }
 }
