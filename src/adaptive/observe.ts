@@ -83,7 +83,7 @@ const counted = (s: Aimd.AimdState, admitted: boolean, r: Response, now: number)
   // A stored state is data from outside (a shared store): a malformed counter starts afresh.
   const c0 = typeof s.windowCount?.admitted === "number" ? s.windowCount : WindowCount.initial
   const c = WindowCount.record(c0, { sentAt: r.sentAt, admitted, retryAfterMs: admitted ? undefined : r.retryAfterMs }, now)
-  const until = WindowCount.pauseUntil(c, now, s.rttMs ?? 0)
+  const until = WindowCount.pauseUntil(c, now, s.rate, s.rttMs ?? 0)
   if (until === null) return { ...s, windowCount: c }
   // A window that ended before its quota was spent: the next cycle counts from its end.
   if (until <= now) return { ...s, windowCount: WindowCount.pause(c, until) }

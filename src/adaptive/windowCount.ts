@@ -30,6 +30,8 @@ export interface Counter {
   readonly wallAt: number | null
   /** Whether the cycle opened a window: it began with traffic or at the end of a long pause. */
   readonly opened: boolean
+  /** Whether a pause ended a cycle yet (the first one counts from the earliest send answered). */
+  readonly paused: boolean
   /** The quota read and the window (cycle start to stated end), or `null`. */
   readonly quota: number | null
   readonly windowMs: number | null
@@ -45,18 +47,18 @@ export const MIN_QUOTA = 10
  * @category constructors
  */
 export const initial: Counter = {
-  from: null, admitted: 0, answered: 0, firstAt: null, endsAt: null, wallAt: null, opened: true, quota: null, windowMs: null
+  from: null, admitted: 0, answered: 0, firstAt: null, endsAt: null, wallAt: null, opened: true, paused: false, quota: null, windowMs: null
 }
 
 /** The cycle ended by `c`'s pause closed: the quota read from it, and a new cycle from its end. */
 const closed = (c: Counter, endsAt: number): Counter => {
-  if (c.wallAt === null) return { ...initial, from: endsAt, quota: c.quota, windowMs: c.windowMs }
+  if (c.wallAt === null) return { ...initial, paused: true, from: endsAt, quota: c.quota, windowMs: c.windowMs }
   const long = endsAt - c.wallAt >= MIN_PAUSE_MS
   // A wall after a short pause is no window's: nothing is kept.
   const read = long && c.opened && c.from !== null && c.admitted >= MIN_QUOTA
   return read
-    ? { ...initial, from: endsAt, opened: long, quota: c.admitted, windowMs: endsAt - c.from! }
-    : { ...initial, from: endsAt, opened: long }
+    ? { ...initial, paused: true, from: endsAt, opened: long, quota: c.admitted, windowMs: endsAt - c.from! }
+    : { ...initial, paused: true, from: endsAt, opened: long }
 }
 
 /**
@@ -72,7 +74,7 @@ export const record = (
   now: number
 ): Counter => {
   const c = c0.endsAt !== null && r.sentAt >= c0.endsAt ? closed(c0, c0.endsAt) : c0
-  const from = c.from ?? r.sentAt
+  const from = c.paused ? c.from ?? r.sentAt : Math.min(c.from ?? r.sentAt, r.sentAt)
   // Answers to requests sent before the cycle belong to the last one (closed after its pause).
   if (r.sentAt < from) return c
   const counted = { ...c, from, answered: c.answered + 1, firstAt: c.firstAt ?? now, admitted: c.admitted + (r.admitted ? 1 : 0) }
@@ -81,16 +83,19 @@ export const record = (
 }
 
 /**
- * Until when the counter pauses the key (`null`: it does not), with `inflightRtt` the round trip:
- * what is in flight is the answers' rate over the cycle times it (what was sent, whatever limited it).
+ * Until when the counter pauses the key (`null`: it does not) paced at `rate` with round trip `rttMs`:
+ * what is in flight is the send rate times it, the answers' rate over the cycle once it spans a
+ * round trip (what was sent, whatever limited it: 32 fibers 100-300 ms away sent ~80/s at a pace of
+ * 150), the pace before.
  *
  * @since 0.2.0
  * @category math
  */
-export const pauseUntil = (c: Counter, now: number, rttMs: number): number | null => {
+export const pauseUntil = (c: Counter, now: number, rate: number, rttMs: number): number | null => {
   if (c.quota === null || c.windowMs === null || c.from === null || c.endsAt !== null || c.firstAt === null) return null
   const span = now - c.firstAt
-  const inflight = span > 0 && c.answered >= 2 ? ((c.answered - 1) / span) * rttMs : 0
+  const sending = span >= rttMs && span > 0 ? Math.min(rate, ((c.answered - 1) * 1000) / span) : rate
+  const inflight = (sending * rttMs) / 1000
   return c.admitted + inflight >= c.quota ? c.from + c.windowMs : null
 }
 
