@@ -28,8 +28,10 @@ export interface Counter {
   /** The cycle's pause: until `endsAt`, from a wall at `wallAt` (`null`: the counter's own). */
   readonly endsAt: number | null
   readonly wallAt: number | null
-  /** Whether the cycle opened a window: it began with traffic or at the end of a long pause. */
-  readonly opened: boolean
+  /** The send time of the request that met the cycle's wall, or `null`. */
+  readonly wallSent: number | null
+  /** Requests sent after it and admitted: the next window's (answered before the pause ended). */
+  readonly carried: number
   /** Whether a pause ended a cycle yet (the first one counts from the earliest send answered). */
   readonly paused: boolean
   /** The quota read and the window (cycle start to stated end), or `null`. */
@@ -47,18 +49,16 @@ export const MIN_QUOTA = 10
  * @category constructors
  */
 export const initial: Counter = {
-  from: null, admitted: 0, answered: 0, firstAt: null, endsAt: null, wallAt: null, opened: true, paused: false, quota: null, windowMs: null
+  from: null, admitted: 0, answered: 0, firstAt: null, endsAt: null, wallAt: null, wallSent: null, carried: 0, paused: false, quota: null, windowMs: null
 }
 
 /** The cycle ended by `c`'s pause closed: the quota read from it, and a new cycle from its end. */
 const closed = (c: Counter, endsAt: number): Counter => {
   if (c.wallAt === null) return { ...initial, paused: true, from: endsAt, quota: c.quota, windowMs: c.windowMs }
-  const long = endsAt - c.wallAt >= MIN_PAUSE_MS
-  // A wall after a short pause is no window's: nothing is kept.
-  const read = long && c.opened && c.from !== null && c.admitted >= MIN_QUOTA
-  return read
-    ? { ...initial, paused: true, from: endsAt, opened: long, quota: c.admitted, windowMs: endsAt - c.from! }
-    : { ...initial, paused: true, from: endsAt, opened: long }
+  // A wall after a short pause may be a bucket's: nothing is kept.
+  const read = endsAt - c.wallAt >= MIN_PAUSE_MS && c.from !== null && c.admitted >= MIN_QUOTA
+  const next = { ...initial, paused: true, from: endsAt, admitted: c.carried }
+  return read ? { ...next, quota: c.admitted, windowMs: endsAt - c.from! } : next
 }
 
 /**
@@ -77,9 +77,12 @@ export const record = (
   const from = c.paused ? c.from ?? r.sentAt : Math.min(c.from ?? r.sentAt, r.sentAt)
   // Answers to requests sent before the cycle belong to the last one (closed after its pause).
   if (r.sentAt < from) return c
+  // Admitted after the wall was decided: the window had ended (those in flight when a window ends
+  // with a short pause open the next one).
+  if (c.wallSent !== null && r.sentAt > c.wallSent) return r.admitted ? { ...c, carried: c.carried + 1 } : c
   const counted = { ...c, from, answered: c.answered + 1, firstAt: c.firstAt ?? now, admitted: c.admitted + (r.admitted ? 1 : 0) }
   if (r.admitted || r.retryAfterMs === undefined || c.wallAt !== null) return counted
-  return { ...counted, wallAt: now, endsAt: now + r.retryAfterMs }
+  return { ...counted, wallAt: now, wallSent: r.sentAt, endsAt: now + r.retryAfterMs }
 }
 
 /**
@@ -105,4 +108,4 @@ export const pauseUntil = (c: Counter, now: number, rate: number, rttMs: number)
  * @since 0.2.0
  * @category transitions
  */
-export const pause = (c: Counter, until: number): Counter => ({ ...c, endsAt: until, wallAt: null })
+export const pause = (c: Counter, until: number): Counter => ({ ...c, endsAt: until, wallAt: null, wallSent: null })
