@@ -37,24 +37,34 @@ export interface Counter {
   /** The quota read and the window (cycle start to stated end), or `null`. */
   readonly quota: number | null
   readonly windowMs: number | null
+  /** Cycles the counter ended since the quota was read. */
+  readonly kept: number
 }
 
-/** A shorter pause is no fixed window's end (a bucket's Retry-After is the time to its next token). */
-export const MIN_PAUSE_MS = 2000
+/**
+ * A shorter pause is no fixed window's end: a bucket states the time to its next token, up to 2 s as an
+ * HTTP-date (a second past the instant rounded up; 2 s read a 0.5 s bucket as 74 per 3 s: 82 -> 62%).
+ */
+export const MIN_PAUSE_MS = 3000
 /** Fewer admitted: a count repeated by chance. */
 export const MIN_QUOTA = 10
+/**
+ * Every this many windows the counter lets one meet its wall: a quota read wrong (or one that rose)
+ * is never met otherwise.
+ */
+export const REREAD = 16
 
 /**
  * @since 0.2.0
  * @category constructors
  */
 export const initial: Counter = {
-  from: null, admitted: 0, answered: 0, firstAt: null, endsAt: null, wallAt: null, wallSent: null, carried: 0, paused: false, quota: null, windowMs: null
+  from: null, admitted: 0, answered: 0, firstAt: null, endsAt: null, wallAt: null, wallSent: null, carried: 0, paused: false, quota: null, windowMs: null, kept: 0
 }
 
 /** The cycle ended by `c`'s pause closed: the quota read from it, and a new cycle from its end. */
 const closed = (c: Counter, endsAt: number): Counter => {
-  if (c.wallAt === null) return { ...initial, paused: true, from: endsAt, quota: c.quota, windowMs: c.windowMs }
+  if (c.wallAt === null) return { ...initial, paused: true, from: endsAt, quota: c.quota, windowMs: c.windowMs, kept: c.kept + 1 }
   // A wall after a short pause may be a bucket's: nothing is kept.
   const read = endsAt - c.wallAt >= MIN_PAUSE_MS && c.from !== null && c.admitted >= MIN_QUOTA
   const next = { ...initial, paused: true, from: endsAt, admitted: c.carried }
@@ -99,7 +109,10 @@ export const pauseUntil = (c: Counter, now: number, rate: number, rttMs: number)
   const span = now - c.firstAt
   const sending = span >= rttMs && span > 0 ? Math.min(rate, ((c.answered - 1) * 1000) / span) : rate
   const inflight = (sending * rttMs) / 1000
-  return c.admitted + inflight >= c.quota ? c.from + c.windowMs : null
+  const end = c.from + c.windowMs
+  // A cycle left to its wall still ends with its window when none comes (the pace below the quota).
+  if (c.kept >= REREAD) return now >= end ? end : null
+  return c.admitted + inflight >= c.quota ? end : null
 }
 
 /**
