@@ -96,7 +96,8 @@ export const record = (
 }
 
 /**
- * Until when the counter pauses the key (`null`: it does not) paced at `rate` with round trip `rttMs`:
+ * Until when the counter pauses the key (`null`: it does not; at or before `now`: the window ended
+ * and the next cycle counts from then) paced at `rate` with round trip `rttMs`:
  * what is in flight is the send rate times it, the answers' rate over the cycle once it spans a
  * round trip (what was sent, whatever limited it: 32 fibers 100-300 ms away sent ~80/s at a pace of
  * 150), the pace before.
@@ -110,8 +111,9 @@ export const pauseUntil = (c: Counter, now: number, rate: number, rttMs: number)
   const sending = span >= rttMs && span > 0 ? Math.min(rate, ((c.answered - 1) * 1000) / span) : rate
   const inflight = (sending * rttMs) / 1000
   const end = c.from + c.windowMs
-  // A cycle left to its wall still ends with its window when none comes (the pace below the quota).
-  if (c.kept >= REREAD) return now >= end ? end : null
+  // A window ended before its quota was spent (the pace below it, or a cycle left to its wall).
+  if (now >= end) return end
+  if (c.kept >= REREAD) return null
   return c.admitted + inflight >= c.quota ? end : null
 }
 
