@@ -49,11 +49,11 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   const s = r.sentAt === undefined ? measured : recordSend(measured, r.sentAt)
   if (r.backoff && (!soft || verdict.wall)) {
     const walled = Aimd.onBackoff(c, s, now, { retryAfterMs: r.retryAfterMs, sentAt: r.sentAt })
-    return counted(gated(walled, false, r.sentAt, now), false, r, now)
+    return counted(c, gated(walled, false, r.sentAt, now), false, r, now)
   }
   // Noise was admitted by the server's limiter: it counts as accepted.
   const ok = Aimd.onSuccess(c, s, now, { sentAt: r.sentAt })
-  return counted(gated(r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok, true, r.sentAt, now), true, r, now)
+  return counted(c, gated(r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok, true, r.sentAt, now), true, r, now)
 }
 
 /**
@@ -78,14 +78,16 @@ const gated = (s: Aimd.AimdState, admitted: boolean, sentAt: number | undefined,
  * The fixed window's counter (`windowCount.ts`) after an answer: a pause until the window's end when
  * what the cycle admitted and what is in flight reach the quota.
  */
-const counted = (s: Aimd.AimdState, admitted: boolean, r: Response, now: number): Aimd.AimdState => {
+const counted = (c: Aimd.AimdConfig, s: Aimd.AimdState, admitted: boolean, r: Response, now: number): Aimd.AimdState => {
   if (r.sentAt === undefined) return s
   // A stored state is data from outside (a shared store): a malformed counter starts afresh.
   const c0 = typeof s.windowCount?.admitted === "number" ? s.windowCount : WindowCount.initial
-  const c = WindowCount.record(c0, { sentAt: r.sentAt, admitted, retryAfterMs: admitted ? undefined : r.retryAfterMs }, now)
-  const until = WindowCount.pauseUntil(c, now, s.rate, s.rttMs ?? 0)
-  if (until === null) return { ...s, windowCount: c }
+  // The wall's pause as the controller takes it (`maxRetryAfterMs`): the counter's is never longer.
+  const retryAfterMs = admitted || r.retryAfterMs === undefined ? undefined : Math.min(r.retryAfterMs, c.maxRetryAfterMs)
+  const cnt = WindowCount.record(c0, { sentAt: r.sentAt, admitted, retryAfterMs }, now)
+  const until = WindowCount.pauseUntil(cnt, now, s.rate, s.rttMs ?? 0)
+  if (until === null) return { ...s, windowCount: cnt }
   // A window that ended before its quota was spent: the next cycle counts from its end.
-  if (until <= now) return { ...s, windowCount: WindowCount.pause(c, until) }
-  return { ...s, windowCount: WindowCount.pause(c, until), gateUntil: Math.max(until, s.gateUntil ?? 0) }
+  if (until <= now) return { ...s, windowCount: WindowCount.pause(cnt, until) }
+  return { ...s, windowCount: WindowCount.pause(cnt, until), gateUntil: Math.max(until, s.gateUntil ?? 0) }
 }
