@@ -45,7 +45,7 @@ describe("fixed window counter", () => {
   })
 
   prop(
-    "with a quota read, it pauses until the window's end exactly when the admitted and those in flight reach the quota",
+    "with a quota read, it pauses until the window's end exactly when the admitted and those in flight reach the quota a second before it",
     [arbCount, arbLongRa, fc.integer({ min: 1, max: 3000 }), fc.double({ min: 1, max: 500, noNaN: true })],
     ([n, ra, admitted, rate]) => {
       const end0 = T + n * 10 + RTT + ra
@@ -56,7 +56,9 @@ describe("fixed window counter", () => {
       const span = admitted - 1
       const sending = span >= RTT ? Math.min(rate, (span * 1000) / span) : rate
       const full = admitted + (sending * RTT) / 1000 >= n
-      expect(at).toBe(full || now >= end0 + c.windowMs! ? end0 + c.windowMs! : null)
+      const end = end0 + c.windowMs!
+      // Reached within a second and a round trip of the end read, it may be a log's entries leaving.
+      expect(at).toBe((full && now < end - 1000 - RTT) || now >= end ? end : null)
     }
   )
 
@@ -68,6 +70,7 @@ describe("fixed window counter", () => {
       const from = c.from!
       for (let i = c.admitted; i < n; i++) c = WindowCount.record(c, { sentAt: from + i, admitted: true }, from + i + RTT)
       const at = WindowCount.pauseUntil(c, from + n + RTT, 1, RTT)
+      expect(from + n + RTT).toBeLessThan(from + w - 1000 - RTT)
       if (k === WindowCount.REREAD) {
         expect(at).toBeNull()
         return
