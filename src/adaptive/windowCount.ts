@@ -1,14 +1,14 @@
 /**
  * Keeping under a fixed window's quota by counting (pure). A fixed window (the count reset on its
  * boundary, as common Node middleware runs it) states in its Retry-After where the window ends, and
- * one that opens after a pause accepts its whole quota whatever the pace: so the count a cycle
- * accepted, from the end of a long pause (a wall's Retry-After of at least `MIN_PAUSE_MS`: a bucket
- * states the time to its next token) or the start of traffic to the next wall, is the quota. Once read, the counter stops the key when what the
- * cycle admitted and what is in flight reach the quota, until the window ends (the wall's stated end,
- * as long after the cycle's start): the same pause the wall would have made, without the requests in
- * flight meeting it (32 fibers 50-100 ms away met it with ~27 requests every window). A wall met
- * anyway ends the cycle as before and its count is read afresh (a quota that dropped).
- * The sliding log's gate (`windowGate.ts`) cannot do this: a quota above its cap, and a log of it.
+ * one that opens after a pause accepts its whole quota whatever the pace: so what a cycle admitted,
+ * from the end of a long pause (a Retry-After of at least `MIN_PAUSE_MS`: a bucket states the time to
+ * its next token) or the start of traffic to the next wall, is the quota. Once read, the counter
+ * stops the key when what the cycle admitted and what is in flight reach the quota, until the window
+ * ends (the wall's stated end, as long after the cycle's start): the pause the wall would have made,
+ * without the requests in flight meeting it (32 fibers 50-100 ms away met it with ~27 requests every
+ * window). A wall met anyway ends the cycle and is read afresh (a quota that dropped). The sliding
+ * log's gate (`windowGate.ts`) cannot do this: a quota above its cap, and a log of it as state.
  *
  * @since 0.2.0
  */
@@ -46,7 +46,7 @@ export interface Counter {
  * HTTP-date (a second past the instant rounded up; 2 s read a 0.5 s bucket as 74 per 3 s: 82 -> 62%).
  */
 export const MIN_PAUSE_MS = 3000
-/** Fewer admitted: a count repeated by chance. */
+/** Fewer admitted: a request more or less is too much of it. */
 export const MIN_QUOTA = 10
 /** A whole-second Retry-After is up to this much longer than the time it states. */
 const SECOND_MS = 1000
