@@ -30,6 +30,7 @@ import { extendPause } from "./pause.js"
 import type * as QuotaWindow from "./quotaWindow.js"
 import type * as RestoreRate from "./restoreRate.js"
 import { type Decision, decideAtWall, STRAY_CONFIRM_MS } from "./wallDecision.js"
+import type * as WindowCount from "./windowCount.js"
 import * as WindowGate from "./windowGate.js"
 
 export { onHeaders } from "./headerPacing.js"
@@ -167,6 +168,8 @@ export interface AimdState {
   readonly rttMs?: number | null | undefined
   /** The window quota the key keeps under, with its log (`windowGate.ts`), or `null`. */
   readonly windowGate?: WindowGate.Gate | null | undefined
+  /** The fixed window's counter (`windowCount.ts`); absent in an older stored state. */
+  readonly windowCount?: WindowCount.Counter | null | undefined
   /** Epoch ms until which the gate pauses every caller (not a wall: learning ignores it). */
   readonly gateUntil?: number | undefined
 }

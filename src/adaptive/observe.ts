@@ -8,6 +8,7 @@ import * as Aimd from "./aimd.js"
 import * as Congestion from "./congestion.js"
 import type { RateLimitInfo } from "./headers.js"
 import { recordSend } from "./paceLog.js"
+import * as WindowCount from "./windowCount.js"
 import * as WindowGate from "./windowGate.js"
 
 /**
@@ -47,11 +48,13 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   // Every answer is a send made: the fit replays what was sent, not the pace.
   const s = r.sentAt === undefined ? measured : recordSend(measured, r.sentAt)
   if (r.backoff && (!soft || verdict.wall)) {
-    return gated(c, Aimd.onBackoff(c, s, now, { retryAfterMs: r.retryAfterMs, sentAt: r.sentAt, soft }), false, r.sentAt, now)
+    const walled = Aimd.onBackoff(c, s, now, { retryAfterMs: r.retryAfterMs, sentAt: r.sentAt, soft })
+    return counted(c, gated(c, walled, false, r.sentAt, now), false, r, now)
   }
   // Noise was admitted by the server's limiter: it counts as accepted.
   const ok = Aimd.onSuccess(c, s, now, { sentAt: r.sentAt })
-  return gated(c, r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok, true, r.sentAt, now)
+  const paced = r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok
+  return counted(c, gated(c, paced, true, r.sentAt, now), true, r, now)
 }
 
 /**
@@ -80,4 +83,22 @@ const gated = (
     now + Math.min(gate.windowMs, c.maxRetryAfterMs, c.maxQuotaWaitMs)
   )
   return { ...s, windowGate: gate, gateUntil: until > now ? until : s.gateUntil }
+}
+
+/**
+ * The fixed window's counter (`windowCount.ts`) after an answer: a pause until the window's end when
+ * what the cycle admitted and what is in flight reach the quota.
+ */
+const counted = (c: Aimd.AimdConfig, s: Aimd.AimdState, admitted: boolean, r: Response, now: number): Aimd.AimdState => {
+  if (r.sentAt === undefined) return s
+  // A stored state is data from outside (a shared store): a malformed counter starts afresh.
+  const c0 = typeof s.windowCount?.admitted === "number" ? s.windowCount : WindowCount.initial
+  // The wall's pause as the controller takes it (`maxRetryAfterMs`): the counter's is never longer.
+  const retryAfterMs = admitted || r.retryAfterMs === undefined ? undefined : Math.min(r.retryAfterMs, c.maxRetryAfterMs)
+  const cnt = WindowCount.record(c0, { sentAt: r.sentAt, admitted, retryAfterMs }, now)
+  const until = WindowCount.pauseUntil(cnt, now, s.rate, s.rttMs ?? 0)
+  if (until === null) return { ...s, windowCount: cnt }
+  // A window that ended before its quota was spent: the next cycle counts from its end.
+  if (until <= now) return { ...s, windowCount: WindowCount.pause(cnt, until) }
+  return { ...s, windowCount: WindowCount.pause(cnt, until), gateUntil: Math.max(until, s.gateUntil ?? 0) }
 }

@@ -275,4 +275,17 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
       expect(m.r429Pct, `${sc} ${net}`).toBeLessThanOrEqual(sc === "d" || net === "delayed" ? 1 : 0)
     }
   })
+
+  it("a 10 s fixed window answering whole-second Retry-After, 32 fibers far away: the counter stops at the quota read from a wall, before the window's end, not in flight at it (429s were 2-5% a-c, 8-9% d; lagged c 5%: its slow start ends in a short pause)", () => {
+    // Means over seeds 1-8: [scenario, net, 429s % at most].
+    const cells: ReadonlyArray<readonly [ScenarioId, Net, number]> = [
+      ["a", "delayed", 0.5], ["b", "delayed", 0.5], ["c", "delayed", 0.6], ["d", "delayed", 3.5],
+      ["a", "lagged", 0.3], ["b", "lagged", 0.3], ["d", "lagged", 3.5]
+    ]
+    for (const [sc, net, r429] of cells) {
+      const m = measureMean(row("fixed 10s RA=s"), sc, net, 8)
+      expect(m.goodputPct, `${sc} ${net}`).toBeGreaterThanOrEqual(98.5)
+      expect(m.r429Pct, `${sc} ${net}`).toBeLessThanOrEqual(r429)
+    }
+  })
 })
