@@ -4,12 +4,13 @@
  *   <documented> }` and every other setting at its default (retries, breaker, throttle);
  * - `oracle`: a fixed GCRA limiter (burst 1) at the true hidden rate, following a drop at once, that
  *   ignores every answer: the best a fixed limiter can do;
- * - `seed`: seed-style AIMD (`Aimd.seedAimd`, the controller's default parameters for the documented
+ * - `seed`: seed-style AIMD (`SeedAimd.seedAimd`, the controller's default parameters for the documented
  *   rate): +step per success, × factor per backoff, a Retry-After pauses every fiber.
  */
 import { HttpClient } from "@effect/platform"
 import { Clock, Duration, Effect, Option, type Scope } from "effect"
 import * as Aimd from "../../src/adaptive/aimd.js"
+import * as SeedAimd from "../../src/adaptive/seedAimd.js"
 import * as ResilientClient from "../../src/client/ResilientClient.js"
 import * as ApiConfig from "../../src/config/ApiConfig.js"
 import { parseRetryAfter } from "../../src/retry/retryAfter.js"
@@ -92,12 +93,12 @@ export const seed: Load = (t) =>
       yield* response.text
       const done = yield* Clock.currentTimeMillis
       if (isBackoff(response.status, response.headers)) {
-        rate = Aimd.seedAimd(c, rate, "backoff")
+        rate = SeedAimd.seedAimd(c, rate, "backoff")
         const ra = response.headers["retry-after"]
         const ms = ra === undefined ? Option.none() : parseRetryAfter(ra, done)
         if (Option.isSome(ms)) cooldownUntil = Math.max(cooldownUntil, done + ms.value)
       } else if (response.status < 400) {
-        rate = Aimd.seedAimd(c, rate, "success")
+        rate = SeedAimd.seedAimd(c, rate, "success")
       }
     }).pipe(Effect.ignore)
     yield* loop(t.fibers, one)

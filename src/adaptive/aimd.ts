@@ -25,6 +25,7 @@ import type { Cycle, PacePoint } from "./bucketFit.js"
 import * as Congestion from "./congestion.js"
 import { MAX_QUOTA_WAIT_MS } from "./headers.js"
 import type { Partitions as PartitionMap } from "./partitions.js"
+import { deliveredCap, measureDelivered } from "./delivered.js"
 import { paceAt, type SendCount, withPace } from "./paceLog.js"
 import { extendPause } from "./pause.js"
 import type * as QuotaWindow from "./quotaWindow.js"
@@ -257,21 +258,6 @@ const PROBE_STEP = 0.04
 /** …held this long before the next, twice as big. */
 const PROBE_HOLD_MS = 1000
 
-/** Throughput measuring window. */
-const TP_WINDOW_MS = 500
-/** The pace never exceeds this multiple of what was delivered in the last window. */
-const DELIVERED_HEADROOM = 2
-
-const measureDelivered = (s: AimdState, now: number): AimdState => {
-  if (s.tpFrom === null) return { ...s, tpFrom: now, tpCount: 1 }
-  if (now - s.tpFrom < TP_WINDOW_MS) return { ...s, tpCount: s.tpCount + 1 }
-  return { ...s, delivered: (s.tpCount * 1000) / (now - s.tpFrom), tpFrom: now, tpCount: 1 }
-}
-
-/** The highest pace the delivered throughput justifies (latency or concurrency may cap it). */
-const deliveredCap = (c: AimdConfig, s: AimdState): number =>
-  s.delivered === null ? c.maxRate : Math.max(c.initialRate, s.ceiling ?? 0, DELIVERED_HEADROOM * s.delivered)
-
 /**
  * What the caller knows about a response besides its time.
  *
@@ -448,21 +434,3 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
     burstBackoffs: 0
   }
 }
-
-/**
- * The plain seed-style AIMD, kept as the benchmark baseline: `+increaseStep` per success,
- * `× decreaseFactor` per backoff, clamped to `[minRate, maxRate]`. No slow start, no memory, no
- * same-burst filter, no headers.
- *
- * @since 0.1.0
- * @category baseline
- */
-export const seedAimd = (
-  c: Pick<AimdConfig, "minRate" | "maxRate" | "increaseStep" | "decreaseFactor">,
-  rate: number,
-  outcome: "success" | "backoff"
-): number =>
-  Math.min(
-    c.maxRate,
-    Math.max(c.minRate, outcome === "success" ? rate + c.increaseStep : rate * c.decreaseFactor)
-  )

@@ -27,9 +27,9 @@ export interface Options {
   readonly minRate?: number | undefined
   /** Default `10 × initialRate`: how far above the documented rate the controller may probe. */
   readonly maxRate?: number | undefined
-  /** Step of the seed-style AIMD baseline (`Aimd.seedAimd`, benchmarks only); the controller does not read it. */
+  /** Step of the seed-style AIMD baseline (`seedAimd.ts`, benchmarks only); the controller does not read it. */
   readonly increaseStep?: number | undefined
-  /** Factor of the seed-style AIMD baseline (`Aimd.seedAimd`, benchmarks only); the controller does not read it. */
+  /** Factor of the seed-style AIMD baseline (`seedAimd.ts`, benchmarks only); the controller does not read it. */
   readonly decreaseFactor?: number | undefined
   /** Statuses that mean "slow down". Default `[429, 503]`. */
   readonly backoffStatuses?: ReadonlyArray<number> | undefined

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import { prop } from "./prop.js"
 import * as Aimd from "../../src/adaptive/aimd.js"
+import * as SeedAimd from "../../src/adaptive/seedAimd.js"
 
 const T0 = 1_700_000_000_000
 const config = (initial = 50, extra: Partial<Aimd.AimdConfig> = {}): Aimd.AimdConfig => ({ ...Aimd.defaultConfig(initial), ...extra })
@@ -247,9 +248,9 @@ describe("Aimd state machine", () => {
 
   it("seedAimd is plain AIMD: +step per success, x factor per backoff, clamped", () => {
     const c = { minRate: 1, maxRate: 10, increaseStep: 0.5, decreaseFactor: 0.5 }
-    expect(Aimd.seedAimd(c, 4, "success")).toBe(4.5)
-    expect(Aimd.seedAimd(c, 4, "backoff")).toBe(2)
-    expect(Aimd.seedAimd(c, 9.9, "success")).toBe(10)
-    expect(Aimd.seedAimd(c, 1.5, "backoff")).toBe(1)
+    expect(SeedAimd.seedAimd(c, 4, "success")).toBe(4.5)
+    expect(SeedAimd.seedAimd(c, 4, "backoff")).toBe(2)
+    expect(SeedAimd.seedAimd(c, 9.9, "success")).toBe(10)
+    expect(SeedAimd.seedAimd(c, 1.5, "backoff")).toBe(1)
   })
 })
