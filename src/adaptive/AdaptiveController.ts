@@ -264,14 +264,16 @@ export const makeWithStore = (
         const reading = readOutcome(resolved, outcome, now)
         if (reading.issues.length > 0) yield* logIssues(key, reading.issues)
         const [before, after] = yield* store.modify(key, (prev) => {
-          const s = Observe.observe(c, prev === undefined ? Aimd.initial(c) : boundedPauses(prev, now), reading, now)
-          return [[prev, s] as const, s]
+          const base = prev === undefined ? undefined : boundedPauses(prev, now)
+          const s = Observe.observe(c, base ?? Aimd.initial(c), reading, now)
+          return [[base, s] as const, s]
         })
         yield* apply(key, before, after, now)
         return yield* toSnapshot(key, after, now)
       })
 
-    const current = (key: string) => Effect.map(store.get(key), (s) => s ?? Aimd.initial(c))
+    const current = (key: string, now: number) =>
+      Effect.map(store.get(key), (s) => (s === undefined ? Aimd.initial(c) : boundedPauses(s, now)))
 
     return {
       options: resolved,
@@ -279,12 +281,12 @@ export const makeWithStore = (
       prime: (key) =>
         Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis
-          yield* apply(key, undefined, yield* current(key), now)
+          yield* apply(key, undefined, yield* current(key, now), now)
         }),
       snapshot: (key) =>
         Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis
-          return yield* toSnapshot(key, yield* current(key), now)
+          return yield* toSnapshot(key, yield* current(key, now), now)
         })
     }
   })

@@ -80,7 +80,7 @@ const gated = (
   // Never longer than a window, nor than any pause the server could impose (the README's bounds).
   const until = Math.min(
     WindowGate.openAt(gate, now, (s.rate * rtt) / 1000, rtt / 2, s.rate),
-    now + Math.min(gate.windowMs, c.maxRetryAfterMs, c.maxQuotaWaitMs)
+    now + pauseBound(c, gate.windowMs)
   )
   return { ...s, windowGate: gate, gateUntil: until > now ? until : s.gateUntil }
 }
@@ -100,5 +100,11 @@ const counted = (c: Aimd.AimdConfig, s: Aimd.AimdState, admitted: boolean, r: Re
   if (until === null) return { ...s, windowCount: cnt }
   // A window that ended before its quota was spent: the next cycle counts from its end.
   if (until <= now) return { ...s, windowCount: WindowCount.pause(cnt, until) }
-  return { ...s, windowCount: WindowCount.pause(cnt, until), gateUntil: Math.max(until, s.gateUntil ?? 0) }
+  // As the gate's: never longer than the window read, nor than any pause a wall could make (a first
+  // cycle of hours of light traffic reads as a window of hours).
+  const bounded = Math.min(until, now + pauseBound(c, cnt.windowMs ?? 0))
+  return { ...s, windowCount: WindowCount.pause(cnt, until), gateUntil: Math.max(bounded, s.gateUntil ?? 0) }
 }
+
+/** The longest pause the gate or the counter sets: a window, and no wall's pause could be longer. */
+const pauseBound = (c: Aimd.AimdConfig, windowMs: number): number => Math.min(windowMs, c.maxRetryAfterMs, c.maxQuotaWaitMs)

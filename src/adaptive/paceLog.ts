@@ -72,10 +72,11 @@ const merged = (log: Array<PacePoint>): Array<PacePoint> => {
     let best = Infinity
     for (let i = 0; i + 2 < log.length; i++) {
       const [a, b] = [log[i]![1], log[i + 1]![1]]
-      const d = a === 0 || b === 0 ? Infinity : Math.abs(a - b) / Math.max(a, b)
+      // A pause merged into a pace spreads sends into it: last, but history is never dropped (bursts
+      // and idle windows alternating once left only the last 64 points, none of the open cycle's start).
+      const d = a === 0 && b === 0 ? 0 : a === 0 || b === 0 ? 2 : Math.abs(a - b) / Math.max(a, b)
       if (d < best) (best = d), (k = i)
     }
-    if (best === Infinity) return log.slice(-PACE_POINTS)
     const [a, b, c] = [log[k]!, log[k + 1]!, log[k + 2]!]
     const pace = (a[1] * (b[0] - a[0]) + b[1] * (c[0] - b[0])) / (c[0] - a[0])
     log.splice(k, 2, [a[0], pace])
@@ -141,6 +142,18 @@ export const corrected = (
   return scaledSpan(log, a, b, count / said)
 }
 
+/**
+ * Stored send counts (a shared store: other versions, other clocks, a corrupted value), or `undefined`
+ * when malformed or opened after `latest` (a clock ahead would drop every send until it is reached).
+ */
+const saneSends = (sends: SendCount | undefined, latest: number): SendCount | undefined => {
+  if (sends === undefined || typeof sends !== "object" || sends === null) return undefined
+  const finite = (xs: unknown): boolean => Array.isArray(xs) && xs.every(Number.isFinite)
+  const ok = Number.isFinite(sends.from) && sends.from <= latest && finite(sends.counts) &&
+    (sends.pauses === undefined || (Array.isArray(sends.pauses) && sends.pauses.every((p) => finite(p) && p.length === 2)))
+  return ok ? sends : undefined
+}
+
 /** Windows closed one by one; beyond this many (the client idle), the rest at once. */
 const IDLE_WINDOWS = 64
 
@@ -154,9 +167,9 @@ const IDLE_WINDOWS = 64
 export const recordSend = (s: AimdState, sentAt: number): AimdState => {
   if (!Number.isFinite(sentAt)) return s
   const w = SEND_WINDOW_MS
-  const open = s.sends ?? { from: Math.floor(sentAt / w) * w, counts: [] }
-  if (sentAt < open.from) return s
   const settle = Math.max(SEND_SETTLE_MS, s.rttMs ?? 0)
+  const open = saneSends(s.sends, sentAt + settle + w) ?? { from: Math.floor(sentAt / w) * w, counts: [] }
+  if (sentAt < open.from) return s
   const closing = Math.max(0, Math.floor((sentAt - settle - open.from) / w))
   const last = s.lastDecreaseAt !== null && s.cooldownUntil > s.lastDecreaseAt ? [s.lastDecreaseAt, s.cooldownUntil] as const : undefined
   const known = (open.pauses ?? []).filter(([from]) => from !== last?.[0])

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import * as Aimd from "../../src/adaptive/aimd.js"
-import { recordSend, sentBetween } from "../../src/adaptive/paceLog.js"
+import { recordSend, type SendCount, sentBetween, withPace } from "../../src/adaptive/paceLog.js"
 import { prop } from "./prop.js"
 
 const T0 = 1_700_000_000_000
@@ -46,6 +46,21 @@ describe("pace log: what was sent", () => {
     expect(recordSend(s, NaN)).toBe(s)
   })
 
+  it("stored counts that are malformed, or opened by a clock far ahead, start afresh instead of throwing", () => {
+    const s = record(paced, [T0, T0 + 110])
+    const bad = [
+      { from: T0 },
+      { from: T0, counts: [1], pauses: 7 },
+      { from: Number.NaN, counts: [] },
+      { from: T0 + 3_600_000, counts: [5] }
+    ] as unknown as Array<SendCount>
+    for (const sends of bad) {
+      const next = recordSend({ ...s, sends }, T0 + 200)
+      expect(next.sends!.from).toBeLessThanOrEqual(T0 + 200)
+      expect(next.sends!.counts.reduce((a, b) => a + b, 0)).toBe(1)
+    }
+  })
+
   prop(
     "answers in any order within half a second: every closed window holds what was sent when that was at most half the pace, the pace otherwise; never more, never negative",
     [
@@ -67,4 +82,18 @@ describe("pace log: what was sent", () => {
       expect(s.paceLog.length).toBeLessThanOrEqual(64)
     }
   )
+})
+
+describe("pace log: bounded, history kept", () => {
+  it("bursts and idle windows alternating: the log stays bounded and keeps the open cycle's start", () => {
+    const c = Aimd.defaultConfig(50)
+    const start = { ...Aimd.initial(c), cycle: { from: T0, resumeAt: T0, start: "full" as const } } as Aimd.AimdState
+    let s = withPace(start, 50, T0)
+    // 5 sent at once every 1.2 s for 2 minutes: paces and pauses alternate, 200 points' worth.
+    for (let t = 0; t < 120_000; t += 600) s = withPace(s, t % 1200 === 0 ? 50 : 0, T0 + t)
+    expect(s.paceLog.length).toBeLessThanOrEqual(64)
+    expect(s.paceLog[0]![0]).toBeLessThanOrEqual(T0)
+    // Half the time at 50: about 3,000 sends over the two minutes, none lost to a dropped head.
+    expect(sentBetween(s.paceLog, T0, T0 + 120_000)).toBeCloseTo(3000, -2)
+  })
 })

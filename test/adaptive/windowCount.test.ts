@@ -5,6 +5,8 @@
  */
 import { describe, expect } from "@effect/vitest"
 import fc from "fast-check"
+import * as Aimd from "../../src/adaptive/aimd.js"
+import { observe } from "../../src/adaptive/observe.js"
 import * as WindowCount from "../../src/adaptive/windowCount.js"
 import { prop } from "./prop.js"
 
@@ -79,4 +81,29 @@ describe("fixed window counter", () => {
       c = WindowCount.record(WindowCount.pause(c, at!), { sentAt: at!, admitted: true }, at! + RTT)
     }
   })
+})
+
+describe("the counter's pause through the controller's step", () => {
+  prop(
+    "never longer than the window read nor maxRetryAfter, whatever light traffic preceded the burst that met the wall",
+    [fc.integer({ min: 1, max: 12 }), fc.integer({ min: 60_000, max: 3_600_000 }), fc.integer({ min: 20, max: 150 }), fc.integer({ min: 1, max: 60 })],
+    ([light, gapMs, burst, raS]) => {
+      const c = { ...Aimd.defaultConfig(50), maxRetryAfterMs: 30_000 }
+      let s = Aimd.initial(c)
+      let now = T
+      const answer = (status: number, headers: { retryAfterMs?: number } = {}) => {
+        s = observe(c, s, { status, backoff: status === 429, sentAt: now - RTT, ...headers }, now)
+        expect((s.gateUntil ?? 0) - now).toBeLessThanOrEqual(c.maxRetryAfterMs)
+      }
+      // Hours of light traffic, then a burst that meets a wall, twice: the counter reads a window of hours.
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < light; i++) (now += gapMs), answer(200)
+        for (let i = 0; i < burst; i++) (now += 10), answer(200)
+        now += 10
+        answer(429, { retryAfterMs: raS * 1000 })
+        now += raS * 1000
+      }
+      for (let i = 0; i < burst * 2; i++) (now += 10), answer(200)
+    }
+  )
 })
