@@ -7,7 +7,7 @@
 import type { AimdConfig, AimdState, Phase } from "./aimd.js"
 import { type Cycle, fit, predictWall } from "./bucketFit.js"
 import { paceAt } from "./paceLog.js"
-import { windowRate } from "./windowQuota.js"
+import { documentedWindow, windowRate } from "./windowQuota.js"
 
 /**
  * @since 0.1.0
@@ -274,11 +274,18 @@ export const decideAtWall = (
     ? windowRate(prev, last, paceAt(s, prev.wallAt), wallPace)
     : undefined
   const rate = quota === undefined ? 0 : quota * (1 - c.ceilingMargin / 2)
-  if (quota === undefined || last === undefined) return d
+  if (last === undefined) return d
   // The window the gate keeps under (`windowGate.ts`): the pause counts from the wall's send, a round
   // trip before the Retry-After (whole seconds) began, so the window is its whole seconds at most. A
   // gate too loose only binds less; one too strict caps the pace below the quota (32 fibers 50-100 ms
   // away, 50 per 1.17 s: a 1 s log's drop 71.0 -> 69.3%).
+  if (quota === undefined) {
+    // The docs standing, and the count they state per window met: a window, kept under (the pause's
+    // whole seconds, from the wall's send).
+    const secs = Math.max(1, Math.floor((now + pauseMs - wallAt) / 1000))
+    const documented = d.priorValid && !d.stray ? documentedWindow(last, c.initialRate, pauseMs, secs) : undefined
+    return documented === undefined ? d : { ...d, window: { quota: documented, windowMs: secs * 1000 * WINDOW_PAD } }
+  }
   const spanMs = last.resumeAt - last.from
   // Rounded: the count is whole, and a float product (50 per 1.099 s) must not floor to 49.
   const window = { quota: Math.round((quota * spanMs) / 1000), windowMs: Math.max(1000, Math.floor(spanMs / 1000) * 1000) * WINDOW_PAD }

@@ -35,6 +35,10 @@ const WITHIN_PAUSES = 2
  */
 const MIN_PAUSE_MS = 1000
 
+/** Whether a cycle's count is a window's: it began with an empty window and lasted at most two pauses. */
+const windowCycle = (cycle: Cycle, pauseMs: number): boolean =>
+  cycle.start === "full" || cycle.resumeAt - cycle.from >= pauseMs * 0.9
+
 /**
  * The rate a window quota that explains both cycles has at least, or `undefined` when they do not
  * read as one. `prevPace` and `lastPace`: the paces their walls were met at.
@@ -46,11 +50,33 @@ export const windowRate = (prev: Cycle, last: Cycle, prevPace: number, lastPace:
   const [a, b] = [prev.accepted, last.accepted]
   if (a === undefined || b === undefined || last.start !== "empty" || Math.min(a, b) < MIN_ACCEPTED) return undefined
   const pauseMs = last.resumeAt - last.from
-  const emptied = prev.start === "full" || prev.resumeAt - prev.from >= pauseMs * 0.9
+  const emptied = windowCycle(prev, pauseMs)
   // A window holds what it accepted within it: a cycle much longer than the pause (a slow start of
   // seconds) accepted more than a window's quota, and its count matching is chance.
   const within = Math.max(prev.wallAt - prev.resumeAt, last.wallAt - last.resumeAt) <= pauseMs * WITHIN_PAUSES
   const same = Math.abs(a - b) <= SAME_COUNT * Math.max(a, b)
   const apart = Math.abs(prevPace - lastPace) >= PACES_APART * Math.max(prevPace, lastPace)
   return emptied && within && same && apart && pauseMs >= MIN_PAUSE_MS ? (b * 1000) / pauseMs : undefined
+}
+
+/**
+ * The documented rate read as a window quota (pure): `documented` per second, so
+ * `documented × secs` per window of `secs` seconds, when the cycle that met the wall began with an
+ * empty window, lasted at most two pauses and accepted that count (within `SAME_COUNT`, exactly below
+ * 50), the next pause (`pauseMs`) lasting at least a second. A window accepts its quota whatever the
+ * pace; a bucket's count depends on its burst and on how fast the pace ramped (a slow start from 50
+ * against buckets of 50 holding 0.1 to 2 s: 28, 43, 77, 121, 197; 35 to 233 with 32 fibers far
+ * away), so the docs and the count agreeing read as a window, which a pace just below its quota
+ * overruns at every stall of the server (a 1 s log of 50, docs right: a wall every ~4 s, 81%): the
+ * window gate keeps under it. `undefined` when they do not agree.
+ *
+ * @since 0.2.0
+ * @category math
+ */
+export const documentedWindow = (cycle: Cycle, documented: number, pauseMs: number, secs: number): number | undefined => {
+  const quota = Math.round(documented * secs)
+  const a = cycle.accepted
+  if (a === undefined || a < MIN_ACCEPTED || pauseMs < MIN_PAUSE_MS || !windowCycle(cycle, pauseMs)) return undefined
+  const within = cycle.wallAt - cycle.resumeAt <= pauseMs * WITHIN_PAUSES
+  return within && Math.abs(a - quota) <= SAME_COUNT * Math.max(a, quota) ? quota : undefined
 }

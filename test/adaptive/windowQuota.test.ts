@@ -2,10 +2,10 @@
  * A window quota read from two walls: a sliding log's walls read as its quota, a token bucket's never
  * above its rate.
  */
-import { describe, expect } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import type { Cycle } from "../../src/adaptive/bucketFit.js"
-import { windowRate } from "../../src/adaptive/windowQuota.js"
+import { documentedWindow, windowRate } from "../../src/adaptive/windowQuota.js"
 import { prop } from "./prop.js"
 
 /** The first cycle from the start of traffic, the second after a pause of `pauseMs`, each ending at a wall. */
@@ -68,4 +68,45 @@ describe("window quota", () => {
       expect(windowRate(...cycles(9, 9, 1000), pace * 1.5, pace)).toBeUndefined()
     }
   )
+
+  describe("the documented rate as a window quota", () => {
+    /** The slow start's cycle from the start of traffic, its wall met `lastedMs` in, `accepted` admitted. */
+    const slowStart = (accepted: number, lastedMs: number): Cycle => ({ start: "full", from: 0, resumeAt: 0, wallAt: lastedMs, accepted })
+    const docs = fc.double({ min: 5, max: 500, noNaN: true })
+    const secs = fc.integer({ min: 1, max: 5 })
+
+    prop(
+      "a window of the documented rate's quota, met within two pauses: read as that quota per window",
+      [docs, secs, fc.double({ min: 0, max: 2, noNaN: true })],
+      ([d0, w, lasted]) => {
+        // At least 10 per window: fewer is no count to read (a request more or less).
+        const d = Math.max(d0, 10)
+        const quota = Math.round(d * w)
+        expect(documentedWindow(slowStart(quota, lasted * w * 1000), d, w * 1000, w)).toBe(quota)
+      }
+    )
+
+    prop(
+      "a count more than 2% off the documented quota (a request off below 50), or a cycle longer than two pauses, a pause under a second, a cycle after a shorter pause, a few requests: no reading",
+      [docs, secs, fc.double({ min: 0.03, max: 5, noNaN: true }), fc.boolean()],
+      ([d, w, off, above]) => {
+        const quota = Math.round(d * w)
+        const count = Math.max(10, Math.round(above ? quota * (1 + off) + 1.01 : quota * (1 - off) - 1.01))
+        if (count !== quota) expect(documentedWindow(slowStart(count, 500), d, w * 1000, w)).toBeUndefined()
+        expect(documentedWindow(slowStart(quota, w * 2000 + 1), d, w * 1000, w)).toBeUndefined()
+        expect(documentedWindow(slowStart(quota, 500), d, 999, 1)).toBeUndefined()
+        const afterShort: Cycle = { start: "empty", from: 0, resumeAt: w * 500, wallAt: w * 1000, accepted: quota }
+        expect(documentedWindow(afterShort, d, w * 1000, w)).toBeUndefined()
+        expect(documentedWindow(slowStart(9, 500), 9, 1000, 1)).toBeUndefined()
+      }
+    )
+
+    it("the slow start's counts of buckets of 50 holding 0.1 to 2 s (the simulated matrix, 8 fibers close by) are no window of the docs' 50", () => {
+      for (const [count, lastedMs] of [[28, 480], [43, 680], [77, 1060], [121, 1440], [197, 1960]] as const) {
+        expect(documentedWindow(slowStart(count, lastedMs), 50, 1000, 1)).toBeUndefined()
+      }
+      // A 1 s sliding log of 50: 50 admitted as the slow start met its wall 0.77 s in.
+      expect(documentedWindow(slowStart(50, 770), 50, 1000, 1)).toBe(50)
+    })
+  })
 })
