@@ -251,6 +251,25 @@ const decideInner = (
 }
 
 /**
+ * A probe above the window quota the key keeps under (`windowGate.ts`) met the wall: what the quota
+ * says, and no lower bound. The decision resumes at the quota, not below it: a bucket fit read the
+ * probe's wall as a rate under the quota (a 1 s log dropped to 20, read as 20 per window, probed at
+ * 23: fitted at 16 and held there 30 s). A limit that changed meanwhile meets the next wall there.
+ *
+ * @since 0.2.0
+ * @category decisions
+ */
+export const aboveWindow = (c: AimdConfig, s: AimdState, wallPace: number, d: Decision): Decision => {
+  const g = s.windowGate
+  if (s.phase !== "probe" || g === null || g === undefined || d.stray) return d
+  const perWindow = (g.quota * 1000) / g.windowMs
+  const rate = perWindow * (1 - c.ceilingMargin / 2)
+  return wallPace > perWindow && d.rate < rate
+    ? { ...d, rate, phase: "steady", ceiling: perWindow, ceilingHigh: null, probeSoon: false, priorValid: false, fitted: true }
+    : d
+}
+
+/**
  * The decision for a wall met by a request sent at `wallAt`, paced at `wallPace`, observed at `now`,
  * pausing every caller `pauseMs` (its Retry-After, 0 without one).
  *
@@ -266,7 +285,7 @@ export const decideAtWall = (
   pauseMs: number,
   soft = false
 ): Decision => {
-  const d = decideInner(c, s, now, wallAt, wallPace, pauseMs, soft)
+  const d = aboveWindow(c, s, wallPace, decideInner(c, s, now, wallAt, wallPace, pauseMs, soft))
   // A window quota the last two walls read as is a lower bound no other reading may undercut.
   const prev = s.cycles[s.cycles.length - 1]
   const last = s.cycle === null ? undefined : { ...s.cycle, wallAt, accepted: s.cycleAccepted ?? s.successesSinceDecrease }

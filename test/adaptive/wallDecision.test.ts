@@ -5,6 +5,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import * as Aimd from "../../src/adaptive/aimd.js"
+import { aboveWindow, type Decision } from "../../src/adaptive/wallDecision.js"
+import * as WindowGate from "../../src/adaptive/windowGate.js"
 import { prop } from "./prop.js"
 
 const T0 = 1_700_000_000_000
@@ -259,5 +261,34 @@ describe("the slow start's wall", () => {
       expect(high.rate).toBeCloseTo(high.lastDecreaseRate! * 0.75, 6)
     },
     { fastCheck: { numRuns: 40 } }
+  )
+})
+
+describe("a probe above a window quota kept under", () => {
+  const decision = (rate: number): Decision => ({
+    rate, phase: "steady", ceiling: rate, ceilingHigh: null, priorValid: false, cycles: [], probeGapMs: 60_000, stray: false, probeSoon: false
+  })
+  prop(
+    "its wall resumes at the quota, never below it, and closes the range; a wall at or below the quota, another phase, no gate or a stray wall: the decision stands",
+    [fc.integer({ min: 2, max: 200 }), fc.integer({ min: 1, max: 5 }), fc.double({ min: 1.001, max: 3, noNaN: true }), fc.double({ min: 0.01, max: 0.98, noNaN: true })],
+    ([quota, secs, over, below]) => {
+      const c = Aimd.defaultConfig(quota / secs)
+      const gate = WindowGate.make(null, quota, secs * 1000, true)
+      const s: Aimd.AimdState = { ...Aimd.initial(c), phase: "probe", windowGate: gate }
+      const perWindow = quota / secs
+      const d = decision(perWindow * below)
+      const after = aboveWindow(c, s, perWindow * over, d)
+      expect(after.rate).toBeCloseTo(perWindow * (1 - c.ceilingMargin / 2), 9)
+      expect(after.ceilingHigh).toBeNull()
+      expect(after.probeSoon).toBe(false)
+      expect(after.probeGapMs).toBe(d.probeGapMs)
+      expect(aboveWindow(c, s, perWindow, d)).toBe(d)
+      expect(aboveWindow(c, { ...s, phase: "steady" }, perWindow * over, d)).toBe(d)
+      expect(aboveWindow(c, { ...s, windowGate: null }, perWindow * over, d)).toBe(d)
+      const stray = { ...d, stray: true }
+      expect(aboveWindow(c, s, perWindow * over, stray)).toBe(stray)
+      const higher = decision(perWindow * over)
+      expect(aboveWindow(c, s, perWindow * over, higher)).toBe(higher)
+    }
   )
 })
