@@ -82,4 +82,26 @@ describe("quota window (whole-second resets)", () => {
       expect(at).toBeGreaterThanOrEqual(now)
     }
   )
+
+  prop(
+    "an epoch-second reset (rounded up to it): the window read is never longer than the true whole-second window, and is it when the rounding adds more than the answer's delay",
+    [fc.integer({ min: 1, max: 3600 }), fc.integer({ min: 1_600_000_000_000, max: 1_800_000_000_000 }), fc.double({ min: 0.001, max: 0.999, noNaN: true })],
+    ([windowS, start, share]) => {
+      const end = start + windowS * 1000
+      const resetAt = Math.ceil(end / 1000) * 1000
+      // Read when the answer comes, `delay` after the server opened the window.
+      const delay = Math.max(1, Math.floor(share * windowS * 1000))
+      const read = QuotaWindow.windowOfReset(resetAt, start + delay)
+      expect(read).toBeLessThanOrEqual(windowS * 1000)
+      if (resetAt - end >= delay) expect(read).toBe(windowS * 1000)
+    }
+  )
+
+  prop(
+    "a reset in whole seconds from now reads as that many seconds, whatever the clock's milliseconds",
+    [fc.integer({ min: 0, max: 3600 }), fc.integer({ min: 1_600_000_000_000, max: 1_800_000_000_000 })],
+    ([resetS, now]) => {
+      expect(QuotaWindow.windowOfReset(now + resetS * 1000, now)).toBe(resetS * 1000)
+    }
+  )
 })
