@@ -36,16 +36,21 @@ export interface WindowState {
   readonly headerLast: Reading | null
   /** When the current window opened at the server (estimated), or `null`. */
   readonly windowStartAt: number | null
+  /**
+   * That start was seen as `remaining` jumping up (a quota restored at once: a fixed window), not only
+   * as the first reading (a sliding log's first reading looks the same).
+   */
+  readonly windowJumped?: boolean | undefined
 }
 
 /**
- * Record a reading. A reading sent before the last one (answers overtake each other) is ignored; one of
- * another partition restarts the tracking.
+ * Record a reading of a quota of window `windowMs` (when known). A reading sent before the last one
+ * (answers overtake each other) is ignored; one of another partition restarts the tracking.
  *
  * @since 0.2.0
  * @category transitions
  */
-export const record = (s: WindowState, r: Reading): WindowState => {
+export const record = (s: WindowState, r: Reading, windowMs?: number): WindowState => {
   const last = s.headerLast
   if (last !== null && r.sentAt < last.sentAt) return s
   const same = last !== null && last.partition === r.partition
@@ -57,8 +62,15 @@ export const record = (s: WindowState, r: Reading): WindowState => {
   // new window (capped by that reading, the pause ended a window after it: 54% of a 1 s log of 50).
   const jitter = Math.min(JITTER, r.limit === undefined ? r.remaining - 1 : r.limit - 2)
   const jump = same && r.remaining > last.remaining + Math.max(jitter, r.remaining / 2)
-  const start = jump ? (r.sentAt + r.at) / 2 : same ? s.windowStartAt : null
-  return { headerLast: r, windowStartAt: start }
+  // The first reading taking the first unit of a stated quota opened its window too (the first
+  // request of all opens GitHub's and express-rate-limit's): unseen, an exhausted first window
+  // waited for its reset, a second late when stated as an epoch second.
+  const opened = !same && r.limit !== undefined && r.remaining >= r.limit - 1
+  // A start more than two windows before this request tells nothing of the window it reached (a
+  // bucket's first reading is never followed by a jump).
+  const kept = same && s.windowStartAt !== null && !(r.sentAt > s.windowStartAt + 2 * (windowMs ?? Infinity))
+  const start = jump || opened ? (r.sentAt + r.at) / 2 : kept ? s.windowStartAt : null
+  return { headerLast: r, windowStartAt: start, windowJumped: jump || (kept && !opened && s.windowJumped === true) }
 }
 
 /**

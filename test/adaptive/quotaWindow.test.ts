@@ -104,4 +104,25 @@ describe("quota window (whole-second resets)", () => {
       expect(QuotaWindow.windowOfReset(now + resetS * 1000, now)).toBe(resetS * 1000)
     }
   )
+
+  it("the first reading taking a stated quota's first unit opens its window: exhausted, it is back when that window ends, not at a reset rounded up to the next epoch second", () => {
+    const first = (remaining: number) => QuotaWindow.record(empty, { ...read(0, remaining, 100), limit: 50 })
+    expect(first(49).windowStartAt).toBe(50)
+    // Not the first unit (another client's, or a window opened before): the window's start is unknown.
+    expect(first(30).windowStartAt).toBeNull()
+    // Without a stated quota, a first reading tells nothing.
+    expect(QuotaWindow.record(empty, read(0, 49, 100)).windowStartAt).toBeNull()
+    // A 10 s window opened at ~50 whose reset reads as the epoch second 11 000.
+    expect(QuotaWindow.restoredAt(first(49), 11_000, 10_000, 9_000)).toBe(10_050)
+  })
+
+  prop(
+    "a window start is forgotten by a reading sent more than two windows after it (no jump followed: a bucket), kept until then",
+    [fc.integer({ min: 1000, max: 60_000 }), fc.integer({ min: 1, max: 100_000 })],
+    ([windowMs, dt]) => {
+      const opened = QuotaWindow.record(empty, { ...read(0, 49, 2), limit: 50 }, windowMs)
+      const later = QuotaWindow.record(opened, { ...read(1 + dt, 40, 3 + dt), limit: 50 }, windowMs)
+      expect(later.windowStartAt).toBe(1 + dt > 1 + 2 * windowMs ? null : 1)
+    }
+  )
 })
