@@ -157,6 +157,8 @@ export interface AimdState {
   readonly headerLast: QuotaWindow.Reading | null
   /** Send time of the first request seen in the current quota window (`remaining` went up), or `null`. */
   readonly windowStartAt: number | null
+  /** That start was seen as a jump of `remaining` (`quotaWindow.ts`); absent in an older stored state. */
+  readonly windowJumped?: boolean | undefined
   /** How fast the header quota is restored (`restoreRate.ts`); absent in an older stored state. */
   readonly restore?: RestoreRate.RestoreState | undefined
   /** Whether bare 5xx answers track the rate (`congestion.ts`). */

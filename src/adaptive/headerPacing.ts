@@ -39,8 +39,8 @@ const SPAN_RTTS = 2
 export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now: number, sentAt = now): AimdState => {
   const s0 = info.remaining === undefined
     ? s1
-    : { ...s1, ...QuotaWindow.record(s1, { sentAt, at: now, remaining: info.remaining, limit: info.limit, partition: info.partition ?? null }) }
-  const untilReset = info.resetAt === undefined ? undefined : Math.round((info.resetAt - now) / 1000) * 1000
+    : { ...s1, ...QuotaWindow.record(s1, { sentAt, at: now, remaining: info.remaining, limit: info.limit, partition: info.partition ?? null }, info.window ?? s1.headerWindowMs ?? undefined) }
+  const untilReset = info.resetAt === undefined ? undefined : QuotaWindow.windowOfReset(info.resetAt, now)
   const windowMs = info.window ?? (untilReset !== undefined && untilReset > 0
     ? Math.max(untilReset, s0.headerWindowMs ?? 0)
     : s0.headerWindowMs ?? undefined)
@@ -165,7 +165,9 @@ const restoredAt = (
     : RestoreRate.usedAt(s.restore?.samples, sentAt, info.limit, info.remaining, inflight)
   if (used === undefined || windowMs === undefined) return QuotaWindow.restoredAt(s, info.resetAt, windowMs, now)
   const rtt = s.rttMs ?? 0
-  const fixed = s.windowStartAt !== null && Math.abs(used.oldest - s.windowStartAt) <= rtt + 5
+  // Only a window seen restoring its quota at once is a fixed one: a first reading opens a sliding
+  // log's too.
+  const fixed = s.windowJumped === true && s.windowStartAt !== null && Math.abs(used.oldest - s.windowStartAt) <= rtt + 5
   // Answered a return trip after the server spent it, a request sent half a round trip before its
   // window ends reaches the server after that (each way takes at least half the average).
   return Math.min(info.resetAt, Math.max(now, (fixed ? used.oldest : used.needed) + windowMs - rtt / 2))

@@ -36,16 +36,21 @@ export interface WindowState {
   readonly headerLast: Reading | null
   /** When the current window opened at the server (estimated), or `null`. */
   readonly windowStartAt: number | null
+  /**
+   * That start was seen as `remaining` jumping up (a quota restored at once: a fixed window), not only
+   * as the first reading (a sliding log's first reading looks the same).
+   */
+  readonly windowJumped?: boolean | undefined
 }
 
 /**
- * Record a reading. A reading sent before the last one (answers overtake each other) is ignored; one of
- * another partition restarts the tracking.
+ * Record a reading of a quota of window `windowMs` (when known). A reading sent before the last one
+ * (answers overtake each other) is ignored; one of another partition restarts the tracking.
  *
  * @since 0.2.0
  * @category transitions
  */
-export const record = (s: WindowState, r: Reading): WindowState => {
+export const record = (s: WindowState, r: Reading, windowMs?: number): WindowState => {
   const last = s.headerLast
   if (last !== null && r.sentAt < last.sentAt) return s
   const same = last !== null && last.partition === r.partition
@@ -57,8 +62,15 @@ export const record = (s: WindowState, r: Reading): WindowState => {
   // new window (capped by that reading, the pause ended a window after it: 54% of a 1 s log of 50).
   const jitter = Math.min(JITTER, r.limit === undefined ? r.remaining - 1 : r.limit - 2)
   const jump = same && r.remaining > last.remaining + Math.max(jitter, r.remaining / 2)
-  const start = jump ? (r.sentAt + r.at) / 2 : same ? s.windowStartAt : null
-  return { headerLast: r, windowStartAt: start }
+  // The first reading taking the first unit of a stated quota opened its window too (the first
+  // request of all opens GitHub's and express-rate-limit's): unseen, an exhausted first window
+  // waited for its reset, a second late when stated as an epoch second.
+  const opened = !same && r.limit !== undefined && r.remaining >= r.limit - 1
+  // A start more than two windows before this request tells nothing of the window it reached (a
+  // bucket's first reading is never followed by a jump).
+  const kept = same && s.windowStartAt !== null && !(r.sentAt > s.windowStartAt + 2 * (windowMs ?? Infinity))
+  const start = jump || opened ? (r.sentAt + r.at) / 2 : kept ? s.windowStartAt : null
+  return { headerLast: r, windowStartAt: start, windowJumped: jump || (kept && !opened && s.windowJumped === true) }
 }
 
 /**
@@ -72,4 +84,20 @@ export const record = (s: WindowState, r: Reading): WindowState => {
 export const restoredAt = (s: WindowState, resetAt: number, windowMs: number | undefined, now: number): number => {
   if (s.windowStartAt === null || windowMs === undefined) return resetAt
   return Math.min(resetAt, Math.max(now, s.windowStartAt + windowMs))
+}
+
+/**
+ * The whole-second window a time-to-reset read at `now` allows (ms): a reset on an epoch second
+ * (GitHub, express-rate-limit's legacy `X-RateLimit-Reset`) was rounded up to it, so the window's true
+ * end lies within the second before it, and the reading of a window's first request reads up to a
+ * second more than the window: the shortest window it allows is the reading rounded down (rounded to
+ * the nearest, every other 10 s window read 11 s, paced 9% below its quota). A reset stated relative
+ * to `now` is whole seconds already (or precise): rounded to the nearest.
+ *
+ * @since 0.2.0
+ * @category math
+ */
+export const windowOfReset = (resetAt: number, now: number): number => {
+  const s = (resetAt - now) / 1000
+  return (resetAt % 1000 === 0 ? Math.floor(s) : Math.round(s)) * 1000
 }

@@ -42,6 +42,11 @@ export const rows: ReadonlyArray<Row> = [
   { name: "hdr fixed 1s xrl", server: { family: { _tag: "fixed", windowMs: 1000 }, retryAfter: "seconds", headers: "x-ratelimit" } },
   { name: "hdr fixed 10s xrl", server: { family: { _tag: "fixed", windowMs: 10_000 }, retryAfter: "seconds", headers: "x-ratelimit" } },
   { name: "hdr fixed 60s ietf", server: { family: { _tag: "fixed", windowMs: 60_000 }, retryAfter: "seconds", headers: "ietf" } },
+  // GitHub's primary limit (the bench's github-403): 403 with X-RateLimit-Remaining: 0, no Retry-After.
+  {
+    name: "hdr fixed 10s 403 epoch",
+    server: { family: { _tag: "fixed", windowMs: 10_000 }, retryAfter: "none", headers: "x-ratelimit-epoch", status: 403 }
+  },
   { name: "hdr sliding 1s ietf", server: { family: { _tag: "sliding", windowMs: 1000 }, retryAfter: "seconds", headers: "ietf" } }
 ]
 

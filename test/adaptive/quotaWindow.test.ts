@@ -82,4 +82,47 @@ describe("quota window (whole-second resets)", () => {
       expect(at).toBeGreaterThanOrEqual(now)
     }
   )
+
+  prop(
+    "an epoch-second reset (rounded up to it): the window read is never longer than the true whole-second window, and is it when the rounding adds more than the answer's delay",
+    [fc.integer({ min: 1, max: 3600 }), fc.integer({ min: 1_600_000_000_000, max: 1_800_000_000_000 }), fc.double({ min: 0.001, max: 0.999, noNaN: true })],
+    ([windowS, start, share]) => {
+      const end = start + windowS * 1000
+      const resetAt = Math.ceil(end / 1000) * 1000
+      // Read when the answer comes, `delay` after the server opened the window.
+      const delay = Math.max(1, Math.floor(share * windowS * 1000))
+      const read = QuotaWindow.windowOfReset(resetAt, start + delay)
+      expect(read).toBeLessThanOrEqual(windowS * 1000)
+      if (resetAt - end >= delay) expect(read).toBe(windowS * 1000)
+    }
+  )
+
+  prop(
+    "a reset in whole seconds from now reads as that many seconds, whatever the clock's milliseconds",
+    [fc.integer({ min: 0, max: 3600 }), fc.integer({ min: 1_600_000_000_000, max: 1_800_000_000_000 })],
+    ([resetS, now]) => {
+      expect(QuotaWindow.windowOfReset(now + resetS * 1000, now)).toBe(resetS * 1000)
+    }
+  )
+
+  it("the first reading taking a stated quota's first unit opens its window: exhausted, it is back when that window ends, not at a reset rounded up to the next epoch second", () => {
+    const first = (remaining: number) => QuotaWindow.record(empty, { ...read(0, remaining, 100), limit: 50 })
+    expect(first(49).windowStartAt).toBe(50)
+    // Not the first unit (another client's, or a window opened before): the window's start is unknown.
+    expect(first(30).windowStartAt).toBeNull()
+    // Without a stated quota, a first reading tells nothing.
+    expect(QuotaWindow.record(empty, read(0, 49, 100)).windowStartAt).toBeNull()
+    // A 10 s window opened at ~50 whose reset reads as the epoch second 11 000.
+    expect(QuotaWindow.restoredAt(first(49), 11_000, 10_000, 9_000)).toBe(10_050)
+  })
+
+  prop(
+    "a window start is forgotten by a reading sent more than two windows after it (no jump followed: a bucket), kept until then",
+    [fc.integer({ min: 1000, max: 60_000 }), fc.integer({ min: 1, max: 100_000 })],
+    ([windowMs, dt]) => {
+      const opened = QuotaWindow.record(empty, { ...read(0, 49, 2), limit: 50 }, windowMs)
+      const later = QuotaWindow.record(opened, { ...read(1 + dt, 40, 3 + dt), limit: 50 }, windowMs)
+      expect(later.windowStartAt).toBe(1 + dt > 1 + 2 * windowMs ? null : 1)
+    }
+  )
 })

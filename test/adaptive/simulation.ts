@@ -28,7 +28,8 @@ export type Family =
   /** nginx limit_req: leaky bucket with a `nodelay` burst of `burst` requests in excess. */
   | { readonly _tag: "gcra"; readonly burst: number }
 
-export type HeaderStyle = "none" | "x-ratelimit" | "ietf"
+/** `x-ratelimit-epoch`: the reset as an epoch second (GitHub, express-rate-limit's legacy headers). */
+export type HeaderStyle = "none" | "x-ratelimit" | "x-ratelimit-epoch" | "ietf"
 
 const algorithmOf = (f: Family): ServerLimiter.Algorithm =>
   f._tag === "bucket"
@@ -43,12 +44,18 @@ const burstOf = (f: Family, rate: number): number =>
   f._tag === "bucket" ? Math.max(1, rate * f.burstS) : f._tag === "gcra" ? 1 + f.burst : 1
 
 const headerStyle = (h: HeaderStyle) =>
-  h === "x-ratelimit" ? { xRateLimit: "delta" as const } : h === "ietf" ? { ietf: true } : {}
+  h === "x-ratelimit"
+    ? { xRateLimit: "delta" as const }
+    : h === "x-ratelimit-epoch"
+    ? { xRateLimit: "epoch" as const }
+    : h === "ietf"
+    ? { ietf: true }
+    : {}
 
 export interface Server {
   readonly family: Family
-  /** Status of a rejection. Default 429. */
-  readonly status?: 429 | 503
+  /** Status of a rejection. Default 429. 403 is GitHub's (not a backoff status: its headers say it). */
+  readonly status?: 429 | 503 | 403
   readonly retryAfter: RetryAfterStyle
   readonly headers: HeaderStyle
   /** Probability of a random 5xx without Retry-After, drawn after admission. */
