@@ -5,6 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import * as Aimd from "../../src/adaptive/aimd.js"
+import * as Wall from "../../src/adaptive/wallDecision.js"
 import { prop } from "./prop.js"
 
 const T0 = 1_700_000_000_000
@@ -260,4 +261,26 @@ describe("the slow start's wall", () => {
     },
     { fastCheck: { numRuns: 40 } }
   )
+})
+
+describe("the range a fit leaves open", () => {
+  const rate = fc.double({ min: 0.01, max: 10_000, noNaN: true })
+  prop(
+    "is probed soon only above the fit: 5% above it, 20% above a first fit that credits a burst; trusting a fit only ever delays the probe",
+    [rate, fc.double({ min: 0, max: 3, noNaN: true })],
+    ([r, share]) => {
+      const high = r * share
+      const soon = Wall.probeOpenRangeSoon(r, high, false)
+      const trusted = Wall.probeOpenRangeSoon(r, high, true)
+      expect(soon).toBe(high > r * 1.05)
+      expect(trusted).toBe(high > r * 1.2)
+      if (trusted) expect(soon).toBe(true)
+    }
+  )
+
+  it("10-20% open above a trusted first fit waits for the probe interval; the same range above any other fit is probed soon", () => {
+    expect(Wall.probeOpenRangeSoon(49.9, 56.7, true)).toBe(false)
+    expect(Wall.probeOpenRangeSoon(49.9, 56.7, false)).toBe(true)
+    expect(Wall.probeOpenRangeSoon(37.4, 69.9, true)).toBe(true)
+  })
 })
