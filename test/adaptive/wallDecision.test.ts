@@ -5,7 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import * as Aimd from "../../src/adaptive/aimd.js"
-import { aboveWindow, type Decision } from "../../src/adaptive/wallDecision.js"
+import * as Wall from "../../src/adaptive/wallDecision.js"
 import * as WindowGate from "../../src/adaptive/windowGate.js"
 import { prop } from "./prop.js"
 
@@ -265,7 +265,7 @@ describe("the slow start's wall", () => {
 })
 
 describe("a probe above a window quota kept under", () => {
-  const decision = (rate: number): Decision => ({
+  const decision = (rate: number): Wall.Decision => ({
     rate, phase: "steady", ceiling: rate, ceilingHigh: null, priorValid: false, cycles: [], probeGapMs: 60_000, stray: false, probeSoon: false
   })
   prop(
@@ -277,18 +277,40 @@ describe("a probe above a window quota kept under", () => {
       const s: Aimd.AimdState = { ...Aimd.initial(c), phase: "probe", windowGate: gate }
       const perWindow = quota / secs
       const d = decision(perWindow * below)
-      const after = aboveWindow(c, s, perWindow * over, d)
+      const after = Wall.aboveWindow(c, s, perWindow * over, d)
       expect(after.rate).toBeCloseTo(perWindow * (1 - c.ceilingMargin / 2), 9)
       expect(after.ceilingHigh).toBeNull()
       expect(after.probeSoon).toBe(false)
       expect(after.probeGapMs).toBe(d.probeGapMs)
-      expect(aboveWindow(c, s, perWindow, d)).toBe(d)
-      expect(aboveWindow(c, { ...s, phase: "steady" }, perWindow * over, d)).toBe(d)
-      expect(aboveWindow(c, { ...s, windowGate: null }, perWindow * over, d)).toBe(d)
+      expect(Wall.aboveWindow(c, s, perWindow, d)).toBe(d)
+      expect(Wall.aboveWindow(c, { ...s, phase: "steady" }, perWindow * over, d)).toBe(d)
+      expect(Wall.aboveWindow(c, { ...s, windowGate: null }, perWindow * over, d)).toBe(d)
       const stray = { ...d, stray: true }
-      expect(aboveWindow(c, s, perWindow * over, stray)).toBe(stray)
+      expect(Wall.aboveWindow(c, s, perWindow * over, stray)).toBe(stray)
       const higher = decision(perWindow * over)
-      expect(aboveWindow(c, s, perWindow * over, higher)).toBe(higher)
+      expect(Wall.aboveWindow(c, s, perWindow * over, higher)).toBe(higher)
     }
   )
+})
+
+describe("the range a fit leaves open", () => {
+  const rate = fc.double({ min: 0.01, max: 10_000, noNaN: true })
+  prop(
+    "is probed soon only above the fit: 5% above it, 20% above a first fit that credits a burst; trusting a fit only ever delays the probe",
+    [rate, fc.double({ min: 0, max: 3, noNaN: true })],
+    ([r, share]) => {
+      const high = r * share
+      const soon = Wall.probeOpenRangeSoon(r, high, false)
+      const trusted = Wall.probeOpenRangeSoon(r, high, true)
+      expect(soon).toBe(high > r * 1.05)
+      expect(trusted).toBe(high > r * 1.2)
+      if (trusted) expect(soon).toBe(true)
+    }
+  )
+
+  it("10-20% open above a trusted first fit waits for the probe interval; the same range above any other fit is probed soon", () => {
+    expect(Wall.probeOpenRangeSoon(49.9, 56.7, true)).toBe(false)
+    expect(Wall.probeOpenRangeSoon(49.9, 56.7, false)).toBe(true)
+    expect(Wall.probeOpenRangeSoon(37.4, 69.9, true)).toBe(true)
+  })
 })
