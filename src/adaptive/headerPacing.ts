@@ -81,7 +81,10 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
       RestoreRate.usedAt(s.restore?.samples, sentAt, info.limit, info.remaining, (s.rate * rtt) / 1000) !== undefined
     ? Math.floor((s.rate * rtt) / 1000)
     : 0
-  if (info.remaining !== undefined && info.remaining < 1 + inflight && info.resetAt !== undefined && info.resetAt > now) {
+  if (
+    info.remaining !== undefined && info.remaining < 1 + inflight && info.resetAt !== undefined && info.resetAt > now &&
+    !QuotaWindow.sentBefore(s1, sentAt)
+  ) {
     // A quota restored steadily (a bucket) has its next unit back in one step of that rate, not at
     // the reset (when all of it is back).
     const next = restore !== undefined && restore.rate > 0 ? now + 1000 / restore.rate : Infinity

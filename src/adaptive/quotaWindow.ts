@@ -74,6 +74,17 @@ export const record = (s: WindowState, r: Reading, windowMs?: number): WindowSta
 }
 
 /**
+ * A reading sent before the window seen opening (a jump) may have reached the server in the window
+ * before it (a way 100-300 ms long varies by more than the requests' spacing): what it left says
+ * nothing of the open window (read as exhausted, it paused until a reset a whole window away).
+ *
+ * @since 0.3.0
+ * @category predicates
+ */
+export const sentBefore = (s: WindowState, sentAt: number): boolean =>
+  s.windowJumped === true && s.windowStartAt !== null && sentAt < s.windowStartAt
+
+/**
  * When an exhausted quota is restored: the stated reset, or sooner when the window seen opening at
  * `windowStartAt` (and lasting `windowMs`) ends before it; `now` when that window has ended already
  * (its last request took the last unit of the quota).

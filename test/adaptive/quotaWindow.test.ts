@@ -125,4 +125,16 @@ describe("quota window (whole-second resets)", () => {
       expect(later.windowStartAt).toBe(1 + dt > 1 + 2 * windowMs ? null : 1)
     }
   )
+
+  it("a reading sent before the window seen opening (a jump) may be the window's before: it is told apart; not in a window only seen opening by the first reading", () => {
+    let s = QuotaWindow.record(empty, { ...read(0, 10, 300), limit: 50 })
+    s = QuotaWindow.record(s, { ...read(900, 49, 1300), limit: 50 }) // a jump: the window opened at ~1100
+    expect(s.windowJumped).toBe(true)
+    // Sent at 1000, it reached the server before 1100 (a way of 100 ms, the next one's 300 ms).
+    expect(QuotaWindow.sentBefore(s, 1000)).toBe(true)
+    expect(QuotaWindow.sentBefore(s, 1100)).toBe(false)
+    const first = QuotaWindow.record(empty, { ...read(0, 49, 300), limit: 50 })
+    expect(first.windowJumped).toBe(false)
+    expect(QuotaWindow.sentBefore(first, 100)).toBe(false)
+  })
 })
