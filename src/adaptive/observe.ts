@@ -8,6 +8,7 @@ import * as Aimd from "./aimd.js"
 import * as Congestion from "./congestion.js"
 import type { RateLimitInfo } from "./headers.js"
 import { recordSend } from "./paceLog.js"
+import * as StallGate from "./stallGate.js"
 import * as WindowCount from "./windowCount.js"
 import * as WindowGate from "./windowGate.js"
 
@@ -54,7 +55,23 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   // Noise was admitted by the server's limiter: it counts as accepted.
   const ok = Aimd.onSuccess(c, s, now, { sentAt: r.sentAt })
   const paced = r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok
-  return counted(c, gated(c, paced, true, r.sentAt, now), true, r, now)
+  return counted(c, gated(c, stalled(c, paced, s0.rttMs ?? null, r.sentAt, now), true, r.sentAt, now), true, r, now)
+}
+
+/**
+ * An answer the server held (`stallGate.ts`) pauses the pace a slot, on a plateau only: during a
+ * slow start, a hold or a probe, what goes out is what the walls are fitted on (a 0.5 s bucket, docs
+ * understated 5x: 87.1 -> 85.1% with the pause there too). And only when the last wall paused: a
+ * wall without a Retry-After costs one request, less than the slot (a 0.2 s bucket answering 429s
+ * without one: 0.94 -> 1.00% 429s with the pause).
+ */
+const stalled = (c: Aimd.AimdConfig, s: Aimd.AimdState, usualMs: number | null, sentAt: number | undefined, now: number): Aimd.AimdState => {
+  if (s.phase !== "steady" || sentAt === undefined || !(now >= sentAt)) return s
+  if (s.lastDecreaseAt === null || s.cooldownUntil <= s.lastDecreaseAt) return s
+  const lateMs = StallGate.heldFor(usualMs, now - sentAt)
+  if (lateMs === undefined) return s
+  const until = StallGate.pauseAfterHeld(s.gateUntil ?? 0, now, s.rate, lateMs, c.maxRetryAfterMs)
+  return until > (s.gateUntil ?? 0) ? { ...s, gateUntil: until } : s
 }
 
 /**

@@ -72,6 +72,14 @@ const OVERSTATED = 0.6
 /** …seconds of its rate, refutes the docs (many seconds of burst is no bucket: a fixed window, say). */
 const OVERSTATED_BURST_S = 3
 /**
+ * …from a cycle lasting at least this many round trips. Arrivals sent within a round trip reach the
+ * server reordered by up to its spread (100-300 ms each way: 400 ms), so a shorter cycle, against a
+ * bucket of 0.1 s, reads jitter as a rate: a wall 0.4 s after resuming at the docs' 49.5 was fitted
+ * as 21 and refuted them (0.1 s bucket 100-300 ms away, docs right: 65.1 -> 70.1%, 8 seeds). Such a
+ * wall moves the plateau at most `PLATEAU_CUT` below its pace.
+ */
+const REFUTE_MIN_RTTS = 2
+/**
  * A wall below an estimated rate (a fit's or the docs', not a probe's guess) that neither changed nor
  * refuted it, with a pause, moves the plateau at most this share below the wall's pace: a bucket fit
  * reads the walls of other shapes (a sliding log meeting jitter) as a far lower rate. Without a pause
@@ -222,7 +230,8 @@ const decideInner = (
   const probeGapMs = s.phase === "probe" ? Math.min(MAX_PROBE_GAP_MS, s.probeGapMs * 2) : s.probeGapMs
   const fitted = lower < wallPace && !few ? fit(s.paceLog, withClosed, Math.max(c.minRate, lower), wallPace) : undefined
   const good = fitted !== undefined && fitted.error <= FIT_ERROR ? fitted : undefined
-  const refuted = s.priorValid && good !== undefined && good.rate < d * OVERSTATED && good.burst <= good.rate * OVERSTATED_BURST_S
+  const measured = closed !== undefined && closed.wallAt - closed.resumeAt >= REFUTE_MIN_RTTS * (s.rttMs ?? 0)
+  const refuted = s.priorValid && measured && good !== undefined && good.rate < d * OVERSTATED && good.burst <= good.rate * OVERSTATED_BURST_S
   const verdict = plateauWall(c, s, wallAt, wallPace)
   if (verdict === "stray" && !refuted) {
     return {

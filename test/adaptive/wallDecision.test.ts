@@ -238,6 +238,33 @@ describe("a fit pinned to the lower bound", () => {
   )
 })
 
+describe("a wall refuting the docs", () => {
+  prop(
+    "a fit far below the docs refutes them only from a cycle of two round trips or more; a shorter one moves the plateau at most 10% below the wall",
+    [fc.double({ min: 50, max: 500, noNaN: true }), fc.integer({ min: 500, max: 950 }), fc.integer({ min: 0, max: 1000 })],
+    ([d, cycleMs, rttMs]) => {
+      const c = Aimd.defaultConfig(d)
+      // The slow start's wall leaves the docs' rate standing; the plateau resumes there.
+      const start = succeed(c, Aimd.initial(c), T0, T0 + 600)
+      const first = Aimd.onBackoff(c, { ...start.s, rttMs }, start.t, { sentAt: start.t - 2, retryAfterMs: 1000 })
+      expect(first.priorValid).toBe(true)
+      // Within a second of resuming (evidence, not a stray wall), half of what went out was answered
+      // (at least 10 successes: a fit).
+      let s = first
+      let t = first.cooldownUntil
+      for (let i = 0; t < first.cooldownUntil + cycleMs; i++, t += 1000 / s.rate) {
+        if (i % 2 === 0) s = Aimd.onSuccess(c, s, t, { sentAt: t - 2 })
+      }
+      const wallPace = s.rate
+      const after = Aimd.onBackoff(c, s, t, { sentAt: t - 2, retryAfterMs: 1000 })
+      expect(after.priorValid).toBe(false)
+      if (t - 2 - first.cooldownUntil < 2 * (s.rttMs ?? 0)) expect(after.rate).toBeGreaterThanOrEqual(wallPace * 0.9 - 1e-9)
+      else expect(after.rate).toBeLessThan(d * 0.6)
+    },
+    { fastCheck: { numRuns: 60 } }
+  )
+})
+
 describe("the slow start's wall", () => {
   prop(
     "met at the docs' pace (they overstate the limit) with a pause of a second or more: the hold resumes at 0.55 of its pace, near the limit; after a cheap pause or a ramp far above the docs, a quarter below",
