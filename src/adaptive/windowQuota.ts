@@ -35,25 +35,31 @@ const WITHIN_PAUSES = 2
  */
 const MIN_PAUSE_MS = 1000
 
-/** Whether a cycle's count is a window's: it began with an empty window and lasted at most two pauses. */
+/** Whether a cycle began with an empty window: the start of traffic, or after a pause nearly `pauseMs` long. */
 const windowCycle = (cycle: Cycle, pauseMs: number): boolean =>
   cycle.start === "full" || cycle.resumeAt - cycle.from >= pauseMs * 0.9
 
 /**
  * The rate a window quota that explains both cycles has at least, or `undefined` when they do not
- * read as one. `prevPace` and `lastPace`: the paces their walls were met at.
+ * read as one. `prevPace` and `lastPace`: the paces their walls were met at. `prevLastWindow`, when
+ * given: what was sent in the last pause before `prev`'s wall, taken for its count when `prev` lasted
+ * longer than two pauses (a slow start of seconds: a window at its wall held what the last window
+ * sent). A reading from it is weaker: a bucket's last window before a wall holds its rate's share and
+ * its burst, and its next cycle at `r + burst / pause` accepts as many (a 0.5 s bucket of 50 whose
+ * slow start met the wall at 100, resumed at 75: read as 74), so the caller only keeps under it.
  *
  * @since 0.2.0
  * @category math
  */
-export const windowRate = (prev: Cycle, last: Cycle, prevPace: number, lastPace: number): number | undefined => {
-  const [a, b] = [prev.accepted, last.accepted]
-  if (a === undefined || b === undefined || last.start !== "empty" || Math.min(a, b) < MIN_ACCEPTED) return undefined
+export const windowRate = (prev: Cycle, last: Cycle, prevPace: number, lastPace: number, prevLastWindow?: number): number | undefined => {
   const pauseMs = last.resumeAt - last.from
+  const long = prev.wallAt - prev.resumeAt > pauseMs * WITHIN_PAUSES
+  const [a, b] = [long && prevLastWindow !== undefined ? Math.round(prevLastWindow) : prev.accepted, last.accepted]
+  if (a === undefined || b === undefined || last.start !== "empty" || Math.min(a, b) < MIN_ACCEPTED) return undefined
   const emptied = windowCycle(prev, pauseMs)
   // A window holds what it accepted within it: a cycle much longer than the pause (a slow start of
   // seconds) accepted more than a window's quota, and its count matching is chance.
-  const within = Math.max(prev.wallAt - prev.resumeAt, last.wallAt - last.resumeAt) <= pauseMs * WITHIN_PAUSES
+  const within = (!long || prevLastWindow !== undefined) && last.wallAt - last.resumeAt <= pauseMs * WITHIN_PAUSES
   const same = Math.abs(a - b) <= SAME_COUNT * Math.max(a, b)
   const apart = Math.abs(prevPace - lastPace) >= PACES_APART * Math.max(prevPace, lastPace)
   return emptied && within && same && apart && pauseMs >= MIN_PAUSE_MS ? (b * 1000) / pauseMs : undefined

@@ -110,3 +110,19 @@ describe("window quota", () => {
     })
   })
 })
+
+describe("a slow start of seconds read by its last window", () => {
+  prop(
+    "a log of L per window: a slow start whose last window sent L, then a cycle of L at a pace apart, reads as L per pause; without that count, no reading",
+    [fc.integer({ min: 10, max: 1000 }), fc.integer({ min: 1000, max: 5000 }), fc.double({ min: 2.01, max: 10, noNaN: true })],
+    ([quota, pauseMs, lastedPauses]) => {
+      const wallAt = Math.round(pauseMs * lastedPauses)
+      const prev: Cycle = { start: "full", from: 0, resumeAt: 0, wallAt, accepted: quota * 3 }
+      const last: Cycle = { start: "empty", from: wallAt, resumeAt: wallAt + pauseMs, wallAt: wallAt + pauseMs + 500, accepted: quota }
+      const pace = (quota * 1000) / pauseMs
+      expect(windowRate(prev, last, pace * 1.5, pace * 1.1, quota)).toBeCloseTo(pace, 9)
+      expect(windowRate(prev, last, pace * 1.5, pace * 1.1)).toBeUndefined()
+      expect(windowRate(prev, last, pace * 1.5, pace * 1.1, Math.ceil(quota * 1.1) + 1)).toBeUndefined()
+    }
+  )
+})
