@@ -33,6 +33,7 @@ import type * as RestoreRate from "./restoreRate.js"
 import { type Decision, decideAtWall, STRAY_CONFIRM_MS } from "./wallDecision.js"
 import type * as WindowCount from "./windowCount.js"
 import * as WindowGate from "./windowGate.js"
+import { lateSuccess } from "./windowQuota.js"
 
 export { onHeaders } from "./headerPacing.js"
 
@@ -283,6 +284,7 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
   // answered later (jitter), were accepted in it too (uncounted, the window quota missed a sliding log
   // 32 fibers away whose first count came out 47 of 50).
   if (sent >= s.cycle!.resumeAt || s.cycle!.start === "full") s = { ...s, cycleAccepted: (s.cycleAccepted ?? 0) + 1 }
+  else s = { ...s, cycles: lateSuccess(s.cycles, sent) }
   if (now < s.cooldownUntil) return { ...s, lastSuccessAt: null }
   if (s.phase === "header") {
     if (now <= s.headerUntil) return s

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import type { Cycle } from "../../src/adaptive/bucketFit.js"
-import { documentedWindow, windowRate } from "../../src/adaptive/windowQuota.js"
+import { documentedWindow, lateSuccess, windowRate } from "../../src/adaptive/windowQuota.js"
 import { prop } from "./prop.js"
 
 /** The first cycle from the start of traffic, the second after a pause of `pauseMs`, each ending at a wall. */
@@ -123,6 +123,25 @@ describe("a slow start of seconds read by its last window", () => {
       expect(windowRate(prev, last, pace * 1.5, pace * 1.1, quota)).toBeCloseTo(pace, 9)
       expect(windowRate(prev, last, pace * 1.5, pace * 1.1)).toBeUndefined()
       expect(windowRate(prev, last, pace * 1.5, pace * 1.1, Math.ceil(quota * 1.1) + 1)).toBeUndefined()
+    }
+  )
+})
+
+describe("late successes", () => {
+  prop(
+    "a success sent in the last closed cycle (before its wall, after its resume) counts in it, once; sent elsewhere it changes nothing",
+    [fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 5000 }), fc.double({ min: 0, max: 0.99, noNaN: true }), fc.boolean()],
+    ([accepted, pauseMs, lastedMs, where, full]) => {
+      const older: Cycle = { start: "full", from: 0, resumeAt: 0, wallAt: 1000, accepted: 7 }
+      const last: Cycle = full
+        ? { start: "full", from: 1000, resumeAt: 1000, wallAt: 1000 + lastedMs, accepted }
+        : { start: "empty", from: 1000, resumeAt: 1000 + pauseMs, wallAt: 1000 + pauseMs + lastedMs, accepted }
+      const cycles = [older, last]
+      const inside = last.resumeAt + where * (last.wallAt - last.resumeAt)
+      expect(lateSuccess(cycles, inside)).toEqual([older, { ...last, accepted: accepted + 1 }])
+      expect(lateSuccess(cycles, last.wallAt + where * 1000)).toBe(cycles)
+      if (!full) expect(lateSuccess(cycles, last.from + where * pauseMs)).toBe(cycles)
+      expect(lateSuccess([], inside)).toEqual([])
     }
   )
 })
