@@ -316,7 +316,9 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
       const cheap = s.lastDecreaseAt !== null && s.cooldownUntil <= s.lastDecreaseAt && s.softWall !== true
       const passed = cheap && s.ceilingHigh !== null && s.rate >= s.ceilingHigh
       if (s.ceilingHigh !== null && s.ceilingHigh <= s.rate * (1 + PROBE_STEP) && !passed) {
-        const rate = cheap ? clamp(c, Math.max(s.ceiling ?? 0, s.rate * (1 - c.ceilingMargin))) : Math.min(s.rate, s.ceiling ?? s.rate)
+        // Within a window quota kept under (`windowGate.ts`), the step held stays: the gate keeps it off the wall.
+        const gated = s.windowGate != null && (s.rate * s.windowGate.windowMs) / 1000 <= s.windowGate.quota
+        const rate = cheap ? clamp(c, Math.max(s.ceiling ?? 0, s.rate * (1 - c.ceilingMargin))) : gated ? s.rate : Math.min(s.rate, s.ceiling ?? s.rate)
         return withPace(
           { ...next, phase: "steady", ceiling: rate, ceilingHigh: null, probeAt: now + s.probeGapMs, settledAt: now + PROBED_SETTLE_MS },
           rate,
