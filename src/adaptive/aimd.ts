@@ -33,6 +33,7 @@ import type * as RestoreRate from "./restoreRate.js"
 import { type Decision, decideAtWall, STRAY_CONFIRM_MS } from "./wallDecision.js"
 import type * as WindowCount from "./windowCount.js"
 import * as WindowGate from "./windowGate.js"
+import { lateSuccess } from "./windowQuota.js"
 
 export { onHeaders } from "./headerPacing.js"
 
@@ -285,6 +286,7 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
   // answered later (jitter), were accepted in it too (uncounted, the window quota missed a sliding log
   // 32 fibers away whose first count came out 47 of 50).
   if (sent >= s.cycle!.resumeAt || s.cycle!.start === "full") s = { ...s, cycleAccepted: (s.cycleAccepted ?? 0) + 1 }
+  else s = { ...s, cycles: lateSuccess(s.cycles, sent) }
   if (now < s.cooldownUntil) return { ...s, lastSuccessAt: null }
   if (s.phase === "header") {
     if (now <= s.headerUntil) return s
@@ -316,7 +318,9 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
       const cheap = s.lastDecreaseAt !== null && s.cooldownUntil <= s.lastDecreaseAt && s.softWall !== true
       const passed = cheap && s.ceilingHigh !== null && s.rate >= s.ceilingHigh
       if (s.ceilingHigh !== null && s.ceilingHigh <= s.rate * (1 + PROBE_STEP) && !passed) {
-        const rate = cheap ? clamp(c, Math.max(s.ceiling ?? 0, s.rate * (1 - c.ceilingMargin))) : Math.min(s.rate, s.ceiling ?? s.rate)
+        // Within a window quota kept under (`windowGate.ts`), the step held stays: the gate keeps it off the wall.
+        const gated = s.windowGate != null && (s.rate * s.windowGate.windowMs) / 1000 <= s.windowGate.quota
+        const rate = cheap ? clamp(c, Math.max(s.ceiling ?? 0, s.rate * (1 - c.ceilingMargin))) : gated ? s.rate : Math.min(s.rate, s.ceiling ?? s.rate)
         return withPace(
           { ...next, phase: "steady", ceiling: rate, ceilingHigh: null, probeAt: now + s.probeGapMs, settledAt: now + PROBED_SETTLE_MS },
           rate,

@@ -341,3 +341,24 @@ describe("the range a fit leaves open", () => {
     expect(Wall.probeOpenRangeSoon(37.4, 69.9, true)).toBe(true)
   })
 })
+
+describe("a probe reaching the top of its range under a window quota kept under", () => {
+  prop(
+    "settles on the step held when the gate's quota covers it (the gate keeps it off the wall), on the step below without a gate or above its quota",
+    [fc.integer({ min: 10, max: 200 }), fc.double({ min: 0.8, max: 0.99, noNaN: true }), fc.double({ min: 0.9, max: 0.99, noNaN: true })],
+    ([quota, share, below]) => {
+      const c = Aimd.defaultConfig(quota)
+      const rate = quota * share
+      const probing: Aimd.AimdState = {
+        ...Aimd.initial(c), phase: "probe", rate, ceiling: rate * below, ceilingHigh: rate * 1.02, probeStartedAt: T0,
+        lastDecreaseAt: T0 - 5000, cooldownUntil: T0 - 4000, lastSuccessAt: T0 + 1000
+      }
+      const at = T0 + 1001
+      const gated = { ...probing, windowGate: WindowGate.make(null, quota, 1000, true) }
+      expect(Aimd.onSuccess(c, gated, at, { sentAt: at - 2 }).rate).toBeCloseTo(rate, 9)
+      expect(Aimd.onSuccess(c, probing, at, { sentAt: at - 2 }).rate).toBeCloseTo(rate * below, 9)
+      const over = { ...probing, windowGate: WindowGate.make(null, Math.floor(rate) - 1, 1000, true) }
+      expect(Aimd.onSuccess(c, over, at, { sentAt: at - 2 }).rate).toBeCloseTo(rate * below, 9)
+    }
+  )
+})

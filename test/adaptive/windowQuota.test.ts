@@ -5,7 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import type { Cycle } from "../../src/adaptive/bucketFit.js"
-import { documentedWindow, windowRate } from "../../src/adaptive/windowQuota.js"
+import { documentedWindow, lateSuccess, windowRate } from "../../src/adaptive/windowQuota.js"
 import { prop } from "./prop.js"
 
 /** The first cycle from the start of traffic, the second after a pause of `pauseMs`, each ending at a wall. */
@@ -87,12 +87,13 @@ describe("window quota", () => {
     )
 
     prop(
-      "a count more than 2% off the documented quota (a request off below 50), or a cycle longer than two pauses, a pause under a second, a cycle after a shorter pause, a few requests: no reading",
+      "a count above the documented quota, or more than 2% below it (a request below 50), or a cycle longer than two pauses, a pause under a second, a cycle after a shorter pause, a few requests: no reading",
       [docs, secs, fc.double({ min: 0.03, max: 5, noNaN: true }), fc.boolean()],
       ([d, w, off, above]) => {
         const quota = Math.round(d * w)
         const count = Math.max(10, Math.round(above ? quota * (1 + off) + 1.01 : quota * (1 - off) - 1.01))
         if (count !== quota) expect(documentedWindow(slowStart(count, 500), d, w * 1000, w)).toBeUndefined()
+        expect(documentedWindow(slowStart(quota + 1, 500), d, w * 1000, w)).toBeUndefined()
         expect(documentedWindow(slowStart(quota, w * 2000 + 1), d, w * 1000, w)).toBeUndefined()
         expect(documentedWindow(slowStart(quota, 500), d, 999, 1)).toBeUndefined()
         const afterShort: Cycle = { start: "empty", from: 0, resumeAt: w * 500, wallAt: w * 1000, accepted: quota }
@@ -102,11 +103,47 @@ describe("window quota", () => {
     )
 
     it("the slow start's counts of buckets of 50 holding 0.1 to 2 s (the simulated matrix, 8 fibers close by) are no window of the docs' 50", () => {
-      for (const [count, lastedMs] of [[28, 480], [43, 680], [77, 1060], [121, 1440], [197, 1960]] as const) {
+      // …nor the 0.2 s bucket's 51 with 32 fibers 50-100 ms away.
+      for (const [count, lastedMs] of [[28, 480], [43, 680], [77, 1060], [121, 1440], [197, 1960], [51, 700]] as const) {
         expect(documentedWindow(slowStart(count, lastedMs), 50, 1000, 1)).toBeUndefined()
       }
       // A 1 s sliding log of 50: 50 admitted as the slow start met its wall 0.77 s in.
       expect(documentedWindow(slowStart(50, 770), 50, 1000, 1)).toBe(50)
     })
   })
+})
+
+describe("a slow start of seconds read by its last window", () => {
+  prop(
+    "a log of L per window: a slow start whose last window sent L, then a cycle of L at a pace apart, reads as L per pause; without that count, no reading",
+    [fc.integer({ min: 10, max: 1000 }), fc.integer({ min: 1000, max: 5000 }), fc.double({ min: 2.01, max: 10, noNaN: true })],
+    ([quota, pauseMs, lastedPauses]) => {
+      const wallAt = Math.round(pauseMs * lastedPauses)
+      const prev: Cycle = { start: "full", from: 0, resumeAt: 0, wallAt, accepted: quota * 3 }
+      const last: Cycle = { start: "empty", from: wallAt, resumeAt: wallAt + pauseMs, wallAt: wallAt + pauseMs + 500, accepted: quota }
+      const pace = (quota * 1000) / pauseMs
+      expect(windowRate(prev, last, pace * 1.5, pace * 1.1, quota)).toBeCloseTo(pace, 9)
+      expect(windowRate(prev, last, pace * 1.5, pace * 1.1)).toBeUndefined()
+      expect(windowRate(prev, last, pace * 1.5, pace * 1.1, Math.ceil(quota * 1.1) + 1)).toBeUndefined()
+    }
+  )
+})
+
+describe("late successes", () => {
+  prop(
+    "a success sent in the last closed cycle (before its wall, after its resume) counts in it, once; sent elsewhere it changes nothing",
+    [fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 5000 }), fc.double({ min: 0, max: 0.99, noNaN: true }), fc.boolean()],
+    ([accepted, pauseMs, lastedMs, where, full]) => {
+      const older: Cycle = { start: "full", from: 0, resumeAt: 0, wallAt: 1000, accepted: 7 }
+      const last: Cycle = full
+        ? { start: "full", from: 1000, resumeAt: 1000, wallAt: 1000 + lastedMs, accepted }
+        : { start: "empty", from: 1000, resumeAt: 1000 + pauseMs, wallAt: 1000 + pauseMs + lastedMs, accepted }
+      const cycles = [older, last]
+      const inside = last.resumeAt + where * (last.wallAt - last.resumeAt)
+      expect(lateSuccess(cycles, inside)).toEqual([older, { ...last, accepted: accepted + 1 }])
+      expect(lateSuccess(cycles, last.wallAt + where * 1000)).toBe(cycles)
+      if (!full) expect(lateSuccess(cycles, last.from + where * pauseMs)).toBe(cycles)
+      expect(lateSuccess([], inside)).toEqual([])
+    }
+  )
 })
