@@ -29,6 +29,8 @@ export interface Decision {
   readonly fitted?: boolean
   /** The window quota the walls read (`windowQuota.ts`): `quota` requests per `windowMs`. */
   readonly window?: { readonly quota: number; readonly windowMs: number }
+  /** The top of a range a trusted first fit left to the probe interval (see `decideAtWall`). */
+  readonly trustedHigh?: number
 }
 
 /**
@@ -273,7 +275,8 @@ const decideInner = (
     const high = pinned || first ? Math.max(good.high, wallPace * RESUME_BELOW_WALL) : cut ? Math.max(good.high, wallPace) : good.high
     const trusted = first && !pinned && good.rate > lower * CREDITED
     const wide = probeOpenRangeSoon(cut ? rate : good.rate, high, trusted)
-    return { ...base, rate, phase: "steady", ceiling: rate / (1 - c.ceilingMargin / 2), ceilingHigh: wide ? high : null, probeSoon: wide, fitted: true }
+    const trustedHigh = !wide && probeOpenRangeSoon(cut ? rate : good.rate, high, false) ? { trustedHigh: high } : {}
+    return { ...base, rate, phase: "steady", ceiling: rate / (1 - c.ceilingMargin / 2), ceilingHigh: wide ? high : null, probeSoon: wide, fitted: true, ...trustedHigh }
   }
   if (estimated) return { ...base, rate: least, phase: "steady", ceiling: least / (1 - c.ceilingMargin / 2), ...(pauseMs < CHEAP_PAUSE_MS ? { ceilingHigh: wallPace, probeSoon: true } : { ceilingHigh: null }) }
   const overstated = s.phase === "slow-start" && wallPace < d * 2 && !few && pauseMs >= CHEAP_PAUSE_MS
@@ -346,7 +349,9 @@ export const decideAtWall = (
   const weak = quota === undefined && !d.stray && prev !== undefined
     ? windowRate(prev, last, paceAt(s, prev.wallAt), wallPace, sentBetween(s.paceLog, prev.wallAt - spanMs, prev.wallAt))
     : undefined
-  if (weak !== undefined) return { ...d, window: windowOf(weak, spanMs) }
+  // A window read there belies the burst a trusted first fit credited: its range is probed soon.
+  const untrusted = d.trustedHigh === undefined ? d : { ...d, ceilingHigh: d.trustedHigh, probeSoon: true }
+  if (weak !== undefined) return { ...untrusted, window: windowOf(weak, spanMs) }
   if (quota === undefined) {
     // The docs standing, and the count they state per window met: a window, kept under (the pause's
     // whole seconds, from the wall's send).
