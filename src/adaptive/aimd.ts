@@ -28,6 +28,7 @@ import type { Partitions as PartitionMap } from "./partitions.js"
 import { deliveredCap, measureDelivered } from "./delivered.js"
 import { paceAt, type SendCount, withPace } from "./paceLog.js"
 import { extendPause } from "./pause.js"
+import type * as SoftFailure from "./softFailure.js"
 import type * as QuotaWindow from "./quotaWindow.js"
 import type * as RestoreRate from "./restoreRate.js"
 import { type Decision, decideAtWall, STRAY_CONFIRM_MS } from "./wallDecision.js"
@@ -163,6 +164,8 @@ export interface AimdState {
   readonly soft: Congestion.SoftState
   /** The last wall was a bare 5xx `congestion.ts` took for one (absent in an older stored state). */
   readonly softWall?: boolean | undefined
+  /** The chain of soft failures on the plateau that were no wall (`softFailure.ts`); absent in an older stored state. */
+  readonly softLeak?: SoftFailure.Leak | null | undefined
   /** Backoffs of the burst already acted upon since the last decision (absent in an older stored state). */
   readonly burstBackoffs?: number | undefined
   /** Round trip (average of response time − send time), or `null` before one (or in an older stored state). */
