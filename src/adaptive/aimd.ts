@@ -139,6 +139,8 @@ export interface AimdState {
   readonly probeAt: number
   readonly probeGapMs: number
   readonly probeStartedAt: number | null
+  /** The plateau the last probe started from (absent in an older stored state). */
+  readonly probeFrom?: number | undefined
   readonly lastSuccessAt: number | null
   /** Successes per second in the last completed measuring window (`null` before one). */
   readonly delivered: number | null
@@ -338,7 +340,7 @@ const probeStep = (c: AimdConfig, s: AimdState, now: number): AimdState => {
   const high = s.ceilingHigh !== null && s.ceilingHigh > s.rate * (1 + PROBE_STEP) ? s.ceilingHigh : undefined
   const target = high !== undefined ? Math.sqrt(s.rate * high) : s.rate * (1 + s.probeStep)
   const rate = clamp(c, Math.min(target, deliveredCap(c, s)))
-  return withPace({ ...s, phase: "probe", probeStartedAt: now }, rate, now)
+  return withPace({ ...s, phase: "probe", probeStartedAt: now, probeFrom: s.phase === "probe" ? s.probeFrom : s.rate }, rate, now)
 }
 
 /**

@@ -40,6 +40,8 @@ const LEAK_MS = 2000
 /** Links after the first that make a leak: two stalls within 2 s are common, three are not. */
 const LEAK_RUN = 2
 const MAX_IN_FLIGHT = 12
+/** A probe step this far above the plateau leaves a range worth probing again soon. */
+const WIDE_STEP = 1.1
 
 /**
  * The chain after a failure of a request sent at `sentAt`.
@@ -69,9 +71,18 @@ export const onSoftFailure = (c: AimdConfig, s: AimdState, sentAt: number, now: 
   if (s.softWall !== true || s.ceiling === null || now < s.cooldownUntil) return s
   if ((s.rate * (s.rttMs ?? 0)) / 1000 > MAX_IN_FLIGHT) return s
   if (s.phase === "probe" && sentAt >= (s.probeStartedAt ?? Infinity)) {
-    const gap = failedProbeGap(s)
+    const wide = s.rate > s.ceiling * WIDE_STEP
+    const gap = wide ? s.probeGapMs : failedProbeGap(s)
     return withPace(
-      { ...s, phase: "steady", ceilingHigh: s.rate, probeAt: now + gap, probeGapMs: gap, probeStartedAt: null, settledAt: Math.max(s.settledAt, now) },
+      {
+        ...s,
+        phase: "steady",
+        ceilingHigh: s.rate,
+        probeAt: now + (wide ? c.recoveryMs : gap),
+        probeGapMs: gap,
+        probeStartedAt: null,
+        settledAt: Math.max(s.settledAt, now)
+      },
       Math.min(s.rate, s.ceiling),
       now
     )
@@ -80,6 +91,9 @@ export const onSoftFailure = (c: AimdConfig, s: AimdState, sentAt: number, now: 
   // A stored state is data from outside (a shared store): a malformed chain starts afresh.
   const prev = s.softLeak != null && Number.isFinite(s.softLeak.at) && Number.isFinite(s.softLeak.run) ? s.softLeak : null
   const leak = link(prev, sentAt)
-  const rate = Math.max(strayFloor(c, s.ceiling), s.rate * (1 - c.ceilingMargin))
+  // A plateau a probe's steps reached held a second per step (a small burst hides a few % above the
+  // limit that long: a dropped limit of 20 read as 22.6): a leak may take it back to where the probe began.
+  const from = Number.isFinite(s.probeFrom) ? Math.min(s.ceiling, s.probeFrom!) : s.ceiling
+  const rate = Math.max(strayFloor(c, from), s.rate * (1 - c.ceilingMargin))
   return leaking(leak) && rate < s.rate ? withPace({ ...s, softLeak: leak }, rate, now) : { ...s, softLeak: leak }
 }

@@ -73,6 +73,23 @@ describe("soft failures that are no wall", () => {
     expect(onSoftFailure(c, probing, T0 - 100, T0 + 103).phase).toBe("probe")
   })
 
+  it("a plateau a probe's steps reached may leak back to where the probe began, not lower", () => {
+    // Steps from 18.2 held a second each up to 22.6; the limit is 20.
+    const reached = plateau({ rate: 22.6, ceiling: 22.6, probeFrom: 18.2 })
+    const chain = Array.from({ length: 40 }, (_, i) => i * 1000)
+    expect(fail(reached, chain).rate).toBeCloseTo(strayFloor(c, 18.2), 9)
+    expect(fail(plateau({ probeFrom: 60 }), chain).rate).toBeCloseTo(strayFloor(c, 50), 9)
+  })
+
+  it("a step over 10% above the plateau leaves the range below it open: probed again soon, the interval kept", () => {
+    const probing = plateau({ phase: "probe", rate: 60, ceiling: 50, probeStartedAt: T0, probeGapMs: 30_000 })
+    const s = onSoftFailure(c, probing, T0 + 100, T0 + 103)
+    expect(s.rate).toBe(50)
+    expect(s.ceilingHigh).toBe(60)
+    expect(s.probeAt).toBe(T0 + 103 + c.recoveryMs)
+    expect(s.probeGapMs).toBe(30_000)
+  })
+
   it("nothing without a bare-503 wall before, during a pause, or with many requests in flight", () => {
     const chain = [0, 1000, 2000, 3000]
     expect(fail(plateau({ softWall: false }), chain).rate).toBe(49.5)
