@@ -9,8 +9,9 @@
  * shown its 503s are congestion, so one on a probe step ends the probe, back on the plateau that
  * held, and a leak on the plateau (failures in a chain, each within `LEAK_MS` of the last, apart by
  * more than one stall's bunch) moves it one margin lower, as a stray wall does. Both stay bounded
- * whatever the failures are: the plateau goes at most `STRAY_STEPS` margins below what was learned,
- * and a probe only stops, so random 5xx on top of congestion cost probes, never a collapse.
+ * whatever the failures are: the plateau goes at most `STRAY_STEPS` margins below what was learned
+ * (the plateau the last probe began from, when its steps took it higher), and a probe only stops, so
+ * random 5xx on top of congestion cost probes, never a collapse.
  *
  * Not with more than `MAX_IN_FLIGHT` requests in flight: 32 fibers 100-300 ms away, the jitter alone
  * bunches arrivals into a chain of failures a few % lower does not stop (docs accurate 96.6 -> 94.5%,
