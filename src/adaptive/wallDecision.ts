@@ -180,6 +180,22 @@ export const probeOpenRangeSoon = (rate: number, high: number, trusted: boolean)
 const MAX_PROBE_GAP_MS = 300_000
 
 /**
+ * The interval before the next probe after one that met the wall: twice the last.
+ *
+ * @since 0.2.0
+ * @category decisions
+ */
+export const failedProbeGap = (s: AimdState): number => Math.min(MAX_PROBE_GAP_MS, s.probeGapMs * 2)
+
+/**
+ * The plateau's lowest stray step: the lowest rate stray walls move a plateau at `ceiling` to.
+ *
+ * @since 0.2.0
+ * @category decisions
+ */
+export const strayFloor = (c: AimdConfig, ceiling: number): number => ceiling * (1 - c.ceilingMargin * (STRAY_STEPS + 0.5))
+
+/**
  * The documented rate `d` cannot explain a cycle that started with a full bucket: no bucket of 1
  * request to `PRIOR_BURST_S` of it would have run dry when the wall was met.
  */
@@ -208,7 +224,7 @@ export const plateauWall = (c: AimdConfig, s: AimdState, wallAt: number, wallPac
   if (last !== null && quiet < STRAY_CONFIRM_MS) return "changed"
   const repeated = last !== null && quiet >= last.quietMs * STRAY_REPEAT[0] && quiet <= last.quietMs * STRAY_REPEAT[1]
   // The plateau's lowest stray step: a wall there is no longer taken for noise.
-  const floor = s.ceiling * (1 - c.ceilingMargin * (STRAY_STEPS + 0.5))
+  const floor = strayFloor(c, s.ceiling)
   return wallAt >= s.settledAt && !repeated && s.rate > floor * 1.001 ? "stray" : "evidence"
 }
 
@@ -229,7 +245,7 @@ const decideInner = (
   const elapsed = s.lastDecreaseAt === null ? 0 : now - s.lastDecreaseAt
   // Since the last wall (an empty bucket) the server accepted at most its rate: a lower bound.
   const lower = s.cycle?.start === "empty" && elapsed >= 500 ? (s.successesSinceDecrease * 1000) / elapsed : 0
-  const probeGapMs = s.phase === "probe" ? Math.min(MAX_PROBE_GAP_MS, s.probeGapMs * 2) : s.probeGapMs
+  const probeGapMs = s.phase === "probe" ? failedProbeGap(s) : s.probeGapMs
   const fitted = lower < wallPace && !few ? fit(s.paceLog, withClosed, Math.max(c.minRate, lower), wallPace) : undefined
   const good = fitted !== undefined && fitted.error <= FIT_ERROR ? fitted : undefined
   const measured = closed !== undefined && closed.wallAt - closed.resumeAt >= REFUTE_MIN_RTTS * (s.rttMs ?? 0)
@@ -237,7 +253,7 @@ const decideInner = (
   const verdict = plateauWall(c, s, wallAt, wallPace)
   if (verdict === "stray" && !refuted) {
     return {
-      rate: Math.max(s.ceiling! * (1 - c.ceilingMargin * (STRAY_STEPS + 0.5)), s.rate * (1 - c.ceilingMargin)),
+      rate: Math.max(strayFloor(c, s.ceiling!), s.rate * (1 - c.ceilingMargin)),
       phase: "steady",
       ceiling: s.ceiling,
       ceilingHigh: s.ceilingHigh,

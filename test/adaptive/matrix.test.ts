@@ -124,7 +124,24 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
       expect(m.r429Pct, `${name} ${sc}`).toBeLessThanOrEqual(1)
     }
   })
-  goals("gcra b5 503", ["a"])
+  // b / c 1.97 / 2.17% 503s (means of 3 seeds) before soft failures below the classifier's bar ended
+  // a probe step and a chain of them lowered the plateau (`softFailure.ts`).
+  goals("gcra b5 503", ["a", "b", "c"])
+
+  it("nginx bare 503s: a probe step or a plateau above the limit stops at its first few 503s (means over seeds 1-8)", () => {
+    // Were 97.3 / 1.70%, 96.2 / 2.27% (8 fibers nearby) and 96.8 / 1.78%, 97.8 / 4.98% (32 fibers
+    // 50-100 ms away), docs overstated / understated: steps held with a 503 or two, and a plateau a
+    // few % above the limit leaked one every second or so, under the classifier's bar. Now 99.4 / 0.75,
+    // 98.6 / 1.00, 96.3 / 0.82, 96.9 / 1.91%.
+    const cells: ReadonlyArray<readonly [ScenarioId, Net, number, number]> = [
+      ["b", "local", 99, 0.9], ["c", "local", 98, 1.2], ["b", "delayed", 96, 1.1], ["c", "delayed", 96.5, 2.3]
+    ]
+    for (const [sc, net, goodput, r429] of cells) {
+      const m = measureMean(row("gcra b5 503"), sc, net, 8)
+      expect(m.goodputPct, `${sc} ${net}`).toBeGreaterThanOrEqual(goodput)
+      expect(m.r429Pct, `${sc} ${net}`).toBeLessThanOrEqual(r429)
+    }
+  })
   goals("bucket 2s RA=s", ["a", "b"], "delayed")
 
   /** `npm run demo` as a simulated cell: its pages one at a time, then its items, until all are fetched. */
