@@ -1,5 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
+import * as Aimd from "../../src/adaptive/aimd.js"
+import * as HeaderPacing from "../../src/adaptive/headerPacing.js"
 import * as QuotaWindow from "../../src/adaptive/quotaWindow.js"
 import { prop } from "./prop.js"
 
@@ -117,13 +119,48 @@ describe("quota window (whole-second resets)", () => {
   })
 
   prop(
-    "a window start is forgotten by a reading sent more than two windows after it (no jump followed: a bucket), kept until then",
+    "a start only seen as the first reading is forgotten by a reading sent more than one window after it (its window has ended, the next one opened unseen), one seen as a jump two windows after (a bucket's first reading is never followed by a jump)",
     [fc.integer({ min: 1000, max: 60_000 }), fc.integer({ min: 1, max: 100_000 })],
     ([windowMs, dt]) => {
       const opened = QuotaWindow.record(empty, { ...read(0, 49, 2), limit: 50 }, windowMs)
       const later = QuotaWindow.record(opened, { ...read(1 + dt, 40, 3 + dt), limit: 50 }, windowMs)
-      expect(later.windowStartAt).toBe(1 + dt > 1 + 2 * windowMs ? null : 1)
+      expect(later.windowStartAt).toBe(1 + dt > 1 + windowMs ? null : 1)
+      const exhausted = QuotaWindow.record(empty, { ...read(0, 0, 2), limit: 50 }, windowMs)
+      const jumped = QuotaWindow.record(exhausted, { ...read(1000, 49, 1002), limit: 50 }, windowMs) // opened at ~1001
+      const after = QuotaWindow.record(jumped, { ...read(1000 + dt, 40, 1002 + dt), limit: 50 }, windowMs)
+      expect(after.windowStartAt).toBe(1000 + dt > 1001 + 2 * windowMs ? null : 1001)
     }
+  )
+
+  prop(
+    "a sliding log spent at once, any time after its first request: the request sent when the pause ends reaches it after its first unit is back (a quota of over 128 readings, idle 1-2 windows, paused 0 ms)",
+    [fc.integer({ min: 2, max: 2000 }), fc.integer({ min: 0, max: 30_000 }), fc.integer({ min: 0, max: 999 })],
+    ([quota, idle, ms]) => {
+      const c = Aimd.defaultConfig(100)
+      const t0 = 1_700_000_000_000 + ms, windowMs = 10_000, rtt = 40
+      let s = Aimd.initial(c)
+      const log: Array<number> = []
+      // One request sent at `t`: the log counts it on arrival, the reset is when its oldest entry leaves
+      // (rounded up to whole seconds).
+      const send = (t: number): number => {
+        const arrive = t + rtt / 2
+        while (log.length > 0 && log[0]! <= arrive - windowMs) log.shift()
+        if (log.length < quota) log.push(arrive)
+        const remaining = quota - log.length
+        const resetAt = t + rtt + Math.ceil(((log[0] ?? arrive) + windowMs - arrive) / 1000) * 1000
+        s = HeaderPacing.onHeaders(c, s, { limit: quota, remaining, resetAt, source: "x-ratelimit" }, t + rtt, t)
+        return remaining
+      }
+      send(t0)
+      let t = t0 + idle
+      while (send(t) > 0) t += 1
+      // Sent within the window the first request opened, reaching the log after it: read as within it
+      // (`record`), restored already.
+      const opened = t0 + rtt / 2
+      if (t <= opened + windowMs && t + rtt / 2 > opened + windowMs) return
+      expect(s.cooldownUntil + rtt / 2).toBeGreaterThanOrEqual(log[0]! + windowMs)
+    },
+    { fastCheck: { numRuns: 200 } }
   )
 
   it("a reading sent before the window seen opening (a jump) may be the window's before: it is told apart; not in a window only seen opening by the first reading", () => {
