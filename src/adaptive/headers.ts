@@ -50,6 +50,11 @@ export interface RateLimitInfo {
   readonly remaining?: number
   /** Epoch ms when the quota is restored. */
   readonly resetAt?: number
+  /**
+   * The reset was stated as a whole epoch second (GitHub, express-rate-limit's legacy
+   * `X-RateLimit-Reset`): rounded up to it, not a time from now (`quotaWindow.windowOfReset`).
+   */
+  readonly resetEpochS?: boolean
   /** Window length in ms, when the headers say it (`w=`). */
   readonly window?: number
   /** IETF policy name, or GitHub's `X-RateLimit-Resource`. */
@@ -119,6 +124,10 @@ export const resolveReset = (value: number, nowMs: number): number => {
     : nowMs + value * 1000
   return Math.max(nowMs, Math.round(at))
 }
+
+/** A reset value read as a whole epoch second (see {@link resolveReset}). */
+const isEpochSecond = (value: number): boolean =>
+  value >= EPOCH_S_THRESHOLD && value < EPOCH_MS_THRESHOLD && Number.isInteger(value)
 
 const lowerCase = (headers: HeaderInput): Map<string, string> => {
   const out = new Map<string, string>()
@@ -385,6 +394,7 @@ const parseFamily = (
     ...(limit !== undefined ? { limit } : {}),
     ...(remaining !== undefined ? { remaining } : {}),
     ...(reset !== undefined ? { resetAt: reset } : {}),
+    ...(reset !== undefined && given !== undefined && isEpochSecond(given) ? { resetEpochS: true } : {}),
     ...(used !== undefined ? { used } : {}),
     ...(resource !== undefined && resource.length > 0 ? { policyName: resource.slice(0, 100) } : {}),
     source: prefix === "x-ratelimit-" ? "x-ratelimit" : "ratelimit-separate"

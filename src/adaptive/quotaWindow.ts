@@ -110,17 +110,19 @@ export const restoredAt = (s: WindowState, resetAt: number, windowMs: number | u
 }
 
 /**
- * The whole-second window a time-to-reset read at `now` allows (ms): a reset on an epoch second
- * (GitHub, express-rate-limit's legacy `X-RateLimit-Reset`) was rounded up to it, so the window's true
- * end lies within the second before it, and the reading of a window's first request reads up to a
- * second more than the window: the shortest window it allows is the reading rounded down (rounded to
- * the nearest, every other 10 s window read 11 s, paced 9% below its quota). A reset stated relative
- * to `now` is whole seconds already (or precise): rounded to the nearest.
+ * The whole-second window a time-to-reset read at `now` allows (ms): a reset stated as an epoch second
+ * (`epochS`: GitHub, express-rate-limit's legacy `X-RateLimit-Reset`) was rounded up to it, so the
+ * window's true end lies within the second before it, and the reading of a window's first request
+ * reads up to a second more than the window: the shortest window it allows is the reading rounded down
+ * (rounded to the nearest, every other 10 s window read 11 s, paced 9% below its quota). A reset stated
+ * relative to `now` is whole seconds already (or precise, as epoch milliseconds): rounded to the
+ * nearest. The parser knows which (guessed from a reset landing on a whole second, one of 1000 stated
+ * from now, or in epoch ms, was rounded down: a 9.6 s reset read as 9 s).
  *
  * @since 0.2.0
  * @category math
  */
-export const windowOfReset = (resetAt: number, now: number): number => {
+export const windowOfReset = (resetAt: number, now: number, epochS: boolean): number => {
   const s = (resetAt - now) / 1000
-  return (resetAt % 1000 === 0 ? Math.floor(s) : Math.round(s)) * 1000
+  return (epochS ? Math.floor(s) : Math.round(s)) * 1000
 }

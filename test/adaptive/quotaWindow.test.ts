@@ -1,7 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
+import { Option } from "effect"
 import fc from "fast-check"
 import * as Aimd from "../../src/adaptive/aimd.js"
 import * as HeaderPacing from "../../src/adaptive/headerPacing.js"
+import { parseRateLimitHeaders } from "../../src/adaptive/headers.js"
 import * as QuotaWindow from "../../src/adaptive/quotaWindow.js"
 import { prop } from "./prop.js"
 
@@ -93,7 +95,7 @@ describe("quota window (whole-second resets)", () => {
       const resetAt = Math.ceil(end / 1000) * 1000
       // Read when the answer comes, `delay` after the server opened the window.
       const delay = Math.max(1, Math.floor(share * windowS * 1000))
-      const read = QuotaWindow.windowOfReset(resetAt, start + delay)
+      const read = QuotaWindow.windowOfReset(resetAt, start + delay, true)
       expect(read).toBeLessThanOrEqual(windowS * 1000)
       if (resetAt - end >= delay) expect(read).toBe(windowS * 1000)
     }
@@ -103,7 +105,7 @@ describe("quota window (whole-second resets)", () => {
     "a reset in whole seconds from now reads as that many seconds, whatever the clock's milliseconds",
     [fc.integer({ min: 0, max: 3600 }), fc.integer({ min: 1_600_000_000_000, max: 1_800_000_000_000 })],
     ([resetS, now]) => {
-      expect(QuotaWindow.windowOfReset(now + resetS * 1000, now)).toBe(resetS * 1000)
+      expect(QuotaWindow.windowOfReset(now + resetS * 1000, now, false)).toBe(resetS * 1000)
     }
   )
 
@@ -174,4 +176,22 @@ describe("quota window (whole-second resets)", () => {
     expect(first.windowJumped).toBe(false)
     expect(QuotaWindow.sentBefore(first, 100)).toBe(false)
   })
+  prop(
+    "the window read from a reset follows the form the parser read: seconds from now rounded to the nearest, even when the reset lands on a whole second (9.6 s read as 9 s when guessed from the clock's milliseconds); an epoch second rounded down",
+    [fc.integer({ min: 1, max: 3600 }), fc.integer({ min: 1, max: 999 }), fc.integer({ min: 1_600_000_000, max: 1_800_000_000 })],
+    ([secs, ms, epochS]) => {
+      const c = Aimd.defaultConfig(10)
+      const delay = secs * 1000 + ms
+      // Read at a clock that puts the reset on a whole second.
+      const now = epochS * 1000 - delay
+      const pace = (headers: Record<string, string>) => {
+        const info = Option.getOrThrow(parseRateLimitHeaders(headers, now).info)
+        return HeaderPacing.onHeaders(c, Aimd.initial(c), info, now).headerWindowMs
+      }
+      const fromNow = (delay / 1000).toFixed(3)
+      expect(pace({ "ratelimit-limit": "100", "ratelimit-remaining": "50", "ratelimit-reset": fromNow })).toBe(Math.round(delay / 1000) * 1000)
+      expect(pace({ "x-ratelimit-limit": "100", "x-ratelimit-remaining": "50", "x-ratelimit-reset": String(epochS * 1000) })).toBe(Math.round(delay / 1000) * 1000)
+      expect(pace({ "x-ratelimit-limit": "100", "x-ratelimit-remaining": "50", "x-ratelimit-reset": String(epochS) })).toBe(secs * 1000)
+    }
+  )
 })
