@@ -50,10 +50,7 @@ export interface RateLimitInfo {
   readonly remaining?: number
   /** Epoch ms when the quota is restored. */
   readonly resetAt?: number
-  /**
-   * The reset was stated as a whole epoch second (GitHub, express-rate-limit's legacy
-   * `X-RateLimit-Reset`): rounded up to it, not a time from now (`quotaWindow.windowOfReset`).
-   */
+  /** The reset was stated as a whole epoch second: rounded up to it (`quotaWindow.windowOfReset`). */
   readonly resetEpochS?: boolean
   /** Window length in ms, when the headers say it (`w=`). */
   readonly window?: number
@@ -124,10 +121,6 @@ export const resolveReset = (value: number, nowMs: number): number => {
     : nowMs + value * 1000
   return Math.max(nowMs, Math.round(at))
 }
-
-/** A reset value read as a whole epoch second (see {@link resolveReset}). */
-const isEpochSecond = (value: number): boolean =>
-  value >= EPOCH_S_THRESHOLD && value < EPOCH_MS_THRESHOLD && Number.isInteger(value)
 
 const lowerCase = (headers: HeaderInput): Map<string, string> => {
   const out = new Map<string, string>()
@@ -383,9 +376,8 @@ const parseFamily = (
   const limit = numericHeader(map, `${prefix}limit`, issues)
   let remaining = numericHeader(map, `${prefix}remaining`, issues)
   const given = numericHeader(map, `${prefix}reset`, issues)
-  const reset = given === undefined
-    ? undefined
-    : withinBound(ctx, resolveReset(given, nowMs), `${prefix}reset`, map.get(`${prefix}reset`) ?? "")
+  const reset = given === undefined ? undefined : withinBound(ctx, resolveReset(given, nowMs), `${prefix}reset`, map.get(`${prefix}reset`) ?? "")
+  const epochS = given !== undefined && given >= EPOCH_S_THRESHOLD && given < EPOCH_MS_THRESHOLD && Number.isInteger(given)
   const used = prefix === "x-ratelimit-" ? numericHeader(map, "x-ratelimit-used", issues) : undefined
   const resource = prefix === "x-ratelimit-" ? map.get("x-ratelimit-resource")?.trim() : undefined
   if (remaining === undefined && used !== undefined && limit !== undefined) remaining = Math.max(0, limit - used)
@@ -393,8 +385,7 @@ const parseFamily = (
   return {
     ...(limit !== undefined ? { limit } : {}),
     ...(remaining !== undefined ? { remaining } : {}),
-    ...(reset !== undefined ? { resetAt: reset } : {}),
-    ...(reset !== undefined && given !== undefined && isEpochSecond(given) ? { resetEpochS: true } : {}),
+    ...(reset !== undefined ? { resetAt: reset, ...(epochS ? { resetEpochS: true } : {}) } : {}),
     ...(used !== undefined ? { used } : {}),
     ...(resource !== undefined && resource.length > 0 ? { policyName: resource.slice(0, 100) } : {}),
     source: prefix === "x-ratelimit-" ? "x-ratelimit" : "ratelimit-separate"
