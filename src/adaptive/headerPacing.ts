@@ -40,7 +40,7 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
   const s0 = info.remaining === undefined
     ? s1
     : { ...s1, ...QuotaWindow.record(s1, { sentAt, at: now, remaining: info.remaining, limit: info.limit, partition: info.partition ?? null }, info.window ?? s1.headerWindowMs ?? undefined) }
-  const untilReset = info.resetAt === undefined ? undefined : QuotaWindow.windowOfReset(info.resetAt, now)
+  const untilReset = info.resetAt === undefined ? undefined : QuotaWindow.windowOfReset(info.resetAt, now, info.resetEpochS === true)
   const windowMs = info.window ?? (untilReset !== undefined && untilReset > 0
     ? Math.max(untilReset, s0.headerWindowMs ?? 0)
     : s0.headerWindowMs ?? undefined)

@@ -50,6 +50,8 @@ export interface RateLimitInfo {
   readonly remaining?: number
   /** Epoch ms when the quota is restored. */
   readonly resetAt?: number
+  /** The reset was stated as a whole epoch second: rounded up to it (`quotaWindow.windowOfReset`). */
+  readonly resetEpochS?: boolean
   /** Window length in ms, when the headers say it (`w=`). */
   readonly window?: number
   /** IETF policy name, or GitHub's `X-RateLimit-Resource`. */
@@ -374,9 +376,8 @@ const parseFamily = (
   const limit = numericHeader(map, `${prefix}limit`, issues)
   let remaining = numericHeader(map, `${prefix}remaining`, issues)
   const given = numericHeader(map, `${prefix}reset`, issues)
-  const reset = given === undefined
-    ? undefined
-    : withinBound(ctx, resolveReset(given, nowMs), `${prefix}reset`, map.get(`${prefix}reset`) ?? "")
+  const reset = given === undefined ? undefined : withinBound(ctx, resolveReset(given, nowMs), `${prefix}reset`, map.get(`${prefix}reset`) ?? "")
+  const epochS = given !== undefined && given >= EPOCH_S_THRESHOLD && given < EPOCH_MS_THRESHOLD && Number.isInteger(given)
   const used = prefix === "x-ratelimit-" ? numericHeader(map, "x-ratelimit-used", issues) : undefined
   const resource = prefix === "x-ratelimit-" ? map.get("x-ratelimit-resource")?.trim() : undefined
   if (remaining === undefined && used !== undefined && limit !== undefined) remaining = Math.max(0, limit - used)
@@ -384,7 +385,7 @@ const parseFamily = (
   return {
     ...(limit !== undefined ? { limit } : {}),
     ...(remaining !== undefined ? { remaining } : {}),
-    ...(reset !== undefined ? { resetAt: reset } : {}),
+    ...(reset !== undefined ? { resetAt: reset, ...(epochS ? { resetEpochS: true } : {}) } : {}),
     ...(used !== undefined ? { used } : {}),
     ...(resource !== undefined && resource.length > 0 ? { policyName: resource.slice(0, 100) } : {}),
     source: prefix === "x-ratelimit-" ? "x-ratelimit" : "ratelimit-separate"

@@ -67,9 +67,18 @@ export const record = (s: WindowState, r: Reading, windowMs?: number): WindowSta
   // waited for its reset, a second late when stated as an epoch second.
   const opened = !same && r.limit !== undefined && r.remaining >= r.limit - 1
   // A start more than two windows before this request tells nothing of the window it reached (a
-  // bucket's first reading is never followed by a jump).
-  const kept = same && s.windowStartAt !== null && !(r.sentAt > s.windowStartAt + 2 * (windowMs ?? Infinity))
-  const start = jump || opened ? (r.sentAt + r.at) / 2 : kept ? s.windowStartAt : null
+  // bucket's first reading is never followed by a jump); one only seen as the first reading, more than
+  // one window before: the window it opened has ended, the next one opened unseen (kept, an exhausted
+  // reading a window on read as restored already: a 10 s log of 1000 spent at once 12 s after its
+  // first request paused 0 ms, not 9 s). By send time: a request sent within that window and reaching
+  // the server after it is read as within it (restored already: a log spending its quota evenly has
+  // its next unit back soon; paused until the whole-second reset, a 1 s IETF log lagged lost 3 points).
+  // A start after this answer, or none (NaN, ±Infinity: a corrupted stored state), is no window's
+  // (kept, no reading sent before it paused).
+  const start0 = s.windowStartAt
+  const kept = same && start0 !== null && Number.isFinite(start0) && start0 <= r.at &&
+    r.sentAt <= start0 + (s.windowJumped === true ? 2 : 1) * (windowMs ?? Infinity)
+  const start = jump || opened ? (r.sentAt + r.at) / 2 : kept ? start0 : null
   return { headerLast: r, windowStartAt: start, windowJumped: jump || (kept && !opened && s.windowJumped === true) }
 }
 
@@ -82,7 +91,9 @@ export const record = (s: WindowState, r: Reading, windowMs?: number): WindowSta
  * @category predicates
  */
 export const sentBefore = (s: WindowState, sentAt: number): boolean =>
-  s.windowJumped === true && s.windowStartAt !== null && sentAt < s.windowStartAt
+  s.windowJumped === true && s.windowStartAt !== null && sentAt < s.windowStartAt &&
+  // A start after the last answer, or none (NaN, ±Infinity): a corrupted stored state, no window's.
+  Number.isFinite(s.windowStartAt) && s.windowStartAt <= (s.headerLast?.at ?? -Infinity)
 
 /**
  * When an exhausted quota is restored: the stated reset, or sooner when the window seen opening at
@@ -93,22 +104,25 @@ export const sentBefore = (s: WindowState, sentAt: number): boolean =>
  * @category math
  */
 export const restoredAt = (s: WindowState, resetAt: number, windowMs: number | undefined, now: number): number => {
-  if (s.windowStartAt === null || windowMs === undefined) return resetAt
-  return Math.min(resetAt, Math.max(now, s.windowStartAt + windowMs))
+  const end = s.windowStartAt === null || windowMs === undefined ? NaN : s.windowStartAt + windowMs
+  // No window's end (a corrupted stored start or window: NaN, ±Infinity): the stated reset.
+  return Number.isFinite(end) ? Math.min(resetAt, Math.max(now, end)) : resetAt
 }
 
 /**
- * The whole-second window a time-to-reset read at `now` allows (ms): a reset on an epoch second
- * (GitHub, express-rate-limit's legacy `X-RateLimit-Reset`) was rounded up to it, so the window's true
- * end lies within the second before it, and the reading of a window's first request reads up to a
- * second more than the window: the shortest window it allows is the reading rounded down (rounded to
- * the nearest, every other 10 s window read 11 s, paced 9% below its quota). A reset stated relative
- * to `now` is whole seconds already (or precise): rounded to the nearest.
+ * The whole-second window a time-to-reset read at `now` allows (ms): a reset stated as an epoch second
+ * (`epochS`: GitHub, express-rate-limit's legacy `X-RateLimit-Reset`) was rounded up to it, so the
+ * window's true end lies within the second before it, and the reading of a window's first request
+ * reads up to a second more than the window: the shortest window it allows is the reading rounded down
+ * (rounded to the nearest, every other 10 s window read 11 s, paced 9% below its quota). A reset stated
+ * relative to `now` is whole seconds already (or precise, as epoch milliseconds): rounded to the
+ * nearest. The parser knows which (guessed from a reset landing on a whole second, one of 1000 stated
+ * from now, or in epoch ms, was rounded down: a 9.6 s reset read as 9 s).
  *
  * @since 0.2.0
  * @category math
  */
-export const windowOfReset = (resetAt: number, now: number): number => {
+export const windowOfReset = (resetAt: number, now: number, epochS: boolean): number => {
   const s = (resetAt - now) / 1000
-  return (resetAt % 1000 === 0 ? Math.floor(s) : Math.round(s)) * 1000
+  return (epochS ? Math.floor(s) : Math.round(s)) * 1000
 }

@@ -86,7 +86,7 @@ describe("parseRateLimitHeaders", () => {
       "x-ratelimit-used": "4990",
       "x-ratelimit-reset": String(reset),
       "x-ratelimit-resource": "core"
-    })).toEqual({ limit: 5000, remaining: 10, used: 4990, resetAt: NOW + 1_200_000, policyName: "core", source: "x-ratelimit" })
+    })).toEqual({ limit: 5000, remaining: 10, used: 4990, resetAt: NOW + 1_200_000, resetEpochS: true, policyName: "core", source: "x-ratelimit" })
   })
 
   it("prefers IETF over X-RateLimit when both are present", () => {
@@ -193,7 +193,8 @@ describe("parseRateLimitHeaders", () => {
     ([limit, remaining, resetS, epoch]) => {
       const reset = epoch ? NOW / 1000 + resetS : resetS
       const i = info({ "X-RateLimit-Limit": String(limit), "X-RateLimit-Remaining": String(remaining), "X-RateLimit-Reset": String(reset) })
-      expect(i).toEqual({ limit, remaining, resetAt: NOW + resetS * 1000, source: "x-ratelimit" })
+      // The form is stated: an epoch second was rounded up to it (`quotaWindow.windowOfReset`).
+      expect(i).toEqual({ limit, remaining, resetAt: NOW + resetS * 1000, ...(epoch ? { resetEpochS: true } : {}), source: "x-ratelimit" })
     }
   )
 })

@@ -10,6 +10,7 @@ import { Effect, Either, Exit, Fiber, Layer, Logger, LogLevel, Option, TestClock
 import fc from "fast-check"
 import * as AdaptiveController from "../../src/adaptive/AdaptiveController.js"
 import * as Aimd from "../../src/adaptive/aimd.js"
+import * as HeaderPacing from "../../src/adaptive/headerPacing.js"
 import { observe } from "../../src/adaptive/observe.js"
 import { Limit } from "../../src/index.js"
 import { layerMemory } from "../../src/limiter/memory.js"
@@ -103,6 +104,38 @@ describe("a hostile server", () => {
         ))
       }),
       { numRuns: 60 }
+    )
+  })
+  it("cannot stop nor corrupt the pause of an exhausted quota through a stored quota window (NaN, ±Infinity or any start, as a shared store may hold)", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.double(), fc.constantFrom(NaN, Infinity, -Infinity), fc.integer({ min: -2 * DAY, max: 2 * DAY }).map((d) => 1_700_000_000_000 + d)),
+        fc.boolean(),
+        fc.option(fc.integer({ min: 1000, max: 60_000 }), { nil: null }),
+        fc.integer({ min: 1, max: DAY }),
+        fc.integer({ min: 1, max: 2000 }),
+        (windowStartAt, windowJumped, headerWindowMs, dt, resetIn) => {
+          const c = Aimd.defaultConfig(100)
+          const t0 = 1_700_000_000_000
+          const stored: Aimd.AimdState = {
+            ...Aimd.initial(c),
+            headerLast: { sentAt: t0, at: t0 + 40, remaining: 500, limit: 1000, partition: null },
+            windowStartAt,
+            windowJumped,
+            headerWindowMs
+          }
+          const now = t0 + 40 + dt
+          const s = HeaderPacing.onHeaders(c, stored, { limit: 1000, remaining: 0, resetAt: now + resetIn, source: "x-ratelimit" }, now, now - 40)
+          expect(Number.isNaN(s.cooldownUntil) || Number.isNaN(s.headerUntil)).toBe(false)
+          expect(s.cooldownUntil).toBeLessThanOrEqual(now + Math.min(resetIn, c.maxQuotaWaitMs))
+          expect(s.windowStartAt === null || Number.isFinite(s.windowStartAt)).toBe(true)
+          // A start that is none, or later than any answer read: no window known, paused until the reset.
+          if (!Number.isFinite(windowStartAt) || windowStartAt > now) {
+            expect(s.cooldownUntil).toBe(now + Math.min(resetIn, c.maxQuotaWaitMs))
+          }
+        }
+      ),
+      { numRuns: 400 }
     )
   })
 })

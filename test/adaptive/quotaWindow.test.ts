@@ -1,5 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
+import { Option } from "effect"
 import fc from "fast-check"
+import * as Aimd from "../../src/adaptive/aimd.js"
+import * as HeaderPacing from "../../src/adaptive/headerPacing.js"
+import { parseRateLimitHeaders } from "../../src/adaptive/headers.js"
 import * as QuotaWindow from "../../src/adaptive/quotaWindow.js"
 import { prop } from "./prop.js"
 
@@ -91,7 +95,7 @@ describe("quota window (whole-second resets)", () => {
       const resetAt = Math.ceil(end / 1000) * 1000
       // Read when the answer comes, `delay` after the server opened the window.
       const delay = Math.max(1, Math.floor(share * windowS * 1000))
-      const read = QuotaWindow.windowOfReset(resetAt, start + delay)
+      const read = QuotaWindow.windowOfReset(resetAt, start + delay, true)
       expect(read).toBeLessThanOrEqual(windowS * 1000)
       if (resetAt - end >= delay) expect(read).toBe(windowS * 1000)
     }
@@ -101,7 +105,7 @@ describe("quota window (whole-second resets)", () => {
     "a reset in whole seconds from now reads as that many seconds, whatever the clock's milliseconds",
     [fc.integer({ min: 0, max: 3600 }), fc.integer({ min: 1_600_000_000_000, max: 1_800_000_000_000 })],
     ([resetS, now]) => {
-      expect(QuotaWindow.windowOfReset(now + resetS * 1000, now)).toBe(resetS * 1000)
+      expect(QuotaWindow.windowOfReset(now + resetS * 1000, now, false)).toBe(resetS * 1000)
     }
   )
 
@@ -117,13 +121,48 @@ describe("quota window (whole-second resets)", () => {
   })
 
   prop(
-    "a window start is forgotten by a reading sent more than two windows after it (no jump followed: a bucket), kept until then",
+    "a start only seen as the first reading is forgotten by a reading sent more than one window after it (its window has ended, the next one opened unseen), one seen as a jump two windows after (a bucket's first reading is never followed by a jump)",
     [fc.integer({ min: 1000, max: 60_000 }), fc.integer({ min: 1, max: 100_000 })],
     ([windowMs, dt]) => {
       const opened = QuotaWindow.record(empty, { ...read(0, 49, 2), limit: 50 }, windowMs)
       const later = QuotaWindow.record(opened, { ...read(1 + dt, 40, 3 + dt), limit: 50 }, windowMs)
-      expect(later.windowStartAt).toBe(1 + dt > 1 + 2 * windowMs ? null : 1)
+      expect(later.windowStartAt).toBe(1 + dt > 1 + windowMs ? null : 1)
+      const exhausted = QuotaWindow.record(empty, { ...read(0, 0, 2), limit: 50 }, windowMs)
+      const jumped = QuotaWindow.record(exhausted, { ...read(1000, 49, 1002), limit: 50 }, windowMs) // opened at ~1001
+      const after = QuotaWindow.record(jumped, { ...read(1000 + dt, 40, 1002 + dt), limit: 50 }, windowMs)
+      expect(after.windowStartAt).toBe(1000 + dt > 1001 + 2 * windowMs ? null : 1001)
     }
+  )
+
+  prop(
+    "a sliding log spent at once, any time after its first request: the request sent when the pause ends reaches it after its first unit is back (a quota of over 128 readings, idle 1-2 windows, paused 0 ms)",
+    [fc.integer({ min: 2, max: 2000 }), fc.integer({ min: 0, max: 30_000 }), fc.integer({ min: 0, max: 999 })],
+    ([quota, idle, ms]) => {
+      const c = Aimd.defaultConfig(100)
+      const t0 = 1_700_000_000_000 + ms, windowMs = 10_000, rtt = 40
+      let s = Aimd.initial(c)
+      const log: Array<number> = []
+      // One request sent at `t`: the log counts it on arrival, the reset is when its oldest entry leaves
+      // (rounded up to whole seconds).
+      const send = (t: number): number => {
+        const arrive = t + rtt / 2
+        while (log.length > 0 && log[0]! <= arrive - windowMs) log.shift()
+        if (log.length < quota) log.push(arrive)
+        const remaining = quota - log.length
+        const resetAt = t + rtt + Math.ceil(((log[0] ?? arrive) + windowMs - arrive) / 1000) * 1000
+        s = HeaderPacing.onHeaders(c, s, { limit: quota, remaining, resetAt, source: "x-ratelimit" }, t + rtt, t)
+        return remaining
+      }
+      send(t0)
+      let t = t0 + idle
+      while (send(t) > 0) t += 1
+      // Sent within the window the first request opened, reaching the log after it: read as within it
+      // (`record`), restored already.
+      const opened = t0 + rtt / 2
+      if (t <= opened + windowMs && t + rtt / 2 > opened + windowMs) return
+      expect(s.cooldownUntil + rtt / 2).toBeGreaterThanOrEqual(log[0]! + windowMs)
+    },
+    { fastCheck: { numRuns: 200 } }
   )
 
   it("a reading sent before the window seen opening (a jump) may be the window's before: it is told apart; not in a window only seen opening by the first reading", () => {
@@ -137,4 +176,22 @@ describe("quota window (whole-second resets)", () => {
     expect(first.windowJumped).toBe(false)
     expect(QuotaWindow.sentBefore(first, 100)).toBe(false)
   })
+  prop(
+    "the window read from a reset follows the form the parser read: seconds from now rounded to the nearest, even when the reset lands on a whole second (9.6 s read as 9 s when guessed from the clock's milliseconds); an epoch second rounded down",
+    [fc.integer({ min: 1, max: 3600 }), fc.integer({ min: 1, max: 999 }), fc.integer({ min: 1_600_000_000, max: 1_800_000_000 })],
+    ([secs, ms, epochS]) => {
+      const c = Aimd.defaultConfig(10)
+      const delay = secs * 1000 + ms
+      // Read at a clock that puts the reset on a whole second.
+      const now = epochS * 1000 - delay
+      const pace = (headers: Record<string, string>) => {
+        const info = Option.getOrThrow(parseRateLimitHeaders(headers, now).info)
+        return HeaderPacing.onHeaders(c, Aimd.initial(c), info, now).headerWindowMs
+      }
+      const fromNow = (delay / 1000).toFixed(3)
+      expect(pace({ "ratelimit-limit": "100", "ratelimit-remaining": "50", "ratelimit-reset": fromNow })).toBe(Math.round(delay / 1000) * 1000)
+      expect(pace({ "x-ratelimit-limit": "100", "x-ratelimit-remaining": "50", "x-ratelimit-reset": String(epochS * 1000) })).toBe(Math.round(delay / 1000) * 1000)
+      expect(pace({ "x-ratelimit-limit": "100", "x-ratelimit-remaining": "50", "x-ratelimit-reset": String(epochS) })).toBe(secs * 1000)
+    }
+  )
 })

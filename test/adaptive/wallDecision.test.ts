@@ -320,6 +320,30 @@ describe("a probe above a window quota kept under", () => {
       expect(Wall.aboveWindow(c, s, perWindow * over, higher)).toBe(higher)
     }
   )
+
+  prop(
+    "whatever the decision below the wall's pace and the margin: the rate stays under the wall's pace, at most the quota per window when the decision was, never lowered",
+    [
+      fc.integer({ min: 2, max: 200 }),
+      fc.integer({ min: 1, max: 60 }),
+      fc.double({ min: 1e-6, max: 1e3, noNaN: true }),
+      fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+      fc.double({ min: 0, max: 0.5, noNaN: true }),
+      fc.constantFrom<Aimd.AimdState["phase"]>("probe", "steady")
+    ],
+    ([quota, secs, wallOver, share, margin, phase]) => {
+      const c = { ...Aimd.defaultConfig(quota / secs), ceilingMargin: margin }
+      const s: Aimd.AimdState = { ...Aimd.initial(c), phase, windowGate: WindowGate.make(null, quota, secs * 1000, true) }
+      const perWindow = quota / secs
+      // A wall at any pace (below, at or above the quota), a decision below it.
+      const wallPace = perWindow * wallOver
+      const d = decision(wallPace * share)
+      const after = Wall.aboveWindow(c, s, wallPace, d)
+      expect(after.rate).toBeLessThan(wallPace)
+      if (d.rate <= perWindow) expect(after.rate).toBeLessThanOrEqual(perWindow)
+      expect(after.rate).toBeGreaterThanOrEqual(d.rate)
+    }
+  )
 })
 
 describe("the range a fit leaves open", () => {
