@@ -431,7 +431,9 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
     softWall: info.soft === true,
     successesSinceDecrease: 0,
     cycleAccepted: 0,
-    probeStartedAt: null,
+    // A decision that probes tests a window quota (`wallDecision.ts`): its step held a window and a
+    // half from the resume (a window's wall comes after its quota, sent a window in).
+    probeStartedAt: d.phase === "probe" ? resumeAt + (d.window?.windowMs ?? 0) * 1.5 - PROBE_HOLD_MS : null,
     // A stray wall is no failed probe: the probes keep their schedule.
     probeAt: d.stray ? Math.max(s.probeAt, resumeAt) : resumeAt + (d.probeSoon ? c.recoveryMs : d.probeGapMs),
     probeGapMs: d.probeGapMs,
@@ -440,8 +442,9 @@ export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: Backof
     holdUntil: Math.max(now + c.holdMs, cooldownUntil),
     headerUntil: 0,
     decreases: s.decreases + 1,
-    // A quota read from the walls is kept under; another decision keeps the gate of the quota last read.
-    windowGate: d.window === undefined ? s.windowGate : WindowGate.make(s.windowGate, d.window.quota, d.window.windowMs, true),
+    // A quota read from the walls is kept under (one the docs alone state once a second cycle reads it);
+    // another decision keeps the gate of the quota last read.
+    windowGate: d.window === undefined ? s.windowGate : WindowGate.make(s.windowGate, d.window.quota, d.window.windowMs, d.window.armed ?? true),
     burstBackoffs: 0
   }
 }

@@ -7,6 +7,7 @@
 import type { AimdConfig, AimdState, Phase } from "./aimd.js"
 import { type Cycle, fit, predictWall } from "./bucketFit.js"
 import { paceAt, sentBetween } from "./paceLog.js"
+import type * as WindowGate from "./windowGate.js"
 import { documentedWindow, windowRate } from "./windowQuota.js"
 
 /**
@@ -27,8 +28,11 @@ export interface Decision {
   readonly probeSoon: boolean
   /** The rate comes from a bucket fit. */
   readonly fitted?: boolean
-  /** The window quota the walls read (`windowQuota.ts`): `quota` requests per `windowMs`. */
-  readonly window?: { readonly quota: number; readonly windowMs: number }
+  /**
+   * The window quota the walls read (`windowQuota.ts`): `quota` requests per `windowMs`; `armed`
+   * false: kept only once a second cycle reads it (see `decideAtWall`).
+   */
+  readonly window?: { readonly quota: number; readonly windowMs: number; readonly armed?: boolean }
   /** The top of a range a trusted first fit left to the probe interval (see `decideAtWall`). */
   readonly trustedHigh?: number
 }
@@ -151,6 +155,8 @@ const RESUME_BELOW_SHORT = 0.5
  * seeds, 93.2 -> 88.8%; 2% padded, 90.2%).
  */
 const WINDOW_PAD = 1.005
+/** How far above a documented window quota the pace tests it (see `decideAtWall`). */
+const WINDOW_TEST = 0.05
 /** A range the walls leave open above a fit is probed soon when it reaches this far above the fit. */
 const OPEN_RANGE = 1.05
 /**
@@ -311,6 +317,38 @@ const windowOf = (rate: number, spanMs: number) => ({
   windowMs: Math.max(1000, Math.floor(spanMs / 1000) * 1000) * WINDOW_PAD
 })
 
+const sameWindow = (g: WindowGate.Gate, w: { readonly quota: number; readonly windowMs: number }) =>
+  g.quota === w.quota && g.windowMs === w.windowMs
+
+/**
+ * The docs' quota per window the cycle `last` met at this wall (`documentedWindow`), while the docs
+ * stand or their quota is under test (`tested`): its wall may come after the test's step, a round
+ * trip late, whatever it says of the docs. The window: the pause's whole seconds, from the wall's send.
+ */
+const documentedQuota = (c: AimdConfig, s: AimdState, d: Decision, last: Cycle, now: number, wallAt: number, wallPace: number, pauseMs: number) => {
+  const testing = s.windowGate !== null && s.windowGate !== undefined && !s.windowGate.armed
+  if (!(d.priorValid || testing) || d.stray) return undefined
+  const secs = Math.max(1, Math.floor((now + pauseMs - wallAt) / 1000))
+  // Under test, the answers to what was sent as late as this wall's answer came may still be on their
+  // way (32 fibers 100-300 ms away: 46 of a log's 50 counted); the first reading, strict, chose it.
+  const late = testing ? ((now - wallAt) * wallPace) / 1000 : 0
+  const quota = documentedWindow(last, c.initialRate, pauseMs, secs, late)
+  return quota === undefined ? undefined : { quota, windowMs: secs * 1000 * WINDOW_PAD }
+}
+
+/**
+ * The docs' quota read once, tested: one cycle cannot tell a window from a bucket holding about as
+ * much (a 50/s bucket of 0.23-0.26 s also accepts ~50 by the slow start's wall; gated at once, it
+ * paused ~600 times a run: 98.4 -> 95.8%). So the gate waits unarmed for a second cycle from an
+ * empty window of the same count (`decideAtWall`): the pace resumes a step above the quota for a
+ * window and a half (`aimd.ts`), which a window walls at that count again and a bucket holding a
+ * quarter second or more of its rate absorbs; then the probe settles at the docs' plateau.
+ */
+const tested = (d: Decision, window: { readonly quota: number; readonly windowMs: number }): Decision => {
+  const rate = ((window.quota * 1000) / window.windowMs) * (1 + WINDOW_TEST)
+  return { ...d, rate, phase: "probe", ceiling: d.rate, ceilingHigh: rate, probeSoon: false, window: { ...window, armed: false } }
+}
+
 /**
  * A probe above the window quota the key keeps under (`windowGate.ts`) met the wall: what the quota
  * says, and no lower bound. The decision resumes at the quota, not below it: a bucket fit read the
@@ -353,8 +391,17 @@ export const decideAtWall = (
   const quota = !d.stray && prev !== undefined && last !== undefined
     ? windowRate(prev, last, paceAt(s, prev.wallAt), wallPace)
     : undefined
-  const rate = quota === undefined ? 0 : quota * (1 - c.ceilingMargin / 2)
   if (last === undefined) return d
+  const documented = documentedQuota(c, s, d, last, now, wallAt, wallPace, pauseMs)
+  const g = s.windowGate
+  // Read twice: a window of the docs' quota, kept under at the docs' plateau as if the slow start's
+  // wall had been read so at once; before a reading of the walls' pause (a round trip longer than
+  // the window: 50 per 1.13 s 32 fibers 50-100 ms away, held at 44).
+  if (documented !== undefined && g !== null && g !== undefined && !g.armed && sameWindow(g, documented)) {
+    const { cycles, probeGapMs } = d
+    const rate = c.initialRate * (1 - c.ceilingMargin / 2)
+    return { rate, phase: "steady", ceiling: c.initialRate, ceilingHigh: null, priorValid: true, cycles, probeGapMs, stray: false, probeSoon: false, window: documented }
+  }
   // The window the gate keeps under (`windowGate.ts`): the pause counts from the wall's send, a round
   // trip before the Retry-After (whole seconds) began, so the window is its whole seconds at most. A
   // gate too loose only binds less; one too strict caps the pace below the quota (32 fibers 50-100 ms
@@ -368,14 +415,16 @@ export const decideAtWall = (
   // A window read there belies the burst a trusted first fit credited: its range is probed soon.
   const untrusted = d.trustedHigh === undefined ? d : { ...d, ceilingHigh: d.trustedHigh, probeSoon: true }
   if (weak !== undefined) return { ...untrusted, window: windowOf(weak, spanMs) }
-  if (quota === undefined) {
-    // The docs standing, and the count they state per window met: a window, kept under (the pause's
-    // whole seconds, from the wall's send).
-    const secs = Math.max(1, Math.floor((now + pauseMs - wallAt) / 1000))
-    const documented = d.priorValid && !d.stray ? documentedWindow(last, c.initialRate, pauseMs, secs) : undefined
-    return documented === undefined ? d : { ...d, window: { quota: documented, windowMs: secs * 1000 * WINDOW_PAD } }
-  }
-  const window = windowOf(quota, spanMs)
+  if (quota === undefined) return documented === undefined ? d : tested(d, documented)
+  return atLeast(c, d, quota, windowOf(quota, spanMs))
+}
+
+/**
+ * The decision kept under a window quota read from the walls (`quota` per second at least), and
+ * never below it.
+ */
+const atLeast = (c: AimdConfig, d: Decision, quota: number, window: NonNullable<Decision["window"]>): Decision => {
+  const rate = quota * (1 - c.ceilingMargin / 2)
   if (d.rate >= rate) return { ...d, window }
   // The range a probe was to explore above the decision's rate stays open above the quota's; the
   // docs' rate, below it, no longer stands.

@@ -388,3 +388,41 @@ describe("a probe reaching the top of its range under a window quota kept under"
     }
   )
 })
+
+describe("the docs' count per window met at the slow start's wall", () => {
+  /** `n` successes paced at the state's rate from `from` (sent 2 ms before each answer). */
+  const accept = (c: Aimd.AimdConfig, s0: Aimd.AimdState, from: number, n: number) => {
+    let s = s0
+    let t = Math.max(from, s.cooldownUntil)
+    for (let i = 0; i < n; i++) {
+      s = Aimd.onSuccess(c, s, t, { sentAt: t - 2 })
+      t += 1000 / s.rate
+    }
+    return { s, t }
+  }
+  prop(
+    "is tested, not kept: the pace resumes a step above it with the gate unarmed; a second window of that count arms it below the quota; none (a bucket of ~the same count) settles below the docs, unarmed",
+    [fc.integer({ min: 10, max: 200 })],
+    ([quota]) => {
+      const c = Aimd.defaultConfig(quota)
+      const start = accept(c, Aimd.initial(c), T0, quota)
+      const first = Aimd.onBackoff(c, start.s, start.t, { sentAt: start.t - 2, retryAfterMs: 1000 })
+      const gate = first.windowGate!
+      expect([gate.quota, gate.armed]).toEqual([quota, false])
+      const perWindow = (quota * 1000) / gate.windowMs
+      expect(first.phase).toBe("probe")
+      expect(first.rate).toBeGreaterThan(perWindow)
+      // A window: the same count from the empty window (sent after the pause), then its wall.
+      const window = accept(c, first, first.cooldownUntil + 2, quota)
+      const second = Aimd.onBackoff(c, window.s, window.t, { sentAt: window.t - 2, retryAfterMs: 1000 })
+      expect(second.windowGate?.armed).toBe(true)
+      expect(second.rate).toBeLessThanOrEqual(perWindow)
+      // A bucket: no wall within the test.
+      const bucket = succeed(c, first, first.cooldownUntil, first.cooldownUntil + 3000).s
+      expect(bucket.phase).toBe("steady")
+      expect(bucket.rate).toBeLessThan(quota)
+      expect(bucket.windowGate?.armed).toBe(false)
+    },
+    { fastCheck: { numRuns: 60 } }
+  )
+})

@@ -102,6 +102,21 @@ describe("window quota", () => {
       }
     )
 
+    prop(
+      "answers still on their way (`late`) excuse as many missing from the count, never one above the quota",
+      [docs, secs, fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 50, noNaN: true })],
+      ([d0, w, share, late]) => {
+        const d = Math.max(d0, 10)
+        const quota = Math.round(d * w)
+        const missing = Math.floor(share * late)
+        const count = quota - missing
+        if (count >= 10) expect(documentedWindow(slowStart(count, 500), d, w * 1000, w, late)).toBe(quota)
+        expect(documentedWindow(slowStart(quota + 1, 500), d, w * 1000, w, late)).toBeUndefined()
+        const short = Math.floor(quota * 0.02 + late) + 1
+        if (quota - short >= 10) expect(documentedWindow(slowStart(quota - short, 500), d, w * 1000, w, late)).toBeUndefined()
+      }
+    )
+
     it("the slow start's counts of buckets of 50 holding 0.1 to 2 s (the simulated matrix, 8 fibers close by) are no window of the docs' 50", () => {
       // …nor the 0.2 s bucket's 51 with 32 fibers 50-100 ms away.
       for (const [count, lastedMs] of [[28, 480], [43, 680], [77, 1060], [121, 1440], [197, 1960], [51, 700]] as const) {
