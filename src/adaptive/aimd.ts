@@ -28,7 +28,6 @@ import type { Partitions as PartitionMap } from "./partitions.js"
 import { deliveredCap, measureDelivered } from "./delivered.js"
 import { paceAt, type SendCount, withPace } from "./paceLog.js"
 import { extendPause } from "./pause.js"
-import type * as SoftFailure from "./softFailure.js"
 import type * as QuotaWindow from "./quotaWindow.js"
 import type * as RestoreRate from "./restoreRate.js"
 import { type Decision, decideAtWall, STRAY_CONFIRM_MS } from "./wallDecision.js"
@@ -140,8 +139,6 @@ export interface AimdState {
   readonly probeAt: number
   readonly probeGapMs: number
   readonly probeStartedAt: number | null
-  /** The plateau the last probe started from (absent in an older stored state). */
-  readonly probeFrom?: number | undefined
   readonly lastSuccessAt: number | null
   /** Successes per second in the last completed measuring window (`null` before one). */
   readonly delivered: number | null
@@ -169,8 +166,6 @@ export interface AimdState {
   readonly soft: Congestion.SoftState
   /** The last wall was a bare 5xx `congestion.ts` took for one (absent in an older stored state). */
   readonly softWall?: boolean | undefined
-  /** The chain of soft failures on the plateau that were no wall (`softFailure.ts`); absent in an older stored state. */
-  readonly softLeak?: SoftFailure.Leak | null | undefined
   /** Backoffs of the burst already acted upon since the last decision (absent in an older stored state). */
   readonly burstBackoffs?: number | undefined
   /** Round trip (average of response time − send time), or `null` before one (or in an older stored state). */
@@ -346,7 +341,7 @@ const probeStep = (c: AimdConfig, s: AimdState, now: number): AimdState => {
   const high = s.ceilingHigh !== null && s.ceilingHigh > s.rate * (1 + PROBE_STEP) ? s.ceilingHigh : undefined
   const target = high !== undefined ? Math.sqrt(s.rate * high) : s.rate * (1 + s.probeStep)
   const rate = clamp(c, Math.min(target, deliveredCap(c, s)))
-  return withPace({ ...s, phase: "probe", probeStartedAt: now, probeFrom: s.phase === "probe" ? s.probeFrom : s.rate }, rate, now)
+  return withPace({ ...s, phase: "probe", probeStartedAt: now }, rate, now)
 }
 
 /**

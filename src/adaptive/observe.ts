@@ -8,7 +8,6 @@ import * as Aimd from "./aimd.js"
 import * as Congestion from "./congestion.js"
 import type { RateLimitInfo } from "./headers.js"
 import { recordSend } from "./paceLog.js"
-import { onSoftFailure } from "./softFailure.js"
 import * as StallGate from "./stallGate.js"
 import * as WindowCount from "./windowCount.js"
 import * as WindowGate from "./windowGate.js"
@@ -54,8 +53,7 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
     return counted(c, gated(c, walled, false, r.sentAt, now), false, r, now)
   }
   // Noise was admitted by the server's limiter: it counts as accepted.
-  const accepted = Aimd.onSuccess(c, s, now, { sentAt: r.sentAt })
-  const ok = soft ? onSoftFailure(c, accepted, r.sentAt ?? now, now) : accepted
+  const ok = Aimd.onSuccess(c, s, now, { sentAt: r.sentAt })
   const paced = r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok
   return counted(c, gated(c, stalled(c, paced, s0.rttMs ?? null, r.sentAt, now), true, r.sentAt, now), true, r, now)
 }

@@ -19,6 +19,7 @@ const bucket = (burstS: number, retryAfter: Server["retryAfter"] = "seconds", he
 })
 
 const b02 = bucket(0.2)
+const g503: Server = { family: { _tag: "gcra", burst: 5 }, retryAfter: "none", headers: "none", status: 503 }
 
 export const rows: ReadonlyArray<Row> = [
   { name: "bucket 0.1s RA=s", server: bucket(0.1) },
@@ -34,9 +35,12 @@ export const rows: ReadonlyArray<Row> = [
   { name: "sliding 1s RA=s", server: { family: { _tag: "sliding", windowMs: 1000 }, retryAfter: "seconds", headers: "none" } },
   { name: "fixed 10s RA=s", server: { family: { _tag: "fixed", windowMs: 10_000 }, retryAfter: "seconds", headers: "none" } },
   { name: "gcra b5 429", server: { family: { _tag: "gcra", burst: 5 }, retryAfter: "none", headers: "none", status: 429 } },
-  { name: "gcra b5 503", server: { family: { _tag: "gcra", burst: 5 }, retryAfter: "none", headers: "none", status: 503 } },
+  { name: "gcra b5 503", server: g503 },
   { name: "noise .05 bucket 0.2s", server: { ...b02, noise: 0.05 }, clean: b02 },
   { name: "noise .2 bucket 0.2s", server: { ...b02, noise: 0.2 }, clean: b02 },
+  // Random 5xx on a server whose own wall is a bare 503: once it was seen, noise must still not lower the rate.
+  { name: "noise .05 gcra b5 503", server: { ...g503, noise: 0.05 }, clean: g503 },
+  { name: "noise .2 gcra b5 503", server: { ...g503, noise: 0.2 }, clean: g503 },
   { name: "hdr bucket 1s ietf", server: bucket(1, "seconds", "ietf") },
   { name: "hdr bucket 0.2s xrl", server: bucket(0.2, "seconds", "x-ratelimit") },
   { name: "hdr fixed 1s xrl", server: { family: { _tag: "fixed", windowMs: 1000 }, retryAfter: "seconds", headers: "x-ratelimit" } },
