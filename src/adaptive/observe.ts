@@ -29,6 +29,10 @@ export interface Response {
 /** The round trip's average over about this many responses. */
 const RTT_SPAN = 16
 
+/** A stored round trip is data from outside (a shared store): one not finite or negative is none. */
+const usualRtt = (rtt: number | null | undefined): number | null =>
+  typeof rtt === "number" && Number.isFinite(rtt) && rtt >= 0 ? rtt : null
+
 const roundTrip = (rtt: number | null, sentAt: number | undefined, now: number): number | null => {
   if (sentAt === undefined || !(now >= sentAt)) return rtt
   const x = Math.min(now - sentAt, 60_000)
@@ -46,7 +50,7 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   const soft = r.backoff && r.status !== 429 && r.retryAfterMs === undefined
   const holding = s0.phase === "steady" || s0.phase === "hold" || s0.phase === "header"
   const verdict = Congestion.classify(s0.soft ?? Congestion.initial, soft, holding)
-  const measured: Aimd.AimdState = { ...s0, soft: verdict.state, rttMs: roundTrip(s0.rttMs ?? null, r.sentAt, now) }
+  const measured: Aimd.AimdState = { ...s0, soft: verdict.state, rttMs: roundTrip(usualRtt(s0.rttMs), r.sentAt, now) }
   // Every answer is a send made: the fit replays what was sent, not the pace.
   const s = r.sentAt === undefined ? measured : recordSend(measured, r.sentAt)
   if (r.backoff && (!soft || verdict.wall)) {
@@ -57,7 +61,7 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   const accepted = Aimd.onSuccess(c, s, now, { sentAt: r.sentAt })
   const ok = soft ? onSoftFailure(c, accepted, r.sentAt ?? now, now) : accepted
   const paced = r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok
-  return counted(c, gated(c, stalled(c, paced, s0.rttMs ?? null, r.sentAt, now), true, r.sentAt, now), true, r, now)
+  return counted(c, gated(c, stalled(c, paced, usualRtt(s0.rttMs), r.sentAt, now), true, r.sentAt, now), true, r, now)
 }
 
 /**

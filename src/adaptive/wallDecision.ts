@@ -228,6 +228,20 @@ export const plateauWall = (c: AimdConfig, s: AimdState, wallAt: number, wallPac
   return wallAt >= s.settledAt && !repeated && s.rate > floor * 1.001 ? "stray" : "evidence"
 }
 
+/** A stray wall on the plateau: a step below it, the plateau and its range kept. */
+const strayDecision = (c: AimdConfig, s: AimdState, cycles: ReadonlyArray<Cycle>, probeGapMs: number): Decision => ({
+  rate: Math.max(strayFloor(c, s.ceiling!), s.rate * (1 - c.ceilingMargin)),
+  phase: "steady",
+  ceiling: s.ceiling,
+  ceilingHigh: s.ceilingHigh,
+  priorValid: s.priorValid,
+  // Kept for the fit, should the next wall show it was no noise.
+  cycles,
+  probeGapMs,
+  stray: true,
+  probeSoon: false
+})
+
 /** The decision at a wall from the bucket fit, the docs and the plateau (`decideAtWall` adds the window reading). */
 const decideInner = (
   c: AimdConfig,
@@ -251,20 +265,7 @@ const decideInner = (
   const measured = closed !== undefined && closed.wallAt - closed.resumeAt >= REFUTE_MIN_RTTS * (s.rttMs ?? 0)
   const refuted = s.priorValid && measured && good !== undefined && good.rate < d * OVERSTATED && good.burst <= good.rate * OVERSTATED_BURST_S
   const verdict = plateauWall(c, s, wallAt, wallPace)
-  if (verdict === "stray" && !refuted) {
-    return {
-      rate: Math.max(strayFloor(c, s.ceiling!), s.rate * (1 - c.ceilingMargin)),
-      phase: "steady",
-      ceiling: s.ceiling,
-      ceilingHigh: s.ceilingHigh,
-      priorValid: s.priorValid,
-      // Kept for the fit, should the next wall show it was no noise.
-      cycles: withClosed,
-      probeGapMs,
-      stray: true,
-      probeSoon: false
-    }
-  }
+  if (verdict === "stray" && !refuted) return strayDecision(c, s, withClosed, probeGapMs)
   // Right after a stray wall, another: the limit changed. Start over from the stray wall.
   const changed = verdict === "changed"
   // A wall right after the last one, with hardly anything accepted in between: the rate is far too high.
