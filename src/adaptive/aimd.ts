@@ -181,6 +181,8 @@ export interface AimdState {
   readonly windowCount?: WindowCount.Counter | null | undefined
   /** Epoch ms until which the gate pauses every caller (not a wall: learning ignores it). */
   readonly gateUntil?: number | undefined
+  /** When the last answer the server held came back (`stallGate.ts`); absent before one or in an older stored state. */
+  readonly heldAt?: number | undefined
 }
 
 /**

@@ -65,19 +65,21 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
 }
 
 /**
- * An answer the server held (`stallGate.ts`) pauses the pace a slot, on a plateau only: during a
+ * Answers the server held together (`stallGate.ts`) pause the pace a slot, on a plateau only: during a
  * slow start, a hold or a probe, what goes out is what the walls are fitted on (a 0.5 s bucket, docs
  * understated 5x: 87.1 -> 85.1% with the pause there too). And only when the last wall paused: a
  * wall without a Retry-After costs one request, less than the slot (a 0.2 s bucket answering 429s
  * without one: 0.94 -> 1.00% 429s with the pause).
  */
 const stalled = (c: Aimd.AimdConfig, s: Aimd.AimdState, usualMs: number | null, sentAt: number | undefined, now: number): Aimd.AimdState => {
-  if (s.phase !== "steady" || sentAt === undefined || !(now >= sentAt)) return s
-  if (s.lastDecreaseAt === null || s.cooldownUntil <= s.lastDecreaseAt) return s
+  if (sentAt === undefined || !(now >= sentAt)) return s
   const lateMs = StallGate.heldFor(usualMs, now - sentAt)
   if (lateMs === undefined) return s
+  const held = { ...s, heldAt: now }
+  if (!StallGate.together(s.heldAt, now) || s.phase !== "steady") return held
+  if (s.lastDecreaseAt === null || s.cooldownUntil <= s.lastDecreaseAt) return held
   const until = StallGate.pauseAfterHeld(s.gateUntil ?? 0, now, s.rate, lateMs, c.maxRetryAfterMs)
-  return until > (s.gateUntil ?? 0) ? { ...s, gateUntil: until } : s
+  return until > (s.gateUntil ?? 0) ? { ...held, gateUntil: until } : held
 }
 
 /**
