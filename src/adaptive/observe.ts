@@ -98,7 +98,7 @@ const gated = (
   const g = WindowGate.sane(s.windowGate, now)
   if (g === null) return s.windowGate == null ? s : { ...s, windowGate: null }
   const log = admitted && sentAt !== undefined ? WindowGate.record(g, sentAt, now) : g
-  if ((s.rate * g.windowMs) / 1000 > g.quota) return { ...s, windowGate: { ...log, within: null } }
+  if (!WindowGate.keptUnder(g, s.rate)) return { ...s, windowGate: { ...log, within: null } }
   const gate = log.within === null ? { ...log, within: now } : log
   if (!WindowGate.active(gate, now)) return { ...s, windowGate: gate }
   const rtt = gate.rttMs ?? 0
