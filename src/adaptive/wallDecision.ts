@@ -290,7 +290,7 @@ const decideInner = (
     const rate = Math.max(least, good.rate * (1 - c.ceilingMargin / 2))
     const cut = rate === least && pauseMs < CHEAP_PAUSE_MS
     const high = pinned || first ? Math.max(good.high, wallPace * RESUME_BELOW_WALL) : cut ? Math.max(good.high, wallPace) : good.high
-    const trusted = first && !pinned && good.rate > lower * CREDITED
+    const trusted = first && !pinned && lower > 0 && good.rate > lower * CREDITED
     const wide = probeOpenRangeSoon(cut ? rate : good.rate, high, trusted)
     const trustedHigh = !wide && probeOpenRangeSoon(cut ? rate : good.rate, high, false) ? { trustedHigh: high } : {}
     return { ...base, rate, phase: "steady", ceiling: rate / (1 - c.ceilingMargin / 2), ceilingHigh: wide ? high : null, probeSoon: wide, fitted: true, ...trustedHigh }

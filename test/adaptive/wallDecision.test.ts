@@ -385,6 +385,9 @@ describe("a probe reaching the top of its range under a window quota kept under"
       expect(Aimd.onSuccess(c, probing, at, { sentAt: at - 2 }).rate).toBeCloseTo(rate * below, 9)
       const over = { ...probing, windowGate: WindowGate.make(null, Math.floor(rate) - 1, 1000, true) }
       expect(Aimd.onSuccess(c, over, at, { sentAt: at - 2 }).rate).toBeCloseTo(rate * below, 9)
+      // A stored gate is data from outside: a malformed one (a negative window) keeps nothing.
+      const corrupt = { ...probing, windowGate: { ...WindowGate.make(null, quota, 1000, true), windowMs: -1 } }
+      expect(Aimd.onSuccess(c, corrupt, at, { sentAt: at - 2 }).rate).toBeCloseTo(rate * below, 9)
     }
   )
 })
