@@ -167,6 +167,15 @@ const FIRST_FIT_OPEN_RANGE = 1.2
 const CREDITED = 1.3
 
 /**
+ * Whether a first fit of `rate` credits the server with a burst over the lower bound `lower` the
+ * cycle measured: none measured (0) credits nothing, or any first fit would be trusted.
+ *
+ * @since 0.2.0
+ * @category math
+ */
+export const creditsBurst = (rate: number, lower: number): boolean => lower > 0 && rate > lower * CREDITED
+
+/**
  * Whether the range `[rate, high]` the walls left open is worth a probe soon (after `recoveryMs`)
  * rather than after the probe interval: `trusted` for a first fit that credits a burst.
  *
@@ -290,7 +299,7 @@ const decideInner = (
     const rate = Math.max(least, good.rate * (1 - c.ceilingMargin / 2))
     const cut = rate === least && pauseMs < CHEAP_PAUSE_MS
     const high = pinned || first ? Math.max(good.high, wallPace * RESUME_BELOW_WALL) : cut ? Math.max(good.high, wallPace) : good.high
-    const trusted = first && !pinned && lower > 0 && good.rate > lower * CREDITED
+    const trusted = first && !pinned && creditsBurst(good.rate, lower)
     const wide = probeOpenRangeSoon(cut ? rate : good.rate, high, trusted)
     const trustedHigh = !wide && probeOpenRangeSoon(cut ? rate : good.rate, high, false) ? { trustedHigh: high } : {}
     return { ...base, rate, phase: "steady", ceiling: rate / (1 - c.ceilingMargin / 2), ceilingHigh: wide ? high : null, probeSoon: wide, fitted: true, ...trustedHigh }
