@@ -176,6 +176,8 @@ export interface AimdState {
   readonly windowCount?: WindowCount.Counter | null | undefined
   /** Epoch ms until which the gate pauses every caller (not a wall: learning ignores it). */
   readonly gateUntil?: number | undefined
+  /** When the last answer the server held came back (`stallGate.ts`); absent before one or in an older stored state. */
+  readonly heldAt?: number | undefined
 }
 
 /**
@@ -319,7 +321,7 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
       const passed = cheap && s.ceilingHigh !== null && s.rate >= s.ceilingHigh
       if (s.ceilingHigh !== null && s.ceilingHigh <= s.rate * (1 + PROBE_STEP) && !passed) {
         // Within a window quota kept under (`windowGate.ts`), the step held stays: the gate keeps it off the wall.
-        const gated = s.windowGate != null && (s.rate * s.windowGate.windowMs) / 1000 <= s.windowGate.quota
+        const gated = WindowGate.keptUnder(WindowGate.sane(s.windowGate, now), s.rate)
         const rate = cheap ? clamp(c, Math.max(s.ceiling ?? 0, s.rate * (1 - c.ceilingMargin))) : gated ? s.rate : Math.min(s.rate, s.ceiling ?? s.rate)
         return withPace(
           { ...next, phase: "steady", ceiling: rate, ceilingHigh: null, probeAt: now + s.probeGapMs, settledAt: now + PROBED_SETTLE_MS },

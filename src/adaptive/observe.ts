@@ -28,6 +28,10 @@ export interface Response {
 /** The round trip's average over about this many responses. */
 const RTT_SPAN = 16
 
+/** A stored round trip is data from outside (a shared store): one not finite or negative is none. */
+const usualRtt = (rtt: number | null | undefined): number | null =>
+  typeof rtt === "number" && Number.isFinite(rtt) && rtt >= 0 ? rtt : null
+
 const roundTrip = (rtt: number | null, sentAt: number | undefined, now: number): number | null => {
   if (sentAt === undefined || !(now >= sentAt)) return rtt
   const x = Math.min(now - sentAt, 60_000)
@@ -45,7 +49,7 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   const soft = r.backoff && r.status !== 429 && r.retryAfterMs === undefined
   const holding = s0.phase === "steady" || s0.phase === "hold" || s0.phase === "header"
   const verdict = Congestion.classify(s0.soft ?? Congestion.initial, soft, holding)
-  const measured: Aimd.AimdState = { ...s0, soft: verdict.state, rttMs: roundTrip(s0.rttMs ?? null, r.sentAt, now) }
+  const measured: Aimd.AimdState = { ...s0, soft: verdict.state, rttMs: roundTrip(usualRtt(s0.rttMs), r.sentAt, now) }
   // Every answer is a send made: the fit replays what was sent, not the pace.
   const s = r.sentAt === undefined ? measured : recordSend(measured, r.sentAt)
   if (r.backoff && (!soft || verdict.wall)) {
@@ -55,23 +59,25 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   // Noise was admitted by the server's limiter: it counts as accepted.
   const ok = Aimd.onSuccess(c, s, now, { sentAt: r.sentAt })
   const paced = r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok
-  return counted(c, gated(c, stalled(c, paced, s0.rttMs ?? null, r.sentAt, now), true, r.sentAt, now), true, r, now)
+  return counted(c, gated(c, stalled(c, paced, usualRtt(s0.rttMs), r.sentAt, now), true, r.sentAt, now), true, r, now)
 }
 
 /**
- * An answer the server held (`stallGate.ts`) pauses the pace a slot, on a plateau only: during a
+ * Answers the server held together (`stallGate.ts`) pause the pace a slot, on a plateau only: during a
  * slow start, a hold or a probe, what goes out is what the walls are fitted on (a 0.5 s bucket, docs
  * understated 5x: 87.1 -> 85.1% with the pause there too). And only when the last wall paused: a
  * wall without a Retry-After costs one request, less than the slot (a 0.2 s bucket answering 429s
  * without one: 0.94 -> 1.00% 429s with the pause).
  */
 const stalled = (c: Aimd.AimdConfig, s: Aimd.AimdState, usualMs: number | null, sentAt: number | undefined, now: number): Aimd.AimdState => {
-  if (s.phase !== "steady" || sentAt === undefined || !(now >= sentAt)) return s
-  if (s.lastDecreaseAt === null || s.cooldownUntil <= s.lastDecreaseAt) return s
+  if (sentAt === undefined || !(now >= sentAt)) return s
   const lateMs = StallGate.heldFor(usualMs, now - sentAt)
   if (lateMs === undefined) return s
+  const held = { ...s, heldAt: now }
+  if (!StallGate.together(s.heldAt, now) || s.phase !== "steady") return held
+  if (s.lastDecreaseAt === null || s.cooldownUntil <= s.lastDecreaseAt) return held
   const until = StallGate.pauseAfterHeld(s.gateUntil ?? 0, now, s.rate, lateMs, c.maxRetryAfterMs)
-  return until > (s.gateUntil ?? 0) ? { ...s, gateUntil: until } : s
+  return until > (s.gateUntil ?? 0) ? { ...held, gateUntil: until } : held
 }
 
 /**
@@ -90,7 +96,7 @@ const gated = (
   const g = WindowGate.sane(s.windowGate, now)
   if (g === null) return s.windowGate == null ? s : { ...s, windowGate: null }
   const log = admitted && sentAt !== undefined ? WindowGate.record(g, sentAt, now) : g
-  if ((s.rate * g.windowMs) / 1000 > g.quota) return { ...s, windowGate: { ...log, within: null } }
+  if (!WindowGate.keptUnder(g, s.rate)) return { ...s, windowGate: { ...log, within: null } }
   const gate = log.within === null ? { ...log, within: now } : log
   if (!WindowGate.active(gate, now)) return { ...s, windowGate: gate }
   const rtt = gate.rttMs ?? 0

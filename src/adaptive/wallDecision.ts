@@ -173,6 +173,15 @@ const FIRST_FIT_OPEN_RANGE = 1.2
 const CREDITED = 1.3
 
 /**
+ * Whether a first fit of `rate` credits the server with a burst over the lower bound `lower` the
+ * cycle measured: none measured (0) credits nothing, or any first fit would be trusted.
+ *
+ * @since 0.2.0
+ * @category math
+ */
+export const creditsBurst = (rate: number, lower: number): boolean => lower > 0 && rate > lower * CREDITED
+
+/**
  * Whether the range `[rate, high]` the walls left open is worth a probe soon (after `recoveryMs`)
  * rather than after the probe interval: `trusted` for a first fit that credits a burst.
  *
@@ -234,6 +243,20 @@ export const plateauWall = (c: AimdConfig, s: AimdState, wallAt: number, wallPac
   return wallAt >= s.settledAt && !repeated && s.rate > floor * 1.001 ? "stray" : "evidence"
 }
 
+/** A stray wall on the plateau: a step below it, the plateau and its range kept. */
+const strayDecision = (c: AimdConfig, s: AimdState, cycles: ReadonlyArray<Cycle>, probeGapMs: number): Decision => ({
+  rate: Math.max(strayFloor(c, s.ceiling!), s.rate * (1 - c.ceilingMargin)),
+  phase: "steady",
+  ceiling: s.ceiling,
+  ceilingHigh: s.ceilingHigh,
+  priorValid: s.priorValid,
+  // Kept for the fit, should the next wall show it was no noise.
+  cycles,
+  probeGapMs,
+  stray: true,
+  probeSoon: false
+})
+
 /** The decision at a wall from the bucket fit, the docs and the plateau (`decideAtWall` adds the window reading). */
 const decideInner = (
   c: AimdConfig,
@@ -257,20 +280,7 @@ const decideInner = (
   const measured = closed !== undefined && closed.wallAt - closed.resumeAt >= REFUTE_MIN_RTTS * (s.rttMs ?? 0)
   const refuted = s.priorValid && measured && good !== undefined && good.rate < d * OVERSTATED && good.burst <= good.rate * OVERSTATED_BURST_S
   const verdict = plateauWall(c, s, wallAt, wallPace)
-  if (verdict === "stray" && !refuted) {
-    return {
-      rate: Math.max(strayFloor(c, s.ceiling!), s.rate * (1 - c.ceilingMargin)),
-      phase: "steady",
-      ceiling: s.ceiling,
-      ceilingHigh: s.ceilingHigh,
-      priorValid: s.priorValid,
-      // Kept for the fit, should the next wall show it was no noise.
-      cycles: withClosed,
-      probeGapMs,
-      stray: true,
-      probeSoon: false
-    }
-  }
+  if (verdict === "stray" && !refuted) return strayDecision(c, s, withClosed, probeGapMs)
   // Right after a stray wall, another: the limit changed. Start over from the stray wall.
   const changed = verdict === "changed"
   // A wall right after the last one, with hardly anything accepted in between: the rate is far too high.
@@ -295,7 +305,7 @@ const decideInner = (
     const rate = Math.max(least, good.rate * (1 - c.ceilingMargin / 2))
     const cut = rate === least && pauseMs < CHEAP_PAUSE_MS
     const high = pinned || first ? Math.max(good.high, wallPace * RESUME_BELOW_WALL) : cut ? Math.max(good.high, wallPace) : good.high
-    const trusted = first && !pinned && good.rate > lower * CREDITED
+    const trusted = first && !pinned && creditsBurst(good.rate, lower)
     const wide = probeOpenRangeSoon(cut ? rate : good.rate, high, trusted)
     const trustedHigh = !wide && probeOpenRangeSoon(cut ? rate : good.rate, high, false) ? { trustedHigh: high } : {}
     return { ...base, rate, phase: "steady", ceiling: rate / (1 - c.ceilingMargin / 2), ceilingHigh: wide ? high : null, probeSoon: wide, fitted: true, ...trustedHigh }

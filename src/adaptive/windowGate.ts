@@ -100,6 +100,15 @@ export const sane = (g: Gate | null | undefined, now: number): Gate | null => {
     : g
 }
 
+/**
+ * Whether a pace of `rate` keeps under the gate's quota (a sane gate, or `null`: none). Above it (a
+ * probe, or a quota gone stale) the walls judge the pace, not the gate.
+ *
+ * @since 0.2.0
+ * @category math
+ */
+export const keptUnder = (g: Gate | null, rate: number): boolean => g !== null && (rate * g.windowMs) / 1000 <= g.quota
+
 /** The base round trip rises towards a longer one over about this many answers, and falls by at most half. */
 const RTT_RISE = 64
 

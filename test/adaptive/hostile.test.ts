@@ -138,4 +138,26 @@ describe("a hostile server", () => {
       { numRuns: 400 }
     )
   })
+  it("cannot turn off the round trip through a stored rttMs (NaN, ±Infinity, negative, as a shared store may hold): it is none, and learnt afresh", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.constantFrom(NaN, Infinity, -Infinity), fc.double({ max: -Number.MIN_VALUE, noNaN: true })),
+        fc.array(fc.integer({ min: 0, max: 5000 }), { minLength: 1, maxLength: 20 }),
+        (rttMs, rtts) => {
+          const c = Aimd.defaultConfig(50)
+          let s: Aimd.AimdState = { ...Aimd.initial(c), rttMs }
+          let now = 1_700_000_000_000
+          for (const [i, r] of rtts.entries()) {
+            now += 10 + r
+            s = observe(c, s, { status: 200, backoff: false, sentAt: now - r }, now)
+            // The first answer's round trip is the usual one, as for a key never seen.
+            if (i === 0) expect(s.rttMs).toBe(r)
+            expect(Number.isFinite(s.rttMs)).toBe(true)
+            expect(s.rttMs!).toBeGreaterThanOrEqual(0)
+          }
+        }
+      ),
+      { numRuns: 200 }
+    )
+  })
 })

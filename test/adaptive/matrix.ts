@@ -116,8 +116,8 @@ export interface Measured {
   readonly noiseVsClean?: number
 }
 
-export const measure = (row: Row, scenario: ScenarioId, net: Net, config?: Partial<Aimd.AimdConfig>, seed?: number): Measured => {
-  const seeded = (cell: Cell): Cell => (seed === undefined ? cell : { ...cell, seed })
+export const measure = (row: Row, scenario: ScenarioId, net: Net, config?: Partial<Aimd.AimdConfig>, seed?: number, tail?: Cell["tail"]): Measured => {
+  const seeded = (cell: Cell): Cell => ({ ...cell, ...(seed === undefined ? {} : { seed }), ...(tail === undefined ? {} : { tail }) })
   const adaptive = simulate(seeded(cellOf(row, scenario, net, "adaptive", row.server, config)))
   const oracle = simulate(seeded(cellOf(row, scenario, net, "oracle")))
   const base = { adaptive, oracle, vsOracle: adaptive.admittedPerS / oracle.admittedPerS }
@@ -133,10 +133,10 @@ export interface Mean {
 }
 
 /** The mean over seeds `1..seeds`: one run is one draw of the stalls, and one wall more or less moves it ~5%. */
-export const measureMean = (row: Row, scenario: ScenarioId, net: Net, seeds: number, config?: Partial<Aimd.AimdConfig>): Mean => {
+export const measureMean = (row: Row, scenario: ScenarioId, net: Net, seeds: number, config?: Partial<Aimd.AimdConfig>, tail?: Cell["tail"]): Mean => {
   let goodputPct = 0, vsOracle = 0, r429Pct = 0
   for (let seed = 1; seed <= seeds; seed++) {
-    const m = measure(row, scenario, net, config, seed)
+    const m = measure(row, scenario, net, config, seed, tail)
     goodputPct += m.adaptive.goodputPct / seeds
     vsOracle += m.vsOracle / seeds
     r429Pct += m.adaptive.r429Pct / seeds

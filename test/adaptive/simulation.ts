@@ -70,6 +70,8 @@ export interface Cell {
   readonly fibers: number
   /** Network delay each way, uniform in [lo, hi] ms. */
   readonly delayMs: readonly [number, number]
+  /** A heavy tail: with probability `p` a way's delay is `factor` times its draw (a retransmit, a slow path). None by default. */
+  readonly tail?: { readonly p: number; readonly factor: number } | undefined
   /**
    * Event-loop lag: a limiter wait ends late, by up to 1 ms, and with probability `p` by up to
    * `maxMs` (a stall: GC, a busy loop); meanwhile the pace bucket fills, and what it holds goes out
@@ -224,7 +226,10 @@ export const simulate = (cell: Cell): Result => {
   const rnd = prng(cell.seed ?? 1)
   // Noise draws its own stream: a noisy run and its clean twin see the same delays and lags.
   const noiseRnd = prng((cell.seed ?? 1) + 7919)
-  const delay = () => cell.delayMs[0] + (cell.delayMs[1] - cell.delayMs[0]) * rnd()
+  const tail = cell.tail
+  const uniform = () => cell.delayMs[0] + (cell.delayMs[1] - cell.delayMs[0]) * rnd()
+  // Without a tail no draw more: the cells without one see the same stream as before it existed.
+  const delay = tail === undefined ? uniform : () => uniform() * (rnd() < tail.p ? tail.factor : 1)
   let hidden = cell.hiddenAt(0)
   const family = cell.server.family
   let server = ServerLimiter.make(algorithmOf(family), hidden, burstOf(family, hidden), T0)

@@ -1,7 +1,8 @@
 /**
- * The server's stalls: an answer held past the usual round trip (by more than it and than 20 ms)
- * pauses the pace one slot on a plateau after a paused wall, never longer than it was late nor than
- * `maxRetryAfter`; nothing during a slow start, after a wall without a pause, nor for an answer in time.
+ * The server's stalls: answers held past the usual round trip (by more than it and than 20 ms) coming
+ * back together (within 20 ms) pause the pace one slot on a plateau after a paused wall, never longer
+ * than it was late nor than `maxRetryAfter`; nothing for one late answer alone (the network's tail),
+ * during a slow start, after a wall without a pause, nor for an answer in time.
  */
 import { describe, expect } from "@effect/vitest"
 import fc from "fast-check"
@@ -21,6 +22,15 @@ describe("stall gate", () => {
     else expect(late).toBeUndefined()
     expect(StallGate.heldFor(null, r)).toBeUndefined()
   })
+
+  prop(
+    "together: the last held answer came back at most 20 ms before; none stored, not finite or later than now: not",
+    [fc.integer({ min: -100, max: 100 }), fc.constantFrom(undefined, NaN, Infinity, -Infinity)],
+    ([gap, bad]) => {
+      expect(StallGate.together(T0 - gap, T0)).toBe(gap >= 0 && gap <= 20)
+      expect(StallGate.together(bad, T0)).toBe(false)
+    }
+  )
 
   prop(
     "the pause: a slot at most, never past the lateness nor the bound, never shortening one already set",
@@ -47,22 +57,26 @@ describe("stall gate", () => {
   })
 
   prop(
-    "through the controller's step: a held success on a plateau after a paused wall pauses the key a slot (bounded by maxRetryAfter); in time, in a slow start or after a wall without a pause, nothing",
-    [fc.double({ min: 1, max: 1000, noNaN: true }), fc.double({ min: 0, max: 500, noNaN: true }), rtt, fc.integer({ min: 1, max: 120_000 })],
-    ([d, u, r, maxRetryAfterMs]) => {
+    "through the controller's step: a held success on a plateau after a paused wall, another held back within 20 ms, pauses the key a slot (bounded by maxRetryAfter); alone, in time, in a slow start or after a wall without a pause, nothing",
+    [fc.double({ min: 1, max: 1000, noNaN: true }), fc.double({ min: 0, max: 500, noNaN: true }), rtt, fc.integer({ min: 1, max: 120_000 }), fc.integer({ min: 0, max: 100 })],
+    ([d, u, r, maxRetryAfterMs, gap]) => {
       const c = { ...Aimd.defaultConfig(d), maxRetryAfterMs }
       const now = T0 + 100_000
       const answer = { status: 200, backoff: false, sentAt: now - r }
-      const after = observe(c, plateau(c, u), answer, now)
+      const alone = observe(c, plateau(c, u), answer, now)
+      expect(alone.gateUntil ?? 0).toBe(0)
+      const after = observe(c, { ...plateau(c, u), heldAt: now - gap }, answer, now)
       const late = StallGate.heldFor(u, r)
-      if (late === undefined) expect(after.gateUntil ?? 0).toBe(0)
+      if (late === undefined || gap > 20) expect(after.gateUntil ?? 0).toBe(0)
       else {
         expect(after.gateUntil!).toBeCloseTo(now + Math.min(1000 / after.rate, late, maxRetryAfterMs), 6)
         expect(after.gateUntil!).toBeLessThanOrEqual(now + maxRetryAfterMs)
       }
-      const starting = observe(c, { ...Aimd.initial(c), rttMs: u, gateUntil: 0 }, answer, now)
+      const starting = observe(c, { ...Aimd.initial(c), rttMs: u, gateUntil: 0, heldAt: now - gap }, answer, now)
       expect(starting.gateUntil ?? 0).toBe(0)
-      expect(observe(c, plateau(c, u, false), answer, now).gateUntil ?? 0).toBe(0)
+      expect(observe(c, { ...plateau(c, u, false), heldAt: now - gap }, answer, now).gateUntil ?? 0).toBe(0)
+      // A held answer is remembered for the next, whatever the phase; one in time leaves it.
+      expect(after.heldAt).toBe(late === undefined ? now - gap : now)
     }
   )
 })

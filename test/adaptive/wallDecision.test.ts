@@ -361,6 +361,15 @@ describe("the range a fit leaves open", () => {
     }
   )
 
+  prop(
+    "a first fit credits a burst 30% over a lower bound measured; with none (0) it credits nothing",
+    [fc.double({ min: 0.01, max: 1e4, noNaN: true }), fc.double({ min: 0, max: 1e4, noNaN: true })],
+    ([rate, lower]) => {
+      expect(Wall.creditsBurst(rate, lower)).toBe(lower > 0 && rate > lower * 1.3)
+      expect(Wall.creditsBurst(rate, 0)).toBe(false)
+    }
+  )
+
   it("10-20% open above a trusted first fit waits for the probe interval; the same range above any other fit is probed soon", () => {
     expect(Wall.probeOpenRangeSoon(49.9, 56.7, true)).toBe(false)
     expect(Wall.probeOpenRangeSoon(49.9, 56.7, false)).toBe(true)
@@ -385,6 +394,9 @@ describe("a probe reaching the top of its range under a window quota kept under"
       expect(Aimd.onSuccess(c, probing, at, { sentAt: at - 2 }).rate).toBeCloseTo(rate * below, 9)
       const over = { ...probing, windowGate: WindowGate.make(null, Math.floor(rate) - 1, 1000, true) }
       expect(Aimd.onSuccess(c, over, at, { sentAt: at - 2 }).rate).toBeCloseTo(rate * below, 9)
+      // A stored gate is data from outside: a malformed one (a negative window) keeps nothing.
+      const corrupt = { ...probing, windowGate: { ...WindowGate.make(null, quota, 1000, true)!, windowMs: -1 } }
+      expect(Aimd.onSuccess(c, corrupt, at, { sentAt: at - 2 }).rate).toBeCloseTo(rate * below, 9)
     }
   )
 })

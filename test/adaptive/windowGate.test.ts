@@ -29,6 +29,17 @@ const inWindow = (g: WindowGate.Gate, arrival: number) => g.log.filter((t) => t 
 
 describe("window gate", () => {
   prop(
+    "keptUnder: a pace sends at most the quota per window; no gate (or a malformed one, through sane) keeps nothing",
+    [arbGate, arbRate, fc.constantFrom(-1, 0, NaN, Infinity)],
+    ([[quota, times], rate, windowMs]) => {
+      const g = gateWith(quota, times)
+      expect(WindowGate.keptUnder(g, rate)).toBe((rate * g.windowMs) / 1000 <= quota)
+      expect(WindowGate.keptUnder(null, rate)).toBe(false)
+      expect(WindowGate.keptUnder(WindowGate.sane({ ...g, windowMs }, NOW), rate)).toBe(false)
+    }
+  )
+
+  prop(
     "resuming at openAt, no request the pace sends within the horizon finds the quota spent",
     [arbGate, arbInflight, arbLead, arbRate],
     ([[quota, times], inflight, lead, rate]) => {
