@@ -49,11 +49,13 @@ describe("window quota", () => {
   )
 
   prop(
-    "a token bucket holding up to all the pause refills (a 1 s bucket, a 1 s Retry-After): at most 20% above its rate",
+    "a token bucket holding up to all the pause refills (a 1 s bucket, a 1 s Retry-After): at most 20% above its rate and a request per pause",
     [rate, fc.double({ min: 0.5, max: 1, noNaN: true }), pause, over, over],
     ([r, share, pauseMs, over1, over2]) => {
       const read = bucketReading(r, share, pauseMs, over1, over2)
-      if (read !== undefined) expect(read).toBeLessThanOrEqual(r * 1.2)
+      // Plus a request per pause: the counts are whole (12.5 and 11.6 both read 12 of a 2.5/s bucket
+      // paused 3.7 s, 1.28 times its rate; failed on 1 run in ~10 before).
+      if (read !== undefined) expect(read).toBeLessThanOrEqual(r * 1.2 + 1000 / pauseMs)
     },
     { fastCheck: { numRuns: 2000 } }
   )
