@@ -155,7 +155,8 @@ describe.skipIf(skipRedis)("the shared breaker while Redis is away", () => {
 
       // A fresh server (no persistence): the shared state is closed, and B uses it again.
       yield* Effect.promise(() => server.restart())
-      for (let i = 0; i < 200 && !b.redis.isReady(); i++) yield* Effect.sleep("10 millis")
+      // Both back: A's failure counted on its local copy while its reconnect lagged B's (a loaded machine).
+      for (let i = 0; i < 500 && !(a.redis.isReady() && b.redis.isReady()); i++) yield* Effect.sleep("10 millis")
       yield* Effect.either(a.breaker.withBreaker(Effect.fail("down")))
       const s = yield* b.breaker.state
       expect(s.state).toBe("closed")
