@@ -49,7 +49,8 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   const soft = r.backoff && r.status !== 429 && r.retryAfterMs === undefined
   const holding = s0.phase === "steady" || s0.phase === "hold" || s0.phase === "header"
   const verdict = Congestion.classify(s0.soft ?? Congestion.initial, soft, holding)
-  const measured: Aimd.AimdState = { ...s0, soft: verdict.state, rttMs: roundTrip(usualRtt(s0.rttMs), r.sentAt, now) }
+  const usualMs = usualRtt(s0.rttMs)
+  const measured: Aimd.AimdState = { ...s0, soft: verdict.state, rttMs: roundTrip(usualMs, r.sentAt, now) }
   // Every answer is a send made: the fit replays what was sent, not the pace.
   const s = r.sentAt === undefined ? measured : recordSend(measured, r.sentAt)
   if (r.backoff && (!soft || verdict.wall)) {
@@ -59,7 +60,7 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   // Noise was admitted by the server's limiter: it counts as accepted.
   const ok = Aimd.onSuccess(c, s, now, { sentAt: r.sentAt })
   const paced = r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok
-  return counted(c, gated(c, stalled(c, paced, usualRtt(s0.rttMs), r.sentAt, now), true, r.sentAt, now), true, r, now)
+  return counted(c, gated(c, stalled(c, paced, usualMs, r.sentAt, now), true, r.sentAt, now), true, r, now)
 }
 
 /**
