@@ -17,6 +17,7 @@ import * as Aimd from "./aimd.js"
 import { type HeaderInput, type HeaderIssue, parseRateLimitHeaders } from "./headers.js"
 import * as Observe from "./observe.js"
 import { burstFor, type InvalidAdaptiveOptions, type Options, type ResolvedOptions, resolveOptions } from "./options.js"
+import * as WindowGate from "./windowGate.js"
 
 export * from "./options.js"
 
@@ -233,9 +234,11 @@ export const makeWithStore = (
     const apply = (key: string, before: Aimd.AimdState | undefined, after: Aimd.AimdState, now: number) =>
       Effect.gen(function*() {
         const last = (yield* Ref.get(applied)).get(key)
-        if (last === undefined || Math.abs(after.rate - last) / last >= APPLY_THRESHOLD) {
-          yield* limiter.setRate(key, after.rate, { burst: burstFor(resolved, after.rate) })
-          yield* Ref.update(applied, (m) => new Map(m).set(key, after.rate))
+        // The learned rate, under a window gate's pace in force (`windowGate.ts`).
+        const rate = WindowGate.paced(after.rate, WindowGate.sane(after.windowGate, now))
+        if (last === undefined || Math.abs(rate - last) / last >= APPLY_THRESHOLD) {
+          yield* limiter.setRate(key, rate, { burst: burstFor(resolved, rate) })
+          yield* Ref.update(applied, (m) => new Map(m).set(key, rate))
         }
         // After the rate: the pace resumes at the new rate when the pause ends. Then the window gate's
         // pause (`windowGate.ts`), applied the same way.

@@ -97,13 +97,16 @@ const gated = (
   const g = WindowGate.sane(s.windowGate, now)
   if (g === null) return s.windowGate == null ? s : { ...s, windowGate: null }
   const log = admitted && sentAt !== undefined ? WindowGate.record(g, sentAt, now) : g
-  if (!WindowGate.keptUnder(g, s.rate)) return { ...s, windowGate: { ...log, within: null } }
-  const gate = log.within === null ? { ...log, within: now } : log
-  if (!WindowGate.active(gate, now)) return { ...s, windowGate: gate }
+  if (!WindowGate.keptUnder(g, s.rate)) return { ...s, windowGate: { ...log, within: null, pace: null } }
+  const opened = log.within === null ? { ...log, within: now } : log
+  if (!WindowGate.active(opened, now)) return { ...s, windowGate: opened.pace == null ? opened : { ...opened, pace: null } }
+  // In force: the pace a jitter below the quota (`paceCap`), the pauses for what it cannot see (stalls).
+  const gate = { ...opened, pace: WindowGate.paceCap(opened, usualRtt(s.rttMs)) }
+  const rate = WindowGate.paced(s.rate, gate)
   const rtt = gate.rttMs ?? 0
   // Never longer than a window, nor than any pause the server could impose (the README's bounds).
   const until = Math.min(
-    WindowGate.openAt(gate, now, (s.rate * rtt) / 1000, rtt / 2, s.rate),
+    WindowGate.openAt(gate, now, (rate * rtt) / 1000, rtt / 2, rate),
     now + pauseBound(c, gate.windowMs)
   )
   return { ...s, windowGate: gate, gateUntil: until > now ? until : s.gateUntil }

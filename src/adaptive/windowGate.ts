@@ -32,7 +32,44 @@ export interface Gate {
    * after: a burst sent before the quota was known (a slow start) is no pattern to keep.
    */
   readonly within: number | null
+  /**
+   * The pace the gate lets through while it pauses (`paceCap`), or `null`/absent: none (the gate is
+   * not in force). The limiter paces at the lower of it and the learned rate.
+   */
+  readonly pace?: number | null | undefined
 }
+
+/**
+ * How many times the network's jitter (the usual round trip above the base one) pads the window
+ * `paceCap` paces to. A request sent later than another may reach the server earlier by up to the
+ * spread of one way's delay, so a pace of exactly `quota / window` overruns the log at times, and
+ * the gate, which can only date decisions within that spread, then paused on most answers, each
+ * pause a slot lost for good (32 fibers 50-100 ms away, a 1 s log of 50: ~18% of the time, 87%).
+ * Paced a spread below, it seldom pauses: 1 -> 89.4, 1.5 -> 92.0, 2 -> 86.1% (the pace too low).
+ */
+export const JITTER_SPREADS = 1.5
+
+/**
+ * The pace that keeps under the gate's quota without it pausing: the quota per window padded by
+ * `JITTER_SPREADS` times the jitter (`meanRttMs` above the base round trip), at most a window (so
+ * never below half the quota's rate). Without a known round trip, the quota's rate.
+ *
+ * @since 0.2.0
+ * @category math
+ */
+export const paceCap = (g: Gate, meanRttMs: number | null | undefined): number => {
+  const jitter = g.rttMs === null || typeof meanRttMs !== "number" || !Number.isFinite(meanRttMs) ? 0 : Math.max(0, meanRttMs - g.rttMs)
+  return (g.quota * 1000) / (g.windowMs + Math.min(g.windowMs, JITTER_SPREADS * jitter))
+}
+
+/**
+ * The pace the limiter keeps: the learned `rate`, under the pace of a gate in force (a sane one).
+ *
+ * @since 0.2.0
+ * @category math
+ */
+export const paced = (rate: number, g: Gate | null | undefined): number =>
+  g === null || g === undefined || typeof g.pace !== "number" || !(g.pace > 0) ? rate : Math.min(rate, g.pace)
 
 /**
  * Whether a gate stated by headers pauses after a reading of `remaining` of `limit`: from a reading
@@ -94,6 +131,10 @@ export const sane = (g: Gate | null | undefined, now: number): Gate | null => {
     g.windowMs > 0 && Array.isArray(g.log) && g.log.every(Number.isFinite) &&
     (g.rttMs === null || (Number.isFinite(g.rttMs) && g.rttMs >= 0)) && (g.within === null || Number.isFinite(g.within))
   if (!ok) return null
+  // A pace outside what `paceCap` sets (a corrupted store) would stall the key or overrun the quota.
+  const rate = (g.quota * 1000) / g.windowMs
+  const pace = g.pace
+  if (pace !== null && pace !== undefined && !(typeof pace === "number" && pace >= rate / 2 && pace <= rate)) return sane({ ...g, pace: null }, now)
   const ahead = g.log.length > 0 && g.log[g.log.length - 1]! > now
   return ahead || (g.within !== null && g.within > now)
     ? { ...g, log: g.log.map((t) => Math.min(t, now)), within: g.within === null ? null : Math.min(g.within, now) }

@@ -13,6 +13,7 @@ import { burstFor, DEFAULT_CATCH_UP_MS } from "../../src/adaptive/AdaptiveContro
 import * as Aimd from "../../src/adaptive/aimd.js"
 import { parseRateLimitHeaders } from "../../src/adaptive/headers.js"
 import { observe } from "../../src/adaptive/observe.js"
+import { paced, sane } from "../../src/adaptive/windowGate.js"
 import { parseRetryAfter } from "../../src/retry/retryAfter.js"
 import { Option } from "effect"
 import { prng } from "../../src/testing/prng.js"
@@ -191,7 +192,8 @@ const adaptiveClient = (cell: Cell): Client & { readonly state: () => Aimd.AimdS
       const info = Option.getOrUndefined(parseRateLimitHeaders(r.headers, now).info)
       s = observe(c, s, { status: r.status, backoff: isBackoff, retryAfterMs, sentAt: r.sentAt, info }, now)
       cell.trace?.(now - T0, r.status, prev, s)
-      if (Math.abs(s.rate - applied) / applied >= 0.01) pace.set(s.rate, burst(s.rate), now), applied = s.rate
+      const rate = paced(s.rate, sane(s.windowGate, now))
+      if (Math.abs(rate - applied) / applied >= 0.01) pace.set(rate, burst(rate), now), applied = rate
       if (s.cooldownUntil > now && s.cooldownUntil > before) pace.cooldown(s.cooldownUntil, now)
       const gate = s.gateUntil ?? 0
       if (gate > now && gate > gateBefore) pace.cooldown(gate, now)

@@ -103,6 +103,25 @@ describe("window gate", () => {
     }
   )
 
+  prop(
+    "paceCap: the quota per window without jitter, lower the more jitter, never below half of it; paced keeps the lower",
+    [arbGate, fc.double({ min: 0, max: 1000, noNaN: true }), fc.double({ min: 0, max: 5000, noNaN: true }), arbRate],
+    ([[quota], base, extra, rate]) => {
+      const g = { ...WindowGate.make(null, quota, W, true)!, rttMs: base }
+      const full = (quota * 1000) / W
+      expect(WindowGate.paceCap(g, base)).toBeCloseTo(full, 9)
+      expect(WindowGate.paceCap(g, base / 2)).toBeCloseTo(full, 9)
+      expect(WindowGate.paceCap({ ...g, rttMs: null }, base + extra)).toBeCloseTo(full, 9)
+      const cap = WindowGate.paceCap(g, base + extra)
+      expect(cap).toBeLessThanOrEqual(WindowGate.paceCap(g, base + extra / 2))
+      expect(cap).toBeGreaterThanOrEqual(full / 2)
+      expect(cap).toBeCloseTo((quota * 1000) / (W + Math.min(W, WindowGate.JITTER_SPREADS * extra)), 9)
+      expect(WindowGate.paced(rate, { ...g, pace: cap })).toBe(Math.min(rate, cap))
+      expect(WindowGate.paced(rate, { ...g, pace: null })).toBe(rate)
+      expect(WindowGate.paced(rate, null)).toBe(rate)
+    }
+  )
+
   it("armed from a reading of the quota nearly spent until one of over half of it left", () => {
     expect(WindowGate.armedAfter(false, 1, 50)).toBe(true)
     expect(WindowGate.armedAfter(true, 20, 50)).toBe(true)
@@ -168,6 +187,11 @@ describe("window gate from headers", () => {
     expect(WindowGate.sane(g, NOW)).toBe(g)
     for (const bad of [{ ...g, log: [Infinity] }, { ...g, quota: 1e9 }, { ...g, windowMs: Number.NaN }, { ...g, rttMs: -1 }]) {
       expect(WindowGate.sane(bad, NOW)).toBeNull()
+    }
+    // A stored pace outside what paceCap sets (would stall the key, or overrun the quota) is none.
+    expect(WindowGate.sane({ ...g, pace: 9 }, NOW)).toEqual({ ...g, pace: 9 })
+    for (const pace of [0, 1e-9, 4.9, 10.1, Infinity, Number.NaN, -1]) {
+      expect(WindowGate.sane({ ...g, pace }, NOW)).toEqual({ ...g, pace: null })
     }
   })
 })
