@@ -244,6 +244,21 @@ describe("AdaptiveController", () => {
       expect(stored.gateUntil).toBeLessThanOrEqual(3_601_000)
     }).pipe(Effect.provide(limiter)))
 
+  it.effect("paces the limiter under a window gate's pace in force, never under a corrupted one", () =>
+    Effect.gen(function*() {
+      const rl = yield* RateLimiter
+      for (const [pace, expected] of [[8, 8], [0.001, 10], [null, 10]] as const) {
+        const store = yield* AdaptiveController.makeMemoryStore
+        const gate = { ...WindowGate.make(null, 10, 1000, true)!, within: 0, rttMs: 100, pace }
+        yield* store.modify(`k${pace}`, () => [undefined, { ...Aimd.initial(Aimd.defaultConfig(10)), windowGate: gate }])
+        const c = yield* AdaptiveController.makeWithStore({ initialRate: 10 }, store)
+        yield* c.prime(`k${pace}`)
+        expect((yield* rl.snapshot(`k${pace}`)).currentRate).toBeCloseTo(expected, 9)
+        // The learned rate stays what it is: the gate's pace only holds the limiter below it.
+        expect((yield* c.snapshot(`k${pace}`)).currentRate).toBe(10)
+      }
+    }).pipe(Effect.provide(limiter)))
+
   it.effect("shares state through a custom store (two controllers, one store)", () =>
     Effect.gen(function*() {
       const store = yield* AdaptiveController.makeMemoryStore
