@@ -99,6 +99,30 @@ describe("walls on a plateau", () => {
   )
 
   prop(
+    "that wall within 0.5 s of a whole pause, few requests in flight: half the pace, its short cycle kept for the fit; more in flight: a quarter lower",
+    [docs, fc.integer({ min: 1000, max: 5000 }), fc.integer({ min: 2000, max: 12_000 }), fc.integer({ min: 0, max: 450 }), fc.boolean()],
+    ([d, retryAfterMs, heldMs, soonMs, far]) => {
+      const c = Aimd.defaultConfig(d)
+      const plateau = onPlateau(c, retryAfterMs)
+      const held = succeed(c, plateau.s, plateau.t, plateau.t + heldMs)
+      const stray = Aimd.onBackoff(c, held.s, held.t, { sentAt: held.t - 2, retryAfterMs })
+      const at = stray.cooldownUntil + soonMs + 2
+      const resumed = succeed(c, stray, stray.cooldownUntil, at - 2)
+      // Two round trips of requests in flight at the wall's pace, or none measured.
+      const rttMs = far ? (2000 * 2) / stray.rate : 0
+      const after = Aimd.onBackoff(c, { ...resumed.s, rttMs }, at, { sentAt: at - 2, retryAfterMs })
+      expect(after.phase).toBe("hold")
+      if (far && resumed.s.successesSinceDecrease >= 5) {
+        expect(after.rate).toBeGreaterThan(stray.rate * 0.5 + 1e-9)
+      } else {
+        expect(after.rate).toBeLessThanOrEqual(stray.rate * 0.5 + 1e-9)
+        if (!far) expect(after.cycles).toHaveLength(1)
+      }
+    },
+    { fastCheck: { numRuns: 60 } }
+  )
+
+  prop(
     "stray walls never take the plateau more than three and a half margins below the estimated rate",
     [docs, fc.array(fc.integer({ min: 2000, max: 6000 }), { minLength: 1, maxLength: 4 })],
     ([d, gaps]) => {
