@@ -3,11 +3,12 @@
  * reached it meanwhile at once when it resumes: against a bucket of 0.1 s of its rate, a stall that
  * held more requests than the bucket's burst (6 of 5, a stall of 120 ms at 50 per second) met the
  * wall, a whole-second Retry-After for every caller, though each was sent at the pace. Close to the
- * server the answers stop as soon as it stalls, so a key on its plateau sends no more while twice the
- * requests its round trip holds at its pace, plus 2, are unanswered (or its limiter's burst): a stall
- * holds at most that many (a 0.1 s bucket, 8 fibers 1-2 ms away, docs right: 90.4 -> 97.9%). Farther away the cap never binds:
- * a stall's backlog is on its way before any answer could be missing. Not during a slow start, a hold
- * or a probe, whose walls the fit reads as sent (a 0.5 s bucket with the docs understated: 86.3 -> 84.2%).
+ * server the answers stop as soon as it stalls, so a key on its plateau sends no more while twice
+ * the requests its round trip holds at its pace, plus 2, are unanswered (or its limiter's burst): a
+ * stall holds at most that many (a 0.1 s bucket, 8 fibers 1-2 ms away, docs right: 90.4 -> 97.9%).
+ * Farther away the cap never binds: a stall's backlog is on its way before any answer could be
+ * missing. Not during a slow start, a hold or a probe, whose walls the fit reads as sent (capped
+ * there too, a 0.5 s bucket with the docs understated: 86.3 -> 84.2%).
  *
  * @since 0.2.0
  */
@@ -51,7 +52,7 @@ export const slotMs = (rate: number, boundMs: number): number =>
  * (`stallGate.ts`), the server holds it, and the pace would pile requests up behind the cap to go out
  * together when the answers come. Answers not late yet are those of a late timer's catch-up, due in a
  * round trip: pausing the pace there dropped the catch-up it keeps (a 1 s bucket, docs overstated,
- * 8 fibers 1-2 ms away: 97.9 -> 93.4%).
+ * 8 fibers 1-2 ms away, with a cap below the burst: 97.9 -> 93.4%).
  *
  * @since 0.2.0
  * @category math
