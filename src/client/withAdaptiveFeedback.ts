@@ -1,7 +1,8 @@
 /**
  * Step: every response an attempt gets is feedback for the `AdaptiveController` (429 / backoff
  * statuses slow the rate down, successes raise it, rate-limit headers and `Retry-After` set it), and
- * its decision is reported as gauges. Feedback that cannot be applied (a store that is down) is
+ * its decision is reported as gauges. On its plateau a key sends no more than its in-flight cap
+ * allows (`inFlight.ts`). Feedback that cannot be applied (a store that is down) is
  * logged, never the request's failure.
  *
  * @since 0.1.0
@@ -43,15 +44,19 @@ export const adaptiveStep = (options: AdaptiveFeedbackOptions): Step<AdaptiveCon
   const keyOf = options.key ?? (() => options.api)
   return (adaptive, send, request) =>
     Exchange.within(request, (exchange) =>
-      Effect.suspend(() => {
-        const sentAt = exchange.clock.unsafeCurrentTimeMillis()
-        return Effect.flatMap(send(request), (response) =>
-          adaptive.observe(keyOf(request), { status: response.status, headers: headerRecord(response), sentAt }).pipe(
-            Effect.flatMap((snap) => report(options.api, snap, sentAt)),
-            Effect.catchAll((e) => Effect.logWarning("adaptive controller could not apply feedback", e)),
-            Effect.as(response)
-          ))
-      }))
+      // Sent once the key has room for it in flight, and observed before it leaves the count.
+      adaptive.inFlight(
+        keyOf(request),
+        Effect.suspend(() => {
+          const sentAt = exchange.clock.unsafeCurrentTimeMillis()
+          return Effect.flatMap(send(request), (response) =>
+            adaptive.observe(keyOf(request), { status: response.status, headers: headerRecord(response), sentAt }).pipe(
+              Effect.flatMap((snap) => report(options.api, snap, sentAt)),
+              Effect.catchAll((e) => Effect.logWarning("adaptive controller could not apply feedback", e)),
+              Effect.as(response)
+            ))
+        })
+      ))
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Ref, TestClock } from "effect"
+import { Deferred, Duration, Effect, Either, Fiber, Layer, Logger, LogLevel, Ref, TestClock } from "effect"
 import * as AdaptiveController from "../../src/adaptive/AdaptiveController.js"
 import * as Aimd from "../../src/adaptive/aimd.js"
 import * as WindowGate from "../../src/adaptive/windowGate.js"
@@ -269,5 +269,75 @@ describe("AdaptiveController", () => {
       yield* TestClock.adjust(Duration.seconds(1))
       yield* b.observe("k", { status: 429 })
       expect((yield* a.snapshot("k")).decreases).toBe(2)
+    }).pipe(Effect.provide(limiter)))
+
+  it.effect("on the plateau a request waits while the key's in-flight cap is full; the pace pauses once the oldest answer is late; never past maxRetryAfter", () =>
+    Effect.gen(function*() {
+      const store = yield* AdaptiveController.makeMemoryStore
+      // Steady at 50 per second, 10 ms round trip, a limiter burst of 1: a cap of 2 x 50 x 0.01 + 2 = 3.
+      yield* store.modify("k", () => [undefined, { ...Aimd.initial(Aimd.defaultConfig(50)), phase: "steady", rate: 50, rttMs: 10 }])
+      const c = yield* AdaptiveController.makeWithStore({ initialRate: 50, maxRetryAfter: "1 second", burst: 1 }, store)
+      const rl = yield* RateLimiter
+      const answers = yield* Effect.forEach([1, 2, 3], () => Deferred.make<void>())
+      const held = yield* Effect.forEach(answers, (d) => Effect.fork(c.inFlight("k", Deferred.await(d))))
+      yield* TestClock.adjust("1 millis")
+      const sent = yield* Ref.make(0)
+      const fourth = yield* Effect.fork(c.inFlight("k", Ref.update(sent, (n) => n + 1)))
+      yield* TestClock.adjust("20 millis")
+      expect(yield* Ref.get(sent)).toBe(0)
+      // Answers due in 10 ms and not late yet (by more than the round trip and 20 ms): no pause.
+      expect((yield* rl.snapshot("k")).cooldownUntil).toBeNull()
+      yield* TestClock.adjust("20 millis")
+      expect((yield* rl.snapshot("k")).cooldownUntil).toBeGreaterThan(41)
+      // An answer comes: the fourth goes at its next look, a slot later at most.
+      yield* Deferred.succeed(answers[0]!, undefined)
+      yield* Fiber.join(held[0]!)
+      yield* TestClock.adjust("20 millis")
+      yield* Fiber.join(fourth)
+      expect(yield* Ref.get(sent)).toBe(1)
+      // A failed send leaves the count too: with two answers missing, two more go at once.
+      yield* Effect.exit(c.inFlight("k", Effect.fail("boom")))
+      yield* c.inFlight("k", Effect.void)
+      // Answers that never come hold the cap no longer than maxRetryAfter.
+      const late = yield* Effect.forEach([1, 2], () => Effect.fork(c.inFlight("k", Effect.never)))
+      yield* TestClock.adjust("1 millis")
+      const waiting = yield* Effect.fork(c.inFlight("k", Ref.update(sent, (n) => n + 1)))
+      yield* TestClock.adjust("999 millis")
+      expect(yield* Ref.get(sent)).toBe(1)
+      yield* TestClock.adjust("20 millis")
+      yield* Fiber.join(waiting)
+      expect(yield* Ref.get(sent)).toBe(2)
+      yield* Effect.forEach([...late, held[1]!, held[2]!], Fiber.interrupt)
+    }).pipe(Effect.provide(limiter)))
+
+  it.effect("a request waiting at the in-flight cap can be interrupted, and off the plateau nothing waits", () =>
+    Effect.gen(function*() {
+      const store = yield* AdaptiveController.makeMemoryStore
+      yield* store.modify("k", () => [undefined, { ...Aimd.initial(Aimd.defaultConfig(50)), phase: "steady", rate: 50, rttMs: 0 }])
+      const c = yield* AdaptiveController.makeWithStore({ initialRate: 50, burst: 2 }, store)
+      // Cap 2 (the limiter's burst; the round trip's share is 2 too): two requests never answered, a
+      // third waits and is interrupted (its deadline).
+      const never = yield* Effect.forEach([1, 2], () => Effect.fork(c.inFlight("k", Effect.never)))
+      yield* TestClock.adjust("1 millis")
+      const third = yield* Effect.fork(c.inFlight("k", Effect.void))
+      yield* TestClock.adjust("100 millis")
+      yield* Fiber.interrupt(third)
+      yield* Effect.forEach(never, Fiber.interrupt)
+      // Both interrupted sends left the count: two go at once again.
+      const two = yield* Effect.forEach([1, 2], () => Effect.fork(c.inFlight("k", Effect.never)))
+      yield* TestClock.adjust("1 millis")
+      const ok = yield* Ref.make(false)
+      const fiber = yield* Effect.fork(c.inFlight("k", Ref.set(ok, true)))
+      yield* TestClock.adjust("1 millis")
+      expect(yield* Ref.get(ok)).toBe(false)
+      yield* Effect.forEach(two, Fiber.interrupt)
+      yield* TestClock.adjust("30 millis")
+      yield* Fiber.join(fiber)
+      expect(yield* Ref.get(ok)).toBe(true)
+      // A slow start has no cap: many unanswered, the next still goes.
+      const fresh = yield* AdaptiveController.make({ initialRate: 50 })
+      const many = yield* Effect.forEach([1, 2, 3, 4, 5], () => Effect.fork(fresh.inFlight("k", Effect.never)))
+      yield* fresh.inFlight("k", Effect.void)
+      yield* Effect.forEach(many, Fiber.interrupt)
     }).pipe(Effect.provide(limiter)))
 })

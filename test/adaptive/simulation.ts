@@ -3,7 +3,8 @@
  * hidden server limiter, with network delay each way. Each fiber loops acquire -> send -> response;
  * the limiter is what the memory limiter does for an adaptive key: a pace bucket of `rate` with a
  * burst of `1 + 0.1 × rate` (refilling during a cooldown too) and a cooldown shared by all fibers,
- * FIFO. The server decides when a request reaches it, and the client learns it a delay later.
+ * FIFO; past it the adaptive client's in-flight cap, as the controller's `inFlight` (`inFlight.ts`). The
+ * server decides when a request reaches it, and the client learns it a delay later.
  *
  * The client is either the adaptive controller (the pure `observe` the service runs) or the *oracle*:
  * a fixed limiter (a late wake-up keeps its slot, as the bench's pacer) at the true hidden rate,
@@ -11,6 +12,7 @@
  */
 import { burstFor, DEFAULT_CATCH_UP_MS } from "../../src/adaptive/AdaptiveController.js"
 import * as Aimd from "../../src/adaptive/aimd.js"
+import * as InFlight from "../../src/adaptive/inFlight.js"
 import { parseRateLimitHeaders } from "../../src/adaptive/headers.js"
 import { observe } from "../../src/adaptive/observe.js"
 import { paced, sane } from "../../src/adaptive/windowGate.js"
@@ -171,7 +173,7 @@ interface Client {
   readonly observe: (r: Response, now: number) => void
 }
 
-const adaptiveClient = (cell: Cell): Client & { readonly state: () => Aimd.AimdState } => {
+const adaptiveClient = (cell: Cell): Client & { readonly state: () => Aimd.AimdState; readonly maxPauseMs: number; readonly burst: (rate: number) => number } => {
   const c = { ...Aimd.defaultConfig(cell.documented), ...cell.config }
   let s = Aimd.initial(c)
   const pace = new Pace()
@@ -182,6 +184,8 @@ const adaptiveClient = (cell: Cell): Client & { readonly state: () => Aimd.AimdS
   return {
     pace,
     state: () => s,
+    maxPauseMs: c.maxRetryAfterMs,
+    burst,
     observe: (r, now) => {
       const isBackoff = backoff.has(r.status)
       const raw = isBackoff ? r.headers["retry-after"] : undefined
@@ -210,6 +214,8 @@ const oracleClient = (cell: Cell): Client => {
 
 type Event =
   | { readonly t: number; readonly kind: "arrive"; readonly sentAt: number }
+  /** A request the limiter let through that found the in-flight cap full looks again (`inFlight.ts`). */
+  | { readonly t: number; readonly kind: "gate"; readonly since: number }
   | { readonly t: number; readonly kind: "respond"; readonly response: Response }
 
 const push = (q: Array<Event>, e: Event) => {
@@ -251,6 +257,22 @@ export const simulate = (cell: Cell): Result => {
   // Requests of the workload not sent yet or to be sent again, and those that succeeded.
   let pending = cell.work ?? Infinity, succeeded = 0, finishedMs: number | undefined
   const admittedAtMs: Array<number> = []
+  // When each request on its way or at the server, unanswered, was sent (the controller's in-flight count).
+  const unanswered: Array<number> = []
+  // As the controller's gate: a request that finds the cap full pauses the pace a slot and looks again.
+  const send = (since: number) => {
+    const s = adaptive?.state()
+    const cap = s === undefined ? null : InFlight.cap(s, adaptive!.burst(s.rate))
+    const bound = adaptive?.maxPauseMs ?? 0
+    if (s !== undefined && cap !== null && unanswered.length >= cap && now - since < bound) {
+      const slot = InFlight.slotMs(s.rate, bound)
+      if (InFlight.stalled(Math.min(...unanswered), now, s.rttMs)) client.pace.cooldown(now + slot, now)
+      push(q, { t: now + slot, kind: "gate", since })
+      return
+    }
+    unanswered.push(now)
+    push(q, { t: now + delay(), kind: "arrive", sentAt: now })
+  }
   for (;;) {
     const free = pending > 0 && (waiting === cell.fibers || succeeded >= (cell.serial ?? 0))
     let admitAt = waiting > 0 && free ? client.pace.nextAt(now) : Infinity
@@ -267,7 +289,12 @@ export const simulate = (cell: Cell): Result => {
     }
     if (evAt <= admitAt) {
       const e = q.shift()!
+      if (e.kind === "gate") {
+        send(e.since)
+        continue
+      }
       if (e.kind === "respond") {
+        unanswered.splice(unanswered.indexOf(e.response.sentAt), 1)
         client.observe(e.response, now)
         waiting++
         if (e.response.status !== 200) pending++
@@ -311,7 +338,7 @@ export const simulate = (cell: Cell): Result => {
     pending--
     sent++
     maxRate = Math.max(maxRate, client.pace.rate)
-    push(q, { t: now + delay(), kind: "arrive", sentAt: now })
+    send(now)
   }
   let integral = 0
   for (let t = cell.warmupMs; t < cell.durationMs; t += 10) integral += cell.hiddenAt(t) * 0.01

@@ -1,0 +1,59 @@
+/**
+ * The in-flight cap: on the plateau, twice the requests the round trip holds at the pace plus 2 (or
+ * the limiter's burst); none
+ * off it or without a usable round trip or rate; the wait's slot never past the bound; the pace paused
+ * only once the oldest request unanswered is late by the stall gate's measure.
+ */
+import { describe, expect } from "@effect/vitest"
+import fc from "fast-check"
+import * as Aimd from "../../src/adaptive/aimd.js"
+import * as InFlight from "../../src/adaptive/inFlight.js"
+import * as StallGate from "../../src/adaptive/stallGate.js"
+import { prop } from "./prop.js"
+
+const rate = fc.double({ min: 1e-5, max: 1e6, noNaN: true })
+const rtt = fc.double({ min: 0, max: 60_000, noNaN: true })
+const phases = fc.constantFrom<Aimd.Phase>("slow-start", "steady", "hold", "probe", "header")
+
+describe("in-flight cap", () => {
+  prop("on the plateau: 2 x rate x round trip, rounded up, plus 2, or the limiter's burst; off it: none", [rate, rtt, phases, fc.double({ min: 1, max: 1e6, noNaN: true })], ([r, t, phase, burst]) => {
+    const cap = InFlight.cap({ phase, rate: r, rttMs: t }, burst)
+    if (phase !== "steady") {
+      expect(cap).toBeNull()
+      return
+    }
+    const bdp = (r * t) / 1000
+    expect(cap).toBeGreaterThanOrEqual(Math.max(2 * bdp + 2, burst))
+    expect(cap).toBeLessThanOrEqual(Math.max(2 * bdp + 3, burst + 1))
+    expect(Number.isInteger(cap)).toBe(true)
+    // A burst not finite (a malformed option never reaches here, but the math holds) adds nothing.
+    expect(InFlight.cap({ phase, rate: r, rttMs: t }, NaN)).toBe(Math.ceil(2 * bdp) + 2)
+  })
+
+  prop(
+    "a round trip or rate not finite, negative or missing (a malformed stored state): no cap",
+    [fc.constantFrom(NaN, Infinity, -Infinity, -1, null, undefined), fc.constantFrom(NaN, Infinity, 0, -3)],
+    ([badRtt, badRate]) => {
+      expect(InFlight.cap({ phase: "steady", rate: 50, rttMs: badRtt }, 3.5)).toBeNull()
+      expect(InFlight.cap({ phase: "steady", rate: badRate, rttMs: 10 }, 3.5)).toBeNull()
+    }
+  )
+
+  prop("the slot: a request's, never longer than the bound", [fc.oneof(rate, fc.constantFrom(NaN, 0, -1, Infinity)), fc.integer({ min: 0, max: 120_000 })], ([r, bound]) => {
+    const slot = InFlight.slotMs(r, bound)
+    expect(slot).toBeLessThanOrEqual(bound)
+    if (Number.isFinite(r) && r > 0) expect(slot).toBe(Math.min(1000 / r, bound))
+    else expect(slot).toBe(bound)
+  })
+
+  prop(
+    "the pace pauses once the oldest answer missing is late as the stall gate reads it, not before",
+    [fc.integer({ min: 0, max: 10_000 }), fc.oneof(fc.double({ min: 0, max: 5000, noNaN: true }), fc.constantFrom(null, NaN, -1))],
+    ([age, usual]) => {
+      const now = 1_700_000_000_000
+      const sane = typeof usual === "number" && Number.isFinite(usual) && usual >= 0 ? usual : null
+      expect(InFlight.stalled(now - age, now, usual)).toBe(StallGate.heldFor(sane, age) !== undefined)
+      if (sane !== null && age <= sane + Math.max(sane, 20)) expect(InFlight.stalled(now - age, now, usual)).toBe(false)
+    }
+  )
+})
