@@ -332,9 +332,10 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
       // Delayed 86.5 / 83.5 / 90 / 86.5 before a first reading opened a window and readings sent before
       // a window seen opening stopped pausing (`quotaWindow.ts`); 88.5 / 87.5 / 91.5 / 88 before a
       // fixed window was dated at the latest and paused until a request reaches the server after its
-      // end, its readings stale by the requests sent since (`headerPacing.ts`; 100-300 ms away a 81 -> 84).
-      ["a", "delayed", 92.5], ["b", "delayed", 89], ["c", "delayed", 94], ["d", "delayed", 89],
-      ["a", "lagged", 83.5]
+      // end, its readings stale by the requests sent since (`headerPacing.ts`; 100-300 ms away a 81 -> 84);
+      // 93.05 / 89.57 / 94.43 / 89.52 (lagged a 83.90) before its last request was spread to that end.
+      ["a", "delayed", 93], ["b", "delayed", 89.5], ["c", "delayed", 94], ["d", "delayed", 89],
+      ["a", "lagged", 84]
     ]
     expectHeaderCells("hdr fixed 1s xrl", cells)
   })
