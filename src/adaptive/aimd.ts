@@ -170,6 +170,8 @@ export interface AimdState {
   readonly burstBackoffs?: number | undefined
   /** Round trip (average of response time − send time), or `null` before one (or in an older stored state). */
   readonly rttMs?: number | null | undefined
+  /** The shortest recent round trip (`observe.ts`), or `null` (absent in an older stored state). */
+  readonly rttMinMs?: number | null | undefined
   /** The window quota the key keeps under, with its log (`windowGate.ts`), or `null`. */
   readonly windowGate?: WindowGate.Gate | null | undefined
   /** The fixed window's counter (`windowCount.ts`); absent in an older stored state. */

@@ -26,6 +26,11 @@ export interface Reading {
   /** The quota per window, when stated: it tells a small quota from a sliding log's slow rise. */
   readonly limit?: number | undefined
   readonly partition: string | null
+  /**
+   * The shortest one way (half the shortest round trip), when known: its answer left the server at
+   * least this long before `at`. Without it, the request is taken to have reached the server halfway.
+   */
+  readonly oneWayMs?: number | undefined
 }
 
 /**
@@ -62,10 +67,12 @@ export const record = (s: WindowState, r: Reading, windowMs?: number): WindowSta
   // new window (capped by that reading, the pause ended a window after it: 54% of a 1 s log of 50).
   const jitter = Math.min(JITTER, r.limit === undefined ? r.remaining - 1 : r.limit - 2)
   const jump = same && r.remaining > last.remaining + Math.max(jitter, r.remaining / 2)
-  // The first reading taking the first unit of a stated quota opened its window too (the first
-  // request of all opens GitHub's and express-rate-limit's): unseen, an exhausted first window
-  // waited for its reset, a second late when stated as an epoch second.
-  const opened = !same && r.limit !== undefined && r.remaining >= r.limit - 1
+  // The first reading of a stated quota's first half dates its window's start at the latest (the
+  // first request of all opens GitHub's and express-rate-limit's): unseen, an exhausted first window
+  // waited for its reset, a second late when stated as an epoch second. Not only the first unit's:
+  // answers overtake each other (at 100 rps 50-100 ms away the first answered took the 2nd to 5th).
+  // Dated late (a window opened before, by another client), its end is capped by the stated reset.
+  const opened = !same && r.limit !== undefined && r.remaining >= r.limit / 2
   // A start more than two windows before this request tells nothing of the window it reached (a
   // bucket's first reading is never followed by a jump); one only seen as the first reading, more than
   // one window before: the window it opened has ended, the next one opened unseen (kept, an exhausted
@@ -78,8 +85,20 @@ export const record = (s: WindowState, r: Reading, windowMs?: number): WindowSta
   const start0 = s.windowStartAt
   const kept = same && start0 !== null && Number.isFinite(start0) && start0 <= r.at &&
     r.sentAt <= start0 + (s.windowJumped === true ? 2 : 1) * (windowMs ?? Infinity)
-  const start = jump || opened ? (r.sentAt + r.at) / 2 : kept ? start0 : null
+  const start = jump || opened ? reachedBy(r) : kept ? start0 : null
   return { headerLast: r, windowStartAt: start, windowJumped: jump || (kept && !opened && s.windowJumped === true) }
+}
+
+/**
+ * The latest instant the request of `r` reached the server: its answer left at least a shortest one
+ * way before it came. Dated halfway instead, a window's start was as often early as late, and a pause
+ * until the end of a window dated early met the wall there (a whole-second Retry-After: 5% of 20 s).
+ */
+const reachedBy = (r: Reading): number => {
+  const oneWay = r.oneWayMs
+  return oneWay !== undefined && Number.isFinite(oneWay) && oneWay >= 0 && oneWay <= (r.at - r.sentAt) / 2
+    ? r.at - oneWay
+    : (r.sentAt + r.at) / 2
 }
 
 /**

@@ -3,6 +3,7 @@ import { Option } from "effect"
 import fc from "fast-check"
 import * as Aimd from "../../src/adaptive/aimd.js"
 import * as HeaderPacing from "../../src/adaptive/headerPacing.js"
+import * as Observe from "../../src/adaptive/observe.js"
 import { parseRateLimitHeaders } from "../../src/adaptive/headers.js"
 import * as QuotaWindow from "../../src/adaptive/quotaWindow.js"
 import { prop } from "./prop.js"
@@ -109,11 +110,15 @@ describe("quota window (whole-second resets)", () => {
     }
   )
 
-  it("the first reading taking a stated quota's first unit opens its window: exhausted, it is back when that window ends, not at a reset rounded up to the next epoch second", () => {
-    const first = (remaining: number) => QuotaWindow.record(empty, { ...read(0, remaining, 100), limit: 50 })
+  it("the first reading of a stated quota's first half dates its window's start at the latest: exhausted, it is back when that window ends, not at a reset rounded up to the next epoch second", () => {
+    const first = (remaining: number, oneWayMs?: number) => QuotaWindow.record(empty, { ...read(0, remaining, 100), limit: 50, oneWayMs })
     expect(first(49).windowStartAt).toBe(50)
-    // Not the first unit (another client's, or a window opened before): the window's start is unknown.
-    expect(first(30).windowStartAt).toBeNull()
+    // Answers overtake each other: the first answered may have taken the window's third unit.
+    expect(first(47).windowStartAt).toBe(50)
+    // Its answer left the server at least a shortest way before it came back.
+    expect(first(47, 20).windowStartAt).toBe(80)
+    // Past half of it (another client's, or a window opened long before): the window's start is unknown.
+    expect(first(24).windowStartAt).toBeNull()
     // Without a stated quota, a first reading tells nothing.
     expect(QuotaWindow.record(empty, read(0, 49, 100)).windowStartAt).toBeNull()
     // A 10 s window opened at ~50 whose reset reads as the epoch second 11 000.
@@ -192,6 +197,53 @@ describe("quota window (whole-second resets)", () => {
       expect(pace({ "ratelimit-limit": "100", "ratelimit-remaining": "50", "ratelimit-reset": fromNow })).toBe(Math.round(delay / 1000) * 1000)
       expect(pace({ "x-ratelimit-limit": "100", "x-ratelimit-remaining": "50", "x-ratelimit-reset": String(epochS * 1000) })).toBe(Math.round(delay / 1000) * 1000)
       expect(pace({ "x-ratelimit-limit": "100", "x-ratelimit-remaining": "50", "x-ratelimit-reset": String(epochS) })).toBe(secs * 1000)
+    }
+  )
+  prop(
+    "a fixed window seen opening is dated at the latest (its first answer less a shortest way): a request sent when its quota's pause ends (the requests on their way take what remains) reaches the server after the window's end, and no later than that answer's delay after it",
+    [
+      fc.integer({ min: 1, max: 100 }),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 100 })), { minLength: 50, maxLength: 50 }),
+      fc.integer({ min: 0, max: 40 })
+    ],
+    ([oneWayMs, ways, late]) => {
+      const c = Aimd.defaultConfig(50)
+      const T = 1_700_000_000_000
+      // The previous window's last reading, then a window of 50 opened by the request sent at T
+      // (reaching the server `oneWayMs + fwd` later), one request every 20 ms, all answered in send order.
+      let s: Aimd.AimdState = { ...Aimd.initial(c), rate: 49, rttMinMs: 2 * oneWayMs, rttMs: 2 * oneWayMs + 100 }
+      s = HeaderPacing.onHeaders(c, s, { limit: 50, remaining: 0, resetAt: T + 1000, source: "x-ratelimit" }, T - 20 + 2 * oneWayMs, T - 40)
+      const opensAt = T + oneWayMs + ways[0]![0]
+      let pausedUntil: number | undefined, last = -Infinity
+      for (let i = 0; i < 50 && pausedUntil === undefined; i++) {
+        const sentAt = T + 20 * i
+        const [fwd, back] = ways[i]!
+        // Answered in time order, the window's first answer first; the others up to `late` ms later still.
+        const at = Math.max(sentAt + 2 * oneWayMs + fwd + back, opensAt + oneWayMs, last) + (i === 0 ? 0 : late)
+        last = at
+        const before = s.cooldownUntil
+        s = HeaderPacing.onHeaders(c, s, { limit: 50, remaining: 49 - i, resetAt: at + 1000, source: "x-ratelimit" }, at, sentAt)
+        expect(s.windowStartAt!).toBeGreaterThanOrEqual(opensAt)
+        if (s.cooldownUntil > before) pausedUntil = s.cooldownUntil
+      }
+      // None when the window ends before the pace has spent its quota (answers quick enough).
+      if (pausedUntil === undefined) return
+      // Sent when the pause ends, a request reaches the server a shortest way later: after the window.
+      expect(pausedUntil + oneWayMs).toBeGreaterThanOrEqual(opensAt + 1000)
+      // And no later than the window's end seen from its first answer.
+      expect(pausedUntil).toBeLessThanOrEqual(opensAt + ways[0]![1] + 1000)
+    }
+  )
+
+  prop(
+    "the shortest round trip falls to a shorter one at once and rises towards a longer one slowly (never past it); a stored one not finite or negative is none",
+    [fc.double({ min: 0, max: 10_000, noNaN: true }), fc.integer({ min: 0, max: 10_000 }), fc.constantFrom(NaN, -1, Infinity, null, undefined)],
+    ([min, rtt, bad]) => {
+      const next = Observe.minRoundTrip(min, 0, rtt)!
+      if (rtt <= min) expect(next).toBe(rtt)
+      else expect(next >= min && next <= min + (rtt - min) / 100).toBe(true)
+      expect(Observe.minRoundTrip(bad, 0, rtt)).toBe(rtt)
+      expect(Observe.minRoundTrip(min, undefined, rtt)).toBe(min)
     }
   )
 })
