@@ -26,7 +26,7 @@ import * as Congestion from "./congestion.js"
 import { MAX_QUOTA_WAIT_MS } from "./headers.js"
 import type { Partitions as PartitionMap } from "./partitions.js"
 import { deliveredCap, measureDelivered } from "./delivered.js"
-import { paceAt, type SendCount, withPace } from "./paceLog.js"
+import { paceAt, type SendCount, startCounted, withPace } from "./paceLog.js"
 import { extendPause } from "./pause.js"
 import type * as QuotaWindow from "./quotaWindow.js"
 import type * as RestoreRate from "./restoreRate.js"
@@ -399,7 +399,8 @@ const inFlightMs = (s: AimdState): number =>
  * @since 0.1.0
  * @category transitions
  */
-export const onBackoff = (c: AimdConfig, s: AimdState, now: number, info: BackoffInfo = {}): AimdState => {
+export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: BackoffInfo = {}): AimdState => {
+  const s = startCounted(s0, info.sentAt ?? now, c.initialRate)
   const cooldownUntil = info.retryAfterMs !== undefined && info.retryAfterMs > 0
     ? Math.max(s.cooldownUntil, now + Math.min(info.retryAfterMs, c.maxRetryAfterMs))
     : s.cooldownUntil

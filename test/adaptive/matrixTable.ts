@@ -14,7 +14,8 @@ const filter = args[1]
 const fmt = (x: number, d = 1) => x.toFixed(d)
 let minGoodput = Infinity, minVs = Infinity, max429 = 0, minNoise = Infinity
 for (const net of nets_) {
-  console.log(`\n${net}: ${nets[net].fibers} fibers, delay ${nets[net].delayMs.join("-")} ms each way`)
+  const cold = nets[net].coldStartMs === undefined ? "" : `, no answer before ${nets[net].coldStartMs} ms`
+  console.log(`\n${net}: ${nets[net].fibers} fibers, delay ${nets[net].delayMs.join("-")} ms each way${cold}`)
   console.log(["family".padEnd(24), ...scenarios.map((s) => s.label.padEnd(22))].join(" | "))
   for (const row of rows) {
     if (filter !== undefined && !row.name.includes(filter)) continue

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import * as Aimd from "../../src/adaptive/aimd.js"
-import { recordSend, type SendCount, sentBetween, withPace } from "../../src/adaptive/paceLog.js"
+import { recordSend, type SendCount, sentBetween, startSent, withPace } from "../../src/adaptive/paceLog.js"
 import { prop } from "./prop.js"
 
 const T0 = 1_700_000_000_000
@@ -82,6 +82,51 @@ describe("pace log: what was sent", () => {
       expect(s.paceLog.length).toBeLessThanOrEqual(64)
     }
   )
+})
+
+describe("pace log: the start of traffic, load-bound", () => {
+  prop(
+    "a cycle that accepted at most 0.8 of what the log says sends nothing from its start until the log says the rest, then paces; otherwise, and outside it, the log is kept",
+    [
+      fc.array(fc.tuple(fc.integer({ min: 1, max: 800 }), fc.double({ min: 1, max: 200, noNaN: true })), { minLength: 1, maxLength: 6 }),
+      fc.integer({ min: 100, max: 4000 }),
+      fc.double({ min: 0, max: 1.2, noNaN: true })
+    ],
+    ([steps, span, share]) => {
+      // Paces changing every `ms` from T0 (the slow start), a wall `span` ms in.
+      const log: Array<readonly [number, number]> = []
+      let at = T0
+      for (const [ms, pace] of steps) log.push([at, pace]), (at += ms)
+      const wallAt = T0 + span
+      const said = sentBetween(log, T0, wallAt)
+      const accepted = Math.floor(said * share)
+      const out = startSent(log, T0, wallAt, accepted)
+      const bound = accepted <= said * 0.8 && said - accepted >= 3
+      if (!bound) {
+        expect(out).toEqual(log)
+        return
+      }
+      expect(sentBetween(out, T0, wallAt)).toBeCloseTo(accepted, 6)
+      expect(out[0]).toEqual([T0, 0])
+      // From the resumption on, the pace is the log's.
+      const resumed = out[1]![0]
+      for (let t = resumed; t < wallAt + 1000; t += 37) expect(sentBetween(out, t, t + 10)).toBeCloseTo(sentBetween(log, t, t + 10), 6)
+    }
+  )
+
+  it("the first wall of a client that started cold: the fit reads the log as sent", () => {
+    // Paced at 105 from T0 (docs 100), the first answers 300 ms late: 24 accepted by the wall at 380 ms, of 40.
+    const s: Aimd.AimdState = { ...paced, paceLog: [[T0, 105]], cycleAccepted: 24, successesSinceDecrease: 24, rate: 105 }
+    const c = Aimd.defaultConfig(100)
+    const walled = Aimd.onBackoff(c, s, T0 + 382, { retryAfterMs: 1000, sentAt: T0 + 380 })
+    expect(sentBetween(walled.paceLog, T0, T0 + 380)).toBeCloseTo(24, 3)
+    expect(sentBetween(walled.paceLog, T0, T0 + 150)).toBe(0)
+    // A later wall, or a first one at the docs' pace (a load ramping), leaves the log as it is.
+    const warm = Aimd.onBackoff(c, { ...s, lastDecreaseAt: T0 - 1000 }, T0 + 382, { retryAfterMs: 1000, sentAt: T0 + 380 })
+    expect(sentBetween(warm.paceLog, T0, T0 + 140)).toBeCloseTo(14.7, 6)
+    const atDocs = Aimd.onBackoff(Aimd.defaultConfig(105), s, T0 + 382, { retryAfterMs: 1000, sentAt: T0 + 380 })
+    expect(sentBetween(atDocs.paceLog, T0, T0 + 140)).toBeCloseTo(14.7, 6)
+  })
 })
 
 describe("pace log: bounded, history kept", () => {

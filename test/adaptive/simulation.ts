@@ -88,6 +88,11 @@ export interface Cell {
    * by default.
    */
   readonly stall?: { readonly p: number; readonly maxMs: number } | undefined
+  /**
+   * The client's cold start (the bench's first connections and first-run code): no answer reaches the
+   * client before this many ms since the start. None by default.
+   */
+  readonly coldStartMs?: number | undefined
   readonly durationMs: number
   readonly warmupMs: number
   /**
@@ -328,7 +333,7 @@ export const simulate = (cell: Cell): Result => {
           headers = {}
         }
       }
-      push(q, { t: now + delay(), kind: "respond", response: { status, headers, sentAt: e.sentAt } })
+      push(q, { t: Math.max(now + delay(), T0 + (cell.coldStartMs ?? 0)), kind: "respond", response: { status, headers, sentAt: e.sentAt } })
       continue
     }
     client.pace.refill(now)
