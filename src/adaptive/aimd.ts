@@ -26,7 +26,7 @@ import * as Congestion from "./congestion.js"
 import { MAX_QUOTA_WAIT_MS } from "./headers.js"
 import type { Partitions as PartitionMap } from "./partitions.js"
 import { deliveredCap, measureDelivered } from "./delivered.js"
-import { paceAt, type SendCount, startCounted, withPace } from "./paceLog.js"
+import { paceAt, type SendCount, sentLog, startCounted, withPace } from "./paceLog.js"
 import { extendPause } from "./pause.js"
 import type * as QuotaWindow from "./quotaWindow.js"
 import type * as RestoreRate from "./restoreRate.js"
@@ -400,7 +400,7 @@ const inFlightMs = (s: AimdState): number =>
  * @category transitions
  */
 export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: BackoffInfo = {}): AimdState => {
-  const s = startCounted(s0, info.sentAt ?? now, c.initialRate)
+  let s = startCounted(s0, info.sentAt ?? now, c.initialRate)
   const cooldownUntil = info.retryAfterMs !== undefined && info.retryAfterMs > 0
     ? Math.max(s.cooldownUntil, now + Math.min(info.retryAfterMs, c.maxRetryAfterMs))
     : s.cooldownUntil
@@ -412,6 +412,7 @@ export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: Backo
   const changedBurst = sameBurst && s.stray !== null && info.sentAt !== undefined && (s.burstBackoffs ?? 0) + 1 >= Math.max(STRAY_BURST, (STRAY_BURST_SHARE * s.rate * (s.rttMs ?? 0)) / 1000)
   if (sameBurst && !changedBurst) return { ...extendPause(s, cooldownUntil), burstBackoffs: (s.burstBackoffs ?? 0) + 1, lastSuccessAt: null }
   const wallAt = info.sentAt ?? now
+  s = { ...s, paceLog: sentLog(s, wallAt) }
   const wallPace = paceAt(s, wallAt)
   const resumeAt = Math.max(now, cooldownUntil)
   const d: Decision = decideAtWall(c, s, now, wallAt, wallPace, resumeAt - now, info.soft === true)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import * as Aimd from "../../src/adaptive/aimd.js"
-import { recordSend, type SendCount, sentBetween, startSent, withPace } from "../../src/adaptive/paceLog.js"
+import { paceAt, recordSend, type SendCount, sentBetween, sentLog, startSent, withPace } from "../../src/adaptive/paceLog.js"
 import { prop } from "./prop.js"
 
 const T0 = 1_700_000_000_000
@@ -141,4 +141,45 @@ describe("pace log: bounded, history kept", () => {
     // Half the time at 50: about 3,000 sends over the two minutes, none lost to a dropped head.
     expect(sentBetween(s.paceLog, T0, T0 + 120_000)).toBeCloseTo(3000, -2)
   })
+})
+
+describe("pace log: what a capped client sent up to a wall", () => {
+  /** Paced at 100 from `T0`, a round trip of `rttMs`, in its first cycle. */
+  const fast = (rttMs: number): Aimd.AimdState => ({ ...paced, phase: "steady", rate: 100, paceLog: [[T0, 100]], rttMs })
+  const every = (ms: number, until: number) => Array.from({ length: Math.floor(until / ms) }, (_, i) => T0 + i * ms)
+
+  it("80/s under a pace of 100 with 32 in flight: the wall's pace is what went out, the log before the last window read stays", () => {
+    const s = record(fast(400), every(12.5, 3000))
+    const wallAt = T0 + 3000
+    const log = sentLog(s, wallAt)
+    expect(paceAt({ ...s, paceLog: log }, wallAt)).toBeCloseTo(80, 6)
+    // The windows closed already say what they sent: a window is read once, not twice.
+    expect(sentBetween(log, T0, T0 + 1500)).toBeCloseTo(sentBetween(s.paceLog, T0, T0 + 1500), 6)
+  })
+
+  it("sent as paced, few in flight (a late timer's lost sends), a stale reading, a stored reading malformed, or a slow start: the log as is", () => {
+    const paced100 = record(fast(400), every(10, 3000))
+    expect(sentLog(paced100, T0 + 3000)).toBe(paced100.paceLog)
+    const near = record(fast(100), every(12.5, 3000))
+    expect(sentLog(near, T0 + 3000)).toBe(near.paceLog)
+    const capped = record(fast(400), every(12.5, 3000))
+    expect(sentLog(capped, T0 + 6000)).toBe(capped.paceLog)
+    const bad = [null, { at: Number.NaN, share: 0.5, perS: 50 }, { at: T0 + 2000, share: 0.5, perS: -1 }, { at: T0 + 2000, share: Number.NaN, perS: 50 }]
+    for (const share of bad) expect(sentLog({ ...capped, sends: { ...capped.sends!, share } }, T0 + 3000)).toBe(capped.paceLog)
+    // The slow start's wall is read as the pace went (the docs' tests).
+    expect(sentLog({ ...capped, phase: "slow-start" }, T0 + 3000)).toBe(capped.paceLog)
+  })
+
+  prop(
+    "any sends and round trip: the log up to a wall never says more than the pace log, nor anything else before the window it read",
+    [fc.array(fc.integer({ min: 0, max: 4000 }), { minLength: 1, maxLength: 400 }), fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 5000 })],
+    ([offsets, rttMs, wall]) => {
+      const s = record(fast(rttMs), [...offsets].sort((a, b) => a - b).map((o) => T0 + o))
+      const log = sentLog(s, T0 + wall)
+      for (let t = T0; t <= T0 + 5000; t += 50) {
+        expect(paceAt({ ...s, paceLog: log }, t)).toBeLessThanOrEqual(paceAt(s, t) + 1e-9)
+        if (s.sends?.share != null && t < s.sends.share.at) expect(paceAt({ ...s, paceLog: log }, t)).toBe(paceAt(s, t))
+      }
+    }
+  )
 })
