@@ -376,18 +376,17 @@ export interface BackoffInfo {
 const FIT_SETTLE_MS = 2000
 
 /**
+ * Backoffs of one burst after a stray wall that show the limit changed (see `onBackoff`): 3, or this
+ * share of the requests in flight.
+ */
+const STRAY_BURST = 3, STRAY_BURST_SHARE = 0.3
+
+/**
  * After a decision without a pause (a bare 503, a 429 without Retry-After) the requests sent at the
  * old pace keep reaching the server for about a round trip and keep its bucket empty: a wall met by
  * a request sent meanwhile is part of the burst already acted on, not news about the new pace
  * (which it cut by another quarter, three times in a row against nginx 503s 200-600 ms away).
  */
-/**
- * Backoffs of one burst after a stray wall that show the limit changed (see `onBackoff`): 3, or this
- * share of the requests in flight.
- */
-const STRAY_BURST = 3
-const STRAY_BURST_SHARE = 0.3
-
 const inFlightMs = (s: AimdState): number =>
   s.lastDecreaseAt !== null && s.cooldownUntil <= s.lastDecreaseAt ? s.rttMs ?? 0 : 0
 
