@@ -375,10 +375,7 @@ export interface BackoffInfo {
  */
 const FIT_SETTLE_MS = 2000
 
-/**
- * Backoffs of one burst after a stray wall that show the limit changed (see `onBackoff`): 3, or this
- * share of the requests in flight.
- */
+/** Backoffs of one burst after a stray wall that show the limit changed (`onBackoff`): 3, or this share in flight. */
 const STRAY_BURST = 3, STRAY_BURST_SHARE = 0.3
 
 /**
