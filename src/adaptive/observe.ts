@@ -5,6 +5,7 @@
  * @since 0.2.0
  */
 import * as Aimd from "./aimd.js"
+import * as BaseRtt from "./baseRtt.js"
 import * as Congestion from "./congestion.js"
 import type { RateLimitInfo } from "./headers.js"
 import { recordSend } from "./paceLog.js"
@@ -38,24 +39,6 @@ const roundTrip = (rtt: number | null, sentAt: number | undefined, now: number):
   return rtt === null ? x : rtt + (x - rtt) / RTT_SPAN
 }
 
-/** The shortest round trip rises towards a longer one over about this many answers (a route changed). */
-const RTT_MIN_RISE = 256
-
-/**
- * The shortest recent round trip after one of `sentAt` answered at `now`: half of it bounds how soon
- * a request reaches the server, or its answer comes back (`headerPacing.ts` dates a window's start by
- * it). A stored one not finite or negative is none.
- *
- * @since 0.3.0
- * @category math
- */
-export const minRoundTrip = (min: number | null | undefined, sentAt: number | undefined, now: number): number | null => {
-  const m = usualRtt(min)
-  if (sentAt === undefined || !(now >= sentAt)) return m
-  const x = Math.min(now - sentAt, 60_000)
-  return m === null || x <= m ? x : m + (x - m) / RTT_MIN_RISE
-}
-
 /**
  * A 429, or a backoff status with a Retry-After, is a wall; a bare backoff 5xx is a wall only when
  * `congestion.ts` finds such failures above their usual share.
@@ -68,7 +51,7 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   const holding = s0.phase === "steady" || s0.phase === "hold" || s0.phase === "header"
   const verdict = Congestion.classify(s0.soft ?? Congestion.initial, soft, holding)
   const usualMs = usualRtt(s0.rttMs)
-  const measured: Aimd.AimdState = { ...s0, soft: verdict.state, rttMs: roundTrip(usualMs, r.sentAt, now), rttMinMs: minRoundTrip(s0.rttMinMs, r.sentAt, now) }
+  const measured: Aimd.AimdState = { ...s0, soft: verdict.state, rttMs: roundTrip(usualMs, r.sentAt, now), rttMinMs: BaseRtt.next(s0.rttMinMs, r.sentAt, now) }
   // Every answer is a send made: the fit replays what was sent, not the pace.
   const s = r.sentAt === undefined ? measured : recordSend(measured, r.sentAt)
   if (r.backoff && (!soft || verdict.wall)) {

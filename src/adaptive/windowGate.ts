@@ -13,6 +13,7 @@
  *
  * @since 0.2.0
  */
+import * as BaseRtt from "./baseRtt.js"
 
 /**
  * @since 0.2.0
@@ -23,7 +24,7 @@ export interface Gate {
   readonly windowMs: number
   /** Estimated decision times of answered requests still in the window, ascending. */
   readonly log: ReadonlyArray<number>
-  /** The usual round trip, without the server's stalls (`baseRtt`), or `null` before an answer. */
+  /** The usual round trip, without the server's stalls (`baseRtt.ts`), or `null` before an answer. */
   readonly rttMs: number | null
   /** Whether it may pause: a quota read from walls always; one stated by headers see `armedAfter`. */
   readonly armed: boolean
@@ -150,22 +151,6 @@ export const sane = (g: Gate | null | undefined, now: number): Gate | null => {
  */
 export const keptUnder = (g: Gate | null, rate: number): boolean => g !== null && (rate * g.windowMs) / 1000 <= g.quota
 
-/** The base round trip rises towards a longer one over about this many answers, and falls by at most half. */
-const RTT_RISE = 64
-
-/**
- * The usual round trip after a sample: a stall's answers come late by the stall, and an average they
- * inflate would date the decisions they report (their answer less half the round trip) too early,
- * so their entries would leave the window too soon (the very overrun the gate is for). It falls at
- * most by half a sample: one answer far quicker than usual (a proxy's error) would otherwise leave the
- * gate counting nothing in flight for the ~40 answers the rise takes.
- *
- * @since 0.2.0
- * @category math
- */
-export const baseRtt = (base: number | null, sample: number): number =>
-  base === null ? sample : sample <= base ? Math.max(sample, base / 2) : base + (sample - base) / RTT_RISE
-
 /**
  * Whether the gate pauses at `now`: armed, and the pace kept within the quota for a window.
  *
@@ -183,7 +168,9 @@ export const active = (g: Gate | null | undefined, now: number): boolean =>
  * @category transitions
  */
 export const record = (g: Gate, sentAt: number, now: number): Gate => {
-  const rttMs = baseRtt(g.rttMs, Math.min(Math.max(0, now - sentAt), 60_000))
+  // Without a stall's wait (`baseRtt.ts`): an average a stall's answers inflate would date the decisions
+  // they report too early, so that their entries left the window too soon (the very overrun the gate is for).
+  const rttMs = BaseRtt.next(g.rttMs, sentAt, now, BaseRtt.GATE_RISE) ?? 0
   // Whole ms: the log goes to a shared store (Redis) with the state on every answer.
   const at = Math.round(now - rttMs / 2)
   const edge = now - g.windowMs

@@ -3,7 +3,6 @@ import { Option } from "effect"
 import fc from "fast-check"
 import * as Aimd from "../../src/adaptive/aimd.js"
 import * as HeaderPacing from "../../src/adaptive/headerPacing.js"
-import * as Observe from "../../src/adaptive/observe.js"
 import { parseRateLimitHeaders } from "../../src/adaptive/headers.js"
 import * as QuotaWindow from "../../src/adaptive/quotaWindow.js"
 import { prop } from "./prop.js"
@@ -235,15 +234,4 @@ describe("quota window (whole-second resets)", () => {
     }
   )
 
-  prop(
-    "the shortest round trip falls to a shorter one at once and rises towards a longer one slowly (never past it); a stored one not finite or negative is none",
-    [fc.double({ min: 0, max: 10_000, noNaN: true }), fc.integer({ min: 0, max: 10_000 }), fc.constantFrom(NaN, -1, Infinity, null, undefined)],
-    ([min, rtt, bad]) => {
-      const next = Observe.minRoundTrip(min, 0, rtt)!
-      if (rtt <= min) expect(next).toBe(rtt)
-      else expect(next >= min && next <= min + (rtt - min) / 100).toBe(true)
-      expect(Observe.minRoundTrip(bad, 0, rtt)).toBe(rtt)
-      expect(Observe.minRoundTrip(min, undefined, rtt)).toBe(min)
-    }
-  )
 })

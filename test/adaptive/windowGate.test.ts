@@ -94,16 +94,6 @@ describe("window gate", () => {
   )
 
   prop(
-    "the base round trip falls to a shorter sample by at most half, and rises 1/64 of the way to a longer one",
-    [fc.double({ min: 0, max: 1000, noNaN: true }), fc.double({ min: 0, max: 60_000, noNaN: true })],
-    ([base, sample]) => {
-      const next = WindowGate.baseRtt(base, sample)
-      if (sample <= base) expect(next).toBe(Math.max(sample, base / 2))
-      else expect(next).toBeCloseTo(base + (sample - base) / 64, 9)
-    }
-  )
-
-  prop(
     "paceCap: the quota per window without jitter, lower the more jitter, never below half of it; paced keeps the lower",
     [arbGate, fc.double({ min: 0, max: 1000, noNaN: true }), fc.double({ min: 0, max: 5000, noNaN: true }), arbRate],
     ([[quota], base, extra, rate]) => {
