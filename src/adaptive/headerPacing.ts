@@ -37,6 +37,57 @@ const SPAN_RTTS = 2
  * @category transitions
  */
 export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now: number, sentAt = now): AimdState => {
+  const { s, windowMs } = read(s1, info, now, sentAt)
+  const rate = info.limit !== undefined && windowMs !== undefined && windowMs > 0
+    ? info.limit / (windowMs / 1000)
+    : undefined
+  // A hostile window (say 5e-324 ms) makes 0 / 0: no sustained rate can be read from it.
+  const sustained = rate !== undefined && Number.isFinite(rate) ? rate : undefined
+  const rtt = s.rttMs ?? 0
+  const restore = info.remaining === undefined || info.limit === undefined || s.restore?.steady !== true
+    ? undefined
+    : RestoreRate.estimate(s.restore.samples, info.limit, now - 2 * rtt, Math.max(RestoreRate.SPAN_MS, SPAN_RTTS * rtt))
+  const gate = gateOf(s, info)
+  // A quota the gate keeps is its own (a 1 s IETF log 100-300 ms away, docs overstated: 66 -> 62% also
+  // paused as a fixed window), a quota restored steadily no window's.
+  const fixed = gate !== null || restore !== undefined ? undefined : fixedWindow(s, info, windowMs, now, sentAt)
+  const inflight = fixed === undefined && !WindowGate.active(gate, now) && restore === undefined
+    ? onTheirWay(s, info, windowMs, sentAt)
+    : 0
+  const exhausted = fixed !== undefined ? fixed.exhausted : info.remaining !== undefined && info.remaining < 1 + inflight
+  const header = { ...s, windowGate: gate, phase: "header", source: "header", ceiling: sustained ?? s.ceiling, lastSuccessAt: null } as const
+  if (
+    exhausted && info.remaining !== undefined && info.resetAt !== undefined && info.resetAt > now && !QuotaWindow.sentBefore(s1, sentAt)
+  ) {
+    // A quota restored steadily (a bucket) has its next unit back in one step of that rate, not at
+    // the reset (when all of it is back).
+    const next = restore !== undefined && restore.rate > 0 ? now + 1000 / restore.rate : Infinity
+    const back = fixed?.until ?? restoredAt(s, { ...info, remaining: info.remaining, resetAt: info.resetAt }, windowMs, now, sentAt, inflight)
+    const until = Math.min(back, info.resetAt, next, now + c.maxQuotaWaitMs)
+    return { ...header, cooldownUntil: Math.max(s.cooldownUntil, until), headerUntil: Math.max(s.headerUntil, until + c.headerStaleMs) }
+  }
+  const paced = paceOf(c, s, info, now, { sustained, windowMs, restore })
+  const target = paced !== undefined && fixed?.pace !== undefined ? Math.min(paced, fixed.pace) : paced
+  if (target === undefined || !Number.isFinite(target)) return s
+  const until = now + c.headerStaleMs
+  const partitioned = info.partition === undefined
+    ? { partitions: s.partitions, rate: target }
+    : Partitions.record(s.partitions, info.partition, target, until, now)
+  // A quota paced slower than one request per `maxQuotaWaitMs` would be a lockout in disguise.
+  const floored = Math.max(partitioned.rate, 1000 / c.maxQuotaWaitMs)
+  return { ...withPace(header, clamp(c, floored), now), partitions: partitioned.partitions, headerUntil: until }
+}
+
+/**
+ * The reading recorded: the quota window's start (`quotaWindow.ts`), the window (stated, or the
+ * longest time-to-reset seen), and the quota's return (`restoreRate.ts`).
+ */
+const read = (
+  s1: AimdState,
+  info: RateLimitInfo,
+  now: number,
+  sentAt: number
+): { readonly s: AimdState; readonly windowMs: number | undefined } => {
   const s0 = info.remaining === undefined
     ? s1
     : { ...s1, ...QuotaWindow.record(s1, { sentAt, at: now, remaining: info.remaining, limit: info.limit, partition: info.partition ?? null, oneWayMs: oneWay(s1) }, info.window ?? s1.headerWindowMs ?? undefined) }
@@ -55,82 +106,60 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
       windowMs
     )
   }
-  const rate = info.limit !== undefined && windowMs !== undefined && windowMs > 0
-    ? info.limit / (windowMs / 1000)
-    : undefined
-  // A hostile window (say 5e-324 ms) makes 0 / 0: no sustained rate can be read from it.
-  const sustained = rate !== undefined && Number.isFinite(rate) ? rate : undefined
-  const rtt = s.rttMs ?? 0
-  const restore = info.remaining === undefined || info.limit === undefined || s.restore?.steady !== true
-    ? undefined
-    : RestoreRate.estimate(s.restore.samples, info.limit, now - 2 * rtt, Math.max(RestoreRate.SPAN_MS, SPAN_RTTS * rtt))
-  // Requests on their way take what remains first: a quota left at no more than those is exhausted
-  // for the next one (a steadily restored quota is held half full instead), once the readings kept
-  // cover half a window (the first burst tells a bucket from a window no better than the docs).
-  // A stated window's quota is kept under by the gate (`windowGate.ts`), which counts those requests
-  // itself. Not a window read from a time-to-reset: a fixed window's count resets on its boundary, and
-  // kept under as a sliding one it lost its boundaries (1 s, 100-300 ms away: 76 -> 71%). Not a quota
-  // restored steadily (a bucket: no window to overrun), nor a partition's (not the key's).
-  const gate = info.partition === undefined && info.limit !== undefined && info.window !== undefined &&
-      info.remaining !== undefined && s.restore?.steady !== true
+  return { s, windowMs }
+}
+
+/**
+ * The window gate (`windowGate.ts`) of a stated window's quota, which counts the requests on their
+ * way itself. Not a window read from a time-to-reset: a fixed window's count resets on its boundary,
+ * and kept under as a sliding one it lost its boundaries (1 s, 100-300 ms away: 76 -> 71%). Not a
+ * quota restored steadily (a bucket: no window to overrun), nor a partition's (not the key's).
+ */
+const gateOf = (s: AimdState, info: RateLimitInfo): WindowGate.Gate | null =>
+  info.partition === undefined && info.limit !== undefined && info.window !== undefined &&
+    info.remaining !== undefined && s.restore?.steady !== true
     ? WindowGate.make(s.windowGate, info.limit, info.window, WindowGate.armedAfter(s.windowGate?.armed === true, info.remaining, info.limit))
     : null
-  // A quota the gate keeps is its own (a 1 s IETF log 100-300 ms away, docs overstated: 66 -> 62% also
-  // paused as a fixed window), a quota restored steadily no window's.
-  const fixed = gate !== null || restore !== undefined ? undefined : fixedWindow(s, info, windowMs, now, sentAt)
+
+/**
+ * The requests on their way, which take what remains first: a quota left at no more than those is
+ * exhausted for the next one, once the readings kept cover half a window (the first burst tells a
+ * bucket from a window no better than the docs) and show the quota in use.
+ */
+const onTheirWay = (s: AimdState, info: RateLimitInfo, windowMs: number | undefined, sentAt: number): number => {
   const since = s.restore?.samples[0]?.[0]
-  const inflight = fixed === undefined && !WindowGate.active(gate, now) && restore === undefined && info.limit !== undefined && info.remaining !== undefined && windowMs !== undefined &&
+  const ahead = (s.rate * (s.rttMs ?? 0)) / 1000
+  return info.limit !== undefined && info.remaining !== undefined && windowMs !== undefined &&
       since !== undefined && since <= sentAt - windowMs / 2 &&
-      RestoreRate.usedAt(s.restore?.samples, sentAt, info.limit, info.remaining, (s.rate * rtt) / 1000) !== undefined
-    ? Math.floor((s.rate * rtt) / 1000)
+      RestoreRate.usedAt(s.restore?.samples, sentAt, info.limit, info.remaining, ahead) !== undefined
+    ? Math.floor(ahead)
     : 0
-  const exhausted = fixed !== undefined ? fixed.exhausted : info.remaining !== undefined && info.remaining < 1 + inflight
-  if (
-    exhausted && info.remaining !== undefined && info.resetAt !== undefined && info.resetAt > now && !QuotaWindow.sentBefore(s1, sentAt)
-  ) {
-    // A quota restored steadily (a bucket) has its next unit back in one step of that rate, not at
-    // the reset (when all of it is back).
-    const next = restore !== undefined && restore.rate > 0 ? now + 1000 / restore.rate : Infinity
-    const back = fixed?.until ?? restoredAt(s, { ...info, remaining: info.remaining, resetAt: info.resetAt }, windowMs, now, sentAt, inflight)
-    const until = Math.min(back, info.resetAt, next, now + c.maxQuotaWaitMs)
-    return {
-      ...s,
-      cooldownUntil: Math.max(s.cooldownUntil, until),
-      phase: "header",
-      source: "header",
-      ceiling: sustained ?? s.ceiling,
-      headerUntil: Math.max(s.headerUntil, until + c.headerStaleMs),
-      windowGate: gate,
-      lastSuccessAt: null
-    }
+}
+
+/**
+ * The pace a quota with some left allows. One request below the quota per window: a request more,
+ * and the window's last one meets the wall. A quota of a stated window seen full while spent is
+ * restored steadily (a bucket): it holds what pacing a margin below its rate leaves, no window's last
+ * request meets a wall, and a request less per window of a small quota cost 5% (20 per second stated
+ * by IETF fields, 19 paced). A window read from a time-to-reset may be a rounded one: its `limit /
+ * window` is no rate to pace that close to.
+ */
+const paceOf = (
+  c: AimdConfig,
+  s: AimdState,
+  info: RateLimitInfo,
+  now: number,
+  q: {
+    readonly sustained: number | undefined
+    readonly windowMs: number | undefined
+    readonly restore: { readonly rate: number; readonly low: number } | undefined
   }
-  // One request below the quota per window: a request more, and the window's last one meets the wall.
-  // A quota of a stated window seen full while spent is restored steadily (a bucket): it holds what
-  // pacing a margin below its rate leaves, no window's last request meets a wall, and a request less
-  // per window of a small quota cost 5% (20 per second stated by IETF fields, 19 paced). A window read
-  // from a time-to-reset may be a rounded one: its `limit / window` is no rate to pace that close to.
-  const spare = s.restore?.steady === true && info.window !== undefined ? 0 : 1000 / (windowMs ?? Infinity)
-  const windowed = sustained !== undefined && windowMs !== undefined
-    ? Math.max(sustained / 2, Math.min(sustained * (1 - c.ceilingMargin / 2), sustained - spare))
+): number | undefined => {
+  const spare = s.restore?.steady === true && info.window !== undefined ? 0 : 1000 / (q.windowMs ?? Infinity)
+  const windowed = q.sustained !== undefined && q.windowMs !== undefined
+    ? Math.max(q.sustained / 2, Math.min(q.sustained * (1 - c.ceilingMargin / 2), q.sustained - spare))
     : headerPace(info, now)
-  const paced = info.window === undefined ? steadyPace(windowed, restore, info, s.rttMs ?? 0) : windowed
-  const target = paced !== undefined && fixed?.pace !== undefined ? Math.min(paced, fixed.pace) : paced
-  if (target === undefined || !Number.isFinite(target)) return s
-  const until = now + c.headerStaleMs
-  const partitioned = info.partition === undefined
-    ? { partitions: s.partitions, rate: target }
-    : Partitions.record(s.partitions, info.partition, target, until, now)
-  return {
-    // A quota paced slower than one request per `maxQuotaWaitMs` would be a lockout in disguise.
-    ...withPace(s, clamp(c, Math.max(partitioned.rate, 1000 / c.maxQuotaWaitMs)), now),
-    partitions: partitioned.partitions,
-    windowGate: gate,
-    phase: "header",
-    source: "header",
-    ceiling: sustained ?? s.ceiling,
-    headerUntil: until,
-    lastSuccessAt: null
-  }
+  return info.window === undefined ? steadyPace(windowed, q.restore, info, s.rttMs ?? 0) : windowed
 }
 
 /**
