@@ -11,11 +11,11 @@
  */
 import { Clock, Context, Duration, Effect, Either, Layer, Option, Ref } from "effect"
 import type { RateLimiterUnavailable } from "../limiter/errors.js"
-import { RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
+import { RateLimiter } from "../limiter/RateLimiter.js"
 import { parseRetryAfter } from "../retry/retryAfter.js"
 import * as Aimd from "./aimd.js"
 import { type HeaderInput, type HeaderIssue, parseRateLimitHeaders } from "./headers.js"
-import * as InFlight from "./inFlight.js"
+import * as InFlightGate from "./inFlightGate.js"
 import * as Observe from "./observe.js"
 import { burstFor, type InvalidAdaptiveOptions, type Options, type ResolvedOptions, resolveOptions } from "./options.js"
 import * as WindowGate from "./windowGate.js"
@@ -188,50 +188,6 @@ export const readOutcome = (options: ResolvedOptions, outcome: Outcome, now: num
 const APPLY_THRESHOLD = 0.01
 
 /**
- * The in-flight cap's gate (`inFlight.ts`) of one controller: a request waits (interruptibly) until
- * its key has room, then is counted in, atomically, by its send time, and out when it ends however it
- * ends. When each request of a key unanswered in this process was sent is kept here, not in the
- * store: a shared store would keep a crashed worker's forever.
- */
-const inFlightGate = (
-  limiter: RateLimiterShape,
-  resolved: ResolvedOptions,
-  current: (key: string, now: number) => Effect.Effect<Aimd.AimdState, RateLimiterUnavailable>
-) =>
-  Effect.map(Ref.make(new Map<string, ReadonlyArray<number>>()), (unanswered) => {
-    const c = resolved.aimd
-    const enter = (key: string, cap: number | null, now: number) =>
-      Ref.modify(unanswered, (m) => {
-        const sent = m.get(key) ?? []
-        return cap !== null && sent.length >= cap ? [sent, m] : [null, new Map(m).set(key, [...sent, now])]
-      })
-    const leave = (key: string, sentAt: number) =>
-      Ref.update(unanswered, (m) => {
-        const sent = [...(m.get(key) ?? [])]
-        const i = sent.indexOf(sentAt)
-        if (i >= 0) sent.splice(i, 1)
-        const next = new Map(m)
-        return sent.length > 0 ? next.set(key, sent) : (next.delete(key), next)
-      })
-    const admit = (key: string, restore: <A, E, R>(e: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) =>
-      Effect.gen(function*() {
-        const since = yield* Clock.currentTimeMillis
-        for (;;) {
-          const now = yield* Clock.currentTimeMillis
-          const s = yield* restore(current(key, now)).pipe(Effect.orElseSucceed(() => undefined))
-          const cap = s === undefined || now - since >= c.maxRetryAfterMs ? null : InFlight.cap(s, burstFor(resolved, s.rate))
-          const full = yield* enter(key, cap, now)
-          if (full === null) return now
-          const slot = InFlight.slotMs(s!.rate, c.maxRetryAfterMs)
-          const pause = InFlight.stalled(Math.min(...full), now, s!.rttMs) ? limiter.cooldown(key, Duration.millis(slot)) : Effect.void
-          yield* restore(Effect.zipRight(Effect.ignore(pause), Effect.sleep(Duration.millis(slot))))
-        }
-      })
-    return <A, E, R>(key: string, send: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      Effect.uninterruptibleMask((restore) => Effect.flatMap(admit(key, restore), (at) => Effect.ensuring(restore(send), leave(key, at))))
-  })
-
-/**
  * Build a controller on the `RateLimiter` in context, with a given state store.
  *
  * @since 0.1.0
@@ -330,7 +286,7 @@ export const makeWithStore = (
     const current = (key: string, now: number) =>
       Effect.map(store.get(key), (s) => (s === undefined ? Aimd.initial(c) : boundedPauses(s, now)))
 
-    const inFlight = yield* inFlightGate(limiter, resolved, current)
+    const inFlight = yield* InFlightGate.make(limiter, resolved, current)
 
     return {
       options: resolved,
