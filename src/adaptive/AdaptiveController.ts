@@ -121,9 +121,10 @@ export interface AdaptiveControllerShape {
    * Run `send` (one request of `key`, past the limiter) once fewer requests of the key are unanswered
    * in this process than its in-flight cap (`inFlight.ts`); meanwhile the key's pace is paused a slot
    * at a time, so what a stalled server held is not followed by a burst. Never waits longer than
-   * `maxRetryAfter`; a store or limiter that is down lets it through.
+   * `maxRetryAfter`; a store or limiter that is down lets it through. Optional (added in 0.2.0): a
+   * shape without it (a test double) has no cap, `withAdaptiveFeedback` sends at once.
    */
-  readonly inFlight: <A, E, R>(key: string, send: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  readonly inFlight?: <A, E, R>(key: string, send: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Apply the current (initially configured) rate of `key` to the limiter before the first request. */
   readonly prime: (key: string) => Effect.Effect<void, RateLimiterUnavailable>
   readonly snapshot: (key: string) => Effect.Effect<Snapshot, RateLimiterUnavailable>
@@ -188,7 +189,8 @@ export const readOutcome = (options: ResolvedOptions, outcome: Outcome, now: num
 const APPLY_THRESHOLD = 0.01
 
 /**
- * Build a controller on the `RateLimiter` in context, with a given state store.
+ * Build a controller on the `RateLimiter` in context, with a given state store (its in-flight gate
+ * always present).
  *
  * @since 0.1.0
  * @category constructors
@@ -196,7 +198,7 @@ const APPLY_THRESHOLD = 0.01
 export const makeWithStore = (
   options: Options,
   store: ControllerStore
-): Effect.Effect<AdaptiveControllerShape, InvalidAdaptiveOptions, RateLimiter> =>
+): Effect.Effect<Required<AdaptiveControllerShape>, InvalidAdaptiveOptions, RateLimiter> =>
   Effect.gen(function*() {
     const resolved = yield* Either.match(resolveOptions(options), { onLeft: Effect.fail, onRight: Effect.succeed })
     const limiter = yield* RateLimiter
@@ -311,7 +313,7 @@ export const makeWithStore = (
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options): Effect.Effect<AdaptiveControllerShape, InvalidAdaptiveOptions, RateLimiter> =>
+export const make = (options: Options): Effect.Effect<Required<AdaptiveControllerShape>, InvalidAdaptiveOptions, RateLimiter> =>
   Effect.flatMap(makeMemoryStore, (store) => makeWithStore(options, store))
 
 /**
