@@ -11,7 +11,7 @@
  */
 import { Clock, Context, Duration, Effect, Either, Layer, Option, Ref } from "effect"
 import type { RateLimiterUnavailable } from "../limiter/errors.js"
-import { RateLimiter } from "../limiter/RateLimiter.js"
+import { RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
 import { parseRetryAfter } from "../retry/retryAfter.js"
 import * as Aimd from "./aimd.js"
 import { type HeaderInput, type HeaderIssue, parseRateLimitHeaders } from "./headers.js"
@@ -188,6 +188,39 @@ export const readOutcome = (options: ResolvedOptions, outcome: Outcome, now: num
 /** Relative change of the rate below which the limiter is not told (saves round trips to Redis). */
 const APPLY_THRESHOLD = 0.01
 
+/** The controller's view of one key at `now`: its state, with the limiter's tokens and pause. */
+const snapshotOf = (limiter: RateLimiterShape) =>
+  (key: string, s: Aimd.AimdState, now: number): Effect.Effect<Snapshot, RateLimiterUnavailable> =>
+  Effect.map(limiter.snapshot(key), (ls) => {
+    const tokens = ls.limits.length === 0 ? null : Math.min(...ls.limits.map((l) => l.tokens))
+    const until = Math.max(s.cooldownUntil, ls.cooldownUntil ?? 0)
+    return {
+      key,
+      currentRate: s.rate,
+      tokens,
+      cooldownUntil: until > now ? until : null,
+      lastDecreaseRate: s.lastDecreaseRate,
+      ceiling: s.ceiling,
+      source: s.source,
+      phase: s.phase,
+      decreases: s.decreases
+    }
+  })
+
+/** Logs each malformed header once per key as a warning (a server fault), the rest at debug. */
+const issueLogger = (warned: Ref.Ref<Set<string>>) => (key: string, issues: ReadonlyArray<HeaderIssue>) =>
+  Effect.forEach(issues, (issue) =>
+    Effect.gen(function*() {
+      const id = `${key}\u0000${issue.header}`
+      // Unsupported (well-formed, e.g. a quota in bytes) is not a server fault: debug only.
+      const first = issue.unsupported !== true &&
+        (yield* Ref.modify(warned, (s) => s.has(id) ? [false, s] : [true, new Set(s).add(id)]))
+      const log = first ? Effect.logWarning : Effect.logDebug
+      yield* log(`ignored ${issue.unsupported === true ? "" : "malformed "}rate-limit header ${issue.header}: ${issue.reason}`).pipe(
+        Effect.annotateLogs({ key, header: issue.header, value: issue.value })
+      )
+    }), { discard: true })
+
 /**
  * Build a controller on the `RateLimiter` in context, with a given state store (its in-flight gate
  * always present).
@@ -205,24 +238,8 @@ export const makeWithStore = (
     const c = resolved.aimd
     // What this process last told its limiter, per key.
     const applied = yield* Ref.make(new Map<string, number>())
-    const warned = yield* Ref.make(new Set<string>())
 
-    const toSnapshot = (key: string, s: Aimd.AimdState, now: number): Effect.Effect<Snapshot, RateLimiterUnavailable> =>
-      Effect.map(limiter.snapshot(key), (ls) => {
-        const tokens = ls.limits.length === 0 ? null : Math.min(...ls.limits.map((l) => l.tokens))
-        const until = Math.max(s.cooldownUntil, ls.cooldownUntil ?? 0)
-        return {
-          key,
-          currentRate: s.rate,
-          tokens,
-          cooldownUntil: until > now ? until : null,
-          lastDecreaseRate: s.lastDecreaseRate,
-          ceiling: s.ceiling,
-          source: s.source,
-          phase: s.phase,
-          decreases: s.decreases
-        }
-      })
+    const toSnapshot = snapshotOf(limiter)
 
     // A state may come from a shared store (other versions, a corrupted value): a pause it holds is
     // applied only when finite, and never longer than any the controller sets.
@@ -258,18 +275,7 @@ export const makeWithStore = (
         }
       }).pipe(Effect.catchTag("InvalidPacing", (e) => Effect.die(e)))
 
-    const logIssues = (key: string, issues: ReadonlyArray<HeaderIssue>) =>
-      Effect.forEach(issues, (issue) =>
-        Effect.gen(function*() {
-          const id = `${key}\u0000${issue.header}`
-          // Unsupported (well-formed, e.g. a quota in bytes) is not a server fault: debug only.
-          const first = issue.unsupported !== true &&
-            (yield* Ref.modify(warned, (s) => s.has(id) ? [false, s] : [true, new Set(s).add(id)]))
-          const log = first ? Effect.logWarning : Effect.logDebug
-          yield* log(`ignored ${issue.unsupported === true ? "" : "malformed "}rate-limit header ${issue.header}: ${issue.reason}`).pipe(
-            Effect.annotateLogs({ key, header: issue.header, value: issue.value })
-          )
-        }), { discard: true })
+    const logIssues = issueLogger(yield* Ref.make(new Set<string>()))
 
     const observe = (key: string, outcome: Outcome) =>
       Effect.gen(function*() {
