@@ -15,7 +15,7 @@ import { RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
 import { parseRetryAfter } from "../retry/retryAfter.js"
 import * as Aimd from "./aimd.js"
 import { type HeaderInput, type HeaderIssue, parseRateLimitHeaders } from "./headers.js"
-import * as InFlight from "./inFlight.js"
+import * as InFlightGate from "./inFlightGate.js"
 import * as Observe from "./observe.js"
 import { burstFor, type InvalidAdaptiveOptions, type Options, type ResolvedOptions, resolveOptions } from "./options.js"
 import * as WindowGate from "./windowGate.js"
@@ -121,9 +121,10 @@ export interface AdaptiveControllerShape {
    * Run `send` (one request of `key`, past the limiter) once fewer requests of the key are unanswered
    * in this process than its in-flight cap (`inFlight.ts`); meanwhile the key's pace is paused a slot
    * at a time, so what a stalled server held is not followed by a burst. Never waits longer than
-   * `maxRetryAfter`; a store or limiter that is down lets it through.
+   * `maxRetryAfter`; a store or limiter that is down lets it through. Optional (added in 0.2.0): a
+   * shape without it (a test double) has no cap, `withAdaptiveFeedback` sends at once.
    */
-  readonly inFlight: <A, E, R>(key: string, send: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  readonly inFlight?: <A, E, R>(key: string, send: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** Apply the current (initially configured) rate of `key` to the limiter before the first request. */
   readonly prime: (key: string) => Effect.Effect<void, RateLimiterUnavailable>
   readonly snapshot: (key: string) => Effect.Effect<Snapshot, RateLimiterUnavailable>
@@ -187,52 +188,42 @@ export const readOutcome = (options: ResolvedOptions, outcome: Outcome, now: num
 /** Relative change of the rate below which the limiter is not told (saves round trips to Redis). */
 const APPLY_THRESHOLD = 0.01
 
-/**
- * The in-flight cap's gate (`inFlight.ts`) of one controller: a request waits (interruptibly) until
- * its key has room, then is counted in, atomically, by its send time, and out when it ends however it
- * ends. When each request of a key unanswered in this process was sent is kept here, not in the
- * store: a shared store would keep a crashed worker's forever.
- */
-const inFlightGate = (
-  limiter: RateLimiterShape,
-  resolved: ResolvedOptions,
-  current: (key: string, now: number) => Effect.Effect<Aimd.AimdState, RateLimiterUnavailable>
-) =>
-  Effect.map(Ref.make(new Map<string, ReadonlyArray<number>>()), (unanswered) => {
-    const c = resolved.aimd
-    const enter = (key: string, cap: number | null, now: number) =>
-      Ref.modify(unanswered, (m) => {
-        const sent = m.get(key) ?? []
-        return cap !== null && sent.length >= cap ? [sent, m] : [null, new Map(m).set(key, [...sent, now])]
-      })
-    const leave = (key: string, sentAt: number) =>
-      Ref.update(unanswered, (m) => {
-        const sent = [...(m.get(key) ?? [])]
-        const i = sent.indexOf(sentAt)
-        if (i >= 0) sent.splice(i, 1)
-        const next = new Map(m)
-        return sent.length > 0 ? next.set(key, sent) : (next.delete(key), next)
-      })
-    const admit = (key: string, restore: <A, E, R>(e: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) =>
-      Effect.gen(function*() {
-        const since = yield* Clock.currentTimeMillis
-        for (;;) {
-          const now = yield* Clock.currentTimeMillis
-          const s = yield* restore(current(key, now)).pipe(Effect.orElseSucceed(() => undefined))
-          const cap = s === undefined || now - since >= c.maxRetryAfterMs ? null : InFlight.cap(s, burstFor(resolved, s.rate))
-          const full = yield* enter(key, cap, now)
-          if (full === null) return now
-          const slot = InFlight.slotMs(s!.rate, c.maxRetryAfterMs)
-          const pause = InFlight.stalled(Math.min(...full), now, s!.rttMs) ? limiter.cooldown(key, Duration.millis(slot)) : Effect.void
-          yield* restore(Effect.zipRight(Effect.ignore(pause), Effect.sleep(Duration.millis(slot))))
-        }
-      })
-    return <A, E, R>(key: string, send: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-      Effect.uninterruptibleMask((restore) => Effect.flatMap(admit(key, restore), (at) => Effect.ensuring(restore(send), leave(key, at))))
+/** The controller's view of one key at `now`: its state, with the limiter's tokens and pause. */
+const snapshotOf = (limiter: RateLimiterShape) =>
+  (key: string, s: Aimd.AimdState, now: number): Effect.Effect<Snapshot, RateLimiterUnavailable> =>
+  Effect.map(limiter.snapshot(key), (ls) => {
+    const tokens = ls.limits.length === 0 ? null : Math.min(...ls.limits.map((l) => l.tokens))
+    const until = Math.max(s.cooldownUntil, ls.cooldownUntil ?? 0)
+    return {
+      key,
+      currentRate: s.rate,
+      tokens,
+      cooldownUntil: until > now ? until : null,
+      lastDecreaseRate: s.lastDecreaseRate,
+      ceiling: s.ceiling,
+      source: s.source,
+      phase: s.phase,
+      decreases: s.decreases
+    }
   })
 
+/** Logs each malformed header once per key as a warning (a server fault), the rest at debug. */
+const issueLogger = (warned: Ref.Ref<Set<string>>) => (key: string, issues: ReadonlyArray<HeaderIssue>) =>
+  Effect.forEach(issues, (issue) =>
+    Effect.gen(function*() {
+      const id = `${key}\u0000${issue.header}`
+      // Unsupported (well-formed, e.g. a quota in bytes) is not a server fault: debug only.
+      const first = issue.unsupported !== true &&
+        (yield* Ref.modify(warned, (s) => s.has(id) ? [false, s] : [true, new Set(s).add(id)]))
+      const log = first ? Effect.logWarning : Effect.logDebug
+      yield* log(`ignored ${issue.unsupported === true ? "" : "malformed "}rate-limit header ${issue.header}: ${issue.reason}`).pipe(
+        Effect.annotateLogs({ key, header: issue.header, value: issue.value })
+      )
+    }), { discard: true })
+
 /**
- * Build a controller on the `RateLimiter` in context, with a given state store.
+ * Build a controller on the `RateLimiter` in context, with a given state store (its in-flight gate
+ * always present).
  *
  * @since 0.1.0
  * @category constructors
@@ -240,31 +231,15 @@ const inFlightGate = (
 export const makeWithStore = (
   options: Options,
   store: ControllerStore
-): Effect.Effect<AdaptiveControllerShape, InvalidAdaptiveOptions, RateLimiter> =>
+): Effect.Effect<Required<AdaptiveControllerShape>, InvalidAdaptiveOptions, RateLimiter> =>
   Effect.gen(function*() {
     const resolved = yield* Either.match(resolveOptions(options), { onLeft: Effect.fail, onRight: Effect.succeed })
     const limiter = yield* RateLimiter
     const c = resolved.aimd
     // What this process last told its limiter, per key.
     const applied = yield* Ref.make(new Map<string, number>())
-    const warned = yield* Ref.make(new Set<string>())
 
-    const toSnapshot = (key: string, s: Aimd.AimdState, now: number): Effect.Effect<Snapshot, RateLimiterUnavailable> =>
-      Effect.map(limiter.snapshot(key), (ls) => {
-        const tokens = ls.limits.length === 0 ? null : Math.min(...ls.limits.map((l) => l.tokens))
-        const until = Math.max(s.cooldownUntil, ls.cooldownUntil ?? 0)
-        return {
-          key,
-          currentRate: s.rate,
-          tokens,
-          cooldownUntil: until > now ? until : null,
-          lastDecreaseRate: s.lastDecreaseRate,
-          ceiling: s.ceiling,
-          source: s.source,
-          phase: s.phase,
-          decreases: s.decreases
-        }
-      })
+    const toSnapshot = snapshotOf(limiter)
 
     // A state may come from a shared store (other versions, a corrupted value): a pause it holds is
     // applied only when finite, and never longer than any the controller sets.
@@ -300,18 +275,7 @@ export const makeWithStore = (
         }
       }).pipe(Effect.catchTag("InvalidPacing", (e) => Effect.die(e)))
 
-    const logIssues = (key: string, issues: ReadonlyArray<HeaderIssue>) =>
-      Effect.forEach(issues, (issue) =>
-        Effect.gen(function*() {
-          const id = `${key}\u0000${issue.header}`
-          // Unsupported (well-formed, e.g. a quota in bytes) is not a server fault: debug only.
-          const first = issue.unsupported !== true &&
-            (yield* Ref.modify(warned, (s) => s.has(id) ? [false, s] : [true, new Set(s).add(id)]))
-          const log = first ? Effect.logWarning : Effect.logDebug
-          yield* log(`ignored ${issue.unsupported === true ? "" : "malformed "}rate-limit header ${issue.header}: ${issue.reason}`).pipe(
-            Effect.annotateLogs({ key, header: issue.header, value: issue.value })
-          )
-        }), { discard: true })
+    const logIssues = issueLogger(yield* Ref.make(new Set<string>()))
 
     const observe = (key: string, outcome: Outcome) =>
       Effect.gen(function*() {
@@ -330,7 +294,7 @@ export const makeWithStore = (
     const current = (key: string, now: number) =>
       Effect.map(store.get(key), (s) => (s === undefined ? Aimd.initial(c) : boundedPauses(s, now)))
 
-    const inFlight = yield* inFlightGate(limiter, resolved, current)
+    const inFlight = yield* InFlightGate.make(limiter, resolved, current)
 
     return {
       options: resolved,
@@ -355,7 +319,7 @@ export const makeWithStore = (
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options): Effect.Effect<AdaptiveControllerShape, InvalidAdaptiveOptions, RateLimiter> =>
+export const make = (options: Options): Effect.Effect<Required<AdaptiveControllerShape>, InvalidAdaptiveOptions, RateLimiter> =>
   Effect.flatMap(makeMemoryStore, (store) => makeWithStore(options, store))
 
 /**

@@ -33,8 +33,17 @@ export const cap = (s: Pick<AimdState, "phase" | "rate" | "rttMs">, burst: numbe
   const rtt = s.rttMs
   if (s.phase !== "steady" || typeof rtt !== "number" || !Number.isFinite(rtt) || rtt < 0) return null
   if (!Number.isFinite(s.rate) || s.rate <= 0) return null
-  return Math.max(Math.ceil((HEADROOM * s.rate * rtt) / 1000) + SPARE, Number.isFinite(burst) ? Math.ceil(burst) : 0)
+  return Math.max(Math.ceil((HEADROOM * s.rate * rtt) / 1000) + SPARE, floor(burst))
 }
+
+/**
+ * The smallest cap a limiter's burst of at least `burst` allows: below it a request goes without
+ * reading the key's state (a Redis round trip the send would wait for).
+ *
+ * @since 0.2.0
+ * @category math
+ */
+export const floor = (burst: number): number => Math.max(SPARE, Number.isFinite(burst) ? Math.ceil(burst) : 0)
 
 /**
  * How long a request that found the cap full waits before it looks again, pausing the pace meanwhile:

@@ -30,6 +30,12 @@ describe("in-flight cap", () => {
     expect(InFlight.cap({ phase, rate: r, rttMs: t }, NaN)).toBe(Math.ceil(2 * bdp) + 2)
   })
 
+  prop("never below the floor of any smaller burst: below it no state need be read", [rate, rtt, fc.double({ min: 1, max: 1e6, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })], ([r, t, burst, share]) => {
+    const cap = InFlight.cap({ phase: "steady", rate: r, rttMs: t }, burst)
+    expect(cap).toBeGreaterThanOrEqual(InFlight.floor(1 + (burst - 1) * share))
+    expect(InFlight.floor(NaN)).toBe(2)
+  })
+
   prop(
     "a round trip or rate not finite, negative or missing (a malformed stored state): no cap",
     [fc.constantFrom(NaN, Infinity, -Infinity, -1, null, undefined), fc.constantFrom(NaN, Infinity, 0, -3)],

@@ -271,8 +271,8 @@ export const simulate = (cell: Cell): Result => {
     const bound = adaptive?.maxPauseMs ?? 0
     if (s !== undefined && cap !== null && unanswered.length >= cap && now - since < bound) {
       const slot = InFlight.slotMs(s.rate, bound)
-      if (InFlight.stalled(Math.min(...unanswered), now, s.rttMs)) client.pace.cooldown(now + slot, now)
-      push(q, { t: now + slot, kind: "gate", since })
+      if (InFlight.stalled(unanswered[0]!, now, s.rttMs)) client.pace.cooldown(now + slot, now)
+      push(q, { t: Math.min(now + slot, since + bound), kind: "gate", since })
       return
     }
     unanswered.push(now)
@@ -301,6 +301,8 @@ export const simulate = (cell: Cell): Result => {
       if (e.kind === "respond") {
         unanswered.splice(unanswered.indexOf(e.response.sentAt), 1)
         client.observe(e.response, now)
+        // A request that leaves wakes the requests waiting at the cap: they look again at once.
+        for (const g of q.filter((x) => x.kind === "gate")) q.splice(q.indexOf(g), 1), push(q, { ...g, t: now })
         waiting++
         if (e.response.status !== 200) pending++
         else if (++succeeded === cell.work) {

@@ -81,6 +81,26 @@ describe("provided parts", () => {
       expect(client.bulkhead).toBe(bulkhead)
     }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.provide(quiet)))
 
+  it.scopedLive("a provided AdaptiveController without an in-flight gate (a shape written before it) still gets the feedback", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer(() => ({ status: 200, body: {} }))
+      const limiter = yield* makeMemory({ limits: [Limit.perSecond("rps", 100)] })
+      const real = yield* Adaptive.make({ initialRate: 10 }).pipe(Effect.provideService(RateLimiter, limiter))
+      let observed = 0
+      const adaptive: Adaptive.AdaptiveControllerShape = {
+        options: real.options,
+        prime: real.prime,
+        snapshot: real.snapshot,
+        observe: (key, outcome) => Effect.suspend(() => (observed++, real.observe(key, outcome)))
+      }
+      const client = yield* Effect.flatMap(config(server.url), (c) => ResilientClient.make(c)).pipe(
+        Effect.provideService(RateLimiter, limiter),
+        Effect.provideService(Adaptive.AdaptiveController, adaptive)
+      )
+      expect((yield* client.client.get("/x")).status).toBe(200)
+      expect(observed).toBe(1)
+    }).pipe(Effect.provide(NodeHttpClient.layerUndici), Effect.provide(quiet)))
+
   it.scopedLive("a provided ResponseCache answers the second read", () =>
     Effect.gen(function*() {
       const server = yield* startServer(() => ({ status: 200, body: { n: 1 }, headers: { "cache-control": "max-age=60" } }))
