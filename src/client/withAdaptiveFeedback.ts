@@ -45,21 +45,23 @@ const noCap = <A, E, R>(_key: string, send: Effect.Effect<A, E, R>) => send
 export const adaptiveStep = (options: AdaptiveFeedbackOptions): Step<AdaptiveControllerShape, never> => {
   const keyOf = options.key ?? (() => options.api)
   return (adaptive, send, request) =>
-    Exchange.within(request, (exchange) =>
+    Exchange.within(request, (exchange) => {
+      const key = keyOf(request)
       // Sent once the key has room for it in flight, and observed before it leaves the count.
       // A controller without a gate (a test double written before it existed): no cap.
-      (adaptive.inFlight ?? noCap)(
-        keyOf(request),
+      return (adaptive.inFlight ?? noCap)(
+        key,
         Effect.suspend(() => {
           const sentAt = exchange.clock.unsafeCurrentTimeMillis()
           return Effect.flatMap(send(request), (response) =>
-            adaptive.observe(keyOf(request), { status: response.status, headers: headerRecord(response), sentAt }).pipe(
+            adaptive.observe(key, { status: response.status, headers: headerRecord(response), sentAt }).pipe(
               Effect.flatMap((snap) => report(options.api, snap, sentAt)),
               Effect.catchAll((e) => Effect.logWarning("adaptive controller could not apply feedback", e)),
               Effect.as(response)
             ))
         })
-      ))
+      )
+    })
 }
 
 /**
