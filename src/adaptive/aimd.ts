@@ -27,7 +27,7 @@ import { MAX_QUOTA_WAIT_MS } from "./headers.js"
 import type { Partitions as PartitionMap } from "./partitions.js"
 import { deliveredCap, measureDelivered } from "./delivered.js"
 import { paceAt, type SendCount, sentLog, startCounted, withPace } from "./paceLog.js"
-import { extendPause } from "./pause.js"
+import { extendPause, openRangeDelay } from "./pause.js"
 import type * as QuotaWindow from "./quotaWindow.js"
 import type * as RestoreRate from "./restoreRate.js"
 import { type Decision, decideAtWall, STRAY_CONFIRM_MS } from "./wallDecision.js"
@@ -422,7 +422,7 @@ export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: Backo
     ceilingHigh: d.ceilingHigh,
     priorValid: d.priorValid,
     stray: d.stray ? { at: wallAt, quietMs: wallAt - (s.cycle?.resumeAt ?? wallAt) } : null,
-    settledAt: d.stray ? s.settledAt : d.fitted === true ? now + FIT_SETTLE_MS : resumeAt + STRAY_CONFIRM_MS,
+    settledAt: d.stray ? s.settledAt : d.fitted === true ? now + (FIT_SETTLE_MS) : resumeAt + STRAY_CONFIRM_MS,
     lastDecreaseRate: wallPace,
     lastDecreaseAt: now,
     softWall: info.soft === true,
@@ -432,7 +432,7 @@ export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: Backo
     // half from the resume (a window's wall comes after its quota, sent a window in).
     probeStartedAt: d.phase === "probe" ? resumeAt + (d.window?.windowMs ?? 0) * 1.5 - PROBE_HOLD_MS : null,
     // A stray wall is no failed probe: the probes keep their schedule.
-    probeAt: d.stray ? Math.max(s.probeAt, resumeAt) : resumeAt + (d.probeSoon ? c.recoveryMs : d.probeGapMs),
+    probeAt: d.stray ? Math.max(s.probeAt, resumeAt) : resumeAt + (d.probeSoon ? openRangeDelay(c.recoveryMs, s.rttMs ?? 0, d.fitted === true) : d.probeGapMs),
     probeGapMs: d.probeGapMs,
     lastSuccessAt: null,
     cooldownUntil,
