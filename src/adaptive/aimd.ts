@@ -422,7 +422,7 @@ export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: Backo
     ceilingHigh: d.ceilingHigh,
     priorValid: d.priorValid,
     stray: d.stray ? { at: wallAt, quietMs: wallAt - (s.cycle?.resumeAt ?? wallAt) } : null,
-    settledAt: d.stray ? s.settledAt : d.fitted === true ? now + (FIT_SETTLE_MS) : resumeAt + STRAY_CONFIRM_MS,
+    settledAt: d.stray ? s.settledAt : d.fitted === true ? now + FIT_SETTLE_MS : resumeAt + STRAY_CONFIRM_MS,
     lastDecreaseRate: wallPace,
     lastDecreaseAt: now,
     softWall: info.soft === true,
