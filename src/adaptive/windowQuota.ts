@@ -11,7 +11,7 @@
  * pace, too: the reading stays below its rate when its burst is at most half what the pause refills
  * (a 0.5 s bucket answering whole seconds), at most 20% above when it holds all of it (a bucket of
  * 1 s); so the reading only raises a decision below it (`decideAtWall`), and the walls correct it.
- * The counts must agree within 2% (exactly below 50) at paces 20% apart or more: a bucket's differ
+ * The counts must agree within 2% (exactly below 50) at paces 10% apart or more: a bucket's differ
  * unless both paces are far above its rate.
  *
  * @since 0.2.0
@@ -25,8 +25,12 @@ const MIN_ACCEPTED = 10
  * bucket's reading up to 60% above its rate)…
  */
 const SAME_COUNT = 0.02
-/** …at paces at least this share apart. */
-const PACES_APART = 0.2
+/**
+ * …at paces at least this share apart. 0.2 missed the slow start's wall at 119 and the docs' 99 (17%
+ * apart) when an event loop busy in blocks slowed the ramp (the real-time bench's six cells side by
+ * side): the log was fitted at 34 and held (simulated `blocked` net, docs overstated: 84.9 -> 93.8%).
+ */
+const PACES_APART = 0.1
 /** Neither cycle lasted longer than this many pauses (a window is at most one). */
 const WITHIN_PAUSES = 2
 /**

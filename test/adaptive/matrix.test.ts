@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { cellOf, measure, measureMean, type Net, nets, rows, type ScenarioId } from "./matrix.js"
 import { demoSettings } from "../../examples/demo-settings.js"
+import { schedule } from "./loopBlocks.js"
 import { type Cell, simulate } from "./simulation.js"
 
 // The deterministic simulation matrix (pure, no clock): the cells that meet the issue's goals are
@@ -92,7 +93,12 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   ["bucket 0.5s RA=s", "cold", "tb-500ms", { b: [97, 0.98] }],
   ["bucket 0.2s RA=date", "cold", "", { b: [96, 0.97] }],
   ["bucket 0.5s RA=date", "cold", "tb-500ms-ra-date", { b: [94.5, 0.959] }],
-  ["gcra b5 503", "cold", "nginx-503", { b: [94.5, 0.96] }]
+  ["gcra b5 503", "cold", "nginx-503", { b: [94.5, 0.96] }],
+  // The full bench's busy event loop (`blocked`), docs overstated (8 seeds): 84.1% (0.895) before a
+  // window quota was read from paces 10% apart (the slow start's wall at 119, the docs' 99): in some
+  // seeds the log was fitted at 34 and held, as in the bench's 70.6. One seed still 68.5% (a wall at the quota's
+  // pace while holding, fitted at 33).
+  ["sliding 1s RA=s", "blocked", "slog-1s", { b: [90.5, 0.965] }]
 ]
 
 const goals = (name: string, scenarios: ReadonlyArray<ScenarioId>, net: "local" | "delayed" = "local") =>
@@ -128,6 +134,17 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
     // The fibers' first requests all answered at once, then the pace goes on.
     expect(heard.filter((t) => t === heard[0]).length).toBe(cell.fibers)
     expect(heard.length).toBeGreaterThan(cell.fibers * 4)
+  })
+
+  it("the blocked net's client and server do nothing within a block: answers are heard when it ends", () => {
+    const cell = cellOf(row("bucket 0.5s RA=s"), "b", "blocked", "adaptive")
+    const freeAt = schedule(cell.blocks!, 1, 1_700_000_000_000)
+    const heard: Array<number> = []
+    simulate({ ...cell, seed: 1, durationMs: 3000, trace: (t) => void heard.push(t) })
+    expect(heard.length).toBeGreaterThan(50)
+    for (const t of heard) expect(freeAt(1_700_000_000_000 + t)).toBe(1_700_000_000_000 + t)
+    // Some come in together, at a block's end.
+    expect(new Set(heard).size).toBeLessThan(heard.length)
   })
 
   goals("bucket 1s RA=s", ["a", "b", "c", "d"])
