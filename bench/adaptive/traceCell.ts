@@ -27,7 +27,7 @@ const program = Effect.gen(function*() {
   const inner = yield* Adaptive.makeMemoryStore
   const t0 = Date.now()
   // Pauses the gates set (stall gate, window gate, counter): how many, how long in all.
-  const gates = { n: 0, ms: 0 }
+  const gates = { n: 0, ms: 0, stall: 0 }
   let lastKey = ""
   const store: Adaptive.ControllerStore = {
     ...inner,
@@ -36,7 +36,11 @@ const program = Effect.gen(function*() {
         const [a, next] = f(prev)
         const now = Date.now()
         const g0 = Math.max(now, prev?.gateUntil ?? 0)
-        if ((next.gateUntil ?? 0) > g0) gates.n++, gates.ms += next.gateUntil! - g0
+        if ((next.gateUntil ?? 0) > g0) {
+          gates.n++, gates.ms += next.gateUntil! - g0
+          // The stall gate's (`stallGate.ts`): it set `heldAt` now.
+          if (next.heldAt !== prev?.heldAt) gates.stall++
+        }
         if (prev === undefined || next.decreases !== prev.decreases || next.phase !== prev.phase || Math.abs(next.rate - prev.rate) > prev.rate * 0.05) {
           console.log(`${Date.now() - t0} ${prev?.phase}->${next.phase} ${prev?.rate.toFixed(1)}->${next.rate.toFixed(1)} ceil ${next.ceiling?.toFixed(1)} high ${next.ceilingHigh?.toFixed(1)} prior ${next.priorValid} cd ${Math.max(0, next.cooldownUntil - Date.now())}`)
         }
@@ -53,8 +57,8 @@ const program = Effect.gen(function*() {
     yield* Effect.sleep("1 second")
     const c = yield* api.counters
     const s = yield* inner.get(lastKey).pipe(Effect.orElseSucceed(() => undefined))
-    console.log(`  ${Date.now() - t0} admitted ${c.accepted + c.errors5xx - last.accepted - last.errors5xx} rejected ${c.rejected429 - last.rejected429} gates ${gates.n}/${gates.ms.toFixed(0)}ms rate ${s?.rate.toFixed(1)} rtt ${s?.rttMs?.toFixed(1)}`)
-    gates.n = 0, gates.ms = 0, last = c
+    console.log(`  ${Date.now() - t0} admitted ${c.accepted + c.errors5xx - last.accepted - last.errors5xx} rejected ${c.rejected429 - last.rejected429} gates ${gates.n}/${gates.ms.toFixed(0)}ms (stall ${gates.stall}) rate ${s?.rate.toFixed(1)} rtt ${s?.rttMs?.toFixed(1)}`)
+    gates.n = 0, gates.ms = 0, gates.stall = 0, last = c
   })
   yield* Effect.fork(Effect.forever(perSecond))
   yield* Effect.sleep(`${scenario.warmupMs} millis`)

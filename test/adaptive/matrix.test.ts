@@ -44,7 +44,9 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // `aboveWindow`, 81.7% (0.861) before late successes counted in the cycle they were sent in.
   // a 86.4 / b 83.0% (8 seeds: 0.912 / 0.875) before a gate in force capped the pace a jitter below its
   // quota (`paceCap`): the gate paused on most answers, each pause a slot lost.
-  ["sliding 1s RA=s", "delayed", "", { a: [89.5, 0.94], b: [85.5, 0.9] }],
+  // b 85.9% (0.906) before the last count was let lack answers on their way (`windowQuota.ts`): 85.3
+  // (0.899), one seed of 8 85 -> 81% (a stray wall more on the plateau); the blocked net's log +5.7.
+  ["sliding 1s RA=s", "delayed", "", { a: [89.5, 0.94], b: [85, 0.895] }],
   // c 87.0% (8 seeds) before a fit pinned to the lower bound against the slow start's wall was dropped.
   // b / d 93.8 / 94.1% (0.952 / 0.945) before the stall gate's slot per stall (`stallGate.ts`), which
   // a bucket absorbing a stall's backlog loses. d 93.1% (0.935) while a lone late answer paused too
@@ -94,11 +96,16 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   ["bucket 0.2s RA=date", "cold", "", { b: [96, 0.97] }],
   ["bucket 0.5s RA=date", "cold", "tb-500ms-ra-date", { b: [94.5, 0.959] }],
   ["gcra b5 503", "cold", "nginx-503", { b: [94.5, 0.96] }],
-  // The full bench's busy event loop (`blocked`), docs overstated (8 seeds): 84.1% (0.895) before a
-  // window quota was read from paces 10% apart (the slow start's wall at 119, the docs' 99): in some
-  // seeds the log was fitted at 34 and held, as in the bench's 70.6. One seed still 68.5% (a wall at the quota's
-  // pace while holding, fitted at 33).
-  ["sliding 1s RA=s", "blocked", "slog-1s", { b: [90.5, 0.965] }]
+  // The full bench's busy event loop (`blocked`), docs overstated (8 seeds): 82.7% (0.882) before the
+  // last count was let lack the answers still on their way (`windowQuota.ts`): 48 of 50 counted, the
+  // hold below the quota met the log's wall and fitted it at 27-33. Still one seed of 8 at 69% (a wall
+  // while holding at 48.6 fitted at 33; not read further). With 1-2 ms each way, 84.1%: the slow
+  // start's wall at 119 and the docs' 99 are 17% apart, no window read (at 10%: 90.9, but a bucket's
+  // reading at small counts then broke its bound, `windowQuota.test.ts`), the log fitted at 34.
+  ["sliding 1s RA=s", "blocked", "slog-1s", { b: [88, 0.94] }],
+  // A 0.1 s bucket there: stray walls on the docs' plateau (a block's catch-up bunched against a burst
+  // of 5), each a whole-second pause; the bench's tb-100ms 81.9-96.7%. Held, not met.
+  ["bucket 0.1s RA=s", "blocked", "tb-100ms", { a: [87.5, 0.925], b: [77.5, 0.82] }]
 ]
 
 const goals = (name: string, scenarios: ReadonlyArray<ScenarioId>, net: "local" | "delayed" = "local") =>
