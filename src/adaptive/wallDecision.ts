@@ -402,7 +402,7 @@ export const decideAtWall = (
   const prev = s.cycles[s.cycles.length - 1]
   const last = s.cycle === null ? undefined : { ...s.cycle, wallAt, accepted: s.cycleAccepted ?? s.successesSinceDecrease }
   const quota = !d.stray && prev !== undefined && last !== undefined
-    ? windowRate(prev, last, paceAt(s, prev.wallAt), wallPace)
+    ? windowRate(prev, last, paceAt(s, prev.wallAt), wallPace, undefined, ((now - wallAt) * wallPace) / 1000)
     : undefined
   if (last === undefined) return d
   const documented = documentedQuota(c, s, d, last, now, wallAt, wallPace, pauseMs)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { cellOf, measure, measureMean, type Net, nets, rows, type ScenarioId } from "./matrix.js"
 import { demoSettings } from "../../examples/demo-settings.js"
+import { schedule } from "./loopBlocks.js"
 import { type Cell, simulate } from "./simulation.js"
 
 // The deterministic simulation matrix (pure, no clock): the cells that meet the issue's goals are
@@ -43,7 +44,9 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // `aboveWindow`, 81.7% (0.861) before late successes counted in the cycle they were sent in.
   // a 86.4 / b 83.0% (8 seeds: 0.912 / 0.875) before a gate in force capped the pace a jitter below its
   // quota (`paceCap`): the gate paused on most answers, each pause a slot lost.
-  ["sliding 1s RA=s", "delayed", "", { a: [89.5, 0.94], b: [85.5, 0.9] }],
+  // b 85.9% (0.906) before the last count was let lack answers on their way (`windowQuota.ts`): 85.3
+  // (0.899), one seed of 8 85 -> 81% (a stray wall more on the plateau); the blocked net's log +5.7.
+  ["sliding 1s RA=s", "delayed", "", { a: [89.5, 0.94], b: [85, 0.895] }],
   // c 87.0% (8 seeds) before a fit pinned to the lower bound against the slow start's wall was dropped.
   // b / d 93.8 / 94.1% (0.952 / 0.945) before the stall gate's slot per stall (`stallGate.ts`), which
   // a bucket absorbing a stall's backlog loses. d 93.1% (0.935) while a lone late answer paused too
@@ -96,7 +99,17 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   ["bucket 0.5s RA=s", "cold", "tb-500ms", { b: [97, 0.98], c: [89.5, 0.91] }],
   ["bucket 0.2s RA=date", "cold", "", { b: [96, 0.97] }],
   ["bucket 0.5s RA=date", "cold", "tb-500ms-ra-date", { b: [94.5, 0.959] }],
-  ["gcra b5 503", "cold", "nginx-503", { b: [94.5, 0.96] }]
+  ["gcra b5 503", "cold", "nginx-503", { b: [94.5, 0.96] }],
+  // The full bench's busy event loop (`blocked`), docs overstated (8 seeds): 82.7% (0.882) before the
+  // last count was let lack the answers still on their way (`windowQuota.ts`): 48 of 50 counted, the
+  // hold below the quota met the log's wall and fitted it at 27-33. Still one seed of 8 at 69% (a wall
+  // while holding at 48.6 fitted at 33; not read further). With 1-2 ms each way, 84.1%: the slow
+  // start's wall at 119 and the docs' 99 are 17% apart, no window read (at 10%: 90.9, but a bucket's
+  // reading at small counts then broke its bound, `windowQuota.test.ts`), the log fitted at 34.
+  ["sliding 1s RA=s", "blocked", "slog-1s", { b: [88, 0.94] }],
+  // A 0.1 s bucket there: stray walls on the docs' plateau (a block's catch-up bunched against a burst
+  // of 5), each a whole-second pause; the bench's tb-100ms 81.9-96.7%. Held, not met.
+  ["bucket 0.1s RA=s", "blocked", "tb-100ms", { a: [87.5, 0.925], b: [77.5, 0.82] }]
 ]
 
 const goals = (name: string, scenarios: ReadonlyArray<ScenarioId>, net: "local" | "delayed" = "local") =>
@@ -132,6 +145,17 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
     // The fibers' first requests all answered at once, then the pace goes on.
     expect(heard.filter((t) => t === heard[0]).length).toBe(cell.fibers)
     expect(heard.length).toBeGreaterThan(cell.fibers * 4)
+  })
+
+  it("the blocked net's client and server do nothing within a block: answers are heard when it ends", () => {
+    const cell = cellOf(row("bucket 0.5s RA=s"), "b", "blocked", "adaptive")
+    const freeAt = schedule(cell.blocks!, 1, 1_700_000_000_000)
+    const heard: Array<number> = []
+    simulate({ ...cell, seed: 1, durationMs: 3000, trace: (t) => void heard.push(t) })
+    expect(heard.length).toBeGreaterThan(50)
+    for (const t of heard) expect(freeAt(1_700_000_000_000 + t)).toBe(1_700_000_000_000 + t)
+    // Some come in together, at a block's end.
+    expect(new Set(heard).size).toBeLessThan(heard.length)
   })
 
   goals("bucket 1s RA=s", ["a", "b", "c", "d"])

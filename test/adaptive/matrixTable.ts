@@ -15,7 +15,9 @@ const fmt = (x: number, d = 1) => x.toFixed(d)
 let minGoodput = Infinity, minVs = Infinity, max429 = 0, minNoise = Infinity
 for (const net of nets_) {
   const cold = nets[net].coldStartMs === undefined ? "" : `, no answer before ${nets[net].coldStartMs} ms`
-  console.log(`\n${net}: ${nets[net].fibers} fibers, delay ${nets[net].delayMs.join("-")} ms each way${cold}`)
+  const b = nets[net].blocks
+  const blocks = b === undefined ? "" : `, event loop blocked up to ${b.maxMs} ms every ~${b.everyMs} ms`
+  console.log(`\n${net}: ${nets[net].fibers} fibers, delay ${nets[net].delayMs.join("-")} ms each way${cold}${blocks}`)
   console.log(["family".padEnd(24), ...scenarios.map((s) => s.label.padEnd(22))].join(" | "))
   for (const row of rows) {
     if (filter !== undefined && !row.name.includes(filter)) continue

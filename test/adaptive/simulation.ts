@@ -22,6 +22,7 @@ import { prng } from "../../src/testing/prng.js"
 import { rateLimitHeaders } from "../../src/testing/rateLimitHeaders.js"
 import { retryAfterHeader, type RetryAfterStyle } from "../../src/testing/retryAfterValue.js"
 import * as ServerLimiter from "../../src/testing/ServerLimiter.js"
+import { type Blocks, schedule } from "./loopBlocks.js"
 
 /** A server family of the matrix, mapped onto the pure models of `src/testing/`. */
 export type Family =
@@ -88,6 +89,13 @@ export interface Cell {
    * by default.
    */
   readonly stall?: { readonly p: number; readonly maxMs: number } | undefined
+  /**
+   * The client's event loop, with the server on it (one process, as in the real-time bench), busy in
+   * blocks (`loopBlocks.ts`): a send, an answer's processing or a decision due meanwhile happens when
+   * the block ends; the sends' pace bucket fills meanwhile (its catch-up goes out then), the answers
+   * come in together, late. None by default.
+   */
+  readonly blocks?: Blocks | undefined
   /**
    * The client's cold start (the bench's first connections and first-run code): no answer reaches the
    * client before this many ms since the start. None by default.
@@ -258,6 +266,7 @@ export const simulate = (cell: Cell): Result => {
   const lateness = () => rnd() * (cell.lag !== undefined && rnd() < cell.lag.p ? cell.lag.maxMs : 1)
   // When the head of the queue wakes up, once it had to wait (0: not waiting).
   let wakeAt = 0, late = cell.lag === undefined ? 0 : lateness()
+  const freeAt = cell.blocks === undefined ? (t: number) => t : schedule(cell.blocks, cell.seed ?? 1, T0)
   let sent = 0, sentW = 0, admittedW = 0, rejectedW = 0, maxRate = 0
   // Requests of the workload not sent yet or to be sent again, and those that succeeded.
   let pending = cell.work ?? Infinity, succeeded = 0, finishedMs: number | undefined
@@ -286,6 +295,13 @@ export const simulate = (cell: Cell): Result => {
     const evAt = q.length > 0 ? q[0]!.t : Infinity
     now = Math.min(admitAt, evAt)
     if (now >= end) break
+    const loopFree = freeAt(now)
+    if (loopFree > now) {
+      // Blocked: what was due happens when the block ends, in the order it was due.
+      if (evAt <= admitAt) push(q, { ...q.shift()!, t: loopFree })
+      else wakeAt = loopFree
+      continue
+    }
     const h = cell.hiddenAt(now - T0)
     if (h !== hidden) {
       hidden = h
