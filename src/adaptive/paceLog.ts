@@ -196,15 +196,22 @@ export const startSent = (log: ReadonlyArray<PacePoint>, from: number, wallAt: n
   if (!Number.isFinite(said) || !(accepted >= 0)) return log
   if (accepted > said * START_SHORT || said - accepted < START_SHORT_MIN) return log
   const missing = said - accepted
-  // The instant by which the log says `missing` were sent from `from`.
+  // The instant by which the log says `missing` were sent from `from`: the segment that completes it
+  // ends the search (re-measuring the sum instead let its float error start one more segment, whose
+  // negative need moved the instant back: 3.27 read as sent for 2 accepted).
   let until = from
-  for (let i = 0; i < log.length && sentBetween(log, from, until) < missing; i++) {
+  let need = missing
+  for (let i = 0; i < log.length; i++) {
     const start = Math.max(from, log[i]![0])
     const end = Math.min(wallAt, i + 1 < log.length ? log[i + 1]![0] : Infinity)
     if (end <= start) continue
     const pace = log[i]![1]
-    const need = missing - sentBetween(log, from, start)
-    until = pace > 0 && (need * 1000) / pace < end - start ? start + (need * 1000) / pace : end
+    if (pace > 0 && (need * 1000) / pace < end - start) {
+      until = start + (need * 1000) / pace
+      break
+    }
+    until = end
+    need -= (pace * (end - start)) / 1000
   }
   const inForce = [...log].reverse().find(([at]) => at <= until)?.[1]
   if (inForce === undefined || !Number.isFinite(until)) return log
