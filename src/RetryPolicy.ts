@@ -8,7 +8,7 @@
 export * from "./retry/RetryPolicy.js"
 export type { Jitter } from "./retry/backoff.js"
 export { type ExhaustedReason, InvalidRetryPolicy, RetriesExhausted } from "./retry/errors.js"
-export { MAX_RETRY_AFTER_MS, parseRetryAfter } from "./retry/retryAfter.js"
+export { MAX_RETRY_AFTER_MS, parseRetryAfter, type ServerClock } from "./retry/retryAfter.js"
 export {
   type DelaySource,
   IDEMPOTENCY_KEY_HEADER,

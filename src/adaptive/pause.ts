@@ -5,7 +5,8 @@
  * counted from the resume (when the plateau counts as settled, the next probe) move with it, else a
  * wall met right after the real resume reads as one long after it (a stray one).
  *
- * The pace log and the open cycle keep the resume first decided. Moved too, the fit read a slow start
+ * The pace log and the open cycle keep the resume first decided, unless a whole second later
+ * (`MOVED_MS`). Moved too, the fit read a slow start
  * and the pause after its wall as a far bigger bucket at a far lower rate (measured, 32 fibers 50-100
  * ms away: a 0.2 s bucket with the docs overstated 84 -> 80%, worst seed 74 -> 55%; a 1 s sliding
  * log 67 -> 56%): two cycles that both start with a full bucket hardly separate rate from burst, and
@@ -14,6 +15,17 @@
  * @since 0.2.0
  */
 import type { AimdState } from "./aimd.js"
+
+/**
+ * A later answer that moves the pause by at least this much moves the open cycle's resume (and the
+ * pace log's) with it. HTTP-dates have whole-second resolution: answers of one burst straddling a
+ * second state resumes a second apart, and a fit replaying a pace that resumed a second early read
+ * the rate ~7% high (32 fibers 100-300 ms away, a 0.2 s bucket of 50 fitted 53.6, moved 49.4; docs
+ * understated 64.0 -> 67.4%). Shorter moves (a round trip's spread) stay as first decided (moved, the
+ * same net's whole-second buckets lost up to 4.5 points), and so do moves after the slow start's wall
+ * (above; a 0.5 s bucket answering HTTP-dates, docs overstated, 84.7 -> 80.2%).
+ */
+const MOVED_MS = 500
 
 /**
  * `s` paused until `until` (later than its cooldown): settling and probing move by as much when they
@@ -26,8 +38,14 @@ export const extendPause = (s: AimdState, until: number): AimdState => {
   const from = s.cooldownUntil
   if (until <= from) return s
   const shift = (t: number) => (t >= from ? t + (until - from) : t)
+  const r = s.cycle?.resumeAt
+  // A pause a whole second longer (an HTTP-date rounded to the next second): the open cycle resumes
+  // there, as the pace did, unless its other cycle is the slow start's (see `MOVED_MS`).
+  const moved = s.cycle !== null && r !== undefined && until - r >= MOVED_MS && r >= s.cycle.from &&
+    s.cycles[s.cycles.length - 1]?.start === "empty"
   return {
     ...s,
+    ...(moved ? { cycle: { ...s.cycle!, resumeAt: until }, paceLog: s.paceLog.map(([t, p]) => [t === r ? until : t, p] as const) } : {}),
     settledAt: shift(s.settledAt),
     probeAt: shift(s.probeAt),
     cooldownUntil: until,

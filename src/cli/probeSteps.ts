@@ -157,7 +157,7 @@ export const pauseAfter = (exchanges: ReadonlyArray<Exchange>, now: number): num
       .filter((x) => x.status === 429)
       .map((x) => {
         const value = x.headers["retry-after"]
-        return value === undefined ? 1000 : Option.getOrElse(parseRetryAfter(value, now), () => 1000)
+        return value === undefined ? 1000 : Option.getOrElse(parseRetryAfter(value, now, undefined, { date: x.headers["date"] }), () => 1000)
       })
   )
 

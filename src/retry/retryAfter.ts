@@ -25,11 +25,40 @@ export const MAX_RETRY_AFTER_MS = 86_400_000
 const SECONDS = /^(\d{1,12})(?:\.(\d{1,9}))?$/
 
 /**
+ * What `parseRetryAfter` reads the server's clock from: the response's `Date` header, and how long
+ * the request took (send to answer, ms), which the answer spent at most on its way back.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ServerClock {
+  readonly date?: string | undefined
+  readonly roundTripMs?: number | undefined
+}
+
+/**
+ * The wait until `at` read on the client's clock (`nowMs`), kept within what the server's `Date`
+ * (`date`, whole seconds) leaves open: `[at − date − slack, at − date]`.
+ */
+const onServerClock = (at: number, date: number, nowMs: number, slack: number): number => {
+  const stated = at - date
+  return Math.min(stated, Math.max(stated - slack, at - nowMs))
+}
+
+/**
  * Parses a `Retry-After` value into a delay in milliseconds from `nowMs`.
  *
  * - `"120"` (delay-seconds; a fractional part such as `"1.5"` is tolerated) → `Some(120000)`
  * - an HTTP-date → the time until that instant; a date already past → `Some(0)` (retry now)
  * - negative numbers, garbage, empty values and delays over `maxMs` (default one day) → `None`
+ *
+ * With the response's `Date` header (`server.date`), an HTTP-date is read on the server's clock too:
+ * the server stated `date − Date` (both whole seconds) and stamped `Date` within the second it names,
+ * the answer then taking at most `server.roundTripMs` (the request's, when known) to arrive: the wait
+ * left is in `[stated − 1 s − roundTrip, stated]`. The client's own reading (`date − nowMs`) is kept
+ * inside: unchanged when the clocks agree, and a client clock ahead of the server's (which read the
+ * date as already past: a retry at once, another 429) or behind it (a pause as much longer) is off by
+ * at most what the dates leave open. A `Date` that does not parse is ignored.
  *
  * Never throws, whatever the input.
  *
@@ -38,6 +67,8 @@ const SECONDS = /^(\d{1,12})(?:\.(\d{1,9}))?$/
  * import { RetryPolicy } from "effect-governor"
  * RetryPolicy.parseRetryAfter("2", Date.now())                                  // Some(2000)
  * RetryPolicy.parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", Date.parse("2015-10-21T07:27:00Z")) // Some(60000)
+ * // The client's clock 5 minutes ahead: the server's Date bounds the wait to its second.
+ * RetryPolicy.parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", Date.parse("2015-10-21T07:32:00Z"), undefined, { date: "Wed, 21 Oct 2015 07:27:00 GMT" }) // Some(59000)
  * ```
  *
  * @since 0.1.0
@@ -45,7 +76,8 @@ const SECONDS = /^(\d{1,12})(?:\.(\d{1,9}))?$/
 export const parseRetryAfter = (
   value: string,
   nowMs: number,
-  maxMs: number = MAX_RETRY_AFTER_MS
+  maxMs: number = MAX_RETRY_AFTER_MS,
+  server?: ServerClock
 ): Option.Option<number> => {
   if (typeof value !== "string") return Option.none()
   const text = value.trim()
@@ -59,7 +91,11 @@ export const parseRetryAfter = (
   }
   if (!Number.isFinite(nowMs)) return Option.none()
   return Option.flatMap(parseHttpDate(text, nowMs), (at) => {
-    const ms = Math.max(0, Math.ceil(at - nowMs))
+    const text = server?.date
+    const date = typeof text === "string" && text.length <= 64 ? parseHttpDate(text, nowMs) : Option.none()
+    const rtt = server?.roundTripMs
+    const slack = 1000 + (typeof rtt === "number" && rtt > 0 && rtt < Infinity ? rtt : 0)
+    const ms = Math.max(0, Math.ceil(Option.match(date, { onNone: () => at - nowMs, onSome: (d) => onServerClock(at, d, nowMs, slack) })))
     return ms <= maxMs ? Option.some(ms) : Option.none()
   })
 }

@@ -226,7 +226,7 @@ const serverDelay = (
   const header = response.headers["retry-after"]
   if (header === undefined) return Effect.succeed(undefined)
   return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-    const parsed = parseRetryAfter(header, now)
+    const parsed = parseRetryAfter(header, now, undefined, { date: response.headers["date"] })
     if (Option.isSome(parsed)) return Effect.succeed(parsed.value)
     if (!policy.respectRetryAfter) return Effect.succeed(undefined)
     return Effect.as(

@@ -74,6 +74,7 @@ import * as Custom from "./customRoutes.js"
 import { isTestClock, UNDER_TEST_CLOCK } from "./testClockGuard.js"
 import { prng } from "./prng.js"
 import { rateLimitHeaders } from "./rateLimitHeaders.js"
+import { formatHttpDate } from "../retry/retryAfter.js"
 import { retryAfterHeader } from "./retryAfterValue.js"
 import * as Limiter from "./ServerLimiter.js"
 import {
@@ -311,7 +312,8 @@ const makeState = (
     const n = counters.arrived()
     const [next, decision] = Limiter.take(limiter, t)
     limiter = next
-    const limitHeaders = rateLimitHeaders(Limiter.view(limiter, t), t, o.headers)
+    // Its Date on its own clock, as its HTTP-dates (Node's default, the wall clock, is decades off a TestClock).
+    const limitHeaders = { date: formatHttpDate(t), ...rateLimitHeaders(Limiter.view(limiter, t), t, o.headers) }
     if (decision.admitted) return admitted(req, res, rawBody, n, respondIn, limitHeaders)
     count(routeOf(req).path, "rejected429")
     const headers = { ...limitHeaders, ...retryAfterHeader(o.retryAfter, decision.retryAfterMs, t) }

@@ -73,6 +73,19 @@ describe("a hostile server", () => {
     )
   })
 
+  it("reads an HTTP-date Retry-After on the server's clock when its Date comes along (a skewed client clock)", () => {
+    const options = resolve({ initialRate: 50, maxRetryAfterMs: 120_000, maxQuotaWaitMs: 60_000 }, 0.5)
+    const date = Date.UTC(2024, 5, 15, 12, 0, 0)
+    const headers = { "retry-after": new Date(date + 2000).toUTCString(), date: new Date(date).toUTCString() }
+    // The client's clock 10 s ahead read the date as past (no pause: another 429); 10 s behind, 12 s.
+    const ahead = date + 10_000, behind = date - 10_000
+    expect(AdaptiveController.readOutcome(options, { status: 429, headers: { "retry-after": headers["retry-after"] }, sentAt: ahead - 100 }, ahead).retryAfterMs).toBe(0)
+    expect(AdaptiveController.readOutcome(options, { status: 429, headers, sentAt: ahead - 100 }, ahead).retryAfterMs).toBe(900)
+    expect(AdaptiveController.readOutcome(options, { status: 429, headers, sentAt: behind - 100 }, behind).retryAfterMs).toBe(2000)
+    // Clocks agreeing, answered 300 ms into the Date's second: as the client's clock reads it.
+    expect(AdaptiveController.readOutcome(options, { status: 429, headers, sentAt: date }, date + 300).retryAfterMs).toBe(1700)
+  })
+
   it("cannot make a fiber wait on the limiter longer than the caps (controller + memory limiter, TestClock)", async () => {
     await fc.assert(
       fc.asyncProperty(caps, responses, async (c, outcomes) => {

@@ -56,7 +56,9 @@ export const hostileHeaders: fc.Arbitrary<Record<string, string>> = fc.record(
     "ratelimit-remaining": fc.oneof(fc.constantFrom("0", "1"), value(3)),
     "ratelimit-reset": value(3),
     ratelimit,
-    "ratelimit-policy": policy
+    "ratelimit-policy": policy,
+    // The server's clock, which bounds how an HTTP-date Retry-After is read (`parseRetryAfter`).
+    date: fc.oneof(hostileDate, garbage)
   },
   { requiredKeys: [] }
 )

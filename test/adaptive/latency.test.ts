@@ -26,6 +26,29 @@ describe("late feedback", () => {
     expect(later.probeAt - s.probeAt).toBe(150)
   })
 
+  it("a later answer a whole second later (an HTTP-date) moves the open cycle's resume and the pace log's, not after the slow start's wall", () => {
+    const first = afterWall(1000)
+    const r0 = first.cycle!.resumeAt
+    const notMoved = Aimd.onBackoff(c, first, T0 + 1150, { retryAfterMs: 1900, sentAt: T0 + 950 })
+    expect(notMoved.cooldownUntil).toBe(T0 + 3050)
+    expect(notMoved.cycle!.resumeAt).toBe(r0)
+    // A second wall: the cycle it closes starts empty.
+    let s = first
+    for (let t = 2000; t < 4000; t += 20) s = Aimd.onSuccess(c, s, T0 + t + 100, { sentAt: T0 + t })
+    s = Aimd.onBackoff(c, s, T0 + 4000, { retryAfterMs: 1000, sentAt: T0 + 3900 })
+    expect(s.cycles[s.cycles.length - 1]?.start).toBe("empty")
+    const r = s.cycle!.resumeAt
+    const log = s.paceLog
+    const near = Aimd.onBackoff(c, s, T0 + 4150, { retryAfterMs: 1000, sentAt: T0 + 3950 })
+    expect(near.cooldownUntil).toBe(T0 + 5150)
+    expect(near.cycle!.resumeAt).toBe(r)
+    expect(near.paceLog).toEqual(log)
+    const whole = Aimd.onBackoff(c, s, T0 + 4150, { retryAfterMs: 1900, sentAt: T0 + 3950 })
+    expect(whole.cycle!.resumeAt).toBe(T0 + 6050)
+    expect(whole.paceLog.map(([t]) => t)).toEqual(log.map(([t]) => (t === r ? T0 + 6050 : t)))
+    expect(whole.paceLog.map(([, p]) => p)).toEqual(log.map(([, p]) => p))
+  })
+
   it("after a decision without a pause, a wall sent within a round trip of it is the same burst; one sent later is news", () => {
     const s = afterWall(undefined)
     expect(s.cooldownUntil).toBeLessThanOrEqual(T0 + 1000)
@@ -67,7 +90,10 @@ describe("late feedback", () => {
     // A wall at the docs' pace resumed near the limit (`RESUME_BELOW_DOCS`): was 66.7 / 58.8, 68.4 / 56.4, 70.6 / 62.4.
     ["bucket 0.2s RA=s", "lagged", "b", 89, 81],
     ["bucket 0.2s RA=date", "lagged", "b", 86.5, 75],
-    ["bucket 0.5s RA=date", "lagged", "b", 83, 72]
+    ["bucket 0.5s RA=date", "lagged", "b", 83, 72],
+    // A pause a later answer moved a whole second moves the fit's resume too (`pause.ts`): was 68.1 / 58.4, 86.6 / 81.2.
+    ["bucket 0.2s RA=date", "lagged", "c", 69, 64],
+    ["bucket 0.5s RA=date", "lagged", "d", 88, 81]
   ]
   for (const [name, net, sc, mean, worst] of floors) {
     it(`${name} (${net}, ${sc}): >= ${mean}% of the hidden limit on average, >= ${worst}% on the worst seed`, () => {

@@ -94,6 +94,58 @@ describe("parseRetryAfter", () => {
     }
   })
 
+  it("reads an HTTP-date on the server's clock when its Date comes along: a skewed client is off by at most a second", () => {
+    const at = "Sat, 15 Jun 2024 12:01:00 GMT"
+    const date = "Sat, 15 Jun 2024 12:00:00 GMT"
+    // Clocks agreeing (the answer read 300 ms into the Date's second): the client's own reading.
+    expect(parseRetryAfter(at, NOW + 300, undefined, { date })).toEqual(Option.some(59_700))
+    // The client 5 minutes ahead read the date as past (retry at once), 5 minutes behind as 6 minutes away.
+    expect(parseRetryAfter(at, NOW + 300_000)).toEqual(Option.some(0))
+    expect(parseRetryAfter(at, NOW + 300_000, undefined, { date })).toEqual(Option.some(59_000))
+    expect(parseRetryAfter(at, NOW - 300_000, undefined, { date })).toEqual(Option.some(60_000))
+    // A Date that is no HTTP-date is ignored; the bound on the wait stands.
+    expect(parseRetryAfter(at, NOW + 300_000, undefined, { date: "yesterday" })).toEqual(Option.some(0))
+    expect(parseRetryAfter("Sun, 16 Jun 2024 12:00:01 GMT", NOW - 300_000, undefined, { date })).toEqual(Option.none())
+    // delay-seconds are the server's own count: its Date changes nothing.
+    expect(parseRetryAfter("2", NOW + 300_000, undefined, { date })).toEqual(Option.some(2_000))
+  })
+
+  prop(
+    "with the server's Date, an HTTP-date reads as on the client's clock when the clocks agree, and within a second and a round trip below the stated wait whatever the skew",
+    [
+      fc.integer({ min: 0, max: 4e12 }),
+      fc.integer({ min: -90_000, max: 90_000 }),
+      fc.integer({ min: 0, max: 999 }),
+      fc.integer({ min: 0, max: 5000 }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      fc.integer({ min: -1e9, max: 1e9 })
+    ],
+    ([serverNow, offsetSeconds, within, roundTripMs, way, skew]) => {
+      const date = Math.floor(serverNow / 1000) * 1000
+      const at = date + offsetSeconds * 1000
+      const stated = at - date
+      // Stamped `within` ms into its second, the answer arrives at most a round trip later.
+      const arrived = date + within + Math.floor(way * roundTripMs)
+      const agreeing = parseRetryAfter(formatHttpDate(at), arrived, undefined, { date: formatHttpDate(date), roundTripMs })
+      expect(agreeing).toEqual(parseRetryAfter(formatHttpDate(at), arrived))
+      const skewed = parseRetryAfter(formatHttpDate(at), arrived + skew, undefined, { date: formatHttpDate(date), roundTripMs })
+      // Past a day (`maxMs`) only a wait stated past it is refused.
+      if (Option.isNone(skewed)) expect(stated).toBeGreaterThan(MAX_RETRY_AFTER_MS)
+      else {
+        expect(skewed.value).toBeGreaterThanOrEqual(Math.max(0, stated - 1000 - roundTripMs))
+        expect(skewed.value).toBeLessThanOrEqual(Math.max(0, stated))
+      }
+    }
+  )
+
+  prop("with any Date header, never throws, and only yields delays in [0, max]", [fc.string(), fc.double(), fc.string()], ([s, now, date]) => {
+    const result = parseRetryAfter(s, now, undefined, { date })
+    if (Option.isSome(result)) {
+      expect(result.value).toBeGreaterThanOrEqual(0)
+      expect(result.value).toBeLessThanOrEqual(MAX_RETRY_AFTER_MS)
+    }
+  })
+
   prop("rejects every negative number", [fc.integer({ min: -1e9, max: -1 })], ([n]) => {
     expect(parseRetryAfter(String(n), NOW)).toEqual(Option.none())
   })
