@@ -91,8 +91,8 @@ export const parseRetryAfter = (
   }
   if (!Number.isFinite(nowMs)) return Option.none()
   return Option.flatMap(parseHttpDate(text, nowMs), (at) => {
-    const text = server?.date
-    const date = typeof text === "string" && text.length <= 64 ? parseHttpDate(text, nowMs) : Option.none()
+    const stamp = server?.date
+    const date = typeof stamp === "string" && stamp.length <= 64 ? parseHttpDate(stamp, nowMs) : Option.none()
     const rtt = server?.roundTripMs
     const slack = 1000 + (typeof rtt === "number" && rtt > 0 && rtt < Infinity ? rtt : 0)
     const ms = Math.max(0, Math.ceil(Option.match(date, { onNone: () => at - nowMs, onSome: (d) => onServerClock(at, d, nowMs, slack) })))
