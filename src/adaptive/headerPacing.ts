@@ -223,7 +223,10 @@ const fixedWindow = (
     s.windowJumped !== true || start === null || !Number.isFinite(start) || windowMs === undefined || info.remaining === undefined ||
     info.limit === undefined || s.rate * windowMs > FIXED_PACE_SLACK * info.limit * 1000
   ) return undefined
-  const until = start + windowMs - (oneWay(s) ?? 0)
+  const way = oneWay(s) ?? 0
+  // Answers back within a slot: a tenth of the way more (a shortest round trip read from a few hundred
+  // exceeds the two shortest ways by that much: a pause 0.1 ms short met the wall, 96.7 -> 98.8%).
+  const until = start + windowMs - way + ((s.rttMs ?? Infinity) * s.rate < 1000 ? way / 10 : 0)
   const due = (s.rate * Math.max(0, now - sentAt)) / 1000
   const left = info.remaining - (due < 1 ? 0 : due)
   const hold = due < 1 && left >= 1 && left < SPREAD && until > now
