@@ -66,7 +66,7 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
     const until = Math.min(back, info.resetAt, next, now + c.maxQuotaWaitMs)
     return { ...header, cooldownUntil: Math.max(s.cooldownUntil, until), headerUntil: Math.max(s.headerUntil, until + c.headerStaleMs) }
   }
-  const paced = paceOf(c, s, info, now, { sustained, windowMs, restore, fixed: fixed !== undefined })
+  const paced = paceOf(c, s, info, now, { sustained, windowMs, restore, kept: fixed !== undefined || gate !== null })
   const target = paced !== undefined && fixed?.pace !== undefined ? Math.min(paced, fixed.pace) : paced
   if (target === undefined || !Number.isFinite(target)) return s
   const until = now + c.headerStaleMs
@@ -144,8 +144,8 @@ const onTheirWay = (s: AimdState, info: RateLimitInfo, windowMs: number | undefi
  * restored steadily (a bucket): it holds what pacing a margin below its rate leaves, no window's last
  * request meets a wall, and a request less per window of a small quota cost 5% (20 per second stated
  * by IETF fields, 19 paced). A window read from a time-to-reset may be a rounded one: its `limit /
- * window` is no rate to pace that close to, but for a fixed window seen opening (`fixed`), whose
- * pause at the window's end keeps the count (`FULL_PACE_INFLIGHT`).
+ * window` is no rate to pace that close to, but for a quota a pause keeps (`kept`:
+ * `FULL_PACE_INFLIGHT`).
  */
 const paceOf = (
   c: AimdConfig,
@@ -156,11 +156,11 @@ const paceOf = (
     readonly sustained: number | undefined
     readonly windowMs: number | undefined
     readonly restore: { readonly rate: number; readonly low: number } | undefined
-    readonly fixed: boolean
+    readonly kept: boolean
   }
 ): number | undefined => {
   const ahead = ((s.rttMs ?? Infinity) * (q.sustained ?? 0)) / 1000
-  if (q.fixed && q.sustained !== undefined && info.limit !== undefined && ahead < Math.max(1, info.limit * FULL_PACE_INFLIGHT)) return q.sustained
+  if (q.kept && q.sustained !== undefined && info.limit !== undefined && ahead < Math.max(1, info.limit * FULL_PACE_INFLIGHT)) return q.sustained
   const spare = s.restore?.steady === true && info.window !== undefined ? 0 : 1000 / (q.windowMs ?? Infinity)
   const windowed = q.sustained !== undefined && q.windowMs !== undefined
     ? Math.max(q.sustained / 2, Math.min(q.sustained * (1 - c.ceilingMargin / 2), q.sustained - spare))
@@ -176,11 +176,12 @@ const paceOf = (
 const FIXED_PACE_SLACK = 1.1
 
 /**
- * A fixed window seen opening is paced at its whole quota (its pause at the window's end keeps the
- * count) while the requests on their way, which its readings miss, are at most this share of the
- * quota (or one): one request less per window cost a 1 s window of 50 2% (local: 96.6 -> 99.0%), and
- * 1% of a 10 s or 60 s one; with more on their way (a 1 s window 50-100 ms away: 7 of 50) the pace
- * sent past the quota between readings (93.3 -> 91.2%, 83.5 -> 77.2 at 100-300 ms).
+ * A quota kept by a pause (a fixed window seen opening: the pause at its end; a stated window: the
+ * gate) is paced at its whole rate while the requests on their way, which its readings miss, are at
+ * most this share of the quota (or one): one request less per window cost a 1 s window of 50 2%
+ * (local: 96.6 -> 99.0%; a 1 s IETF log 95.6 -> 96.3, its limit dropped 93.0 -> 96.1), and 1% of a
+ * 10 s or 60 s one; with more on their way (a 1 s window 50-100 ms away: 7 of 50) the pace sent past
+ * the quota between readings (93.3 -> 91.2%, 83.5 -> 77.2 at 100-300 ms).
  */
 const FULL_PACE_INFLIGHT = 0.05
 
