@@ -329,6 +329,9 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
 
   goals("hdr bucket 0.2s xrl", ["a", "b", "c"])
   goals("hdr fixed 1s xrl", ["a", "b", "c", "d"])
+  // Local 96.8 / 96.6 / 96.7 / 94.0% (3 seeds; the bench's fw-1s-draft7 97.1) before the gate's quota
+  // was paced at its whole rate: 98.2 / 98.2 / 98.1 / 97.6.
+  goals("hdr fixed 1s ietf", ["a", "b", "c", "d"])
   goals("hdr sliding 1s ietf", ["a", "b", "c", "d"])
   goals("hdr bucket 0.2s xrl", ["a", "b", "c"], "delayed")
 
