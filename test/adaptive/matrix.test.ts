@@ -328,14 +328,15 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
     }
   })
 
-  // The event-loop stalls of the nets cost a header pace ~1% (a catch-up of 50 ms, not the whole
-  // stall): the goal's 98% is held as 96.5% of the limit and 0.98 of the oracle.
-  it("rate-limit headers: >= 96.5% and no 429 after the first second (token bucket, 10 s and 60 s fixed windows, GitHub's 403)", () => {
-    for (const name of ["hdr bucket 1s ietf", "hdr fixed 10s xrl", "hdr fixed 60s ietf", "hdr fixed 10s 403 epoch"]) {
+  // Held at 96.5% and 0.98 of the oracle (the event-loop stalls cost a header pace ~1%) until a quota
+  // a pause keeps was paced at its whole rate with few requests on their way (`headerPacing.ts`:
+  // 98.2-98.4% then, the 1 s fixed window 96.5-97.0).
+  it("rate-limit headers: >= 98% and no 429 after the first second (token bucket, 1 s, 10 s and 60 s fixed windows, GitHub's 403)", () => {
+    for (const name of ["hdr bucket 1s ietf", "hdr fixed 1s xrl", "hdr fixed 10s xrl", "hdr fixed 60s ietf", "hdr fixed 10s 403 epoch"]) {
       for (const sc of ["a", "b", "c"] as const) {
         const m = measure(row(name), sc, "local")
-        expect(m.adaptive.goodputPct, `${name} ${sc}`).toBeGreaterThanOrEqual(96.5)
-        expect(m.vsOracle, `${name} ${sc}`).toBeGreaterThanOrEqual(0.98)
+        expect(m.adaptive.goodputPct, `${name} ${sc}`).toBeGreaterThanOrEqual(98)
+        expect(m.vsOracle, `${name} ${sc}`).toBeGreaterThanOrEqual(0.99)
         expect(m.adaptive.rejectedW, `${name} ${sc}`).toBe(0)
       }
     }
@@ -355,6 +356,11 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
   })
 
   goals("hdr bucket 0.2s xrl", ["a", "b", "c"])
+  goals("hdr fixed 1s xrl", ["a", "b", "c", "d"])
+  // Local 96.8 / 96.6 / 96.7 / 94.0% (3 seeds; the bench's fw-1s-draft7 97.1) before the gate's quota
+  // was paced at its whole rate: 98.2 / 98.2 / 98.1 / 97.6.
+  goals("hdr fixed 1s ietf", ["a", "b", "c", "d"])
+  goals("hdr sliding 1s ietf", ["a", "b", "c", "d"])
   goals("hdr bucket 0.2s xrl", ["a", "b", "c"], "delayed")
 
   it("a 50 rps token bucket of 0.2 s stating its burst as X-RateLimit-Limit, reset in whole seconds: paced at its refill, not 10 / 1 s (was 18% in every cell)", () => {
@@ -386,7 +392,11 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
     // the window gate (`windowGate.ts`): 93.8 / 93.7 / 92.8 / 91.4% with 0.07-0.09% 429s (a-c), delayed
     // 76.2 / 76.3 / 77.7 / 81.5%; no 429 now in the local cells a-c.
     const cells: ReadonlyArray<readonly [ScenarioId, Net, number]> = [
-      ["a", "local", 95.5], ["b", "local", 95.5], ["c", "local", 95.5], ["d", "local", 92.5],
+      // Local 95.5 / 95.5 / 95.5 / 92.5 before it was paced at its whole rate (a request per window
+      // less). What is left is the server's stalls: a stall's requests leave the log together a window
+      // later, and the quota holds no more of them (the oracle: 96.0% with 2.7% 429s).
+      ["a", "local", 96.25], ["b", "local", 96.25], ["c", "local", 96], ["d", "local", 95.5],
+      ["c", "cold", 96], ["d", "cold", 91],
       // d 86.5 (86.9) before a first reading opened a window (86.4: one seed of 8, 85.4 -> 81.0, no
       // longer lost its first second to a reset and met its walls elsewhere).
       // 84.0 / 81.8 / 84.2 / 85.9 (3 seeds) before the gate capped the pace a jitter below its quota.
@@ -398,7 +408,10 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
   it("a 1 s fixed window stating whole-second resets: an exhausted quota waits for the window's end, less the requests on their way (was 90.7 / 84.5 / 90.7 / 94.2%, delayed 70-80%)", () => {
     // Means over seeds 1-8; no 429 in the local cells a-c.
     const cells: ReadonlyArray<readonly [ScenarioId, Net, number]> = [
-      ["a", "local", 96.5], ["b", "local", 96.5], ["c", "local", 96.5], ["d", "local", 93],
+      // Local 96.5 / 96.5 / 96.5 / 93 before it was paced at its whole quota, its last unit taken by the
+      // next request when answers come back within a slot (was read as taken by a fraction of one).
+      ["a", "local", 98.5], ["b", "local", 98.5], ["c", "local", 98.5], ["d", "local", 97],
+      ["a", "cold", 98.5], ["b", "cold", 98.5], ["c", "cold", 98.5], ["d", "cold", 97.5],
       // Delayed 86.5 / 83.5 / 90 / 86.5 before a first reading opened a window and readings sent before
       // a window seen opening stopped pausing (`quotaWindow.ts`); 88.5 / 87.5 / 91.5 / 88 before a
       // fixed window was dated at the latest and paused until a request reaches the server after its
@@ -415,8 +428,11 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
     // start is our first request's, and a reading sent before a window opened does not pause.
     const cells: ReadonlyArray<readonly [ScenarioId, Net, number, number]> = [
       // b 96.5 / 95 before the first reading of the quota's first half opened its window (answers overtake).
-      ["a", "delayed", 97.5, 0], ["b", "delayed", 97.5, 0.2], ["c", "delayed", 97.5, 0], ["d", "delayed", 98, 0.7],
-      ["a", "lagged", 97.5, 0], ["b", "lagged", 96.5, 0.7], ["c", "lagged", 97.5, 0], ["d", "lagged", 97.5, 1.6]
+      // 97.5 / 97.5 / 97.5 / 98 and 97.5 / 96.5 / 97.5 / 97.5, 403s b 0.2 / 0.7 before the window was paced at
+      // its whole quota and its first window counted those on their way (`headerPacing.ts`; now 99.24 /
+      // 98.91 / 99.29 / 99.19 and 98.39 / 97.31 / 98.90 / 98.26, b 0.025 / 0 403s).
+      ["a", "delayed", 98.75, 0], ["b", "delayed", 98.5, 0.1], ["c", "delayed", 98.75, 0], ["d", "delayed", 98.75, 0.7],
+      ["a", "lagged", 98, 0], ["b", "lagged", 97, 0.1], ["c", "lagged", 98.5, 0], ["d", "lagged", 97.75, 1.2]
     ]
     for (const [sc, net, goodput, rejected] of cells) {
       const m = measureMean(row("hdr fixed 10s 403 epoch"), sc, net, 8)

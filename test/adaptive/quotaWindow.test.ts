@@ -234,4 +234,31 @@ describe("quota window (whole-second resets)", () => {
     }
   )
 
+  prop(
+    "a fixed window answered within a slot: paced at its whole quota, its last unit the next request's (held to one slot), then a pause past its end",
+    [fc.double({ min: 0.5, max: 4, noNaN: true }), fc.integer({ min: 0, max: 10 })],
+    ([oneWayMs, late]) => {
+      const c = Aimd.defaultConfig(50)
+      const T = 1_700_000_000_000
+      const rtt = 2 * oneWayMs
+      let s: Aimd.AimdState = { ...Aimd.initial(c), rate: 50, rttMinMs: rtt, rttMs: rtt }
+      // The previous window's last reading (long past), then a window of 50 opened by the request sent at T.
+      s = HeaderPacing.onHeaders(c, s, { limit: 50, remaining: 0, resetAt: T - 1000, source: "x-ratelimit" }, T - 2000 + rtt, T - 2000)
+      let held = 0
+      for (let i = 0; i < 50; i++) {
+        const sentAt = T + late + 20 * i
+        const at = sentAt + rtt
+        // Time to reset in whole seconds, rounded up, as express-rate-limit states it.
+        const resetAt = at + Math.ceil((T + late + oneWayMs + 1000 - at) / 1000) * 1000
+        s = HeaderPacing.onHeaders(c, s, { limit: 50, remaining: 49 - i, resetAt, source: "x-ratelimit" }, at, sentAt)
+        if (i < 49) expect(s.rate, `${i}`).toBeCloseTo(50, 6)
+        if (i === 48) held = s.cooldownUntil
+      }
+      // One left: the next request at the pace's next slot, alone (no catch-up burst of two).
+      expect(held).toBeCloseTo(T + late + 48 * 20 + 20, 6)
+      // None left: a request sent when the pause ends reaches the server after the window's end.
+      expect(s.cooldownUntil + oneWayMs).toBeGreaterThanOrEqual(T + late + oneWayMs + 1000 - 1e-6)
+    }
+  )
+
 })
