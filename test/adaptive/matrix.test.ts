@@ -82,7 +82,8 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   ["bucket 0.2s RA=precise", "delayed", "", { a: [95, 0.965], b: [96.5, 0.98] }],
   // 65.1% (0.687) before a fit refuted the docs only from a cycle of two round trips or more: a wall
   // 0.4 s after resuming at the docs' rate was read as 21 of 50.
-  ["bucket 0.1s RA=s", "lagged", "", { a: [69, 0.73] }],
+  // d 45.9% (0.544) with 8.37% 429s before a wall soon after a plateau cut was read as a limit change.
+  ["bucket 0.1s RA=s", "lagged", "", { a: [69, 0.73], d: [46, 0.545] }],
   // The bench's client starting cold (`cold`), docs overstated (8 seeds). Before the start of
   // traffic's log said what was accepted (`startSent`), its load-bound cycle was read as paced and the
   // fit credited the bucket with requests never sent: 0.2 s 81.3, 0.5 s 92.7, HTTP-date 0.2 s 74.9 /
@@ -158,7 +159,9 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
     // 2.90% (nginx 429 50-100 ms away) of 429s: the first wall was taken for a stray one, and the
     // pace stayed 2.5 times the new limit for a pause more.
     const cells: ReadonlyArray<readonly [string, Net, number]> = [
-      ["bucket 0.2s RA=s", "delayed", 1], ["bucket 0.5s RA=s", "delayed", 1], ["bucket 1s RA=s", "lagged", 3.5], ["gcra b5 429", "delayed", 2]
+      ["bucket 0.2s RA=s", "delayed", 1], ["bucket 0.5s RA=s", "delayed", 1], ["bucket 1s RA=s", "lagged", 3.5], ["gcra b5 429", "delayed", 2],
+      // 8.37% before a wall soon after a plateau cut (a whole pause) was read as a limit change: a cut a wall, eleven in 20 s.
+      ["bucket 0.1s RA=s", "lagged", 6]
     ]
     for (const [name, net, max] of cells) expect(measureMean(row(name), "d", net, 8).r429Pct, `${name} ${net}`).toBeLessThanOrEqual(max)
   })
