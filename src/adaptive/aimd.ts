@@ -181,6 +181,8 @@ export interface AimdState {
   readonly gateUntil?: number | undefined
   /** When the last answer the server held came back (`stallGate.ts`); absent before one or in an older stored state. */
   readonly heldAt?: number | undefined
+  /** How late the answers held since then came back, at most (`stallGate.ts`); absent as `heldAt`. */
+  readonly heldLateMs?: number | undefined
 }
 
 /**

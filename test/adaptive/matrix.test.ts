@@ -24,7 +24,8 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // 2 of 8 seeds had a fit 5% below, which the probe 3 s later found).
   // a / b / c 94.1 / 93.7 / 83.0% (0.957 / 0.953 / 0.844) before the in-flight cap (`inFlight.ts`): a
   // stall of ~120 ms held 6 requests, one more than the bucket's burst, and met the wall.
-  ["bucket 0.1s RA=s", "local", "tb-100ms", { a: [97.5, 0.99], b: [97.5, 0.99], c: [86, 0.875], d: [84.5, 0.85] }],
+  // d 85.3% (0.859) before the stall gate's pause reached the stall's most delayed answer, not the last one's.
+  ["bucket 0.1s RA=s", "local", "tb-100ms", { a: [97.5, 0.99], b: [97.5, 0.99], c: [86, 0.875], d: [86.5, 0.87] }],
   // b 68.6 / d 73.9% before the window quota (`windowQuota.ts`): the fit read the log's walls as a
   // bucket at a third to two thirds of its quota and held it 30 s (d 70.7% while the pinned fit was
   // probed soon without it).
@@ -88,7 +89,7 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // traffic's log said what was accepted (`startSent`), its load-bound cycle was read as paced and the
   // fit credited the bucket with requests never sent: 0.2 s 81.3, 0.5 s 92.7, HTTP-date 0.2 s 74.9 /
   // 0.5 s 90.4%. A 0.1 s bucket's slow start meets its wall at the docs' pace: not rewritten (81.5%).
-  ["bucket 0.1s RA=s", "cold", "tb-100ms", { b: [81, 0.82] }],
+  ["bucket 0.1s RA=s", "cold", "tb-100ms", { b: [81, 0.82], d: [86.5, 0.87] }],
   ["bucket 0.2s RA=s", "cold", "", { b: [95.5, 0.97] }],
   ["bucket 0.5s RA=s", "cold", "tb-500ms", { b: [97, 0.98] }],
   ["bucket 0.2s RA=date", "cold", "", { b: [96, 0.97] }],
