@@ -129,9 +129,8 @@ export interface AimdState {
   /** The documented rate is still consistent with every wall met. */
   readonly priorValid: boolean
   /**
-   * The last wall taken for a stray one (`wallDecision.ts`), or that cut the plateau after a whole
-   * pause (`cut`): its send time, and how long after the pace resumed it came. `null` after any other
-   * decision.
+   * The last wall taken for a stray one (`wallDecision.ts`), or that cut the plateau after a whole pause
+   * (`cut`): its send time, and how long after the pace resumed it came. `null` after any other one.
    */
   readonly stray: { readonly at: number; readonly quietMs: number; readonly cut?: boolean | undefined } | null
   /** A wall on the plateau from this instant on may be a stray one (`wallDecision.ts`). */
@@ -407,8 +406,7 @@ export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: Backo
     ? s.lastDecreaseAt !== null && info.sentAt < s.lastDecreaseAt + inFlightMs(s)
     : now < s.holdUntil
   // After a wall taken for a stray one, more of its burst rejected: everything in flight meets the
-  // wall, the limit changed (a stall's burst rejects one or two). Decided now, not a pause later.
-  // Not after a cut: its burst is the evidence it was decided on.
+  // wall, the limit changed (a stall's burst rejects one or two). Decided now; not after a cut (its own evidence).
   const changedBurst = sameBurst && s.stray !== null && s.stray.cut !== true && info.sentAt !== undefined && (s.burstBackoffs ?? 0) + 1 >= Math.max(STRAY_BURST, (STRAY_BURST_SHARE * s.rate * (s.rttMs ?? 0)) / 1000)
   if (sameBurst && !changedBurst) return { ...extendPause(s, cooldownUntil), burstBackoffs: (s.burstBackoffs ?? 0) + 1, lastSuccessAt: null }
   const wallAt = info.sentAt ?? now

@@ -91,10 +91,8 @@ const REFUTE_MIN_RTTS = 2
  * A wall below an estimated rate (a fit's or the docs', not a probe's guess) that neither changed nor
  * refuted it, with a pause, moves the plateau at most this share below the wall's pace: a bucket fit
  * reads the walls of other shapes (a sliding log meeting jitter) as a far lower rate. Without a pause
- * a wall costs little, and the next one corrects a fit at once. After a whole pause, the next wall
- * within `STRAY_CONFIRM_MS` of resuming on the cut shows the limit changed (`plateauWall`), as after
- * a stray wall: 32 fibers 100-300 ms away from a 0.1 s bucket dropped 50 -> 20 cut 10% a wall,
- * eleven walls in 20 s (3 seeds: 8.62 -> 6.26% 429s, goodput 43.0 -> 43.1%).
+ * a wall costs little, and the next one corrects a fit at once. After a whole pause, a wall soon after resuming
+ * on the cut is a limit change (`plateauWall`; a 0.1 s bucket 100-300 ms away dropped to 20: 8.37 -> 5.72% 429s).
  */
 const PLATEAU_CUT = 0.1
 /**
