@@ -129,10 +129,10 @@ export interface AimdState {
   /** The documented rate is still consistent with every wall met. */
   readonly priorValid: boolean
   /**
-   * The last wall taken for a stray one (`wallDecision.ts`): its send time, and how long after the
-   * pace resumed it came. `null` after any other decision.
+   * The last wall taken for a stray one (`wallDecision.ts`), or that cut the plateau after a whole pause
+   * (`cut`): its send time, and how long after the pace resumed it came. `null` after any other one.
    */
-  readonly stray: { readonly at: number; readonly quietMs: number } | null
+  readonly stray: { readonly at: number; readonly quietMs: number; readonly cut?: boolean | undefined } | null
   /** A wall on the plateau from this instant on may be a stray one (`wallDecision.ts`). */
   readonly settledAt: number
   /** Next probe above the plateau (phase `steady`). */
@@ -180,6 +180,8 @@ export interface AimdState {
   readonly gateUntil?: number | undefined
   /** When the last answer the server held came back (`stallGate.ts`); absent before one or in an older stored state. */
   readonly heldAt?: number | undefined
+  /** How late the answers held since then came back, at most (`stallGate.ts`); absent as `heldAt`. */
+  readonly heldLateMs?: number | undefined
 }
 
 /**
@@ -404,8 +406,8 @@ export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: Backo
     ? s.lastDecreaseAt !== null && info.sentAt < s.lastDecreaseAt + inFlightMs(s)
     : now < s.holdUntil
   // After a wall taken for a stray one, more of its burst rejected: everything in flight meets the
-  // wall, the limit changed (a stall's burst rejects one or two). Decided now, not a pause later.
-  const changedBurst = sameBurst && s.stray !== null && info.sentAt !== undefined && (s.burstBackoffs ?? 0) + 1 >= Math.max(STRAY_BURST, (STRAY_BURST_SHARE * s.rate * (s.rttMs ?? 0)) / 1000)
+  // wall, the limit changed (a stall's burst rejects one or two). Decided now; not after a cut (its own evidence).
+  const changedBurst = sameBurst && s.stray !== null && s.stray.cut !== true && info.sentAt !== undefined && (s.burstBackoffs ?? 0) + 1 >= Math.max(STRAY_BURST, (STRAY_BURST_SHARE * s.rate * (s.rttMs ?? 0)) / 1000)
   if (sameBurst && !changedBurst) return { ...extendPause(s, cooldownUntil), burstBackoffs: (s.burstBackoffs ?? 0) + 1, lastSuccessAt: null }
   const wallAt = info.sentAt ?? now
   s = { ...s, paceLog: sentLog(s, wallAt) }
@@ -421,7 +423,7 @@ export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: Backo
     ceiling: d.ceiling,
     ceilingHigh: d.ceilingHigh,
     priorValid: d.priorValid,
-    stray: d.stray ? { at: wallAt, quietMs: wallAt - (s.cycle?.resumeAt ?? wallAt) } : null,
+    stray: d.stray || d.cut === true ? { at: wallAt, quietMs: wallAt - (s.cycle?.resumeAt ?? wallAt), ...(d.cut === true ? { cut: true } : {}) } : null,
     settledAt: d.stray ? s.settledAt : d.fitted === true ? now + FIT_SETTLE_MS : resumeAt + STRAY_CONFIRM_MS,
     lastDecreaseRate: wallPace,
     lastDecreaseAt: now,

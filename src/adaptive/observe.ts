@@ -69,16 +69,23 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
  * slow start, a hold or a probe, what goes out is what the walls are fitted on (a 0.5 s bucket, docs
  * understated 5x: 87.1 -> 85.1% with the pause there too). And only when the last wall paused: a
  * wall without a Retry-After costs one request, less than the slot (a 0.2 s bucket answering 429s
- * without one: 0.94 -> 1.00% 429s with the pause).
+ * without one: 0.94 -> 1.00% 429s with the pause). Bounded by the stall's length (its most delayed
+ * answer's lateness), not the last answer's: a stall of 85 ms held two requests, the second back 32 ms
+ * late, and the pause of 32 ms let the next go 27 ms after the stall's pair, into a bucket of 2
+ * (0.1 s, a drop to 20, 8 fibers 1-2 ms away: one seed 80.0 -> 85.1%).
  */
 const stalled = (c: Aimd.AimdConfig, s: Aimd.AimdState, usualMs: number | null, sentAt: number | undefined, now: number): Aimd.AimdState => {
   if (sentAt === undefined || !(now >= sentAt)) return s
   const lateMs = StallGate.heldFor(usualMs, now - sentAt)
   if (lateMs === undefined) return s
-  const held = { ...s, heldAt: now }
-  if (!StallGate.together(s.heldAt, now) || s.phase !== "steady") return held
+  const together = StallGate.together(s.heldAt, now)
+  // The stall lasted as long as its most delayed answer (the first it held) was late, at least.
+  const earlier = s.heldLateMs
+  const stallMs = together && typeof earlier === "number" && Number.isFinite(earlier) ? Math.max(lateMs, earlier) : lateMs
+  const held = { ...s, heldAt: now, heldLateMs: stallMs }
+  if (!together || s.phase !== "steady") return held
   if (s.lastDecreaseAt === null || s.cooldownUntil <= s.lastDecreaseAt) return held
-  const until = StallGate.pauseAfterHeld(s.gateUntil ?? 0, now, s.rate, lateMs, c.maxRetryAfterMs)
+  const until = StallGate.pauseAfterHeld(s.gateUntil ?? 0, now, s.rate, stallMs, c.maxRetryAfterMs)
   return until > (s.gateUntil ?? 0) ? { ...held, gateUntil: until } : held
 }
 

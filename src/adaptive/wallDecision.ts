@@ -35,6 +35,8 @@ export interface Decision {
   readonly window?: { readonly quota: number; readonly windowMs: number; readonly armed?: boolean }
   /** The top of a range a trusted first fit left to the probe interval (see `decideAtWall`). */
   readonly trustedHigh?: number
+  /** A plateau cut (`PLATEAU_CUT`): a wall soon after resuming there shows the limit changed (`plateauWall`). */
+  readonly cut?: boolean
 }
 
 /**
@@ -89,7 +91,8 @@ const REFUTE_MIN_RTTS = 2
  * A wall below an estimated rate (a fit's or the docs', not a probe's guess) that neither changed nor
  * refuted it, with a pause, moves the plateau at most this share below the wall's pace: a bucket fit
  * reads the walls of other shapes (a sliding log meeting jitter) as a far lower rate. Without a pause
- * a wall costs little, and the next one corrects a fit at once.
+ * a wall costs little, and the next one corrects a fit at once. After a whole pause, a wall soon after resuming
+ * on the cut is a limit change (`plateauWall`; a 0.1 s bucket 100-300 ms away dropped to 20: 8.37 -> 5.72% 429s).
  */
 const PLATEAU_CUT = 0.1
 /**
@@ -237,7 +240,7 @@ export const plateauWall = (c: AimdConfig, s: AimdState, wallAt: number, wallPac
   const quiet = s.cycle === null ? 0 : wallAt - s.cycle.resumeAt
   const last = s.stray !== null && s.cycle?.from === s.stray.at ? s.stray : null
   if (last !== null && quiet < STRAY_CONFIRM_MS) return "changed"
-  const repeated = last !== null && quiet >= last.quietMs * STRAY_REPEAT[0] && quiet <= last.quietMs * STRAY_REPEAT[1]
+  const repeated = last !== null && last.cut !== true && quiet >= last.quietMs * STRAY_REPEAT[0] && quiet <= last.quietMs * STRAY_REPEAT[1]
   // The plateau's lowest stray step: a wall there is no longer taken for noise.
   const floor = strayFloor(c, s.ceiling)
   return wallAt >= s.settledAt && !repeated && s.rate > floor * 1.001 ? "stray" : "evidence"
@@ -313,7 +316,7 @@ const decideInner = (
     const trustedHigh = !wide && probeOpenRangeSoon(cut ? rate : good.rate, high, false) ? { trustedHigh: high } : {}
     return { ...base, rate, phase: "steady", ceiling: rate / (1 - c.ceilingMargin / 2), ceilingHigh: wide ? high : null, probeSoon: wide, fitted: true, ...trustedHigh }
   }
-  if (estimated) return { ...base, rate: least, phase: "steady", ceiling: least / (1 - c.ceilingMargin / 2), ...(pauseMs < CHEAP_PAUSE_MS ? { ceilingHigh: wallPace, probeSoon: true } : { ceilingHigh: null }) }
+  if (estimated) return { ...base, cut: pauseMs >= CHEAP_PAUSE_MS, rate: least, phase: "steady", ceiling: least / (1 - c.ceilingMargin / 2), ...(pauseMs < CHEAP_PAUSE_MS ? { ceilingHigh: wallPace, probeSoon: true } : { ceilingHigh: null }) }
   const overstated = s.phase === "slow-start" && wallPace < d * 2 && !few && pauseMs >= CHEAP_PAUSE_MS
   const cheap = pauseMs === 0 && !soft && s.phase !== "hold" && ((s.rttMs ?? 0) * wallPace) / 1000 < CHEAP_IN_FLIGHT
   const factor = (changed && short) || drop ? RESUME_BELOW_SHORT : overstated ? RESUME_BELOW_DOCS : cheap ? RESUME_BELOW_CHEAP_WALL : RESUME_BELOW_WALL

@@ -1,7 +1,7 @@
 /**
  * The server's stalls: answers held past the usual round trip (by more than it and than 20 ms) coming
  * back together (within 20 ms) pause the pace one slot on a plateau after a paused wall, never longer
- * than it was late nor than `maxRetryAfter`; nothing for one late answer alone (the network's tail),
+ * than the stall's most delayed answer was late nor than `maxRetryAfter`; nothing for one late answer alone (the network's tail),
  * during a slow start, after a wall without a pause, nor for an answer in time.
  */
 import { describe, expect } from "@effect/vitest"
@@ -77,6 +77,27 @@ describe("stall gate", () => {
       expect(observe(c, { ...plateau(c, u, false), heldAt: now - gap }, answer, now).gateUntil ?? 0).toBe(0)
       // A held answer is remembered for the next, whatever the phase; one in time leaves it.
       expect(after.heldAt).toBe(late === undefined ? now - gap : now)
+    }
+  )
+
+  prop(
+    "the pause lasts a slot at most, up to the lateness of the stall's most delayed answer, not only the last one's (a stored lateness not finite is none)",
+    [fc.double({ min: 1, max: 1000, noNaN: true }), fc.double({ min: 0, max: 100, noNaN: true }), rtt, fc.double({ min: 0, max: 5000, noNaN: true }), fc.constantFrom(NaN, Infinity, -Infinity)],
+    ([d, u, r, earlierMs, bad]) => {
+      const c = Aimd.defaultConfig(d)
+      const now = T0 + 100_000
+      const answer = { status: 200, backoff: false, sentAt: now - r }
+      // The round trip as the epoch's floats see it.
+      const late = StallGate.heldFor(u, now - answer.sentAt)
+      const after = observe(c, { ...plateau(c, u), heldAt: now - 5, heldLateMs: earlierMs }, answer, now)
+      if (late === undefined) {
+        expect(after.gateUntil ?? 0).toBe(0)
+        return
+      }
+      expect(after.gateUntil!).toBeCloseTo(now + Math.min(1000 / after.rate, Math.max(late, earlierMs)), 6)
+      expect(after.heldLateMs).toBe(Math.max(late, earlierMs))
+      const unsure = observe(c, { ...plateau(c, u), heldAt: now - 5, heldLateMs: bad }, answer, now)
+      expect(unsure.gateUntil!).toBeCloseTo(now + Math.min(1000 / unsure.rate, late), 6)
     }
   )
 })

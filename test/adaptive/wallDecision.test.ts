@@ -123,6 +123,34 @@ describe("walls on a plateau", () => {
   )
 
   prop(
+    "a wall within a second of resuming on a plateau cut after a whole pause: the limit changed, the pace drops a quarter at least; after a short pause no such reading",
+    [docs, fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: 5 }), fc.boolean()],
+    ([d, accepted, since, whole]) => {
+      const c = Aimd.defaultConfig(d)
+      const retryAfterMs = whole ? 1000 : 300
+      // The slow start's wall leaves the docs' plateau; a wall within a second of resuming there, too
+      // few accepted for a fit, is evidence: a cut.
+      const start = succeed(c, Aimd.initial(c), T0, T0 + 600)
+      const walled = Aimd.onBackoff(c, start.s, start.t, { sentAt: start.t - 2, retryAfterMs })
+      const early = succeed(c, walled, walled.cooldownUntil, walled.cooldownUntil + Math.min(900, ((accepted - 0.5) * 1000) / walled.rate))
+      const wallAt = Math.min(early.t, walled.cooldownUntil + 950)
+      const cut = Aimd.onBackoff(c, early.s, wallAt, { sentAt: wallAt - 2, retryAfterMs })
+      expect(cut.phase).toBe("steady")
+      expect(cut.rate).toBeLessThan(early.s.rate)
+      expect(cut.stray?.cut === true).toBe(whole)
+      // `since` accepted after resuming on the cut, within a second.
+      const at = cut.cooldownUntil + Math.min(900, ((since + 0.5) * 1000) / cut.rate) + 2
+      const resumed = succeed(c, cut, cut.cooldownUntil, at - 2)
+      const after = Aimd.onBackoff(c, resumed.s, at, { sentAt: at - 2, retryAfterMs })
+      if (!whole) return
+      expect(after.phase).toBe("hold")
+      expect(after.ceiling).toBeNull()
+      expect(after.rate).toBeLessThanOrEqual(cut.rate * 0.75 + 1e-9)
+    },
+    { fastCheck: { numRuns: 60 } }
+  )
+
+  prop(
     "stray walls never take the plateau more than three and a half margins below the estimated rate",
     [docs, fc.array(fc.integer({ min: 2000, max: 6000 }), { minLength: 1, maxLength: 4 })],
     ([d, gaps]) => {
@@ -132,7 +160,7 @@ describe("walls on a plateau", () => {
       for (const gap of gaps) {
         const held = succeed(c, s, t, t + gap)
         const after = Aimd.onBackoff(c, held.s, held.t, { sentAt: held.t - 2, retryAfterMs: 1000 })
-        if (after.stray === null) break
+        if (after.stray === null || after.stray.cut === true) break
         expect(after.rate).toBeGreaterThanOrEqual(ceiling * (1 - 3.5 * c.ceilingMargin) - 1e-9)
         s = after
         t = after.cooldownUntil
