@@ -49,7 +49,9 @@ const roundTrip = (rtt: number | null, sentAt: number | undefined, now: number):
 export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now: number): Aimd.AimdState => {
   const soft = r.backoff && r.status !== 429 && r.retryAfterMs === undefined
   const holding = s0.phase === "steady" || s0.phase === "hold" || s0.phase === "header"
-  const verdict = Congestion.classify(s0.soft ?? Congestion.initial, soft, holding)
+  // As `Aimd.onBackoff` tells a new wall from the burst the last one acted on.
+  const afterCut = r.sentAt === undefined || s0.lastDecreaseAt === null || r.sentAt >= s0.lastDecreaseAt + (s0.rttMs ?? 0)
+  const verdict = Congestion.classify(s0.soft ?? Congestion.initial, soft, holding, afterCut)
   const usualMs = usualRtt(s0.rttMs)
   const measured: Aimd.AimdState = { ...s0, soft: verdict.state, rttMs: roundTrip(usualMs, r.sentAt, now), rttMinMs: BaseRtt.next(s0.rttMinMs, r.sentAt, now) }
   // Every answer is a send made: the fit replays what was sent, not the pace.

@@ -89,6 +89,69 @@ describe("congestion or noise (bare 503s)", () => {
     expect(at).toBeLessThan(40)
   })
 
+  /** 1,000 answers at a held rate with noise at `every` (a soft failure each `every`-th), then a wall's run. */
+  const afterWall = (every: number) => {
+    let s = Congestion.initial
+    for (let i = 0; i < 1000; i++) s = Congestion.classify(s, i % every === 0, true).state
+    let wall = false
+    for (let i = 0; !wall && i < 64; i++) {
+      const r = Congestion.classify(s, i % 2 === 0, false)
+      s = r.state
+      wall = r.wall
+    }
+    expect(wall).toBe(true)
+    return s
+  }
+
+  it("after a wall's cut, one noise failure several answers later is no wall; failures still coming are", () => {
+    const s = afterWall(20)
+    // Noise: six answers accepted (a 1-in-20 share), then one failure.
+    let quiet = s
+    for (let i = 0; i < 6; i++) quiet = Congestion.classify(quiet, false, true).state
+    expect(Congestion.classify(quiet, true, true).wall).toBe(false)
+    // Congestion the cut did not cure: the next failure, one answer later, is a wall.
+    expect(Congestion.classify(Congestion.classify(s, false, true).state, true, true).wall).toBe(true)
+    // A failure of the burst the cut acted on (sent before it) leaves the share above the bar.
+    const burst = Congestion.classify(s, true, true, false)
+    expect(burst.wall).toBe(true)
+    expect(burst.state.recent).toBeGreaterThan(3 * s.baseline + 0.03)
+  })
+
+  prop(
+    "a wall past the cut leaves the recent share at most at the bar, and every share within [0, 1]",
+    [fc.array(fc.tuple(fc.boolean(), fc.boolean(), fc.boolean()), { maxLength: 600 })],
+    ([answers]) => {
+      let s = Congestion.initial
+      for (const [soft, learn, afterCut] of answers) {
+        const r = Congestion.classify(s, soft, learn, afterCut)
+        if (r.wall && afterCut) expect(r.state.recent).toBeLessThanOrEqual(3 * s.baseline + 0.03 + 1e-12)
+        for (const x of [r.state.recent, r.state.baseline]) {
+          expect(x).toBeGreaterThanOrEqual(0)
+          expect(x).toBeLessThanOrEqual(1)
+        }
+        s = r.state
+      }
+    },
+    { fastCheck: { numRuns: 50 } }
+  )
+
+  it("a share climbing toward the bar is not learnt as the usual one: its failures leave the baseline", () => {
+    let s = Congestion.initial
+    for (let i = 0; i < 1000; i++) s = Congestion.classify(s, i % 20 === 0, true).state
+    // Every other answer fails, held rate: the failures past 3/4 of the way to the bar are not learnt.
+    let climbing = 0
+    for (let i = 0; i < 40; i++) {
+      const r = Congestion.classify(s, i % 2 === 0, true)
+      const bar = 3 * s.baseline + 0.03
+      if (i % 2 === 0 && r.state.recent > s.baseline + (bar - s.baseline) * 0.75) {
+        expect(r.state.baseline).toBe(s.baseline)
+        climbing++
+      }
+      s = r.state
+    }
+    expect(climbing).toBeGreaterThan(0)
+  })
+
   it("against a server without noise, two bare 503s close together are a wall once the usual share is known", () => {
     let s = Congestion.initial
     for (let i = 0; i < 1000; i++) s = Congestion.classify(s, false, true).state

@@ -110,8 +110,10 @@ describe("late feedback", () => {
 
   it("nginx-style bare 503s: the pace stays near the limit instead of 17-31% above it", () => {
     // Was 16.9% (delayed) and 31.0% (lagged) bare 503s of the requests sent, docs overstated 2x, and
-    // 6.1% after a limit drop with 8 fibers close by.
-    for (const [net, sc, max] of [["delayed", "b", 2.5], ["lagged", "b", 4], ["local", "d", 2.5]] as const) {
+    // 6.1% after a limit drop with 8 fibers close by. Lagged 3.5 -> 4.3% (goodput 98.0 -> 98.4%) since
+    // a wall past its cut restarts the recent share under the bar (`congestion.ts`): a 503 two answers
+    // after the cut's first is no wall, which at 20% noise halved the rate.
+    for (const [net, sc, max] of [["delayed", "b", 2.5], ["lagged", "b", 4.5], ["local", "d", 2.5]] as const) {
       const m = measureMean(row("gcra b5 503"), sc, net, 8)
       expect(m.r429Pct, net).toBeLessThanOrEqual(max)
       expect(m.goodputPct, net).toBeGreaterThanOrEqual(96)

@@ -101,7 +101,8 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   ["bucket 0.5s RA=s", "cold", "tb-500ms", { b: [97, 0.98], c: [89.5, 0.91] }],
   ["bucket 0.2s RA=date", "cold", "", { b: [96, 0.97] }],
   ["bucket 0.5s RA=date", "cold", "tb-500ms-ra-date", { b: [94.5, 0.959] }],
-  ["gcra b5 503", "cold", "nginx-503", { b: [94.5, 0.96] }],
+  // 94.9% (0.964) before a wall past its cut restarted the bare 503s' recent share under the bar.
+  ["gcra b5 503", "cold", "nginx-503", { b: [95.5, 0.965] }],
   // The full bench's busy event loop (`blocked`), docs overstated (8 seeds): 82.7% (0.882) before the
   // last count was let lack the answers still on their way (`windowQuota.ts`): 48 of 50 counted, the
   // hold below the quota met the log's wall and fitted it at 27-33. Still one seed of 8 at 69% (a wall
@@ -216,6 +217,7 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
     }
   })
   goals("gcra b5 503", ["a"])
+  goals("noise .05 gcra b5 503", ["a"])
   goals("bucket 2s RA=s", ["a", "b"], "delayed")
 
   /** `npm run demo` as a simulated cell: its pages one at a time, then its items, until all are fetched. */
@@ -312,9 +314,11 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
    * rule on soft failures below that bar (`softFailure.ts`, removed) made it worse: .2 a / b / c 0.61 /
    * 0.67 / 0.75, gated off at a learnt share > 3% it still cost .05 delayed b 0.956 -> 0.904.
    */
+  // Was .05 b 0.93, .2 a / b / c / d 0.74 / 0.855 / 0.81 / 0.70 before a wall past its cut restarted
+  // the recent share under the bar and failures past 3/4 of the way to it were not learnt
+  // (`congestion.ts`; now .2 b 0.968).
   const noiseMissed: Partial<Record<string, Partial<Record<ScenarioId, number>>>> = {
-    "noise .05 gcra b5 503": { b: 0.93 },
-    "noise .2 gcra b5 503": { a: 0.74, b: 0.855, c: 0.81, d: 0.7 }
+    "noise .2 gcra b5 503": { a: 0.945, c: 0.91, d: 0.84 }
   }
 
   it("random 5xx without Retry-After do not lower the rate: >= 0.95 of the same client without them", () => {
