@@ -196,15 +196,18 @@ export const startSent = (log: ReadonlyArray<PacePoint>, from: number, wallAt: n
   if (!Number.isFinite(said) || !(accepted >= 0)) return log
   if (accepted > said * START_SHORT || said - accepted < START_SHORT_MIN) return log
   const missing = said - accepted
-  // The instant by which the log says `missing` were sent from `from`.
+  // The instant by which the log says `missing` were sent from `from`. Found inside a segment, it is
+  // final: recounted there, an instant near 1.7e12 ms rounds ~1e-7 of a request short, and the next
+  // segment's need (negative) moved it before `from`, leaving the log unrewritten (fast-check).
   let until = from
-  for (let i = 0; i < log.length && sentBetween(log, from, until) < missing; i++) {
+  for (let i = 0; i < log.length; i++) {
     const start = Math.max(from, log[i]![0])
     const end = Math.min(wallAt, i + 1 < log.length ? log[i + 1]![0] : Infinity)
     if (end <= start) continue
     const pace = log[i]![1]
-    const need = missing - sentBetween(log, from, start)
+    const need = Math.max(0, missing - sentBetween(log, from, start))
     until = pace > 0 && (need * 1000) / pace < end - start ? start + (need * 1000) / pace : end
+    if (until < end) break
   }
   const inForce = [...log].reverse().find(([at]) => at <= until)?.[1]
   if (inForce === undefined || !Number.isFinite(until)) return log
