@@ -84,6 +84,28 @@ describe("pace log: what was sent", () => {
   )
 })
 
+/** Paces changing every `ms` from T0 (the slow start), a wall `span` ms in, `share` of the log accepted. */
+const startSentHolds = ([steps, span, share]: [Array<[number, number]>, number, number]) => {
+  const log: Array<readonly [number, number]> = []
+  let at = T0
+  for (const [ms, pace] of steps) log.push([at, pace]), (at += ms)
+  const wallAt = T0 + span
+  const said = sentBetween(log, T0, wallAt)
+  const accepted = Math.floor(said * share)
+  const out = startSent(log, T0, wallAt, accepted)
+  const bound = accepted <= said * 0.8 && said - accepted >= 3
+  if (!bound) {
+    expect(out).toEqual(log)
+    return
+  }
+  // Within 5e-5 of a request: instants near 1.7e12 ms carry ~2e-4 ms of float error each.
+  expect(sentBetween(out, T0, wallAt)).toBeCloseTo(accepted, 4)
+  expect(out[0]).toEqual([T0, 0])
+  // From the resumption on, the pace is the log's.
+  const resumed = out[1]![0]
+  for (let t = resumed; t < wallAt + 1000; t += 37) expect(sentBetween(out, t, t + 10)).toBeCloseTo(sentBetween(log, t, t + 10), 4)
+}
+
 describe("pace log: the start of traffic, load-bound", () => {
   prop(
     "a cycle that accepted at most 0.8 of what the log says sends nothing from its start until the log says the rest, then paces; otherwise, and outside it, the log is kept",
@@ -92,27 +114,7 @@ describe("pace log: the start of traffic, load-bound", () => {
       fc.integer({ min: 100, max: 4000 }),
       fc.double({ min: 0, max: 1.2, noNaN: true })
     ],
-    ([steps, span, share]) => {
-      // Paces changing every `ms` from T0 (the slow start), a wall `span` ms in.
-      const log: Array<readonly [number, number]> = []
-      let at = T0
-      for (const [ms, pace] of steps) log.push([at, pace]), (at += ms)
-      const wallAt = T0 + span
-      const said = sentBetween(log, T0, wallAt)
-      const accepted = Math.floor(said * share)
-      const out = startSent(log, T0, wallAt, accepted)
-      const bound = accepted <= said * 0.8 && said - accepted >= 3
-      if (!bound) {
-        expect(out).toEqual(log)
-        return
-      }
-      // Within 5e-5 of a request: instants near 1.7e12 ms carry ~2e-4 ms of float error each.
-      expect(sentBetween(out, T0, wallAt)).toBeCloseTo(accepted, 4)
-      expect(out[0]).toEqual([T0, 0])
-      // From the resumption on, the pace is the log's.
-      const resumed = out[1]![0]
-      for (let t = resumed; t < wallAt + 1000; t += 37) expect(sentBetween(out, t, t + 10)).toBeCloseTo(sentBetween(log, t, t + 10), 4)
-    }
+    startSentHolds
   )
 
   it("the instant the missing requests were said by ends in the segment that completes them (counterexamples found)", () => {
@@ -125,6 +127,12 @@ describe("pace log: the start of traffic, load-bound", () => {
       // Within 5e-5 of a request: instants near 1.7e12 ms carry ~2e-4 ms of float error each.
       expect(sentBetween(out, T0, T0 + span)).toBeCloseTo(accepted, 4)
     }
+  })
+
+  it("the rest found inside a segment is final, though recounted there it rounds a hair short (fast-check's counterexample)", () => {
+    // 2 of 5.717 accepted: the rest, 3.717, is 126.77 ms into the first pace, recounted 4.5e-7 short at
+    // 1.7e12 ms; the second pace's need was then negative, the instant fell before T0 and the log stayed.
+    startSentHolds([[[148, 29.322774587419158], [1, 2.981570736879332]], 610, 0.3498181449766076])
   })
 
   it("the first wall of a client that started cold: the fit reads the log as sent", () => {
