@@ -243,139 +243,196 @@ const push = (q: Array<Event>, e: Event) => {
 
 const NOISE_STATUSES = [500, 502, 503, 504]
 
-export const simulate = (cell: Cell): Result => {
+/** One run of a cell: the network's draws, the server, the client, the events due, and the counts. */
+interface Run {
+  readonly cell: Cell
+  readonly rnd: () => number
+  /** Noise draws its own stream: a noisy run and its clean twin see the same delays and lags. */
+  readonly noiseRnd: () => number
+  readonly stallRnd: () => number
+  readonly delay: () => number
+  readonly freeAt: (t: number) => number
+  hidden: number
+  server: ServerLimiter.ServerLimiter
+  readonly adaptive: ReturnType<typeof adaptiveClient> | undefined
+  readonly client: Client
+  readonly q: Array<Event>
+  /** Fibers waiting to send, and the simulated clock. */
+  waiting: number; now: number
+  /** The server decides nothing before this instant (a stall). */
+  serverFreeAt: number
+  /** When the head of the queue wakes up, once it had to wait (0: not waiting), and how late it will be. */
+  wakeAt: number; late: number
+  /** The counts of the result (`…W`: after the warm-up). */
+  sent: number; sentW: number; admittedW: number; rejectedW: number; maxRate: number
+  /** Requests of the workload not sent yet or to be sent again, and those that succeeded. */
+  pending: number; succeeded: number; finishedMs: number | undefined
+  readonly admittedAtMs: Array<number>
+  /** When each request on its way or at the server, unanswered, was sent (the controller's in-flight count). */
+  readonly unanswered: Array<number>
+}
+
+/** How late a limiter wait ends: up to 1 ms, or with the lag's probability up to its stall. */
+const lateness = (cell: Cell, rnd: () => number) => rnd() * (cell.lag !== undefined && rnd() < cell.lag.p ? cell.lag.maxMs : 1)
+
+const start = (cell: Cell): Run => {
   const rnd = prng(cell.seed ?? 1)
-  // Noise draws its own stream: a noisy run and its clean twin see the same delays and lags.
   const noiseRnd = prng((cell.seed ?? 1) + 7919)
   const tail = cell.tail
   const uniform = () => cell.delayMs[0] + (cell.delayMs[1] - cell.delayMs[0]) * rnd()
   // Without a tail no draw more: the cells without one see the same stream as before it existed.
   const delay = tail === undefined ? uniform : () => uniform() * (rnd() < tail.p ? tail.factor : 1)
-  let hidden = cell.hiddenAt(0)
+  const hidden = cell.hiddenAt(0)
   const family = cell.server.family
-  let server = ServerLimiter.make(algorithmOf(family), hidden, burstOf(family, hidden), T0)
+  const server = ServerLimiter.make(algorithmOf(family), hidden, burstOf(family, hidden), T0)
   const adaptive = cell.client === "adaptive" ? adaptiveClient(cell) : undefined
-  const client = adaptive ?? oracleClient(cell)
-  const end = T0 + cell.durationMs
-  const warm = T0 + cell.warmupMs
-  const q: Array<Event> = []
-  let waiting = cell.fibers, now = T0
-  // The server decides nothing before this instant (a stall).
-  let serverFreeAt = 0
-  const stallRnd = prng((cell.seed ?? 1) + 104_729)
-  const lateness = () => rnd() * (cell.lag !== undefined && rnd() < cell.lag.p ? cell.lag.maxMs : 1)
-  // When the head of the queue wakes up, once it had to wait (0: not waiting).
-  let wakeAt = 0, late = cell.lag === undefined ? 0 : lateness()
-  const freeAt = cell.blocks === undefined ? (t: number) => t : schedule(cell.blocks, cell.seed ?? 1, T0)
-  let sent = 0, sentW = 0, admittedW = 0, rejectedW = 0, maxRate = 0
-  // Requests of the workload not sent yet or to be sent again, and those that succeeded.
-  let pending = cell.work ?? Infinity, succeeded = 0, finishedMs: number | undefined
-  const admittedAtMs: Array<number> = []
-  // When each request on its way or at the server, unanswered, was sent (the controller's in-flight count).
-  const unanswered: Array<number> = []
-  // As the controller's gate: a request that finds the cap full pauses the pace a slot and looks again.
-  const send = (since: number) => {
-    const s = adaptive?.state()
-    const cap = s === undefined ? null : InFlight.cap(s, adaptive!.burst(s.rate))
-    const bound = adaptive?.maxPauseMs ?? 0
-    if (s !== undefined && cap !== null && unanswered.length >= cap && now - since < bound) {
-      const slot = InFlight.slotMs(s.rate, bound)
-      if (InFlight.stalled(unanswered[0]!, now, s.rttMs)) client.pace.cooldown(now + slot, now)
-      push(q, { t: Math.min(now + slot, since + bound), kind: "gate", since })
-      return
-    }
-    unanswered.push(now)
-    push(q, { t: now + delay(), kind: "arrive", sentAt: now })
+  return {
+    cell, rnd, noiseRnd, stallRnd: prng((cell.seed ?? 1) + 104_729), delay,
+    freeAt: cell.blocks === undefined ? (t: number) => t : schedule(cell.blocks, cell.seed ?? 1, T0),
+    hidden, server, adaptive, client: adaptive ?? oracleClient(cell), q: [],
+    waiting: cell.fibers, now: T0, serverFreeAt: 0,
+    wakeAt: 0, late: cell.lag === undefined ? 0 : lateness(cell, rnd),
+    sent: 0, sentW: 0, admittedW: 0, rejectedW: 0, maxRate: 0,
+    pending: cell.work ?? Infinity, succeeded: 0, finishedMs: undefined, admittedAtMs: [], unanswered: []
   }
-  for (;;) {
-    const free = pending > 0 && (waiting === cell.fibers || succeeded >= (cell.serial ?? 0))
-    let admitAt = waiting > 0 && free ? client.pace.nextAt(now) : Infinity
-    if (admitAt > now && admitAt < Infinity && wakeAt === 0) wakeAt = admitAt + late
-    if (wakeAt > 0) admitAt = Math.max(admitAt, wakeAt)
-    const evAt = q.length > 0 ? q[0]!.t : Infinity
-    now = Math.min(admitAt, evAt)
-    if (now >= end) break
-    const loopFree = freeAt(now)
-    if (loopFree > now) {
-      // Blocked: what was due happens when the block ends, in the order it was due.
-      if (evAt <= admitAt) push(q, { ...q.shift()!, t: loopFree })
-      else wakeAt = loopFree
-      continue
-    }
-    const h = cell.hiddenAt(now - T0)
-    if (h !== hidden) {
-      hidden = h
-      server = ServerLimiter.setLimit(server, h, burstOf(family, h), now)
-      if (cell.client === "oracle") client.pace.set(h, 2, now)
-    }
-    if (evAt <= admitAt) {
-      const e = q.shift()!
-      if (e.kind === "gate") {
-        send(e.since)
-        continue
-      }
-      if (e.kind === "respond") {
-        unanswered.splice(unanswered.indexOf(e.response.sentAt), 1)
-        client.observe(e.response, now)
-        // A request that leaves wakes the requests waiting at the cap: they look again at once.
-        for (const g of q.filter((x) => x.kind === "gate")) q.splice(q.indexOf(g), 1), push(q, { ...g, t: now })
-        waiting++
-        if (e.response.status !== 200) pending++
-        else if (++succeeded === cell.work) {
-          finishedMs = now - T0
-          break
-        }
-        continue
-      }
-      if (now < serverFreeAt) {
-        push(q, { ...e, t: serverFreeAt })
-        continue
-      }
-      if (cell.stall !== undefined && stallRnd() < cell.stall.p) serverFreeAt = now + stallRnd() * cell.stall.maxMs
-      const [next, d] = ServerLimiter.take(server, now)
-      server = next
-      const counted = now >= warm
-      if (counted) sentW++
-      let status = 200
-      let headers: Record<string, string> = rateLimitHeaders(ServerLimiter.view(server, now), now, headerStyle(cell.server.headers))
-      if (!d.admitted) {
-        status = cell.server.status ?? 429
-        const ra = cell.server.family._tag === "gcra" ? {} : retryAfterHeader(cell.server.retryAfter, d.retryAfterMs, now)
-        headers = { ...headers, ...ra }
-        if (counted) rejectedW++
-      } else {
-        if (counted) admittedW++
-        if (cell.work !== undefined) admittedAtMs.push(now - T0)
-        if (cell.server.noise !== undefined && noiseRnd() < cell.server.noise) {
-          status = NOISE_STATUSES[Math.floor(noiseRnd() * NOISE_STATUSES.length)]!
-          headers = {}
-        }
-      }
-      push(q, { t: Math.max(now + delay(), T0 + (cell.coldStartMs ?? 0)), kind: "respond", response: { status, headers, sentAt: e.sentAt } })
-      continue
-    }
-    client.pace.refill(now)
-    client.pace.tokens -= 1
-    if (cell.lag !== undefined) wakeAt = 0, late = lateness()
-    waiting--
-    pending--
-    sent++
-    maxRate = Math.max(maxRate, client.pace.rate)
-    send(now)
+}
+
+/** Runs to the next instant something happens; false once the run ends (its duration, or its work done). */
+const step = (r: Run): boolean => {
+  const cell = r.cell
+  const free = r.pending > 0 && (r.waiting === cell.fibers || r.succeeded >= (cell.serial ?? 0))
+  let admitAt = r.waiting > 0 && free ? r.client.pace.nextAt(r.now) : Infinity
+  if (admitAt > r.now && admitAt < Infinity && r.wakeAt === 0) r.wakeAt = admitAt + r.late
+  if (r.wakeAt > 0) admitAt = Math.max(admitAt, r.wakeAt)
+  const evAt = r.q.length > 0 ? r.q[0]!.t : Infinity
+  r.now = Math.min(admitAt, evAt)
+  if (r.now >= T0 + cell.durationMs) return false
+  const loopFree = r.freeAt(r.now)
+  if (loopFree > r.now) {
+    // Blocked: what was due happens when the block ends, in the order it was due.
+    if (evAt <= admitAt) push(r.q, { ...r.q.shift()!, t: loopFree })
+    else r.wakeAt = loopFree
+    return true
   }
+  followHidden(r)
+  if (evAt > admitAt) {
+    admit(r)
+    return true
+  }
+  const e = r.q.shift()!
+  if (e.kind === "gate") send(r, e.since)
+  else if (e.kind === "respond") return answered(r, e.response)
+  else arrive(r, e)
+  return true
+}
+
+/** A change of the hidden limit reaches the server (and the oracle, which knows it). */
+const followHidden = (r: Run) => {
+  const h = r.cell.hiddenAt(r.now - T0)
+  if (h === r.hidden) return
+  r.hidden = h
+  r.server = ServerLimiter.setLimit(r.server, h, burstOf(r.cell.server.family, h), r.now)
+  if (r.cell.client === "oracle") r.client.pace.set(h, 2, r.now)
+}
+
+/** The client's limiter lets the head of the queue go: it takes its token and sends. */
+const admit = (r: Run) => {
+  const pace = r.client.pace
+  pace.refill(r.now)
+  pace.tokens -= 1
+  if (r.cell.lag !== undefined) r.wakeAt = 0, r.late = lateness(r.cell, r.rnd)
+  r.waiting--
+  r.pending--
+  r.sent++
+  r.maxRate = Math.max(r.maxRate, pace.rate)
+  send(r, r.now)
+}
+
+/** As the controller's gate: a request that finds the cap full pauses the pace a slot and looks again. */
+const send = (r: Run, since: number) => {
+  const { adaptive, now } = r
+  const s = adaptive?.state()
+  const cap = s === undefined ? null : InFlight.cap(s, adaptive!.burst(s.rate))
+  const bound = adaptive?.maxPauseMs ?? 0
+  if (s !== undefined && cap !== null && r.unanswered.length >= cap && now - since < bound) {
+    const slot = InFlight.slotMs(s.rate, bound)
+    if (InFlight.stalled(r.unanswered[0]!, now, s.rttMs)) r.client.pace.cooldown(now + slot, now)
+    push(r.q, { t: Math.min(now + slot, since + bound), kind: "gate", since })
+    return
+  }
+  r.unanswered.push(now)
+  push(r.q, { t: now + r.delay(), kind: "arrive", sentAt: now })
+}
+
+/** The client reads an answer; false when it was the workload's last success. */
+const answered = (r: Run, response: Response): boolean => {
+  const { q, now } = r
+  r.unanswered.splice(r.unanswered.indexOf(response.sentAt), 1)
+  r.client.observe(response, now)
+  // A request that leaves wakes the requests waiting at the cap: they look again at once.
+  for (const g of q.filter((x) => x.kind === "gate")) q.splice(q.indexOf(g), 1), push(q, { ...g, t: now })
+  r.waiting++
+  if (response.status !== 200) r.pending++
+  else if (++r.succeeded === r.cell.work) {
+    r.finishedMs = now - T0
+    return false
+  }
+  return true
+}
+
+/** A request reaches the server: unless it stalls, its limiter decides, and the answer leaves. */
+const arrive = (r: Run, e: Extract<Event, { readonly kind: "arrive" }>) => {
+  const { cell, now } = r
+  if (now < r.serverFreeAt) {
+    push(r.q, { ...e, t: r.serverFreeAt })
+    return
+  }
+  if (cell.stall !== undefined && r.stallRnd() < cell.stall.p) r.serverFreeAt = now + r.stallRnd() * cell.stall.maxMs
+  const [next, d] = ServerLimiter.take(r.server, now)
+  r.server = next
+  const counted = now >= T0 + cell.warmupMs
+  if (counted) r.sentW++
+  let status = 200
+  let headers: Record<string, string> = rateLimitHeaders(ServerLimiter.view(r.server, now), now, headerStyle(cell.server.headers))
+  if (!d.admitted) {
+    status = cell.server.status ?? 429
+    const ra = cell.server.family._tag === "gcra" ? {} : retryAfterHeader(cell.server.retryAfter, d.retryAfterMs, now)
+    headers = { ...headers, ...ra }
+    if (counted) r.rejectedW++
+  } else {
+    if (counted) r.admittedW++
+    if (cell.work !== undefined) r.admittedAtMs.push(now - T0)
+    if (cell.server.noise !== undefined && r.noiseRnd() < cell.server.noise) {
+      status = NOISE_STATUSES[Math.floor(r.noiseRnd() * NOISE_STATUSES.length)]!
+      headers = {}
+    }
+  }
+  const t = Math.max(now + r.delay(), T0 + (cell.coldStartMs ?? 0))
+  push(r.q, { t, kind: "respond", response: { status, headers, sentAt: e.sentAt } })
+}
+
+/** The counts after the warm-up, against the integral of the hidden rate. */
+const result = (r: Run): Result => {
+  const cell = r.cell
   let integral = 0
   for (let t = cell.warmupMs; t < cell.durationMs; t += 10) integral += cell.hiddenAt(t) * 0.01
   return {
-    sent,
-    admitted: admittedW,
-    rejected: rejectedW,
-    sentW,
-    goodputPct: (admittedW / integral) * 100,
-    r429Pct: sentW === 0 ? 0 : (rejectedW / sentW) * 100,
-    rejectedW,
-    admittedPerS: admittedW / ((cell.durationMs - cell.warmupMs) / 1000),
-    finalRate: client.pace.rate,
-    maxRate,
-    ...(cell.work === undefined ? {} : { finishedMs, admittedAtMs })
+    sent: r.sent,
+    admitted: r.admittedW,
+    rejected: r.rejectedW,
+    sentW: r.sentW,
+    goodputPct: (r.admittedW / integral) * 100,
+    r429Pct: r.sentW === 0 ? 0 : (r.rejectedW / r.sentW) * 100,
+    rejectedW: r.rejectedW,
+    admittedPerS: r.admittedW / ((cell.durationMs - cell.warmupMs) / 1000),
+    finalRate: r.client.pace.rate,
+    maxRate: r.maxRate,
+    ...(cell.work === undefined ? {} : { finishedMs: r.finishedMs, admittedAtMs: r.admittedAtMs })
   }
+}
+
+export const simulate = (cell: Cell): Result => {
+  const r = start(cell)
+  while (step(r)) continue
+  return result(r)
 }
