@@ -1,6 +1,7 @@
 /**
  * Prints the simulated families × scenarios matrix (not part of the suite):
- * `npx tsx test/adaptive/matrixTable.ts [local|delayed|lagged|all] [row filter] [--seeds=N]`.
+ * `npx tsx test/adaptive/matrixTable.ts [local|delayed|lagged|cold|blocked|all] [row filter] [--seeds=N]`
+ * (the nets of `nets` in `matrix.ts`; `all`, the default, runs every net).
  * Each cell: goodput % of the hidden limit / 429s % of requests sent / ratio to the oracle, the mean
  * over seeds 1..N (default 1).
  */
