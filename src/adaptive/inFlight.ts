@@ -3,9 +3,13 @@
  * reached it meanwhile at once when it resumes: against a bucket of 0.1 s of its rate, a stall that
  * held more requests than the bucket's burst (6 of 5, a stall of 120 ms at 50 per second) met the
  * wall, a whole-second Retry-After for every caller, though each was sent at the pace. Close to the
- * server the answers stop as soon as it stalls, so a key on its plateau sends no more while twice
- * the requests its round trip holds at its pace, plus 2, are unanswered (or its limiter's burst): a
- * stall holds at most that many (a 0.1 s bucket, 8 fibers 1-2 ms away, docs right: 90.4 -> 97.9%).
+ * server the answers stop as soon as it stalls, so a key on its plateau sends no more while the
+ * requests its usual round trip and its base one (`baseRtt.ts`) hold at its pace, plus 2, are
+ * unanswered (or its limiter's burst): a stall holds at most that many (a 0.1 s bucket, 8 fibers 1-2
+ * ms away, docs right: 90.4 -> 97.9%). The base, not the usual round trip twice: a client's busy
+ * event loop (`blocked`, 5-25 ms away) stretches the usual one (~45 ms for a base ~12), and twice it
+ * let 6-7 through where the bucket holds 5: a server stall met the wall, a whole second's pause,
+ * every ~5 s (a 0.1 s bucket there, docs right: 82.8 -> 89.0%, 3 seeds; 87.6 -> 92.4, 8).
  * Farther away the cap never binds: a stall's backlog is on its way before any answer could be
  * missing. Not during a slow start, a hold or a probe, whose walls the fit reads as sent (capped
  * there too, a 0.5 s bucket with the docs understated: 86.3 -> 84.2%).
@@ -15,9 +19,7 @@
 import type { AimdState } from "./aimd.js"
 import * as StallGate from "./stallGate.js"
 
-/** The cap is this many times the requests the round trip holds at the pace... */
-const HEADROOM = 2
-/** ...plus these: at a short round trip the pace's own jitter (a late timer's catch-up) needs them. */
+/** The cap's spare requests: at a short round trip the pace's own jitter (a late timer's catch-up) needs them. */
 const SPARE = 2
 
 /**
@@ -29,12 +31,16 @@ const SPARE = 2
  * @since 0.2.0
  * @category math
  */
-export const cap = (s: Pick<AimdState, "phase" | "rate" | "rttMs">, burst: number): number | null => {
+export const cap = (s: Pick<AimdState, "phase" | "rate" | "rttMs" | "rttMinMs">, burst: number): number | null => {
   const rtt = s.rttMs
-  if (s.phase !== "steady" || typeof rtt !== "number" || !Number.isFinite(rtt) || rtt < 0) return null
+  if (s.phase !== "steady" || !usable(rtt)) return null
   if (!Number.isFinite(s.rate) || s.rate <= 0) return null
-  return Math.max(Math.ceil((HEADROOM * s.rate * rtt) / 1000) + SPARE, floor(burst))
+  // Without a usable base (an older stored state): the usual round trip twice.
+  const base = usable(s.rttMinMs) ? Math.min(s.rttMinMs, rtt) : rtt
+  return Math.max(Math.ceil((s.rate * (rtt + base)) / 1000) + SPARE, floor(burst))
 }
+
+const usable = (ms: number | null | undefined): ms is number => typeof ms === "number" && Number.isFinite(ms) && ms >= 0
 
 /**
  * The smallest cap a limiter's burst of at least `burst` allows: below it a request goes without

@@ -1,6 +1,6 @@
 /**
- * The in-flight cap: on the plateau, twice the requests the round trip holds at the pace plus 2 (or
- * the limiter's burst); none
+ * The in-flight cap: on the plateau, the requests the usual and the base round trip hold at the pace
+ * plus 2 (or the limiter's burst); the usual one twice without a usable base; none
  * off it or without a usable round trip or rate; the wait's slot never past the bound; the pace paused
  * only once the oldest request unanswered is late by the stall gate's measure.
  */
@@ -34,6 +34,21 @@ describe("in-flight cap", () => {
     expect(bare).toBeLessThanOrEqual(2 * bdp + 3)
     expect(Number.isInteger(bare)).toBe(true)
   })
+
+  prop(
+    "with a base round trip: the usual one plus the base (never above the usual), so a busy loop's stretched round trip counts once",
+    [rate, rtt, fc.oneof(rtt, fc.constantFrom(NaN, -1, Infinity, null, undefined)), fc.double({ min: 1, max: 1e6, noNaN: true })],
+    ([r, t, m, burst]) => {
+      const cap = InFlight.cap({ phase: "steady", rate: r, rttMs: t, rttMinMs: m }, burst)
+      const base = typeof m === "number" && Number.isFinite(m) && m >= 0 ? Math.min(m, t) : t
+      const held = (r * (t + base)) / 1000
+      expect(cap).toBeGreaterThanOrEqual(Math.max(held + 2, burst) * (1 - 1e-12))
+      expect(cap).toBeLessThanOrEqual(Math.max(held + 3, burst + 1))
+      // Never above the usual round trip twice (a request more for the product's rounding).
+      expect(cap).toBeLessThanOrEqual(InFlight.cap({ phase: "steady", rate: r, rttMs: t }, burst)! + 1)
+      expect(Number.isInteger(cap)).toBe(true)
+    }
+  )
 
   prop("never below the floor of any smaller burst: below it no state need be read", [rate, rtt, fc.double({ min: 1, max: 1e6, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })], ([r, t, burst, share]) => {
     const cap = InFlight.cap({ phase: "steady", rate: r, rttMs: t }, burst)

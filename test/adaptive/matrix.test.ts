@@ -109,10 +109,16 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // while holding at 48.6 fitted at 33; not read further). With 1-2 ms each way, 84.1%: the slow
   // start's wall at 119 and the docs' 99 are 17% apart, no window read (at 10%: 90.9, but a bucket's
   // reading at small counts then broke its bound, `windowQuota.test.ts`), the log fitted at 34.
-  ["sliding 1s RA=s", "blocked", "slog-1s", { b: [88, 0.94] }],
-  // A 0.1 s bucket there: stray walls on the docs' plateau (a block's catch-up bunched against a burst
-  // of 5), each a whole-second pause; the bench's tb-100ms 81.9-96.7%. Held, not met.
-  ["bucket 0.1s RA=s", "blocked", "tb-100ms", { a: [86.5, 0.915], b: [76.5, 0.805] }]
+  // 88.7% (0.945) before the in-flight cap took the base round trip, not the usual one twice
+  // (`inFlight.ts`): seeds 6 and 7 one wall more each (a 90.7 -> 89.9, b 88.7 -> 87.8; 3 seeds up).
+  ["sliding 1s RA=s", "blocked", "slog-1s", { b: [87.5, 0.93] }],
+  // A 0.1 s bucket there: stray walls on the docs' plateau, each a whole-second pause; the bench's
+  // tb-100ms 81.9-96.7%. Traced: a server stall held 6-7 requests the in-flight cap (twice a round
+  // trip the blocks stretched) let through, where the bucket holds 5. a 87.6 / b 77.6% (0.925 /
+  // 0.82) before the cap took the base round trip. b's misses are fits and probes (a probe walled at
+  // 43.7, a fit at 32.7 never probed). With the stray wall's step to what all walls fit (merged
+  // after), a 91.9 (0.971) over 8 seeds. Held, not met.
+  ["bucket 0.1s RA=s", "blocked", "tb-100ms", { a: [91.5, 0.965], b: [80, 0.845] }]
 ]
 
 const goals = (name: string, scenarios: ReadonlyArray<ScenarioId>, net: "local" | "delayed" = "local") =>
