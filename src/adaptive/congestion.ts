@@ -47,6 +47,14 @@ const BASELINE = 256
  * docs understated: 91.2 -> 70.0%).
  */
 const RESTART = 0.5
+/**
+ * Past a slow start's wall whose cut took the pace under 0.65 of the wall's, with a short round trip
+ * (`observe.ts`), the restart is this many failures' weight under the bar: the next soft failure
+ * is a wall only close behind another. Such a cut leaves the pace under the limit, so one 503 soon
+ * after it is noise: read as a wall, two noise 503s 3 answers past the slow start's wall cut nginx's
+ * rate 80 -> 50 -> 37 -> 28 (20% noise, no answer in the first 0.3 s, docs right: n 0.70 -> 1.00).
+ */
+export const DEEP_CUT_RESTART = 1.5
 /** How far toward the bar the recent share may be for a soft failure to be learnt as usual. */
 const CALM = 0.75
 
@@ -88,5 +96,18 @@ export const classify = (
   // Past the cut, the share the overshoot left is spent: at 20% noise its 503s read against it cut
   // nginx's rate 3 times more after the slow start's wall (85 -> 49.5 -> 21, the run at 52%). The
   // answers of the burst the cut acted on (`Aimd.onBackoff`) keep it: there every 503 is congestion.
-  return { wall, state: { recent: wall && afterCut ? Math.min(recent, bar - RESTART / RECENT) : recent, baseline, seen } }
+  const state = { recent, baseline, seen }
+  return { wall, state: wall && afterCut ? restart(state, RESTART) : state }
 }
+
+/**
+ * The recent share at most `failures` failures' weight under the bar (the bar of the baseline), and
+ * not under 0.
+ *
+ * @since 0.2.0
+ * @category transitions
+ */
+export const restart = (s: SoftState, failures: number): SoftState => ({
+  ...s,
+  recent: Math.max(0, Math.min(s.recent, 3 * s.baseline + 0.03 - failures / RECENT))
+})

@@ -57,7 +57,7 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   // Every answer is a send made: the fit replays what was sent, not the pace.
   const s = r.sentAt === undefined ? measured : recordSend(measured, r.sentAt)
   if (r.backoff && (!soft || verdict.wall)) {
-    const walled = Aimd.onBackoff(c, s, now, { retryAfterMs: r.retryAfterMs, sentAt: r.sentAt, soft })
+    const walled = deepCut(s, Aimd.onBackoff(c, s, now, { retryAfterMs: r.retryAfterMs, sentAt: r.sentAt, soft }), soft && afterCut)
     return counted(c, gated(c, walled, false, r.sentAt, now), false, r, now)
   }
   // Noise was admitted by the server's limiter: it counts as accepted.
@@ -65,6 +65,18 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   const paced = r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok
   return counted(c, gated(c, stalled(c, paced, usualMs, r.sentAt, now), true, r.sentAt, now), true, r, now)
 }
+
+/**
+ * A slow start's soft wall that cut the pace under 0.65 of its own (`Congestion.DEEP_CUT_RESTART`):
+ * 80.5 -> 49.5 on nginx at 50/s, where a cut to 0.75 (85 -> 64, docs understated) left it above
+ * the limit and the next 503 was congestion. With a round trip of 0.1 s or more the trust cost
+ * (32 fibers 100-300 ms away, limit drop: nginx 503s 4.34 -> 5.16%): the pace the cut acted on is
+ * a round trip old there.
+ */
+const deepCut = (s: Aimd.AimdState, walled: Aimd.AimdState, softAfterCut: boolean): Aimd.AimdState =>
+  softAfterCut && s.phase === "slow-start" && walled.rate <= 0.65 * s.rate && (s.rttMs ?? 0) < 100 && walled.soft !== undefined
+    ? { ...walled, soft: Congestion.restart(walled.soft, Congestion.DEEP_CUT_RESTART) }
+    : walled
 
 /**
  * Answers the server held together (`stallGate.ts`) pause the pace a slot, on a plateau only: during a

@@ -117,6 +117,24 @@ describe("congestion or noise (bare 503s)", () => {
     expect(burst.state.recent).toBeGreaterThan(3 * s.baseline + 0.03)
   })
 
+  it("past a deep cut's restart, a failure right after the wall is no wall; two close together are", () => {
+    const s = Congestion.restart(afterWall(20), Congestion.DEEP_CUT_RESTART)
+    const one = Congestion.classify(Congestion.classify(s, false, true).state, true, true)
+    expect(one.wall).toBe(false)
+    expect(Congestion.classify(one.state, true, true).wall).toBe(true)
+  })
+
+  prop(
+    "restart leaves the recent share within [0, min(share, bar - failures / 32)]",
+    [fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 3, noNaN: true })],
+    ([recent, baseline, failures]) => {
+      const r = Congestion.restart({ recent, baseline, seen: 100 }, failures).recent
+      expect(r).toBeGreaterThanOrEqual(0)
+      expect(r).toBeLessThanOrEqual(Math.max(0, Math.min(recent, 3 * baseline + 0.03 - failures / 32)) + 1e-12)
+      expect(r).toBeGreaterThanOrEqual(Math.min(recent, 3 * baseline + 0.03 - failures / 32) - 1e-12)
+    }
+  )
+
   prop(
     "a wall past the cut leaves the recent share at most at the bar, and every share within [0, 1]",
     [fc.array(fc.tuple(fc.boolean(), fc.boolean(), fc.boolean()), { maxLength: 600 })],

@@ -103,6 +103,11 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   ["bucket 0.5s RA=date", "cold", "tb-500ms-ra-date", { b: [94.5, 0.959] }],
   // 94.9% (0.964) before a wall past its cut restarted the bare 503s' recent share under the bar.
   ["gcra b5 503", "cold", "nginx-503", { b: [95.5, 0.965] }],
+  // 20% noise: a 88.4 / 93.7% (cold / local, 3 seeds), d 92.4 / 78.6% before a slow start's soft wall
+  // that cut the pace under 0.65 of its own restarted the recent share further under the bar
+  // (`Congestion.DEEP_CUT_RESTART`; 8 seeds now a 98.3 / 98.3, d 96.2 / 94.4).
+  ["noise .2 gcra b5 503", "cold", "", { a: [97.5, 0.99], d: [95.5, 0.955] }],
+  ["noise .2 gcra b5 503", "local", "", { a: [97.5, 0.99], d: [93.5, 0.94] }],
   // The full bench's busy event loop (`blocked`), docs overstated (8 seeds): 82.7% (0.882) before the
   // last count was let lack the answers still on their way (`windowQuota.ts`): 48 of 50 counted, the
   // hold below the quota met the log's wall and fitted it at 27-33. Still one seed of 8 at 69% (a wall
@@ -224,6 +229,7 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
   })
   goals("gcra b5 503", ["a"])
   goals("noise .05 gcra b5 503", ["a"])
+  goals("noise .2 gcra b5 503", ["a"])
   goals("bucket 2s RA=s", ["a", "b"], "delayed")
 
   /** `npm run demo` as a simulated cell: its pages one at a time, then its items, until all are fetched. */
@@ -324,7 +330,9 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
   // the recent share under the bar and failures past 3/4 of the way to it were not learnt
   // (`congestion.ts`; now .2 b 0.968).
   const noiseMissed: Partial<Record<string, Partial<Record<ScenarioId, number>>>> = {
-    "noise .2 gcra b5 503": { a: 0.945, c: 0.91, d: 0.84 }
+    // a 0.945 -> 1.00 (goal met), d 0.84 -> 0.941 since a slow start's deep soft cut restarted the
+    // recent share further under the bar (`Congestion.DEEP_CUT_RESTART`).
+    "noise .2 gcra b5 503": { c: 0.91, d: 0.935 }
   }
 
   it("random 5xx without Retry-After do not lower the rate: >= 0.95 of the same client without them", () => {
