@@ -54,11 +54,14 @@ const onServerClock = (at: number, date: number, nowMs: number, slack: number): 
  *
  * With the response's `Date` header (`server.date`), an HTTP-date is read on the server's clock too:
  * the server stated `date − Date` (both whole seconds) and stamped `Date` within the second it names,
- * the answer then taking at most `server.roundTripMs` (the request's, when known) to arrive: the wait
- * left is in `[stated − 1 s − roundTrip, stated]`. The client's own reading (`date − nowMs`) is kept
- * inside: unchanged when the clocks agree, and a client clock ahead of the server's (which read the
- * date as already past: a retry at once, another 429) or behind it (a pause as much longer) is off by
- * at most what the dates leave open. A `Date` that does not parse is ignored.
+ * the answer then taking at most `server.roundTripMs` (the request's, send to answer) to arrive: the
+ * wait left is in `[stated − 1 s − roundTrip, stated]`. The client's own reading (`date − nowMs`) is
+ * kept inside: with agreeing clocks it is unchanged whenever the answer came within `1 s + roundTrip`
+ * of its `Date`'s second, which holds when `roundTripMs` is the request's own. Without `roundTripMs`
+ * the allowance is 1 s: an answer later than that after its `Date`'s second began waits up to that
+ * lateness longer than the client's reading (never longer than stated). A client clock ahead of the
+ * server's (which read the date as already past: a retry at once, another 429) or behind it (a pause
+ * as much longer) is off by at most what the dates leave open. A `Date` that does not parse is ignored.
  *
  * Never throws, whatever the input.
  *
