@@ -178,7 +178,11 @@ export const readOutcome = (options: ResolvedOptions, outcome: Outcome, now: num
   const backoff = options.backoffStatuses.has(outcome.status)
   const raw = backoff ? headerValue(outcome.headers, "retry-after") : undefined
   // The server's Date bounds how an HTTP-date reads on a skewed client clock.
-  const server = { date: headerValue(outcome.headers, "date"), roundTripMs: outcome.sentAt === undefined ? undefined : now - outcome.sentAt }
+  const server = {
+    date: headerValue(outcome.headers, "date"),
+    age: headerValue(outcome.headers, "age"),
+    roundTripMs: outcome.sentAt === undefined ? undefined : now - outcome.sentAt
+  }
   const retryAfterMs = raw === undefined ? undefined : Option.getOrUndefined(parseRetryAfter(raw, now, undefined, server))
   if (raw !== undefined && retryAfterMs === undefined) {
     issues.push({ header: "retry-after", value: raw.slice(0, 200), reason: "not seconds or an HTTP-date within a day" })

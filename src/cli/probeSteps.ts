@@ -149,8 +149,8 @@ export const runStep = (
     return { exchanges, limited }
   })
 
-/** What bounds an HTTP-date's reading: the exchange's Date, and its round trip at most the time since its send. */
-const server = (x: Exchange, now: number): ServerClock => ({ date: x.headers["date"], roundTripMs: now - x.sentAt })
+/** What bounds an HTTP-date's reading: the exchange's Date and Age, its round trip at most the time since its send. */
+const server = (x: Exchange, now: number): ServerClock => ({ date: x.headers["date"], age: x.headers["age"], roundTripMs: now - x.sentAt })
 
 /** The pause after a step's 429s: their longest Retry-After, at least 1 s (1 s when one carried none). */
 export const pauseAfter = (exchanges: ReadonlyArray<Exchange>, now: number): number =>

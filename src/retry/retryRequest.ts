@@ -228,7 +228,7 @@ const serverDelay = (
   if (header === undefined) return Effect.succeed(undefined)
   return Effect.flatMap(Clock.currentTimeMillis, (now) => {
     // The attempt's round trip bounds how long ago the server stamped its Date (`ServerClock`).
-    const server = { date: response.headers["date"], roundTripMs: now - sentAt }
+    const server = { date: response.headers["date"], age: response.headers["age"], roundTripMs: now - sentAt }
     const parsed = parseRetryAfter(header, now, undefined, server)
     if (Option.isSome(parsed)) return Effect.succeed(parsed.value)
     if (!policy.respectRetryAfter) return Effect.succeed(undefined)

@@ -110,6 +110,34 @@ describe("parseRetryAfter", () => {
     expect(parseRetryAfter("2", NOW + 300_000, undefined, { date })).toEqual(Option.some(2_000))
   })
 
+  it("adds a bounded Age to the Date: a 503 a cache serves later is read on the serving clock", () => {
+    const at = formatHttpDate(NOW + 60_000)
+    const date = formatHttpDate(NOW)
+    // Stored at NOW, served 10 minutes later: the Retry-After date is past (the origin's Date alone said 59 s).
+    expect(parseRetryAfter(at, NOW + 600_000, undefined, { date, age: "600" })).toEqual(Option.some(0))
+    // Served 30 s later, the client's clock agreeing: its own reading stands.
+    expect(parseRetryAfter(at, NOW + 30_300, undefined, { date, age: "30" })).toEqual(Option.some(29_700))
+    expect(parseRetryAfter(at, NOW + 30_300, undefined, { date })).toEqual(Option.some(59_000))
+    // Not digits: no Age. An Age past a day counts a day (a date a minute after Date long past).
+    for (const age of ["-30", "3e1", "30.5", "0x1e", "", "thirty", "30 s"]) {
+      expect(parseRetryAfter(at, NOW + 30_300, undefined, { date, age }), age).toEqual(Option.some(59_000))
+    }
+    expect(parseRetryAfter(at, NOW + 30_300, undefined, { date, age: "9".repeat(40) })).toEqual(Option.some(0))
+  })
+
+  it("ignores a Date further off than a day, or later than the Retry-After date: the client's clock alone", () => {
+    const at = formatHttpDate(NOW + 60_000)
+    // A Date two days off made the stated wait absurd: the valid header was dropped.
+    expect(parseRetryAfter(at, NOW, undefined, { date: formatHttpDate(NOW - 2 * 86_400_000) })).toEqual(Option.some(60_000))
+    expect(parseRetryAfter(at, NOW, undefined, { date: formatHttpDate(NOW + 2 * 86_400_000) })).toEqual(Option.some(60_000))
+    // Past the caller's cap too (maxMs 2 minutes, a Date 5 minutes off).
+    expect(parseRetryAfter(at, NOW, 120_000, { date: formatHttpDate(NOW - 300_000) })).toEqual(Option.some(60_000))
+    // A Date after the date it says to retry at: an inconsistent pair (it read as no wait at all).
+    expect(parseRetryAfter(at, NOW, undefined, { date: formatHttpDate(NOW + 3_600_000) })).toEqual(Option.some(60_000))
+    // The same second: retry now, as stated.
+    expect(parseRetryAfter(at, NOW + 60_500, undefined, { date: at })).toEqual(Option.some(0))
+  })
+
   prop(
     "with the server's Date, an HTTP-date reads as on the client's clock when the clocks agree, and within a second and a round trip below the stated wait whatever the skew",
     [
@@ -129,8 +157,10 @@ describe("parseRetryAfter", () => {
       const agreeing = parseRetryAfter(formatHttpDate(at), arrived, undefined, { date: formatHttpDate(date), roundTripMs })
       expect(agreeing).toEqual(parseRetryAfter(formatHttpDate(at), arrived))
       const skewed = parseRetryAfter(formatHttpDate(at), arrived + skew, undefined, { date: formatHttpDate(date), roundTripMs })
-      // Past a day (`maxMs`) only a wait stated past it is refused.
-      if (Option.isNone(skewed)) expect(stated).toBeGreaterThan(MAX_RETRY_AFTER_MS)
+      // A Date after the Retry-After date, or further than a day (`maxMs`) off: the client's clock alone.
+      if (stated < 0 || Math.abs(date - arrived - skew) > MAX_RETRY_AFTER_MS) {
+        expect(skewed).toEqual(parseRetryAfter(formatHttpDate(at), arrived + skew))
+      } else if (Option.isNone(skewed)) expect(stated).toBeGreaterThan(MAX_RETRY_AFTER_MS)
       else {
         expect(skewed.value).toBeGreaterThanOrEqual(Math.max(0, stated - 1000 - roundTripMs))
         expect(skewed.value).toBeLessThanOrEqual(Math.max(0, stated))

@@ -135,6 +135,25 @@ describe("retryRequest", () => {
       expect(waits).toEqual([3500, 3500])
     }))
 
+  it.effect("a 503 a cache served later is read with its Age: its Retry-After date past, the retry comes at once", () =>
+    Effect.gen(function*() {
+      const waits: Array<number> = []
+      // Stored 10 minutes ago asking for a retry a minute later; the origin's Date alone read 59 s more.
+      const send = (req: HttpClientRequest.HttpClientRequest, track: { attempt: number }) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          const headers = { "retry-after": formatHttpDate(now - 540_000), date: formatHttpDate(now - 600_000), age: "600" }
+          return HttpClientResponse.fromWeb(req, new Response(null, { status: track.attempt === 1 ? 503 : 200, headers }))
+        })
+      const { exit } = yield* drive(
+        runRetries(policyOf({}), HttpClientRequest.get("http://x.test/thing"), send, { attempt: 1, delays: [] }, {
+          startedAt: 0,
+          hooks: { onRetry: (e) => Effect.sync(() => waits.push(Duration.toMillis(e.delay))) }
+        })
+      )
+      expect(statusOf(exit)).toBe(200)
+      expect(waits).toEqual([0])
+    }))
+
   it.effect("Retry-After is capped by maxRetryAfter and reported uncapped", () =>
     Effect.gen(function*() {
       const r = yield* run(
