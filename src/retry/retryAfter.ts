@@ -57,7 +57,7 @@ const serverNow = (server: ServerClock | undefined, at: number, nowMs: number, b
   if (origin === undefined || origin > at) return undefined
   const ageText = typeof server?.age === "string" ? server.age.trim() : ""
   // Whole seconds too: one more second open.
-  const ageMs = AGE.test(ageText) ? Math.min(Number(ageText.slice(0, 9)), MAX_AGE_S) * 1000 : 0
+  const ageMs = AGE.test(ageText) ? Math.min(Number(ageText), MAX_AGE_S) * 1000 : 0
   const date = origin + ageMs
   if (!(Math.abs(date - nowMs) <= bound)) return undefined
   const rtt = server?.roundTripMs

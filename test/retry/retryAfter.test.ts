@@ -5,6 +5,7 @@ import fc from "fast-check"
 import { formatHttpDate, MAX_RETRY_AFTER_MS, parseHttpDate, parseRetryAfter } from "../../src/retry/retryAfter.js"
 
 const NOW = Date.UTC(2024, 5, 15, 12, 0, 0)
+const DAY = 86_400_000
 
 describe("parseRetryAfter", () => {
   it("reads delay-seconds", () => {
@@ -175,6 +176,39 @@ describe("parseRetryAfter", () => {
       expect(result.value).toBeLessThanOrEqual(MAX_RETRY_AFTER_MS)
     }
   })
+
+  prop(
+    "with HTTP-dates near now (a Date within two days, a Retry-After near it), a wait within [0, maxMs], as the client's clock reads it when the clocks agree and when the Date is not trusted",
+    [
+      fc.integer({ min: 0, max: 4e12 }),
+      fc.oneof(fc.integer({ min: -3000, max: 1000 }), fc.integer({ min: -2 * DAY, max: 2 * DAY })),
+      fc.oneof(fc.integer({ min: -5, max: 120 }), fc.integer({ min: -2 * DAY / 1000, max: 2 * DAY / 1000 })),
+      fc.option(fc.integer({ min: 0, max: 5000 })),
+      fc.option(fc.oneof(fc.integer({ min: 0, max: 200_000 }).map(String), fc.string())),
+      fc.oneof(fc.constant(MAX_RETRY_AFTER_MS), fc.integer({ min: 0, max: 2 * DAY }))
+    ],
+    ([now, dateOff, afterS, rtt, age, maxMs]) => {
+      const date = Math.floor((now + dateOff) / 1000) * 1000
+      const at = date + afterS * 1000
+      const server = { date: formatHttpDate(date), roundTripMs: rtt ?? undefined, age: age ?? undefined }
+      const r = parseRetryAfter(formatHttpDate(at), now, maxMs, server)
+      const client = parseRetryAfter(formatHttpDate(at), now, maxMs)
+      if (Option.isSome(r)) {
+        expect(r.value).toBeGreaterThanOrEqual(0)
+        expect(r.value).toBeLessThanOrEqual(maxMs)
+        // Never longer than both readings state.
+        expect(r.value).toBeLessThanOrEqual(Math.max(0, at - now, at - date))
+      }
+      const ageMs = age !== null && /^\d+$/.test(age.trim()) ? Math.min(Number(age.trim()), DAY / 1000) * 1000 : 0
+      const untrusted = at < date || Math.abs(date + ageMs - now) > Math.min(maxMs, DAY)
+      // Clocks agreeing (the answer within 1 s and its round trip of its Date's second), or a Date not trusted.
+      const agreeing = ageMs === 0 && now >= date && now - date <= 1000 + (rtt ?? 0)
+      if (untrusted || agreeing) expect(r).toEqual(client)
+      // With agreeing clocks, never above the stated wait.
+      if (agreeing && Option.isSome(r)) expect(r.value).toBeLessThanOrEqual(Math.max(0, at - date))
+    },
+    { numRuns: 2000 }
+  )
 
   prop("rejects every negative number", [fc.integer({ min: -1e9, max: -1 })], ([n]) => {
     expect(parseRetryAfter(String(n), NOW)).toEqual(Option.none())
