@@ -86,6 +86,24 @@ describe("a hostile server", () => {
     expect(AdaptiveController.readOutcome(options, { status: 429, headers, sentAt: date }, date + 300).retryAfterMs).toBe(1700)
   })
 
+  it("reads the Date and Age only for a Retry-After (a cached 429 read on its serving clock)", () => {
+    // Rate-limit headers off: their parser reads every header (`lowerCase`).
+    const options = Either.getOrThrow(AdaptiveController.resolveOptions({ initialRate: 50, maxRetryAfter: 120_000, respectHeaders: false }))
+    const date = Date.UTC(2024, 5, 15, 12, 0, 0)
+    const read: Array<string> = []
+    const headers = (retryAfter?: string) => ({
+      ...(retryAfter === undefined ? {} : { "retry-after": retryAfter }),
+      get date() { read.push("date"); return new Date(date).toUTCString() },
+      get age() { read.push("age"); return "5" }
+    })
+    for (const status of [200, 429, 503]) AdaptiveController.readOutcome(options, { status, headers: headers(), sentAt: date }, date + 300)
+    expect(read).toEqual([])
+    // A cached 429 stored 5 s ago: the Retry-After date 2 s after its Date is past.
+    const r = AdaptiveController.readOutcome(options, { status: 429, headers: headers(new Date(date + 2000).toUTCString()), sentAt: date + 5000 }, date + 5300)
+    expect(r.retryAfterMs).toBe(0)
+    expect(read).toEqual(["date", "age"])
+  })
+
   it("cannot make a fiber wait on the limiter longer than the caps (controller + memory limiter, TestClock)", async () => {
     await fc.assert(
       fc.asyncProperty(caps, responses, async (c, outcomes) => {
