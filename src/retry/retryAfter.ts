@@ -25,8 +25,8 @@ export const MAX_RETRY_AFTER_MS = 86_400_000
 const SECONDS = /^(\d{1,12})(?:\.(\d{1,9}))?$/
 
 /**
- * What `parseRetryAfter` reads the server's clock from: the response's `Date` header, and how long
- * the request took (send to answer, ms), which the answer spent at most on its way back.
+ * What `parseRetryAfter` reads the server's clock from: the response's `Date` header, a cache's `Age`,
+ * and how long the request took (send to answer, ms), which the answer spent at most on its way back.
  *
  * @since 0.2.0
  * @category models
@@ -57,11 +57,11 @@ const serverNow = (server: ServerClock | undefined, at: number, nowMs: number, b
   if (origin === undefined || origin > at) return undefined
   const ageText = typeof server?.age === "string" ? server.age.trim() : ""
   // Whole seconds too: one more second open.
-  const ageMs = AGE.test(ageText) ? Math.min(Number(ageText), MAX_AGE_S) * 1000 : 0
-  const date = origin + ageMs
+  const aged = AGE.test(ageText)
+  const date = origin + (aged ? Math.min(Number(ageText), MAX_AGE_S) * 1000 : 0)
   if (!(Math.abs(date - nowMs) <= bound)) return undefined
   const rtt = server?.roundTripMs
-  return { date, slack: 1000 + (ageMs > 0 ? 1000 : 0) + (typeof rtt === "number" && rtt > 0 && rtt < Infinity ? rtt : 0) }
+  return { date, slack: (aged ? 2000 : 1000) + (typeof rtt === "number" && rtt > 0 && rtt < Infinity ? rtt : 0) }
 }
 
 /**
