@@ -12,7 +12,7 @@
 import { Clock, Context, Duration, Effect, Either, Layer, Option, Ref } from "effect"
 import type { RateLimiterUnavailable } from "../limiter/errors.js"
 import { RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
-import { parseRetryAfter } from "../retry/retryAfter.js"
+import { parseRetryAfter, type ServerClock } from "../retry/retryAfter.js"
 import * as Aimd from "./aimd.js"
 import { type HeaderInput, type HeaderIssue, parseRateLimitHeaders } from "./headers.js"
 import * as InFlightGate from "./inFlightGate.js"
@@ -163,6 +163,13 @@ export interface Reading extends Observe.Response {
   readonly issues: ReadonlyArray<HeaderIssue>
 }
 
+/** The server's Date (and a cache's Age), which bound how an HTTP-date reads on a skewed client clock: read for a Retry-After only. */
+const serverClock = (outcome: Outcome, now: number): ServerClock => ({
+  date: headerValue(outcome.headers, "date"),
+  age: headerValue(outcome.headers, "age"),
+  roundTripMs: outcome.sentAt === undefined ? undefined : now - outcome.sentAt
+})
+
 /**
  * Read one outcome at `now`. Pure; never throws, whatever the headers. The state after it is
  * `Observe.observe(options.aimd, state, reading, now)`.
@@ -177,9 +184,7 @@ export const readOutcome = (options: ResolvedOptions, outcome: Outcome, now: num
   const issues = parsed === undefined ? [] : [...parsed.issues]
   const backoff = options.backoffStatuses.has(outcome.status)
   const raw = backoff ? headerValue(outcome.headers, "retry-after") : undefined
-  // The server's Date bounds how an HTTP-date reads on a skewed client clock.
-  const server = { date: headerValue(outcome.headers, "date"), roundTripMs: outcome.sentAt === undefined ? undefined : now - outcome.sentAt }
-  const retryAfterMs = raw === undefined ? undefined : Option.getOrUndefined(parseRetryAfter(raw, now, undefined, server))
+  const retryAfterMs = raw === undefined ? undefined : Option.getOrUndefined(parseRetryAfter(raw, now, undefined, serverClock(outcome, now)))
   if (raw !== undefined && retryAfterMs === undefined) {
     issues.push({ header: "retry-after", value: raw.slice(0, 200), reason: "not seconds or an HTTP-date within a day" })
   }

@@ -10,7 +10,7 @@ import type { HttpClient, HttpClientRequest } from "@effect/platform"
 import { Clock, Duration, Effect, Fiber, Option, Ref } from "effect"
 import { type HeaderInput, parseRateLimitHeaders } from "../adaptive/headers.js"
 import { formatDuration } from "../internal/duration.js"
-import { parseRetryAfter } from "../retry/retryAfter.js"
+import { parseRetryAfter, type ServerClock } from "../retry/retryAfter.js"
 import * as Format from "./format.js"
 import type * as Plan from "./probePlan.js"
 
@@ -149,6 +149,9 @@ export const runStep = (
     return { exchanges, limited }
   })
 
+/** What bounds an HTTP-date's reading: the exchange's Date and Age, its round trip at most the time since its send. */
+const server = (x: Exchange, now: number): ServerClock => ({ date: x.headers["date"], age: x.headers["age"], roundTripMs: now - x.sentAt })
+
 /** The pause after a step's 429s: their longest Retry-After, at least 1 s (1 s when one carried none). */
 export const pauseAfter = (exchanges: ReadonlyArray<Exchange>, now: number): number =>
   Math.max(
@@ -157,7 +160,7 @@ export const pauseAfter = (exchanges: ReadonlyArray<Exchange>, now: number): num
       .filter((x) => x.status === 429)
       .map((x) => {
         const value = x.headers["retry-after"]
-        return value === undefined ? 1000 : Option.getOrElse(parseRetryAfter(value, now, undefined, { date: x.headers["date"] }), () => 1000)
+        return value === undefined ? 1000 : Option.getOrElse(parseRetryAfter(value, now, undefined, server(x, now)), () => 1000)
       })
   )
 

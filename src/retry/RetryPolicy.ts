@@ -266,7 +266,7 @@ const stopped = ScheduleDecision.done
 const retryAfterOfError = (error: unknown, now: number): number | undefined => {
   const response = responseOf({ _tag: "Error", error })
   const header = response?.headers["retry-after"]
-  return header === undefined ? undefined : Option.getOrUndefined(parseRetryAfter(header, now, undefined, { date: response?.headers["date"] }))
+  return header === undefined ? undefined : Option.getOrUndefined(parseRetryAfter(header, now, undefined, { date: response?.headers["date"], age: response?.headers["age"] }))
 }
 
 /**

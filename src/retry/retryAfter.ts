@@ -25,24 +25,43 @@ export const MAX_RETRY_AFTER_MS = 86_400_000
 const SECONDS = /^(\d{1,12})(?:\.(\d{1,9}))?$/
 
 /**
- * What `parseRetryAfter` reads the server's clock from: the response's `Date` header, and how long
- * the request took (send to answer, ms), which the answer spent at most on its way back.
+ * What `parseRetryAfter` reads the server's clock from: the response's `Date` header, a cache's `Age`,
+ * and how long the request took (send to answer, ms), which the answer spent at most on its way back.
  *
  * @since 0.2.0
  * @category models
  */
 export interface ServerClock {
+  /** The response's `Date` header. */
   readonly date?: string | undefined
+  /** The request's round trip, send to answer (ms), when known: the longest the answer took since its `Date`. */
   readonly roundTripMs?: number | undefined
+  /** The response's `Age` header (seconds a cache held it): its `Date` is the origin's, that much older. */
+  readonly age?: string | undefined
 }
 
+// Age is delta-seconds (`1*DIGIT`); past a day it counts a day, as no wait read here is longer.
+const AGE = /^\d+$/
+const MAX_AGE_S = MAX_RETRY_AFTER_MS / 1000
+
 /**
- * The wait until `at` read on the client's clock (`nowMs`), kept within what the server's `Date`
- * (`date`, whole seconds) leaves open: `[at − date − slack, at − date]`.
+ * The server's clock at the answer, as its `Date` (plus `Age`) leaves it open: `[date, date + slack]`.
+ * None when there is none to trust: a `Date` after the Retry-After date `at` (an inconsistent pair: it
+ * read as no wait at all), or further from the client's clock than any wait accepted (`bound`, at most
+ * a day: it made a valid Retry-After absurd, dropped).
  */
-const onServerClock = (at: number, date: number, nowMs: number, slack: number): number => {
-  const stated = at - date
-  return Math.min(stated, Math.max(stated - slack, at - nowMs))
+const serverNow = (server: ServerClock | undefined, at: number, nowMs: number, bound: number) => {
+  const stamp = server?.date
+  if (typeof stamp !== "string" || stamp.length > 64) return undefined
+  const origin = Option.getOrUndefined(parseHttpDate(stamp, nowMs))
+  if (origin === undefined || origin > at) return undefined
+  const ageText = typeof server?.age === "string" ? server.age.trim() : ""
+  // Whole seconds too: one more second open.
+  const aged = AGE.test(ageText)
+  const date = origin + (aged ? Math.min(Number(ageText), MAX_AGE_S) * 1000 : 0)
+  if (!(Math.abs(date - nowMs) <= bound)) return undefined
+  const rtt = server?.roundTripMs
+  return { date, slack: (aged ? 2000 : 1000) + (typeof rtt === "number" && rtt > 0 && rtt < Infinity ? rtt : 0) }
 }
 
 /**
@@ -54,11 +73,20 @@ const onServerClock = (at: number, date: number, nowMs: number, slack: number): 
  *
  * With the response's `Date` header (`server.date`), an HTTP-date is read on the server's clock too:
  * the server stated `date − Date` (both whole seconds) and stamped `Date` within the second it names,
- * the answer then taking at most `server.roundTripMs` (the request's, when known) to arrive: the wait
- * left is in `[stated − 1 s − roundTrip, stated]`. The client's own reading (`date − nowMs`) is kept
- * inside: unchanged when the clocks agree, and a client clock ahead of the server's (which read the
- * date as already past: a retry at once, another 429) or behind it (a pause as much longer) is off by
- * at most what the dates leave open. A `Date` that does not parse is ignored.
+ * the answer then taking at most `server.roundTripMs` (the request's, send to answer) to arrive: the
+ * wait left is in `[stated − 1 s − roundTrip, stated]`. The client's own reading (`date − nowMs`) is
+ * kept inside: with agreeing clocks it is unchanged whenever the answer came within `1 s + roundTrip`
+ * of its `Date`'s second, which holds when `roundTripMs` is the request's own. Without `roundTripMs`
+ * the allowance is 1 s: an answer later than that after its `Date`'s second began waits up to that
+ * lateness longer than the client's reading (never longer than stated). A client clock ahead of the
+ * server's (which read the date as already past: a retry at once, another 429) or behind it (a pause
+ * as much longer) is off by at most what the dates leave open. A cached answer's `Age` (`server.age`,
+ * digits only, at most a day) moves its `Date` that much later (one second more open). The `Date` is
+ * ignored, the date read on the client's clock alone, when it does not parse, when it is later than
+ * the Retry-After date (an inconsistent pair, which read as no wait at all; the same second is "now"),
+ * or when it (with its `Age`) is further than `maxMs` (at most a day) from `nowMs`: no clock is that far
+ * off, and it made a valid header read as absurd. Within that, a wait the server's clock states
+ * longer than `maxMs` is `None`, as such a delay-seconds is.
  *
  * Never throws, whatever the input.
  *
@@ -91,11 +119,11 @@ export const parseRetryAfter = (
   }
   if (!Number.isFinite(nowMs)) return Option.none()
   return Option.flatMap(parseHttpDate(text, nowMs), (at) => {
-    const stamp = server?.date
-    const date = typeof stamp === "string" && stamp.length <= 64 ? parseHttpDate(stamp, nowMs) : Option.none()
-    const rtt = server?.roundTripMs
-    const slack = 1000 + (typeof rtt === "number" && rtt > 0 && rtt < Infinity ? rtt : 0)
-    const ms = Math.max(0, Math.ceil(Option.match(date, { onNone: () => at - nowMs, onSome: (d) => onServerClock(at, d, nowMs, slack) })))
+    const clock = serverNow(server, at, nowMs, Math.min(maxMs, MAX_RETRY_AFTER_MS))
+    // The client's reading, kept within what the server's clock leaves open: `[stated − slack, stated]`.
+    const stated = clock === undefined ? undefined : at - clock.date
+    const wait = stated === undefined ? at - nowMs : Math.min(stated, Math.max(stated - clock!.slack, at - nowMs))
+    const ms = Math.max(0, Math.ceil(wait))
     return ms <= maxMs ? Option.some(ms) : Option.none()
   })
 }

@@ -219,14 +219,17 @@ const MAX_LOGGED_HEADER = 64
 const serverDelay = (
   policy: RetryPolicy,
   req: HttpClientRequest.HttpClientRequest,
-  response: HttpClientResponse | undefined
+  response: HttpClientResponse | undefined,
+  sentAt: number
 ): Effect.Effect<number | undefined> => {
   // Only error responses (or anything a custom hook may retry) can make Retry-After matter.
   if (response === undefined || (response.status < 400 && policy.decide === undefined)) return Effect.succeed(undefined)
   const header = response.headers["retry-after"]
   if (header === undefined) return Effect.succeed(undefined)
   return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-    const parsed = parseRetryAfter(header, now, undefined, { date: response.headers["date"] })
+    // The attempt's round trip bounds how long ago the server stamped its Date (`ServerClock`).
+    const server = { date: response.headers["date"], age: response.headers["age"], roundTripMs: now - sentAt }
+    const parsed = parseRetryAfter(header, now, undefined, server)
     if (Option.isSome(parsed)) return Effect.succeed(parsed.value)
     if (!policy.respectRetryAfter) return Effect.succeed(undefined)
     return Effect.as(
@@ -272,6 +275,8 @@ const retryLoop = <T extends RetryTrack, E, R, E2>(
 
     for (let n = 1;; n++) {
       track.attempt = n
+      // The first attempt went out at the start (or just after: a round trip read longer, a wider allowance).
+      const sentAt = n === 1 ? options.startedAt : yield* Clock.currentTimeMillis
       const exit = n === 1 ? first : yield* Effect.exit(send(req, track))
       // Interrupted or died: not an outcome to classify.
       if (Exit.isFailure(exit) && Option.isNone(Cause.failureOption(exit.cause))) return yield* exit
@@ -281,7 +286,7 @@ const retryLoop = <T extends RetryTrack, E, R, E2>(
       const response = responseOf(outcome)
       lastStatus = response?.status
       // Kept for the error even when not retrying.
-      const serverMs = yield* serverDelay(policy, req, response)
+      const serverMs = yield* serverDelay(policy, req, response, sentAt)
       if (serverMs !== undefined) retryAfter = Duration.millis(serverMs)
 
       if (!retryAllowed) return yield* finish(exit, n, false)

@@ -16,7 +16,7 @@ import { Limit } from "../../src/index.js"
 import { layerMemory } from "../../src/limiter/memory.js"
 import { MIN_PACING_RATE } from "../../src/limiter/pacing.js"
 import { RateLimiter } from "../../src/limiter/RateLimiter.js"
-import { hostileHeaders, hostileStatus } from "./hostileHeaders.js"
+import { hostileHeaders, hostileStatus, NEAR_ANCHOR } from "./hostileHeaders.js"
 
 const DAY = 86_400_000
 
@@ -35,7 +35,7 @@ const resolve = (c: { initialRate: number; maxRetryAfterMs: number; maxQuotaWait
   }))
 
 /** A clock that may sit anywhere from 1970 to year 2096, or jump forward. */
-const start = fc.oneof(fc.integer({ min: 0, max: 4_000_000_000_000 }), fc.constant(1_700_000_000_000))
+const start = fc.oneof(fc.integer({ min: 0, max: 4_000_000_000_000 }), fc.constant(NEAR_ANCHOR))
 const responses = fc.array(
   fc.record({ dt: fc.oneof(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 0, max: 10 * DAY })), status: hostileStatus, headers: hostileHeaders }),
   { minLength: 1, maxLength: 12 }
@@ -84,6 +84,24 @@ describe("a hostile server", () => {
     expect(AdaptiveController.readOutcome(options, { status: 429, headers, sentAt: behind - 100 }, behind).retryAfterMs).toBe(2000)
     // Clocks agreeing, answered 300 ms into the Date's second: as the client's clock reads it.
     expect(AdaptiveController.readOutcome(options, { status: 429, headers, sentAt: date }, date + 300).retryAfterMs).toBe(1700)
+  })
+
+  it("reads the Date and Age only for a Retry-After (a cached 429 read on its serving clock)", () => {
+    // Rate-limit headers off: their parser reads every header (`lowerCase`).
+    const options = Either.getOrThrow(AdaptiveController.resolveOptions({ initialRate: 50, maxRetryAfter: 120_000, respectHeaders: false }))
+    const date = Date.UTC(2024, 5, 15, 12, 0, 0)
+    const read: Array<string> = []
+    const headers = (retryAfter?: string) => ({
+      ...(retryAfter === undefined ? {} : { "retry-after": retryAfter }),
+      get date() { read.push("date"); return new Date(date).toUTCString() },
+      get age() { read.push("age"); return "5" }
+    })
+    for (const status of [200, 429, 503]) AdaptiveController.readOutcome(options, { status, headers: headers(), sentAt: date }, date + 300)
+    expect(read).toEqual([])
+    // A cached 429 stored 5 s ago: the Retry-After date 2 s after its Date is past.
+    const r = AdaptiveController.readOutcome(options, { status: 429, headers: headers(new Date(date + 2000).toUTCString()), sentAt: date + 5000 }, date + 5300)
+    expect(r.retryAfterMs).toBe(0)
+    expect(read).toEqual(["date", "age"])
   })
 
   it("cannot make a fiber wait on the limiter longer than the caps (controller + memory limiter, TestClock)", async () => {

@@ -5,6 +5,7 @@ import fc from "fast-check"
 import { formatHttpDate, MAX_RETRY_AFTER_MS, parseHttpDate, parseRetryAfter } from "../../src/retry/retryAfter.js"
 
 const NOW = Date.UTC(2024, 5, 15, 12, 0, 0)
+const DAY = 86_400_000
 
 describe("parseRetryAfter", () => {
   it("reads delay-seconds", () => {
@@ -110,6 +111,34 @@ describe("parseRetryAfter", () => {
     expect(parseRetryAfter("2", NOW + 300_000, undefined, { date })).toEqual(Option.some(2_000))
   })
 
+  it("adds a bounded Age to the Date: a 503 a cache serves later is read on the serving clock", () => {
+    const at = formatHttpDate(NOW + 60_000)
+    const date = formatHttpDate(NOW)
+    // Stored at NOW, served 10 minutes later: the Retry-After date is past (the origin's Date alone said 59 s).
+    expect(parseRetryAfter(at, NOW + 600_000, undefined, { date, age: "600" })).toEqual(Option.some(0))
+    // Served 30 s later, the client's clock agreeing: its own reading stands.
+    expect(parseRetryAfter(at, NOW + 30_300, undefined, { date, age: "30" })).toEqual(Option.some(29_700))
+    expect(parseRetryAfter(at, NOW + 30_300, undefined, { date })).toEqual(Option.some(59_000))
+    // Not digits: no Age. An Age past a day counts a day (a date a minute after Date long past).
+    for (const age of ["-30", "3e1", "30.5", "0x1e", "", "thirty", "30 s"]) {
+      expect(parseRetryAfter(at, NOW + 30_300, undefined, { date, age }), age).toEqual(Option.some(59_000))
+    }
+    expect(parseRetryAfter(at, NOW + 30_300, undefined, { date, age: "9".repeat(40) })).toEqual(Option.some(0))
+  })
+
+  it("ignores a Date further off than a day, or later than the Retry-After date: the client's clock alone", () => {
+    const at = formatHttpDate(NOW + 60_000)
+    // A Date two days off made the stated wait absurd: the valid header was dropped.
+    expect(parseRetryAfter(at, NOW, undefined, { date: formatHttpDate(NOW - 2 * 86_400_000) })).toEqual(Option.some(60_000))
+    expect(parseRetryAfter(at, NOW, undefined, { date: formatHttpDate(NOW + 2 * 86_400_000) })).toEqual(Option.some(60_000))
+    // Past the caller's cap too (maxMs 2 minutes, a Date 5 minutes off).
+    expect(parseRetryAfter(at, NOW, 120_000, { date: formatHttpDate(NOW - 300_000) })).toEqual(Option.some(60_000))
+    // A Date after the date it says to retry at: an inconsistent pair (it read as no wait at all).
+    expect(parseRetryAfter(at, NOW, undefined, { date: formatHttpDate(NOW + 3_600_000) })).toEqual(Option.some(60_000))
+    // The same second: retry now, as stated.
+    expect(parseRetryAfter(at, NOW + 60_500, undefined, { date: at })).toEqual(Option.some(0))
+  })
+
   prop(
     "with the server's Date, an HTTP-date reads as on the client's clock when the clocks agree, and within a second and a round trip below the stated wait whatever the skew",
     [
@@ -129,8 +158,10 @@ describe("parseRetryAfter", () => {
       const agreeing = parseRetryAfter(formatHttpDate(at), arrived, undefined, { date: formatHttpDate(date), roundTripMs })
       expect(agreeing).toEqual(parseRetryAfter(formatHttpDate(at), arrived))
       const skewed = parseRetryAfter(formatHttpDate(at), arrived + skew, undefined, { date: formatHttpDate(date), roundTripMs })
-      // Past a day (`maxMs`) only a wait stated past it is refused.
-      if (Option.isNone(skewed)) expect(stated).toBeGreaterThan(MAX_RETRY_AFTER_MS)
+      // A Date after the Retry-After date, or further than a day (`maxMs`) off: the client's clock alone.
+      if (stated < 0 || Math.abs(date - arrived - skew) > MAX_RETRY_AFTER_MS) {
+        expect(skewed).toEqual(parseRetryAfter(formatHttpDate(at), arrived + skew))
+      } else if (Option.isNone(skewed)) expect(stated).toBeGreaterThan(MAX_RETRY_AFTER_MS)
       else {
         expect(skewed.value).toBeGreaterThanOrEqual(Math.max(0, stated - 1000 - roundTripMs))
         expect(skewed.value).toBeLessThanOrEqual(Math.max(0, stated))
@@ -145,6 +176,39 @@ describe("parseRetryAfter", () => {
       expect(result.value).toBeLessThanOrEqual(MAX_RETRY_AFTER_MS)
     }
   })
+
+  prop(
+    "with HTTP-dates near now (a Date within two days, a Retry-After near it), a wait within [0, maxMs], as the client's clock reads it when the clocks agree and when the Date is not trusted",
+    [
+      fc.integer({ min: 0, max: 4e12 }),
+      fc.oneof(fc.integer({ min: -3000, max: 1000 }), fc.integer({ min: -2 * DAY, max: 2 * DAY })),
+      fc.oneof(fc.integer({ min: -5, max: 120 }), fc.integer({ min: -2 * DAY / 1000, max: 2 * DAY / 1000 })),
+      fc.option(fc.integer({ min: 0, max: 5000 })),
+      fc.option(fc.oneof(fc.integer({ min: 0, max: 200_000 }).map(String), fc.string())),
+      fc.oneof(fc.constant(MAX_RETRY_AFTER_MS), fc.integer({ min: 0, max: 2 * DAY }))
+    ],
+    ([now, dateOff, afterS, rtt, age, maxMs]) => {
+      const date = Math.floor((now + dateOff) / 1000) * 1000
+      const at = date + afterS * 1000
+      const server = { date: formatHttpDate(date), roundTripMs: rtt ?? undefined, age: age ?? undefined }
+      const r = parseRetryAfter(formatHttpDate(at), now, maxMs, server)
+      const client = parseRetryAfter(formatHttpDate(at), now, maxMs)
+      if (Option.isSome(r)) {
+        expect(r.value).toBeGreaterThanOrEqual(0)
+        expect(r.value).toBeLessThanOrEqual(maxMs)
+        // Never longer than both readings state.
+        expect(r.value).toBeLessThanOrEqual(Math.max(0, at - now, at - date))
+      }
+      const ageMs = age !== null && /^\d+$/.test(age.trim()) ? Math.min(Number(age.trim()), DAY / 1000) * 1000 : 0
+      const untrusted = at < date || Math.abs(date + ageMs - now) > Math.min(maxMs, DAY)
+      // Clocks agreeing (the answer within 1 s and its round trip of its Date's second), or a Date not trusted.
+      const agreeing = ageMs === 0 && now >= date && now - date <= 1000 + (rtt ?? 0)
+      if (untrusted || agreeing) expect(r).toEqual(client)
+      // With agreeing clocks, never above the stated wait.
+      if (agreeing && Option.isSome(r)) expect(r.value).toBeLessThanOrEqual(Math.max(0, at - date))
+    },
+    { numRuns: 2000 }
+  )
 
   prop("rejects every negative number", [fc.integer({ min: -1e9, max: -1 })], ([n]) => {
     expect(parseRetryAfter(String(n), NOW)).toEqual(Option.none())

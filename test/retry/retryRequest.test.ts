@@ -1,10 +1,10 @@
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Exit, Logger } from "effect"
+import { Clock, Duration, Effect, Either, Exit, Logger } from "effect"
 import { formatHttpDate } from "../../src/retry/retryAfter.js"
 import { RetriesExhausted } from "../../src/retry/errors.js"
-import { type RetryEvent, retryRequest, type RetrySummary } from "../../src/retry/retryRequest.js"
+import { type RetryEvent, retryRequest, runRetries, type RetrySummary } from "../../src/retry/retryRequest.js"
 import * as RetryPolicy from "../../src/retry/RetryPolicy.js"
 import { drive, type Reply, type Seen, startServer } from "./support.js"
 
@@ -110,6 +110,48 @@ describe("retryRequest", () => {
       )
       expect(statusOf(r.exit)).toBe(200)
       expect(r.waits).toEqual([12_000])
+    }))
+
+  it.effect("an HTTP-date is read with each attempt's round trip: answers 1.5 s on their way wait what the agreeing clocks say", () =>
+    Effect.gen(function*() {
+      // Each attempt takes 1.5 s; the server stamps Date at its send (agreeing clocks) and asks for a
+      // retry 5 s after it. Without the round trip the allowance was 1 s: 4 s waited, not 3.5 s.
+      const waits: Array<number> = []
+      const send = (req: HttpClientRequest.HttpClientRequest, track: { attempt: number }) =>
+        Effect.gen(function*() {
+          const sent = yield* Clock.currentTimeMillis
+          yield* Effect.sleep(1500)
+          const status = track.attempt < 3 ? 503 : 200
+          const headers = { "retry-after": formatHttpDate(sent + 5000), date: formatHttpDate(sent) }
+          return HttpClientResponse.fromWeb(req, new Response(null, { status, headers }))
+        })
+      const { exit } = yield* drive(
+        runRetries(policyOf({}), HttpClientRequest.get("http://x.test/thing"), send, { attempt: 1, delays: [] }, {
+          startedAt: 0,
+          hooks: { onRetry: (e) => Effect.sync(() => waits.push(Duration.toMillis(e.delay))) }
+        })
+      )
+      expect(statusOf(exit)).toBe(200)
+      expect(waits).toEqual([3500, 3500])
+    }))
+
+  it.effect("a 503 a cache served later is read with its Age: its Retry-After date past, the retry comes at once", () =>
+    Effect.gen(function*() {
+      const waits: Array<number> = []
+      // Stored 10 minutes ago asking for a retry a minute later; the origin's Date alone read 59 s more.
+      const send = (req: HttpClientRequest.HttpClientRequest, track: { attempt: number }) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          const headers = { "retry-after": formatHttpDate(now - 540_000), date: formatHttpDate(now - 600_000), age: "600" }
+          return HttpClientResponse.fromWeb(req, new Response(null, { status: track.attempt === 1 ? 503 : 200, headers }))
+        })
+      const { exit } = yield* drive(
+        runRetries(policyOf({}), HttpClientRequest.get("http://x.test/thing"), send, { attempt: 1, delays: [] }, {
+          startedAt: 0,
+          hooks: { onRetry: (e) => Effect.sync(() => waits.push(Duration.toMillis(e.delay))) }
+        })
+      )
+      expect(statusOf(exit)).toBe(200)
+      expect(waits).toEqual([0])
     }))
 
   it.effect("Retry-After is capped by maxRetryAfter and reported uncapped", () =>
