@@ -34,14 +34,15 @@ const MOVED_MS = 500
  * @since 0.2.0
  * @category transitions
  */
-export const extendPause = (s: AimdState, until: number): AimdState => {
+export const extendPause = (s: AimdState, until: number, now: number): AimdState => {
   const from = s.cooldownUntil
   if (until <= from) return s
   const shift = (t: number) => (t >= from ? t + (until - from) : t)
   const r = s.cycle?.resumeAt
-  // A pause a whole second longer (an HTTP-date rounded to the next second): the open cycle resumes
-  // there, as the pace did, unless its other cycle is the slow start's (see `MOVED_MS`).
-  const moved = s.cycle !== null && r !== undefined && until - r >= MOVED_MS && r >= s.cycle.from &&
+  // A pause `MOVED_MS` or more past the resume (an HTTP-date rounded to the next second), told before
+  // it: the open cycle resumes there, as the pace did, unless its other cycle is the slow start's (see
+  // `MOVED_MS`). Told after it, the pace resumed and sent: that stays in the log.
+  const moved = s.cycle !== null && r !== undefined && now < r && until - r >= MOVED_MS && r >= s.cycle.from &&
     s.cycles[s.cycles.length - 1]?.start === "empty"
   return {
     ...s,
