@@ -50,7 +50,7 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
   const gate = gateOf(s, info)
   // A quota the gate keeps is its own (a 1 s IETF log 100-300 ms away, docs overstated: 66 -> 62% also
   // paused as a fixed window), a quota restored steadily no window's.
-  const fixed = gate !== null || restore !== undefined ? undefined : fixedWindow(s, info, windowMs, now, sentAt)
+  const fixed = gate !== null || restore !== undefined ? undefined : fixedWindow(s, info, windowMs, now, sentAt, c.maxQuotaWaitMs)
   const inflight = fixed === undefined && !WindowGate.active(gate, now) && restore === undefined
     ? onTheirWay(s, info, windowMs, sentAt)
     : 0
@@ -232,7 +232,8 @@ const fixedWindow = (
   info: RateLimitInfo,
   windowMs: number | undefined,
   now: number,
-  sentAt: number
+  sentAt: number,
+  maxWaitMs: number
 ): { readonly exhausted: boolean; readonly until: number; readonly hold: boolean; readonly pace: number | undefined } | undefined => {
   const start = s.windowStartAt
   if (
@@ -246,10 +247,13 @@ const fixedWindow = (
   const due = (s.rate * Math.max(0, now - sentAt)) / 1000
   const left = info.remaining - (due < 1 ? 0 : due)
   const hold = due < 1 && left >= 1 && left < SPREAD && until > now
-  // The window's last request (fewer than `SPREAD` left) spread until the pause would end.
+  // The window's last request (fewer than `SPREAD` left) spread until the pause would end. Held one
+  // slot of a pace floored as `onHeaders` floors it, within the window and `maxWaitMs` (a pace of
+  // 0.01/s held it 100 s past a window ending in 8.7 s).
+  const slot = sentAt + 1000 / Math.max(s.rate, 1000 / maxWaitMs)
   return {
     exhausted: left < 1 && until > now,
-    until: hold ? Math.max(now, sentAt + 1000 / s.rate) : until,
+    until: hold ? Math.min(until, now + maxWaitMs, Math.max(now, slot)) : until,
     hold,
     pace: !hold && left >= 1 && left < SPREAD && until > now ? (left * 1000) / (until - now) : undefined
   }
