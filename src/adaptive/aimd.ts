@@ -434,7 +434,7 @@ export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: Backo
     // half from the resume (a window's wall comes after its quota, sent a window in).
     probeStartedAt: d.phase === "probe" ? resumeAt + (d.window?.windowMs ?? 0) * 1.5 - PROBE_HOLD_MS : null,
     // A stray wall is no failed probe: the probes keep their schedule.
-    probeAt: d.stray ? Math.max(s.probeAt, resumeAt) : resumeAt + (d.probeSoon ? openRangeDelay(c.recoveryMs, s.rttMs ?? 0, d.fitted === true) : d.probeGapMs),
+    probeAt: d.stray ? Math.max(s.probeAt, resumeAt) : resumeAt + (d.probeSoon ? openRangeDelay(c.recoveryMs, s.rttMs ?? null, d.fitted === true) : d.probeGapMs),
     probeGapMs: d.probeGapMs,
     lastSuccessAt: null,
     cooldownUntil,

@@ -63,9 +63,10 @@ const OPEN_RANGE_RTTS = 15
  * understated 5x: fitted 37 for 50 from 5.4 to 9.4 s; 86.2 -> 90.2%). Far away the answers still on
  * their way after the pause met the probe's wall: probed at once 100-300 ms away, a 1 s bucket, docs
  * understated, 95.2 -> 91.7%; after 10 round trips 50-100 ms away, a 0.1 s bucket 73.6 -> 70.5%.
+ * No round trip known (a client never passing `sentAt`): how far away is unknown, `recoveryMs`.
  *
  * @since 0.2.0
  * @category math
  */
-export const openRangeDelay = (recoveryMs: number, rttMs: number, fitted: boolean): number =>
-  fitted ? Math.min(recoveryMs, OPEN_RANGE_RTTS * Math.max(0, rttMs)) : recoveryMs
+export const openRangeDelay = (recoveryMs: number, rttMs: number | null, fitted: boolean): number =>
+  fitted && rttMs !== null ? Math.min(recoveryMs, OPEN_RANGE_RTTS * Math.max(0, rttMs)) : recoveryMs

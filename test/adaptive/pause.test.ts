@@ -24,6 +24,10 @@ describe("openRangeDelay", () => {
   prop("a round trip of a few ms probes a fit's range within a tenth of a second", [fc.double({ min: 0, max: 5, noNaN: true })], ([rtt]) => {
     expect(openRangeDelay(3000, rtt, true)).toBeLessThanOrEqual(100)
   })
+
+  prop("no round trip known (a client never passing sentAt) waits recoveryMs, as far away", [fc.integer({ min: 0, max: 60_000 })], ([recoveryMs]) => {
+    expect(openRangeDelay(recoveryMs, null, true)).toBe(recoveryMs)
+  })
 })
 
 describe("extendPause", () => {
