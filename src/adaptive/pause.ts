@@ -5,9 +5,9 @@
  * counted from the resume (when the plateau counts as settled, the next probe) move with it, else a
  * wall met right after the real resume reads as one long after it (a stray one).
  *
- * The pace log and the open cycle keep the resume first decided, unless a whole second later
- * (`MOVED_MS`). Moved too, the fit read a slow start
- * and the pause after its wall as a far bigger bucket at a far lower rate (measured, 32 fibers 50-100
+ * The pace log and the open cycle keep the resume first decided, unless the answer came before it
+ * and moves it by `MOVED_MS` or more (an HTTP-date a second later). Moved too, the fit read a slow
+ * start and the pause after its wall as a far bigger bucket at a far lower rate (measured, 32 fibers 50-100
  * ms away: a 0.2 s bucket with the docs overstated 84 -> 80%, worst seed 74 -> 55%; a 1 s sliding
  * log 67 -> 56%): two cycles that both start with a full bucket hardly separate rate from burst, and
  * a few ms of delay jitter then move the rate a lot.
