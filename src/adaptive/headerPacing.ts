@@ -139,15 +139,16 @@ const onTheirWay = (s: AimdState, info: RateLimitInfo, windowMs: number | undefi
   const since = samples?.[0]?.[0]
   const ahead = (s.rate * (s.rttMs ?? 0)) / 1000
   if (info.limit === undefined || info.remaining === undefined || windowMs === undefined || samples === undefined || since === undefined) return 0
-  // A window the readings kept (2 s of them, 128 at most) never cover half of, its quota larger than
-  // them: in use when every reading kept took a unit of it (a few fewer: answers overtake each other).
+  // A window longer than `2 * LARGE_COVER_MS` (the readings kept, 2 s and 128 at most, may never cover
+  // half of it), its quota larger than them: in use, once they cover `LARGE_COVER_MS` (less than half
+  // of it), when every reading kept took a unit of it (a few fewer: answers overtake each other).
   // Without this a 10 s window of 500 never counted those on their way: its first window (the docs
   // overstated) ended in walls and a whole-second Retry-After (50-100 ms away 95.7 -> 98.9%, 100-300
   // ms 92.5 -> 97.1; the docs right 100-300 ms away, the pause to the window's end dated late cost
   // 98.7 -> 98.2). Not a 1 s window's (100-300 ms away, docs right: 83.5 -> 82.2% and walls).
   const large = windowMs > 2 * LARGE_COVER_MS && samples.length > LARGE_MIN_READINGS && info.limit - info.remaining > samples.length &&
     samples[0]![1] - info.remaining >= samples.length - 1 - LARGE_JITTER
-  if (large) return since <= sentAt - Math.min(windowMs / 2, LARGE_COVER_MS) ? Math.floor(ahead) : 0
+  if (large) return since <= sentAt - LARGE_COVER_MS ? Math.floor(ahead) : 0
   return since <= sentAt - windowMs / 2 && RestoreRate.usedAt(samples, sentAt, info.limit, info.remaining, ahead) !== undefined
     ? Math.floor(ahead)
     : 0
