@@ -249,12 +249,13 @@ const fixedWindow = (
   const left = info.remaining - (due < 1 ? 0 : due)
   const hold = due < 1 && left >= 1 && left < SPREAD && until > now
   // The window's last request (fewer than `SPREAD` left) spread until the pause would end. Held one
-  // slot of a pace floored as `onHeaders` floors it, within the window and `maxWaitMs` (a pace of
-  // 0.01/s held it 100 s past a window ending in 8.7 s).
+  // slot of a pace floored as `onHeaders` floors it, within `maxWaitMs` (a pace of 0.01/s held it
+  // 100 s). Not cut at the window's end as read (an estimate): cut, a 1 s window with the event loop
+  // blocked up to 40 ms lost 88.4 -> 86.4%, 429s 0.16 -> 0.22%.
   const slot = sentAt + 1000 / Math.max(s.rate, 1000 / maxWaitMs)
   return {
     exhausted: left < 1 && until > now,
-    until: hold ? Math.min(until, now + maxWaitMs, Math.max(now, slot)) : until,
+    until: hold ? Math.min(now + maxWaitMs, Math.max(now, slot)) : until,
     hold,
     pace: !hold && left >= 1 && left < SPREAD && until > now ? (left * 1000) / (until - now) : undefined
   }
