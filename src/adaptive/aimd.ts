@@ -408,7 +408,7 @@ export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: Backo
   // After a wall taken for a stray one, more of its burst rejected: everything in flight meets the
   // wall, the limit changed (a stall's burst rejects one or two). Decided now; not after a cut (its own evidence).
   const changedBurst = sameBurst && s.stray !== null && s.stray.cut !== true && info.sentAt !== undefined && (s.burstBackoffs ?? 0) + 1 >= Math.max(STRAY_BURST, (STRAY_BURST_SHARE * s.rate * (s.rttMs ?? 0)) / 1000)
-  if (sameBurst && !changedBurst) return { ...extendPause(s, cooldownUntil), burstBackoffs: (s.burstBackoffs ?? 0) + 1, lastSuccessAt: null }
+  if (sameBurst && !changedBurst) return { ...extendPause(s, cooldownUntil, now), burstBackoffs: (s.burstBackoffs ?? 0) + 1, lastSuccessAt: null }
   const wallAt = info.sentAt ?? now
   s = { ...s, paceLog: sentLog(s, wallAt) }
   const wallPace = paceAt(s, wallAt)
@@ -434,7 +434,7 @@ export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: Backo
     // half from the resume (a window's wall comes after its quota, sent a window in).
     probeStartedAt: d.phase === "probe" ? resumeAt + (d.window?.windowMs ?? 0) * 1.5 - PROBE_HOLD_MS : null,
     // A stray wall is no failed probe: the probes keep their schedule.
-    probeAt: d.stray ? Math.max(s.probeAt, resumeAt) : resumeAt + (d.probeSoon ? openRangeDelay(c.recoveryMs, s.rttMs ?? 0, d.fitted === true) : d.probeGapMs),
+    probeAt: d.stray ? Math.max(s.probeAt, resumeAt) : resumeAt + (d.probeSoon ? openRangeDelay(c.recoveryMs, s.rttMs ?? null, d.fitted === true) : d.probeGapMs),
     probeGapMs: d.probeGapMs,
     lastSuccessAt: null,
     cooldownUntil,

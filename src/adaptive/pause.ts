@@ -5,9 +5,9 @@
  * counted from the resume (when the plateau counts as settled, the next probe) move with it, else a
  * wall met right after the real resume reads as one long after it (a stray one).
  *
- * The pace log and the open cycle keep the resume first decided, unless a whole second later
- * (`MOVED_MS`). Moved too, the fit read a slow start
- * and the pause after its wall as a far bigger bucket at a far lower rate (measured, 32 fibers 50-100
+ * The pace log and the open cycle keep the resume first decided, unless the answer came before it
+ * and moves it by `MOVED_MS` or more (an HTTP-date a second later). Moved too, the fit read a slow
+ * start and the pause after its wall as a far bigger bucket at a far lower rate (measured, 32 fibers 50-100
  * ms away: a 0.2 s bucket with the docs overstated 84 -> 80%, worst seed 74 -> 55%; a 1 s sliding
  * log 67 -> 56%): two cycles that both start with a full bucket hardly separate rate from burst, and
  * a few ms of delay jitter then move the rate a lot.
@@ -34,14 +34,15 @@ const MOVED_MS = 500
  * @since 0.2.0
  * @category transitions
  */
-export const extendPause = (s: AimdState, until: number): AimdState => {
+export const extendPause = (s: AimdState, until: number, now: number): AimdState => {
   const from = s.cooldownUntil
   if (until <= from) return s
   const shift = (t: number) => (t >= from ? t + (until - from) : t)
   const r = s.cycle?.resumeAt
-  // A pause a whole second longer (an HTTP-date rounded to the next second): the open cycle resumes
-  // there, as the pace did, unless its other cycle is the slow start's (see `MOVED_MS`).
-  const moved = s.cycle !== null && r !== undefined && until - r >= MOVED_MS && r >= s.cycle.from &&
+  // A pause `MOVED_MS` or more past the resume (an HTTP-date rounded to the next second), told before
+  // it: the open cycle resumes there, as the pace did, unless its other cycle is the slow start's (see
+  // `MOVED_MS`). Told after it, the pace resumed and sent: that stays in the log.
+  const moved = s.cycle !== null && r !== undefined && now < r && until - r >= MOVED_MS && r >= s.cycle.from &&
     s.cycles[s.cycles.length - 1]?.start === "empty"
   return {
     ...s,
@@ -62,9 +63,10 @@ const OPEN_RANGE_RTTS = 15
  * understated 5x: fitted 37 for 50 from 5.4 to 9.4 s; 86.2 -> 90.2%). Far away the answers still on
  * their way after the pause met the probe's wall: probed at once 100-300 ms away, a 1 s bucket, docs
  * understated, 95.2 -> 91.7%; after 10 round trips 50-100 ms away, a 0.1 s bucket 73.6 -> 70.5%.
+ * No round trip known (a client never passing `sentAt`): how far away is unknown, `recoveryMs`.
  *
  * @since 0.2.0
  * @category math
  */
-export const openRangeDelay = (recoveryMs: number, rttMs: number, fitted: boolean): number =>
-  fitted ? Math.min(recoveryMs, OPEN_RANGE_RTTS * Math.max(0, rttMs)) : recoveryMs
+export const openRangeDelay = (recoveryMs: number, rttMs: number | null, fitted: boolean): number =>
+  fitted && rttMs !== null ? Math.min(recoveryMs, OPEN_RANGE_RTTS * Math.max(0, rttMs)) : recoveryMs

@@ -137,6 +137,31 @@ describe("a hostile server", () => {
       { numRuns: 60 }
     )
   })
+  it("cannot hold a fixed window's last request beyond maxQuotaWaitMs, whatever the pace was", () => {
+    // The reviewer's case: paced at 0.01/s, a window of 10 jumping back full then read with 1 left:
+    // its last request was held 1 / 0.01 s (99,995 ms) though the wait is capped at 5 s.
+    fc.assert(
+      fc.property(
+        fc.double({ min: 1e-4, max: 100, noNaN: true }),
+        fc.integer({ min: 1000, max: 60_000 }),
+        fc.integer({ min: 1500, max: 60_000 }),
+        fc.integer({ min: 1, max: 9 }),
+        (rate, maxQuotaWaitMs, resetIn, left) => {
+          const c = { ...Aimd.defaultConfig(1), maxQuotaWaitMs }
+          const T = 1_000_000
+          let s: Aimd.AimdState = { ...Aimd.initial(c), rate, rttMs: 10 }
+          const feed = (t: number, remaining: number, resetAt: number) => {
+            s = HeaderPacing.onHeaders(c, { ...s, rate }, { limit: 10, remaining, resetAt, source: "x-ratelimit" }, t, t - 5)
+          }
+          feed(T, 2, T + 1000)
+          feed(T + 1200, 9, T + 1200 + resetIn)
+          feed(T + 1300, left, T + 1200 + resetIn)
+          expect(s.cooldownUntil - (T + 1300)).toBeLessThanOrEqual(maxQuotaWaitMs)
+        }
+      ),
+      { numRuns: 400 }
+    )
+  })
   it("cannot stop nor corrupt the pause of an exhausted quota through a stored quota window (NaN, ±Infinity or any start, as a shared store may hold)", () => {
     fc.assert(
       fc.property(

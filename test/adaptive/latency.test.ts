@@ -26,7 +26,7 @@ describe("late feedback", () => {
     expect(later.probeAt - s.probeAt).toBe(150)
   })
 
-  it("a later answer a whole second later (an HTTP-date) moves the open cycle's resume and the pace log's, not after the slow start's wall", () => {
+  it("a later answer moving the resume MOVED_MS (500 ms) or more (an HTTP-date) moves the open cycle's resume and the pace log's, not after the slow start's wall", () => {
     const first = afterWall(1000)
     const r0 = first.cycle!.resumeAt
     const notMoved = Aimd.onBackoff(c, first, T0 + 1150, { retryAfterMs: 1900, sentAt: T0 + 950 })
@@ -47,6 +47,9 @@ describe("late feedback", () => {
     expect(whole.cycle!.resumeAt).toBe(T0 + 6050)
     expect(whole.paceLog.map(([t]) => t)).toEqual(log.map(([t]) => (t === r ? T0 + 6050 : t)))
     expect(whole.paceLog.map(([, p]) => p)).toEqual(log.map(([, p]) => p))
+    // Within a second: 600 ms moves it, 499 ms does not.
+    expect(Aimd.onBackoff(c, s, T0 + 4150, { retryAfterMs: 1450, sentAt: T0 + 3950 }).cycle!.resumeAt).toBe(T0 + 5600)
+    expect(Aimd.onBackoff(c, s, T0 + 4150, { retryAfterMs: 1349, sentAt: T0 + 3950 }).cycle!.resumeAt).toBe(r)
   })
 
   it("after a decision without a pause, a wall sent within a round trip of it is the same burst; one sent later is news", () => {

@@ -69,7 +69,8 @@ describe("stall gate", () => {
       const late = StallGate.heldFor(u, r)
       if (late === undefined || gap > 20) expect(after.gateUntil ?? 0).toBe(0)
       else {
-        expect(after.gateUntil!).toBeCloseTo(now + Math.min(1000 / after.rate, late, maxRetryAfterMs), 6)
+        // Epoch instants (~1.7e12 ms, an ulp 2.4e-4 ms): equal within 1e-3 ms.
+        expect(Math.abs(after.gateUntil! - (now + Math.min(1000 / after.rate, late, maxRetryAfterMs)))).toBeLessThanOrEqual(1e-3)
         expect(after.gateUntil!).toBeLessThanOrEqual(now + maxRetryAfterMs)
       }
       const starting = observe(c, { ...Aimd.initial(c), rttMs: u, gateUntil: 0, heldAt: now - gap }, answer, now)
@@ -94,10 +95,11 @@ describe("stall gate", () => {
         expect(after.gateUntil ?? 0).toBe(0)
         return
       }
-      expect(after.gateUntil!).toBeCloseTo(now + Math.min(1000 / after.rate, Math.max(late, earlierMs)), 6)
+      // Epoch instants (~1.7e12 ms, an ulp 2.4e-4 ms): equal within 1e-3 ms.
+      expect(Math.abs(after.gateUntil! - (now + Math.min(1000 / after.rate, Math.max(late, earlierMs))))).toBeLessThanOrEqual(1e-3)
       expect(after.heldLateMs).toBe(Math.max(late, earlierMs))
       const unsure = observe(c, { ...plateau(c, u), heldAt: now - 5, heldLateMs: bad }, answer, now)
-      expect(unsure.gateUntil!).toBeCloseTo(now + Math.min(1000 / unsure.rate, late), 6)
+      expect(Math.abs(unsure.gateUntil! - (now + Math.min(1000 / unsure.rate, late)))).toBeLessThanOrEqual(1e-3)
     }
   )
 })
