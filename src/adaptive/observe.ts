@@ -71,10 +71,10 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
  * 80.5 -> 49.5 on nginx at 50/s, where a cut to 0.75 (85 -> 64, docs understated) left it above
  * the limit and the next 503 was congestion. With a round trip of 0.1 s or more the trust cost
  * (32 fibers 100-300 ms away, limit drop: nginx 503s 4.34 -> 5.16%): the pace the cut acted on is
- * a round trip old there.
+ * a round trip old there; an unknown one (no `sentAt`) is not taken for short.
  */
 const deepCut = (s: Aimd.AimdState, walled: Aimd.AimdState, softAfterCut: boolean): Aimd.AimdState =>
-  softAfterCut && s.phase === "slow-start" && walled.rate <= 0.65 * s.rate && (s.rttMs ?? 0) < 100 && walled.soft !== undefined
+  softAfterCut && s.phase === "slow-start" && walled.rate <= 0.65 * s.rate && typeof s.rttMs === "number" && s.rttMs < 100 && walled.soft !== undefined
     ? { ...walled, soft: Congestion.restart(walled.soft, Congestion.DEEP_CUT_RESTART) }
     : walled
 

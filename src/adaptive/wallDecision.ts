@@ -247,8 +247,8 @@ export const plateauWall = (c: AimdConfig, s: AimdState, wallAt: number, wallPac
 }
 
 /**
- * A stray wall: a step below the plateau, kept with its range (the docs' too); down to `refitHigh` (the highest rate fitting the
- * walls, this one's cycle with them) if lower, `strayFloor` at most: a fit 5-10% high met a stray wall (a pause) every few seconds (0.2 s bucket, docs
+ * A stray wall: a step below the plateau, kept with its range (the docs' too); to just under `refitHigh` (the highest rate fitting
+ * the walls, this one's cycle with them) if lower, never below `strayFloor`: a fit 5-10% high met a stray wall every few seconds (0.2 s bucket, docs
  * understated, 8 fibers: 86.6 -> 88.1%; 0.5 s, drop: 93.8 -> 95.1). Not the best fit: 100-300 ms away a 0.1 s bucket's jitter read 47.
  */
 const strayDecision = (c: AimdConfig, s: AimdState, cycles: ReadonlyArray<Cycle>, probeGapMs: number, refitHigh = Infinity): Decision => ({

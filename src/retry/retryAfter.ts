@@ -85,8 +85,8 @@ const serverNow = (server: ServerClock | undefined, at: number, nowMs: number, b
  * ignored, the date read on the client's clock alone, when it does not parse, when it is later than
  * the Retry-After date (an inconsistent pair, which read as no wait at all; the same second is "now"),
  * or when it (with its `Age`) is further than `maxMs` (at most a day) from `nowMs`: no clock is that far
- * off, and it made a valid header read as absurd. Within that, a wait the server's clock states
- * longer than `maxMs` is `None`, as such a delay-seconds is.
+ * off, and it made a valid header read as absurd. Within that, a wait read longer than `maxMs` is
+ * `None`, as such a delay-seconds is.
  *
  * Never throws, whatever the input.
  *
