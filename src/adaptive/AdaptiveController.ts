@@ -12,7 +12,7 @@
 import { Clock, Context, Duration, Effect, Either, Layer, Option, Ref } from "effect"
 import type { RateLimiterUnavailable } from "../limiter/errors.js"
 import { RateLimiter, type RateLimiterShape } from "../limiter/RateLimiter.js"
-import { parseRetryAfter, type ServerClock } from "../retry/retryAfter.js"
+import { parseRetryAfter, serverClockOf, type ServerClock } from "../retry/retryAfter.js"
 import * as Aimd from "./aimd.js"
 import { type HeaderInput, type HeaderIssue, parseRateLimitHeaders } from "./headers.js"
 import * as InFlightGate from "./inFlightGate.js"
@@ -164,11 +164,8 @@ export interface Reading extends Observe.Response {
 }
 
 /** The server's Date (and a cache's Age), which bound how an HTTP-date reads on a skewed client clock: read for a Retry-After only. */
-const serverClock = (outcome: Outcome, now: number): ServerClock => ({
-  date: headerValue(outcome.headers, "date"),
-  age: headerValue(outcome.headers, "age"),
-  roundTripMs: outcome.sentAt === undefined ? undefined : now - outcome.sentAt
-})
+const serverClock = (outcome: Outcome, now: number): ServerClock =>
+  serverClockOf((name) => headerValue(outcome.headers, name), outcome.sentAt === undefined ? undefined : now - outcome.sentAt)
 
 /**
  * Read one outcome at `now`. Pure; never throws, whatever the headers. The state after it is

@@ -10,7 +10,7 @@ import type { HttpClient, HttpClientRequest } from "@effect/platform"
 import { Clock, Duration, Effect, Fiber, Option, Ref } from "effect"
 import { type HeaderInput, parseRateLimitHeaders } from "../adaptive/headers.js"
 import { formatDuration } from "../internal/duration.js"
-import { parseRetryAfter, type ServerClock } from "../retry/retryAfter.js"
+import { parseRetryAfter, serverClockOf, type ServerClock } from "../retry/retryAfter.js"
 import * as Format from "./format.js"
 import type * as Plan from "./probePlan.js"
 
@@ -150,7 +150,7 @@ export const runStep = (
   })
 
 /** What bounds an HTTP-date's reading: the exchange's Date and Age, its round trip at most the time since its send. */
-const server = (x: Exchange, now: number): ServerClock => ({ date: x.headers["date"], age: x.headers["age"], roundTripMs: now - x.sentAt })
+const server = (x: Exchange, now: number): ServerClock => serverClockOf((name) => x.headers[name], now - x.sentAt)
 
 /** The pause after a step's 429s: their longest Retry-After, at least 1 s (1 s when one carried none). */
 export const pauseAfter = (exchanges: ReadonlyArray<Exchange>, now: number): number =>

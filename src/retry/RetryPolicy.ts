@@ -22,7 +22,7 @@ import { backoffDelay, type BackoffOptions, DEFAULT_JITTER_FRACTION, type Jitter
 import { responseOf } from "./classify.js"
 import { InvalidRetryPolicy } from "./errors.js"
 import { DEFAULT_INITIAL_DELAY, DEFAULT_MAX_DELAY, RetryPolicyOptionsSchema } from "./options.js"
-import { parseRetryAfter } from "./retryAfter.js"
+import { parseRetryAfter, serverClockOf } from "./retryAfter.js"
 
 export {
   isIdempotentMethod,
@@ -266,7 +266,7 @@ const stopped = ScheduleDecision.done
 const retryAfterOfError = (error: unknown, now: number): number | undefined => {
   const response = responseOf({ _tag: "Error", error })
   const header = response?.headers["retry-after"]
-  return header === undefined ? undefined : Option.getOrUndefined(parseRetryAfter(header, now, undefined, { date: response?.headers["date"], age: response?.headers["age"] }))
+  return header === undefined ? undefined : Option.getOrUndefined(parseRetryAfter(header, now, undefined, serverClockOf((name) => response?.headers[name])))
 }
 
 /**

@@ -40,6 +40,19 @@ export interface ServerClock {
   readonly age?: string | undefined
 }
 
+/**
+ * A response's `ServerClock`: its `Date` and `Age` read by `header` (each caller's own header access),
+ * and the request's round trip when known.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const serverClockOf = (header: (name: "date" | "age") => string | undefined, roundTripMs?: number): ServerClock => ({
+  date: header("date"),
+  age: header("age"),
+  roundTripMs
+})
+
 // Age is delta-seconds (`1*DIGIT`); past a day it counts a day, as no wait read here is longer.
 const AGE = /^\d+$/
 const MAX_AGE_S = MAX_RETRY_AFTER_MS / 1000
@@ -121,8 +134,7 @@ export const parseRetryAfter = (
   return Option.flatMap(parseHttpDate(text, nowMs), (at) => {
     const clock = serverNow(server, at, nowMs, Math.min(maxMs, MAX_RETRY_AFTER_MS))
     // The client's reading, kept within what the server's clock leaves open: `[stated − slack, stated]`.
-    const stated = clock === undefined ? undefined : at - clock.date
-    const wait = stated === undefined ? at - nowMs : Math.min(stated, Math.max(stated - clock!.slack, at - nowMs))
+    const wait = clock === undefined ? at - nowMs : Math.min(at - clock.date, Math.max(at - clock.date - clock.slack, at - nowMs))
     const ms = Math.max(0, Math.ceil(wait))
     return ms <= maxMs ? Option.some(ms) : Option.none()
   })

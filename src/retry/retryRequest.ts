@@ -11,7 +11,7 @@ import type { HttpClientResponse } from "@effect/platform/HttpClientResponse"
 import { Cause, Clock, Duration, Effect, Exit, Option, ScheduleDecision, ScheduleIntervals } from "effect"
 import { randomUUID } from "node:crypto"
 import { RetriesExhausted } from "./errors.js"
-import { parseRetryAfter } from "./retryAfter.js"
+import { parseRetryAfter, serverClockOf } from "./retryAfter.js"
 import { reportedUrl } from "./reportedUrl.js"
 import {
   type DelaySource,
@@ -228,8 +228,7 @@ const serverDelay = (
   if (header === undefined) return Effect.succeed(undefined)
   return Effect.flatMap(Clock.currentTimeMillis, (now) => {
     // The attempt's round trip bounds how long ago the server stamped its Date (`ServerClock`).
-    const server = { date: response.headers["date"], age: response.headers["age"], roundTripMs: now - sentAt }
-    const parsed = parseRetryAfter(header, now, undefined, server)
+    const parsed = parseRetryAfter(header, now, undefined, serverClockOf((name) => response.headers[name], now - sentAt))
     if (Option.isSome(parsed)) return Effect.succeed(parsed.value)
     if (!policy.respectRetryAfter) return Effect.succeed(undefined)
     return Effect.as(
