@@ -40,6 +40,8 @@ export interface SoftState {
 const INITIAL_BASELINE = 0.05
 const RECENT = 32
 const BASELINE = 256
+/** The recent share past which a soft failure is a wall: three times the usual, plus 3 points. */
+const barOf = (baseline: number): number => 3 * baseline + 0.03
 /**
  * Past a wall's cut the recent share restarts this many failures' weight under the bar: the next
  * failure is a wall within 2 answers. At the bar (within 5) two noise 503s close together after
@@ -82,7 +84,7 @@ export const classify = (
   const x = soft ? 1 : 0
   const seen = s0.seen + 1
   const recent = s0.recent + (x - s0.recent) / RECENT
-  const bar = 3 * s0.baseline + 0.03
+  const bar = barOf(s0.baseline)
   const wall = soft && seen >= RECENT && recent > bar
   // A wall is congestion, not the usual share: learnt, it raised the bar until a pace a few %
   // above the limit went unnoticed (6% 503s after a limit drop, 17-31% with 32 fibers far away).
@@ -109,5 +111,5 @@ export const classify = (
  */
 export const restart = (s: SoftState, failures: number): SoftState => ({
   ...s,
-  recent: Math.max(0, Math.min(s.recent, 3 * s.baseline + 0.03 - failures / RECENT))
+  recent: Math.max(0, Math.min(s.recent, barOf(s.baseline) - failures / RECENT))
 })
