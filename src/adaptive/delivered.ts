@@ -4,7 +4,7 @@
  *
  * @since 0.2.0
  */
-import type { AimdConfig, AimdState } from "./aimd.js"
+import type { AimdConfig, AimdState } from "./aimdState.js"
 
 /** Throughput measuring window. */
 const TP_WINDOW_MS = 500

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { type AimdConfig, type AimdState, clamp } from "./aimd.js"
+import { type AimdConfig, type AimdState, clamp } from "./aimdState.js"
 import { headerPace, type RateLimitInfo } from "./headers.js"
 import { withPace } from "./paceLog.js"
 import * as Partitions from "./partitions.js"

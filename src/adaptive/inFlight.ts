@@ -16,7 +16,7 @@
  *
  * @since 0.2.0
  */
-import type { AimdState } from "./aimd.js"
+import type { AimdState } from "./aimdState.js"
 import * as StallGate from "./stallGate.js"
 
 /** The cap's spare requests: at a short round trip the pace's own jitter (a late timer's catch-up) needs them. */

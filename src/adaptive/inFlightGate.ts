@@ -15,7 +15,7 @@
 import { Clock, Deferred, Duration, Effect } from "effect"
 import type { RateLimiterUnavailable } from "../limiter/errors.js"
 import type { RateLimiterShape } from "../limiter/RateLimiter.js"
-import type * as Aimd from "./aimd.js"
+import type * as Aimd from "./aimdState.js"
 import * as InFlight from "./inFlight.js"
 import { burstFor, type ResolvedOptions } from "./options.js"
 

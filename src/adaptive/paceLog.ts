@@ -7,7 +7,7 @@
  *
  * @since 0.2.0
  */
-import type { AimdState } from "./aimd.js"
+import type { AimdState } from "./aimdState.js"
 import type { PacePoint } from "./bucketFit.js"
 
 /** Pace points kept; older ones are merged away (the fit needs only the kept cycles). */

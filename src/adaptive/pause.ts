@@ -14,7 +14,7 @@
  *
  * @since 0.2.0
  */
-import type { AimdState } from "./aimd.js"
+import type { AimdState } from "./aimdState.js"
 
 /**
  * A later answer that moves the pause by at least this much moves the open cycle's resume (and the

@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import type { AimdConfig } from "./aimd.js"
+import type { AimdConfig } from "./aimdState.js"
 
 /**
  * The plain seed-style AIMD, kept as the benchmark baseline: `+increaseStep` per success,

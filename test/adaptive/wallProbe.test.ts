@@ -6,6 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import * as Aimd from "../../src/adaptive/aimd.js"
 import * as Wall from "../../src/adaptive/wallDecision.js"
+import * as WallWindow from "../../src/adaptive/wallWindow.js"
 import * as WindowGate from "../../src/adaptive/windowGate.js"
 import { prop } from "./prop.js"
 import { retryAfter, succeed, T0 } from "./wallFixtures.js"
@@ -198,18 +199,18 @@ describe("a probe above a window quota kept under", () => {
       const s: Aimd.AimdState = { ...Aimd.initial(c), phase: "probe", windowGate: gate }
       const perWindow = quota / secs
       const d = decision(perWindow * below)
-      const after = Wall.aboveWindow(c, s, perWindow * over, d)
+      const after = WallWindow.aboveWindow(c, s, perWindow * over, d)
       expect(after.rate).toBeCloseTo(perWindow * (1 - c.ceilingMargin / 2), 9)
       expect(after.ceilingHigh).toBeNull()
       expect(after.probeSoon).toBe(false)
       expect(after.probeGapMs).toBe(d.probeGapMs)
-      expect(Wall.aboveWindow(c, s, perWindow, d)).toBe(d)
-      expect(Wall.aboveWindow(c, { ...s, phase: "steady" }, perWindow * over, d)).toBe(d)
-      expect(Wall.aboveWindow(c, { ...s, windowGate: null }, perWindow * over, d)).toBe(d)
+      expect(WallWindow.aboveWindow(c, s, perWindow, d)).toBe(d)
+      expect(WallWindow.aboveWindow(c, { ...s, phase: "steady" }, perWindow * over, d)).toBe(d)
+      expect(WallWindow.aboveWindow(c, { ...s, windowGate: null }, perWindow * over, d)).toBe(d)
       const stray = { ...d, stray: true }
-      expect(Wall.aboveWindow(c, s, perWindow * over, stray)).toBe(stray)
+      expect(WallWindow.aboveWindow(c, s, perWindow * over, stray)).toBe(stray)
       const higher = decision(perWindow * over)
-      expect(Wall.aboveWindow(c, s, perWindow * over, higher)).toBe(higher)
+      expect(WallWindow.aboveWindow(c, s, perWindow * over, higher)).toBe(higher)
     }
   )
 
@@ -230,7 +231,7 @@ describe("a probe above a window quota kept under", () => {
       // A wall at any pace (below, at or above the quota), a decision below it.
       const wallPace = perWindow * wallOver
       const d = decision(wallPace * share)
-      const after = Wall.aboveWindow(c, s, wallPace, d)
+      const after = WallWindow.aboveWindow(c, s, wallPace, d)
       expect(after.rate).toBeLessThan(wallPace)
       if (d.rate <= perWindow) expect(after.rate).toBeLessThanOrEqual(perWindow)
       expect(after.rate).toBeGreaterThanOrEqual(d.rate)
