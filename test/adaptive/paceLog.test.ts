@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import * as Aimd from "../../src/adaptive/aimd.js"
-import { paceAt, recordSend, type SendCount, sentBetween, sentLog, startSent, withPace } from "../../src/adaptive/paceLog.js"
+import { coldStart, paceAt, recordSend, type SendCount, sentBetween, sentLog, startSent, withPace } from "../../src/adaptive/paceLog.js"
 import { prop } from "./prop.js"
 
 const T0 = 1_700_000_000_000
@@ -147,7 +147,22 @@ describe("pace log: the start of traffic, load-bound", () => {
     expect(sentBetween(warm.paceLog, T0, T0 + 140)).toBeCloseTo(14.7, 6)
     const atDocs = Aimd.onBackoff(Aimd.defaultConfig(105), s, T0 + 382, { retryAfterMs: 1000, sentAt: T0 + 380 })
     expect(sentBetween(atDocs.paceLog, T0, T0 + 140)).toBeCloseTo(14.7, 6)
+    // At the docs' pace but within two round trips of the start: the first answers were still due.
+    const coldAtDocs = Aimd.onBackoff(Aimd.defaultConfig(105), { ...s, rttMs: 200 }, T0 + 382, { retryAfterMs: 1000, sentAt: T0 + 380 })
+    expect(sentBetween(coldAtDocs.paceLog, T0, T0 + 380)).toBeCloseTo(24, 3)
+    expect(sentBetween(coldAtDocs.paceLog, T0, T0 + 150)).toBe(0)
+    const rampAtDocs = Aimd.onBackoff(Aimd.defaultConfig(105), { ...s, rttMs: 150 }, T0 + 382, { retryAfterMs: 1000, sentAt: T0 + 380 })
+    expect(sentBetween(rampAtDocs.paceLog, T0, T0 + 140)).toBeCloseTo(14.7, 6)
   })
+
+  prop(
+    "a start is cold exactly when its wall came under two round trips in; no round trip known (or a stored one malformed) is no cold start",
+    [fc.integer({ min: 0, max: 10_000 }), fc.double({ min: 0, max: 5000, noNaN: true })],
+    ([span, rttMs]) => {
+      expect(coldStart(T0, T0 + span, rttMs)).toBe(rttMs > 0 && span < 2 * rttMs)
+      for (const bad of [null, undefined, Number.NaN, Infinity, -rttMs - 1]) expect(coldStart(T0, T0 + span, bad)).toBe(false)
+    }
+  )
 })
 
 describe("pace log: bounded, history kept", () => {
