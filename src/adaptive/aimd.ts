@@ -99,9 +99,11 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
       const cheap = s.lastDecreaseAt !== null && s.cooldownUntil <= s.lastDecreaseAt && s.softWall !== true
       const passed = cheap && s.ceilingHigh !== null && s.rate >= s.ceilingHigh
       if (s.ceilingHigh !== null && s.ceilingHigh <= s.rate * (1 + PROBE_STEP) && !passed) {
-        // Within a window quota kept under (`windowGate.ts`), the step held stays: the gate keeps it off the wall.
-        const gated = WindowGate.keptUnder(WindowGate.sane(s.windowGate, now), s.rate)
-        const rate = cheap ? clamp(c, Math.max(s.ceiling ?? 0, s.rate * (1 - c.ceilingMargin))) : gated ? s.rate : Math.min(s.rate, s.ceiling ?? s.rate)
+        // Within a window quota kept under (`windowGate.ts`), the step held stays, or rises to the top
+        // (`gatedTop`) when the gate is armed: the gate keeps it off the wall.
+        const gate = WindowGate.sane(s.windowGate, now)
+        const gated = WindowGate.keptUnder(gate, s.rate)
+        const rate = cheap ? clamp(c, Math.max(s.ceiling ?? 0, s.rate * (1 - c.ceilingMargin))) : gated ? (gate!.armed ? gatedTop(c, s, gate!) : s.rate) : Math.min(s.rate, s.ceiling ?? s.rate)
         return withPace(
           { ...next, phase: "steady", ceiling: rate, ceilingHigh: null, probeAt: now + s.probeGapMs, settledAt: now + PROBED_SETTLE_MS },
           rate,
@@ -114,13 +116,30 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
 }
 
 /**
+ * A range this narrow (its top over the plateau) under a window quota kept under is probed in one step to just
+ * under its top: the gate keeps a window's wall away (a 1 s log of 50 read as 44.7 by the bucket fit
+ * probed 47.3 then 48.6, a second each).
+ */
+const GATED_RANGE = 1.2
+
+/**
+ * Where a probe kept under a window quota (`windowGate.ts`) settles once it reached the top of its
+ * range: there, half a margin below the top or the quota's pace if lower, not the step held (~3% below
+ * it: a 1 s log of 50 settled at 47.3-48.6 under a gate of 50 per 1.005 s); the gate keeps it off the wall.
+ */
+const gatedTop = (c: AimdConfig, s: AimdState, gate: WindowGate.Gate): number =>
+  clamp(c, Math.max(s.rate, Math.min(s.ceilingHigh ?? s.rate, (gate.quota * 1000) / gate.windowMs) * (1 - c.ceilingMargin / 2)))
+
+/**
  * A step above the plateau: to the middle of the rates the walls cannot rule out, else by
  * `probeStep`. The open cycle goes on (from the last wall): the fit follows the server's bucket
  * through the plateau and the step.
  */
 const probeStep = (c: AimdConfig, s: AimdState, now: number): AimdState => {
   const high = s.ceilingHigh !== null && s.ceilingHigh > s.rate * (1 + PROBE_STEP) ? s.ceilingHigh : undefined
-  const target = high !== undefined ? Math.sqrt(s.rate * high) : s.rate * (1 + s.probeStep)
+  const gate = WindowGate.sane(s.windowGate, now)
+  const gated = high !== undefined && high <= s.rate * GATED_RANGE && gate !== null && gate.armed
+  const target = gated ? gatedTop(c, { ...s, ceilingHigh: high }, gate) : high !== undefined ? Math.sqrt(s.rate * high) : s.rate * (1 + s.probeStep)
   const rate = clamp(c, Math.min(target, deliveredCap(c, s)))
   return withPace({ ...s, phase: "probe", probeStartedAt: now }, rate, now)
 }

@@ -272,7 +272,7 @@ describe("the range a fit leaves open", () => {
 
 describe("a probe reaching the top of its range under a window quota kept under", () => {
   prop(
-    "settles on the step held when the gate's quota covers it (the gate keeps it off the wall), on the step below without a gate or above its quota",
+    "settles half a margin under the top (or the quota's pace), never below the step held, when an armed gate's quota covers the step (the gate keeps it off the wall); on the step below without a gate or above its quota",
     [fc.integer({ min: 10, max: 200 }), fc.double({ min: 0.8, max: 0.99, noNaN: true }), fc.double({ min: 0.9, max: 0.99, noNaN: true })],
     ([quota, share, below]) => {
       const c = Aimd.defaultConfig(quota)
@@ -283,13 +283,38 @@ describe("a probe reaching the top of its range under a window quota kept under"
       }
       const at = T0 + 1001
       const gated = { ...probing, windowGate: WindowGate.make(null, quota, 1000, true) }
-      expect(Aimd.onSuccess(c, gated, at, { sentAt: at - 2 }).rate).toBeCloseTo(rate, 9)
+      const top = Math.max(rate, Math.min(rate * 1.02, quota) * (1 - c.ceilingMargin / 2))
+      expect(Aimd.onSuccess(c, gated, at, { sentAt: at - 2 }).rate).toBeCloseTo(top, 9)
+      // Unarmed (the docs' quota under test), the step held stays.
+      const unarmed = { ...probing, windowGate: WindowGate.make(null, quota, 1000, false) }
+      expect(Aimd.onSuccess(c, unarmed, at, { sentAt: at - 2 }).rate).toBeCloseTo(rate, 9)
       expect(Aimd.onSuccess(c, probing, at, { sentAt: at - 2 }).rate).toBeCloseTo(rate * below, 9)
       const over = { ...probing, windowGate: WindowGate.make(null, Math.floor(rate) - 1, 1000, true) }
       expect(Aimd.onSuccess(c, over, at, { sentAt: at - 2 }).rate).toBeCloseTo(rate * below, 9)
       // A stored gate is data from outside: a malformed one (a negative window) keeps nothing.
       const corrupt = { ...probing, windowGate: { ...WindowGate.make(null, quota, 1000, true)!, windowMs: -1 } }
       expect(Aimd.onSuccess(c, corrupt, at, { sentAt: at - 2 }).rate).toBeCloseTo(rate * below, 9)
+    }
+  )
+})
+
+describe("a probe of a narrow range under an armed window gate", () => {
+  prop(
+    "steps at once to half a margin under the top or the quota's pace (a wider range, or no gate: to the geometric middle)",
+    [fc.integer({ min: 10, max: 200 }), fc.double({ min: 0.85, max: 0.95, noNaN: true }), fc.double({ min: 1.05, max: 1.19, noNaN: true })],
+    ([quota, share, span]) => {
+      const c = Aimd.defaultConfig(quota)
+      const rate = quota * share
+      const steady: Aimd.AimdState = {
+        ...Aimd.initial(c), phase: "steady", rate, ceiling: rate, ceilingHigh: rate * span, probeAt: T0,
+        lastDecreaseAt: T0 - 5000, cooldownUntil: T0 - 4000, lastSuccessAt: T0 - 10
+      }
+      const gated = { ...steady, windowGate: WindowGate.make(null, quota, 1000, true) }
+      const top = Math.max(rate, Math.min(rate * span, quota) * (1 - c.ceilingMargin / 2))
+      expect(Aimd.onSuccess(c, gated, T0, { sentAt: T0 - 2 }).rate).toBeCloseTo(top, 9)
+      expect(Aimd.onSuccess(c, steady, T0, { sentAt: T0 - 2 }).rate).toBeCloseTo(Math.sqrt(rate * rate * span), 9)
+      const wide = { ...gated, ceilingHigh: rate * 1.3 }
+      expect(Aimd.onSuccess(c, wide, T0, { sentAt: T0 - 2 }).rate).toBeCloseTo(rate * Math.sqrt(1.3), 9)
     }
   )
 })
