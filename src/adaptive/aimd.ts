@@ -238,6 +238,7 @@ export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: Backo
     // A quota read from the walls is kept under (one the docs alone state once a second cycle reads it);
     // another decision keeps the gate of the quota last read.
     windowGate: d.window === undefined ? s.windowGate : WindowGate.make(s.windowGate, d.window.quota, d.window.windowMs, d.window.armed ?? true),
-    burstBackoffs: 0
+    burstBackoffs: 0,
+    burstS: d.burstS ?? s.burstS
   }
 }

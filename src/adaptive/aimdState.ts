@@ -161,6 +161,11 @@ export interface AimdState {
   readonly heldAt?: number | undefined
   /** How late the answers held since then came back, at most (`stallGate.ts`); absent as `heldAt`. */
   readonly heldLateMs?: number | undefined
+  /**
+   * How many seconds of its rate the server's bucket held (a range), read when the limit changed
+   * (`wallDecision.ts`'s `changedRate`); absent before, or in an older stored state.
+   */
+  readonly burstS?: readonly [number, number] | undefined
 }
 
 /**

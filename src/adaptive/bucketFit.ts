@@ -154,3 +154,47 @@ export const fit = (
   const chosen = fits.find((f) => f.error === best)!
   return { ...chosen, high: Math.max(...close.map((f) => f.rate)) }
 }
+
+/**
+ * How many seconds of `rate` a bucket of that rate holds when it predicts the wall of `cycle` (a
+ * cycle from a full bucket: the start of traffic), by bisection over 1 request to `maxBurstS` seconds
+ * of it; `undefined` when no burst in that range does (the rate is not the server's).
+ *
+ * @since 0.2.0
+ * @category math
+ */
+export const burstSecondsAt = (log: ReadonlyArray<PacePoint>, cycle: Cycle, rate: number, maxBurstS = 4): number | undefined => {
+  if (!(rate > 0)) return undefined
+  const horizon = cycle.wallAt + (cycle.wallAt - cycle.from) + 1
+  const at = (burst: number) => predictWall(log, cycle, rate, burst, horizon)
+  let a = 1, b = Math.max(2, rate * maxBurstS)
+  if (at(a) >= cycle.wallAt || at(b) < cycle.wallAt) return undefined
+  for (let i = 0; i < 40 && b - a > a * 1e-4; i++) {
+    const mid = (a + b) / 2
+    if (at(mid) < cycle.wallAt) a = mid
+    else b = mid
+  }
+  return (a + b) / 2 / rate
+}
+
+/**
+ * The rate in `[lo, hi]` of a bucket holding `burstS` seconds of it that predicts the wall of `cycle`
+ * (one cycle, the burst's share of the rate assumed: two unknowns need two cycles otherwise), or
+ * `undefined` at either bound (no rate there explains it).
+ *
+ * @since 0.2.0
+ * @category math
+ */
+export const rateAtBurst = (log: ReadonlyArray<PacePoint>, cycle: Cycle, burstS: number, lo: number, hi: number): number | undefined => {
+  if (!(hi > lo && lo > 0 && burstS > 0)) return undefined
+  const horizon = cycle.wallAt + (cycle.wallAt - cycle.from) + 1
+  const at = (rate: number) => predictWall(log, cycle, rate, Math.max(1, rate * burstS), horizon)
+  if (at(lo) >= cycle.wallAt || at(hi) < cycle.wallAt) return undefined
+  let a = lo, b = hi
+  for (let i = 0; i < 40 && b - a > a * 1e-4; i++) {
+    const mid = (a + b) / 2
+    if (at(mid) < cycle.wallAt) a = mid
+    else b = mid
+  }
+  return (a + b) / 2
+}

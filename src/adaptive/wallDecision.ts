@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import type { AimdConfig, AimdState, Phase } from "./aimdState.js"
-import { type Cycle, fit, predictWall } from "./bucketFit.js"
+import { burstSecondsAt, type Cycle, fit, predictWall, rateAtBurst } from "./bucketFit.js"
 
 /**
  * @since 0.1.0
@@ -34,6 +34,8 @@ export interface Decision {
   readonly trustedHigh?: number
   /** A plateau cut (`PLATEAU_CUT`): a wall soon after resuming there shows the limit changed (`plateauWall`). */
   readonly cut?: boolean
+  /** The range of the bucket's burst in seconds of its rate, read when the limit changed (`changedRate`). */
+  readonly burstS?: readonly [number, number]
 }
 
 /**
@@ -247,6 +249,51 @@ const strayDecision = (c: AimdConfig, s: AimdState, cycles: ReadonlyArray<Cycle>
   cycles, probeGapMs, stray: true, probeSoon: false
 })
 
+/**
+ * The seconds of its rate the server's bucket held while the docs stood: the slow start's wall (from a
+ * full bucket) at the documented rate (`burstSecondsAt`), give or take `JITTER_TOKENS` and what the
+ * network's spread (the usual round trip above the shortest) moves that wall by at the docs' rate.
+ */
+const knownBurstS = (s: AimdState, d: number): readonly [number, number] | undefined => {
+  const full = s.priorValid ? s.cycles.find((cycle) => cycle.start === "full") : undefined
+  if (full === undefined) return s.burstS
+  const k = burstSecondsAt(s.paceLog, full, d)
+  const spreadMs = Math.max(0, (s.rttMs ?? 0) - (s.rttMinMs ?? s.rttMs ?? 0))
+  const slack = (JITTER_TOKENS + (d * spreadMs) / 1000) / d
+  return k === undefined ? undefined : [Math.max(1 / d, k - slack), k + slack]
+}
+
+/** The rates the burst's range reads the cycle as must agree within this share to be taken (`changedRate`). */
+const CHANGED_AGREE = 0.1
+
+/**
+ * After the limit changed, the rate one cycle shows when the bucket still holds the same seconds of its
+ * rate (`rateAtBurst`): the cycle from the change's wall, or from the hold's after it, read so at once
+ * instead of holding at half the pace, then a quarter below the next wall, then probing (two walls
+ * more, each a whole pause). Only when the rates the burst's range reads agree (`CHANGED_AGREE`): a
+ * burst of a tenth of a second, or a slow start's wall far away, is read too loosely. Not with a window
+ * quota kept under (`wallWindow.ts` reads that). Buckets dropped 50 -> 20, 8 seeds: 0.5 s 32 fibers
+ * 50-100 ms away 94.0 -> 95.9%, HTTP-date there 90.0 -> 93.0%, 1 s near by 98.2 -> 99.9% (cold 98.6 -> 100.5%). Agreeing
+ * within 20%, the 1 s bucket 100-300 ms away read its slow start's wall as 1.4 s and held 17-19 of 20.
+ */
+const changedRate = (
+  c: AimdConfig,
+  s: AimdState,
+  closed: Cycle | undefined,
+  changed: boolean,
+  burstS: readonly [number, number] | undefined,
+  lower: number,
+  wallPace: number
+): number | undefined => {
+  const afterChange = s.phase === "hold" && s.ceiling === null
+  if (!(changed || afterChange) || burstS === undefined || closed === undefined || closed.start !== "empty" || closed.wallAt <= closed.resumeAt) return undefined
+  if (s.windowGate !== null && s.windowGate !== undefined && s.windowGate.armed) return undefined
+  const lo = Math.max(c.minRate, lower)
+  const high = rateAtBurst(s.paceLog, closed, burstS[0], lo, wallPace)
+  const low = rateAtBurst(s.paceLog, closed, burstS[1], lo, wallPace)
+  return high === undefined || low === undefined || high > low * (1 + CHANGED_AGREE) ? undefined : (high + low) / 2
+}
+
 /** The decision at a wall from the bucket fit, the docs and the plateau (`decideAtWall` adds the window reading). */
 export const decideInner = (
   c: AimdConfig,
@@ -280,7 +327,8 @@ export const decideInner = (
   const drop = changed && soon && pauseMs >= CHEAP_PAUSE_MS && ((s.rttMs ?? 0) * wallPace) / 1000 < CHEAP_IN_FLIGHT
   const cycles = changed ? (closed === undefined || (few && !drop) ? [] : [closed]) : withClosed
   const priorValid = s.priorValid && !changed && wallPace > d && lower <= d * 1.02 && !refutesPrior(s, closed, d)
-  const base = { cycles, priorValid, probeGapMs, stray: false, probeSoon: false }
+  const burstS = changed ? knownBurstS(s, s.ceiling ?? d) : s.burstS
+  const base = { cycles, priorValid, probeGapMs, stray: false, probeSoon: false, ...(burstS === undefined ? {} : { burstS }) }
   if (priorValid) return { ...base, rate: d * (1 - c.ceilingMargin / 2), phase: "steady", ceiling: d, ceilingHigh: null }
   const estimated = verdict === "evidence" && !refuted && pauseMs > 0 && s.rate < s.ceiling! * (1 - c.ceilingMargin / 4)
   const least = estimated ? wallPace * (1 - PLATEAU_CUT) : 0
@@ -291,6 +339,10 @@ export const decideInner = (
   const pinned = good !== undefined && s.phase === "hold" && good.rate <= lower * PINNED[0] && good.rate < wallPace * (atDocs ? PINNED_AT_DOCS : PINNED[1])
   // Pinned against the slow start: no fit at all, the hold goes on below this wall.
   const unfitted = pinned && first
+  // Only against whole pauses: without one a wall costs a request, and the walls' fit reads better.
+  // Not over the walls' fit, when there is one (two cycles read better than one and a burst assumed).
+  const read = verdict === "stray" || pauseMs < CHEAP_PAUSE_MS || (good !== undefined && !changed && !unfitted) ? undefined : changedRate(c, s, closed, changed, burstS, lower, wallPace)
+  if (read !== undefined) return { ...base, cycles: changed ? [closed!] : withClosed, rate: read * (1 - c.ceilingMargin / 2), phase: "steady", ceiling: read, ceilingHigh: null, fitted: true }
   if (good !== undefined && !changed && !unfitted) {
     // Resume at the best fit; if the walls leave a wide range open, probe it soon. A first fit below
     // where the hold would go on without it leaves the range up to there open: 100-300 ms away it

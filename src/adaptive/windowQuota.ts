@@ -114,6 +114,26 @@ export const documentedWindow = (cycle: Cycle, documented: number, pauseMs: numb
 }
 
 /**
+ * A window quota `quota` per `windowMs` already kept under, read again after the limit changed
+ * (pure): the count a cycle accepted from an empty window (its pause at least nearly the window) up to
+ * a wall within one window of resuming, when lower. A window accepts its quota whatever the pace, so
+ * one such cycle is the new quota: re-learned as a bucket (from half the pace, then a probe), a 1 s
+ * log dropped 50 -> 20 met two walls more. `undefined` when the cycle does not read so (a bucket
+ * misread as a window accepts its burst and its rate's share: fewer than `MIN_ACCEPTED` at twice
+ * its rate, or its wall comes later than a window).
+ *
+ * @since 0.2.0
+ * @category math
+ */
+export const changedQuota = (cycle: Cycle, quota: number, windowMs: number): number | undefined => {
+  const a = cycle.accepted
+  if (a === undefined || cycle.start !== "empty" || a < MIN_ACCEPTED || a >= quota) return undefined
+  const emptied = cycle.resumeAt - cycle.from >= windowMs * 0.9
+  const within = cycle.wallAt - cycle.resumeAt <= windowMs
+  return emptied && within ? a : undefined
+}
+
+/**
  * The closed cycles with the success of a request sent at `sentAt` answered after the last one's
  * wall was decided counted in it when it was sent there (before that wall): answers come out of
  * order by a round trip's spread, and the count at the decision missed them (a 1 s log of 50 walled

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
-import { type Cycle, fit, type PacePoint, predictWall } from "../../src/adaptive/bucketFit.js"
+import { burstSecondsAt, type Cycle, fit, type PacePoint, predictWall, rateAtBurst } from "../../src/adaptive/bucketFit.js"
 import * as Congestion from "../../src/adaptive/congestion.js"
 import { prop } from "./prop.js"
 
@@ -177,4 +177,28 @@ describe("congestion or noise (bare 503s)", () => {
     expect(first.wall).toBe(false)
     expect(Congestion.classify(first.state, true, true).wall).toBe(true)
   })
+})
+
+describe("one cycle read with the burst's share of the rate known", () => {
+  prop(
+    "a bucket of rate r holding k seconds of it (2 requests or more): the slow start's wall reads back k at r, and a cycle after a pause reads back r at k; outside the range, nothing",
+    [fc.double({ min: 20, max: 100, noNaN: true }), fc.double({ min: 0.1, max: 2, noNaN: true }), fc.double({ min: 1.3, max: 3, noNaN: true })],
+    ([rate, k, over]) => {
+      const burst = Math.max(1, rate * k)
+      // A slow start from the rate doubling per second, its wall the bucket's.
+      const ramp: Array<PacePoint> = []
+      for (let i = 0; i < 60; i++) ramp.push([i * 100, rate * Math.pow(2, i / 10)])
+      const start0: Cycle = { start: "full", from: 0, resumeAt: 0, wallAt: Infinity }
+      const start = { ...start0, wallAt: predictWall(ramp, start0, rate, burst, 6000) }
+      expect(burstSecondsAt(ramp, start, rate)! * rate).toBeCloseTo(burst, 1)
+      // After a wall and a 1 s pause, resumed at `over` times the rate.
+      const log: Array<PacePoint> = [[0, rate * over], [100, 0], [1100, rate * over]]
+      const after0: Cycle = { start: "empty", from: 100, resumeAt: 1100, wallAt: Infinity }
+      const after = { ...after0, wallAt: predictWall(log, after0, rate, burst, 20_000) }
+      expect(rateAtBurst(log, after, k, 1, rate * over)).toBeCloseTo(rate, 1)
+      // A range that does not hold the rate reads nothing.
+      expect(rateAtBurst(log, after, k, rate * 1.1, rate * over)).toBeUndefined()
+      expect(rateAtBurst(log, after, k, 1, rate * 0.9)).toBeUndefined()
+    }
+  )
 })

@@ -66,8 +66,15 @@ describe("walls on a plateau", () => {
       const resumed = succeed(c, stray, stray.cooldownUntil, at - 2)
       const after = Aimd.onBackoff(c, resumed.s, at, { sentAt: at - 2, retryAfterMs })
       expect(after.priorValid).toBe(false)
-      expect(after.phase).toBe("hold")
-      expect(after.rate).toBeLessThanOrEqual(stray.rate * 0.75 + 1e-9)
+      if (after.phase === "steady") {
+        // The slow start's burst, in seconds of the docs' rate, read the change's cycle (`changedRate`): a rate below the wall's pace.
+        expect(after.burstS).toBeDefined()
+        expect(after.rate).toBeLessThan(stray.rate)
+        expect(after.rate).toBeCloseTo(after.ceiling! * (1 - c.ceilingMargin / 2), 9)
+      } else {
+        expect(after.phase).toBe("hold")
+        expect(after.rate).toBeLessThanOrEqual(stray.rate * 0.75 + 1e-9)
+      }
       expect(after.cooldownUntil).toBeLessThanOrEqual(at + retryAfterMs)
     },
     { fastCheck: { numRuns: 60 } }
@@ -86,6 +93,12 @@ describe("walls on a plateau", () => {
       // Two round trips of requests in flight at the wall's pace, or none measured.
       const rttMs = far ? (2000 * 2) / stray.rate : 0
       const after = Aimd.onBackoff(c, { ...resumed.s, rttMs }, at, { sentAt: at - 2, retryAfterMs })
+      // Read at once from the slow start's burst (`changedRate`): below the wall's pace, the cycle kept.
+      if (after.phase === "steady") {
+        expect(after.rate).toBeLessThan(stray.rate)
+        expect(after.cycles).toHaveLength(1)
+        return
+      }
       expect(after.phase).toBe("hold")
       if (far && resumed.s.successesSinceDecrease >= 5) {
         expect(after.rate).toBeGreaterThan(stray.rate * 0.5 + 1e-9)

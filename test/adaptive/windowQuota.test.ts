@@ -5,7 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import type { Cycle } from "../../src/adaptive/bucketFit.js"
-import { documentedWindow, lateSuccess, windowRate } from "../../src/adaptive/windowQuota.js"
+import { changedQuota, documentedWindow, lateSuccess, windowRate } from "../../src/adaptive/windowQuota.js"
 import { prop } from "./prop.js"
 
 /** The first cycle from the start of traffic, the second after a pause of `pauseMs`, each ending at a wall. */
@@ -169,6 +169,25 @@ describe("a slow start of seconds read by its last window", () => {
       expect(windowRate(prev, last, pace * 1.5, pace * 1.1, quota)).toBeCloseTo(pace, 9)
       expect(windowRate(prev, last, pace * 1.5, pace * 1.1)).toBeUndefined()
       expect(windowRate(prev, last, pace * 1.5, pace * 1.1, Math.ceil(quota * 1.1) + 1)).toBeUndefined()
+    }
+  )
+})
+
+describe("a window quota read again after the limit changed", () => {
+  prop(
+    "a cycle from an empty window walled within a window reads as its count when under the old quota; a pause shorter than the window, a wall later, a count at or above the old quota or under 10 reads nothing",
+    [fc.integer({ min: 11, max: 1000 }), fc.double({ min: 0.01, max: 0.99, noNaN: true }), fc.integer({ min: 1000, max: 60_000 }), fc.double({ min: 0.9, max: 3, noNaN: true }), fc.double({ min: 0.01, max: 1, noNaN: true })],
+    ([old, share, windowMs, paused, lasted]) => {
+      const count = Math.max(10, Math.floor(old * share))
+      const cycle = (accepted: number, pauseMs: number, lastedMs: number): Cycle =>
+        ({ start: "empty", from: 0, resumeAt: pauseMs, wallAt: pauseMs + lastedMs, accepted })
+      const pauseMs = windowMs * paused
+      expect(changedQuota(cycle(count, pauseMs, windowMs * lasted), old, windowMs)).toBe(count)
+      expect(changedQuota(cycle(count, windowMs * 0.89, windowMs * lasted), old, windowMs)).toBeUndefined()
+      expect(changedQuota(cycle(count, pauseMs, windowMs * (1 + lasted)), old, windowMs)).toBeUndefined()
+      expect(changedQuota(cycle(old, pauseMs, windowMs * lasted), old, windowMs)).toBeUndefined()
+      expect(changedQuota(cycle(9, pauseMs, windowMs * lasted), old, windowMs)).toBeUndefined()
+      expect(changedQuota({ ...cycle(count, pauseMs, windowMs * lasted), start: "full" }, old, windowMs)).toBeUndefined()
     }
   )
 })
