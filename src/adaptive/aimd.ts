@@ -24,7 +24,7 @@
 import { type AimdConfig, type AimdState, clamp, PROBE_STEP } from "./aimdState.js"
 import { deliveredCap, measureDelivered } from "./delivered.js"
 import { paceAt, sentLog, startCounted, withPace } from "./paceLog.js"
-import { extendPause, openRangeDelay } from "./pause.js"
+import { extendPause, inLastBurst, openRangeDelay } from "./pause.js"
 import { type Decision, STRAY_CONFIRM_MS } from "./wallDecision.js"
 import { decideAtWall } from "./wallWindow.js"
 import * as WindowGate from "./windowGate.js"
@@ -175,15 +175,6 @@ const FIT_SETTLE_MS = 2000
 const STRAY_BURST = 3, STRAY_BURST_SHARE = 0.3
 
 /**
- * After a decision without a pause (a bare 503, a 429 without Retry-After) the requests sent at the
- * old pace keep reaching the server for about a round trip and keep its bucket empty: a wall met by
- * a request sent meanwhile is part of the burst already acted on, not news about the new pace
- * (which it cut by another quarter, three times in a row against nginx 503s 200-600 ms away).
- */
-const inFlightMs = (s: AimdState): number =>
-  s.lastDecreaseAt !== null && s.cooldownUntil <= s.lastDecreaseAt ? s.rttMs ?? 0 : 0
-
-/**
  * A backoff status (429, 503 with Retry-After, …) observed at `now`. Returns the state after the
  * (possibly ignored) decision; `cooldownUntil` is extended by the Retry-After (at most
  * `maxRetryAfterMs`) either way.
@@ -197,7 +188,7 @@ export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: Backo
     ? Math.max(s.cooldownUntil, now + Math.min(info.retryAfterMs, c.maxRetryAfterMs))
     : s.cooldownUntil
   const sameBurst = info.sentAt !== undefined
-    ? s.lastDecreaseAt !== null && info.sentAt < s.lastDecreaseAt + inFlightMs(s)
+    ? inLastBurst(s, info.sentAt)
     : now < s.holdUntil
   // After a wall taken for a stray one, more of its burst rejected: everything in flight meets the
   // wall, the limit changed (a stall's burst rejects one or two). Decided now; not after a cut (its own evidence).

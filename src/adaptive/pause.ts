@@ -15,6 +15,7 @@
  * @since 0.2.0
  */
 import type { AimdState } from "./aimdState.js"
+import { withPace } from "./paceLog.js"
 
 /**
  * A later answer that moves the pause by at least this much moves the open cycle's resume (and the
@@ -28,6 +29,38 @@ import type { AimdState } from "./aimdState.js"
 const MOVED_MS = 500
 
 /**
+ * Whether the pace resumed within a round trip of the last decision (no pause, or a Retry-After
+ * shorter than the round trip: an HTTP-date already near, a precise one): what it sent then met the
+ * bucket the old pace's requests, still on their way, kept empty.
+ *
+ * @since 0.2.0
+ * @category predicates
+ */
+export const resumedInFlight = (s: AimdState): boolean => {
+  if (s.lastDecreaseAt === null) return false
+  // The decision's own resume (its cycle's, unless a later answer moved it: see `extendPause`).
+  const resumed = s.cycle?.start === "empty" ? s.cycle.resumeAt : s.cooldownUntil
+  return resumed < s.lastDecreaseAt + (s.rttMs ?? 0)
+}
+
+/**
+ * Whether a wall met by a request sent at `sentAt` is part of the burst the last decision acted on,
+ * not news about the pace since: sent before it, or within a round trip of it when the pace resumed
+ * that soon (`resumedInFlight`: against nginx 503s 200-600 ms away, each such wall cut the pace by
+ * another quarter, three times in a row; a 0.2 s bucket answering an HTTP-date 1 ms away, 32 fibers
+ * 50-100 ms away, cut the docs' plateau 10% for the run: 98.4 -> 88.9%), or before the open cycle's
+ * resume (a later answer moved it past what was sent in that round trip).
+ *
+ * @since 0.2.0
+ * @category predicates
+ */
+export const inLastBurst = (s: AimdState, sentAt: number): boolean => {
+  if (s.lastDecreaseAt === null) return false
+  const inFlightMs = resumedInFlight(s) ? s.rttMs ?? 0 : 0
+  return sentAt < s.lastDecreaseAt + inFlightMs || (s.cycle?.start === "empty" && sentAt < Math.min(s.cycle.resumeAt, s.cooldownUntil))
+}
+
+/**
  * `s` paused until `until` (later than its cooldown): settling and probing move by as much when they
  * were counted from the resume.
  *
@@ -39,14 +72,19 @@ export const extendPause = (s: AimdState, until: number, now: number): AimdState
   if (until <= from) return s
   const shift = (t: number) => (t >= from ? t + (until - from) : t)
   const r = s.cycle?.resumeAt
+  const far = s.cycle !== null && r !== undefined && until - r >= MOVED_MS && r >= s.cycle.from
   // A pause `MOVED_MS` or more past the resume (an HTTP-date rounded to the next second), told before
   // it: the open cycle resumes there, as the pace did, unless its other cycle is the slow start's (see
   // `MOVED_MS`). Told after it, the pace resumed and sent: that stays in the log.
-  const moved = s.cycle !== null && r !== undefined && now < r && until - r >= MOVED_MS && r >= s.cycle.from &&
-    s.cycles[s.cycles.length - 1]?.start === "empty"
+  const moved = far && now < r && s.cycles[s.cycles.length - 1]?.start === "empty"
+  // Told after a resume within a round trip of the wall: what was sent since met the same burst's
+  // empty bucket; the cycle resumes at the new end, and the log pauses from now to it.
+  const shadow = far && !moved && now >= r && resumedInFlight(s)
+  const logged = shadow ? withPace(withPace(s, 0, now), s.rate, until) : s
   return {
-    ...s,
+    ...logged,
     ...(moved ? { cycle: { ...s.cycle!, resumeAt: until }, paceLog: s.paceLog.map(([t, p]) => [t === r ? until : t, p] as const) } : {}),
+    ...(shadow ? { cycle: { ...s.cycle!, resumeAt: until } } : {}),
     settledAt: shift(s.settledAt),
     probeAt: shift(s.probeAt),
     cooldownUntil: until,

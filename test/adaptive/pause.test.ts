@@ -5,7 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import * as Aimd from "../../src/adaptive/aimd.js"
-import { openRangeDelay } from "../../src/adaptive/pause.js"
+import { inLastBurst, openRangeDelay, resumedInFlight } from "../../src/adaptive/pause.js"
 import { prop } from "./prop.js"
 
 describe("openRangeDelay", () => {
@@ -32,26 +32,43 @@ describe("openRangeDelay", () => {
 
 describe("extendPause", () => {
   // The reviewer's order: a wall at +4000 resumed at +4200; an answer of its burst back at +4450 (after
-  // the resume, ~12 requests sent since) stating 750 ms. The sends since the resume stay in the log.
+  // the resume, ~12 requests sent since) stating 750 ms. With a round trip shorter than the pause the
+  // sends since the resume stay in the log, and the cycle resumes where it did.
   const T0 = 1_700_000_000_000
   const c = Aimd.defaultConfig(50)
-  const run = (lateAt: number) => {
+  const run = (lateAt: number, rttMs = 150) => {
     let s = Aimd.initial(c)
     for (let t = 0; t < 1000; t += 10) s = Aimd.onSuccess(c, s, T0 + t, { sentAt: T0 + t - 100 })
-    s = Aimd.onBackoff(c, { ...s, rttMs: 400 }, T0 + 1000, { retryAfterMs: 1000, sentAt: T0 + 900 })
+    s = Aimd.onBackoff(c, { ...s, rttMs }, T0 + 1000, { retryAfterMs: 1000, sentAt: T0 + 900 })
     for (let t = 2000; t < 4000; t += 20) s = Aimd.onSuccess(c, s, T0 + t + 100, { sentAt: T0 + t })
     s = Aimd.onBackoff(c, s, T0 + 4000, { retryAfterMs: 200, sentAt: T0 + 3900 })
     return { before: s, after: Aimd.onBackoff(c, s, T0 + lateAt, { retryAfterMs: 1200 - (lateAt - 4000), sentAt: T0 + 3950 }) }
   }
   const sorted = (log: ReadonlyArray<readonly [number, number]>) => log.every((p, i) => i === 0 || log[i - 1]![0] <= p[0])
 
-  it("an answer after the resume leaves the resume and the pace sent since it in place", () => {
+  it("an answer after a resume a round trip or more after the wall leaves the resume and the pace sent since it in place", () => {
     const { after, before } = run(4450)
     expect(before.cycle!.resumeAt).toBe(T0 + 4200)
+    expect(resumedInFlight(before)).toBe(false)
     expect(after.cooldownUntil).toBe(T0 + 5200)
     expect(after.cycle!.resumeAt).toBe(T0 + 4200)
     expect(after.paceLog.some(([t, p]) => t === T0 + 4200 && p > 0)).toBe(true)
     expect(sorted(after.paceLog)).toBe(true)
+  })
+
+  it("an answer after a resume within a round trip of the wall: the cycle resumes at the new end, the log keeps the sends and pauses until it", () => {
+    const { after, before } = run(4450, 400)
+    expect(resumedInFlight(before)).toBe(true)
+    expect(after.cooldownUntil).toBe(T0 + 5200)
+    expect(after.cycle!.resumeAt).toBe(T0 + 5200)
+    expect(after.paceLog.some(([t, p]) => t === T0 + 4200 && p > 0)).toBe(true)
+    expect(after.paceLog.some(([t, p]) => t === T0 + 4450 && p === 0)).toBe(true)
+    expect(after.paceLog.some(([t, p]) => t === T0 + 5200 && p > 0)).toBe(true)
+    expect(sorted(after.paceLog)).toBe(true)
+    // A wall met by a request sent before the new end is the same burst: no decision.
+    expect(inLastBurst(after, T0 + 4300)).toBe(true)
+    const again = Aimd.onBackoff(c, after, T0 + 4500, { retryAfterMs: 700, sentAt: T0 + 4300 })
+    expect(again.decreases).toBe(after.decreases)
   })
 
   it("an answer before the resume moving it 500 ms or more moves the cycle's resume and the log's", () => {
@@ -61,4 +78,24 @@ describe("extendPause", () => {
     expect(after.paceLog.some(([t]) => t === T0 + 4200)).toBe(false)
     expect(sorted(after.paceLog)).toBe(true)
   })
+})
+
+describe("resumedInFlight", () => {
+  const T0 = 1_700_000_000_000
+  const c = Aimd.defaultConfig(50)
+  prop(
+    "a wall's pause shorter than the round trip (none, an HTTP-date already near) resumes in flight; one as long or longer does not",
+    [fc.integer({ min: 1, max: 2000 }), fc.integer({ min: 0, max: 4000 })],
+    ([rttMs, pauseMs]) => {
+      let s = Aimd.initial(c)
+      for (let t = 0; t < 1000; t += 10) s = Aimd.onSuccess(c, s, T0 + t, { sentAt: T0 + t - 5 })
+      const walled = Aimd.onBackoff(c, { ...s, rttMs }, T0 + 1000, { retryAfterMs: pauseMs, sentAt: T0 + 990 })
+      expect(resumedInFlight(walled)).toBe(pauseMs < rttMs)
+      expect(resumedInFlight(Aimd.initial(c))).toBe(false)
+      // Sent before the wall's decision: its burst; sent after the resume and a round trip: news.
+      expect(inLastBurst(walled, T0 + 999)).toBe(true)
+      expect(inLastBurst(walled, T0 + 1000 + Math.max(pauseMs, rttMs))).toBe(false)
+      expect(inLastBurst(walled, T0 + 1000 + Math.min(pauseMs, rttMs) - 1)).toBe(true)
+    }
+  )
 })
