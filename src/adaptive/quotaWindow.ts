@@ -70,7 +70,9 @@ export const record = (s: WindowState, r: Reading, windowMs?: number): WindowSta
   // a sliding log restores a large quota one request at a time, and a rise from 0 to 2 there is no
   // new window (capped by that reading, the pause ended a window after it: 54% of a 1 s log of 50).
   const jitter = Math.min(JITTER, r.limit === undefined ? r.remaining - 1 : r.limit - 2)
-  const jump = same && r.remaining > last.remaining + Math.max(jitter, r.remaining / 2)
+  // A stated quota's new window reads its upper half: a rise below it is jitter (5 then 12 of 50, 100-300
+  // ms away, read as a window opening, paused the key until its end: a window of 15, and a wall after).
+  const jump = same && r.remaining > last.remaining + Math.max(jitter, r.remaining / 2) && (r.limit === undefined || r.remaining >= r.limit / 2)
   // A reading sent before the last one is ignored, but for a jump: it reached the server after the
   // last one did, in a newer window (a 1 s window 100-300 ms away: its first requests' answers, sent
   // before the old window's last ones, were ignored, and the window dated from a later one, ~250 ms late).
