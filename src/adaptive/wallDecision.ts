@@ -6,6 +6,8 @@
  */
 import type { AimdConfig, AimdState, Phase } from "./aimdState.js"
 import { type Cycle, fit, predictWall } from "./bucketFit.js"
+import { paceAt } from "./paceLog.js"
+import { windowRate } from "./windowQuota.js"
 
 /**
  * @since 0.1.0
@@ -136,6 +138,8 @@ const CHEAP_PAUSE_MS = 500
  * window (local, 8 seeds: 96.1 -> 98.1%). A 1 s bucket's two cycles (0.7 and 1 s) span 1.10-1.12 and
  * fit within a few %: dropped, 97.9 -> 94.5%. Only after a whole second's pause or less: the hold's
  * wall costs another, and HTTP-dates' 1.5-2 s pauses cost more than the misfit (0.5 s bucket, 92.5 -> 87.2%).
+ * Not when the two cycles read as a window quota (`windowRate`: the same count): a 1 s sliding log's
+ * walls are the window reading's (dropped there, docs overstated: 96.1 -> 94.5%, 8 seeds).
  */
 const WIDE_FIRST = 1.3
 const WIDE_FIRST_PAUSE_MS = 1000
@@ -305,7 +309,9 @@ export const decideInner = (
   const pinned = good !== undefined && s.phase === "hold" && good.rate <= lower * PINNED[0] && good.rate < wallPace * (atDocs ? PINNED_AT_DOCS : PINNED[1])
   // Pinned against the slow start: no fit at all, the hold goes on below this wall.
   // The docs' hold refuted by a first fit whose range is no measurement: also dropped (see `WIDE_FIRST`).
-  const docsFirst = refuted && s.cycles.length === 1 && s.cycles[0]!.start === "full"
+  const prev = s.cycles[0]
+  const docsFirst = refuted && s.cycles.length === 1 && prev!.start === "full" && closed !== undefined &&
+    windowRate(prev!, closed, paceAt(s, prev!.wallAt), wallPace, undefined, ((now - wallAt) * wallPace) / 1000) === undefined
   const vague = good !== undefined && good.high > good.low * WIDE_FIRST && pauseMs <= WIDE_FIRST_PAUSE_MS
   const unfitted = (pinned && first) || (docsFirst && vague)
   if (good !== undefined && !changed && !unfitted) {
