@@ -108,6 +108,8 @@ export interface Fit {
   readonly error: number
   /** The highest rate of the buckets fitting about as well: the walls cannot rule out `[rate, high]`. */
   readonly high: number
+  /** The lowest rate of the buckets fitting about as well: `[low, high]` is what the walls leave open. */
+  readonly low: number
 }
 
 /**
@@ -146,13 +148,13 @@ export const fit = (
       const predicted = predictWall(log, c, rate, burst, c.wallAt + span)
       error += Math.min(1, Math.abs(predicted - c.wallAt) / span)
     }
-    fits.push({ rate, burst, error: error / others.length, high: rate })
+    fits.push({ rate, burst, error: error / others.length, high: rate, low: rate })
   }
   const best = Math.min(...fits.map((f) => f.error))
   if (fits.length === 0 || !Number.isFinite(best)) return undefined
   const close = fits.filter((f) => f.error <= best + 0.05)
   const chosen = fits.find((f) => f.error === best)!
-  return { ...chosen, high: Math.max(...close.map((f) => f.rate)) }
+  return { ...chosen, high: Math.max(...close.map((f) => f.rate)), low: Math.min(...close.map((f) => f.rate)) }
 }
 
 /**

@@ -31,6 +31,7 @@ describe("bucket fit", () => {
     expect(f.rate).toBeGreaterThan(49)
     expect(f.rate).toBeLessThan(51)
     expect(f.high).toBeGreaterThanOrEqual(f.rate)
+    expect(f.low).toBeLessThanOrEqual(f.rate)
     expect(fit(fullLog, [second], 5, 80)).toBeUndefined()
   })
 
@@ -62,6 +63,8 @@ describe("bucket fit", () => {
       expect(f.rate).toBeGreaterThan(lo)
       expect(f.rate).toBeLessThanOrEqual(lo * k + 1e-9)
       expect(f.high).toBeGreaterThanOrEqual(f.rate)
+      expect(f.low).toBeLessThanOrEqual(f.rate)
+      expect(f.low).toBeGreaterThan(lo)
     },
     { fastCheck: { numRuns: 30 } }
   )

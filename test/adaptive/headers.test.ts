@@ -79,6 +79,24 @@ describe("parseRateLimitHeaders", () => {
     })
   })
 
+  it("reads draft-6 (a RateLimit-Policy beside the separate fields, or beside X-RateLimit-* only): the policy's window, the fields' remaining and reset", () => {
+    // express-rate-limit v6 sends both families; read alone, the policy dropped what is left.
+    const reset = NOW / 1000 + 7
+    expect(info({
+      "ratelimit-policy": "500;w=10",
+      "ratelimit-limit": "500",
+      "ratelimit-remaining": "300",
+      "ratelimit-reset": "7",
+      "x-ratelimit-limit": "500",
+      "x-ratelimit-remaining": "1",
+      "x-ratelimit-reset": String(reset)
+    })).toEqual({ limit: 500, window: 10_000, remaining: 300, resetAt: NOW + 7000, source: "ratelimit-separate" })
+    expect(info({ "ratelimit-policy": "500;w=10", "x-ratelimit-remaining": "4", "x-ratelimit-reset": String(reset) }))
+      .toEqual({ limit: 500, window: 10_000, remaining: 4, resetAt: NOW + 7000, resetEpochS: true, source: "x-ratelimit" })
+    // A policy alone still tells the quota and window.
+    expect(info({ "ratelimit-policy": "500;w=10" })).toEqual({ limit: 500, window: 10_000, source: "ietf" })
+  })
+
   it("reads GitHub-style X-RateLimit with epoch reset, Used and Resource", () => {
     const reset = NOW / 1000 + 1200
     expect(info({

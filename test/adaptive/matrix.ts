@@ -50,6 +50,8 @@ export const rows: ReadonlyArray<Row> = [
   // The bench's fw-1s-draft7: the window stated (`w`), so the window gate keeps it.
   { name: "hdr fixed 1s ietf", server: { family: { _tag: "fixed", windowMs: 1000 }, retryAfter: "seconds", headers: "ietf" } },
   { name: "hdr fixed 10s xrl", server: { family: { _tag: "fixed", windowMs: 10_000 }, retryAfter: "seconds", headers: "x-ratelimit" } },
+  // The bench's fw-10s-draft6 (express-rate-limit v6): IETF draft-6 fields beside X-RateLimit-* (epoch reset).
+  { name: "hdr fixed 10s draft6", server: { family: { _tag: "fixed", windowMs: 10_000 }, retryAfter: "seconds", headers: "draft6-epoch" } },
   { name: "hdr fixed 60s ietf", server: { family: { _tag: "fixed", windowMs: 60_000 }, retryAfter: "seconds", headers: "ietf" } },
   // GitHub's primary limit (the bench's github-403): 403 with X-RateLimit-Remaining: 0, no Retry-After.
   {

@@ -11,7 +11,7 @@ describe("adaptive controller in the simulated matrix: rate-limit headers (8 fib
   // a pause keeps was paced at its whole rate with few requests on their way (`headerPacing.ts`:
   // 98.2-98.4% then, the 1 s fixed window 96.5-97.0).
   it("rate-limit headers: >= 98% and no 429 after the first second (token bucket, 1 s, 10 s and 60 s fixed windows, GitHub's 403)", () => {
-    for (const name of ["hdr bucket 1s ietf", "hdr fixed 1s xrl", "hdr fixed 10s xrl", "hdr fixed 60s ietf", "hdr fixed 10s 403 epoch"]) {
+    for (const name of ["hdr bucket 1s ietf", "hdr fixed 1s xrl", "hdr fixed 10s xrl", "hdr fixed 10s draft6", "hdr fixed 60s ietf", "hdr fixed 10s 403 epoch"]) {
       for (const sc of ["a", "b", "c"] as const) {
         const m = measure(row(name), sc, "local")
         expect(m.adaptive.goodputPct, `${name} ${sc}`).toBeGreaterThanOrEqual(98)
@@ -41,6 +41,9 @@ describe("adaptive controller in the simulated matrix: rate-limit headers (8 fib
   goals("hdr fixed 1s ietf", ["a", "b", "c", "d"])
   goals("hdr sliding 1s ietf", ["a", "b", "c", "d"])
   goals("hdr bucket 0.2s xrl", ["a", "b", "c"], "delayed")
+  // Draft-6 fields and X-RateLimit-* (the bench's fw-10s-draft6): 98.2 / 94.8 / 91.7% with 0.69% 429s
+  // (local / delayed / lagged, docs overstated, 3 seeds) while the policy alone was read, no `remaining`.
+  goals("hdr fixed 10s draft6", ["a", "b", "c"], "delayed")
 
   it("a 50 rps token bucket of 0.2 s stating its burst as X-RateLimit-Limit, reset in whole seconds: paced at its refill, not 10 / 1 s (was 18% in every cell)", () => {
     // Means over seeds 1-8; no cell above 1% of 429s but the drop 100-300 ms away (requests in

@@ -33,7 +33,8 @@ export type Family =
   | { readonly _tag: "gcra"; readonly burst: number }
 
 /** `x-ratelimit-epoch`: the reset as an epoch second (GitHub, express-rate-limit's legacy headers). */
-export type HeaderStyle = "none" | "x-ratelimit" | "x-ratelimit-epoch" | "ietf"
+/** `draft6-epoch`: express-rate-limit v6's `standardHeaders` (IETF draft-6 fields) with its legacy `X-RateLimit-*` (epoch reset). */
+export type HeaderStyle = "none" | "x-ratelimit" | "x-ratelimit-epoch" | "ietf" | "draft6-epoch"
 
 const algorithmOf = (f: Family): ServerLimiter.Algorithm =>
   f._tag === "bucket"
@@ -54,6 +55,8 @@ const headerStyle = (h: HeaderStyle) =>
     ? { xRateLimit: "epoch" as const }
     : h === "ietf"
     ? { ietf: true }
+    : h === "draft6-epoch"
+    ? { ietf: { draft: "draft-6" as const }, xRateLimit: "epoch" as const }
     : {}
 
 export interface Server {

@@ -154,6 +154,9 @@ describe("a wall refuting the docs", () => {
       const after = Aimd.onBackoff(c, s, t, { sentAt: t - 2, retryAfterMs: 1000 })
       expect(after.priorValid).toBe(false)
       if (t - 2 - first.cooldownUntil < 2 * (s.rttMs ?? 0)) expect(after.rate).toBeGreaterThanOrEqual(wallPace * 0.9 - 1e-9)
+      // Refuted by a fit far below; when the rates fitting about as well span more than 1.3x
+      // (`WIDE_FIRST`), the fit is dropped and the hold goes on a quarter below the wall.
+      else if (after.phase === "hold") expect(after.rate).toBeCloseTo(wallPace * 0.75, 6)
       else expect(after.rate).toBeLessThan(d * 0.6)
     },
     { fastCheck: { numRuns: 60 } }
