@@ -32,11 +32,22 @@ describe("softTrial", () => {
     expect(cut).toBeLessThan(pace)
   })
 
-  prop("two failures past the cut are noise at once; none or one over the answers needed, the limiter's", [share, share, fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 0, max: 5 })], ([s, usual, n, k]) => {
+  prop("failures past the cut at about their share are noise; none or one over the answers needed, the limiter's", [share, share, fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 0, max: 60 })], ([s, usual, n, k0]) => {
+    const k = Math.min(n, k0)
     const t = { at: 0, pace: 50, share: s, usual, n, k }
     const v = SoftTrial.verdict(t)
-    if (k >= 2) expect(v).toBe("noise")
-    else expect(v).toBe(n >= SoftTrial.needed(s, usual) ? "congestion" : "pending")
+    if (k <= 1) expect(v).toBe(n >= SoftTrial.needed(s, usual) ? "congestion" : "pending")
+    if (v === "noise") {
+      expect(n).toBeGreaterThanOrEqual(16)
+      expect(k / n).toBeGreaterThanOrEqual(Math.min(s, usual) / 2 - 1e-12)
+      expect(k / n).toBeLessThanOrEqual(2 * s + 1e-12)
+    }
+  })
+
+  it("2 failures in 40 answers past a cut that 10% started, 5% usual: noise; 2 in 4 (a limit fallen under the cut): no verdict yet", () => {
+    expect(SoftTrial.verdict({ at: 0, pace: 50, share: 0.1, usual: 0.05, n: 40, k: 2 })).toBe("noise")
+    expect(SoftTrial.verdict({ at: 0, pace: 50, share: 0.1, usual: 0.05, n: 4, k: 2 })).toBe("pending")
+    expect(SoftTrial.verdict({ at: 0, pace: 50, share: 0.1, usual: 0.05, n: 20, k: 10 })).toBe("pending")
   })
 
   prop("the answers needed expect six failures at the lower of the two shares, at most 600", [share, share], ([s, usual]) => {
@@ -52,8 +63,9 @@ describe("softTrial", () => {
     if (k <= usual * n) expect(SoftTrial.shouldTry(w, usual)).toBe(false)
   })
 
-  it("a share 5 points over the usual one, over a second of answers, starts a trial", () => {
+  it("a share 6 points over the usual one, over a second of answers, starts a trial; 2 points does not", () => {
     expect(SoftTrial.shouldTry({ ...SoftTrial.watch(0, 0.02), n: 60, k: 5 }, 0.05)).toBe(true)
+    expect(SoftTrial.shouldTry({ ...SoftTrial.watch(0, 0.05), n: 60, k: 4 }, 0.05)).toBe(false)
   })
 
   prop("a probe's step: one failure never ends it; two in a handful of answers at a low usual share do", [fc.integer({ min: 0, max: 100 }), fc.double({ min: 0, max: 0.2, noNaN: true })], ([n, usual]) => {
@@ -116,7 +128,7 @@ describe("the trial on a plateau after a soft wall (observe)", () => {
   it("503s going on at the same share past the cut: the pace restored, the share learnt as usual", () => {
     const before = run(plateau, T0 + 1000, 60, 12)
     expect(before.s.rate).toBeLessThan(54 * 0.95)
-    const after = run(before.s, before.t, 30, 12)
+    const after = run(before.s, before.t, 40, 12)
     expect(after.s.rate).toBeCloseTo(54, 6)
     expect(after.s.soft.baseline).toBeGreaterThan(0.06)
   })
