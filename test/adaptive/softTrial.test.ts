@@ -78,6 +78,14 @@ describe("softTrial", () => {
     expect(SoftTrial.probeMet({ ...SoftTrial.watch(0), n: 50, k: 2 }, 0.05)).toBe(false)
   })
 
+  prop("the share learnt after noise: the pooled one, at most 4 points over the usual", [fc.integer({ min: 0, max: 500 }), fc.integer({ min: 0, max: 500 }), fc.double({ min: 0, max: 0.3, noNaN: true })], ([n, n2, usual]) => {
+    const w = { ...SoftTrial.watch(0), n, k: Math.floor(n / 5) }
+    const t = { at: 0, pace: 50, share: 0.2, usual, n: n2, k: Math.floor(n2 / 5) }
+    const learnt = SoftTrial.learntShare(w, t)
+    expect(learnt).toBeLessThanOrEqual(usual + 0.04 + 1e-12)
+    expect(learnt).toBeLessThanOrEqual((w.k + t.k) / Math.max(1, n + n2) + 1e-12)
+  })
+
   prop("answers count where sent past the cut; into the trial once one runs", [fc.boolean(), fc.boolean(), fc.boolean()], ([soft, counted, past]) => {
     const w = SoftTrial.record(SoftTrial.watch(0), soft, counted, past)
     expect(w.n).toBe(counted ? 1 : 0)
@@ -130,6 +138,6 @@ describe("the trial on a plateau after a soft wall (observe)", () => {
     expect(before.s.rate).toBeLessThan(54 * 0.95)
     const after = run(before.s, before.t, 40, 12)
     expect(after.s.rate).toBeCloseTo(54, 6)
-    expect(after.s.soft.baseline).toBeGreaterThan(0.06)
+    expect(after.s.soft.baseline).toBeGreaterThanOrEqual(0.059)
   })
 })
