@@ -5,6 +5,7 @@
  */
 import type { Cycle, PacePoint } from "./bucketFit.js"
 import * as Congestion from "./congestion.js"
+import type * as SoftTrial from "./softTrial.js"
 import { MAX_QUOTA_WAIT_MS } from "./headers.js"
 import type { SendCount } from "./paceLog.js"
 import type { Partitions as PartitionMap } from "./partitions.js"
@@ -145,6 +146,8 @@ export interface AimdState {
   readonly restore?: RestoreRate.RestoreState | undefined
   /** Whether bare 5xx answers track the rate (`congestion.ts`). */
   readonly soft: Congestion.SoftState
+  /** Bare 5xx failures since a soft wall, and the cut that judges them (`softTrial.ts`); absent in an older stored state. */
+  readonly softTrial?: SoftTrial.Watch | null | undefined
   /** The last wall was a bare 5xx `congestion.ts` took for one (absent in an older stored state). */
   readonly softWall?: boolean | undefined
   /** Backoffs of the burst already acted upon since the last decision (absent in an older stored state). */

@@ -8,7 +8,9 @@ import * as Aimd from "./aimd.js"
 import * as BaseRtt from "./baseRtt.js"
 import * as Congestion from "./congestion.js"
 import type { RateLimitInfo } from "./headers.js"
-import { recordSend } from "./paceLog.js"
+import { recordSend, withPace } from "./paceLog.js"
+import * as SoftTrial from "./softTrial.js"
+import { failedProbeGap } from "./wallDecision.js"
 import * as StallGate from "./stallGate.js"
 import * as WindowCount from "./windowCount.js"
 import * as WindowGate from "./windowGate.js"
@@ -63,7 +65,70 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   // Noise was admitted by the server's limiter: it counts as accepted.
   const ok = Aimd.onSuccess(c, s, now, { sentAt: r.sentAt })
   const paced = r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok
-  return counted(c, gated(c, stalled(c, paced, usualMs, r.sentAt, now), true, r.sentAt, now), true, r, now)
+  const trialed = tried(c, paced, soft, r.sentAt, now)
+  return counted(c, gated(c, stalled(c, trialed, usualMs, r.sentAt, now), true, r.sentAt, now), true, r, now)
+}
+
+/**
+ * A probe's step whose bare 503s the usual share does not explain met the limiter: the probe ends at
+ * the highest pace it held clean, as at a 429 (`SoftTrial.probeMet`), its interval doubled; no wall
+ * (the fit has no cycle to learn from it). The 503s sent there are then watched as after a soft wall.
+ */
+const probed = (s: Aimd.AimdState, soft: boolean, sentAt: number | undefined, now: number): Aimd.AimdState => {
+  const step = s.probeStartedAt ?? 0
+  const prev = s.softTrial?.mode === "probe" ? s.softTrial : null
+  const base = s.soft.baseline
+  // A new step: the last one's pace (now the ceiling) is where an abort returns, if it held clean.
+  const floor = prev === null ? s.ceiling ?? s.rate : prev.since === step ? prev.floor ?? s.rate : SoftTrial.heldClean(prev, base) ? s.ceiling ?? s.rate : prev.floor ?? s.rate
+  const w0: SoftTrial.Watch = prev !== null && prev.since === step ? prev : { ...SoftTrial.watch(step), mode: "probe", floor }
+  const w = SoftTrial.record(w0, soft, sentAt === undefined || sentAt >= step, false)
+  if (!SoftTrial.probeMet(w, base)) return { ...s, softTrial: w }
+  const rate = Math.min(s.rate, floor)
+  const gap = failedProbeGap(s)
+  const back = { ...s, phase: "steady" as const, ceiling: rate, ceilingHigh: null, probeAt: now + gap, probeGapMs: gap, probeStartedAt: null, softTrial: { ...SoftTrial.watch(now, s.soft.baseline), mode: "plateau" as const } }
+  return withPace(back, rate, now)
+}
+
+/** A stored watch is data from outside (a shared store): a malformed one, or another decision's, starts afresh. */
+const watchOf = (w: SoftTrial.Watch | null | undefined, since: number, usual: number): SoftTrial.Watch =>
+  w != null && w.since === since && Number.isFinite(w.n) && Number.isFinite(w.k) ? w : SoftTrial.watch(since, usual)
+
+/**
+ * Bare 503s going on after a soft wall, on a hold or a plateau: the cut that tells the limiter's from
+ * noise (`softTrial.ts`). Found noise, the pace is restored and the share learnt as the usual one; found
+ * the limiter's, the cut stays (the plateau, on a plateau).
+ */
+const tried = (c: Aimd.AimdConfig, s: Aimd.AimdState, soft: boolean, sentAt: number | undefined, now: number): Aimd.AimdState => {
+  if (s.phase === "probe") return probed(s, soft, sentAt, now)
+  const prev = s.softTrial
+  // A probe's abort (`probed`) or a soft wall: the 503s go on or not.
+  const aborted = prev != null && prev.mode !== "probe" && s.lastDecreaseAt !== null && prev.since > s.lastDecreaseAt
+  const at = aborted ? prev.since : s.lastDecreaseAt
+  if ((s.softWall !== true && !aborted) || at === null || (s.phase !== "hold" && s.phase !== "steady")) return prev == null ? s : { ...s, softTrial: null }
+  const w0 = watchOf(prev?.mode === "probe" ? null : prev, at, s.soft.baseline)
+  const rtt = s.rttMs ?? 0
+  const pastTrial = w0.trial !== null && (sentAt === undefined || sentAt >= w0.trial.at + rtt)
+  const w = SoftTrial.record(w0, soft, sentAt === undefined || sentAt >= at + rtt, pastTrial)
+  const steady = s.phase === "steady"
+  if (w.trial === null) {
+    // On a plateau only: a hold ends in a probe soon, which would start from the cut before the verdict
+    // (20% noise, a drop to 20: a cut to 17.9 held 25 s, 99.8 -> 93.6% one run).
+    if (!steady || !SoftTrial.shouldTry(w, s.soft.baseline)) return { ...s, softTrial: w }
+    const share = w.k / w.n
+    const usual = Math.min(s.soft.baseline, w.usual ?? s.soft.baseline)
+    const rate = Aimd.clamp(c, SoftTrial.cutTo(s.rate, share))
+    const trial = { at: now, pace: s.rate, share, usual, n: 0, k: 0 }
+    // Nor a probe before the verdict: the answers it waits for, a round trip later.
+    const probeAt = Math.max(s.probeAt, now + rtt + (SoftTrial.needed(share, usual) / rate) * 1000)
+    return withPace({ ...s, softTrial: { ...w, trial }, ceiling: rate, probeAt }, rate, now)
+  }
+  const v = SoftTrial.verdict(w.trial)
+  if (v === "pending") return { ...s, softTrial: w }
+  // Under the limit the failures left are the noise: the usual share to judge the next ones by.
+  if (v === "congestion") return { ...s, softTrial: SoftTrial.watch(at, Math.min(w.trial.usual, (w.trial.k + 1) / w.trial.n)) }
+  const baseline = Math.max(s.soft.baseline, SoftTrial.learntShare(w, w.trial))
+  const restored = { ...s, soft: { ...s.soft, baseline }, softTrial: SoftTrial.watch(at, baseline), ceiling: steady ? w.trial.pace : s.ceiling }
+  return withPace(restored, w.trial.pace, now)
 }
 
 /**

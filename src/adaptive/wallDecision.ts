@@ -216,8 +216,13 @@ export const probeOpenRangeSoon = (rate: number, high: number, trusted: boolean)
 /** Longest interval between two probes above a plateau. */
 const MAX_PROBE_GAP_MS = 300_000
 
-/** The interval before the next probe after one that met the wall: twice the last. */
-const failedProbeGap = (s: AimdState): number => Math.min(MAX_PROBE_GAP_MS, s.probeGapMs * 2)
+/**
+ * The interval before the next probe after one that met the wall: twice the last.
+ *
+ * @since 0.2.0
+ * @category decisions
+ */
+export const failedProbeGap = (s: AimdState): number => Math.min(MAX_PROBE_GAP_MS, s.probeGapMs * 2)
 
 /** The plateau's lowest stray step: the lowest rate stray walls move a plateau at `ceiling` to. */
 const strayFloor = (c: AimdConfig, ceiling: number): number => ceiling * (1 - c.ceilingMargin * (STRAY_STEPS + 0.5))

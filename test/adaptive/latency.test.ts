@@ -119,10 +119,19 @@ describe("late feedback", () => {
     // 6.1% after a limit drop with 8 fibers close by. Lagged 3.5 -> 4.3% (goodput 98.0 -> 98.4%) since
     // a wall past its cut restarts the recent share under the bar (`congestion.ts`): a 503 two answers
     // after the cut's first is no wall, which at 20% noise halved the rate.
-    for (const [net, sc, max] of [["delayed", "b", 2.5], ["lagged", "b", 4.5], ["local", "d", 2.5]] as const) {
+    // Since a cut judges the 503s that go on after a soft wall and a probe ends at its first step's
+    // (`softTrial.ts`), 8 seeds: delayed b 2.40 -> 2.17%, c 6.66 -> 1.19% (goodput 98.4 -> 95.3%: the
+    // overshoot was admitted in part), local b / c 1.72 / 2.14 -> 1.40 / 1.61%, cold b / c 1.79 / 3.82
+    // -> 1.15 / 2.20%, blocked c 7.17 -> 3.75%, lagged b / c 4.31 / 9.81 -> 3.85 / 8.72%.
+    const cells = [
+      ["delayed", "b", 2.3, 96], ["delayed", "c", 1.35, 95], ["lagged", "b", 4.1, 96], ["lagged", "c", 9, 96],
+      ["local", "b", 1.5, 96], ["local", "c", 1.75, 96], ["local", "d", 2, 96], ["cold", "b", 1.3, 96], ["cold", "c", 2.4, 96],
+      ["blocked", "c", 4, 96]
+    ] as const
+    for (const [net, sc, max, goodput] of cells) {
       const m = measureMean(row("gcra b5 503"), sc, net, 8)
-      expect(m.r429Pct, net).toBeLessThanOrEqual(max)
-      expect(m.goodputPct, net).toBeGreaterThanOrEqual(96)
+      expect(m.r429Pct, `${net} ${sc}`).toBeLessThanOrEqual(max)
+      expect(m.goodputPct, `${net} ${sc}`).toBeGreaterThanOrEqual(goodput)
     }
   })
 })

@@ -117,13 +117,16 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   ["bucket 0.5s RA=s", "cold", "tb-500ms", { b: [97, 0.98], c: [89.5, 0.91] }],
   ["bucket 0.2s RA=date", "cold", "", { b: [96, 0.97] }],
   ["bucket 0.5s RA=date", "cold", "tb-500ms-ra-date", { b: [98, 0.99] }], // 94.6% (0.960) while its HTTP-dates were a second later
-  // 94.9% (0.964) before a wall past its cut restarted the bare 503s' recent share under the bar.
-  ["gcra b5 503", "cold", "nginx-503", { b: [95.5, 0.965] }],
+  // 94.9% (0.964) before a wall past its cut restarted the bare 503s' recent share under the bar,
+  // 95.6% (0.970) before a probe's step ended at its first 503s the usual share does not explain (`softTrial.ts`).
+  ["gcra b5 503", "cold", "nginx-503", { b: [96.5, 0.98] }],
   // 20% noise: a 88.4 / 93.7% (cold / local, 3 seeds), d 92.4 / 78.6% before a slow start's soft wall
   // that cut the pace under 0.65 of its own restarted the recent share further under the bar
   // (`Congestion.DEEP_CUT_RESTART`; 8 seeds now a 98.3 / 98.3, d 96.2 / 94.4).
   ["noise .2 gcra b5 503", "cold", "", { a: [97.5, 0.99], d: [95.5, 0.955] }],
-  ["noise .2 gcra b5 503", "local", "", { a: [97.5, 0.99], d: [93.5, 0.94] }],
+  // d 94.4% (0.948) before the cut that judges the 503s going on after a soft wall (`softTrial.ts`),
+  // with 5.2% 503s (now 3.6%): the pace sat above the limit after the drop, which admitted more.
+  ["noise .2 gcra b5 503", "local", "", { a: [97.5, 0.99], d: [93, 0.935] }],
   // The full bench's busy event loop (`blocked`), docs overstated (8 seeds): 82.7% (0.882) before the
   // last count was let lack the answers still on their way (`windowQuota.ts`): 48 of 50 counted, the
   // hold below the quota met the log's wall and fitted it at 27-33. Still one seed of 8 at 69% (a wall
@@ -341,7 +344,12 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
   const noiseMissed: Partial<Record<string, Partial<Record<ScenarioId, number>>>> = {
     // a 0.945 -> 1.00 (goal met), d 0.84 -> 0.941 since a slow start's deep soft cut restarted the
     // recent share further under the bar (`Congestion.DEEP_CUT_RESTART`).
-    "noise .2 gcra b5 503": { c: 0.91, d: 0.935 }
+    // c 0.915 -> 0.889 since a probe's step ends at its first 503s the usual share does not explain
+    // (`softTrial.ts`): the clean twin gained (96.8 -> 97.9%, 8 seeds), and two noise 503s close
+    // together end a probe of the noisy one at its plateau (seed 1: 96.4 -> 92.0%); d 0.940 -> 0.925,
+    // the noisy one no longer above the limit after the drop (5.2 -> 3.6% 503s). Over every net (6
+    // seeds) the ratio's mean rose, 0.958 -> 0.962, and seed 1's lowest 0.818 -> 0.90.
+    "noise .2 gcra b5 503": { c: 0.885, d: 0.92 }
   }
 
   it("random 5xx without Retry-After do not lower the rate: >= 0.95 of the same client without them", () => {
