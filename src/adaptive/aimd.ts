@@ -140,6 +140,11 @@ const probeStep = (c: AimdConfig, s: AimdState, now: number): AimdState => {
   const gate = WindowGate.sane(s.windowGate, now)
   const gated = high !== undefined && high <= s.rate * GATED_RANGE && gate !== null && gate.armed
   const target = gated ? gatedTop(c, { ...s, ceilingHigh: high }, gate) : high !== undefined ? Math.sqrt(s.rate * high) : s.rate * (1 + s.probeStep)
+  // A gate whose pace leaves no step above the plateau ends the probe there: it stepped in place
+  // each second, its step doubling for ever and no wall ever taken for a stray one.
+  if (gated && target <= s.rate * (1 + PROBE_STEP / 2)) {
+    return withPace({ ...s, phase: "steady", ceiling: s.rate, ceilingHigh: null, probeAt: now + s.probeGapMs, settledAt: now + PROBED_SETTLE_MS }, s.rate, now)
+  }
   const rate = clamp(c, Math.min(target, deliveredCap(c, s)))
   return withPace({ ...s, phase: "probe", probeStartedAt: now }, rate, now)
 }

@@ -322,6 +322,28 @@ describe("a probe of a narrow range under an armed window gate", () => {
   )
 })
 
+describe("a probe under an armed window gate whose pace is the plateau's", () => {
+  prop(
+    "ends at once, settled (it stepped in place every second, its step doubling without end)",
+    [fc.integer({ min: 10, max: 200 }), fc.double({ min: 1.06, max: 1.2, noNaN: true }), fc.double({ min: 0, max: 0.02, noNaN: true })],
+    ([quota, span, above]) => {
+      const c = Aimd.defaultConfig(quota)
+      // What `atLeast` leaves: the rate half a margin under a padded gate's pace (50 per 1005 ms), or above it.
+      const gate = WindowGate.make(null, quota, 1005, true)!
+      const rate = ((quota * 1000) / 1005) * (1 - c.ceilingMargin / 2) * (1 + above)
+      const steady: Aimd.AimdState = {
+        ...Aimd.initial(c), phase: "steady", rate, ceiling: rate, ceilingHigh: rate * span, probeAt: T0,
+        lastDecreaseAt: T0 - 5000, cooldownUntil: T0 - 4000, lastSuccessAt: T0 - 10, windowGate: gate
+      }
+      const { s } = succeed(c, steady, T0, T0 + 8000)
+      expect(s.phase).toBe("steady")
+      expect(s.ceilingHigh).toBeNull()
+      expect(s.rate).toBeCloseTo(rate, 9)
+      expect(s.probeStep).toBeLessThan(1)
+    }
+  )
+})
+
 describe("the docs' count per window met at the slow start's wall", () => {
   /** `n` successes paced at the state's rate from `from` (sent 2 ms before each answer). */
   const accept = (c: Aimd.AimdConfig, s0: Aimd.AimdState, from: number, n: number) => {
