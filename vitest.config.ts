@@ -8,6 +8,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
-    setupFiles: ["test/fcSeed.ts"]
+    setupFiles: ["test/fcSeed.ts", "test/yieldBetweenTests.ts"]
   }
 })
