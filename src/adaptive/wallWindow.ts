@@ -98,11 +98,12 @@ export const decideAtWall = (
   // A window quota the last two walls read as is a lower bound no other reading may undercut.
   const prev = s.cycles[s.cycles.length - 1]
   const last = s.cycle === null ? undefined : { ...s.cycle, wallAt, accepted: s.cycleAccepted ?? s.successesSinceDecrease }
+  const late = ((now - wallAt) * wallPace) / 1000
   const quota = !d.stray && prev !== undefined && last !== undefined
-    ? windowRate(prev, last, paceAt(s, prev.wallAt), wallPace, undefined, ((now - wallAt) * wallPace) / 1000)
+    ? windowRate(prev, last, paceAt(s, prev.wallAt), wallPace, undefined, late)
     : undefined
   if (last === undefined) return d
-  const reread = changedWindow(c, s, d, last)
+  const reread = changedWindow(c, s, d, last, late)
   if (reread !== undefined) return reread
   const documented = documentedQuota(c, s, d, last, now, wallAt, wallPace, pauseMs)
   const g = s.windowGate
@@ -132,15 +133,16 @@ export const decideAtWall = (
 }
 
 /**
- * After the limit changed (`d` holds below the wall with nothing learned: the change's wall, or the
- * hold's after it), a window quota the key kept under is read again from the cycle (`changedQuota`):
+ * When `d` holds below the wall with nothing learned (the limit changed: the change's wall, or the
+ * hold's after it; or no fit yet), a window quota the key kept under is read again from the cycle
+ * (`changedQuota`): a window accepted fewer than the quota kept under, whatever the reason:
  * the pace goes to the new quota, kept under, and the bucket learning is skipped (a 1 s log dropped
  * 50 -> 20, 8 seeds: 90.6 -> 93.9%, 32 fibers 50-100 ms away 79.3 -> 86.0%, a busy loop 85.3 -> 88.9%).
  */
-const changedWindow = (c: AimdConfig, s: AimdState, d: Decision, last: Cycle): Decision | undefined => {
+const changedWindow = (c: AimdConfig, s: AimdState, d: Decision, last: Cycle, late: number): Decision | undefined => {
   const g = s.windowGate
   if (g === null || g === undefined || !g.armed || d.stray || d.phase !== "hold" || d.ceiling !== null) return undefined
-  const quota = changedQuota(last, g.quota, g.windowMs)
+  const quota = changedQuota(last, g.quota, g.windowMs, late)
   if (quota === undefined) return undefined
   const perWindow = (quota * 1000) / g.windowMs
   const rate = perWindow * (1 - c.ceilingMargin / 2)

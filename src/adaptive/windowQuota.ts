@@ -120,14 +120,15 @@ export const documentedWindow = (cycle: Cycle, documented: number, pauseMs: numb
  * one such cycle is the new quota: re-learned as a bucket (from half the pace, then a probe), a 1 s
  * log dropped 50 -> 20 met two walls more. `undefined` when the cycle does not read so (a bucket
  * misread as a window accepts its burst and its rate's share: fewer than `MIN_ACCEPTED` at twice
- * its rate, or its wall comes later than a window).
+ * its rate, or its wall comes later than a window), nor when the answers still on their way (`late`,
+ * as `windowRate`'s) may make up the old quota: far away a 1 s log of 50 counted 44 at its wall.
  *
  * @since 0.2.0
  * @category math
  */
-export const changedQuota = (cycle: Cycle, quota: number, windowMs: number): number | undefined => {
+export const changedQuota = (cycle: Cycle, quota: number, windowMs: number, late = 0): number | undefined => {
   const a = cycle.accepted
-  if (a === undefined || cycle.start !== "empty" || a < MIN_ACCEPTED || a >= quota) return undefined
+  if (a === undefined || cycle.start !== "empty" || a < MIN_ACCEPTED || a + late >= quota) return undefined
   const emptied = cycle.resumeAt - cycle.from >= windowMs * 0.9
   const within = cycle.wallAt - cycle.resumeAt <= windowMs
   return emptied && within ? a : undefined
