@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import type { AimdConfig, AimdState, Phase } from "./aimdState.js"
-import { burstSecondsAt, type Cycle, fit, predictWall, rateAtBurst } from "./bucketFit.js"
+import { burstSecondsAt, type Cycle, type Fit, fit, predictWall, rateAtBurst } from "./bucketFit.js"
 import { paceAt } from "./paceLog.js"
 import { windowRate } from "./windowQuota.js"
 
@@ -317,6 +317,26 @@ const changedRate = (
   return high === undefined || low === undefined || high > low * (1 + CHANGED_AGREE) ? undefined : (high + low) / 2
 }
 
+/**
+ * Resume at the best fit; if the walls leave a wide range open, probe it soon. A first fit below
+ * where the hold would go on without it leaves the range up to there open: 100-300 ms away it
+ * read a 0.5 s bucket of 50 as 43 and held it 30 s.
+ */
+const fittedDecision = (
+  c: AimdConfig,
+  base: Omit<Decision, "rate" | "phase" | "ceiling" | "ceilingHigh">,
+  good: Fit,
+  at: { readonly least: number; readonly pauseMs: number; readonly pinned: boolean; readonly first: boolean; readonly lower: number; readonly wallPace: number }
+): Decision => {
+  const rate = Math.max(at.least, good.rate * (1 - c.ceilingMargin / 2))
+  const cut = rate === at.least && at.pauseMs < CHEAP_PAUSE_MS
+  const high = at.pinned || at.first ? Math.max(good.high, at.wallPace * RESUME_BELOW_WALL) : cut ? Math.max(good.high, at.wallPace) : good.high
+  const trusted = at.first && !at.pinned && creditsBurst(good.rate, at.lower)
+  const wide = probeOpenRangeSoon(cut ? rate : good.rate, high, trusted)
+  const trustedHigh = !wide && probeOpenRangeSoon(cut ? rate : good.rate, high, false) ? { trustedHigh: high } : {}
+  return { ...base, rate, phase: "steady", ceiling: rate / (1 - c.ceilingMargin / 2), ceilingHigh: wide ? high : null, probeSoon: wide, fitted: true, ...trustedHigh }
+}
+
 /** The decision at a wall from the bucket fit, the docs and the plateau (`decideAtWall` adds the window reading). */
 export const decideInner = (
   c: AimdConfig,
@@ -371,18 +391,7 @@ export const decideInner = (
   // Not over the walls' fit, when there is one (two cycles read better than one and a burst assumed).
   const read = verdict === "stray" || pauseMs < CHEAP_PAUSE_MS || (good !== undefined && !changed && !unfitted) ? undefined : changedRate(c, s, closed, changed, burstS, lower, wallPace)
   if (read !== undefined) return { ...base, cycles: changed ? [closed!] : withClosed, rate: read * (1 - c.ceilingMargin / 2), phase: "steady", ceiling: read, ceilingHigh: null, fitted: true }
-  if (good !== undefined && !changed && !unfitted) {
-    // Resume at the best fit; if the walls leave a wide range open, probe it soon. A first fit below
-    // where the hold would go on without it leaves the range up to there open: 100-300 ms away it
-    // read a 0.5 s bucket of 50 as 43 and held it 30 s.
-    const rate = Math.max(least, good.rate * (1 - c.ceilingMargin / 2))
-    const cut = rate === least && pauseMs < CHEAP_PAUSE_MS
-    const high = pinned || first ? Math.max(good.high, wallPace * RESUME_BELOW_WALL) : cut ? Math.max(good.high, wallPace) : good.high
-    const trusted = first && !pinned && creditsBurst(good.rate, lower)
-    const wide = probeOpenRangeSoon(cut ? rate : good.rate, high, trusted)
-    const trustedHigh = !wide && probeOpenRangeSoon(cut ? rate : good.rate, high, false) ? { trustedHigh: high } : {}
-    return { ...base, rate, phase: "steady", ceiling: rate / (1 - c.ceilingMargin / 2), ceilingHigh: wide ? high : null, probeSoon: wide, fitted: true, ...trustedHigh }
-  }
+  if (good !== undefined && !changed && !unfitted) return fittedDecision(c, base, good, { least, pauseMs, pinned, first, lower, wallPace })
   if (estimated) return { ...base, cut: pauseMs >= CHEAP_PAUSE_MS, rate: least, phase: "steady", ceiling: least / (1 - c.ceilingMargin / 2), ...(pauseMs < CHEAP_PAUSE_MS ? { ceilingHigh: wallPace, probeSoon: true } : { ceilingHigh: null }) }
   const overstated = s.phase === "slow-start" && wallPace < d * 2 && !few && pauseMs >= CHEAP_PAUSE_MS
   const cheap = pauseMs === 0 && !soft && s.phase !== "hold" && ((s.rttMs ?? 0) * wallPace) / 1000 < CHEAP_IN_FLIGHT
