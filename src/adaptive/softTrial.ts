@@ -191,7 +191,7 @@ export const needed = (share: number, usual: number): number => Math.ceil(EXPECT
  * @category decisions
  */
 export const verdict = (t: Trial): "noise" | "congestion" | "pending" => {
-  const same = t.k >= NOISE_FAILURES && t.n >= NOISE_ANSWERS && t.k >= Math.min(t.share, t.usual) * KEPT * t.n && t.k <= (t.share * t.n) / KEPT
+  const same = t.k >= NOISE_FAILURES && t.n >= NOISE_ANSWERS && t.k <= (t.share * t.n) / KEPT
   return same ? "noise" : t.n >= needed(t.share, t.usual) ? "congestion" : "pending"
 }
 
