@@ -80,10 +80,11 @@ const probed = (s: Aimd.AimdState, soft: boolean, sentAt: number | undefined, no
   const base = s.soft.baseline
   // A new step: the last one's pace (now the ceiling) is where an abort returns, if it held clean.
   const floor = prev === null ? s.ceiling ?? s.rate : prev.since === step ? prev.floor ?? s.rate : SoftTrial.heldClean(prev, base) ? s.ceiling ?? s.rate : prev.floor ?? s.rate
-  const w0: SoftTrial.Watch = prev !== null && prev.since === step ? prev : { ...SoftTrial.watch(step), mode: "probe", floor }
+  const from = prev === null ? s.ceiling ?? s.rate : prev.from ?? prev.floor ?? s.rate
+  const w0: SoftTrial.Watch = prev !== null && prev.since === step ? prev : { ...SoftTrial.watch(step), mode: "probe", floor, from }
   const w = SoftTrial.record(w0, soft, sentAt === undefined || sentAt >= step, false)
   if (!SoftTrial.probeMet(w, base)) return { ...s, softTrial: w }
-  const rate = Math.min(s.rate, floor)
+  const rate = Math.min(s.rate, floor, Math.max(from, SoftTrial.cutTo(s.rate, (w.k - 1) / Math.max(1, w.n) - base)))
   const gap = failedProbeGap(s)
   const back = { ...s, phase: "steady" as const, ceiling: rate, ceilingHigh: null, probeAt: now + gap, probeGapMs: gap, probeStartedAt: null, softTrial: { ...SoftTrial.watch(now, s.soft.baseline), mode: "plateau" as const } }
   return withPace(back, rate, now)

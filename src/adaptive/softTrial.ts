@@ -47,6 +47,8 @@ export interface Watch {
   readonly mode?: "plateau" | "probe" | undefined
   /** A probe's: the highest pace it held without failures above the usual share, where an abort returns. */
   readonly floor?: number | undefined
+  /** A probe's: the plateau it started from, the lowest an abort returns to. */
+  readonly from?: number | undefined
   /** Answers and soft failures sent past that decision's cut. */
   readonly n: number
   readonly k: number
