@@ -73,6 +73,12 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
  * A probe's step whose bare 503s the usual share does not explain met the limiter: the probe ends at
  * the highest pace it held clean, as at a 429 (`SoftTrial.probeMet`), its interval doubled; no wall
  * (the fit has no cycle to learn from it). The 503s sent there are then watched as after a soft wall.
+ * Held clean is no proof: nginx's burst (5) hides a step 7% over the limit for over a second (53.5
+ * over 50, then 6.5% 503s for 3.4 s before a trial, 8 fibers 1-2 ms away). So not above where the
+ * step's share over the usual one puts the limit (`SoftTrial.cutTo`), nor under the plateau the probe
+ * started from: that share, read as the probe stops, overstates (57.2 read as 46.6 for 50). Bare 503s
+ * (3 seeds): local understated 1.56 -> 1.15%, cold overstated 1.13 -> 0.23% (5% noise 3.83 -> 0.27%),
+ * the blocked net's overstated 97.7/1.61 -> 94.7/0.64%.
  */
 const probed = (s: Aimd.AimdState, soft: boolean, sentAt: number | undefined, now: number): Aimd.AimdState => {
   const step = s.probeStartedAt ?? 0
@@ -84,7 +90,7 @@ const probed = (s: Aimd.AimdState, soft: boolean, sentAt: number | undefined, no
   const w0: SoftTrial.Watch = prev !== null && prev.since === step ? prev : { ...SoftTrial.watch(step), mode: "probe", floor, from }
   const w = SoftTrial.record(w0, soft, sentAt === undefined || sentAt >= step, false)
   if (!SoftTrial.probeMet(w, base)) return { ...s, softTrial: w }
-  const rate = Math.min(s.rate, floor, Math.max(from, SoftTrial.cutTo(s.rate, (w.k - 1) / Math.max(1, w.n) - base)))
+  const rate = Math.min(s.rate, floor, Math.max(from, SoftTrial.cutTo(s.rate, w.k / Math.max(1, w.n) - base)))
   const gap = failedProbeGap(s)
   const back = { ...s, phase: "steady" as const, ceiling: rate, ceilingHigh: null, probeAt: now + gap, probeGapMs: gap, probeStartedAt: null, softTrial: { ...SoftTrial.watch(now, s.soft.baseline), mode: "plateau" as const } }
   return withPace(back, rate, now)
