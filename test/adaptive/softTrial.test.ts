@@ -147,3 +147,46 @@ describe("the trial on a plateau after a soft wall (observe)", () => {
     expect(after.s.soft.baseline).toBeGreaterThanOrEqual(0.059)
   })
 })
+
+describe("a probe's step that met the limiter (observe)", () => {
+  const T0 = 1_700_000_000_000
+  const c = Aimd.defaultConfig(50)
+  // A step at 57.5 of a probe that started from 46.3 and held 53.5 clean (nginx's burst hid its 503s).
+  const step: Aimd.AimdState = {
+    ...Aimd.initial(c),
+    rate: 57.5,
+    phase: "probe",
+    ceiling: 53.5,
+    probeStartedAt: T0,
+    softWall: true,
+    lastDecreaseAt: T0 - 5000,
+    cooldownUntil: 0,
+    probeAt: Infinity,
+    rttMs: 10,
+    soft: { recent: 0, baseline: 0.03, seen: 400 },
+    softTrial: { since: T0, mode: "probe", floor: 53.5, from: 46.3, n: 0, k: 0, trial: null }
+  }
+  const run = (failEvery: number) => {
+    let s = step, t = T0
+    for (let i = 0; i < 60 && s.phase === "probe"; i++) {
+      t += 10
+      const fail = i % failEvery === failEvery - 1
+      s = observe(c, s, { status: fail ? 503 : 200, backoff: fail, sentAt: t - 5 }, t)
+    }
+    return s
+  }
+
+  it("12.5% 503s: back under the step held clean, where the share over the usual one puts the limit", () => {
+    const s = run(8)
+    expect(s.phase).toBe("steady")
+    expect(s.rate).toBeLessThan(53.5)
+    // The 5th 503 in 40 answers (1.2 expected at 3%) ends it.
+    expect(s.rate).toBeCloseTo(SoftTrial.cutTo(57.5, 5 / 40 - 0.03), 6)
+  })
+
+  it("half the answers 503s: no lower than the plateau the probe started from", () => {
+    const s = run(2)
+    expect(s.phase).toBe("steady")
+    expect(s.rate).toBeCloseTo(46.3, 6)
+  })
+})
