@@ -349,7 +349,9 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
     // together end a probe of the noisy one at its plateau (seed 1: 96.4 -> 92.0%); d 0.940 -> 0.925,
     // the noisy one no longer above the limit after the drop (5.2 -> 3.6% 503s). Over every net (6
     // seeds) the ratio's mean rose, 0.958 -> 0.962, and seed 1's lowest 0.818 -> 0.90.
-    "noise .2 gcra b5 503": { c: 0.885, d: 0.92 }
+    // c 0.889 -> 0.884 since a probe's abort is not above the limit its step's share implies: the
+    // noisy runs the same, the clean twin's seeds 1 and 3 higher (4 seeds).
+    "noise .2 gcra b5 503": { c: 0.88, d: 0.92 }
   }
 
   it("random 5xx without Retry-After do not lower the rate: >= 0.95 of the same client without them", () => {
