@@ -146,7 +146,7 @@ const tried = (c: Aimd.AimdConfig, s: Aimd.AimdState, soft: boolean, sentAt: num
  * a round trip old there; an unknown one (no `sentAt`) is not taken for short.
  */
 const deepCut = (s: Aimd.AimdState, walled: Aimd.AimdState, softAfterCut: boolean): Aimd.AimdState =>
-  softAfterCut && s.phase === "slow-start" && walled.rate <= 0.65 * s.rate && typeof s.rttMs === "number" && s.rttMs < 100 && walled.soft !== undefined
+  softAfterCut && ((s.phase === "slow-start" && walled.rate <= 0.65 * s.rate) || s.phase === "hold") && typeof s.rttMs === "number" && s.rttMs < 100 && walled.soft !== undefined
     ? { ...walled, soft: Congestion.restart(walled.soft, Congestion.DEEP_CUT_RESTART) }
     : walled
 
