@@ -50,8 +50,8 @@ const barOf = (baseline: number): number => 3 * baseline + 0.03
  */
 const RESTART = 0.5
 /**
- * Past a slow start's wall whose cut took the pace to 0.65 of its own or under, with a short round
- * trip (`observe.ts`), the restart is this many failures' weight under the bar: the next soft failure
+ * Past a slow start's wall whose cut took the pace to 0.65 of its own or under, or a hold's wall,
+ * with a short round trip (`observe.ts`), the restart is this many failures' weight under the bar: the next soft failure
  * is a wall only close behind another. Such a cut leaves the pace under the limit, so one 503 soon
  * after it is noise: read as a wall, two noise 503s 3 answers past the slow start's wall cut nginx's
  * rate 80 -> 50 -> 37 -> 28 (20% noise, no answer in the first 0.3 s, docs right: n 0.70 -> 1.00).

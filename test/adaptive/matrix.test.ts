@@ -123,10 +123,12 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // 20% noise: a 88.4 / 93.7% (cold / local, 3 seeds), d 92.4 / 78.6% before a slow start's soft wall
   // that cut the pace under 0.65 of its own restarted the recent share further under the bar
   // (`Congestion.DEEP_CUT_RESTART`; 8 seeds now a 98.3 / 98.3, d 96.2 / 94.4).
-  ["noise .2 gcra b5 503", "cold", "", { a: [97.5, 0.99], d: [95.5, 0.955] }],
+  // b / c / d 91.2 / 93.5 / 95.6% before a hold's soft wall restarted it further under the bar too (8 seeds).
+  ["noise .2 gcra b5 503", "cold", "", { a: [97.5, 0.99], b: [93.5, 0.95], c: [95.5, 0.97], d: [97, 0.97] }],
   // d 94.4% (0.948) before the cut that judges the 503s going on after a soft wall (`softTrial.ts`),
   // with 5.2% 503s (now 3.6%): the pace sat above the limit after the drop, which admitted more.
-  ["noise .2 gcra b5 503", "local", "", { a: [97.5, 0.99], d: [93, 0.935] }],
+  // c / d 88.5 / 93.3% before a hold's soft wall restarted the recent share further under the bar.
+  ["noise .2 gcra b5 503", "local", "", { a: [97.5, 0.99], c: [93.5, 0.95], d: [96.5, 0.97] }],
   // The full bench's busy event loop (`blocked`), docs overstated (8 seeds): 82.7% (0.882) before the
   // last count was let lack the answers still on their way (`windowQuota.ts`): 48 of 50 counted, the
   // hold below the quota met the log's wall and fitted it at 27-33. Still one seed of 8 at 69% (a wall
@@ -349,7 +351,10 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
     // together end a probe of the noisy one at its plateau (seed 1: 96.4 -> 92.0%); d 0.940 -> 0.925,
     // the noisy one no longer above the limit after the drop (5.2 -> 3.6% 503s). Over every net (6
     // seeds) the ratio's mean rose, 0.958 -> 0.962, and seed 1's lowest 0.818 -> 0.90.
-    "noise .2 gcra b5 503": { c: 0.885, d: 0.92 }
+    // c 0.889 -> 0.884 since a probe's abort is not above the limit its step's share implies (the
+    // noisy runs the same, the clean twin's seeds 1 and 3 higher), then c / d 0.922 / 0.967 since a
+    // hold's soft wall restarts the recent share further under the bar (`observe.ts` deepCut).
+    "noise .2 gcra b5 503": { c: 0.92 }
   }
 
   it("random 5xx without Retry-After do not lower the rate: >= 0.95 of the same client without them", () => {

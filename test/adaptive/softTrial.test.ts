@@ -39,15 +39,21 @@ describe("softTrial", () => {
     if (k <= 1) expect(v).toBe(n >= SoftTrial.needed(s, usual) ? "congestion" : "pending")
     if (v === "noise") {
       expect(n).toBeGreaterThanOrEqual(16)
-      expect(k / n).toBeGreaterThanOrEqual(Math.min(s, usual) / 2 - 1e-12)
+      expect(k).toBeGreaterThanOrEqual(2)
       expect(k / n).toBeLessThanOrEqual(2 * s + 1e-12)
     }
+    // Two failures or more, not above twice the share that started it: noise, however few for the usual share.
+    if (k >= 2 && n >= 16 && k / n <= 2 * s - 1e-12) expect(v).toBe("noise")
   })
 
   it("2 failures in 40 answers past a cut that 10% started, 5% usual: noise; 2 in 4 (a limit fallen under the cut): no verdict yet", () => {
     expect(SoftTrial.verdict({ at: 0, pace: 50, share: 0.1, usual: 0.05, n: 40, k: 2 })).toBe("noise")
     expect(SoftTrial.verdict({ at: 0, pace: 50, share: 0.1, usual: 0.05, n: 4, k: 2 })).toBe("pending")
     expect(SoftTrial.verdict({ at: 0, pace: 50, share: 0.1, usual: 0.05, n: 20, k: 10 })).toBe("pending")
+  })
+
+  it("2 failures in 58 answers where the usual share read 8% (noise of 5% overstated): noise, not the limiter's", () => {
+    expect(SoftTrial.verdict({ at: 0, pace: 49, share: 0.143, usual: 0.08, n: 58, k: 2 })).toBe("noise")
   })
 
   prop("the answers needed expect six failures at the lower of the two shares, at most 600", [share, share], ([s, usual]) => {
@@ -139,5 +145,48 @@ describe("the trial on a plateau after a soft wall (observe)", () => {
     const after = run(before.s, before.t, 40, 12)
     expect(after.s.rate).toBeCloseTo(54, 6)
     expect(after.s.soft.baseline).toBeGreaterThanOrEqual(0.059)
+  })
+})
+
+describe("a probe's step that met the limiter (observe)", () => {
+  const T0 = 1_700_000_000_000
+  const c = Aimd.defaultConfig(50)
+  // A step at 57.5 of a probe that started from 46.3 and held 53.5 clean (nginx's burst hid its 503s).
+  const step: Aimd.AimdState = {
+    ...Aimd.initial(c),
+    rate: 57.5,
+    phase: "probe",
+    ceiling: 53.5,
+    probeStartedAt: T0,
+    softWall: true,
+    lastDecreaseAt: T0 - 5000,
+    cooldownUntil: 0,
+    probeAt: Infinity,
+    rttMs: 10,
+    soft: { recent: 0, baseline: 0.03, seen: 400 },
+    softTrial: { since: T0, mode: "probe", floor: 53.5, from: 46.3, n: 0, k: 0, trial: null }
+  }
+  const run = (failEvery: number) => {
+    let s = step, t = T0
+    for (let i = 0; i < 60 && s.phase === "probe"; i++) {
+      t += 10
+      const fail = i % failEvery === failEvery - 1
+      s = observe(c, s, { status: fail ? 503 : 200, backoff: fail, sentAt: t - 5 }, t)
+    }
+    return s
+  }
+
+  it("12.5% 503s: back under the step held clean, where the share over the usual one puts the limit", () => {
+    const s = run(8)
+    expect(s.phase).toBe("steady")
+    expect(s.rate).toBeLessThan(53.5)
+    // The 5th 503 in 40 answers (1.2 expected at 3%) ends it.
+    expect(s.rate).toBeCloseTo(SoftTrial.cutTo(57.5, 5 / 40 - 0.03), 6)
+  })
+
+  it("half the answers 503s: no lower than the plateau the probe started from", () => {
+    const s = run(2)
+    expect(s.phase).toBe("steady")
+    expect(s.rate).toBeCloseTo(46.3, 6)
   })
 })
