@@ -10,7 +10,7 @@ import * as Congestion from "./congestion.js"
 import type { RateLimitInfo } from "./headers.js"
 import { recordSend, withPace } from "./paceLog.js"
 import * as SoftTrial from "./softTrial.js"
-import { failedProbeGap } from "./wallDecision.js"
+import { failedProbeGap, MAX_PROBE_GAP_MS } from "./wallDecision.js"
 import * as StallGate from "./stallGate.js"
 import * as WindowCount from "./windowCount.js"
 import * as WindowGate from "./windowGate.js"
@@ -82,7 +82,7 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
  */
 const probed = (s: Aimd.AimdState, soft: boolean, sentAt: number | undefined, now: number): Aimd.AimdState => {
   const step = s.probeStartedAt ?? 0
-  const prev = s.softTrial?.mode === "probe" ? s.softTrial : null
+  const prev = s.softTrial?.mode === "probe" && SoftTrial.sane(s.softTrial) ? s.softTrial : null
   const base = s.soft.baseline
   // A new step: the last one's pace (now the ceiling) is where an abort returns, if it held clean.
   const floor = prev === null ? s.ceiling ?? s.rate : prev.since === step ? prev.floor ?? s.rate : SoftTrial.heldClean(prev, base) ? s.ceiling ?? s.rate : prev.floor ?? s.rate
@@ -98,7 +98,7 @@ const probed = (s: Aimd.AimdState, soft: boolean, sentAt: number | undefined, no
 
 /** A stored watch is data from outside (a shared store): a malformed one, or another decision's, starts afresh. */
 const watchOf = (w: SoftTrial.Watch | null | undefined, since: number, usual: number): SoftTrial.Watch =>
-  w != null && w.since === since && Number.isFinite(w.n) && Number.isFinite(w.k) ? w : SoftTrial.watch(since, usual)
+  SoftTrial.sane(w) && w.since === since ? w : SoftTrial.watch(since, usual)
 
 /**
  * Bare 503s going on after a soft wall, on a hold or a plateau: the cut that tells the limiter's from
@@ -125,8 +125,9 @@ const tried = (c: Aimd.AimdConfig, s: Aimd.AimdState, soft: boolean, sentAt: num
     const usual = Math.min(s.soft.baseline, w.usual ?? s.soft.baseline)
     const rate = Aimd.clamp(c, SoftTrial.cutTo(s.rate, share))
     const trial = { at: now, pace: s.rate, share, usual, n: 0, k: 0 }
-    // Nor a probe before the verdict: the answers it waits for, a round trip later.
-    const probeAt = Math.max(s.probeAt, now + rtt + (SoftTrial.needed(share, usual) / rate) * 1000)
+    // Nor a probe before the verdict: the answers it waits for, a round trip later (at most the
+    // longest probe interval: 600 answers at 1/s would be 10 minutes).
+    const probeAt = Math.max(s.probeAt, now + Math.min(MAX_PROBE_GAP_MS, rtt + (SoftTrial.needed(share, usual) / rate) * 1000))
     return withPace({ ...s, softTrial: { ...w, trial }, ceiling: rate, probeAt }, rate, now)
   }
   const v = SoftTrial.verdict(w.trial)

@@ -109,6 +109,19 @@ const LEAST_SHARE = 0.01
  */
 export const watch = (since: number, usual?: number): Watch => ({ since, n: 0, k: 0, trial: null, ...(usual === undefined ? {} : { usual }) })
 
+const finite = (...xs: ReadonlyArray<number | undefined>): boolean => xs.every((x) => x === undefined || Number.isFinite(x))
+
+/**
+ * Whether a stored watch (data from outside: a shared store) is whole: every count, pace and instant
+ * finite. A trial with a NaN count stayed pending for ever, the pace left cut; a NaN floor paced NaN.
+ *
+ * @since 0.2.0
+ * @category guards
+ */
+export const sane = (w: Watch | null | undefined): w is Watch =>
+  w != null && finite(w.since, w.n, w.k, w.floor, w.from, w.usual) &&
+  (w.trial === null || (w.trial != null && finite(w.trial.at, w.trial.pace, w.trial.share, w.trial.usual, w.trial.n, w.trial.k)))
+
 /**
  * The chance of `k` or more events where `mean` are expected (Poisson).
  *

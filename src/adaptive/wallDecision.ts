@@ -214,7 +214,7 @@ export const probeOpenRangeSoon = (rate: number, high: number, trusted: boolean)
   high > rate * (trusted ? FIRST_FIT_OPEN_RANGE : OPEN_RANGE)
 
 /** Longest interval between two probes above a plateau. */
-const MAX_PROBE_GAP_MS = 300_000
+export const MAX_PROBE_GAP_MS = 300_000
 
 /**
  * The interval before the next probe after one that met the wall: twice the last.

@@ -102,6 +102,18 @@ describe("softTrial", () => {
     expect(r.trial!.n).toBe(past ? 1 : 0)
     expect(r.trial!.k).toBe(past && soft ? 1 : 0)
   })
+  prop(
+    "a stored watch is whole only with every count, pace and instant finite",
+    [fc.constantFrom("since", "n", "k", "floor", "from", "usual", "trial.at", "trial.pace", "trial.share", "trial.usual", "trial.n", "trial.k"), fc.constantFrom(NaN, Infinity, -Infinity)],
+    ([field, bad]) => {
+      const t = { at: 0, pace: 50, share: 0.1, usual: 0.05, n: 3, k: 1 }
+      const w: SoftTrial.Watch = { ...SoftTrial.watch(0, 0.02), floor: 48, from: 45, trial: t }
+      expect(SoftTrial.sane(w)).toBe(true)
+      const [head, tail] = field.split(".")
+      const broken = tail === undefined ? { ...w, [head!]: bad } : { ...w, trial: { ...t, [tail]: bad } }
+      expect(SoftTrial.sane(broken)).toBe(false)
+    }
+  )
 })
 
 describe("the trial on a plateau after a soft wall (observe)", () => {
@@ -137,6 +149,16 @@ describe("the trial on a plateau after a soft wall (observe)", () => {
     const after = run(before.s, before.t, 700, 0)
     expect(after.s.rate).toBeCloseTo(cut, 6)
     expect(after.s.softTrial?.trial ?? null).toBeNull()
+  })
+
+  it("a stored trial with a NaN count (a shared store's data) starts afresh, never pending for ever", () => {
+    const before = run(plateau, T0 + 1000, 60, 12)
+    const w = before.s.softTrial!
+    expect(w.trial).not.toBeNull()
+    const corrupt = { ...before.s, softTrial: { ...w, trial: { ...w.trial!, n: NaN } } }
+    const after = run(corrupt, before.t, 1, 0)
+    expect(after.s.softTrial?.trial ?? null).toBeNull()
+    expect(Number.isFinite(after.s.rate)).toBe(true)
   })
 
   it("503s going on at the same share past the cut: the pace restored, the share learnt as usual", () => {
