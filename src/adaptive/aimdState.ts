@@ -140,6 +140,8 @@ export interface AimdState {
   readonly windowStartAt: number | null
   /** That start was seen as a jump of `remaining` (`quotaWindow.ts`); absent in an older stored state. */
   readonly windowJumped?: boolean | undefined
+  /** Windows seen opening in a row (`quotaWindow.ts`); absent in an older stored state. */
+  readonly windowJumps?: number | undefined
   /** How fast the header quota is restored (`restoreRate.ts`); absent in an older stored state. */
   readonly restore?: RestoreRate.RestoreState | undefined
   /** Whether bare 5xx answers track the rate (`congestion.ts`). */

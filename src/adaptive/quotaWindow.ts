@@ -46,6 +46,11 @@ export interface WindowState {
    * as the first reading (a sliding log's first reading looks the same).
    */
   readonly windowJumped?: boolean | undefined
+  /**
+   * Windows seen opening in a row, each about a window after the one before (absent: none): a stated
+   * window doing so is a fixed one (a sliding log's quota comes back at once only after a burst).
+   */
+  readonly windowJumps?: number | undefined
 }
 
 /**
@@ -57,7 +62,6 @@ export interface WindowState {
  */
 export const record = (s: WindowState, r: Reading, windowMs?: number): WindowState => {
   const last = s.headerLast
-  if (last !== null && r.sentAt < last.sentAt) return s
   const same = last !== null && last.partition === r.partition
   // Answers reach the server out of send order: `remaining` jitters by a few. A new window restores
   // the quota at once, a jump far above that; under a small quota (<= JITTER left after the jump)
@@ -66,7 +70,15 @@ export const record = (s: WindowState, r: Reading, windowMs?: number): WindowSta
   // a sliding log restores a large quota one request at a time, and a rise from 0 to 2 there is no
   // new window (capped by that reading, the pause ended a window after it: 54% of a 1 s log of 50).
   const jitter = Math.min(JITTER, r.limit === undefined ? r.remaining - 1 : r.limit - 2)
-  const jump = same && r.remaining > last.remaining + Math.max(jitter, r.remaining / 2)
+  // A stated quota's new window reads its upper half: a rise below it is jitter (5 then 12 of 50, 100-300
+  // ms away, read as a window opening, paused the key until its end: a window of 15, and a wall after).
+  const jump = same && r.remaining > last.remaining + Math.max(jitter, r.remaining / 2) && (r.limit === undefined || r.remaining >= r.limit / 2)
+  // A reading sent before the last one is ignored, but for a jump: it reached the server after the
+  // last one did, in a newer window (a 1 s window 100-300 ms away: its first requests' answers, sent
+  // before the old window's last ones, were ignored, and the window dated from a later one, ~250 ms late).
+  // A rise by half the quota: within a window, answers out of send order rise by what was sent between.
+  if (last !== null && r.sentAt < last.sentAt && !(jump && r.limit !== undefined && r.remaining > last.remaining + r.limit / 2)) return s
+  if (same && straggler(s, r, last, jitter)) return s
   // The first reading of a stated quota's first half dates its window's start at the latest (the
   // first request of all opens GitHub's and express-rate-limit's): unseen, an exhausted first window
   // waited for its reset, a second late when stated as an epoch second. Not only the first unit's:
@@ -85,8 +97,37 @@ export const record = (s: WindowState, r: Reading, windowMs?: number): WindowSta
   const start0 = s.windowStartAt
   const kept = same && start0 !== null && Number.isFinite(start0) && start0 <= r.at &&
     r.sentAt <= start0 + (s.windowJumped === true ? 2 : 1) * (windowMs ?? Infinity)
-  const start = jump || opened ? reachedBy(r) : kept ? start0 : null
-  return { headerLast: r, windowStartAt: start, windowJumped: jump || (kept && !opened && s.windowJumped === true) }
+  // A jump within half a window of the window seen opening is that window's (read again after a straggler).
+  const again = jump && s.windowJumped === true && start0 !== null && Number.isFinite(start0) && windowMs !== undefined &&
+    reachedBy(r) - start0 < windowMs / 2
+  const start = again ? start0 : jump || opened ? reachedBy(r) : kept ? start0 : null
+  const jumped = jump || (kept && !opened && s.windowJumped === true)
+  return { headerLast: r, windowStartAt: start, windowJumped: jumped, windowJumps: jumped ? jumpsAfter(s, jump && !again, start, windowMs) : 0 }
+}
+
+/**
+ * Windows seen opening in a row after one opening at `start` (`opens`): one more when the window before
+ * was seen opening a window before it (within a quarter of a window), otherwise the first.
+ */
+const jumpsAfter = (s: WindowState, opens: boolean, start: number | null, windowMs: number | undefined): number => {
+  const n = typeof s.windowJumps === "number" && Number.isFinite(s.windowJumps) ? s.windowJumps : 0
+  if (!opens) return n
+  const since = start === null || s.windowStartAt === null ? NaN : start - s.windowStartAt
+  const rhythm = s.windowJumped === true && windowMs !== undefined && Math.abs(since - windowMs) <= windowMs / 4
+  return rhythm ? n + 1 : 1
+}
+
+/**
+ * A reading of the window before the one seen opening: sent after that window's first reading, it
+ * reached the server before it (a way 100-300 ms long varies by more than the requests' spacing), and
+ * reads far less left. Taken as the last reading, the next one of the open window read as a jump: its
+ * start dated a few hundred ms late, and the pause at its end (late as much) left the next window's
+ * first sends unsent (a 1 s window, 100-300 ms away: windows of 37-42 of 50).
+ */
+const straggler = (s: WindowState, r: Reading, last: Reading, jitter: number): boolean => {
+  const start = s.windowStartAt
+  return s.windowJumped === true && start !== null && Number.isFinite(start) && r.sentAt + (r.oneWayMs ?? 0) <= start &&
+    r.remaining + Math.max(jitter, last.remaining / 2) < last.remaining
 }
 
 /**

@@ -235,7 +235,7 @@ describe("quota window (whole-second resets)", () => {
   )
 
   prop(
-    "a fixed window answered within a slot: paced at its whole quota, its last unit the next request's (held to one slot), then a pause past its end",
+    "a fixed window answered within a slot: paced at its whole quota, its last unit the next request's (held to one slot, the pace after it slowed to the pause), then a pause past its end",
     [fc.double({ min: 0.5, max: 4, noNaN: true }), fc.integer({ min: 0, max: 10 })],
     ([oneWayMs, late]) => {
       const c = Aimd.defaultConfig(50)
@@ -245,15 +245,20 @@ describe("quota window (whole-second resets)", () => {
       // The previous window's last reading (long past), then a window of 50 opened by the request sent at T.
       s = HeaderPacing.onHeaders(c, s, { limit: 50, remaining: 0, resetAt: T - 1000, source: "x-ratelimit" }, T - 2000 + rtt, T - 2000)
       let held = 0
+      let heldRate = 0
       for (let i = 0; i < 50; i++) {
         const sentAt = T + late + 20 * i
         const at = sentAt + rtt
         // Time to reset in whole seconds, rounded up, as express-rate-limit states it.
         const resetAt = at + Math.ceil((T + late + oneWayMs + 1000 - at) / 1000) * 1000
         s = HeaderPacing.onHeaders(c, s, { limit: 50, remaining: 49 - i, resetAt, source: "x-ratelimit" }, at, sentAt)
-        if (i < 49) expect(s.rate, `${i}`).toBeCloseTo(50, 6)
-        if (i === 48) held = s.cooldownUntil
+        if (i < 48) expect(s.rate, `${i}`).toBeCloseTo(50, 6)
+        if (i === 48) held = s.cooldownUntil, heldRate = s.rate
       }
+      // After the held one, the next at the pause's end, or two slots later (the pace halved at most).
+      expect(heldRate).toBeGreaterThanOrEqual(25)
+      expect(heldRate).toBeLessThanOrEqual(50)
+      expect(held + 1000 / heldRate).toBeGreaterThanOrEqual(Math.min(s.cooldownUntil, held + 40) - 1e-3)
       // Epoch instants (~1.7e12 ms, an ulp 2.4e-4 ms) summed from a few terms: equal within 1e-3 ms.
       // One left: the next request at the pace's next slot, alone (no catch-up burst of two).
       expect(Math.abs(held - (T + late + 48 * 20 + 20))).toBeLessThanOrEqual(1e-3)
@@ -262,4 +267,71 @@ describe("quota window (whole-second resets)", () => {
     }
   )
 
+  prop(
+    "readings out of send order across a boundary: the new window's overtaken first reading opens it, the old window's straggler (sent after it, far less left) does not move it",
+    [fc.integer({ min: 20, max: 500 }), fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 1, max: 15 }), fc.integer({ min: 0, max: 4 })],
+    ([quota, t, gap, left]) => {
+      const stated = (sentAt: number, remaining: number, at: number): QuotaWindow.Reading => ({ sentAt, at, remaining, limit: quota, partition: null, oneWayMs: 50 })
+      // The old window's last reading (sent at t + gap, little left), then the new window's first, sent before it.
+      let s = QuotaWindow.record(empty, stated(t - 500, quota - 1, t - 400))
+      s = QuotaWindow.record(s, stated(t + gap, left, t + gap + 120))
+      s = QuotaWindow.record(s, stated(t, quota - 1, t + 300))
+      expect(s.windowStartAt).toBeCloseTo(t + 250, 6)
+      expect(s.headerLast?.sentAt).toBe(t)
+      // A straggler of the old window, sent after that first reading, answered after it: ignored.
+      const straggled = QuotaWindow.record(s, stated(t + 2 * gap, left, t + 350))
+      expect(straggled).toBe(s)
+    }
+  )
+
+  prop(
+    "a rise within a stated quota's lower half is jitter, not a window opening",
+    [fc.integer({ min: 20, max: 500 }), fc.integer({ min: 0, max: 10_000 })],
+    ([quota, t]) => {
+      const stated = (sentAt: number, remaining: number) => ({ ...read(sentAt, remaining), limit: quota })
+      let s = QuotaWindow.record(empty, stated(t - 1000, quota - 1))
+      s = QuotaWindow.record(s, stated(t, 2))
+      const low = Math.floor(quota / 2) - 1
+      expect(QuotaWindow.record(s, stated(t + 20, low)).windowJumps).toBe(0)
+      expect(QuotaWindow.record(s, stated(t + 20, low)).windowStartAt).toBe(s.windowStartAt)
+      expect(QuotaWindow.record(s, stated(t + 20, quota - 1)).windowStartAt).toBeCloseTo(t + 21, 6)
+    }
+  )
+
+  prop(
+    "windows seen opening a window apart are counted in a row; one out of rhythm starts the count again",
+    [fc.integer({ min: 20, max: 200 }), fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 2, max: 6 })],
+    ([quota, t, n]) => {
+      const stated = (sentAt: number, remaining: number) => ({ ...read(sentAt, remaining), limit: quota })
+      let s = QuotaWindow.record(empty, stated(t, 0), 1000)
+      for (let k = 1; k <= n; k++) {
+        s = QuotaWindow.record(s, stated(t + k * 1000, quota - 1), 1000)
+        s = QuotaWindow.record(s, stated(t + k * 1000 + 500, 0), 1000)
+      }
+      expect(s.windowJumps).toBe(n)
+      // The next one two windows later: out of rhythm.
+      s = QuotaWindow.record(s, stated(t + (n + 2) * 1000, quota - 1), 1000)
+      expect(s.windowJumps).toBe(1)
+    }
+  )
+
+  prop(
+    "a stated window seen opening 3 times in rhythm, a tenth of its quota or more on the way, is kept as a fixed one (no gate); fewer times, or closer, by the gate",
+    [fc.integer({ min: 20, max: 200 }), fc.double({ min: 0, max: 1000, noNaN: true })],
+    ([quota, rttMs]) => {
+      const c = Aimd.defaultConfig(quota)
+      const T = 1_700_000_000_000
+      const rate = quota - 1
+      const last: QuotaWindow.Reading = { sentAt: T, at: T + rttMs, remaining: quota - 5, limit: quota, partition: null }
+      const base: Aimd.AimdState = {
+        ...Aimd.initial(c), rate, rttMs, rttMinMs: rttMs, headerLast: last, windowStartAt: T, windowJumped: true, headerWindowMs: 1000
+      }
+      const info = { limit: quota, window: 1000, remaining: quota - 6, resetAt: T + 1000 + rttMs, source: "ietf" as const }
+      const onWay = (rttMs * quota) / 1000 >= 0.1 * quota
+      for (const jumps of [2, 3, 4]) {
+        const s = HeaderPacing.onHeaders(c, { ...base, windowJumps: jumps }, info, T + 20 + rttMs, T + 20)
+        expect(s.windowGate === null, `${jumps}`).toBe(jumps >= 3 && onWay)
+      }
+    }
+  )
 })
