@@ -167,16 +167,8 @@ export const fit = (
  */
 export const burstSecondsAt = (log: ReadonlyArray<PacePoint>, cycle: Cycle, rate: number, maxBurstS = 4): number | undefined => {
   if (!(rate > 0)) return undefined
-  const horizon = cycle.wallAt + (cycle.wallAt - cycle.from) + 1
-  const at = (burst: number) => predictWall(log, cycle, rate, burst, horizon)
-  let a = 1, b = Math.max(2, rate * maxBurstS)
-  if (at(a) >= cycle.wallAt || at(b) < cycle.wallAt) return undefined
-  for (let i = 0; i < 40 && b - a > a * 1e-4; i++) {
-    const mid = (a + b) / 2
-    if (at(mid) < cycle.wallAt) a = mid
-    else b = mid
-  }
-  return (a + b) / 2 / rate
+  const burst = crossing(cycle, 1, Math.max(2, rate * maxBurstS), (b, horizon) => predictWall(log, cycle, rate, b, horizon))
+  return burst === undefined ? undefined : burst / rate
 }
 
 /**
@@ -189,8 +181,16 @@ export const burstSecondsAt = (log: ReadonlyArray<PacePoint>, cycle: Cycle, rate
  */
 export const rateAtBurst = (log: ReadonlyArray<PacePoint>, cycle: Cycle, burstS: number, lo: number, hi: number): number | undefined => {
   if (!(hi > lo && lo > 0 && burstS > 0)) return undefined
+  return crossing(cycle, lo, hi, (rate, horizon) => predictWall(log, cycle, rate, Math.max(1, rate * burstS), horizon))
+}
+
+/**
+ * Where in `[lo, hi]` the wall `wallAt(x)` predicts crosses the cycle's own wall (before it at `lo`,
+ * not at `hi`), by bisection to a relative 1e-4; `undefined` when the bounds do not bracket it.
+ */
+const crossing = (cycle: Cycle, lo: number, hi: number, wallAt: (x: number, horizon: number) => number): number | undefined => {
   const horizon = cycle.wallAt + (cycle.wallAt - cycle.from) + 1
-  const at = (rate: number) => predictWall(log, cycle, rate, Math.max(1, rate * burstS), horizon)
+  const at = (x: number) => wallAt(x, horizon)
   if (at(lo) >= cycle.wallAt || at(hi) < cycle.wallAt) return undefined
   let a = lo, b = hi
   for (let i = 0; i < 40 && b - a > a * 1e-4; i++) {
