@@ -24,7 +24,11 @@ import { withPace } from "./paceLog.js"
  * the rate ~7% high (32 fibers 100-300 ms away, a 0.2 s bucket of 50 fitted 53.6, moved 49.4; docs
  * understated 64.0 -> 67.4%). Shorter moves (a round trip's spread) stay as first decided (moved, the
  * same net's whole-second buckets lost up to 4.5 points), and so do moves after the slow start's wall
- * (above; a 0.5 s bucket answering HTTP-dates, docs overstated, 84.7 -> 80.2%).
+ * (above; a 0.5 s bucket answering HTTP-dates, docs overstated, 84.7 -> 80.2%). Not when no cycle is
+ * kept yet (the slow start's had fewer than 10 successes): the next wall's fit pairs this cycle with a
+ * later one from a whole pause, and resumed 160 ms early at 75 (answers of the slow start's burst
+ * still coming, 32 fibers 50-100 ms away) its 0.1 s bucket of 50 read as 23-46 (docs overstated, 8
+ * seeds: 77.4 -> 83.0%).
  */
 const MOVED_MS = 500
 
@@ -72,11 +76,14 @@ export const extendPause = (s: AimdState, until: number, now: number): AimdState
   if (until <= from) return s
   const shift = (t: number) => (t >= from ? t + (until - from) : t)
   const r = s.cycle?.resumeAt
-  const far = s.cycle !== null && r !== undefined && until - r >= MOVED_MS && r >= s.cycle.from
+  const open = s.cycle !== null && r !== undefined && r >= s.cycle.from
+  const far = open && until - r >= MOVED_MS
   // A pause `MOVED_MS` or more past the resume (an HTTP-date rounded to the next second), told before
   // it: the open cycle resumes there, as the pace did, unless its other cycle is the slow start's (see
-  // `MOVED_MS`). Told after it, the pace resumed and sent: that stays in the log.
-  const moved = far && now < r && s.cycles[s.cycles.length - 1]?.start === "empty"
+  // `MOVED_MS`). Told after it, the pace resumed and sent: that stays in the log. A cycle with no
+  // other kept (the slow start's had too few successes) resumes where the pace did whatever the move
+  // (see `MOVED_MS`).
+  const moved = open && now < r && (s.cycles.length === 0 || (far && s.cycles[s.cycles.length - 1]?.start === "empty"))
   // Told after a resume within a round trip of the wall: what was sent since met the same burst's
   // empty bucket; the cycle resumes at the new end, and the log pauses from now to it.
   const shadow = far && !moved && now >= r && resumedInFlight(s)

@@ -80,6 +80,39 @@ describe("extendPause", () => {
   })
 })
 
+describe("extendPause with no cycle kept", () => {
+  // The slow start's wall after a few successes (too few to keep its cycle), answered 150 ms away: a
+  // later answer of its burst, before the resume, moves the pause 160 ms. The open cycle has no other
+  // to be read against: it resumes where the pace did (it stayed 160 ms early, and a 0.1 s bucket of
+  // 50 fitted 23-46). With a kept cycle a move that short stays as first decided.
+  const T0 = 1_700_000_000_000
+  const c = Aimd.defaultConfig(100)
+  const walled = (successes: number) => {
+    let s = Aimd.initial(c)
+    for (let i = 0; i < successes; i++) s = Aimd.onSuccess(c, s, T0 + i * 10 + 150, { sentAt: T0 + i * 10 })
+    return Aimd.onBackoff(c, { ...s, rttMs: 150 }, T0 + successes * 10 + 150, { retryAfterMs: 1000, sentAt: T0 + successes * 10 })
+  }
+  prop("a move of any size before the resume moves the cycle's resume and the log's", [fc.integer({ min: 1, max: 400 })], ([moveMs]) => {
+    const s = walled(5)
+    expect(s.cycles.length).toBe(0)
+    const r = s.cycle!.resumeAt
+    const after = Aimd.onBackoff(c, s, T0 + 300, { retryAfterMs: r + moveMs - (T0 + 300), sentAt: T0 + 55 })
+    expect(after.cooldownUntil).toBe(r + moveMs)
+    expect(after.cycle!.resumeAt).toBe(r + moveMs)
+    expect(after.paceLog.some(([t, p]) => t === r + moveMs && p > 0)).toBe(true)
+    expect(after.paceLog.some(([t]) => t === r)).toBe(false)
+  })
+
+  it("with the slow start's cycle kept, a move shorter than 500 ms leaves the resume as first decided", () => {
+    const s = walled(100)
+    expect(s.cycles.length).toBe(1)
+    const r = s.cycle!.resumeAt
+    const after = Aimd.onBackoff(c, s, T0 + 1200, { retryAfterMs: r + 160 - (T0 + 1200), sentAt: T0 + 1000 })
+    expect(after.cooldownUntil).toBe(r + 160)
+    expect(after.cycle!.resumeAt).toBe(r)
+  })
+})
+
 describe("resumedInFlight", () => {
   const T0 = 1_700_000_000_000
   const c = Aimd.defaultConfig(50)
