@@ -127,8 +127,7 @@ export const fit = (
   cycles: ReadonlyArray<Cycle>,
   lo: number,
   hi: number,
-  maxBurstS = 4,
-  burstS?: readonly [number, number]
+  maxBurstS = 4
 ): Fit | undefined => {
   if (cycles.length < 2 || !(hi > lo) || !(lo > 0)) return undefined
   const last = cycles[cycles.length - 1]!
@@ -151,13 +150,10 @@ export const fit = (
     }
     fits.push({ rate, burst, error: error / others.length, high: rate, low: rate })
   }
-  // A bucket known to hold `burstS` seconds of its rate: the fits of other bursts are ruled out.
-  const known = burstS === undefined ? [] : fits.filter((f) => f.burst >= f.rate * burstS[0] && f.burst <= f.rate * burstS[1])
-  const pool = known.length > 0 ? known : fits
-  const best = Math.min(...pool.map((f) => f.error))
-  if (pool.length === 0 || !Number.isFinite(best)) return undefined
-  const close = pool.filter((f) => f.error <= best + 0.05)
-  const chosen = pool.find((f) => f.error === best)!
+  const best = Math.min(...fits.map((f) => f.error))
+  if (fits.length === 0 || !Number.isFinite(best)) return undefined
+  const close = fits.filter((f) => f.error <= best + 0.05)
+  const chosen = fits.find((f) => f.error === best)!
   return { ...chosen, high: Math.max(...close.map((f) => f.rate)), low: Math.min(...close.map((f) => f.rate)) }
 }
 

@@ -355,8 +355,7 @@ export const decideInner = (
   // Since the last wall (an empty bucket) the server accepted at most its rate: a lower bound.
   const lower = s.cycle?.start === "empty" && elapsed >= 500 ? (s.successesSinceDecrease * 1000) / elapsed : 0
   const probeGapMs = s.phase === "probe" ? failedProbeGap(s) : s.probeGapMs
-  // After a limit change the bucket is taken to hold the seconds of its rate it held before (`knownBurstS`).
-  const fitted = lower < wallPace && !few ? fit(s.paceLog, withClosed, Math.max(c.minRate, lower), wallPace, undefined, s.burstS) : undefined
+  const fitted = lower < wallPace && !few ? fit(s.paceLog, withClosed, Math.max(c.minRate, lower), wallPace) : undefined
   const good = fitted !== undefined && fitted.error <= FIT_ERROR ? fitted : undefined
   const measured = closed !== undefined && closed.wallAt - closed.resumeAt >= REFUTE_MIN_RTTS * (s.rttMs ?? 0)
   const refuted = s.priorValid && measured && good !== undefined && good.rate < d * OVERSTATED && good.burst <= good.rate * OVERSTATED_BURST_S
