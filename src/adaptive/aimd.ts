@@ -84,7 +84,7 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
     case "hold":
       // No wall since resuming: the resumed rate is sustainable. The server's rate lies between it
       // and the wall's pace (`ceilingHigh`): probe into that range soon.
-      if (now - Math.max(s.cooldownUntil, s.lastDecreaseAt ?? 0) < c.recoveryMs) return next
+      if (now - Math.max(s.cooldownUntil, s.lastDecreaseAt ?? 0) < holdMs(c, s)) return next
       return { ...next, phase: "steady", ceiling: s.rate, probeAt: s.ceilingHigh !== null ? now : now + s.probeGapMs }
     case "steady":
       return now < s.probeAt ? next : probeStep(c, { ...next, probeStep: PROBE_STEP }, now)
@@ -113,6 +113,20 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
       // The step held without a wall: the new plateau; the next step is twice as big.
       return probeStep(c, { ...next, ceiling: s.rate, probeStep: s.probeStep * 2, ...(passed ? { ceilingHigh: null } : {}) }, now)
   }
+}
+
+/**
+ * After a limit change, a hold proves its pace only once the bucket the pause refilled would have run
+ * dry at a pace this far above the server's rate: the bucket holds the seconds of its rate it held
+ * before (`burstS`), so a 1 s bucket dropped to 20 lasts 4.2 s at a hold of 24.8, past `recoveryMs`,
+ * and the hold's probe toward the old rate met the wall (32 fibers 50-100 ms away).
+ */
+const HOLD_EXCESS = 0.2
+
+/** How long a hold lasts without a wall before its pace is taken as sustainable (see `HOLD_EXCESS`). */
+const holdMs = (c: AimdConfig, s: AimdState): number => {
+  const b = s.ceiling === null ? s.burstS?.[1] : undefined
+  return typeof b === "number" && Number.isFinite(b) && b > 0 ? Math.max(c.recoveryMs, Math.min(c.maxRetryAfterMs, (b * 1000) / HOLD_EXCESS)) : c.recoveryMs
 }
 
 /**

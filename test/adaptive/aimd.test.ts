@@ -246,6 +246,34 @@ describe("Aimd state machine", () => {
     { fastCheck: { numRuns: 300 } }
   )
 
+  // A hold after a limit change (no ceiling, the bucket's burst known in seconds of its rate), resumed at T0.
+  const changedHold = (c: Aimd.AimdConfig, burstS: readonly [number, number] | undefined): Aimd.AimdState => ({
+    ...Aimd.initial(c), phase: "hold", rate: 24.75, ceiling: null, ceilingHigh: 49.5, lastDecreaseAt: T0 - 1000, cooldownUntil: T0,
+    ...(burstS === undefined ? {} : { burstS })
+  })
+  const heldAt = (c: Aimd.AimdConfig, s: Aimd.AimdState, ms: number) => Aimd.onSuccess(c, s, T0 + ms, { sentAt: T0 + ms - 150 }).phase
+
+  it("after a limit change a hold lasts until the known burst would run dry 20% above the rate: 1 s of burst, 5.5 s", () => {
+    const c = config(50)
+    expect(heldAt(c, changedHold(c, undefined), 3100)).toBe("steady")
+    expect(heldAt(c, changedHold(c, [0.9, 1.1]), 3100)).toBe("hold")
+    expect(heldAt(c, changedHold(c, [0.9, 1.1]), 5400)).toBe("hold")
+    expect(heldAt(c, changedHold(c, [0.9, 1.1]), 5600)).toBe("steady")
+    // A small bucket's hold is the usual one.
+    expect(heldAt(c, changedHold(c, [0.1, 0.3]), 3100)).toBe("steady")
+  })
+
+  prop(
+    "a hold after a limit change lasts at least recoveryMs and at most maxRetryAfterMs, whatever the stored burst",
+    [fc.tuple(fc.double(), fc.double()), fc.integer({ min: 1000, max: 600_000 })],
+    ([burstS, maxRetryAfterMs]) => {
+      const c = config(50, { maxRetryAfterMs })
+      const s = changedHold(c, burstS)
+      expect(heldAt(c, s, c.recoveryMs - 1)).toBe("hold")
+      expect(heldAt(c, s, Math.max(c.recoveryMs, maxRetryAfterMs))).toBe("steady")
+    }
+  )
+
   it("seedAimd is plain AIMD: +step per success, x factor per backoff, clamped", () => {
     const c = { minRate: 1, maxRate: 10, increaseStep: 0.5, decreaseFactor: 0.5 }
     expect(SeedAimd.seedAimd(c, 4, "success")).toBe(4.5)
