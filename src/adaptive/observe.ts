@@ -120,7 +120,8 @@ const tried = (c: Aimd.AimdConfig, s: Aimd.AimdState, soft: boolean, sentAt: num
   if (w.trial === null) {
     // On a plateau only: a hold ends in a probe soon, which would start from the cut before the verdict
     // (20% noise, a drop to 20: a cut to 17.9 held 25 s, 99.8 -> 93.6% one run).
-    if (!steady || !SoftTrial.shouldTry(w, s.soft.baseline)) return { ...s, softTrial: w }
+    const usual0 = Math.min(s.soft.baseline, w.usual ?? s.soft.baseline)
+    if ((!steady && usual0 > Congestion.INITIAL_BASELINE) || !SoftTrial.shouldTry(w, s.soft.baseline)) return { ...s, softTrial: w }
     const share = w.k / w.n
     const usual = Math.min(s.soft.baseline, w.usual ?? s.soft.baseline)
     const rate = Aimd.clamp(c, SoftTrial.cutTo(s.rate, share))
@@ -128,14 +129,14 @@ const tried = (c: Aimd.AimdConfig, s: Aimd.AimdState, soft: boolean, sentAt: num
     // Nor a probe before the verdict: the answers it waits for, a round trip later (at most the
     // longest probe interval: 600 answers at 1/s would be 10 minutes).
     const probeAt = Math.max(s.probeAt, now + Math.min(MAX_PROBE_GAP_MS, rtt + (SoftTrial.needed(share, usual) / rate) * 1000))
-    return withPace({ ...s, softTrial: { ...w, trial }, ceiling: rate, probeAt }, rate, now)
+    return withPace({ ...s, phase: "steady", softTrial: { ...w, trial }, ceiling: rate, probeAt }, rate, now)
   }
   const v = SoftTrial.verdict(w.trial)
   if (v === "pending") return { ...s, softTrial: w }
   // Under the limit the failures left are the noise: the usual share to judge the next ones by.
   if (v === "congestion") return { ...s, softTrial: SoftTrial.watch(at, Math.min(w.trial.usual, (w.trial.k + 1) / w.trial.n)) }
   const baseline = Math.max(s.soft.baseline, SoftTrial.learntShare(w, w.trial))
-  const restored = { ...s, soft: { ...s.soft, baseline }, softTrial: SoftTrial.watch(at, baseline), ceiling: steady ? w.trial.pace : s.ceiling }
+  const restored = { ...s, soft: { ...s.soft, baseline }, softTrial: SoftTrial.watch(at, baseline), ceiling: steady ? w.trial.pace : s.ceiling, probeAt: s.ceilingHigh !== null ? Math.min(s.probeAt, Math.max(now, at + c.recoveryMs)) : s.probeAt }
   return withPace(restored, w.trial.pace, now)
 }
 

@@ -119,7 +119,7 @@ export interface Cell {
   /** The controller's `catchUp` option (ms). */
   readonly catchUpMs?: number
   /** Called after every response the adaptive client observes (debugging). */
-  readonly trace?: (t: number, status: number, before: Aimd.AimdState, after: Aimd.AimdState) => void
+  readonly trace?: (t: number, status: number, before: Aimd.AimdState, after: Aimd.AimdState, sentAt: number) => void
 }
 
 export interface Result {
@@ -211,7 +211,7 @@ const adaptiveClient = (cell: Cell): Client & { readonly state: () => Aimd.AimdS
       const gateBefore = s.gateUntil ?? 0
       const info = Option.getOrUndefined(parseRateLimitHeaders(r.headers, now).info)
       s = observe(c, s, { status: r.status, backoff: isBackoff, retryAfterMs, sentAt: r.sentAt, info }, now)
-      cell.trace?.(now - T0, r.status, prev, s)
+      cell.trace?.(now - T0, r.status, prev, s, r.sentAt - T0)
       const rate = paced(s.rate, sane(s.windowGate, now))
       if (Math.abs(rate - applied) / applied >= 0.01) pace.set(rate, burst(rate), now), applied = rate
       if (s.cooldownUntil > now && s.cooldownUntil > before) pace.cooldown(s.cooldownUntil, now)
