@@ -399,5 +399,5 @@ export const decideInner = (
   const below = wallPace * factor
   const resume = s.phase === "probe" && s.ceiling !== null ? Math.min(s.ceiling, below) : below
   const rate = Math.max(lower, resume)
-  return { ...base, rate, phase: "hold", ceiling: changed ? null : s.ceiling, ceilingHigh: wallPace > rate ? wallPace : null }
+  return { ...base, rate, phase: "hold", ceiling: changed ? null : s.ceiling, ceilingHigh: wallPace > rate && !(soft && s.phase === "probe") ? wallPace : null }
 }
