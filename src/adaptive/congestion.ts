@@ -37,7 +37,7 @@ export interface SoftState {
  * The usual share assumed before any was measured: until then a soft failure is a wall when the
  * recent share passes 18%.
  */
-const INITIAL_BASELINE = 0.05
+export const INITIAL_BASELINE = 0.05
 const RECENT = 32
 const BASELINE = 256
 /** The recent share past which a soft failure is a wall: three times the usual, plus 3 points. */

@@ -130,11 +130,15 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // that cut the pace under 0.65 of its own restarted the recent share further under the bar
   // (`Congestion.DEEP_CUT_RESTART`; 8 seeds now a 98.3 / 98.3, d 96.2 / 94.4).
   // b / c / d 91.2 / 93.5 / 95.6% before a hold's soft wall restarted it further under the bar too (8 seeds).
-  ["noise .2 gcra b5 503", "cold", "", { a: [97.5, 0.99], b: [93.5, 0.95], c: [95.5, 0.97], d: [97, 0.97] }],
+  // b / c 94.0 / 95.8 -> 95.5 / 97.0% (8 seeds) since a trial may start in a hold.
+  ["noise .2 gcra b5 503", "cold", "", { a: [97.5, 0.99], b: [95, 0.95], c: [96.5, 0.97], d: [97, 0.97] }],
   // d 94.4% (0.948) before the cut that judges the 503s going on after a soft wall (`softTrial.ts`),
   // with 5.2% 503s (now 3.6%): the pace sat above the limit after the drop, which admitted more.
   // c / d 88.5 / 93.3% before a hold's soft wall restarted the recent share further under the bar.
-  ["noise .2 gcra b5 503", "local", "", { a: [97.5, 0.99], c: [93.5, 0.95], d: [96.5, 0.97] }],
+  // c 93.8 -> 94.8, d 97.1 -> 96.4% (8 seeds) since a trial may start in a hold: d's floor lowered from
+  // 96.5 / 0.97 (0.968; two of its runs: one held a cut under the limit after the drop, 100 -> 93%, one
+  // restored the pace above it).
+  ["noise .2 gcra b5 503", "local", "", { a: [97.5, 0.99], c: [94.5, 0.95], d: [96, 0.965] }],
   // The full bench's busy event loop (`blocked`), docs overstated (8 seeds): 82.7% (0.882) before the
   // last count was let lack the answers still on their way (`windowQuota.ts`): 48 of 50 counted, the
   // hold below the quota met the log's wall and fitted it at 27-33. Still one seed of 8 at 69% (a wall
@@ -250,7 +254,8 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
       expect(m.r429Pct, `${name} ${sc}`).toBeLessThanOrEqual(1)
     }
   })
-  goals("gcra b5 503", ["a"])
+  // c since a trial may start in a hold and a probe's soft wall leaves no range to probe soon (1.16% 3 seeds, now 0.79 over 8).
+  goals("gcra b5 503", ["a", "c"])
   goals("noise .05 gcra b5 503", ["a"])
   goals("noise .2 gcra b5 503", ["a"])
   goals("bucket 2s RA=s", ["a", "b"], "delayed")

@@ -168,6 +168,34 @@ describe("the trial on a plateau after a soft wall (observe)", () => {
     expect(after.s.rate).toBeCloseTo(54, 6)
     expect(after.s.soft.baseline).toBeGreaterThanOrEqual(0.059)
   })
+
+  // A hold after a soft wall, its range up to the wall's pace open: the hold became the plateau 9%
+  // above nginx's limit, its 503s learnt as the usual share.
+  const hold: Aimd.AimdState = { ...plateau, phase: "hold", ceiling: null, ceilingHigh: 73, probeAt: T0 + 30_000, soft: { recent: 0.05, baseline: 0.04, seen: 400 } }
+
+  it("in a hold, the same share starts a trial whose cut is the plateau, probed after the verdict; noise restores the pace and the hold's probe", () => {
+    const before = run(hold, T0 + 1000, 60, 12)
+    expect(before.s.phase).toBe("steady")
+    expect(before.s.softTrial?.trial).not.toBeNull()
+    expect(before.s.ceiling).toBeCloseTo(before.s.rate, 6)
+    expect(before.s.rate).toBeLessThan(54 * 0.95)
+    expect(before.s.probeAt).toBeGreaterThan(before.t)
+    const noise = run(before.s, before.t, 40, 12)
+    // Restored, and the range up to the wall probed as the hold would have: the probe's first step.
+    expect(noise.s.phase).toBe("probe")
+    expect(noise.s.rate).toBeGreaterThan(54)
+    expect(noise.s.rate).toBeLessThan(73)
+    const limiter = run(before.s, before.t, 700, 0)
+    expect(limiter.s.rate).toBeCloseTo(before.s.rate, 6)
+    expect(limiter.s.softTrial?.trial ?? null).toBeNull()
+  })
+
+  it("not in a hold once the usual share measured is above the one assumed before any (noise known)", () => {
+    const noisy = { ...hold, soft: { recent: 0.06, baseline: 0.06, seen: 400 } }
+    const after = run(noisy, T0 + 1000, 60, 8)
+    expect(after.s.phase).toBe("hold")
+    expect(after.s.softTrial?.trial ?? null).toBeNull()
+  })
 })
 
 describe("a probe's step that met the limiter (observe)", () => {
