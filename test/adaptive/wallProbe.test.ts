@@ -266,6 +266,26 @@ describe("the range a fit leaves open", () => {
     }
   )
 
+  prop(
+    "a first fit whose slow start met its wall flat at maxRate resumes at the geometric middle of a range over 1.5 wide, inside it; a narrower range or any other first fit keeps the best fit",
+    [fc.double({ min: 0.01, max: 1e4, noNaN: true }), fc.double({ min: 1, max: 4, noNaN: true }), fc.boolean()],
+    ([low, ratio, flat]) => {
+      const high = low * ratio
+      const mid = Wall.flatFirstRate({ low, high }, flat)
+      if (!flat || !(high > low * 1.5)) expect(mid).toBeUndefined()
+      else {
+        expect(mid).toBeCloseTo(Math.sqrt(low * high), 6)
+        expect(mid!).toBeGreaterThanOrEqual(low)
+        expect(mid!).toBeLessThanOrEqual(high)
+      }
+    }
+  )
+
+  it("the 0.5 s bucket's flat first fit (36-72 open for 50) resumes near 50, not at either end", () => {
+    expect(Wall.flatFirstRate({ low: 36.2, high: 72 }, true)).toBeCloseTo(51.05, 1)
+    expect(Wall.flatFirstRate({ low: 36.2, high: 72 }, false)).toBeUndefined()
+  })
+
   it("10-20% open above a trusted first fit waits for the probe interval; the same range above any other fit is probed soon", () => {
     expect(Wall.probeOpenRangeSoon(49.9, 56.7, true)).toBe(false)
     expect(Wall.probeOpenRangeSoon(49.9, 56.7, false)).toBe(true)
