@@ -11,7 +11,6 @@ import type { SendCount } from "./paceLog.js"
 import type { Partitions as PartitionMap } from "./partitions.js"
 import type * as QuotaWindow from "./quotaWindow.js"
 import type * as RestoreRate from "./restoreRate.js"
-import type * as WindowBudget from "./windowBudget.js"
 import type * as WindowCount from "./windowCount.js"
 import type * as WindowGate from "./windowGate.js"
 
@@ -143,8 +142,6 @@ export interface AimdState {
   readonly windowJumped?: boolean | undefined
   /** Windows seen opening in a row (`quotaWindow.ts`); absent in an older stored state. */
   readonly windowJumps?: number | undefined
-  /** The fixed window's committed budget (`windowBudget.ts`); absent in an older stored state. */
-  readonly windowBudget?: WindowBudget.Budget | null | undefined
   /** How fast the header quota is restored (`restoreRate.ts`); absent in an older stored state. */
   readonly restore?: RestoreRate.RestoreState | undefined
   /** Whether bare 5xx answers track the rate (`congestion.ts`). */

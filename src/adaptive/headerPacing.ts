@@ -6,11 +6,10 @@
  */
 import { type AimdConfig, type AimdState, clamp } from "./aimdState.js"
 import { headerPace, type RateLimitInfo } from "./headers.js"
-import { sentBetween, withPace } from "./paceLog.js"
+import { withPace } from "./paceLog.js"
 import * as Partitions from "./partitions.js"
 import * as QuotaWindow from "./quotaWindow.js"
 import * as RestoreRate from "./restoreRate.js"
-import * as WindowBudget from "./windowBudget.js"
 import * as WindowGate from "./windowGate.js"
 
 /**
@@ -54,22 +53,12 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
   const gate = fixedKept ? null : gateOf(s, info)
   // A quota the gate keeps is its own (a 1 s IETF log 100-300 ms away, docs overstated: 66 -> 62% also
   // paused as a fixed window), a quota restored steadily no window's.
-  const fixed = gate !== null || restore !== undefined
-    ? undefined
-    : fixedWindow(s, info, windowMs, now, sentAt, c.maxQuotaWaitMs, s.windowStartAt !== s1.windowStartAt)
+  const fixed = gate !== null || restore !== undefined ? undefined : fixedWindow(s, info, windowMs, now, sentAt, c.maxQuotaWaitMs)
   const inflight = fixed === undefined && !WindowGate.active(gate, now) && restore === undefined
     ? onTheirWay(s, info, windowMs, sentAt)
     : 0
   const exhausted = fixed !== undefined ? fixed.exhausted : info.remaining !== undefined && info.remaining < 1 + inflight
-  const header = {
-    ...s,
-    windowGate: gate,
-    windowBudget: fixed?.budget ?? null,
-    phase: "header",
-    source: "header",
-    ceiling: sustained ?? s.ceiling,
-    lastSuccessAt: null
-  } as const
+  const header = { ...s, windowGate: gate, phase: "header", source: "header", ceiling: sustained ?? s.ceiling, lastSuccessAt: null } as const
   if (
     exhausted && info.remaining !== undefined && info.resetAt !== undefined && info.resetAt > now && !QuotaWindow.sentBefore(s1, sentAt)
   ) {
@@ -81,11 +70,7 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
     return { ...header, cooldownUntil: Math.max(s.cooldownUntil, until), headerUntil: Math.max(s.headerUntil, until + c.headerStaleMs) }
   }
   const paced = paceOf(c, s, info, now, { sustained, windowMs, restore, kept: fixed !== undefined || gate !== null })
-  const target = paced !== undefined && fixed?.pace !== undefined
-    ? Math.min(paced, fixed.pace)
-    : paced !== undefined && fixed?.fast !== undefined
-    ? Math.max(paced, fixed.fast)
-    : paced
+  const target = paced !== undefined && fixed?.pace !== undefined ? Math.min(paced, fixed.pace) : paced
   if (target === undefined || !Number.isFinite(target)) return s
   const until = now + c.headerStaleMs
   const partitioned = info.partition === undefined
@@ -266,9 +251,8 @@ const fixedWindow = (
   windowMs: number | undefined,
   now: number,
   sentAt: number,
-  maxWaitMs: number,
-  opened: boolean
-): FixedWindow | undefined => {
+  maxWaitMs: number
+): { readonly exhausted: boolean; readonly until: number; readonly hold: boolean; readonly pace: number | undefined } | undefined => {
   const start = s.windowStartAt
   if (
     s.windowJumped !== true || start === null || !Number.isFinite(start) || windowMs === undefined || info.remaining === undefined ||
@@ -278,11 +262,8 @@ const fixedWindow = (
   // Answers back within a slot: a tenth of the way more (a shortest round trip read from a few hundred
   // exceeds the two shortest ways by that much: a pause 0.1 ms short met the wall, 96.7 -> 98.8%).
   const until = start + windowMs - way + ((s.rttMs ?? Infinity) * s.rate < 1000 ? way / 10 : 0)
-  // Sent since, from the pace log (at the current rate over the answer's whole age, a pace slowed for
-  // the window's last unit read ~8 left at the next answer: the pause flapped, `windowBudget.ts`).
-  const due = sentSince(s, sentAt, now)
-  const budget = committed(s, start, info.remaining - (due < 1 ? 0 : due), now, sentAt, opened)
-  const left = budget.left
+  const due = (s.rate * Math.max(0, now - sentAt)) / 1000
+  const left = info.remaining - (due < 1 ? 0 : due)
   const hold = due < 1 && left >= 1 && left < SPREAD && until > now
   // The window's last request (fewer than `SPREAD` left) spread until the pause would end. Held one
   // slot of a pace floored as `onHeaders` floors it, within `maxWaitMs` (a pace of 0.01/s held it
@@ -292,57 +273,14 @@ const fixedWindow = (
   // a loop blocked past the slot let the held request and the next out together into the full window
   // (a wall; 1 s window 5-25 ms away, docs right 91.0 -> 93.4%, the limit dropped 90.4 -> 92.1).
   const slot = sentAt + 1000 / Math.max(s.rate, 1000 / maxWaitMs)
-  const sustained = (info.limit * 1000) / windowMs
-  // A window's quota spent evenly until the requests sent reach the server within it, whatever the
-  // way (its spread: `SPREAD_RTTS`); the budget keeps it from sending past the quota.
-  const spread = SPREAD_RTTS * Math.max(0, (s.rttMs ?? 0) - (s.rttMinMs ?? s.rttMs ?? 0))
   return {
     exhausted: left < 1 && until > now,
     until: hold ? Math.min(now + maxWaitMs, Math.max(now, slot)) : until,
     hold,
     pace: hold && until > slot
       ? Math.max(s.rate / 2, 1000 / (until - Math.max(now, slot)))
-      : !hold && left >= 1 && left < SPREAD && until > now ? (left * 1000) / (until - now) : undefined,
-    fast: left >= SPREAD && until > now ? WindowBudget.paceFor(left, now, until - spread, 0, FAST_CAP * sustained) : undefined,
-    budget
+      : !hold && left >= 1 && left < SPREAD && until > now ? (left * 1000) / (until - now) : undefined
   }
-}
-
-/** What `fixedWindow` decides. */
-interface FixedWindow {
-  readonly exhausted: boolean
-  readonly until: number
-  readonly hold: boolean
-  /** A pace slowed for the window's last request, or `undefined`. */
-  readonly pace: number | undefined
-  /** The pace spending the window's budget by its end, or `undefined`. */
-  readonly fast: number | undefined
-  readonly budget: WindowBudget.Budget
-}
-
-/** A window's spread: this many times the round trip's spread above its shortest. */
-const SPREAD_RTTS = 1.5
-/** The pace spending a window's budget is at most this many times its quota's rate. */
-const FAST_CAP = 1.5
-
-/** Requests sent in `(sentAt, now)`: the pace log's count where it covers them, the rate's otherwise. */
-const sentSince = (s: AimdState, sentAt: number, now: number): number =>
-  s.paceLog.length > 0 && s.paceLog[0]![0] <= sentAt
-    ? sentBetween(s.paceLog, sentAt, now)
-    : (s.rate * Math.max(0, now - sentAt)) / 1000
-
-/**
- * The window's budget after this answer. Only an answer recorded (`quotaWindow.ts`: not overtaken,
- * no straggler) and sent within the window, or the one that dated its start, lowers it: one sent
- * before may have reached the window before, and a committed budget never rises again.
- */
-const committed = (s: AimdState, start: number, fresh: number, now: number, sentAt: number, opened: boolean): WindowBudget.Budget => {
-  const prev = s.windowBudget
-  const spent = prev === null || prev === undefined ? 0 : sentSince(s, Math.min(prev.at, now), now)
-  const recorded = s.headerLast !== null && s.headerLast.sentAt === sentAt && s.headerLast.at === now
-  const counts = recorded && (sentAt >= start || opened)
-  const carried = prev !== null && prev !== undefined && prev.start === start
-  return WindowBudget.commit(prev, start, counts || !carried ? fresh : Infinity, now, spent)
 }
 
 /**
