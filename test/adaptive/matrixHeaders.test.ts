@@ -98,11 +98,13 @@ describe("adaptive controller in the simulated matrix: rate-limit headers (8 fib
       // a window seen opening stopped pausing (`quotaWindow.ts`); 88.5 / 87.5 / 91.5 / 88 before a
       // fixed window was dated at the latest and paused until a request reaches the server after its
       // end, its readings stale by the requests sent since (`headerPacing.ts`; 100-300 ms away a 81 -> 84);
-      // 93.05 / 89.57 / 94.43 / 89.52 (lagged a 83.90) before its last request was spread to that end.
-      ["a", "delayed", 93], ["b", "delayed", 89.5], ["c", "delayed", 94], ["d", "delayed", 89],
+      // 93.05 / 89.57 / 94.43 / 89.52 (lagged a 83.90) before its last request was spread to that end;
+      // 93.6 / 90.3 / 94.4 / 89.6 before the pause ended a share of the round trip's spread sooner
+      // (`headerPacing.ts`: 93.7 / 90.8 / 94.6 / 89.3).
+      ["a", "delayed", 93.5], ["b", "delayed", 90.5], ["c", "delayed", 94.5], ["d", "delayed", 89],
       // Lagged a 84.0 before the old window's stragglers and the new one's overtaken readings were told
-      // apart (`quotaWindow.ts`: 85.5).
-      ["a", "lagged", 85]
+      // apart (`quotaWindow.ts`: 85.5); 85.5 before the pause ended sooner (86.7).
+      ["a", "lagged", 86.5]
     ]
     expectHeaderCells("hdr fixed 1s xrl", cells)
   })
@@ -111,10 +113,11 @@ describe("adaptive controller in the simulated matrix: rate-limit headers (8 fib
     // Means over seeds 1-8: [row, scenario, net, goodput % at least, 429s % at most]. IETF delayed a / c
     // were 89.6 / 90.8, lagged 79.6 / 82.0 (kept by the gate as a sliding log; now 93.5 / 93.0, 82.7 /
     // 85.6); X-RateLimit blocked a / d 88.4 / 89.0 (3 seeds) before the held unit's next request was
-    // slowed (now 93.0 / 91.0).
+    // slowed (now 93.0 / 91.0). IETF delayed a / c 93.5 / 93.0, lagged 82.7 / 85.6 before the pause at
+    // a window's end ended a share of the round trip's spread sooner (now 93.9 / 94.3, 83.9 / 86.8).
     const cells: ReadonlyArray<readonly [string, ScenarioId, Net, number, number]> = [
-      ["hdr fixed 1s ietf", "a", "delayed", 93, 0], ["hdr fixed 1s ietf", "c", "delayed", 92.5, 0.05],
-      ["hdr fixed 1s ietf", "a", "lagged", 82, 0.15], ["hdr fixed 1s ietf", "c", "lagged", 85, 0.05],
+      ["hdr fixed 1s ietf", "a", "delayed", 93.5, 0], ["hdr fixed 1s ietf", "c", "delayed", 94, 0.05],
+      ["hdr fixed 1s ietf", "a", "lagged", 83.5, 0.15], ["hdr fixed 1s ietf", "c", "lagged", 86.5, 0.05],
       ["hdr fixed 1s xrl", "a", "blocked", 92.5, 0.1], ["hdr fixed 1s xrl", "d", "blocked", 90.5, 0.5]
     ]
     for (const [name, sc, net, goodput, r429] of cells) {
