@@ -8,7 +8,7 @@ import type { AimdConfig, AimdState } from "./aimdState.js"
 import type { Cycle } from "./bucketFit.js"
 import { paceAt, sentBetween } from "./paceLog.js"
 import { type Decision, decideInner } from "./wallDecision.js"
-import type * as WindowGate from "./windowGate.js"
+import * as WindowGate from "./windowGate.js"
 import { changedQuota, documentedWindow, windowRate } from "./windowQuota.js"
 
 /**
@@ -103,7 +103,7 @@ export const decideAtWall = (
     ? windowRate(prev, last, paceAt(s, prev.wallAt), wallPace, undefined, late)
     : undefined
   if (last === undefined) return d
-  const reread = changedWindow(c, s, d, last, late)
+  const reread = changedWindow(c, s, d, last, late) ?? underGate(c, s, d, wallPace, now)
   if (reread !== undefined) return reread
   const documented = documentedQuota(c, s, d, last, now, wallAt, wallPace, pauseMs)
   const g = s.windowGate
@@ -147,6 +147,27 @@ const changedWindow = (c: AimdConfig, s: AimdState, d: Decision, last: Cycle, la
   const perWindow = (quota * 1000) / g.windowMs
   const rate = perWindow * (1 - c.ceilingMargin / 2)
   return { ...d, rate, phase: "steady", ceiling: perWindow, ceilingHigh: null, probeSoon: false, priorValid: false, fitted: true, window: { quota, windowMs: g.windowMs } }
+}
+
+/** How many margins under an armed gate's quota walls met under it may move the plateau (`underGate`). */
+const GATED_STEPS = 3.5
+
+/**
+ * A wall met at a pace an armed gate in force kept under its quota (`windowGate.ts`: two cycles read
+ * it) is a stall's or the jitter's, not the quota's: the plateau moves one margin lower, not to a
+ * fit of the log's walls as a bucket (a 1 s log of 50, docs overstated, a busy loop: a hold at 48.6
+ * fitted at 33.7 and held at 39.2 the whole run; a wall 2 s after a probe settled held 40.3 for 4 s).
+ * At most `GATED_STEPS` margins below the quota: a quota misread meets the walls' own decision there.
+ * Not a limit change's (a hold with nothing learned: `changedWindow` reads it) nor a stray one's.
+ */
+const underGate = (c: AimdConfig, s: AimdState, d: Decision, wallPace: number, now: number): Decision | undefined => {
+  const g = WindowGate.sane(s.windowGate, now)
+  if (g === null || !WindowGate.active(g, now) || d.stray || (d.phase === "hold" && d.ceiling === null)) return undefined
+  const perWindow = (g.quota * 1000) / g.windowMs
+  const floor = perWindow * (1 - c.ceilingMargin * GATED_STEPS)
+  const rate = Math.max(floor, Math.min(s.rate, perWindow) * (1 - c.ceilingMargin))
+  if (wallPace > perWindow || d.rate >= rate || s.rate <= floor * 1.001) return undefined
+  return { ...d, rate, phase: "steady", ceiling: perWindow, ceilingHigh: null, probeSoon: false, priorValid: false, fitted: false }
 }
 
 /**
