@@ -153,18 +153,18 @@ const changedWindow = (c: AimdConfig, s: AimdState, d: Decision, last: Cycle, la
 const GATED_STEPS = 3.5
 
 /**
- * A wall met at a pace an armed gate in force kept under its quota (`windowGate.ts`: two cycles read
- * it) is a stall's or the jitter's, not the quota's: the plateau moves one margin lower, not to a
- * fit of the log's walls as a bucket (a 1 s log of 50, docs overstated, a busy loop: a hold at 48.6
- * fitted at 33.7 and held at 39.2 the whole run; a wall 2 s after a probe settled held 40.3 for 4 s).
- * At most `GATED_STEPS` margins below the quota: a quota misread meets the walls' own decision there.
- * Not a limit change's (a hold with nothing learned: `changedWindow` reads it), a stray one's, nor a
- * probe's: its step is the walls' own measure (a 0.5 s bucket of 50 read as 74 per window, docs
- * understated, probed at 70 and was held at 69: 90.0 -> 87.5%, 8 seeds; without probes 90.0).
+ * A wall met while holding (after a wall, nothing probed yet) at a pace an armed gate in force kept
+ * under its quota (`windowGate.ts`: two cycles read it) is a stall's or the jitter's, not the
+ * quota's: the plateau moves one margin lower, not to a fit of the log's walls as a bucket (a 1 s log
+ * of 50, docs overstated, a busy loop: a hold at 48.6 fitted at 33.7 and held at 39.2 the whole run),
+ * at most `GATED_STEPS` margins below the quota. Only while holding: on the plateau or a probe a
+ * bucket misread as a window met its own rate's walls under the quota, and the fit was right (0.2 s
+ * and 0.5 s buckets of 50 read as 57 and 74 per window, docs understated: held at 54 and 69, one seed
+ * of 8 84.5 -> 76.7%). Not a limit change's (a hold with nothing learned: `changedWindow` reads it).
  */
 const underGate = (c: AimdConfig, s: AimdState, d: Decision, wallPace: number, now: number): Decision | undefined => {
   const g = WindowGate.sane(s.windowGate, now)
-  if (g === null || !WindowGate.active(g, now) || s.phase === "probe" || d.stray || (d.phase === "hold" && d.ceiling === null)) return undefined
+  if (g === null || !WindowGate.active(g, now) || s.phase !== "hold" || d.stray || (d.phase === "hold" && d.ceiling === null)) return undefined
   const perWindow = (g.quota * 1000) / g.windowMs
   const floor = perWindow * (1 - c.ceilingMargin * GATED_STEPS)
   const rate = Math.max(floor, Math.min(s.rate, perWindow) * (1 - c.ceilingMargin))

@@ -11,7 +11,7 @@ import { docs, onPlateau, retryAfter, succeed, T0 } from "./wallFixtures.js"
 
 describe("walls on a plateau", () => {
   prop(
-    "a wall at a pace an armed window gate in force kept under its quota, not a stray one: whatever the fit says, at most a margin under the pace or the quota's, never below 3.5 margins under the quota's pace",
+    "a wall while holding at a pace an armed window gate in force kept under its quota: at most a margin under the pace or the quota's, never below 3.5 margins under the quota's pace, whatever the fit says (a limit change's hold, and a wall on the plateau, as without the gate)",
     [fc.double({ min: 5, max: 150, noNaN: true }), retryAfter, fc.integer({ min: 2000, max: 12_000 }), fc.double({ min: 1, max: 1.05, noNaN: true })],
     ([d, retryAfterMs, heldMs, over]) => {
       const c = Aimd.defaultConfig(d)
@@ -22,10 +22,16 @@ describe("walls on a plateau", () => {
       const quota = Math.ceil(held.s.rate * over)
       if (held.s.rate <= quota * (1 - 3.5 * c.ceilingMargin) * 1.001) return
       const gate = { ...WindowGate.make(null, quota, 1000, true)!, within: at - 2000 }
-      const after = Aimd.onBackoff(c, { ...held.s, windowGate: gate }, at, { sentAt: at - 2, retryAfterMs })
-      expect(after.rate).toBeGreaterThanOrEqual(quota * (1 - 3.5 * c.ceilingMargin) - 1e-9)
-      const bare = Aimd.onBackoff(c, held.s, at, { sentAt: at - 2, retryAfterMs })
-      expect(after.rate).toBeGreaterThanOrEqual(Math.min(bare.rate, held.s.rate * (1 - c.ceilingMargin)) - 1e-9)
+      const wall = (s: Aimd.AimdState) => Aimd.onBackoff(c, s, at, { sentAt: at - 2, retryAfterMs })
+      const holding = { ...held.s, phase: "hold" as const, ceiling: null, ceilingHigh: held.s.rate * 1.33 }
+      const bare = wall(holding)
+      const after = wall({ ...holding, windowGate: gate })
+      if (bare.phase === "hold" && bare.ceiling === null) expect(after.rate).toBe(bare.rate)
+      else {
+        expect(after.rate).toBeGreaterThanOrEqual(quota * (1 - 3.5 * c.ceilingMargin) - 1e-9)
+        expect(after.rate).toBeGreaterThanOrEqual(Math.min(bare.rate, held.s.rate * (1 - c.ceilingMargin)) - 1e-9)
+      }
+      expect(wall({ ...held.s, windowGate: gate }).rate).toBe(wall(held.s).rate)
     },
     { fastCheck: { numRuns: 60 } }
   )
