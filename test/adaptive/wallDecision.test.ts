@@ -5,10 +5,37 @@
 import { describe, expect } from "@effect/vitest"
 import fc from "fast-check"
 import * as Aimd from "../../src/adaptive/aimd.js"
+import * as WindowGate from "../../src/adaptive/windowGate.js"
 import { prop } from "./prop.js"
 import { docs, onPlateau, retryAfter, succeed, T0 } from "./wallFixtures.js"
 
 describe("walls on a plateau", () => {
+  prop(
+    "a wall while holding at a pace an armed window gate in force kept under its quota: at most a margin under the pace or the quota's, never below 3.5 margins under the quota's pace, whatever the fit says (a limit change's hold, and a wall on the plateau, as without the gate)",
+    [fc.double({ min: 5, max: 150, noNaN: true }), retryAfter, fc.integer({ min: 2000, max: 12_000 }), fc.double({ min: 1, max: 1.05, noNaN: true })],
+    ([d, retryAfterMs, heldMs, over]) => {
+      const c = Aimd.defaultConfig(d)
+      const plateau = onPlateau(c, retryAfterMs)
+      const held = succeed(c, { ...plateau.s, settledAt: Infinity }, plateau.t, plateau.t + heldMs)
+      const at = held.t
+      // A quota whose pace the plateau keeps under, by less than 3.5 margins.
+      const quota = Math.ceil(held.s.rate * over)
+      if (held.s.rate <= quota * (1 - 3.5 * c.ceilingMargin) * 1.001) return
+      const gate = { ...WindowGate.make(null, quota, 1000, true)!, within: at - 2000 }
+      const wall = (s: Aimd.AimdState) => Aimd.onBackoff(c, s, at, { sentAt: at - 2, retryAfterMs })
+      const holding = { ...held.s, phase: "hold" as const, ceiling: null, ceilingHigh: held.s.rate * 1.33 }
+      const bare = wall(holding)
+      const after = wall({ ...holding, windowGate: gate })
+      if (bare.phase === "hold" && bare.ceiling === null) expect(after.rate).toBe(bare.rate)
+      else {
+        expect(after.rate).toBeGreaterThanOrEqual(quota * (1 - 3.5 * c.ceilingMargin) - 1e-9)
+        expect(after.rate).toBeGreaterThanOrEqual(Math.min(bare.rate, held.s.rate * (1 - c.ceilingMargin)) - 1e-9)
+      }
+      expect(wall({ ...held.s, windowGate: gate }).rate).toBe(wall(held.s).rate)
+    },
+    { fastCheck: { numRuns: 60 } }
+  )
+
   prop(
     "a wall long after the plateau was reached keeps what was learned: one margin lower, or to a fit of the walls, at most three and a half below the docs' rate, which stands; the pause capped",
     [docs, retryAfter, fc.integer({ min: 2000, max: 12_000 }), fc.integer({ min: 1000, max: 120_000 })],

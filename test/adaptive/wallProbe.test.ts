@@ -323,7 +323,7 @@ describe("a probe reaching the top of its range under a window quota kept under"
 
 describe("a probe of a narrow range under an armed window gate", () => {
   prop(
-    "steps at once to half a margin under the top or the quota's pace (a wider range, or no gate: to the geometric middle)",
+    "steps at once to half a margin under the top or the quota's pace (a wider range is cut at the quota's pace; no gate: to the geometric middle)",
     [fc.integer({ min: 10, max: 200 }), fc.double({ min: 0.85, max: 0.95, noNaN: true }), fc.double({ min: 1.05, max: 1.19, noNaN: true })],
     ([quota, share, span]) => {
       const c = Aimd.defaultConfig(quota)
@@ -336,8 +336,12 @@ describe("a probe of a narrow range under an armed window gate", () => {
       const top = Math.max(rate, Math.min(rate * span, quota) * (1 - c.ceilingMargin / 2))
       expect(Aimd.onSuccess(c, gated, T0, { sentAt: T0 - 2 }).rate).toBeCloseTo(top, 9)
       expect(Aimd.onSuccess(c, steady, T0, { sentAt: T0 - 2 }).rate).toBeCloseTo(Math.sqrt(rate * rate * span), 9)
+      // A wider range reaches above the quota (`capAtQuota`): probed to half a margin under its pace.
       const wide = { ...gated, ceilingHigh: rate * 1.3 }
-      expect(Aimd.onSuccess(c, wide, T0, { sentAt: T0 - 2 }).rate).toBeCloseTo(rate * Math.sqrt(1.3), 9)
+      const probed = Aimd.onSuccess(c, wide, T0, { sentAt: T0 - 2 })
+      expect(probed.rate).toBeCloseTo(quota * (1 - c.ceilingMargin / 2), 9)
+      expect(probed.ceilingHigh).toBeCloseTo(quota, 9)
+      expect(Aimd.onSuccess(c, { ...steady, ceilingHigh: rate * 1.3 }, T0, { sentAt: T0 - 2 }).rate).toBeCloseTo(rate * Math.sqrt(1.3), 9)
     }
   )
 })
