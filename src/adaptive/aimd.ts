@@ -84,7 +84,7 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
     case "hold":
       // No wall since resuming: the resumed rate is sustainable. The server's rate lies between it
       // and the wall's pace (`ceilingHigh`): probe into that range soon.
-      if (now - Math.max(s.cooldownUntil, s.lastDecreaseAt ?? 0) < holdMs(c, s)) return next
+      if (now - Math.max(s.cooldownUntil, s.lastDecreaseAt ?? 0) < provenHoldMs(c, s)) return next
       return { ...next, phase: "steady", ceiling: s.rate, probeAt: s.ceilingHigh !== null ? now : now + s.probeGapMs }
     case "steady":
       return now < s.probeAt ? next : probeStep(c, { ...next, probeStep: PROBE_STEP }, now)
@@ -123,10 +123,17 @@ export const onSuccess = (c: AimdConfig, s0: AimdState, now: number, info: Succe
  */
 const HOLD_EXCESS = 0.2
 
+/**
+ * The longest a hold after a change lasts, in `recoveryMs`: the burst's range tops its reading by three
+ * tokens of slack, so at a rate of 1/s a 1 s bucket would hold 20 s (0.2/s: 80 s) at half the wall.
+ */
+const HOLD_RECOVERIES = 4
+
 /** How long a hold lasts without a wall before its pace is taken as sustainable (see `HOLD_EXCESS`). */
-const holdMs = (c: AimdConfig, s: AimdState): number => {
+const provenHoldMs = (c: AimdConfig, s: AimdState): number => {
   const b = s.ceiling === null ? s.burstS?.[1] : undefined
-  return typeof b === "number" && Number.isFinite(b) && b > 0 ? Math.max(c.recoveryMs, Math.min(c.maxRetryAfterMs, (b * 1000) / HOLD_EXCESS)) : c.recoveryMs
+  const most = Math.min(c.maxRetryAfterMs, c.recoveryMs * HOLD_RECOVERIES)
+  return typeof b === "number" && Number.isFinite(b) && b > 0 ? Math.max(c.recoveryMs, Math.min(most, (b * 1000) / HOLD_EXCESS)) : c.recoveryMs
 }
 
 /**
@@ -142,7 +149,7 @@ const GATED_RANGE = 1.2
  * it: a 1 s log of 50 settled at 47.3-48.6 under a gate of 50 per 1.005 s); the gate keeps it off the wall.
  */
 const gatedTop = (c: AimdConfig, s: AimdState, gate: WindowGate.Gate): number =>
-  clamp(c, Math.max(s.rate, Math.min(s.ceilingHigh ?? s.rate, (gate.quota * 1000) / gate.windowMs) * (1 - c.ceilingMargin / 2)))
+  clamp(c, Math.max(s.rate, Math.min(s.ceilingHigh ?? s.rate, WindowGate.perSecond(gate)) * (1 - c.ceilingMargin / 2)))
 
 /**
  * The range a probe steps into, kept within an armed window quota (`windowGate.ts`) the plateau keeps
@@ -153,7 +160,7 @@ const gatedTop = (c: AimdConfig, s: AimdState, gate: WindowGate.Gate): number =>
  */
 const capAtQuota = (s: AimdState, gate: WindowGate.Gate | null): AimdState => {
   if (gate === null || !gate.armed || s.ceilingHigh === null || !WindowGate.keptUnder(gate, s.rate)) return s
-  const top = (gate.quota * 1000) / gate.windowMs
+  const top = WindowGate.perSecond(gate)
   return s.ceilingHigh > top ? { ...s, ceilingHigh: top } : s
 }
 
@@ -167,7 +174,9 @@ const probeStep = (c: AimdConfig, s0: AimdState, now: number): AimdState => {
   const s = capAtQuota(s0, gate)
   const high = s.ceilingHigh !== null && s.ceilingHigh > s.rate * (1 + PROBE_STEP) ? s.ceilingHigh : undefined
   const gated = (high !== undefined && high <= s.rate * GATED_RANGE || s !== s0) && gate !== null && gate.armed
-  const target = gated ? gatedTop(c, { ...s, ceilingHigh: high ?? null }, gate) : high !== undefined ? Math.sqrt(s.rate * high) : s.rate * (1 + s.probeStep)
+  // Capped at the quota, its pace is the top even within a step of the plateau (the guard below ends
+  // the probe when it leaves no room).
+  const target = gated ? gatedTop(c, s !== s0 ? s : { ...s, ceilingHigh: high ?? null }, gate) : high !== undefined ? Math.sqrt(s.rate * high) : s.rate * (1 + s.probeStep)
   // A gate whose pace leaves no step above the plateau ends the probe there: it stepped in place
   // each second, its step doubling for ever and no wall ever taken for a stray one.
   if (gated && target <= s.rate * (1 + PROBE_STEP / 2)) {

@@ -251,8 +251,8 @@ const oneWay = (s: AimdState): number | undefined => {
  * `windowMs`: the reading of the request sent at `sentAt` is stale by the requests sent since (the
  * pace's, at most), which reach the server after it, in this window or the next. With none of its
  * quota left for the next request, the key pauses until a request sent reaches the server after
- * the window's end (a shortest way before it), and no longer: whatever is sent then opens the next
- * window. Paused until the end instead, each window lost the way there (75 ms of 1 s, 50-100 ms
+ * the window's end (a shortest way before it, less `EARLY_SPREAD` of the round trip's spread far
+ * away), and no longer: whatever is sent then opens the next window. Paused until the end instead, each window lost the way there (75 ms of 1 s, 50-100 ms
  * away), and dated by counting readings back (answers overtake each other) some pauses ended early:
  * a wall and a whole-second Retry-After. An answer back before the pace's next slot (`due` < 1) has
  * none sent since: its last unit is the next request's (read as taken by a fraction of a request, each
@@ -284,7 +284,10 @@ const fixedWindow = (
   // 5-25 ms on a blocked loop 92.6 -> 91.1).
   const far = ((s.rttMs ?? 0) * s.rate) / 1000 >= FIXED_INFLIGHT * info.limit
   const spread = far ? Math.max(0, (s.rttMs ?? 0) - (s.rttMinMs ?? s.rttMs ?? 0)) : 0
-  const until = start + windowMs - way - EARLY_SPREAD * spread + ((s.rttMs ?? Infinity) * s.rate < 1000 ? way / 10 : 0)
+  // Bounded: the usual round trip is an average of samples up to a minute long, which a slow or
+  // long-tailed endpoint inflates (a spread of 2.8 s ended a 1 s window's pause 420 ms early).
+  const early = Math.min(EARLY_SPREAD * spread, way / 2, windowMs / 20)
+  const until = start + windowMs - way - early + ((s.rttMs ?? Infinity) * s.rate < 1000 ? way / 10 : 0)
   const due = (s.rate * Math.max(0, now - sentAt)) / 1000
   const left = info.remaining - (due < 1 ? 0 : due)
   const hold = due < 1 && left >= 1 && left < SPREAD && until > now

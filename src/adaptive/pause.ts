@@ -81,8 +81,8 @@ export const extendPause = (s: AimdState, until: number, now: number): AimdState
   // A pause `MOVED_MS` or more past the resume (an HTTP-date rounded to the next second), told before
   // it: the open cycle resumes there, as the pace did, unless its other cycle is the slow start's (see
   // `MOVED_MS`). Told after it, the pace resumed and sent: that stays in the log. A cycle with no
-  // other kept (the slow start's had too few successes) resumes where the pace did whatever the move
-  // (see `MOVED_MS`).
+  // other kept (the slow start's, or a limit change's, had too few successes) resumes where the pace
+  // did whatever the move (see `MOVED_MS`).
   const moved = open && now < r && (s.cycles.length === 0 || (far && s.cycles[s.cycles.length - 1]?.start === "empty"))
   // Told after a resume within a round trip of the wall: what was sent since met the same burst's
   // empty bucket; the cycle resumes at the new end, and the log pauses from now to it.

@@ -214,8 +214,8 @@ export const probeOpenRangeSoon = (rate: number, high: number, trusted: boolean)
   high > rate * (trusted ? FIRST_FIT_OPEN_RANGE : OPEN_RANGE)
 
 /**
- * A first fit whose slow start met its wall paced flat at `maxRate` (at least `FLAT_CAP` of it): that
- * cycle has the hold's shape (a full bucket drained at one pace), so the two walls do not separate
+ * A first fit whose slow start met its wall paced at `maxRate` (at least `FLAT_CAP` of it: its ramp
+ * capped, or nearly, so it drained the bucket at about one pace): that cycle has the hold's shape (a full bucket drained at one pace), so the two walls do not separate
  * rate from burst, and every rate of a range this wide (its top over its bottom) fits them: a 0.5 s
  * bucket of 50, docs understated 5x (maxRate 100), left 36-72 open, the best fit 37 to 63 by noise:
  * a probe's wall, or stray walls stepping down from 60, each a whole pause.
@@ -232,7 +232,7 @@ const FLAT_RANGE = 1.5
  * @category decisions
  */
 export const flatFirstRate = (fit: Pick<Fit, "low" | "high">, flat: boolean): number | undefined =>
-  flat && fit.low > 0 && fit.high > fit.low * FLAT_RANGE ? Math.sqrt(fit.low * fit.high) : undefined
+  flat && fit.low > 0 && Number.isFinite(fit.high) && fit.high > fit.low * FLAT_RANGE ? Math.sqrt(fit.low * fit.high) : undefined
 
 /** Whether the slow start (the cycle `full`) met its wall paced at `maxRate` (see `FLAT_CAP`). */
 const flatStart = (c: AimdConfig, s: AimdState, full: Cycle | undefined): boolean =>
@@ -326,7 +326,7 @@ const CHANGED_AGREE = 0.35
  * rate (`rateAtBurst`): the cycle from the change's wall, or from the hold's after it, read so at once
  * instead of holding at half the pace, then a quarter below the next wall, then probing (two walls
  * more, each a whole pause). Only when the rates the burst's range reads agree (`CHANGED_AGREE`): a
- * burst of a tenth of a second, or a slow start's wall far away, is read too loosely. Not with a window
+ * burst of a tenth of a second is read too loosely. Not with a window
  * quota kept under (`wallWindow.ts` reads that). Buckets dropped 50 -> 20, 8 seeds: 0.5 s 32 fibers
  * 50-100 ms away 94.0 -> 95.9%, HTTP-date there 90.0 -> 93.0%, 1 s near by 98.2 -> 99.9% (cold 98.6 -> 100.5%).
  */
@@ -359,7 +359,7 @@ const fittedDecision = (
   good: Fit,
   at: { readonly least: number; readonly pauseMs: number; readonly pinned: boolean; readonly first: boolean; readonly lower: number; readonly wallPace: number; readonly flat: boolean }
 ): Decision => {
-  const mid = at.first ? flatFirstRate(good, at.flat) : undefined
+  const mid = flatFirstRate(good, at.flat)
   const rate = Math.max(at.least, (mid ?? good.rate) * (1 - c.ceilingMargin / 2))
   const cut = rate === at.least && at.pauseMs < CHEAP_PAUSE_MS
   const high = at.pinned || at.first ? Math.max(good.high, at.wallPace * RESUME_BELOW_WALL) : cut ? Math.max(good.high, at.wallPace) : good.high

@@ -55,7 +55,7 @@ const documentedQuota = (c: AimdConfig, s: AimdState, d: Decision, last: Cycle, 
  * quarter second or more of its rate absorbs; then the probe settles at the docs' plateau.
  */
 const tested = (d: Decision, window: { readonly quota: number; readonly windowMs: number }): Decision => {
-  const rate = ((window.quota * 1000) / window.windowMs) * (1 + WINDOW_TEST)
+  const rate = WindowGate.perSecond(window) * (1 + WINDOW_TEST)
   return { ...d, rate, phase: "probe", ceiling: d.rate, ceilingHigh: rate, probeSoon: false, window: { ...window, armed: false } }
 }
 
@@ -71,7 +71,7 @@ const tested = (d: Decision, window: { readonly quota: number; readonly windowMs
 export const aboveWindow = (c: AimdConfig, s: AimdState, wallPace: number, d: Decision): Decision => {
   const g = s.windowGate
   if (s.phase !== "probe" || g === null || g === undefined || d.stray) return d
-  const perWindow = (g.quota * 1000) / g.windowMs
+  const perWindow = WindowGate.perSecond(g)
   const rate = perWindow * (1 - c.ceilingMargin / 2)
   return wallPace > perWindow && d.rate < rate
     ? { ...d, rate, phase: "steady", ceiling: perWindow, ceilingHigh: null, probeSoon: false, priorValid: false, fitted: true }
@@ -165,7 +165,7 @@ const GATED_STEPS = 3.5
 const underGate = (c: AimdConfig, s: AimdState, d: Decision, wallPace: number, now: number): Decision | undefined => {
   const g = WindowGate.sane(s.windowGate, now)
   if (g === null || !WindowGate.active(g, now) || s.phase !== "hold" || d.stray || (d.phase === "hold" && d.ceiling === null)) return undefined
-  const perWindow = (g.quota * 1000) / g.windowMs
+  const perWindow = WindowGate.perSecond(g)
   const floor = perWindow * (1 - c.ceilingMargin * GATED_STEPS)
   const rate = Math.max(floor, Math.min(s.rate, perWindow) * (1 - c.ceilingMargin))
   if (wallPace > perWindow || d.rate >= rate || s.rate <= floor * 1.001) return undefined

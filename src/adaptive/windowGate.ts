@@ -133,7 +133,7 @@ export const sane = (g: Gate | null | undefined, now: number): Gate | null => {
     (g.rttMs === null || (Number.isFinite(g.rttMs) && g.rttMs >= 0)) && (g.within === null || Number.isFinite(g.within))
   if (!ok) return null
   // A pace outside what `paceCap` sets (a corrupted store) would stall the key or overrun the quota.
-  const rate = (g.quota * 1000) / g.windowMs
+  const rate = perSecond(g)
   const pace = g.pace
   if (pace !== null && pace !== undefined && !(typeof pace === "number" && pace >= rate / 2 && pace <= rate)) return sane({ ...g, pace: null }, now)
   const ahead = g.log.length > 0 && g.log[g.log.length - 1]! > now
@@ -141,6 +141,14 @@ export const sane = (g: Gate | null | undefined, now: number): Gate | null => {
     ? { ...g, log: g.log.map((t) => Math.min(t, now)), within: g.within === null ? null : Math.min(g.within, now) }
     : g
 }
+
+/**
+ * The gate's quota as a rate per second.
+ *
+ * @since 0.3.0
+ * @category getters
+ */
+export const perSecond = (g: Pick<Gate, "quota" | "windowMs">): number => (g.quota * 1000) / g.windowMs
 
 /**
  * Whether a pace of `rate` keeps under the gate's quota (a sane gate, or `null`: none). Above it (a

@@ -259,18 +259,21 @@ describe("Aimd state machine", () => {
     expect(heldAt(c, changedHold(c, [0.9, 1.1]), 3100)).toBe("hold")
     expect(heldAt(c, changedHold(c, [0.9, 1.1]), 5400)).toBe("hold")
     expect(heldAt(c, changedHold(c, [0.9, 1.1]), 5600)).toBe("steady")
+    // A long bucket's at a low rate (its range's slack of 3 requests is 3 s at 1/s) at most four recoveries.
+    expect(heldAt(c, changedHold(c, [2, 5]), 11_900)).toBe("hold")
+    expect(heldAt(c, changedHold(c, [2, 5]), 12_100)).toBe("steady")
     // A small bucket's hold is the usual one.
     expect(heldAt(c, changedHold(c, [0.1, 0.3]), 3100)).toBe("steady")
   })
 
   prop(
-    "a hold after a limit change lasts at least recoveryMs and at most maxRetryAfterMs, whatever the stored burst",
+    "a hold after a limit change lasts at least recoveryMs and at most maxRetryAfterMs and four recoveries, whatever the stored burst",
     [fc.tuple(fc.double(), fc.double()), fc.integer({ min: 1000, max: 600_000 })],
     ([burstS, maxRetryAfterMs]) => {
       const c = config(50, { maxRetryAfterMs })
       const s = changedHold(c, burstS)
       expect(heldAt(c, s, c.recoveryMs - 1)).toBe("hold")
-      expect(heldAt(c, s, Math.max(c.recoveryMs, maxRetryAfterMs))).toBe("steady")
+      expect(heldAt(c, s, Math.max(c.recoveryMs, Math.min(maxRetryAfterMs, 4 * c.recoveryMs)))).toBe("steady")
     }
   )
 
