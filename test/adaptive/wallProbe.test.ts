@@ -281,6 +281,26 @@ describe("the range a fit leaves open", () => {
     }
   )
 
+  prop(
+    "a fit crediting less than 0.1 s of burst resumes at the geometric middle of its rate and the lowest rate open, inside them; a fit with a burst keeps its rate",
+    [fc.double({ min: 0.01, max: 1e4, noNaN: true }), fc.double({ min: 0.2, max: 1, noNaN: true }), fc.double({ min: 0, max: 2, noNaN: true })],
+    ([rate, share, burstS]) => {
+      const low = rate * share
+      const mid = Wall.thinBurstRate({ rate, low, burst: rate * burstS })
+      if (!(burstS < 0.1)) expect(mid).toBeUndefined()
+      else {
+        expect(mid).toBeCloseTo(Math.sqrt(low * rate), 6)
+        expect(mid!).toBeGreaterThanOrEqual(low * (1 - 1e-12))
+        expect(mid!).toBeLessThanOrEqual(rate * (1 + 1e-12))
+      }
+    }
+  )
+
+  it("a 0.1 s bucket of 50 fitted 51.0 with 3.3 requests (46.1 open) resumes under 50", () => {
+    expect(Wall.thinBurstRate({ rate: 51, low: 46.1, burst: 3.3 })).toBeCloseTo(48.49, 1)
+    expect(Wall.thinBurstRate({ rate: 47.2, low: 46.4, burst: 5.7 })).toBeUndefined()
+  })
+
   it("the 0.5 s bucket's flat first fit (36-72 open for 50) resumes near 50, not at either end", () => {
     expect(Wall.flatFirstRate({ low: 36.2, high: 72 }, true)).toBeCloseTo(51.05, 1)
     expect(Wall.flatFirstRate({ low: 36.2, high: 72 }, false)).toBeUndefined()
