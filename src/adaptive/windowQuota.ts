@@ -61,6 +61,10 @@ const windowCycle = (cycle: Cycle, pauseMs: number): boolean =>
  * sent). A reading from it is weaker: a bucket's last window before a wall holds its rate's share and
  * its burst, and its next cycle at `r + burst / pause` accepts as many (a 0.5 s bucket of 50 whose
  * slow start met the wall at 100, resumed at 75: read as 74), so the caller only keeps under it.
+ * `lastWindow`, likewise for `last` when it lasted longer than two pauses too (a hold and its probe,
+ * 32 fibers away: a 1 s log's walls at 53 and 49 read as a bucket, held at 44), read only with
+ * `prevLastWindow`; paces `LAST_WINDOWS_APART` apart suffice: a log's last second before its walls
+ * sent 49.0-50.6 at 52-62, a 0.2 s bucket of 50's 53.2-57.8 at 57-72, 3-7% apart.
  *
  * @since 0.2.0
  * @category math
