@@ -122,8 +122,12 @@ export const decideAtWall = (
   const spanMs = last.resumeAt - last.from
   // A slow start of seconds read by its last window: kept under, no floor (see `windowRate`). A 1 s
   // log, docs understated: 81.6 -> 87.2% (as a floor 90.6%, but a 0.5 s bucket's 87.7 -> 86.1%).
+  // The last window is the pause's whole seconds (the gate's): over the pause itself, 32 fibers away,
+  // a log of 50 per second read 57 per 1.17 s, a gate that never bound. A probe's long cycle too:
+  // 8 seeds, 32 fibers away 77.1 -> 80.8%, a busy loop 80.6 -> 84.0%.
+  const wholeMs = Math.max(1000, Math.floor(spanMs / 1000) * 1000)
   const weak = quota === undefined && !d.stray && prev !== undefined
-    ? windowRate(prev, last, paceAt(s, prev.wallAt), wallPace, sentBetween(s.paceLog, prev.wallAt - spanMs, prev.wallAt))
+    ? windowRate(prev, last, paceAt(s, prev.wallAt), wallPace, sentBetween(s.paceLog, prev.wallAt - wholeMs, prev.wallAt), 0, sentBetween(s.paceLog, wallAt - wholeMs, wallAt))
     : undefined
   // A window read there belies the burst a trusted first fit credited: its range is probed soon.
   const untrusted = d.trustedHigh === undefined ? d : { ...d, ceilingHigh: d.trustedHigh, probeSoon: true }

@@ -27,6 +27,8 @@ const MIN_ACCEPTED = 10
 const SAME_COUNT = 0.02
 /** …at paces at least this share apart. */
 const PACES_APART = 0.2
+/** Paces this share apart suffice when both cycles are read by their last window (see `windowRate`). */
+const LAST_WINDOWS_APART = 0.1
 /**
  * At most this many answers are taken for late: 100-300 ms away a round trip holds tens, and so
  * credited, a 1 s bucket 32 fibers away, docs overstated, was read as a window (91.5 -> 88.9%, 429s
@@ -59,6 +61,10 @@ const windowCycle = (cycle: Cycle, pauseMs: number): boolean =>
  * sent). A reading from it is weaker: a bucket's last window before a wall holds its rate's share and
  * its burst, and its next cycle at `r + burst / pause` accepts as many (a 0.5 s bucket of 50 whose
  * slow start met the wall at 100, resumed at 75: read as 74), so the caller only keeps under it.
+ * `lastWindow`, likewise for `last` when it lasted longer than two pauses too (a hold and its probe,
+ * 32 fibers away: a 1 s log's walls at 53 and 49 read as a bucket, held at 44), read only with
+ * `prevLastWindow`; paces `LAST_WINDOWS_APART` apart suffice: a log's last second before its walls
+ * sent 49.0-50.6 at 52-62, a 0.2 s bucket of 50's 53.2-57.8 at 57-72, 3-7% apart.
  *
  * @since 0.2.0
  * @category math
@@ -69,22 +75,24 @@ export const windowRate = (
   prevPace: number,
   lastPace: number,
   prevLastWindow?: number,
-  late = 0
+  late = 0,
+  lastWindow?: number
 ): number | undefined => {
   const pauseMs = last.resumeAt - last.from
   const long = prev.wallAt - prev.resumeAt > pauseMs * WITHIN_PAUSES
-  const [a, b] = [long && prevLastWindow !== undefined ? Math.round(prevLastWindow) : prev.accepted, last.accepted]
+  const lastLong = last.wallAt - last.resumeAt > pauseMs * WITHIN_PAUSES && lastWindow !== undefined && long && prevLastWindow !== undefined
+  const [a, b] = [long && prevLastWindow !== undefined ? Math.round(prevLastWindow) : prev.accepted, lastLong ? Math.round(lastWindow) : last.accepted]
   if (a === undefined || b === undefined || last.start !== "empty" || Math.min(a, b) < MIN_ACCEPTED) return undefined
   const emptied = windowCycle(prev, pauseMs)
   // A window holds what it accepted within it: a cycle much longer than the pause (a slow start of
   // seconds) accepted more than a window's quota, and its count matching is chance.
-  const within = (!long || prevLastWindow !== undefined) && last.wallAt - last.resumeAt <= pauseMs * WITHIN_PAUSES
+  const within = (!long || prevLastWindow !== undefined) && (lastLong || last.wallAt - last.resumeAt <= pauseMs * WITHIN_PAUSES)
   // The last count may lack answers still on their way at its wall (`late`), never hold more: a
   // round trip of 10-50 ms and a busy event loop left a 1 s log's 50 counted as 48, and the hold
   // below it met the log's wall at 97% of its quota and fitted it at 27-33 (`blocked` net).
   const short = a >= LATE_MIN_COUNT ? Math.max(0, Math.min(late, LATE_MAX, a - b)) : 0
   const same = Math.abs(a - b - short) <= SAME_COUNT * Math.max(a, b)
-  const apart = Math.abs(prevPace - lastPace) >= PACES_APART * Math.max(prevPace, lastPace)
+  const apart = Math.abs(prevPace - lastPace) >= (lastLong ? LAST_WINDOWS_APART : PACES_APART) * Math.max(prevPace, lastPace)
   return emptied && within && same && apart && pauseMs >= MIN_PAUSE_MS ? ((b + short) * 1000) / pauseMs : undefined
 }
 

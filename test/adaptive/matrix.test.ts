@@ -55,7 +55,9 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // d 79.3% before a limit change read the quota kept under again (`changedQuota`).
   // b 86.7% (0.91) before a probe from a plateau under an armed quota stepped no higher than it
   // (`capAtQuota`): the hold after the slow start's wall probed towards its pace and met the log's wall.
-  ["sliding 1s RA=s", "delayed", "", { a: [89.5, 0.94], b: [90.5, 0.955], d: [85.5, 0.915] }],
+  // c 77.1% (0.81) before a probe's long cycle was read by its last second against the slow start's
+  // (`windowRate`): its walls at 53 then 49 read as a bucket, held at 44.
+  ["sliding 1s RA=s", "delayed", "", { a: [89.5, 0.94], b: [90.5, 0.955], c: [80, 0.84], d: [85.5, 0.915] }],
   // c 87.0% (8 seeds) before a fit pinned to the lower bound against the slow start's wall was dropped.
   // b / d 93.8 / 94.1% (0.952 / 0.945) before the stall gate's slot per stall (`stallGate.ts`), which
   // a bucket absorbing a stall's backlog loses. d 93.1% (0.935) while a lone late answer paused too
@@ -158,7 +160,8 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // d 85.3% before a limit change read the quota kept under again (`changedQuota`).
   // b 87.7% (0.93) before a wall while holding under an armed gate in force moved the plateau a margin,
   // not to a fit (`underGate`): that seed's hold at 48.6 fitted at 33.7, 72.7 -> 86.9%.
-  ["sliding 1s RA=s", "blocked", "slog-1s", { b: [89, 0.95], d: [88.5, 0.945] }],
+  // c 80.6% (0.86) before a probe's long cycle was read by its last second (`windowRate`).
+  ["sliding 1s RA=s", "blocked", "slog-1s", { b: [89, 0.95], c: [83, 0.89], d: [88.5, 0.945] }],
   // A 0.1 s bucket there: stray walls on the docs' plateau, each a whole-second pause; the bench's
   // tb-100ms 81.9-96.7%. Traced: a server stall held 6-7 requests the in-flight cap (twice a round
   // trip the blocks stretched) let through, where the bucket holds 5. a 87.6 / b 77.6% (0.925 /

@@ -173,6 +173,24 @@ describe("a slow start of seconds read by its last window", () => {
   )
 })
 
+describe("two cycles of seconds read by their last windows", () => {
+  prop(
+    "a log of L per window: both walls' last windows sent L at paces a tenth apart reads as L per pause; counts apart, paces closer, or one count missing: no reading",
+    [fc.integer({ min: 10, max: 1000 }), fc.integer({ min: 1000, max: 5000 }), fc.double({ min: 2.01, max: 10, noNaN: true }), fc.double({ min: 1.12, max: 2, noNaN: true })],
+    ([quota, pauseMs, lastedPauses, apart]) => {
+      const wallAt = Math.round(pauseMs * lastedPauses)
+      const prev: Cycle = { start: "full", from: 0, resumeAt: 0, wallAt, accepted: quota * 3 }
+      const last: Cycle = { start: "empty", from: wallAt, resumeAt: wallAt + pauseMs, wallAt: wallAt + pauseMs + wallAt, accepted: quota * 3 }
+      const pace = (quota * 1000) / pauseMs
+      expect(windowRate(prev, last, pace * apart, pace, quota, 0, quota)).toBeCloseTo(pace, 9)
+      expect(windowRate(prev, last, pace * 1.05, pace, quota, 0, quota)).toBeUndefined()
+      expect(windowRate(prev, last, pace * apart, pace, quota, 0, Math.ceil(quota * 1.1) + 1)).toBeUndefined()
+      expect(windowRate(prev, last, pace * apart, pace, undefined, 0, quota)).toBeUndefined()
+      expect(windowRate(prev, last, pace * apart, pace, quota)).toBeUndefined()
+    }
+  )
+})
+
 describe("a window quota read again after the limit changed", () => {
   prop(
     "a cycle from an empty window walled within a window reads as its count when under the old quota; a pause shorter than the window, a wall later, a count at or above the old quota (with the answers still on their way) or under 10 reads nothing",
