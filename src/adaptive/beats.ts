@@ -1,0 +1,48 @@
+/**
+ * Tells a limiter's bare 503s from random ones by their rhythm (pure; plain data).
+ *
+ * A pace a little above a limiter that answers 503 (nginx `limit_req`, GCRA) meets it at a steady
+ * period once its burst is spent: one request in excess every `1 / (pace − limit)` s (51/s for 50:
+ * every ~1 s, traced 940-1040 ms apart, 8 fibers 1-2 ms away). At a share of 2% that is as frequent
+ * as noise, and the usual-share test (`softTrial.shouldTry`) cannot tell them apart. Random failures
+ * come apart irregularly (geometric): over the last `INTERVALS` intervals their coefficient of
+ * variation was never under 0.2 (5-20% noise against nginx and buckets, 50-100 ms away too, 3 seeds,
+ * 20-150 failures a run), a limiter's 0.02-0.05.
+ *
+ * @since 0.2.0
+ */
+
+/** Intervals the rhythm is judged over: their coefficient of variation of six exponential draws is under `REGULAR` about once in 10^5. */
+export const INTERVALS = 6
+/** The coefficient of variation under which the failures beat at a period. */
+const REGULAR = 0.12
+
+/**
+ * The last `INTERVALS + 1` failure instants with `t` appended (an earlier `t`, from a shared store's
+ * older state or a reordered answer, starts afresh).
+ *
+ * @since 0.2.0
+ * @category transitions
+ */
+export const beat = (times: ReadonlyArray<number> | undefined, t: number): ReadonlyArray<number> => {
+  const xs = times ?? []
+  const last = xs[xs.length - 1]
+  if (last !== undefined && !(t >= last)) return [t]
+  return [...xs, t].slice(-(INTERVALS + 1))
+}
+
+/**
+ * Whether the failures at `times` beat at a period: `INTERVALS` intervals, each positive, whose
+ * coefficient of variation is under `REGULAR`.
+ *
+ * @since 0.2.0
+ * @category decisions
+ */
+export const regular = (times: ReadonlyArray<number> | undefined): boolean => {
+  if (times === undefined || times.length < INTERVALS + 1) return false
+  const iv = times.slice(1).map((t, i) => t - times[i]!)
+  if (!iv.every((x) => Number.isFinite(x) && x > 0)) return false
+  const mean = iv.reduce((a, b) => a + b, 0) / iv.length
+  const sd = Math.sqrt(iv.reduce((a, b) => a + (b - mean) ** 2, 0) / iv.length)
+  return sd < REGULAR * mean
+}
