@@ -5,17 +5,17 @@
  * period once its burst is spent: one request in excess every `1 / (pace − limit)` s (51/s for 50:
  * every ~1 s, traced 940-1040 ms apart, 8 fibers 1-2 ms away). At a share of 2% that is as frequent
  * as noise, and the usual-share test (`softTrial.shouldTry`) cannot tell them apart. Random failures
- * come apart irregularly (geometric): over the last `INTERVALS` intervals their coefficient of
+ * come apart irregularly (geometric): over the last 6 intervals their coefficient of
  * variation was never under 0.2 (5-20% noise against nginx and buckets, 50-100 ms away too, 3 seeds,
  * 20-150 failures a run), a limiter's 0.02-0.05.
  *
  * @since 0.2.0
  */
 
-/** Intervals the rhythm is judged over: their coefficient of variation of six exponential draws is under `REGULAR` about once in 10^5. */
-export const INTERVALS = 6
+/** Intervals the rhythm is judged over: five exponential draws have a coefficient of variation under `REGULAR` about once in 4000. */
+export const INTERVALS = 5
 /** The coefficient of variation under which the failures beat at a period. */
-const REGULAR = 0.12
+const REGULAR = 0.1
 
 /**
  * The last `INTERVALS + 1` failure instants with `t` appended (an earlier `t`, from a shared store's

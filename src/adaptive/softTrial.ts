@@ -79,6 +79,13 @@ const MIN_FAILURES = 3
  */
 const ABOVE_USUAL = 0.04
 const TRY_P = 0.02
+/**
+ * A rhythm starts a trial only against a usual share this low: above it noise makes its own failures
+ * among the limiter's, and a trial the rhythm started at their low share cut too little, found them
+ * going on, and restored the pace above the limit (20% noise, a drop to 20: 3.6 -> 4.1% 503s local,
+ * 3.3 -> 4.3% 50-100 ms away, 3 seeds).
+ */
+const RHYTHM_USUAL = 0.05
 /** The cut leaves this margin under the limit the share implies. */
 const MARGIN = 0.025
 /** …and cuts at most to this share of the pace (a share of 25% is a wall's business). */
@@ -182,7 +189,7 @@ export const heldClean = (w: Watch, baseline: number): boolean => poissonTail(w.
 export const shouldTry = (w: Watch, baseline: number): boolean => {
   if (w.trial !== null || w.n < MIN_ANSWERS || w.k < MIN_FAILURES) return false
   const usual = Math.min(baseline, w.usual ?? baseline)
-  return w.k / w.n >= usual + ABOVE_USUAL || poissonTail(w.k, usual * w.n) < TRY_P || Beats.regular(w.beats)
+  return w.k / w.n >= usual + ABOVE_USUAL || poissonTail(w.k, usual * w.n) < TRY_P || (usual <= RHYTHM_USUAL && Beats.regular(w.beats))
 }
 
 /**
