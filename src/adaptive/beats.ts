@@ -13,9 +13,9 @@
  */
 
 /** Intervals the rhythm is judged over: five exponential draws have a coefficient of variation under `REGULAR` about once in 4000. */
-export const INTERVALS = 5
+export const INTERVALS = 4
 /** The coefficient of variation under which the failures beat at a period. */
-const REGULAR = 0.1
+const REGULAR = 0.08
 
 /**
  * The last `INTERVALS + 1` failure instants with `t` appended (an earlier `t`, from a shared store's
