@@ -115,7 +115,7 @@ const tried = (c: Aimd.AimdConfig, s: Aimd.AimdState, soft: boolean, sentAt: num
   const w0 = watchOf(prev?.mode === "probe" ? null : prev, at, s.soft.baseline)
   const rtt = s.rttMs ?? 0
   const pastTrial = w0.trial !== null && (sentAt === undefined || sentAt >= w0.trial.at + rtt)
-  const w = SoftTrial.record(w0, soft, sentAt === undefined || sentAt >= at + rtt, pastTrial)
+  const w = SoftTrial.record(w0, soft, sentAt === undefined || sentAt >= at + rtt, pastTrial, sentAt)
   const steady = s.phase === "steady"
   if (w.trial === null) {
     const usual = Math.min(s.soft.baseline, w.usual ?? s.soft.baseline)

@@ -132,9 +132,12 @@ describe("late feedback", () => {
     // hold sat 9% above the limit), delayed b / c 2.12 / 1.19 -> 1.22 / 1.03% (goodput 98.5 / 95.3 ->
     // 96.7 / 94.9: the floor of c lowered from 95, that of blocked b from 95.5, 95.8 -> 95.3 with 0.97
     // -> 0.64%), lagged b / c 3.77 / 8.94 -> 2.88 / 7.44%, local d 1.48 -> 1.10%, cold d 1.60 -> 0.94%.
+    // Since 503s beating at a period start a trial (`beats.ts`; a plateau at 51 for 50 meets ~1 a
+    // second, a share noise would make), 8 seeds: local b / c 1.40 / 0.79 -> 0.96 / 0.70% (goodput
+    // 99.8 / 97.3 -> 98.9 / 97.1%).
     const cells = [
       ["delayed", "b", 1.35, 96], ["delayed", "c", 1.15, 94.5], ["lagged", "b", 3.1, 96], ["lagged", "c", 7.7, 95.5],
-      ["local", "b", 1.5, 96], ["local", "c", 0.9, 96], ["local", "d", 1.25, 96], ["cold", "b", 0.8, 96], ["cold", "c", 0.7, 96],
+      ["local", "b", 1, 98.5], ["local", "c", 0.8, 96], ["local", "d", 1.25, 96], ["cold", "b", 0.8, 96], ["cold", "c", 0.7, 96],
       ["cold", "d", 1.05, 96], ["blocked", "b", 0.75, 95], ["blocked", "c", 1.55, 96]
     ] as const
     for (const [net, sc, max, goodput] of cells) {
