@@ -5,6 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import * as Aimd from "../../src/adaptive/aimd.js"
+import * as FitResume from "../../src/adaptive/fitResume.js"
 import * as Wall from "../../src/adaptive/wallDecision.js"
 import * as WallWindow from "../../src/adaptive/wallWindow.js"
 import * as WindowGate from "../../src/adaptive/windowGate.js"
@@ -249,8 +250,8 @@ describe("the range a fit leaves open", () => {
     [rate, fc.double({ min: 0, max: 3, noNaN: true })],
     ([r, share]) => {
       const high = r * share
-      const soon = Wall.probeOpenRangeSoon(r, high, false)
-      const trusted = Wall.probeOpenRangeSoon(r, high, true)
+      const soon = FitResume.probeOpenRangeSoon(r, high, false)
+      const trusted = FitResume.probeOpenRangeSoon(r, high, true)
       expect(soon).toBe(high > r * 1.05)
       expect(trusted).toBe(high > r * 1.2)
       if (trusted) expect(soon).toBe(true)
@@ -261,8 +262,8 @@ describe("the range a fit leaves open", () => {
     "a first fit credits a burst 30% over a lower bound measured; with none (0) it credits nothing",
     [fc.double({ min: 0.01, max: 1e4, noNaN: true }), fc.double({ min: 0, max: 1e4, noNaN: true })],
     ([rate, lower]) => {
-      expect(Wall.creditsBurst(rate, lower)).toBe(lower > 0 && rate > lower * 1.3)
-      expect(Wall.creditsBurst(rate, 0)).toBe(false)
+      expect(FitResume.creditsBurst(rate, lower)).toBe(lower > 0 && rate > lower * 1.3)
+      expect(FitResume.creditsBurst(rate, 0)).toBe(false)
     }
   )
 
@@ -271,7 +272,7 @@ describe("the range a fit leaves open", () => {
     [fc.double({ min: 0.01, max: 1e4, noNaN: true }), fc.double({ min: 1, max: 4, noNaN: true }), fc.boolean()],
     ([low, ratio, flat]) => {
       const high = low * ratio
-      const mid = Wall.flatFirstRate({ low, high }, flat)
+      const mid = FitResume.flatFirstRate({ low, high }, flat)
       if (!flat || !(high > low * 1.5)) expect(mid).toBeUndefined()
       else {
         expect(mid).toBeCloseTo(Math.sqrt(low * high), 6)
@@ -286,7 +287,7 @@ describe("the range a fit leaves open", () => {
     [fc.double({ min: 0.01, max: 1e4, noNaN: true }), fc.double({ min: 0.2, max: 1, noNaN: true }), fc.double({ min: 0, max: 2, noNaN: true })],
     ([rate, share, burstS]) => {
       const low = rate * share
-      const mid = Wall.thinBurstRate({ rate, low, burst: rate * burstS })
+      const mid = FitResume.thinBurstRate({ rate, low, burst: rate * burstS })
       if (!(burstS < 0.1)) expect(mid).toBeUndefined()
       else {
         expect(mid).toBeCloseTo(Math.sqrt(low * rate), 6)
@@ -297,19 +298,19 @@ describe("the range a fit leaves open", () => {
   )
 
   it("a 0.1 s bucket of 50 fitted 51.0 with 3.3 requests (46.1 open) resumes under 50", () => {
-    expect(Wall.thinBurstRate({ rate: 51, low: 46.1, burst: 3.3 })).toBeCloseTo(48.49, 1)
-    expect(Wall.thinBurstRate({ rate: 47.2, low: 46.4, burst: 5.7 })).toBeUndefined()
+    expect(FitResume.thinBurstRate({ rate: 51, low: 46.1, burst: 3.3 })).toBeCloseTo(48.49, 1)
+    expect(FitResume.thinBurstRate({ rate: 47.2, low: 46.4, burst: 5.7 })).toBeUndefined()
   })
 
   it("the 0.5 s bucket's flat first fit (36-72 open for 50) resumes near 50, not at either end", () => {
-    expect(Wall.flatFirstRate({ low: 36.2, high: 72 }, true)).toBeCloseTo(51.05, 1)
-    expect(Wall.flatFirstRate({ low: 36.2, high: 72 }, false)).toBeUndefined()
+    expect(FitResume.flatFirstRate({ low: 36.2, high: 72 }, true)).toBeCloseTo(51.05, 1)
+    expect(FitResume.flatFirstRate({ low: 36.2, high: 72 }, false)).toBeUndefined()
   })
 
   it("10-20% open above a trusted first fit waits for the probe interval; the same range above any other fit is probed soon", () => {
-    expect(Wall.probeOpenRangeSoon(49.9, 56.7, true)).toBe(false)
-    expect(Wall.probeOpenRangeSoon(49.9, 56.7, false)).toBe(true)
-    expect(Wall.probeOpenRangeSoon(37.4, 69.9, true)).toBe(true)
+    expect(FitResume.probeOpenRangeSoon(49.9, 56.7, true)).toBe(false)
+    expect(FitResume.probeOpenRangeSoon(49.9, 56.7, false)).toBe(true)
+    expect(FitResume.probeOpenRangeSoon(37.4, 69.9, true)).toBe(true)
   })
 })
 
