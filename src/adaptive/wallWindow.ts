@@ -47,6 +47,14 @@ const documentedQuota = (c: AimdConfig, s: AimdState, d: Decision, last: Cycle, 
 }
 
 /**
+ * `d` made a plateau at `rate` kept under a window quota's pace `perWindow` (its ceiling), nothing
+ * open above it to probe soon and the docs no longer the prior: what a quota read from the walls
+ * decides (`aboveWindow`, `changedWindow`, `underGate`).
+ */
+const underQuota = (d: Decision, rate: number, perWindow: number, fitted: boolean): Decision =>
+  ({ ...d, rate, phase: "steady", ceiling: perWindow, ceilingHigh: null, probeSoon: false, priorValid: false, fitted })
+
+/**
  * The docs' quota read once, tested: one cycle cannot tell a window from a bucket holding about as
  * much (a 50/s bucket of 0.23-0.26 s also accepts ~50 by the slow start's wall; gated at once, it
  * paused ~600 times a run: 98.4 -> 95.8%). So the gate waits unarmed for a second cycle from an
@@ -74,7 +82,7 @@ export const aboveWindow = (c: AimdConfig, s: AimdState, wallPace: number, d: De
   const perWindow = WindowGate.perSecond(g)
   const rate = perWindow * (1 - c.ceilingMargin / 2)
   return wallPace > perWindow && d.rate < rate
-    ? { ...d, rate, phase: "steady", ceiling: perWindow, ceilingHigh: null, probeSoon: false, priorValid: false, fitted: true }
+    ? underQuota(d, rate, perWindow, true)
     : d
 }
 
@@ -148,9 +156,8 @@ const changedWindow = (c: AimdConfig, s: AimdState, d: Decision, last: Cycle, la
   if (g === null || g === undefined || !g.armed || d.stray || d.phase !== "hold" || d.ceiling !== null) return undefined
   const quota = changedQuota(last, g.quota, g.windowMs, late)
   if (quota === undefined) return undefined
-  const perWindow = (quota * 1000) / g.windowMs
-  const rate = perWindow * (1 - c.ceilingMargin / 2)
-  return { ...d, rate, phase: "steady", ceiling: perWindow, ceilingHigh: null, probeSoon: false, priorValid: false, fitted: true, window: { quota, windowMs: g.windowMs } }
+  const perWindow = WindowGate.perSecond({ quota, windowMs: g.windowMs })
+  return { ...underQuota(d, perWindow * (1 - c.ceilingMargin / 2), perWindow, true), window: { quota, windowMs: g.windowMs } }
 }
 
 /** How many margins under an armed gate's quota walls met under it may move the plateau (`underGate`). */
@@ -173,7 +180,7 @@ const underGate = (c: AimdConfig, s: AimdState, d: Decision, wallPace: number, n
   const floor = perWindow * (1 - c.ceilingMargin * GATED_STEPS)
   const rate = Math.max(floor, Math.min(s.rate, perWindow) * (1 - c.ceilingMargin))
   if (wallPace > perWindow || d.rate >= rate || s.rate <= floor * 1.001) return undefined
-  return { ...d, rate, phase: "steady", ceiling: perWindow, ceilingHigh: null, probeSoon: false, priorValid: false, fitted: false }
+  return underQuota(d, rate, perWindow, false)
 }
 
 /**
