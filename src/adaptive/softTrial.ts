@@ -60,6 +60,11 @@ export interface Watch {
   readonly usual?: number | undefined
   /** When the last soft failures counted were sent (`beats.ts`): a rhythm is a limiter's. */
   readonly beats?: ReadonlyArray<number> | undefined
+  /**
+   * The cut of a trial that found noise, the pace restored since: the same decision's failures above
+   * the usual share again are the limiter's, and the pace returns to that cut (`observe.ts`).
+   */
+  readonly retest?: number | undefined
   readonly trial: Trial | null
 }
 
@@ -129,7 +134,7 @@ const finite = (...xs: ReadonlyArray<number | undefined>): boolean => xs.every((
  * @category guards
  */
 export const sane = (w: Watch | null | undefined): w is Watch =>
-  w != null && finite(w.since, w.n, w.k, w.floor, w.from, w.usual) && (w.beats === undefined || (Array.isArray(w.beats) && finite(...w.beats))) &&
+  w != null && finite(w.since, w.n, w.k, w.floor, w.from, w.usual, w.retest) && (w.beats === undefined || (Array.isArray(w.beats) && finite(...w.beats))) &&
   (w.trial === null || (w.trial != null && finite(w.trial.at, w.trial.pace, w.trial.share, w.trial.usual, w.trial.n, w.trial.k)))
 
 /**
