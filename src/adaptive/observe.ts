@@ -148,8 +148,8 @@ const tried = (c: Aimd.AimdConfig, s: Aimd.AimdState, soft: boolean, sentAt: num
   // A range left open (a hold's trial) is probed when the hold would have probed it, a recovery after
   // its wall: left to the trial's probe, noisy runs sat at the cut (20% noise, 8 seeds, cold client
   // understated 97.0 -> 92.6%, 32 fibers 50-100 ms away overstated 91.3 -> 88.2%).
-  const probeAt = s.ceilingHigh !== null ? Math.min(s.probeAt, Math.max(now + (now - w.trial.at), at + c.recoveryMs)) : s.probeAt
-  const restored = { ...s, soft: { ...s.soft, baseline }, softTrial: { ...SoftTrial.watch(at, w.trial.k / w.trial.n), retest: s.rate }, ceiling: w.trial.pace, probeAt }
+  const probeAt = s.ceilingHigh !== null ? Math.min(s.probeAt, Math.max(now, at + c.recoveryMs)) : s.probeAt
+  const restored = { ...s, soft: { ...s.soft, baseline }, softTrial: { ...SoftTrial.watch(at, baseline), retest: s.rate }, ceiling: w.trial.pace, probeAt }
   return withPace(restored, w.trial.pace, now)
 }
 
