@@ -8,7 +8,9 @@
  * share at any pace. So when 503s go on after a soft wall, the pace is cut to where the limiter, if
  * that is what answers, lets every request through (`cutTo`), and the 503s sent past the cut decide:
  * two of them before `needed` answers and the share was noise (the pace is restored, the share
- * learnt as the usual one); none or one and it was the limiter (the cut stays).
+ * learnt as the usual one); none or one and it was the limiter (the cut stays). Noise at the cut ends
+ * a trial as fast when the limit fell under the pace, so the restored pace is watched (`retest`): the
+ * same share again there, the cut's having been lower, is the limiter's.
  *
  * A probe is the same test the other way: the pace rose, and a step whose 503s the usual share does
  * not explain (`probeMet`) met the limiter; the probe ends at the highest step it held clean, as a
