@@ -10,7 +10,7 @@
  *    prior), else the client resumes a quarter below the wall and probes the range up to it.
  * 3. **Stay off the wall.** On the plateau the rate holds; probing above it starts after `steadyMs`
  *    and the interval doubles every time a probe meets the wall. A wall on a settled plateau is a
- *    stray one (a stall bunched arrivals): its pause and one or two margins, what was learned stands; the
+ *    stray one (a stall bunched arrivals): its pause and one margin, what was learned stands; the
  *    next wall within a second of resuming means the limit changed (`wallDecision.ts`).
  * 4. **Retry-After** pauses every caller of the key (`cooldownUntil`), at most `maxRetryAfterMs`
  *    whatever the server says.

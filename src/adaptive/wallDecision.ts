@@ -66,7 +66,7 @@ const RESUME_BELOW_WALL = 0.75
  * A wall on a plateau (at or below the estimated rate) from `settledAt` on (a second after the pace
  * resumed at a rate a decision set, a few seconds after a probe reached it) is taken for a stray one:
  * a stall of the server or of the network bunched arrivals. It costs its pause, and the plateau moves
- * `strayStep` margins lower, down to `STRAY_STEPS` and a half margins at most; what was learned stands. Unless the next
+ * one `ceilingMargin` lower, at most `STRAY_STEPS` times; what was learned stands. Unless the next
  * wall comes within `STRAY_CONFIRM_MS` of resuming (the limit changed: what was learned describes
  * another server), or as long after resuming as the stray one (`STRAY_REPEAT`: a bucket running dry
  * at that pace, not noise), or the walls fit a bucket far below the documented rate the plateau
@@ -189,14 +189,6 @@ export const MAX_PROBE_GAP_MS = 300_000
  */
 export const failedProbeGap = (s: AimdState): number => Math.min(MAX_PROBE_GAP_MS, s.probeGapMs * 2)
 
-/**
- * Margins a stray wall steps the plateau down: two after a whole pause (`CHEAP_PAUSE_MS` or more, a
- * whole-second Retry-After), each wall more costing every sharer a second, one otherwise (a wall
- * costing a request). 32 fibers 100-300 ms away, a 0.2 s bucket with the docs overstated: a fit
- * 5% above the limit stepped down 2% a wall, a whole pause every ~5 s (8 seeds 90.5 -> 92.5%).
- */
-const strayStep = (pauseMs: number): number => (pauseMs >= CHEAP_PAUSE_MS ? 2 : 1)
-
 /** The plateau's lowest stray step: the lowest rate stray walls move a plateau at `ceiling` to. */
 const strayFloor = (c: AimdConfig, ceiling: number): number => ceiling * (1 - c.ceilingMargin * (STRAY_STEPS + 0.5))
 
@@ -238,8 +230,8 @@ export const plateauWall = (c: AimdConfig, s: AimdState, wallAt: number, wallPac
  * the walls, this one's cycle with them) if lower, never below `strayFloor`: a fit 5-10% high met a stray wall every few seconds (0.2 s bucket, docs
  * understated, 8 fibers: 86.6 -> 88.1%; 0.5 s, drop: 93.8 -> 95.1). Not the best fit: 100-300 ms away a 0.1 s bucket's jitter read 47.
  */
-const strayDecision = (c: AimdConfig, s: AimdState, cycles: ReadonlyArray<Cycle>, probeGapMs: number, pauseMs: number, refitHigh = Infinity): Decision => ({
-  rate: Math.max(strayFloor(c, s.ceiling!), Math.min(s.rate * (1 - c.ceilingMargin * strayStep(pauseMs)), refitHigh * (1 - c.ceilingMargin / 2))),
+const strayDecision = (c: AimdConfig, s: AimdState, cycles: ReadonlyArray<Cycle>, probeGapMs: number, refitHigh = Infinity): Decision => ({
+  rate: Math.max(strayFloor(c, s.ceiling!), Math.min(s.rate * (1 - c.ceilingMargin), refitHigh * (1 - c.ceilingMargin / 2))),
   phase: "steady", ceiling: s.ceiling, ceilingHigh: s.ceilingHigh, priorValid: s.priorValid,
   // Kept for the fit, should the next wall show it was no noise.
   cycles, probeGapMs, stray: true, probeSoon: false
@@ -340,7 +332,7 @@ export const decideInner = (
   const measured = closed !== undefined && closed.wallAt - closed.resumeAt >= REFUTE_MIN_RTTS * (s.rttMs ?? 0)
   const refuted = s.priorValid && measured && good !== undefined && good.rate < d * OVERSTATED && good.burst <= good.rate * OVERSTATED_BURST_S
   const verdict = plateauWall(c, s, wallAt, wallPace)
-  if (verdict === "stray" && !refuted) return strayDecision(c, s, withClosed, probeGapMs, pauseMs, good?.high)
+  if (verdict === "stray" && !refuted) return strayDecision(c, s, withClosed, probeGapMs, good?.high)
   // Right after a stray wall, another: the limit changed. Start over from the stray wall.
   const changed = verdict === "changed"
   // A wall right after the last one, with hardly anything accepted in between: the rate is far too high.
