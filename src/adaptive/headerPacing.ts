@@ -46,7 +46,7 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
   const rtt = s.rttMs ?? 0
   const restore = info.remaining === undefined || info.limit === undefined || s.restore?.steady !== true
     ? undefined
-    : RestoreRate.estimate(s.restore.samples, info.limit, now - 2 * rtt, Math.max(RestoreRate.SPAN_MS, SPAN_RTTS * rtt))
+    : RestoreRate.estimate(s.restore.samples, info.limit, now - rtt - Math.max(0, rtt - (s.rttMinMs ?? rtt)), Math.max(RestoreRate.SPAN_MS, SPAN_RTTS * rtt))
   // A stated window seen opening in rhythm (`FIXED_JUMPS`), with much of its quota on the way, is kept
   // as a fixed one: by the pause at its end (`fixedWindow`), not as a sliding log's.
   const fixedKept = (s.windowJumps ?? 0) >= FIXED_JUMPS && (rtt * (sustained ?? 0)) / 1000 >= FIXED_INFLIGHT * (info.limit ?? Infinity)
