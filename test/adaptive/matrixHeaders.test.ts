@@ -47,11 +47,14 @@ describe("adaptive controller in the simulated matrix: rate-limit headers (8 fib
 
   it("a 50 rps token bucket of 0.2 s stating its burst as X-RateLimit-Limit, reset in whole seconds: paced at its refill, not 10 / 1 s (was 18% in every cell)", () => {
     // Means over seeds 1-8; no cell above 1% of 429s but the drop 100-300 ms away (requests in
-    // flight meet the lower limit).
+    // flight meet the lower limit). Delayed b / c / d 95.5 / 96.5 / 91 (98.3 / 96.9 / 97.7 / 93.1), lagged
+    // 82 / 70 / 80 / 69.5 (83.6 / 74.3 / 81.6 / 71.3, 0.90% 429s at the drop) before the rate read was
+    // settled after a round trip and its spread (not two) and the level held at half of what a reading
+    // can say (`headerPacing.ts`: 97.4 / 97.7 / 99.2 / 94.0, 87.6 / 79.5 / 90.1 / 78.3, 1.30% at the drop).
     const cells: ReadonlyArray<readonly [ScenarioId, Net, number]> = [
       ["a", "local", 99], ["b", "local", 99], ["c", "local", 99], ["d", "local", 95],
-      ["a", "delayed", 97], ["b", "delayed", 95.5], ["c", "delayed", 96.5], ["d", "delayed", 91],
-      ["a", "lagged", 82], ["b", "lagged", 70], ["c", "lagged", 80], ["d", "lagged", 69.5]
+      ["a", "delayed", 97], ["b", "delayed", 97.5], ["c", "delayed", 99], ["d", "delayed", 93.75],
+      ["a", "lagged", 87.5], ["b", "lagged", 79.25], ["c", "lagged", 90], ["d", "lagged", 78]
     ]
     for (const [sc, net, goodput] of cells) {
       const m = measureMean(row("hdr bucket 0.2s xrl"), sc, net, 8)
