@@ -361,5 +361,5 @@ const restoredAt = (
   const fixed = s.windowJumped === true && s.windowStartAt !== null && Math.abs(used.oldest - s.windowStartAt) <= rtt + 5
   // Answered a return trip after the server spent it, a request sent half a round trip before its
   // window ends reaches the server after that (each way takes at least half the average).
-  return Math.min(info.resetAt, Math.max(now, (fixed ? used.oldest : used.needed) + windowMs - rtt / 2))
+  return Math.min(info.resetAt, Math.max(now, (fixed ? used.oldest : used.needed) + windowMs - Math.min(rtt, used.neededRttMs) / 2))
 }

@@ -139,14 +139,14 @@ export const usedAt = (
   limit: number,
   remaining: number,
   inflight: number
-): { readonly oldest: number; readonly needed: number } | undefined => {
+): { readonly oldest: number; readonly needed: number; readonly neededRttMs: number } | undefined => {
   if (samples === undefined || !(limit >= 1)) return undefined
   let j = samples.length - 1
   while (j >= 0 && samples[j]![0] !== sentAt) j--
   const r = Math.max(0, Math.floor(remaining))
   const oldest = j - (Math.floor(limit) - r) + 1
   const needed = oldest + Math.max(0, Math.floor(inflight) - r)
-  return j < 0 || oldest < 0 || needed > j ? undefined : { oldest: samples[oldest]![2], needed: samples[needed]![2] }
+  return j < 0 || oldest < 0 || needed > j ? undefined : { oldest: samples[oldest]![2], needed: samples[needed]![2], neededRttMs: samples[needed]![2] - samples[needed]![0] }
 }
 
 /**
