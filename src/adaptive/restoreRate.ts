@@ -127,7 +127,8 @@ export const estimate = (
  * `sentAt` left `remaining` and `inflight` more requests are on their way. The quota in use then is
  * the last `limit - remaining` readings: `oldest` is when the first of them was spent (a fixed
  * window restores all of them a window after it), `needed` when the one whose return lets one more
- * request through after those in flight was (a sliding log restores them one by one). `undefined`
+ * request through after those in flight was (a sliding log restores them one by one), and that
+reading's round trip (`neededRttMs`: its answer less its send). `undefined`
  * when the readings kept do not reach that far back.
  *
  * @since 0.3.0
