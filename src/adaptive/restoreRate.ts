@@ -127,7 +127,8 @@ export const estimate = (
  * `sentAt` left `remaining` and `inflight` more requests are on their way. The quota in use then is
  * the last `limit - remaining` readings: `oldest` is when the first of them was spent (a fixed
  * window restores all of them a window after it), `needed` when the one whose return lets one more
- * request through after those in flight was (a sliding log restores them one by one). `undefined`
+ * request through after those in flight was (a sliding log restores them one by one), and that
+reading's round trip (`neededRttMs`: its answer less its send). `undefined`
  * when the readings kept do not reach that far back.
  *
  * @since 0.3.0
@@ -139,14 +140,14 @@ export const usedAt = (
   limit: number,
   remaining: number,
   inflight: number
-): { readonly oldest: number; readonly needed: number } | undefined => {
+): { readonly oldest: number; readonly needed: number; readonly neededRttMs: number } | undefined => {
   if (samples === undefined || !(limit >= 1)) return undefined
   let j = samples.length - 1
   while (j >= 0 && samples[j]![0] !== sentAt) j--
   const r = Math.max(0, Math.floor(remaining))
   const oldest = j - (Math.floor(limit) - r) + 1
   const needed = oldest + Math.max(0, Math.floor(inflight) - r)
-  return j < 0 || oldest < 0 || needed > j ? undefined : { oldest: samples[oldest]![2], needed: samples[needed]![2] }
+  return j < 0 || oldest < 0 || needed > j ? undefined : { oldest: samples[oldest]![2], needed: samples[needed]![2], neededRttMs: samples[needed]![2] - samples[needed]![0] }
 }
 
 /**

@@ -125,6 +125,8 @@ describe("restoreRate (how fast a header quota comes back)", () => {
       // The log's entries, oldest first: the one whose leaving lets one more through after those in flight.
       expect(used.oldest).toBe(log[0]! + 2)
       if (need >= 1) expect(used.needed).toBe(log[need - 1]! + 2)
+      // That reading's own round trip (the pause is dated by it when shorter than the average).
+      expect(used.neededRttMs).toBe(2)
     }
   )
 
