@@ -128,8 +128,8 @@ export const estimate = (
  * the last `limit - remaining` readings: `oldest` is when the first of them was spent (a fixed
  * window restores all of them a window after it), `needed` when the one whose return lets one more
  * request through after those in flight was (a sliding log restores them one by one), and that
-reading's round trip (`neededRttMs`: its answer less its send). `undefined`
- * when the readings kept do not reach that far back.
+ * reading's round trip (`neededRttMs`: its answer less its send). `undefined` when the readings kept
+ * do not reach that far back.
  *
  * @since 0.3.0
  * @category math
