@@ -125,13 +125,6 @@ const tried = (c: Aimd.AimdConfig, s: Aimd.AimdState, soft: boolean, sentAt: num
     // the one assumed before any (noise known): there two noise 503s past the cut restore the pace,
     // above the limit, and its probe follows (20% noise, a drop to 20: one run 5.0 -> 11.8%).
     if ((!steady && usual > Congestion.INITIAL_BASELINE) || !SoftTrial.shouldTry(w, s.soft.baseline)) return { ...s, softTrial: w }
-    // Above the usual share again at the pace a trial restored: its cut's failures were fewer, so the
-    // share that started it was the limiter's (a fair test: the cut's and the pace's counts were not
-    // picked for being high). The cut again, without a trial that two noise 503s would end again.
-    if (w.retest !== undefined && w.retest < s.rate) {
-      const cut = Aimd.clamp(c, w.retest)
-      return withPace({ ...s, phase: "steady", softTrial: SoftTrial.watch(at, usual), ceiling: cut }, cut, now)
-    }
     const share = w.k / w.n
     const rate = Aimd.clamp(c, SoftTrial.cutTo(s.rate, share))
     const trial = { at: now, pace: s.rate, share, usual, n: 0, k: 0 }
@@ -149,7 +142,7 @@ const tried = (c: Aimd.AimdConfig, s: Aimd.AimdState, soft: boolean, sentAt: num
   // its wall: left to the trial's probe, noisy runs sat at the cut (20% noise, 8 seeds, cold client
   // understated 97.0 -> 92.6%, 32 fibers 50-100 ms away overstated 91.3 -> 88.2%).
   const probeAt = s.ceilingHigh !== null ? Math.min(s.probeAt, Math.max(now, at + c.recoveryMs)) : s.probeAt
-  const restored = { ...s, soft: { ...s.soft, baseline }, softTrial: { ...SoftTrial.watch(at, baseline), retest: s.rate }, ceiling: w.trial.pace, probeAt }
+  const restored = { ...s, soft: { ...s.soft, baseline }, softTrial: SoftTrial.watch(at, baseline), ceiling: w.trial.pace, probeAt }
   return withPace(restored, w.trial.pace, now)
 }
 

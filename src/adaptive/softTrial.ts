@@ -8,9 +8,7 @@
  * share at any pace. So when 503s go on after a soft wall, the pace is cut to where the limiter, if
  * that is what answers, lets every request through (`cutTo`), and the 503s sent past the cut decide:
  * two of them before `needed` answers and the share was noise (the pace is restored, the share
- * learnt as the usual one); none or one and it was the limiter (the cut stays). Noise at the cut ends
- * a trial as fast when the limit fell under the pace, so the restored pace is watched (`retest`): the
- * same share again there, the cut's having been lower, is the limiter's.
+ * learnt as the usual one); none or one and it was the limiter (the cut stays).
  *
  * A probe is the same test the other way: the pace rose, and a step whose 503s the usual share does
  * not explain (`probeMet`) met the limiter; the probe ends at the highest step it held clean, as a
@@ -62,11 +60,6 @@ export interface Watch {
   readonly usual?: number | undefined
   /** When the last soft failures counted were sent (`beats.ts`): a rhythm is a limiter's. */
   readonly beats?: ReadonlyArray<number> | undefined
-  /**
-   * The cut of a trial that found noise, the pace restored since: the same decision's failures above
-   * the usual share again are the limiter's, and the pace returns to that cut (`observe.ts`).
-   */
-  readonly retest?: number | undefined
   readonly trial: Trial | null
 }
 
@@ -136,7 +129,7 @@ const finite = (...xs: ReadonlyArray<number | undefined>): boolean => xs.every((
  * @category guards
  */
 export const sane = (w: Watch | null | undefined): w is Watch =>
-  w != null && finite(w.since, w.n, w.k, w.floor, w.from, w.usual, w.retest) && (w.beats === undefined || (Array.isArray(w.beats) && finite(...w.beats))) &&
+  w != null && finite(w.since, w.n, w.k, w.floor, w.from, w.usual) && (w.beats === undefined || (Array.isArray(w.beats) && finite(...w.beats))) &&
   (w.trial === null || (w.trial != null && finite(w.trial.at, w.trial.pace, w.trial.share, w.trial.usual, w.trial.n, w.trial.k)))
 
 /**

@@ -148,9 +148,7 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // c 93.8 -> 94.8, d 97.1 -> 96.4% (8 seeds) since a trial may start in a hold: d's floor lowered from
   // 96.5 / 0.97 (0.968; two of its runs: one held a cut under the limit after the drop, 100 -> 93%, one
   // restored the pace above it).
-  // c 94.8 -> 93.8% (8 seeds; floor 94.5 lowered) since a trial's restored pace is retested: the same
-  // decision's share above the usual one again returns to the cut (`observe.ts`), 503s 3.48 -> 1.20%.
-  ["noise .2 gcra b5 503", "local", "", { a: [97.5, 0.99], c: [93.5, 0.95], d: [96, 0.965] }],
+  ["noise .2 gcra b5 503", "local", "", { a: [97.5, 0.99], c: [94.5, 0.95], d: [96, 0.965] }],
   // The full bench's busy event loop (`blocked`), docs overstated (8 seeds): 82.7% (0.882) before the
   // last count was let lack the answers still on their way (`windowQuota.ts`): 48 of 50 counted, the
   // hold below the quota met the log's wall and fitted it at 27-33. Still one seed of 8 at 69% (a wall
@@ -387,15 +385,6 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
     // hold's soft wall restarts the recent share further under the bar (`observe.ts` deepCut).
     "noise .2 gcra b5 503": { c: 0.92 }
   }
-
-  it("20% noise on nginx: a trial's restored pace above the limit returns to the cut (503s capped, 8 seeds)", () => {
-    // Before the restored pace was retested (a limit fallen under it, two noise 503s past the cut
-    // restored it over and over): local c 3.48, cold c 3.38, blocked d 6.42% (now 1.20 / 1.53 / 3.32).
-    const cells = [["local", "c", 1.5], ["cold", "c", 1.9], ["blocked", "d", 3.8]] as const
-    for (const [net, sc, max] of cells) {
-      expect(measureMean(row("noise .2 gcra b5 503"), sc, net, 8).r429Pct, `${net} ${sc}`).toBeLessThanOrEqual(max)
-    }
-  })
 
   it("random 5xx without Retry-After do not lower the rate: >= 0.95 of the same client without them", () => {
     // Over four seeds: one wall more or less in a single run moves the ratio by a few %.

@@ -104,10 +104,10 @@ describe("softTrial", () => {
   })
   prop(
     "a stored watch is whole only with every count, pace and instant finite",
-    [fc.constantFrom("since", "n", "k", "floor", "from", "usual", "retest", "trial.at", "trial.pace", "trial.share", "trial.usual", "trial.n", "trial.k"), fc.constantFrom(NaN, Infinity, -Infinity)],
+    [fc.constantFrom("since", "n", "k", "floor", "from", "usual", "trial.at", "trial.pace", "trial.share", "trial.usual", "trial.n", "trial.k"), fc.constantFrom(NaN, Infinity, -Infinity)],
     ([field, bad]) => {
       const t = { at: 0, pace: 50, share: 0.1, usual: 0.05, n: 3, k: 1 }
-      const w: SoftTrial.Watch = { ...SoftTrial.watch(0, 0.02), floor: 48, from: 45, retest: 44, trial: t }
+      const w: SoftTrial.Watch = { ...SoftTrial.watch(0, 0.02), floor: 48, from: 45, trial: t }
       expect(SoftTrial.sane(w)).toBe(true)
       const [head, tail] = field.split(".")
       const broken = tail === undefined ? { ...w, [head!]: bad } : { ...w, trial: { ...t, [tail]: bad } }
@@ -167,23 +167,6 @@ describe("the trial on a plateau after a soft wall (observe)", () => {
     const after = run(before.s, before.t, 40, 12)
     expect(after.s.rate).toBeCloseTo(54, 6)
     expect(after.s.soft.baseline).toBeGreaterThanOrEqual(0.059)
-  })
-
-  it("restored, the same decision's 503s above the usual share again: back to the cut, without a trial (a limit fallen under the pace)", () => {
-    const before = run(plateau, T0 + 1000, 60, 12)
-    const cut = before.s.rate
-    const noise = run(before.s, before.t, 40, 12)
-    expect(noise.s.rate).toBeCloseTo(54, 6)
-    expect(noise.s.softTrial?.retest).toBeCloseTo(cut, 6)
-    // 20% 503s at the restored pace: the cut's were fewer, so they are the limiter's.
-    let again = noise
-    for (let i = 0; i < 200 && again.s.rate === noise.s.rate; i++) again = run(again.s, again.t, 1, i % 5 === 4 ? 1 : 0)
-    expect(again.s.rate).toBeCloseTo(cut, 6)
-    expect(again.s.ceiling).toBeCloseTo(cut, 6)
-    expect(again.s.softTrial?.trial ?? null).toBeNull()
-    // At the usual share they stay noise: the pace holds.
-    const calm = run(noise.s, noise.t, 200, 0)
-    expect(calm.s.rate).toBeCloseTo(54, 6)
   })
 
   // A hold after a soft wall, its range up to the wall's pace open: the hold became the plateau 9%
