@@ -363,7 +363,8 @@ const restoredAt = (
   // window ends reaches the server after that: half the average, or that reading's own when under half
   // of it (no jitter: the average is inflated, a cold start's 300 ms answers for seconds, and the pause
   // ended before the unit was back, a wall and a whole-second Retry-After; a 1 s IETF log, cold, 90.1 ->
-  // 96.4%, 8 seeds). Its own whenever shorter cost 50-100 ms away (the drop 88.7 -> 88.4%).
-  const back = used.neededRttMs < rtt / 2 ? used.neededRttMs : rtt
+  // 96.4%, 8 seeds). Its own whenever shorter cost 50-100 ms away (the drop 88.7 -> 88.4%). A fixed
+  // window's pause counts from its oldest reading, not this one: the average there.
+  const back = !fixed && used.neededRttMs < rtt / 2 ? used.neededRttMs : rtt
   return Math.min(info.resetAt, Math.max(now, (fixed ? used.oldest : used.needed) + windowMs - back / 2))
 }
