@@ -44,6 +44,8 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
   // A hostile window (say 5e-324 ms) makes 0 / 0: no sustained rate can be read from it.
   const sustained = rate !== undefined && Number.isFinite(rate) ? rate : undefined
   const rtt = s.rttMs ?? 0
+  // The restore rate is read from readings sent a round trip and its spread ago: every answer from
+  // then has arrived (two round trips made the ramp from a first `limit / window` 3-8 s long far away).
   const restore = info.remaining === undefined || info.limit === undefined || s.restore?.steady !== true
     ? undefined
     : RestoreRate.estimate(s.restore.samples, info.limit, now - rtt - Math.max(0, rtt - (s.rttMinMs ?? rtt)), Math.max(RestoreRate.SPAN_MS, SPAN_RTTS * rtt))
