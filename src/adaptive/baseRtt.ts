@@ -44,3 +44,14 @@ export const next = (
   const x = Math.min(now - sentAt, MAX_SAMPLE_MS)
   return b === null ? x : x <= b ? Math.max(x, b / 2) : b + (x - b) / rise
 }
+
+/**
+ * The spread of the round trip: the usual one less the base, 0 while either is unknown. A request
+ * sent at an even pace reaches the server up to this much out of step (`headerPacing.ts`,
+ * `wallDecision.ts`).
+ *
+ * @since 0.3.0
+ * @category math
+ */
+export const spreadMs = (s: { readonly rttMs?: number | null | undefined; readonly rttMinMs?: number | null | undefined }): number =>
+  Math.max(0, (s.rttMs ?? 0) - (s.rttMinMs ?? s.rttMs ?? 0))

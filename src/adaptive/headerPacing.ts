@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import { type AimdConfig, type AimdState, clamp } from "./aimdState.js"
+import * as BaseRtt from "./baseRtt.js"
 import { headerPace, type RateLimitInfo } from "./headers.js"
 import { withPace } from "./paceLog.js"
 import * as Partitions from "./partitions.js"
@@ -48,7 +49,7 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
   // then has arrived (two round trips made the ramp from a first `limit / window` 3-8 s long far away).
   const restore = info.remaining === undefined || info.limit === undefined || s.restore?.steady !== true
     ? undefined
-    : RestoreRate.estimate(s.restore.samples, info.limit, now - rtt - Math.max(0, rtt - (s.rttMinMs ?? rtt)), Math.max(RestoreRate.SPAN_MS, SPAN_RTTS * rtt))
+    : RestoreRate.estimate(s.restore.samples, info.limit, now - rtt - BaseRtt.spreadMs(s), Math.max(RestoreRate.SPAN_MS, SPAN_RTTS * rtt))
   // A stated window seen opening in rhythm (`FIXED_JUMPS`), with much of its quota on the way, is kept
   // as a fixed one: by the pause at its end (`fixedWindow`), not as a sliding log's.
   const fixedKept = (s.windowJumps ?? 0) >= FIXED_JUMPS && (rtt * (sustained ?? 0)) / 1000 >= FIXED_INFLIGHT * (info.limit ?? Infinity)
@@ -285,7 +286,7 @@ const fixedWindow = (
   // and its last units are used (1 s window 1-2 ms away, docs right: 98.9 -> 92.3%, 0.15% 429s;
   // 5-25 ms on a blocked loop 92.6 -> 91.1).
   const far = ((s.rttMs ?? 0) * s.rate) / 1000 >= FIXED_INFLIGHT * info.limit
-  const spread = far ? Math.max(0, (s.rttMs ?? 0) - (s.rttMinMs ?? s.rttMs ?? 0)) : 0
+  const spread = far ? BaseRtt.spreadMs(s) : 0
   // Bounded: the usual round trip is an average of samples up to a minute long, which a slow or
   // long-tailed endpoint inflates (a spread of 2.8 s ended a 1 s window's pause 420 ms early).
   const early = Math.min(EARLY_SPREAD * spread, way / 2, windowMs / 20)

@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import type { AimdConfig, AimdState, Phase } from "./aimdState.js"
+import * as BaseRtt from "./baseRtt.js"
 import { burstSecondsAt, type Cycle, type Fit, fit, predictWall, rateAtBurst } from "./bucketFit.js"
 import { creditsBurst, flatFirstRate, flatStart, PRIOR_MIN_BURST_S, probeOpenRangeSoon, thinBurstRate } from "./fitResume.js"
 import { paceAt } from "./paceLog.js"
@@ -260,8 +261,7 @@ const knownBurstS = (s: AimdState, d: number): readonly [number, number] | undef
   const full = s.priorValid ? s.cycles.find((cycle) => cycle.start === "full") : undefined
   if (full === undefined) return s.burstS
   const k = burstSecondsAt(s.paceLog, full, d)
-  const spreadMs = Math.max(0, (s.rttMs ?? 0) - (s.rttMinMs ?? s.rttMs ?? 0))
-  const slack = (JITTER_TOKENS + (d * spreadMs) / 1000) / d
+  const slack = (JITTER_TOKENS + (d * BaseRtt.spreadMs(s)) / 1000) / d
   return k === undefined ? undefined : [Math.max(1 / d, k - slack), k + slack]
 }
 

@@ -52,4 +52,13 @@ describe("BaseRtt", () => {
       expect(BaseRtt.next(null, 0, 1e9)).toBe(60_000)
     }
   )
+
+  prop(
+    "the spread is the usual round trip less the base, never negative, 0 while either is unknown",
+    [fc.option(fc.integer({ min: 0, max: 60_000 })), fc.option(fc.integer({ min: 0, max: 60_000 }))],
+    ([usual, base]) => {
+      const spread = BaseRtt.spreadMs({ rttMs: usual, rttMinMs: base })
+      expect(spread).toBe(usual === null || base === null ? 0 : Math.max(0, usual - base))
+    }
+  )
 })
