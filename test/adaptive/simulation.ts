@@ -120,6 +120,8 @@ export interface Cell {
   readonly catchUpMs?: number
   /** Called after every response the adaptive client observes (debugging). */
   readonly trace?: (t: number, status: number, before: Aimd.AimdState, after: Aimd.AimdState, sentAt: number) => void
+  /** Called at every decision of the server's limiter (debugging). */
+  readonly onArrive?: (t: number, admitted: boolean, sentAt: number) => void
 }
 
 export interface Result {
@@ -393,6 +395,7 @@ const arrive = (r: Run, e: Extract<Event, { readonly kind: "arrive" }>) => {
   if (cell.stall !== undefined && r.stallRnd() < cell.stall.p) r.serverFreeAt = now + r.stallRnd() * cell.stall.maxMs
   const [next, d] = ServerLimiter.take(r.server, now)
   r.server = next
+  cell.onArrive?.(now - T0, d.admitted, e.sentAt - T0)
   const counted = now >= T0 + cell.warmupMs
   if (counted) r.sentW++
   let status = 200
