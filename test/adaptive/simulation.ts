@@ -196,6 +196,8 @@ const adaptiveClient = (cell: Cell): Client & { readonly state: () => Aimd.AimdS
   let applied = s.rate
   const burst = (rate: number) => burstFor({ burst: null, catchUpMs: cell.catchUpMs ?? DEFAULT_CATCH_UP_MS }, rate)
   pace.set(s.rate, burst(s.rate), T0)
+  // The memory limiter makes a key's bucket full (`makeKeyBucket`): the first sends go out at once.
+  pace.tokens = pace.cap
   const backoff = new Set([429, 503])
   return {
     pace,
