@@ -182,6 +182,8 @@ interface Response {
   readonly status: number
   readonly headers: Record<string, string>
   readonly sentAt: number
+  /** Which attempt of its request (1: the first; `RETRY`). */
+  readonly attempt: number
 }
 
 interface Client {
@@ -231,10 +233,12 @@ const oracleClient = (cell: Cell): Client => {
 }
 
 type Event =
-  | { readonly t: number; readonly kind: "arrive"; readonly sentAt: number }
+  | { readonly t: number; readonly kind: "arrive"; readonly sentAt: number; readonly attempt: number }
   /** A request the limiter let through that found the in-flight cap full looks again (`inFlight.ts`). */
-  | { readonly t: number; readonly kind: "gate"; readonly since: number }
+  | { readonly t: number; readonly kind: "gate"; readonly since: number; readonly attempt: number }
   | { readonly t: number; readonly kind: "respond"; readonly response: Response }
+  /** A fiber back from its retry's wait joins the limiter's queue (`RETRY`). */
+  | { readonly t: number; readonly kind: "retry"; readonly attempt: number }
 
 const push = (q: Array<Event>, e: Event) => {
   let lo = 0, hi = q.length
@@ -248,6 +252,21 @@ const push = (q: Array<Event>, e: Event) => {
 
 const NOISE_STATUSES = [500, 502, 503, 504]
 
+/**
+ * The adaptive client's retries (`ResilientClient`'s default `RetryPolicy`): a 429 or 5xx is sent again,
+ * through the limiter, after its Retry-After, or else after a full-jitter backoff of 250 ms doubling,
+ * at most 3 times; its fiber waits meanwhile. The oracle (a bare HTTP client) does not retry.
+ */
+const RETRY = { statuses: new Set([429, 500, 502, 503, 504]), maxAttempts: 4, initialMs: 250 } as const
+
+/** How long a fiber waits before the next attempt of a request answered `response`, or `undefined` (none). */
+const retryDelay = (response: Response, now: number, rnd: () => number): number | undefined => {
+  if (!RETRY.statuses.has(response.status) || response.attempt >= RETRY.maxAttempts) return undefined
+  const raw = response.headers["retry-after"]
+  const ra = raw === undefined ? undefined : Option.getOrUndefined(parseRetryAfter(raw, now))
+  return ra ?? rnd() * RETRY.initialMs * 2 ** (response.attempt - 1)
+}
+
 /** One run of a cell: the network's draws, the server, the client, the events due, and the counts. */
 interface Run {
   readonly cell: Cell
@@ -255,6 +274,7 @@ interface Run {
   /** Noise draws its own stream: a noisy run and its clean twin see the same delays and lags. */
   readonly noiseRnd: () => number
   readonly stallRnd: () => number
+  readonly retryRnd: () => number
   readonly delay: () => number
   readonly freeAt: (t: number) => number
   hidden: number
@@ -262,8 +282,9 @@ interface Run {
   readonly adaptive: ReturnType<typeof adaptiveClient> | undefined
   readonly client: Client
   readonly q: Array<Event>
-  /** Fibers waiting to send, and the simulated clock. */
+  /** Fibers waiting to send (their attempts, in line), and the simulated clock. */
   waiting: number; now: number
+  readonly attempts: Array<number>
   /** The server decides nothing before this instant (a stall). */
   serverFreeAt: number
   /** When the head of the queue wakes up, once it had to wait (0: not waiting), and how late it will be. */
@@ -292,10 +313,10 @@ const start = (cell: Cell): Run => {
   const server = ServerLimiter.make(algorithmOf(family), hidden, burstOf(family, hidden), T0)
   const adaptive = cell.client === "adaptive" ? adaptiveClient(cell) : undefined
   return {
-    cell, rnd, noiseRnd, stallRnd: prng((cell.seed ?? 1) + 104_729), delay,
+    cell, rnd, noiseRnd, stallRnd: prng((cell.seed ?? 1) + 104_729), retryRnd: prng((cell.seed ?? 1) + 15_485_863), delay,
     freeAt: cell.blocks === undefined ? (t: number) => t : schedule(cell.blocks, cell.seed ?? 1, T0),
     hidden, server, adaptive, client: adaptive ?? oracleClient(cell), q: [],
-    waiting: cell.fibers, now: T0, serverFreeAt: 0,
+    waiting: cell.fibers, now: T0, attempts: [], serverFreeAt: 0,
     wakeAt: 0, late: cell.lag === undefined ? 0 : lateness(cell, rnd),
     sent: 0, sentW: 0, admittedW: 0, rejectedW: 0, maxRate: 0,
     pending: cell.work ?? Infinity, succeeded: 0, finishedMs: undefined, admittedAtMs: [], unanswered: []
@@ -325,8 +346,9 @@ const step = (r: Run): boolean => {
     return true
   }
   const e = r.q.shift()!
-  if (e.kind === "gate") send(r, e.since)
+  if (e.kind === "gate") send(r, e.since, e.attempt)
   else if (e.kind === "respond") return answered(r, e.response)
+  else if (e.kind === "retry") r.waiting++, r.attempts.push(e.attempt)
   else arrive(r, e)
   return true
 }
@@ -350,11 +372,11 @@ const admit = (r: Run) => {
   r.pending--
   r.sent++
   r.maxRate = Math.max(r.maxRate, pace.rate)
-  send(r, r.now)
+  send(r, r.now, r.attempts.shift() ?? 1)
 }
 
 /** As the controller's gate: a request that finds the cap full pauses the pace a slot and looks again. */
-const send = (r: Run, since: number) => {
+const send = (r: Run, since: number, attempt: number) => {
   const { adaptive, now } = r
   const s = adaptive?.state()
   const cap = s === undefined ? null : InFlight.cap(s, adaptive!.burst(s.rate))
@@ -362,11 +384,11 @@ const send = (r: Run, since: number) => {
   if (s !== undefined && cap !== null && r.unanswered.length >= cap && now - since < bound) {
     const slot = InFlight.slotMs(s.rate, bound)
     if (InFlight.stalled(r.unanswered[0]!, now, s.rttMs)) r.client.pace.cooldown(now + slot, now)
-    push(r.q, { t: Math.min(now + slot, since + bound), kind: "gate", since })
+    push(r.q, { t: Math.min(now + slot, since + bound), kind: "gate", since, attempt })
     return
   }
   r.unanswered.push(now)
-  push(r.q, { t: now + r.delay(), kind: "arrive", sentAt: now })
+  push(r.q, { t: now + r.delay(), kind: "arrive", sentAt: now, attempt })
 }
 
 /** The client reads an answer; false when it was the workload's last success. */
@@ -376,7 +398,9 @@ const answered = (r: Run, response: Response): boolean => {
   r.client.observe(response, now)
   // A request that leaves wakes the requests waiting at the cap: they look again at once.
   for (const g of q.filter((x) => x.kind === "gate")) q.splice(q.indexOf(g), 1), push(q, { ...g, t: now })
-  r.waiting++
+  const wait = r.adaptive === undefined ? undefined : retryDelay(response, now, r.retryRnd)
+  if (wait === undefined) r.waiting++, r.attempts.push(1)
+  else push(q, { t: now + wait, kind: "retry", attempt: response.attempt + 1 })
   if (response.status !== 200) r.pending++
   else if (++r.succeeded === r.cell.work) {
     r.finishedMs = now - T0
@@ -413,7 +437,7 @@ const arrive = (r: Run, e: Extract<Event, { readonly kind: "arrive" }>) => {
     }
   }
   const t = Math.max(now + r.delay(), T0 + (cell.coldStartMs ?? 0))
-  push(r.q, { t, kind: "respond", response: { status, headers, sentAt: e.sentAt } })
+  push(r.q, { t, kind: "respond", response: { status, headers, sentAt: e.sentAt, attempt: e.attempt } })
 }
 
 /** The counts after the warm-up, against the integral of the hidden rate. */
