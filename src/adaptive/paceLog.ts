@@ -177,34 +177,6 @@ const START_SHORT = 0.8
 const START_SHORT_MIN = 3
 
 /**
- * A start of traffic's cycle that accepted at least this many more than its log says went out faster
- * than its pace: the limiter's bucket starts full (`1 + rate × catchUp`, 6 at the docs' 100), and its
- * fibers took it at once (`startBurst`).
- */
-const START_BURST_MIN = 2
-
-/** How long the start's burst lasts in the log (ms): its requests went out back to back. */
-const START_BURST_MS = 1
-
-/**
- * The log with `extra` requests sent in the first `START_BURST_MS` from `from` on top of its pace. Read as
- * paced, the slow start's wall against a 0.5 s bucket of 50 (docs 100, 8 fibers, loopback: 40 accepted
- * where the log said 35) came early for every bucket of the docs' rate and for a bucket of 25: the first fit
- * read a smaller one, faster (55-58 for 50, traced in the bench and the simulation alike), and a wall
- * more cut it 5-10 s later, its whole-second pause in the measured window.
- */
-const startBurst = (log: ReadonlyArray<PacePoint>, from: number, extra: number): ReadonlyArray<PacePoint> => {
-  const inForce = (t: number) => [...log].reverse().find(([at]) => at <= t)?.[1] ?? 0
-  const end = from + START_BURST_MS
-  return [
-    ...log.filter(([at]) => at < from),
-    [from, inForce(from) + (extra * 1000) / START_BURST_MS] as const,
-    [end, inForce(end)] as const,
-    ...log.filter(([at]) => at > end)
-  ]
-}
-
-/**
  * The log over the start of traffic's cycle `[from, wallAt)`, of which the server accepted `accepted`
  * (everything sent before the wall was), when it says far more (`START_SHORT`): what it says beyond
  * that is taken from the cycle's start, as a pause. A client starting cold (its first connections,
@@ -222,7 +194,6 @@ export const startSent = (log: ReadonlyArray<PacePoint>, from: number, wallAt: n
   const said = sentBetween(log, from, wallAt)
   // A stored log is data from outside (a shared store): not finite, it is left as it is.
   if (!Number.isFinite(said) || !(accepted >= 0)) return log
-  if (accepted - said >= START_BURST_MIN) return startBurst(log, from, accepted - said)
   if (accepted > said * START_SHORT || said - accepted < START_SHORT_MIN) return log
   const missing = said - accepted
   // The instant by which the log says `missing` were sent from `from`: the segment that completes it

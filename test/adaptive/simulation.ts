@@ -23,6 +23,7 @@ import { rateLimitHeaders } from "../../src/testing/rateLimitHeaders.js"
 import { retryAfterHeader, type RetryAfterStyle } from "../../src/testing/retryAfterValue.js"
 import * as ServerLimiter from "../../src/testing/ServerLimiter.js"
 import { type Blocks, schedule } from "./loopBlocks.js"
+import { retryDelay } from "./retries.js"
 
 /** A server family of the matrix, mapped onto the pure models of `src/testing/`. */
 export type Family =
@@ -104,6 +105,8 @@ export interface Cell {
    * client before this many ms since the start. None by default.
    */
   readonly coldStartMs?: number | undefined
+  /** The client as the bench composes it: its limiter's bucket starts full (`prime`), a 429 or 5xx waits for its retry (`retries.ts`). */
+  readonly composed?: boolean | undefined
   readonly durationMs: number
   readonly warmupMs: number
   /**
@@ -182,8 +185,7 @@ interface Response {
   readonly status: number
   readonly headers: Record<string, string>
   readonly sentAt: number
-  /** Which attempt of its request (1: the first; `RETRY`). */
-  readonly attempt: number
+  readonly attempt: number // of its request, 1 the first (`retries.ts`)
 }
 
 interface Client {
@@ -198,8 +200,8 @@ const adaptiveClient = (cell: Cell): Client & { readonly state: () => Aimd.AimdS
   let applied = s.rate
   const burst = (rate: number) => burstFor({ burst: null, catchUpMs: cell.catchUpMs ?? DEFAULT_CATCH_UP_MS }, rate)
   pace.set(s.rate, burst(s.rate), T0)
-  // The memory limiter makes a key's bucket full (`makeKeyBucket`): the first sends go out at once.
-  pace.tokens = pace.cap
+  // The composed client's limiter makes the key's bucket full when primed (`makeKeyBucket`).
+  if (cell.composed === true) pace.tokens = pace.cap
   const backoff = new Set([429, 503])
   return {
     pace,
@@ -237,8 +239,7 @@ type Event =
   /** A request the limiter let through that found the in-flight cap full looks again (`inFlight.ts`). */
   | { readonly t: number; readonly kind: "gate"; readonly since: number; readonly attempt: number }
   | { readonly t: number; readonly kind: "respond"; readonly response: Response }
-  /** A fiber back from its retry's wait joins the limiter's queue (`RETRY`). */
-  | { readonly t: number; readonly kind: "retry"; readonly attempt: number }
+  | { readonly t: number; readonly kind: "retry"; readonly attempt: number } // back from its retry's wait
 
 const push = (q: Array<Event>, e: Event) => {
   let lo = 0, hi = q.length
@@ -252,39 +253,21 @@ const push = (q: Array<Event>, e: Event) => {
 
 const NOISE_STATUSES = [500, 502, 503, 504]
 
-/**
- * The adaptive client's retries (`ResilientClient`'s default `RetryPolicy`): a 429 or 5xx is sent again,
- * through the limiter, after its Retry-After, or else after a full-jitter backoff of 250 ms doubling,
- * at most 3 times; its fiber waits meanwhile. The oracle (a bare HTTP client) does not retry.
- */
-const RETRY = { statuses: new Set([429, 500, 502, 503, 504]), maxAttempts: 4, initialMs: 250 } as const
-
-/** How long a fiber waits before the next attempt of a request answered `response`, or `undefined` (none). */
-const retryDelay = (response: Response, now: number, rnd: () => number): number | undefined => {
-  if (!RETRY.statuses.has(response.status) || response.attempt >= RETRY.maxAttempts) return undefined
-  const raw = response.headers["retry-after"]
-  const ra = raw === undefined ? undefined : Option.getOrUndefined(parseRetryAfter(raw, now))
-  return ra ?? rnd() * RETRY.initialMs * 2 ** (response.attempt - 1)
-}
-
 /** One run of a cell: the network's draws, the server, the client, the events due, and the counts. */
 interface Run {
   readonly cell: Cell
   readonly rnd: () => number
   /** Noise draws its own stream: a noisy run and its clean twin see the same delays and lags. */
   readonly noiseRnd: () => number
-  readonly stallRnd: () => number
-  readonly retryRnd: () => number
+  readonly stallRnd: () => number; readonly retryRnd: () => number
   readonly delay: () => number
   readonly freeAt: (t: number) => number
-  hidden: number
-  server: ServerLimiter.ServerLimiter
+  hidden: number; server: ServerLimiter.ServerLimiter
   readonly adaptive: ReturnType<typeof adaptiveClient> | undefined
   readonly client: Client
   readonly q: Array<Event>
   /** Fibers waiting to send (their attempts, in line), and the simulated clock. */
-  waiting: number; now: number
-  readonly attempts: Array<number>
+  waiting: number; readonly attempts: Array<number>; now: number
   /** The server decides nothing before this instant (a stall). */
   serverFreeAt: number
   /** When the head of the queue wakes up, once it had to wait (0: not waiting), and how late it will be. */
@@ -316,7 +299,7 @@ const start = (cell: Cell): Run => {
     cell, rnd, noiseRnd, stallRnd: prng((cell.seed ?? 1) + 104_729), retryRnd: prng((cell.seed ?? 1) + 15_485_863), delay,
     freeAt: cell.blocks === undefined ? (t: number) => t : schedule(cell.blocks, cell.seed ?? 1, T0),
     hidden, server, adaptive, client: adaptive ?? oracleClient(cell), q: [],
-    waiting: cell.fibers, now: T0, attempts: [], serverFreeAt: 0,
+    waiting: cell.fibers, now: T0, attempts: Array.from({ length: cell.fibers }, () => 1), serverFreeAt: 0,
     wakeAt: 0, late: cell.lag === undefined ? 0 : lateness(cell, rnd),
     sent: 0, sentW: 0, admittedW: 0, rejectedW: 0, maxRate: 0,
     pending: cell.work ?? Infinity, succeeded: 0, finishedMs: undefined, admittedAtMs: [], unanswered: []
@@ -398,7 +381,7 @@ const answered = (r: Run, response: Response): boolean => {
   r.client.observe(response, now)
   // A request that leaves wakes the requests waiting at the cap: they look again at once.
   for (const g of q.filter((x) => x.kind === "gate")) q.splice(q.indexOf(g), 1), push(q, { ...g, t: now })
-  const wait = r.adaptive === undefined ? undefined : retryDelay(response, now, r.retryRnd)
+  const wait = r.adaptive === undefined || r.cell.composed !== true ? undefined : retryDelay(response, now, r.retryRnd)
   if (wait === undefined) r.waiting++, r.attempts.push(1)
   else push(q, { t: now + wait, kind: "retry", attempt: response.attempt + 1 })
   if (response.status !== 200) r.pending++
