@@ -119,7 +119,7 @@ export const nets: Record<Net, Pick<Cell, "fibers" | "delayMs" | "lag" | "stall"
   bench: { fibers: 8, delayMs: [1, 2], lag: LAG, stall: STALL, composed: true }
 }
 
-/** The nets the gate runs (`all`): `bench` is `local` with the composed client (`Cell.composed`), for comparison. */
+/** The nets the gate runs (`all`): `bench` is `local` with the composed client's retries (`Cell.composed`), for comparison. */
 export const gateNets: ReadonlyArray<Net> = ["local", "delayed", "lagged", "cold", "blocked"]
 
 const windowOf = (s: Server): number =>

@@ -105,7 +105,7 @@ export interface Cell {
    * client before this many ms since the start. None by default.
    */
   readonly coldStartMs?: number | undefined
-  /** The client as the bench composes it: its limiter's bucket starts full (`prime`), a 429 or 5xx waits for its retry (`retries.ts`). */
+  /** The client as the bench composes it (`ResilientClient`): a 429 or 5xx waits for its retry (`retries.ts`). None by default. */
   readonly composed?: boolean | undefined
   readonly durationMs: number
   readonly warmupMs: number
@@ -200,8 +200,7 @@ const adaptiveClient = (cell: Cell): Client & { readonly state: () => Aimd.AimdS
   let applied = s.rate
   const burst = (rate: number) => burstFor({ burst: null, catchUpMs: cell.catchUpMs ?? DEFAULT_CATCH_UP_MS }, rate)
   pace.set(s.rate, burst(s.rate), T0)
-  // The composed client's limiter makes the key's bucket full when primed (`makeKeyBucket`).
-  if (cell.composed === true) pace.tokens = pace.cap
+  // One token: `AdaptiveController.prime` paces the key without a burst until its first answer (`PRIME_BURST`).
   const backoff = new Set([429, 503])
   return {
     pace,
