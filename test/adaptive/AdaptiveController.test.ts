@@ -57,6 +57,24 @@ describe("AdaptiveController", () => {
       expect((yield* rl.snapshot("k")).currentRate).toBe(9)
     }).pipe(Effect.provide(controller({ initialRate: 10 }))))
 
+  it.effect("primed, the pace lets one request go at once, not its catch-up burst; the first answer applies the burst", () =>
+    Effect.gen(function*() {
+      const c = yield* AdaptiveController.AdaptiveController
+      const rl = yield* RateLimiter
+      yield* c.prime("k")
+      const at = Effect.zipRight(rl.acquire({ key: "k" }), Effect.clockWith((cl) => cl.currentTimeMillis))
+      const first = yield* Effect.forEach([1, 2, 3], () => Effect.fork(at))
+      for (let i = 0; i < 5; i++) yield* TestClock.adjust("10 millis")
+      // 100 rps: one at once, then one a pace apart (the burst of 6 would have let all three go at 0).
+      expect((yield* Effect.forEach(first, Fiber.join)).sort((a, b) => a - b)).toEqual([0, 10, 20])
+      yield* c.observe("k", { status: 200, sentAt: 0 })
+      yield* TestClock.adjust("1 second")
+      const later = yield* Effect.forEach([1, 2, 3], () => Effect.fork(at))
+      yield* TestClock.adjust("1 millis")
+      // Idle a second, the key's bucket holds its burst again: the three go at once.
+      expect((yield* Effect.forEach(later, Fiber.join))).toEqual([1050, 1050, 1050])
+    }).pipe(Effect.provide(controller({ initialRate: 100 }))))
+
   it.effect("Retry-After pauses every fiber sharing the key", () =>
     Effect.gen(function*() {
       const c = yield* AdaptiveController.AdaptiveController

@@ -92,7 +92,7 @@ const STALL = { p: 0.005, maxMs: 150 }
  */
 const BLOCKS = { everyMs: 30, maxMs: 40 }
 
-export type Net = "local" | "delayed" | "lagged" | "cold" | "blocked"
+export type Net = "local" | "delayed" | "lagged" | "cold" | "blocked" | "bench"
 
 /**
  * The bench's client starting cold (`cold`): its first answers came 200-450 ms after the start
@@ -110,13 +110,17 @@ const COLD_START_MS = 300
  * 100 ms per limiter wait) and the server's stalls; `lagged` is the bench's delayed families there,
  * the lag adding to the delay; `cold` is `local` with the bench's cold client (`COLD_START_MS`).
  */
-export const nets: Record<Net, Pick<Cell, "fibers" | "delayMs" | "lag" | "stall" | "coldStartMs" | "blocks">> = {
+export const nets: Record<Net, Pick<Cell, "fibers" | "delayMs" | "lag" | "stall" | "coldStartMs" | "blocks" | "composed">> = {
   local: { fibers: 8, delayMs: [1, 2], lag: LAG, stall: STALL },
   delayed: { fibers: 32, delayMs: [50, 100], lag: LAG, stall: STALL },
   lagged: { fibers: 32, delayMs: [100, 300], lag: LAG, stall: STALL },
   cold: { fibers: 8, delayMs: [1, 2], lag: LAG, stall: STALL, coldStartMs: COLD_START_MS },
-  blocked: { fibers: 8, delayMs: [5, 25], lag: LAG, stall: STALL, blocks: BLOCKS }
+  blocked: { fibers: 8, delayMs: [5, 25], lag: LAG, stall: STALL, blocks: BLOCKS },
+  bench: { fibers: 8, delayMs: [1, 2], lag: LAG, stall: STALL, composed: true }
 }
+
+/** The nets the gate runs (`all`): `bench` is `local` with the composed client's retries (`Cell.composed`), for comparison. */
+export const gateNets: ReadonlyArray<Net> = ["local", "delayed", "lagged", "cold", "blocked"]
 
 const windowOf = (s: Server): number =>
   s.family._tag === "fixed" || s.family._tag === "sliding" ? s.family.windowMs : 1000

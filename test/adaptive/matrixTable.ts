@@ -1,16 +1,16 @@
 /**
  * Prints the simulated families × scenarios matrix (not part of the suite):
  * `npx tsx test/adaptive/matrixTable.ts [local|delayed|lagged|cold|blocked|all] [row filter] [--seeds=N]`
- * (the nets of `nets` in `matrix.ts`; `all`, the default, runs every net).
+ * (the nets of `nets` in `matrix.ts`; `all`, the default, runs the gate's, `gateNets`).
  * Each cell: goodput % of the hidden limit / 429s % of requests sent / ratio to the oracle, the mean
  * over seeds 1..N (default 1).
  */
-import { measure, measureMean, type Net, nets, rows, scenarios } from "./matrix.js"
+import { gateNets, measure, measureMean, type Net, nets, rows, scenarios } from "./matrix.js"
 
 const flags = process.argv.slice(2).filter((a) => a.startsWith("--"))
 const args = process.argv.slice(2).filter((a) => !a.startsWith("--"))
 const seeds = Number(flags.find((f) => f.startsWith("--seeds="))?.slice(8) ?? 1)
-const nets_ = (args[0] === undefined || args[0] === "all" ? Object.keys(nets) : [args[0]]) as Array<Net>
+const nets_ = (args[0] === undefined || args[0] === "all" ? gateNets : [args[0]]) as Array<Net>
 const filter = args[1]
 const fmt = (x: number, d = 1) => x.toFixed(d)
 let minGoodput = Infinity, minVs = Infinity, max429 = 0, minNoise = Infinity

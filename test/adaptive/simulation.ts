@@ -23,6 +23,7 @@ import { rateLimitHeaders } from "../../src/testing/rateLimitHeaders.js"
 import { retryAfterHeader, type RetryAfterStyle } from "../../src/testing/retryAfterValue.js"
 import * as ServerLimiter from "../../src/testing/ServerLimiter.js"
 import { type Blocks, schedule } from "./loopBlocks.js"
+import { retryDelay } from "./retries.js"
 
 /** A server family of the matrix, mapped onto the pure models of `src/testing/`. */
 export type Family =
@@ -104,6 +105,8 @@ export interface Cell {
    * client before this many ms since the start. None by default.
    */
   readonly coldStartMs?: number | undefined
+  /** The client as the bench composes it (`ResilientClient`): a 429 or 5xx waits for its retry (`retries.ts`). None by default. */
+  readonly composed?: boolean | undefined
   readonly durationMs: number
   readonly warmupMs: number
   /**
@@ -184,6 +187,7 @@ interface Response {
   readonly status: number
   readonly headers: Record<string, string>
   readonly sentAt: number
+  readonly attempt: number // of its request, 1 the first (`retries.ts`)
 }
 
 interface Client {
@@ -198,6 +202,7 @@ const adaptiveClient = (cell: Cell): Client & { readonly state: () => Aimd.AimdS
   let applied = s.rate
   const burst = (rate: number) => burstFor({ burst: null, catchUpMs: cell.catchUpMs ?? DEFAULT_CATCH_UP_MS }, rate)
   pace.set(s.rate, burst(s.rate), T0)
+  // One token: `AdaptiveController.prime` paces the key without a burst until its first answer (`PRIME_BURST`).
   const backoff = new Set([429, 503])
   return {
     pace,
@@ -231,10 +236,11 @@ const oracleClient = (cell: Cell): Client => {
 }
 
 type Event =
-  | { readonly t: number; readonly kind: "arrive"; readonly sentAt: number }
+  | { readonly t: number; readonly kind: "arrive"; readonly sentAt: number; readonly attempt: number }
   /** A request the limiter let through that found the in-flight cap full looks again (`inFlight.ts`). */
-  | { readonly t: number; readonly kind: "gate"; readonly since: number }
+  | { readonly t: number; readonly kind: "gate"; readonly since: number; readonly attempt: number }
   | { readonly t: number; readonly kind: "respond"; readonly response: Response }
+  | { readonly t: number; readonly kind: "retry"; readonly attempt: number } // back from its retry's wait
 
 const push = (q: Array<Event>, e: Event) => {
   let lo = 0, hi = q.length
@@ -254,16 +260,15 @@ interface Run {
   readonly rnd: () => number
   /** Noise draws its own stream: a noisy run and its clean twin see the same delays and lags. */
   readonly noiseRnd: () => number
-  readonly stallRnd: () => number
+  readonly stallRnd: () => number; readonly retryRnd: () => number
   readonly delay: () => number
   readonly freeAt: (t: number) => number
-  hidden: number
-  server: ServerLimiter.ServerLimiter
+  hidden: number; server: ServerLimiter.ServerLimiter
   readonly adaptive: ReturnType<typeof adaptiveClient> | undefined
   readonly client: Client
   readonly q: Array<Event>
-  /** Fibers waiting to send, and the simulated clock. */
-  waiting: number; now: number
+  /** Fibers waiting to send (their attempts, in line), and the simulated clock. */
+  waiting: number; readonly attempts: Array<number>; now: number
   /** The server decides nothing before this instant (a stall). */
   serverFreeAt: number
   /** When the head of the queue wakes up, once it had to wait (0: not waiting), and how late it will be. */
@@ -292,10 +297,10 @@ const start = (cell: Cell): Run => {
   const server = ServerLimiter.make(algorithmOf(family), hidden, burstOf(family, hidden), T0)
   const adaptive = cell.client === "adaptive" ? adaptiveClient(cell) : undefined
   return {
-    cell, rnd, noiseRnd, stallRnd: prng((cell.seed ?? 1) + 104_729), delay,
+    cell, rnd, noiseRnd, stallRnd: prng((cell.seed ?? 1) + 104_729), retryRnd: prng((cell.seed ?? 1) + 15_485_863), delay,
     freeAt: cell.blocks === undefined ? (t: number) => t : schedule(cell.blocks, cell.seed ?? 1, T0),
     hidden, server, adaptive, client: adaptive ?? oracleClient(cell), q: [],
-    waiting: cell.fibers, now: T0, serverFreeAt: 0,
+    waiting: cell.fibers, now: T0, attempts: Array.from({ length: cell.fibers }, () => 1), serverFreeAt: 0,
     wakeAt: 0, late: cell.lag === undefined ? 0 : lateness(cell, rnd),
     sent: 0, sentW: 0, admittedW: 0, rejectedW: 0, maxRate: 0,
     pending: cell.work ?? Infinity, succeeded: 0, finishedMs: undefined, admittedAtMs: [], unanswered: []
@@ -325,8 +330,9 @@ const step = (r: Run): boolean => {
     return true
   }
   const e = r.q.shift()!
-  if (e.kind === "gate") send(r, e.since)
+  if (e.kind === "gate") send(r, e.since, e.attempt)
   else if (e.kind === "respond") return answered(r, e.response)
+  else if (e.kind === "retry") r.waiting++, r.attempts.push(e.attempt)
   else arrive(r, e)
   return true
 }
@@ -350,11 +356,11 @@ const admit = (r: Run) => {
   r.pending--
   r.sent++
   r.maxRate = Math.max(r.maxRate, pace.rate)
-  send(r, r.now)
+  send(r, r.now, r.attempts.shift() ?? 1)
 }
 
 /** As the controller's gate: a request that finds the cap full pauses the pace a slot and looks again. */
-const send = (r: Run, since: number) => {
+const send = (r: Run, since: number, attempt: number) => {
   const { adaptive, now } = r
   const s = adaptive?.state()
   const cap = s === undefined ? null : InFlight.cap(s, adaptive!.burst(s.rate))
@@ -362,11 +368,11 @@ const send = (r: Run, since: number) => {
   if (s !== undefined && cap !== null && r.unanswered.length >= cap && now - since < bound) {
     const slot = InFlight.slotMs(s.rate, bound)
     if (InFlight.stalled(r.unanswered[0]!, now, s.rttMs)) r.client.pace.cooldown(now + slot, now)
-    push(r.q, { t: Math.min(now + slot, since + bound), kind: "gate", since })
+    push(r.q, { t: Math.min(now + slot, since + bound), kind: "gate", since, attempt })
     return
   }
   r.unanswered.push(now)
-  push(r.q, { t: now + r.delay(), kind: "arrive", sentAt: now })
+  push(r.q, { t: now + r.delay(), kind: "arrive", sentAt: now, attempt })
 }
 
 /** The client reads an answer; false when it was the workload's last success. */
@@ -376,7 +382,9 @@ const answered = (r: Run, response: Response): boolean => {
   r.client.observe(response, now)
   // A request that leaves wakes the requests waiting at the cap: they look again at once.
   for (const g of q.filter((x) => x.kind === "gate")) q.splice(q.indexOf(g), 1), push(q, { ...g, t: now })
-  r.waiting++
+  const wait = r.adaptive === undefined || r.cell.composed !== true ? undefined : retryDelay(response, now, r.retryRnd)
+  if (wait === undefined) r.waiting++, r.attempts.push(1)
+  else push(q, { t: now + wait, kind: "retry", attempt: response.attempt + 1 })
   if (response.status !== 200) r.pending++
   else if (++r.succeeded === r.cell.work) {
     r.finishedMs = now - T0
@@ -414,7 +422,7 @@ const arrive = (r: Run, e: Extract<Event, { readonly kind: "arrive" }>) => {
     }
   }
   const t = Math.max(now + r.delay(), T0 + (cell.coldStartMs ?? 0))
-  push(r.q, { t, kind: "respond", response: { status, headers, sentAt: e.sentAt } })
+  push(r.q, { t, kind: "respond", response: { status, headers, sentAt: e.sentAt, attempt: e.attempt } })
 }
 
 /** The counts after the warm-up, against the integral of the hidden rate. */
