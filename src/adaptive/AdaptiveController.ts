@@ -226,13 +226,6 @@ const issueLogger = (warned: Ref.Ref<Set<string>>) => (key: string, issues: Read
     }), { discard: true })
 
 /**
- * Build a controller on the `RateLimiter` in context, with a given state store (its in-flight gate
- * always present).
- *
- * @since 0.1.0
- * @category constructors
- */
-/**
  * The burst a key's pace gets before its first answer: one request. The limiter makes a key's bucket
  * full, and a pace primed with its catch-up burst (6 at the docs' 100) let the first requests go at
  * once, more than the pace log the fit replays says: the slow start's wall came early for the docs and
@@ -243,6 +236,13 @@ const issueLogger = (warned: Ref.Ref<Set<string>>) => (key: string, issues: Read
  */
 const PRIME_BURST = 1
 
+/**
+ * Build a controller on the `RateLimiter` in context, with a given state store (its in-flight gate
+ * always present).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const makeWithStore = (
   options: Options,
   store: ControllerStore
