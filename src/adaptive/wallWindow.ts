@@ -42,7 +42,26 @@ const documentedQuota = (c: AimdConfig, s: AimdState, d: Decision, last: Cycle, 
   // Under test, the answers to what was sent as late as this wall's answer came may still be on their
   // way (32 fibers 100-300 ms away: 46 of a log's 50 counted); the first reading, strict, chose it.
   const late = testing ? ((now - wallAt) * wallPace) / 1000 : 0
-  const quota = documentedWindow(last, c.initialRate, pauseMs, secs, late)
+  // Under test, a cycle longer than the window (the test's step) also got what the window freed
+  // meanwhile: a 1 s log of 50 probed at 52 walled 1.14 s in with 51 counted, read as no window, and
+  // its plateau's walls were fitted as a bucket of 29 (32 fibers 100-300 ms away).
+  const slid = testing ? Math.floor(((last.wallAt - last.resumeAt - secs * 1000) * c.initialRate) / 1000) : 0
+  const quota = documentedWindow(last, c.initialRate, pauseMs, secs, late, Math.max(0, slid))
+  return quota === undefined ? undefined : { quota, windowMs: secs * 1000 * WINDOW_PAD }
+}
+
+/**
+ * The docs' quota per window the slow start's cycle (`prev`, the only one closed) read once its late
+ * answers came in, at the first stray wall on the docs' plateau after it, no gate kept yet: its wall's
+ * decision counted only the answers back then, and far away some are still on their way (32 fibers
+ * 100-300 ms away, a 1 s log of 50: 44 counted, 50 later), so it missed the reading `documentedQuota`
+ * makes when they are in, and the plateau's walls, ~1.4 s after each resume as a log's jitter meets
+ * them, were fitted as a bucket of 28.
+ */
+const slowStartQuota = (c: AimdConfig, s: AimdState, d: Decision, prev: Cycle | undefined, pauseMs: number) => {
+  if (!(d.stray && s.priorValid && s.cycles.length === 1 && prev?.start === "full") || s.windowGate != null) return undefined
+  const secs = Math.max(1, Math.floor(pauseMs / 1000))
+  const quota = documentedWindow(prev, c.initialRate, pauseMs, secs)
   return quota === undefined ? undefined : { quota, windowMs: secs * 1000 * WINDOW_PAD }
 }
 
@@ -140,7 +159,8 @@ export const decideAtWall = (
   // A window read there belies the burst a trusted first fit credited: its range is probed soon.
   const untrusted = d.trustedHigh === undefined ? d : { ...d, ceilingHigh: d.trustedHigh, probeSoon: true }
   if (weak !== undefined) return { ...untrusted, window: windowOf(weak, spanMs) }
-  if (quota === undefined) return documented === undefined ? d : tested(d, documented)
+  const slowStart = documented ?? slowStartQuota(c, s, d, prev, spanMs)
+  if (quota === undefined) return slowStart === undefined ? d : tested(d, slowStart)
   return atLeast(c, d, quota, windowOf(quota, spanMs))
 }
 

@@ -106,19 +106,20 @@ export const windowRate = (
  * away), so the docs and the count agreeing read as a window, which a pace just below its quota
  * overruns at every stall of the server (a 1 s log of 50, docs right: a wall every ~4 s, 81%): the
  * window gate keeps under it. `undefined` when they do not agree. `late`: answers that may still be on
- * their way, also missing from the count (a second reading: `wallDecision.ts`).
+ * their way, also missing from the count (a second reading: `wallDecision.ts`). `slid`: what the window
+ * freed while the cycle outlasted it, counted on top of the quota (a second reading, `wallWindow.ts`).
  *
  * @since 0.2.0
  * @category math
  */
-export const documentedWindow = (cycle: Cycle, documented: number, pauseMs: number, secs: number, late = 0): number | undefined => {
+export const documentedWindow = (cycle: Cycle, documented: number, pauseMs: number, secs: number, late = 0, slid = 0): number | undefined => {
   const quota = Math.round(documented * secs)
   const a = cycle.accepted
   if (a === undefined || a < MIN_ACCEPTED || pauseMs < MIN_PAUSE_MS || !windowCycle(cycle, pauseMs)) return undefined
   const within = cycle.wallAt - cycle.resumeAt <= pauseMs * WITHIN_PAUSES
   // Never above it: answers still on their way at the wall only add to the count (a 0.2 s bucket's
   // slow start 32 fibers 50-100 ms away counted 51 of the docs' 50, a 1 s log's 49 or 50).
-  return within && a <= quota && quota - a <= SAME_COUNT * quota + late ? quota : undefined
+  return within && a <= quota + slid && quota - a <= SAME_COUNT * quota + late ? quota : undefined
 }
 
 /**

@@ -154,6 +154,13 @@ describe("window quota", () => {
       // A 1 s sliding log of 50: 50 admitted as the slow start met its wall 0.77 s in.
       expect(documentedWindow(slowStart(50, 770), 50, 1000, 1)).toBe(50)
     })
+
+    it("what the window freed while a cycle outlasted it (`slid`) is counted on top of the quota, no more", () => {
+      // A test's step of 1.14 s against a 1 s log of 50: 51 counted at its wall.
+      expect(documentedWindow(slowStart(51, 1140), 50, 1000, 1)).toBeUndefined()
+      expect(documentedWindow(slowStart(51, 1140), 50, 1000, 1, 0, 7)).toBe(50)
+      expect(documentedWindow(slowStart(58, 1140), 50, 1000, 1, 0, 7)).toBeUndefined()
+    })
   })
 })
 
