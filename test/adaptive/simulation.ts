@@ -119,7 +119,7 @@ export interface Cell {
   /** The controller's `catchUp` option (ms). */
   readonly catchUpMs?: number
   /** Called after every response the adaptive client observes (debugging). */
-  readonly trace?: (t: number, status: number, before: Aimd.AimdState, after: Aimd.AimdState, sentAt: number) => void
+  readonly trace?: (t: number, status: number, before: Aimd.AimdState, after: Aimd.AimdState, sentAt: number, limited: boolean) => void
 }
 
 export interface Result {
@@ -182,6 +182,8 @@ interface Response {
   readonly status: number
   readonly headers: Record<string, string>
   readonly sentAt: number
+  /** The server's limiter rejected it (not noise): for `trace`. */
+  readonly limited?: boolean
 }
 
 interface Client {
@@ -211,7 +213,7 @@ const adaptiveClient = (cell: Cell): Client & { readonly state: () => Aimd.AimdS
       const gateBefore = s.gateUntil ?? 0
       const info = Option.getOrUndefined(parseRateLimitHeaders(r.headers, now).info)
       s = observe(c, s, { status: r.status, backoff: isBackoff, retryAfterMs, sentAt: r.sentAt, info }, now)
-      cell.trace?.(now - T0, r.status, prev, s, r.sentAt - T0)
+      cell.trace?.(now - T0, r.status, prev, s, r.sentAt - T0, r.limited === true)
       const rate = paced(s.rate, sane(s.windowGate, now))
       if (Math.abs(rate - applied) / applied >= 0.01) pace.set(rate, burst(rate), now), applied = rate
       if (s.cooldownUntil > now && s.cooldownUntil > before) pace.cooldown(s.cooldownUntil, now)
@@ -411,7 +413,7 @@ const arrive = (r: Run, e: Extract<Event, { readonly kind: "arrive" }>) => {
     }
   }
   const t = Math.max(now + r.delay(), T0 + (cell.coldStartMs ?? 0))
-  push(r.q, { t, kind: "respond", response: { status, headers, sentAt: e.sentAt } })
+  push(r.q, { t, kind: "respond", response: { status, headers, sentAt: e.sentAt, ...(d.admitted ? {} : { limited: true }) } })
 }
 
 /** The counts after the warm-up, against the integral of the hidden rate. */
