@@ -122,7 +122,7 @@ export interface Cell {
   /** The controller's `catchUp` option (ms). */
   readonly catchUpMs?: number
   /** Called after every response the adaptive client observes (debugging). */
-  readonly trace?: (t: number, status: number, before: Aimd.AimdState, after: Aimd.AimdState, sentAt: number) => void
+  readonly trace?: (t: number, status: number, before: Aimd.AimdState, after: Aimd.AimdState, sentAt: number, limited: boolean) => void
   /** Called at every decision of the server's limiter (debugging). */
   readonly onArrive?: (t: number, admitted: boolean, sentAt: number) => void
 }
@@ -188,6 +188,8 @@ interface Response {
   readonly headers: Record<string, string>
   readonly sentAt: number
   readonly attempt: number // of its request, 1 the first (`retries.ts`)
+  /** The server's limiter rejected it (not noise): for `trace`. */
+  readonly limited?: boolean
 }
 
 interface Client {
@@ -218,7 +220,7 @@ const adaptiveClient = (cell: Cell): Client & { readonly state: () => Aimd.AimdS
       const gateBefore = s.gateUntil ?? 0
       const info = Option.getOrUndefined(parseRateLimitHeaders(r.headers, now).info)
       s = observe(c, s, { status: r.status, backoff: isBackoff, retryAfterMs, sentAt: r.sentAt, info }, now)
-      cell.trace?.(now - T0, r.status, prev, s, r.sentAt - T0)
+      cell.trace?.(now - T0, r.status, prev, s, r.sentAt - T0, r.limited === true)
       const rate = paced(s.rate, sane(s.windowGate, now))
       if (Math.abs(rate - applied) / applied >= 0.01) pace.set(rate, burst(rate), now), applied = rate
       if (s.cooldownUntil > now && s.cooldownUntil > before) pace.cooldown(s.cooldownUntil, now)
@@ -422,7 +424,7 @@ const arrive = (r: Run, e: Extract<Event, { readonly kind: "arrive" }>) => {
     }
   }
   const t = Math.max(now + r.delay(), T0 + (cell.coldStartMs ?? 0))
-  push(r.q, { t, kind: "respond", response: { status, headers, sentAt: e.sentAt, attempt: e.attempt } })
+  push(r.q, { t, kind: "respond", response: { status, headers, sentAt: e.sentAt, attempt: e.attempt, ...(d.admitted ? {} : { limited: true }) } })
 }
 
 /** The counts after the warm-up, against the integral of the hidden rate. */
