@@ -10,6 +10,7 @@ import * as ApiConfig from "../../src/config/ApiConfig.js"
 import * as SimulatedApi from "../../src/testing/SimulatedApi.js"
 import * as F from "./families.js"
 import * as S from "./scenarios.js"
+import { printGoodput } from "./traceGoodput.js"
 
 const family = Object.values(F).find((f): f is F.Family => typeof f === "object" && "name" in f && f.name === process.argv[2])!
 const scenario = S.all.find((s) => s.name === process.argv[3])!
@@ -61,11 +62,6 @@ const program = Effect.gen(function*() {
     gates.n = 0, gates.ms = 0, gates.stall = 0, last = c
   })
   yield* Effect.fork(Effect.forever(perSecond))
-  yield* Effect.sleep(`${scenario.warmupMs} millis`)
-  const c0 = yield* api.counters
-  yield* Effect.sleep(`${scenario.durationMs - scenario.warmupMs} millis`)
-  const c1 = yield* api.counters
-  const admitted = c1.accepted + c1.errors5xx - c0.accepted - c0.errors5xx
-  console.log(`goodput ${((admitted / ((scenario.durationMs - scenario.warmupMs) / 1000)) / scenario.hidden * 100).toFixed(1)}% rejected ${c1.rejected429 - c0.rejected429}`)
+  yield* printGoodput(api, scenario)
 })
 Effect.runPromise(program.pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici), Effect.provide(Logger.minimumLogLevel(LogLevel.Error)))).then(() => process.exit(0))

@@ -13,6 +13,7 @@ import * as ApiConfig from "../../src/config/ApiConfig.js"
 import * as SimulatedApi from "../../src/testing/SimulatedApi.js"
 import * as F from "./families.js"
 import * as S from "./scenarios.js"
+import { printGoodput } from "./traceGoodput.js"
 
 const family = Object.values(F).find((f): f is F.Family => typeof f === "object" && "name" in f && f.name === process.argv[2])!
 const scenario = S.all.find((s) => s.name === process.argv[3])!
@@ -52,12 +53,7 @@ const program = Effect.gen(function*() {
   const { client } = yield* Effect.orDie(ResilientClient.make(config, { adaptiveStore: store }))
   const one = client.get("/items/1").pipe(Effect.flatMap((r) => r.text), Effect.ignore)
   yield* Effect.fork(Effect.all(Array.from({ length: family.fibers }, () => Effect.forever(one)), { concurrency: "unbounded" }))
-  yield* Effect.sleep(`${scenario.warmupMs} millis`)
-  const c0 = yield* api.counters
-  yield* Effect.sleep(`${scenario.durationMs - scenario.warmupMs} millis`)
-  const c1 = yield* api.counters
-  const admitted = c1.accepted + c1.errors5xx - c0.accepted - c0.errors5xx
-  console.log(`goodput ${((admitted / ((scenario.durationMs - scenario.warmupMs) / 1000)) / scenario.hidden * 100).toFixed(1)}% rejected ${c1.rejected429 - c0.rejected429}`)
+  yield* printGoodput(api, scenario)
   console.log(`first sends ${sends.slice(0, 15).map(([a, s]) => `${a - t0}:${s}`).join(" ")}`)
 })
 const recording = Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, (c) =>
