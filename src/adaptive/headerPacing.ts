@@ -64,7 +64,9 @@ export const onHeaders = (c: AimdConfig, s1: AimdState, info: RateLimitInfo, now
   const header = { ...s, windowGate: gate, phase: "header", source: "header", ceiling: sustained ?? s.ceiling, lastSuccessAt: null } as const
   const first = firstWindowBack(s, info, now, sentAt)
   if (first !== undefined) {
-    const until = Math.min(first, now + c.maxQuotaWaitMs)
+    // Never past the server's stated reset: a window that opened before the one dated here ends there.
+    const reset = info.resetAt !== undefined && info.resetAt > now ? info.resetAt : Infinity
+    const until = Math.min(first, reset, now + c.maxQuotaWaitMs)
     return { ...header, cooldownUntil: Math.max(s.cooldownUntil, until), headerUntil: Math.max(s.headerUntil, until + c.headerStaleMs) }
   }
   if (
@@ -391,7 +393,8 @@ const restoredAt = (
 const firstWindowBack = (s: AimdState, info: RateLimitInfo, now: number, sentAt: number): number | undefined => {
   const start = s.windowStartAt
   const w = info.window
-  if (s.windowJumped === true || start === null || !Number.isFinite(start) || w === undefined || info.remaining === undefined) return undefined
+  // A start after now is no window's (a stored state's): it would pause until the bound.
+  if (s.windowJumped === true || start === null || !Number.isFinite(start) || start > now || w === undefined || info.remaining === undefined) return undefined
   const back = start + w - (oneWay(s) ?? 0)
   const left = info.remaining - (s.rate * Math.max(0, now - sentAt)) / 1000
   return sentAt >= start - w && left < 1 && back - now > BaseRtt.spreadMs(s) ? back : undefined

@@ -58,10 +58,11 @@ const documentedQuota = (c: AimdConfig, s: AimdState, d: Decision, last: Cycle, 
  * makes when they are in, and the plateau's walls, ~1.4 s after each resume as a log's jitter meets
  * them, were fitted as a bucket of 28.
  */
-const slowStartQuota = (c: AimdConfig, s: AimdState, d: Decision, prev: Cycle | undefined, pauseMs: number) => {
+const slowStartQuota = (c: AimdConfig, s: AimdState, d: Decision, prev: Cycle | undefined, prevPauseMs: number) => {
   if (!(d.stray && s.priorValid && s.cycles.length === 1 && prev?.start === "full") || s.windowGate != null) return undefined
-  const secs = Math.max(1, Math.floor(pauseMs / 1000))
-  const quota = documentedWindow(prev, c.initialRate, pauseMs, secs)
+  // The pause after the slow start's own wall (`spanMs`), as its wall's reading would have taken.
+  const secs = Math.max(1, Math.floor(prevPauseMs / 1000))
+  const quota = documentedWindow(prev, c.initialRate, prevPauseMs, secs)
   return quota === undefined ? undefined : { quota, windowMs: secs * 1000 * WINDOW_PAD }
 }
 
