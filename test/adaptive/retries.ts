@@ -1,12 +1,20 @@
 /**
  * The composed client's retries in the simulation (`simulation.ts`, `Cell.composed`): `ResilientClient`'s
- * default `RetryPolicy` sends a 429 or 5xx again, through the limiter, after its Retry-After, or else
- * after a full-jitter backoff of 250 ms doubling, at most 3 times; its fiber waits meanwhile.
+ * default `RetryPolicy` sends a retried status again, through the limiter, after its Retry-After, or else
+ * after the policy's backoff; its fiber waits meanwhile.
  */
-import { Option } from "effect"
+import { Duration, Option } from "effect"
+import { backoffDelay } from "../../src/retry/backoff.js"
 import { parseRetryAfter } from "../../src/retry/retryAfter.js"
+import { defaults } from "../../src/retry/RetryPolicy.js"
 
-const RETRY = { statuses: new Set([429, 500, 502, 503, 504]), maxAttempts: 4, initialMs: 250 } as const
+const backoff = {
+  initial: Duration.toMillis(defaults.initialDelay),
+  max: Duration.toMillis(defaults.maxDelay),
+  multiplier: defaults.multiplier,
+  jitter: defaults.jitter,
+  jitterFraction: defaults.jitterFraction
+}
 
 /** How long a fiber waits before the next attempt of a request answered so (`attempt`: 1 the first), or `undefined` (none). */
 export const retryDelay = (
@@ -14,8 +22,8 @@ export const retryDelay = (
   now: number,
   rnd: () => number
 ): number | undefined => {
-  if (!RETRY.statuses.has(response.status) || response.attempt >= RETRY.maxAttempts) return undefined
+  if (!defaults.retryOnStatus.has(response.status) || response.attempt > defaults.maxRetries) return undefined
   const raw = response.headers["retry-after"]
   const ra = raw === undefined ? undefined : Option.getOrUndefined(parseRetryAfter(raw, now))
-  return ra ?? rnd() * RETRY.initialMs * 2 ** (response.attempt - 1)
+  return ra ?? backoffDelay(backoff, response.attempt, rnd())
 }
