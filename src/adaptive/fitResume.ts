@@ -59,8 +59,8 @@ export const probeOpenRangeSoon = (rate: number, high: number, trusted: boolean)
  * bucket of 50, docs understated 5x (maxRate 100), left 36-72 open, the best fit 37 to 63 by noise:
  * a probe's wall, or stray walls stepping down from 60, each a whole pause.
  */
-const FLAT_CAP = 0.9
-const FLAT_RANGE = 1.5
+const FLAT_CAP = 0.8
+const FLAT_RANGE = 1.3
 
 /**
  * The rate a first fit resumes at when its slow start met its wall flat at `maxRate` (`flat`): the
