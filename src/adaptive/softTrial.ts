@@ -180,6 +180,17 @@ export const probeMet = (w: Watch, baseline: number): boolean =>
 export const heldClean = (w: Watch, baseline: number): boolean => poissonTail(w.k, baseline * w.n) >= CLEAN_P
 
 /**
+ * Whether a probe's top step (the last below the wall that left its range open) met the limiter as it
+ * ended: `ABORT_FAILURES` failures at least, more than the usual share explains one time in 5 (not
+ * `heldClean`). Its end settles at the step below otherwise, held 1 s: nginx's burst hides a pace 13%
+ * over its limit of 20 that long (`observe.ts`).
+ *
+ * @since 0.2.0
+ * @category decisions
+ */
+export const toppedOut = (w: Watch, baseline: number): boolean => w.k >= ABORT_FAILURES && !heldClean(w, baseline)
+
+/**
  * Whether the failures counted since the decision call for a trial: enough of them, at a share
  * `ABOVE_USUAL` over the usual one (`baseline`), or beating at a period (`Beats.regular`).
  *
