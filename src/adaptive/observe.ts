@@ -106,7 +106,7 @@ const abort = (s: Aimd.AimdState, w: SoftTrial.Watch, pace: number, now: number)
  * too short against nginx's burst (5), which hid 22.6 over a limit of 20 (dropped from 50) for 2 s.
  * So a top step whose bare 503s met the limiter (`SoftTrial.toppedOut`) ends the probe as `probed`
  * aborts. 8 seeds, bare-503 rows: local drop 1.10 -> 0.95% 503s, blocked understated / drop 1.40 /
- * 1.68 -> 1.15 / 1.55%; 20% noise, drop, 50-100 ms away 4.60 -> 3.03%, blocked 6.42 -> 4.83%
+ * 1.68 -> 1.15 / 1.55%; 20% noise, drop, 50-100 ms away 4.60 -> 2.99%, blocked 6.42 -> 5.36%
  * (goodput within 0.3); 5% noise, the blocked loop, overstated 97.0 / 2.48 -> 95.9 / 2.15%.
  */
 const toppedOut = (before: Aimd.AimdState, after: Aimd.AimdState, now: number): Aimd.AimdState => {
