@@ -156,7 +156,8 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // c 93.8 -> 94.8, d 97.1 -> 96.4% (8 seeds) since a trial may start in a hold: d's floor lowered from
   // 96.5 / 0.97 (0.968; two of its runs: one held a cut under the limit after the drop, 100 -> 93%, one
   // restored the pace above it).
-  ["noise .2 gcra b5 503", "local", "", { a: [97.5, 0.99], c: [94.5, 0.95], d: [96, 0.965] }],
+  // d 96.4 -> 97.2% (0.98) since a probe's top step whose 503s met the limiter ends it as an abort (`observe.ts`).
+  ["noise .2 gcra b5 503", "local", "", { a: [97.5, 0.99], c: [94.5, 0.95], d: [96.5, 0.97] }],
   // The full bench's busy event loop (`blocked`), docs overstated (8 seeds): 82.7% (0.882) before the
   // last count was let lack the answers still on their way (`windowQuota.ts`): 48 of 50 counted, the
   // hold below the quota met the log's wall and fitted it at 27-33. Still one seed of 8 at 69% (a wall
@@ -255,6 +256,12 @@ describe("adaptive controller in the simulated matrix (8 fibers unless said)", (
       ["bucket 1s RA=s", "delayed", 0.8], ["bucket 2s RA=s", "delayed", 0.8]
     ]
     for (const [name, net, max] of cells) expect(measureMean(row(name), "d", net, 8).r429Pct, `${name} ${net}`).toBeLessThanOrEqual(max)
+  })
+
+  it("nginx's bare 503s near by, a limit drop: at most 1% 503s (means over seeds 1-8)", () => {
+    // 1.10% before a probe's top step whose 503s met the limiter ended it as an abort, not at the step
+    // below, held 1 s under nginx's burst (`observe.ts` toppedOut): 0.95%.
+    expect(measureMean(row("gcra b5 503"), "d", "local", 8).r429Pct).toBeLessThanOrEqual(1)
   })
 
   it("32 fibers 100-300 ms away send ~80/s under a pace of 100: a wall is read at what was sent, not at the pace (means over seeds 1-8)", () => {

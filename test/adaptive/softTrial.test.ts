@@ -84,6 +84,12 @@ describe("softTrial", () => {
     expect(SoftTrial.probeMet({ ...SoftTrial.watch(0), n: 50, k: 2 }, 0.05)).toBe(false)
   })
 
+  it("a probe's top step with two failures in 16 answers at 1% usual met the limiter; one, or two in 50 at 5%, did not", () => {
+    expect(SoftTrial.toppedOut({ ...SoftTrial.watch(0), n: 16, k: 2 }, 0.01)).toBe(true)
+    expect(SoftTrial.toppedOut({ ...SoftTrial.watch(0), n: 16, k: 1 }, 0.01)).toBe(false)
+    expect(SoftTrial.toppedOut({ ...SoftTrial.watch(0), n: 50, k: 2 }, 0.05)).toBe(false)
+  })
+
   prop("the share learnt after noise: the pooled one, at most 4 points over the usual", [fc.integer({ min: 0, max: 500 }), fc.integer({ min: 0, max: 500 }), fc.double({ min: 0, max: 0.3, noNaN: true })], ([n, n2, usual]) => {
     const w = { ...SoftTrial.watch(0), n, k: Math.floor(n / 5) }
     const t = { at: 0, pace: 50, share: 0.2, usual, n: n2, k: Math.floor(n2 / 5) }
@@ -238,5 +244,25 @@ describe("a probe's step that met the limiter (observe)", () => {
     const s = run(2)
     expect(s.phase).toBe("steady")
     expect(s.rate).toBeCloseTo(46.3, 6)
+  })
+
+  // The top of the range (59) within a step: a second on, the probe ends there, not at the step below
+  // when that step's 503s met the limiter (fewer than `probeMet` needs).
+  const top: Aimd.AimdState = { ...step, ceilingHigh: 59, probeStartedAt: T0 - 1000, softTrial: { ...step.softTrial!, since: T0 - 1000, n: 40, k: 4 } }
+  const end = (s0: Aimd.AimdState) => observe(c, s0, { status: 200, backoff: false, sentAt: T0 - 5 }, T0)
+
+  it("a top step with 4 503s in 40 answers (1.2 expected): back where the share puts the limit, under the step below", () => {
+    expect(SoftTrial.probeMet(top.softTrial!, 0.03)).toBe(false)
+    const s = end(top)
+    expect(s.phase).toBe("steady")
+    expect(s.rate).toBeCloseTo(SoftTrial.cutTo(57.5, 4 / 40 - 0.03), 6)
+    expect(s.rate).toBeLessThan(53.5)
+    expect(s.probeGapMs).toBe(Aimd.initial(c).probeGapMs * 2)
+  })
+
+  it("a top step held clean: the probe settles at the step below, as without 503s", () => {
+    const s = end({ ...top, softTrial: { ...top.softTrial!, k: 1 } })
+    expect(s.phase).toBe("steady")
+    expect(s.rate).toBeCloseTo(53.5, 6)
   })
 })
