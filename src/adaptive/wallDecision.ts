@@ -301,7 +301,9 @@ const changedRead = (
   lower: number,
   wallPace: number
 ): { readonly agreed: number | undefined; readonly atBurst: number | undefined } | undefined => {
-  const afterChange = s.phase === "hold" && s.ceiling === null
+  // A probe's wall after the change is read so too when the walls give no fit (the cycles before it
+  // too short to keep): the probe's cycle is seconds long, so its reading is tight.
+  const afterChange = (s.phase === "hold" && s.ceiling === null) || s.phase === "probe"
   if (!(changed || afterChange) || burstS === undefined || closed === undefined || closed.start !== "empty" || closed.wallAt <= closed.resumeAt) return undefined
   if (s.windowGate !== null && s.windowGate !== undefined && s.windowGate.armed) return undefined
   const lo = Math.max(c.minRate, lower)
