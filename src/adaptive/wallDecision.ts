@@ -287,10 +287,11 @@ const CHANGED_AGREE = 0.35
  * range): a hold at half or three quarters of the last wall's pace sat above a limit dropped to 0.4
  * of it, and its wall came from a cycle too short to fit (a few requests against 2-4 tokens), so a
  * second hold and a probe's wall followed. Held at the reading when lower, the hold proves itself
- * or meets a wall after a cycle long enough to fit (dropped 50 -> 20, 8 seeds: 0.1 s bucket 1-2 ms
- * away 86.5 -> 90.1%, on a blocked loop 77.9 -> 78.7%; 0.2 s 100-300 ms away 79.3 -> 82.8%, blocked
- * 89.0 -> 90.6%; 0.5 s 100-300 ms away 91.9 -> 92.9%; 0.2 s HTTP-date 1-2 ms away 94.3 -> 93.1%: the
- * hold's wall landed later in its second, its date's pause 0.2 -> 1 s).
+ * or meets a wall after a cycle long enough to fit. Dropped 50 -> 20, 8 seeds: 0.1 s bucket 1-2 ms
+ * away 86.5 -> 90.1%, 50-100 ms 78.2 -> 78.7%, blocked loop 77.9 -> 78.7%; 0.2 s 100-300 ms away
+ * 79.3 -> 82.8%, blocked 89.0 -> 90.6%; 0.5 s 100-300 ms away 91.9 -> 92.9%; but 0.2 s HTTP-date 1-2 ms
+ * away 94.3 -> 93.1% (the hold's wall landed later in its second: its date's pause 0.2 -> 1 s) and
+ * 100-300 ms away 89.8 -> 88.9%. The geometric middle of the range instead: 0.1 s 1-2 ms away 88.5%.
  */
 const changedRead = (
   c: AimdConfig,
@@ -301,9 +302,7 @@ const changedRead = (
   lower: number,
   wallPace: number
 ): { readonly agreed: number | undefined; readonly atBurst: number | undefined } | undefined => {
-  // A probe's wall after the change is read so too when the walls give no fit (the cycles before it
-  // too short to keep): the probe's cycle is seconds long, so its reading is tight.
-  const afterChange = (s.phase === "hold" && s.ceiling === null) || s.phase === "probe"
+  const afterChange = s.phase === "hold" && s.ceiling === null
   if (!(changed || afterChange) || burstS === undefined || closed === undefined || closed.start !== "empty" || closed.wallAt <= closed.resumeAt) return undefined
   if (s.windowGate !== null && s.windowGate !== undefined && s.windowGate.armed) return undefined
   const lo = Math.max(c.minRate, lower)
