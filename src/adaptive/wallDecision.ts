@@ -39,7 +39,7 @@ export interface Decision {
   readonly trustedHigh?: number
   /** A plateau cut (`PLATEAU_CUT`): a wall soon after resuming there shows the limit changed (`plateauWall`). */
   readonly cut?: boolean
-  /** The range of the bucket's burst in seconds of its rate, read when the limit changed (`changedRate`). */
+  /** The range of the bucket's burst in seconds of its rate, read when the limit changed (`changedRead`). */
   readonly burstS?: readonly [number, number]
 }
 
@@ -266,7 +266,7 @@ const knownBurstS = (s: AimdState, d: number): readonly [number, number] | undef
 }
 
 /**
- * The rates the burst's range reads the cycle as must agree within this share to be taken (`changedRate`).
+ * The rates the burst's range reads the cycle as must agree within this share to be taken (`changedRead`).
  * The range is about symmetric around the burst read, so its middle is the reading and the spread its
  * doubt. Within 10%, a 0.2 s bucket (read 0.10-0.29 s: 17.2-22.5 for 20) held a quarter below the
  * hold's wall and probed back (a wall more, a whole pause): 32 fibers 50-100 ms away, dropped 50 -> 20,
@@ -279,12 +279,21 @@ const CHANGED_AGREE = 0.35
  * After the limit changed, the rate one cycle shows when the bucket still holds the same seconds of its
  * rate (`rateAtBurst`): the cycle from the change's wall, or from the hold's after it, read so at once
  * instead of holding at half the pace, then a quarter below the next wall, then probing (two walls
- * more, each a whole pause). Only when the rates the burst's range reads agree (`CHANGED_AGREE`): a
- * burst of a tenth of a second is read too loosely. Not with a window
+ * more, each a whole pause). Taken (`agreed`) only when the rates the burst's range reads agree
+ * (`CHANGED_AGREE`): a burst of a tenth of a second is read too loosely. Not with a window
  * quota kept under (`wallWindow.ts` reads that). Buckets dropped 50 -> 20, 8 seeds: 0.5 s 32 fibers
  * 50-100 ms away 94.0 -> 95.9%, HTTP-date there 90.0 -> 93.0%, 1 s near by 98.2 -> 99.9% (cold 98.6 -> 100.5%).
+ * A loose reading still bounds the hold (`atBurst`, the rate at the burst read, the middle of its
+ * range): a hold at half or three quarters of the last wall's pace sat above a limit dropped to 0.4
+ * of it, and its wall came from a cycle too short to fit (a few requests against 2-4 tokens), so a
+ * second hold and a probe's wall followed. Held at the reading when lower, the hold proves itself
+ * or meets a wall after a cycle long enough to fit. Dropped 50 -> 20, 8 seeds: 0.1 s bucket 1-2 ms
+ * away 86.5 -> 90.1%, 50-100 ms 78.2 -> 78.7%, blocked loop 77.9 -> 78.7%; 0.2 s 100-300 ms away
+ * 79.3 -> 82.8%, blocked 89.0 -> 90.6%; 0.5 s 100-300 ms away 91.9 -> 92.9%; but 0.2 s HTTP-date 1-2 ms
+ * away 94.3 -> 93.1% (the hold's wall landed later in its second: its date's pause 0.2 -> 1 s) and
+ * 100-300 ms away 89.8 -> 88.9%. The geometric middle of the range instead: 0.1 s 1-2 ms away 88.5%.
  */
-const changedRate = (
+const changedRead = (
   c: AimdConfig,
   s: AimdState,
   closed: Cycle | undefined,
@@ -292,14 +301,18 @@ const changedRate = (
   burstS: readonly [number, number] | undefined,
   lower: number,
   wallPace: number
-): number | undefined => {
+): { readonly agreed: number | undefined; readonly atBurst: number | undefined } | undefined => {
   const afterChange = s.phase === "hold" && s.ceiling === null
   if (!(changed || afterChange) || burstS === undefined || closed === undefined || closed.start !== "empty" || closed.wallAt <= closed.resumeAt) return undefined
   if (s.windowGate !== null && s.windowGate !== undefined && s.windowGate.armed) return undefined
   const lo = Math.max(c.minRate, lower)
   const high = rateAtBurst(s.paceLog, closed, burstS[0], lo, wallPace)
   const low = rateAtBurst(s.paceLog, closed, burstS[1], lo, wallPace)
-  return high === undefined || low === undefined || high > low * (1 + CHANGED_AGREE) ? undefined : (high + low) / 2
+  if (high === undefined || low === undefined) return undefined
+  return {
+    agreed: high > low * (1 + CHANGED_AGREE) ? undefined : (high + low) / 2,
+    atBurst: rateAtBurst(s.paceLog, closed, (burstS[0] + burstS[1]) / 2, lo, wallPace)
+  }
 }
 
 /**
@@ -382,7 +395,8 @@ export const decideInner = (
   const unfitted = (pinned && first) || (docsFirst && vague)
   // Only against whole pauses: without one a wall costs a request, and the walls' fit reads better.
   // Not over the walls' fit, when there is one (two cycles read better than one and a burst assumed).
-  const read = verdict === "stray" || pauseMs < CHEAP_PAUSE_MS || (good !== undefined && !changed && !unfitted) ? undefined : changedRate(c, s, closed, changed, burstS, lower, wallPace)
+  const reading = verdict === "stray" || pauseMs < CHEAP_PAUSE_MS || (good !== undefined && !changed && !unfitted) ? undefined : changedRead(c, s, closed, changed, burstS, lower, wallPace)
+  const read = reading?.agreed
   if (read !== undefined) return { ...base, cycles: changed ? [closed!] : withClosed, rate: read * (1 - c.ceilingMargin / 2), phase: "steady", ceiling: read, ceilingHigh: null, fitted: true }
   if (good !== undefined && !changed && !unfitted) return fittedDecision(c, base, good, { least, pauseMs, pinned, first, lower, wallPace, hold: s.phase === "hold", flat: first && flatStart(c, s, s.cycles[s.cycles.length - 1]) })
   if (estimated) return { ...base, cut: pauseMs >= CHEAP_PAUSE_MS, rate: least, phase: "steady", ceiling: least / (1 - c.ceilingMargin / 2), ...(pauseMs < CHEAP_PAUSE_MS ? { ceilingHigh: wallPace, probeSoon: true } : { ceilingHigh: null }) }
@@ -391,7 +405,7 @@ export const decideInner = (
   const factor = (changed && short) || drop ? RESUME_BELOW_SHORT : overstated ? RESUME_BELOW_DOCS : cheap ? RESUME_BELOW_CHEAP_WALL : RESUME_BELOW_WALL
   const below = wallPace * factor
   const resume = s.phase === "probe" && s.ceiling !== null ? Math.min(s.ceiling, below) : below
-  const rate = Math.max(lower, resume)
+  const rate = Math.max(lower, reading?.atBurst === undefined ? resume : Math.min(resume, reading.atBurst))
   // A probe's bare 503 wall leaves no range to probe soon: that probe's step met the limiter 4-5 503s
   // in (not at the first, as a 429), and a range probed again a hold later met it as dear, every ~5 s
   // (nginx, 32 fibers 50-100 ms away, docs overstated, 8 seeds: 98.5 / 2.12 -> 96.7 / 1.22% 503s).

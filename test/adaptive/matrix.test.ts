@@ -27,7 +27,8 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // stall of ~120 ms held 6 requests, one more than the bucket's burst, and met the wall.
   // d 85.3% (0.859) before the stall gate's pause reached the stall's most delayed answer, not the last one's.
   // c 86.0% (0.88) before a fit crediting under 0.1 s of burst resumed below its rate (`thinBurstRate`).
-  ["bucket 0.1s RA=s", "local", "tb-100ms", { a: [97.5, 0.99], b: [97.5, 0.99], c: [87, 0.88], d: [86.4, 0.87] }],
+  // d 86.5% (0.87) before a limit change's loose reading bounded the hold (`changedRead`): 90.1 (0.908).
+  ["bucket 0.1s RA=s", "local", "tb-100ms", { a: [97.5, 0.99], b: [97.5, 0.99], c: [87, 0.88], d: [90, 0.905] }],
   // b 68.6 / d 73.9% before the window quota (`windowQuota.ts`): the fit read the log's walls as a
   // bucket at a third to two thirds of its quota and held it 30 s (d 70.7% while the pinned fit was
   // probed soon without it).
@@ -75,7 +76,10 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // after a whole pause resumed at half the wall's pace with the short cycle kept for the fit (`RESUME_BELOW_SHORT`).
   ["bucket 0.2s RA=s", "local", "", { c: [89.5, 0.905], d: [91.5, 0.92] }],
   // HTTP-dates one second later than the instant rounded up (`retryAfterValue.ts`) paused 1-2 s per wall: c 85.5 / d 87.3%.
-  ["bucket 0.2s RA=date", "local", "", { c: [93, 0.94], d: [93.5, 0.94] }], // c was 79.7%, 84.7 before a stray wall stepped down to the walls' fit
+  // d 94.3% (0.947) before a limit change's loose reading bounded the hold (`changedRead`): 93.1 (0.935),
+  // floor lowered from 93.5 / 0.94 for the rows it lifts (0.1 s 86.5 -> 90.1%, 0.2 s 100-300 ms away
+  // 79.3 -> 82.9%): the hold's wall now lands just after a whole second, its HTTP-date's pause 0.2 -> 1 s.
+  ["bucket 0.2s RA=date", "local", "", { c: [93, 0.94], d: [93, 0.93] }], // c was 79.7%, 84.7 before a stray wall stepped down to the walls' fit
   // 93.8% (0.951) before the first fit left the range up to where the hold would go on open.
   // 96.7% (0.980) before the same.
   ["bucket 2s RA=s", "local", "", { c: [97.5, 0.99] }],
@@ -122,7 +126,7 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // 65.1% (0.687) before a fit refuted the docs only from a cycle of two round trips or more: a wall
   // 0.4 s after resuming at the docs' rate was read as 21 of 50.
   // d 45.9% (0.544) with 8.37% 429s before a wall soon after a plateau cut was read as a limit change.
-  ["bucket 0.1s RA=s", "lagged", "", { a: [69, 0.73], d: [46, 0.545] }],
+  ["bucket 0.1s RA=s", "lagged", "", { a: [69, 0.73], d: [47, 0.555] }], // d 46.8% before `changedRead` bounded the hold
   // a / d 72.7 / 67.7% (0.78 / 0.75) before the slow start's late answers were read at the first stray
   // wall (`slowStartQuota`): the plateau's walls, ~1.4 s after each resume, were fitted as a bucket of 28.
   // d read 68.2 with it alone, 67.99 beside a hold's fit leaving its range open (`fittedDecision`).
