@@ -159,6 +159,32 @@ const WIDE_FIRST_PAUSE_MS = 1000
  */
 const RESUME_BELOW_DOCS = 0.55
 /**
+ * After the slow start's wall, when its pace doubled past the docs (they understate the limit), with a
+ * whole pause and a cycle the fit can use, the hold resumes no higher than the rate of a bucket holding
+ * `PRIOR_MIN_BURST_S` of it that explains that wall (`rateAtBurst`, half a margin below): a bigger
+ * bucket explains it at a lower rate, so no bucket an API grants runs above it. `RESUME_BELOW_WALL`
+ * alone sat about there for a 0.1 s bucket, just above it or just below by chance (51 or 46-49 for
+ * 50): above, the hold's wall came 2-3 s later, in the measured window; below, a probe toward the
+ * wall's pace met it. For a 0.2 s bucket it held at 60 against 50, and its wall a second later made a
+ * cycle about as long as the ramp's drain (0.7 s): the first fit read a request of jitter as 5-25 of the
+ * rate (53, 26 pinned), then a stray or a probe's wall. Held at 57 the hold's cycle lasts ~1.4 s and
+ * the fit reads it within a few %. The range the walls leave open ends at that rate with `HOLD_TOP_SLACK`
+ * tokens less of burst (a request of jitter), not at the wall's pace: a hold proven there is probed a
+ * step, not toward a pace no API bucket explains. Docs understated 5x, 3 seeds: 0.1 s bucket 89.2 ->
+ * 92.6% (cold 88.9 -> 92.3, blocked 75.0 -> 83.9), 0.2 s 88.1 -> 89.2 (cold 87.9 -> 91.0, 32 fibers
+ * 100-300 ms away 81.6 -> 87.6), HTTP-date 0.2 s 90.4 -> 92.4%; a 1 s sliding log, misread as a
+ * bucket either way, 90.1 -> 85.3% (8 seeds 85.6 -> 83.9; 100-300 ms away 73.6 -> 77.6%).
+ */
+const HOLD_TOP_SLACK = 1
+
+/** The rate a hold after the slow start's wall stays under, and the top of its open range (`HOLD_TOP_SLACK`). */
+const slowStartCap = (c: AimdConfig, s: AimdState, closed: Cycle, wallPace: number): readonly [number, number] | undefined => {
+  const cap = rateAtBurst(s.paceLog, closed, PRIOR_MIN_BURST_S, c.minRate, wallPace)
+  const top = rateAtBurst(s.paceLog, closed, PRIOR_MIN_BURST_S, c.minRate, wallPace, HOLD_TOP_SLACK)
+  return cap === undefined ? undefined : [cap * (1 - c.ceilingMargin / 2), Math.max(cap, top ?? wallPace)]
+}
+
+/**
  * Where to resume below a 429 that cost no pause (no Retry-After) met with fewer than
  * `CHEAP_IN_FLIGHT` requests in flight, unless holding below another wall already: another wall
  * costs a request, a quarter below cost 3 s far under the limit (nginx 429, 8 fibers, docs overstated
@@ -394,12 +420,15 @@ export const decideInner = (
   const overstated = s.phase === "slow-start" && wallPace < d * 2 && !few && pauseMs >= CHEAP_PAUSE_MS
   const cheap = pauseMs === 0 && !soft && s.phase !== "hold" && ((s.rttMs ?? 0) * wallPace) / 1000 < CHEAP_IN_FLIGHT
   const factor = (changed && short) || drop ? RESUME_BELOW_SHORT : overstated ? RESUME_BELOW_DOCS : cheap ? RESUME_BELOW_CHEAP_WALL : RESUME_BELOW_WALL
-  const below = wallPace * factor
+  // After a ramp past the docs, no higher than a bucket an API grants explains (see `HOLD_TOP_SLACK`).
+  const ramped = s.phase === "slow-start" && factor === RESUME_BELOW_WALL && closed?.start === "full" && !few && wallPace >= d * 2 && pauseMs >= CHEAP_PAUSE_MS
+  const capped = ramped ? slowStartCap(c, s, closed!, wallPace) : undefined
+  const below = Math.min(wallPace * factor, capped?.[0] ?? Infinity)
   const resume = s.phase === "probe" && s.ceiling !== null ? Math.min(s.ceiling, below) : below
   const rate = Math.max(lower, resume)
   // A probe's bare 503 wall leaves no range to probe soon: that probe's step met the limiter 4-5 503s
   // in (not at the first, as a 429), and a range probed again a hold later met it as dear, every ~5 s
   // (nginx, 32 fibers 50-100 ms away, docs overstated, 8 seeds: 98.5 / 2.12 -> 96.7 / 1.22% 503s).
   const open = wallPace > rate && !(soft && s.phase === "probe")
-  return { ...base, rate, phase: "hold", ceiling: changed ? null : s.ceiling, ceilingHigh: open ? wallPace : null }
+  return { ...base, rate, phase: "hold", ceiling: changed ? null : s.ceiling, ceilingHigh: open ? Math.min(wallPace, capped?.[1] ?? wallPace) : null }
 }
