@@ -172,16 +172,16 @@ export const burstSecondsAt = (log: ReadonlyArray<PacePoint>, cycle: Cycle, rate
 }
 
 /**
- * The rate in `[lo, hi]` of a bucket holding `burstS` seconds of it that predicts the wall of `cycle`
- * (one cycle, the burst's share of the rate assumed: two unknowns need two cycles otherwise), or
- * `undefined` at either bound (no rate there explains it).
+ * The rate in `[lo, hi]` of a bucket holding `burstS` seconds of it (less `slackTokens`) that predicts
+ * the wall of `cycle` (one cycle, the burst's share of the rate assumed: two unknowns need two cycles
+ * otherwise), or `undefined` at either bound (no rate there explains it).
  *
  * @since 0.2.0
  * @category math
  */
-export const rateAtBurst = (log: ReadonlyArray<PacePoint>, cycle: Cycle, burstS: number, lo: number, hi: number): number | undefined => {
+export const rateAtBurst = (log: ReadonlyArray<PacePoint>, cycle: Cycle, burstS: number, lo: number, hi: number, slackTokens = 0): number | undefined => {
   if (!(hi > lo && lo > 0 && burstS > 0)) return undefined
-  return crossing(cycle, lo, hi, (rate, horizon) => predictWall(log, cycle, rate, Math.max(1, rate * burstS), horizon))
+  return crossing(cycle, lo, hi, (rate, horizon) => predictWall(log, cycle, rate, Math.max(1, rate * burstS - slackTokens), horizon))
 }
 
 /**

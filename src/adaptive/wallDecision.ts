@@ -159,6 +159,32 @@ const WIDE_FIRST_PAUSE_MS = 1000
  */
 const RESUME_BELOW_DOCS = 0.55
 /**
+ * After the slow start's wall, when its pace doubled past the docs (they understate the limit), with a
+ * whole pause and a cycle the fit can use, the hold resumes no higher than the rate of a bucket holding
+ * `PRIOR_MIN_BURST_S` of it that explains that wall (`rateAtBurst`, half a margin below): a bigger
+ * bucket explains it at a lower rate, so no bucket an API grants runs above it. `RESUME_BELOW_WALL`
+ * alone sat about there for a 0.1 s bucket, just above it or just below by chance (51 or 46-49 for
+ * 50): above, the hold's wall came 2-3 s later, in the measured window; below, a probe toward the
+ * wall's pace met it. For a 0.2 s bucket it held at 60 against 50, and its wall a second later made a
+ * cycle about as long as the ramp's drain (0.7 s): the first fit read a request of jitter as 5-25 of the
+ * rate (53, 26 pinned), then a stray or a probe's wall. Held at 57 the hold's cycle lasts ~1.4 s and
+ * the fit reads it within a few %. The range the walls leave open ends at that rate with `HOLD_TOP_SLACK`
+ * tokens less of burst (a request of jitter), not at the wall's pace: a hold proven there is probed a
+ * step, not toward a pace no API bucket explains. Docs understated 5x, 8 seeds: 0.1 s bucket 87.2 ->
+ * 92.8% (cold 88.6 -> 92.7, blocked 80.2 -> 85.0), 0.2 s 89.6 -> 91.7 (cold 88.7 -> 92.0, 32 fibers
+ * 100-300 ms away 79.5 -> 84.1), HTTP-date 0.2 s 93.8 -> 94.5% (cold 95.6 -> 94.3); a 1 s sliding log,
+ * misread as a bucket either way, 85.6 -> 83.9% (100-300 ms away 72.1 -> 76.4%).
+ */
+const HOLD_TOP_SLACK = 1
+
+/** The rate a hold after the slow start's wall stays under, and the top of its open range (`HOLD_TOP_SLACK`). */
+const slowStartCap = (c: AimdConfig, s: AimdState, closed: Cycle, wallPace: number): readonly [number, number] | undefined => {
+  const cap = rateAtBurst(s.paceLog, closed, PRIOR_MIN_BURST_S, c.minRate, wallPace)
+  const top = rateAtBurst(s.paceLog, closed, PRIOR_MIN_BURST_S, c.minRate, wallPace, HOLD_TOP_SLACK)
+  return cap === undefined ? undefined : [cap * (1 - c.ceilingMargin / 2), Math.max(cap, top ?? wallPace)]
+}
+
+/**
  * Where to resume below a 429 that cost no pause (no Retry-After) met with fewer than
  * `CHEAP_IN_FLIGHT` requests in flight, unless holding below another wall already: another wall
  * costs a request, a quarter below cost 3 s far under the limit (nginx 429, 8 fibers, docs overstated
@@ -392,23 +418,31 @@ export const decideInner = (
   const docsFirst = refuted && s.cycles.length === 1 && prev!.start === "full" && closed !== undefined &&
     windowRate(prev!, closed, paceAt(s, prev!.wallAt), wallPace, undefined, ((now - wallAt) * wallPace) / 1000) === undefined
   const vague = good !== undefined && good.high > good.low * WIDE_FIRST && pauseMs <= WIDE_FIRST_PAUSE_MS
-  const unfitted = (pinned && first) || (docsFirst && vague)
+  // A flat slow start's first fit resumes at its range's middle (`flatFirstRate`), pinned or not: both
+  // ends of that range are noise (a 0.5 s bucket, docs understated 5x, pinned at 35-37 of 50: held at
+  // 56 and probed, a wall more; cold 92.9 -> 95.1%, local 93.5 -> 94.2%, 3 seeds).
+  const flat = first && flatStart(c, s, s.cycles[s.cycles.length - 1])
+  const flatMid = good !== undefined && flatFirstRate(good, flat) !== undefined
+  const unfitted = (pinned && first && !flatMid) || (docsFirst && vague)
   // Only against whole pauses: without one a wall costs a request, and the walls' fit reads better.
   // Not over the walls' fit, when there is one (two cycles read better than one and a burst assumed).
   const reading = verdict === "stray" || pauseMs < CHEAP_PAUSE_MS || (good !== undefined && !changed && !unfitted) ? undefined : changedRead(c, s, closed, changed, burstS, lower, wallPace)
   const read = reading?.agreed
   if (read !== undefined) return { ...base, cycles: changed ? [closed!] : withClosed, rate: read * (1 - c.ceilingMargin / 2), phase: "steady", ceiling: read, ceilingHigh: null, fitted: true }
-  if (good !== undefined && !changed && !unfitted) return fittedDecision(c, base, good, { least, pauseMs, pinned, first, lower, wallPace, hold: s.phase === "hold", flat: first && flatStart(c, s, s.cycles[s.cycles.length - 1]) })
+  if (good !== undefined && !changed && !unfitted) return fittedDecision(c, base, good, { least, pauseMs, pinned, first, lower, wallPace, hold: s.phase === "hold", flat })
   if (estimated) return { ...base, cut: pauseMs >= CHEAP_PAUSE_MS, rate: least, phase: "steady", ceiling: least / (1 - c.ceilingMargin / 2), ...(pauseMs < CHEAP_PAUSE_MS ? { ceilingHigh: wallPace, probeSoon: true } : { ceilingHigh: null }) }
   const overstated = s.phase === "slow-start" && wallPace < d * 2 && !few && pauseMs >= CHEAP_PAUSE_MS
   const cheap = pauseMs === 0 && !soft && s.phase !== "hold" && ((s.rttMs ?? 0) * wallPace) / 1000 < CHEAP_IN_FLIGHT
   const factor = (changed && short) || drop ? RESUME_BELOW_SHORT : overstated ? RESUME_BELOW_DOCS : cheap ? RESUME_BELOW_CHEAP_WALL : RESUME_BELOW_WALL
-  const below = wallPace * factor
+  // After a ramp past the docs, no higher than a bucket an API grants explains (see `HOLD_TOP_SLACK`).
+  const ramped = s.phase === "slow-start" && factor === RESUME_BELOW_WALL && closed?.start === "full" && !few && wallPace >= d * 2 && pauseMs >= CHEAP_PAUSE_MS
+  const capped = ramped ? slowStartCap(c, s, closed!, wallPace) : undefined
+  const below = Math.min(wallPace * factor, capped?.[0] ?? Infinity)
   const resume = s.phase === "probe" && s.ceiling !== null ? Math.min(s.ceiling, below) : below
   const rate = Math.max(lower, reading?.atBurst === undefined ? resume : Math.min(resume, reading.atBurst))
   // A probe's bare 503 wall leaves no range to probe soon: that probe's step met the limiter 4-5 503s
   // in (not at the first, as a 429), and a range probed again a hold later met it as dear, every ~5 s
   // (nginx, 32 fibers 50-100 ms away, docs overstated, 8 seeds: 98.5 / 2.12 -> 96.7 / 1.22% 503s).
   const open = wallPace > rate && !(soft && s.phase === "probe")
-  return { ...base, rate, phase: "hold", ceiling: changed ? null : s.ceiling, ceilingHigh: open ? wallPace : null }
+  return { ...base, rate, phase: "hold", ceiling: changed ? null : s.ceiling, ceilingHigh: open ? Math.min(wallPace, capped?.[1] ?? wallPace) : null }
 }

@@ -28,7 +28,7 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // d 85.3% (0.859) before the stall gate's pause reached the stall's most delayed answer, not the last one's.
   // c 86.0% (0.88) before a fit crediting under 0.1 s of burst resumed below its rate (`thinBurstRate`).
   // d 86.5% (0.87) before a limit change's loose reading bounded the hold (`changedRead`): 90.1 (0.908).
-  ["bucket 0.1s RA=s", "local", "tb-100ms", { a: [97.5, 0.99], b: [97.5, 0.99], c: [87, 0.88], d: [90, 0.905] }],
+  ["bucket 0.1s RA=s", "local", "tb-100ms", { a: [97.5, 0.99], b: [97.5, 0.99], c: [92.5, 0.935], d: [90, 0.905] }],
   // b 68.6 / d 73.9% before the window quota (`windowQuota.ts`): the fit read the log's walls as a
   // bucket at a third to two thirds of its quota and held it 30 s (d 70.7% while the pinned fit was
   // probed soon without it).
@@ -45,7 +45,10 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // c 84.9% (0.881) before a narrow range under an armed gate was probed in one step and settled half a
   // margin under its top, not on the step held (`gatedTop`).
   // d 90.6% before a limit change read the quota kept under again from one cycle (`changedQuota`).
-  ["sliding 1s RA=s", "local", "slog-1s", { a: [95.5, 0.99], b: [94.5, 0.98], c: [85.5, 0.885], d: [93.5, 0.99] }],
+  // c lowered from 85.5 / 0.885 (8 seeds 85.6%) when the hold after a ramp past the docs stayed under
+  // the rate a 0.1 s bucket explains the ramp's wall with (`HOLD_TOP_SLACK`): there the hold at 50 met
+  // the log's wall a second in, read as 35-47 (83.9%); the bucket rows it lifts gained 2-10 points.
+  ["sliding 1s RA=s", "local", "slog-1s", { a: [95.5, 0.99], b: [94.5, 0.98], c: [83.5, 0.865], d: [93.5, 0.99] }],
   // a 66.8% before the window quota; 84.0% (3 seeds) before the docs' window. b 79.3% (0.836) before
   // `aboveWindow`, 81.7% (0.861) before late successes counted in the cycle they were sent in.
   // a 86.4 / b 83.0% (8 seeds: 0.912 / 0.875) before a gate in force capped the pace a jitter below its
@@ -74,12 +77,12 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // 87.4 / 81.3% (8 seeds) before a first fit crediting a burst left a narrow range open to the probe interval.
   // d 89.0% (0.2 s; 0.5 s 92.75, HTTP-date 80.6 / 88.2, 1 s log 89.6, 0.1 s 84.3) before a limit change met
   // after a whole pause resumed at half the wall's pace with the short cycle kept for the fit (`RESUME_BELOW_SHORT`).
-  ["bucket 0.2s RA=s", "local", "", { c: [89.5, 0.905], d: [91.5, 0.92] }],
+  ["bucket 0.2s RA=s", "local", "", { c: [91.5, 0.925], d: [91.5, 0.92] }],
   // HTTP-dates one second later than the instant rounded up (`retryAfterValue.ts`) paused 1-2 s per wall: c 85.5 / d 87.3%.
   // d 94.3% (0.947) before a limit change's loose reading bounded the hold (`changedRead`): 93.1 (0.935),
   // floor lowered from 93.5 / 0.94 for the rows it lifts (0.1 s 86.5 -> 90.1%, 0.2 s 100-300 ms away
   // 79.3 -> 82.9%): the hold's wall now lands just after a whole second, its HTTP-date's pause 0.2 -> 1 s.
-  ["bucket 0.2s RA=date", "local", "", { c: [93, 0.94], d: [93, 0.93] }], // c was 79.7%, 84.7 before a stray wall stepped down to the walls' fit
+  ["bucket 0.2s RA=date", "local", "", { c: [94, 0.955], d: [93, 0.93] }], // c was 79.7%, 84.7 before a stray wall stepped down to the walls' fit
   // 93.8% (0.951) before the first fit left the range up to where the hold would go on open.
   // 96.7% (0.980) before the same.
   ["bucket 2s RA=s", "local", "", { c: [97.5, 0.99] }],
@@ -108,7 +111,7 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // b 77.4% (0.79) before a cycle with no other kept resumed where the pace did (`pause.ts`): answers of
   // the slow start's burst moved the pause 160 ms, the cycle kept the first resume, and the fit read 23-46.
   // c 79.6% (0.81) before a fit crediting under 0.1 s of burst resumed below its rate (`thinBurstRate`).
-  ["bucket 0.1s RA=s", "delayed", "", { b: [82.5, 0.845], c: [81, 0.82] }], // c 77.0% before the pinned fit against the slow start's wall was dropped
+  ["bucket 0.1s RA=s", "delayed", "", { b: [82.5, 0.845], c: [81.5, 0.835] }], // c 77.0% before the pinned fit against the slow start's wall was dropped
   // b 84.8% (0.862) before the same resume; d 85.6% before the same limit change. d 90.0 (8 seeds) before the stall gate.
   // d 90.7% (0.909) before a limit change's one-cycle reading was taken within 35%, not 10% (`changedRate`).
   ["bucket 0.2s RA=s", "delayed", "", { b: [97, 0.985], d: [92.5, 0.925] }],
@@ -138,11 +141,11 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // before a wall under two round trips in was read as a cold start too (`coldStart`); the first fit
   // after it still reads ~47 with a burst of 7.6 for 50 / 5, held.
   // c 88.2% (0.90) before a fit crediting under 0.1 s of burst resumed below its rate (`thinBurstRate`).
-  ["bucket 0.1s RA=s", "cold", "tb-100ms", { b: [93, 0.945], c: [88.5, 0.89], d: [86.5, 0.87] }],
+  ["bucket 0.1s RA=s", "cold", "tb-100ms", { b: [93, 0.945], c: [92.5, 0.935], d: [86.5, 0.87] }],
   ["bucket 0.2s RA=s", "cold", "", { b: [95.5, 0.97] }],
   // c 89.1% (0.903) before the same.
   // c 91.4% (0.93) before the middle of a flat first fit's range (`flatFirstRate`).
-  ["bucket 0.5s RA=s", "cold", "tb-500ms", { b: [97, 0.98], c: [94, 0.955] }],
+  ["bucket 0.5s RA=s", "cold", "tb-500ms", { b: [97, 0.98], c: [95, 0.955] }],
   ["bucket 0.2s RA=date", "cold", "", { b: [96, 0.97] }],
   ["bucket 0.5s RA=date", "cold", "tb-500ms-ra-date", { b: [98, 0.99] }], // 94.6% (0.960) while its HTTP-dates were a second later
   // 94.9% (0.964) before a wall past its cut restarted the bare 503s' recent share under the bar,
@@ -174,7 +177,8 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // b 87.7% (0.93) before a wall while holding under an armed gate in force moved the plateau a margin,
   // not to a fit (`underGate`): that seed's hold at 48.6 fitted at 33.7, 72.7 -> 86.9%.
   // c 80.6% (0.86) before a probe's long cycle was read by its last second (`windowRate`).
-  ["sliding 1s RA=s", "blocked", "slog-1s", { b: [89, 0.95], c: [83, 0.89], d: [88.5, 0.945] }],
+  // c's ratio lowered from 0.89 (0.887, 83.1%) with the hold under the 0.1 s bucket's rate (`HOLD_TOP_SLACK`).
+  ["sliding 1s RA=s", "blocked", "slog-1s", { b: [89, 0.95], c: [83, 0.885], d: [88.5, 0.945] }],
   // A 0.1 s bucket there: stray walls on the docs' plateau, each a whole-second pause; the bench's
   // tb-100ms 81.9-96.7%. Traced: a server stall held 6-7 requests the in-flight cap (twice a round
   // trip the blocks stretched) let through, where the bucket holds 5. a 87.6 / b 77.6% (0.925 /
@@ -183,7 +187,7 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // after), a 91.9 (0.971) over 8 seeds. Held, not met.
   // c 77.8% (0.82) before a hold's wall with answers held together whose fit read below 0.8 of the
   // hold's pace went on a margin lower (`STALL_FIT`): two seeds' holds at 45 fitted 26 and 33.
-  ["bucket 0.1s RA=s", "blocked", "tb-100ms", { a: [91.5, 0.965], b: [81.5, 0.845], c: [79.5, 0.84] }]
+  ["bucket 0.1s RA=s", "blocked", "tb-100ms", { a: [91.5, 0.965], b: [81.5, 0.845], c: [84.5, 0.895] }]
 ]
 
 describe("adaptive controller in the simulated matrix (8 fibers unless said)", () => {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import * as Aimd from "../../src/adaptive/aimd.js"
+import { rateAtBurst } from "../../src/adaptive/bucketFit.js"
 import * as FitResume from "../../src/adaptive/fitResume.js"
 import * as Wall from "../../src/adaptive/wallDecision.js"
 import * as WallWindow from "../../src/adaptive/wallWindow.js"
@@ -179,12 +180,16 @@ describe("the slow start's wall", () => {
       expect(walled.rate).toBeCloseTo(d * 0.55, 6)
       expect(walled.ceilingHigh).toBe(d)
       expect(Aimd.onBackoff(c, s, T0 + 1000, { sentAt: T0 + 998, retryAfterMs: 200 }).rate).toBeCloseTo(d * 0.75, 6)
-      // A ramp to several times the docs overshoots a small bucket by a third at most: a quarter below.
+      // A ramp to several times the docs overshoots a small bucket by a third at most: a quarter below,
+      // after a whole pause no higher than a bucket of 0.1 s of its rate explains the ramp's wall with.
       const ramp = succeed(c, Aimd.initial(c), T0, T0 + slowStartMs)
       const high = Aimd.onBackoff(c, ramp.s, ramp.t, { sentAt: ramp.t - 2, retryAfterMs })
       expect(high.lastDecreaseRate!).toBeGreaterThan(2 * d)
       expect(high.phase).toBe("hold")
-      expect(high.rate).toBeCloseTo(high.lastDecreaseRate! * 0.75, 6)
+      const cycle = { start: "full" as const, from: ramp.s.cycle!.from, resumeAt: ramp.s.cycle!.resumeAt, wallAt: ramp.t - 2 }
+      const cap = retryAfterMs >= 500 ? rateAtBurst(ramp.s.paceLog, cycle, 0.1, c.minRate, high.lastDecreaseRate!) : undefined
+      expect(high.rate).toBeCloseTo(Math.min(high.lastDecreaseRate! * 0.75, cap === undefined ? Infinity : cap * (1 - c.ceilingMargin / 2)), 6)
+      expect(high.rate).toBeLessThanOrEqual(high.lastDecreaseRate! * 0.75 + 1e-9)
     },
     { fastCheck: { numRuns: 40 } }
   )
