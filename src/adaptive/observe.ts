@@ -63,7 +63,7 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
     return counted(c, gated(c, walled, false, r.sentAt, now), false, r, now)
   }
   // Noise was admitted by the server's limiter: it counts as accepted.
-  const ok = toppedOut(s, Aimd.onSuccess(c, s, now, { sentAt: r.sentAt }), now)
+  const ok = endTopStep(c, s, Aimd.onSuccess(c, s, now, { sentAt: r.sentAt }), now)
   const paced = r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok
   const trialed = tried(c, paced, soft, r.sentAt, now)
   return counted(c, gated(c, stalled(c, trialed, usualMs, r.sentAt, now), true, r.sentAt, now), true, r, now)
@@ -80,7 +80,7 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
  * (3 seeds): local understated 1.56 -> 1.15%, cold overstated 1.13 -> 0.23% (5% noise 3.83 -> 0.27%),
  * the blocked net's overstated 97.7/1.61 -> 94.7/0.64%.
  */
-const probed = (s: Aimd.AimdState, soft: boolean, sentAt: number | undefined, now: number): Aimd.AimdState => {
+const probed = (c: Aimd.AimdConfig, s: Aimd.AimdState, soft: boolean, sentAt: number | undefined, now: number): Aimd.AimdState => {
   const step = s.probeStartedAt ?? 0
   const prev = s.softTrial?.mode === "probe" && SoftTrial.sane(s.softTrial) ? s.softTrial : null
   const base = s.soft.baseline
@@ -89,13 +89,16 @@ const probed = (s: Aimd.AimdState, soft: boolean, sentAt: number | undefined, no
   const from = prev === null ? s.ceiling ?? s.rate : prev.from ?? prev.floor ?? s.rate
   const w0: SoftTrial.Watch = prev !== null && prev.since === step ? prev : { ...SoftTrial.watch(step), mode: "probe", floor, from }
   const w = SoftTrial.record(w0, soft, sentAt === undefined || sentAt >= step, false)
-  return SoftTrial.probeMet(w, base) ? abort(s, w, s.rate, now) : { ...s, softTrial: w }
+  return SoftTrial.probeMet(w, base) ? abort(c, s, w, s.rate, now) : { ...s, softTrial: w }
 }
 
-/** A probe's step `w` at `pace` met the limiter: back to its floor, or where the step's share puts the limit (`probed`). */
-const abort = (s: Aimd.AimdState, w: SoftTrial.Watch, pace: number, now: number): Aimd.AimdState => {
+/**
+ * A probe's step `w` at `pace` met the limiter: back to its floor, or where the step's share puts the
+ * limit (`probed`); within the config's bounds (a stored watch's floor is data from outside).
+ */
+const abort = (c: Aimd.AimdConfig, s: Aimd.AimdState, w: SoftTrial.Watch, pace: number, now: number): Aimd.AimdState => {
   const base = s.soft.baseline
-  const rate = Math.min(pace, w.floor ?? pace, Math.max(w.from ?? 0, SoftTrial.cutTo(pace, w.k / Math.max(1, w.n) - base)))
+  const rate = Aimd.clamp(c, Math.min(pace, w.floor ?? pace, Math.max(w.from ?? 0, SoftTrial.cutTo(pace, w.k / Math.max(1, w.n) - base))))
   const gap = failedProbeGap(s)
   const back = { ...s, phase: "steady" as const, ceiling: rate, ceilingHigh: null, probeAt: now + gap, probeGapMs: gap, probeStartedAt: null, softTrial: { ...SoftTrial.watch(now, base), mode: "plateau" as const } }
   return withPace(back, rate, now)
@@ -109,11 +112,11 @@ const abort = (s: Aimd.AimdState, w: SoftTrial.Watch, pace: number, now: number)
  * 1.68 -> 1.15 / 1.55%; 20% noise, drop, 50-100 ms away 4.60 -> 2.99%, blocked 6.42 -> 5.36%
  * (goodput within 0.3); 5% noise, the blocked loop, overstated 97.0 / 2.48 -> 95.9 / 2.15%.
  */
-const toppedOut = (before: Aimd.AimdState, after: Aimd.AimdState, now: number): Aimd.AimdState => {
+const endTopStep = (c: Aimd.AimdConfig, before: Aimd.AimdState, after: Aimd.AimdState, now: number): Aimd.AimdState => {
   if (before.phase !== "probe" || after.phase !== "steady" || before.probeStartedAt == null) return after
   const w = before.softTrial
   if (w?.mode !== "probe" || !SoftTrial.sane(w) || w.since !== before.probeStartedAt || !SoftTrial.toppedOut(w, before.soft.baseline)) return after
-  return abort({ ...after, softTrial: w }, w, before.rate, now)
+  return abort(c, after, w, before.rate, now)
 }
 
 /** A stored watch is data from outside (a shared store): a malformed one, or another decision's, starts afresh. */
@@ -126,7 +129,7 @@ const watchOf = (w: SoftTrial.Watch | null | undefined, since: number, usual: nu
  * the usual one; found the limiter's, the cut stays.
  */
 const tried = (c: Aimd.AimdConfig, s: Aimd.AimdState, soft: boolean, sentAt: number | undefined, now: number): Aimd.AimdState => {
-  if (s.phase === "probe") return probed(s, soft, sentAt, now)
+  if (s.phase === "probe") return probed(c, s, soft, sentAt, now)
   const prev = s.softTrial
   // A probe's abort (`probed`) or a soft wall: the 503s go on or not.
   const aborted = prev != null && prev.mode !== "probe" && s.lastDecreaseAt !== null && prev.since > s.lastDecreaseAt

@@ -110,7 +110,8 @@ const PLATEAU_CUT = 0.1
  * client holds `RESUME_BELOW_WALL` below this wall, as with no fit, and fits the next wall with three
  * cycles (docs understated 5x, 8 fibers: a 0.2 s bucket 82.6 -> 85.9%, HTTP-date 0.5 s 75.7 -> 82.4%;
  * the probe's steps from the fit spent seconds far below the limit). After a limit change the fit
- * stands (re-learning a drop met one wall more: a 0.5 s bucket 32 fibers away 89.8 -> 86.6%).
+ * stands (re-learning a drop met one wall more: a 0.5 s bucket 32 fibers away 89.8 -> 86.6%). Not
+ * when that slow start was flat (`flatMid` in `decideInner`): it resumes at its range's middle.
  */
 const PINNED = [1.5, 0.5] as const
 /**
@@ -285,10 +286,16 @@ const strayDecision = (c: AimdConfig, s: AimdState, cycles: ReadonlyArray<Cycle>
  */
 const knownBurstS = (s: AimdState, d: number): readonly [number, number] | undefined => {
   const full = s.priorValid ? s.cycles.find((cycle) => cycle.start === "full") : undefined
-  if (full === undefined) return s.burstS
+  if (full === undefined) return storedBurstS(s)
   const k = burstSecondsAt(s.paceLog, full, d)
   const slack = (JITTER_TOKENS + (d * BaseRtt.spreadMs(s)) / 1000) / d
   return k === undefined ? undefined : [Math.max(1 / d, k - slack), k + slack]
+}
+
+/** A stored state's burst range is data from outside (a shared store): two positive finite seconds, or none. */
+const storedBurstS = (s: AimdState): readonly [number, number] | undefined => {
+  const b: unknown = s.burstS
+  return Array.isArray(b) && b.length === 2 && b.every((x) => typeof x === "number" && Number.isFinite(x) && x > 0) ? [b[0], b[1]] : undefined
 }
 
 /**
@@ -402,7 +409,7 @@ export const decideInner = (
   const drop = changed && soon && pauseMs >= CHEAP_PAUSE_MS && ((s.rttMs ?? 0) * wallPace) / 1000 < CHEAP_IN_FLIGHT
   const cycles = changed ? (closed === undefined || (few && !drop) ? [] : [closed]) : withClosed
   const priorValid = s.priorValid && !changed && wallPace > d && lower <= d * 1.02 && !refutesPrior(s, closed, d)
-  const burstS = changed ? knownBurstS(s, s.ceiling ?? d) : s.burstS
+  const burstS = changed ? knownBurstS(s, s.ceiling ?? d) : storedBurstS(s)
   const base = { cycles, priorValid, probeGapMs, stray: false, probeSoon: false, ...(burstS === undefined ? {} : { burstS }) }
   if (priorValid) return { ...base, rate: d * (1 - c.ceilingMargin / 2), phase: "steady", ceiling: d, ceilingHigh: null }
   const estimated = verdict === "evidence" && !refuted && pauseMs > 0 && s.rate < s.ceiling! * (1 - c.ceilingMargin / 4)
@@ -412,7 +419,7 @@ export const decideInner = (
   const first = s.phase === "hold" && s.cycles[s.cycles.length - 1]?.start === "full"
   const atDocs = first && s.lastDecreaseRate !== null && s.lastDecreaseRate <= d * 1.01
   const pinned = good !== undefined && s.phase === "hold" && good.rate <= lower * PINNED[0] && good.rate < wallPace * (atDocs ? PINNED_AT_DOCS : PINNED[1])
-  // Pinned against the slow start: no fit at all, the hold goes on below this wall.
+  // Pinned against the slow start: no fit at all, the hold goes on below this wall (unless flat: `flatMid`).
   // The docs' hold refuted by a first fit whose range is no measurement: also dropped (see `WIDE_FIRST`).
   const prev = s.cycles[0]
   const docsFirst = refuted && s.cycles.length === 1 && prev!.start === "full" && closed !== undefined &&

@@ -90,7 +90,7 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // b 89.4% (0.908) before the hold after a wall at the docs' pace resumed near the limit (`RESUME_BELOW_DOCS`);
   // d 89.3% before more of a stray wall's burst rejected was read as a limit change.
   // c 84.8% before a first fit crediting a burst left a narrow range open to the probe interval.
-  // d 94.0% before a limit change was read from one cycle with the slow start's burst (`changedRate`).
+  // d 94.0% before a limit change was read from one cycle with the slow start's burst (`changedRead`).
   // c 87.4% (0.89) before a first fit whose slow start met its wall at 0.8 of maxRate (not 0.9) resumed
   // at the middle of a range over 1.3 wide (not 1.5): its best fit was the noise of the requests in flight.
   ["bucket 0.5s RA=s", "delayed", "tb-500ms-delay", { b: [96.5, 0.98], c: [90, 0.915], d: [95.5, 0.96] }],
@@ -99,7 +99,7 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // b / c 91.2 / 81.3% (0.924 / 0.825) before a fit's open range was probed 15 round trips after resuming.
   // b / c / d 92.5 / 82.2 / 91.8% while its HTTP-dates were a second later than the instant rounded up.
   // d 98.8% (0.993), 0.37% 429s, before a limit change's one-cycle reading was taken within 35% (was
-  // 10%, `changedRate`): a wall less (0.24%), but seeds 6-7 read 19 of 20 (93.4 / 95.3%); lowered for
+  // 10%, `changedRead`): a wall less (0.24%), but seeds 6-7 read 19 of 20 (93.4 / 95.3%); lowered for
   // the rows it lifts (0.2 s bucket 32 fibers 50-100 ms away 90.7 -> 92.9%, 8 seeds).
   // c 92.3% (0.94) before the middle of a flat first fit's range (`flatFirstRate`).
   // c 92.9% (8 seeds) before the middle of a first fit's range over 1.3 wide (not 1.5).
@@ -113,7 +113,7 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // c 79.6% (0.81) before a fit crediting under 0.1 s of burst resumed below its rate (`thinBurstRate`).
   ["bucket 0.1s RA=s", "delayed", "", { b: [82.5, 0.845], c: [81.5, 0.835] }], // c 77.0% before the pinned fit against the slow start's wall was dropped
   // b 84.8% (0.862) before the same resume; d 85.6% before the same limit change. d 90.0 (8 seeds) before the stall gate.
-  // d 90.7% (0.909) before a limit change's one-cycle reading was taken within 35%, not 10% (`changedRate`).
+  // d 90.7% (0.909) before a limit change's one-cycle reading was taken within 35%, not 10% (`changedRead`).
   ["bucket 0.2s RA=s", "delayed", "", { b: [97, 0.985], d: [92.5, 0.925] }],
   // 76.7% before a fit within 1.5 times the lower bound was taken for pinned to it (1.25).
   // b / c / d 95.1 / 81.8 / 87.0% while its HTTP-dates were a second later; a 97.2% (one seed of 8 88.9) before a wall

@@ -5,6 +5,7 @@
 import { describe, expect } from "@effect/vitest"
 import fc from "fast-check"
 import * as Aimd from "../../src/adaptive/aimd.js"
+import { rateAtBurst } from "../../src/adaptive/bucketFit.js"
 import * as WindowGate from "../../src/adaptive/windowGate.js"
 import { prop } from "./prop.js"
 import { docs, onPlateau, retryAfter, succeed, T0 } from "./wallFixtures.js"
@@ -94,7 +95,7 @@ describe("walls on a plateau", () => {
       const after = Aimd.onBackoff(c, resumed.s, at, { sentAt: at - 2, retryAfterMs })
       expect(after.priorValid).toBe(false)
       if (after.phase === "steady") {
-        // The slow start's burst, in seconds of the docs' rate, read the change's cycle (`changedRate`): a rate below the wall's pace.
+        // The slow start's burst, in seconds of the docs' rate, read the change's cycle (`changedRead`): a rate below the wall's pace.
         expect(after.burstS).toBeDefined()
         expect(after.rate).toBeLessThan(stray.rate)
         expect(after.rate).toBeCloseTo(after.ceiling! * (1 - c.ceilingMargin / 2), 9)
@@ -105,6 +106,24 @@ describe("walls on a plateau", () => {
       expect(after.cooldownUntil).toBeLessThanOrEqual(at + retryAfterMs)
     },
     { fastCheck: { numRuns: 60 } }
+  )
+
+  prop(
+    "a stored state's malformed burst range (data from a shared store) is no reading: the next wall decides without it",
+    [docs, retryAfter, fc.constantFrom<unknown>(null, [Number.NaN, 1], [1], "0.2", [-1, 2], { 0: 1, 1: 2 })],
+    ([d, retryAfterMs, junk]) => {
+      const c = Aimd.defaultConfig(d)
+      const plateau = onPlateau(c, retryAfterMs)
+      const held = succeed(c, plateau.s, plateau.t, plateau.t + 5000)
+      const stray = Aimd.onBackoff(c, held.s, held.t, { sentAt: held.t - 2, retryAfterMs })
+      const at = stray.cooldownUntil + 302
+      const resumed = succeed(c, stray, stray.cooldownUntil, at - 2)
+      const changed = Aimd.onBackoff(c, resumed.s, at, { sentAt: at - 2, retryAfterMs })
+      const again = succeed(c, { ...changed, burstS: junk as never }, changed.cooldownUntil, changed.cooldownUntil + 3000)
+      const after = Aimd.onBackoff(c, again.s, again.t, { sentAt: again.t - 2, retryAfterMs })
+      expect(Number.isFinite(after.rate) && after.rate >= c.minRate && after.rate <= c.maxRate).toBe(true)
+    },
+    { fastCheck: { numRuns: 30 } }
   )
 
   prop(
@@ -120,7 +139,7 @@ describe("walls on a plateau", () => {
       // Two round trips of requests in flight at the wall's pace, or none measured.
       const rttMs = far ? (2000 * 2) / stray.rate : 0
       const after = Aimd.onBackoff(c, { ...resumed.s, rttMs }, at, { sentAt: at - 2, retryAfterMs })
-      // Read at once from the slow start's burst (`changedRate`): below the wall's pace, the cycle kept.
+      // Read at once from the slow start's burst (`changedRead`): below the wall's pace, the cycle kept.
       if (after.phase === "steady") {
         expect(after.rate).toBeLessThan(stray.rate)
         expect(after.cycles).toHaveLength(1)
@@ -128,7 +147,11 @@ describe("walls on a plateau", () => {
       }
       expect(after.phase).toBe("hold")
       if (far && resumed.s.successesSinceDecrease >= 5) {
-        expect(after.rate).toBeGreaterThan(stray.rate * 0.5 + 1e-9)
+        // A quarter lower, or lower still where the change's loose reading puts the new rate (`changedRead`'s `atBurst`).
+        expect(after.rate).toBeLessThanOrEqual(stray.rate * 0.75 + 1e-9)
+        const b = after.burstS
+        const read = b === undefined ? undefined : rateAtBurst(resumed.s.paceLog, { ...resumed.s.cycle!, wallAt: at - 2 }, (b[0] + b[1]) / 2, c.minRate, stray.rate)
+        expect(after.rate).toBeGreaterThanOrEqual(Math.min(stray.rate * 0.5, read ?? Infinity) * (1 - 1e-3))
       } else {
         expect(after.rate).toBeLessThanOrEqual(stray.rate * 0.5 + 1e-9)
         if (!far) expect(after.cycles).toHaveLength(1)
