@@ -1,12 +1,13 @@
 /**
  * Where a bucket fit resumes and whether the range its walls leave open is probed soon (pure): the
  * fit's own rate, or a point of its range when the walls cannot tell rate from burst (a flat slow
- * start) or credit less burst than any API grants.
+ * start) or credit less burst than any API grants; and the rate a hold after a ramp past the docs
+ * stays under (`slowStartCap`).
  *
  * @since 0.3.0
  */
 import type { AimdConfig, AimdState } from "./aimdState.js"
-import type { Cycle, Fit } from "./bucketFit.js"
+import { type Cycle, type Fit, rateAtBurst } from "./bucketFit.js"
 import { paceAt } from "./paceLog.js"
 
 /**
@@ -106,3 +107,34 @@ export const flatStart = (c: AimdConfig, s: AimdState, full: Cycle | undefined):
  */
 export const thinBurstRate = (good: Pick<Fit, "rate" | "burst" | "low">): number | undefined =>
   good.low > 0 && good.burst < good.rate * PRIOR_MIN_BURST_S ? Math.sqrt(good.low * Math.max(good.low, good.rate)) : undefined
+
+/**
+ * After the slow start's wall, when its pace doubled past the docs (they understate the limit), with a
+ * whole pause and a cycle the fit can use, the hold resumes no higher than the rate of a bucket holding
+ * `PRIOR_MIN_BURST_S` of it that explains that wall (`rateAtBurst`, half a margin below): a bigger
+ * bucket explains it at a lower rate, so no bucket an API grants runs above it. `wallDecision.ts`'s
+ * `RESUME_BELOW_WALL` alone sat about there for a 0.1 s bucket, just above it or just below by chance (51 or 46-49 for
+ * 50): above, the hold's wall came 2-3 s later, in the measured window; below, a probe toward the
+ * wall's pace met it. For a 0.2 s bucket it held at 60 against 50, and its wall a second later made a
+ * cycle about as long as the ramp's drain (0.7 s): the first fit read a request of jitter as 5-25 of the
+ * rate (53, 26 pinned), then a stray or a probe's wall. Held at 57 the hold's cycle lasts ~1.4 s and
+ * the fit reads it within a few %. The range the walls leave open ends at that rate with `HOLD_TOP_SLACK`
+ * tokens less of burst (a request of jitter), not at the wall's pace: a hold proven there is probed a
+ * step, not toward a pace no API bucket explains. Docs understated 5x, 8 seeds: 0.1 s bucket 87.2 ->
+ * 92.8% (cold 88.6 -> 92.7, blocked 80.2 -> 85.0), 0.2 s 89.6 -> 91.7 (cold 88.7 -> 92.0, 32 fibers
+ * 100-300 ms away 79.5 -> 84.1), HTTP-date 0.2 s 93.8 -> 94.5% (cold 95.6 -> 94.3); a 1 s sliding log,
+ * misread as a bucket either way, 85.6 -> 83.9% (100-300 ms away 72.1 -> 76.4%).
+ */
+const HOLD_TOP_SLACK = 1
+
+/**
+ * The rate a hold after the slow start's wall stays under, and the top of its open range (`HOLD_TOP_SLACK`).
+ *
+ * @since 0.3.0
+ * @category decisions
+ */
+export const slowStartCap = (c: AimdConfig, s: AimdState, closed: Cycle, wallPace: number): readonly [number, number] | undefined => {
+  const cap = rateAtBurst(s.paceLog, closed, PRIOR_MIN_BURST_S, c.minRate, wallPace)
+  const top = rateAtBurst(s.paceLog, closed, PRIOR_MIN_BURST_S, c.minRate, wallPace, HOLD_TOP_SLACK)
+  return cap === undefined ? undefined : [cap * (1 - c.ceilingMargin / 2), Math.max(cap, top ?? wallPace)]
+}
