@@ -130,96 +130,103 @@ const renderLabels = (labels: ReadonlyArray<readonly [string, string]>): string 
 
 const compareStrings = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
-/**
- * Renders metric pairs (e.g. `Metric.unsafeSnapshot()`) as an exposition page, or explains why
- * it cannot.
- *
- * @since 0.1.0
- */
-export const render = (
-  pairs: Iterable<MetricPair.MetricPair.Untyped>,
-  options: RenderOptions = {}
-): Either.Either<string, PrometheusExpositionError> => {
-  const families = new Map<string, Family>()
-  const fail = (name: string, reason: string) => Either.left(new PrometheusExpositionError({ name, reason }))
+type Labels = ReadonlyArray<readonly [string, string]>
+type Rendered<A> = Either.Either<A, PrometheusExpositionError>
 
-  for (const pair of pairs) {
-    const key = pair.metricKey
-    const keyType = key.keyType as unknown
-    let base = sanitizeName(key.name)
-    let kind: Kind
-    if (MetricKeyType.isCounterKey(keyType) || MetricKeyType.isFrequencyKey(keyType)) {
-      kind = "counter"
-      if (!base.endsWith("_total")) base = `${base}_total`
-    } else if (MetricKeyType.isGaugeKey(keyType)) kind = "gauge"
-    else if (MetricKeyType.isHistogramKey(keyType)) kind = "histogram"
-    else if (MetricKeyType.isSummaryKey(keyType)) kind = "summary"
-    else return fail(key.name, "unknown metric type")
-    if (options.prefixes !== undefined && !options.prefixes.some((p) => base.startsWith(p))) continue
+const fail = (name: string, reason: string) => Either.left(new PrometheusExpositionError({ name, reason }))
 
-    const labels: Array<readonly [string, string]> = key.tags.map((t) => [sanitizeLabelName(t.key), t.value] as const)
-    labels.sort((a, b) => compareStrings(a[0], b[0]))
-    for (let i = 1; i < labels.length; i++) {
-      if (labels[i]![0] === labels[i - 1]![0]) return fail(base, `label "${labels[i]![0]}" given twice`)
-    }
-    const reserved = kind === "histogram" ? "le" : kind === "summary" ? "quantile" : undefined
-    if (reserved !== undefined && labels.some(([k]) => k === reserved)) {
-      return fail(base, `label "${reserved}" is reserved for ${kind}s`)
-    }
-
-    let family = families.get(base)
-    if (family === undefined) {
-      family = { name: base, kind, help: "", series: [], source: key.name }
-      families.set(base, family)
-    } else if (family.kind !== kind) {
-      return fail(base, `exposed both as ${family.kind} ("${family.source}") and ${kind} ("${key.name}")`)
-    }
-    const description = Option.getOrUndefined(key.description)
-    if (family.help === "" && description !== undefined) family.help = description
-
-    const state = pair.metricState as unknown
-    const samples: Array<Sample> = []
-    if (MetricState.isCounterState(state) || MetricState.isGaugeState(state)) {
-      const value = MetricState.isCounterState(state) ? state.count : state.value
-      samples.push({ name: base, labels, value: formatValue(value) })
-    } else if (MetricState.isFrequencyState(state)) {
-      if (labels.some(([k]) => k === "key")) return fail(base, `label "key" is reserved for frequency words`)
-      const words = Array.from(state.occurrences.entries()).sort((a, b) => compareStrings(a[0], b[0]))
-      for (const [word, count] of words) {
-        const wl = [...labels, ["key", word] as const].sort((a, b) => compareStrings(a[0], b[0]))
-        family.series.push({ labelKey: renderLabels(wl), samples: [{ name: base, labels: wl, value: formatValue(count) }] })
-      }
-      continue
-    } else if (MetricState.isHistogramState(state)) {
-      let last = Number.NEGATIVE_INFINITY
-      for (const [bound, cumulative] of state.buckets) {
-        if (bound === Infinity) continue
-        if (!(bound > last)) return fail(base, "histogram boundaries are not increasing")
-        last = bound
-        samples.push({ name: `${base}_bucket`, labels: [...labels, ["le", formatValue(bound)]], value: formatValue(cumulative) })
-      }
-      samples.push({ name: `${base}_bucket`, labels: [...labels, ["le", "+Inf"]], value: formatValue(state.count) })
-      samples.push({ name: `${base}_sum`, labels, value: formatValue(state.sum) })
-      samples.push({ name: `${base}_count`, labels, value: formatValue(state.count) })
-    } else if (MetricState.isSummaryState(state)) {
-      for (const [q, v] of state.quantiles) {
-        samples.push({
-          name: base,
-          labels: [...labels, ["quantile", formatValue(q)]],
-          value: formatValue(Option.getOrElse(v, () => Number.NaN))
-        })
-      }
-      samples.push({ name: `${base}_sum`, labels, value: formatValue(state.sum) })
-      samples.push({ name: `${base}_count`, labels, value: formatValue(state.count) })
-    } else {
-      return fail(base, "unknown metric state")
-    }
-    family.series.push({ labelKey: renderLabels(labels), samples })
+/** The exposed family name and kind of a metric key: counters and frequencies end in `_total`. */
+const nameOf = (key: MetricPair.MetricPair.Untyped["metricKey"]): Rendered<{ base: string; kind: Kind }> => {
+  const keyType = key.keyType as unknown
+  const base = sanitizeName(key.name)
+  if (MetricKeyType.isCounterKey(keyType) || MetricKeyType.isFrequencyKey(keyType)) {
+    return Either.right({ base: base.endsWith("_total") ? base : `${base}_total`, kind: "counter" })
   }
+  if (MetricKeyType.isGaugeKey(keyType)) return Either.right({ base, kind: "gauge" })
+  if (MetricKeyType.isHistogramKey(keyType)) return Either.right({ base, kind: "histogram" })
+  if (MetricKeyType.isSummaryKey(keyType)) return Either.right({ base, kind: "summary" })
+  return fail(key.name, "unknown metric type")
+}
 
-  // Every sample name must belong to exactly one family, every series only once.
+/** Sorted, sanitised labels; none twice, none reserved for the kind's own samples. */
+const labelsOf = (tags: ReadonlyArray<{ key: string; value: string }>, base: string, kind: Kind): Rendered<Labels> => {
+  const labels: Array<readonly [string, string]> = tags.map((t) => [sanitizeLabelName(t.key), t.value] as const)
+  labels.sort((a, b) => compareStrings(a[0], b[0]))
+  for (let i = 1; i < labels.length; i++) {
+    if (labels[i]![0] === labels[i - 1]![0]) return fail(base, `label "${labels[i]![0]}" given twice`)
+  }
+  const reserved = kind === "histogram" ? "le" : kind === "summary" ? "quantile" : undefined
+  if (reserved !== undefined && labels.some(([k]) => k === reserved)) {
+    return fail(base, `label "${reserved}" is reserved for ${kind}s`)
+  }
+  return Either.right(labels)
+}
+
+/** The family a key joins: one name is exposed as one kind only. */
+const familyFor = (
+  families: Map<string, Family>,
+  base: string,
+  kind: Kind,
+  key: MetricPair.MetricPair.Untyped["metricKey"]
+): Rendered<Family> => {
+  let family = families.get(base)
+  if (family === undefined) {
+    family = { name: base, kind, help: "", series: [], source: key.name }
+    families.set(base, family)
+  } else if (family.kind !== kind) {
+    return fail(base, `exposed both as ${family.kind} ("${family.source}") and ${kind} ("${key.name}")`)
+  }
+  const description = Option.getOrUndefined(key.description)
+  if (family.help === "" && description !== undefined) family.help = description
+  return Either.right(family)
+}
+
+const histogramSamples = (base: string, labels: Labels, state: MetricState.MetricState.Histogram): Rendered<Array<Sample>> => {
+  const samples: Array<Sample> = []
+  let last = Number.NEGATIVE_INFINITY
+  for (const [bound, cumulative] of state.buckets) {
+    if (bound === Infinity) continue
+    if (!(bound > last)) return fail(base, "histogram boundaries are not increasing")
+    last = bound
+    samples.push({ name: `${base}_bucket`, labels: [...labels, ["le", formatValue(bound)]], value: formatValue(cumulative) })
+  }
+  samples.push({ name: `${base}_bucket`, labels: [...labels, ["le", "+Inf"]], value: formatValue(state.count) })
+  samples.push({ name: `${base}_sum`, labels, value: formatValue(state.sum) })
+  samples.push({ name: `${base}_count`, labels, value: formatValue(state.count) })
+  return Either.right(samples)
+}
+
+const summarySamples = (base: string, labels: Labels, state: MetricState.MetricState.Summary): Array<Sample> => [
+  ...state.quantiles.map(([q, v]) => ({
+    name: base,
+    labels: [...labels, ["quantile", formatValue(q)] as const],
+    value: formatValue(Option.getOrElse(v, () => Number.NaN))
+  })),
+  { name: `${base}_sum`, labels, value: formatValue(state.sum) },
+  { name: `${base}_count`, labels, value: formatValue(state.count) }
+]
+
+/** The series of one metric state: one, or one per word of a frequency (its `key` label). */
+const seriesOf = (base: string, labels: Labels, state: unknown): Rendered<Array<Series>> => {
+  const one = (samples: Array<Sample>): Rendered<Array<Series>> => Either.right([{ labelKey: renderLabels(labels), samples }])
+  if (MetricState.isCounterState(state)) return one([{ name: base, labels, value: formatValue(state.count) }])
+  if (MetricState.isGaugeState(state)) return one([{ name: base, labels, value: formatValue(state.value) }])
+  if (MetricState.isFrequencyState(state)) {
+    if (labels.some(([k]) => k === "key")) return fail(base, `label "key" is reserved for frequency words`)
+    const words = Array.from(state.occurrences.entries()).sort((a, b) => compareStrings(a[0], b[0]))
+    return Either.right(words.map(([word, count]) => {
+      const wl = [...labels, ["key", word] as const].sort((a, b) => compareStrings(a[0], b[0]))
+      return { labelKey: renderLabels(wl), samples: [{ name: base, labels: wl, value: formatValue(count) }] }
+    }))
+  }
+  if (MetricState.isHistogramState(state)) return Either.flatMap(histogramSamples(base, labels, state), one)
+  if (MetricState.isSummaryState(state)) return one(summarySamples(base, labels, state))
+  return fail(base, "unknown metric state")
+}
+
+/** Every sample name must belong to exactly one family, every series only once (sorts each family's series). */
+const checkUnique = (sorted: ReadonlyArray<Family>): Rendered<void> => {
   const owner = new Map<string, string>()
-  const sorted = Array.from(families.values()).sort((a, b) => compareStrings(a.name, b.name))
   for (const family of sorted) {
     const names = new Set<string>()
     for (const s of family.series) for (const sample of s.samples) names.add(sample.name)
@@ -235,7 +242,10 @@ export const render = (
       }
     }
   }
+  return Either.void
+}
 
+const exposition = (sorted: ReadonlyArray<Family>): string => {
   const lines: Array<string> = []
   for (const family of sorted) {
     if (family.help !== "") lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`)
@@ -244,7 +254,36 @@ export const render = (
       for (const sample of s.samples) lines.push(`${sample.name}${renderLabels(sample.labels)} ${sample.value}`)
     }
   }
-  return Either.right(lines.length === 0 ? "" : lines.join("\n") + "\n")
+  return lines.length === 0 ? "" : lines.join("\n") + "\n"
+}
+
+/**
+ * Renders metric pairs (e.g. `Metric.unsafeSnapshot()`) as an exposition page, or explains why
+ * it cannot.
+ *
+ * @since 0.1.0
+ */
+export const render = (
+  pairs: Iterable<MetricPair.MetricPair.Untyped>,
+  options: RenderOptions = {}
+): Either.Either<string, PrometheusExpositionError> => {
+  const families = new Map<string, Family>()
+  for (const pair of pairs) {
+    const named = nameOf(pair.metricKey)
+    if (Either.isLeft(named)) return Either.left(named.left)
+    const { base, kind } = named.right
+    if (options.prefixes !== undefined && !options.prefixes.some((p) => base.startsWith(p))) continue
+    const labels = labelsOf(pair.metricKey.tags, base, kind)
+    if (Either.isLeft(labels)) return Either.left(labels.left)
+    const family = familyFor(families, base, kind, pair.metricKey)
+    if (Either.isLeft(family)) return Either.left(family.left)
+    const series = seriesOf(base, labels.right, pair.metricState)
+    if (Either.isLeft(series)) return Either.left(series.left)
+    family.right.series.push(...series.right)
+  }
+  const sorted = Array.from(families.values()).sort((a, b) => compareStrings(a.name, b.name))
+  const unique = checkUnique(sorted)
+  return Either.isLeft(unique) ? Either.left(unique.left) : Either.right(exposition(sorted))
 }
 
 /**

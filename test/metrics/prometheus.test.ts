@@ -210,7 +210,27 @@ describe("render", () => {
           MetricKey.histogram("t3_le", MetricBoundaries.fromIterable([1])).pipe(MetricKey.tagged("le", "1")),
           MetricState.histogram({ buckets: [[1, 0], [Infinity, 0]], count: 0, min: 0, max: 0, sum: 0 })
         )
-      ], "t3_le"]
+      ], "t3_le"],
+      // two tags that sanitise to one label name
+      [[MetricPair.unsafeMake(
+        MetricKey.gauge("t3_dup").pipe(MetricKey.tagged("a-b", "1"), MetricKey.tagged("a_b", "2")),
+        MetricState.gauge(1)
+      )], "t3_dup"],
+      // one name exposed as two kinds
+      [[
+        MetricPair.unsafeMake(MetricKey.gauge("t3_k"), MetricState.gauge(1)),
+        MetricPair.unsafeMake(MetricKey.summary({ name: "t3_k", maxAge: "1 minute", maxSize: 10, error: 0.01, quantiles: [0.5] }),
+          MetricState.summary({ error: 0.01, quantiles: [], count: 0, min: 0, max: 0, sum: 0 }))
+      ], "t3_k"],
+      // a frequency's words take the `key` label
+      [[MetricPair.unsafeMake(
+        MetricKey.frequency("t3_f").pipe(MetricKey.tagged("key", "x")),
+        MetricState.frequency(new Map([["w", 1]]))
+      )], "t3_f_total"],
+      [[MetricPair.unsafeMake(
+        MetricKey.histogram("t3_b", MetricBoundaries.fromIterable([1, 2])),
+        MetricState.histogram({ buckets: [[2, 0], [1, 0], [Infinity, 0]], count: 0, min: 0, max: 0, sum: 0 })
+      )], "t3_b"]
     ]
     for (const [pairs, name] of conflicts) {
       const out = Prometheus.render(pairs)
