@@ -98,6 +98,70 @@ const liveClock = Context.get(DefaultServices.liveServices, Clock.Clock)
 const MAX_TIMER_MS = 2_147_483_647
 
 /**
+ * The live deadlines, by instant (ms): the heap holds each instant once per bucket creation; an
+ * instant whose entries were all cancelled stays in the heap until `takeDue` passes it (most
+ * deadlines end early, and a wake-up for nothing is cheaper than one per cancel).
+ */
+class Deadlines {
+  private readonly buckets = new Map<number, Set<Entry>>()
+  private readonly instants = new MinHeap()
+  live = 0
+
+  add(at: number, fire: () => void): Entry {
+    const instant = Math.ceil(at)
+    const entry: Entry = { at: instant, fire }
+    let bucket = this.buckets.get(instant)
+    if (bucket === undefined) {
+      this.buckets.set(instant, bucket = new Set())
+      this.instants.push(instant)
+    }
+    bucket.add(entry)
+    this.live++
+    return entry
+  }
+
+  cancel(entry: Entry): void {
+    if (entry.fire === undefined) return
+    entry.fire = undefined
+    this.live--
+    const bucket = this.buckets.get(entry.at)
+    if (bucket === undefined) return
+    bucket.delete(entry)
+    if (bucket.size === 0) this.buckets.delete(entry.at)
+  }
+
+  /**
+   * Removes the entries due at `now`, in instant order. Each still fires only if live when its turn
+   * comes (`fire`): an earlier one's callback may cancel it.
+   */
+  takeDue(now: number): Array<Entry> {
+    const due: Array<Entry> = []
+    while (this.instants.size > 0 && this.instants.peek() <= now) {
+      const instant = this.instants.pop()
+      const bucket = this.buckets.get(instant)
+      if (bucket === undefined) continue
+      this.buckets.delete(instant)
+      due.push(...bucket)
+    }
+    return due
+  }
+
+  fire(entry: Entry): void {
+    const fire = entry.fire
+    if (fire === undefined) return
+    entry.fire = undefined
+    this.live--
+    fire()
+  }
+
+  /** The earliest instant with a live entry, if any. */
+  next(): number | undefined {
+    while (this.instants.size > 0 && !this.buckets.has(this.instants.peek())) this.instants.pop()
+    return this.instants.size > 0 ? this.instants.peek() : undefined
+  }
+}
+
+/**
  * A timer bound to the current scope: its sleeper stops when the scope closes.
  *
  * With the default clock the sleeper is one unref'd `setTimeout`: a deadline alone never keeps the
@@ -112,10 +176,7 @@ export const make: Effect.Effect<DeadlineTimerShape, never, Scope.Scope> = Effec
   const clock = yield* Effect.clock
   const native = clock === liveClock
   const run = Runtime.runFork(runtime)
-  // Entries by instant (ms); the heap holds each instant once per bucket creation.
-  const buckets = new Map<number, Set<Entry>>()
-  const instants = new MinHeap()
-  let live = 0
+  const deadlines = new Deadlines()
   let armedAt = Infinity
   let sleeper: Fiber.RuntimeFiber<void> | undefined
   let nativeTimer: ReturnType<typeof setTimeout> | undefined
@@ -135,22 +196,9 @@ export const make: Effect.Effect<DeadlineTimerShape, never, Scope.Scope> = Effec
     sleeper = undefined
     nativeTimer = undefined
     armedAt = Infinity
-    const now = clock.unsafeCurrentTimeMillis()
-    while (instants.size > 0 && instants.peek() <= now) {
-      const instant = instants.pop()
-      const due = buckets.get(instant)
-      if (due === undefined) continue
-      buckets.delete(instant)
-      for (const entry of due) {
-        const fire = entry.fire
-        entry.fire = undefined
-        live--
-        fire?.()
-      }
-    }
-    // Skip instants whose entries were all cancelled.
-    while (instants.size > 0 && !buckets.has(instants.peek())) instants.pop()
-    if (instants.size > 0) arm(instants.peek())
+    for (const entry of deadlines.takeDue(clock.unsafeCurrentTimeMillis())) deadlines.fire(entry)
+    const next = deadlines.next()
+    if (next !== undefined) arm(next)
   }
 
   const arm = (at: number): void => {
@@ -177,33 +225,12 @@ export const make: Effect.Effect<DeadlineTimerShape, never, Scope.Scope> = Effec
   )
 
   const schedule = (at: number, fire: () => void): DeadlineEntry => {
-    const instant = Math.ceil(at)
-    const entry: Entry = { at: instant, fire }
-    let bucket = buckets.get(instant)
-    if (bucket === undefined) {
-      buckets.set(instant, bucket = new Set())
-      instants.push(instant)
-    }
-    bucket.add(entry)
-    live++
-    if (instant < armedAt) arm(instant)
+    const entry = deadlines.add(at, fire)
+    if (entry.at < armedAt) arm(entry.at)
     return entry
   }
 
-  const cancel = (e: DeadlineEntry): void => {
-    const entry = e as Entry
-    if (entry.fire === undefined) return
-    entry.fire = undefined
-    live--
-    const bucket = buckets.get(entry.at)
-    if (bucket === undefined) return
-    bucket.delete(entry)
-    // The instant stays in the heap until the sleeper passes it; the sleeper is not re-armed
-    // (most deadlines end early, and a wake-up for nothing is cheaper than one per cancel).
-    if (bucket.size === 0) buckets.delete(entry.at)
-  }
-
-  return { schedule, cancel, pending: () => live }
+  return { schedule, cancel: (e) => deadlines.cancel(e as Entry), pending: () => deadlines.live }
 })
 
 /**

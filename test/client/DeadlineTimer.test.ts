@@ -24,6 +24,26 @@ describe("DeadlineTimer", () => {
       expect(timer.pending()).toBe(0)
     }))
 
+  it.scoped("a deadline cancelled by another's callback at the same instant does not fire, nor count twice", () =>
+    Effect.gen(function*() {
+      const timer = yield* DeadlineTimer.make
+      const now = yield* Clock.currentTimeMillis
+      const fired: Array<string> = []
+      let b: DeadlineTimer.DeadlineEntry | undefined
+      timer.schedule(now + 500, () => {
+        fired.push("a")
+        timer.cancel(b!)
+      })
+      b = timer.schedule(now + 500, () => fired.push("b"))
+      timer.schedule(now + 900, () => fired.push("c"))
+      yield* TestClock.adjust("500 millis")
+      expect(fired).toEqual(["a"])
+      expect(timer.pending()).toBe(1)
+      yield* TestClock.adjust("400 millis")
+      expect(fired).toEqual(["a", "c"])
+      expect(timer.pending()).toBe(0)
+    }))
+
   it.scoped("an earlier deadline registered after a later one still fires on time", () =>
     Effect.gen(function*() {
       const timer = yield* DeadlineTimer.make
