@@ -16,6 +16,7 @@ import { type ControllerStore, InvalidAdaptiveOptions } from "../adaptive/Adapti
 import * as RestoreRate from "../adaptive/restoreRate.js"
 import * as WindowGate from "../adaptive/windowGate.js"
 import { MAX_LIMIT_PERIOD } from "../internal/bounds.js"
+import { makeKeyedLock, setBounded } from "../internal/keyedLock.js"
 import { anyDurationUpTo, decodeOptions, intBetween } from "../internal/schema.js"
 import { RateLimiterUnavailable } from "../limiter/errors.js"
 import { isOutage, kindOf } from "./errors.js"
@@ -82,6 +83,9 @@ const decode = (text: string): AimdState | undefined => {
   }
 }
 
+/** Keys remembered (last seen, learned offline) per process. */
+const MAX_KEYS = 10_000
+
 const decodeStoreOptions = decodeOptions(
   Schema.Struct({
     ttl: Schema.optionalWith(anyDurationUpTo(MAX_LIMIT_PERIOD, { positive: true }), { default: () => Duration.hours(1) }),
@@ -90,6 +94,40 @@ const decodeStoreOptions = decodeOptions(
   }),
   (field, reason) => new InvalidAdaptiveOptions({ field, reason })
 )
+
+type Seen = { readonly version: number; readonly state: AimdState | undefined }
+type Update<A> = (state: AimdState | undefined) => readonly [A, AimdState]
+
+/**
+ * Compare-and-set from the version last seen: on a lost race the script answers the newer state,
+ * the update is recomputed on it, up to `maxAttempts` times.
+ */
+const compareAndSet = <A>(
+  redis: Redis["Type"],
+  key: string,
+  hashKey: string,
+  o: { readonly ttlMs: number; readonly maxAttempts: number; readonly remember: (seen: Seen) => void },
+  f: Update<A>,
+  seen: Seen,
+  n = 0
+): Effect.Effect<readonly [A, AimdState], RedisError | RateLimiterUnavailable> => {
+  const result = f(seen.state)
+  return Effect.flatMap(redis.evalScript(casScript, [hashKey], [seen.version, encode(result[1]), o.ttlMs]), (raw) => {
+    const [ok, v, s] = raw as [number, string, string]
+    if (ok === 1) {
+      o.remember({ version: Number(v), state: result[1] })
+      return Effect.succeed(result)
+    }
+    if (n + 1 >= o.maxAttempts) {
+      return Effect.fail(
+        new RateLimiterUnavailable({ store: "redis-adaptive", reason: `update of "${key}" lost ${o.maxAttempts} races in a row` })
+      )
+    }
+    const fresh = { version: Number(v), state: decode(s) }
+    o.remember(fresh)
+    return compareAndSet(redis, key, hashKey, o, f, fresh, n + 1)
+  })
+}
 
 /**
  * Build the store on the {@link Redis} connection in context. Fails with an `InvalidAdaptiveOptions`
@@ -115,97 +153,46 @@ export const makeAdaptiveStore = (
     const redis = yield* Redis
     const ttlMs = Math.max(1, Math.ceil(Duration.toMillis(o.ttl)))
     const local = o.onUnavailable !== "fail"
-    const maxAttempts = o.maxAttempts
     yield* redis.loadScript(casScript).pipe(Effect.ignore)
     /** Last version/state seen per key (a first guess; Redis decides). Bounded. */
-    const seen = new Map<string, { readonly version: number; readonly state: AimdState | undefined }>()
-    /** State learned while Redis was away (only with `onUnavailable: "local"`). */
+    const seen = new Map<string, Seen>()
+    /** State learned while Redis was away (only with `onUnavailable: "local"`). Bounded. */
     const offline = new Map<string, AimdState>()
-    const remember = (key: string, version: number, state: AimdState | undefined) => {
-      if (seen.size >= 10_000 && !seen.has(key)) seen.delete(seen.keys().next().value!)
-      seen.set(key, { version, state })
-    }
     const unavailable = (error: RedisError) =>
       new RateLimiterUnavailable({ store: "redis-adaptive", reason: error.message, kind: kindOf(error) })
     // Learning locally is for outages; a misconfiguration (MOVED, CROSSSLOT) must surface.
     const goLocal = (error: RedisError) => local && isOutage(error)
     const hashKey = (key: string) => redis.key(key, "adaptive")
 
-    const read = (key: string) =>
-      Effect.map(
-        redis.command("adaptive get", (c) => c.hmget(hashKey(key), "v", "s")),
-        ([v, s]) => ({ version: Number(v ?? 0), state: decode(s ?? "") })
-      )
-
     const get: ControllerStore["get"] = (key) =>
-      read(key).pipe(
-        Effect.tap(({ state, version }) => Effect.sync(() => remember(key, version, state))),
+      redis.command("adaptive get", (c) => c.hmget(hashKey(key), "v", "s")).pipe(
+        Effect.map(([v, s]) => ({ version: Number(v ?? 0), state: decode(s ?? "") })),
+        Effect.tap((read) => Effect.sync(() => setBounded(seen, key, read, MAX_KEYS))),
         Effect.map(({ state }) => state),
         Effect.catchAll((error) => goLocal(error) ? Effect.succeed(offline.get(key) ?? seen.get(key)?.state) : Effect.fail(unavailable(error)))
       )
 
-    // Updates of one key from this process go one at a time: only other processes can race a
-    // compare-and-set, so retries stay rare even with many fibers observing the same API.
-    const locks = new Map<string, { readonly lock: Effect.Semaphore; users: number }>()
-    const serialized = <A, E>(key: string, self: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-      Effect.suspend(() => {
-        let entry = locks.get(key)
-        if (entry === undefined) {
-          entry = { lock: Effect.unsafeMakeSemaphore(1), users: 0 }
-          locks.set(key, entry)
-        }
-        const e = entry
-        e.users++
-        return e.lock.withPermits(1)(self).pipe(
-          Effect.ensuring(Effect.sync(() => {
-            if (--e.users === 0) locks.delete(key)
-          }))
-        )
-      })
-
-    const modify: ControllerStore["modify"] = (key, f) => serialized(key, modifyNow(key, f))
     const modifyNow: ControllerStore["modify"] = (key, f) => {
-      const attempt = (
-        version: number,
-        state: AimdState | undefined,
-        n: number
-      ): Effect.Effect<readonly [ReturnType<typeof f>[0], AimdState] | undefined, RedisError | RateLimiterUnavailable> => {
-        const result = f(state)
-        return Effect.flatMap(
-          redis.evalScript(casScript, [hashKey(key)], [version, encode(result[1]), ttlMs]),
-          (raw) => {
-            const [ok, v, s] = raw as [number, string, string]
-            if (ok === 1) {
-              remember(key, Number(v), result[1])
-              offline.delete(key)
-              return Effect.succeed(result)
-            }
-            if (n + 1 >= maxAttempts) {
-              return Effect.fail(
-                new RateLimiterUnavailable({ store: "redis-adaptive", reason: `update of "${key}" lost ${maxAttempts} races in a row` })
-              )
-            }
-            const fresh = decode(s)
-            remember(key, Number(v), fresh)
-            return attempt(Number(v), fresh, n + 1)
-          }
-        )
-      }
-      const cached = seen.get(key)
-      return attempt(cached?.version ?? 0, cached?.state, 0).pipe(
-        Effect.map((r) => r![0]),
+      const remember = (s: Seen) => setBounded(seen, key, s, MAX_KEYS)
+      const first = seen.get(key) ?? { version: 0, state: undefined }
+      return compareAndSet(redis, key, hashKey(key), { ttlMs, maxAttempts: o.maxAttempts, remember }, f, first).pipe(
+        Effect.map(([a]) => {
+          offline.delete(key)
+          return a
+        }),
         Effect.catchIf(
           (e): e is RedisError => e._tag === "RedisError",
           (error) => {
             if (!goLocal(error)) return Effect.fail(unavailable(error))
             const [a, next] = f(offline.get(key) ?? seen.get(key)?.state)
-            if (offline.size >= 10_000 && !offline.has(key)) offline.delete(offline.keys().next().value!)
-            offline.set(key, next)
+            setBounded(offline, key, next, MAX_KEYS)
             return Effect.succeed(a)
           }
         )
       )
     }
-
-    return { name: "redis", get, modify }
+    // Updates of one key from this process go one at a time: only other processes can race a
+    // compare-and-set, so retries stay rare even with many fibers observing the same API.
+    const serialized = makeKeyedLock()
+    return { name: "redis", get, modify: (key, f) => serialized(key, modifyNow(key, f)) }
   })
