@@ -96,6 +96,49 @@ const decode = decodeOptions(
   (field, reason) => new InvalidCacheOptions({ field, reason })
 )
 
+/** Every batch of keys matching `pattern`, on the master that holds them. */
+const scanKeys = <A>(
+  redis: Redis["Type"],
+  pattern: string,
+  onBatch: (node: IORedis, keys: ReadonlyArray<string>) => Promise<A>
+): Effect.Effect<Array<A>, RedisError> =>
+  redis.command("scan", async () => {
+    const out: Array<A> = []
+    for (const node of redis.masters()) {
+      let cursor = "0"
+      do {
+        const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1000)
+        cursor = next
+        if (keys.length > 0) out.push(await onBatch(node, keys))
+      } while (cursor !== "0")
+    }
+    return out
+  })
+
+/** One command per key, pipelined on `node`; fails with the first command that failed. */
+const perKey = async (node: IORedis, keys: ReadonlyArray<string>, add: (p: ReturnType<IORedis["pipeline"]>, key: string) => void) => {
+  const pipeline = node.pipeline()
+  for (const k of keys) add(pipeline, k)
+  const results = (await pipeline.exec()) ?? []
+  const failure = results.find(([error]) => error !== null)
+  if (failure !== undefined) throw failure[0]
+  return results.map(([, value]) => value)
+}
+
+/** The entries and bytes of a batch of keys (a key expired meanwhile counts for nothing). */
+const sizeOf = async (node: IORedis, keys: ReadonlyArray<string>) => {
+  const lengths = await perKey(node, keys, (p, k) => p.strlen(k))
+  let bytes = 0
+  let entries = 0
+  for (const n of lengths) {
+    if (typeof n === "number" && n > 0) {
+      entries++
+      bytes += n
+    }
+  }
+  return { entries, bytes }
+}
+
 /**
  * Build the store on the {@link Redis} connection in context. Fails with an `InvalidCacheOptions` naming
  * a bad option.
@@ -113,29 +156,7 @@ export const makeCacheStore = (options: RedisCacheStoreOptions = {}): Effect.Eff
     const fail = (operation: string) => (error: RedisError) =>
       new CacheStoreError({ store: STORE, operation, reason: error.message, cause: error })
 
-    /** Every batch of this namespace's keys, on the master that holds them. */
-    const scan = <A>(onBatch: (node: IORedis, keys: ReadonlyArray<string>) => Promise<A>): Effect.Effect<Array<A>, RedisError> =>
-      redis.command("scan", async () => {
-        const out: Array<A> = []
-        for (const node of redis.masters()) {
-          let cursor = "0"
-          do {
-            const [next, keys] = await node.scan(cursor, "MATCH", pattern, "COUNT", 1000)
-            cursor = next
-            if (keys.length > 0) out.push(await onBatch(node, keys))
-          } while (cursor !== "0")
-        }
-        return out
-      })
-    /** One command per key, pipelined on `node`; fails with the first command that failed. */
-    const perKey = async (node: IORedis, keys: ReadonlyArray<string>, add: (p: ReturnType<IORedis["pipeline"]>, key: string) => void) => {
-      const pipeline = node.pipeline()
-      for (const k of keys) add(pipeline, k)
-      const results = (await pipeline.exec()) ?? []
-      const failure = results.find(([error]) => error !== null)
-      if (failure !== undefined) throw failure[0]
-      return results.map(([, value]) => value)
-    }
+    const scan = <A>(onBatch: (node: IORedis, keys: ReadonlyArray<string>) => Promise<A>) => scanKeys(redis, pattern, onBatch)
 
     const store: CacheStore = {
       name: STORE,
@@ -175,33 +196,18 @@ export const makeCacheStore = (options: RedisCacheStoreOptions = {}): Effect.Eff
         ),
       clear: scan((node, keys) => perKey(node, keys, (p, k) => p.unlink(k))).pipe(Effect.asVoid, Effect.mapError(fail("clear"))),
       cleanupExpired: Effect.succeed(0),
-      stats: scan(async (node, keys) => {
-        const lengths = await perKey(node, keys, (p, k) => p.strlen(k))
-        let bytes = 0
-        let entries = 0
-        for (const n of lengths) {
-          if (typeof n === "number" && n > 0) {
-            entries++
-            bytes += n
-          }
-        }
-        return { entries, bytes }
-      }).pipe(
-        Effect.map((batches) => {
-          const entries = batches.reduce((s, b) => s + b.entries, 0)
-          const bytes = batches.reduce((s, b) => s + b.bytes, 0)
-          return {
-            hits: counters.hits,
-            misses: counters.misses,
-            hitRate: hitRate(counters.hits, counters.misses),
-            entries,
-            bytes,
-            evictions: 0,
-            expirations: 0,
-            corrupt: counters.corrupt,
-            unreadable: 0
-          }
-        }),
+      stats: scan(sizeOf).pipe(
+        Effect.map((batches) => ({
+          hits: counters.hits,
+          misses: counters.misses,
+          hitRate: hitRate(counters.hits, counters.misses),
+          entries: batches.reduce((s, b) => s + b.entries, 0),
+          bytes: batches.reduce((s, b) => s + b.bytes, 0),
+          evictions: 0,
+          expirations: 0,
+          corrupt: counters.corrupt,
+          unreadable: 0
+        })),
         Effect.mapError(fail("stats"))
       )
     }
