@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import { type Config, type ConfigError, Context, Effect, Layer, Runtime, type Scope } from "effect"
+import { type Clock, type Config, type ConfigError, Context, Effect, Layer, Runtime, type Scope } from "effect"
 import type { Cluster, Redis as IORedis } from "ioredis"
 import { topologyConfig } from "./config.js"
 import { kindOf, RedisError, toRedisError } from "./errors.js"
@@ -225,6 +225,63 @@ const acquireClient = (
 }
 
 /**
+ * Logs a misconfiguration as an error (at most every `MISCONFIGURED_LOG_INTERVAL_MS`, counting the
+ * ones in between) and hands it back: every store fails on it instead of applying onUnavailable.
+ */
+const misconfigurationReporter = (runtime: Runtime.Runtime<never>, clock: Clock.Clock) => {
+  let reports = initialThrottle
+  return (error: RedisError): RedisError => {
+    if (kindOf(error) !== "misconfigured") return error
+    const next = noteEvent(reports, clock.unsafeCurrentTimeMillis(), MISCONFIGURED_LOG_INTERVAL_MS)
+    reports = next.state
+    if (next.report !== undefined) {
+      const count = next.report > 1 ? ` (${next.report} since the last report)` : ""
+      Runtime.runFork(runtime)(Effect.logError(`${error.message}; the stores fail rather than apply onUnavailable${count}`))
+    }
+    return error
+  }
+}
+
+/**
+ * Prepared script calls on `client` (`prepared.ts`): encoded once with ioredis' own `keyPrefix`
+ * applied to their keys (as it is for `evalsha`), their timeouts kept by one watchdog closed with the
+ * scope; a NOSCRIPT reply is answered by sending the script's text.
+ */
+const preparedRunner = (
+  client: IORedis | Cluster,
+  misfit: () => RedisError | undefined,
+  noted: (error: RedisError) => RedisError
+): Effect.Effect<Pick<RedisShape, "prepareScript" | "runPrepared">, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const watchdog = new Watchdog()
+    yield* Effect.addFinalizer(() => Effect.sync(() => watchdog.close()))
+    const configuredPrefix = (client.options as { readonly keyPrefix?: unknown }).keyPrefix
+    const keyPrefix = typeof configuredPrefix === "string" ? configuredPrefix : ""
+    const failed = (call: PreparedScript, done: PreparedCallback, error: Error): void => {
+      if (isNoScript(error)) {
+        evalText(client, call.script, call.keys, call.args).then(
+          (reply) => done(undefined, reply),
+          (error: Error) => done(error)
+        )
+      } else {
+        if (kindOf(error) === "misconfigured") noted(toRedisError(call.script.name, error))
+        done(error)
+      }
+    }
+    return {
+      prepareScript: (s, keys, args) => {
+        const argv = [s.sha, keys.length, ...keys.map((k) => keyPrefix + k), ...args]
+        return { script: s, keys, args, argv, bytes: encodeCommand(["evalsha", ...argv]) }
+      },
+      runPrepared: (call, done) => {
+        const m = misfit()
+        if (m !== undefined) return done(m)
+        void client.sendCommand(new PreparedCommand(call.bytes, call, watchdog, done, failed))
+      }
+    }
+  })
+
+/**
  * Build the service for a topology. Connecting to a server older than Redis 6.0 fails with
  * {@link RedisVersionUnsupported}; a standalone or Sentinel client reaching a cluster node (or a
  * sentinel) fails with a `RedisError` of reason `"misconfigured"`. The connections are closed when
@@ -249,18 +306,7 @@ export const makeTopology = (
     // Set while the server does not fit this kind of client (checked on every `ready`).
     let misfit: RedisError | undefined = undefined
     let started = false
-    let misconfiguredReports = initialThrottle
-    /** Log a misconfiguration (throttled); every store fails on it instead of applying onUnavailable. */
-    const noted = (error: RedisError): RedisError => {
-      if (kindOf(error) !== "misconfigured") return error
-      const next = noteEvent(misconfiguredReports, clock.unsafeCurrentTimeMillis(), MISCONFIGURED_LOG_INTERVAL_MS)
-      misconfiguredReports = next.state
-      if (next.report !== undefined) {
-        const count = next.report > 1 ? ` (${next.report} since the last report)` : ""
-        Runtime.runFork(runtime)(Effect.logError(`${error.message}; the stores fail rather than apply onUnavailable${count}`))
-      }
-      return error
-    }
+    const noted = misconfigurationReporter(runtime, clock)
 
     const client = yield* acquireClient(topology, log, (c) => {
       // A reconnection may reach another server (failover): check it too, off the start path.
@@ -309,30 +355,7 @@ export const makeTopology = (
     const evalScript = (s: LuaScript, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number | Buffer>) =>
       command(s.name, (c) => evalSha(c, s, keys, args))
 
-    const watchdog = new Watchdog()
-    yield* Effect.addFinalizer(() => Effect.sync(() => watchdog.close()))
-    const configuredPrefix = (client.options as { readonly keyPrefix?: unknown }).keyPrefix
-    const keyPrefix = typeof configuredPrefix === "string" ? configuredPrefix : ""
-    const prepareScript = (s: LuaScript, keys: ReadonlyArray<string>, args: ReadonlyArray<string | number | Buffer>): PreparedScript => {
-      // ioredis' own `keyPrefix` applies to these keys too, as it does for `evalsha`.
-      const argv = [s.sha, keys.length, ...keys.map((k) => keyPrefix + k), ...args]
-      return { script: s, keys, args, argv, bytes: encodeCommand(["evalsha", ...argv]) }
-    }
-    const failed = (call: PreparedScript, done: PreparedCallback, error: Error): void => {
-      if (isNoScript(error)) {
-        evalText(client, call.script, call.keys, call.args).then(
-          (reply) => done(undefined, reply),
-          (error: Error) => done(error)
-        )
-      } else {
-        if (kindOf(error) === "misconfigured") noted(toRedisError(call.script.name, error))
-        done(error)
-      }
-    }
-    const runPrepared = (call: PreparedScript, done: PreparedCallback): void => {
-      if (misfit !== undefined) return done(misfit)
-      void client.sendCommand(new PreparedCommand(call.bytes, call, watchdog, done, failed))
-    }
+    const { prepareScript, runPrepared } = yield* preparedRunner(client, () => misfit, noted)
 
     return {
       client,
