@@ -71,6 +71,31 @@ const SHA256_HEX = /^[0-9a-f]{64}$/
 const fileNameOf = (key: string): string => (SHA256_HEX.test(key) ? key : sha256Hex(key))
 
 /**
+ * Writes `bytes` as `dir/name` atomically: to a temp file (its name the sweeper knows, with its
+ * time) renamed over the name, never left behind on failure or interruption. A directory removed
+ * under us (e.g. `rm -rf cache/`) is recreated once.
+ */
+const atomicWrite = (
+  fs: FileSystem.FileSystem,
+  dir: string,
+  ensureDir: Effect.Effect<void, CacheStoreError>
+) =>
+(name: string, bytes: Uint8Array, now: number): Effect.Effect<void, CacheStoreError> => {
+  const tempPath = join(dir, `.tmp-${name}-${Math.max(0, Math.floor(now))}-${randomUUID()}`)
+  const writeTemp = fs.writeFile(tempPath, bytes, { flag: "wx" }).pipe(
+    Effect.catchIf(isNotFound, () => Effect.zipRight(ensureDir, fs.writeFile(tempPath, bytes, { flag: "wx" }).pipe(
+      Effect.mapError(failWith("write"))
+    ))),
+    Effect.mapError((e) => (e instanceof CacheStoreError ? e : failWith("write")(e)))
+  )
+  return Effect.uninterruptibleMask((restore) =>
+    restore(Effect.zipRight(writeTemp, fs.rename(tempPath, join(dir, name)).pipe(Effect.mapError(failWith("rename"))))).pipe(
+      Effect.onExit((exit) => exit._tag === "Success" ? Effect.void : Effect.ignore(fs.remove(tempPath)))
+    )
+  )
+}
+
+/**
  * Creates a file store rooted at `options.directory`.
  *
  * @since 0.1.0
@@ -123,14 +148,7 @@ export const makeFileStore = (
         return Option.none<CacheEntry>()
       })
 
-    const writeTemp = (tempPath: string, bytes: Uint8Array) =>
-      fs.writeFile(tempPath, bytes, { flag: "wx" }).pipe(
-        // The directory may have been removed under us (e.g. `rm -rf cache/`): recreate once.
-        Effect.catchIf(isNotFound, () => Effect.zipRight(ensureDir, fs.writeFile(tempPath, bytes, { flag: "wx" }).pipe(
-          Effect.mapError(failWith("write"))
-        ))),
-        Effect.mapError((e) => (e instanceof CacheStoreError ? e : failWith("write")(e)))
-      )
+    const write = atomicWrite(fs, dir, ensureDir)
 
     const set = (key: string, entry: CacheEntry, ttl: Duration.Duration) =>
       Effect.gen(function*() {
@@ -142,19 +160,7 @@ export const makeFileStore = (
           return
         }
         const now = yield* Clock.currentTimeMillis
-        const bytes = encodeEntry(key, now + ttlMs, entry)
-        const tempPath = join(dir, `.tmp-${name}-${Math.max(0, Math.floor(now))}-${randomUUID()}`)
-        yield* Effect.uninterruptibleMask((restore) =>
-          restore(
-            Effect.zipRight(
-              writeTemp(tempPath, bytes),
-              fs.rename(tempPath, join(dir, name)).pipe(Effect.mapError(failWith("rename")))
-            )
-          ).pipe(
-            // Never leave a temp file behind on failure or interruption.
-            Effect.onExit((exit) => exit._tag === "Success" ? Effect.void : Effect.ignore(fs.remove(tempPath)))
-          )
-        )
+        yield* write(name, encodeEntry(key, now + ttlMs, entry), now)
       })
 
     const del = (key: string) =>
