@@ -399,3 +399,27 @@ const firstWindowBack = (s: AimdState, info: RateLimitInfo, now: number, sentAt:
   const left = info.remaining - (s.rate * Math.max(0, now - sentAt)) / 1000
   return sentAt >= start - w && left < 1 && back - now > BaseRtt.spreadMs(s) ? back : undefined
 }
+
+/**
+ * The pause a wall met in a window seen opening needs (ms from `now`): until a request sent reaches
+ * the server after that window's end (dated at the latest, as `fixedWindow` pauses; none when that
+ * passed already), not the whole-second Retry-After, which states that end rounded up (a second
+ * more: the next window's quota lost). `retryAfterMs` when the wall is no such window's: no window
+ * seen opening, a quota restored steadily (a bucket), or a request sent to reach the server after the
+ * dated end (a window opened unseen).
+ *
+ * @since 0.3.0
+ * @category math
+ */
+export const wallPauseMs = (s: AimdState, retryAfterMs: number, now: number, sentAt: number | undefined): number => {
+  const start = s.windowStartAt
+  const w = s.headerWindowMs
+  const read = s.headerLast?.at
+  // Headers read within the window: the first wall left the header phase, its burst's next walls too.
+  if (
+    read === undefined || s.restore?.steady === true || start === null || !Number.isFinite(start) || w === null || !(w > 0) ||
+    sentAt === undefined || !(now - read < w)
+  ) return retryAfterMs
+  const way = oneWay(s) ?? 0
+  return sentAt + way < start + w ? Math.min(retryAfterMs, Math.max(0, start + w - way - now)) : retryAfterMs
+}

@@ -7,6 +7,7 @@
 import * as Aimd from "./aimd.js"
 import * as BaseRtt from "./baseRtt.js"
 import * as Congestion from "./congestion.js"
+import { wallPauseMs } from "./headerPacing.js"
 import type { RateLimitInfo } from "./headers.js"
 import { recordSend, withPace } from "./paceLog.js"
 import * as SoftTrial from "./softTrial.js"
@@ -59,7 +60,8 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   // Every answer is a send made: the fit replays what was sent, not the pace.
   const s = r.sentAt === undefined ? measured : recordSend(measured, r.sentAt)
   if (r.backoff && (!soft || verdict.wall)) {
-    const walled = deepCut(s, Aimd.onBackoff(c, s, now, { retryAfterMs: r.retryAfterMs, sentAt: r.sentAt, soft }), soft && afterCut)
+    const retryAfterMs = r.retryAfterMs === undefined ? undefined : wallPauseMs(s, r.retryAfterMs, now, r.sentAt)
+    const walled = deepCut(s, Aimd.onBackoff(c, s, now, { retryAfterMs, sentAt: r.sentAt, soft }), soft && afterCut)
     return counted(c, gated(c, walled, false, r.sentAt, now), false, r, now)
   }
   // Noise was admitted by the server's limiter: it counts as accepted.

@@ -62,7 +62,10 @@ export interface WindowState {
  */
 export const record = (s: WindowState, r: Reading, windowMs?: number): WindowState => {
   const last = s.headerLast
-  const same = last !== null && last.partition === r.partition
+  // A stated quota that changed, read near full, is a window opening under it (a limit dropped 50 -> 20
+  // read 18 of 20 after 21 of 50: never a rise, the window unseen and its end met as walls).
+  const renewed = last !== null && r.limit !== undefined && last.limit !== undefined && r.limit !== last.limit && r.remaining >= r.limit - 1 - JITTER
+  const same = last !== null && last.partition === r.partition && !renewed
   // Answers reach the server out of send order: `remaining` jitters by a few. A new window restores
   // the quota at once, a jump far above that; under a small quota (<= JITTER left after the jump)
   // no rise beats the jitter, so there only a rise from an exhausted reading counts (a quota of 1

@@ -339,4 +339,30 @@ describe("quota window (whole-second resets)", () => {
       }
     }
   )
+
+  it("a stated quota that changed opens a window at its first reading near full, not at one far below it", () => {
+    const stated = (sentAt: number, remaining: number, limit: number): QuotaWindow.Reading => ({ ...read(sentAt, remaining), limit })
+    const s0 = QuotaWindow.record(QuotaWindow.record(empty, stated(0, 49, 50)), stated(20, 21, 50))
+    // 18 of 20 after 21 of 50: never a rise, yet the first requests of a window under the new quota.
+    expect(QuotaWindow.record(s0, stated(40, 18, 20)).windowStartAt).toBeCloseTo(41, 6)
+    // 5 of 20: a window under way, its start unknown (kept as it was).
+    expect(QuotaWindow.record(s0, stated(40, 5, 20)).windowStartAt).toBe(s0.windowStartAt)
+  })
+
+  it("a wall in a window seen opening pauses until a request sent reaches the server after its dated end, not the whole-second Retry-After", () => {
+    const c = Aimd.defaultConfig(50)
+    const T = 1_700_000_000_000
+    const s: Aimd.AimdState = {
+      ...Aimd.initial(c), phase: "header", rttMinMs: 100, rttMs: 150, windowStartAt: T, windowJumped: true, headerWindowMs: 1000,
+      headerLast: { sentAt: T + 800, at: T + 950, remaining: 1, limit: 50, partition: null }
+    }
+    // Answered at T + 900 (sent at T + 780): the window ends by T + 1000, so sends from T + 950 on reach the next one.
+    expect(HeaderPacing.wallPauseMs(s, 1000, T + 900, T + 780)).toBe(50)
+    // Its end passed already: no pause. A request sent to reach the server after that end: another window's wall.
+    expect(HeaderPacing.wallPauseMs(s, 1000, T + 1020, T + 900)).toBe(0)
+    expect(HeaderPacing.wallPauseMs(s, 1000, T + 1100, T + 960)).toBe(1000)
+    // No window seen, or headers read more than a window ago: the Retry-After.
+    expect(HeaderPacing.wallPauseMs({ ...s, windowStartAt: null }, 1000, T + 900, T + 780)).toBe(1000)
+    expect(HeaderPacing.wallPauseMs(s, 1000, T + 1960, T + 800)).toBe(1000)
+  })
 })
