@@ -147,6 +147,8 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // c 91.4% (0.93) before the middle of a flat first fit's range (`flatFirstRate`).
   ["bucket 0.5s RA=s", "cold", "tb-500ms", { b: [97, 0.98], c: [95, 0.955] }],
   ["bucket 0.2s RA=date", "cold", "", { b: [96, 0.97] }],
+  // b 91.2% (0.95) before a hold's wall above an armed quota resumed at it (`aboveWindow`), not at a fit below.
+  ["sliding 1s RA=s", "cold", "", { b: [93.5, 0.975] }],
   ["bucket 0.5s RA=date", "cold", "tb-500ms-ra-date", { b: [98, 0.99] }], // 94.6% (0.960) while its HTTP-dates were a second later
   // 94.9% (0.964) before a wall past its cut restarted the bare 503s' recent share under the bar,
   // 95.6% (0.970) before a probe's step ended at its first 503s the usual share does not explain (`softTrial.ts`).
