@@ -195,12 +195,12 @@ describe("the slow start's wall", () => {
   )
 })
 
-describe("a probe above a window quota kept under", () => {
+describe("a probe, or a hold, above a window quota kept under", () => {
   const decision = (rate: number): Wall.Decision => ({
     rate, phase: "steady", ceiling: rate, ceilingHigh: null, priorValid: false, cycles: [], probeGapMs: 60_000, stray: false, probeSoon: false
   })
   prop(
-    "its wall resumes at the quota, never below it, and closes the range; a wall at or below the quota, another phase, no gate or a stray wall: the decision stands",
+    "its wall resumes at the quota (a hold's only when armed), never below it, and closes the range; a wall at or below the quota, another phase, no gate or a stray wall: the decision stands",
     [fc.integer({ min: 2, max: 200 }), fc.integer({ min: 1, max: 5 }), fc.double({ min: 1.001, max: 3, noNaN: true }), fc.double({ min: 0.01, max: 0.98, noNaN: true })],
     ([quota, secs, over, below]) => {
       const c = Aimd.defaultConfig(quota / secs)
@@ -214,6 +214,8 @@ describe("a probe above a window quota kept under", () => {
       expect(after.probeSoon).toBe(false)
       expect(after.probeGapMs).toBe(d.probeGapMs)
       expect(WallWindow.aboveWindow(c, s, perWindow, d)).toBe(d)
+      expect(WallWindow.aboveWindow(c, { ...s, phase: "hold" }, perWindow * over, d).rate).toBe(after.rate)
+      expect(WallWindow.aboveWindow(c, { ...s, phase: "hold", windowGate: { ...gate!, armed: false } }, perWindow * over, d)).toBe(d)
       expect(WallWindow.aboveWindow(c, { ...s, phase: "steady" }, perWindow * over, d)).toBe(d)
       expect(WallWindow.aboveWindow(c, { ...s, windowGate: null }, perWindow * over, d)).toBe(d)
       const stray = { ...d, stray: true }
