@@ -102,6 +102,18 @@ const NOISE_FAILURES = 2
  * answers past the cut).
  */
 const KEPT = 0.5
+/**
+ * …and, from a share this far over the usual one (twice the bar, `ABOVE_USUAL`), more than the usual
+ * share makes over those answers. Such a share is the limiter's 503s well above its limit (nginx at
+ * 24.3 after a drop to 20: 19% against a usual 7.5%); past the cut the noise left makes about the
+ * usual share, and two failures in 41 answers (3.1 expected) restored the pace above the limit, its
+ * 503s learnt as the usual share (20% noise, a drop to 20, 3 seeds: 503s 3.57 -> 2.63% local, 5.07 ->
+ * 3.66% cold). Not from a share nearer the usual one, which noise picked for being high makes as well
+ * (5% noise against a usual 4.2% read 8.3%, then 5 failures in 141 answers past the cut): held cut,
+ * the pace lost 12 points there (at this bar for every share, 32 fibers 50-100 ms away, docs
+ * understated: 92.1 -> 87.9%; at 0.065, 5% noise there 97.0 -> 94.8%).
+ */
+const FAR_ABOVE = 2 * ABOVE_USUAL
 /** …over this many answers past the cut at least. */
 const NOISE_ANSWERS = 16
 /**
@@ -230,13 +242,13 @@ export const needed = (share: number, usual: number): number => Math.ceil(EXPECT
 
 /**
  * The trial's verdict after `t.n` answers past its cut: `noise` as soon as `NOISE_FAILURES` went on
- * (not above their share, `KEPT`), `congestion` when they did not over `needed` answers, else `pending`.
+ * (not above their share, `KEPT`; above the usual share's after a share `FAR_ABOVE` it), `congestion` when they did not over `needed` answers, else `pending`.
  *
  * @since 0.2.0
  * @category decisions
  */
 export const verdict = (t: Trial): "noise" | "congestion" | "pending" => {
-  const same = t.k >= NOISE_FAILURES && t.n >= NOISE_ANSWERS && t.k <= (t.share * t.n) / KEPT
+  const same = t.k >= NOISE_FAILURES && t.n >= NOISE_ANSWERS && t.k <= (t.share * t.n) / KEPT && (t.share - t.usual < FAR_ABOVE || t.k > t.usual * t.n)
   return same ? "noise" : t.n >= needed(t.share, t.usual) ? "congestion" : "pending"
 }
 

@@ -160,7 +160,10 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // (`Congestion.DEEP_CUT_RESTART`; 8 seeds now a 98.3 / 98.3, d 96.2 / 94.4).
   // b / c / d 91.2 / 93.5 / 95.6% before a hold's soft wall restarted it further under the bar too (8 seeds).
   // b / c 94.0 / 95.8 -> 95.5 / 97.0% (8 seeds) since a trial may start in a hold.
-  ["noise .2 gcra b5 503", "cold", "", { a: [97.5, 0.99], b: [95, 0.95], c: [96.5, 0.97], d: [97, 0.97] }],
+  // c lowered 96.5 -> 95.5 since two failures past a cut that a share far over the usual one started
+  // are noise only above the usual share (`softTrial.ts` FAR_ABOVE): 96.6 -> 95.6% with 3.28 -> 1.75%
+  // 503s (8 seeds), runs that had restored the pace above the limit now hold the cut under it.
+  ["noise .2 gcra b5 503", "cold", "", { a: [97.5, 0.99], b: [95, 0.95], c: [95.5, 0.97], d: [97, 0.97] }],
   // d 94.4% (0.948) before the cut that judges the 503s going on after a soft wall (`softTrial.ts`),
   // with 5.2% 503s (now 3.6%): the pace sat above the limit after the drop, which admitted more.
   // c / d 88.5 / 93.3% before a hold's soft wall restarted the recent share further under the bar.
@@ -168,7 +171,9 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // 96.5 / 0.97 (0.968; two of its runs: one held a cut under the limit after the drop, 100 -> 93%, one
   // restored the pace above it).
   // d 96.4 -> 97.2% (0.98) since a probe's top step whose 503s met the limiter ends it as an abort (`observe.ts`).
-  ["noise .2 gcra b5 503", "local", "", { a: [97.5, 0.99], c: [94.5, 0.95], d: [96.5, 0.97] }],
+  // c lowered 94.5 -> 94 for the same (`softTrial.ts` FAR_ABOVE): 94.8 -> 94.0% with 3.48 -> 2.01% 503s
+  // (8 seeds); its seed 8 99.7% with 12.5% 503s above the limit -> 93.2% with 0.7% at a cut under it.
+  ["noise .2 gcra b5 503", "local", "", { a: [97.5, 0.99], c: [94, 0.95], d: [96.5, 0.97] }],
   // The full bench's busy event loop (`blocked`), docs overstated (8 seeds): 82.7% (0.882) before the
   // last count was let lack the answers still on their way (`windowQuota.ts`): 48 of 50 counted, the
   // hold below the quota met the log's wall and fitted it at 27-33. Still one seed of 8 at 69% (a wall

@@ -42,14 +42,23 @@ describe("softTrial", () => {
       expect(k).toBeGreaterThanOrEqual(2)
       expect(k / n).toBeLessThanOrEqual(2 * s + 1e-12)
     }
-    // Two failures or more, not above twice the share that started it: noise, however few for the usual share.
-    if (k >= 2 && n >= 16 && k / n <= 2 * s - 1e-12) expect(v).toBe("noise")
+    // Far over the usual share, the share that started it was the limiter's unless more than the usual one go on.
+    if (v === "noise" && s - usual >= 0.08 + 1e-12) expect(k).toBeGreaterThan(usual * n)
+    // Two failures or more, not above twice the share that started it (nor, far over the usual one,
+    // within the usual share's): noise, however few for the usual share.
+    if (k >= 2 && n >= 16 && k / n <= 2 * s - 1e-12 && (s - usual < 0.08 - 1e-12 || k > usual * n + 1e-9)) expect(v).toBe("noise")
   })
 
   it("2 failures in 40 answers past a cut that 10% started, 5% usual: noise; 2 in 4 (a limit fallen under the cut): no verdict yet", () => {
     expect(SoftTrial.verdict({ at: 0, pace: 50, share: 0.1, usual: 0.05, n: 40, k: 2 })).toBe("noise")
     expect(SoftTrial.verdict({ at: 0, pace: 50, share: 0.1, usual: 0.05, n: 4, k: 2 })).toBe("pending")
     expect(SoftTrial.verdict({ at: 0, pace: 50, share: 0.1, usual: 0.05, n: 20, k: 10 })).toBe("pending")
+  })
+
+  it("2 failures in 41 answers past a cut that 19% started against a usual 7.5% (3.1 expected): the limiter's, not noise", () => {
+    expect(SoftTrial.verdict({ at: 0, pace: 24.3, share: 0.192, usual: 0.075, n: 41, k: 2 })).toBe("pending")
+    expect(SoftTrial.verdict({ at: 0, pace: 24.3, share: 0.192, usual: 0.075, n: 41, k: 4 })).toBe("noise")
+    expect(SoftTrial.verdict({ at: 0, pace: 24.3, share: 0.192, usual: 0.075, n: 80, k: 5 })).toBe("congestion")
   })
 
   it("2 failures in 58 answers where the usual share read 8% (noise of 5% overstated): noise, not the limiter's", () => {
