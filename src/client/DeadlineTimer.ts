@@ -131,19 +131,18 @@ class Deadlines {
   }
 
   /**
-   * Removes the entries due at `now`, in instant order. Each still fires only if live when its turn
-   * comes (`fire`): an earlier one's callback may cancel it.
+   * Removes the entries of the earliest instant due at `now`, if any. Each still fires only if live
+   * when its turn comes (`fire`): an earlier one's callback may cancel it.
    */
-  takeDue(now: number): Array<Entry> {
-    const due: Array<Entry> = []
+  takeDue(now: number): Array<Entry> | undefined {
     while (this.instants.size > 0 && this.instants.peek() <= now) {
       const instant = this.instants.pop()
       const bucket = this.buckets.get(instant)
       if (bucket === undefined) continue
       this.buckets.delete(instant)
-      due.push(...bucket)
+      return [...bucket]
     }
-    return due
+    return undefined
   }
 
   fire(entry: Entry): void {
@@ -196,7 +195,11 @@ export const make: Effect.Effect<DeadlineTimerShape, never, Scope.Scope> = Effec
     sleeper = undefined
     nativeTimer = undefined
     armedAt = Infinity
-    for (const entry of deadlines.takeDue(clock.unsafeCurrentTimeMillis())) deadlines.fire(entry)
+    const now = clock.unsafeCurrentTimeMillis()
+    // One instant at a time: a deadline a callback schedules already due fires in this pass.
+    for (let due = deadlines.takeDue(now); due !== undefined; due = deadlines.takeDue(now)) {
+      for (const entry of due) deadlines.fire(entry)
+    }
     const next = deadlines.next()
     if (next !== undefined) arm(next)
   }

@@ -279,7 +279,7 @@ export const render = (
     if (Either.isLeft(family)) return Either.left(family.left)
     const series = seriesOf(base, labels.right, pair.metricState)
     if (Either.isLeft(series)) return Either.left(series.left)
-    family.right.series.push(...series.right)
+    for (const one of series.right) family.right.series.push(one) // a spread overflows the stack at ~200k words
   }
   const sorted = Array.from(families.values()).sort((a, b) => compareStrings(a.name, b.name))
   const unique = checkUnique(sorted)

@@ -106,7 +106,13 @@ const compareAndSet = <A>(
   redis: Redis["Type"],
   key: string,
   hashKey: string,
-  o: { readonly ttlMs: number; readonly maxAttempts: number; readonly remember: (seen: Seen) => void },
+  o: {
+    readonly ttlMs: number
+    readonly maxAttempts: number
+    readonly remember: (seen: Seen) => void
+    /** The update is stored: what was learned offline is superseded. */
+    readonly stored: () => void
+  },
   f: Update<A>,
   seen: Seen,
   n = 0
@@ -116,6 +122,7 @@ const compareAndSet = <A>(
     const [ok, v, s] = raw as [number, string, string]
     if (ok === 1) {
       o.remember({ version: Number(v), state: result[1] })
+      o.stored()
       return Effect.succeed(result)
     }
     if (n + 1 >= o.maxAttempts) {
@@ -175,11 +182,9 @@ export const makeAdaptiveStore = (
     const modifyNow: ControllerStore["modify"] = (key, f) => {
       const remember = (s: Seen) => setBounded(seen, key, s, MAX_KEYS)
       const first = seen.get(key) ?? { version: 0, state: undefined }
-      return compareAndSet(redis, key, hashKey(key), { ttlMs, maxAttempts: o.maxAttempts, remember }, f, first).pipe(
-        Effect.map(([a]) => {
-          offline.delete(key)
-          return a
-        }),
+      const stored = () => offline.delete(key)
+      return compareAndSet(redis, key, hashKey(key), { ttlMs, maxAttempts: o.maxAttempts, remember, stored }, f, first).pipe(
+        Effect.map(([a]) => a),
         Effect.catchIf(
           (e): e is RedisError => e._tag === "RedisError",
           (error) => {

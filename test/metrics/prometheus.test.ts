@@ -189,7 +189,7 @@ describe("render", () => {
   })
 
   it("refuses snapshots that cannot be a valid page, naming the metric", () => {
-    const conflicts: Array<[Array<MetricPair.MetricPair.Untyped>, string]> = [
+    const conflicts: Array<[Array<MetricPair.MetricPair.Untyped>, string, string?]> = [
       [[
         MetricPair.unsafeMake(MetricKey.gauge("t3_x_total"), MetricState.gauge(1)),
         MetricPair.unsafeMake(MetricKey.counter("t3_x"), MetricState.counter(1))
@@ -215,13 +215,13 @@ describe("render", () => {
       [[MetricPair.unsafeMake(
         MetricKey.gauge("t3_dup").pipe(MetricKey.tagged("a-b", "1"), MetricKey.tagged("a_b", "2")),
         MetricState.gauge(1)
-      )], "t3_dup"],
+      )], "t3_dup", "given twice"],
       // one name exposed as two kinds
       [[
         MetricPair.unsafeMake(MetricKey.gauge("t3_k"), MetricState.gauge(1)),
         MetricPair.unsafeMake(MetricKey.summary({ name: "t3_k", maxAge: "1 minute", maxSize: 10, error: 0.01, quantiles: [0.5] }),
           MetricState.summary({ error: 0.01, quantiles: [], count: 0, min: 0, max: 0, sum: 0 }))
-      ], "t3_k"],
+      ], "t3_k", "exposed both as gauge"],
       // a frequency's words take the `key` label
       [[MetricPair.unsafeMake(
         MetricKey.frequency("t3_f").pipe(MetricKey.tagged("key", "x")),
@@ -230,14 +230,15 @@ describe("render", () => {
       [[MetricPair.unsafeMake(
         MetricKey.histogram("t3_b", MetricBoundaries.fromIterable([1, 2])),
         MetricState.histogram({ buckets: [[2, 0], [1, 0], [Infinity, 0]], count: 0, min: 0, max: 0, sum: 0 })
-      )], "t3_b"]
+      )], "t3_b", "not increasing"]
     ]
-    for (const [pairs, name] of conflicts) {
+    for (const [pairs, name, reason] of conflicts) {
       const out = Prometheus.render(pairs)
       expect(Either.isLeft(out)).toBe(true)
       if (Either.isLeft(out)) {
         expect(out.left._tag).toBe("PrometheusExpositionError")
         expect(out.left.name).toBe(name)
+        if (reason !== undefined) expect(out.left.reason).toContain(reason)
       }
     }
   })
