@@ -167,12 +167,9 @@ export const decideAtWall = (
     // A hold paced above the quota it read is what met the wall, as a probe's (`aboveWindow`): it
     // resumes at the quota, not at a fit of the log's walls as a bucket (a 1 s log of 50, docs
     // understated: a hold at 50.4 fitted at 34.7 with nothing open above 47.1, held 46.6 the run).
-    // Only a wall within a window of resuming, as a log's above its quota comes: a 0.2 s bucket of
-    // 50 held at 54 met it 2.3 s in, read as 53 per window, resumed there and met two walls more.
     const perWindow = WindowGate.perSecond(window)
     const rate = perWindow * (1 - c.ceilingMargin / 2)
-    const oneWindow = last.wallAt - last.resumeAt <= wholeMs
-    if (s.phase === "hold" && oneWindow && wallPace > perWindow && d.rate < rate) return { ...underQuota(d, rate, perWindow, true), window }
+    if (s.phase === "hold" && wallPace > perWindow && d.rate < rate) return { ...underQuota(d, rate, perWindow, true), window }
     return { ...untrusted, window }
   }
   const slowStart = documented ?? slowStartQuota(c, s, d, prev, spanMs)
