@@ -162,16 +162,7 @@ export const decideAtWall = (
     : undefined
   // A window read there belies the burst a trusted first fit credited: its range is probed soon.
   const untrusted = d.trustedHigh === undefined ? d : { ...d, ceilingHigh: d.trustedHigh, probeSoon: true }
-  if (weak !== undefined) {
-    const window = windowOf(weak, spanMs)
-    // A hold paced above the quota it read is what met the wall, as a probe's (`aboveWindow`): it
-    // resumes at the quota, not at a fit of the log's walls as a bucket (a 1 s log of 50, docs
-    // understated: a hold at 50.4 fitted at 34.7 with nothing open above 47.1, held 46.6 the run).
-    const perWindow = WindowGate.perSecond(window)
-    const rate = perWindow * (1 - c.ceilingMargin / 2)
-    if (s.phase === "hold" && wallPace > perWindow && d.rate < rate) return { ...underQuota(d, rate, perWindow, true), window }
-    return { ...untrusted, window }
-  }
+  if (weak !== undefined) return { ...untrusted, window: windowOf(weak, spanMs) }
   const slowStart = documented ?? slowStartQuota(c, s, d, prev, spanMs)
   if (quota === undefined) return slowStart === undefined ? d : tested(d, slowStart)
   return atLeast(c, d, quota, windowOf(quota, spanMs))

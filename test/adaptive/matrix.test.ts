@@ -48,8 +48,10 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   // c lowered from 85.5 / 0.885 (8 seeds 85.6%) when the hold after a ramp past the docs stayed under
   // the rate a 0.1 s bucket explains the ramp's wall with (`HOLD_TOP_SLACK`): there the hold at 50 met
   // the log's wall a second in, read as 35-47 (83.9%); the bucket rows it lifts gained 2-10 points.
-  // Raised from 83.5 / 0.865 when that hold's wall above the quota it read resumed at the quota (86.0%).
-  ["sliding 1s RA=s", "local", "slog-1s", { a: [95.5, 0.99], b: [94.5, 0.98], c: [85.5, 0.88], d: [93.5, 0.99] }],
+  // A hold's wall above the quota that wall alone read, resumed at it, lifted c to 86.0% (8 seeds), but
+  // read a token bucket's rate plus burst, what a hold after a slow start sends in its last second, as
+  // a quota (a 30/s bucket of 15, docs 6: resumed at 43, 3 -> 11 walls a minute): not kept.
+  ["sliding 1s RA=s", "local", "slog-1s", { a: [95.5, 0.99], b: [94.5, 0.98], c: [83.5, 0.865], d: [93.5, 0.99] }],
   // a 66.8% before the window quota; 84.0% (3 seeds) before the docs' window. b 79.3% (0.836) before
   // `aboveWindow`, 81.7% (0.861) before late successes counted in the cycle they were sent in.
   // a 86.4 / b 83.0% (8 seeds: 0.912 / 0.875) before a gate in force capped the pace a jitter below its
@@ -149,8 +151,7 @@ const floors: ReadonlyArray<readonly [name: string, net: Net, bench: string, cel
   ["bucket 0.5s RA=s", "cold", "tb-500ms", { b: [97, 0.98], c: [95, 0.955] }],
   ["bucket 0.2s RA=date", "cold", "", { b: [96, 0.97] }],
   // b 91.2% (0.95) before a hold's wall above an armed quota resumed at it (`aboveWindow`), not at a fit below.
-  // c 84.4% (0.88) before a hold's wall above the quota that wall read resumed at it.
-  ["sliding 1s RA=s", "cold", "", { b: [93.5, 0.975], c: [86, 0.89] }],
+  ["sliding 1s RA=s", "cold", "", { b: [93.5, 0.975] }],
   ["bucket 0.5s RA=date", "cold", "tb-500ms-ra-date", { b: [98, 0.99] }], // 94.6% (0.960) while its HTTP-dates were a second later
   // 94.9% (0.964) before a wall past its cut restarted the bare 503s' recent share under the bar,
   // 95.6% (0.970) before a probe's step ended at its first 503s the usual share does not explain (`softTrial.ts`).

@@ -6,11 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import type { Cycle } from "../../src/adaptive/bucketFit.js"
 import { changedQuota, documentedWindow, lateSuccess, windowRate } from "../../src/adaptive/windowQuota.js"
-import * as Aimd from "../../src/adaptive/aimd.js"
-import { observe } from "../../src/adaptive/observe.js"
-import * as SlidingLog from "../../src/testing/SlidingLog.js"
 import { prop } from "./prop.js"
-import { T0 } from "./wallFixtures.js"
 
 /** The first cycle from the start of traffic, the second after a pause of `pauseMs`, each ending at a wall. */
 const cycles = (first: number, second: number, pauseMs: number): readonly [Cycle, Cycle] => [
@@ -243,36 +239,4 @@ describe("late successes", () => {
       expect(lateSuccess([], inside)).toEqual([])
     }
   )
-})
-
-describe("a hold above the quota its wall reads", () => {
-  /** The walls a 1 s log of `quota` sets a client paced alone (decided 1 ms after the send, answered 1 ms later), docs understated 5x. */
-  const walls = (quota: number) => {
-    const c = Aimd.defaultConfig(quota / 5)
-    let s = Aimd.initial(c)
-    let log = SlidingLog.make(quota, 1000)
-    let t = T0
-    const seen: Array<{ readonly before: Aimd.AimdState; readonly after: Aimd.AimdState }> = []
-    while (seen.length < 2 && t < T0 + 20_000) {
-      t = Math.max(t, s.cooldownUntil, s.gateUntil ?? 0)
-      const [next, d] = SlidingLog.take(log, t + 1)
-      log = next
-      const before = s
-      const retryAfterMs = d.admitted ? undefined : Math.ceil(d.retryAfterMs / 1000) * 1000
-      s = observe(c, s, { status: d.admitted ? 200 : 429, backoff: !d.admitted, retryAfterMs, sentAt: t }, t + 2)
-      if (s.cooldownUntil > before.cooldownUntil + 100) seen.push({ before, after: s })
-      t += 1000 / s.rate
-    }
-    return seen
-  }
-
-  it.each([10, 20, 30, 50])("a 1 s log of %d: the slow start's hold just above it meets the wall a window in, and resumes within a margin under the quota it read (a bucket fit of it: 0.58-0.69)", (quota) => {
-    const [first, second] = walls(quota)
-    expect(first?.after.phase).toBe("hold")
-    expect(first!.after.rate).toBeGreaterThan(quota)
-    expect(second?.before.phase).toBe("hold")
-    expect(second!.after.windowGate?.quota).toBe(quota)
-    expect(second!.after.rate).toBeGreaterThanOrEqual(quota * 0.97)
-    expect(second!.after.rate).toBeLessThan(quota)
-  })
 })
