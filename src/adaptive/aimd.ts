@@ -27,6 +27,7 @@ import { paceAt, sentLog, startCounted, withPace } from "./paceLog.js"
 import { extendPause, inLastBurst, openRangeDelay } from "./pause.js"
 import { type Decision, STRAY_CONFIRM_MS } from "./wallDecision.js"
 import { decideAtWall } from "./wallWindow.js"
+import * as WallShare from "./wallShare.js"
 import * as WindowGate from "./windowGate.js"
 import { lateSuccess } from "./windowQuota.js"
 
@@ -230,7 +231,7 @@ export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: Backo
     ? Math.max(s.cooldownUntil, now + Math.min(info.retryAfterMs, c.maxRetryAfterMs))
     : s.cooldownUntil
   const sameBurst = info.sentAt !== undefined
-    ? inLastBurst(s, info.sentAt)
+    ? inLastBurst(s, info.sentAt, c.initialRate, info.soft === true)
     : now < s.holdUntil
   // After a wall taken for a stray one, more of its burst rejected: everything in flight meets the
   // wall, the limit changed (a stall's burst rejects one or two). Decided now; not after a cut (its own evidence).
@@ -272,6 +273,8 @@ export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: Backo
     // another decision keeps the gate of the quota last read.
     windowGate: d.window === undefined ? s.windowGate : WindowGate.make(s.windowGate, d.window.quota, d.window.windowMs, d.window.armed ?? true),
     burstBackoffs: 0,
-    burstS: d.burstS ?? s.burstS
+    burstS: d.burstS ?? s.burstS,
+    // A slow start's wall only (`wallShare.ts`); not bare 503s, told from noise by their share (`congestion.ts`).
+    tally: info.soft !== true && s.phase === "slow-start" ? WallShare.open(wallAt, now) : null
   }
 }
