@@ -27,7 +27,6 @@ import { paceAt, sentLog, startCounted, withPace } from "./paceLog.js"
 import { extendPause, inLastBurst, openRangeDelay } from "./pause.js"
 import { type Decision, STRAY_CONFIRM_MS } from "./wallDecision.js"
 import { decideAtWall } from "./wallWindow.js"
-import * as WallShare from "./wallShare.js"
 import * as WindowGate from "./windowGate.js"
 import { lateSuccess } from "./windowQuota.js"
 
@@ -273,8 +272,6 @@ export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: Backo
     // another decision keeps the gate of the quota last read.
     windowGate: d.window === undefined ? s.windowGate : WindowGate.make(s.windowGate, d.window.quota, d.window.windowMs, d.window.armed ?? true),
     burstBackoffs: 0,
-    burstS: d.burstS ?? s.burstS,
-    // A slow start's wall only (`wallShare.ts`); not bare 503s, told from noise by their share (`congestion.ts`).
-    tally: info.soft !== true && s.phase === "slow-start" ? WallShare.open(wallAt, now) : null
+    burstS: d.burstS ?? s.burstS
   }
 }

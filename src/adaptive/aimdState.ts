@@ -11,7 +11,6 @@ import type { SendCount } from "./paceLog.js"
 import type { Partitions as PartitionMap } from "./partitions.js"
 import type * as QuotaWindow from "./quotaWindow.js"
 import type * as RestoreRate from "./restoreRate.js"
-import type * as WallShare from "./wallShare.js"
 import type * as WindowCount from "./windowCount.js"
 import type * as WindowGate from "./windowGate.js"
 
@@ -172,8 +171,6 @@ export interface AimdState {
    * (`wallDecision.ts`'s `changedRead`); absent before, or in an older stored state.
    */
   readonly burstS?: readonly [number, number] | undefined
-  /** The last wall's round trip answered so far (`wallShare.ts`); absent before a wall or in an older stored state. */
-  readonly tally?: WallShare.Tally | null | undefined
 }
 
 /**

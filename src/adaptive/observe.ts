@@ -8,11 +8,10 @@ import * as Aimd from "./aimd.js"
 import * as BaseRtt from "./baseRtt.js"
 import * as Congestion from "./congestion.js"
 import type { RateLimitInfo } from "./headers.js"
-import { recordSend, sentBetween, withPace } from "./paceLog.js"
+import { recordSend, withPace } from "./paceLog.js"
 import * as SoftTrial from "./softTrial.js"
 import * as StallGate from "./stallGate.js"
 import { failedProbeGap, MAX_PROBE_GAP_MS } from "./wallDecision.js"
-import * as WallShare from "./wallShare.js"
 import * as WindowCount from "./windowCount.js"
 import * as WindowGate from "./windowGate.js"
 
@@ -61,39 +60,13 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   const s = r.sentAt === undefined ? measured : recordSend(measured, r.sentAt)
   if (r.backoff && (!soft || verdict.wall)) {
     const walled = deepCut(s, Aimd.onBackoff(c, s, now, { retryAfterMs: r.retryAfterMs, sentAt: r.sentAt, soft }), soft && afterCut)
-    return counted(c, gated(c, soft ? walled : shared(c, walled, r.sentAt, true, now), false, r.sentAt, now), false, r, now)
+    return counted(c, gated(c, walled, false, r.sentAt, now), false, r, now)
   }
   // Noise was admitted by the server's limiter: it counts as accepted.
   const ok = endTopStep(c, s, Aimd.onSuccess(c, s, now, { sentAt: r.sentAt }), now)
   const paced = r.info !== undefined && !r.backoff ? Aimd.onHeaders(c, ok, r.info, now, r.sentAt) : ok
   const trialed = tried(c, paced, soft, r.sentAt, now)
-  return counted(c, gated(c, (soft ? stalled(c, trialed, usualMs, r.sentAt, now) : shared(c, stalled(c, trialed, usualMs, r.sentAt, now), r.sentAt, false, now)), true, r.sentAt, now), true, r, now)
-}
-
-/**
- * A slow start's wall far away (`wallShare.ts`): its round trip's share rejected bounds the rate, and
- * a hold more than `SHARE_CUT` above the bound goes on a half margin under it, from the resume, not
- * under `SHARE_FLOOR` of the hold (the share of one round trip, 10-30 answers, is a rough reading).
- * The hold a quarter below a ramp met its wall a round trip later, every request then a 429 (the docs
- * overstated 2x, 32 fibers 50-100 ms away, 3 seeds: a 0.2 s bucket answering none 95.5 -> 99.8%, 1 s
- * with whole seconds 1.10 -> 0.65% 429s, nginx 429 95.6 -> 96.8%). Far nearer it never forms. Not at other
- * walls: a plateau's wall is met where a stall bunched requests, its round trip's share overstates
- * (2 s bucket held at 69 for 50 read as 43; 95.4 -> 89.7%, 100-300 ms away).
- */
-const SHARE_CUT = 0.2
-const SHARE_FLOOR = 0.6
-const shared = (c: Aimd.AimdConfig, s: Aimd.AimdState, sentAt: number | undefined, rejected: boolean, now: number): Aimd.AimdState => {
-  const t = s.tally
-  if (sentAt === undefined || !WallShare.sane(t) || s.lastDecreaseAt !== t.to) return s
-  const tally = WallShare.record(t, sentAt, rejected)
-  if (tally === t) return s
-  const cap = WallShare.bound(tally, sentBetween(s.paceLog, t.from, t.to))
-  if (cap === undefined) return { ...s, tally }
-  const rate = Aimd.clamp(c, Math.max(cap * (1 - c.ceilingMargin / 2), s.rate * SHARE_FLOOR))
-  // Read once: the answers left would only move a noisy share about. A pace near the bound stands.
-  if (cap >= s.rate * (1 - SHARE_CUT) || rate >= s.rate) return { ...s, tally: null }
-  const ceiling = s.ceiling === null ? null : Math.min(s.ceiling, cap)
-  return withPace({ ...s, tally: null, ceiling }, rate, Math.max(now, s.cooldownUntil))
+  return counted(c, gated(c, stalled(c, trialed, usualMs, r.sentAt, now), true, r.sentAt, now), true, r, now)
 }
 
 /**

@@ -153,9 +153,9 @@ describe("inLastBurst after a ramp's wall", () => {
     expect(inLastBurst(held, at + 250, c.initialRate, false)).toBe(false)
     expect(inLastBurst(held, at + 250, c.initialRate, true)).toBe(true)
     expect(inLastBurst({ ...held, lastDecreaseRate: 19 }, at + 250, c.initialRate, false)).toBe(true)
-    // Not once a hold's cycle was kept, nor with few in flight (100/s over a round trip of 40 ms: 4).
+    // Not once a hold's cycle was kept, nor with few in flight (100/s over a round trip of 200 ms: 20).
     expect(inLastBurst({ ...held, cycles: [...held.cycles, { start: "empty", from: at - 400, resumeAt: at - 300, wallAt: at - 100 }] }, at + 250, c.initialRate, false)).toBe(true)
-    expect(inLastBurst({ ...held, rttMs: 40, rttMinMs: 20 }, at + 30, c.initialRate, false)).toBe(true)
+    expect(inLastBurst({ ...held, rttMs: 200, rttMinMs: 100 }, at + 150, c.initialRate, false)).toBe(true)
     expect(inLastBurst(held, at + 450, c.initialRate, true)).toBe(false)
   })
 })
