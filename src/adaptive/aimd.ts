@@ -230,7 +230,7 @@ export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: Backo
     ? Math.max(s.cooldownUntil, now + Math.min(info.retryAfterMs, c.maxRetryAfterMs))
     : s.cooldownUntil
   const sameBurst = info.sentAt !== undefined
-    ? inLastBurst(s, info.sentAt)
+    ? inLastBurst(s, info.sentAt, c.initialRate, info.soft === true)
     : now < s.holdUntil
   // After a wall taken for a stray one, more of its burst rejected: everything in flight meets the
   // wall, the limit changed (a stall's burst rejects one or two). Decided now; not after a cut (its own evidence).

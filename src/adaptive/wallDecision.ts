@@ -9,6 +9,7 @@ import * as BaseRtt from "./baseRtt.js"
 import { burstSecondsAt, type Cycle, type Fit, fit, predictWall, rateAtBurst } from "./bucketFit.js"
 import { creditsBurst, flatFirstRate, flatStart, PRIOR_MIN_BURST_S, probeOpenRangeSoon, slowStartCap, thinBurstRate } from "./fitResume.js"
 import { paceAt } from "./paceLog.js"
+import { rampHold } from "./pause.js"
 import * as StallGate from "./stallGate.js"
 import { windowRate } from "./windowQuota.js"
 
@@ -357,7 +358,11 @@ export const decideInner = (
 ): Decision => {
   const d = c.initialRate
   const closed = s.cycle === null ? undefined : { ...s.cycle, wallAt, accepted: s.cycleAccepted ?? s.successesSinceDecrease }
-  const few = s.successesSinceDecrease < FIT_MIN_SUCCESSES
+  // A ramp's hold (`rampHold`) that met a wall within a round trip, far away: its cycle met the ramp's
+  // answers still arriving, not an empty bucket. Fitted, it read the hold's pace (74.7 for 50).
+  const rtt = s.rttMs ?? 0
+  const shadowed = closed?.start === "empty" && rampHold(s, d) && closed.wallAt - closed.resumeAt < rtt
+  const few = s.successesSinceDecrease < FIT_MIN_SUCCESSES || shadowed
   const withClosed = closed === undefined || few ? s.cycles : [...s.cycles, closed].slice(-CYCLES)
   const elapsed = s.lastDecreaseAt === null ? 0 : now - s.lastDecreaseAt
   // Since the last wall (an empty bucket) the server accepted at most its rate: a lower bound.

@@ -66,7 +66,7 @@ describe("extendPause", () => {
     expect(after.paceLog.some(([t, p]) => t === T0 + 5200 && p > 0)).toBe(true)
     expect(sorted(after.paceLog)).toBe(true)
     // A wall met by a request sent before the new end is the same burst: no decision.
-    expect(inLastBurst(after, T0 + 4300)).toBe(true)
+    expect(inLastBurst(after, T0 + 4300, c.initialRate, false)).toBe(true)
     const again = Aimd.onBackoff(c, after, T0 + 4500, { retryAfterMs: 700, sentAt: T0 + 4300 })
     expect(again.decreases).toBe(after.decreases)
   })
@@ -126,9 +126,36 @@ describe("resumedInFlight", () => {
       expect(resumedInFlight(walled)).toBe(pauseMs < rttMs)
       expect(resumedInFlight(Aimd.initial(c))).toBe(false)
       // Sent before the wall's decision: its burst; sent after the resume and a round trip: news.
-      expect(inLastBurst(walled, T0 + 999)).toBe(true)
-      expect(inLastBurst(walled, T0 + 1000 + Math.max(pauseMs, rttMs))).toBe(false)
-      expect(inLastBurst(walled, T0 + 1000 + Math.min(pauseMs, rttMs) - 1)).toBe(true)
+      expect(inLastBurst(walled, T0 + 999, c.initialRate, false)).toBe(true)
+      expect(inLastBurst(walled, T0 + 1000 + Math.max(pauseMs, rttMs), c.initialRate, false)).toBe(false)
+      expect(inLastBurst(walled, T0 + 1000 + Math.min(pauseMs, rttMs) - 1, c.initialRate, false)).toBe(true)
     }
   )
+})
+
+describe("inLastBurst after a ramp's wall", () => {
+  it("takes a 429 sent past the round trip's spread for a new wall, a bare 503 or another hold's not", () => {
+    const c = Aimd.defaultConfig(10)
+    const at = 1_700_000_005_000
+    const held: Aimd.AimdState = {
+      ...Aimd.initial(c),
+      phase: "hold",
+      lastDecreaseAt: at,
+      lastDecreaseRate: 100,
+      cooldownUntil: 0,
+      cycle: { start: "empty", from: at - 400, resumeAt: at },
+      cycles: [{ start: "full", from: at - 6000, resumeAt: at - 6000, wallAt: at - 400 }],
+      rttMs: 400,
+      rttMinMs: 200
+    }
+    expect(resumedInFlight(held)).toBe(true)
+    expect(inLastBurst(held, at + 150, c.initialRate, false)).toBe(true)
+    expect(inLastBurst(held, at + 250, c.initialRate, false)).toBe(false)
+    expect(inLastBurst(held, at + 250, c.initialRate, true)).toBe(true)
+    expect(inLastBurst({ ...held, lastDecreaseRate: 19 }, at + 250, c.initialRate, false)).toBe(true)
+    // Not once a hold's cycle was kept, nor with few in flight (100/s over a round trip of 200 ms: 20).
+    expect(inLastBurst({ ...held, cycles: [...held.cycles, { start: "empty", from: at - 400, resumeAt: at - 300, wallAt: at - 100 }] }, at + 250, c.initialRate, false)).toBe(true)
+    expect(inLastBurst({ ...held, rttMs: 200, rttMinMs: 100 }, at + 150, c.initialRate, false)).toBe(true)
+    expect(inLastBurst(held, at + 450, c.initialRate, true)).toBe(false)
+  })
 })
