@@ -195,6 +195,11 @@ const probeStep = (c: AimdConfig, s0: AimdState, now: number): AimdState => {
 export interface BackoffInfo {
   /** Retry-After in ms, when the response had one. */
   readonly retryAfterMs?: number | undefined
+  /**
+   * The pause kept when shorter than the Retry-After (the end of a window the headers dated,
+   * `wallPauseMs`); the Retry-After stays what the wall's decision reads.
+   */
+  readonly pauseMs?: number | undefined
   /** A bare 5xx taken for congestion (`congestion.ts`), not a 429 or a backoff with Retry-After. */
   readonly soft?: boolean | undefined
   /**
@@ -226,9 +231,11 @@ const STRAY_BURST = 3, STRAY_BURST_SHARE = 0.3
  */
 export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: BackoffInfo = {}): AimdState => {
   let s = startCounted(s0, info.sentAt ?? now, c.initialRate)
-  const cooldownUntil = info.retryAfterMs !== undefined && info.retryAfterMs > 0
-    ? Math.max(s.cooldownUntil, now + Math.min(info.retryAfterMs, c.maxRetryAfterMs))
-    : s.cooldownUntil
+  const pausedFor = (ms: number | undefined) =>
+    info.retryAfterMs !== undefined && info.retryAfterMs > 0 && ms !== undefined
+      ? Math.max(s.cooldownUntil, now + Math.min(ms, info.retryAfterMs, c.maxRetryAfterMs))
+      : s.cooldownUntil
+  const cooldownUntil = pausedFor(info.pauseMs ?? info.retryAfterMs)
   const sameBurst = info.sentAt !== undefined
     ? inLastBurst(s, info.sentAt, c.initialRate, info.soft === true)
     : now < s.holdUntil
@@ -240,7 +247,8 @@ export const onBackoff = (c: AimdConfig, s0: AimdState, now: number, info: Backo
   s = { ...s, paceLog: sentLog(s, wallAt) }
   const wallPace = paceAt(s, wallAt)
   const resumeAt = Math.max(now, cooldownUntil)
-  const d: Decision = decideAtWall(c, s, now, wallAt, wallPace, resumeAt - now, info.soft === true)
+  const stated = Math.max(now, pausedFor(info.retryAfterMs)) - now
+  const d: Decision = decideAtWall(c, s, now, wallAt, wallPace, stated, info.soft === true)
   const paused = withPace({ ...s, cycles: d.cycles, cycle: null }, 0, now)
   const resumed = withPace({ ...paused, cycle: { start: "empty", from: wallAt, resumeAt } }, clamp(c, d.rate), resumeAt)
   return {

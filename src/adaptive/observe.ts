@@ -60,8 +60,9 @@ export const observe = (c: Aimd.AimdConfig, s0: Aimd.AimdState, r: Response, now
   // Every answer is a send made: the fit replays what was sent, not the pace.
   const s = r.sentAt === undefined ? measured : recordSend(measured, r.sentAt)
   if (r.backoff && (!soft || verdict.wall)) {
-    const retryAfterMs = r.retryAfterMs === undefined ? undefined : wallPauseMs(s, r.retryAfterMs, now, r.sentAt)
-    const walled = deepCut(s, Aimd.onBackoff(c, s, now, { retryAfterMs, sentAt: r.sentAt, soft }), soft && afterCut)
+    // The Retry-After stays the wall's evidence; a window the headers dated may end the pause sooner.
+    const pauseMs = r.retryAfterMs === undefined ? undefined : wallPauseMs(s, r.retryAfterMs, now, r.sentAt, r.info?.partition ?? null)
+    const walled = deepCut(s, Aimd.onBackoff(c, s, now, { retryAfterMs: r.retryAfterMs, pauseMs, sentAt: r.sentAt, soft }), soft && afterCut)
     return counted(c, gated(c, walled, false, r.sentAt, now), false, r, now)
   }
   // Noise was admitted by the server's limiter: it counts as accepted.

@@ -64,7 +64,9 @@ export const record = (s: WindowState, r: Reading, windowMs?: number): WindowSta
   const last = s.headerLast
   // A stated quota that changed, read near full, is a window opening under it (a limit dropped 50 -> 20
   // read 18 of 20 after 21 of 50: never a rise, the window unseen and its end met as walls).
-  const renewed = last !== null && r.limit !== undefined && last.limit !== undefined && r.limit !== last.limit && r.remaining >= r.limit - 1 - JITTER
+  // Near full: the upper half at least (under a small quota `limit - 1 - JITTER` is none).
+  const renewed = last !== null && r.limit !== undefined && last.limit !== undefined && r.limit !== last.limit &&
+    r.remaining >= Math.max(r.limit / 2, r.limit - 1 - JITTER)
   const same = last !== null && last.partition === r.partition && !renewed
   // Answers reach the server out of send order: `remaining` jitters by a few. A new window restores
   // the quota at once, a jump far above that; under a small quota (<= JITTER left after the jump)

@@ -347,6 +347,9 @@ describe("quota window (whole-second resets)", () => {
     expect(QuotaWindow.record(s0, stated(40, 18, 20)).windowStartAt).toBeCloseTo(41, 6)
     // 5 of 20: a window under way, its start unknown (kept as it was).
     expect(QuotaWindow.record(s0, stated(40, 5, 20)).windowStartAt).toBe(s0.windowStartAt)
+    // Under a small quota an exhausted reading is no window opening: 8 -> 3 read at 0 keeps the window seen.
+    const small = QuotaWindow.record(QuotaWindow.record(empty, stated(0, 7, 8)), stated(20, 1, 8))
+    expect(QuotaWindow.record(small, stated(40, 0, 3)).windowStartAt).toBe(small.windowStartAt)
   })
 
   it("a wall in a window seen opening pauses until a request sent reaches the server after its dated end, not the whole-second Retry-After", () => {
@@ -357,12 +360,15 @@ describe("quota window (whole-second resets)", () => {
       headerLast: { sentAt: T + 800, at: T + 950, remaining: 1, limit: 50, partition: null }
     }
     // Answered at T + 900 (sent at T + 780): the window ends by T + 1000, so sends from T + 950 on reach the next one.
-    expect(HeaderPacing.wallPauseMs(s, 1000, T + 900, T + 780)).toBe(50)
+    expect(HeaderPacing.wallPauseMs(s, 1000, T + 900, T + 780, null)).toBe(50)
     // Its end passed already: no pause. A request sent to reach the server after that end: another window's wall.
-    expect(HeaderPacing.wallPauseMs(s, 1000, T + 1020, T + 900)).toBe(0)
-    expect(HeaderPacing.wallPauseMs(s, 1000, T + 1100, T + 960)).toBe(1000)
+    expect(HeaderPacing.wallPauseMs(s, 1000, T + 1020, T + 900, null)).toBe(0)
+    expect(HeaderPacing.wallPauseMs(s, 1000, T + 1100, T + 960, null)).toBe(1000)
     // No window seen, or headers read more than a window ago: the Retry-After.
-    expect(HeaderPacing.wallPauseMs({ ...s, windowStartAt: null }, 1000, T + 900, T + 780)).toBe(1000)
-    expect(HeaderPacing.wallPauseMs(s, 1000, T + 1960, T + 800)).toBe(1000)
+    expect(HeaderPacing.wallPauseMs({ ...s, windowStartAt: null }, 1000, T + 900, T + 780, null)).toBe(1000)
+    expect(HeaderPacing.wallPauseMs(s, 1000, T + 1960, T + 800, null)).toBe(1000)
+    // Another partition's wall, or a quota restored steadily (a bucket's): the Retry-After.
+    expect(HeaderPacing.wallPauseMs(s, 1000, T + 900, T + 780, "pk-b")).toBe(1000)
+    expect(HeaderPacing.wallPauseMs({ ...s, restore: { samples: [], steady: true, limit: 50 } }, 1000, T + 900, T + 780, null)).toBe(1000)
   })
 })
