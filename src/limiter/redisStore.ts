@@ -172,6 +172,39 @@ const encode = (set: LimitSet, amounts: ReadonlyArray<number>, params: Params, s
 }
 
 /**
+ * Rolling-only acquires never go stale: their argument is encoded once per request, their call once
+ * per key and variant (`Request`s of one set and amount are shared, see `request.ts`; the variants
+ * are the few (maxWait, batch) pairs a program uses). `undefined`: not preparable (a fixed window,
+ * whose call carries the window guessed now), or past the bound of variants.
+ */
+const makePreparedCalls = <P>(port: ScriptPort<P>, redisKeys: (key: string) => ReadonlyArray<string>, acquireParams: Params) => {
+  const prepared = new WeakMap<Request, Array<Variant<P>>>()
+  return (key: string, req: Request, options: ReserveOptions): P | undefined => {
+    let variants = prepared.get(req)
+    if (variants === undefined) {
+      if (req.set.specs.some((s) => s.fixed)) return undefined
+      variants = []
+      prepared.set(req, variants)
+    }
+    const batch = options.batch ?? 1
+    let variant: Variant<P> | undefined
+    for (const v of variants) if (v.maxWaitMs === options.maxWaitMs && v.batch === batch) variant = v
+    if (variant === undefined) {
+      if (variants.length >= 8) return undefined
+      variant = { maxWaitMs: options.maxWaitMs, batch, calls: new Map() }
+      variants.push(variant)
+    }
+    let call = variant.calls.get(key)
+    if (call === undefined) {
+      if (variant.calls.size >= 10_000) variant.calls.clear()
+      call = port.prepare(redisKeys(key), [Op.acquire, encode(req.set, req.costs, acquireParams, 0), ...reserveArgs(options)])
+      variant.calls.set(key, call)
+    }
+    return call
+  }
+}
+
+/**
  * The Redis store over `port`. `bookClock` times the key bookkeeping (never an Effect clock on the
  * hot path).
  *
@@ -203,33 +236,7 @@ export const makeRedisStore = <P>(port: ScriptPort<P>, settings: RedisStoreSetti
       return loop(clientNow + offset, 0)
     })
 
-  // Rolling-only acquires never go stale: their argument is encoded once per request, their call
-  // once per key and variant (`Request`s of one set and amount are shared, see `request.ts`; the
-  // variants are the few (maxWait, batch) pairs a program uses).
-  const prepared = new WeakMap<Request, Array<Variant<P>>>()
-  const preparedCall = (key: string, req: Request, options: ReserveOptions): P | undefined => {
-    let variants = prepared.get(req)
-    if (variants === undefined) {
-      if (req.set.specs.some((s) => s.fixed)) return undefined
-      variants = []
-      prepared.set(req, variants)
-    }
-    const batch = options.batch ?? 1
-    let variant: Variant<P> | undefined
-    for (const v of variants) if (v.maxWaitMs === options.maxWaitMs && v.batch === batch) variant = v
-    if (variant === undefined) {
-      if (variants.length >= 8) return undefined
-      variant = { maxWaitMs: options.maxWaitMs, batch, calls: new Map() }
-      variants.push(variant)
-    }
-    let call = variant.calls.get(key)
-    if (call === undefined) {
-      if (variant.calls.size >= 10_000) variant.calls.clear()
-      call = port.prepare(keys.redisKeys(key), [Op.acquire, encode(req.set, req.costs, acquireParams, 0), ...reserveArgs(options)])
-      variant.calls.set(key, call)
-    }
-    return call
-  }
+  const preparedCall = makePreparedCalls(port, keys.redisKeys, acquireParams)
 
   const reserve = (key: string, req: Request, options: ReserveOptions): Effect.Effect<Reservation, StoreFailure> => {
     if (!port.isReady()) return Effect.fail(port.notReady)
