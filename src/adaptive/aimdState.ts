@@ -168,7 +168,7 @@ export interface AimdState {
   readonly heldLateMs?: number | undefined
   /**
    * How many seconds of its rate the server's bucket held (a range), read when the limit changed
-   * (`wallDecision.ts`'s `changedRead`); absent before, or in an older stored state.
+   * (`changedRead.ts`); absent before, or in an older stored state.
    */
   readonly burstS?: readonly [number, number] | undefined
 }

@@ -11,7 +11,8 @@ import { burstSecondsAt, type Cycle, rateAtBurst } from "./bucketFit.js"
 /**
  * Requests that may reach the server together although sent apart (network jitter, a catch-up after
  * a late timer): near the wall the bucket drains by the pace's small excess over the rate, so a few
- * requests bunched are a wall a long time early or late. The prior is judged with this slack.
+ * requests bunched are a wall a long time early or late. The burst read here, and the documented rate
+ * (`wallDecision.ts`), are judged with this slack.
  */
 export const JITTER_TOKENS = 3
 

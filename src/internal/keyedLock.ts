@@ -26,9 +26,3 @@ export const makeKeyedLock = () => {
       )
     })
 }
-
-/** Sets `key` in a map holding at most `max` keys, evicting the oldest inserted when full. */
-export const setBounded = <V>(map: Map<string, V>, key: string, value: V, max: number): void => {
-  if (map.size >= max && !map.has(key)) map.delete(map.keys().next().value!)
-  map.set(key, value)
-}

@@ -379,8 +379,8 @@ return redis.error_reply('unknown op ' .. tostring(op))
 `
 
 /**
- * The script's name and text; the Redis entry point makes it a `LuaScript` (SHA1, EVALSHA with
- * the NOSCRIPT fallback: `src/redis/script.ts`), so the limiter needs nothing from the connection.
+ * The script's name and text; the Redis entry point makes it a `LuaScript` (SHA1, EVALSHA, the NOSCRIPT
+ * fallback: `src/redis/script.ts`): the limiter needs nothing from the connection.
  *
  * @since 0.1.0
  * @internal
@@ -410,13 +410,11 @@ export interface ScriptLimit {
   readonly fixed: boolean
 }
 
-const HEADER_BYTES = 4 * 8 + 2
-const LIMIT_BYTES = 2 + 4 * 8 + 1 + 2 * 8
+const HEADER_BYTES = 4 * 8 + 2, LIMIT_BYTES = 2 + 4 * 8 + 1 + 2 * 8
 
 /**
- * Encode the binary argument of {@link limiterScript}: four op parameters, then per limit its
- * description, `amounts[i]` (cost, or delta for `adjust`) and the fixed window `[start, end)` from
- * `windows[i]` (ignored for rolling limits). Pure.
+ * Encode the binary argument of {@link limiterScript}: four op parameters, then per limit its description, `amounts[i]`
+ * (cost, or delta for `adjust`) and the fixed window `[start, end)` from `windows[i]` (rolling: ignored). Pure.
  *
  * @since 0.1.0
  * @internal

@@ -16,7 +16,7 @@ import { type ControllerStore, InvalidAdaptiveOptions } from "../adaptive/Adapti
 import * as RestoreRate from "../adaptive/restoreRate.js"
 import * as WindowGate from "../adaptive/windowGate.js"
 import { MAX_LIMIT_PERIOD } from "../internal/bounds.js"
-import { makeKeyedLock, setBounded } from "../internal/keyedLock.js"
+import { makeKeyedLock } from "../internal/keyedLock.js"
 import { anyDurationUpTo, decodeOptions, intBetween } from "../internal/schema.js"
 import { RateLimiterUnavailable } from "../limiter/errors.js"
 import { isOutage, kindOf } from "./errors.js"
@@ -85,6 +85,12 @@ const decode = (text: string): AimdState | undefined => {
 
 /** Keys remembered (last seen, learned offline) per process. */
 const MAX_KEYS = 10_000
+
+/** Sets `key` in a map holding at most `max` keys, evicting the oldest inserted when full. */
+const setBounded = <V>(map: Map<string, V>, key: string, value: V, max: number): void => {
+  if (map.size >= max && !map.has(key)) map.delete(map.keys().next().value!)
+  map.set(key, value)
+}
 
 const decodeStoreOptions = decodeOptions(
   Schema.Struct({
